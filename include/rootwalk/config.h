@@ -1,0 +1,55 @@
+/* Configuration: parsed once into an immutable, validated struct. */
+#ifndef RW_CONFIG_H
+#define RW_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define RW_CONFIG_MAX_ADDRS 32
+
+struct rw_sockaddr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+};
+
+enum rw_trace_format { RW_TRACE_TEXT = 0, RW_TRACE_JSON = 1 };
+
+struct rw_config {
+	struct rw_sockaddr listen[RW_CONFIG_MAX_ADDRS]; /* default 127.0.0.1@53 and ::1@53 */
+	size_t n_listen;
+	struct rw_sockaddr outgoing[RW_CONFIG_MAX_ADDRS]; /* port 0; empty: any address */
+	size_t n_outgoing;
+	char *root_hints;   /* path, or NULL for the built-in IANA hints */
+	char *trace_log;    /* path, "stderr", or NULL for off (the default) */
+	enum rw_trace_format trace_format;
+	bool do_not_query_localhost; /* default true */
+	bool do_ip4, do_ip6;         /* default true, true */
+	uint32_t cache_max_ttl;          /* default 86400 */
+	uint32_t cache_min_ttl;          /* default 0 */
+	uint32_t cache_max_negative_ttl; /* default 3600 */
+	uint32_t max_cname_chain;        /* default 11 */
+	uint32_t max_ns_lookups;         /* address lookups one referral may start, default 5 */
+	uint32_t max_upstream_queries;   /* per client query, default 50 */
+	uint32_t upstream_timeout_ms;    /* per upstream query, default 800 */
+	uint32_t query_budget_ms;        /* whole client query, default 10000 */
+	uint16_t upstream_port;          /* port of authoritative servers, default 53 (tests only) */
+};
+
+/* Parse configuration text. name is used in error messages (the file name). On success returns 0
+ * and *out (caller frees with rw_config_free). On error returns a negative code, *out is NULL and
+ * err holds "NAME:LINE: reason". */
+int rw_config_parse(const char *text, size_t len, const char *name, struct rw_config **out,
+		    char *err, size_t errlen);
+/* Read and parse a file; as rw_config_parse. */
+int rw_config_load(const char *path, struct rw_config **out, char *err, size_t errlen);
+/* A config with every default. NULL on allocation failure. */
+struct rw_config *rw_config_default(void);
+void rw_config_free(struct rw_config *cfg);
+
+/* Parse "ADDRESS[@PORT]" (IPv4 or IPv6) into sa with default_port when no port is given.
+ * Returns 0 or negative. */
+int rw_config_parse_addr(const char *s, uint16_t default_port, struct rw_sockaddr *sa);
+
+#endif

@@ -1,0 +1,50 @@
+/* The environment: the only way the core reaches time, randomness, the network and the trace sink.
+ *
+ * The core library never calls time(), clock_gettime(), randombytes_*() or libuv. The daemon fills
+ * this struct with real implementations; unit tests fill it with a fake clock and a scripted
+ * network, so the whole delegation walk runs without sockets.
+ */
+#ifndef RW_ENV_H
+#define RW_ENV_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+/* One upstream query the core wants sent. All pointers are borrowed for the duration of the
+ * send() call only: the edge copies what it keeps. */
+struct rw_upstream_query {
+	uint64_t id;                  /* token the edge passes back with the reply or timeout */
+	const struct sockaddr *addr;  /* server address, port included (normally 53) */
+	socklen_t addrlen;
+	int tcp;                      /* 1: TCP with 2-byte length prefix, 0: UDP */
+	const uint8_t *wire;          /* the DNS message to send */
+	size_t len;
+	uint32_t timeout_ms;          /* deliver a timeout if no accepted reply within this */
+};
+
+struct rw_env {
+	void *ctx; /* passed to every callback */
+
+	/* Monotonic milliseconds, for RTT and timeouts only. */
+	uint64_t (*now_mono_ms)(void *ctx);
+	/* Wall clock in microseconds since the epoch, for TTL expiry shown to people. */
+	int64_t (*now_wall_us)(void *ctx);
+	/* Fill buf with len bytes from a CSPRNG. */
+	void (*random_buf)(void *ctx, void *buf, size_t len);
+
+	/* Send an upstream query. Returns 0 when the query is under way: the edge will later call
+	 * rw_resolver_on_reply() (possibly several times, until one is accepted) or
+	 * rw_resolver_on_timeout() with q->id exactly once. Returns a negative errno-style code when
+	 * the query could not be sent at all; then no callback follows. */
+	int (*send)(void *ctx, const struct rw_upstream_query *q);
+	/* The core no longer wants an answer for this id (request finished or aborted). The edge
+	 * releases the socket and timer and must not call back for this id. */
+	void (*cancel)(void *ctx, uint64_t id);
+
+	/* Append formatted trace text (already a complete record, newline-terminated) to the trace
+	 * sink. NULL means tracing is off and no events are recorded at all. */
+	void (*trace_write)(void *ctx, const char *text, size_t len);
+};
+
+#endif

@@ -1,0 +1,73 @@
+/* The resolver: the core's entry point for the daemon (and for tests).
+ *
+ * The edge hands in raw client packets and raw upstream replies; the resolver hands back raw
+ * response packets. It owns the cache, the root hints, the trace formatting and the iterators.
+ */
+#ifndef RW_RESOLVER_H
+#define RW_RESOLVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "rootwalk/env.h"
+
+struct rw_config;
+struct rw_resolver;
+struct rw_cache;
+
+enum rw_proto { RW_PROTO_UDP = 0, RW_PROTO_TCP = 1 };
+
+/* Called once per client query with the response to send. resp is borrowed and valid only during
+ * the call. len == 0 means "send nothing" (the packet was not worth an answer). The callback may
+ * run before rw_resolver_query() returns (cache hits, malformed queries). */
+typedef void (*rw_response_cb)(void *arg, const uint8_t *resp, size_t len);
+
+/* Create a resolver. env is borrowed and must outlive the resolver; cfg is borrowed likewise.
+ * Loads the root hints named by cfg (or the built-in IANA hints). Returns NULL on failure and
+ * writes a reason into err. */
+struct rw_resolver *rw_resolver_new(const struct rw_env *env, const struct rw_config *cfg, char *err,
+				    size_t errlen);
+/* Free the resolver. Outstanding requests are dropped without callbacks; their upstream queries
+ * are cancelled through env->cancel. NULL does nothing. */
+void rw_resolver_free(struct rw_resolver *r);
+
+/* Prime the root NS set from the hints (RFC 8109). Asynchronous; returns 0 or negative. */
+int rw_resolver_prime(struct rw_resolver *r);
+
+/* Handle one client packet. client is the client's address (borrowed). Returns 0 when cb was or
+ * will be called exactly once, negative on internal failure (cb not called). */
+int rw_resolver_query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
+		      const struct sockaddr *client, socklen_t clientlen, enum rw_proto proto,
+		      rw_response_cb cb, void *arg);
+
+/* An upstream reply arrived for query id from address from. Returns 1 if the reply was accepted
+ * (the edge then releases the socket and the timer: the id is finished), 0 if it was rejected (wrong
+ * ID, address, port or question: the edge keeps waiting for the real reply). A reply for an id the
+ * resolver no longer knows returns 1. */
+int rw_resolver_on_reply(struct rw_resolver *r, uint64_t id, const struct sockaddr *from,
+			 socklen_t fromlen, const uint8_t *pkt, size_t len);
+/* The upstream query id timed out or failed at the network level (err: negative errno-style code,
+ * -ETIMEDOUT for a timeout). The id is finished. */
+void rw_resolver_on_timeout(struct rw_resolver *r, uint64_t id, int err);
+
+/* Number of client requests still being resolved. */
+size_t rw_resolver_pending(const struct rw_resolver *r);
+
+/* The cache (borrowed), for inspection by tests and the control socket. */
+struct rw_cache *rw_resolver_cache(struct rw_resolver *r);
+
+/* Counters since start. */
+struct rw_stats {
+	uint64_t client_queries[2]; /* by enum rw_proto */
+	uint64_t client_rcode[16];
+	uint64_t client_malformed;
+	uint64_t cache_hits, cache_misses;
+	uint64_t upstream_queries, upstream_timeouts, upstream_tcp_retries;
+	uint64_t replies_rejected;
+	uint64_t servfail;
+};
+const struct rw_stats *rw_resolver_stats(const struct rw_resolver *r);
+
+#endif

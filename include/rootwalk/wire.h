@@ -1,0 +1,66 @@
+/* Wire-format helpers that work on caller-owned buffers and never allocate. */
+#ifndef RW_WIRE_H
+#define RW_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RW_DNS_HEADER_LEN 12
+#define RW_EDNS_BUFSIZE 1232     /* our advertised and upstream EDNS buffer size */
+#define RW_MAX_MSG 65535
+
+/* Result of rw_wire_tcp_frame(). */
+enum rw_frame_status {
+	RW_FRAME_OK = 0,        /* *msg/*msglen set; *consumed bytes used from buf */
+	RW_FRAME_NEED_MORE = 1, /* not enough bytes yet */
+	RW_FRAME_ERROR = -1,    /* frame length 0 or larger than max: close the connection */
+};
+
+/* Split one DNS message off a TCP stream (RFC 1035 4.2.2: two-byte length prefix). buf/len is
+ * what has been received so far; max is the largest message accepted. On RW_FRAME_OK, *msg points
+ * into buf (borrowed), *msglen is its length and *consumed is 2 + *msglen. */
+enum rw_frame_status rw_wire_tcp_frame(const uint8_t *buf, size_t len, size_t max,
+				       const uint8_t **msg, size_t *msglen, size_t *consumed);
+
+/* A client question, parsed without allocation. */
+struct rw_client_query {
+	uint16_t id;
+	uint16_t flags;       /* header flags word as received */
+	uint8_t qname[256];   /* wire-format name, as received (case preserved) */
+	size_t qname_len;
+	uint16_t qtype, qclass;
+	int edns;             /* 1 if an OPT record was present */
+	uint16_t edns_bufsize;/* client's advertised size (512 when no EDNS) */
+	uint8_t edns_version;
+	int do_bit;
+	size_t question_end;  /* offset just past the question section */
+};
+
+/* Result of rw_wire_parse_query(). */
+enum rw_query_status {
+	RW_QUERY_OK = 0,
+	RW_QUERY_DROP = -1,    /* too short for a header, or a response (QR set): send nothing */
+	RW_QUERY_FORMERR = -2, /* header readable but the rest is malformed: answer FORMERR */
+	RW_QUERY_NOTIMP = -3,  /* opcode other than QUERY: answer NOTIMP */
+	RW_QUERY_BADVERS = -4, /* EDNS version other than 0: answer BADVERS */
+};
+
+/* Parse a client query: exactly one question, no answer/authority records, at most one OPT in
+ * the additional section. Every length is bounded against len. */
+enum rw_query_status rw_wire_parse_query(const uint8_t *pkt, size_t len, struct rw_client_query *q);
+
+/* Build a header-and-question-only error response (FORMERR, NOTIMP, SERVFAIL, BADVERS ...) to a
+ * query into out (cap bytes). pkt/len is the original query, used for the ID and, when
+ * parseable, the question. Returns the length written, or 0 if nothing should be sent. */
+size_t rw_wire_error_response(const uint8_t *pkt, size_t len, const struct rw_client_query *q,
+			      int rcode, uint8_t *out, size_t cap);
+
+/* Compare two wire-format names case-insensitively. Returns 1 if equal. */
+int rw_wire_name_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
+
+/* Read a possibly compressed name at *off within pkt into out (wire format, at most 255 bytes,
+ * uncompressed). Advances *off past the name as it appears at that position. Returns the name
+ * length or -1 if malformed (bad pointer, loop, overlong). */
+int rw_wire_read_name(const uint8_t *pkt, size_t len, size_t *off, uint8_t *out);
+
+#endif
