@@ -11,7 +11,7 @@
 
 /* Result of rw_wire_tcp_frame(). */
 enum rw_frame_status {
-	RW_FRAME_OK = 0,        /* *msg/*msglen set; *consumed bytes used from buf */
+	RW_FRAME_OK = 0,        /* *msg and *msglen set; *consumed bytes used from buf */
 	RW_FRAME_NEED_MORE = 1, /* not enough bytes yet */
 	RW_FRAME_ERROR = -1,    /* frame length 0 or larger than max: close the connection */
 };

@@ -1,0 +1,93 @@
+/* Per-query trace: typed events recorded during a resolution, formatted to text or JSON only
+ * when the query is done. With tracing off no trace object exists and nothing is recorded. */
+#ifndef RW_TRACE_H
+#define RW_TRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <ldns/ldns.h>
+
+#include "rootwalk/cache.h"
+#include "rootwalk/config.h"
+
+enum rw_ev {
+	RW_EV_QUERY,      /* client question: qname, qtype, addr (client), tcp */
+	RW_EV_CACHE_HIT,  /* answer served from cache: qname, qtype, recs */
+	RW_EV_CUT,        /* closest cut chosen: zone, text (source), expires_us */
+	RW_EV_SEND,       /* upstream query: zone, server, addr, tcp, qname, qtype */
+	RW_EV_REPLY,      /* reply: rcode, aa, tc, rtt_us, bytes, kind + kind fields */
+	RW_EV_TIMEOUT,    /* no reply: server, addr, after_ms, text (error) */
+	RW_EV_SUBRESOLVE, /* sub-resolution: qname, qtype, zone (needed for), depth */
+	RW_EV_CNAME,      /* qname -> text (target) */
+	RW_EV_ANSWER,     /* final answer: rcode, recs */
+	RW_EV_NEGATIVE,   /* kind nxdomain/nodata: text (SOA), ttl, expires_us */
+	RW_EV_FAIL,       /* text (reason) */
+	RW_EV_DONE,       /* elapsed_us, upstream, cache_hits, subres, rcode */
+};
+
+/* A record with where it came from and when it expires. */
+struct rw_trace_rec {
+	ldns_rr *rr; /* owned clone, TTL as served */
+	uint32_t ttl_left, orig_ttl;
+	int64_t stored_us, expires_us;
+	struct rw_source *src; /* one reference held */
+	bool from_cache;
+};
+
+struct rw_trace_event {
+	enum rw_ev type;
+	char step[32];
+	int64_t wall_us;
+	char *qname, *zone, *server, *text; /* owned strings, may be NULL */
+	uint16_t qtype;
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	bool tcp, aa, tc, glue;
+	int rcode;
+	const char *kind; /* static string */
+	uint32_t rtt_us, bytes, ttl, after_ms;
+	int64_t expires_us;
+	char **ns; /* owned list of owned strings */
+	size_t n_ns;
+	struct rw_trace_rec *recs; /* owned */
+	size_t n_recs;
+	int depth;
+	uint32_t upstream, cache_hits, subres;
+	int64_t elapsed_us;
+};
+
+struct rw_trace {
+	char id[17];
+	enum rw_trace_format format;
+	struct rw_trace_event *ev;
+	size_t n, cap;
+};
+
+/* Returns a new empty trace, or NULL. */
+struct rw_trace *rw_trace_new(uint64_t id, enum rw_trace_format format);
+void rw_trace_free(struct rw_trace *t);
+/* Append a zeroed event of the given type. Returns NULL when t is NULL (tracing off) or on
+ * allocation failure; callers fill the returned event only if non-NULL. */
+struct rw_trace_event *rw_trace_add(struct rw_trace *t, enum rw_ev type, const char *step,
+				    int64_t wall_us);
+/* Add a record to an event (clones rr, references src). Returns 0 or negative. */
+int rw_trace_add_rec(struct rw_trace_event *e, const ldns_rr *rr, uint32_t ttl_left,
+		     uint32_t orig_ttl, int64_t stored_us, int64_t expires_us,
+		     struct rw_source *src, bool from_cache);
+/* Add a name server name to an event's ns list. */
+int rw_trace_add_ns(struct rw_trace_event *e, const ldns_rdf *name);
+
+/* Format the whole trace. Returns a malloc'd NUL-terminated buffer (caller frees) and its length
+ * in *len, or NULL on allocation failure. */
+char *rw_trace_format(const struct rw_trace *t, size_t *len);
+
+/* Helpers shared with the resolver. */
+char *rw_dname_str(const ldns_rdf *name);            /* malloc'd presentation form */
+void rw_addr_str(const struct sockaddr *sa, char *buf, size_t len); /* "127.0.0.1" */
+void rw_iso_time(int64_t wall_us, char *buf, size_t len);           /* 2026-11-25T10:00:00.112Z */
+const char *rw_rcode_str(int rcode);
+const char *rw_type_str(uint16_t type, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,502 @@
+#!/usr/bin/python3
+"""The lab internet: a private DNS hierarchy of NSD servers, plus a resolver under test.
+
+Library and command line. Everything here must already run inside a private network namespace
+(scripts/in_lab.sh makes one); Lab.start() refuses to run anywhere else, so lab traffic can never
+leave the machine.
+
+    lab = Lab()                 # reads zones/lab.conf
+    lab.start()                 # one NSD per server address, waits until each answers
+    r = lab.start_rootwalkd()   # or lab.start_unbound()
+    ...
+    lab.stop()                  # stops every process it started
+
+Command line (inside the namespace):
+    lab.py check                       check the zone files and the table, start nothing
+    lab.py run [opts] -- CMD ARGS...   start the lab and a resolver, run CMD, stop everything
+    lab.py questions                   print the comparison questions generated from the zones
+"""
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import dns.message
+import dns.query
+import dns.rdataclass
+import dns.rdatatype
+import dns.zone
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ZONES = os.path.join(REPO, "zones")
+ROOTWALKD_ADDR = "127.0.0.53"
+UNBOUND_ADDR = "127.0.0.54"
+START_TIMEOUT = 10.0  # seconds a server gets to answer after it starts
+STOP_TIMEOUT = 5.0    # seconds a process gets after SIGTERM before SIGKILL
+
+
+class LabError(Exception):
+    pass
+
+
+def zone_file_name(zone):
+    """File name of a zone in zones/: root.zone for the root, <zone>.zone otherwise."""
+    zone = zone.rstrip(".")
+    return "root.zone" if zone == "" else zone + ".zone"
+
+
+def zone_origin(zone):
+    zone = zone.rstrip(".")
+    return "." if zone == "" else zone + "."
+
+
+class Server:
+    """One lab authoritative server: one name, one address, one NSD process."""
+
+    def __init__(self, name, addr, zones):
+        self.name = name
+        self.addr = addr
+        self.zones = [zone_origin(z) for z in zones]
+        self.proc = None
+        self.conf = None
+
+    def __repr__(self):
+        return "Server(%s %s %s)" % (self.name, self.addr, " ".join(self.zones))
+
+
+def read_table(path=None):
+    """Read zones/lab.conf: lines of 'server-name address zone...'; '#' starts a comment."""
+    path = path or os.path.join(ZONES, "lab.conf")
+    servers = []
+    with open(path) as f:
+        for lineno, line in enumerate(f, 1):
+            line = line.split("#", 1)[0].split()
+            if not line:
+                continue
+            if len(line) < 3:
+                raise LabError("%s:%d: want 'server-name address zone...'" % (path, lineno))
+            servers.append(Server(line[0], line[1], line[2:]))
+    return servers
+
+
+def ensure_isolated():
+    """Refuse to run unless this is a private network namespace holding only lo.
+
+    The lab binds many 127.x addresses on port 53 and sends DNS traffic among them; inside a
+    namespace made by unshare -rn nothing can leak, and there is no other interface to leak to.
+    """
+    links = os.listdir("/sys/class/net")
+    others = [l for l in links if l != "lo"]
+    if others:
+        raise LabError("not in a private network namespace (interfaces: %s); run under "
+                       "scripts/in_lab.sh" % " ".join(sorted(links)))
+    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+
+
+def dns_ask(addr, qname, qtype, tcp=False, timeout=2.0, port=53, rd=False, payload=1232):
+    """One query; returns the dns.message reply (raises on timeout)."""
+    q = dns.message.make_query(qname, qtype, use_edns=0, payload=payload)
+    if not rd:
+        q.flags &= ~dns.flags.RD
+    if tcp:
+        return dns.query.tcp(q, addr, timeout=timeout, port=port)
+    return dns.query.udp(q, addr, timeout=timeout, port=port)
+
+
+def wait_answers(addr, qname, qtype="SOA", timeout=START_TIMEOUT, proc=None, rd=False, what=""):
+    """Poll addr until it answers qname/qtype (any rcode counts), bounded by timeout seconds."""
+    import dns.flags  # noqa: F401 (used by dns_ask through dns.flags)
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise LabError("%s exited with status %s while starting" % (what or addr, proc.returncode))
+        try:
+            return dns_ask(addr, qname, qtype, timeout=0.3, rd=rd)
+        except Exception as e:  # timeout, connection refused: not up yet
+            last = e
+            time.sleep(0.05)
+    raise LabError("%s (%s) did not answer %s %s within %.0f s: %s"
+                   % (what or "server", addr, qname, qtype, timeout, last))
+
+
+def stop_process(proc, sig=signal.SIGTERM, timeout=STOP_TIMEOUT):
+    """Stop one child: sig, then SIGKILL after timeout. Returns its exit status."""
+    if proc is None:
+        return None
+    if proc.poll() is None:
+        try:
+            proc.send_signal(sig)
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=timeout)
+    return proc.returncode
+
+
+class Resolver:
+    """A resolver process under test (rootwalkd or unbound)."""
+
+    def __init__(self, kind, addr, proc, tmp, conf, stderr_path, trace_log=None, log=None):
+        self.kind = kind
+        self.addr = addr
+        self.proc = proc
+        self.tmp = tmp
+        self.conf = conf
+        self.stderr_path = stderr_path
+        self.trace_log = trace_log
+        self.log = log
+        self.returncode = None
+
+    def ask(self, qname, qtype="A", tcp=False, timeout=5.0, payload=1232):
+        q = dns.message.make_query(qname, qtype, use_edns=0, payload=payload)
+        if tcp:
+            return dns.query.tcp(q, self.addr, timeout=timeout)
+        return dns.query.udp(q, self.addr, timeout=timeout)
+
+    def stderr(self):
+        try:
+            with open(self.stderr_path, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.returncode is None:
+            self.returncode = stop_process(self.proc, sig)
+        return self.returncode
+
+
+class Lab:
+    def __init__(self, table=None, tmp=None, keep=False):
+        self.servers = read_table(table)
+        self.own_tmp = tmp is None
+        self.tmp = tmp or tempfile.mkdtemp(prefix="rootwalk-lab-")
+        self.keep = keep
+        self.zonesdir = os.path.join(self.tmp, "zones")
+        self.resolvers = []
+        self.started = False
+
+    # -- authoritative servers ---------------------------------------------------------------
+
+    def server(self, name):
+        for s in self.servers:
+            if s.name == name or s.addr == name:
+                return s
+        raise KeyError(name)
+
+    def servers_of(self, zone):
+        zone = zone_origin(zone)
+        return [s for s in self.servers if zone in s.zones]
+
+    def zone_path(self, zone):
+        """Path of the lab's private copy of a zone file (tests may edit it, then hup())."""
+        return os.path.join(self.zonesdir, zone_file_name(zone))
+
+    def _write_nsd_conf(self, s):
+        d = os.path.join(self.tmp, "nsd", s.name)
+        os.makedirs(d, exist_ok=True)
+        lines = [
+            "server:",
+            "    ip-address: %s" % s.addr,
+            "    port: 53",
+            '    username: ""',
+            '    chroot: ""',
+            '    database: ""',
+            "    zonesdir: %s" % self.zonesdir,
+            "    pidfile: %s/nsd.pid" % d,
+            "    xfrdfile: %s/xfrd.state" % d,
+            "    xfrdir: %s" % d,
+            "    zonelistfile: %s/zone.list" % d,
+            "    cookie-secret-file: %s/cookiesecrets.txt" % d,
+            "    logfile: %s/nsd.log" % d,
+            "    server-count: 1",
+            "    verbosity: 1",
+            "    hide-version: yes",
+            "    identity: %s" % s.name,
+            "    refuse-any: no",
+            "remote-control:",
+            "    control-enable: no",
+        ]
+        for z in s.zones:
+            lines += ["zone:", "    name: %s" % z, "    zonefile: %s" % zone_file_name(z)]
+        s.conf = os.path.join(d, "nsd.conf")
+        s.dir = d
+        with open(s.conf, "w") as f:
+            f.write("\n".join(lines) + "\n")
+
+    def start(self):
+        """Copy zones/, write the NSD configs, start every server, wait until each answers."""
+        ensure_isolated()
+        if os.path.exists(self.zonesdir):
+            shutil.rmtree(self.zonesdir)
+        shutil.copytree(ZONES, self.zonesdir)
+        self.started = True
+        try:
+            for s in self.servers:
+                self._write_nsd_conf(s)
+                log = open(os.path.join(s.dir, "stderr"), "w")
+                s.proc = subprocess.Popen(["nsd", "-d", "-c", s.conf], stdin=subprocess.DEVNULL,
+                                          stdout=log, stderr=subprocess.STDOUT)
+                log.close()
+            for s in self.servers:
+                wait_answers(s.addr, s.zones[0], "SOA", proc=s.proc, what="nsd " + s.name)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def hup(self, zone_or_server=None):
+        """Make NSD re-read changed zone files (SIGHUP): every server holding the zone, or one
+        server by name or address, or all servers."""
+        if zone_or_server is None:
+            targets = self.servers
+        else:
+            try:
+                targets = [self.server(zone_or_server)]
+            except KeyError:
+                targets = self.servers_of(zone_or_server)
+        for s in targets:
+            if s.proc and s.proc.poll() is None:
+                s.proc.send_signal(signal.SIGHUP)
+        return targets
+
+    def stop_server(self, name):
+        s = self.server(name)
+        stop_process(s.proc)
+
+    # -- resolvers -----------------------------------------------------------------------------
+
+    def start_rootwalkd(self, addr=ROOTWALKD_ADDR, trace_format="json", extra="", binary=None,
+                        name=None, wait=True):
+        """Start rootwalkd on addr@53 with the lab root hints and a trace log in the temp dir."""
+        binary = binary or os.environ.get("ROOTWALKD") or os.path.join(
+            REPO, "build", "src", "daemon", "rootwalkd")
+        binary = os.path.abspath(binary)
+        if not os.access(binary, os.X_OK):
+            raise LabError("no rootwalkd binary at %s (set ROOTWALKD or build it)" % binary)
+        d = tempfile.mkdtemp(prefix=(name or "rootwalkd") + "-", dir=self.tmp)
+        trace = os.path.join(d, "trace.log")
+        conf = os.path.join(d, "rootwalkd.conf")
+        with open(conf, "w") as f:
+            f.write("# rootwalkd in the lab (written by scripts/lab.py)\n"
+                    "listen: %s@53\n"
+                    "root-hints: %s\n"
+                    "do-not-query-localhost: no\n"
+                    "trace-log: %s\n"
+                    "trace-format: %s\n%s"
+                    % (addr, os.path.join(REPO, "zones", "root.hints"), trace, trace_format,
+                       extra))
+        stderr_path = os.path.join(d, "stderr")
+        with open(stderr_path, "w") as err:
+            proc = subprocess.Popen([binary, "-c", conf], stdin=subprocess.DEVNULL,
+                                    stdout=err, stderr=subprocess.STDOUT)
+        r = Resolver("rootwalkd", addr, proc, d, conf, stderr_path, trace_log=trace)
+        self.resolvers.append(r)
+        if wait:
+            self._wait_resolver(r)
+        return r
+
+    def start_unbound(self, addr=UNBOUND_ADDR, wait=True):
+        """Start Unbound (iterator only, no DNSSEC) on addr@53 with the lab root hints."""
+        d = tempfile.mkdtemp(prefix="unbound-", dir=self.tmp)
+        conf = os.path.join(d, "unbound.conf")
+        log = os.path.join(d, "unbound.log")
+        with open(conf, "w") as f:
+            f.write("\n".join([
+                "server:",
+                "    interface: %s" % addr,
+                "    port: 53",
+                "    do-ip6: no",
+                "    do-not-query-localhost: no",
+                "    root-hints: %s" % os.path.join(REPO, "zones", "root.hints"),
+                '    username: ""',
+                '    chroot: ""',
+                "    directory: %s" % d,
+                "    pidfile: %s/unbound.pid" % d,
+                "    do-daemonize: no",
+                "    use-syslog: no",
+                "    logfile: %s" % log,
+                "    verbosity: 1",
+                "    num-threads: 1",
+                '    module-config: "iterator"',
+                "    qname-minimisation: yes",
+                "    access-control: 127.0.0.0/8 allow",
+                "    edns-buffer-size: 1232",
+                "    outgoing-range: 64",
+                "    num-queries-per-thread: 32",
+                "remote-control:",
+                "    control-enable: no",
+            ]) + "\n")
+        stderr_path = os.path.join(d, "stderr")
+        with open(stderr_path, "w") as err:
+            proc = subprocess.Popen(["unbound", "-d", "-c", conf], stdin=subprocess.DEVNULL,
+                                    stdout=err, stderr=subprocess.STDOUT)
+        r = Resolver("unbound", addr, proc, d, conf, stderr_path, log=log)
+        self.resolvers.append(r)
+        if wait:
+            self._wait_resolver(r)
+        return r
+
+    def _wait_resolver(self, r):
+        # Any answer to a question the resolver answers without walking (its own cache of the
+        # root hints may be empty, so ask for something local-only): "localhost." is not special
+        # to either, so ask for the root SOA, which needs exactly one upstream query.
+        try:
+            wait_answers(r.addr, ".", "SOA", proc=r.proc, rd=True, what=r.kind)
+        except LabError:
+            r.stop(signal.SIGKILL)
+            raise LabError("%s did not start; its output:\n%s" % (r.kind, r.stderr()[-4000:]))
+
+    # -- teardown ------------------------------------------------------------------------------
+
+    def stop(self):
+        """Stop every resolver and server this lab started (resolvers first)."""
+        for r in self.resolvers:
+            r.stop()
+        for s in self.servers:
+            stop_process(s.proc)
+        if self.own_tmp and not self.keep:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+# -- questions generated from the zone data ---------------------------------------------------
+
+SKIP_QUESTIONS = set()
+
+
+def load_zones():
+    """All lab zones as {origin: dns.zone.Zone}, from the repository's zones/."""
+    out = {}
+    for s in read_table():
+        for z in s.zones:
+            if z not in out:
+                out[z] = dns.zone.from_file(os.path.join(ZONES, zone_file_name(z)), origin=z,
+                                            relativize=False)
+    return out
+
+
+def questions():
+    """Questions for comparing resolvers, generated from the zone files.
+
+    Every (owner, type) with authoritative data in a zone, plus per zone one NXDOMAIN name and,
+    per owner, one type it lacks (NODATA), plus the lame delegation (SERVFAIL everywhere).
+    Owners below a zone cut (glue, delegation NS in the parent) are left to the child zone.
+    """
+    zones = load_zones()
+    qs = []
+    seen = set()
+
+    def add(name, rdtype):
+        key = (str(name).lower(), rdtype)
+        if key not in seen:
+            seen.add(key)
+            qs.append(key)
+
+    for origin, zone in sorted(zones.items()):
+        cuts = [n for n, node in zone.nodes.items()
+                if n != zone.origin and node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.NS)]
+        for name, node in sorted(zone.nodes.items()):
+            if any(name.is_subdomain(c) for c in cuts):
+                continue  # delegation or glue: the child zone answers for it
+            types = [rds.rdtype for rds in node.rdatasets]
+            for t in types:
+                add(name, dns.rdatatype.to_text(t))
+            if dns.rdatatype.CNAME not in types:
+                missing = "SRV" if dns.rdatatype.SRV not in types else "HINFO"
+                add(name, missing)
+        add(dns.name.from_text("nope", zone.origin) if origin != "." else "nope-tld.", "A")
+    add("lame.com.", "A")
+    add("www.lame.com.", "A")
+    add("does-not-exist.video-platform.com.", "AAAA")
+    add("deep.name.under.nothing.example.org.", "A")
+    return [q for q in qs if q not in SKIP_QUESTIONS]
+
+
+# -- command line --------------------------------------------------------------------------------
+
+def cmd_run(args):
+    lab = Lab(keep=args.keep)
+    try:
+        lab.start()
+        env = dict(os.environ, LAB_TMP=lab.tmp, LAB_ZONES=lab.zonesdir)
+        if args.resolver in ("rootwalkd", "both"):
+            r = lab.start_rootwalkd(trace_format=args.trace_format)
+            env.update(RESOLVER=r.addr, ROOTWALKD_ADDR=r.addr, TRACE_LOG=r.trace_log,
+                       ROOTWALKD_STDERR=r.stderr_path)
+        if args.resolver in ("unbound", "both"):
+            u = lab.start_unbound()
+            env.update(UNBOUND_ADDR=u.addr)
+            env.setdefault("RESOLVER", u.addr)
+        if not args.cmd:
+            raise LabError("nothing to run: lab.py run [options] -- CMD ARGS...")
+        cmd = args.cmd[1:] if args.cmd[0] == "--" else args.cmd
+        try:
+            return subprocess.run(cmd, env=env, timeout=args.timeout).returncode
+        except subprocess.TimeoutExpired:
+            print("lab.py: %s ran longer than %d s; stopped" % (cmd[0], args.timeout),
+                  file=sys.stderr)
+            return 124
+    finally:
+        lab.stop()
+
+
+def cmd_check(args):
+    ok = True
+    for s in read_table():
+        for z in s.zones:
+            path = os.path.join(ZONES, zone_file_name(z))
+            r = subprocess.run(["nsd-checkzone", z, path], capture_output=True, text=True)
+            if r.returncode != 0:
+                ok = False
+            sys.stdout.write(r.stdout + r.stderr)
+    return 0 if ok else 1
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="start the lab and a resolver, run a command, stop everything")
+    run.add_argument("--resolver", choices=["rootwalkd", "unbound", "both", "none"],
+                     default="rootwalkd")
+    run.add_argument("--trace-format", choices=["text", "json"], default="text")
+    run.add_argument("--timeout", type=int, default=300, help="seconds CMD may run (default 300)")
+    run.add_argument("--keep", action="store_true", help="keep the temp dir (logs, traces)")
+    run.add_argument("cmd", nargs=argparse.REMAINDER)
+    sub.add_parser("check", help="check the zone files with nsd-checkzone")
+    sub.add_parser("questions", help="print the generated comparison questions")
+    args = p.parse_args(argv)
+    try:
+        if args.command == "run":
+            return cmd_run(args)
+        if args.command == "check":
+            return cmd_check(args)
+        if args.command == "questions":
+            for name, t in questions():
+                print(name, t)
+            return 0
+    except LabError as e:
+        print("lab.py: %s" % e, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    # Stop the lab on SIGTERM/SIGINT too: turn them into an exception that unwinds cmd_run.
+    def _stop(signum, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, _stop)
+    sys.exit(main())

@@ -1,0 +1,485 @@
+/* Configuration file parser: unbound.conf-like "key: value" lines, validated into an immutable
+ * struct rw_config. Every error names the file and line so that `rootwalkd -n` is useful. */
+#include "rootwalk/config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define RW_CONFIG_MAX_FILE (1024 * 1024)
+#define RW_CONFIG_MAX_VALUE 4096
+#define RW_TTL_MAX 2147483647u /* RFC 2181 8: TTLs are 31-bit */
+
+struct parser {
+	const char *name;
+	size_t line;
+	char *err;
+	size_t errlen;
+	struct rw_config *cfg;
+	size_t min_ttl_line, max_ttl_line;
+	size_t ip_line;
+};
+
+__attribute__((format(printf, 2, 3))) static int fail(struct parser *p, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (p->err == NULL || p->errlen == 0)
+		return -EINVAL;
+	n = snprintf(p->err, p->errlen, "%s:%zu: ", p->name, p->line);
+	if (n >= 0 && (size_t)n < p->errlen) {
+		va_start(ap, fmt);
+		vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+/* Copy a value for quoting in an error message: bounded, with control characters replaced so
+ * that a hostile file cannot put escape sequences on the operator's terminal. */
+static const char *shown(const char *s, char *buf, size_t cap)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0' && i + 4 < cap; i++)
+		buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+	if (s[i] != '\0') {
+		memcpy(buf + i, "...", 3);
+		i += 3;
+	}
+	buf[i] = '\0';
+	return buf;
+}
+
+static void set_defaults(struct rw_config *cfg)
+{
+	cfg->trace_format = RW_TRACE_TEXT;
+	cfg->do_not_query_localhost = true;
+	cfg->do_ip4 = true;
+	cfg->do_ip6 = true;
+	cfg->cache_max_ttl = 86400;
+	cfg->cache_min_ttl = 0;
+	cfg->cache_max_negative_ttl = 3600;
+	cfg->max_cname_chain = 11;
+	cfg->max_ns_lookups = 5;
+	cfg->max_upstream_queries = 50;
+	cfg->upstream_timeout_ms = 800;
+	cfg->query_budget_ms = 10000;
+	cfg->upstream_port = 53;
+}
+
+static void set_default_listen(struct rw_config *cfg)
+{
+	/* Both literals are valid, so these cannot fail. */
+	(void)rw_config_parse_addr("127.0.0.1", 53, &cfg->listen[0]);
+	(void)rw_config_parse_addr("::1", 53, &cfg->listen[1]);
+	cfg->n_listen = 2;
+}
+
+struct rw_config *rw_config_default(void)
+{
+	struct rw_config *cfg = calloc(1, sizeof(*cfg));
+
+	if (cfg == NULL)
+		return NULL;
+	set_defaults(cfg);
+	set_default_listen(cfg);
+	return cfg;
+}
+
+void rw_config_free(struct rw_config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	free(cfg->root_hints);
+	free(cfg->trace_log);
+	free(cfg);
+}
+
+/* Strict unsigned decimal: digits only, no sign, no spaces, no trailing junk. */
+static int parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
+{
+	uint64_t v = 0;
+
+	if (*s == '\0')
+		return -EINVAL;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		v = v * 10 + (uint64_t)(*s - '0');
+		if (v > UINT32_MAX)
+			return -ERANGE;
+	}
+	if (v < lo || v > hi)
+		return -ERANGE;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int rw_config_parse_addr(const char *s, uint16_t default_port, struct rw_sockaddr *sa)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	struct sockaddr_in *sin;
+	struct sockaddr_in6 *sin6;
+	const char *at;
+	size_t hlen;
+	uint16_t port = default_port;
+
+	if (s == NULL || sa == NULL)
+		return -EINVAL;
+	sin = (struct sockaddr_in *)&sa->ss;
+	sin6 = (struct sockaddr_in6 *)&sa->ss;
+	at = strrchr(s, '@');
+	hlen = at != NULL ? (size_t)(at - s) : strlen(s);
+	if (hlen == 0 || hlen >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, s, hlen);
+	host[hlen] = '\0';
+	if (at != NULL) {
+		uint32_t v;
+
+		if (parse_u32(at + 1, 1, 65535, &v) < 0)
+			return -ERANGE;
+		port = (uint16_t)v;
+	}
+	memset(sa, 0, sizeof(*sa));
+	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		sa->len = sizeof(*sin);
+		return 0;
+	}
+	memset(sa, 0, sizeof(*sa));
+	if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		sa->len = sizeof(*sin6);
+		return 0;
+	}
+	memset(sa, 0, sizeof(*sa));
+	return -EINVAL;
+}
+
+static int set_string(struct parser *p, const char *key, const char *val, char **dst)
+{
+	char *copy;
+
+	if (*val == '\0')
+		return fail(p, "%s: missing value", key);
+	copy = strdup(val);
+	if (copy == NULL)
+	{
+		fail(p, "%s: out of memory", key);
+		return -ENOMEM;
+	}
+	/* Duplicates are not an error: the last one wins, as in unbound. */
+	free(*dst);
+	*dst = copy;
+	return 0;
+}
+
+static int set_bool(struct parser *p, const char *key, const char *val, bool *dst)
+{
+	char buf[80];
+
+	if (strcmp(val, "yes") == 0)
+		*dst = true;
+	else if (strcmp(val, "no") == 0)
+		*dst = false;
+	else
+		return fail(p, "%s: expected 'yes' or 'no', got '%s'", key, shown(val, buf, sizeof(buf)));
+	return 0;
+}
+
+static int set_number(struct parser *p, const char *key, const char *val, uint32_t lo, uint32_t hi,
+		      uint32_t *dst)
+{
+	char buf[80];
+	int rc = parse_u32(val, lo, hi, dst);
+
+	if (rc == -EINVAL)
+		return fail(p, "%s: '%s' is not a number", key, shown(val, buf, sizeof(buf)));
+	if (rc < 0)
+		return fail(p, "%s: %s is out of range (%u..%u)", key, shown(val, buf, sizeof(buf)),
+			    lo, hi);
+	return 0;
+}
+
+static int add_addr(struct parser *p, const char *key, const char *val, uint16_t default_port,
+		    struct rw_sockaddr *arr, size_t *n)
+{
+	char buf[80];
+	int rc;
+
+	if (*n >= RW_CONFIG_MAX_ADDRS)
+		return fail(p, "%s: too many addresses (at most %d)", key, RW_CONFIG_MAX_ADDRS);
+	/* An outgoing interface only chooses the source address; the port stays ephemeral. */
+	if (default_port == 0 && strchr(val, '@') != NULL)
+		return fail(p, "%s: '%s': a port cannot be given here", key,
+			    shown(val, buf, sizeof(buf)));
+	rc = rw_config_parse_addr(val, default_port, &arr[*n]);
+	if (rc == -ERANGE)
+		return fail(p, "%s: '%s' has an invalid port (1..65535)", key,
+			    shown(val, buf, sizeof(buf)));
+	if (rc < 0)
+		return fail(p, "%s: '%s' is not an IPv4 or IPv6 address", key,
+			    shown(val, buf, sizeof(buf)));
+	(*n)++;
+	return 0;
+}
+
+static int apply(struct parser *p, const char *key, const char *val)
+{
+	struct rw_config *cfg = p->cfg;
+	char buf[80];
+	uint32_t v;
+	int rc;
+
+	if (strcmp(key, "server") == 0) {
+		if (*val != '\0')
+			return fail(p, "server: unexpected value '%s'", shown(val, buf, sizeof(buf)));
+		return 0;
+	}
+	if (*val == '\0')
+		return fail(p, "%s: missing value", key);
+	if (strcmp(key, "listen") == 0)
+		return add_addr(p, key, val, 53, cfg->listen, &cfg->n_listen);
+	if (strcmp(key, "outgoing-interface") == 0)
+		return add_addr(p, key, val, 0, cfg->outgoing, &cfg->n_outgoing);
+	if (strcmp(key, "root-hints") == 0)
+		return set_string(p, key, val, &cfg->root_hints);
+	if (strcmp(key, "trace-log") == 0) {
+		if (strcmp(val, "off") == 0) {
+			free(cfg->trace_log);
+			cfg->trace_log = NULL;
+			return 0;
+		}
+		return set_string(p, key, val, &cfg->trace_log);
+	}
+	if (strcmp(key, "trace-format") == 0) {
+		if (strcmp(val, "text") == 0)
+			cfg->trace_format = RW_TRACE_TEXT;
+		else if (strcmp(val, "json") == 0)
+			cfg->trace_format = RW_TRACE_JSON;
+		else
+			return fail(p, "trace-format: expected 'text' or 'json', got '%s'",
+				    shown(val, buf, sizeof(buf)));
+		return 0;
+	}
+	if (strcmp(key, "do-not-query-localhost") == 0)
+		return set_bool(p, key, val, &cfg->do_not_query_localhost);
+	if (strcmp(key, "do-ip4") == 0 || strcmp(key, "do-ip6") == 0) {
+		p->ip_line = p->line;
+		return set_bool(p, key, val, key[4] == '4' ? &cfg->do_ip4 : &cfg->do_ip6);
+	}
+	if (strcmp(key, "cache-max-ttl") == 0) {
+		p->max_ttl_line = p->line;
+		return set_number(p, key, val, 0, RW_TTL_MAX, &cfg->cache_max_ttl);
+	}
+	if (strcmp(key, "cache-min-ttl") == 0) {
+		p->min_ttl_line = p->line;
+		return set_number(p, key, val, 0, RW_TTL_MAX, &cfg->cache_min_ttl);
+	}
+	if (strcmp(key, "cache-max-negative-ttl") == 0)
+		return set_number(p, key, val, 0, RW_TTL_MAX, &cfg->cache_max_negative_ttl);
+	if (strcmp(key, "max-cname-chain") == 0)
+		return set_number(p, key, val, 0, 64, &cfg->max_cname_chain);
+	if (strcmp(key, "max-ns-lookups") == 0)
+		return set_number(p, key, val, 0, 64, &cfg->max_ns_lookups);
+	if (strcmp(key, "max-upstream-queries") == 0)
+		return set_number(p, key, val, 1, 10000, &cfg->max_upstream_queries);
+	if (strcmp(key, "upstream-timeout") == 0)
+		return set_number(p, key, val, 1, 60000, &cfg->upstream_timeout_ms);
+	if (strcmp(key, "query-budget") == 0)
+		return set_number(p, key, val, 1, 3600000, &cfg->query_budget_ms);
+	if (strcmp(key, "upstream-port") == 0) {
+		rc = set_number(p, key, val, 1, 65535, &v);
+		if (rc == 0)
+			cfg->upstream_port = (uint16_t)v;
+		return rc;
+	}
+	return fail(p, "unknown key '%s'", shown(key, buf, sizeof(buf)));
+}
+
+static int is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+static int is_key_end(char c)
+{
+	return is_space(c) || c == ':' || c == '#';
+}
+
+/* Split one line (without its newline, NUL-free) into key and value and apply it. */
+static int parse_line(struct parser *p, const char *s, size_t n)
+{
+	char key[64], val[RW_CONFIG_MAX_VALUE];
+	char buf[80];
+	size_t i = 0, k, v;
+
+	while (i < n && is_space(s[i]))
+		i++;
+	if (i == n || s[i] == '#')
+		return 0;
+	for (k = i; i < n && !is_key_end(s[i]); i++)
+		;
+	if (i == k || i >= n || s[i] != ':')
+		return fail(p, "expected 'key: value'");
+	if (i - k >= sizeof(key)) {
+		/* No key is this long; say which one without copying all of it. */
+		memcpy(key, s + k, sizeof(key) - 1);
+		key[sizeof(key) - 1] = '\0';
+		return fail(p, "unknown key '%s...'", shown(key, buf, sizeof(buf)));
+	}
+	memcpy(key, s + k, i - k);
+	key[i - k] = '\0';
+	i++;
+	while (i < n && is_space(s[i]))
+		i++;
+	if (i < n && s[i] == '"') {
+		for (v = ++i; i < n && s[i] != '"'; i++)
+			;
+		if (i >= n)
+			return fail(p, "%s: unterminated quoted value", key);
+		if (i - v >= sizeof(val))
+			return fail(p, "%s: value too long", key);
+		memcpy(val, s + v, i - v);
+		val[i - v] = '\0';
+		for (i++; i < n && is_space(s[i]); i++)
+			;
+		if (i < n && s[i] != '#')
+			return fail(p, "%s: unexpected text after quoted value", key);
+		/* An empty quoted value is still a missing value. */
+	} else {
+		size_t end;
+
+		for (v = i; i < n && s[i] != '#'; i++)
+			;
+		end = i;
+		while (end > v && is_space(s[end - 1]))
+			end--;
+		if (end - v >= sizeof(val))
+			return fail(p, "%s: value too long", key);
+		memcpy(val, s + v, end - v);
+		val[end - v] = '\0';
+	}
+	return apply(p, key, val);
+}
+
+static int validate(struct parser *p)
+{
+	struct rw_config *cfg = p->cfg;
+
+	if (cfg->cache_min_ttl > cfg->cache_max_ttl) {
+		p->line = p->min_ttl_line > p->max_ttl_line ? p->min_ttl_line : p->max_ttl_line;
+		return fail(p, "cache-min-ttl (%u) is larger than cache-max-ttl (%u)",
+			    cfg->cache_min_ttl, cfg->cache_max_ttl);
+	}
+	if (!cfg->do_ip4 && !cfg->do_ip6) {
+		p->line = p->ip_line;
+		return fail(p, "do-ip4 and do-ip6 cannot both be 'no'");
+	}
+	if (cfg->n_listen == 0)
+		set_default_listen(cfg);
+	return 0;
+}
+
+int rw_config_parse(const char *text, size_t len, const char *name, struct rw_config **out,
+		    char *err, size_t errlen)
+{
+	struct parser p = {.name = name != NULL ? name : "config", .err = err, .errlen = errlen};
+	size_t pos = 0;
+	int rc = 0;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (out == NULL)
+		return -EINVAL;
+	*out = NULL;
+	if (text == NULL && len > 0)
+		return fail(&p, "no text");
+	p.cfg = calloc(1, sizeof(*p.cfg));
+	if (p.cfg == NULL)
+		return -ENOMEM;
+	set_defaults(p.cfg);
+	while (pos < len && rc == 0) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t n = nl != NULL ? (size_t)(nl - (text + pos)) : len - pos;
+
+		p.line++;
+		if (memchr(text + pos, '\0', n) != NULL)
+			rc = fail(&p, "NUL byte in line");
+		else
+			rc = parse_line(&p, text + pos, n);
+		pos += n + 1;
+	}
+	if (rc == 0)
+		rc = validate(&p);
+	if (rc < 0) {
+		rw_config_free(p.cfg);
+		return rc;
+	}
+	*out = p.cfg;
+	return 0;
+}
+
+int rw_config_load(const char *path, struct rw_config **out, char *err, size_t errlen)
+{
+	char *text;
+	size_t len = 0;
+	int fd, rc;
+
+	if (out != NULL)
+		*out = NULL;
+	if (path == NULL || out == NULL)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+		return rc;
+	}
+	/* One byte more than the limit, to tell "exactly at the limit" from "too large". */
+	text = malloc(RW_CONFIG_MAX_FILE + 1);
+	if (text == NULL) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (len <= RW_CONFIG_MAX_FILE) {
+		ssize_t r = read(fd, text + len, RW_CONFIG_MAX_FILE + 1 - len);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rc = -errno;
+			if (err != NULL && errlen > 0)
+				snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+			free(text);
+			close(fd);
+			return rc;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	if (len > RW_CONFIG_MAX_FILE) {
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "%s: file too large (more than %d bytes)", path,
+				 RW_CONFIG_MAX_FILE);
+		free(text);
+		return -EFBIG;
+	}
+	rc = rw_config_parse(text, len, path, out, err, errlen);
+	free(text);
+	return rc;
+}
