@@ -28,7 +28,9 @@ import sys
 import tempfile
 import time
 
+import dns.flags
 import dns.message
+import dns.name
 import dns.query
 import dns.rdataclass
 import dns.rdatatype
@@ -86,15 +88,25 @@ def read_table(path=None):
     return servers
 
 
+def net_interfaces():
+    """Names of the network interfaces of this process's network namespace.
+
+    /proc/net/dev follows the caller's namespace; /sys/class/net does not (it shows the namespace
+    that mounted sysfs, i.e. the host's, even inside unshare -rn), so it must not be used here.
+    """
+    with open("/proc/net/dev") as f:
+        return [line.split(":", 1)[0].strip() for line in f.readlines()[2:] if ":" in line]
+
+
 def ensure_isolated():
     """Refuse to run unless this is a private network namespace holding only lo.
 
     The lab binds many 127.x addresses on port 53 and sends DNS traffic among them; inside a
     namespace made by unshare -rn nothing can leak, and there is no other interface to leak to.
     """
-    links = os.listdir("/sys/class/net")
+    links = net_interfaces()
     others = [l for l in links if l != "lo"]
-    if others:
+    if others or not links:
         raise LabError("not in a private network namespace (interfaces: %s); run under "
                        "scripts/in_lab.sh" % " ".join(sorted(links)))
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
@@ -112,7 +124,6 @@ def dns_ask(addr, qname, qtype, tcp=False, timeout=2.0, port=53, rd=False, paylo
 
 def wait_answers(addr, qname, qtype="SOA", timeout=START_TIMEOUT, proc=None, rd=False, what=""):
     """Poll addr until it answers qname/qtype (any rcode counts), bounded by timeout seconds."""
-    import dns.flags  # noqa: F401 (used by dns_ask through dns.flags)
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
@@ -123,8 +134,45 @@ def wait_answers(addr, qname, qtype="SOA", timeout=START_TIMEOUT, proc=None, rd=
         except Exception as e:  # timeout, connection refused: not up yet
             last = e
             time.sleep(0.05)
-    raise LabError("%s (%s) did not answer %s %s within %.0f s: %s"
+    raise LabError("%s (%s) did not answer %s %s within %g s: %s"
                    % (what or "server", addr, qname, qtype, timeout, last))
+
+
+def _proc_net_has(addr, port, tcp):
+    """True if this namespace has a socket bound to addr:port (TCP: listening)."""
+    import ipaddress
+    ip = ipaddress.ip_address(addr)
+    if ip.version == 4:
+        files = ["/proc/net/tcp" if tcp else "/proc/net/udp"]
+        # /proc/net shows IPv4 addresses as one little-endian 32-bit hex word.
+        want = "%08X:%04X" % (int.from_bytes(ip.packed, "little"), port)
+    else:
+        files = ["/proc/net/tcp6" if tcp else "/proc/net/udp6"]
+        words = [ip.packed[i:i + 4] for i in range(0, 16, 4)]
+        want = "".join("%08X" % int.from_bytes(w, "little") for w in words) + ":%04X" % port
+    for path in files:
+        try:
+            with open(path) as f:
+                for line in f.readlines()[1:]:
+                    fields = line.split()
+                    if len(fields) > 3 and fields[1] == want and (not tcp or fields[3] == "0A"):
+                        return True
+        except FileNotFoundError:
+            pass
+    return False
+
+
+def wait_listening(addr, port=53, timeout=START_TIMEOUT, proc=None, what=""):
+    """Wait until something listens on addr:port over both UDP and TCP, bounded by timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise LabError("%s exited with status %s while starting" % (what or addr, proc.returncode))
+        if _proc_net_has(addr, port, False) and _proc_net_has(addr, port, True):
+            return
+        time.sleep(0.02)
+    raise LabError("%s did not listen on %s port %d (UDP and TCP) within %g s"
+                   % (what or "server", addr, port, timeout))
 
 
 def stop_process(proc, sig=signal.SIGTERM, timeout=STOP_TIMEOUT):
@@ -155,7 +203,7 @@ class Resolver:
         self.log = log
         self.returncode = None
 
-    def ask(self, qname, qtype="A", tcp=False, timeout=5.0, payload=1232):
+    def ask(self, qname, qtype="A", tcp=False, timeout=2.0, payload=1232):
         q = dns.message.make_query(qname, qtype, use_edns=0, payload=payload)
         if tcp:
             return dns.query.tcp(q, self.addr, timeout=timeout)
@@ -277,6 +325,7 @@ class Lab:
     def start_rootwalkd(self, addr=ROOTWALKD_ADDR, trace_format="json", extra="", binary=None,
                         name=None, wait=True):
         """Start rootwalkd on addr@53 with the lab root hints and a trace log in the temp dir."""
+        ensure_isolated()
         binary = binary or os.environ.get("ROOTWALKD") or os.path.join(
             REPO, "build", "src", "daemon", "rootwalkd")
         binary = os.path.abspath(binary)
@@ -306,6 +355,7 @@ class Lab:
 
     def start_unbound(self, addr=UNBOUND_ADDR, wait=True):
         """Start Unbound (iterator only, no DNSSEC) on addr@53 with the lab root hints."""
+        ensure_isolated()
         d = tempfile.mkdtemp(prefix="unbound-", dir=self.tmp)
         conf = os.path.join(d, "unbound.conf")
         log = os.path.join(d, "unbound.log")
@@ -330,6 +380,12 @@ class Lab:
                 "    qname-minimisation: yes",
                 "    access-control: 127.0.0.0/8 allow",
                 "    edns-buffer-size: 1232",
+                # Unbound answers the reverse zones of the documentation prefixes itself
+                # (RFC 6303 style default local zones); the lab serves them for real.
+                '    local-zone: "2.0.192.in-addr.arpa." nodefault',
+                '    local-zone: "100.51.198.in-addr.arpa." nodefault',
+                '    local-zone: "113.0.203.in-addr.arpa." nodefault',
+                '    local-zone: "8.b.d.0.1.0.0.2.ip6.arpa." nodefault',
                 "    outgoing-range: 64",
                 "    num-queries-per-thread: 32",
                 "remote-control:",
@@ -346,14 +402,18 @@ class Lab:
         return r
 
     def _wait_resolver(self, r):
-        # Any answer to a question the resolver answers without walking (its own cache of the
-        # root hints may be empty, so ask for something local-only): "localhost." is not special
-        # to either, so ask for the root SOA, which needs exactly one upstream query.
+        """Wait until a resolver can take queries; on failure kill it and show its output."""
         try:
-            wait_answers(r.addr, ".", "SOA", proc=r.proc, rd=True, what=r.kind)
-        except LabError:
+            if r.kind == "rootwalkd":
+                # Only wait for its sockets: a query would warm its cache and put a trace in the
+                # log before the caller's first (cold) query.
+                wait_listening(r.addr, 53, proc=r.proc, what=r.kind)
+            else:
+                wait_answers(r.addr, ".", "SOA", proc=r.proc, rd=True, what=r.kind)
+        except LabError as e:
             r.stop(signal.SIGKILL)
-            raise LabError("%s did not start; its output:\n%s" % (r.kind, r.stderr()[-4000:]))
+            raise LabError("%s did not start (%s); its output:\n%s"
+                           % (r.kind, e, r.stderr()[-4000:]))
 
     # -- teardown ------------------------------------------------------------------------------
 
@@ -393,7 +453,8 @@ def questions():
     """Questions for comparing resolvers, generated from the zone files.
 
     Every (owner, type) with authoritative data in a zone, plus per zone one NXDOMAIN name and,
-    per owner, one type it lacks (NODATA), plus the lame delegation (SERVFAIL everywhere).
+    per owner, one type it lacks (NODATA) or, for an alias, type A (the chain is followed), plus
+    the lame delegation (SERVFAIL everywhere).
     Owners below a zone cut (glue, delegation NS in the parent) are left to the child zone.
     """
     zones = load_zones()
@@ -415,7 +476,9 @@ def questions():
             types = [rds.rdtype for rds in node.rdatasets]
             for t in types:
                 add(name, dns.rdatatype.to_text(t))
-            if dns.rdatatype.CNAME not in types:
+            if dns.rdatatype.CNAME in types:
+                add(name, "A")  # follow the alias (possibly into another zone)
+            else:
                 missing = "SRV" if dns.rdatatype.SRV not in types else "HINFO"
                 add(name, missing)
         add(dns.name.from_text("nope", zone.origin) if origin != "." else "nope-tld.", "A")
