@@ -30,14 +30,15 @@ struct rw_upstream;
 struct rw_daemon {
 	uv_loop_t loop;
 	const char *config_path;
-	struct rw_config *cfg;     /* owned */
-	struct rw_env env;         /* env.ctx points back to this struct */
+	struct rw_config *cfg;	      /* owned */
+	struct rw_env env;	      /* env.ctx points back to this struct */
 	struct rw_resolver *resolver; /* owned; NULL once freed at shutdown */
 	struct rw_server *server;     /* owned */
 	struct rw_upstream *upstream; /* owned */
 
-	FILE *trace;        /* trace sink, NULL when tracing is off; may be stderr */
+	FILE *trace;	    /* trace sink, NULL when tracing is off; may be stderr */
 	bool trace_is_file; /* trace is a file we opened (and reopen on SIGHUP) */
+	bool trace_failed;  /* a write to the trace sink failed (logged once) */
 
 	uv_signal_t sig_term, sig_int, sig_hup;
 	int nsignals; /* signal handles initialised, for shutdown */

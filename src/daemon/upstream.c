@@ -21,8 +21,8 @@
 #include "daemon.h"
 #include "rootwalk/wire.h"
 
-#define UQ_BUCKETS	  4096 /* power of two */
-#define UQ_BIND_TRIES	  8
+#define UQ_BUCKETS	   4096 /* power of two */
+#define UQ_BIND_TRIES	   8
 #define UQ_TCP_INITIAL_BUF 4096
 
 struct rw_uquery {
@@ -134,11 +134,14 @@ static void uq_finish(struct rw_uquery *uq)
 /* The query failed at the network level: finish it, then tell the resolver. */
 static void uq_fail(struct rw_uquery *uq, int err)
 {
-	struct rw_resolver *r = uq->up->d->resolver;
+	struct rw_resolver *r;
 	uint64_t id = uq->id;
 
+	/* Checked first: a finished query may outlive its rw_upstream (send callbacks cancelled
+	 * by the close that follows rw_upstream_free). */
 	if (uq->finished)
 		return;
+	r = uq->up->d->resolver;
 	uq_finish(uq);
 	if (r && !uq->up->closing)
 		rw_resolver_on_timeout(r, id, err);

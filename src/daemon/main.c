@@ -1,0 +1,459 @@
+/* rootwalkd: the daemon's entry point. Owns the loop, the configuration, the environment given
+ * to the core, the trace sink and the signal handling; server.c and upstream.c do the I/O.
+ *
+ * Startup: configuration, environment, upstream transport, resolver (loads the root hints),
+ * listeners, priming. Shutdown (SIGTERM/SIGINT): the resolver is freed first, which drops every
+ * outstanding request without callbacks and cancels its upstream queries; then the listeners,
+ * client connections and remaining upstream sockets are closed, and the loop runs until the last
+ * close callback so that uv_loop_close() succeeds and nothing leaks.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <sodium.h>
+#include <uv.h>
+
+#include "daemon.h"
+#include "rootwalk/hints.h"
+
+#ifndef RW_VERSION
+#define RW_VERSION "unknown"
+#endif
+#ifndef RW_DEFAULT_CONFIG
+#define RW_DEFAULT_CONFIG "/etc/rootwalk/rootwalkd.conf"
+#endif
+
+void rw_daemon_log(int prio, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* One fprintf per line, so concurrent writers to the same stderr do not interleave. */
+	fprintf(stderr, "<%d>rootwalkd: %s\n", prio, msg);
+}
+
+const char *rw_daemon_addr_str(const struct sockaddr *sa, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	if (len == 0)
+		return buf;
+	if (sa && sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+
+		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		snprintf(buf, len, "%s@%u", host, ntohs(in->sin_port));
+	} else if (sa && sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		snprintf(buf, len, "%s@%u", host, ntohs(in6->sin6_port));
+	} else {
+		snprintf(buf, len, "(unknown address family)");
+	}
+	return buf;
+}
+
+int rw_daemon_errno(int uverr)
+{
+	if (uverr >= 0)
+		return uverr;
+	/* On Unix the UV_E* codes are negated errno values, except libuv's own few. */
+	if (uverr == UV_EOF)
+		return -ECONNRESET;
+	if (uverr <= -3000)
+		return -EIO;
+	return uverr;
+}
+
+/* The environment handed to the core. */
+
+static uint64_t env_now_mono_ms(void *ctx)
+{
+	(void)ctx;
+	return uv_hrtime() / 1000000u;
+}
+
+static int64_t env_now_wall_us(void *ctx)
+{
+	struct timespec ts;
+
+	(void)ctx;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void env_random_buf(void *ctx, void *buf, size_t len)
+{
+	(void)ctx;
+	randombytes_buf(buf, len);
+}
+
+static int env_send(void *ctx, const struct rw_upstream_query *q)
+{
+	struct rw_daemon *d = ctx;
+
+	return rw_upstream_send(d->upstream, q);
+}
+
+static void env_cancel(void *ctx, uint64_t id)
+{
+	struct rw_daemon *d = ctx;
+
+	rw_upstream_cancel(d->upstream, id);
+}
+
+static void env_trace_write(void *ctx, const char *text, size_t len)
+{
+	struct rw_daemon *d = ctx;
+
+	if (!d->trace)
+		return;
+	/* Flushed at once: a trace is a complete record, and tests read the file right away. */
+	if (fwrite(text, 1, len, d->trace) != len || fflush(d->trace) != 0) {
+		if (!d->trace_failed) {
+			d->trace_failed = true; /* once per file, not once per query */
+			rw_daemon_log(RW_LOG_ERR, "writing trace log %s: %s", d->cfg->trace_log,
+				      strerror(errno));
+		}
+		clearerr(d->trace);
+	}
+}
+
+/* The trace sink. */
+
+static int trace_open(struct rw_daemon *d)
+{
+	const char *path = d->cfg->trace_log;
+
+	d->trace = NULL;
+	d->trace_is_file = false;
+	if (!path)
+		return 0;
+	if (strcmp(path, "stderr") == 0) {
+		d->trace = stderr;
+		return 0;
+	}
+	d->trace = fopen(path, "ae");
+	if (!d->trace) {
+		rw_daemon_log(RW_LOG_ERR, "cannot open trace log %s: %s", path, strerror(errno));
+		return -1;
+	}
+	d->trace_is_file = true;
+	return 0;
+}
+
+/* SIGHUP: reopen the trace file (after log rotation). On failure the old file is kept. */
+static void trace_reopen(struct rw_daemon *d)
+{
+	FILE *f;
+
+	if (!d->trace_is_file)
+		return;
+	f = fopen(d->cfg->trace_log, "ae");
+	if (!f) {
+		rw_daemon_log(RW_LOG_ERR, "cannot reopen trace log %s: %s (keeping the old one)",
+			      d->cfg->trace_log, strerror(errno));
+		return;
+	}
+	fclose(d->trace);
+	d->trace = f;
+	d->trace_failed = false;
+	rw_daemon_log(RW_LOG_INFO, "reopened trace log %s", d->cfg->trace_log);
+}
+
+static void trace_close(struct rw_daemon *d)
+{
+	if (d->trace_is_file)
+		fclose(d->trace);
+	d->trace = NULL;
+	d->trace_is_file = false;
+}
+
+/* Shutdown. */
+
+static void signal_close_cb(uv_handle_t *handle)
+{
+	(void)handle; /* embedded in struct rw_daemon */
+}
+
+static void daemon_close_signals(struct rw_daemon *d)
+{
+	uv_signal_t *sigs[] = {&d->sig_term, &d->sig_int, &d->sig_hup};
+	int i;
+
+	for (i = 0; i < d->nsignals; i++)
+		if (!uv_is_closing((uv_handle_t *)sigs[i]))
+			uv_close((uv_handle_t *)sigs[i], signal_close_cb);
+}
+
+/* Tear everything down; the caller then runs the loop until the close callbacks are done. */
+static void daemon_stop(struct rw_daemon *d)
+{
+	if (d->stopping)
+		return;
+	d->stopping = true;
+	if (d->resolver) {
+		const struct rw_stats *st = rw_resolver_stats(d->resolver);
+
+		rw_daemon_log(
+			RW_LOG_INFO,
+			"stopping: %llu udp and %llu tcp queries, %llu upstream, %zu in progress",
+			(unsigned long long)st->client_queries[RW_PROTO_UDP],
+			(unsigned long long)st->client_queries[RW_PROTO_TCP],
+			(unsigned long long)st->upstream_queries, rw_resolver_pending(d->resolver));
+	}
+	/* The resolver goes first: it drops its requests silently and cancels upstream queries,
+	 * so nothing calls back into the server or the upstream transport after this. */
+	rw_resolver_free(d->resolver);
+	d->resolver = NULL;
+	if (d->server)
+		rw_server_close(d->server);
+	if (d->upstream)
+		rw_upstream_close(d->upstream);
+	daemon_close_signals(d);
+}
+
+static void signal_cb(uv_signal_t *handle, int signum)
+{
+	struct rw_daemon *d = handle->data;
+
+	if (signum == SIGHUP) {
+		trace_reopen(d);
+		return;
+	}
+	rw_daemon_log(RW_LOG_INFO, "received %s", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+	daemon_stop(d);
+}
+
+static int daemon_signals(struct rw_daemon *d)
+{
+	uv_signal_t *sigs[] = {&d->sig_term, &d->sig_int, &d->sig_hup};
+	int nums[] = {SIGTERM, SIGINT, SIGHUP};
+	int i, rc;
+
+	for (i = 0; i < 3; i++) {
+		rc = uv_signal_init(&d->loop, sigs[i]);
+		if (rc < 0)
+			return rc;
+		d->nsignals++;
+		sigs[i]->data = d;
+		rc = uv_signal_start(sigs[i], signal_cb, nums[i]);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static void walk_cb(uv_handle_t *handle, void *arg)
+{
+	(void)arg;
+	rw_daemon_log(RW_LOG_ERR, "handle still open at exit: %s%s",
+		      uv_handle_type_name(handle->type), uv_is_closing(handle) ? " (closing)" : "");
+}
+
+/* Close whatever is open, drain the loop, free everything. Returns 0 when the loop closed
+ * cleanly. */
+static int daemon_cleanup(struct rw_daemon *d)
+{
+	int rc;
+
+	daemon_stop(d);
+	uv_run(&d->loop, UV_RUN_DEFAULT);
+	rw_server_free(d->server);
+	d->server = NULL;
+	rw_upstream_free(d->upstream);
+	d->upstream = NULL;
+	trace_close(d);
+	rc = uv_loop_close(&d->loop);
+	if (rc < 0) {
+		uv_walk(&d->loop, walk_cb, NULL);
+		rw_daemon_log(RW_LOG_ERR, "event loop not empty at exit: %s", uv_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+/* Configuration. */
+
+/* Load the configuration. A missing default file means the built-in defaults; a file named with
+ * -c must exist. Writes a reason into err on failure. */
+static int load_config(const char *path, bool explicit_path, struct rw_config **cfg, bool *found,
+		       char *err, size_t errlen)
+{
+	int rc = rw_config_load(path, cfg, err, errlen);
+
+	*found = true;
+	if (rc == -ENOENT && !explicit_path) {
+		*found = false;
+		*cfg = rw_config_default();
+		if (!*cfg) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		return 0;
+	}
+	return rc;
+}
+
+/* -n: check the configuration and the root hints it names. */
+static int check_config(const char *path, bool explicit_path)
+{
+	struct rw_config *cfg = NULL;
+	struct rw_hints *hints;
+	char err[512];
+	bool found;
+
+	if (load_config(path, explicit_path, &cfg, &found, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	hints = rw_hints_load(cfg->root_hints, err, sizeof(err));
+	rw_config_free(cfg);
+	if (!hints) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	rw_hints_free(hints);
+	if (found)
+		printf("%s: ok\n", path);
+	else
+		printf("%s: not found, built-in defaults: ok\n", path);
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: rootwalkd [-c FILE] [-n] [-h] [-V]\n"
+		"  -c FILE  configuration file (default %s)\n"
+		"  -n       check the configuration and root hints, then exit\n"
+		"  -h       this help\n"
+		"  -V       print the version\n",
+		RW_DEFAULT_CONFIG);
+}
+
+static int run(const char *config_path, bool explicit_path)
+{
+	struct rw_daemon d;
+	char err[512];
+	bool found;
+	int rc, status = 1;
+
+	memset(&d, 0, sizeof(d));
+	d.config_path = config_path;
+	if (load_config(config_path, explicit_path, &d.cfg, &found, err, sizeof(err)) < 0) {
+		rw_daemon_log(RW_LOG_ERR, "%s", err);
+		return 1;
+	}
+	if (!found)
+		rw_daemon_log(RW_LOG_INFO, "%s not found, using built-in defaults", config_path);
+	rc = uv_loop_init(&d.loop);
+	if (rc < 0) {
+		rw_daemon_log(RW_LOG_ERR, "event loop: %s", uv_strerror(rc));
+		rw_config_free(d.cfg);
+		return 1;
+	}
+	if (trace_open(&d) < 0)
+		goto out;
+
+	d.env.ctx = &d;
+	d.env.now_mono_ms = env_now_mono_ms;
+	d.env.now_wall_us = env_now_wall_us;
+	d.env.random_buf = env_random_buf;
+	d.env.send = env_send;
+	d.env.cancel = env_cancel;
+	d.env.trace_write = d.trace ? env_trace_write : NULL;
+
+	rc = daemon_signals(&d);
+	if (rc < 0) {
+		rw_daemon_log(RW_LOG_ERR, "signal handlers: %s", uv_strerror(rc));
+		goto out;
+	}
+	/* The transport exists before the resolver, so env->send works from the start. */
+	d.upstream = rw_upstream_new(&d);
+	if (!d.upstream) {
+		rw_daemon_log(RW_LOG_ERR, "out of memory");
+		goto out;
+	}
+	d.resolver = rw_resolver_new(&d.env, d.cfg, err, sizeof(err));
+	if (!d.resolver) {
+		rw_daemon_log(RW_LOG_ERR, "%s", err);
+		goto out;
+	}
+	d.server = rw_server_new(&d);
+	if (!d.server)
+		goto out;
+	rc = rw_resolver_prime(d.resolver);
+	if (rc < 0)
+		rw_daemon_log(RW_LOG_WARNING, "priming the root NS set failed to start: %s",
+			      strerror(-rc));
+	rw_daemon_log(RW_LOG_INFO, "rootwalkd %s started (config %s, root hints %s, trace %s)",
+		      RW_VERSION, found ? config_path : "built-in defaults",
+		      d.cfg->root_hints ? d.cfg->root_hints : "built-in",
+		      d.cfg->trace_log ? d.cfg->trace_log : "off");
+
+	uv_run(&d.loop, UV_RUN_DEFAULT);
+	status = 0;
+	rw_daemon_log(RW_LOG_INFO, "stopped");
+out:
+	if (daemon_cleanup(&d) < 0)
+		status = 1;
+	rw_config_free(d.cfg);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	const char *config_path = RW_DEFAULT_CONFIG;
+	bool explicit_path = false, check = false;
+	int c;
+
+	while ((c = getopt(argc, argv, "c:nhV")) != -1) {
+		switch (c) {
+		case 'c':
+			config_path = optarg;
+			explicit_path = true;
+			break;
+		case 'n':
+			check = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("rootwalkd %s\n", RW_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "rootwalkd: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (sodium_init() < 0) {
+		fprintf(stderr, "rootwalkd: libsodium failed to initialise\n");
+		return 1;
+	}
+	if (check)
+		return check_config(config_path, explicit_path);
+	/* A client closing its TCP connection must not kill the daemon with SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
+	return run(config_path, explicit_path);
+}

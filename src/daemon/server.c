@@ -1,0 +1,696 @@
+/* The client side of rootwalkd: UDP sockets and TCP listeners on every configured address.
+ *
+ * Every client query becomes a request object on the server's outstanding list, handed to the
+ * resolver with rw_resolver_query(). The resolver answers through srv_respond(), at once (cache
+ * hits, malformed packets) or much later. A TCP request holds a reference on its connection, so
+ * a connection that the client closes, or that times out, stays in memory (closed, marked
+ * closing) until its last request has been answered; the answer is then dropped. At shutdown the
+ * resolver is freed first and never calls back; rw_server_close() releases what is left.
+ *
+ * TCP follows RFC 7766: several queries may be pipelined on one connection and are answered as
+ * they complete, each reply with its two-byte length prefix. Reading pauses while a connection
+ * has SRV_TCP_MAX_INFLIGHT queries outstanding. Connections idle for SRV_TCP_IDLE_MS are closed,
+ * and at most SRV_TCP_MAX_CONNS are open at once.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <netinet/in.h>
+#include <uv.h>
+
+#include "daemon.h"
+#include "rootwalk/wire.h"
+
+#define SRV_UDP_BUF	     65536
+#define SRV_TCP_MAX_CONNS    256
+#define SRV_TCP_MAX_INFLIGHT 32
+#define SRV_TCP_IDLE_MS	     10000
+#define SRV_TCP_BACKLOG	     128
+#define SRV_TCP_INITIAL_BUF  1024
+#define SRV_TCP_MAX_BUF	     (2 + RW_MAX_MSG)
+/* Reply bytes queued for a client that does not read them; beyond this it is cut off. */
+#define SRV_TCP_MAX_WQUEUE (256 * 1024)
+/* Client requests being resolved at once, over all sockets. */
+#define SRV_MAX_REQUESTS 10000
+#define RCODE_SERVFAIL	 2
+
+struct srv_udp {
+	uv_udp_t handle;
+	struct rw_server *s;
+	struct rw_sockaddr addr;
+	/* libuv hands each datagram to alloc_cb and recv_cb in turn, so one buffer suffices. */
+	uint8_t buf[SRV_UDP_BUF];
+};
+
+struct srv_listener {
+	uv_tcp_t handle;
+	struct rw_server *s;
+	struct rw_sockaddr addr;
+};
+
+struct srv_conn {
+	uv_tcp_t handle;
+	uv_timer_t timer;
+	uv_shutdown_t shutdown;
+	struct rw_server *s;
+	struct srv_conn *next, **pprev; /* open connections; pprev NULL once closing */
+	unsigned refs;			/* open handles count as one, plus requests and writes */
+	int open_handles;
+	bool closing, reading, processing, eof, shutting;
+	unsigned inflight;
+	struct sockaddr_storage peer;
+	socklen_t peerlen;
+	uint8_t *in; /* received bytes; in[inpos..inlen) not yet framed */
+	size_t inlen, inpos, incap;
+};
+
+struct srv_req {
+	struct rw_server *s;
+	struct srv_req *next, **pprev;
+	struct srv_udp *udp;   /* UDP: the socket to answer from */
+	struct srv_conn *conn; /* TCP: the connection (one reference held) */
+	struct sockaddr_storage client;
+	socklen_t clientlen;
+};
+
+struct srv_write {
+	uv_write_t req;
+	struct srv_conn *c;
+	uint8_t data[];
+};
+
+struct srv_udp_send {
+	uv_udp_send_t req;
+	uint8_t data[];
+};
+
+struct rw_server {
+	struct rw_daemon *d;
+	struct srv_udp *udp[RW_CONFIG_MAX_ADDRS];
+	struct srv_listener *tcp[RW_CONFIG_MAX_ADDRS];
+	size_t n_udp, n_tcp;
+	struct srv_conn *conns;
+	size_t n_conns;
+	struct srv_req *reqs;
+	size_t n_reqs;
+	bool closed;
+	bool conn_cap_logged, req_cap_logged;
+};
+
+static socklen_t sockaddr_len(const struct sockaddr *sa)
+{
+	return sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
+/* Requests. */
+
+static struct srv_req *req_new(struct rw_server *s, struct srv_udp *u, struct srv_conn *c,
+			       const struct sockaddr *client)
+{
+	struct srv_req *req = calloc(1, sizeof(*req));
+
+	if (!req)
+		return NULL;
+	req->s = s;
+	req->udp = u;
+	req->conn = c;
+	req->clientlen = sockaddr_len(client);
+	memcpy(&req->client, client, req->clientlen);
+	req->next = s->reqs;
+	if (s->reqs)
+		s->reqs->pprev = &req->next;
+	s->reqs = req;
+	req->pprev = &s->reqs;
+	s->n_reqs++;
+	if (c) {
+		c->refs++;
+		c->inflight++;
+	}
+	return req;
+}
+
+static void conn_unref(struct srv_conn *c);
+static void conn_process(struct srv_conn *c);
+static void conn_alloc_cb(uv_handle_t *handle, size_t suggested, uv_buf_t *buf);
+static void conn_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
+
+/* Unlink and free a request; the caller deals with its connection. */
+static void req_unlink(struct srv_req *req)
+{
+	*req->pprev = req->next;
+	if (req->next)
+		req->next->pprev = req->pprev;
+	if (--req->s->n_reqs < SRV_MAX_REQUESTS / 2)
+		req->s->req_cap_logged = false;
+	free(req);
+}
+
+/* UDP. */
+
+static void udp_send_cb(uv_udp_send_t *req, int status)
+{
+	(void)status; /* a lost UDP reply is the client's retry to make */
+	free(req);
+}
+
+static void udp_reply(struct srv_udp *u, const struct sockaddr *to, const uint8_t *resp, size_t len)
+{
+	struct srv_udp_send *snd;
+	uv_buf_t buf;
+	int rc;
+
+	if (uv_is_closing((uv_handle_t *)&u->handle))
+		return;
+	buf = uv_buf_init((char *)resp, (unsigned)len);
+	rc = uv_udp_try_send(&u->handle, &buf, 1, to);
+	if (rc >= 0)
+		return;
+	if (rc != UV_EAGAIN)
+		return;
+	/* The socket buffer is full or sends are queued: queue a copy. */
+	snd = malloc(sizeof(*snd) + len);
+	if (!snd)
+		return;
+	memcpy(snd->data, resp, len);
+	buf = uv_buf_init((char *)snd->data, (unsigned)len);
+	rc = uv_udp_send(&snd->req, &u->handle, &buf, 1, to, udp_send_cb);
+	if (rc < 0)
+		free(snd);
+}
+
+/* TCP connections. */
+
+static void conn_free(struct srv_conn *c)
+{
+	free(c->in);
+	free(c);
+}
+
+static void conn_unref(struct srv_conn *c)
+{
+	if (--c->refs == 0)
+		conn_free(c);
+}
+
+static void conn_close_cb(uv_handle_t *handle)
+{
+	struct srv_conn *c = handle->data;
+
+	if (--c->open_handles == 0)
+		conn_unref(c);
+}
+
+static void conn_close(struct srv_conn *c)
+{
+	if (c->closing)
+		return;
+	c->closing = true;
+	if (c->pprev) {
+		*c->pprev = c->next;
+		if (c->next)
+			c->next->pprev = c->pprev;
+		c->pprev = NULL;
+		c->s->n_conns--;
+		if (c->s->n_conns < SRV_TCP_MAX_CONNS)
+			c->s->conn_cap_logged = false;
+	}
+	uv_close((uv_handle_t *)&c->handle, conn_close_cb);
+	uv_close((uv_handle_t *)&c->timer, conn_close_cb);
+}
+
+static void conn_shutdown_cb(uv_shutdown_t *req, int status)
+{
+	(void)status;
+	conn_close(req->data);
+}
+
+/* The client finished sending and every query is answered: close once the replies are out. */
+static void conn_shutdown(struct srv_conn *c)
+{
+	if (c->closing || c->shutting)
+		return;
+	c->shutting = true;
+	c->shutdown.data = c;
+	if (uv_shutdown(&c->shutdown, (uv_stream_t *)&c->handle, conn_shutdown_cb) < 0)
+		conn_close(c);
+}
+
+static void conn_touch(struct srv_conn *c)
+{
+	if (!c->closing)
+		uv_timer_again(&c->timer);
+}
+
+static void conn_timer_cb(uv_timer_t *timer)
+{
+	struct srv_conn *c = timer->data;
+
+	/* RFC 7766 6.2.3: idle means no query outstanding. A client that sent queries waits for
+	 * their answers (bounded by the resolver's query budget); one that does not read its
+	 * replies is cut off here too. */
+	if (c->inflight > 0)
+		return;
+	conn_close(c);
+}
+
+static void conn_write_cb(uv_write_t *req, int status)
+{
+	struct srv_write *w = (struct srv_write *)req;
+	struct srv_conn *c = w->c;
+
+	free(w);
+	if (status < 0)
+		conn_close(c);
+	else
+		conn_touch(c);
+	conn_unref(c);
+}
+
+static void conn_reply(struct srv_conn *c, const uint8_t *resp, size_t len)
+{
+	struct srv_write *w;
+	uv_buf_t buf;
+
+	if (c->closing || c->shutting)
+		return;
+	if (uv_stream_get_write_queue_size((uv_stream_t *)&c->handle) > SRV_TCP_MAX_WQUEUE) {
+		conn_close(c);
+		return;
+	}
+	w = malloc(sizeof(*w) + 2 + len);
+	if (!w) {
+		conn_close(c);
+		return;
+	}
+	w->data[0] = (uint8_t)(len >> 8);
+	w->data[1] = (uint8_t)len;
+	memcpy(w->data + 2, resp, len);
+	w->c = c;
+	c->refs++;
+	buf = uv_buf_init((char *)w->data, (unsigned)(2 + len));
+	if (uv_write(&w->req, (uv_stream_t *)&c->handle, &buf, 1, conn_write_cb) < 0) {
+		free(w);
+		c->refs--; /* the handle's own reference is still held */
+		conn_close(c);
+	}
+}
+
+/* The response callback given to the resolver: answer the client, release the request. */
+static void srv_respond(void *arg, const uint8_t *resp, size_t len)
+{
+	struct srv_req *req = arg;
+	struct srv_conn *c = req->conn;
+
+	if (len > 0 && len <= RW_MAX_MSG && resp) {
+		if (c)
+			conn_reply(c, resp, len);
+		else
+			udp_reply(req->udp, (const struct sockaddr *)&req->client, resp, len);
+	}
+	req_unlink(req);
+	if (c) {
+		c->inflight--;
+		/* Room for another query: frame what is buffered, resume reading. Not when this
+		 * answer came synchronously from inside conn_process() itself. */
+		if (!c->processing)
+			conn_process(c);
+		conn_unref(c);
+	}
+}
+
+/* Hand one client packet to the resolver. */
+static void srv_query(struct rw_server *s, struct srv_udp *u, struct srv_conn *c,
+		      const uint8_t *pkt, size_t len, const struct sockaddr *client)
+{
+	struct rw_resolver *r = s->d->resolver;
+	struct rw_client_query q;
+	struct srv_req *req = NULL;
+	uint8_t err[RW_DNS_HEADER_LEN + 256 + 4 + 11];
+	size_t n;
+
+	if (!r || s->closed)
+		return;
+	if (s->n_reqs < SRV_MAX_REQUESTS)
+		req = req_new(s, u, c, client);
+	if (req && rw_resolver_query(r, pkt, len, client, sockaddr_len(client),
+				     c ? RW_PROTO_TCP : RW_PROTO_UDP, srv_respond, req) == 0)
+		return;
+	/* Overloaded or an internal failure (the resolver will not call back): SERVFAIL. */
+	if (!req && !s->req_cap_logged) {
+		s->req_cap_logged = true;
+		rw_daemon_log(RW_LOG_WARNING, "%d client queries in progress: answering SERVFAIL",
+			      SRV_MAX_REQUESTS);
+	}
+	memset(&q, 0, sizeof(q));
+	(void)rw_wire_parse_query(pkt, len, &q);
+	n = rw_wire_error_response(pkt, len, &q, RCODE_SERVFAIL, err, sizeof(err));
+	if (req) {
+		srv_respond(req, err, n);
+	} else if (n > 0) {
+		if (c)
+			conn_reply(c, err, n);
+		else
+			udp_reply(u, client, err, n);
+	}
+}
+
+/* Frame and dispatch buffered queries while the connection has room; manage reading. */
+static void conn_process(struct srv_conn *c)
+{
+	const uint8_t *msg;
+	size_t msglen, used;
+	enum rw_frame_status st;
+
+	if (c->closing)
+		return;
+	c->processing = true;
+	while (!c->closing && c->inflight < SRV_TCP_MAX_INFLIGHT) {
+		st = rw_wire_tcp_frame(c->in + c->inpos, c->inlen - c->inpos, RW_MAX_MSG, &msg,
+				       &msglen, &used);
+		if (st == RW_FRAME_NEED_MORE)
+			break;
+		if (st != RW_FRAME_OK) {
+			conn_close(c); /* a zero-length frame: not a DNS client */
+			break;
+		}
+		c->inpos += used;
+		/* msg stays valid: the buffer is not moved until the loop ends. */
+		srv_query(c->s, NULL, c, msg, msglen, (const struct sockaddr *)&c->peer);
+	}
+	c->processing = false;
+	if (c->closing)
+		return;
+	if (c->inpos > 0) {
+		memmove(c->in, c->in + c->inpos, c->inlen - c->inpos);
+		c->inlen -= c->inpos;
+		c->inpos = 0;
+	}
+	if (c->eof) {
+		if (c->inflight == 0)
+			conn_shutdown(c);
+		return;
+	}
+	if (c->inflight < SRV_TCP_MAX_INFLIGHT && !c->reading) {
+		if (uv_read_start((uv_stream_t *)&c->handle, conn_alloc_cb, conn_read_cb) < 0) {
+			conn_close(c);
+			return;
+		}
+		c->reading = true;
+	} else if (c->inflight >= SRV_TCP_MAX_INFLIGHT && c->reading) {
+		uv_read_stop((uv_stream_t *)&c->handle);
+		c->reading = false;
+	}
+}
+
+static void conn_alloc_cb(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
+{
+	struct srv_conn *c = handle->data;
+
+	(void)suggested;
+	if (c->incap - c->inlen < 512 && c->incap < SRV_TCP_MAX_BUF) {
+		size_t cap = c->incap ? c->incap * 4 : SRV_TCP_INITIAL_BUF;
+		uint8_t *p;
+
+		if (cap > SRV_TCP_MAX_BUF)
+			cap = SRV_TCP_MAX_BUF;
+		p = realloc(c->in, cap);
+		if (p) {
+			c->in = p;
+			c->incap = cap;
+		}
+	}
+	if (!c->in || c->inlen >= c->incap) {
+		*buf = uv_buf_init(NULL, 0); /* read_cb gets UV_ENOBUFS and closes */
+		return;
+	}
+	*buf = uv_buf_init((char *)c->in + c->inlen, (unsigned)(c->incap - c->inlen));
+}
+
+static void conn_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+	struct srv_conn *c = stream->data;
+
+	(void)buf;
+	if (c->closing)
+		return;
+	if (nread == UV_EOF) {
+		/* The client may half-close after its last query: answer, then close. */
+		c->eof = true;
+		uv_read_stop(stream);
+		c->reading = false;
+		conn_process(c);
+		return;
+	}
+	if (nread < 0) {
+		conn_close(c);
+		return;
+	}
+	if (nread == 0)
+		return;
+	c->inlen += (size_t)nread;
+	conn_touch(c);
+	conn_process(c);
+}
+
+/* Accept and drop a connection over the cap (leaving it pending would stall the listener). */
+static void reject_close_cb(uv_handle_t *handle)
+{
+	free(handle);
+}
+
+static void tcp_reject(struct srv_listener *l)
+{
+	uv_tcp_t *t = malloc(sizeof(*t));
+
+	if (!t)
+		return;
+	if (uv_tcp_init(l->handle.loop, t) < 0) {
+		free(t);
+		return;
+	}
+	(void)uv_accept((uv_stream_t *)&l->handle, (uv_stream_t *)t);
+	uv_close((uv_handle_t *)t, reject_close_cb);
+}
+
+static void tcp_connection_cb(uv_stream_t *server, int status)
+{
+	struct srv_listener *l = server->data;
+	struct rw_server *s = l->s;
+	struct srv_conn *c;
+	int len, rc;
+
+	if (status < 0 || s->closed)
+		return;
+	if (s->n_conns >= SRV_TCP_MAX_CONNS) {
+		if (!s->conn_cap_logged) {
+			s->conn_cap_logged = true;
+			rw_daemon_log(RW_LOG_WARNING, "%d TCP connections open: refusing more",
+				      SRV_TCP_MAX_CONNS);
+		}
+		tcp_reject(l);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		tcp_reject(l);
+		return;
+	}
+	c->s = s;
+	c->refs = 1;
+	if (uv_tcp_init(server->loop, &c->handle) < 0) {
+		free(c);
+		tcp_reject(l);
+		return;
+	}
+	uv_timer_init(server->loop, &c->timer);
+	c->handle.data = c;
+	c->timer.data = c;
+	c->open_handles = 2;
+	c->next = s->conns;
+	if (s->conns)
+		s->conns->pprev = &c->next;
+	s->conns = c;
+	c->pprev = &s->conns;
+	s->n_conns++;
+
+	rc = uv_accept(server, (uv_stream_t *)&c->handle);
+	len = sizeof(c->peer);
+	if (rc == 0)
+		rc = uv_tcp_getpeername(&c->handle, (struct sockaddr *)&c->peer, &len);
+	if (rc == 0 && c->peer.ss_family != AF_INET && c->peer.ss_family != AF_INET6)
+		rc = UV_EAFNOSUPPORT;
+	if (rc == 0)
+		rc = uv_read_start((uv_stream_t *)&c->handle, conn_alloc_cb, conn_read_cb);
+	if (rc < 0) {
+		conn_close(c);
+		return;
+	}
+	c->peerlen = (socklen_t)len;
+	c->reading = true;
+	(void)uv_tcp_nodelay(&c->handle, 1);
+	uv_timer_start(&c->timer, conn_timer_cb, SRV_TCP_IDLE_MS, SRV_TCP_IDLE_MS);
+}
+
+/* UDP receive. */
+
+static void udp_alloc_cb(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
+{
+	struct srv_udp *u = handle->data;
+
+	(void)suggested;
+	*buf = uv_buf_init((char *)u->buf, sizeof(u->buf));
+}
+
+static void udp_recv_cb(uv_udp_t *handle, ssize_t nread, const uv_buf_t *buf,
+			const struct sockaddr *addr, unsigned flags)
+{
+	struct srv_udp *u = handle->data;
+
+	/* Errors on an unconnected socket (ICMP for an earlier reply) concern nobody now. */
+	if (nread < 0 || !addr || (flags & UV_UDP_PARTIAL))
+		return;
+	if (addr->sa_family != AF_INET && addr->sa_family != AF_INET6)
+		return;
+	srv_query(u->s, u, NULL, (const uint8_t *)buf->base, (size_t)nread, addr);
+}
+
+/* Listeners. */
+
+static void listener_close_cb(uv_handle_t *handle)
+{
+	free(handle->data);
+}
+
+static int udp_open(struct rw_server *s, const struct rw_sockaddr *addr)
+{
+	struct srv_udp *u = calloc(1, sizeof(*u));
+	const struct sockaddr *sa = (const struct sockaddr *)&addr->ss;
+	unsigned flags = 0;
+	int rc;
+
+	if (!u)
+		return UV_ENOMEM;
+	rc = uv_udp_init_ex(&s->d->loop, &u->handle, sa->sa_family);
+	if (rc < 0) {
+		free(u);
+		return rc;
+	}
+	u->s = s;
+	u->addr = *addr;
+	u->handle.data = u;
+	s->udp[s->n_udp++] = u;
+	/* No SO_REUSEADDR for UDP: on Linux it would let a second daemon bind the same address
+	 * and silently share its queries, where a bind error is what the operator needs. */
+	if (sa->sa_family == AF_INET6)
+		flags |= UV_UDP_IPV6ONLY;
+	rc = uv_udp_bind(&u->handle, sa, flags);
+	if (rc == 0)
+		rc = uv_udp_recv_start(&u->handle, udp_alloc_cb, udp_recv_cb);
+	return rc;
+}
+
+static int tcp_open(struct rw_server *s, const struct rw_sockaddr *addr)
+{
+	struct srv_listener *l = calloc(1, sizeof(*l));
+	const struct sockaddr *sa = (const struct sockaddr *)&addr->ss;
+	int rc;
+
+	if (!l)
+		return UV_ENOMEM;
+	rc = uv_tcp_init_ex(&s->d->loop, &l->handle, sa->sa_family);
+	if (rc < 0) {
+		free(l);
+		return rc;
+	}
+	l->s = s;
+	l->addr = *addr;
+	l->handle.data = l;
+	s->tcp[s->n_tcp++] = l;
+	/* libuv sets SO_REUSEADDR on TCP sockets itself, so a restart does not wait for
+	 * TIME_WAIT connections to expire. */
+	rc = uv_tcp_bind(&l->handle, sa, sa->sa_family == AF_INET6 ? UV_TCP_IPV6ONLY : 0);
+	if (rc == 0) /* libuv may report a bind error only here */
+		rc = uv_listen((uv_stream_t *)&l->handle, SRV_TCP_BACKLOG, tcp_connection_cb);
+	return rc;
+}
+
+static void close_listeners(struct rw_server *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_udp; i++) {
+		uv_udp_recv_stop(&s->udp[i]->handle);
+		uv_close((uv_handle_t *)&s->udp[i]->handle, listener_close_cb);
+	}
+	for (i = 0; i < s->n_tcp; i++)
+		uv_close((uv_handle_t *)&s->tcp[i]->handle, listener_close_cb);
+	s->n_udp = 0;
+	s->n_tcp = 0;
+}
+
+struct rw_server *rw_server_new(struct rw_daemon *d)
+{
+	const struct rw_config *cfg = d->cfg;
+	struct rw_server *s = calloc(1, sizeof(*s));
+	char name[INET6_ADDRSTRLEN + 16];
+	size_t i;
+	int rc;
+
+	if (!s) {
+		rw_daemon_log(RW_LOG_ERR, "out of memory");
+		return NULL;
+	}
+	s->d = d;
+	for (i = 0; i < cfg->n_listen && i < RW_CONFIG_MAX_ADDRS; i++) {
+		const struct rw_sockaddr *a = &cfg->listen[i];
+		const char *proto = "udp";
+
+		rw_daemon_addr_str((const struct sockaddr *)&a->ss, name, sizeof(name));
+		rc = udp_open(s, a);
+		if (rc == 0) {
+			proto = "tcp";
+			rc = tcp_open(s, a);
+		}
+		if (rc < 0) {
+			rw_daemon_log(RW_LOG_ERR, "cannot listen on %s (%s): %s", name, proto,
+				      uv_strerror(rc));
+			/* The listeners free themselves in their close callbacks. */
+			close_listeners(s);
+			free(s);
+			return NULL;
+		}
+		rw_daemon_log(RW_LOG_INFO, "listening on %s (udp, tcp)", name);
+	}
+	return s;
+}
+
+void rw_server_close(struct rw_server *s)
+{
+	if (!s || s->closed)
+		return;
+	s->closed = true;
+	/* The resolver is gone and will never answer these. */
+	while (s->reqs) {
+		struct srv_req *req = s->reqs;
+		struct srv_conn *c = req->conn;
+
+		req_unlink(req);
+		if (c) {
+			c->inflight--;
+			conn_unref(c);
+		}
+	}
+	while (s->conns)
+		conn_close(s->conns);
+	close_listeners(s);
+}
+
+void rw_server_free(struct rw_server *s)
+{
+	if (!s)
+		return;
+	rw_server_close(s);
+	free(s);
+}
