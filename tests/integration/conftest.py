@@ -1,0 +1,129 @@
+"""Fixtures for the lab integration tests.
+
+Run inside a private network namespace (scripts/in_lab.sh); the lab refuses to start anywhere
+else. The lab's NSD servers start once per session; rootwalkd starts once per test module (and
+tests that need a cold cache or a special config start their own through `start_rootwalkd`).
+Every process is stopped by the fixture that started it.
+
+Environment:
+  ROOTWALKD      path of the daemon (default build/src/daemon/rootwalkd)
+  LAB_RESOLVER   "rootwalkd" (default) or "unbound": which resolver the generic tests ask.
+                 With "unbound" the expectations themselves are checked against a reference
+                 resolver, and rootwalkd-only tests are skipped.
+"""
+
+import os
+import signal
+
+import pytest
+
+import labtest
+from labtest import lab
+
+UNDER_TEST = os.environ.get("LAB_RESOLVER", "rootwalkd")
+_next_addr = [60]
+
+
+def _check_sanitizers(r, since=0, when=""):
+    text = r.stderr()[since:]
+    bad = labtest.sanitizer_lines(text)
+    if bad:
+        pytest.fail("%s %s wrote sanitizer output%s:\n%s" % (r.kind, r.addr, when,
+                                                          text[-6000:]), pytrace=False)
+
+
+def _stop_and_check(r):
+    """SIGTERM a rootwalkd, then fail if it wrote sanitizer output (leaks show up at exit)."""
+    r.stop(signal.SIGTERM)
+    _check_sanitizers(r, when=" (seen when it was stopped)")
+
+
+@pytest.fixture(scope="session")
+def the_lab():
+    lab.ensure_isolated()
+    l = lab.Lab()
+    l.start()
+    yield l
+    l.stop()
+
+
+@pytest.fixture(scope="session")
+def zones():
+    return lab.load_zones()
+
+
+@pytest.fixture(scope="session")
+def unbound(the_lab):
+    r = the_lab.start_unbound()
+    yield r
+    r.stop()
+
+
+def need_rootwalkd():
+    if UNDER_TEST != "rootwalkd":
+        pytest.skip("rootwalkd-only test (LAB_RESOLVER=%s)" % UNDER_TEST)
+
+
+@pytest.fixture(scope="module")
+def rootwalkd(the_lab):
+    need_rootwalkd()
+    r = the_lab.start_rootwalkd(trace_format="json")
+    yield r
+    _stop_and_check(r)
+
+
+@pytest.fixture(scope="module")
+def resolver(the_lab, request):
+    """The resolver under test: rootwalkd, or unbound with LAB_RESOLVER=unbound."""
+    if UNDER_TEST == "unbound":
+        return request.getfixturevalue("unbound")
+    return request.getfixturevalue("rootwalkd")
+
+
+@pytest.fixture
+def start_rootwalkd(the_lab):
+    """Factory: start a fresh rootwalkd (cold cache) on its own address; stopped after the test."""
+    need_rootwalkd()
+    started = []
+
+    def start(trace_format="json", extra="", wait=True):
+        addr = "127.0.0.%d" % _next_addr[0]
+        _next_addr[0] += 1
+        r = the_lab.start_rootwalkd(addr=addr, trace_format=trace_format, extra=extra,
+                                    name="rootwalkd-%d" % len(started), wait=wait)
+        started.append(r)
+        return r
+
+    yield start
+    for r in started:
+        _stop_and_check(r)
+
+
+@pytest.fixture
+def rootwalkd_binary():
+    need_rootwalkd()
+    path = os.path.abspath(os.environ.get("ROOTWALKD") or os.path.join(
+        labtest.REPO, "build", "src", "daemon", "rootwalkd"))
+    if not os.access(path, os.X_OK):
+        pytest.fail("no rootwalkd binary at %s (set ROOTWALKD)" % path)
+    return path
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    """Fail the test during which a running rootwalkd wrote sanitizer output."""
+    the_lab = item.funcargs.get("the_lab")
+    watched = []
+    if the_lab is not None:
+        watched = [(r, len(r.stderr())) for r in the_lab.resolvers if r.kind == "rootwalkd"]
+    outcome = yield
+    if the_lab is None:
+        return
+    before = dict((id(r), n) for r, n in watched)
+    for r in the_lab.resolvers:
+        if r.kind != "rootwalkd":
+            continue
+        bad = labtest.sanitizer_lines(r.stderr()[before.get(id(r), 0):])
+        if bad and outcome.excinfo is None:
+            raise AssertionError("rootwalkd %s wrote sanitizer output during this test:\n%s"
+                                 % (r.addr, r.stderr()[before.get(id(r), 0):][-6000:]))

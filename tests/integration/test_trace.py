@@ -1,0 +1,270 @@
+"""The per-query trace (see README "Trace format"): JSON events and the text form.
+
+Each test starts its own rootwalkd, so the first query is really cold."""
+
+import ipaddress
+import json
+import os
+import re
+import socket
+import time
+
+import dns.message
+import dns.rcode
+import pytest
+
+import labtest
+from labtest import norm_name, norm_type, parse_iso, wait_trace
+
+ROOT_ADDRS = {"127.1.0.1", "127.1.0.2"}
+COM_ADDRS = {"127.2.0.1"}
+NET_ADDRS = {"127.2.0.2"}
+DNSHOST_ADDRS = {"127.3.0.1", "127.3.0.2"}
+
+REC_FIELDS = {"rr", "name", "type", "ttl", "orig_ttl", "stored", "expires", "expires_iso", "server",
+              "addr", "zone", "cached"}
+
+
+def udp_from(addr, wire, src="127.0.0.1"):
+    """Send a query from a known source address and port; returns (reply message, port)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((src, 0))
+        s.settimeout(labtest.TIMEOUT)
+        s.sendto(wire, (addr, 53))
+        return dns.message.from_wire(s.recvfrom(65535)[0]), s.getsockname()[1]
+
+
+def one_trace(r, qname, qtype, index=0):
+    traces = wait_trace(r.trace_log, qname, qtype, count=index + 1)
+    if len(traces) <= index:
+        log = "(no trace log)"
+        if os.path.exists(r.trace_log):
+            with open(r.trace_log) as f:
+                log = f.read()[-3000:]
+        raise AssertionError("no trace #%d for %s %s in %s:\n%s" % (index + 1, qname, qtype,
+                                                                   r.trace_log, log))
+    return traces[index]
+
+
+def events(trace, kind):
+    return [e for e in trace if e["ev"] == kind]
+
+
+def check_expiry(obj, ttl_field="ttl", slack=5):
+    """expires (epoch s) and expires_iso agree, and expires is about now + ttl."""
+    assert "expires" in obj and "expires_iso" in obj, "no expires/expires_iso in %r" % obj
+    exp = float(obj["expires"])
+    assert abs(parse_iso(obj["expires_iso"]) - exp) <= 1, obj
+    if ttl_field in obj:
+        assert abs(exp - (time.time() + float(obj[ttl_field]))) <= slack, \
+            "expires %s is not now + %s s: %r" % (exp, obj[ttl_field], obj)
+
+
+def check_rec(rec, cached):
+    missing = REC_FIELDS - set(rec)
+    assert not missing, "record lacks %s: %r" % (sorted(missing), rec)
+    check_expiry(rec)
+    assert rec["cached"] is cached, rec
+    assert int(rec["ttl"]) <= int(rec["orig_ttl"])
+    assert ipaddress.ip_address(rec["addr"])
+
+
+def test_cold_query_walks_root_tld_authoritative(start_rootwalkd):
+    r = start_rootwalkd()
+    q = labtest.make_query("www.video-platform.com.", "A")
+    reply, port = udp_from(r.addr, q.to_wire())
+    assert reply.rcode() == dns.rcode.NOERROR
+    t = one_trace(r, "www.video-platform.com.", "A")
+
+    ids = {e["trace"] for e in t}
+    assert len(ids) == 1 and re.fullmatch(r"[0-9a-f]{16}", ids.pop()), "bad trace id"
+    assert t[0]["ev"] == "query", "first event is %r" % t[0]
+    assert t[0]["client"] == "127.0.0.1#%d" % port, t[0]
+    assert t[0]["proto"] == "udp"
+    parse_iso(t[0]["time"])
+    assert t[-1]["ev"] == "done", "last event is %r" % t[-1]
+
+    sends = events(t, "send")
+    assert sends, "no send events in a cold trace"
+    for s in sends:
+        for f in ("step", "zone", "server", "addr", "proto", "qname", "qtype"):
+            assert f in s, "send event without %s: %r" % (f, s)
+    path = [(norm_name(s["zone"]), s["addr"]) for s in sends]
+
+    def first(zone, addrs):
+        for i, (z, a) in enumerate(path):
+            if z == zone and a in addrs:
+                return i
+        raise AssertionError("no query to zone %s at %s in %s" % (zone, sorted(addrs), path))
+
+    i_root = first(".", ROOT_ADDRS)
+    i_com = first("com.", COM_ADDRS)
+    i_auth = first("video-platform.com.", DNSHOST_ADDRS)
+    assert i_root < i_com < i_auth, "walk order wrong: %s" % path
+    # The name servers of video-platform.com have no glue: their addresses were looked up
+    # through net. and dnshost.net.
+    first("net.", NET_ADDRS)
+    first("dnshost.net.", DNSHOST_ADDRS)
+    subs = events(t, "subresolve")
+    assert any(norm_name(e["qname"]) in ("ns1.dnshost.net.", "ns2.dnshost.net.") for e in subs), \
+        "no sub-resolution of ns1/ns2.dnshost.net: %r" % subs
+
+    replies = events(t, "reply")
+    assert replies, "no reply events"
+    referrals = [e for e in replies if e.get("kind") == "referral"]
+    to_zones = [norm_name(e.get("to_zone", "")) for e in referrals]
+    assert "com." in to_zones and "video-platform.com." in to_zones, to_zones
+    for e in referrals:
+        for f in ("to_zone", "ns", "ttl", "glue"):
+            assert f in e, "referral without %s: %r" % (f, e)
+        check_expiry(e)
+    vp = [e for e in referrals if norm_name(e["to_zone"]) == "video-platform.com."][0]
+    assert vp["glue"] is False, "video-platform.com referral claims glue: %r" % vp
+    assert sorted(norm_name(n) for n in vp["ns"]) == ["ns1.dnshost.net.", "ns2.dnshost.net."]
+    com = [e for e in referrals if norm_name(e["to_zone"]) == "com."][0]
+    assert com["glue"] is True, com
+    for e in replies:
+        for f in ("step", "rcode", "aa", "tc", "rtt_us", "bytes", "kind"):
+            assert f in e, "reply without %s: %r" % (f, e)
+
+    answers = events(t, "answer")
+    assert len(answers) == 1, answers
+    a = answers[0]
+    assert a["rcode"] == "NOERROR", a
+    got = sorted((norm_name(x["name"]), norm_type(x["type"])) for x in a["records"])
+    assert got == [("video-platform.com.", "A"), ("www.video-platform.com.", "CNAME")], got
+    for rec in a["records"]:
+        check_rec(rec, cached=False)
+        assert rec["addr"] in DNSHOST_ADDRS, rec
+        assert norm_name(rec["zone"]) == "video-platform.com.", rec
+        assert int(rec["orig_ttl"]) == 300
+
+    done = t[-1]
+    assert done["rcode"] == "NOERROR"
+    assert int(done["upstream"]) == len(sends), (done, len(sends))
+    assert int(done["subresolutions"]) >= 1
+    assert int(done["elapsed_us"]) > 0
+
+
+def test_second_query_is_cache_hit(start_rootwalkd):
+    r = start_rootwalkd()
+    labtest.ask(r.addr, "www.video-platform.com.", "A")
+    one_trace(r, "www.video-platform.com.", "A", 0)
+    m = labtest.ask(r.addr, "www.video-platform.com.", "A")
+    assert m.rcode() == dns.rcode.NOERROR
+    t = one_trace(r, "www.video-platform.com.", "A", 1)
+    assert not events(t, "send"), "second query went upstream: %r" % events(t, "send")
+    hits = events(t, "cache_hit")
+    assert hits, "no cache_hit event: %r" % t
+    recs = [rec for h in hits for rec in h["records"]]
+    assert sorted((norm_name(x["name"]), norm_type(x["type"])) for x in recs) == \
+        [("video-platform.com.", "A"), ("www.video-platform.com.", "CNAME")], recs
+    for rec in recs:
+        check_rec(rec, cached=True)
+    done = t[-1]
+    assert done["ev"] == "done" and int(done["upstream"]) == 0 and int(done["cache_hits"]) >= 1
+
+
+def test_nxdomain_trace(start_rootwalkd):
+    r = start_rootwalkd()
+    m = labtest.ask(r.addr, "nope.video-platform.com.", "A")
+    assert m.rcode() == dns.rcode.NXDOMAIN
+    t = one_trace(r, "nope.video-platform.com.", "A")
+    assert any(e.get("kind") == "nxdomain" for e in events(t, "reply")), events(t, "reply")
+    neg = events(t, "negative")
+    assert neg and neg[0]["kind"] == "nxdomain", neg
+    assert "video-platform.com" in neg[0]["soa"]
+    check_expiry(neg[0])
+    assert t[-1]["rcode"] == "NXDOMAIN"
+
+
+def test_big_txt_upstream_tcp_fallback(start_rootwalkd):
+    r = start_rootwalkd()
+    m = labtest.ask(r.addr, "big.video-platform.com.", "TXT", tcp=True)
+    assert m.rcode() == dns.rcode.NOERROR and len(m.answer[0]) == 8
+    t = one_trace(r, "big.video-platform.com.", "TXT")
+    seq = [(e["ev"], e.get("proto"), e.get("tc"), norm_name(e.get("zone", "")))
+           for e in t if e["ev"] in ("send", "reply")]
+    tc_at = [i for i, e in enumerate(t) if e["ev"] == "reply" and e.get("tc") is True]
+    assert tc_at, "no truncated (tc) reply in the trace: %s" % seq
+    later_tcp = [e for e in t[tc_at[0]:] if e["ev"] == "send" and e.get("proto") == "tcp"
+                 and e["addr"] in DNSHOST_ADDRS]
+    assert later_tcp, "no TCP retry after the TC reply: %s" % seq
+    assert t[0]["proto"] == "tcp"
+
+
+def test_trace_written_in_one_piece(start_rootwalkd):
+    """Concurrent queries: each trace's events are contiguous lines (one write per query)."""
+    r = start_rootwalkd()
+    names = ["www.video-platform.com.", "www.example.net.", "feeds.news.org.",
+             "cdn.video-platform.com.", "42.113.0.203.in-addr.arpa."]
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(labtest.TIMEOUT)
+        for n in names:
+            qt = "PTR" if n.endswith("arpa.") else "A"
+            s.sendto(labtest.make_query(n, qt).to_wire(), (r.addr, 53))
+        for _ in names:
+            s.recvfrom(65535)
+    for n in names:
+        wait_trace(r.trace_log, n, "PTR" if n.endswith("arpa.") else "A")
+    order = []
+    with open(r.trace_log) as f:
+        for line in f:
+            if line.strip():
+                tid = json.loads(line)["trace"]
+                if not order or order[-1] != tid:
+                    order.append(tid)
+    assert len(order) == len(set(order)), "trace lines interleaved: %s" % order
+
+
+def test_lame_delegation_trace(start_rootwalkd):
+    r = start_rootwalkd()
+    m = labtest.ask(r.addr, "www.lame.com.", "A")
+    assert m.rcode() == dns.rcode.SERVFAIL
+    t = one_trace(r, "www.lame.com.", "A")
+    lame = [e for e in events(t, "reply") if e.get("kind") in ("lame", "rejected")]
+    assert lame, "the REFUSED reply of 127.3.2.1 is not marked lame/rejected: %r" % events(t, "reply")
+    assert lame[0].get("reason"), lame[0]
+    assert t[-1]["rcode"] == "SERVFAIL"
+
+
+TEXT_HEADER = re.compile(r"^;; trace ([0-9a-f]{16})\s+(\S+)\s+client ([0-9a-f.:]+)#(\d+)\s+"
+                         r"(\S+) (\S+)\s+\((udp|tcp)")
+TEXT_STEP = re.compile(r'^;; step (\d+\S*)\s+zone (\S+)\s+ask (\S+) \(([^)]+)\) (udp|tcp)\s+"(\S+) (\S+)"')
+TEXT_DONE = re.compile(r"^;; done in [0-9.]+ ms: (\d+) upstream quer(?:y|ies), (\d+) cache hits?, "
+                       r"(\d+) sub-resolutions?")
+
+
+def test_text_trace(start_rootwalkd):
+    r = start_rootwalkd(trace_format="text")
+    labtest.ask(r.addr, "www.video-platform.com.", "A")
+    labtest.ask(r.addr, "www.video-platform.com.", "A")
+    deadline = time.monotonic() + labtest.TIMEOUT
+    text = ""
+    while time.monotonic() < deadline:
+        if os.path.exists(r.trace_log):
+            with open(r.trace_log) as f:
+                text = f.read()
+        if len(re.findall(TEXT_DONE.pattern, text, re.M)) >= 2:
+            break
+        time.sleep(0.05)
+    lines = [l for l in text.splitlines() if l.strip()]
+    assert all(l.startswith(";; ") or l == ";;" for l in lines), \
+        "lines not starting with ';; ': %r" % [l for l in lines if not l.startswith(";;")][:5]
+    headers = [TEXT_HEADER.match(l) for l in lines if TEXT_HEADER.match(l)]
+    assert len(headers) == 2, "want 2 trace headers:\n%s" % text[-3000:]
+    for h in headers:
+        assert norm_name(h.group(5)) == "www.video-platform.com." and h.group(6) == "A"
+        parse_iso(h.group(2))
+    steps = [TEXT_STEP.match(l) for l in lines if TEXT_STEP.match(l)]
+    assert steps, "no ';; step N  zone Z  ask SERVER (ADDR) udp \"Q T\"' lines:\n%s" % text[-3000:]
+    step_addrs = [s.group(4) for s in steps]
+    assert set(step_addrs) & ROOT_ADDRS and set(step_addrs) & COM_ADDRS and \
+        set(step_addrs) & DNSHOST_ADDRS, step_addrs
+    assert any(l.startswith(";;   <- ") or l.lstrip(";").lstrip().startswith("<-") for l in lines)
+    assert len([l for l in lines if re.match(r"^;; answer NOERROR", l)]) == 2
+    assert re.search(r"cached until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", text), text[-3000:]
+    dones = [TEXT_DONE.match(l) for l in lines if TEXT_DONE.match(l)]
+    assert len(dones) == 2, text[-3000:]
+    assert int(dones[0].group(1)) >= 3 and int(dones[1].group(1)) == 0, \
+        [d.group(0) for d in dones]
