@@ -15,11 +15,11 @@
 /* Trust ranks, lowest first. Lower-ranked data never replaces valid higher-ranked data. */
 enum rw_rank {
 	RW_RANK_NONE = 0,
-	RW_RANK_GLUE,           /* additional section: addresses of name servers */
-	RW_RANK_REFERRAL,       /* authority section of a referral (non-authoritative NS) */
+	RW_RANK_GLUE,		/* additional section: addresses of name servers */
+	RW_RANK_REFERRAL,	/* authority section of a referral (non-authoritative NS) */
 	RW_RANK_NONAUTH_ANSWER, /* answer section without AA */
 	RW_RANK_AUTH_AUTHORITY, /* authority section of an authoritative answer */
-	RW_RANK_ANSWER,         /* answer section of an authoritative answer */
+	RW_RANK_ANSWER,		/* answer section of an authoritative answer */
 };
 const char *rw_rank_name(enum rw_rank rank);
 
@@ -47,13 +47,13 @@ void rw_source_unref(struct rw_source *s); /* NULL does nothing */
 
 struct rw_cache_entry {
 	enum rw_entry_kind kind;
-	ldns_rr_list *rrs;   /* RRset (kind RRSET), TTLs as stored after the caps; owned */
-	ldns_rr_list *sigs;  /* RRSIGs covering the RRset (may be NULL); owned */
-	ldns_rr *soa;        /* the SOA that justified a negative entry; owned */
+	ldns_rr_list *rrs;  /* RRset (kind RRSET), TTLs as stored after the caps; owned */
+	ldns_rr_list *sigs; /* RRSIGs covering the RRset (may be NULL); owned */
+	ldns_rr *soa;	    /* the SOA that justified a negative entry; owned */
 	struct rw_source *src;
-	int64_t stored_us;   /* wall clock when stored */
-	int64_t expires_us;  /* wall clock when it stops being served */
-	uint32_t orig_ttl;   /* TTL after the caps, when stored */
+	int64_t stored_us;  /* wall clock when stored */
+	int64_t expires_us; /* wall clock when it stops being served */
+	uint32_t orig_ttl;  /* TTL after the caps, when stored */
 	enum rw_rank rank;
 	enum rw_vstate vstate;
 };
@@ -95,6 +95,10 @@ size_t rw_cache_flush_name(struct rw_cache *c, const ldns_rdf *name);
 size_t rw_cache_flush_all(struct rw_cache *c);
 /* Number of entries held (valid or not yet reaped). */
 size_t rw_cache_count(const struct rw_cache *c);
+
+/* A TTL after the cache's caps (max, min, and max-negative when negative); a TTL with the top
+ * bit set counts as 0 (RFC 2181 8). */
+uint32_t rw_cache_cap_ttl(const struct rw_cache *c, uint32_t ttl, bool negative);
 
 /* Negative TTL from an SOA (RFC 2308 5): min(SOA TTL, MINIMUM). */
 uint32_t rw_soa_negative_ttl(const ldns_rr *soa);

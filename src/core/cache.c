@@ -220,7 +220,7 @@ static void maybe_grow(struct rw_cache *c)
 }
 
 /* TTL after the caps; a TTL with the top bit set counts as 0 (RFC 2181 8). */
-static uint32_t capped_ttl(const struct rw_cache *c, uint32_t ttl, bool negative)
+uint32_t rw_cache_cap_ttl(const struct rw_cache *c, uint32_t ttl, bool negative)
 {
 	if (ttl & 0x80000000u)
 		ttl = 0;
@@ -289,8 +289,8 @@ int rw_cache_store_rrset(struct rw_cache *c, const ldns_rr_list *rrset, enum rw_
 	uint16_t type = (uint16_t)ldns_rr_get_type(first);
 	uint16_t klass = (uint16_t)ldns_rr_get_class(first);
 	bool kept;
-	struct node *n = prepare(c, ldns_rr_owner(first), type, klass, RW_ENTRY_RRSET, rank, now_us,
-				 &kept);
+	struct node *n =
+		prepare(c, ldns_rr_owner(first), type, klass, RW_ENTRY_RRSET, rank, now_us, &kept);
 	if (!n)
 		return kept ? 0 : -1;
 
@@ -312,7 +312,7 @@ int rw_cache_store_rrset(struct rw_cache *c, const ldns_rr_list *rrset, enum rw_
 			ttl = ldns_rr_ttl(rr);
 		ldns_rr_list_push_rr(n->e.rrs, copy);
 	}
-	ttl = capped_ttl(c, ttl, false);
+	ttl = rw_cache_cap_ttl(c, ttl, false);
 	for (size_t i = 0; i < ldns_rr_list_rr_count(n->e.rrs); i++)
 		ldns_rr_set_ttl(ldns_rr_list_rr(n->e.rrs, i), ttl);
 	n->e.kind = RW_ENTRY_RRSET;
@@ -337,7 +337,7 @@ int rw_cache_store_negative(struct rw_cache *c, enum rw_entry_kind kind, const l
 	struct node *n = prepare(c, name, type, klass, (uint8_t)kind, rank, now_us, &kept);
 	if (!n)
 		return kept ? 0 : -1;
-	uint32_t ttl = capped_ttl(c, rw_soa_negative_ttl(soa), true);
+	uint32_t ttl = rw_cache_cap_ttl(c, rw_soa_negative_ttl(soa), true);
 	n->e.kind = kind;
 	n->e.soa = ldns_rr_clone(soa);
 	if (n->e.soa)

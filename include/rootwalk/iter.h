@@ -1,0 +1,103 @@
+/* The iterator: one resolution of (qname, qtype) as a state machine with no I/O.
+ *
+ * Events go in (start, reply, timeout, sub-result); each event yields exactly one action out:
+ * send this query to server X, resolve this name server address first, or done (answer or
+ * failure). The resolver (resolver.c) carries the actions out: it sends through the environment,
+ * runs sub-resolutions as child iterators and turns a finished iterator into a client response.
+ * Reading and writing the cache and recording trace events are the only side effects.
+ */
+#ifndef RW_ITER_H
+#define RW_ITER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <ldns/ldns.h>
+
+#include "rootwalk/cache.h"
+#include "rootwalk/config.h"
+#include "rootwalk/env.h"
+#include "rootwalk/hints.h"
+#include "rootwalk/trace.h"
+
+#define RW_ITER_MAX_NS	  13 /* name servers kept per cut */
+#define RW_ITER_MAX_ADDRS 4  /* addresses kept per name server */
+
+/* What every iterator of one client request shares. Owned by the resolver. */
+struct rw_iter_shared {
+	const struct rw_env *env;
+	const struct rw_config *cfg;
+	struct rw_cache *cache;
+	const struct rw_hints *hints;
+	struct rw_trace *trace; /* NULL when tracing is off */
+	uint32_t upstream;	/* upstream queries sent for this request */
+	uint32_t cache_hits;	/* cached answers and delegations used */
+	uint32_t subres;	/* sub-resolutions started */
+	bool no_cache_answer;	/* priming: always ask, never answer from the cache */
+};
+
+/* One record of a result, with where it came from and when it expires. */
+struct rw_iter_rec {
+	ldns_rr *rr;	       /* owned */
+	struct rw_source *src; /* one reference */
+	int64_t stored_us, expires_us;
+	uint32_t orig_ttl;
+	bool from_cache;
+};
+
+enum rw_iter_act {
+	RW_ACT_SEND,	   /* send out.wire to out.addr (over TCP when out.tcp) */
+	RW_ACT_SUBRESOLVE, /* resolve out.sub_qname/out.sub_qtype, then call rw_iter_subresult() */
+	RW_ACT_DONE,	   /* finished: read rcode/records from the iterator */
+};
+
+struct rw_iter_out {
+	enum rw_iter_act act;
+	/* RW_ACT_SEND. wire is borrowed from the iterator, valid until its next event. */
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	bool tcp;
+	const uint8_t *wire;
+	size_t len;
+	uint32_t timeout_ms;
+	/* RW_ACT_SUBRESOLVE: borrowed from the iterator. */
+	const ldns_rdf *sub_qname;
+	uint16_t sub_qtype;
+	char sub_step[32]; /* trace label prefix for the child's steps */
+};
+
+/* The state lives in iter.c; tests and the resolver see only these accessors. */
+struct rw_iter;
+
+/* A new iterator for (qname, qtype, qclass). depth is 0 for a client question and grows by one for
+ * each nested sub-resolution; step is the trace label prefix ("" at the top, "2a" for the first
+ * sub-resolution started at step 2). Returns NULL on allocation failure. */
+struct rw_iter *rw_iter_new(struct rw_iter_shared *sh, const ldns_rdf *qname, uint16_t qtype,
+			    uint16_t qclass, int depth, const char *step);
+void rw_iter_free(struct rw_iter *it);
+
+/* Events. Each fills *out with the next action. */
+void rw_iter_start(struct rw_iter *it, struct rw_iter_out *out);
+/* Returns 0 when the reply does not belong to the query in flight (address, port, ID or question
+ * differ, or it is not a response): *out is untouched and the query keeps waiting. Returns 1 when
+ * it was taken. */
+int rw_iter_reply(struct rw_iter *it, const struct sockaddr *from, socklen_t fromlen,
+		  const uint8_t *pkt, size_t len, struct rw_iter_out *out);
+/* The query in flight got no reply (err: negative errno-style code; -ETIMEDOUT for a timeout). */
+void rw_iter_timeout(struct rw_iter *it, int err, struct rw_iter_out *out);
+/* The sub-resolution asked for finished (child done), or could not run (child NULL). */
+void rw_iter_subresult(struct rw_iter *it, const struct rw_iter *child, struct rw_iter_out *out);
+/* Stop now with SERVFAIL and this reason (a limit was hit outside the iterator). */
+void rw_iter_fail(struct rw_iter *it, const char *reason, struct rw_iter_out *out);
+
+/* Results, once RW_ACT_DONE was returned. */
+int rw_iter_rcode(const struct rw_iter *it);
+const struct rw_iter_rec *rw_iter_answer(const struct rw_iter *it, size_t *n);
+/* The SOA for a negative answer (NULL otherwise) and its negative-TTL expiry. */
+const struct rw_iter_rec *rw_iter_soa(const struct rw_iter *it);
+const char *rw_iter_fail_reason(const struct rw_iter *it); /* NULL unless failed */
+const ldns_rdf *rw_iter_qname(const struct rw_iter *it);   /* the name asked at start */
+uint16_t rw_iter_qtype(const struct rw_iter *it);
+
+#endif

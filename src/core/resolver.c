@@ -1,0 +1,540 @@
+/* The resolver: client requests in, responses out; drives iterators and their sub-resolutions.
+ *
+ * Each client request owns a stack of iterators: the bottom one answers the client's question,
+ * each one above resolves a name server address that the one below needs. Only the top of the
+ * stack is ever active, and it has at most one upstream query in flight, whose id maps back to
+ * the request. All I/O goes through struct rw_env.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rootwalk/cache.h"
+#include "rootwalk/config.h"
+#include "rootwalk/hints.h"
+#include "rootwalk/iter.h"
+#include "rootwalk/resolver.h"
+#include "rootwalk/trace.h"
+#include "rootwalk/wire.h"
+
+#define MAX_DEPTH   8	 /* nested sub-resolutions per request */
+#define ID_BUCKETS  4096 /* power of two */
+#define UDP_NO_EDNS 512
+
+struct req {
+	struct rw_resolver *r;
+	struct req *prev, *next; /* all requests */
+	struct req *hnext;	 /* id table chain */
+	uint64_t id;		 /* upstream query in flight, 0 when none */
+	rw_response_cb cb;
+	void *arg;
+	bool prime;
+	struct rw_client_query cq;
+	enum rw_proto proto;
+	struct rw_iter_shared sh;
+	struct rw_iter *stack[MAX_DEPTH];
+	int depth;
+	uint64_t start_ms;
+	int64_t start_us;
+};
+
+struct rw_resolver {
+	const struct rw_env *env;
+	const struct rw_config *cfg;
+	struct rw_hints *hints;
+	struct rw_cache *cache;
+	struct req *reqs;
+	size_t n_reqs;
+	struct req *ids[ID_BUCKETS];
+	uint64_t next_id;
+	struct rw_stats stats;
+};
+
+/* ---------------------------------------------------------------------------------------------
+ * Id table
+ */
+
+static struct req **id_slot(struct rw_resolver *r, uint64_t id)
+{
+	return &r->ids[id & (ID_BUCKETS - 1)];
+}
+
+static void id_add(struct req *q, uint64_t id)
+{
+	struct req **head = id_slot(q->r, id);
+	q->id = id;
+	q->hnext = *head;
+	*head = q;
+}
+
+static void id_remove(struct req *q)
+{
+	if (!q->id)
+		return;
+	for (struct req **pp = id_slot(q->r, q->id); *pp; pp = &(*pp)->hnext) {
+		if (*pp == q) {
+			*pp = q->hnext;
+			break;
+		}
+	}
+	q->id = 0;
+	q->hnext = NULL;
+}
+
+static struct req *id_find(struct rw_resolver *r, uint64_t id)
+{
+	for (struct req *q = *id_slot(r, id); q; q = q->hnext)
+		if (q->id == id)
+			return q;
+	return NULL;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Requests
+ */
+
+static void req_free(struct req *q)
+{
+	struct rw_resolver *r = q->r;
+
+	if (q->id) {
+		r->env->cancel(r->env->ctx, q->id);
+		id_remove(q);
+	}
+	for (int i = 0; i < q->depth; i++)
+		rw_iter_free(q->stack[i]);
+	rw_trace_free(q->sh.trace);
+	if (q->prev)
+		q->prev->next = q->next;
+	else
+		r->reqs = q->next;
+	if (q->next)
+		q->next->prev = q->prev;
+	r->n_reqs--;
+	free(q);
+}
+
+static uint32_t ttl_left(int64_t expires_us, uint32_t orig, int64_t now)
+{
+	int64_t left = (expires_us - now + 999999) / 1000000;
+	if (left < 0)
+		left = 0;
+	if (left > orig)
+		left = orig;
+	return (uint32_t)left;
+}
+
+/* Build the client response into a malloc'd buffer. */
+static uint8_t *build_response(struct req *q, const struct rw_iter *it, int rcode, bool truncate,
+			       size_t *len)
+{
+	const struct rw_client_query *cq = &q->cq;
+	int64_t now = q->r->env->now_wall_us(q->r->env->ctx);
+	ldns_pkt *p = ldns_pkt_new();
+	uint8_t *wire = NULL;
+
+	if (!p)
+		return NULL;
+	ldns_pkt_set_id(p, cq->id);
+	ldns_pkt_set_qr(p, true);
+	ldns_pkt_set_ra(p, true);
+	ldns_pkt_set_rd(p, (cq->flags & 0x0100) != 0);
+	ldns_pkt_set_cd(p, (cq->flags & 0x0010) != 0);
+	ldns_pkt_set_opcode(p, LDNS_PACKET_QUERY);
+	ldns_pkt_set_rcode(p, (uint8_t)rcode);
+	ldns_pkt_set_tc(p, truncate);
+
+	ldns_rr *qrr = ldns_rr_new();
+	ldns_rdf *qname = ldns_dname_new_frm_data((uint16_t)cq->qname_len, cq->qname);
+	if (!qrr || !qname) {
+		ldns_rr_free(qrr);
+		ldns_rdf_deep_free(qname);
+		ldns_pkt_free(p);
+		return NULL;
+	}
+	ldns_rr_set_owner(qrr, qname);
+	ldns_rr_set_type(qrr, cq->qtype);
+	ldns_rr_set_class(qrr, cq->qclass);
+	ldns_rr_set_question(qrr, true);
+	ldns_pkt_push_rr(p, LDNS_SECTION_QUESTION, qrr);
+
+	if (it && !truncate) {
+		size_t n;
+		const struct rw_iter_rec *recs = rw_iter_answer(it, &n);
+		for (size_t i = 0; i < n; i++) {
+			ldns_rr *rr = ldns_rr_clone(recs[i].rr);
+			if (!rr)
+				continue;
+			ldns_rr_set_ttl(rr, ttl_left(recs[i].expires_us, recs[i].orig_ttl, now));
+			ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER, rr);
+		}
+		const struct rw_iter_rec *soa = rw_iter_soa(it);
+		if (soa) {
+			ldns_rr *rr = ldns_rr_clone(soa->rr);
+			if (rr) {
+				ldns_rr_set_ttl(rr, ttl_left(soa->expires_us, soa->orig_ttl, now));
+				ldns_pkt_push_rr(p, LDNS_SECTION_AUTHORITY, rr);
+			}
+		}
+	}
+	if (cq->edns)
+		ldns_pkt_set_edns_udp_size(p, RW_EDNS_BUFSIZE);
+	if (ldns_pkt2wire(&wire, p, len) != LDNS_STATUS_OK)
+		wire = NULL;
+	ldns_pkt_free(p);
+	return wire;
+}
+
+static size_t udp_limit(const struct rw_client_query *cq)
+{
+	if (!cq->edns)
+		return UDP_NO_EDNS;
+	size_t n = cq->edns_bufsize < RW_EDNS_BUFSIZE ? cq->edns_bufsize : RW_EDNS_BUFSIZE;
+	return n < UDP_NO_EDNS ? UDP_NO_EDNS : n;
+}
+
+static void write_trace(struct req *q, int rcode)
+{
+	const struct rw_env *env = q->r->env;
+	struct rw_trace *t = q->sh.trace;
+
+	if (!t || !env->trace_write)
+		return;
+	struct rw_trace_event *e = rw_trace_add(t, RW_EV_DONE, "", env->now_wall_us(env->ctx));
+	if (e) {
+		e->elapsed_us = e->wall_us - q->start_us;
+		e->upstream = q->sh.upstream;
+		e->cache_hits = q->sh.cache_hits;
+		e->subres = q->sh.subres;
+		e->rcode = rcode;
+	}
+	size_t len = 0;
+	char *text = rw_trace_format(t, &len);
+	if (text)
+		env->trace_write(env->ctx, text, len);
+	free(text);
+}
+
+/* The bottom iterator is done: answer the client and free the request. */
+static void finish(struct req *q)
+{
+	struct rw_resolver *r = q->r;
+	const struct rw_iter *it = q->stack[0];
+	int rcode = rw_iter_rcode(it);
+
+	if (rcode == LDNS_RCODE_SERVFAIL)
+		r->stats.servfail++;
+	if (q->sh.upstream == 0)
+		r->stats.cache_hits++;
+	else
+		r->stats.cache_misses++;
+	write_trace(q, rcode);
+	if (q->cb) {
+		r->stats.client_rcode[rcode & 15]++;
+		size_t len = 0;
+		uint8_t *wire = build_response(q, it, rcode, false, &len);
+		if (wire && q->proto == RW_PROTO_UDP && len > udp_limit(&q->cq)) {
+			free(wire);
+			wire = build_response(q, it, rcode, true, &len);
+		}
+		/* out of memory: send nothing, the client retries */
+		q->cb(q->arg, wire, wire ? len : 0);
+		free(wire);
+	}
+	req_free(q);
+}
+
+static bool on_stack(const struct req *q, const ldns_rdf *name, uint16_t type)
+{
+	for (int i = 0; i < q->depth; i++)
+		if (rw_iter_qtype(q->stack[i]) == type &&
+		    ldns_dname_compare(rw_iter_qname(q->stack[i]), name) == 0)
+			return true;
+	return false;
+}
+
+/* Carry out actions until the request waits for the network or is finished. */
+static void drive(struct req *q, struct rw_iter_out *out)
+{
+	struct rw_resolver *r = q->r;
+
+	for (;;) {
+		struct rw_iter *top = q->stack[q->depth - 1];
+		uint64_t elapsed = r->env->now_mono_ms(r->env->ctx) - q->start_ms;
+
+		if (out->act != RW_ACT_DONE && elapsed > r->cfg->query_budget_ms) {
+			char reason[96];
+			snprintf(reason, sizeof(reason), "limit query-budget (%u ms) used up",
+				 r->cfg->query_budget_ms);
+			while (q->depth > 1)
+				rw_iter_free(q->stack[--q->depth]);
+			rw_iter_fail(q->stack[0], reason, out);
+			finish(q);
+			return;
+		}
+		switch (out->act) {
+		case RW_ACT_SEND: {
+			struct rw_upstream_query uq = {
+				.id = ++r->next_id,
+				.addr = (const struct sockaddr *)&out->addr,
+				.addrlen = out->addrlen,
+				.tcp = out->tcp,
+				.wire = out->wire,
+				.len = out->len,
+				.timeout_ms = out->timeout_ms,
+			};
+			r->stats.upstream_queries++;
+			if (out->tcp)
+				r->stats.upstream_tcp_retries++;
+			id_add(q, uq.id);
+			int rc = r->env->send(r->env->ctx, &uq);
+			if (rc == 0)
+				return;
+			id_remove(q);
+			rw_iter_timeout(top, rc, out);
+			break;
+		}
+		case RW_ACT_SUBRESOLVE: {
+			struct rw_iter *child = NULL;
+			if (q->depth < MAX_DEPTH && !on_stack(q, out->sub_qname, out->sub_qtype))
+				child = rw_iter_new(&q->sh, out->sub_qname, out->sub_qtype,
+						    LDNS_RR_CLASS_IN, q->depth, out->sub_step);
+			if (!child) {
+				rw_iter_subresult(top, NULL, out);
+				break;
+			}
+			q->stack[q->depth++] = child;
+			rw_iter_start(child, out);
+			break;
+		}
+		case RW_ACT_DONE:
+			if (q->depth == 1) {
+				finish(q);
+				return;
+			}
+			q->depth--;
+			rw_iter_subresult(q->stack[q->depth - 1], top, out);
+			rw_iter_free(top);
+			break;
+		}
+	}
+}
+
+static struct req *req_new(struct rw_resolver *r)
+{
+	struct req *q = calloc(1, sizeof(*q));
+	if (!q)
+		return NULL;
+	q->r = r;
+	q->sh.env = r->env;
+	q->sh.cfg = r->cfg;
+	q->sh.cache = r->cache;
+	q->sh.hints = r->hints;
+	q->start_ms = r->env->now_mono_ms(r->env->ctx);
+	q->start_us = r->env->now_wall_us(r->env->ctx);
+	if (r->env->trace_write) {
+		uint64_t tid;
+		r->env->random_buf(r->env->ctx, &tid, sizeof(tid));
+		q->sh.trace = rw_trace_new(tid, r->cfg->trace_format);
+	}
+	q->next = r->reqs;
+	if (r->reqs)
+		r->reqs->prev = q;
+	r->reqs = q;
+	r->n_reqs++;
+	return q;
+}
+
+/* Start the bottom iterator for (qname, qtype) and run it. */
+static int req_start(struct req *q, const ldns_rdf *qname, uint16_t qtype, uint16_t qclass)
+{
+	struct rw_iter *it = rw_iter_new(&q->sh, qname, qtype, qclass, 0, "");
+	if (!it)
+		return -ENOMEM;
+	q->stack[0] = it;
+	q->depth = 1;
+	struct rw_iter_out out;
+	memset(&out, 0, sizeof(out));
+	rw_iter_start(it, &out);
+	drive(q, &out);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Public interface
+ */
+
+struct rw_resolver *rw_resolver_new(const struct rw_env *env, const struct rw_config *cfg,
+				    char *err, size_t errlen)
+{
+	struct rw_resolver *r = calloc(1, sizeof(*r));
+	if (!r) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	r->env = env;
+	r->cfg = cfg;
+	r->hints = rw_hints_load(cfg->root_hints, err, errlen);
+	if (!r->hints) {
+		free(r);
+		return NULL;
+	}
+	uint8_t key[16];
+	env->random_buf(env->ctx, key, sizeof(key));
+	struct rw_cache_opts opts = {
+		.max_ttl = cfg->cache_max_ttl,
+		.min_ttl = cfg->cache_min_ttl,
+		.max_negative_ttl = cfg->cache_max_negative_ttl,
+	};
+	r->cache = rw_cache_new(&opts, key);
+	if (!r->cache) {
+		rw_hints_free(r->hints);
+		free(r);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	return r;
+}
+
+void rw_resolver_free(struct rw_resolver *r)
+{
+	if (!r)
+		return;
+	while (r->reqs)
+		req_free(r->reqs);
+	rw_cache_free(r->cache);
+	rw_hints_free(r->hints);
+	free(r);
+}
+
+int rw_resolver_prime(struct rw_resolver *r)
+{
+	struct req *q = req_new(r);
+	if (!q)
+		return -ENOMEM;
+	q->prime = true;
+	q->sh.no_cache_answer = true;
+	struct rw_trace_event *e =
+		rw_trace_add(q->sh.trace, RW_EV_QUERY, "", r->env->now_wall_us(r->env->ctx));
+	if (e) {
+		e->qname = strdup(".");
+		e->qtype = LDNS_RR_TYPE_NS;
+		e->text = strdup("priming the root NS set, RFC 8109");
+	}
+	ldns_rdf *root = ldns_dname_new_frm_str(".");
+	int rc = root ? req_start(q, root, LDNS_RR_TYPE_NS, LDNS_RR_CLASS_IN) : -ENOMEM;
+	ldns_rdf_deep_free(root);
+	if (rc < 0)
+		req_free(q);
+	return rc;
+}
+
+int rw_resolver_query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
+		      const struct sockaddr *client, socklen_t clientlen, enum rw_proto proto,
+		      rw_response_cb cb, void *arg)
+{
+	struct rw_client_query cq;
+	enum rw_query_status st = rw_wire_parse_query(pkt, len, &cq);
+
+	r->stats.client_queries[proto == RW_PROTO_TCP ? 1 : 0]++;
+	if (st != RW_QUERY_OK) {
+		uint8_t buf[512];
+		size_t n = 0;
+		int rcode = st == RW_QUERY_NOTIMP    ? LDNS_RCODE_NOTIMPL
+			    : st == RW_QUERY_BADVERS ? 16
+						     : LDNS_RCODE_FORMERR;
+		r->stats.client_malformed++;
+		if (st != RW_QUERY_DROP) {
+			n = rw_wire_error_response(pkt, len, &cq, rcode, buf, sizeof(buf));
+			r->stats.client_rcode[rcode & 15]++;
+		}
+		cb(arg, buf, n);
+		return 0;
+	}
+	/* Zone transfers and the obsolete mail meta-types are not for a resolver. */
+	if (cq.qtype == LDNS_RR_TYPE_AXFR || cq.qtype == LDNS_RR_TYPE_IXFR ||
+	    cq.qtype == LDNS_RR_TYPE_MAILA || cq.qtype == LDNS_RR_TYPE_MAILB ||
+	    cq.qclass != LDNS_RR_CLASS_IN) {
+		uint8_t buf[512];
+		int rcode = cq.qclass != LDNS_RR_CLASS_IN ? LDNS_RCODE_NOTIMPL : LDNS_RCODE_REFUSED;
+		size_t n = rw_wire_error_response(pkt, len, &cq, rcode, buf, sizeof(buf));
+		r->stats.client_rcode[rcode]++;
+		cb(arg, buf, n);
+		return 0;
+	}
+	struct req *q = req_new(r);
+	if (!q)
+		return -ENOMEM;
+	q->cb = cb;
+	q->arg = arg;
+	q->cq = cq;
+	q->proto = proto;
+	ldns_rdf *qname = ldns_dname_new_frm_data((uint16_t)cq.qname_len, cq.qname);
+	if (!qname) {
+		req_free(q);
+		return -ENOMEM;
+	}
+	struct rw_trace_event *e = rw_trace_add(q->sh.trace, RW_EV_QUERY, "", q->start_us);
+	if (e) {
+		e->qname = rw_dname_str(qname);
+		e->qtype = cq.qtype;
+		e->tcp = proto == RW_PROTO_TCP;
+		if (client && clientlen <= sizeof(e->addr)) {
+			memcpy(&e->addr, client, clientlen);
+			e->addrlen = clientlen;
+		}
+	}
+	int rc = req_start(q, qname, cq.qtype, cq.qclass);
+	ldns_rdf_deep_free(qname);
+	if (rc < 0) {
+		req_free(q);
+		return rc;
+	}
+	return 0;
+}
+
+int rw_resolver_on_reply(struct rw_resolver *r, uint64_t id, const struct sockaddr *from,
+			 socklen_t fromlen, const uint8_t *pkt, size_t len)
+{
+	struct req *q = id_find(r, id);
+	if (!q)
+		return 1;
+	struct rw_iter_out out;
+	memset(&out, 0, sizeof(out));
+	if (!rw_iter_reply(q->stack[q->depth - 1], from, fromlen, pkt, len, &out)) {
+		r->stats.replies_rejected++;
+		return 0;
+	}
+	id_remove(q);
+	drive(q, &out);
+	return 1;
+}
+
+void rw_resolver_on_timeout(struct rw_resolver *r, uint64_t id, int err)
+{
+	struct req *q = id_find(r, id);
+	if (!q)
+		return;
+	id_remove(q);
+	r->stats.upstream_timeouts++;
+	struct rw_iter_out out;
+	memset(&out, 0, sizeof(out));
+	rw_iter_timeout(q->stack[q->depth - 1], err, &out);
+	drive(q, &out);
+}
+
+size_t rw_resolver_pending(const struct rw_resolver *r)
+{
+	return r->n_reqs;
+}
+
+struct rw_cache *rw_resolver_cache(struct rw_resolver *r)
+{
+	return r->cache;
+}
+
+const struct rw_stats *rw_resolver_stats(const struct rw_resolver *r)
+{
+	return &r->stats;
+}

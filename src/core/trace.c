@@ -1,0 +1,635 @@
+/* Per-query trace: events are typed records; text and JSON exist only here, at the sink. */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "rootwalk/trace.h"
+
+/* A growing string. On allocation failure it stops growing and remembers the failure. */
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void sb_reserve(struct sbuf *b, size_t more)
+{
+	if (b->oom || b->len + more + 1 <= b->cap)
+		return;
+	size_t cap = b->cap ? b->cap : 1024;
+	while (cap < b->len + more + 1)
+		cap *= 2;
+	char *p = realloc(b->p, cap);
+	if (!p) {
+		b->oom = true;
+		return;
+	}
+	b->p = p;
+	b->cap = cap;
+}
+
+static void sb_add(struct sbuf *b, const char *s, size_t n)
+{
+	sb_reserve(b, n);
+	if (b->oom)
+		return;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void sb_puts(struct sbuf *b, const char *s)
+{
+	sb_add(b, s, strlen(s));
+}
+
+__attribute__((format(printf, 2, 3))) static void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	char tmp[512];
+
+	va_start(ap, fmt);
+	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n < sizeof(tmp)) {
+		sb_add(b, tmp, (size_t)n);
+		return;
+	}
+	sb_reserve(b, (size_t)n);
+	if (b->oom)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+/* JSON string literal, quotes included. */
+static void sb_json_str(struct sbuf *b, const char *s)
+{
+	sb_puts(b, "\"");
+	for (const unsigned char *c = (const unsigned char *)(s ? s : ""); *c; c++) {
+		if (*c == '"' || *c == '\\') {
+			char e[2] = {'\\', (char)*c};
+			sb_add(b, e, 2);
+		} else if (*c == '\t') {
+			sb_puts(b, " ");
+		} else if (*c < 0x20 || *c >= 0x7f) {
+			sb_printf(b, "\\u%04x", *c);
+		} else {
+			sb_add(b, (const char *)c, 1);
+		}
+	}
+	sb_puts(b, "\"");
+}
+
+static void sb_json_key_str(struct sbuf *b, const char *key, const char *val)
+{
+	sb_printf(b, ",\"%s\":", key);
+	sb_json_str(b, val);
+}
+
+/* ---- helpers shared with the resolver ---- */
+
+char *rw_dname_str(const ldns_rdf *name)
+{
+	char *s = name ? ldns_rdf2str(name) : NULL;
+	return s ? s : strdup("?");
+}
+
+void rw_addr_str(const struct sockaddr *sa, char *buf, size_t len)
+{
+	if (!sa || len == 0) {
+		if (len)
+			buf[0] = '\0';
+		return;
+	}
+	if (sa->sa_family == AF_INET) {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, buf,
+			  (socklen_t)len);
+	} else if (sa->sa_family == AF_INET6) {
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+			  buf, (socklen_t)len);
+	} else {
+		snprintf(buf, len, "?");
+	}
+}
+
+static uint16_t addr_port(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)(const void *)ss)->sin_port);
+	if (ss->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)(const void *)ss)->sin6_port);
+	return 0;
+}
+
+void rw_iso_time(int64_t wall_us, char *buf, size_t len)
+{
+	time_t secs = (time_t)(wall_us / 1000000);
+	struct tm tm;
+
+	if (!gmtime_r(&secs, &tm)) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)((wall_us / 1000) % 1000));
+}
+
+/* Whole-second ISO time, for expiry (TTLs are whole seconds). */
+static void iso_secs(int64_t wall_us, char *buf, size_t len)
+{
+	time_t secs = (time_t)((wall_us + 999999) / 1000000);
+	struct tm tm;
+
+	if (!gmtime_r(&secs, &tm)) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int64_t epoch_secs(int64_t wall_us)
+{
+	return (wall_us + 999999) / 1000000;
+}
+
+const char *rw_rcode_str(int rcode)
+{
+	static const char *const names[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
+					    "NOTIMP",  "REFUSED", "YXDOMAIN", "YXRRSET",
+					    "NXRRSET", "NOTAUTH", "NOTZONE"};
+	if (rcode >= 0 && (size_t)rcode < sizeof(names) / sizeof(names[0]))
+		return names[rcode];
+	if (rcode == 16)
+		return "BADVERS";
+	return "RCODE?";
+}
+
+const char *rw_type_str(uint16_t type, char *buf, size_t len)
+{
+	const ldns_rr_descriptor *d = ldns_rr_descript(type);
+
+	if (d && d->_name && type != 0)
+		snprintf(buf, len, "%s", d->_name);
+	else
+		snprintf(buf, len, "TYPE%u", (unsigned)type);
+	return buf;
+}
+
+/* ---- trace objects ---- */
+
+struct rw_trace *rw_trace_new(uint64_t id, enum rw_trace_format format)
+{
+	struct rw_trace *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	snprintf(t->id, sizeof(t->id), "%016" PRIx64, id);
+	t->format = format;
+	return t;
+}
+
+static void event_clear(struct rw_trace_event *e)
+{
+	free(e->qname);
+	free(e->zone);
+	free(e->server);
+	free(e->text);
+	for (size_t i = 0; i < e->n_ns; i++)
+		free(e->ns[i]);
+	free(e->ns);
+	for (size_t i = 0; i < e->n_recs; i++) {
+		ldns_rr_free(e->recs[i].rr);
+		rw_source_unref(e->recs[i].src);
+	}
+	free(e->recs);
+}
+
+void rw_trace_free(struct rw_trace *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->n; i++)
+		event_clear(&t->ev[i]);
+	free(t->ev);
+	free(t);
+}
+
+struct rw_trace_event *rw_trace_add(struct rw_trace *t, enum rw_ev type, const char *step,
+				    int64_t wall_us)
+{
+	if (!t)
+		return NULL;
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 16;
+		struct rw_trace_event *ev = realloc(t->ev, cap * sizeof(*ev));
+		if (!ev)
+			return NULL;
+		t->ev = ev;
+		t->cap = cap;
+	}
+	struct rw_trace_event *e = &t->ev[t->n++];
+	memset(e, 0, sizeof(*e));
+	e->type = type;
+	e->wall_us = wall_us;
+	snprintf(e->step, sizeof(e->step), "%s", step ? step : "");
+	return e;
+}
+
+int rw_trace_add_rec(struct rw_trace_event *e, const ldns_rr *rr, uint32_t ttl_left,
+		     uint32_t orig_ttl, int64_t stored_us, int64_t expires_us,
+		     struct rw_source *src, bool from_cache)
+{
+	if (!e)
+		return 0;
+	struct rw_trace_rec *recs = realloc(e->recs, (e->n_recs + 1) * sizeof(*recs));
+	if (!recs)
+		return -1;
+	e->recs = recs;
+	struct rw_trace_rec *r = &recs[e->n_recs];
+	r->rr = ldns_rr_clone(rr);
+	if (!r->rr)
+		return -1;
+	ldns_rr_set_ttl(r->rr, ttl_left);
+	r->ttl_left = ttl_left;
+	r->orig_ttl = orig_ttl;
+	r->stored_us = stored_us;
+	r->expires_us = expires_us;
+	r->src = rw_source_ref(src);
+	r->from_cache = from_cache;
+	e->n_recs++;
+	return 0;
+}
+
+int rw_trace_add_ns(struct rw_trace_event *e, const ldns_rdf *name)
+{
+	if (!e)
+		return 0;
+	char **ns = realloc(e->ns, (e->n_ns + 1) * sizeof(*ns));
+	if (!ns)
+		return -1;
+	e->ns = ns;
+	ns[e->n_ns] = rw_dname_str(name);
+	if (!ns[e->n_ns])
+		return -1;
+	e->n_ns++;
+	return 0;
+}
+
+/* ---- formatting ---- */
+
+/* Presentation form of a record on one line, tabs turned into single spaces. */
+static char *rr_line(const ldns_rr *rr)
+{
+	char *s = ldns_rr2str(rr);
+	if (!s)
+		return strdup("?");
+	size_t n = strlen(s);
+	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' '))
+		s[--n] = '\0';
+	for (char *c = s; *c; c++)
+		if (*c == '\t')
+			*c = ' ';
+	return s;
+}
+
+static void fmt_duration(char *buf, size_t len, int64_t secs)
+{
+	if (secs < 0)
+		secs = 0;
+	if (secs >= 86400)
+		snprintf(buf, len, "%" PRId64 "d%02" PRId64 "h", secs / 86400,
+			 (secs % 86400) / 3600);
+	else if (secs >= 3600)
+		snprintf(buf, len, "%" PRId64 "h%02" PRId64 "m", secs / 3600, (secs % 3600) / 60);
+	else if (secs >= 60)
+		snprintf(buf, len, "%" PRId64 "m%02" PRId64 "s", secs / 60, secs % 60);
+	else
+		snprintf(buf, len, "%" PRId64 "s", secs);
+}
+
+static void text_rec(struct sbuf *b, const struct rw_trace_rec *r, int64_t now_us)
+{
+	char *line = rr_line(r->rr);
+	char exp[40], stored[40], in[32], addr[64] = "";
+
+	iso_secs(r->expires_us, exp, sizeof(exp));
+	iso_secs(r->stored_us, stored, sizeof(stored));
+	fmt_duration(in, sizeof(in), (r->expires_us - now_us + 999999) / 1000000);
+	sb_printf(b, ";;   %s\n", line);
+	if (r->src) {
+		rw_addr_str((const struct sockaddr *)&r->src->addr, addr, sizeof(addr));
+		sb_printf(b,
+			  ";;       %s %s from %s (%s) zone %s, original ttl %u, expires %s (in "
+			  "%s)\n",
+			  r->from_cache ? "cached, stored" : "fetched", stored,
+			  r->src->server[0] ? r->src->server : "?", addr[0] ? addr : "?",
+			  r->src->zone, r->orig_ttl, exp, in);
+	} else {
+		sb_printf(b, ";;       original ttl %u, expires %s (in %s)\n", r->orig_ttl, exp,
+			  in);
+	}
+	free(line);
+}
+
+static const char *indent_for(int depth)
+{
+	static const char spaces[] = "                ";
+	int n = depth * 2;
+	if (n > (int)sizeof(spaces) - 1)
+		n = (int)sizeof(spaces) - 1;
+	return spaces + (sizeof(spaces) - 1 - (size_t)n);
+}
+
+static void format_text_event(struct sbuf *b, const struct rw_trace *t,
+			      const struct rw_trace_event *e)
+{
+	char tb[24], when[40], addr[64], exp[40];
+	const char *ind = indent_for(e->depth);
+
+	switch (e->type) {
+	case RW_EV_QUERY:
+		rw_iso_time(e->wall_us, when, sizeof(when));
+		rw_addr_str((const struct sockaddr *)&e->addr, addr, sizeof(addr));
+		sb_printf(b, ";; trace %s  %s  client %s#%u  %s %s  (%s)\n", t->id, when, addr,
+			  addr_port(&e->addr), e->qname, rw_type_str(e->qtype, tb, sizeof(tb)),
+			  e->text ? e->text : (e->tcp ? "tcp" : "udp"));
+		break;
+	case RW_EV_CACHE_HIT:
+		sb_printf(b, ";; %scache hit: %s %s served from cache without asking anyone\n", ind,
+			  e->qname, rw_type_str(e->qtype, tb, sizeof(tb)));
+		for (size_t i = 0; i < e->n_recs; i++)
+			text_rec(b, &e->recs[i], e->wall_us);
+		break;
+	case RW_EV_CUT:
+		iso_secs(e->expires_us, exp, sizeof(exp));
+		sb_printf(b, ";; %sclosest known cut: %s  (%s%s%s)\n", ind, e->zone, e->text,
+			  e->expires_us ? ", expires " : "", e->expires_us ? exp : "");
+		break;
+	case RW_EV_SEND:
+		rw_addr_str((const struct sockaddr *)&e->addr, addr, sizeof(addr));
+		sb_printf(b, ";; %sstep %s  zone %s  ask %s (%s) %s  \"%s %s\"\n", ind, e->step,
+			  e->zone, e->server, addr, e->tcp ? "tcp" : "udp", e->qname,
+			  rw_type_str(e->qtype, tb, sizeof(tb)));
+		break;
+	case RW_EV_REPLY:
+		sb_printf(b, ";; %s        <- %s%s%s in %.1f ms, %u B: ", ind,
+			  rw_rcode_str(e->rcode), e->aa ? " AA" : "", e->tc ? " TC" : "",
+			  e->rtt_us / 1000.0, e->bytes);
+		if (e->kind && strcmp(e->kind, "referral") == 0) {
+			iso_secs(e->expires_us, exp, sizeof(exp));
+			sb_printf(b, "referral to %s NS", e->zone);
+			for (size_t i = 0; i < e->n_ns; i++)
+				sb_printf(b, "%s %s", i ? "," : "", e->ns[i]);
+			sb_printf(b, "  ttl %u, %s, cached until %s\n", e->ttl,
+				  e->glue ? "glue used" : "no usable glue", exp);
+		} else if (e->kind && strcmp(e->kind, "cname") == 0) {
+			sb_printf(b, "CNAME to %s\n", e->text);
+		} else if (e->kind &&
+			   (strcmp(e->kind, "rejected") == 0 || strcmp(e->kind, "lame") == 0 ||
+			    strcmp(e->kind, "error") == 0)) {
+			sb_printf(b, "%s: %s\n", e->kind, e->text ? e->text : "");
+		} else {
+			sb_printf(b, "%s\n", e->kind ? e->kind : "?");
+		}
+		break;
+	case RW_EV_TIMEOUT:
+		rw_addr_str((const struct sockaddr *)&e->addr, addr, sizeof(addr));
+		sb_printf(b, ";; %s        <- no reply from %s (%s) after %u ms: %s; next server\n",
+			  ind, e->server, addr, e->after_ms, e->text ? e->text : "timeout");
+		break;
+	case RW_EV_SUBRESOLVE:
+		sb_printf(b, ";; %sstep %s  sub-resolve %s %s  (address of a name server for %s)\n",
+			  ind, e->step, e->qname, rw_type_str(e->qtype, tb, sizeof(tb)), e->zone);
+		break;
+	case RW_EV_CNAME:
+		sb_printf(b, ";; %scname %s -> %s: following the chain\n", ind, e->qname, e->text);
+		break;
+	case RW_EV_NEGATIVE:
+		iso_secs(e->expires_us, exp, sizeof(exp));
+		sb_printf(b, ";; %snegative %s for %s %s: SOA %s sets ttl %u, cached until %s\n",
+			  ind, e->kind, e->qname, rw_type_str(e->qtype, tb, sizeof(tb)), e->text,
+			  e->ttl, exp);
+		break;
+	case RW_EV_ANSWER:
+		sb_printf(b, ";; %sanswer %s%s%s\n", ind, rw_rcode_str(e->rcode),
+			  e->qname ? " for " : "", e->qname ? e->qname : "");
+		for (size_t i = 0; i < e->n_recs; i++)
+			text_rec(b, &e->recs[i], e->wall_us);
+		break;
+	case RW_EV_FAIL:
+		sb_printf(b, ";; %sfailed: %s\n", ind, e->text ? e->text : "?");
+		break;
+	case RW_EV_DONE:
+		sb_printf(b,
+			  ";; done in %.2f ms: %s, %u upstream quer%s, %u cache hit%s, %u "
+			  "sub-resolution%s\n",
+			  e->elapsed_us / 1000.0, rw_rcode_str(e->rcode), e->upstream,
+			  e->upstream == 1 ? "y" : "ies", e->cache_hits,
+			  e->cache_hits == 1 ? "" : "s", e->subres, e->subres == 1 ? "" : "s");
+		break;
+	}
+}
+
+static const char *ev_name(enum rw_ev type)
+{
+	switch (type) {
+	case RW_EV_QUERY:
+		return "query";
+	case RW_EV_CACHE_HIT:
+		return "cache_hit";
+	case RW_EV_CUT:
+		return "cut";
+	case RW_EV_SEND:
+		return "send";
+	case RW_EV_REPLY:
+		return "reply";
+	case RW_EV_TIMEOUT:
+		return "timeout";
+	case RW_EV_SUBRESOLVE:
+		return "subresolve";
+	case RW_EV_CNAME:
+		return "cname";
+	case RW_EV_ANSWER:
+		return "answer";
+	case RW_EV_NEGATIVE:
+		return "negative";
+	case RW_EV_FAIL:
+		return "fail";
+	case RW_EV_DONE:
+		return "done";
+	}
+	return "?";
+}
+
+static void json_expiry(struct sbuf *b, int64_t expires_us)
+{
+	char exp[40];
+
+	iso_secs(expires_us, exp, sizeof(exp));
+	sb_printf(b, ",\"expires\":%" PRId64, epoch_secs(expires_us));
+	sb_json_key_str(b, "expires_iso", exp);
+}
+
+static void json_recs(struct sbuf *b, const struct rw_trace_event *e)
+{
+	char tb[24], addr[64];
+
+	sb_puts(b, ",\"records\":[");
+	for (size_t i = 0; i < e->n_recs; i++) {
+		const struct rw_trace_rec *r = &e->recs[i];
+		char *line = rr_line(r->rr);
+		char *owner = rw_dname_str(ldns_rr_owner(r->rr));
+		sb_puts(b, i ? ",{\"rr\":" : "{\"rr\":");
+		sb_json_str(b, line);
+		sb_json_key_str(b, "name", owner);
+		sb_json_key_str(b, "type", rw_type_str(ldns_rr_get_type(r->rr), tb, sizeof(tb)));
+		sb_printf(b, ",\"ttl\":%u,\"orig_ttl\":%u,\"stored\":%" PRId64, r->ttl_left,
+			  r->orig_ttl, r->stored_us / 1000000);
+		json_expiry(b, r->expires_us);
+		if (r->src) {
+			rw_addr_str((const struct sockaddr *)&r->src->addr, addr, sizeof(addr));
+			sb_json_key_str(b, "server", r->src->server);
+			sb_json_key_str(b, "addr", addr);
+			sb_json_key_str(b, "zone", r->src->zone);
+		}
+		sb_printf(b, ",\"cached\":%s}", r->from_cache ? "true" : "false");
+		free(line);
+		free(owner);
+	}
+	sb_puts(b, "]");
+}
+
+static void format_json_event(struct sbuf *b, const struct rw_trace *t,
+			      const struct rw_trace_event *e)
+{
+	char tb[24], addr[64], when[40];
+
+	sb_printf(b, "{\"trace\":\"%s\",\"ev\":\"%s\"", t->id, ev_name(e->type));
+	if (e->step[0])
+		sb_json_key_str(b, "step", e->step);
+	if (e->type != RW_EV_QUERY && e->type != RW_EV_DONE)
+		sb_printf(b, ",\"depth\":%d", e->depth);
+	switch (e->type) {
+	case RW_EV_QUERY:
+		rw_iso_time(e->wall_us, when, sizeof(when));
+		rw_addr_str((const struct sockaddr *)&e->addr, addr, sizeof(addr));
+		sb_json_key_str(b, "time", when);
+		sb_printf(b, ",\"client\":\"%s#%u\"", addr, addr_port(&e->addr));
+		sb_json_key_str(b, "qname", e->qname);
+		sb_json_key_str(b, "qtype", rw_type_str(e->qtype, tb, sizeof(tb)));
+		sb_json_key_str(b, "proto", e->text ? e->text : (e->tcp ? "tcp" : "udp"));
+		break;
+	case RW_EV_CACHE_HIT:
+		sb_json_key_str(b, "qname", e->qname);
+		sb_json_key_str(b, "qtype", rw_type_str(e->qtype, tb, sizeof(tb)));
+		json_recs(b, e);
+		break;
+	case RW_EV_CUT:
+		sb_json_key_str(b, "zone", e->zone);
+		sb_json_key_str(b, "source", e->text);
+		if (e->expires_us)
+			json_expiry(b, e->expires_us);
+		break;
+	case RW_EV_SEND:
+		rw_addr_str((const struct sockaddr *)&e->addr, addr, sizeof(addr));
+		sb_json_key_str(b, "zone", e->zone);
+		sb_json_key_str(b, "server", e->server);
+		sb_json_key_str(b, "addr", addr);
+		sb_json_key_str(b, "proto", e->tcp ? "tcp" : "udp");
+		sb_json_key_str(b, "qname", e->qname);
+		sb_json_key_str(b, "qtype", rw_type_str(e->qtype, tb, sizeof(tb)));
+		break;
+	case RW_EV_REPLY:
+		sb_json_key_str(b, "rcode", rw_rcode_str(e->rcode));
+		sb_printf(b, ",\"aa\":%s,\"tc\":%s,\"rtt_us\":%u,\"bytes\":%u",
+			  e->aa ? "true" : "false", e->tc ? "true" : "false", e->rtt_us, e->bytes);
+		sb_json_key_str(b, "kind", e->kind);
+		if (e->kind && strcmp(e->kind, "referral") == 0) {
+			sb_json_key_str(b, "to_zone", e->zone);
+			sb_puts(b, ",\"ns\":[");
+			for (size_t i = 0; i < e->n_ns; i++) {
+				if (i)
+					sb_puts(b, ",");
+				sb_json_str(b, e->ns[i]);
+			}
+			sb_printf(b, "],\"ttl\":%u,\"glue\":%s", e->ttl,
+				  e->glue ? "true" : "false");
+			json_expiry(b, e->expires_us);
+		} else if (e->kind && strcmp(e->kind, "cname") == 0) {
+			sb_json_key_str(b, "target", e->text);
+		} else if (e->text) {
+			sb_json_key_str(b, "reason", e->text);
+		}
+		break;
+	case RW_EV_TIMEOUT:
+		rw_addr_str((const struct sockaddr *)&e->addr, addr, sizeof(addr));
+		sb_json_key_str(b, "server", e->server);
+		sb_json_key_str(b, "addr", addr);
+		sb_printf(b, ",\"after_ms\":%u", e->after_ms);
+		sb_json_key_str(b, "reason", e->text ? e->text : "timeout");
+		break;
+	case RW_EV_SUBRESOLVE:
+		sb_json_key_str(b, "qname", e->qname);
+		sb_json_key_str(b, "qtype", rw_type_str(e->qtype, tb, sizeof(tb)));
+		sb_json_key_str(b, "for_zone", e->zone);
+		break;
+	case RW_EV_CNAME:
+		sb_json_key_str(b, "from", e->qname);
+		sb_json_key_str(b, "to", e->text);
+		break;
+	case RW_EV_NEGATIVE:
+		sb_json_key_str(b, "kind", e->kind);
+		sb_json_key_str(b, "qname", e->qname);
+		sb_json_key_str(b, "qtype", rw_type_str(e->qtype, tb, sizeof(tb)));
+		sb_json_key_str(b, "soa", e->text);
+		sb_printf(b, ",\"ttl\":%u", e->ttl);
+		json_expiry(b, e->expires_us);
+		break;
+	case RW_EV_ANSWER:
+		sb_json_key_str(b, "rcode", rw_rcode_str(e->rcode));
+		if (e->qname)
+			sb_json_key_str(b, "qname", e->qname);
+		json_recs(b, e);
+		break;
+	case RW_EV_FAIL:
+		sb_json_key_str(b, "reason", e->text);
+		break;
+	case RW_EV_DONE:
+		sb_printf(b,
+			  ",\"elapsed_us\":%" PRId64
+			  ",\"upstream\":%u,\"cache_hits\":%u,\"subresolutions\":%u",
+			  e->elapsed_us, e->upstream, e->cache_hits, e->subres);
+		sb_json_key_str(b, "rcode", rw_rcode_str(e->rcode));
+		break;
+	}
+	sb_puts(b, "}\n");
+}
+
+char *rw_trace_format(const struct rw_trace *t, size_t *len)
+{
+	struct sbuf b = {0};
+
+	for (size_t i = 0; i < t->n; i++) {
+		if (t->format == RW_TRACE_JSON)
+			format_json_event(&b, t, &t->ev[i]);
+		else
+			format_text_event(&b, t, &t->ev[i]);
+	}
+	if (t->format == RW_TRACE_TEXT)
+		sb_puts(&b, "\n");
+	if (b.oom || !b.p) {
+		free(b.p);
+		return NULL;
+	}
+	*len = b.len;
+	return b.p;
+}

@@ -1,0 +1,433 @@
+/* A scripted network and a fake clock for the resolver: see fakenet.h. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ldns/ldns.h>
+
+#include "fakenet.h"
+
+static uint64_t fn_mono(void *ctx)
+{
+	return ((struct fakenet *)ctx)->mono_ms;
+}
+
+static int64_t fn_wall(void *ctx)
+{
+	return ((struct fakenet *)ctx)->wall_us;
+}
+
+/* Deterministic, not secure: tests only. */
+static void fn_random(void *ctx, void *buf, size_t len)
+{
+	struct fakenet *fn = ctx;
+	uint8_t *p = buf;
+	for (size_t i = 0; i < len; i++) {
+		fn->rng = fn->rng * 6364136223846793005ULL + 1442695040888963407ULL;
+		p[i] = (uint8_t)(fn->rng >> 56);
+	}
+}
+
+static int find_server(const struct fakenet *fn, const struct sockaddr *sa)
+{
+	char buf[64];
+	if (sa->sa_family != AF_INET)
+		return -1;
+	inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, buf,
+		  sizeof(buf));
+	for (int i = 0; i < fn->n_servers; i++)
+		if (strcmp(fn->servers[i].addr, buf) == 0)
+			return i;
+	return -1;
+}
+
+static int fn_send(void *ctx, const struct rw_upstream_query *q)
+{
+	struct fakenet *fn = ctx;
+	if (fn->n_queue == FN_MAX_QUEUE || q->len > sizeof(fn->queue[0].wire))
+		return -ENOBUFS;
+	struct fn_sent *s = &fn->queue[fn->n_queue++];
+	memset(s, 0, sizeof(*s));
+	s->id = q->id;
+	s->server = find_server(fn, q->addr);
+	if (s->server < 0)
+		fn->unknown++;
+	s->tcp = q->tcp;
+	memcpy(s->wire, q->wire, q->len);
+	s->len = q->len;
+	s->timeout_ms = q->timeout_ms;
+	ldns_pkt *p = NULL;
+	if (ldns_wire2pkt(&p, q->wire, q->len) == LDNS_STATUS_OK && ldns_pkt_question(p) &&
+	    ldns_rr_list_rr_count(ldns_pkt_question(p)) == 1) {
+		ldns_rr *qr = ldns_rr_list_rr(ldns_pkt_question(p), 0);
+		char *n = ldns_rdf2str(ldns_rr_owner(qr));
+		snprintf(s->qname, sizeof(s->qname), "%s", n ? n : "");
+		free(n);
+		s->qtype = ldns_rr_get_type(qr);
+	}
+	ldns_pkt_free(p);
+	fn->sent_total++;
+	return 0;
+}
+
+static void fn_cancel(void *ctx, uint64_t id)
+{
+	struct fakenet *fn = ctx;
+	for (int i = 0; i < fn->n_queue; i++) {
+		if (fn->queue[i].id == id) {
+			memmove(&fn->queue[i], &fn->queue[i + 1],
+				(size_t)(fn->n_queue - i - 1) * sizeof(fn->queue[0]));
+			fn->n_queue--;
+			fn->cancelled++;
+			return;
+		}
+	}
+}
+
+static void fn_trace(void *ctx, const char *text, size_t len)
+{
+	struct fakenet *fn = ctx;
+	if (fn->trace_len + len + 1 > sizeof(fn->trace))
+		fn->trace_len = 0; /* keep the most recent traces */
+	if (len + 1 > sizeof(fn->trace))
+		return;
+	memcpy(fn->trace + fn->trace_len, text, len);
+	fn->trace_len += len;
+	fn->trace[fn->trace_len] = '\0';
+}
+
+void fn_init(struct fakenet *fn, bool tracing)
+{
+	memset(fn, 0, sizeof(*fn));
+	fn->env.ctx = fn;
+	fn->env.now_mono_ms = fn_mono;
+	fn->env.now_wall_us = fn_wall;
+	fn->env.random_buf = fn_random;
+	fn->env.send = fn_send;
+	fn->env.cancel = fn_cancel;
+	fn->env.trace_write = tracing ? fn_trace : NULL;
+	fn->mono_ms = 1000;
+	fn->wall_us = 1795600800LL * 1000000; /* 2026-11-25T10:00:00Z */
+	fn->rng = 42;
+}
+
+int fn_server(struct fakenet *fn, const char *addr, const char *zones, const char *records)
+{
+	struct fn_server *s = &fn->servers[fn->n_servers];
+	memset(s, 0, sizeof(*s));
+	snprintf(s->addr, sizeof(s->addr), "%s", addr);
+	char buf[512];
+	snprintf(buf, sizeof(buf), "%s", zones);
+	for (char *save = NULL, *z = strtok_r(buf, " ", &save); z && s->n_zones < 8;
+	     z = strtok_r(NULL, " ", &save))
+		snprintf(s->zones[s->n_zones++], sizeof(s->zones[0]), "%s", z);
+	ldns_rr_list *l = ldns_rr_list_new();
+	char *text = strdup(records);
+	for (char *save = NULL, *line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		while (*line == ' ' || *line == '\t')
+			line++;
+		if (!*line || *line == ';')
+			continue;
+		ldns_rr *rr = NULL;
+		if (ldns_rr_new_frm_str(&rr, line, 3600, NULL, NULL) != LDNS_STATUS_OK) {
+			fprintf(stderr, "fakenet: bad record: %s\n", line);
+			abort();
+		}
+		ldns_rr_list_push_rr(l, rr);
+	}
+	free(text);
+	s->rrs = l;
+	s->rtt_ms = 1;
+	return fn->n_servers++;
+}
+
+static bool under(const ldns_rdf *a, const ldns_rdf *b)
+{
+	return ldns_dname_compare(a, b) == 0 || ldns_dname_is_subdomain(a, b);
+}
+
+/* Push clones of records at owner of type (0: every type) from the server's data. */
+static int push(ldns_pkt *p, ldns_pkt_section sec, const ldns_rr_list *rrs, const ldns_rdf *owner,
+		uint16_t type)
+{
+	int n = 0;
+	for (size_t i = 0; i < ldns_rr_list_rr_count(rrs); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(rrs, i);
+		if (ldns_dname_compare(ldns_rr_owner(rr), owner) == 0 &&
+		    (type == 0 || ldns_rr_get_type(rr) == type)) {
+			ldns_pkt_push_rr(p, sec, ldns_rr_clone(rr));
+			n++;
+		}
+	}
+	return n;
+}
+
+/* Answer like an authoritative server. */
+static ldns_pkt *authoritative(const struct fn_server *s, const ldns_pkt *q)
+{
+	const ldns_rr_list *rrs = s->rrs;
+	ldns_rr *qr = ldns_rr_list_rr(ldns_pkt_question(q), 0);
+	const ldns_rdf *qname = ldns_rr_owner(qr);
+	uint16_t qtype = ldns_rr_get_type(qr);
+	ldns_pkt *p = ldns_pkt_new();
+
+	ldns_pkt_set_id(p, ldns_pkt_id(q));
+	ldns_pkt_set_qr(p, true);
+	ldns_pkt_push_rr(p, LDNS_SECTION_QUESTION, ldns_rr_clone(qr));
+
+	/* the closest zone served */
+	ldns_rdf *apex = NULL;
+	for (int i = 0; i < s->n_zones; i++) {
+		ldns_rdf *z = ldns_dname_new_frm_str(s->zones[i]);
+		if (under(qname, z) && (!apex || ldns_dname_is_subdomain(z, apex))) {
+			ldns_rdf_deep_free(apex);
+			apex = z;
+		} else {
+			ldns_rdf_deep_free(z);
+		}
+	}
+	if (!apex) {
+		ldns_pkt_set_rcode(p, LDNS_RCODE_REFUSED);
+		return p;
+	}
+	/* a delegation below the apex on the way to qname */
+	for (size_t i = 0; i < ldns_rr_list_rr_count(rrs); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(rrs, i);
+		const ldns_rdf *o = ldns_rr_owner(rr);
+		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_NS || !ldns_dname_is_subdomain(o, apex) ||
+		    !under(qname, o))
+			continue;
+		if (qtype == LDNS_RR_TYPE_DS && ldns_dname_compare(o, qname) == 0)
+			continue;
+		push(p, LDNS_SECTION_AUTHORITY, rrs, o, LDNS_RR_TYPE_NS);
+		for (size_t j = 0; j < ldns_rr_list_rr_count(rrs); j++) {
+			ldns_rr *ns = ldns_rr_list_rr(rrs, j);
+			if (ldns_rr_get_type(ns) != LDNS_RR_TYPE_NS ||
+			    ldns_dname_compare(ldns_rr_owner(ns), o) != 0)
+				continue;
+			push(p, LDNS_SECTION_ADDITIONAL, rrs, ldns_rr_rdf(ns, 0), LDNS_RR_TYPE_A);
+		}
+		ldns_rdf_deep_free(apex);
+		return p;
+	}
+	ldns_pkt_set_aa(p, true);
+	const ldns_rdf *name = qname;
+	for (int hops = 0; hops < 8; hops++) {
+		if (push(p, LDNS_SECTION_ANSWER, rrs, name, qtype) > 0) {
+			/* addresses of the name servers of an NS answer, as servers add them */
+			const ldns_rr_list *an = ldns_pkt_answer(p);
+			for (size_t i = 0;
+			     qtype == LDNS_RR_TYPE_NS && i < ldns_rr_list_rr_count(an); i++)
+				push(p, LDNS_SECTION_ADDITIONAL, rrs,
+				     ldns_rr_rdf(ldns_rr_list_rr(an, i), 0), LDNS_RR_TYPE_A);
+			break;
+		}
+		bool cname = false;
+		for (size_t i = 0; i < ldns_rr_list_rr_count(rrs); i++) {
+			ldns_rr *rr = ldns_rr_list_rr(rrs, i);
+			if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_CNAME &&
+			    ldns_dname_compare(ldns_rr_owner(rr), name) == 0 &&
+			    qtype != LDNS_RR_TYPE_CNAME) {
+				ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER, ldns_rr_clone(rr));
+				name = ldns_rr_rdf(rr, 0);
+				cname = true;
+				break;
+			}
+		}
+		if (cname && under(name, apex))
+			continue;
+		if (cname)
+			break;
+		/* no data: does the name exist (records at or below it)? */
+		bool exists = false;
+		for (size_t i = 0; i < ldns_rr_list_rr_count(rrs); i++)
+			if (under(ldns_rr_owner(ldns_rr_list_rr(rrs, i)), name))
+				exists = true;
+		if (!exists)
+			ldns_pkt_set_rcode(p, LDNS_RCODE_NXDOMAIN);
+		push(p, LDNS_SECTION_AUTHORITY, rrs, apex, LDNS_RR_TYPE_SOA);
+		break;
+	}
+	ldns_rdf_deep_free(apex);
+	return p;
+}
+
+static void deliver(struct fakenet *fn, struct fn_sent *s)
+{
+	struct sockaddr_in from;
+	memset(&from, 0, sizeof(from));
+	from.sin_family = AF_INET;
+	from.sin_port = htons(53);
+	if (s->server >= 0)
+		inet_pton(AF_INET, fn->servers[s->server].addr, &from.sin_addr);
+
+	struct fn_server *srv = s->server >= 0 ? &fn->servers[s->server] : NULL;
+	if (srv) {
+		srv->queries++;
+		if (s->tcp)
+			srv->tcp_queries++;
+	}
+	if (!srv || srv->drop) {
+		fn->mono_ms += s->timeout_ms;
+		fn->wall_us += (int64_t)s->timeout_ms * 1000;
+		rw_resolver_on_timeout(fn->r, s->id, -ETIMEDOUT);
+		return;
+	}
+	fn->mono_ms += srv->rtt_ms;
+	fn->wall_us += (int64_t)srv->rtt_ms * 1000;
+	ldns_pkt *q = NULL;
+	if (ldns_wire2pkt(&q, s->wire, s->len) != LDNS_STATUS_OK) {
+		rw_resolver_on_timeout(fn->r, s->id, -EPROTO);
+		return;
+	}
+	ldns_pkt *a = authoritative(srv, q);
+	if (srv->tc_udp && !s->tcp) {
+		ldns_pkt *t = ldns_pkt_new();
+		ldns_pkt_set_id(t, ldns_pkt_id(q));
+		ldns_pkt_set_qr(t, true);
+		ldns_pkt_set_aa(t, true);
+		ldns_pkt_set_tc(t, true);
+		ldns_pkt_push_rr(t, LDNS_SECTION_QUESTION,
+				 ldns_rr_clone(ldns_rr_list_rr(ldns_pkt_question(q), 0)));
+		ldns_pkt_free(a);
+		a = t;
+	}
+	uint8_t *wire = NULL;
+	size_t len = 0;
+	ldns_pkt2wire(&wire, a, &len);
+	if (srv->spoof_first) {
+		/* a wrong ID, then the right ID from a wrong port: both must be ignored */
+		wire[0] ^= 0x5a;
+		int rc1 = rw_resolver_on_reply(fn->r, s->id, (struct sockaddr *)&from, sizeof(from),
+					       wire, len);
+		wire[0] ^= 0x5a;
+		struct sockaddr_in other = from;
+		other.sin_port = htons(5353);
+		int rc2 = rw_resolver_on_reply(fn->r, s->id, (struct sockaddr *)&other,
+					       sizeof(other), wire, len);
+		if (rc1 != 0 || rc2 != 0)
+			fprintf(stderr, "fakenet: a spoofed reply was accepted\n");
+	}
+	int rc = rw_resolver_on_reply(fn->r, s->id, (struct sockaddr *)&from, sizeof(from), wire,
+				      len);
+	if (rc != 1)
+		fprintf(stderr, "fakenet: the genuine reply was rejected\n");
+	free(wire);
+	ldns_pkt_free(a);
+	ldns_pkt_free(q);
+}
+
+void fn_run(struct fakenet *fn, int max_steps)
+{
+	for (int i = 0; i < max_steps && fn->n_queue > 0; i++) {
+		struct fn_sent s = fn->queue[0];
+		memmove(&fn->queue[0], &fn->queue[1], (size_t)(fn->n_queue - 1) * sizeof(s));
+		fn->n_queue--;
+		deliver(fn, &s);
+	}
+}
+
+static void on_response(void *arg, const uint8_t *resp, size_t len)
+{
+	struct fakenet *fn = arg;
+	fn->responses++;
+	fn->resp_len = len < sizeof(fn->resp) ? len : 0;
+	if (fn->resp_len)
+		memcpy(fn->resp, resp, len);
+}
+
+int fn_ask(struct fakenet *fn, const char *qname, uint16_t qtype, bool edns)
+{
+	ldns_pkt *q = NULL;
+	ldns_pkt_query_new_frm_str(&q, qname, qtype, LDNS_RR_CLASS_IN, LDNS_RD);
+	ldns_pkt_set_id(q, 0x1234);
+	if (edns)
+		ldns_pkt_set_edns_udp_size(q, 1232);
+	uint8_t *wire = NULL;
+	size_t len = 0;
+	ldns_pkt2wire(&wire, q, &len);
+	ldns_pkt_free(q);
+	struct sockaddr_in client;
+	memset(&client, 0, sizeof(client));
+	client.sin_family = AF_INET;
+	client.sin_port = htons(40000);
+	inet_pton(AF_INET, "127.0.0.1", &client.sin_addr);
+	int before = fn->responses;
+	fn->resp_len = 0;
+	rw_resolver_query(fn->r, wire, len, (struct sockaddr *)&client, sizeof(client),
+			  RW_PROTO_UDP, on_response, fn);
+	free(wire);
+	fn_run(fn, 200);
+	if (fn->responses == before || fn->resp_len < 4)
+		return -1;
+	return fn->resp[3] & 0xf;
+}
+
+static ldns_pkt *last(const struct fakenet *fn)
+{
+	ldns_pkt *p = NULL;
+	if (!fn->resp_len || ldns_wire2pkt(&p, fn->resp, fn->resp_len) != LDNS_STATUS_OK)
+		return NULL;
+	return p;
+}
+
+int fn_count(const struct fakenet *fn, int section)
+{
+	ldns_pkt *p = last(fn);
+	if (!p)
+		return -1;
+	int n = (int)ldns_rr_list_rr_count(section == 0 ? ldns_pkt_answer(p)
+							: ldns_pkt_authority(p));
+	ldns_pkt_free(p);
+	return n;
+}
+
+long fn_ttl(const struct fakenet *fn, uint16_t type)
+{
+	ldns_pkt *p = last(fn);
+	long ttl = -1;
+	for (size_t i = 0; p && i < ldns_rr_list_rr_count(ldns_pkt_answer(p)); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(ldns_pkt_answer(p), i);
+		if (ldns_rr_get_type(rr) == type) {
+			ttl = (long)ldns_rr_ttl(rr);
+			break;
+		}
+	}
+	ldns_pkt_free(p);
+	return ttl;
+}
+
+bool fn_has(const struct fakenet *fn, const char *text)
+{
+	ldns_pkt *p = last(fn);
+	if (!p)
+		return false;
+	char *s = ldns_pkt2str(p);
+	bool found = s && strstr(s, text);
+	free(s);
+	ldns_pkt_free(p);
+	return found;
+}
+
+void fn_free(struct fakenet *fn)
+{
+	rw_resolver_free(fn->r);
+	fn->r = NULL;
+	for (int i = 0; i < fn->n_servers; i++)
+		ldns_rr_list_deep_free(fn->servers[i].rrs);
+	fn->n_servers = 0;
+}
+
+struct rw_config *fn_config(const char *hints_path)
+{
+	struct rw_config *cfg = rw_config_default();
+	if (!cfg)
+		abort();
+	cfg->do_not_query_localhost = false;
+	cfg->root_hints = strdup(hints_path);
+	return cfg;
+}

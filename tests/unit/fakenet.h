@@ -1,0 +1,84 @@
+/* A scripted network and a fake clock for driving the resolver without sockets.
+ *
+ * Each fake authoritative server has an IPv4 address, the zones it serves and their records; it
+ * answers like a real authoritative server (answer, referral with glue, CNAME, NXDOMAIN or NODATA
+ * with the SOA, REFUSED for zones it does not serve). Scripted faults per server: never answer,
+ * truncate every UDP reply, answer with a wrong ID first. The clock only moves when the test or a
+ * timeout moves it.
+ */
+#ifndef RW_FAKENET_H
+#define RW_FAKENET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rootwalk/config.h"
+#include "rootwalk/env.h"
+#include "rootwalk/resolver.h"
+
+#define FN_MAX_SERVERS 16
+#define FN_MAX_QUEUE   64
+
+struct fn_server {
+	char addr[32];
+	char zones[8][64];
+	int n_zones;
+	void *rrs;	  /* ldns_rr_list * */
+	bool drop;	  /* never answer: the query times out */
+	bool tc_udp;	  /* every UDP reply is truncated (TC, no records) */
+	bool spoof_first; /* send a reply with a wrong ID (and one from a wrong port) first */
+	unsigned queries, tcp_queries;
+	unsigned rtt_ms;
+};
+
+struct fn_sent {
+	uint64_t id;
+	int server; /* index, -1 for an unknown address */
+	bool tcp;
+	uint8_t wire[512];
+	size_t len;
+	uint32_t timeout_ms;
+	char qname[256];
+	uint16_t qtype;
+};
+
+struct fakenet {
+	struct rw_env env;
+	struct fn_server servers[FN_MAX_SERVERS];
+	int n_servers;
+	struct fn_sent queue[FN_MAX_QUEUE];
+	int n_queue;
+	uint64_t mono_ms;
+	int64_t wall_us;
+	uint64_t rng;
+	unsigned sent_total, cancelled;
+	unsigned unknown; /* queries sent to addresses no fake server has */
+	struct rw_resolver *r;
+	char trace[65536]; /* trace text written, appended */
+	size_t trace_len;
+	/* the last client response */
+	uint8_t resp[65536];
+	size_t resp_len;
+	int responses;
+};
+
+/* Set up the env with a fake clock (2026-11-25T10:00:00Z) and a deterministic "random" stream. */
+void fn_init(struct fakenet *fn, bool tracing);
+/* Add a server at addr serving the given zones (space separated) with records in zone-file lines
+ * (absolute names, "name ttl IN type rdata" per line). Returns its index. */
+int fn_server(struct fakenet *fn, const char *addr, const char *zones, const char *records);
+/* Deliver queued queries (and the replies they cause) until none is left or max steps ran. */
+void fn_run(struct fakenet *fn, int max_steps);
+/* Send a client question to fn->r and run the network. Returns the response rcode, -1 if none. */
+int fn_ask(struct fakenet *fn, const char *qname, uint16_t qtype, bool edns);
+/* In the last response: number of records in a section (0 answer, 1 authority), the TTL of the
+ * first record of a type in the answer (-1 if none), and whether rdata text appears. */
+int fn_count(const struct fakenet *fn, int section);
+long fn_ttl(const struct fakenet *fn, uint16_t type);
+bool fn_has(const struct fakenet *fn, const char *text);
+void fn_free(struct fakenet *fn);
+/* Standard test configuration: defaults, localhost allowed, hints from a file. */
+struct rw_config *fn_config(const char *hints_path);
+
+#endif

@@ -1,0 +1,378 @@
+/* The delegation walk, driven by a scripted network and a fake clock: no sockets. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ldns/ldns.h>
+
+#include "check.h"
+#include "fakenet.h"
+#include "rootwalk/cache.h"
+#include "rootwalk/resolver.h"
+
+static char hints_path[64];
+
+static const char *ROOT_DATA =
+	". 86400 IN SOA a.root-servers.net. host.root-servers.net. 1 1800 900 604800 300\n"
+	". 518400 IN NS a.root-servers.net.\n"
+	"a.root-servers.net. 518400 IN A 192.0.2.1\n"
+	"com. 172800 IN NS a.gtld-servers.com.\n"
+	"com. 172800 IN NS b.gtld-servers.com.\n"
+	"a.gtld-servers.com. 172800 IN A 192.0.2.10\n"
+	"b.gtld-servers.com. 172800 IN A 192.0.2.11\n"
+	"net. 172800 IN NS a.gtld-servers.net.\n"
+	"a.gtld-servers.net. 172800 IN A 192.0.2.20\n";
+
+static const char *COM_DATA =
+	"com. 900 IN SOA a.gtld-servers.com. host.gtld-servers.com. 1 1800 900 604800 300\n"
+	"com. 172800 IN NS a.gtld-servers.com.\n"
+	"example.com. 172800 IN NS ns1.example.com.\n"
+	"ns1.example.com. 172800 IN A 192.0.2.30\n"
+	"video.com. 172800 IN NS ns1.dnshost.net.\n"
+	"evil.com. 172800 IN NS ns.evil.net.\n"
+	/* out-of-bailiwick "glue" that a resolver must not believe */
+	"ns.evil.net. 172800 IN A 192.0.2.66\n";
+
+static const char *NET_DATA =
+	"net. 900 IN SOA a.gtld-servers.net. host.gtld-servers.net. 1 1800 900 604800 300\n"
+	"net. 172800 IN NS a.gtld-servers.net.\n"
+	"dnshost.net. 172800 IN NS ns1.dnshost.net.\n"
+	"ns1.dnshost.net. 172800 IN A 192.0.2.40\n"
+	"evil.net. 172800 IN NS ns.evil.net.\n"
+	"ns.evil.net. 172800 IN A 192.0.2.31\n"
+	"cdn.net. 172800 IN NS ns.cdn.net.\n"
+	"ns.cdn.net. 172800 IN A 192.0.2.50\n";
+
+static const char *EXAMPLE_DATA =
+	"example.com. 3600 IN SOA ns1.example.com. host.example.com. 1 1800 900 604800 600\n"
+	"example.com. 3600 IN NS ns1.example.com.\n"
+	"ns1.example.com. 3600 IN A 192.0.2.30\n"
+	"example.com. 300 IN A 203.0.113.1\n"
+	"www.example.com. 300 IN CNAME example.com.\n"
+	"alias.example.com. 300 IN CNAME www.cdn.net.\n"
+	"loop1.example.com. 300 IN CNAME loop2.example.com.\n"
+	"loop2.example.com. 300 IN CNAME loop1.example.com.\n"
+	"txtonly.example.com. 300 IN TXT \"only text here\"\n";
+
+static const char *DNSHOST_DATA =
+	"dnshost.net. 3600 IN SOA ns1.dnshost.net. host.dnshost.net. 1 1800 900 604800 300\n"
+	"dnshost.net. 3600 IN NS ns1.dnshost.net.\n"
+	"ns1.dnshost.net. 3600 IN A 192.0.2.40\n"
+	"video.com. 3600 IN SOA ns1.dnshost.net. host.dnshost.net. 1 1800 900 604800 300\n"
+	"video.com. 3600 IN NS ns1.dnshost.net.\n"
+	"video.com. 300 IN A 203.0.113.42\n";
+
+static const char *CDN_DATA =
+	"cdn.net. 3600 IN SOA ns.cdn.net. host.cdn.net. 1 1800 900 604800 300\n"
+	"cdn.net. 3600 IN NS ns.cdn.net.\n"
+	"ns.cdn.net. 3600 IN A 192.0.2.50\n"
+	"www.cdn.net. 60 IN A 203.0.113.99\n";
+
+static const char *EVIL_DATA =
+	"evil.net. 3600 IN SOA ns.evil.net. host.evil.net. 1 1800 900 604800 300\n"
+	"evil.net. 3600 IN NS ns.evil.net.\n"
+	"ns.evil.net. 3600 IN A 192.0.2.31\n"
+	"evil.com. 3600 IN SOA ns.evil.net. host.evil.net. 1 1800 900 604800 300\n"
+	"evil.com. 3600 IN NS ns.evil.net.\n"
+	"evil.com. 300 IN A 203.0.113.7\n";
+
+enum { S_ROOT, S_COM1, S_COM2, S_NET, S_EXAMPLE, S_DNSHOST, S_CDN, S_EVIL };
+
+struct world {
+	struct fakenet fn;
+	struct rw_config *cfg;
+};
+
+static void world_up(struct world *w, bool tracing, uint64_t seed,
+		     void (*tweak)(struct rw_config *cfg))
+{
+	fn_init(&w->fn, tracing);
+	w->fn.rng = seed;
+	fn_server(&w->fn, "192.0.2.1", ".", ROOT_DATA);
+	fn_server(&w->fn, "192.0.2.10", "com.", COM_DATA);
+	fn_server(&w->fn, "192.0.2.11", "com.", COM_DATA);
+	fn_server(&w->fn, "192.0.2.20", "net.", NET_DATA);
+	fn_server(&w->fn, "192.0.2.30", "example.com.", EXAMPLE_DATA);
+	fn_server(&w->fn, "192.0.2.40", "dnshost.net. video.com.", DNSHOST_DATA);
+	fn_server(&w->fn, "192.0.2.50", "cdn.net.", CDN_DATA);
+	fn_server(&w->fn, "192.0.2.31", "evil.net. evil.com.", EVIL_DATA);
+	w->cfg = fn_config(hints_path);
+	if (tweak)
+		tweak(w->cfg);
+	char err[256];
+	w->fn.r = rw_resolver_new(&w->fn.env, w->cfg, err, sizeof(err));
+	if (!w->fn.r) {
+		fprintf(stderr, "resolver: %s\n", err);
+		abort();
+	}
+}
+
+static void world_down(struct world *w)
+{
+	fn_free(&w->fn);
+	rw_config_free(w->cfg);
+}
+
+static bool trace_has(const struct world *w, const char *s)
+{
+	bool found = strstr(w->fn.trace, s) != NULL;
+	if (!found && getenv("RW_TEST_VERBOSE"))
+		fprintf(stderr, "--- trace without \"%s\":\n%s\n", s, w->fn.trace);
+	return found;
+}
+
+static void advance(struct world *w, int secs)
+{
+	w->fn.wall_us += (int64_t)secs * 1000000;
+	w->fn.mono_ms += (uint64_t)secs * 1000;
+}
+
+static void test_referral_chain(void)
+{
+	struct world w;
+	world_up(&w, true, 1, NULL);
+	CHECK_EQ(fn_ask(&w.fn, "example.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
+	CHECK(fn_has(&w.fn, "203.0.113.1"));
+	CHECK_EQ(fn_ttl(&w.fn, LDNS_RR_TYPE_A), 300);
+	CHECK_EQ(w.fn.sent_total, 3); /* root, com, example.com */
+	CHECK_EQ(w.fn.servers[S_ROOT].queries, 1);
+	CHECK_EQ(w.fn.servers[S_EXAMPLE].queries, 1);
+	CHECK(trace_has(&w, "step 1  zone .  ask a.root-servers.net. (192.0.2.1) udp"));
+	CHECK(trace_has(&w, "referral to com. NS"));
+	CHECK(trace_has(&w, "step 2  zone com."));
+	CHECK(trace_has(&w, "referral to example.com. NS ns1.example.com.  ttl 86400, glue used"));
+	CHECK(trace_has(&w, "step 3  zone example.com.  ask ns1.example.com. (192.0.2.30)"));
+	/* answer expiry: stored at 10:00:00 plus 3 ms of fake RTT, TTL 300 -> 10:05:01 rounded up */
+	CHECK(trace_has(&w, "expires 2026-11-25T10:05:01Z"));
+	CHECK(trace_has(&w, "3 upstream queries"));
+	CHECK_EQ(rw_resolver_pending(w.fn.r), 0);
+
+	/* From the cache: nothing sent, TTL counts down with the clock. */
+	advance(&w, 100);
+	w.fn.trace_len = 0;
+	CHECK_EQ(fn_ask(&w.fn, "example.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
+	CHECK_EQ(w.fn.sent_total, 3);
+	CHECK_EQ(fn_ttl(&w.fn, LDNS_RR_TYPE_A), 200);
+	CHECK(trace_has(&w, "cache hit: example.com. A"));
+	CHECK(trace_has(&w, "0 upstream queries"));
+
+	/* After expiry: a fresh query, starting from the cached example.com. delegation. */
+	advance(&w, 201);
+	w.fn.trace_len = 0;
+	CHECK_EQ(fn_ask(&w.fn, "example.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
+	CHECK_EQ(w.fn.sent_total, 4);
+	CHECK_EQ(w.fn.servers[S_ROOT].queries, 1);
+	CHECK(trace_has(&w, "closest known cut: example.com."));
+	CHECK_EQ(fn_ttl(&w.fn, LDNS_RR_TYPE_A), 300);
+
+	/* A second name under com. starts at the cached com. servers: no root query. */
+	unsigned root_before = w.fn.servers[S_ROOT].queries;
+	CHECK_EQ(fn_ask(&w.fn, "evil.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
+	CHECK_EQ(w.fn.servers[S_ROOT].queries, root_before + 1); /* only for net. (ns.evil.net) */
+	world_down(&w);
+}
+
+static void test_cname_across_zones(void)
+{
+	struct world w;
+	world_up(&w, true, 2, NULL);
+	CHECK_EQ(fn_ask(&w.fn, "alias.example.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
+	CHECK_EQ(fn_count(&w.fn, 0), 2);
+	CHECK(fn_has(&w.fn, "www.cdn.net."));
+	CHECK(fn_has(&w.fn, "203.0.113.99"));
+	CHECK_EQ(fn_ttl(&w.fn, LDNS_RR_TYPE_A), 60);
+	CHECK_EQ(w.fn.servers[S_CDN].queries, 1);
+	CHECK(trace_has(&w, "cname alias.example.com. -> www.cdn.net."));
+
+	/* An in-zone chain comes in one reply. */
+	unsigned before = w.fn.sent_total;
+	CHECK_EQ(fn_ask(&w.fn, "www.example.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
+	CHECK_EQ(fn_count(&w.fn, 0), 2);
+	CHECK(fn_has(&w.fn, "203.0.113.1"));
+	CHECK_EQ(w.fn.sent_total, before + 1);
+
+	/* A loop is SERVFAIL. */
+	CHECK_EQ(fn_ask(&w.fn, "loop1.example.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_SERVFAIL);
+	CHECK(trace_has(&w, "CNAME loop"));
+	world_down(&w);
+}
+
+static void test_no_glue_subresolution(void)
+{
+	struct world w;
+	world_up(&w, true, 3, NULL);
+	CHECK_EQ(fn_ask(&w.fn, "video.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
+	CHECK(fn_has(&w.fn, "203.0.113.42"));
+	CHECK(trace_has(&w, "no usable glue"));
+	CHECK(trace_has(&w, "sub-resolve ns1.dnshost.net. A"));
+	CHECK(trace_has(&w, "step 2a.1"));
+	CHECK(trace_has(&w, "1 sub-resolution"));
+	/* root, com, then (root cached) net, then ns1.dnshost.net: answer comes from net glue,
+	 * which is never an answer, so dnshost.net is asked, then video.com */
+	CHECK(w.fn.sent_total <= 6);
+	CHECK_EQ(w.fn.servers[S_DNSHOST].queries, 2);
+	world_down(&w);
+}
+
+static void test_out_of_bailiwick_glue_ignored(void)
+{
+	struct world w;
+	world_up(&w, true, 4, NULL);
+	CHECK_EQ(fn_ask(&w.fn, "evil.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
+	CHECK(fn_has(&w.fn, "203.0.113.7"));
+	CHECK_EQ(w.fn.unknown, 0); /* never asked the forged 192.0.2.66 */
+	CHECK_EQ(w.fn.servers[S_EVIL].queries, 2);
+	world_down(&w);
+}
+
+static void drop_first_com(struct world *w)
+{
+	w->fn.servers[S_COM1].drop = true;
+}
+
+static void test_timeout_next_server(void)
+{
+	int timed_out = 0;
+	for (uint64_t seed = 1; seed <= 8; seed++) {
+		struct world w;
+		world_up(&w, true, seed, NULL);
+		drop_first_com(&w);
+		CHECK_EQ(fn_ask(&w.fn, "example.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
+		CHECK(fn_has(&w.fn, "203.0.113.1"));
+		CHECK_EQ(w.fn.servers[S_COM2].queries, 1);
+		if (w.fn.servers[S_COM1].queries) {
+			timed_out++;
+			CHECK(trace_has(
+				&w, "no reply from a.gtld-servers.com. (192.0.2.10) after 800 ms"));
+			CHECK_EQ(rw_resolver_stats(w.fn.r)->upstream_timeouts, 1);
+		}
+		world_down(&w);
+	}
+	CHECK(timed_out > 0 && timed_out < 8); /* the random start spreads over both servers */
+}
+
+static void test_negative(void)
+{
+	struct world w;
+	world_up(&w, true, 5, NULL);
+	CHECK_EQ(fn_ask(&w.fn, "nope.example.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NXDOMAIN);
+	CHECK_EQ(fn_count(&w.fn, 0), 0);
+	CHECK_EQ(fn_count(&w.fn, 1), 1);
+	CHECK(fn_has(&w.fn, "SOA"));
+	CHECK(trace_has(&w, "negative nxdomain for nope.example.com. A: SOA"));
+	CHECK(trace_has(&w, "sets ttl 600"));
+	unsigned sent = w.fn.sent_total;
+	advance(&w, 599);
+	CHECK_EQ(fn_ask(&w.fn, "nope.example.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NXDOMAIN);
+	CHECK_EQ(w.fn.sent_total, sent);
+	advance(&w, 2);
+	CHECK_EQ(fn_ask(&w.fn, "nope.example.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NXDOMAIN);
+	CHECK_EQ(w.fn.sent_total, sent + 1);
+
+	CHECK_EQ(fn_ask(&w.fn, "txtonly.example.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
+	CHECK_EQ(fn_count(&w.fn, 0), 0);
+	CHECK_EQ(fn_count(&w.fn, 1), 1);
+	CHECK(trace_has(&w, "negative nodata"));
+	CHECK_EQ(fn_ask(&w.fn, "txtonly.example.com.", LDNS_RR_TYPE_TXT, true), LDNS_RCODE_NOERROR);
+	CHECK(fn_has(&w.fn, "only text here"));
+	world_down(&w);
+}
+
+static void test_tcp_fallback_and_spoofing(void)
+{
+	struct world w;
+	world_up(&w, true, 6, NULL);
+	w.fn.servers[S_EXAMPLE].tc_udp = true;
+	w.fn.servers[S_ROOT].spoof_first = true;
+	CHECK_EQ(fn_ask(&w.fn, "example.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
+	CHECK(fn_has(&w.fn, "203.0.113.1"));
+	CHECK_EQ(w.fn.servers[S_EXAMPLE].tcp_queries, 1);
+	CHECK_EQ(w.fn.servers[S_EXAMPLE].queries, 2);
+	CHECK(trace_has(&w, "retrying over TCP"));
+	CHECK(trace_has(&w, "(192.0.2.30) tcp"));
+	CHECK_EQ(rw_resolver_stats(w.fn.r)->replies_rejected, 2);
+	world_down(&w);
+}
+
+static void tiny_budget(struct rw_config *cfg)
+{
+	cfg->max_upstream_queries = 2;
+}
+
+static void test_limits(void)
+{
+	struct world w;
+	world_up(&w, true, 7, tiny_budget);
+	CHECK_EQ(fn_ask(&w.fn, "example.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_SERVFAIL);
+	CHECK(trace_has(&w, "limit max-upstream-queries (2)"));
+	CHECK_EQ(w.fn.sent_total, 2);
+	world_down(&w);
+
+	/* Every com. server silent: SERVFAIL naming the zone, bounded queries. */
+	world_up(&w, true, 8, NULL);
+	w.fn.servers[S_COM1].drop = true;
+	w.fn.servers[S_COM2].drop = true;
+	CHECK_EQ(fn_ask(&w.fn, "example.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_SERVFAIL);
+	CHECK(trace_has(&w, "no reachable authority for com."));
+	CHECK(w.fn.sent_total <= 8);
+	CHECK_EQ(rw_resolver_pending(w.fn.r), 0);
+	world_down(&w);
+}
+
+static void test_priming(void)
+{
+	struct world w;
+	world_up(&w, true, 9, NULL);
+	CHECK_EQ(rw_resolver_prime(w.fn.r), 0);
+	fn_run(&w.fn, 20);
+	CHECK_EQ(w.fn.servers[S_ROOT].queries, 1);
+	CHECK(trace_has(&w, "priming"));
+	ldns_rdf *root = ldns_dname_new_frm_str(".");
+	const struct rw_cache_entry *e =
+		rw_cache_get(rw_resolver_cache(w.fn.r), RW_ENTRY_RRSET, root, LDNS_RR_TYPE_NS,
+			     LDNS_RR_CLASS_IN, w.fn.wall_us, RW_RANK_ANSWER);
+	CHECK(e != NULL);
+	ldns_rdf_deep_free(root);
+	/* the next query starts from the primed (cached) root, not the hints */
+	w.fn.trace_len = 0;
+	CHECK_EQ(fn_ask(&w.fn, "example.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
+	CHECK(trace_has(&w, "closest known cut: .  (cache"));
+	world_down(&w);
+}
+
+static void test_tracing_off(void)
+{
+	struct world w;
+	world_up(&w, false, 10, NULL);
+	CHECK_EQ(fn_ask(&w.fn, "video.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
+	CHECK(fn_has(&w.fn, "203.0.113.42"));
+	CHECK_EQ(w.fn.trace_len, 0);
+	world_down(&w);
+}
+
+int main(void)
+{
+	snprintf(hints_path, sizeof(hints_path), "/tmp/rw-test-hints-XXXXXX");
+	int fd = mkstemp(hints_path);
+	if (fd < 0)
+		return 1;
+	const char *hints = ". 3600000 NS a.root-servers.net.\n"
+			    "a.root-servers.net. 3600000 A 192.0.2.1\n";
+	if (write(fd, hints, strlen(hints)) != (ssize_t)strlen(hints))
+		return 1;
+	close(fd);
+
+	test_referral_chain();
+	test_cname_across_zones();
+	test_no_glue_subresolution();
+	test_out_of_bailiwick_glue_ignored();
+	test_timeout_next_server();
+	test_negative();
+	test_tcp_fallback_and_spoofing();
+	test_limits();
+	test_priming();
+	test_tracing_off();
+	unlink(hints_path);
+	return rw_check_report("iter");
+}
