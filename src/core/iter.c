@@ -142,9 +142,9 @@ static void set_step(struct rw_iter *it)
 {
 	it->nstep++;
 	if (it->prefix[0])
-		snprintf(it->step, sizeof(it->step), "%s.%d", it->prefix, it->nstep);
+		snprintf(it->step, sizeof(it->step), "%.18s.%d", it->prefix, it->nstep % 1000);
 	else
-		snprintf(it->step, sizeof(it->step), "%d", it->nstep);
+		snprintf(it->step, sizeof(it->step), "%d", it->nstep % 1000);
 }
 
 /* ---------------------------------------------------------------------------------------------
