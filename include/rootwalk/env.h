@@ -14,20 +14,22 @@
 /* One upstream query the core wants sent. All pointers are borrowed for the duration of the
  * send() call only: the edge copies what it keeps. */
 struct rw_upstream_query {
-	uint64_t id;                  /* token the edge passes back with the reply or timeout */
-	const struct sockaddr *addr;  /* server address, port included (normally 53) */
+	uint64_t id;		     /* token the edge passes back with the reply or timeout */
+	const struct sockaddr *addr; /* server address, port included (normally 53) */
 	socklen_t addrlen;
-	int tcp;                      /* 1: TCP with 2-byte length prefix, 0: UDP */
-	const uint8_t *wire;          /* the DNS message to send */
+	int tcp;	     /* 1: TCP with 2-byte length prefix, 0: UDP */
+	const uint8_t *wire; /* the DNS message to send */
 	size_t len;
-	uint32_t timeout_ms;          /* deliver a timeout if no accepted reply within this */
+	uint32_t timeout_ms; /* deliver a timeout if no accepted reply within this */
 };
 
 struct rw_env {
 	void *ctx; /* passed to every callback */
 
-	/* Monotonic milliseconds, for RTT and timeouts only. */
+	/* Monotonic milliseconds, for timeouts and time budgets. */
 	uint64_t (*now_mono_ms)(void *ctx);
+	/* Monotonic microseconds, for RTTs; optional (NULL: now_mono_ms * 1000). */
+	uint64_t (*now_mono_us)(void *ctx);
 	/* Wall clock in microseconds since the epoch, for TTL expiry shown to people. */
 	int64_t (*now_wall_us)(void *ctx);
 	/* Fill buf with len bytes from a CSPRNG. */

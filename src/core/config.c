@@ -12,9 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#define RW_CONFIG_MAX_FILE (1024 * 1024)
+#define RW_CONFIG_MAX_FILE  (1024 * 1024)
 #define RW_CONFIG_MAX_VALUE 4096
-#define RW_TTL_MAX 2147483647u /* RFC 2181 8: TTLs are 31-bit */
+#define RW_TTL_MAX	    2147483647u /* RFC 2181 8: TTLs are 31-bit */
 
 struct parser {
 	const char *name;
@@ -174,8 +174,7 @@ static int set_string(struct parser *p, const char *key, const char *val, char *
 	if (*val == '\0')
 		return fail(p, "%s: missing value", key);
 	copy = strdup(val);
-	if (copy == NULL)
-	{
+	if (copy == NULL) {
 		fail(p, "%s: out of memory", key);
 		return -ENOMEM;
 	}
@@ -194,7 +193,8 @@ static int set_bool(struct parser *p, const char *key, const char *val, bool *ds
 	else if (strcmp(val, "no") == 0)
 		*dst = false;
 	else
-		return fail(p, "%s: expected 'yes' or 'no', got '%s'", key, shown(val, buf, sizeof(buf)));
+		return fail(p, "%s: expected 'yes' or 'no', got '%s'", key,
+			    shown(val, buf, sizeof(buf)));
 	return 0;
 }
 
@@ -244,7 +244,8 @@ static int apply(struct parser *p, const char *key, const char *val)
 
 	if (strcmp(key, "server") == 0) {
 		if (*val != '\0')
-			return fail(p, "server: unexpected value '%s'", shown(val, buf, sizeof(buf)));
+			return fail(p, "server: unexpected value '%s'",
+				    shown(val, buf, sizeof(buf)));
 		return 0;
 	}
 	if (*val == '\0')

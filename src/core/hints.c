@@ -122,7 +122,8 @@ struct rw_hints *rw_hints_parse(const char *text, const char *name, char *err, s
 		ldns_rdf *ns = ldns_rr_rdf(ldns_rr_list_rr(h->ns, i), 0);
 		if (!has_address(h, ns)) {
 			char *s = ldns_rdf2str(ns);
-			snprintf(err, errlen, "%s: root server %s has no address", name, s ? s : "?");
+			snprintf(err, errlen, "%s: root server %s has no address", name,
+				 s ? s : "?");
 			free(s);
 			ok = 0;
 		}

@@ -47,7 +47,7 @@ struct rw_iter {
 	uint16_t qid;
 	int cur_ns, cur_addr;
 	bool cur_tcp;
-	uint64_t sent_ms;
+	uint64_t sent_ms, sent_us;
 	uint8_t qbuf[QBUF_MAX + 2];
 	size_t qlen;
 	int sub_ns; /* name server whose address is being resolved */
@@ -76,6 +76,12 @@ static int64_t now_us(const struct rw_iter *it)
 static uint64_t now_ms(const struct rw_iter *it)
 {
 	return it->sh->env->now_mono_ms(it->sh->env->ctx);
+}
+
+static uint64_t now_mono_us(const struct rw_iter *it)
+{
+	const struct rw_env *env = it->sh->env;
+	return env->now_mono_us ? env->now_mono_us(env->ctx) : env->now_mono_ms(env->ctx) * 1000;
 }
 
 static bool tracing(const struct rw_iter *it)
@@ -517,6 +523,7 @@ static void send_current(struct rw_iter *it, bool tcp, struct rw_iter_out *out)
 	it->cur_tcp = tcp;
 	it->waiting = true;
 	it->sent_ms = now_ms(it);
+	it->sent_us = now_mono_us(it);
 	it->sh->upstream++;
 	set_step(it);
 
@@ -806,11 +813,11 @@ static struct rw_trace_event *trace_reply(struct rw_iter *it, const ldns_pkt *p,
 	struct rw_trace_event *e = trace_ev(it, RW_EV_REPLY);
 	if (!e)
 		return NULL;
-	uint64_t rtt = now_ms(it) - it->sent_ms;
+	uint64_t rtt_us = now_mono_us(it) - it->sent_us;
 	e->rcode = p ? ldns_pkt_get_rcode(p) : 0;
 	e->aa = p ? ldns_pkt_aa(p) : false;
 	e->tc = p ? ldns_pkt_tc(p) : false;
-	e->rtt_us = (uint32_t)(rtt * 1000);
+	e->rtt_us = (uint32_t)rtt_us;
 	e->bytes = (uint32_t)len;
 	e->kind = kind;
 	return e;

@@ -143,19 +143,6 @@ void rw_iso_time(int64_t wall_us, char *buf, size_t len)
 		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)((wall_us / 1000) % 1000));
 }
 
-/* Whole-second ISO time, for expiry (TTLs are whole seconds). */
-static void iso_secs(int64_t wall_us, char *buf, size_t len)
-{
-	time_t secs = (time_t)((wall_us + 999999) / 1000000);
-	struct tm tm;
-
-	if (!gmtime_r(&secs, &tm)) {
-		snprintf(buf, len, "?");
-		return;
-	}
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static int64_t epoch_secs(int64_t wall_us)
 {
 	return (wall_us + 999999) / 1000000;
@@ -319,24 +306,18 @@ static void fmt_duration(char *buf, size_t len, int64_t secs)
 static void text_rec(struct sbuf *b, const struct rw_trace_rec *r, int64_t now_us)
 {
 	char *line = rr_line(r->rr);
-	char exp[40], stored[40], in[32], addr[64] = "";
+	char exp[40], stored[40], in[32], addr[64] = "?";
 
-	iso_secs(r->expires_us, exp, sizeof(exp));
-	iso_secs(r->stored_us, stored, sizeof(stored));
+	rw_iso_time(r->expires_us, exp, sizeof(exp));
+	rw_iso_time(r->stored_us, stored, sizeof(stored));
 	fmt_duration(in, sizeof(in), (r->expires_us - now_us + 999999) / 1000000);
-	sb_printf(b, ";;   %s\n", line);
-	if (r->src) {
+	if (r->src && r->src->addrlen)
 		rw_addr_str((const struct sockaddr *)&r->src->addr, addr, sizeof(addr));
-		sb_printf(b,
-			  ";;       %s %s from %s (%s) zone %s, original ttl %u, expires %s (in "
-			  "%s)\n",
-			  r->from_cache ? "cached, stored" : "fetched", stored,
-			  r->src->server[0] ? r->src->server : "?", addr[0] ? addr : "?",
-			  r->src->zone, r->orig_ttl, exp, in);
-	} else {
-		sb_printf(b, ";;       original ttl %u, expires %s (in %s)\n", r->orig_ttl, exp,
-			  in);
-	}
+	sb_printf(b,
+		  ";;   %s   ; %s %s from %s (%s) zone %s, original ttl %u, expires %s (in %s)\n",
+		  line, r->from_cache ? "cached, stored" : "fetched", stored,
+		  r->src && r->src->server[0] ? r->src->server : "?", addr,
+		  r->src ? r->src->zone : "?", r->orig_ttl, exp, in);
 	free(line);
 }
 
@@ -359,9 +340,13 @@ static void format_text_event(struct sbuf *b, const struct rw_trace *t,
 	case RW_EV_QUERY:
 		rw_iso_time(e->wall_us, when, sizeof(when));
 		rw_addr_str((const struct sockaddr *)&e->addr, addr, sizeof(addr));
-		sb_printf(b, ";; trace %s  %s  client %s#%u  %s %s  (%s)\n", t->id, when, addr,
-			  addr_port(&e->addr), e->qname, rw_type_str(e->qtype, tb, sizeof(tb)),
-			  e->text ? e->text : (e->tcp ? "tcp" : "udp"));
+		if (e->addrlen)
+			sb_printf(b, ";; trace %s  %s  client %s#%u  %s %s  (%s)\n", t->id, when,
+				  addr, addr_port(&e->addr), e->qname,
+				  rw_type_str(e->qtype, tb, sizeof(tb)), e->tcp ? "tcp" : "udp");
+		else
+			sb_printf(b, ";; trace %s  %s  %s %s  (%s)\n", t->id, when, e->qname,
+				  rw_type_str(e->qtype, tb, sizeof(tb)), e->text ? e->text : "");
 		break;
 	case RW_EV_CACHE_HIT:
 		sb_printf(b, ";; %scache hit: %s %s served from cache without asking anyone\n", ind,
@@ -370,7 +355,7 @@ static void format_text_event(struct sbuf *b, const struct rw_trace *t,
 			text_rec(b, &e->recs[i], e->wall_us);
 		break;
 	case RW_EV_CUT:
-		iso_secs(e->expires_us, exp, sizeof(exp));
+		rw_iso_time(e->expires_us, exp, sizeof(exp));
 		sb_printf(b, ";; %sclosest known cut: %s  (%s%s%s)\n", ind, e->zone, e->text,
 			  e->expires_us ? ", expires " : "", e->expires_us ? exp : "");
 		break;
@@ -385,7 +370,7 @@ static void format_text_event(struct sbuf *b, const struct rw_trace *t,
 			  rw_rcode_str(e->rcode), e->aa ? " AA" : "", e->tc ? " TC" : "",
 			  e->rtt_us / 1000.0, e->bytes);
 		if (e->kind && strcmp(e->kind, "referral") == 0) {
-			iso_secs(e->expires_us, exp, sizeof(exp));
+			rw_iso_time(e->expires_us, exp, sizeof(exp));
 			sb_printf(b, "referral to %s NS", e->zone);
 			for (size_t i = 0; i < e->n_ns; i++)
 				sb_printf(b, "%s %s", i ? "," : "", e->ns[i]);
@@ -414,7 +399,7 @@ static void format_text_event(struct sbuf *b, const struct rw_trace *t,
 		sb_printf(b, ";; %scname %s -> %s: following the chain\n", ind, e->qname, e->text);
 		break;
 	case RW_EV_NEGATIVE:
-		iso_secs(e->expires_us, exp, sizeof(exp));
+		rw_iso_time(e->expires_us, exp, sizeof(exp));
 		sb_printf(b, ";; %snegative %s for %s %s: SOA %s sets ttl %u, cached until %s\n",
 			  ind, e->kind, e->qname, rw_type_str(e->qtype, tb, sizeof(tb)), e->text,
 			  e->ttl, exp);
@@ -474,7 +459,7 @@ static void json_expiry(struct sbuf *b, int64_t expires_us)
 {
 	char exp[40];
 
-	iso_secs(expires_us, exp, sizeof(exp));
+	rw_iso_time(expires_us, exp, sizeof(exp));
 	sb_printf(b, ",\"expires\":%" PRId64, epoch_secs(expires_us));
 	sb_json_key_str(b, "expires_iso", exp);
 }
@@ -523,7 +508,10 @@ static void format_json_event(struct sbuf *b, const struct rw_trace *t,
 		rw_iso_time(e->wall_us, when, sizeof(when));
 		rw_addr_str((const struct sockaddr *)&e->addr, addr, sizeof(addr));
 		sb_json_key_str(b, "time", when);
-		sb_printf(b, ",\"client\":\"%s#%u\"", addr, addr_port(&e->addr));
+		if (e->addrlen)
+			sb_printf(b, ",\"client\":\"%s#%u\"", addr, addr_port(&e->addr));
+		else
+			sb_json_key_str(b, "reason", e->text);
 		sb_json_key_str(b, "qname", e->qname);
 		sb_json_key_str(b, "qtype", rw_type_str(e->qtype, tb, sizeof(tb)));
 		sb_json_key_str(b, "proto", e->text ? e->text : (e->tcp ? "tcp" : "udp"));

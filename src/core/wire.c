@@ -5,18 +5,18 @@
 
 #include <string.h>
 
-#define RW_TYPE_OPT 41
-#define RW_NAME_MAX 255
+#define RW_TYPE_OPT  41
+#define RW_NAME_MAX  255
 #define RW_LABEL_MAX 63
 /* A legitimate name has at most 127 labels, so it cannot need more pointers than that. */
 #define RW_MAX_POINTER_HOPS 127
 
-#define RW_FLAG_QR 0x8000u
-#define RW_FLAG_RD 0x0100u
-#define RW_FLAG_RA 0x0080u
+#define RW_FLAG_QR	0x8000u
+#define RW_FLAG_RD	0x0100u
+#define RW_FLAG_RA	0x0080u
 #define RW_OPCODE_SHIFT 11
-#define RW_OPCODE_MASK 0x7800u
-#define RW_EDNS_DO 0x8000u
+#define RW_OPCODE_MASK	0x7800u
+#define RW_EDNS_DO	0x8000u
 
 /* Fixed part of a resource record after its owner name: type, class, TTL, rdlength. */
 #define RW_RR_FIXED 10
@@ -298,7 +298,8 @@ size_t rw_wire_error_response(const uint8_t *pkt, size_t len, const struct rw_cl
 	if (qflags & RW_FLAG_QR)
 		return 0;
 	/* question_end is only set once the question parsed, whatever the final status was. */
-	with_q = q != NULL && q->question_end != 0 && q->qname_len > 0 && q->qname_len <= RW_NAME_MAX;
+	with_q = q != NULL && q->question_end != 0 && q->qname_len > 0 &&
+		 q->qname_len <= RW_NAME_MAX;
 	/* Extended rcodes (BADVERS is 16) can only be expressed through an OPT record. */
 	opt_required = rcode > 0xf;
 	with_opt = opt_required || (q != NULL && q->edns);
@@ -337,7 +338,7 @@ size_t rw_wire_error_response(const uint8_t *pkt, size_t len, const struct rw_cl
 		put16(out + off + 1, RW_TYPE_OPT);
 		put16(out + off + 3, RW_EDNS_BUFSIZE);
 		out[off + 5] = (uint8_t)(rcode >> 4); /* extended rcode, upper 8 bits */
-		out[off + 6] = 0;                     /* we speak EDNS version 0 */
+		out[off + 6] = 0;		      /* we speak EDNS version 0 */
 		put16(out + off + 7, (q != NULL && q->edns && q->do_bit) ? RW_EDNS_DO : 0);
 		put16(out + off + 9, 0);
 		off += RW_OPT_LEN;
