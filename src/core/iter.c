@@ -1122,10 +1122,17 @@ static void handle_reply(struct rw_iter *it, const uint8_t *pkt, size_t len,
 	}
 	int rcode = ldns_pkt_get_rcode(p);
 	if (rcode != LDNS_RCODE_NOERROR && rcode != LDNS_RCODE_NXDOMAIN) {
-		char reason[96];
-		snprintf(reason, sizeof(reason), "%s from the server; trying the next one",
-			 rw_rcode_str(rcode));
-		reply_problem(it, p, len, "error", reason, out);
+		char reason[160];
+		bool lame = rcode == LDNS_RCODE_REFUSED || rcode == LDNS_RCODE_NOTAUTH;
+		char *z = dstr(it->zone);
+		if (lame)
+			snprintf(reason, sizeof(reason), "%s: the server does not serve %s (lame)",
+				 rw_rcode_str(rcode), z);
+		else
+			snprintf(reason, sizeof(reason), "%s from the server for %s",
+				 rw_rcode_str(rcode), z);
+		free(z);
+		reply_problem(it, p, len, lame ? "lame" : "error", reason, out);
 		ldns_pkt_free(p);
 		return;
 	}
