@@ -121,13 +121,15 @@ def test_cold_query_walks_root_tld_authoritative(start_rootwalkd):
     vp = [e for e in referrals if norm_name(e["to_zone"]) == "video-platform.com."][0]
     assert vp["glue"] is False, "video-platform.com referral claims glue: %r" % vp
     assert sorted(norm_name(n) for n in vp["ns"]) == ["ns1.dnshost.net.", "ns2.dnshost.net."]
-    com = [e for e in referrals if norm_name(e["to_zone"]) == "com."][0]
-    assert com["glue"] is True, com
+    # (com.'s server a.gtld-servers.net is out of com.'s bailiwick, so whether the root's glue
+    # for it is used is the resolver's policy; only the type is checked.)
+    assert all(isinstance(e["glue"], bool) for e in referrals), referrals
     for e in replies:
         for f in ("step", "rcode", "aa", "tc", "rtt_us", "bytes", "kind"):
             assert f in e, "reply without %s: %r" % (f, e)
 
-    answers = events(t, "answer")
+    # Sub-resolutions have answers of their own (depth > 0); the client's is at depth 0.
+    answers = [e for e in events(t, "answer") if e.get("depth", 0) == 0]
     assert len(answers) == 1, answers
     a = answers[0]
     assert a["rcode"] == "NOERROR", a
@@ -230,9 +232,21 @@ def test_lame_delegation_trace(start_rootwalkd):
 
 TEXT_HEADER = re.compile(r"^;; trace ([0-9a-f]{16})\s+(\S+)\s+client ([0-9a-f.:]+)#(\d+)\s+"
                          r"(\S+) (\S+)\s+\((udp|tcp)")
-TEXT_STEP = re.compile(r'^;; step (\d+\S*)\s+zone (\S+)\s+ask (\S+) \(([^)]+)\) (udp|tcp)\s+"(\S+) (\S+)"')
-TEXT_DONE = re.compile(r"^;; done in [0-9.]+ ms: (\d+) upstream quer(?:y|ies), (\d+) cache hits?, "
-                       r"(\d+) sub-resolutions?")
+TEXT_STEP = re.compile(r'^;;\s+step (\d+\S*)\s+zone (\S+)\s+ask (\S+) \(([^)]+)\) (udp|tcp)\s+"(\S+) (\S+)"')
+# The contract's footer; an rcode before the counts ("...: NOERROR, 7 upstream queries") is fine.
+TEXT_DONE = re.compile(r"^;; done in [0-9.]+ ms: (?:[A-Z]+, )?(\d+) upstream quer(?:y|ies), "
+                       r"(\d+) cache hits?, (\d+) sub-resolutions?")
+
+
+def text_traces(text):
+    """Split a text trace log into traces: lists of lines, each starting at a ';; trace' line."""
+    out = []
+    for line in text.splitlines():
+        if line.startswith(";; trace "):
+            out.append([])
+        if out and line.strip():
+            out[-1].append(line)
+    return out
 
 
 def test_text_trace(start_rootwalkd):
@@ -251,20 +265,28 @@ def test_text_trace(start_rootwalkd):
     lines = [l for l in text.splitlines() if l.strip()]
     assert all(l.startswith(";; ") or l == ";;" for l in lines), \
         "lines not starting with ';; ': %r" % [l for l in lines if not l.startswith(";;")][:5]
-    headers = [TEXT_HEADER.match(l) for l in lines if TEXT_HEADER.match(l)]
-    assert len(headers) == 2, "want 2 trace headers:\n%s" % text[-3000:]
-    for h in headers:
-        assert norm_name(h.group(5)) == "www.video-platform.com." and h.group(6) == "A"
+    # The log may hold traces that no client asked for (priming the root); take the client's.
+    traces = [t for t in text_traces(text) if TEXT_HEADER.match(t[0])
+              and norm_name(TEXT_HEADER.match(t[0]).group(5)) == "www.video-platform.com."]
+    assert len(traces) == 2, "want 2 traces for www.video-platform.com. A:\n%s" % text[-3000:]
+    for t in traces:
+        h = TEXT_HEADER.match(t[0])
+        assert h.group(6) == "A" and h.group(7) == "udp", t[0]
+        assert h.group(3) == "127.0.0.1", t[0]
         parse_iso(h.group(2))
-    steps = [TEXT_STEP.match(l) for l in lines if TEXT_STEP.match(l)]
-    assert steps, "no ';; step N  zone Z  ask SERVER (ADDR) udp \"Q T\"' lines:\n%s" % text[-3000:]
+        assert [l for l in t if re.match(r"^;; answer NOERROR", l)], "no ';; answer NOERROR'"
+        assert TEXT_DONE.match(t[-1]), "last line is not the footer: %r" % t[-1]
+        assert re.search(r"www\.video-platform\.com\.?\s+\d+\s+(IN\s+)?CNAME", "\n".join(t))
+        assert re.search(r"(cached until|expires) \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", "\n".join(t)), t
+    cold, warm = traces
+    steps = [TEXT_STEP.match(l) for l in cold if TEXT_STEP.match(l)]
+    assert steps, "no ';; step N  zone Z  ask SERVER (ADDR) udp \"Q T\"' lines:\n%s" % "\n".join(cold)
     step_addrs = [s.group(4) for s in steps]
     assert set(step_addrs) & ROOT_ADDRS and set(step_addrs) & COM_ADDRS and \
         set(step_addrs) & DNSHOST_ADDRS, step_addrs
-    assert any(l.startswith(";;   <- ") or l.lstrip(";").lstrip().startswith("<-") for l in lines)
-    assert len([l for l in lines if re.match(r"^;; answer NOERROR", l)]) == 2
-    assert re.search(r"cached until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", text), text[-3000:]
-    dones = [TEXT_DONE.match(l) for l in lines if TEXT_DONE.match(l)]
-    assert len(dones) == 2, text[-3000:]
-    assert int(dones[0].group(1)) >= 3 and int(dones[1].group(1)) == 0, \
-        [d.group(0) for d in dones]
+    assert any(re.match(r"^;;\s+<- ", l) for l in cold), "no ';;   <- ' reply lines"
+    assert any("referral" in l and "com." in l for l in cold), "no referral to com. shown"
+    assert not any(TEXT_STEP.match(l) for l in warm), "the second query asked upstream"
+    assert any("cache hit" in l for l in warm), "no 'cache hit' in the second trace"
+    d_cold, d_warm = TEXT_DONE.match(cold[-1]), TEXT_DONE.match(warm[-1])
+    assert int(d_cold.group(1)) >= 3 and int(d_warm.group(1)) == 0, (cold[-1], warm[-1])
