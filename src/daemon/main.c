@@ -87,6 +87,12 @@ static uint64_t env_now_mono_ms(void *ctx)
 	return uv_hrtime() / 1000000u;
 }
 
+static uint64_t env_now_mono_us(void *ctx)
+{
+	(void)ctx;
+	return uv_hrtime() / 1000u;
+}
+
 static int64_t env_now_wall_us(void *ctx)
 {
 	struct timespec ts;
@@ -372,6 +378,7 @@ static int run(const char *config_path, bool explicit_path)
 
 	d.env.ctx = &d;
 	d.env.now_mono_ms = env_now_mono_ms;
+	d.env.now_mono_us = env_now_mono_us;
 	d.env.now_wall_us = env_now_wall_us;
 	d.env.random_buf = env_random_buf;
 	d.env.send = env_send;
