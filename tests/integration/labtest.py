@@ -26,7 +26,8 @@ TIMEOUT = 2.0  # seconds any single network wait may take
 
 # Sanitizer and crash signatures; any of these in a daemon's output fails the test.
 SANITIZER_RE = re.compile(r"(ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|"
-                          r"SUMMARY: (Address|Undefined|Leak)Sanitizer|AddressSanitizer:DEADLYSIGNAL)")
+                          r"SUMMARY: (Address|Undefined|Leak)Sanitizer|AddressSanitizer:DEADLYSIGNAL|"
+                          r"Sanitizer has encountered a fatal error)")
 
 
 def make_query(qname, qtype="A", rd=True, payload=1232, use_edns=True):

@@ -1,0 +1,145 @@
+#!/bin/bash
+# run_all.sh: build with AddressSanitizer + UndefinedBehaviorSanitizer and run every test suite:
+#   unit and fuzz-corpus tests (meson test), the lab integration tests (pytest, inside a private
+#   network namespace), and a clang-format check of the C sources (counted as one test).
+# Any sanitizer report fails the test that produced it. The last line of output is exactly
+#   N passed, N failed
+# summed over all suites; the exit status is non-zero if anything failed.
+#
+# Environment: BUILD_DIR (default build-asan), PYTEST_ARGS (extra pytest arguments).
+set -uo pipefail
+
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+cd "$REPO"
+BUILD=${BUILD_DIR:-build-asan}
+PY=/usr/bin/python3 # Debian's python3, which has pytest and dnspython
+export ASAN_OPTIONS=halt_on_error=1:print_stacktrace=1:detect_leaks=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+export PYTHONDONTWRITEBYTECODE=1
+
+passed=0
+failed=0
+summary=()
+t0=$SECONDS
+
+count() { # suite passed failed [skipped]
+	passed=$((passed + $2))
+	failed=$((failed + $3))
+	summary+=("$(printf '%-12s %4d passed, %d failed%s' "$1:" "$2" "$3" "${4:+, $4 skipped}")")
+}
+
+finish() {
+	echo
+	echo "== summary ($((SECONDS - t0)) s)"
+	printf '%s\n' "${summary[@]}"
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
+	exit $?
+}
+
+section() { echo; echo "== $*"; }
+
+# -- build ---------------------------------------------------------------------------------------
+section "configure and build $BUILD (ASan + UBSan, -Werror)"
+opts=(-Db_sanitize=address,undefined -Dwerror=true -Db_lundef=false)
+if [ -f "$BUILD/build.ninja" ]; then
+	meson configure "$BUILD" "${opts[@]}" >/dev/null
+	rc=$?
+else
+	meson setup "$BUILD" "${opts[@]}" >/dev/null
+	rc=$?
+fi
+if [ $rc -ne 0 ] || ! ninja -C "$BUILD"; then
+	echo "run_all: the build failed; no test suite can run"
+	count build 0 1
+	finish
+fi
+
+# -- meson test: unit and fuzz suites ------------------------------------------------------------
+section "meson test (unit, fuzz)"
+rm -f "$BUILD/meson-logs/testlog.json"
+timeout -k 10 300 meson test -C "$BUILD" --print-errorlogs --num-processes 2
+mrc=$?
+if [ -f "$BUILD/meson-logs/testlog.json" ]; then
+	while read -r suite p f s; do
+		count "$suite" "$p" "$f" "$s"
+	done < <("$PY" - "$BUILD/meson-logs/testlog.json" <<'EOF'
+import json, sys
+res = {}
+for line in open(sys.argv[1]):
+    if not line.strip():
+        continue
+    t = json.loads(line)
+    # "name" is "PROJECT:SUITE / TEST"; older logs also carry a "suite" list.
+    name = t.get("name", "")
+    suite = name.split(" / ", 1)[0].split(":", 1)[-1] if " / " in name else ""
+    suite = suite or ",".join(x.split(":", 1)[-1] for x in t.get("suite", [])) or "meson"
+    p, f, s = res.setdefault(suite, [0, 0, 0])
+    r = t.get("result")
+    if r in ("OK", "EXPECTEDFAIL"):
+        res[suite][0] += 1
+    elif r == "SKIP":
+        res[suite][2] += 1
+    else:  # FAIL, UNEXPECTEDPASS, TIMEOUT, ERROR
+        res[suite][1] += 1
+for suite, (p, f, s) in sorted(res.items()):
+    print(suite, p, f, s)
+EOF
+	)
+elif [ $mrc -ne 0 ]; then
+	echo "run_all: meson test failed (status $mrc) without a test log"
+	count meson 0 1
+fi
+
+# -- integration tests in the lab ----------------------------------------------------------------
+section "integration tests (pytest in a private network namespace)"
+junit="$REPO/$BUILD/pytest-junit.xml"
+[ "${BUILD:0:1}" = / ] && junit="$BUILD/pytest-junit.xml"
+rm -f "$junit"
+ROOTWALKD="$(cd "$BUILD" && pwd)/src/daemon/rootwalkd" \
+	timeout -k 10 600 "$REPO/scripts/in_lab.sh" "$PY" -m pytest -p no:cacheprovider -q \
+	-o junit_family=xunit2 --junitxml="$junit" ${PYTEST_ARGS:-} tests/integration
+prc=$?
+if [ -f "$junit" ]; then
+	read -r p f s < <("$PY" - "$junit" <<'EOF'
+import sys
+import xml.etree.ElementTree as ET
+state = {}
+for tc in ET.parse(sys.argv[1]).getroot().iter("testcase"):
+    key = (tc.get("classname"), tc.get("name"))
+    tags = {c.tag for c in tc}
+    if tags & {"failure", "error"}:
+        r = "failed"
+    elif "skipped" in tags:
+        r = "skipped"
+    else:
+        r = "passed"
+    # A test reported twice (call failed, teardown errored) counts once, as failed.
+    if state.get(key) != "failed":
+        state[key] = r
+v = list(state.values())
+print(v.count("passed"), v.count("failed"), v.count("skipped"))
+EOF
+	)
+	# Collection errors or a crash of pytest itself leave no test cases behind.
+	if [ $prc -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "run_all: pytest exited with status $prc"
+		f=1
+	fi
+	count integration "$p" "$f" "$s"
+else
+	echo "run_all: pytest wrote no report (status $prc)"
+	count integration 0 1
+fi
+
+# -- formatting ----------------------------------------------------------------------------------
+section "clang-format --dry-run --Werror (src include tests fuzz)"
+mapfile -t cfiles < <(find src include tests fuzz -name '*.[ch]' -type f | sort)
+if clang-format --dry-run --Werror "${cfiles[@]}"; then
+	echo "${#cfiles[@]} files formatted"
+	count format 1 0
+else
+	count format 0 1
+fi
+
+finish
