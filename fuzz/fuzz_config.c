@@ -1,0 +1,55 @@
+/* Fuzz target: the configuration parser on arbitrary text. A file is either refused with a
+ * message naming its line, or accepted into a struct that satisfies the documented limits. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "rootwalk/config.h"
+#include "fuzz.h"
+
+#define REQUIRE(cond)                                                                              \
+	do {                                                                                       \
+		if (!(cond))                                                                       \
+			abort();                                                                   \
+	} while (0)
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct rw_config *cfg = NULL;
+	char err[256], small[9];
+	int rc;
+
+	memset(err, 0x5a, sizeof(err));
+	rc = rw_config_parse((const char *)data, size, "f.conf", &cfg, err, sizeof(err));
+	REQUIRE(memchr(err, '\0', sizeof(err)) != NULL);
+	if (rc == 0) {
+		REQUIRE(cfg != NULL && err[0] == '\0');
+		REQUIRE(cfg->n_listen >= 1 && cfg->n_listen <= RW_CONFIG_MAX_ADDRS);
+		REQUIRE(cfg->n_outgoing <= RW_CONFIG_MAX_ADDRS);
+		REQUIRE(cfg->cache_min_ttl <= cfg->cache_max_ttl);
+		REQUIRE(cfg->do_ip4 || cfg->do_ip6);
+		REQUIRE(cfg->upstream_port != 0);
+		for (size_t i = 0; i < cfg->n_listen; i++)
+			REQUIRE(cfg->listen[i].len > 0);
+		REQUIRE(cfg->trace_log == NULL || cfg->trace_log[0] != '\0');
+		REQUIRE(cfg->root_hints == NULL || cfg->root_hints[0] != '\0');
+	} else {
+		/* Errors name the file and a line, and are printable. */
+		REQUIRE(rc < 0 && cfg == NULL);
+		REQUIRE(strncmp(err, "f.conf:", 7) == 0);
+		for (const char *p = err; *p != '\0'; p++)
+			REQUIRE(*p >= 0x20 && *p < 0x7f);
+	}
+	rw_config_free(cfg);
+
+	/* The same text with an error buffer too small for any message: truncated, terminated. */
+	memset(small, 0x5a, sizeof(small));
+	rc = rw_config_parse((const char *)data, size, "f.conf", &cfg, small, sizeof(small) - 1);
+	REQUIRE(small[sizeof(small) - 1] == 0x5a);
+	REQUIRE(memchr(small, '\0', sizeof(small) - 1) != NULL);
+	REQUIRE((rc == 0) == (cfg != NULL));
+	rw_config_free(cfg);
+	rc = rw_config_parse((const char *)data, size, NULL, &cfg, NULL, 0);
+	REQUIRE((rc == 0) == (cfg != NULL));
+	rw_config_free(cfg);
+	return 0;
+}

@@ -1,0 +1,262 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora in fuzz/corpus/ (client_query, tcp_frame, config).
+
+Run from anywhere: python3 fuzz/gen_corpus.py. Seeds are named after what they exercise. Files
+the fuzzer found later (crash-*, regress-*) are kept beside them and are not touched here.
+"""
+import os
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def name(n):
+    if n in ("", "."):
+        return b"\0"
+    out = b""
+    for label in n.rstrip(".").split("."):
+        lb = label.encode()
+        out += bytes([len(lb)]) + lb
+    return out + b"\0"
+
+
+def header(qid=0x1234, flags=0x0100, qd=1, an=0, ns=0, ar=0):
+    return struct.pack("!HHHHHH", qid, flags, qd, an, ns, ar)
+
+
+def opt(bufsize=1232, version=0, do=False, rdata=b"", ext_rcode=0):
+    return (b"\0" + struct.pack("!HHBBHH", 41, bufsize, ext_rcode, version,
+                                0x8000 if do else 0, len(rdata)) + rdata)
+
+
+def query(qname="www.video-platform.com", qtype=1, qclass=1, edns=None, flags=0x0100, qid=0x1234):
+    ar = 1 if edns is not None else 0
+    pkt = header(qid, flags, 1, 0, 0, ar) + name(qname) + struct.pack("!HH", qtype, qclass)
+    if edns is not None:
+        pkt += edns
+    return pkt
+
+
+def client_query():
+    s = {}
+    types = {"a": 1, "ns": 2, "cname": 5, "soa": 6, "ptr": 12, "mx": 15, "txt": 16, "aaaa": 28,
+             "srv": 33, "ds": 43, "rrsig": 46, "dnskey": 48, "https": 65, "caa": 257, "any": 255,
+             "axfr": 252, "type0": 0, "type65280": 65280, "type65535": 65535}
+    for k, t in types.items():
+        s["ok-" + k] = query(qtype=t)
+        s["ok-" + k + "-edns"] = query(qtype=t, edns=opt(do=(t % 2 == 0)))
+    s["ok-root-ns"] = query(".", 2)
+    s["ok-mixed-case"] = query("WwW.ViDeO-PlAtFoRm.CoM", 1)
+    s["ok-ptr-reverse"] = query("42.113.0.203.in-addr.arpa", 12)
+    s["ok-class-ch"] = query("version.bind", 16, 3)
+    s["ok-class-any"] = query("example.com", 1, 255)
+    s["ok-no-rd"] = query(flags=0)
+    s["ok-cd-ad"] = query(flags=0x0130)
+    s["ok-edns-4096-do"] = query(edns=opt(4096, do=True))
+    s["ok-edns-small-bufsize"] = query(edns=opt(100))
+    s["ok-edns-bufsize-0"] = query(edns=opt(0))
+    s["ok-edns-65535"] = query(edns=opt(65535))
+    cookie = struct.pack("!HH", 10, 8) + b"\x01\x02\x03\x04\x05\x06\x07\x08"
+    ecs = struct.pack("!HHHBB", 8, 7, 1, 24, 0) + b"\xcb\x00\x71"
+    s["ok-edns-cookie"] = query(edns=opt(rdata=cookie))
+    s["ok-edns-cookie-ecs"] = query(edns=opt(rdata=cookie + ecs))
+    s["ok-edns-empty-option"] = query(edns=opt(rdata=struct.pack("!HH", 12, 0)))
+    s["badvers-edns1"] = query(edns=opt(version=1))
+    s["badvers-edns255"] = query(edns=opt(version=255, do=True))
+    s["ok-edns-ext-rcode-set"] = query(edns=opt(ext_rcode=1))
+    # A name of exactly 255 octets, and one octet more.
+    n255 = (b"\x3f" + b"a" * 63) * 3 + b"\x3d" + b"b" * 61 + b"\0"
+    assert len(n255) == 255
+    s["ok-name-255"] = header() + n255 + b"\0\1\0\1"
+    n256 = (b"\x3f" + b"a" * 63) * 3 + b"\x3e" + b"b" * 62 + b"\0"
+    s["bad-name-256"] = header() + n256 + b"\0\1\0\1"
+    s["bad-name-many-labels"] = header() + b"\x01a" * 200 + b"\0\0\1\0\1"
+    s["ok-label-63"] = header() + b"\x3f" + b"x" * 63 + b"\0\0\1\0\1"
+    s["bad-label-64"] = header() + b"\x40" + b"x" * 64 + b"\0\0\1\0\1"
+    s["bad-label-0x80"] = header() + b"\x80" + b"x" * 10 + b"\0\0\1\0\1"
+    s["bad-label-0xbf"] = header() + b"\xbf" + b"x" * 10 + b"\0\0\1\0\1"
+    # Compression in the question: to itself, into the header, forwards, and a loop.
+    s["bad-ptr-self"] = header() + b"\xc0\x0c\0\1\0\1"
+    s["bad-ptr-header"] = header() + b"\xc0\x02\0\1\0\1"
+    s["bad-ptr-forward"] = header() + b"\xc0\x12\0\1\0\1" + b"\x03www\0"
+    s["bad-ptr-loop"] = header() + b"\x01a\xc0\x0e\0\1\0\1"
+    s["bad-ptr-two-loop"] = header() + b"\x01a\xc0\x10\x01b\xc0\x0c\0\1\0\1"
+    s["bad-ptr-truncated"] = header() + b"\x03www\xc0"
+    s["bad-ptr-0x3fff"] = header() + b"\xff\xff\0\1\0\1"
+    # OPT owner given as a pointer to the question's root label.
+    base = query("a", 1)
+    s["bad-opt-owner-pointer"] = (header(ar=1) + name("a") + b"\0\1\0\1" + b"\xc0\x0e" +
+                                  struct.pack("!HHBBHH", 41, 1232, 0, 0, 0, 0))
+    # Header counts.
+    s["bad-qdcount-0"] = header(qd=0)
+    s["bad-qdcount-0-with-question"] = header(qd=0) + name("example.com") + b"\0\1\0\1"
+    s["bad-qdcount-2"] = (header(qd=2) + name("example.com") + b"\0\1\0\1" + name("example.org")
+                          + b"\0\1\0\1")
+    s["bad-qdcount-65535"] = header(qd=65535) + name("example.com") + b"\0\1\0\1"
+    s["bad-ancount-1"] = header(an=1) + name("example.com") + b"\0\1\0\1"
+    s["bad-nscount-1"] = header(ns=1) + name("example.com") + b"\0\1\0\1"
+    s["bad-arcount-2"] = query(edns=opt() + opt())[:10] + b"\0\2" + query(edns=opt() + opt())[12:]
+    s["bad-arcount-1-not-opt"] = (header(ar=1) + name("a") + b"\0\1\0\1" + b"\0" +
+                                  struct.pack("!HHIH", 1, 1, 0, 4) + b"\1\2\3\4")
+    s["bad-opt-not-root"] = (header(ar=1) + name("a") + b"\0\1\0\1" + b"\x01x\0" +
+                             struct.pack("!HHBBHH", 41, 1232, 0, 0, 0, 0))
+    s["bad-opt-option-overrun"] = query(edns=opt(rdata=struct.pack("!HH", 10, 9) + b"12345678"))
+    s["bad-opt-option-short"] = query(edns=opt(rdata=b"\0\x0a\0"))
+    s["bad-opt-rdlen-overrun"] = query(edns=opt())[:-2] + b"\0\x20"
+    # Truncations of a good EDNS query at every interesting point.
+    full = query("www.video-platform.com", 28, edns=opt(rdata=cookie))
+    for cut in (0, 1, 2, 11, 12, 13, 16, 35, 36, 37, 38, 39, 40, 45, len(full) - 1):
+        s["trunc-%03d" % cut] = full[:cut]
+    s["bad-trailing-garbage"] = query() + b"\xde\xad"
+    s["bad-trailing-zero"] = query() + b"\0"
+    # Not queries.
+    s["drop-response"] = query(flags=0x8180)
+    s["drop-response-short"] = header(flags=0x8000, qd=0)
+    s["notimp-iquery"] = query(flags=0x0800)
+    s["notimp-status"] = query(flags=0x1000)
+    s["notimp-notify-soa"] = query("example.com", 6, flags=0x2000)
+    s["notimp-notify-edns"] = query("example.com", 6, flags=0x2000, edns=opt(do=True))
+    s["notimp-update"] = (header(flags=0x2800, qd=1, an=0, ns=1, ar=0) + name("example.com") +
+                          b"\0\6\0\1" + name("x.example.com") + struct.pack("!HHIH", 1, 1, 60, 4)
+                          + b"\1\2\3\4")
+    s["notimp-update-bad-rr"] = (header(flags=0x2800, qd=1, ns=3) + name("example.com") +
+                                 b"\0\6\0\1" + b"\xc0\x0c\0\1")
+    # A chain of compression pointers in rdata, each pointing at the one before, the first at
+    # the question's name; a later owner name enters the chain at its end. Only the NOTIMP path
+    # walks records before the OPT, so only it can meet such a chain in a client message.
+    for hops in (126, 127, 128, 300):
+        q = name("a") + b"\0\6\0\1"
+        base = 12 + len(q) + 1 + 10
+        chain = b"".join(struct.pack("!H", 0xc000 | (12 if i == 0 else base + 2 * (i - 1)))
+                         for i in range(hops))
+        rr1 = b"\0" + struct.pack("!HHIH", 16, 1, 0, len(chain)) + chain
+        rr2 = struct.pack("!H", 0xc000 | (base + 2 * (hops - 1))) + struct.pack("!HHIH", 1, 1, 0, 0)
+        s["notimp-pointer-chain-%d" % hops] = (header(flags=0x2000, qd=1, an=2) + q + rr1 + rr2
+                                               + opt())
+    s["notimp-opcode15"] = query(flags=0x7800)
+    s["notimp-qdcount-0"] = header(flags=0x2000, qd=0)
+    s["notimp-ar-2"] = (header(flags=0x2000, ar=2) + name("a") + b"\0\1\0\1" + b"\0" +
+                        struct.pack("!HHIH", 1, 1, 0, 0) + opt())
+    return s
+
+
+def tcp_frame():
+    s = {}
+
+    def stream(maxlen, shape, *frames, raw=b""):
+        out = struct.pack("!HB", maxlen, shape)
+        for f in frames:
+            out += struct.pack("!H", len(f)) + f
+        return out + raw
+
+    q = query(edns=opt())
+    s["one-query"] = stream(65535, 1, q)
+    s["one-query-max-512"] = stream(512, 7, q)
+    s["two-queries"] = stream(65535, 3, q, query("example.org", 28))
+    s["ten-queries"] = stream(4096, 11, *[query("n%d.example.com" % i, 1) for i in range(10)])
+    s["tiny-frames"] = stream(4096, 0, *[b"x"] * 50)
+    s["partial-second"] = stream(65535, 2, q, raw=b"\0\x40" + q[:10])
+    s["partial-prefix"] = stream(65535, 2, q, raw=b"\0")
+    s["len-zero"] = stream(65535, 5, q, raw=b"\0\0" + q)
+    s["len-zero-first"] = stream(65535, 5, raw=b"\0\0")
+    s["len-over-max"] = stream(512, 9, raw=b"\x02\x01" + b"a" * 513)
+    s["len-exactly-max"] = stream(512, 9, b"a" * 512)
+    s["len-max-plus-one-later"] = stream(512, 4, b"a" * 100, raw=b"\x02\x01")
+    s["max-zero"] = stream(0, 1, raw=b"\0\1a")
+    s["max-one"] = stream(1, 1, b"a", b"b", raw=b"\0\2ab")
+    s["len-65535-partial"] = stream(65535, 200, raw=b"\xff\xff" + b"z" * 300)
+    s["empty-stream"] = stream(65535, 0)
+    s["only-header"] = b"\xff\xff"
+    s["big-chunks"] = stream(65535, 255, *[q] * 20)
+    return s
+
+
+GOOD_FULL = """# rootwalkd.conf with every key
+server:
+	listen: 127.0.0.53
+	listen: 127.0.0.53@5353
+	listen: ::1
+	listen: [::1]@53
+	listen: ::1@8053
+	outgoing-interface: 127.0.0.1
+	outgoing-interface: ::1
+	root-hints: "zones/root.hints"
+	trace-log: /tmp/rw/trace.log
+	trace-format: json
+	do-not-query-localhost: no
+	do-ip4: yes
+	do-ip6: no
+	cache-max-ttl: 86400
+	cache-min-ttl: 0
+	cache-max-negative-ttl: 3600
+	max-cname-chain: 11
+	max-ns-lookups: 5
+	max-upstream-queries: 50
+	upstream-timeout: 800
+	query-budget: 10000
+	upstream-port: 53
+"""
+
+
+def config():
+    s = {}
+    s["good-full"] = GOOD_FULL.replace("\tlisten: [::1]@53\n", "")
+    s["good-lab"] = ("server:\n  listen: 127.0.0.53\n  root-hints: zones/root.hints\n"
+                     "  do-not-query-localhost: no\n  trace-log: stderr\n  trace-format: text\n")
+    s["good-empty"] = ""
+    s["good-comments-only"] = "# nothing\n\n   # indented comment\n\t\n"
+    s["good-crlf"] = "server:\r\nlisten: 127.0.0.1@53\r\ntrace-format: json\r\n"
+    s["good-no-final-newline"] = "listen: 10.0.0.1"
+    s["good-trailing-comment"] = "listen: 127.0.0.1 # loopback\ntrace-log: off # quiet\n"
+    s["good-quoted"] = 'root-hints: "/etc/root hints # not a comment"  # comment\n'
+    s["good-last-wins"] = "trace-log: a\ntrace-log: b\ntrace-log: off\nroot-hints: x\nroot-hints: y\n"
+    s["good-listen-32"] = "".join("listen: 127.0.0.%d\n" % i for i in range(1, 33))
+    s["good-ttl-bounds"] = "cache-max-ttl: 2147483647\ncache-min-ttl: 2147483647\n"
+    s["bad-space-before-colon"] = "listen : 127.0.0.1\n"
+    s["bad-unknown-key"] = "server:\n  listen: 127.0.0.1\n  frobnicate: yes\n"
+    s["bad-no-colon"] = "listen 127.0.0.1\n"
+    s["bad-missing-value"] = "root-hints:\n"
+    s["bad-empty-quoted"] = 'root-hints: ""\n'
+    s["bad-unterminated-quote"] = 'root-hints: "abc\n'
+    s["bad-after-quote"] = 'root-hints: "abc" def\n'
+    s["bad-bool"] = "do-not-query-localhost: true\n"
+    s["bad-bool-case"] = "do-ip4: YES\n"
+    s["bad-format"] = "trace-format: xml\n"
+    s["bad-number"] = "cache-max-ttl: 12x\n"
+    s["bad-number-negative"] = "cache-min-ttl: -1\n"
+    s["bad-number-huge"] = "cache-max-ttl: 99999999999999999999999\n"
+    s["bad-number-2pow31"] = "cache-max-ttl: 2147483648\n"
+    s["bad-number-range"] = "max-cname-chain: 65\n"
+    s["bad-upstream-queries-0"] = "max-upstream-queries: 0\n"
+    s["bad-port-0"] = "upstream-port: 0\n"
+    s["bad-port-65536"] = "listen: 127.0.0.1@65536\n"
+    s["bad-listen-port-empty"] = "listen: 127.0.0.1@\n"
+    s["bad-listen-name"] = "listen: localhost\n"
+    s["bad-listen-ipv6-bracket"] = "listen: [::1]@53\n"
+    s["bad-listen-33"] = "".join("listen: 127.0.0.%d\n" % i for i in range(1, 34))
+    s["bad-outgoing-port"] = "outgoing-interface: 127.0.0.1@53\n"
+    s["bad-min-over-max"] = "cache-max-ttl: 10\ncache-min-ttl: 20\n"
+    s["bad-no-ip"] = "do-ip4: no\ndo-ip6: no\n"
+    s["bad-server-value"] = "server: yes\n"
+    s["bad-nul-byte"] = "listen: 127.0.0.1\0\n"
+    s["bad-long-key"] = "k" * 100 + ": v\n"
+    s["bad-long-value"] = "root-hints: " + "v" * 5000 + "\n"
+    s["bad-control-chars"] = "\x1b[31mred: yes\n"
+    s["bad-key-only-colon"] = ":\n"
+    s["bad-tab-key"] = "\tlisten\t127.0.0.1\n"
+    return {k: v.encode() if isinstance(v, str) else v for k, v in s.items()}
+
+
+def main():
+    for target, seeds in (("client_query", client_query()), ("tcp_frame", tcp_frame()),
+                          ("config", config())):
+        d = os.path.join(HERE, "corpus", target)
+        os.makedirs(d, exist_ok=True)
+        for k, v in seeds.items():
+            with open(os.path.join(d, "seed-" + k), "wb") as f:
+                f.write(v)
+        print("%s: %d seeds" % (target, len(seeds)))
+
+
+if __name__ == "__main__":
+    main()

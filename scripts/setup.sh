@@ -1,0 +1,56 @@
+#!/bin/bash
+# setup.sh demo|test: install what is missing (Debian 12, apt), build, and run.
+#   demo  build rootwalkd in build/ and run the lab demo (scripts/demo.sh)
+#   test  run every test suite under ASan + UBSan (tests/run_all.sh; builds build-asan/)
+# Needs root or sudo only when packages are missing.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+cd "$REPO"
+
+mode=${1:-}
+case "$mode" in
+demo | test) ;;
+*)
+	echo "usage: $0 demo|test" >&2
+	exit 2
+	;;
+esac
+
+# Build and lab tools; the test suite adds Unbound (the reference resolver), pytest and
+# clang-format. util-linux (unshare) and python3 are part of every Debian system.
+pkgs=(gcc libc6-dev pkg-config meson ninja-build libuv1-dev libldns-dev libsodium-dev scdoc
+	nsd bind9-dnsutils iproute2 python3 python3-dnspython)
+if [ "$mode" = test ]; then
+	pkgs+=(unbound python3-pytest clang-format)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+	if ! dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii'; then
+		missing+=("$p")
+	fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	sudo=()
+	if [ "$(id -u)" -ne 0 ]; then
+		command -v sudo >/dev/null || {
+			echo "setup: need root or sudo to install: ${missing[*]}" >&2
+			exit 1
+		}
+		sudo=(sudo)
+	fi
+	echo "setup: installing ${missing[*]}"
+	"${sudo[@]}" apt-get update
+	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+		"${missing[@]}"
+fi
+
+if [ "$mode" = demo ]; then
+	if [ ! -f build/build.ninja ]; then
+		meson setup build
+	fi
+	ninja -C build
+	exec ./scripts/demo.sh
+fi
+exec ./tests/run_all.sh
