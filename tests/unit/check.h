@@ -13,7 +13,7 @@ static int rw_check_count;
 		rw_check_count++;                                                                  \
 		if (!(cond)) {                                                                     \
 			rw_check_failures++;                                                       \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);  \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
 		}                                                                                  \
 	} while (0)
 

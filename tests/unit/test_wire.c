@@ -211,7 +211,8 @@ static void test_parse_query(void)
 	n += put_u16(pkt + n, 1);
 	n += put_u16(pkt + n, 1);
 	size_t opt_at = n;
-	n += put_opt(pkt + n, 100, 0, 0, (const uint8_t *)"\x00\x0a\x00\x08" "abcdefgh", 12);
+	/* Option 10 (cookie), 8 bytes; octal escapes so that the letters stay letters. */
+	n += put_opt(pkt + n, 100, 0, 0, (const uint8_t *)"\000\012\000\010abcdefgh", 12);
 	CHECK_EQ(rw_wire_parse_query(pkt, n, &q), RW_QUERY_OK);
 	CHECK_EQ(q.edns_bufsize, 512);
 	CHECK_EQ(q.do_bit, 0);
@@ -305,7 +306,7 @@ static void test_error_response(void)
 	/* FORMERR to a query without EDNS: header and question, nothing else. */
 	n = make_query(pkt, 0x1234, "example.com", 1, 0, 0);
 	pkt[3] |= 0x10; /* CD, which we do not echo; RD stays */
-	pkt[7] = 1;     /* ANCOUNT 1: FORMERR */
+	pkt[7] = 1;	/* ANCOUNT 1: FORMERR */
 	CHECK_EQ(rw_wire_parse_query(pkt, n, &q), RW_QUERY_FORMERR);
 	r = rw_wire_error_response(pkt, n, &q, 1, out, sizeof(out));
 	CHECK_EQ(r, 12 + 13 + 4);
@@ -330,13 +331,13 @@ static void test_error_response(void)
 	CHECK_EQ(r, 12 + 17 + 11);
 	CHECK_EQ(out[3] & 0x0f, 0);
 	CHECK_EQ(out[11], 1);
-	CHECK_EQ(out[29], 0);                           /* root owner */
-	CHECK(out[30] == 0 && out[31] == 41);           /* type OPT */
+	CHECK_EQ(out[29], 0);		      /* root owner */
+	CHECK(out[30] == 0 && out[31] == 41); /* type OPT */
 	CHECK_EQ((out[32] << 8) | out[33], RW_EDNS_BUFSIZE);
-	CHECK_EQ(out[34], 1);                           /* extended rcode */
-	CHECK_EQ(out[35], 0);                           /* version 0 */
-	CHECK_EQ(out[36], 0x80);                        /* DO copied */
-	CHECK(out[38] == 0 && out[39] == 0);            /* no rdata */
+	CHECK_EQ(out[34], 1);		     /* extended rcode */
+	CHECK_EQ(out[35], 0);		     /* version 0 */
+	CHECK_EQ(out[36], 0x80);	     /* DO copied */
+	CHECK(out[38] == 0 && out[39] == 0); /* no rdata */
 	/* BADVERS is meaningless without the OPT: with room for nothing else, the question goes. */
 	r = rw_wire_error_response(pkt, n, &q, 16, out, 12 + 11);
 	CHECK_EQ(r, 23);
@@ -374,11 +375,13 @@ static void test_error_response(void)
 static void test_name_equal(void)
 {
 	CHECK(rw_wire_name_equal((const uint8_t *)"\003WwW\0", 5, (const uint8_t *)"\003www\0", 5));
-	CHECK(!rw_wire_name_equal((const uint8_t *)"\003wwx\0", 5, (const uint8_t *)"\003www\0", 5));
+	CHECK(!rw_wire_name_equal((const uint8_t *)"\003wwx\0", 5, (const uint8_t *)"\003www\0",
+				  5));
 	CHECK(!rw_wire_name_equal((const uint8_t *)"\003www\0", 5, (const uint8_t *)"\0", 1));
 	CHECK(rw_wire_name_equal((const uint8_t *)"\0", 1, (const uint8_t *)"\0", 1));
 	/* Same bytes but structurally broken: a label running past the end. */
-	CHECK(!rw_wire_name_equal((const uint8_t *)"\005www\0", 5, (const uint8_t *)"\005www\0", 5));
+	CHECK(!rw_wire_name_equal((const uint8_t *)"\005www\0", 5, (const uint8_t *)"\005www\0",
+				  5));
 	/* Case folding applies to ASCII letters only. */
 	CHECK(!rw_wire_name_equal((const uint8_t *)"\001[\0", 3, (const uint8_t *)"\001{\0", 3));
 }
