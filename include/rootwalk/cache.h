@@ -1,16 +1,25 @@
 /* The cache: RRsets and negative answers keyed by (owner, type, class), with provenance.
  *
  * Every entry records who supplied it (server name, address, zone), when it was stored, its
- * original TTL, its absolute wall-clock expiry and its trust rank (RFC 2181 5.4.1). Time is always
- * passed in by the caller (wall-clock microseconds): the cache never reads a clock.
+ * original TTL, its absolute wall-clock expiry, its trust rank (RFC 2181 5.4.1) and its validation
+ * state. Entries are stored as wire data in one allocation each, in shards that each have their
+ * own lock, hash table (SipHash with a per-process key) and least-recently-used list; the total
+ * size (keys, records, provenance and overhead) is bounded by max_bytes. Time is always passed in
+ * by the caller (wall-clock microseconds): the cache never reads a clock.
+ *
+ * Readers get copies (rw_cache_get) or a response written straight into their buffer
+ * (rw_cache_answer), never pointers into the cache, so several threads can share one cache.
  */
 #ifndef RW_CACHE_H
 #define RW_CACHE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <ldns/ldns.h>
+
+struct rw_client_query;
 
 /* Trust ranks, lowest first. Lower-ranked data never replaces valid higher-ranked data. */
 enum rw_rank {
@@ -23,13 +32,16 @@ enum rw_rank {
 };
 const char *rw_rank_name(enum rw_rank rank);
 
-enum rw_vstate { RW_VSTATE_UNCHECKED = 0 };
+/* DNSSEC validation state of an entry; validation comes later, the cache is ready for it. */
+enum rw_vstate { RW_VSTATE_UNCHECKED = 0, RW_VSTATE_SECURE, RW_VSTATE_INSECURE, RW_VSTATE_BOGUS };
+const char *rw_vstate_name(enum rw_vstate v);
 
 enum rw_entry_kind {
 	RW_ENTRY_RRSET = 0,
 	RW_ENTRY_NXDOMAIN, /* stored under type 0: the name does not exist */
 	RW_ENTRY_NODATA,   /* the name exists but has no data of this type */
 };
+const char *rw_entry_kind_name(enum rw_entry_kind kind);
 
 /* Where data came from. Reference counted: every RRset from one reply shares one source. */
 struct rw_source {
@@ -45,11 +57,14 @@ struct rw_source *rw_source_new(const char *server, const char *zone, const stru
 struct rw_source *rw_source_ref(struct rw_source *s);
 void rw_source_unref(struct rw_source *s); /* NULL does nothing */
 
+/* A copy of one cache entry, owned by the caller: release it with rw_cache_entry_clear(). */
 struct rw_cache_entry {
 	enum rw_entry_kind kind;
-	ldns_rr_list *rrs;  /* RRset (kind RRSET), TTLs as stored after the caps; owned */
-	ldns_rr_list *sigs; /* RRSIGs covering the RRset (may be NULL); owned */
-	ldns_rr *soa;	    /* the SOA that justified a negative entry; owned */
+	ldns_rdf *owner;    /* the key's owner name (lower case) */
+	uint16_t type;	    /* 0 for NXDOMAIN */
+	ldns_rr_list *rrs;  /* RRset (kind RRSET), TTLs as stored after the caps */
+	ldns_rr_list *sigs; /* RRSIGs covering the RRset, or NULL */
+	ldns_rr *soa;	    /* the SOA that justified a negative entry, or NULL */
 	struct rw_source *src;
 	int64_t stored_us;  /* wall clock when stored */
 	int64_t expires_us; /* wall clock when it stops being served */
@@ -57,9 +72,11 @@ struct rw_cache_entry {
 	enum rw_rank rank;
 	enum rw_vstate vstate;
 };
+void rw_cache_entry_clear(struct rw_cache_entry *e);
 
 struct rw_cache_opts {
 	uint32_t max_ttl, min_ttl, max_negative_ttl;
+	size_t max_bytes; /* 0: the default, 64 MiB */
 };
 
 struct rw_cache;
@@ -68,9 +85,13 @@ struct rw_cache;
 struct rw_cache *rw_cache_new(const struct rw_cache_opts *opts, const uint8_t key[16]);
 void rw_cache_free(struct rw_cache *c);
 
+/* A TTL after the cache's caps (max, min, and max-negative when negative); a TTL with the top
+ * bit set counts as 0 (RFC 2181 8). */
+uint32_t rw_cache_cap_ttl(const struct rw_cache *c, uint32_t ttl, bool negative);
+
 /* Store an RRset (all records share owner, type and class; RRSIGs may be included and are kept
- * with it). The records are copied. Returns 1 if stored, 0 if a valid entry of higher rank was
- * kept instead, negative on error. */
+ * with it). The TTL is the smallest of the set's, after the caps. Returns 1 if stored, 0 if a
+ * valid entry of higher rank was kept instead, negative on error. */
 int rw_cache_store_rrset(struct rw_cache *c, const ldns_rr_list *rrset, enum rw_rank rank,
 			 struct rw_source *src, int64_t now_us);
 
@@ -80,25 +101,43 @@ int rw_cache_store_negative(struct rw_cache *c, enum rw_entry_kind kind, const l
 			    uint16_t type, uint16_t klass, const ldns_rr *soa, enum rw_rank rank,
 			    struct rw_source *src, int64_t now_us);
 
-/* Look up a valid entry of at least min_rank. Returns a borrowed pointer valid until the next
- * modification of the cache, or NULL. For kind NXDOMAIN pass type 0. */
-const struct rw_cache_entry *rw_cache_get(struct rw_cache *c, enum rw_entry_kind kind,
-					  const ldns_rdf *name, uint16_t type, uint16_t klass,
-					  int64_t now_us, enum rw_rank min_rank);
+/* Look up a valid entry of at least min_rank and copy it into *out (on success the caller must
+ * call rw_cache_entry_clear). For kind NXDOMAIN pass type 0. Returns true when found. */
+bool rw_cache_get(struct rw_cache *c, enum rw_entry_kind kind, const ldns_rdf *name, uint16_t type,
+		  uint16_t klass, int64_t now_us, enum rw_rank min_rank,
+		  struct rw_cache_entry *out);
 
-/* Remaining whole seconds of an entry at now_us (rounded up; 0 when expired). */
+/* The fast path: answer a parsed client query entirely from the cache, following cached CNAMEs
+ * (at most max_chain links), writing the whole response (header, the question as the client sent
+ * it, answer records with their remaining TTLs, the SOA for negative answers, OPT when the
+ * client used EDNS) into out. No allocation. Returns the response length, or 0 when the cache
+ * cannot answer completely or the response would not fit in cap. */
+size_t rw_cache_answer(struct rw_cache *c, const struct rw_client_query *cq, int64_t now_us,
+		       uint32_t max_chain, uint8_t *out, size_t cap);
+
+/* Remaining whole seconds of an entry at now_us (rounded up; 0 when expired; never above the
+ * original TTL). */
 uint32_t rw_cache_ttl_left(const struct rw_cache_entry *e, int64_t now_us);
 
-/* Remove every entry at name (all types, negative included). Returns the number removed. */
+/* Flush: entries at name (every type, negative and delegation entries included); with
+ * RW_FLUSH_SUBTREE also every name below it; with RW_FLUSH_NEGATIVE only negative entries.
+ * name NULL means every name. Returns the number removed. */
+#define RW_FLUSH_SUBTREE  1u
+#define RW_FLUSH_NEGATIVE 2u
+size_t rw_cache_flush(struct rw_cache *c, const ldns_rdf *name, unsigned flags);
 size_t rw_cache_flush_name(struct rw_cache *c, const ldns_rdf *name);
-/* Remove everything. Returns the number removed. */
 size_t rw_cache_flush_all(struct rw_cache *c);
-/* Number of entries held (valid or not yet reaped). */
-size_t rw_cache_count(const struct rw_cache *c);
 
-/* A TTL after the cache's caps (max, min, and max-negative when negative); a TTL with the top
- * bit set counts as 0 (RFC 2181 8). */
-uint32_t rw_cache_cap_ttl(const struct rw_cache *c, uint32_t ttl, bool negative);
+/* Call fn for a copy of every valid entry at name (or below it with RW_FLUSH_SUBTREE in flags;
+ * name NULL: every entry). The copy is valid during the call only. Returns the count visited. */
+size_t rw_cache_walk(struct rw_cache *c, const ldns_rdf *name, unsigned flags, int64_t now_us,
+		     void (*fn)(void *arg, const struct rw_cache_entry *e), void *arg);
+
+/* Number of entries held (valid or not yet reaped), and bytes accounted for them. */
+size_t rw_cache_count(const struct rw_cache *c);
+size_t rw_cache_bytes(const struct rw_cache *c);
+/* Entries evicted to stay within max_bytes since creation. */
+uint64_t rw_cache_evictions(const struct rw_cache *c);
 
 /* Negative TTL from an SOA (RFC 2308 5): min(SOA TTL, MINIMUM). */
 uint32_t rw_soa_negative_ttl(const ldns_rr *soa);

@@ -21,20 +21,21 @@ struct rw_config {
 	size_t n_listen;
 	struct rw_sockaddr outgoing[RW_CONFIG_MAX_ADDRS]; /* port 0; empty: any address */
 	size_t n_outgoing;
-	char *root_hints;   /* path, or NULL for the built-in IANA hints */
-	char *trace_log;    /* path, "stderr", or NULL for off (the default) */
+	char *root_hints; /* path, or NULL for the built-in IANA hints */
+	char *trace_log;  /* path, "stderr", or NULL for off (the default) */
 	enum rw_trace_format trace_format;
-	bool do_not_query_localhost; /* default true */
-	bool do_ip4, do_ip6;         /* default true, true */
-	uint32_t cache_max_ttl;          /* default 86400 */
-	uint32_t cache_min_ttl;          /* default 0 */
+	bool do_not_query_localhost;	 /* default true */
+	bool do_ip4, do_ip6;		 /* default true, true */
+	uint32_t cache_max_ttl;		 /* default 86400 */
+	uint32_t cache_min_ttl;		 /* default 0 */
 	uint32_t cache_max_negative_ttl; /* default 3600 */
-	uint32_t max_cname_chain;        /* default 11 */
-	uint32_t max_ns_lookups;         /* address lookups one referral may start, default 5 */
-	uint32_t max_upstream_queries;   /* per client query, default 50 */
-	uint32_t upstream_timeout_ms;    /* per upstream query, default 800 */
-	uint32_t query_budget_ms;        /* whole client query, default 10000 */
-	uint16_t upstream_port;          /* port of authoritative servers, default 53 (tests only) */
+	size_t cache_size;		 /* bytes, default 64 MiB (64k..64g) */
+	uint32_t max_cname_chain;	 /* default 11 */
+	uint32_t max_ns_lookups;	 /* address lookups one referral may start, default 5 */
+	uint32_t max_upstream_queries;	 /* per client query, default 50 */
+	uint32_t upstream_timeout_ms;	 /* per upstream query, default 800 */
+	uint32_t query_budget_ms;	 /* whole client query, default 10000 */
+	uint16_t upstream_port; /* port of authoritative servers, default 53 (tests only) */
 };
 
 /* Parse configuration text. name is used in error messages (the file name). On success returns 0

@@ -39,6 +39,10 @@ __attribute__((format(printf, 2, 3))) static int fail(struct parser *p, const ch
 		vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
 		va_end(ap);
 	}
+	/* Whatever was quoted, no byte outside printable ASCII reaches the operator's terminal. */
+	for (char *c = p->err; *c != '\0'; c++)
+		if (*c < 0x20 || *c >= 0x7f)
+			*c = '?';
 	return -EINVAL;
 }
 
@@ -67,6 +71,7 @@ static void set_defaults(struct rw_config *cfg)
 	cfg->cache_max_ttl = 86400;
 	cfg->cache_min_ttl = 0;
 	cfg->cache_max_negative_ttl = 3600;
+	cfg->cache_size = (size_t)64 << 20;
 	cfg->max_cname_chain = 11;
 	cfg->max_ns_lookups = 5;
 	cfg->max_upstream_queries = 50;
@@ -212,6 +217,32 @@ static int set_number(struct parser *p, const char *key, const char *val, uint32
 	return 0;
 }
 
+/* A size in bytes with an optional k, m or g suffix (powers of 1024), as in unbound.conf. */
+static int set_size(struct parser *p, const char *key, const char *val, size_t lo, size_t hi,
+		    size_t *dst)
+{
+	char buf[80], num[32];
+	size_t n = strlen(val), mult = 1;
+	uint32_t v = 0;
+
+	if (n > 0 && strchr("kKmMgG", val[n - 1]) != NULL) {
+		char s = (char)(val[n - 1] | 0x20);
+		mult = s == 'k' ? 1024 : s == 'm' ? 1024 * 1024 : (size_t)1024 * 1024 * 1024;
+		n--;
+	}
+	if (n == 0 || n >= sizeof(num))
+		return fail(p, "%s: '%s' is not a size", key, shown(val, buf, sizeof(buf)));
+	memcpy(num, val, n);
+	num[n] = '\0';
+	if (parse_u32(num, 0, UINT32_MAX, &v) == -EINVAL)
+		return fail(p, "%s: '%s' is not a size", key, shown(val, buf, sizeof(buf)));
+	if ((uint64_t)v * mult < lo || (uint64_t)v * mult > hi)
+		return fail(p, "%s: %s is out of range (%zu..%zu bytes)", key,
+			    shown(val, buf, sizeof(buf)), lo, hi);
+	*dst = (size_t)v * mult;
+	return 0;
+}
+
 static int add_addr(struct parser *p, const char *key, const char *val, uint16_t default_port,
 		    struct rw_sockaddr *arr, size_t *n)
 {
@@ -278,7 +309,7 @@ static int apply(struct parser *p, const char *key, const char *val)
 		return set_bool(p, key, val, &cfg->do_not_query_localhost);
 	if (strcmp(key, "do-ip4") == 0 || strcmp(key, "do-ip6") == 0) {
 		p->ip_line = p->line;
-		return set_bool(p, key, val, key[4] == '4' ? &cfg->do_ip4 : &cfg->do_ip6);
+		return set_bool(p, key, val, key[5] == '4' ? &cfg->do_ip4 : &cfg->do_ip6);
 	}
 	if (strcmp(key, "cache-max-ttl") == 0) {
 		p->max_ttl_line = p->line;
@@ -288,6 +319,8 @@ static int apply(struct parser *p, const char *key, const char *val)
 		p->min_ttl_line = p->line;
 		return set_number(p, key, val, 0, RW_TTL_MAX, &cfg->cache_min_ttl);
 	}
+	if (strcmp(key, "cache-size") == 0)
+		return set_size(p, key, val, (size_t)64 << 10, (size_t)64 << 30, &cfg->cache_size);
 	if (strcmp(key, "cache-max-negative-ttl") == 0)
 		return set_number(p, key, val, 0, RW_TTL_MAX, &cfg->cache_max_negative_ttl);
 	if (strcmp(key, "max-cname-chain") == 0)

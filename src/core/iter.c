@@ -365,13 +365,13 @@ static void ns_addrs_from_cache(struct rw_iter *it, struct ns_entry *ns)
 	int64_t now = now_us(it);
 
 	for (size_t t = 0; t < 2; t++) {
-		const struct rw_cache_entry *e =
-			rw_cache_get(it->sh->cache, RW_ENTRY_RRSET, ns->name, types[t],
-				     LDNS_RR_CLASS_IN, now, RW_RANK_GLUE);
-		if (!e)
+		struct rw_cache_entry e;
+		if (!rw_cache_get(it->sh->cache, RW_ENTRY_RRSET, ns->name, types[t],
+				  LDNS_RR_CLASS_IN, now, RW_RANK_GLUE, &e))
 			continue;
-		for (size_t i = 0; i < ldns_rr_list_rr_count(e->rrs); i++)
-			ns_add_addr(it, ns, ldns_rr_list_rr(e->rrs, i));
+		for (size_t i = 0; i < ldns_rr_list_rr_count(e.rrs); i++)
+			ns_add_addr(it, ns, ldns_rr_list_rr(e.rrs, i));
+		rw_cache_entry_clear(&e);
 	}
 }
 
@@ -445,19 +445,23 @@ static void find_cut(struct rw_iter *it)
 		name = up;
 	}
 	while (name) {
-		const struct rw_cache_entry *e =
-			rw_cache_get(it->sh->cache, RW_ENTRY_RRSET, name, LDNS_RR_TYPE_NS,
-				     it->qclass, now, RW_RANK_REFERRAL);
-		if (e && cut_from_entry(it, name, e)) {
-			it->sh->cache_hits++;
-			struct rw_trace_event *ev = trace_ev(it, RW_EV_CUT);
-			if (ev) {
-				ev->zone = dstr(name);
-				ev->text = strdup("cache");
-				ev->expires_us = e->expires_us;
+		struct rw_cache_entry e;
+		if (rw_cache_get(it->sh->cache, RW_ENTRY_RRSET, name, LDNS_RR_TYPE_NS, it->qclass,
+				 now, RW_RANK_REFERRAL, &e)) {
+			bool usable = cut_from_entry(it, name, &e);
+			int64_t expires = e.expires_us;
+			rw_cache_entry_clear(&e);
+			if (usable) {
+				it->sh->cache_hits++;
+				struct rw_trace_event *ev = trace_ev(it, RW_EV_CUT);
+				if (ev) {
+					ev->zone = dstr(name);
+					ev->text = strdup("cache");
+					ev->expires_us = expires;
+				}
+				ldns_rdf_deep_free(name);
+				return;
 			}
-			ldns_rdf_deep_free(name);
-			return;
 		}
 		if (is_root(name))
 			break;
@@ -699,45 +703,50 @@ static bool answer_from_cache(struct rw_iter *it, struct rw_iter_out *out)
 		return false;
 	for (;;) {
 		int64_t now = now_us(it);
-		const struct rw_cache_entry *e;
+		struct rw_cache_entry e;
 		size_t first = it->n_recs;
 
-		e = rw_cache_get(c, RW_ENTRY_RRSET, it->qname, it->qtype, it->qclass, now,
-				 RW_RANK_NONAUTH_ANSWER);
-		if (e) {
-			add_entry(it, e);
+		if (rw_cache_get(c, RW_ENTRY_RRSET, it->qname, it->qtype, it->qclass, now,
+				 RW_RANK_NONAUTH_ANSWER, &e)) {
+			add_entry(it, &e);
 			it->sh->cache_hits++;
-			trace_cache_hit(it, e, first);
+			trace_cache_hit(it, &e, first);
+			rw_cache_entry_clear(&e);
 			finish(it, LDNS_RCODE_NOERROR, out);
 			return true;
 		}
-		e = rw_cache_get(c, RW_ENTRY_NXDOMAIN, it->qname, 0, it->qclass, now, RW_RANK_NONE);
-		if (!e)
-			e = rw_cache_get(c, RW_ENTRY_NODATA, it->qname, it->qtype, it->qclass, now,
-					 RW_RANK_NONE);
-		if (e) {
+		if (rw_cache_get(c, RW_ENTRY_NXDOMAIN, it->qname, 0, it->qclass, now, RW_RANK_NONE,
+				 &e) ||
+		    rw_cache_get(c, RW_ENTRY_NODATA, it->qname, it->qtype, it->qclass, now,
+				 RW_RANK_NONE, &e)) {
 			it->sh->cache_hits++;
-			if (e->soa)
-				set_soa(it, e->soa, e->src, e->stored_us, e->expires_us,
-					e->orig_ttl, true);
-			trace_cache_hit(it, e, first);
-			finish(it,
-			       e->kind == RW_ENTRY_NXDOMAIN ? LDNS_RCODE_NXDOMAIN
-							    : LDNS_RCODE_NOERROR,
-			       out);
+			if (e.soa)
+				set_soa(it, e.soa, e.src, e.stored_us, e.expires_us, e.orig_ttl,
+					true);
+			trace_cache_hit(it, &e, first);
+			int rcode = e.kind == RW_ENTRY_NXDOMAIN ? LDNS_RCODE_NXDOMAIN
+								: LDNS_RCODE_NOERROR;
+			rw_cache_entry_clear(&e);
+			finish(it, rcode, out);
 			return true;
 		}
 		if (it->qtype == LDNS_RR_TYPE_CNAME)
 			return false;
-		e = rw_cache_get(c, RW_ENTRY_RRSET, it->qname, LDNS_RR_TYPE_CNAME, it->qclass, now,
-				 RW_RANK_NONAUTH_ANSWER);
-		if (!e || ldns_rr_list_rr_count(e->rrs) == 0)
+		if (!rw_cache_get(c, RW_ENTRY_RRSET, it->qname, LDNS_RR_TYPE_CNAME, it->qclass, now,
+				  RW_RANK_NONAUTH_ANSWER, &e))
 			return false;
-		add_entry(it, e);
+		if (ldns_rr_list_rr_count(e.rrs) == 0) {
+			rw_cache_entry_clear(&e);
+			return false;
+		}
+		add_entry(it, &e);
 		it->sh->cache_hits++;
-		trace_cache_hit(it, e, first);
-		const ldns_rdf *target = ldns_rr_rdf(ldns_rr_list_rr(e->rrs, 0), 0);
-		if (!target || !follow_cname(it, target, out))
+		trace_cache_hit(it, &e, first);
+		ldns_rdf *target = ldns_rdf_clone(ldns_rr_rdf(ldns_rr_list_rr(e.rrs, 0), 0));
+		rw_cache_entry_clear(&e);
+		bool ok = target && follow_cname(it, target, out);
+		ldns_rdf_deep_free(target);
+		if (!ok)
 			return true;
 	}
 }

@@ -332,10 +332,11 @@ static void test_priming(void)
 	CHECK_EQ(w.fn.servers[S_ROOT].queries, 1);
 	CHECK(trace_has(&w, "priming"));
 	ldns_rdf *root = ldns_dname_new_frm_str(".");
-	const struct rw_cache_entry *e =
-		rw_cache_get(rw_resolver_cache(w.fn.r), RW_ENTRY_RRSET, root, LDNS_RR_TYPE_NS,
-			     LDNS_RR_CLASS_IN, w.fn.wall_us, RW_RANK_ANSWER);
-	CHECK(e != NULL);
+	struct rw_cache_entry e;
+	CHECK(rw_cache_get(rw_resolver_cache(w.fn.r), RW_ENTRY_RRSET, root, LDNS_RR_TYPE_NS,
+			   LDNS_RR_CLASS_IN, w.fn.wall_us, RW_RANK_ANSWER, &e));
+	CHECK_EQ(e.rank, RW_RANK_ANSWER);
+	rw_cache_entry_clear(&e);
 	ldns_rdf_deep_free(root);
 	/* the next query starts from the primed (cached) root, not the hints */
 	w.fn.trace_len = 0;
