@@ -27,8 +27,8 @@ typedef void (*rw_response_cb)(void *arg, const uint8_t *resp, size_t len);
 /* Create a resolver. env is borrowed and must outlive the resolver; cfg is borrowed likewise.
  * Loads the root hints named by cfg (or the built-in IANA hints). Returns NULL on failure and
  * writes a reason into err. */
-struct rw_resolver *rw_resolver_new(const struct rw_env *env, const struct rw_config *cfg, char *err,
-				    size_t errlen);
+struct rw_resolver *rw_resolver_new(const struct rw_env *env, const struct rw_config *cfg,
+				    char *err, size_t errlen);
 /* Free the resolver. Outstanding requests are dropped without callbacks; their upstream queries
  * are cancelled through env->cancel. NULL does nothing. */
 void rw_resolver_free(struct rw_resolver *r);
@@ -64,6 +64,7 @@ struct rw_stats {
 	uint64_t client_rcode[16];
 	uint64_t client_malformed;
 	uint64_t cache_hits, cache_misses;
+	uint64_t fast_path; /* cache hits answered from wire data without allocation */
 	uint64_t upstream_queries, upstream_timeouts, upstream_tcp_retries;
 	uint64_t replies_rejected;
 	uint64_t servfail;

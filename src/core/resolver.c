@@ -473,6 +473,7 @@ int rw_resolver_query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
 					   r->cfg->max_cname_chain, r->fast, cap);
 		if (n) {
 			r->stats.cache_hits++;
+			r->stats.fast_path++;
 			r->stats.client_rcode[r->fast[3] & 15]++;
 			cb(arg, r->fast, n);
 			return 0;

@@ -355,6 +355,40 @@ static void test_tracing_off(void)
 	world_down(&w);
 }
 
+/* With tracing off, cache hits are answered by the cache's wire fast path. */
+static void test_fast_path(void)
+{
+	struct world w;
+	world_up(&w, false, 11, NULL);
+	CHECK_EQ(fn_ask(&w.fn, "alias.example.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
+	unsigned sent = w.fn.sent_total;
+	uint64_t hits = rw_resolver_stats(w.fn.r)->cache_hits;
+	advance(&w, 10);
+	CHECK_EQ(fn_ask(&w.fn, "ALIAS.example.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
+	CHECK_EQ(w.fn.sent_total, sent);
+	CHECK_EQ(rw_resolver_stats(w.fn.r)->cache_hits, hits + 1);
+	CHECK_EQ(rw_resolver_stats(w.fn.r)->fast_path, 1);
+	CHECK_EQ(fn_count(&w.fn, 0), 2);
+	CHECK(fn_has(&w.fn, "ALIAS.example.com.\t290\tIN\tCNAME\twww.cdn.net."));
+	CHECK(fn_has(&w.fn, "www.cdn.net.\t50\tIN\tA\t203.0.113.99"));
+	CHECK(fn_has(&w.fn, "EDNS: version 0; flags: ; udp: 1232"));
+	CHECK(fn_has(&w.fn, "flags: qr rd ra"));
+	/* negative answers come with their SOA, its TTL counting down */
+	CHECK_EQ(fn_ask(&w.fn, "nope.example.com.", LDNS_RR_TYPE_A, false), LDNS_RCODE_NXDOMAIN);
+	sent = w.fn.sent_total;
+	advance(&w, 100);
+	CHECK_EQ(fn_ask(&w.fn, "nope.example.com.", LDNS_RR_TYPE_A, false), LDNS_RCODE_NXDOMAIN);
+	CHECK_EQ(w.fn.sent_total, sent);
+	CHECK_EQ(fn_count(&w.fn, 1), 1);
+	CHECK(fn_has(&w.fn, "example.com.\t500\tIN\tSOA"));
+	CHECK(!fn_has(&w.fn, "EDNS"));
+	/* expired: not served, fetched again */
+	advance(&w, 600);
+	CHECK_EQ(fn_ask(&w.fn, "nope.example.com.", LDNS_RR_TYPE_A, false), LDNS_RCODE_NXDOMAIN);
+	CHECK_EQ(w.fn.sent_total, sent + 1);
+	world_down(&w);
+}
+
 int main(void)
 {
 	snprintf(hints_path, sizeof(hints_path), "/tmp/rw-test-hints-XXXXXX");
@@ -377,6 +411,7 @@ int main(void)
 	test_limits();
 	test_priming();
 	test_tracing_off();
+	test_fast_path();
 	unlink(hints_path);
 	return rw_check_report("iter");
 }
