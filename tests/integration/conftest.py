@@ -65,12 +65,45 @@ def need_rootwalkd():
         pytest.skip("rootwalkd-only test (LAB_RESOLVER=%s)" % UNDER_TEST)
 
 
+class Revivable:
+    """The module's rootwalkd. If it dies, the test during which it died fails (see
+    pytest_runtest_call) and the next test gets a new one on the same address, so one crash is
+    reported once instead of as a timeout in every later test."""
+
+    def __init__(self, the_lab):
+        self.lab = the_lab
+        self.r = None
+        self.generation = 0
+        self.start()
+
+    def start(self):
+        self.r = self.lab.start_rootwalkd(trace_format="json",
+                                          name="rootwalkd-module-%d" % self.generation)
+        self.generation += 1
+
+    def revive(self):
+        if self.r.proc.poll() is not None:
+            self.start()
+
+    def __getattr__(self, name):
+        return getattr(self.r, name)
+
+
 @pytest.fixture(scope="module")
 def rootwalkd(the_lab):
     need_rootwalkd()
-    r = the_lab.start_rootwalkd(trace_format="json")
+    r = Revivable(the_lab)
     yield r
-    _stop_and_check(r)
+    _stop_and_check(r.r)
+
+
+@pytest.fixture(autouse=True)
+def _revive_module_rootwalkd(request):
+    for name in ("rootwalkd", "resolver", "compared"):
+        if name in request.fixturenames:
+            r = request.getfixturevalue(name)
+            if isinstance(r, Revivable):
+                r.revive()
 
 
 @pytest.fixture(scope="module")
@@ -127,6 +160,14 @@ def pytest_runtest_call(item):
         text = r.stderr()
         new = text[before.get(id(r), 0):]
         r.checked_upto = len(text)  # reported here, not again when the daemon stops
-        if labtest.sanitizer_lines(new) and outcome.excinfo is None:
+        died = r.returncode is None and r.proc.poll() is not None
+        if died:
+            r.returncode = r.proc.returncode  # reported here, once
+        if outcome.excinfo is not None and not died:
+            continue
+        if labtest.sanitizer_lines(new):
             raise AssertionError("rootwalkd %s wrote sanitizer output during this test:\n%s"
                                  % (r.addr, new[-6000:]))
+        if died:
+            raise AssertionError("rootwalkd %s died during this test (exit status %s); its "
+                                 "output:\n%s" % (r.addr, r.returncode, new[-6000:]))
