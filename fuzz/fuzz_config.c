@@ -28,6 +28,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		REQUIRE(cfg->cache_min_ttl <= cfg->cache_max_ttl);
 		REQUIRE(cfg->do_ip4 || cfg->do_ip6);
 		REQUIRE(cfg->upstream_port != 0);
+		REQUIRE(cfg->cache_size >= (size_t)64 << 10 && cfg->cache_size <= (size_t)64 << 30);
+		REQUIRE(cfg->max_cname_chain <= 64 && cfg->max_ns_lookups <= 64);
+		REQUIRE(cfg->cache_max_ttl <= 2147483647u);
 		for (size_t i = 0; i < cfg->n_listen; i++)
 			REQUIRE(cfg->listen[i].len > 0);
 		REQUIRE(cfg->trace_log == NULL || cfg->trace_log[0] != '\0');

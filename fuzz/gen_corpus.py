@@ -189,6 +189,7 @@ server:
 	cache-max-ttl: 86400
 	cache-min-ttl: 0
 	cache-max-negative-ttl: 3600
+	cache-size: 64m
 	max-cname-chain: 11
 	max-ns-lookups: 5
 	max-upstream-queries: 50
@@ -227,6 +228,10 @@ def config():
     s["bad-number-huge"] = "cache-max-ttl: 99999999999999999999999\n"
     s["bad-number-2pow31"] = "cache-max-ttl: 2147483648\n"
     s["bad-number-range"] = "max-cname-chain: 65\n"
+    s["good-cache-size-bounds"] = "cache-size: 64k\ncache-size: 64g\ncache-size: 1G\n"
+    s["bad-cache-size-small"] = "cache-size: 65535\n"
+    s["bad-cache-size-suffix"] = "cache-size: 1mb\n"
+    s["bad-cache-size-wrap"] = "cache-size: 4294967295k\n"
     s["bad-upstream-queries-0"] = "max-upstream-queries: 0\n"
     s["bad-port-0"] = "upstream-port: 0\n"
     s["bad-port-65536"] = "listen: 127.0.0.1@65536\n"

@@ -100,6 +100,7 @@ static void check_defaults(const struct rw_config *cfg)
 	CHECK_EQ(cfg->cache_max_ttl, 86400);
 	CHECK_EQ(cfg->cache_min_ttl, 0);
 	CHECK_EQ(cfg->cache_max_negative_ttl, 3600);
+	CHECK_EQ(cfg->cache_size, (size_t)64 << 20);
 	CHECK_EQ(cfg->max_cname_chain, 11);
 	CHECK_EQ(cfg->max_ns_lookups, 5);
 	CHECK_EQ(cfg->max_upstream_queries, 50);
@@ -154,6 +155,7 @@ static void test_every_key(void)
 				      "\tcache-max-ttl: 7200\n"
 				      "\tcache-min-ttl: 5\n"
 				      "\tcache-max-negative-ttl: 900\n"
+				      "\tcache-size: 16m\n"
 				      "\tmax-cname-chain: 8\n"
 				      "\tmax-ns-lookups: 3\n"
 				      "\tmax-upstream-queries: 40\n"
@@ -181,6 +183,7 @@ static void test_every_key(void)
 	CHECK_EQ(cfg->cache_max_ttl, 7200);
 	CHECK_EQ(cfg->cache_min_ttl, 5);
 	CHECK_EQ(cfg->cache_max_negative_ttl, 900);
+	CHECK_EQ(cfg->cache_size, (size_t)16 << 20);
 	CHECK_EQ(cfg->max_cname_chain, 8);
 	CHECK_EQ(cfg->max_ns_lookups, 3);
 	CHECK_EQ(cfg->max_upstream_queries, 40);
@@ -464,6 +467,46 @@ static void test_numbers(void)
 	rw_config_free(cfg);
 }
 
+static void test_cache_size(void)
+{
+	struct rw_config *cfg;
+	static const struct {
+		const char *text;
+		size_t want;
+	} good[] = {
+		{"cache-size: 128m\n", (size_t)128 << 20},
+		{"cache-size: 1G\n", (size_t)1 << 30},
+		{"cache-size: 64k\n", (size_t)64 << 10}, /* the smallest */
+		{"cache-size: 65536\n", 65536},
+		{"cache-size: 64g\n", (size_t)64 << 30}, /* the largest */
+		{"cache-size: 4194304K\n", (size_t)4 << 30},
+		{"cache-size: 100000000\n", 100000000},
+	};
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		cfg = parse(good[i].text);
+		CHECK(cfg != NULL && cfg->cache_size == good[i].want);
+		if (cfg == NULL)
+			fprintf(stderr, "%s", err);
+		rw_config_free(cfg);
+	}
+	CHECK(refused_with("cache-size: 10x\n", "t.conf:1: cache-size: '10x' is not a size"));
+	CHECK(refused_at("cache-size: k\n", "t.conf:1: cache-size: 'k' is not a size"));
+	CHECK(refused_at("cache-size: -1m\n", "t.conf:1: cache-size: '-1m' is not a size"));
+	CHECK(refused_at("cache-size: 1.5m\n", "t.conf:1: cache-size: "));
+	CHECK(refused_at("cache-size: 1 m\n", "t.conf:1: cache-size: "));
+	CHECK(refused_at("cache-size: 1mb\n", "t.conf:1: cache-size: "));
+	CHECK(refused_at("cache-size: 65535\n", "t.conf:1: cache-size: 65535 is out of range"));
+	CHECK(refused_at("cache-size: 63k\n", "t.conf:1: cache-size: 63k is out of range"));
+	CHECK(refused_at("cache-size: 65g\n", "t.conf:1: cache-size: 65g is out of range"));
+	CHECK(refused_at("cache-size: 0\n", "t.conf:1: cache-size: 0 is out of range"));
+	/* Larger than 32 bits before or after the suffix: out of range, never wrapped. */
+	CHECK(refused_at("cache-size: 4294967296\n", "t.conf:1: cache-size: "));
+	CHECK(refused_at("cache-size: 4294967295k\n", "t.conf:1: cache-size: "));
+	CHECK(refused_at("cache-size: 99999999999999999999g\n", "t.conf:1: cache-size: "));
+	CHECK(refused_at("cache-size:\n", "t.conf:1: cache-size: missing value"));
+}
+
 static void test_syntax(void)
 {
 	struct rw_config *cfg;
@@ -667,6 +710,7 @@ int main(void)
 	test_trace_format();
 	test_bools();
 	test_numbers();
+	test_cache_size();
 	test_syntax();
 	test_messages();
 	test_load();
