@@ -376,6 +376,7 @@ static void conn_process(struct srv_conn *c)
 			break;
 		}
 		c->inpos += used;
+		conn_touch(c);
 		/* msg stays valid: the buffer is not moved until the loop ends. */
 		srv_query(c->s, NULL, c, msg, msglen, (const struct sockaddr *)&c->peer);
 	}
@@ -449,8 +450,9 @@ static void conn_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf
 	}
 	if (nread == 0)
 		return;
+	/* Bytes alone do not reset the idle timer, complete queries do: a client dribbling a
+	 * frame one byte at a time cannot hold a connection slot for ever. */
 	c->inlen += (size_t)nread;
-	conn_touch(c);
 	conn_process(c);
 }
 
