@@ -290,10 +290,7 @@ class Lab:
         try:
             for s in self.servers:
                 self._write_nsd_conf(s)
-                log = open(os.path.join(s.dir, "stderr"), "w")
-                s.proc = subprocess.Popen(["nsd", "-d", "-c", s.conf], stdin=subprocess.DEVNULL,
-                                          stdout=log, stderr=subprocess.STDOUT)
-                log.close()
+                self._spawn_nsd(s)
             for s in self.servers:
                 wait_answers(s.addr, s.zones[0], "SOA", proc=s.proc, what="nsd " + s.name)
         except BaseException:
@@ -316,9 +313,24 @@ class Lab:
                 s.proc.send_signal(signal.SIGHUP)
         return targets
 
+    def _spawn_nsd(self, s):
+        with open(os.path.join(s.dir, "stderr"), "a") as log:
+            s.proc = subprocess.Popen(["nsd", "-d", "-c", s.conf], stdin=subprocess.DEVNULL,
+                                      stdout=log, stderr=subprocess.STDOUT)
+
     def stop_server(self, name):
+        """Stop one server (by name or address): it stops answering, like a dead host."""
         s = self.server(name)
         stop_process(s.proc)
+
+    def restart_server(self, name):
+        """Start a stopped server again and wait until it answers."""
+        s = self.server(name)
+        if s.proc is not None and s.proc.poll() is None:
+            return
+        ensure_isolated()
+        self._spawn_nsd(s)
+        wait_answers(s.addr, s.zones[0], "SOA", proc=s.proc, what="nsd " + s.name)
 
     # -- resolvers -----------------------------------------------------------------------------
 
@@ -436,6 +448,9 @@ class Lab:
 # -- questions generated from the zone data ---------------------------------------------------
 
 SKIP_QUESTIONS = set()
+# The middle links of the long CNAME chains in example.org/example.net add nothing the first
+# link does not already ask; only c11-1 and c12-1 (and the loop) are compared.
+SKIP_OWNERS = re.compile(r"^c1[12]-([2-9]|1[0-2])\.")
 
 
 def load_zones():
@@ -486,7 +501,7 @@ def questions():
     add("www.lame.com.", "A")
     add("does-not-exist.video-platform.com.", "AAAA")
     add("deep.name.under.nothing.example.org.", "A")
-    return [q for q in qs if q not in SKIP_QUESTIONS]
+    return [q for q in qs if q not in SKIP_QUESTIONS and not SKIP_OWNERS.match(q[0])]
 
 
 # -- command line --------------------------------------------------------------------------------
