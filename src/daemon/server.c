@@ -24,6 +24,7 @@
 #include "rootwalk/wire.h"
 
 #define SRV_UDP_BUF	     65536
+#define SRV_UDP_RCVBUF	     (4 * 1024 * 1024)
 #define SRV_TCP_MAX_CONNS    256
 #define SRV_TCP_MAX_INFLIGHT 32
 #define SRV_TCP_IDLE_MS	     10000
@@ -570,7 +571,7 @@ static int udp_open(struct rw_server *s, const struct rw_sockaddr *addr)
 	struct srv_udp *u = calloc(1, sizeof(*u));
 	const struct sockaddr *sa = (const struct sockaddr *)&addr->ss;
 	unsigned flags = 0;
-	int rc;
+	int rc, rcvbuf = SRV_UDP_RCVBUF;
 
 	if (!u)
 		return UV_ENOMEM;
@@ -588,9 +589,12 @@ static int udp_open(struct rw_server *s, const struct rw_sockaddr *addr)
 	if (sa->sa_family == AF_INET6)
 		flags |= UV_UDP_IPV6ONLY;
 	rc = uv_udp_bind(&u->handle, sa, flags);
-	if (rc == 0)
-		rc = uv_udp_recv_start(&u->handle, udp_alloc_cb, udp_recv_cb);
-	return rc;
+	if (rc < 0)
+		return rc;
+	/* Bursts of queries queue in the kernel while the loop is busy; the default buffer holds
+	 * only a few hundred datagrams. Best effort: the kernel caps this at net.core.rmem_max. */
+	(void)uv_recv_buffer_size((uv_handle_t *)&u->handle, &rcvbuf);
+	return uv_udp_recv_start(&u->handle, udp_alloc_cb, udp_recv_cb);
 }
 
 static int tcp_open(struct rw_server *s, const struct rw_sockaddr *addr)
