@@ -97,7 +97,7 @@ junit="$REPO/$BUILD/pytest-junit.xml"
 [ "${BUILD:0:1}" = / ] && junit="$BUILD/pytest-junit.xml"
 rm -f "$junit"
 ROOTWALKD="$(cd "$BUILD" && pwd)/src/daemon/rootwalkd" \
-	timeout -k 10 600 "$REPO/scripts/in_lab.sh" "$PY" -m pytest -p no:cacheprovider -q \
+	timeout -k 10 720 "$REPO/scripts/in_lab.sh" "$PY" -m pytest -p no:cacheprovider -q \
 	-o junit_family=xunit2 --junitxml="$junit" ${PYTEST_ARGS:-} tests/integration
 prc=$?
 if [ -f "$junit" ]; then
