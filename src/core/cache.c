@@ -427,6 +427,8 @@ uint64_t rw_cache_evictions(const struct rw_cache *c)
 static bool put_rdata(ldns_buffer *b, const ldns_rr *rr)
 {
 	size_t at = ldns_buffer_position(b);
+	if (!ldns_buffer_reserve(b, 2))
+		return false;
 	ldns_buffer_write_u16(b, 0);
 	if (ldns_rr_rdata2buffer_wire(b, rr) != LDNS_STATUS_OK)
 		return false;

@@ -53,7 +53,23 @@ static const char *EXAMPLE_DATA =
 	"alias.example.com. 300 IN CNAME www.cdn.net.\n"
 	"loop1.example.com. 300 IN CNAME loop2.example.com.\n"
 	"loop2.example.com. 300 IN CNAME loop1.example.com.\n"
-	"txtonly.example.com. 300 IN TXT \"only text here\"\n";
+	"txtonly.example.com. 300 IN TXT \"only text here\"\n"
+	"big.example.com. 300 IN TXT "
+	"\"1xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	"xxxxxxxxxxxxxxxxxxxxxxx\"\n"
+	"big.example.com. 300 IN TXT "
+	"\"2xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	"xxxxxxxxxxxxxxxxxxxxxxx\"\n"
+	"big.example.com. 300 IN TXT "
+	"\"3xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	"xxxxxxxxxxxxxxxxxxxxxxx\"\n"
+	"big.example.com. 300 IN TXT "
+	"\"4xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	"xxxxxxxxxxxxxxxxxxxxxxx\"\n";
 
 static const char *DNSHOST_DATA =
 	"dnshost.net. 3600 IN SOA ns1.dnshost.net. host.dnshost.net. 1 1800 900 604800 300\n"
@@ -382,7 +398,20 @@ static void test_fast_path(void)
 	CHECK_EQ(fn_count(&w.fn, 1), 1);
 	CHECK(fn_has(&w.fn, "example.com.\t500\tIN\tSOA"));
 	CHECK(!fn_has(&w.fn, "EDNS"));
+	/* A large RRset: whole with EDNS (1232), truncated to the question for a 512-byte client,
+	 * from the upstream walk and from the cache alike. */
+	for (int round = 0; round < 2; round++) {
+		CHECK_EQ(fn_ask(&w.fn, "big.example.com.", LDNS_RR_TYPE_TXT, true),
+			 LDNS_RCODE_NOERROR);
+		CHECK_EQ(fn_count(&w.fn, 0), 4);
+		CHECK(!fn_has(&w.fn, "flags: qr tc"));
+		CHECK_EQ(fn_ask(&w.fn, "big.example.com.", LDNS_RR_TYPE_TXT, false),
+			 LDNS_RCODE_NOERROR);
+		CHECK_EQ(fn_count(&w.fn, 0), 0);
+		CHECK(fn_has(&w.fn, "flags: qr tc rd ra"));
+	}
 	/* expired: not served, fetched again */
+	sent = w.fn.sent_total;
 	advance(&w, 600);
 	CHECK_EQ(fn_ask(&w.fn, "nope.example.com.", LDNS_RR_TYPE_A, false), LDNS_RCODE_NXDOMAIN);
 	CHECK_EQ(w.fn.sent_total, sent + 1);
