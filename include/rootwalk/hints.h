@@ -8,7 +8,7 @@
 struct rw_hints {
 	ldns_rr_list *ns;    /* ". NS name" records; owned */
 	ldns_rr_list *addrs; /* A and AAAA records of those names; owned */
-	char *origin;        /* "built-in" or the file path, for the trace */
+	char *origin;	     /* "built-in" or the file path, for the trace */
 };
 
 /* Load hints from a zone-format file, or the built-in IANA hints when path is NULL. Returns NULL

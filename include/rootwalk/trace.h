@@ -13,18 +13,18 @@
 #include "rootwalk/config.h"
 
 enum rw_ev {
-	RW_EV_QUERY,      /* client question: qname, qtype, addr (client), tcp */
+	RW_EV_QUERY,	  /* client question: qname, qtype, addr (client), tcp */
 	RW_EV_CACHE_HIT,  /* answer served from cache: qname, qtype, recs */
-	RW_EV_CUT,        /* closest cut chosen: zone, text (source), expires_us */
-	RW_EV_SEND,       /* upstream query: zone, server, addr, tcp, qname, qtype */
-	RW_EV_REPLY,      /* reply: rcode, aa, tc, rtt_us, bytes, kind + kind fields */
-	RW_EV_TIMEOUT,    /* no reply: server, addr, after_ms, text (error) */
+	RW_EV_CUT,	  /* closest cut chosen: zone, text (source), expires_us */
+	RW_EV_SEND,	  /* upstream query: zone, server, addr, tcp, qname, qtype */
+	RW_EV_REPLY,	  /* reply: rcode, aa, tc, rtt_us, bytes, kind + kind fields */
+	RW_EV_TIMEOUT,	  /* no reply: server, addr, after_ms, text (error) */
 	RW_EV_SUBRESOLVE, /* sub-resolution: qname, qtype, zone (needed for), depth */
-	RW_EV_CNAME,      /* qname -> text (target) */
-	RW_EV_ANSWER,     /* final answer: rcode, recs */
-	RW_EV_NEGATIVE,   /* kind nxdomain/nodata: text (SOA), ttl, expires_us */
-	RW_EV_FAIL,       /* text (reason) */
-	RW_EV_DONE,       /* elapsed_us, upstream, cache_hits, subres, rcode */
+	RW_EV_CNAME,	  /* qname -> text (target) */
+	RW_EV_ANSWER,	  /* final answer: rcode, recs */
+	RW_EV_NEGATIVE,	  /* kind nxdomain/nodata: text (SOA), ttl, expires_us */
+	RW_EV_FAIL,	  /* text (reason) */
+	RW_EV_DONE,	  /* elapsed_us, upstream, cache_hits, subres, rcode */
 };
 
 /* A record with where it came from and when it expires. */
@@ -84,9 +84,9 @@ int rw_trace_add_ns(struct rw_trace_event *e, const ldns_rdf *name);
 char *rw_trace_format(const struct rw_trace *t, size_t *len);
 
 /* Helpers shared with the resolver. */
-char *rw_dname_str(const ldns_rdf *name);            /* malloc'd presentation form */
+char *rw_dname_str(const ldns_rdf *name);			    /* malloc'd presentation form */
 void rw_addr_str(const struct sockaddr *sa, char *buf, size_t len); /* "127.0.0.1" */
-void rw_iso_time(int64_t wall_us, char *buf, size_t len);           /* 2026-11-25T10:00:00.112Z */
+void rw_iso_time(int64_t wall_us, char *buf, size_t len);	    /* 2026-11-25T10:00:00.112Z */
 const char *rw_rcode_str(int rcode);
 const char *rw_type_str(uint16_t type, char *buf, size_t len);
 

@@ -6,14 +6,14 @@
 #include <stdint.h>
 
 #define RW_DNS_HEADER_LEN 12
-#define RW_EDNS_BUFSIZE 1232     /* our advertised and upstream EDNS buffer size */
-#define RW_MAX_MSG 65535
+#define RW_EDNS_BUFSIZE	  1232 /* our advertised and upstream EDNS buffer size */
+#define RW_MAX_MSG	  65535
 
 /* Result of rw_wire_tcp_frame(). */
 enum rw_frame_status {
-	RW_FRAME_OK = 0,        /* *msg and *msglen set; *consumed bytes used from buf */
+	RW_FRAME_OK = 0,	/* *msg and *msglen set; *consumed bytes used from buf */
 	RW_FRAME_NEED_MORE = 1, /* not enough bytes yet */
-	RW_FRAME_ERROR = -1,    /* frame length 0 or larger than max: close the connection */
+	RW_FRAME_ERROR = -1,	/* frame length 0 or larger than max: close the connection */
 };
 
 /* Split one DNS message off a TCP stream (RFC 1035 4.2.2: two-byte length prefix). buf/len is
@@ -25,15 +25,15 @@ enum rw_frame_status rw_wire_tcp_frame(const uint8_t *buf, size_t len, size_t ma
 /* A client question, parsed without allocation. */
 struct rw_client_query {
 	uint16_t id;
-	uint16_t flags;       /* header flags word as received */
-	uint8_t qname[256];   /* wire-format name, as received (case preserved) */
+	uint16_t flags;	    /* header flags word as received */
+	uint8_t qname[256]; /* wire-format name, as received (case preserved) */
 	size_t qname_len;
 	uint16_t qtype, qclass;
-	int edns;             /* 1 if an OPT record was present */
-	uint16_t edns_bufsize;/* client's advertised size (512 when no EDNS) */
+	int edns;	       /* 1 if an OPT record was present */
+	uint16_t edns_bufsize; /* client's advertised size (512 when no EDNS) */
 	uint8_t edns_version;
 	int do_bit;
-	size_t question_end;  /* offset just past the question section */
+	size_t question_end; /* offset just past the question section */
 };
 
 /* Result of rw_wire_parse_query(). */
