@@ -1,0 +1,100 @@
+"""The lab itself: zone files are valid, the table keeps the hierarchy honest, and the zones hold
+what the story needs. No network."""
+
+import os
+import subprocess
+
+import dns.message
+import dns.name
+import dns.rdatatype
+import dns.rrset
+import pytest
+
+from labtest import lab
+
+SERVERS = lab.read_table()
+
+
+@pytest.mark.parametrize("zone", sorted({z for s in SERVERS for z in s.zones}))
+def test_zone_file_valid(zone):
+    path = os.path.join(lab.ZONES, lab.zone_file_name(zone))
+    r = subprocess.run(["nsd-checkzone", zone, path], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_one_server_per_address_and_levels_apart():
+    addrs = [s.addr for s in SERVERS]
+    assert len(addrs) == len(set(addrs)), "an address appears twice in lab.conf"
+    for s in SERVERS:
+        names = [dns.name.from_text(z) for z in s.zones]
+        for a in names:
+            for b in names:
+                # A server holding a zone never holds its direct child: the walk must go
+                # through a referral (the root and com. are on different servers, and so on).
+                if a != b and b.is_subdomain(a) and len(b) == len(a) + 1:
+                    pytest.fail("%s holds both %s and its child %s" % (s.name, a, b))
+
+
+def test_root_hints_are_lab_servers():
+    with open(os.path.join(lab.ZONES, "root.hints")) as f:
+        text = f.read()
+    addrs = [line.split()[-1] for line in text.splitlines()
+             if line.strip() and not line.startswith(";") and line.split()[2] in ("A", "AAAA")]
+    roots = {s.addr for s in SERVERS if "." in s.zones}
+    assert addrs and set(addrs) == roots, (addrs, roots)
+
+
+def test_story_data(zones):
+    vp = zones["video-platform.com."]
+    a = vp.get_rdataset("video-platform.com.", "A")
+    assert [r.to_text() for r in a] == ["203.0.113.42"] and a.ttl == 300
+    assert [r.to_text() for r in vp.get_rdataset("video-platform.com.", "AAAA")] == ["2001:db8::1"]
+    assert [r.to_text() for r in vp.get_rdataset("www.video-platform.com.", "CNAME")] == \
+        ["video-platform.com."]
+    assert vp.get_rdataset("video-platform.com.", "MX")
+    assert any("v=spf1" in r.to_text() for r in vp.get_rdataset("video-platform.com.", "TXT"))
+    node = vp.get_node("txt-only.video-platform.com.")
+    assert [dns.rdatatype.to_text(r.rdtype) for r in node.rdatasets] == ["TXT"]
+    assert vp.get_rdataset("odd.video-platform.com.", dns.rdatatype.from_text("TYPE65400"))
+    assert vp.get_rdataset("_sip._tcp.video-platform.com.", "SRV")
+    assert vp.get_rdataset("video-platform.com.", "CAA")
+    cdn = vp.get_rdataset("cdn.video-platform.com.", "CNAME")
+    assert [r.to_text() for r in cdn] == ["edge.cdnhost.net."]
+    ptr = zones["113.0.203.in-addr.arpa."].get_rdataset("42.113.0.203.in-addr.arpa.", "PTR")
+    assert [r.to_text() for r in ptr] == ["video-platform.com."]
+
+
+def test_big_txt_exceeds_1232(zones):
+    rds = zones["video-platform.com."].get_rdataset("big.video-platform.com.", "TXT")
+    m = dns.message.make_response(dns.message.make_query("big.video-platform.com.", "TXT"))
+    m.answer.append(dns.rrset.from_rdata_list("big.video-platform.com.", rds.ttl, list(rds)))
+    assert len(m.to_wire()) > 1232
+
+
+def test_no_glue_for_dnshost_servers_outside_net(zones):
+    """ns1/ns2.dnshost.net have addresses only in net. (glue for dnshost.net) and in
+    dnshost.net. itself; the com. and in-addr.arpa. delegations that use them carry none."""
+    for origin, z in zones.items():
+        if origin in ("net.", "dnshost.net."):
+            continue
+        for ns in ("ns1.dnshost.net.", "ns2.dnshost.net."):
+            node = z.get_node(ns)
+            assert node is None, "%s has records for %s" % (origin, ns)
+    com = zones["com."]
+    assert sorted(r.to_text() for r in com.get_rdataset("video-platform.com.", "NS")) == \
+        ["ns1.dnshost.net.", "ns2.dnshost.net."]
+
+
+def test_lame_delegation(zones):
+    ns = [r.target for r in zones["com."].get_rdataset("lame.com.", "NS")]
+    glue = [r.address for n in ns for r in zones["com."].get_rdataset(n, "A")]
+    holders = [s for s in SERVERS if s.addr in glue]
+    assert holders and all("lame.com." not in s.zones for s in holders), holders
+
+
+def test_questions_cover_every_zone():
+    qs = lab.questions()
+    zones = {z for s in SERVERS for z in s.zones}
+    for z in zones:
+        assert any(dns.name.from_text(q).is_subdomain(dns.name.from_text(z)) for q, _ in qs), z
+    assert len(qs) >= 40
