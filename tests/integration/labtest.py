@@ -20,7 +20,7 @@ import dns.rdatatype
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(REPO, "scripts"))
 
-import lab  # noqa: E402  (scripts/lab.py)
+import lab  # noqa: E402,F401  (scripts/lab.py; tests import it from here)
 
 TIMEOUT = 2.0  # seconds any single network wait may take
 

@@ -7,7 +7,6 @@ from contextlib import contextmanager
 
 import dns.rcode
 import dns.rdatatype
-import pytest
 
 import labtest
 from labtest import norm_name

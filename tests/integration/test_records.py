@@ -12,7 +12,7 @@ import dns.rdatatype
 import pytest
 
 import labtest
-from labtest import ask, ask_stub, rrsets, show_rrsets, soa_in_authority, zone_rdataset
+from labtest import ask, rrsets, show_rrsets, soa_in_authority, zone_rdataset
 
 # (owner, type) pairs whose answer must be exactly the zone's rdataset.
 RECORD_TYPES = [

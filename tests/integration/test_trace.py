@@ -11,7 +11,6 @@ import time
 
 import dns.message
 import dns.rcode
-import pytest
 
 import labtest
 from labtest import norm_name, norm_type, parse_iso, wait_trace
