@@ -6,6 +6,7 @@
  * plus the allocator's overhead; bucket arrays are accounted too. A shard's lock covers its table,
  * its LRU list and its byte count; no pointer into a shard survives the lock.
  */
+#include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,6 @@
 #define SHARDS		  16 /* power of two */
 #define SHARD_BITS	  4
 #define MIN_BUCKETS	  64
-#define MALLOC_OVERHEAD	  16
 #define DEFAULT_MAX_BYTES ((size_t)64 << 20)
 
 struct node {
@@ -171,6 +171,12 @@ uint32_t rw_cache_cap_ttl(const struct rw_cache *c, uint32_t ttl, bool negative)
 	return ttl;
 }
 
+/* What an allocation really costs: its usable size plus the allocator's chunk header. */
+static size_t heap_size(void *p)
+{
+	return malloc_usable_size(p) + sizeof(size_t);
+}
+
 static void lower_copy(uint8_t *dst, const uint8_t *src, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
@@ -312,8 +318,9 @@ static void shard_grow(struct shard *s)
 			n = next;
 		}
 	}
+	s->bytes -= heap_size(s->buckets);
 	free(s->buckets);
-	s->bytes += (nb - s->n_buckets) * sizeof(*b);
+	s->bytes += heap_size(b);
 	s->buckets = b;
 	s->n_buckets = nb;
 }
@@ -359,7 +366,8 @@ struct rw_cache *rw_cache_new(const struct rw_cache_opts *opts, const uint8_t ke
 			rw_cache_free(c);
 			return NULL;
 		}
-		s->bytes = s->n_buckets * sizeof(*s->buckets);
+		/* the cache's own struct is charged to the shards too */
+		s->bytes = heap_size(s->buckets) + heap_size(c) / SHARDS;
 		s->max_bytes = c->opts.max_bytes / SHARDS;
 	}
 	return c;
@@ -483,7 +491,7 @@ static struct node *node_build(const uint8_t *owner, size_t owner_len, const ldn
 	if (!n)
 		goto out;
 	n->alloc = (uint32_t)(sizeof(*n) + dlen);
-	n->size = n->alloc + MALLOC_OVERHEAD;
+	n->size = (uint32_t)heap_size(n);
 	n->owner_len = (uint8_t)owner_len;
 	n->rrs_len = (uint32_t)ldns_buffer_position(rrs);
 	n->sigs_len = (uint32_t)ldns_buffer_position(sigs);

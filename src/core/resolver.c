@@ -160,7 +160,8 @@ static uint8_t *build_response(struct req *q, const struct rw_iter *it, int rcod
 	ldns_rr_set_question(qrr, true);
 	ldns_pkt_push_rr(p, LDNS_SECTION_QUESTION, qrr);
 
-	if (it && !truncate) {
+	/* A failure carries no partial data (a CNAME chain that ended in a loop, say). */
+	if (it && !truncate && rcode != LDNS_RCODE_SERVFAIL) {
 		size_t n;
 		const struct rw_iter_rec *recs = rw_iter_answer(it, &n);
 		for (size_t i = 0; i < n; i++) {
