@@ -998,6 +998,17 @@ size_t rw_cache_flush(struct rw_cache *c, const ldns_rdf *name, unsigned flags)
 			freelist = n;
 			removed++;
 		}
+		if (s->count == 0 && s->n_buckets > MIN_BUCKETS) {
+			/* emptied: give the grown table back */
+			struct node **b = calloc(MIN_BUCKETS, sizeof(*b));
+			if (b) {
+				s->bytes -= heap_size(s->buckets);
+				free(s->buckets);
+				s->buckets = b;
+				s->n_buckets = MIN_BUCKETS;
+				s->bytes += heap_size(b);
+			}
+		}
 		pthread_mutex_unlock(&s->lock);
 		while (freelist) {
 			struct node *next = freelist->hnext;
