@@ -529,6 +529,8 @@ def cmd_run(args):
             return 124
     finally:
         lab.stop()
+        if args.keep:
+            print("lab.py: kept %s (configs, logs, traces)" % lab.tmp, file=sys.stderr)
 
 
 def cmd_check(args):
