@@ -171,6 +171,114 @@ def tcp_frame():
     return s
 
 
+def rr(owner, rtype, rdata, ttl=3600, rclass=1):
+    """A resource record; owner is wire format (bytes) or a dotted name."""
+    if isinstance(owner, str):
+        owner = name(owner)
+    return owner + struct.pack("!HHIH", rtype, rclass, ttl, len(rdata)) + rdata
+
+
+def a(ip):
+    return bytes(int(x) for x in ip.split("."))
+
+
+QNAME = b"\xc0\x0c"  # a pointer to the question's name, whatever question it is
+
+
+def soa(zone, minimum=300, ttl=3600):
+    rdata = name("ns1." + zone) + name("host." + zone) + struct.pack("!IIIII", 1, 7200, 900,
+                                                                     1209600, minimum)
+    return rr(zone, 6, rdata, ttl)
+
+
+def body(flags, an=(), ns=(), ar=()):
+    """A reply body for fuzz_upstream_reply: flags and counts, then the sections (the ID and
+    the question are filled in by the target)."""
+    return (struct.pack("!HHHHH", flags, 1, len(an), len(ns), len(ar)) + b"".join(an) +
+            b"".join(ns) + b"".join(ar))
+
+
+def chunk(b, which=0):
+    return struct.pack("!HB", len(b), which) + b
+
+
+TIMEOUT = struct.pack("!HB", 0, 0)
+
+
+def ask_again(choice):
+    return struct.pack("!HB", 0xffff, choice)
+
+
+def upstream_reply():
+    s = {}
+    QR, AA, TC = 0x8000, 0x0400, 0x0200
+    ref_com = body(QR, ns=[rr("com.", 2, name("a.gtld-servers.com."), 172800)],
+                   ar=[rr("a.gtld-servers.com.", 1, a("192.0.2.10"), 172800)])
+    ref_vp = body(QR, ns=[rr("video-platform.com.", 2, name("ns1.dnshost.net."), 172800)])
+    ref_vp_glue = body(QR, ns=[rr("video-platform.com.", 2, name("ns1.video-platform.com."))],
+                       ar=[rr("ns1.video-platform.com.", 1, a("192.0.2.42"))])
+    ans_a = body(QR | AA, an=[rr(QNAME, 1, a("203.0.113.42"), 300)])
+    ans_cname = body(QR | AA, an=[rr(QNAME, 5, name("video-platform.com."), 300),
+                                  rr("video-platform.com.", 1, a("203.0.113.42"), 300)])
+    ans_cname_out = body(QR | AA, an=[rr(QNAME, 5, name("www.cdn.net."), 300)])
+    nxdomain = body(QR | AA | 3, ns=[soa("video-platform.com.")])
+    nodata = body(QR | AA, ns=[soa("video-platform.com.", 60)])
+    for trace, tag in ((0x00, "notrace"), (0x40, "text"), (0x60, "json")):
+        s["walk-glue-%s" % tag] = bytes([trace, 0]) + chunk(ref_com) + chunk(ref_vp_glue) + chunk(ans_a)
+        s["walk-noglue-%s" % tag] = (bytes([trace, 0]) + chunk(ref_com) + chunk(ref_vp) +
+                                     chunk(ans_a) + chunk(ans_a) + chunk(ans_cname) +
+                                     ask_again(0) + chunk(ans_a))
+    s["answer-cname"] = bytes([0x60, 0]) + chunk(ans_cname)
+    s["answer-cname-other-zone"] = bytes([0x40, 0]) + chunk(ans_cname_out) + chunk(ref_com) + chunk(ans_a)
+    s["nxdomain"] = bytes([0x60, 0]) + chunk(ref_com) + chunk(nxdomain) + ask_again(0)
+    s["nodata"] = bytes([0x40, 2 << 3]) + chunk(ref_com) + chunk(nodata) + ask_again(2 << 3)
+    s["nxdomain-then-cache"] = bytes([0x00, 0]) + chunk(nxdomain) + ask_again(0) + ask_again(2 << 3)
+    s["timeouts"] = bytes([0x40, 0]) + TIMEOUT * 5 + chunk(ref_com) + TIMEOUT * 3 + chunk(ans_a)
+    s["truncated-then-tcp"] = bytes([0x60, 0]) + chunk(body(QR | AA | TC)) + chunk(ans_a)
+    s["servfail-refused"] = (bytes([0x40, 0]) + chunk(body(QR | 2)) + chunk(body(QR | 5)) +
+                             chunk(body(QR | 9)) + chunk(ans_a))
+    s["not-a-response"] = bytes([0x40, 0]) + chunk(body(AA)) + chunk(ans_a)
+    s["wrong-qdcount"] = bytes([0x40, 0]) + chunk(struct.pack("!HHHHH", QR | AA, 0, 1, 0, 0) +
+                                               rr("x.", 1, a("1.2.3.4"))) + chunk(ans_a)
+    # Upward referral (lame), referral to an unrelated zone, out-of-bailiwick glue.
+    s["upward-referral"] = bytes([0x60, 0]) + chunk(ref_com) + chunk(
+        body(QR, ns=[rr(".", 2, name("a.root-servers.net."))],
+             ar=[rr("a.root-servers.net.", 1, a("192.0.2.1"))])) + chunk(ans_a)
+    s["sideways-referral"] = bytes([0x60, 0]) + chunk(
+        body(QR, ns=[rr("example.org.", 2, name("ns.example.org."))],
+             ar=[rr("ns.example.org.", 1, a("192.0.2.9"))])) + chunk(ans_a)
+    s["poison-glue"] = bytes([0x60, 0]) + chunk(
+        body(QR, ns=[rr("com.", 2, name("ns.evil.net."))],
+             ar=[rr("ns.evil.net.", 1, a("192.0.2.66")),
+                 rr("www.video-platform.com.", 1, a("6.6.6.6"))])) + chunk(ans_a) + chunk(ans_a)
+    s["poison-answer"] = bytes([0x60, 0]) + chunk(
+        body(QR | AA, an=[rr(QNAME, 1, a("203.0.113.42")), rr("bank.example.", 1, a("6.6.6.6"))],
+             ns=[rr("com.", 2, name("ns.evil.net."))])) + ask_again(0)
+    s["cname-loop"] = bytes([0x60, 0]) + chunk(body(QR | AA, an=[
+        rr(QNAME, 5, name("loop.example.")), rr("loop.example.", 5, name("www.video-platform.com."))]))
+    s["many-ns-no-glue"] = bytes([0x60, 0]) + chunk(body(QR, ns=[
+        rr("com.", 2, name("ns%d.elsewhere%d.net." % (i, i))) for i in range(20)])) + (
+        chunk(ans_a) + TIMEOUT) * 8
+    s["big-txt"] = bytes([0x60, 4 << 3]) + chunk(body(QR | AA, an=[
+        rr(QNAME, 16, bytes([255]) + b"t" * 255) for _ in range(20)]))
+    s["hostile-names"] = bytes([0x60, 0]) + chunk(body(QR | AA, an=[
+        rr(QNAME, 5, b"\x05a\nb\"c\x04\x00\x1b\x7f\\" + name("example."))],
+        ns=[rr(b"\x03\x00\x01\x02\x00", 2, b"\x01\"\x00")])) + chunk(ans_a)
+    s["compressed-sections"] = bytes([0x60, 0]) + chunk(body(QR | AA, an=[
+        rr(QNAME, 2, b"\x03ns1\xc0\x0c"), rr(QNAME, 1, a("203.0.113.42"))],
+        ar=[rr(b"\x03ns1\xc0\x0c", 1, a("192.0.2.1"))]))
+    s["bad-pointer-in-answer"] = bytes([0x60, 0]) + chunk(body(QR | AA, an=[rr(b"\xc0\xff", 1, a("1.1.1.1"))]))
+    s["truncated-record"] = bytes([0x60, 0]) + chunk(body(QR | AA, an=[rr(QNAME, 1, a("1.1.1.1"))])[:-3])
+    s["opt-in-reply"] = bytes([0x60, 0]) + chunk(body(QR | AA, an=[rr(QNAME, 1, a("1.1.1.1"))],
+                                                   ar=[b"\0" + struct.pack("!HHIH", 41, 1232, 0, 0)]))
+    s["top-bit-ttl"] = bytes([0x60, 0]) + chunk(body(QR | AA, an=[rr(QNAME, 1, a("1.1.1.1"), 0x80000001)])) + ask_again(0)
+    s["zero-ttl-soa"] = bytes([0x60, 0]) + chunk(body(QR | AA | 3, ns=[soa("com.", 0, 0)])) + ask_again(0)
+    s["ptr"] = bytes([0x60, 2 | (7 << 3)]) + chunk(body(QR | AA, an=[rr(QNAME, 12, name("video-platform.com."))]))
+    s["cname-empty-rdata"] = bytes([0x40, 0]) + chunk(body(QR | AA, an=[rr(QNAME, 5, b"")]))
+    s["tcp-client"] = bytes([0x40, 0x80]) + chunk(ans_a)
+    return {k: v for k, v in s.items()}
+
+
 GOOD_FULL = """# rootwalkd.conf with every key
 server:
 	listen: 127.0.0.53
@@ -254,7 +362,7 @@ def config():
 
 def main():
     for target, seeds in (("client_query", client_query()), ("tcp_frame", tcp_frame()),
-                          ("config", config())):
+                          ("config", config()), ("upstream_reply", upstream_reply())):
         d = os.path.join(HERE, "corpus", target)
         os.makedirs(d, exist_ok=True)
         for k, v in seeds.items():
