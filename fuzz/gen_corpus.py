@@ -275,6 +275,20 @@ def upstream_reply():
     s["zero-ttl-soa"] = bytes([0x60, 0]) + chunk(body(QR | AA | 3, ns=[soa("com.", 0, 0)])) + ask_again(0)
     s["ptr"] = bytes([0x60, 2 | (7 << 3)]) + chunk(body(QR | AA, an=[rr(QNAME, 12, name("video-platform.com."))]))
     s["cname-empty-rdata"] = bytes([0x40, 0]) + chunk(body(QR | AA, an=[rr(QNAME, 5, b"")]))
+    # Records with empty rdata, where the resolver reads a name or an address from the rdata.
+    s["ns-empty-rdata"] = bytes([0x40, 0]) + chunk(body(QR, ns=[rr("com.", 2, b"")])) + chunk(ans_a)
+    s["ns-empty-rdata-with-good"] = bytes([0x60, 0]) + chunk(body(QR, ns=[
+        rr("com.", 2, b""), rr("com.", 2, name("a.gtld-servers.com."))],
+        ar=[rr("a.gtld-servers.com.", 1, a("192.0.2.10"))])) + chunk(ans_a)
+    s["cname-empty-rdata-then-cache"] = (bytes([0x40, 0]) + chunk(body(QR | AA, an=[rr(QNAME, 5, b"")]))
+                                         + TIMEOUT * 3 + ask_again(0) + ask_again(0))
+    s["glue-empty-rdata"] = bytes([0x40, 0]) + chunk(body(QR, ns=[
+        rr("com.", 2, name("a.gtld-servers.com."))],
+        ar=[rr("a.gtld-servers.com.", 1, b""), rr("a.gtld-servers.com.", 28, b"")])) + chunk(ans_a)
+    s["soa-empty-rdata"] = bytes([0x60, 0]) + chunk(body(QR | AA | 3, ns=[rr("com.", 6, b"")])) + ask_again(0)
+    s["nodata-soa-empty-rdata"] = bytes([0x40, 0]) + chunk(body(QR | AA, ns=[rr("com.", 6, b"")])) + ask_again(0)
+    s["answer-a-empty-rdata"] = bytes([0x00, 0]) + chunk(body(QR | AA, an=[rr(QNAME, 1, b"")])) + ask_again(0)
+    s["answer-ns-empty-rdata"] = bytes([0x40, 2 << 3]) + chunk(body(QR | AA, an=[rr(QNAME, 2, b"")])) + ask_again(2 << 3)
     s["tcp-client"] = bytes([0x40, 0x80]) + chunk(ans_a)
     return {k: v for k, v in s.items()}
 
