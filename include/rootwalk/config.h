@@ -35,7 +35,11 @@ struct rw_config {
 	uint32_t max_upstream_queries;	 /* per client query, default 50 */
 	uint32_t upstream_timeout_ms;	 /* per upstream query, default 800 */
 	uint32_t query_budget_ms;	 /* whole client query, default 10000 */
-	uint16_t upstream_port; /* port of authoritative servers, default 53 (tests only) */
+	uint16_t upstream_port;	 /* port of authoritative servers, default 53 (tests only) */
+	bool qname_minimisation; /* RFC 9156, default yes */
+	bool use_caps_for_id;	 /* 0x20 case randomisation, default no (as Unbound) */
+	uint32_t max_subresolution_depth; /* nested name server lookups, default 6 */
+	uint32_t infra_ttl;		  /* seconds server facts are kept, default 900 */
 };
 
 /* Parse configuration text. name is used in error messages (the file name). On success returns 0

@@ -21,6 +21,11 @@
 #include "rootwalk/hints.h"
 #include "rootwalk/trace.h"
 
+/* Extended DNS Error info-codes (RFC 8914) the iterator can end with. */
+#define RW_EDE_OTHER		      0
+#define RW_EDE_NO_REACHABLE_AUTHORITY 22
+#define RW_EDE_NETWORK_ERROR	      23
+
 #define RW_ITER_MAX_NS	  13 /* name servers kept per cut */
 #define RW_ITER_MAX_ADDRS 4  /* addresses kept per name server */
 
@@ -31,6 +36,7 @@ struct rw_iter_shared {
 	struct rw_cache *cache;
 	const struct rw_hints *hints;
 	struct rw_trace *trace; /* NULL when tracing is off */
+	struct rw_infra *infra; /* what we know about servers (RTT, lameness, EDNS, 0x20) */
 	uint32_t upstream;	/* upstream queries sent for this request */
 	uint32_t cache_hits;	/* cached answers and delegations used */
 	uint32_t subres;	/* sub-resolutions started */
@@ -97,7 +103,8 @@ const struct rw_iter_rec *rw_iter_answer(const struct rw_iter *it, size_t *n);
 /* The SOA for a negative answer (NULL otherwise) and its negative-TTL expiry. */
 const struct rw_iter_rec *rw_iter_soa(const struct rw_iter *it);
 const char *rw_iter_fail_reason(const struct rw_iter *it); /* NULL unless failed */
-const ldns_rdf *rw_iter_qname(const struct rw_iter *it);   /* the name asked at start */
+int rw_iter_ede(const struct rw_iter *it); /* RFC 8914 info-code of a failure, -1 for none */
+const ldns_rdf *rw_iter_qname(const struct rw_iter *it); /* the name asked at start */
 uint16_t rw_iter_qtype(const struct rw_iter *it);
 
 #endif

@@ -25,6 +25,7 @@ enum rw_ev {
 	RW_EV_NEGATIVE,	  /* kind nxdomain/nodata: text (SOA), ttl, expires_us */
 	RW_EV_FAIL,	  /* text (reason) */
 	RW_EV_DONE,	  /* elapsed_us, upstream, cache_hits, subres, rcode */
+	RW_EV_JOINED,	  /* another client asked the same question: addr, tcp */
 };
 
 /* A record with where it came from and when it expires. */
@@ -45,6 +46,7 @@ struct rw_trace_event {
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
 	bool tcp, aa, tc, glue;
+	bool qmin, no_edns, caps; /* send: minimised name, no EDNS, 0x20 case */
 	int rcode;
 	const char *kind; /* static string */
 	uint32_t rtt_us, bytes, ttl, after_ms;

@@ -72,6 +72,10 @@ static void set_defaults(struct rw_config *cfg)
 	cfg->cache_min_ttl = 0;
 	cfg->cache_max_negative_ttl = 3600;
 	cfg->cache_size = (size_t)64 << 20;
+	cfg->qname_minimisation = true;
+	cfg->use_caps_for_id = false;
+	cfg->max_subresolution_depth = 6;
+	cfg->infra_ttl = 900;
 	cfg->max_cname_chain = 11;
 	cfg->max_ns_lookups = 5;
 	cfg->max_upstream_queries = 50;
@@ -319,6 +323,14 @@ static int apply(struct parser *p, const char *key, const char *val)
 		p->min_ttl_line = p->line;
 		return set_number(p, key, val, 0, RW_TTL_MAX, &cfg->cache_min_ttl);
 	}
+	if (strcmp(key, "qname-minimisation") == 0)
+		return set_bool(p, key, val, &cfg->qname_minimisation);
+	if (strcmp(key, "use-caps-for-id") == 0)
+		return set_bool(p, key, val, &cfg->use_caps_for_id);
+	if (strcmp(key, "max-subresolution-depth") == 0)
+		return set_number(p, key, val, 1, 7, &cfg->max_subresolution_depth);
+	if (strcmp(key, "infra-ttl") == 0)
+		return set_number(p, key, val, 1, 86400, &cfg->infra_ttl);
 	if (strcmp(key, "cache-size") == 0)
 		return set_size(p, key, val, (size_t)64 << 10, (size_t)64 << 30, &cfg->cache_size);
 	if (strcmp(key, "cache-max-negative-ttl") == 0)

@@ -7,15 +7,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rootwalk/infra.h"
 #include "rootwalk/iter.h"
 #include "rootwalk/wire.h"
 
 #define QBUF_MAX 300 /* header + name + question + OPT */
 
+#define MAX_ATTEMPTS   2  /* per address and cut: a second try only after a timeout */
+#define MAX_MINIMISE   10 /* RFC 9156 MAX_MINIMISE_COUNT */
+#define EXPLORE_ONE_IN 8  /* now and then ask a server that is not the fastest */
+
 struct ns_addr {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	bool tried;
+	uint8_t attempts;
+	bool dead; /* lame, refused or broken for this cut: not asked again */
 };
 
 struct ns_entry {
@@ -42,7 +48,15 @@ struct rw_iter {
 	uint32_t lookups; /* address lookups started for this cut */
 	int rr_start;	  /* where the round over the servers starts */
 
-	/* The query in flight. */
+	/* QNAME minimisation for the current cut (RFC 9156). */
+	bool qm_off;   /* ask the full name from now on */
+	int qm_labels; /* labels of the name to ask next */
+	int qm_count;  /* minimised queries sent for this cut */
+
+	/* The query in flight: the name and type actually sent (minimised or not, 0x20 case). */
+	ldns_rdf *sname;
+	uint16_t stype;
+	bool cur_edns, cur_0x20, case_mismatch;
 	bool waiting;
 	uint16_t qid;
 	int cur_ns, cur_addr;
@@ -60,6 +74,7 @@ struct rw_iter {
 	struct rw_iter_rec soa;
 	bool has_soa;
 	char *fail_reason;
+	int ede; /* RFC 8914 info-code for a failure, -1 none */
 	uint32_t cnames;
 	bool done;
 };
@@ -236,14 +251,16 @@ static void finish(struct rw_iter *it, int rcode, struct rw_iter_out *out)
 	trace_answer(it);
 }
 
-static void fail(struct rw_iter *it, struct rw_iter_out *out, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static void fail(struct rw_iter *it, struct rw_iter_out *out, int ede, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
-static void fail(struct rw_iter *it, struct rw_iter_out *out, const char *fmt, ...)
+/* Stop with SERVFAIL; ede is the Extended DNS Error the client gets (RFC 8914). */
+static void fail(struct rw_iter *it, struct rw_iter_out *out, int ede, const char *fmt, ...)
 {
 	char buf[256];
 	va_list ap;
 
+	it->ede = ede;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
@@ -260,7 +277,7 @@ static void fail(struct rw_iter *it, struct rw_iter_out *out, const char *fmt, .
 
 void rw_iter_fail(struct rw_iter *it, const char *reason, struct rw_iter_out *out)
 {
-	fail(it, out, "%s", reason);
+	fail(it, out, RW_EDE_OTHER, "%s", reason);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -275,6 +292,10 @@ static void clear_cut(struct rw_iter *it)
 	ldns_rdf_deep_free(it->zone);
 	it->zone = NULL;
 	it->lookups = 0;
+	/* a new cut: minimise again from its apex */
+	it->qm_off = !it->sh->cfg->qname_minimisation;
+	it->qm_labels = 0;
+	it->qm_count = 0;
 }
 
 static bool addr_allowed(const struct rw_iter *it, const struct sockaddr_storage *ss)
@@ -337,7 +358,8 @@ static bool ns_add_addr(struct rw_iter *it, struct ns_entry *ns, const ldns_rr *
 		return false;
 	ns->addr[ns->n_addr].ss = ss;
 	ns->addr[ns->n_addr].len = len;
-	ns->addr[ns->n_addr].tried = false;
+	ns->addr[ns->n_addr].attempts = 0;
+	ns->addr[ns->n_addr].dead = false;
 	ns->n_addr++;
 	return true;
 }
@@ -487,8 +509,8 @@ static void find_cut(struct rw_iter *it)
 
 static size_t build_query(struct rw_iter *it, uint8_t *buf, size_t cap)
 {
-	size_t nlen = ldns_rdf_size(it->qname);
-	size_t need = 12 + nlen + 4 + 11;
+	size_t nlen = ldns_rdf_size(it->sname);
+	size_t need = 12 + nlen + 4 + (it->cur_edns ? 11 : 0);
 	if (need > cap)
 		return 0;
 	uint8_t *p = buf;
@@ -496,32 +518,93 @@ static size_t build_query(struct rw_iter *it, uint8_t *buf, size_t cap)
 	p[1] = (uint8_t)it->qid;
 	p[2] = 0; /* QR=0, opcode QUERY, RD=0 */
 	p[3] = 0;
-	p[4] = 0, p[5] = 1;   /* QDCOUNT */
-	p[6] = p[7] = 0;      /* ANCOUNT */
-	p[8] = p[9] = 0;      /* NSCOUNT */
-	p[10] = 0, p[11] = 1; /* ARCOUNT: OPT */
+	p[4] = 0, p[5] = 1;			 /* QDCOUNT */
+	p[6] = p[7] = 0;			 /* ANCOUNT */
+	p[8] = p[9] = 0;			 /* NSCOUNT */
+	p[10] = 0, p[11] = it->cur_edns ? 1 : 0; /* ARCOUNT: OPT */
 	p += 12;
-	memcpy(p, ldns_rdf_data(it->qname), nlen);
+	memcpy(p, ldns_rdf_data(it->sname), nlen);
+	if (it->cur_0x20) {
+		/* 0x20: a random case for every letter; the reply must echo it exactly */
+		uint8_t bits[32];
+		it->sh->env->random_buf(it->sh->env->ctx, bits, sizeof(bits));
+		for (size_t k = 0; k < nlen; k++) {
+			uint8_t c = p[k] | 0x20;
+			if (c >= 'a' && c <= 'z' && p[k] != '.')
+				p[k] = (bits[k / 8 % 32] >> (k % 8)) & 1 ? (uint8_t)(c & ~0x20) : c;
+		}
+	}
 	p += nlen;
-	*p++ = (uint8_t)(it->qtype >> 8);
-	*p++ = (uint8_t)it->qtype;
+	*p++ = (uint8_t)(it->stype >> 8);
+	*p++ = (uint8_t)it->stype;
 	*p++ = (uint8_t)(it->qclass >> 8);
 	*p++ = (uint8_t)it->qclass;
-	/* OPT: root owner, type 41, class = UDP payload size, TTL 0 (no DO), RDLEN 0 */
-	*p++ = 0;
-	*p++ = 0, *p++ = 41;
-	*p++ = (uint8_t)(RW_EDNS_BUFSIZE >> 8), *p++ = (uint8_t)(RW_EDNS_BUFSIZE & 0xff);
-	*p++ = 0, *p++ = 0, *p++ = 0, *p++ = 0;
-	*p++ = 0, *p++ = 0;
+	if (it->cur_edns) {
+		/* OPT: root owner, type 41, class = UDP payload size, TTL 0 (no DO), RDLEN 0 */
+		*p++ = 0;
+		*p++ = 0, *p++ = 41;
+		*p++ = (uint8_t)(RW_EDNS_BUFSIZE >> 8), *p++ = (uint8_t)(RW_EDNS_BUFSIZE & 0xff);
+		*p++ = 0, *p++ = 0, *p++ = 0, *p++ = 0;
+		*p++ = 0, *p++ = 0;
+	}
 	return (size_t)(p - buf);
 }
 
-static void send_current(struct rw_iter *it, bool tcp, struct rw_iter_out *out)
+/* The name and type to ask the current cut: with QNAME minimisation (RFC 9156) the zone plus
+ * one more label of the query name, type A; otherwise the whole question. */
+static bool choose_sname(struct rw_iter *it)
+{
+	int qlabels = ldns_dname_label_count(it->qname);
+	int zlabels = ldns_dname_label_count(it->zone);
+
+	ldns_rdf_deep_free(it->sname);
+	it->sname = NULL;
+	if (!it->qm_off && it->qtype != LDNS_RR_TYPE_DS && it->qm_count < MAX_MINIMISE) {
+		if (it->qm_labels <= zlabels)
+			it->qm_labels = zlabels + 1;
+		if (it->qm_labels < qlabels) {
+			it->sname = ldns_dname_clone_from(it->qname,
+							  (uint16_t)(qlabels - it->qm_labels));
+			it->stype = LDNS_RR_TYPE_A;
+			if (it->sname)
+				return true;
+		}
+	}
+	it->sname = ldns_rdf_clone(it->qname);
+	it->stype = it->qtype;
+	return false;
+}
+
+static bool minimised(const struct rw_iter *it)
+{
+	return it->sname && !name_eq(it->sname, it->qname);
+}
+
+/* Send to the current server. fresh: a new attempt at this address (a new name may be chosen);
+ * otherwise the same question again (over TCP, without EDNS or 0x20). */
+static void send_query(struct rw_iter *it, bool tcp, bool fresh, struct rw_iter_out *out)
 {
 	struct ns_entry *ns = &it->ns[it->cur_ns];
 	struct ns_addr *a = &ns->addr[it->cur_addr];
+	const struct sockaddr *sa = (const struct sockaddr *)&a->ss;
+	struct rw_server_info info;
+	bool qmin;
 
-	a->tried = true;
+	memset(&info, 0, sizeof(info));
+	info.rto_ms = it->sh->cfg->upstream_timeout_ms;
+	if (it->sh->infra)
+		rw_infra_get(it->sh->infra, sa, now_us(it), it->sh->cfg->upstream_timeout_ms,
+			     &info);
+	if (fresh) {
+		a->attempts++;
+		it->cur_edns = !info.no_edns;
+		it->cur_0x20 = it->sh->cfg->use_caps_for_id && !info.no_0x20;
+	}
+	if (fresh || !it->sname)
+		qmin = choose_sname(it);
+	else
+		qmin = minimised(it);
+	it->case_mismatch = false;
 	it->sh->env->random_buf(it->sh->env->ctx, &it->qid, sizeof(it->qid));
 	it->qlen = build_query(it, it->qbuf, sizeof(it->qbuf));
 	it->cur_tcp = tcp;
@@ -537,7 +620,7 @@ static void send_current(struct rw_iter *it, bool tcp, struct rw_iter_out *out)
 	out->tcp = tcp;
 	out->wire = it->qbuf;
 	out->len = it->qlen;
-	out->timeout_ms = it->sh->cfg->upstream_timeout_ms;
+	out->timeout_ms = info.rto_ms;
 
 	struct rw_trace_event *e = trace_ev(it, RW_EV_SEND);
 	if (e) {
@@ -546,8 +629,12 @@ static void send_current(struct rw_iter *it, bool tcp, struct rw_iter_out *out)
 		e->addr = a->ss;
 		e->addrlen = a->len;
 		e->tcp = tcp;
-		e->qname = dstr(it->qname);
-		e->qtype = it->qtype;
+		e->qname = dstr(it->sname);
+		e->qtype = it->stype;
+		e->qmin = qmin;
+		e->no_edns = !it->cur_edns;
+		e->caps = it->cur_0x20;
+		e->after_ms = out->timeout_ms;
 	}
 }
 
@@ -555,25 +642,77 @@ static void send_current(struct rw_iter *it, bool tcp, struct rw_iter_out *out)
 static void next_server(struct rw_iter *it, struct rw_iter_out *out)
 {
 	const struct rw_config *cfg = it->sh->cfg;
+	int64_t now = now_us(it);
 
 	if (it->sh->upstream >= cfg->max_upstream_queries) {
 		char *z = dstr(it->zone);
-		fail(it, out, "limit max-upstream-queries (%u) reached while asking %s servers",
+		fail(it, out, RW_EDE_OTHER,
+		     "limit max-upstream-queries (%u) reached while asking %s servers",
 		     cfg->max_upstream_queries, z);
 		free(z);
 		return;
 	}
-	/* An untried address, round-robin from a random start so load spreads over the servers. */
-	for (int k = 0; k < it->n_ns; k++) {
-		int i = (it->rr_start + k) % it->n_ns;
+	/* Candidates: addresses not dead and not lame for this zone, fewest attempts first; among
+	 * those the fastest known (smoothed RTT; an unknown server counts as 400 ms, a server that
+	 * timed out as its backed-off timeout), except now and then a random one, so that one slow
+	 * answer does not exile a server for good. */
+	struct {
+		int i, j;
+		uint64_t score;
+	} cand[RW_ITER_MAX_NS * RW_ITER_MAX_ADDRS];
+	int n = 0, tier = MAX_ATTEMPTS;
+	for (int i = 0; i < it->n_ns; i++) {
 		for (int j = 0; j < it->ns[i].n_addr; j++) {
-			if (!it->ns[i].addr[j].tried) {
-				it->cur_ns = i;
-				it->cur_addr = j;
-				send_current(it, false, out);
-				return;
+			struct ns_addr *a = &it->ns[i].addr[j];
+			const struct sockaddr *sa = (const struct sockaddr *)&a->ss;
+			if (a->dead || a->attempts >= MAX_ATTEMPTS)
+				continue;
+			if (it->sh->infra && rw_infra_is_lame(it->sh->infra, sa, it->zone, now)) {
+				a->dead = true;
+				continue;
+			}
+			struct rw_server_info info;
+			uint64_t score = (uint64_t)RW_INFRA_UNKNOWN_RTO_MS * 1000;
+			if (it->sh->infra) {
+				rw_infra_get(it->sh->infra, sa, now, cfg->upstream_timeout_ms,
+					     &info);
+				if (info.timeouts)
+					score = (uint64_t)info.rto_ms * 1000;
+				else if (info.known)
+					score = info.srtt_us;
+			}
+			if (a->attempts < tier) {
+				tier = a->attempts;
+				n = 0;
+			}
+			if (a->attempts == tier) {
+				cand[n].i = i;
+				cand[n].j = j;
+				cand[n].score = score;
+				n++;
 			}
 		}
+	}
+	if (n > 0) {
+		int pick = 0;
+		uint8_t r[2] = {0, 0};
+		it->sh->env->random_buf(it->sh->env->ctx, r, sizeof(r));
+		if (n > 1 && r[0] % EXPLORE_ONE_IN == 0) {
+			pick = r[1] % n;
+		} else {
+			/* the fastest; ties broken from a random start to spread the load */
+			int start = r[1] % n;
+			pick = start;
+			for (int k = 1; k < n; k++) {
+				int c = (start + k) % n;
+				if (cand[c].score < cand[pick].score)
+					pick = c;
+			}
+		}
+		it->cur_ns = cand[pick].i;
+		it->cur_addr = cand[pick].j;
+		send_query(it, false, true, out);
+		return;
 	}
 	/* No address left: look up one more name server's address (NXNSAttack cap). */
 	for (int k = 0; k < it->n_ns; k++) {
@@ -590,7 +729,7 @@ static void next_server(struct rw_iter *it, struct rw_iter_out *out)
 			continue;
 		if (it->lookups >= cfg->max_ns_lookups) {
 			char *z = dstr(it->zone);
-			fail(it, out,
+			fail(it, out, RW_EDE_NO_REACHABLE_AUTHORITY,
 			     "limit max-ns-lookups (%u): no server of %s reachable after %u "
 			     "address "
 			     "lookups",
@@ -623,8 +762,9 @@ static void next_server(struct rw_iter *it, struct rw_iter_out *out)
 		return;
 	}
 	char *z = dstr(it->zone);
-	fail(it, out, "no reachable authority for %s: all %d server(s) failed or have no address",
-	     z, it->n_ns);
+	fail(it, out, RW_EDE_NO_REACHABLE_AUTHORITY,
+	     "no reachable authority for %s: all %d server(s) failed or have no address", z,
+	     it->n_ns);
 	free(z);
 }
 
@@ -651,10 +791,10 @@ static bool follow_cname(struct rw_iter *it, const ldns_rdf *target, struct rw_i
 
 	it->cnames++;
 	if (it->cnames > it->sh->cfg->max_cname_chain) {
-		fail(it, out, "limit max-cname-chain (%u) exceeded at %s -> %s",
+		fail(it, out, RW_EDE_OTHER, "limit max-cname-chain (%u) exceeded at %s -> %s",
 		     it->sh->cfg->max_cname_chain, from, to);
 	} else if (loop_in_chain(it, target)) {
-		fail(it, out, "CNAME loop: %s -> %s", from, to);
+		fail(it, out, RW_EDE_OTHER, "CNAME loop: %s -> %s", from, to);
 	} else {
 		struct rw_trace_event *e = trace_ev(it, RW_EV_CNAME);
 		if (e) {
@@ -666,7 +806,7 @@ static bool follow_cname(struct rw_iter *it, const ldns_rdf *target, struct rw_i
 		it->qname = ldns_rdf_clone(target);
 		ok = it->qname != NULL;
 		if (!ok)
-			fail(it, out, "out of memory");
+			fail(it, out, RW_EDE_OTHER, "out of memory");
 	}
 	free(from);
 	free(to);
@@ -790,7 +930,7 @@ static bool same_addr(const struct sockaddr *a, socklen_t alen, const struct soc
 }
 
 /* Header and question checks on the raw reply: is it the answer to what we sent? */
-static const char *mismatch(const struct rw_iter *it, const uint8_t *pkt, size_t len)
+static const char *mismatch(struct rw_iter *it, const uint8_t *pkt, size_t len)
 {
 	if (len < 12)
 		return "shorter than a DNS header";
@@ -807,12 +947,17 @@ static const char *mismatch(const struct rw_iter *it, const uint8_t *pkt, size_t
 	int n = rw_wire_read_name(pkt, len, &off, name);
 	if (n <= 0 || off + 4 > len)
 		return "malformed question";
-	if (!rw_wire_name_equal(name, (size_t)n, ldns_rdf_data(it->qname),
-				ldns_rdf_size(it->qname)))
+	const uint8_t *sent = it->qbuf + 12; /* the name as sent, 0x20 case included */
+	size_t slen = ldns_rdf_size(it->sname);
+	if (!rw_wire_name_equal(name, (size_t)n, sent, slen))
 		return "question name differs";
-	if (((pkt[off] << 8) | pkt[off + 1]) != it->qtype ||
+	if (((pkt[off] << 8) | pkt[off + 1]) != it->stype ||
 	    ((pkt[off + 2] << 8) | pkt[off + 3]) != it->qclass)
 		return "question type or class differs";
+	if (it->cur_0x20 && memcmp(name, sent, slen) != 0) {
+		it->case_mismatch = true;
+		return "question case differs from the 0x20 case sent";
+	}
 	return NULL;
 }
 
@@ -913,8 +1058,8 @@ static const ldns_rdf *find_referral(const struct rw_iter *it, const ldns_pkt *p
 		const ldns_rdf *owner = ldns_rr_owner(rr);
 		if (!ldns_dname_is_subdomain(owner, it->zone))
 			continue; /* not below the cut: upward or sideways */
-		if (it->qtype == LDNS_RR_TYPE_DS ? !ldns_dname_is_subdomain(it->qname, owner)
-						 : !name_under(it->qname, owner))
+		if (it->qtype == LDNS_RR_TYPE_DS ? !ldns_dname_is_subdomain(it->sname, owner)
+						 : !name_under(it->sname, owner))
 			continue;
 		return owner;
 	}
@@ -929,7 +1074,7 @@ static void do_referral(struct rw_iter *it, const ldns_pkt *p, size_t len, const
 	if (!nsset || !zone) {
 		ldns_rr_list_free(nsset);
 		ldns_rdf_deep_free(zone);
-		fail(it, out, "out of memory");
+		fail(it, out, RW_EDE_OTHER, "out of memory");
 		return;
 	}
 	int64_t now = now_us(it);
@@ -1110,12 +1255,69 @@ static bool do_answer(struct rw_iter *it, const ldns_pkt *p, size_t len, struct 
 	return true;
 }
 
+/* The current address will not be asked again for this cut; with lame, remember it. */
+static void mark_dead(struct rw_iter *it, bool lame)
+{
+	struct ns_addr *a = &it->ns[it->cur_ns].addr[it->cur_addr];
+	a->dead = true;
+	if (lame && it->sh->infra)
+		rw_infra_set_lame(it->sh->infra, (const struct sockaddr *)&a->ss, it->zone,
+				  now_us(it));
+}
+
+/* A reply to a minimised question: a referral moves the cut down; a server that cannot answer
+ * the minimised question gets the full one; otherwise there is no cut at the name asked, and
+ * the same server is asked one label more. Returns true when handled. */
+static bool minimised_reply(struct rw_iter *it, const ldns_pkt *p, size_t len,
+			    struct rw_source *src, struct rw_iter_out *out)
+{
+	int rcode = ldns_pkt_get_rcode(p);
+	const ldns_rdf *to;
+
+	if (rcode == LDNS_RCODE_NOERROR && !ldns_pkt_aa(p) && (to = find_referral(it, p))) {
+		do_referral(it, p, len, to, src, out);
+		return true;
+	}
+	if (rcode == LDNS_RCODE_SERVFAIL)
+		return false; /* the server's own trouble, not the minimisation's */
+	if (rcode != LDNS_RCODE_NOERROR || (!ldns_pkt_aa(p) && !find_soa(it, p, it->sname))) {
+		char reason[128];
+		snprintf(reason, sizeof(reason),
+			 "%s to the minimised question: asking the full name instead",
+			 rw_rcode_str(rcode));
+		struct rw_trace_event *e = trace_reply(it, p, len, "qmin-fallback");
+		if (e)
+			e->text = strdup(reason);
+		it->qm_off = true;
+		ldns_rdf_deep_free(it->sname);
+		it->sname = NULL; /* choose_sname() now gives the full name */
+		send_query(it, it->cur_tcp, false, out);
+		return true;
+	}
+	/* NOERROR with data or NODATA: the name exists and is no cut; one label more */
+	char *n = dstr(it->sname);
+	struct rw_trace_event *e = trace_reply(it, p, len, "no-cut");
+	if (e) {
+		char reason[300];
+		snprintf(reason, sizeof(reason), "%s is inside the zone: asking one label more", n);
+		e->text = strdup(reason);
+	}
+	free(n);
+	it->qm_labels++;
+	it->qm_count++;
+	ldns_rdf_deep_free(it->sname);
+	it->sname = NULL;
+	send_query(it, false, false, out);
+	return true;
+}
+
 static void handle_reply(struct rw_iter *it, const uint8_t *pkt, size_t len,
 			 struct rw_iter_out *out)
 {
 	ldns_pkt *p = NULL;
 
 	if (ldns_wire2pkt(&p, pkt, len) != LDNS_STATUS_OK || !p) {
+		mark_dead(it, false);
 		reply_problem(it, NULL, len, "error", "malformed reply", out);
 		return;
 	}
@@ -1126,26 +1328,52 @@ static void handle_reply(struct rw_iter *it, const uint8_t *pkt, size_t len,
 			next_server(it, out); /* fails with the limit */
 			return;
 		}
-		send_current(it, true, out);
+		send_query(it, true, false, out);
 		return;
 	}
 	int rcode = ldns_pkt_get_rcode(p);
+	if (rcode == LDNS_RCODE_FORMERR && it->cur_edns) {
+		/* RFC 6891 7: a server that does not know EDNS; ask again without it, remember */
+		struct rw_trace_event *e = trace_reply(it, p, len, "error");
+		if (e)
+			e->text = strdup("FORMERR to an EDNS query: retrying without EDNS");
+		if (it->sh->infra)
+			rw_infra_set_no_edns(
+				it->sh->infra,
+				(const struct sockaddr *)&it->ns[it->cur_ns].addr[it->cur_addr].ss,
+				now_us(it));
+		ldns_pkt_free(p);
+		it->cur_edns = false;
+		send_query(it, it->cur_tcp, false, out);
+		return;
+	}
+	struct rw_source *src = make_source(it);
+	if (minimised(it) && minimised_reply(it, p, len, src, out)) {
+		rw_source_unref(src);
+		ldns_pkt_free(p);
+		return;
+	}
 	if (rcode != LDNS_RCODE_NOERROR && rcode != LDNS_RCODE_NXDOMAIN) {
 		char reason[160];
-		bool lame = rcode == LDNS_RCODE_REFUSED || rcode == LDNS_RCODE_NOTAUTH;
+		bool lame = rcode == LDNS_RCODE_REFUSED || rcode == LDNS_RCODE_NOTAUTH ||
+			    rcode == LDNS_RCODE_SERVFAIL;
 		char *z = dstr(it->zone);
-		if (lame)
+		if (rcode == LDNS_RCODE_SERVFAIL)
+			snprintf(reason, sizeof(reason),
+				 "SERVFAIL: the server cannot answer for %s (marked lame)", z);
+		else if (lame)
 			snprintf(reason, sizeof(reason), "%s: the server does not serve %s (lame)",
 				 rw_rcode_str(rcode), z);
 		else
 			snprintf(reason, sizeof(reason), "%s from the server for %s",
 				 rw_rcode_str(rcode), z);
 		free(z);
+		mark_dead(it, lame);
 		reply_problem(it, p, len, lame ? "lame" : "error", reason, out);
+		rw_source_unref(src);
 		ldns_pkt_free(p);
 		return;
 	}
-	struct rw_source *src = make_source(it);
 	const ldns_rdf *to;
 
 	if (do_answer(it, p, len, src, out)) {
@@ -1157,6 +1385,7 @@ static void handle_reply(struct rw_iter *it, const uint8_t *pkt, size_t len,
 	} else if (ldns_pkt_aa(p)) {
 		do_negative(it, p, len, false, src, out);
 	} else {
+		mark_dead(it, true);
 		reply_problem(it, p, len, "lame",
 			      "not authoritative and no referral below the zone asked", out);
 	}
@@ -1169,11 +1398,23 @@ int rw_iter_reply(struct rw_iter *it, const struct sockaddr *from, socklen_t fro
 {
 	if (!it->waiting || it->done)
 		return 0;
-	if (!from || !same_addr(from, fromlen, &it->ns[it->cur_ns].addr[it->cur_addr].ss))
+	const struct sockaddr_storage *ss = &it->ns[it->cur_ns].addr[it->cur_addr].ss;
+	const char *why = NULL;
+	if (!from || !same_addr(from, fromlen, ss))
+		why = "from an address or port the query was not sent to";
+	else
+		why = mismatch(it, pkt, len);
+	if (why) {
+		/* dropped and counted; the query keeps waiting for the real reply */
+		struct rw_trace_event *e = trace_reply(it, NULL, len, "rejected");
+		if (e)
+			e->text = strdup(why);
 		return 0;
-	if (mismatch(it, pkt, len))
-		return 0;
+	}
 	it->waiting = false;
+	if (it->sh->infra)
+		rw_infra_rtt(it->sh->infra, (const struct sockaddr *)ss,
+			     (uint32_t)(now_mono_us(it) - it->sent_us), now_us(it));
 	handle_reply(it, pkt, len, out);
 	return 1;
 }
@@ -1183,14 +1424,32 @@ void rw_iter_timeout(struct rw_iter *it, int err, struct rw_iter_out *out)
 	if (it->done)
 		return;
 	it->waiting = false;
+	struct ns_addr *a = &it->ns[it->cur_ns].addr[it->cur_addr];
+	const struct sockaddr *sa = (const struct sockaddr *)&a->ss;
+	bool case_trouble = it->case_mismatch && err == -ETIMEDOUT;
 	struct rw_trace_event *e = trace_ev(it, RW_EV_TIMEOUT);
 	if (e) {
-		const struct ns_entry *ns = &it->ns[it->cur_ns];
-		e->server = dstr(ns->name);
-		e->addr = ns->addr[it->cur_addr].ss;
-		e->addrlen = ns->addr[it->cur_addr].len;
+		e->server = dstr(it->ns[it->cur_ns].name);
+		e->addr = a->ss;
+		e->addrlen = a->len;
 		e->after_ms = (uint32_t)(now_ms(it) - it->sent_ms);
-		e->text = strdup(err == -ETIMEDOUT ? "timeout" : strerror(-err));
+		e->text = strdup(case_trouble ? "timeout; the only reply did not echo the 0x20 case"
+				 : err == -ETIMEDOUT ? "timeout"
+						     : strerror(-err));
+	}
+	if (it->sh->infra) {
+		if (err == -ETIMEDOUT)
+			rw_infra_timeout(it->sh->infra, sa, now_us(it));
+		if (case_trouble)
+			rw_infra_set_no_0x20(it->sh->infra, sa, now_us(it));
+	}
+	if (err != -ETIMEDOUT)
+		a->dead = true; /* unreachable (no route, refused): do not retry this address */
+	if (case_trouble && it->sh->upstream < it->sh->cfg->max_upstream_queries) {
+		/* the server answers but not in our case: ask it once more without 0x20 */
+		it->cur_0x20 = false;
+		send_query(it, it->cur_tcp, false, out);
+		return;
 	}
 	next_server(it, out);
 }
@@ -1230,6 +1489,7 @@ struct rw_iter *rw_iter_new(struct rw_iter_shared *sh, const ldns_rdf *qname, ui
 	it->qtype = qtype;
 	it->qclass = qclass;
 	it->depth = depth;
+	it->ede = -1;
 	snprintf(it->prefix, sizeof(it->prefix), "%s", step ? step : "");
 	snprintf(it->step, sizeof(it->step), "%s", it->prefix);
 	return it;
@@ -1242,6 +1502,7 @@ void rw_iter_free(struct rw_iter *it)
 	clear_cut(it);
 	ldns_rdf_deep_free(it->orig_qname);
 	ldns_rdf_deep_free(it->qname);
+	ldns_rdf_deep_free(it->sname);
 	for (size_t i = 0; i < it->n_recs; i++) {
 		ldns_rr_free(it->recs[i].rr);
 		rw_source_unref(it->recs[i].src);
@@ -1269,6 +1530,11 @@ const struct rw_iter_rec *rw_iter_answer(const struct rw_iter *it, size_t *n)
 const struct rw_iter_rec *rw_iter_soa(const struct rw_iter *it)
 {
 	return it->has_soa ? &it->soa : NULL;
+}
+
+int rw_iter_ede(const struct rw_iter *it)
+{
+	return it->ede;
 }
 
 const char *rw_iter_fail_reason(const struct rw_iter *it)

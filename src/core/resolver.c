@@ -13,6 +13,7 @@
 #include "rootwalk/cache.h"
 #include "rootwalk/config.h"
 #include "rootwalk/hints.h"
+#include "rootwalk/infra.h"
 #include "rootwalk/iter.h"
 #include "rootwalk/resolver.h"
 #include "rootwalk/trace.h"
@@ -22,8 +23,18 @@
 #define ID_BUCKETS  4096 /* power of two */
 #define UDP_NO_EDNS 512
 
+/* A client that asked the same question while it was being resolved: answered with the rest. */
+struct waiter {
+	struct waiter *next;
+	rw_response_cb cb;
+	void *arg;
+	struct rw_client_query cq;
+	enum rw_proto proto;
+};
+
 struct req {
 	struct rw_resolver *r;
+	struct waiter *waiters;
 	struct req *prev, *next; /* all requests */
 	struct req *hnext;	 /* id table chain */
 	uint64_t id;		 /* upstream query in flight, 0 when none */
@@ -44,6 +55,7 @@ struct rw_resolver {
 	const struct rw_config *cfg;
 	struct rw_hints *hints;
 	struct rw_cache *cache;
+	struct rw_infra *infra;
 	struct req *reqs;
 	size_t n_reqs;
 	struct req *ids[ID_BUCKETS];
@@ -105,6 +117,11 @@ static void req_free(struct req *q)
 	}
 	for (int i = 0; i < q->depth; i++)
 		rw_iter_free(q->stack[i]);
+	while (q->waiters) {
+		struct waiter *w = q->waiters;
+		q->waiters = w->next;
+		free(w);
+	}
 	rw_trace_free(q->sh.trace);
 	if (q->prev)
 		q->prev->next = q->next;
@@ -126,11 +143,27 @@ static uint32_t ttl_left(int64_t expires_us, uint32_t orig, int64_t now)
 	return (uint32_t)left;
 }
 
-/* Build the client response into a malloc'd buffer. */
-static uint8_t *build_response(struct req *q, const struct rw_iter *it, int rcode, bool truncate,
-			       size_t *len)
+/* An Extended DNS Error option (RFC 8914): INFO-CODE and a short UTF-8 text. */
+static void add_ede(ldns_pkt *p, int code, const char *text)
 {
-	const struct rw_client_query *cq = &q->cq;
+	uint8_t buf[4 + 2 + 200];
+	size_t tlen = text ? strlen(text) : 0;
+	if (tlen > 200)
+		tlen = 200;
+	buf[0] = 0, buf[1] = 15; /* OPTION-CODE 15: Extended DNS Error */
+	buf[2] = (uint8_t)((2 + tlen) >> 8), buf[3] = (uint8_t)(2 + tlen);
+	buf[4] = (uint8_t)(code >> 8), buf[5] = (uint8_t)code;
+	if (tlen)
+		memcpy(buf + 6, text, tlen);
+	ldns_rdf *d = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_UNKNOWN, 6 + tlen, buf);
+	if (d)
+		ldns_pkt_set_edns_data(p, d);
+}
+
+/* Build the client response into a malloc'd buffer. */
+static uint8_t *build_response(struct req *q, const struct rw_client_query *cq,
+			       const struct rw_iter *it, int rcode, bool truncate, size_t *len)
+{
 	int64_t now = q->r->env->now_wall_us(q->r->env->ctx);
 	ldns_pkt *p = ldns_pkt_new();
 	uint8_t *wire = NULL;
@@ -180,8 +213,11 @@ static uint8_t *build_response(struct req *q, const struct rw_iter *it, int rcod
 			}
 		}
 	}
-	if (cq->edns)
+	if (cq->edns) {
 		ldns_pkt_set_edns_udp_size(p, RW_EDNS_BUFSIZE);
+		if (it && rcode == LDNS_RCODE_SERVFAIL && rw_iter_ede(it) >= 0)
+			add_ede(p, rw_iter_ede(it), rw_iter_fail_reason(it));
+	}
 	if (ldns_pkt2wire(&wire, p, len) != LDNS_STATUS_OK)
 		wire = NULL;
 	ldns_pkt_free(p);
@@ -218,7 +254,23 @@ static void write_trace(struct req *q, int rcode)
 	free(text);
 }
 
-/* The bottom iterator is done: answer the client and free the request. */
+static void respond(struct req *q, rw_response_cb cb, void *arg, const struct rw_client_query *cq,
+		    enum rw_proto proto, const struct rw_iter *it, int rcode)
+{
+	size_t len = 0;
+	uint8_t *wire = build_response(q, cq, it, rcode, false, &len);
+
+	q->r->stats.client_rcode[rcode & 15]++;
+	if (wire && proto == RW_PROTO_UDP && len > udp_limit(cq)) {
+		free(wire);
+		wire = build_response(q, cq, it, rcode, true, &len);
+	}
+	/* out of memory: send nothing, the client retries */
+	cb(arg, wire, wire ? len : 0);
+	free(wire);
+}
+
+/* The bottom iterator is done: answer the clients and free the request. */
 static void finish(struct req *q)
 {
 	struct rw_resolver *r = q->r;
@@ -232,19 +284,22 @@ static void finish(struct req *q)
 	else
 		r->stats.cache_misses++;
 	write_trace(q, rcode);
-	if (q->cb) {
-		r->stats.client_rcode[rcode & 15]++;
-		size_t len = 0;
-		uint8_t *wire = build_response(q, it, rcode, false, &len);
-		if (wire && q->proto == RW_PROTO_UDP && len > udp_limit(&q->cq)) {
-			free(wire);
-			wire = build_response(q, it, rcode, true, &len);
-		}
-		/* out of memory: send nothing, the client retries */
-		q->cb(q->arg, wire, wire ? len : 0);
-		free(wire);
-	}
+	if (q->cb)
+		respond(q, q->cb, q->arg, &q->cq, q->proto, it, rcode);
+	for (struct waiter *w = q->waiters; w; w = w->next)
+		respond(q, w->cb, w->arg, &w->cq, w->proto, it, rcode);
 	req_free(q);
+}
+
+/* A resolution of the same question (name in any case, type, class, CD) already under way. */
+static struct req *in_flight(struct rw_resolver *r, const struct rw_client_query *cq)
+{
+	for (struct req *q = r->reqs; q; q = q->next)
+		if (q->cb && q->cq.qtype == cq->qtype && q->cq.qclass == cq->qclass &&
+		    ((q->cq.flags ^ cq->flags) & 0x0010) == 0 &&
+		    rw_wire_name_equal(q->cq.qname, q->cq.qname_len, cq->qname, cq->qname_len))
+			return q;
+	return NULL;
 }
 
 static bool on_stack(const struct req *q, const ldns_rdf *name, uint16_t type)
@@ -299,7 +354,8 @@ static void drive(struct req *q, struct rw_iter_out *out)
 		}
 		case RW_ACT_SUBRESOLVE: {
 			struct rw_iter *child = NULL;
-			if (q->depth < MAX_DEPTH && !on_stack(q, out->sub_qname, out->sub_qtype))
+			if (q->depth <= (int)r->cfg->max_subresolution_depth &&
+			    q->depth < MAX_DEPTH && !on_stack(q, out->sub_qname, out->sub_qtype))
 				child = rw_iter_new(&q->sh, out->sub_qname, out->sub_qtype,
 						    LDNS_RR_CLASS_IN, q->depth, out->sub_step);
 			if (!child) {
@@ -333,6 +389,7 @@ static struct req *req_new(struct rw_resolver *r)
 	q->sh.cfg = r->cfg;
 	q->sh.cache = r->cache;
 	q->sh.hints = r->hints;
+	q->sh.infra = r->infra;
 	q->start_ms = r->env->now_mono_ms(r->env->ctx);
 	q->start_us = r->env->now_wall_us(r->env->ctx);
 	if (r->env->trace_write) {
@@ -391,7 +448,10 @@ struct rw_resolver *rw_resolver_new(const struct rw_env *env, const struct rw_co
 		.max_negative_ttl = cfg->cache_max_negative_ttl,
 	};
 	r->cache = rw_cache_new(&opts, key);
-	if (!r->cache) {
+	r->infra = rw_infra_new(key, 10000, cfg->infra_ttl);
+	if (!r->cache || !r->infra) {
+		rw_cache_free(r->cache);
+		rw_infra_free(r->infra);
 		rw_hints_free(r->hints);
 		free(r);
 		snprintf(err, errlen, "out of memory");
@@ -407,6 +467,7 @@ void rw_resolver_free(struct rw_resolver *r)
 	while (r->reqs)
 		req_free(r->reqs);
 	rw_cache_free(r->cache);
+	rw_infra_free(r->infra);
 	rw_hints_free(r->hints);
 	free(r);
 }
@@ -480,7 +541,29 @@ int rw_resolver_query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
 			return 0;
 		}
 	}
-	struct req *q = req_new(r);
+	struct req *q = in_flight(r, &cq);
+	if (q) {
+		/* the same question is being resolved: wait for that answer */
+		struct waiter *w = calloc(1, sizeof(*w));
+		if (!w)
+			return -ENOMEM;
+		w->cb = cb;
+		w->arg = arg;
+		w->cq = cq;
+		w->proto = proto;
+		w->next = q->waiters;
+		q->waiters = w;
+		r->stats.joined++;
+		struct rw_trace_event *e = rw_trace_add(q->sh.trace, RW_EV_JOINED, "",
+							r->env->now_wall_us(r->env->ctx));
+		if (e && client && clientlen <= sizeof(e->addr)) {
+			memcpy(&e->addr, client, clientlen);
+			e->addrlen = clientlen;
+			e->tcp = proto == RW_PROTO_TCP;
+		}
+		return 0;
+	}
+	q = req_new(r);
 	if (!q)
 		return -ENOMEM;
 	q->cb = cb;

@@ -361,9 +361,12 @@ static void format_text_event(struct sbuf *b, const struct rw_trace *t,
 		break;
 	case RW_EV_SEND:
 		rw_addr_str((const struct sockaddr *)&e->addr, addr, sizeof(addr));
-		sb_printf(b, ";; %sstep %s  zone %s  ask %s (%s) %s  \"%s %s\"\n", ind, e->step,
-			  e->zone, e->server, addr, e->tcp ? "tcp" : "udp", e->qname,
-			  rw_type_str(e->qtype, tb, sizeof(tb)));
+		sb_printf(b,
+			  ";; %sstep %s  zone %s  ask %s (%s) %s  \"%s %s\"%s%s%s  timeout %u ms\n",
+			  ind, e->step, e->zone, e->server, addr, e->tcp ? "tcp" : "udp", e->qname,
+			  rw_type_str(e->qtype, tb, sizeof(tb)),
+			  e->qmin ? "  (qname minimised)" : "", e->no_edns ? "  (no EDNS)" : "",
+			  e->caps ? "  (0x20)" : "", e->after_ms);
 		break;
 	case RW_EV_REPLY:
 		sb_printf(b, ";; %s        <- %s%s%s in %.1f ms, %u B: ", ind,
@@ -378,10 +381,8 @@ static void format_text_event(struct sbuf *b, const struct rw_trace *t,
 				  e->glue ? "glue used" : "no usable glue", exp);
 		} else if (e->kind && strcmp(e->kind, "cname") == 0) {
 			sb_printf(b, "CNAME to %s\n", e->text);
-		} else if (e->kind &&
-			   (strcmp(e->kind, "rejected") == 0 || strcmp(e->kind, "lame") == 0 ||
-			    strcmp(e->kind, "error") == 0)) {
-			sb_printf(b, "%s: %s\n", e->kind, e->text ? e->text : "");
+		} else if (e->text) {
+			sb_printf(b, "%s: %s\n", e->kind ? e->kind : "?", e->text);
 		} else {
 			sb_printf(b, "%s\n", e->kind ? e->kind : "?");
 		}
@@ -412,6 +413,14 @@ static void format_text_event(struct sbuf *b, const struct rw_trace *t,
 		break;
 	case RW_EV_FAIL:
 		sb_printf(b, ";; %sfailed: %s\n", ind, e->text ? e->text : "?");
+		break;
+	case RW_EV_JOINED:
+		rw_addr_str((const struct sockaddr *)&e->addr, addr, sizeof(addr));
+		rw_iso_time(e->wall_us, when, sizeof(when));
+		sb_printf(b,
+			  ";; %s  client %s#%u (%s) asked the same question: it gets this answer "
+			  "too\n",
+			  when, addr, addr_port(&e->addr), e->tcp ? "tcp" : "udp");
 		break;
 	case RW_EV_DONE:
 		sb_printf(b,
@@ -451,6 +460,8 @@ static const char *ev_name(enum rw_ev type)
 		return "fail";
 	case RW_EV_DONE:
 		return "done";
+	case RW_EV_JOINED:
+		return "joined";
 	}
 	return "?";
 }
@@ -535,6 +546,9 @@ static void format_json_event(struct sbuf *b, const struct rw_trace *t,
 		sb_json_key_str(b, "proto", e->tcp ? "tcp" : "udp");
 		sb_json_key_str(b, "qname", e->qname);
 		sb_json_key_str(b, "qtype", rw_type_str(e->qtype, tb, sizeof(tb)));
+		sb_printf(b, ",\"minimised\":%s,\"edns\":%s,\"caps\":%s,\"timeout_ms\":%u",
+			  e->qmin ? "true" : "false", e->no_edns ? "false" : "true",
+			  e->caps ? "true" : "false", e->after_ms);
 		break;
 	case RW_EV_REPLY:
 		sb_json_key_str(b, "rcode", rw_rcode_str(e->rcode));
@@ -590,6 +604,13 @@ static void format_json_event(struct sbuf *b, const struct rw_trace *t,
 		break;
 	case RW_EV_FAIL:
 		sb_json_key_str(b, "reason", e->text);
+		break;
+	case RW_EV_JOINED:
+		rw_addr_str((const struct sockaddr *)&e->addr, addr, sizeof(addr));
+		rw_iso_time(e->wall_us, when, sizeof(when));
+		sb_json_key_str(b, "time", when);
+		sb_printf(b, ",\"client\":\"%s#%u\"", addr, addr_port(&e->addr));
+		sb_json_key_str(b, "proto", e->tcp ? "tcp" : "udp");
 		break;
 	case RW_EV_DONE:
 		sb_printf(b,

@@ -285,6 +285,33 @@ static void deliver(struct fakenet *fn, struct fn_sent *s)
 		return;
 	}
 	ldns_pkt *a = authoritative(srv, q);
+	if (srv->no_edns && ldns_pkt_edns(q)) {
+		ldns_pkt_free(a);
+		a = ldns_pkt_new();
+		ldns_pkt_set_id(a, ldns_pkt_id(q));
+		ldns_pkt_set_qr(a, true);
+		ldns_pkt_set_rcode(a, LDNS_RCODE_FORMERR);
+		ldns_pkt_push_rr(a, LDNS_SECTION_QUESTION,
+				 ldns_rr_clone(ldns_rr_list_rr(ldns_pkt_question(q), 0)));
+	}
+	if (srv->refuse)
+		ldns_pkt_set_rcode(a, LDNS_RCODE_REFUSED);
+	if (srv->ent_nxdomain && ldns_pkt_get_rcode(a) == LDNS_RCODE_NOERROR &&
+	    ldns_rr_list_rr_count(ldns_pkt_answer(a)) == 0 && ldns_pkt_aa(a)) {
+		/* a name with no records of its own: pretend it does not exist */
+		const ldns_rdf *qn = ldns_rr_owner(ldns_rr_list_rr(ldns_pkt_question(q), 0));
+		bool own = false;
+		for (size_t i = 0; i < ldns_rr_list_rr_count(srv->rrs); i++)
+			if (ldns_dname_compare(ldns_rr_owner(ldns_rr_list_rr(srv->rrs, i)), qn) ==
+			    0)
+				own = true;
+		if (!own)
+			ldns_pkt_set_rcode(a, LDNS_RCODE_NXDOMAIN);
+	}
+	if (srv->lower_case) {
+		ldns_rr *qr = ldns_rr_list_rr(ldns_pkt_question(a), 0);
+		ldns_dname2canonical(ldns_rr_owner(qr));
+	}
 	if (srv->tc_udp && !s->tcp) {
 		ldns_pkt *t = ldns_pkt_new();
 		ldns_pkt_set_id(t, ldns_pkt_id(q));
@@ -314,8 +341,13 @@ static void deliver(struct fakenet *fn, struct fn_sent *s)
 	}
 	int rc = rw_resolver_on_reply(fn->r, s->id, (struct sockaddr *)&from, sizeof(from), wire,
 				      len);
-	if (rc != 1)
-		fprintf(stderr, "fakenet: the genuine reply was rejected\n");
+	if (rc != 1) {
+		/* rejected (0x20 case, say): the resolver waits on until its timeout */
+		fn->rejected++;
+		fn->mono_ms += s->timeout_ms;
+		fn->wall_us += (int64_t)s->timeout_ms * 1000;
+		rw_resolver_on_timeout(fn->r, s->id, -ETIMEDOUT);
+	}
 	free(wire);
 	ldns_pkt_free(a);
 	ldns_pkt_free(q);
@@ -331,6 +363,8 @@ void fn_run(struct fakenet *fn, int max_steps)
 	}
 }
 
+static ldns_pkt *last(const struct fakenet *fn);
+
 static void on_response(void *arg, const uint8_t *resp, size_t len)
 {
 	struct fakenet *fn = arg;
@@ -338,6 +372,47 @@ static void on_response(void *arg, const uint8_t *resp, size_t len)
 	fn->resp_len = len < sizeof(fn->resp) ? len : 0;
 	if (fn->resp_len)
 		memcpy(fn->resp, resp, len);
+}
+
+void fn_submit(struct fakenet *fn, const char *qname, uint16_t qtype, bool edns, uint16_t port)
+{
+	ldns_pkt *q = NULL;
+	ldns_pkt_query_new_frm_str(&q, qname, qtype, LDNS_RR_CLASS_IN, LDNS_RD);
+	ldns_pkt_set_id(q, port);
+	if (edns)
+		ldns_pkt_set_edns_udp_size(q, 1232);
+	uint8_t *wire = NULL;
+	size_t len = 0;
+	ldns_pkt2wire(&wire, q, &len);
+	ldns_pkt_free(q);
+	struct sockaddr_in client;
+	memset(&client, 0, sizeof(client));
+	client.sin_family = AF_INET;
+	client.sin_port = htons(port);
+	inet_pton(AF_INET, "127.0.0.1", &client.sin_addr);
+	rw_resolver_query(fn->r, wire, len, (struct sockaddr *)&client, sizeof(client),
+			  RW_PROTO_UDP, on_response, fn);
+	free(wire);
+}
+
+int fn_ede(const struct fakenet *fn)
+{
+	ldns_pkt *p = last(fn);
+	int code = -1;
+	const ldns_rdf *d = p ? ldns_pkt_edns_data(p) : NULL;
+	if (d) {
+		const uint8_t *o = ldns_rdf_data(d);
+		size_t n = ldns_rdf_size(d), off = 0;
+		while (off + 4 <= n) {
+			uint16_t opt = (uint16_t)(o[off] << 8 | o[off + 1]);
+			uint16_t olen = (uint16_t)(o[off + 2] << 8 | o[off + 3]);
+			if (opt == 15 && olen >= 2 && off + 4 + olen <= n)
+				code = o[off + 4] << 8 | o[off + 5];
+			off += 4u + olen;
+		}
+	}
+	ldns_pkt_free(p);
+	return code;
 }
 
 int fn_ask(struct fakenet *fn, const char *qname, uint16_t qtype, bool edns)

@@ -24,10 +24,14 @@ struct fn_server {
 	char addr[32];
 	char zones[8][64];
 	int n_zones;
-	void *rrs;	  /* ldns_rr_list * */
-	bool drop;	  /* never answer: the query times out */
-	bool tc_udp;	  /* every UDP reply is truncated (TC, no records) */
-	bool spoof_first; /* send a reply with a wrong ID (and one from a wrong port) first */
+	void *rrs;	   /* ldns_rr_list * */
+	bool drop;	   /* never answer: the query times out */
+	bool tc_udp;	   /* every UDP reply is truncated (TC, no records) */
+	bool spoof_first;  /* send a reply with a wrong ID (and one from a wrong port) first */
+	bool lower_case;   /* echo the question in lower case (breaks 0x20) */
+	bool no_edns;	   /* FORMERR to any query with an OPT record */
+	bool ent_nxdomain; /* NXDOMAIN for names that exist only below (broken for RFC 9156) */
+	bool refuse;	   /* REFUSED to everything (lame) */
 	unsigned queries, tcp_queries;
 	unsigned rtt_ms;
 };
@@ -53,7 +57,8 @@ struct fakenet {
 	int64_t wall_us;
 	uint64_t rng;
 	unsigned sent_total, cancelled;
-	unsigned unknown; /* queries sent to addresses no fake server has */
+	unsigned unknown;  /* queries sent to addresses no fake server has */
+	unsigned rejected; /* genuine replies the resolver did not accept */
 	struct rw_resolver *r;
 	char trace[65536]; /* trace text written, appended */
 	size_t trace_len;
@@ -70,6 +75,10 @@ void fn_init(struct fakenet *fn, bool tracing);
 int fn_server(struct fakenet *fn, const char *addr, const char *zones, const char *records);
 /* Deliver queued queries (and the replies they cause) until none is left or max steps ran. */
 void fn_run(struct fakenet *fn, int max_steps);
+/* Hand a client question (from 127.0.0.1#port, ID port) to fn->r without running the network. */
+void fn_submit(struct fakenet *fn, const char *qname, uint16_t qtype, bool edns, uint16_t port);
+/* The Extended DNS Error info-code in the last response, -1 if none. */
+int fn_ede(const struct fakenet *fn);
 /* Send a client question to fn->r and run the network. Returns the response rcode, -1 if none. */
 int fn_ask(struct fakenet *fn, const char *qname, uint16_t qtype, bool edns);
 /* In the last response: number of records in a section (0 answer, 1 authority), the TTL of the

@@ -54,6 +54,7 @@ static const char *EXAMPLE_DATA =
 	"loop1.example.com. 300 IN CNAME loop2.example.com.\n"
 	"loop2.example.com. 300 IN CNAME loop1.example.com.\n"
 	"txtonly.example.com. 300 IN TXT \"only text here\"\n"
+	"a.b.c.example.com. 300 IN A 203.0.113.5\n"
 	"big.example.com. 300 IN TXT "
 	"\"1xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
 	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
@@ -264,7 +265,7 @@ static void test_timeout_next_server(void)
 		if (w.fn.servers[S_COM1].queries) {
 			timed_out++;
 			CHECK(trace_has(
-				&w, "no reply from a.gtld-servers.com. (192.0.2.10) after 800 ms"));
+				&w, "no reply from a.gtld-servers.com. (192.0.2.10) after 400 ms"));
 			CHECK_EQ(rw_resolver_stats(w.fn.r)->upstream_timeouts, 1);
 		}
 		world_down(&w);
@@ -419,6 +420,139 @@ static void test_fast_path(void)
 	world_down(&w);
 }
 
+static void no_qmin(struct rw_config *cfg)
+{
+	cfg->qname_minimisation = false;
+}
+
+static void test_qname_minimisation(void)
+{
+	struct world w;
+	world_up(&w, true, 12, NULL);
+	CHECK_EQ(fn_ask(&w.fn, "a.b.c.example.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
+	CHECK(fn_has(&w.fn, "203.0.113.5"));
+	CHECK(trace_has(&w, "zone .  ask a.root-servers.net. (192.0.2.1) udp  \"com. A\"  (qname "
+			    "minimised)"));
+	CHECK(trace_has(&w, "\"example.com. A\"  (qname minimised)"));
+	CHECK(trace_has(&w, "\"c.example.com. A\"  (qname minimised)"));
+	CHECK(trace_has(&w, "c.example.com. is inside the zone: asking one label more"));
+	CHECK(trace_has(&w, "\"b.c.example.com. A\"  (qname minimised)"));
+	CHECK(trace_has(&w, "\"a.b.c.example.com. A\"  timeout"));
+	CHECK_EQ(w.fn.servers[S_EXAMPLE].queries, 3);
+	world_down(&w);
+
+	/* A server that says NXDOMAIN for an empty non-terminal: fall back to the full name. */
+	world_up(&w, true, 12, NULL);
+	w.fn.servers[S_EXAMPLE].ent_nxdomain = true;
+	CHECK_EQ(fn_ask(&w.fn, "a.b.c.example.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
+	CHECK(fn_has(&w.fn, "203.0.113.5"));
+	CHECK(trace_has(&w, "NXDOMAIN to the minimised question: asking the full name instead"));
+	CHECK_EQ(w.fn.servers[S_EXAMPLE].queries, 2);
+	world_down(&w);
+
+	/* Off: the full question everywhere. */
+	world_up(&w, true, 12, no_qmin);
+	CHECK_EQ(fn_ask(&w.fn, "a.b.c.example.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
+	CHECK(!trace_has(&w, "minimised"));
+	CHECK_EQ(w.fn.servers[S_EXAMPLE].queries, 1);
+	world_down(&w);
+}
+
+static void caps(struct rw_config *cfg)
+{
+	cfg->use_caps_for_id = true;
+}
+
+static void test_0x20(void)
+{
+	struct world w;
+	world_up(&w, true, 13, caps);
+	CHECK_EQ(fn_ask(&w.fn, "example.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
+	CHECK(trace_has(&w, "(0x20)"));
+	CHECK_EQ(w.fn.rejected, 0);
+	world_down(&w);
+
+	/* A server that does not echo the case: its reply is rejected, the query times out, the
+	 * server is asked again without 0x20, and that is remembered. */
+	world_up(&w, true, 13, caps);
+	w.fn.servers[S_EXAMPLE].lower_case = true;
+	CHECK_EQ(fn_ask(&w.fn, "example.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
+	CHECK(fn_has(&w.fn, "203.0.113.1"));
+	CHECK_EQ(w.fn.rejected, 1);
+	CHECK(trace_has(&w, "rejected: question case differs from the 0x20 case sent"));
+	CHECK(trace_has(&w, "the only reply did not echo the 0x20 case"));
+	CHECK_EQ(w.fn.servers[S_EXAMPLE].queries, 2);
+	CHECK_EQ(fn_ask(&w.fn, "www.example.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
+	CHECK_EQ(w.fn.rejected, 1);
+	CHECK_EQ(w.fn.servers[S_EXAMPLE].queries, 3);
+	world_down(&w);
+}
+
+static void test_edns_fallback_and_lame(void)
+{
+	struct world w;
+	world_up(&w, true, 14, NULL);
+	w.fn.servers[S_EXAMPLE].no_edns = true;
+	CHECK_EQ(fn_ask(&w.fn, "example.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
+	CHECK(fn_has(&w.fn, "203.0.113.1"));
+	CHECK(trace_has(&w, "FORMERR to an EDNS query: retrying without EDNS"));
+	CHECK(trace_has(&w, "(no EDNS)"));
+	CHECK_EQ(w.fn.servers[S_EXAMPLE].queries, 2);
+	/* remembered: the next question goes without EDNS at once */
+	CHECK_EQ(fn_ask(&w.fn, "www.example.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
+	CHECK_EQ(w.fn.servers[S_EXAMPLE].queries, 3);
+	world_down(&w);
+
+	/* A lame com. server: marked for com., never asked for com. again, even with the
+	 * cache flushed (the infrastructure cache remembers). */
+	world_up(&w, true, 15, NULL);
+	w.fn.servers[S_COM1].refuse = true;
+	for (int round = 0; round < 6; round++) {
+		rw_cache_flush_all(rw_resolver_cache(w.fn.r));
+		CHECK_EQ(fn_ask(&w.fn, "example.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
+	}
+	CHECK(w.fn.servers[S_COM1].queries <= 1);
+	CHECK_EQ(w.fn.servers[S_COM2].queries, 6);
+	world_down(&w);
+
+	/* A silent com. server: later questions prefer the one that answers. */
+	world_up(&w, true, 16, NULL);
+	w.fn.servers[S_COM1].drop = true;
+	for (int round = 0; round < 8; round++) {
+		rw_cache_flush_all(rw_resolver_cache(w.fn.r));
+		CHECK_EQ(fn_ask(&w.fn, "example.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
+	}
+	printf("silent server asked %u times in 8 cold walks\n", w.fn.servers[S_COM1].queries);
+	CHECK(w.fn.servers[S_COM1].queries <= 3);
+	CHECK_EQ(w.fn.servers[S_COM2].queries, 8);
+	world_down(&w);
+}
+
+static void test_ede_and_dedup(void)
+{
+	struct world w;
+	world_up(&w, true, 17, NULL);
+	w.fn.servers[S_COM1].drop = true;
+	w.fn.servers[S_COM2].drop = true;
+	CHECK_EQ(fn_ask(&w.fn, "example.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_SERVFAIL);
+	CHECK_EQ(fn_ede(&w.fn), 22); /* No Reachable Authority */
+	CHECK(fn_has(&w.fn, "no reachable authority for com."));
+	world_down(&w);
+
+	/* Three clients, one question in flight: one walk, three answers. */
+	world_up(&w, true, 18, NULL);
+	fn_submit(&w.fn, "example.com.", LDNS_RR_TYPE_A, true, 1001);
+	fn_submit(&w.fn, "EXAMPLE.com.", LDNS_RR_TYPE_A, true, 1002);
+	fn_submit(&w.fn, "example.com.", LDNS_RR_TYPE_A, false, 1003);
+	fn_run(&w.fn, 50);
+	CHECK_EQ(w.fn.responses, 3);
+	CHECK_EQ(w.fn.sent_total, 3);
+	CHECK_EQ(rw_resolver_stats(w.fn.r)->joined, 2);
+	CHECK(trace_has(&w, "client 127.0.0.1#1002 (udp) asked the same question"));
+	CHECK_EQ(rw_resolver_pending(w.fn.r), 0);
+	world_down(&w);
+}
+
 int main(void)
 {
 	snprintf(hints_path, sizeof(hints_path), "/tmp/rw-test-hints-XXXXXX");
@@ -442,6 +576,10 @@ int main(void)
 	test_priming();
 	test_tracing_off();
 	test_fast_path();
+	test_qname_minimisation();
+	test_0x20();
+	test_edns_fallback_and_lame();
+	test_ede_and_dedup();
 	unlink(hints_path);
 	return rw_check_report("iter");
 }

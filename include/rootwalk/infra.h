@@ -1,0 +1,57 @@
+/* The infrastructure cache: what we learned about each authoritative server address.
+ *
+ * Keyed by address (and port), it keeps the smoothed RTT and its variance (RFC 6298), the count
+ * of consecutive timeouts, whether the server handles EDNS and echoes the 0x20 case of the
+ * question, and the zones it is lame for. Every entry expires infra_ttl seconds after it was last
+ * updated, and lameness per zone has its own expiry, so one bad moment does not exile a server
+ * for good. Time is passed in (wall clock for expiry, microseconds); one lock makes it safe to
+ * share between threads. The table is bounded: when full, the least recently updated entry goes.
+ */
+#ifndef RW_INFRA_H
+#define RW_INFRA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <ldns/ldns.h>
+
+#define RW_INFRA_UNKNOWN_RTO_MS 400 /* retransmit timeout of a server we know nothing about */
+#define RW_INFRA_MIN_RTO_MS	50
+
+struct rw_infra;
+
+struct rw_server_info {
+	bool known;	    /* we have an RTT sample that has not expired */
+	uint32_t srtt_us;   /* smoothed RTT */
+	uint32_t rttvar_us; /* its variance */
+	uint32_t timeouts;  /* consecutive timeouts since the last reply */
+	uint32_t rto_ms;    /* retransmit timeout to use now (backed off after timeouts) */
+	bool no_edns;	    /* answered FORMERR to EDNS: ask without it */
+	bool no_0x20;	    /* does not echo the case of the question */
+};
+
+struct rw_infra *rw_infra_new(const uint8_t key[16], size_t max_entries, uint32_t ttl_s);
+void rw_infra_free(struct rw_infra *inf);
+
+/* What we know about a server at now_us, with the RTO capped at max_rto_ms. */
+void rw_infra_get(struct rw_infra *inf, const struct sockaddr *sa, int64_t now_us,
+		  uint32_t max_rto_ms, struct rw_server_info *out);
+/* A reply came back after rtt_us: update SRTT/RTTVAR, clear the timeout count. */
+void rw_infra_rtt(struct rw_infra *inf, const struct sockaddr *sa, uint32_t rtt_us, int64_t now_us);
+/* No reply within the timeout. */
+void rw_infra_timeout(struct rw_infra *inf, const struct sockaddr *sa, int64_t now_us);
+/* Remember that the server does not handle EDNS / does not echo 0x20 case. */
+void rw_infra_set_no_edns(struct rw_infra *inf, const struct sockaddr *sa, int64_t now_us);
+void rw_infra_set_no_0x20(struct rw_infra *inf, const struct sockaddr *sa, int64_t now_us);
+/* Lameness for one zone (REFUSED, SERVFAIL, not authoritative, upward referral). */
+void rw_infra_set_lame(struct rw_infra *inf, const struct sockaddr *sa, const ldns_rdf *zone,
+		       int64_t now_us);
+bool rw_infra_is_lame(struct rw_infra *inf, const struct sockaddr *sa, const ldns_rdf *zone,
+		      int64_t now_us);
+/* Number of servers known (for stats and tests). */
+size_t rw_infra_count(struct rw_infra *inf);
+/* Forget everything. */
+void rw_infra_flush(struct rw_infra *inf);
+
+#endif
