@@ -84,6 +84,8 @@ struct rw_cache;
 /* key: 16 random bytes for the hash function. Returns NULL on allocation failure. */
 struct rw_cache *rw_cache_new(const struct rw_cache_opts *opts, const uint8_t key[16]);
 void rw_cache_free(struct rw_cache *c);
+/* New limits and TTL caps (a reload); a smaller size evicts as entries are next stored. */
+void rw_cache_set_opts(struct rw_cache *c, const struct rw_cache_opts *opts);
 
 /* A TTL after the cache's caps (max, min, and max-negative when negative); a TTL with the top
  * bit set counts as 0 (RFC 2181 8). */

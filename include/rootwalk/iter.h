@@ -37,6 +37,7 @@ struct rw_iter_shared {
 	const struct rw_hints *hints;
 	struct rw_trace *trace; /* NULL when tracing is off */
 	struct rw_infra *infra; /* what we know about servers (RTT, lameness, EDNS, 0x20) */
+	uint64_t *rtt_hist;	/* RW_RTT_BUCKETS counters of upstream RTTs, or NULL */
 	uint32_t upstream;	/* upstream queries sent for this request */
 	uint32_t cache_hits;	/* cached answers and delegations used */
 	uint32_t subres;	/* sub-resolutions started */

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "rootwalk/config.h"
 #include "rootwalk/env.h"
 
 struct rw_config;
@@ -52,6 +53,24 @@ int rw_resolver_on_reply(struct rw_resolver *r, uint64_t id, const struct sockad
  * -ETIMEDOUT for a timeout). The id is finished. */
 void rw_resolver_on_timeout(struct rw_resolver *r, uint64_t id, int err);
 
+/* On-demand trace (the control socket's `rootwalk trace`): resolve qname/qtype now and hand the
+ * trace of this one resolution, formatted as asked, to cb with the final rcode, whatever the
+ * trace-log setting (it is also written to the trace log when that is on and in the same format).
+ * With fresh, cached answers are ignored (cached delegations are still used) and the fresh answer
+ * replaces them. cb may run before this returns. Returns a handle (> 0), or 0 on failure (cb not
+ * called). */
+typedef void (*rw_trace_cb)(void *arg, int rcode, const char *trace, size_t len);
+uint64_t rw_resolver_trace(struct rw_resolver *r, const char *qname, uint16_t qtype, bool fresh,
+			   enum rw_trace_format format, rw_trace_cb cb, void *arg);
+/* The caller of rw_resolver_trace() went away: cb will not be called for this handle. */
+void rw_resolver_trace_cancel(struct rw_resolver *r, uint64_t handle);
+
+/* Use a new configuration (borrowed; must outlive the resolver or the next reconfigure): root
+ * hints are reloaded, cache limits and TTL caps change in place, the cache and the
+ * infrastructure cache are kept. On error (hints) nothing changes: returns negative with err. */
+int rw_resolver_reconfigure(struct rw_resolver *r, const struct rw_config *cfg, char *err,
+			    size_t errlen);
+
 /* Number of client requests still being resolved. */
 size_t rw_resolver_pending(const struct rw_resolver *r);
 
@@ -59,6 +78,7 @@ size_t rw_resolver_pending(const struct rw_resolver *r);
 struct rw_cache *rw_resolver_cache(struct rw_resolver *r);
 
 /* Counters since start. */
+#define RW_RTT_BUCKETS 12
 struct rw_stats {
 	uint64_t client_queries[2]; /* by enum rw_proto */
 	uint64_t client_rcode[16];
@@ -69,7 +89,10 @@ struct rw_stats {
 	uint64_t upstream_queries, upstream_timeouts, upstream_tcp_retries;
 	uint64_t replies_rejected;
 	uint64_t servfail;
+	/* upstream RTTs: < 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000 ms, and longer */
+	uint64_t rtt_hist[RW_RTT_BUCKETS];
 };
+extern const uint32_t rw_rtt_bucket_ms[RW_RTT_BUCKETS - 1];
 const struct rw_stats *rw_resolver_stats(const struct rw_resolver *r);
 
 #endif

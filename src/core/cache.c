@@ -391,6 +391,21 @@ void rw_cache_free(struct rw_cache *c)
 	free(c);
 }
 
+void rw_cache_set_opts(struct rw_cache *c, const struct rw_cache_opts *opts)
+{
+	for (int i = 0; i < SHARDS; i++) {
+		struct shard *s = &c->shards[i];
+		pthread_mutex_lock(&s->lock);
+		if (i == 0) {
+			c->opts = *opts;
+			if (!c->opts.max_bytes)
+				c->opts.max_bytes = DEFAULT_MAX_BYTES;
+		}
+		s->max_bytes = c->opts.max_bytes / SHARDS;
+		pthread_mutex_unlock(&s->lock);
+	}
+}
+
 size_t rw_cache_count(const struct rw_cache *c)
 {
 	size_t n = 0;

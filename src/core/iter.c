@@ -9,6 +9,7 @@
 
 #include "rootwalk/infra.h"
 #include "rootwalk/iter.h"
+#include "rootwalk/resolver.h"
 #include "rootwalk/wire.h"
 
 #define QBUF_MAX 300 /* header + name + question + OPT */
@@ -1412,9 +1413,15 @@ int rw_iter_reply(struct rw_iter *it, const struct sockaddr *from, socklen_t fro
 		return 0;
 	}
 	it->waiting = false;
+	uint32_t rtt_us = (uint32_t)(now_mono_us(it) - it->sent_us);
 	if (it->sh->infra)
-		rw_infra_rtt(it->sh->infra, (const struct sockaddr *)ss,
-			     (uint32_t)(now_mono_us(it) - it->sent_us), now_us(it));
+		rw_infra_rtt(it->sh->infra, (const struct sockaddr *)ss, rtt_us, now_us(it));
+	if (it->sh->rtt_hist) {
+		int b = 0;
+		while (b < RW_RTT_BUCKETS - 1 && rtt_us >= rw_rtt_bucket_ms[b] * 1000u)
+			b++;
+		it->sh->rtt_hist[b]++;
+	}
 	handle_reply(it, pkt, len, out);
 	return 1;
 }

@@ -41,6 +41,9 @@ struct req {
 	rw_response_cb cb;
 	void *arg;
 	bool prime;
+	uint64_t handle;      /* an on-demand trace (rw_resolver_trace), 0 otherwise */
+	rw_trace_cb trace_cb; /* NULL once cancelled */
+	void *trace_arg;
 	struct rw_client_query cq;
 	enum rw_proto proto;
 	struct rw_iter_shared sh;
@@ -60,9 +63,13 @@ struct rw_resolver {
 	size_t n_reqs;
 	struct req *ids[ID_BUCKETS];
 	uint64_t next_id;
+	uint64_t next_handle;
 	struct rw_stats stats;
 	uint8_t fast[65535]; /* responses built by the cache fast path */
 };
+
+const uint32_t rw_rtt_bucket_ms[RW_RTT_BUCKETS - 1] = {1,   2,	 5,   10,   20,	 50,
+						       100, 200, 500, 1000, 2000};
 
 /* ---------------------------------------------------------------------------------------------
  * Id table
@@ -237,7 +244,7 @@ static void write_trace(struct req *q, int rcode)
 	const struct rw_env *env = q->r->env;
 	struct rw_trace *t = q->sh.trace;
 
-	if (!t || !env->trace_write)
+	if (!t || (!env->trace_write && !q->trace_cb))
 		return;
 	struct rw_trace_event *e = rw_trace_add(t, RW_EV_DONE, "", env->now_wall_us(env->ctx));
 	if (e) {
@@ -249,8 +256,10 @@ static void write_trace(struct req *q, int rcode)
 	}
 	size_t len = 0;
 	char *text = rw_trace_format(t, &len);
-	if (text)
+	if (text && env->trace_write && t->format == q->r->cfg->trace_format)
 		env->trace_write(env->ctx, text, len);
+	if (q->trace_cb)
+		q->trace_cb(q->trace_arg, rcode, text ? text : "", text ? len : 0);
 	free(text);
 }
 
@@ -390,6 +399,7 @@ static struct req *req_new(struct rw_resolver *r)
 	q->sh.cache = r->cache;
 	q->sh.hints = r->hints;
 	q->sh.infra = r->infra;
+	q->sh.rtt_hist = r->stats.rtt_hist;
 	q->start_ms = r->env->now_mono_ms(r->env->ctx);
 	q->start_us = r->env->now_wall_us(r->env->ctx);
 	if (r->env->trace_write) {
@@ -492,6 +502,72 @@ int rw_resolver_prime(struct rw_resolver *r)
 	if (rc < 0)
 		req_free(q);
 	return rc;
+}
+
+uint64_t rw_resolver_trace(struct rw_resolver *r, const char *qname, uint16_t qtype, bool fresh,
+			   enum rw_trace_format format, rw_trace_cb cb, void *arg)
+{
+	ldns_rdf *name = NULL;
+	if (ldns_str2rdf_dname(&name, qname) != LDNS_STATUS_OK || !name)
+		return 0;
+	struct req *q = req_new(r);
+	if (!q) {
+		ldns_rdf_deep_free(name);
+		return 0;
+	}
+	if (!q->sh.trace)
+		q->sh.trace = rw_trace_new(r->next_id + 1, format);
+	else
+		q->sh.trace->format = format;
+	q->handle = ++r->next_handle;
+	q->trace_cb = cb;
+	q->trace_arg = arg;
+	q->sh.no_cache_answer = fresh;
+	struct rw_trace_event *e = rw_trace_add(q->sh.trace, RW_EV_QUERY, "", q->start_us);
+	if (e) {
+		e->qname = rw_dname_str(name);
+		e->qtype = qtype;
+		e->text = strdup(fresh ? "rootwalk trace --fresh: cached answers ignored"
+				       : "rootwalk trace");
+	}
+	uint64_t handle = q->handle;
+	int rc = q->sh.trace ? req_start(q, name, qtype, LDNS_RR_CLASS_IN) : -ENOMEM;
+	ldns_rdf_deep_free(name);
+	if (rc < 0) {
+		req_free(q);
+		return 0;
+	}
+	return handle; /* the request may already be done (cache hit): cb ran */
+}
+
+void rw_resolver_trace_cancel(struct rw_resolver *r, uint64_t handle)
+{
+	for (struct req *q = r->reqs; q; q = q->next)
+		if (q->handle == handle)
+			q->trace_cb = NULL;
+}
+
+int rw_resolver_reconfigure(struct rw_resolver *r, const struct rw_config *cfg, char *err,
+			    size_t errlen)
+{
+	struct rw_hints *hints = rw_hints_load(cfg->root_hints, err, errlen);
+	if (!hints)
+		return -EINVAL;
+	struct rw_cache_opts opts = {
+		.max_bytes = cfg->cache_size,
+		.max_ttl = cfg->cache_max_ttl,
+		.min_ttl = cfg->cache_min_ttl,
+		.max_negative_ttl = cfg->cache_max_negative_ttl,
+	};
+	rw_cache_set_opts(r->cache, &opts);
+	for (struct req *q = r->reqs; q; q = q->next) {
+		q->sh.cfg = cfg;
+		q->sh.hints = hints;
+	}
+	rw_hints_free(r->hints);
+	r->hints = hints;
+	r->cfg = cfg;
+	return 0;
 }
 
 int rw_resolver_query(struct rw_resolver *r, const uint8_t *pkt, size_t len,

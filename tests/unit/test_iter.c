@@ -553,6 +553,69 @@ static void test_ede_and_dedup(void)
 	world_down(&w);
 }
 
+struct traced {
+	int calls, rcode;
+	char text[16384];
+};
+
+static void on_trace(void *arg, int rcode, const char *trace, size_t len)
+{
+	struct traced *t = arg;
+	t->calls++;
+	t->rcode = rcode;
+	snprintf(t->text, sizeof(t->text), "%.*s", (int)len, trace);
+}
+
+/* rootwalk trace: the trace of one resolution, on demand; --fresh ignores cached answers. */
+static void test_on_demand_trace(void)
+{
+	struct world w;
+	struct traced t = {0};
+	world_up(&w, false, 19, NULL);
+	CHECK_EQ(fn_ask(&w.fn, "www.example.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
+	unsigned sent = w.fn.sent_total;
+	CHECK(rw_resolver_trace(w.fn.r, "www.example.com", LDNS_RR_TYPE_A, false, RW_TRACE_TEXT,
+				on_trace, &t) > 0);
+	fn_run(&w.fn, 50);
+	CHECK_EQ(t.calls, 1);
+	CHECK_EQ(t.rcode, LDNS_RCODE_NOERROR);
+	CHECK(strstr(t.text, "cache hit: www.example.com. A") != NULL);
+	CHECK_EQ(w.fn.sent_total, sent);
+	CHECK_EQ(w.fn.trace_len, 0); /* the trace log is off: only the caller gets it */
+
+	CHECK(rw_resolver_trace(w.fn.r, "www.example.com.", LDNS_RR_TYPE_A, true, RW_TRACE_JSON,
+				on_trace, &t) > 0);
+	fn_run(&w.fn, 50);
+	CHECK_EQ(t.calls, 2);
+	CHECK(strstr(t.text, "\"ev\":\"send\"") != NULL);
+	CHECK(strstr(t.text, "\"zone\":\"example.com.\"") != NULL);
+	CHECK(strstr(t.text, "\"ev\":\"cache_hit\"") == NULL);
+	CHECK_EQ(w.fn.sent_total, sent + 1); /* the cached delegation was used */
+
+	/* a cancelled trace is not delivered */
+	w.fn.servers[S_EXAMPLE].drop = true;
+	uint64_t h = rw_resolver_trace(w.fn.r, "other.example.com.", LDNS_RR_TYPE_A, true,
+				       RW_TRACE_TEXT, on_trace, &t);
+	CHECK(h > 0);
+	rw_resolver_trace_cancel(w.fn.r, h);
+	fn_run(&w.fn, 50);
+	CHECK_EQ(t.calls, 2);
+	CHECK_EQ(rw_resolver_pending(w.fn.r), 0);
+
+	/* reconfigure keeps the cache */
+	struct rw_config *cfg2 = fn_config(hints_path);
+	cfg2->max_cname_chain = 0;
+	char err[128];
+	CHECK_EQ(rw_resolver_reconfigure(w.fn.r, cfg2, err, sizeof(err)), 0);
+	w.fn.servers[S_EXAMPLE].drop = false;
+	sent = w.fn.sent_total;
+	CHECK_EQ(fn_ask(&w.fn, "example.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
+	CHECK_EQ(w.fn.sent_total, sent); /* still cached (it came with the www chain) */
+	CHECK_EQ(fn_ask(&w.fn, "alias.example.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_SERVFAIL);
+	world_down(&w);
+	rw_config_free(cfg2);
+}
+
 int main(void)
 {
 	snprintf(hints_path, sizeof(hints_path), "/tmp/rw-test-hints-XXXXXX");
@@ -580,6 +643,7 @@ int main(void)
 	test_0x20();
 	test_edns_fallback_and_lame();
 	test_ede_and_dedup();
+	test_on_demand_trace();
 	unlink(hints_path);
 	return rw_check_report("iter");
 }
