@@ -40,6 +40,9 @@ struct rw_config {
 	bool use_caps_for_id;	 /* 0x20 case randomisation, default no (as Unbound) */
 	uint32_t max_subresolution_depth; /* nested name server lookups, default 6 */
 	uint32_t infra_ttl;		  /* seconds server facts are kept, default 900 */
+	char *control_socket;		  /* Unix socket path, NULL = no control socket */
+	uint32_t control_socket_mode;	  /* permission bits, default 0600 */
+	char *control_socket_owner;	  /* "USER[:GROUP]", NULL = the daemon's own */
 };
 
 /* Parse configuration text. name is used in error messages (the file name). On success returns 0

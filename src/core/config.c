@@ -76,6 +76,7 @@ static void set_defaults(struct rw_config *cfg)
 	cfg->use_caps_for_id = false;
 	cfg->max_subresolution_depth = 6;
 	cfg->infra_ttl = 900;
+	cfg->control_socket_mode = 0600;
 	cfg->max_cname_chain = 11;
 	cfg->max_ns_lookups = 5;
 	cfg->max_upstream_queries = 50;
@@ -109,6 +110,8 @@ void rw_config_free(struct rw_config *cfg)
 		return;
 	free(cfg->root_hints);
 	free(cfg->trace_log);
+	free(cfg->control_socket);
+	free(cfg->control_socket_owner);
 	free(cfg);
 }
 
@@ -322,6 +325,44 @@ static int apply(struct parser *p, const char *key, const char *val)
 	if (strcmp(key, "cache-min-ttl") == 0) {
 		p->min_ttl_line = p->line;
 		return set_number(p, key, val, 0, RW_TTL_MAX, &cfg->cache_min_ttl);
+	}
+	if (strcmp(key, "control-socket") == 0) {
+		if (strcmp(val, "off") == 0 || strcmp(val, "no") == 0) {
+			free(cfg->control_socket);
+			cfg->control_socket = NULL;
+			return 0;
+		}
+		if (val[0] != '/')
+			return fail(p, "control-socket: '%s' is not an absolute path", val);
+		if (strlen(val) >= 108)
+			return fail(p, "control-socket: path longer than 107 bytes");
+		free(cfg->control_socket);
+		cfg->control_socket = NULL;
+		return set_string(p, key, val, &cfg->control_socket);
+	}
+	if (strcmp(key, "control-socket-mode") == 0) {
+		uint32_t m = 0;
+		const char *c = val;
+		if (*c == '\0' || strlen(c) > 4)
+			return fail(p, "control-socket-mode: '%s' is not an octal mode like 0600",
+				    val);
+		for (; *c; c++) {
+			if (*c < '0' || *c > '7')
+				return fail(
+					p,
+					"control-socket-mode: '%s' is not an octal mode like 0600",
+					val);
+			m = m * 8 + (uint32_t)(*c - '0');
+		}
+		if (m & ~0777u)
+			return fail(p, "control-socket-mode: %s has bits beyond 0777", val);
+		cfg->control_socket_mode = m;
+		return 0;
+	}
+	if (strcmp(key, "control-socket-owner") == 0) {
+		free(cfg->control_socket_owner);
+		cfg->control_socket_owner = NULL;
+		return set_string(p, key, val, &cfg->control_socket_owner);
 	}
 	if (strcmp(key, "qname-minimisation") == 0)
 		return set_bool(p, key, val, &cfg->qname_minimisation);
