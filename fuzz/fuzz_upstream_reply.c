@@ -56,7 +56,13 @@ struct fakenet {
 	uint64_t rng;
 	int json;
 	int responses;
-	uint16_t client_id;
+	/* Client questions still waiting for their response (the resolver may join equal ones). */
+	struct {
+		uint16_t id, qtype;
+		uint8_t qname[256];
+		size_t qlen;
+	} asked[MAX_STEPS + 1];
+	int n_asked;
 	bool verbose; /* RW_FUZZ_VERBOSE set: print traces and responses, to triage an input */
 };
 
@@ -152,16 +158,30 @@ static void on_response(void *arg, const uint8_t *resp, size_t len)
 {
 	struct fakenet *fn = arg;
 	ldns_pkt *pkt = NULL;
+	uint16_t id;
+	int i;
 
 	fn->responses++;
 	REQUIRE(len >= RW_DNS_HEADER_LEN);
-	REQUIRE(((resp[0] << 8) | resp[1]) == fn->client_id);
 	REQUIRE(resp[2] & 0x80);
 	REQUIRE(ldns_wire2pkt(&pkt, resp, len) == LDNS_STATUS_OK);
 	REQUIRE(ldns_pkt_qdcount(pkt) == 1);
 	if (fn->verbose)
 		ldns_pkt_print(stderr, pkt);
 	ldns_pkt_free(pkt);
+	/* It answers one of the questions asked, with its ID and its question as sent. */
+	id = (uint16_t)((resp[0] << 8) | resp[1]);
+	for (i = 0; i < fn->n_asked; i++) {
+		size_t ql = fn->asked[i].qlen;
+
+		if (fn->asked[i].id == id && len >= RW_DNS_HEADER_LEN + ql + 4 &&
+		    memcmp(resp + RW_DNS_HEADER_LEN, fn->asked[i].qname, ql) == 0 &&
+		    ((resp[RW_DNS_HEADER_LEN + ql] << 8) | resp[RW_DNS_HEADER_LEN + ql + 1]) ==
+			    fn->asked[i].qtype)
+			break;
+	}
+	REQUIRE(i < fn->n_asked);
+	fn->asked[i] = fn->asked[--fn->n_asked];
 }
 
 static const char *const qnames[] = {"www.video-platform.com.",	   "video-platform.com.",
@@ -177,14 +197,19 @@ static void ask(struct fakenet *fn, struct rw_resolver *r, uint8_t choice)
 	uint16_t qtype = qtypes[((choice >> 3) & 0x0f) % 12];
 	struct sockaddr_in client = {.sin_family = AF_INET, .sin_port = htons(40000)};
 	size_t n = RW_DNS_HEADER_LEN;
-	int responses = fn->responses;
+	int responses = fn->responses, rc;
+	uint16_t id = (uint16_t)(0x1000 + choice);
 
-	REQUIRE(name != NULL);
+	REQUIRE(name != NULL && fn->n_asked < MAX_STEPS + 1);
 	client.sin_addr.s_addr = htonl(0x7f000001);
 	memset(pkt, 0, sizeof(pkt));
-	fn->client_id = (uint16_t)(0x1000 + choice);
-	pkt[0] = (uint8_t)(fn->client_id >> 8);
-	pkt[1] = (uint8_t)fn->client_id;
+	pkt[0] = (uint8_t)(id >> 8);
+	pkt[1] = (uint8_t)id;
+	fn->asked[fn->n_asked].id = id;
+	fn->asked[fn->n_asked].qtype = qtype;
+	fn->asked[fn->n_asked].qlen = ldns_rdf_size(name);
+	memcpy(fn->asked[fn->n_asked].qname, ldns_rdf_data(name), ldns_rdf_size(name));
+	fn->n_asked++;
 	pkt[2] = 0x01; /* RD */
 	pkt[5] = 1;
 	pkt[11] = 1; /* OPT */
@@ -197,10 +222,13 @@ static void ask(struct fakenet *fn, struct rw_resolver *r, uint8_t choice)
 	pkt[n++] = 1;
 	memcpy(pkt + n, "\0\0\x29\x04\xd0\0\0\0\0\0\0", 11); /* EDNS0, 1232 bytes */
 	n += 11;
-	REQUIRE(rw_resolver_query(r, pkt, n, (struct sockaddr *)&client, sizeof(client),
-				  (choice & 0x80) ? RW_PROTO_TCP : RW_PROTO_UDP, on_response,
-				  fn) == 0 ||
-		fn->responses == responses);
+	rc = rw_resolver_query(r, pkt, n, (struct sockaddr *)&client, sizeof(client),
+			       (choice & 0x80) ? RW_PROTO_TCP : RW_PROTO_UDP, on_response, fn);
+	if (rc < 0) {
+		/* Refused outright: no callback, now or later. */
+		REQUIRE(fn->responses == responses);
+		fn->n_asked--;
+	}
 }
 
 /* Send body as the reply to p. */
