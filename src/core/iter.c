@@ -367,6 +367,8 @@ static bool ns_add_addr(struct rw_iter *it, struct ns_entry *ns, const ldns_rr *
 
 static struct ns_entry *ns_add(struct rw_iter *it, const ldns_rdf *name)
 {
+	if (!name || ldns_rdf_get_type(name) != LDNS_RDF_TYPE_DNAME)
+		return NULL; /* an NS record with empty or broken rdata */
 	for (int i = 0; i < it->n_ns; i++)
 		if (name_eq(it->ns[i].name, name))
 			return &it->ns[i];

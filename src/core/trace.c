@@ -258,7 +258,7 @@ int rw_trace_add_rec(struct rw_trace_event *e, const ldns_rr *rr, uint32_t ttl_l
 
 int rw_trace_add_ns(struct rw_trace_event *e, const ldns_rdf *name)
 {
-	if (!e)
+	if (!e || !name)
 		return 0;
 	char **ns = realloc(e->ns, (e->n_ns + 1) * sizeof(*ns));
 	if (!ns)
