@@ -75,7 +75,8 @@ struct rw_iter {
 	struct rw_iter_rec soa;
 	bool has_soa;
 	char *fail_reason;
-	int ede; /* RFC 8914 info-code for a failure, -1 none */
+	int ede;		       /* RFC 8914 info-code for a failure, -1 none */
+	uint32_t timeouts, net_errors; /* how the upstream queries of this iterator failed */
 	uint32_t cnames;
 	bool done;
 };
@@ -765,9 +766,15 @@ static void next_server(struct rw_iter *it, struct rw_iter_out *out)
 		return;
 	}
 	char *z = dstr(it->zone);
-	fail(it, out, RW_EDE_NO_REACHABLE_AUTHORITY,
-	     "no reachable authority for %s: all %d server(s) failed or have no address", z,
-	     it->n_ns);
+	if (it->net_errors > 0 && it->timeouts == 0)
+		fail(it, out, RW_EDE_NETWORK_ERROR,
+		     "network error: no server of %s could be reached (%u send failure(s))", z,
+		     it->net_errors);
+	else
+		fail(it, out, RW_EDE_NO_REACHABLE_AUTHORITY,
+		     "no reachable authority for %s: all %d server(s) failed or have no address "
+		     "(%u timeout(s))",
+		     z, it->n_ns, it->timeouts);
 	free(z);
 }
 
@@ -1452,8 +1459,12 @@ void rw_iter_timeout(struct rw_iter *it, int err, struct rw_iter_out *out)
 		if (case_trouble)
 			rw_infra_set_no_0x20(it->sh->infra, sa, now_us(it));
 	}
-	if (err != -ETIMEDOUT)
+	if (err != -ETIMEDOUT) {
 		a->dead = true; /* unreachable (no route, refused): do not retry this address */
+		it->net_errors++;
+	} else {
+		it->timeouts++;
+	}
 	if (case_trouble && it->sh->upstream < it->sh->cfg->max_upstream_queries) {
 		/* the server answers but not in our case: ask it once more without 0x20 */
 		it->cur_0x20 = false;

@@ -368,6 +368,22 @@ static void drive(struct req *q, struct rw_iter_out *out)
 				child = rw_iter_new(&q->sh, out->sub_qname, out->sub_qtype,
 						    LDNS_RR_CLASS_IN, q->depth, out->sub_step);
 			if (!child) {
+				struct rw_trace_event *e =
+					rw_trace_add(q->sh.trace, RW_EV_FAIL, out->sub_step,
+						     r->env->now_wall_us(r->env->ctx));
+				if (e) {
+					char buf[300];
+					char *n = rw_dname_str(out->sub_qname);
+					snprintf(buf, sizeof(buf),
+						 on_stack(q, out->sub_qname, out->sub_qtype)
+							 ? "cannot look up %s: it depends on itself"
+							 : "cannot look up %s: limit "
+							   "max-subresolution-depth (%u) reached",
+						 n, r->cfg->max_subresolution_depth);
+					free(n);
+					e->text = strdup(buf);
+					e->depth = q->depth;
+				}
 				rw_iter_subresult(top, NULL, out);
 				break;
 			}

@@ -49,6 +49,11 @@ static int fn_send(void *ctx, const struct rw_upstream_query *q)
 	struct fakenet *fn = ctx;
 	if (fn->n_queue == FN_MAX_QUEUE || q->len > sizeof(fn->queue[0].wire))
 		return -ENOBUFS;
+	int srv = find_server(fn, q->addr);
+	if (srv >= 0 && fn->servers[srv].unreachable) {
+		fn->servers[srv].queries++;
+		return -ENETUNREACH;
+	}
 	struct fn_sent *s = &fn->queue[fn->n_queue++];
 	memset(s, 0, sizeof(*s));
 	s->id = q->id;

@@ -32,6 +32,7 @@ struct fn_server {
 	bool no_edns;	   /* FORMERR to any query with an OPT record */
 	bool ent_nxdomain; /* NXDOMAIN for names that exist only below (broken for RFC 9156) */
 	bool refuse;	   /* REFUSED to everything (lame) */
+	bool unreachable;  /* sending to it fails at once (no route) */
 	unsigned queries, tcp_queries;
 	unsigned rtt_ms;
 };

@@ -539,6 +539,17 @@ static void test_ede_and_dedup(void)
 	CHECK(fn_has(&w.fn, "no reachable authority for com."));
 	world_down(&w);
 
+	/* No route to any com. server: SERVFAIL at once with "Network Error". */
+	world_up(&w, true, 17, NULL);
+	w.fn.servers[S_COM1].unreachable = true;
+	w.fn.servers[S_COM2].unreachable = true;
+	uint64_t t0 = w.fn.mono_ms;
+	CHECK_EQ(fn_ask(&w.fn, "example.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_SERVFAIL);
+	CHECK_EQ(fn_ede(&w.fn), 23);
+	CHECK(w.fn.mono_ms - t0 < 100);
+	CHECK(trace_has(&w, "network error: no server of com. could be reached"));
+	world_down(&w);
+
 	/* Three clients, one question in flight: one walk, three answers. */
 	world_up(&w, true, 18, NULL);
 	fn_submit(&w.fn, "example.com.", LDNS_RR_TYPE_A, true, 1001);
