@@ -269,6 +269,10 @@ class Lab:
             "    hide-version: yes",
             "    identity: %s" % s.name,
             "    refuse-any: no",
+            # Debian builds NSD with response rate limiting (200 answers/s per source block);
+            # every lab query comes from 127.0.0.0/8, so a load test would get SERVFAILs.
+            "    rrl-ratelimit: 0",
+            "    rrl-whitelist-ratelimit: 0",
             "remote-control:",
             "    control-enable: no",
         ]
