@@ -500,10 +500,8 @@ static void find_cut(struct rw_iter *it)
 	struct rw_trace_event *ev = trace_ev(it, RW_EV_CUT);
 	if (ev) {
 		ev->zone = strdup(".");
-		char buf[300];
-		snprintf(buf, sizeof(buf), "root hints from %s",
-			 it->sh->hints->origin ? it->sh->hints->origin : "built-in");
-		ev->text = strdup(buf);
+		ev->text = strdup("hints");
+		ev->server = strdup(it->sh->hints->origin ? it->sh->hints->origin : "built-in");
 	}
 }
 

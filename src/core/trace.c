@@ -356,8 +356,13 @@ static void format_text_event(struct sbuf *b, const struct rw_trace *t,
 		break;
 	case RW_EV_CUT:
 		rw_iso_time(e->expires_us, exp, sizeof(exp));
-		sb_printf(b, ";; %sclosest known cut: %s  (%s%s%s)\n", ind, e->zone, e->text,
-			  e->expires_us ? ", expires " : "", e->expires_us ? exp : "");
+		if (e->server)
+			sb_printf(b, ";; %sclosest known cut: %s  (root hints from %s)\n", ind,
+				  e->zone, e->server);
+		else
+			sb_printf(b, ";; %sclosest known cut: %s  (%s%s%s)\n", ind, e->zone,
+				  e->text, e->expires_us ? ", expires " : "",
+				  e->expires_us ? exp : "");
 		break;
 	case RW_EV_SEND:
 		rw_addr_str((const struct sockaddr *)&e->addr, addr, sizeof(addr));
@@ -525,7 +530,7 @@ static void format_json_event(struct sbuf *b, const struct rw_trace *t,
 			sb_json_key_str(b, "reason", e->text);
 		sb_json_key_str(b, "qname", e->qname);
 		sb_json_key_str(b, "qtype", rw_type_str(e->qtype, tb, sizeof(tb)));
-		sb_json_key_str(b, "proto", e->text ? e->text : (e->tcp ? "tcp" : "udp"));
+		sb_json_key_str(b, "proto", !e->addrlen ? "internal" : e->tcp ? "tcp" : "udp");
 		break;
 	case RW_EV_CACHE_HIT:
 		sb_json_key_str(b, "qname", e->qname);
@@ -535,6 +540,8 @@ static void format_json_event(struct sbuf *b, const struct rw_trace *t,
 	case RW_EV_CUT:
 		sb_json_key_str(b, "zone", e->zone);
 		sb_json_key_str(b, "source", e->text);
+		if (e->server)
+			sb_json_key_str(b, "hints_file", e->server);
 		if (e->expires_us)
 			json_expiry(b, e->expires_us);
 		break;
