@@ -338,8 +338,9 @@ class Lab:
     # -- resolvers -----------------------------------------------------------------------------
 
     def start_rootwalkd(self, addr=ROOTWALKD_ADDR, trace_format="json", extra="", binary=None,
-                        name=None, wait=True):
-        """Start rootwalkd on addr@53 with the lab root hints and a trace log in the temp dir."""
+                        name=None, wait=True, root_hints=None):
+        """Start rootwalkd on addr@53 with the lab root hints (or root_hints, a file that must
+        name lab addresses only) and a trace log in the temp dir. extra: more config lines."""
         ensure_isolated()
         binary = binary or os.environ.get("ROOTWALKD") or os.path.join(
             REPO, "build", "src", "daemon", "rootwalkd")
@@ -356,8 +357,8 @@ class Lab:
                     "do-not-query-localhost: no\n"
                     "trace-log: %s\n"
                     "trace-format: %s\n%s"
-                    % (addr, os.path.join(REPO, "zones", "root.hints"), trace, trace_format,
-                       extra))
+                    % (addr, root_hints or os.path.join(REPO, "zones", "root.hints"), trace,
+                       trace_format, extra))
         stderr_path = os.path.join(d, "stderr")
         with open(stderr_path, "w") as err:
             proc = subprocess.Popen([binary, "-c", conf], stdin=subprocess.DEVNULL,

@@ -120,11 +120,12 @@ def start_rootwalkd(the_lab):
     need_rootwalkd()
     started = []
 
-    def start(trace_format="json", extra="", wait=True):
+    def start(trace_format="json", extra="", wait=True, root_hints=None):
         addr = "127.0.0.%d" % _next_addr[0]
         _next_addr[0] += 1
         r = the_lab.start_rootwalkd(addr=addr, trace_format=trace_format, extra=extra,
-                                    name="rootwalkd-%d" % len(started), wait=wait)
+                                    name="rootwalkd-%d" % len(started), wait=wait,
+                                    root_hints=root_hints)
         started.append(r)
         return r
 

@@ -1,0 +1,414 @@
+"""The daemon's edge (src/daemon/server.c, upstream.c, main.c) under clients that misbehave:
+TCP pipelining and backpressure, frames split into single bytes, zero-length and garbage frames,
+half-closed and reset connections, idle and byte-dribbling connections, the connection cap,
+random datagrams, SIGHUP reopening the trace log, and SIGTERM with work still queued.
+
+Adopted from the edge helper's stand-alone checks (edge_test.py). Limits tested here are the
+server's constants: 256 TCP connections, 32 queries in flight per connection, 10 s idle timeout.
+"""
+
+import os
+import random
+import signal
+import socket
+import struct
+import threading
+import time
+
+import dns.message
+import dns.rcode
+import pytest
+
+import labtest
+from labtest import frame, make_query
+
+MAX_CONNS = 256
+IDLE_S = 10.0
+
+
+def recv_exact(s, n):
+    b = b""
+    while len(b) < n:
+        c = s.recv(n - len(b))
+        if not c:
+            return None
+        b += c
+    return b
+
+
+def read_msg(s):
+    """One length-prefixed message from a TCP socket, or None when the peer closed."""
+    h = recv_exact(s, 2)
+    if h is None:
+        return None
+    return recv_exact(s, struct.unpack("!H", h)[0])
+
+
+def closed_by_peer(s, wait):
+    """True if the peer closes (EOF or reset) within wait seconds without sending anything."""
+    s.settimeout(wait)
+    try:
+        return s.recv(10) == b""
+    except ConnectionResetError:
+        return True
+    except socket.timeout:
+        return False
+
+
+def query(name, qtype="A", id_=None):
+    q = make_query(name, qtype)
+    if id_ is not None:
+        q.id = id_
+    return q
+
+
+def still_answers(addr):
+    m = labtest.ask(addr, "video-platform.com.", "A")
+    assert m.rcode() == dns.rcode.NOERROR
+    assert [rr.to_text() for rrset in m.answer for rr in rrset] == ["203.0.113.42"]
+
+
+def test_tcp_pipelining_matched_by_id(rootwalkd):
+    """Ten queries in one write (cold and warm names, an NXDOMAIN, a lame zone): ten replies,
+    each matching its query's ID and question, in any order (RFC 7766 6.2.1.1)."""
+    names = ["video-platform.com.", "www.video-platform.com.", "www.example.net.",
+             "feeds.news.org.", "cdn.video-platform.com.", "nope1.example.org.", "www.lame.com.",
+             "shop.com.", "news.org.", "webhost.com."]
+    qs = [query(n, id_=1000 + i) for i, n in enumerate(names)]
+    got = {}
+    with socket.create_connection((rootwalkd.addr, 53), timeout=5) as s:
+        s.sendall(b"".join(frame(q.to_wire()) for q in qs))
+        for _ in qs:
+            w = read_msg(s)
+            if w is None:
+                break
+            m = dns.message.from_wire(w)
+            got[m.id] = m
+    assert sorted(got) == [q.id for q in qs], "replies for IDs %s" % sorted(got)
+    for q in qs:
+        assert got[q.id].question == q.question, (q.question, got[q.id].question)
+
+
+def test_tcp_pipelining_past_inflight_cap(rootwalkd):
+    """100 cold queries in one write, more than the 32 a connection may have in flight: the
+    server stops reading for a while (backpressure) and still answers all of them."""
+    qs = [query("pipe%d.example.org." % i, id_=i) for i in range(100)]
+    ids = set()
+    with socket.create_connection((rootwalkd.addr, 53), timeout=10) as s:
+        s.sendall(b"".join(frame(q.to_wire()) for q in qs))
+        for _ in qs:
+            w = read_msg(s)
+            if w is None:
+                break
+            ids.add(struct.unpack("!H", w[:2])[0])
+    assert len(ids) == 100, "%d of 100 pipelined queries answered" % len(ids)
+
+
+def test_tcp_frame_byte_by_byte(rootwalkd):
+    """A query whose length prefix and message arrive one byte per segment."""
+    with socket.create_connection((rootwalkd.addr, 53), timeout=5) as s:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for b in frame(query("video-platform.com.", "TXT").to_wire()):
+            s.sendall(bytes([b]))
+            time.sleep(0.002)
+        w = read_msg(s)
+    assert w is not None, "no reply to a query sent byte by byte"
+    m = dns.message.from_wire(w)
+    assert m.rcode() == dns.rcode.NOERROR and m.answer
+
+
+def test_tcp_two_frames_split_across_writes(rootwalkd):
+    """Two queries cut at odd places: the first write ends inside the second length prefix."""
+    a = frame(query("mail.video-platform.com.", id_=11).to_wire())
+    b = frame(query("sip.video-platform.com.", id_=12).to_wire())
+    data = a + b
+    cut = len(a) + 1
+    with socket.create_connection((rootwalkd.addr, 53), timeout=5) as s:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        s.sendall(data[:5])
+        time.sleep(0.05)
+        s.sendall(data[5:cut])
+        time.sleep(0.05)
+        s.sendall(data[cut:])
+        got = {}
+        for _ in range(2):
+            w = read_msg(s)
+            assert w is not None, "connection closed after %d replies" % len(got)
+            m = dns.message.from_wire(w)
+            got[m.id] = [rr.to_text() for rrset in m.answer for rr in rrset]
+    assert got == {11: ["203.0.113.25"], 12: ["203.0.113.70"]}, got
+
+
+def test_tcp_zero_length_frame_closes(rootwalkd):
+    """A frame of length 0 cannot hold a DNS message: the connection is closed."""
+    with socket.create_connection((rootwalkd.addr, 53), timeout=3) as s:
+        s.sendall(b"\x00\x00")
+        assert closed_by_peer(s, 3.0), "connection still open after a zero-length frame"
+    still_answers(rootwalkd.addr)
+
+
+def test_tcp_garbage_frame_then_query(rootwalkd):
+    """A frame of garbage (FORMERR or nothing), then a good query on the same connection."""
+    with socket.create_connection((rootwalkd.addr, 53), timeout=3) as s:
+        s.sendall(frame(b"\x12\x34" + b"\x01" * 20) +
+                  frame(query("video-platform.com.", id_=77).to_wire()))
+        replies = []
+        for _ in range(2):
+            w = read_msg(s)
+            if w is None:
+                break
+            replies.append(w)
+    ids = [struct.unpack("!H", w[:2])[0] for w in replies]
+    assert 77 in ids, "no answer to the good query after a garbage frame (ids %s)" % ids
+    for w in replies:
+        if struct.unpack("!H", w[:2])[0] == 0x1234:
+            assert w[3] & 0xF == dns.rcode.FORMERR, "garbage frame answered with rcode %d" % (
+                w[3] & 0xF)
+
+
+def test_tcp_half_close_still_answered(rootwalkd):
+    """The client shuts down its sending side after the query: the answer still comes, then
+    the server closes."""
+    with socket.create_connection((rootwalkd.addr, 53), timeout=3) as s:
+        s.sendall(frame(query("half.example.org.").to_wire()))
+        s.shutdown(socket.SHUT_WR)
+        w = read_msg(s)
+        assert w is not None, "no answer after the client half-closed"
+        assert closed_by_peer(s, 3.0), "server did not close after answering"
+
+
+def test_tcp_reset_with_queries_in_flight(rootwalkd):
+    """50 clients send 5 cold queries each and reset the connection at once: no crash, no leak
+    (the sanitizers check at exit), and the daemon keeps answering."""
+    for i in range(50):
+        s = socket.create_connection((rootwalkd.addr, 53), timeout=3)
+        s.sendall(b"".join(frame(query("gone%d-%d.example.net." % (i, j)).to_wire())
+                           for j in range(5)))
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        s.close()
+    time.sleep(0.3)
+    still_answers(rootwalkd.addr)
+
+
+def test_tcp_idle_and_dribbling_clients_cut_off(rootwalkd):
+    """An idle connection, and one that dribbles a byte every 2 s without ever completing a
+    query, are both closed after about 10 s (both measured at once, to keep the test short)."""
+    results = {}
+
+    def idle():
+        with socket.create_connection((rootwalkd.addr, 53), timeout=3) as s:
+            t0 = time.monotonic()
+            closed = closed_by_peer(s, IDLE_S + 3)
+            results["idle"] = (closed, time.monotonic() - t0)
+
+    def dribble():
+        with socket.create_connection((rootwalkd.addr, 53), timeout=3) as s:
+            t0 = time.monotonic()
+            closed = False
+            for b in frame(query("video-platform.com.").to_wire())[:12]:
+                try:
+                    s.sendall(bytes([b]))
+                except (BrokenPipeError, ConnectionResetError):
+                    closed = True
+                    break
+                if closed_by_peer(s, 2.0):
+                    closed = True
+                    break
+                if time.monotonic() - t0 > IDLE_S + 3:
+                    break
+            results["dribble"] = (closed, time.monotonic() - t0)
+
+    threads = [threading.Thread(target=idle), threading.Thread(target=dribble)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(IDLE_S + 8)
+    for what in ("idle", "dribble"):
+        assert what in results, "%s client did not finish" % what
+        closed, dt = results[what]
+        assert closed, "%s connection still open after %.1f s" % (what, dt)
+        assert IDLE_S - 0.5 < dt < IDLE_S + 2.5, "%s connection closed after %.1f s" % (what, dt)
+
+
+@pytest.mark.skipif(os.environ.get("LAB_QUICK") == "1", reason="LAB_QUICK=1: slow test skipped")
+def test_tcp_connection_cap(rootwalkd):
+    """300 connections at once: 256 are served, the rest are refused or closed; afterwards new
+    connections are accepted again."""
+    conns = []
+    try:
+        for _ in range(MAX_CONNS + 44):
+            conns.append(socket.create_connection((rootwalkd.addr, 53), timeout=3))
+        time.sleep(0.3)
+        served = 0
+        wire = frame(query("video-platform.com.").to_wire())
+        for s in conns:
+            try:
+                s.sendall(wire)
+                if read_msg(s) is not None:
+                    served += 1
+            except OSError:
+                pass
+    finally:
+        for s in conns:
+            s.close()
+    assert served == MAX_CONNS, "%d of %d connections served" % (served, len(conns))
+    deadline = time.monotonic() + 3
+    while True:
+        try:
+            m = labtest.ask(rootwalkd.addr, "video-platform.com.", "A", tcp=True)
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+    assert m.rcode() == dns.rcode.NOERROR
+
+
+def test_random_datagrams(rootwalkd):
+    """200 random datagrams (half with QR clear, so they look like queries), each from its own
+    socket: every reply is a response that echoes the ID; the daemon keeps answering."""
+    rng = random.Random(7)
+    bad = []
+    for batch in range(4):
+        socks = []
+        try:
+            for _ in range(50):
+                n = rng.choice([1, 2, 5, 11, 12, 13, 30, 100, 512, 1500])
+                wire = bytearray(rng.getrandbits(8) for _ in range(n))
+                if n >= 3 and rng.random() < 0.5:
+                    wire[2] &= 0x7F
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                socks.append((s, bytes(wire)))
+                s.sendto(bytes(wire), (rootwalkd.addr, 53))
+            time.sleep(0.2)
+            for s, wire in socks:
+                s.setblocking(False)
+                try:
+                    reply = s.recv(65535)
+                except BlockingIOError:
+                    continue
+                if len(reply) < 12 or not reply[2] & 0x80 or reply[:2] != wire[:2]:
+                    bad.append((wire[:16].hex(), reply[:16].hex()))
+        finally:
+            for s, _ in socks:
+                s.close()
+    assert not bad, "replies that are not responses to the datagram: %s" % bad[:5]
+    assert rootwalkd.proc.poll() is None
+    still_answers(rootwalkd.addr)
+
+
+def test_qdcount_mismatch_formerr(rootwalkd):
+    """QDCOUNT 2 with one question present: FORMERR."""
+    w = bytearray(query("video-platform.com.").to_wire())
+    w[5] = 2
+    reply = labtest.udp_exchange(rootwalkd.addr, bytes(w), wait=labtest.TIMEOUT)
+    assert reply is not None, "no answer"
+    assert reply[3] & 0xF == dns.rcode.FORMERR, "rcode %d" % (reply[3] & 0xF)
+
+
+def test_sighup_reopens_trace_log(start_rootwalkd):
+    """Log rotation: after the trace file is renamed and SIGHUP sent, new traces go to a new
+    file at the configured path; the old file keeps the old traces."""
+    r = start_rootwalkd()
+    labtest.ask(r.addr, "video-platform.com.", "A")
+    assert labtest.wait_trace(r.trace_log, "video-platform.com.", "A")
+    os.rename(r.trace_log, r.trace_log + ".1")
+    r.proc.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + labtest.TIMEOUT
+    while not os.path.exists(r.trace_log) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    labtest.ask(r.addr, "hup.example.org.", "A")
+    new = labtest.wait_trace(r.trace_log, "hup.example.org.", "A")
+    assert new, "no trace for the query after SIGHUP in the new %s" % r.trace_log
+    assert not labtest.traces_for(r.trace_log, "video-platform.com.", "A")
+    assert labtest.traces_for(r.trace_log + ".1", "video-platform.com.", "A")
+    assert not labtest.traces_for(r.trace_log + ".1", "hup.example.org.", "A")
+    assert r.proc.poll() is None
+
+
+def test_sigterm_with_unread_tcp_replies(start_rootwalkd):
+    """Clients that never read their large replies (write queues full) do not keep the daemon
+    from stopping cleanly."""
+    r = start_rootwalkd()
+    lazy = []
+    try:
+        for _ in range(4):
+            s = socket.create_connection((r.addr, 53), timeout=3)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.sendall(b"".join(frame(query("big.video-platform.com.", "TXT", id_=j).to_wire())
+                               for j in range(300)))
+            lazy.append(s)
+        time.sleep(1.0)
+        t0 = time.monotonic()
+        rc = r.stop(signal.SIGTERM)
+        dt = time.monotonic() - t0
+    finally:
+        for s in lazy:
+            s.close()
+    err = r.stderr()
+    assert rc == 0, "exit status %s; output:\n%s" % (rc, err[-3000:])
+    assert dt < 2.0, "took %.1f s to stop" % dt
+    assert not labtest.sanitizer_lines(err), err[-6000:]
+
+
+@pytest.fixture
+def hints_to(tmp_path):
+    """Factory: a root hints file naming one root server at addr."""
+    def make(addr):
+        p = tmp_path / ("hints-%s" % addr)
+        p.write_text(". 3600 NS a.fault-root.\na.fault-root. 3600 A %s\n" % addr)
+        return str(p)
+    return make
+
+
+def test_dead_root_port_fails_fast(start_rootwalkd, hints_to):
+    """The only root server's address has no listener: the ICMP port-unreachable on the
+    connected upstream socket ends the attempt at once, not after upstream-timeout."""
+    r = start_rootwalkd(root_hints=hints_to("127.9.9.7"), extra="upstream-timeout: 3000\n")
+    t0 = time.monotonic()
+    m = labtest.ask(r.addr, "icmp.example.org.", "A", timeout=10)
+    dt = time.monotonic() - t0
+    assert m.rcode() == dns.rcode.SERVFAIL
+    assert dt < 1.0, "SERVFAIL after %.2f s: the ICMP error was not used" % dt
+
+
+def test_black_hole_root_sigterm_in_flight(start_rootwalkd, hints_to):
+    """A root that takes packets and connections but never answers: SERVFAIL within the budget;
+    SIGTERM with UDP and TCP queries in flight and clients gone ends cleanly."""
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    clients = []
+    try:
+        udp.bind(("127.9.9.9", 53))
+        tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        tcp.bind(("127.9.9.9", 53))
+        tcp.listen(100)
+        r = start_rootwalkd(root_hints=hints_to("127.9.9.9"),
+                            extra="upstream-timeout: 300\nquery-budget: 2000\n")
+        t0 = time.monotonic()
+        m = labtest.ask(r.addr, "x.example.", "A", timeout=6)
+        dt = time.monotonic() - t0
+        assert m.rcode() == dns.rcode.SERVFAIL
+        assert dt < 3.0, "SERVFAIL after %.1f s with a 2 s budget" % dt
+        for i in range(20):
+            s = socket.create_connection((r.addr, 53), timeout=3)
+            s.sendall(frame(query("leave%d.example." % i).to_wire()))
+            s.close()
+        us = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        clients.append(us)
+        for i in range(30):
+            us.sendto(query("inflight%d.example." % i).to_wire(), (r.addr, 53))
+        for i in range(5):
+            s = socket.create_connection((r.addr, 53), timeout=3)
+            s.sendall(frame(query("tcpinflight%d.example." % i).to_wire()))
+            clients.append(s)
+        time.sleep(0.1)
+        rc = r.stop(signal.SIGTERM)
+        err = r.stderr()
+        assert rc == 0, "exit status %s; output:\n%s" % (rc, err[-3000:])
+        assert not labtest.sanitizer_lines(err), err[-6000:]
+    finally:
+        for s in clients:
+            s.close()
+        udp.close()
+        tcp.close()
