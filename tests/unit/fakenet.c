@@ -422,25 +422,9 @@ int fn_ede(const struct fakenet *fn)
 
 int fn_ask(struct fakenet *fn, const char *qname, uint16_t qtype, bool edns)
 {
-	ldns_pkt *q = NULL;
-	ldns_pkt_query_new_frm_str(&q, qname, qtype, LDNS_RR_CLASS_IN, LDNS_RD);
-	ldns_pkt_set_id(q, 0x1234);
-	if (edns)
-		ldns_pkt_set_edns_udp_size(q, 1232);
-	uint8_t *wire = NULL;
-	size_t len = 0;
-	ldns_pkt2wire(&wire, q, &len);
-	ldns_pkt_free(q);
-	struct sockaddr_in client;
-	memset(&client, 0, sizeof(client));
-	client.sin_family = AF_INET;
-	client.sin_port = htons(40000);
-	inet_pton(AF_INET, "127.0.0.1", &client.sin_addr);
 	int before = fn->responses;
 	fn->resp_len = 0;
-	rw_resolver_query(fn->r, wire, len, (struct sockaddr *)&client, sizeof(client),
-			  RW_PROTO_UDP, on_response, fn);
-	free(wire);
+	fn_submit(fn, qname, qtype, edns, 40000);
 	fn_run(fn, 200);
 	if (fn->responses == before || fn->resp_len < 4)
 		return -1;
