@@ -178,6 +178,45 @@ static void test_read_name(void)
 	CHECK_EQ(rw_wire_read_name(pkt, 12 + 256, &off, out), -1);
 }
 
+/* A chain of n compression pointers, each to the one before, the first to "a." at 12. Returns
+ * the offset of the last pointer. */
+static size_t pointer_chain(uint8_t *pkt, int n)
+{
+	size_t at = 15;
+
+	memcpy(pkt + 12, "\001a\000", 3);
+	for (int i = 0; i < n; i++) {
+		size_t target = i == 0 ? 12 : at - 2;
+
+		pkt[at] = (uint8_t)(0xc0 | (target >> 8));
+		pkt[at + 1] = (uint8_t)target;
+		at += 2;
+	}
+	return at - 2;
+}
+
+static void test_pointer_hops(void)
+{
+	static uint8_t pkt[16 + 2 * 300];
+	uint8_t out[256];
+	size_t off, last;
+
+	/* 127 pointers in a row are followed; the 128th is one too many. A real name never needs
+	 * more than one per label. */
+	last = pointer_chain(pkt, 127);
+	off = last;
+	CHECK_EQ(rw_wire_read_name(pkt, last + 2, &off, out), 3);
+	CHECK_EQ(off, last + 2);
+	CHECK(memcmp(out, "\001a\000", 3) == 0);
+	last = pointer_chain(pkt, 128);
+	off = last;
+	CHECK_EQ(rw_wire_read_name(pkt, last + 2, &off, out), -1);
+	CHECK_EQ(off, last); /* untouched on failure */
+	last = pointer_chain(pkt, 300);
+	off = last;
+	CHECK_EQ(rw_wire_read_name(pkt, last + 2, &off, out), -1);
+}
+
 static void test_parse_query(void)
 {
 	uint8_t pkt[600];
@@ -390,6 +429,7 @@ int main(void)
 {
 	test_tcp_frame();
 	test_read_name();
+	test_pointer_hops();
 	test_parse_query();
 	test_error_response();
 	test_name_equal();
