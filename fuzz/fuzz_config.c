@@ -31,6 +31,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		REQUIRE(cfg->cache_size >= (size_t)64 << 10 && cfg->cache_size <= (size_t)64 << 30);
 		REQUIRE(cfg->max_cname_chain <= 64 && cfg->max_ns_lookups <= 64);
 		REQUIRE(cfg->cache_max_ttl <= 2147483647u);
+		REQUIRE(cfg->max_subresolution_depth >= 1 && cfg->max_subresolution_depth <= 7);
+		REQUIRE(cfg->infra_ttl >= 1 && cfg->infra_ttl <= 86400);
+		REQUIRE(cfg->control_socket == NULL ||
+			(cfg->control_socket[0] == '/' && strlen(cfg->control_socket) < 108));
+		REQUIRE(cfg->control_socket_mode <= 0777);
+		REQUIRE(cfg->control_socket_owner == NULL || cfg->control_socket_owner[0] != '\0');
 		for (size_t i = 0; i < cfg->n_listen; i++)
 			REQUIRE(cfg->listen[i].len > 0);
 		REQUIRE(cfg->trace_log == NULL || cfg->trace_log[0] != '\0');

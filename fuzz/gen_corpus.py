@@ -318,6 +318,13 @@ server:
 	upstream-timeout: 800
 	query-budget: 10000
 	upstream-port: 53
+	qname-minimisation: yes
+	use-caps-for-id: no
+	max-subresolution-depth: 6
+	infra-ttl: 900
+	control-socket: /run/rootwalk/control.sock
+	control-socket-mode: 0660
+	control-socket-owner: rootwalk:adm
 """
 
 
@@ -354,6 +361,11 @@ def config():
     s["bad-cache-size-small"] = "cache-size: 65535\n"
     s["bad-cache-size-suffix"] = "cache-size: 1mb\n"
     s["bad-cache-size-wrap"] = "cache-size: 4294967295k\n"
+    s["bad-control-socket-relative"] = "control-socket: run/x.sock\n"
+    s["bad-control-socket-long"] = "control-socket: /" + "p" * 107 + "\n"
+    s["bad-control-socket-mode"] = "control-socket-mode: 1777\n"
+    s["bad-subresolution-depth"] = "max-subresolution-depth: 8\n"
+    s["good-control-socket-off"] = "control-socket: /a\ncontrol-socket: off\ncontrol-socket-mode: 0\n"
     s["bad-upstream-queries-0"] = "max-upstream-queries: 0\n"
     s["bad-port-0"] = "upstream-port: 0\n"
     s["bad-port-65536"] = "listen: 127.0.0.1@65536\n"

@@ -107,6 +107,13 @@ static void check_defaults(const struct rw_config *cfg)
 	CHECK_EQ(cfg->upstream_timeout_ms, 800);
 	CHECK_EQ(cfg->query_budget_ms, 10000);
 	CHECK_EQ(cfg->upstream_port, 53);
+	CHECK(cfg->qname_minimisation);
+	CHECK(!cfg->use_caps_for_id);
+	CHECK_EQ(cfg->max_subresolution_depth, 6);
+	CHECK_EQ(cfg->infra_ttl, 900);
+	CHECK(cfg->control_socket == NULL);
+	CHECK_EQ(cfg->control_socket_mode, 0600);
+	CHECK(cfg->control_socket_owner == NULL);
 }
 
 static void test_defaults(void)
@@ -507,6 +514,88 @@ static void test_cache_size(void)
 	CHECK(refused_at("cache-size:\n", "t.conf:1: cache-size: missing value"));
 }
 
+static void test_hostile_world_keys(void)
+{
+	struct rw_config *cfg;
+
+	cfg = parse("qname-minimisation: no\nuse-caps-for-id: yes\nmax-subresolution-depth: 7\n"
+		    "infra-ttl: 86400\n");
+	CHECK(cfg != NULL);
+	if (cfg != NULL) {
+		CHECK(!cfg->qname_minimisation);
+		CHECK(cfg->use_caps_for_id);
+		CHECK_EQ(cfg->max_subresolution_depth, 7);
+		CHECK_EQ(cfg->infra_ttl, 86400);
+	}
+	rw_config_free(cfg);
+	cfg = parse("max-subresolution-depth: 1\ninfra-ttl: 1\n");
+	CHECK(cfg != NULL && cfg->max_subresolution_depth == 1 && cfg->infra_ttl == 1);
+	rw_config_free(cfg);
+	CHECK(refused_at("qname-minimisation: relaxed\n", "t.conf:1: qname-minimisation: "));
+	CHECK(refused_at("use-caps-for-id: 1\n", "t.conf:1: use-caps-for-id: "));
+	CHECK(refused_with("max-subresolution-depth: 0\n",
+			   "t.conf:1: max-subresolution-depth: 0 is out of range (1..7)"));
+	CHECK(refused_at("max-subresolution-depth: 8\n", "t.conf:1: max-subresolution-depth: "));
+	CHECK(refused_at("infra-ttl: 0\n", "t.conf:1: infra-ttl: 0 is out of range (1..86400)"));
+	CHECK(refused_at("infra-ttl: 86401\n", "t.conf:1: infra-ttl: "));
+}
+
+static void test_control_socket(void)
+{
+	struct rw_config *cfg;
+	char text[256];
+
+	cfg = parse("control-socket: /run/rootwalk/control.sock\ncontrol-socket-mode: 0660\n"
+		    "control-socket-owner: rootwalk:adm\n");
+	CHECK(cfg != NULL);
+	if (cfg != NULL) {
+		CHECK(cfg->control_socket != NULL &&
+		      strcmp(cfg->control_socket, "/run/rootwalk/control.sock") == 0);
+		CHECK_EQ(cfg->control_socket_mode, 0660);
+		CHECK(cfg->control_socket_owner != NULL &&
+		      strcmp(cfg->control_socket_owner, "rootwalk:adm") == 0);
+	}
+	rw_config_free(cfg);
+	/* off and no turn it off again; the last line wins. */
+	cfg = parse("control-socket: /a\ncontrol-socket: off\n");
+	CHECK(cfg != NULL && cfg->control_socket == NULL);
+	rw_config_free(cfg);
+	cfg = parse("control-socket: /a\ncontrol-socket: no\ncontrol-socket: /b\n");
+	CHECK(cfg != NULL && cfg->control_socket != NULL && strcmp(cfg->control_socket, "/b") == 0);
+	rw_config_free(cfg);
+	CHECK(refused_with("control-socket: run/x.sock\n",
+			   "t.conf:1: control-socket: 'run/x.sock' is not an absolute path"));
+	/* sun_path holds 108 bytes with the NUL: 107 characters fit, 108 do not. */
+	text[0] = '\0';
+	strcat(text, "control-socket: /");
+	memset(text + strlen(text), 'p', 106);
+	text[17 + 106] = '\0';
+	strcat(text, "\n");
+	cfg = parse(text);
+	CHECK(cfg != NULL && cfg->control_socket != NULL && strlen(cfg->control_socket) == 107);
+	rw_config_free(cfg);
+	text[17 + 106] = 'p';
+	text[17 + 107] = '\0';
+	strcat(text, "\n");
+	CHECK(refused_with(text, "t.conf:1: control-socket: path longer than 107 bytes"));
+	/* Modes: octal, at most four digits, nothing beyond 0777. */
+	cfg = parse("control-socket-mode: 600\n");
+	CHECK(cfg != NULL && cfg->control_socket_mode == 0600);
+	rw_config_free(cfg);
+	cfg = parse("control-socket-mode: 0\n");
+	CHECK(cfg != NULL && cfg->control_socket_mode == 0);
+	rw_config_free(cfg);
+	CHECK(refused_at("control-socket-mode: 0680\n",
+			 "t.conf:1: control-socket-mode: '0680' is not"));
+	CHECK(refused_at("control-socket-mode: 00600\n", "t.conf:1: control-socket-mode: "));
+	CHECK(refused_at("control-socket-mode: 1777\n",
+			 "t.conf:1: control-socket-mode: 1777 has bits beyond 0777"));
+	CHECK(refused_at("control-socket-mode: rw\n", "t.conf:1: control-socket-mode: "));
+	CHECK(refused_at("control-socket-mode: -600\n", "t.conf:1: control-socket-mode: "));
+	CHECK(refused_at("control-socket-owner:\n",
+			 "t.conf:1: control-socket-owner: missing value"));
+}
+
 static void test_syntax(void)
 {
 	struct rw_config *cfg;
@@ -711,6 +800,8 @@ int main(void)
 	test_bools();
 	test_numbers();
 	test_cache_size();
+	test_hostile_world_keys();
+	test_control_socket();
 	test_syntax();
 	test_messages();
 	test_load();
