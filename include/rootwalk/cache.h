@@ -117,6 +117,28 @@ bool rw_cache_get(struct rw_cache *c, enum rw_entry_kind kind, const ldns_rdf *n
 size_t rw_cache_answer(struct rw_cache *c, const struct rw_client_query *cq, int64_t now_us,
 		       uint32_t max_chain, uint8_t *out, size_t cap);
 
+/* What the fast path used, for a trace of a cache hit: one item per RRset or negative entry, in
+ * the order their records appear in the response (answer section, then the SOA). */
+#define RW_CACHE_USED_MAX 16
+struct rw_cache_used_set {
+	enum rw_entry_kind kind;
+	uint16_t type, n_rrs;
+	enum rw_rank rank;
+	uint32_t orig_ttl, ttl_left;
+	int64_t stored_us, expires_us;
+	char server[256], zone[256];
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+};
+struct rw_cache_used {
+	int n;
+	struct rw_cache_used_set set[RW_CACHE_USED_MAX];
+};
+/* rw_cache_answer() that also says what it used (used may be NULL). */
+size_t rw_cache_answer_used(struct rw_cache *c, const struct rw_client_query *cq, int64_t now_us,
+			    uint32_t max_chain, uint8_t *out, size_t cap,
+			    struct rw_cache_used *used);
+
 /* Remaining whole seconds of an entry at now_us (rounded up; 0 when expired; never above the
  * original TTL). */
 uint32_t rw_cache_ttl_left(const struct rw_cache_entry *e, int64_t now_us);

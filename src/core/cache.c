@@ -696,6 +696,27 @@ static ldns_rr_list *decode_rrs(const struct node *n, const uint8_t *p, uint32_t
 	return l;
 }
 
+/* The address of the server an entry came from; returns its length (0 when unknown). */
+static socklen_t node_src_addr(const struct node *n, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (n->src_family == 4) {
+		struct sockaddr_in *sin = (void *)ss;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(n->src_port);
+		memcpy(&sin->sin_addr, n->src_addr, 4);
+		return sizeof(*sin);
+	}
+	if (n->src_family == 6) {
+		struct sockaddr_in6 *sin6 = (void *)ss;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(n->src_port);
+		memcpy(&sin6->sin6_addr, n->src_addr, 16);
+		return sizeof(*sin6);
+	}
+	return 0;
+}
+
 /* Decode a snapshot of a node into a caller-owned entry. */
 static bool node_decode(const struct node *n, struct rw_cache_entry *out)
 {
@@ -726,21 +747,7 @@ static bool node_decode(const struct node *n, struct rw_cache_entry *out)
 	memcpy(zone, p + n->server_len, n->zone_len);
 	zone[n->zone_len] = '\0';
 	struct sockaddr_storage ss;
-	socklen_t sslen = 0;
-	memset(&ss, 0, sizeof(ss));
-	if (n->src_family == 4) {
-		struct sockaddr_in *sin = (void *)&ss;
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(n->src_port);
-		memcpy(&sin->sin_addr, n->src_addr, 4);
-		sslen = sizeof(*sin);
-	} else if (n->src_family == 6) {
-		struct sockaddr_in6 *sin6 = (void *)&ss;
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(n->src_port);
-		memcpy(&sin6->sin6_addr, n->src_addr, 16);
-		sslen = sizeof(*sin6);
-	}
+	socklen_t sslen = node_src_addr(n, &ss);
 	bool has_src = n->server_len || n->zone_len || n->src_family;
 	if (has_src)
 		out->src =
@@ -870,9 +877,40 @@ static void put_soa(struct wbuf *w, const struct node *n, uint32_t ttl, int *cou
 	(*count)++;
 }
 
+/* Note what the fast path used (under the shard lock). */
+static void note_used(struct rw_cache_used *used, const struct node *n, uint32_t ttl_left)
+{
+	if (!used || used->n >= RW_CACHE_USED_MAX)
+		return;
+	struct rw_cache_used_set *u = &used->set[used->n++];
+	const uint8_t *p = n->data + n->owner_len + n->rrs_len + n->sigs_len + n->soa_len;
+	u->kind = (enum rw_entry_kind)n->kind;
+	u->type = n->type;
+	u->n_rrs = n->kind == RW_ENTRY_RRSET ? n->n_rrs : 1;
+	u->rank = (enum rw_rank)n->rank;
+	u->orig_ttl = n->orig_ttl;
+	u->ttl_left = ttl_left;
+	u->stored_us = n->stored_us;
+	u->expires_us = n->expires_us;
+	memcpy(u->server, p, n->server_len);
+	u->server[n->server_len] = '\0';
+	memcpy(u->zone, p + n->server_len, n->zone_len);
+	u->zone[n->zone_len] = '\0';
+	u->addrlen = node_src_addr(n, &u->addr);
+}
+
 size_t rw_cache_answer(struct rw_cache *c, const struct rw_client_query *cq, int64_t now_us,
 		       uint32_t max_chain, uint8_t *out, size_t cap)
 {
+	return rw_cache_answer_used(c, cq, now_us, max_chain, out, cap, NULL);
+}
+
+size_t rw_cache_answer_used(struct rw_cache *c, const struct rw_client_query *cq, int64_t now_us,
+			    uint32_t max_chain, uint8_t *out, size_t cap,
+			    struct rw_cache_used *used)
+{
+	if (used)
+		used->n = 0;
 	struct wbuf w = {out, 0, cap, false};
 	uint8_t cur[256];
 	size_t curlen = cq->qname_len;
@@ -908,9 +946,11 @@ size_t rw_cache_answer(struct rw_cache *c, const struct rw_client_query *cq, int
 				uint32_t ttl = node_ttl_left(n, now_us);
 				if (kinds[k] == RW_ENTRY_RRSET) {
 					put_rrset(&w, n, ptr, cur, curlen, ttl, &an);
+					note_used(used, n, ttl);
 					rcode = LDNS_RCODE_NOERROR;
 				} else {
 					put_soa(&w, n, ttl, &ns);
+					note_used(used, n, ttl);
 					rcode = kinds[k] == RW_ENTRY_NXDOMAIN ? LDNS_RCODE_NXDOMAIN
 									      : LDNS_RCODE_NOERROR;
 				}
@@ -930,9 +970,11 @@ size_t rw_cache_answer(struct rw_cache *c, const struct rw_client_query *cq, int
 		pthread_mutex_lock(&s->lock);
 		struct node *n = shard_get(s, h, cur, curlen, LDNS_RR_TYPE_CNAME, cq->qclass,
 					   RW_ENTRY_RRSET, now_us, RW_RANK_NONAUTH_ANSWER, &reaped);
-		if (n && n->n_rrs == 1)
+		if (n && n->n_rrs == 1) {
 			rdata_at =
 				put_rrset(&w, n, ptr, cur, curlen, node_ttl_left(n, now_us), &an);
+			note_used(used, n, node_ttl_left(n, now_us));
+		}
 		pthread_mutex_unlock(&s->lock);
 		free(reaped);
 		if (!rdata_at)

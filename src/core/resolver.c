@@ -65,7 +65,8 @@ struct rw_resolver {
 	uint64_t next_id;
 	uint64_t next_handle;
 	struct rw_stats stats;
-	uint8_t fast[65535]; /* responses built by the cache fast path */
+	uint8_t fast[65535];	   /* responses built by the cache fast path */
+	struct rw_cache_used used; /* what the fast path used, for its trace */
 };
 
 const uint32_t rw_rtt_bucket_ms[RW_RTT_BUCKETS - 1] = {1,   2,	 5,   10,   20,	 50,
@@ -520,6 +521,84 @@ int rw_resolver_prime(struct rw_resolver *r)
 	return rc;
 }
 
+/* The trace of a fast-path cache hit: the records served, with where each came from. */
+static void trace_fast_hit(struct rw_resolver *r, const struct rw_client_query *cq,
+			   const struct sockaddr *client, socklen_t clientlen, enum rw_proto proto,
+			   size_t len, int64_t t0)
+{
+	const struct rw_env *env = r->env;
+	uint64_t tid;
+	env->random_buf(env->ctx, &tid, sizeof(tid));
+	struct rw_trace *t = rw_trace_new(tid, r->cfg->trace_format);
+	ldns_pkt *p = NULL;
+	ldns_rdf *qname = ldns_dname_new_frm_data((uint16_t)cq->qname_len, cq->qname);
+	if (!t || !qname || ldns_wire2pkt(&p, r->fast, len) != LDNS_STATUS_OK)
+		goto out;
+	struct rw_trace_event *e = rw_trace_add(t, RW_EV_QUERY, "", t0);
+	if (e) {
+		e->qname = rw_dname_str(qname);
+		e->qtype = cq->qtype;
+		e->tcp = proto == RW_PROTO_TCP;
+		if (client && clientlen <= sizeof(e->addr)) {
+			memcpy(&e->addr, client, clientlen);
+			e->addrlen = clientlen;
+		}
+	}
+	e = rw_trace_add(t, RW_EV_CACHE_HIT, "", t0);
+	if (e) {
+		e->qname = rw_dname_str(qname);
+		e->qtype = cq->qtype;
+		const ldns_rr_list *an = ldns_pkt_answer(p), *ns = ldns_pkt_authority(p);
+		size_t ia = 0, in = 0;
+		for (int i = 0; i < r->used.n; i++) {
+			const struct rw_cache_used_set *u = &r->used.set[i];
+			struct rw_source *src = rw_source_new(
+				u->server, u->zone,
+				u->addrlen ? (const struct sockaddr *)&u->addr : NULL, u->addrlen);
+			bool neg = u->kind != RW_ENTRY_RRSET;
+			if (neg)
+				e->text = strdup(u->kind == RW_ENTRY_NXDOMAIN ? "nxdomain"
+									      : "nodata");
+			for (uint16_t k = 0; k < u->n_rrs; k++) {
+				const ldns_rr *rr =
+					neg ? ldns_rr_list_rr(ns, in++) : ldns_rr_list_rr(an, ia++);
+				if (rr)
+					rw_trace_add_rec(e, rr, u->ttl_left, u->orig_ttl,
+							 u->stored_us, u->expires_us, src, true);
+			}
+			rw_source_unref(src);
+		}
+	}
+	/* the final answer: the same records, as the client got them */
+	const struct rw_trace_event *hit = e;
+	e = rw_trace_add(t, RW_EV_ANSWER, "", t0);
+	if (e && hit) {
+		hit = &t->ev[t->n - 2]; /* the array may have moved */
+		e->rcode = ldns_pkt_get_rcode(p);
+		e->qname = rw_dname_str(qname);
+		for (size_t i = 0; i < hit->n_recs; i++) {
+			const struct rw_trace_rec *rec = &hit->recs[i];
+			rw_trace_add_rec(e, rec->rr, rec->ttl_left, rec->orig_ttl, rec->stored_us,
+					 rec->expires_us, rec->src, true);
+		}
+	}
+	e = rw_trace_add(t, RW_EV_DONE, "", env->now_wall_us(env->ctx));
+	if (e) {
+		e->elapsed_us = e->wall_us - t0;
+		e->cache_hits = (uint32_t)r->used.n;
+		e->rcode = ldns_pkt_get_rcode(p);
+	}
+	size_t n = 0;
+	char *text = rw_trace_format(t, &n);
+	if (text)
+		env->trace_write(env->ctx, text, n);
+	free(text);
+out:
+	ldns_pkt_free(p);
+	ldns_rdf_deep_free(qname);
+	rw_trace_free(t);
+}
+
 uint64_t rw_resolver_trace(struct rw_resolver *r, const char *qname, uint16_t qtype, bool fresh,
 			   enum rw_trace_format format, rw_trace_cb cb, void *arg)
 {
@@ -619,17 +698,21 @@ int rw_resolver_query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
 		cb(arg, buf, n);
 		return 0;
 	}
-	/* The fast path: the whole answer from the cache, no allocation. With tracing on, the
-	 * slow path answers, so the trace can tell where each record came from. */
-	if (!r->env->trace_write) {
+	/* The fast path: the whole answer from the cache, built from wire data. With tracing off
+	 * it allocates nothing; with tracing on, the trace is built from what it used. */
+	{
 		size_t cap = proto == RW_PROTO_UDP ? udp_limit(&cq) : sizeof(r->fast);
-		size_t n = rw_cache_answer(r->cache, &cq, r->env->now_wall_us(r->env->ctx),
-					   r->cfg->max_cname_chain, r->fast, cap);
+		int64_t now = r->env->now_wall_us(r->env->ctx);
+		struct rw_cache_used *used = r->env->trace_write ? &r->used : NULL;
+		size_t n = rw_cache_answer_used(r->cache, &cq, now, r->cfg->max_cname_chain,
+						r->fast, cap, used);
 		if (n) {
 			r->stats.cache_hits++;
 			r->stats.fast_path++;
 			r->stats.client_rcode[r->fast[3] & 15]++;
 			cb(arg, r->fast, n);
+			if (used)
+				trace_fast_hit(r, &cq, client, clientlen, proto, n, now);
 			return 0;
 		}
 	}

@@ -176,6 +176,12 @@ static void test_referral_chain(void)
 	CHECK_EQ(fn_ttl(&w.fn, LDNS_RR_TYPE_A), 200);
 	CHECK(trace_has(&w, "cache hit: example.com. A"));
 	CHECK(trace_has(&w, "0 upstream queries"));
+	/* traced, yet answered by the fast path, with the provenance in the trace */
+	CHECK_EQ(rw_resolver_stats(w.fn.r)->fast_path, 1);
+	CHECK(trace_has(&w, "example.com. 200 IN A 203.0.113.1   ; cached, stored "
+			    "2026-11-25T10:00:00.003Z from ns1.example.com. (192.0.2.30) zone "
+			    "example.com., original ttl 300, expires 2026-11-25T10:05:00.003Z"));
+	CHECK(trace_has(&w, ";; answer NOERROR for example.com."));
 
 	/* After expiry: a fresh query, starting from the cached example.com. delegation. */
 	advance(&w, 201);

@@ -1,0 +1,112 @@
+/* The control protocol: what `rootwalk` asks a running rootwalkd over its control socket.
+ *
+ * This module parses and answers requests; it never touches a socket (the daemon's
+ * src/daemon/ctlsock.c carries the bytes), so it runs the same under unit tests.
+ *
+ * Framing (documented for users in rootwalk(1)):
+ *
+ *   request   one line of printable ASCII, words separated by spaces or tabs, ended by "\n"
+ *             ("\r\n" is accepted). At most RW_CONTROL_MAX_REQUEST bytes, newline included.
+ *   response  a status line, "ok" or "error: REASON"; then the body, zero or more lines; then
+ *             a line holding a single "." (the end marker). A body line that starts with "."
+ *             is sent with one more "." in front (as in SMTP, RFC 5321 4.5.2); the reader
+ *             removes it. Every line ends with "\n".
+ *
+ * A connection may carry several requests, one after another; each is answered in full before
+ * the next is read.
+ *
+ * Requests:
+ *   lookup NAME [json]                  everything cached at NAME, and the closest cached
+ *                                       delegation at or above it
+ *   trace NAME [TYPE] [fresh] [json]    resolve now and return the trace of that resolution
+ *   flush NAME [subtree] [negative]     remove entries at NAME (or below it); body "removed N ..."
+ *   flush-all                           remove every entry
+ *   stats [json]                        counters since start
+ *   dump-cache [json]                   every valid entry, one per line
+ *   status                              the daemon's state, "key: value" lines
+ *   reload                              re-read the configuration file, keeping the cache
+ *   help                                the list of requests
+ * Option words may come in any order after NAME; each at most once.
+ */
+#ifndef RW_CONTROL_H
+#define RW_CONTROL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct rw_resolver;
+
+/* The longest request line, newline included. */
+#define RW_CONTROL_MAX_REQUEST 4096
+
+enum rw_control_cmd {
+	RW_CTL_LOOKUP = 0,
+	RW_CTL_TRACE,
+	RW_CTL_FLUSH,
+	RW_CTL_FLUSH_ALL,
+	RW_CTL_STATS,
+	RW_CTL_DUMP_CACHE,
+	RW_CTL_STATUS,
+	RW_CTL_RELOAD,
+	RW_CTL_HELP,
+};
+
+/* One parsed request. No pointers: it may be copied freely. */
+struct rw_control_request {
+	enum rw_control_cmd cmd;
+	uint8_t name[255]; /* NAME in (uncompressed) wire form, for lookup, trace and flush */
+	size_t name_len;   /* 0 when the request has no NAME */
+	uint16_t qtype;	   /* trace: TYPE, default A */
+	bool fresh;	   /* trace: ignore cached answers (cached delegations are still used) */
+	bool json;	   /* lookup, trace, stats, dump-cache: JSON body */
+	bool subtree;	   /* flush: every name below NAME too */
+	bool negative;	   /* flush: negative entries only */
+};
+
+/* Parse one request line of len bytes (the newline may be included or not; a trailing "\r" is
+ * ignored). Nothing is allocated. Returns 0 and fills *req, or a negative errno-style code with
+ * a one-line reason in err (never containing control characters). */
+int rw_control_parse(const char *line, size_t len, struct rw_control_request *req, char *err,
+		     size_t errlen);
+
+/* What the daemon supplies. Every callback is optional. */
+struct rw_control_ops {
+	void *ctx; /* passed to every callback */
+	/* Wall clock in microseconds since the epoch (for remaining TTLs). NULL: the resolver's
+	 * clock is not reachable from here, so the daemon must set this; tests pass a fake. */
+	int64_t (*now_wall_us)(void *ctx);
+	/* `status`: text of "key: value" lines about the daemon (version, pid, uptime, files),
+	 * malloc'd, caller frees. NULL return: nothing to add. */
+	char *(*status)(void *ctx);
+	/* `reload`: re-read the configuration and apply it (rw_resolver_reconfigure). Returns 0
+	 * with a short report in msg (one or more lines), or negative with the reason in msg
+	 * ("FILE:LINE: reason"), the old configuration kept. */
+	int (*reload)(void *ctx, char *msg, size_t msglen);
+};
+
+struct rw_control;
+
+/* Create the handler. r is borrowed and must outlive the handler; ops is copied. Returns NULL
+ * on allocation failure. */
+struct rw_control *rw_control_new(struct rw_resolver *r, const struct rw_control_ops *ops);
+/* Free the handler. Requests still pending are dropped without callbacks (their traces are
+ * cancelled in the resolver, which must still exist). NULL does nothing. */
+void rw_control_free(struct rw_control *ctl);
+
+/* The framed response to one request (status line, body, end marker). resp is borrowed and
+ * valid during the call only. */
+typedef void (*rw_control_done_cb)(void *arg, const char *resp, size_t len);
+
+/* Handle one request line (as rw_control_parse). cb is called exactly once with the response,
+ * unless the request is cancelled first. Returns 0 when cb has already run, or a handle (> 0)
+ * when the answer comes later (trace); pass it to rw_control_cancel() if the asker goes away. */
+uint64_t rw_control_request(struct rw_control *ctl, const char *line, size_t len,
+			    rw_control_done_cb cb, void *arg);
+/* The asker of a pending request went away: cb will not be called. Unknown handles are
+ * ignored. */
+void rw_control_cancel(struct rw_control *ctl, uint64_t handle);
+/* Number of requests waiting for an answer. */
+size_t rw_control_pending(const struct rw_control *ctl);
+
+#endif
