@@ -85,7 +85,7 @@ __attribute__((format(printf, 2, 3))) static void sb_printf(struct sbuf *b, cons
 
 static void sb_json_str(struct sbuf *b, const char *s)
 {
-	sb_add(b, "\"", 1);
+	sb_puts(b, "\"");
 	for (; s && *s; s++) {
 		unsigned char c = (unsigned char)*s;
 
@@ -98,7 +98,7 @@ static void sb_json_str(struct sbuf *b, const char *s)
 			sb_add(b, (const char *)&c, 1);
 		}
 	}
-	sb_add(b, "\"", 1);
+	sb_puts(b, "\"");
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -376,7 +376,7 @@ static char *rdata_text(const ldns_rr *rr)
 		char *f = ldns_rdf2str(ldns_rr_rdf(rr, i));
 
 		if (i)
-			sb_add(&b, " ", 1);
+			sb_puts(&b, " ");
 		sb_puts(&b, f ? f : "?");
 		free(f);
 	}
@@ -513,21 +513,21 @@ static void entry_line(struct sbuf *b, const struct rw_cache_entry *e, int64_t n
 		sb_printf(b, "%s%s", i ? " | " : " data: ", s ? s : "?");
 		free(s);
 	}
-	sb_add(b, "\n", 1);
+	sb_puts(b, "\n");
 	free(owner);
 }
 
 static void json_rr_list(struct sbuf *b, const ldns_rr_list *l, uint32_t left)
 {
-	sb_add(b, "[", 1);
+	sb_puts(b, "[");
 	for (size_t i = 0; l && i < ldns_rr_list_rr_count(l); i++) {
 		char *s = rr_text(ldns_rr_list_rr(l, i), left);
 		if (i)
-			sb_add(b, ",", 1);
+			sb_puts(b, ",");
 		sb_json_str(b, s ? s : "?");
 		free(s);
 	}
-	sb_add(b, "]", 1);
+	sb_puts(b, "]");
 }
 
 static void entry_json(struct sbuf *b, const struct rw_cache_entry *e, int64_t now_us)
@@ -541,9 +541,9 @@ static void entry_json(struct sbuf *b, const struct rw_cache_entry *e, int64_t n
 	rw_iso_time(e->expires_us, exp, sizeof(exp));
 	rw_iso_time(e->stored_us, stored, sizeof(stored));
 	local_time(e->expires_us, true, loc, sizeof(loc));
-	sb_add(b, "{\"owner\":", 10);
+	sb_puts(b, "{\"owner\":");
 	sb_json_str(b, owner ? owner : "?");
-	sb_add(b, ",\"type\":", 8);
+	sb_puts(b, ",\"type\":");
 	sb_json_str(b, type_name(e->type, tbuf, sizeof(tbuf)));
 	sb_printf(b,
 		  ",\"kind\":\"%s\",\"ttl\":%u,\"orig_ttl\":%u,\"stored\":%" PRId64
@@ -552,25 +552,25 @@ static void entry_json(struct sbuf *b, const struct rw_cache_entry *e, int64_t n
 		  rw_entry_kind_name(e->kind), left, e->orig_ttl, e->stored_us / 1000000, stored,
 		  (e->expires_us + 999999) / 1000000, exp, loc);
 	sb_json_str(b, server);
-	sb_add(b, ",\"addr\":", 8);
+	sb_puts(b, ",\"addr\":");
 	sb_json_str(b, addr);
-	sb_add(b, ",\"zone\":", 8);
+	sb_puts(b, ",\"zone\":");
 	sb_json_str(b, zone);
-	sb_add(b, ",\"rank\":", 8);
+	sb_puts(b, ",\"rank\":");
 	sb_json_str(b, rw_rank_name(e->rank));
 	sb_printf(b, ",\"vstate\":\"%s\",\"records\":", rw_vstate_name(e->vstate));
 	json_rr_list(b, e->rrs, left);
-	sb_add(b, ",\"rrsigs\":", 10);
+	sb_puts(b, ",\"rrsigs\":");
 	json_rr_list(b, e->sigs, left);
-	sb_add(b, ",\"soa\":", 7);
+	sb_puts(b, ",\"soa\":");
 	if (e->soa) {
 		char *s = rr_text(e->soa, ldns_rr_ttl(e->soa));
 		sb_json_str(b, s ? s : "?");
 		free(s);
 	} else {
-		sb_add(b, "null", 4);
+		sb_puts(b, "null");
 	}
-	sb_add(b, "}", 1);
+	sb_puts(b, "}");
 	free(owner);
 }
 
@@ -656,7 +656,7 @@ static void ns_addresses(struct sbuf *b, struct rw_cache *cache, const struct rw
 	bool first = true;
 
 	if (json)
-		sb_add(b, "[", 1);
+		sb_puts(b, "[");
 	for (size_t i = 0; ns->rrs && i < ldns_rr_list_rr_count(ns->rrs); i++) {
 		const ldns_rr *rr = ldns_rr_list_rr(ns->rrs, i);
 		const ldns_rdf *target = ldns_rr_rd_count(rr) ? ldns_rr_rdf(rr, 0) : NULL;
@@ -695,7 +695,7 @@ static void ns_addresses(struct sbuf *b, struct rw_cache *cache, const struct rw
 		free(tname);
 	}
 	if (json)
-		sb_add(b, "]", 1);
+		sb_puts(b, "]");
 }
 
 static void do_lookup(struct rw_control *ctl, const struct rw_control_request *req,
@@ -733,7 +733,7 @@ static void do_lookup(struct rw_control *ctl, const struct rw_control_request *r
 	}
 	rw_iso_time(now, iso, sizeof(iso));
 	if (req->json) {
-		sb_add(&b, "{\"name\":", 8);
+		sb_puts(&b, "{\"name\":");
 		sb_json_str(&b, nstr ? nstr : "?");
 		sb_printf(&b, ",\"now\":%" PRId64 ",\"now_iso\":\"%s\",\"entries\":[",
 			  now / 1000000, iso);
@@ -741,19 +741,19 @@ static void do_lookup(struct rw_control *ctl, const struct rw_control_request *r
 			sb_add(&b, i ? "," : "", i ? 1 : 0);
 			sb_add(&b, c.v[i].text.p ? c.v[i].text.p : "", c.v[i].text.len);
 		}
-		sb_add(&b, "],\"delegation\":", 15);
+		sb_puts(&b, "],\"delegation\":");
 		if (have_ns) {
-			sb_add(&b, "{\"zone\":", 8);
+			sb_puts(&b, "{\"zone\":");
 			sb_json_str(&b, zstr ? zstr : "?");
-			sb_add(&b, ",\"ns\":", 6);
+			sb_puts(&b, ",\"ns\":");
 			entry_json(&b, &ns, now);
-			sb_add(&b, ",\"addresses\":", 13);
+			sb_puts(&b, ",\"addresses\":");
 			ns_addresses(&b, cache, &ns, now, true);
-			sb_add(&b, "}", 1);
+			sb_puts(&b, "}");
 		} else {
-			sb_add(&b, "null", 4);
+			sb_puts(&b, "null");
 		}
-		sb_add(&b, "}\n", 2);
+		sb_puts(&b, "}\n");
 	} else {
 		local_time(now, false, loc, sizeof(loc));
 		sb_printf(&b, ";; lookup %s at %s (local %s)\n", nstr ? nstr : "?", iso, loc);
@@ -763,10 +763,10 @@ static void do_lookup(struct rw_control *ctl, const struct rw_control_request *r
 			sb_printf(&b, ";; %zu entr%s cached at %s\n", c.n, c.n == 1 ? "y" : "ies",
 				  nstr ? nstr : "?");
 		for (size_t i = 0; i < c.n; i++) {
-			sb_add(&b, "\n", 1);
+			sb_puts(&b, "\n");
 			sb_add(&b, c.v[i].text.p ? c.v[i].text.p : "", c.v[i].text.len);
 		}
-		sb_add(&b, "\n", 1);
+		sb_puts(&b, "\n");
 		if (!have_ns) {
 			sb_puts(&b,
 				";; no delegation cached at or above it: the root hints would be "
@@ -807,7 +807,7 @@ static void do_dump(struct rw_control *ctl, const struct rw_control_request *req
 	for (size_t i = 0; i < c.n && !c.oom; i++) {
 		sb_add(&b, c.v[i].text.p ? c.v[i].text.p : "", c.v[i].text.len);
 		if (req->json)
-			sb_add(&b, "\n", 1);
+			sb_puts(&b, "\n");
 	}
 	if (!req->json)
 		sb_printf(&b, ";; %zu entries\n", c.n);
@@ -905,7 +905,7 @@ static void do_stats(struct rw_control *ctl, const struct rw_control_request *re
 	stat_line(&b, json, &first, "requests.in_progress", rw_resolver_pending(ctl->r));
 	stat_line(&b, json, &first, "control.pending", ctl->n_pending);
 	if (json)
-		sb_add(&b, "}\n", 2);
+		sb_puts(&b, "}\n");
 	respond_body(cb, arg, &b);
 }
 
@@ -918,7 +918,7 @@ static void do_status(struct rw_control *ctl, rw_control_done_cb cb, void *arg)
 	if (extra) {
 		sb_puts(&b, extra);
 		if (b.len && b.p[b.len - 1] != '\n')
-			sb_add(&b, "\n", 1);
+			sb_puts(&b, "\n");
 		free(extra);
 	}
 	sb_printf(&b, "requests-in-progress: %zu\n", rw_resolver_pending(ctl->r));
