@@ -32,6 +32,7 @@ import dns.message
 import dns.name
 import dns.query
 import dns.rdataclass
+import dns.rdataset
 import dns.rdatatype
 import dns.zone
 
@@ -315,6 +316,63 @@ class Lab:
             if s.proc and s.proc.poll() is None:
                 s.proc.send_signal(signal.SIGHUP)
         return targets
+
+    def zone_serial(self, zone, server):
+        """The SOA serial a server (name or address) answers for zone, or None."""
+        try:
+            m = dns_ask(self.server(server).addr, zone_origin(zone), "SOA", timeout=0.5)
+        except Exception:
+            return None
+        for rrset in m.answer:
+            if rrset.rdtype == dns.rdatatype.SOA:
+                return rrset[0].serial
+        return None
+
+    def write_zone(self, zone, z):
+        """Replace the lab's copy of zone by the dns.zone.Zone z with its serial raised above
+        what the servers have now, and wait until they serve it (see write_zone_text).
+        Returns the new serial."""
+        origin = zone_origin(zone)
+        old = max([self.zone_serial(origin, s.addr) or 0 for s in self.servers_of(origin)] + [0])
+        soa = z.find_rdataset(origin, dns.rdatatype.SOA)
+        serial = max(old, soa[0].serial) + 1
+        z.replace_rdataset(origin, dns.rdataset.from_rdata(soa.ttl, soa[0].replace(serial=serial)))
+        return self.write_zone_text(zone, z.to_text(relativize=False))
+
+    def write_zone_text(self, zone, text, timeout=5.0):
+        """Replace the lab's copy of zone by text (zone file format), make its servers reload
+        (SIGHUP; a restart if that did not take) and wait until every server of the zone serves
+        the serial in text. NSD takes a lower serial from a file too, so this also puts an
+        original back. Returns the serial."""
+        origin = zone_origin(zone)
+        z = dns.zone.from_text(text, origin=origin, relativize=False)
+        serial = z.find_rdataset(origin, dns.rdatatype.SOA)[0].serial
+        path = self.zone_path(origin)
+        with open(path + ".new", "w") as f:
+            f.write(text)
+        os.replace(path + ".new", path)
+        self.hup(origin)
+        for s in self.servers_of(origin):
+            deadline = time.monotonic() + timeout / 2
+            while self.zone_serial(origin, s.addr) != serial and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if self.zone_serial(origin, s.addr) != serial:
+                self.stop_server(s.name)  # NSD missed the change: start it afresh
+                self.restart_server(s.name)
+            if self.zone_serial(origin, s.addr) != serial:
+                raise LabError("%s does not serve %s serial %d after a reload"
+                               % (s.name, origin, serial))
+        return serial
+
+    def zone_text(self, zone):
+        """The lab's current copy of zone, as text."""
+        with open(self.zone_path(zone)) as f:
+            return f.read()
+
+    def read_zone(self, zone):
+        """The lab's current copy of zone as a dns.zone.Zone (absolute names)."""
+        origin = zone_origin(zone)
+        return dns.zone.from_file(self.zone_path(origin), origin=origin, relativize=False)
 
     def _spawn_nsd(self, s):
         with open(os.path.join(s.dir, "stderr"), "a") as log:
