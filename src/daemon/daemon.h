@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/socket.h>
 
@@ -26,17 +27,26 @@
 
 struct rw_server;
 struct rw_upstream;
+struct rw_control;
+struct rw_ctlsock;
 
 struct rw_daemon {
 	uv_loop_t loop;
 	const char *config_path;
-	struct rw_config *cfg;	      /* owned */
+	bool config_explicit;	      /* given with -c: it must exist (also at reload) */
+	struct rw_config *cfg;	      /* owned; replaced by a reload */
 	struct rw_env env;	      /* env.ctx points back to this struct */
 	struct rw_resolver *resolver; /* owned; NULL once freed at shutdown */
 	struct rw_server *server;     /* owned */
 	struct rw_upstream *upstream; /* owned */
+	struct rw_control *control;   /* owned; NULL without a control socket */
+	struct rw_ctlsock *ctlsock;   /* owned; NULL without a control socket */
+	int64_t started_us;	      /* wall clock at startup, for `status` */
+	int64_t reloaded_us;	      /* wall clock of the last successful reload, 0 if none */
+	unsigned reloads, reload_failures;
 
 	FILE *trace;	    /* trace sink, NULL when tracing is off; may be stderr */
+	char *trace_path;   /* the path trace is open on (owned), NULL when off */
 	bool trace_is_file; /* trace is a file we opened (and reopen on SIGHUP) */
 	bool trace_failed;  /* a write to the trace sink failed (logged once) */
 
@@ -74,5 +84,22 @@ size_t rw_upstream_pending(const struct rw_upstream *up);
 void rw_upstream_close(struct rw_upstream *up);
 /* Free once the loop has run every close callback. NULL does nothing. */
 void rw_upstream_free(struct rw_upstream *up);
+
+/* The control socket (control-socket: PATH). rw_ctlsock_new returns NULL on allocation failure;
+ * rw_ctlsock_listen creates the socket file with the configured mode and owner and returns 0,
+ * or negative after logging the reason. */
+struct rw_ctlsock *rw_ctlsock_new(struct rw_daemon *d);
+int rw_ctlsock_listen(struct rw_ctlsock *cs);
+/* After a reload: apply a changed mode or owner. Returns 0, 1 when the new configuration names
+ * another socket (that needs a restart), or negative with the reason in err. */
+int rw_ctlsock_reconfigure(struct rw_ctlsock *cs, const struct rw_config *cfg, char *err,
+			   size_t errlen);
+const char *rw_ctlsock_path(const struct rw_ctlsock *cs);
+size_t rw_ctlsock_connections(const struct rw_ctlsock *cs);
+/* Close the listener and every connection (pending requests are cancelled) and remove the
+ * socket file if it is still ours. Must run before the control handler is freed. */
+void rw_ctlsock_close(struct rw_ctlsock *cs);
+/* Free once the loop has run every close callback. NULL does nothing. */
+void rw_ctlsock_free(struct rw_ctlsock *cs);
 
 #endif

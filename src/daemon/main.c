@@ -24,7 +24,9 @@
 #include <uv.h>
 
 #include "daemon.h"
+#include "rootwalk/control.h"
 #include "rootwalk/hints.h"
+#include "rootwalk/trace.h"
 
 #ifndef RW_VERSION
 #define RW_VERSION "unknown"
@@ -132,7 +134,7 @@ static void env_trace_write(void *ctx, const char *text, size_t len)
 	if (fwrite(text, 1, len, d->trace) != len || fflush(d->trace) != 0) {
 		if (!d->trace_failed) {
 			d->trace_failed = true; /* once per file, not once per query */
-			rw_daemon_log(RW_LOG_ERR, "writing trace log %s: %s", d->cfg->trace_log,
+			rw_daemon_log(RW_LOG_ERR, "writing trace log %s: %s", d->trace_path,
 				      strerror(errno));
 		}
 		clearerr(d->trace);
@@ -141,52 +143,79 @@ static void env_trace_write(void *ctx, const char *text, size_t len)
 
 /* The trace sink. */
 
-static int trace_open(struct rw_daemon *d)
-{
-	const char *path = d->cfg->trace_log;
+struct trace_sink {
+	FILE *f;
+	char *path;
+	bool is_file;
+};
 
-	d->trace = NULL;
-	d->trace_is_file = false;
-	if (!path)
+/* Open the sink cfg names (nothing when tracing is off). Returns 0, or -1 after writing the reason
+ * into err. */
+static int trace_sink_open(const struct rw_config *cfg, struct trace_sink *t, char *err,
+			   size_t errlen)
+{
+	memset(t, 0, sizeof(*t));
+	if (!cfg->trace_log)
 		return 0;
-	if (strcmp(path, "stderr") == 0) {
-		d->trace = stderr;
-		return 0;
-	}
-	d->trace = fopen(path, "ae");
-	if (!d->trace) {
-		rw_daemon_log(RW_LOG_ERR, "cannot open trace log %s: %s", path, strerror(errno));
+	t->path = strdup(cfg->trace_log);
+	if (!t->path) {
+		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	d->trace_is_file = true;
-	return 0;
-}
-
-/* SIGHUP: reopen the trace file (after log rotation). On failure the old file is kept. */
-static void trace_reopen(struct rw_daemon *d)
-{
-	FILE *f;
-
-	if (!d->trace_is_file)
-		return;
-	f = fopen(d->cfg->trace_log, "ae");
-	if (!f) {
-		rw_daemon_log(RW_LOG_ERR, "cannot reopen trace log %s: %s (keeping the old one)",
-			      d->cfg->trace_log, strerror(errno));
-		return;
+	if (strcmp(cfg->trace_log, "stderr") == 0) {
+		t->f = stderr;
+		return 0;
 	}
-	fclose(d->trace);
-	d->trace = f;
-	d->trace_failed = false;
-	rw_daemon_log(RW_LOG_INFO, "reopened trace log %s", d->cfg->trace_log);
+	t->f = fopen(cfg->trace_log, "ae");
+	if (!t->f) {
+		snprintf(err, errlen, "cannot open trace log %s: %s", cfg->trace_log,
+			 strerror(errno));
+		free(t->path);
+		t->path = NULL;
+		return -1;
+	}
+	t->is_file = true;
+	return 0;
 }
 
 static void trace_close(struct rw_daemon *d)
 {
 	if (d->trace_is_file)
 		fclose(d->trace);
+	free(d->trace_path);
 	d->trace = NULL;
+	d->trace_path = NULL;
 	d->trace_is_file = false;
+}
+
+/* Make t the daemon's sink (closing the old one) and switch tracing on or off to match. */
+static void trace_use(struct rw_daemon *d, struct trace_sink *t)
+{
+	trace_close(d);
+	d->trace = t->f;
+	d->trace_path = t->path;
+	d->trace_is_file = t->is_file;
+	d->trace_failed = false;
+	d->env.trace_write = d->trace ? env_trace_write : NULL;
+}
+
+/* Reopen the trace file at the same path (after log rotation). On failure the old file is kept. */
+static void trace_reopen(struct rw_daemon *d)
+{
+	FILE *f;
+
+	if (!d->trace_is_file)
+		return;
+	f = fopen(d->trace_path, "ae");
+	if (!f) {
+		rw_daemon_log(RW_LOG_ERR, "cannot reopen trace log %s: %s (keeping the old one)",
+			      d->trace_path, strerror(errno));
+		return;
+	}
+	fclose(d->trace);
+	d->trace = f;
+	d->trace_failed = false;
+	rw_daemon_log(RW_LOG_INFO, "reopened trace log %s", d->trace_path);
 }
 
 /* Shutdown. */
@@ -222,8 +251,12 @@ static void daemon_stop(struct rw_daemon *d)
 			(unsigned long long)st->client_queries[RW_PROTO_TCP],
 			(unsigned long long)st->upstream_queries, rw_resolver_pending(d->resolver));
 	}
-	/* The resolver goes first: it drops its requests silently and cancels upstream queries,
+	/* The control socket goes first: its pending traces are cancelled while the resolver still
+	 * exists. Then the resolver: it drops its requests silently and cancels upstream queries,
 	 * so nothing calls back into the server or the upstream transport after this. */
+	rw_ctlsock_close(d->ctlsock);
+	rw_control_free(d->control);
+	d->control = NULL;
 	rw_resolver_free(d->resolver);
 	d->resolver = NULL;
 	if (d->server)
@@ -233,12 +266,14 @@ static void daemon_stop(struct rw_daemon *d)
 	daemon_close_signals(d);
 }
 
+static void daemon_sighup(struct rw_daemon *d);
+
 static void signal_cb(uv_signal_t *handle, int signum)
 {
 	struct rw_daemon *d = handle->data;
 
 	if (signum == SIGHUP) {
-		trace_reopen(d);
+		daemon_sighup(d);
 		return;
 	}
 	rw_daemon_log(RW_LOG_INFO, "received %s", signum == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -281,6 +316,8 @@ static int daemon_cleanup(struct rw_daemon *d)
 	uv_run(&d->loop, UV_RUN_DEFAULT);
 	rw_server_free(d->server);
 	d->server = NULL;
+	rw_ctlsock_free(d->ctlsock);
+	d->ctlsock = NULL;
 	rw_upstream_free(d->upstream);
 	d->upstream = NULL;
 	trace_close(d);
@@ -341,6 +378,138 @@ static int check_config(const char *path, bool explicit_path)
 	return 0;
 }
 
+/* Reload: parse, validate, then swap (an invalid file keeps the old configuration). The trace
+ * sink the new file names is opened before anything changes, so a bad path refuses the reload.
+ * The cache, the listeners and the control socket are kept; changed listen addresses or a changed
+ * control-socket path take effect at the next start, and the reply says so. */
+static bool listen_changed(const struct rw_config *a, const struct rw_config *b)
+{
+	char x[INET6_ADDRSTRLEN + 16], y[INET6_ADDRSTRLEN + 16];
+
+	if (a->n_listen != b->n_listen)
+		return true;
+	for (size_t i = 0; i < a->n_listen && i < RW_CONFIG_MAX_ADDRS; i++) {
+		rw_daemon_addr_str((const struct sockaddr *)&a->listen[i].ss, x, sizeof(x));
+		rw_daemon_addr_str((const struct sockaddr *)&b->listen[i].ss, y, sizeof(y));
+		if (strcmp(x, y) != 0)
+			return true;
+	}
+	return false;
+}
+
+static bool str_changed(const char *a, const char *b)
+{
+	return (a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0);
+}
+
+static int daemon_reload(struct rw_daemon *d, char *msg, size_t msglen)
+{
+	struct rw_config *cfg = NULL, *old = d->cfg;
+	struct trace_sink t;
+	char err[512];
+	bool found;
+	size_t n = 0;
+	int rc;
+
+	if (load_config(d->config_path, d->config_explicit, &cfg, &found, err, sizeof(err)) < 0)
+		goto refuse;
+	if (trace_sink_open(cfg, &t, err, sizeof(err)) < 0)
+		goto refuse;
+	if (rw_resolver_reconfigure(d->resolver, cfg, err, sizeof(err)) < 0) {
+		if (t.is_file)
+			fclose(t.f);
+		free(t.path);
+		goto refuse;
+	}
+	/* Committed: the resolver uses cfg now. */
+	d->cfg = cfg;
+	trace_use(d, &t);
+	d->reloads++;
+	d->reloaded_us = env_now_wall_us(d);
+	n += (size_t)snprintf(msg, msglen, "reloaded %s%s\n", d->config_path,
+			      found ? "" : " (not found: built-in defaults)");
+	if (n < msglen && listen_changed(old, cfg))
+		n += (size_t)snprintf(
+			msg + n, msglen - n,
+			"note: listen addresses changed: they take effect at the next "
+			"start\n");
+	if (n < msglen && d->ctlsock) {
+		rc = rw_ctlsock_reconfigure(d->ctlsock, cfg, err, sizeof(err));
+		if (rc > 0)
+			n += (size_t)snprintf(msg + n, msglen - n,
+					      "note: control-socket changed: it takes effect at "
+					      "the next start\n");
+		else if (rc < 0)
+			n += (size_t)snprintf(msg + n, msglen - n, "warning: %s\n", err);
+	} else if (n < msglen && cfg->control_socket) {
+		n += (size_t)snprintf(msg + n, msglen - n,
+				      "note: control-socket takes effect at the next start\n");
+	}
+	if (n < msglen && str_changed(old->trace_log, cfg->trace_log))
+		snprintf(msg + n, msglen - n, "trace-log: %s\n",
+			 cfg->trace_log ? cfg->trace_log : "off");
+	rw_config_free(old);
+	rw_daemon_log(RW_LOG_INFO, "reloaded %s", d->config_path);
+	return 0;
+refuse:
+	rw_config_free(cfg);
+	d->reload_failures++;
+	snprintf(msg, msglen, "%s (the running configuration is kept)", err);
+	rw_daemon_log(RW_LOG_ERR, "reload refused: %s", msg);
+	return -EINVAL;
+}
+
+/* SIGHUP: reload; if the file is refused, still reopen the trace log (log rotation). */
+static void daemon_sighup(struct rw_daemon *d)
+{
+	char msg[1024];
+
+	if (d->stopping)
+		return;
+	rw_daemon_log(RW_LOG_INFO, "received SIGHUP: reloading %s", d->config_path);
+	if (daemon_reload(d, msg, sizeof(msg)) < 0)
+		trace_reopen(d);
+}
+
+/* The control handler's view of the daemon. */
+
+static int64_t ctl_now(void *ctx)
+{
+	return env_now_wall_us(ctx);
+}
+
+static int ctl_reload(void *ctx, char *msg, size_t msglen)
+{
+	return daemon_reload(ctx, msg, msglen);
+}
+
+static char *ctl_status(void *ctx)
+{
+	struct rw_daemon *d = ctx;
+	char started[48], reloaded[48] = "never", buf[2048], addr[INET6_ADDRSTRLEN + 16];
+	int64_t up = (env_now_wall_us(d) - d->started_us) / 1000000;
+	size_t n;
+
+	rw_iso_time(d->started_us, started, sizeof(started));
+	if (d->reloaded_us)
+		rw_iso_time(d->reloaded_us, reloaded, sizeof(reloaded));
+	n = (size_t)snprintf(buf, sizeof(buf),
+			     "version: %s\npid: %ld\nstarted: %s\nuptime: %lld s\nconfig: %s\n"
+			     "reloads: %u (last %s), refused: %u\nroot-hints: %s\ntrace-log: %s\n"
+			     "control-socket: %s\ncontrol-connections: %zu\nlisten:",
+			     RW_VERSION, (long)getpid(), started, (long long)up, d->config_path,
+			     d->reloads, reloaded, d->reload_failures,
+			     d->cfg->root_hints ? d->cfg->root_hints : "built-in",
+			     d->trace_path ? d->trace_path : "off", rw_ctlsock_path(d->ctlsock),
+			     rw_ctlsock_connections(d->ctlsock));
+	for (size_t i = 0; i < d->cfg->n_listen && n < sizeof(buf); i++)
+		n += (size_t)snprintf(
+			buf + n, sizeof(buf) - n, " %s",
+			rw_daemon_addr_str((const struct sockaddr *)&d->cfg->listen[i].ss, addr,
+					   sizeof(addr)));
+	return strdup(buf);
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -361,6 +530,8 @@ static int run(const char *config_path, bool explicit_path)
 
 	memset(&d, 0, sizeof(d));
 	d.config_path = config_path;
+	d.config_explicit = explicit_path;
+	d.started_us = env_now_wall_us(&d);
 	if (load_config(config_path, explicit_path, &d.cfg, &found, err, sizeof(err)) < 0) {
 		rw_daemon_log(RW_LOG_ERR, "%s", err);
 		return 1;
@@ -373,8 +544,15 @@ static int run(const char *config_path, bool explicit_path)
 		rw_config_free(d.cfg);
 		return 1;
 	}
-	if (trace_open(&d) < 0)
-		goto out;
+	{
+		struct trace_sink t;
+
+		if (trace_sink_open(d.cfg, &t, err, sizeof(err)) < 0) {
+			rw_daemon_log(RW_LOG_ERR, "%s", err);
+			goto out;
+		}
+		trace_use(&d, &t);
+	}
 
 	d.env.ctx = &d;
 	d.env.now_mono_ms = env_now_mono_ms;
@@ -383,7 +561,6 @@ static int run(const char *config_path, bool explicit_path)
 	d.env.random_buf = env_random_buf;
 	d.env.send = env_send;
 	d.env.cancel = env_cancel;
-	d.env.trace_write = d.trace ? env_trace_write : NULL;
 
 	rc = daemon_signals(&d);
 	if (rc < 0) {
@@ -404,6 +581,21 @@ static int run(const char *config_path, bool explicit_path)
 	d.server = rw_server_new(&d);
 	if (!d.server)
 		goto out;
+	if (d.cfg->control_socket) {
+		struct rw_control_ops ops = {.ctx = &d,
+					     .now_wall_us = ctl_now,
+					     .status = ctl_status,
+					     .reload = ctl_reload};
+
+		d.control = rw_control_new(d.resolver, &ops);
+		d.ctlsock = d.control ? rw_ctlsock_new(&d) : NULL;
+		if (!d.ctlsock) {
+			rw_daemon_log(RW_LOG_ERR, "out of memory");
+			goto out;
+		}
+		if (rw_ctlsock_listen(d.ctlsock) < 0)
+			goto out;
+	}
 	rc = rw_resolver_prime(d.resolver);
 	if (rc < 0)
 		rw_daemon_log(RW_LOG_WARNING, "priming the root NS set failed to start: %s",

@@ -1,0 +1,631 @@
+/* The control socket: a Unix stream socket carrying the control protocol (rootwalk/control.h).
+ *
+ * The socket file is created with the configured mode (default 0600: only the daemon's user)
+ * and owner, and removed at exit if it is still ours. A stale socket left by a daemon that died
+ * is replaced; a live one (another daemon answers on it) or a file that is not a socket is never
+ * touched. Requests are lines of at most RW_CONTROL_MAX_REQUEST bytes: a longer one gets an
+ * error and the connection is closed. Each connection handles one request at a time; reading
+ * pauses while a request is being answered or while the client has not read its replies. At
+ * most CTL_MAX_CONNS connections are open; idle ones are closed after CTL_IDLE_MS.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <uv.h>
+
+#include "daemon.h"
+#include "rootwalk/control.h"
+
+#define CTL_MAX_CONNS 16
+#define CTL_IDLE_MS   60000
+#define CTL_BACKLOG   16
+/* Reply bytes a client may leave unread before we stop reading its next request. */
+#define CTL_WQUEUE_PAUSE (1024 * 1024)
+
+struct ctl_conn {
+	uv_pipe_t handle;
+	uv_timer_t timer;
+	struct rw_ctlsock *cs;
+	struct ctl_conn *next, **pprev; /* open connections; pprev NULL once closing */
+	unsigned refs;			/* open handles count as one, plus writes in flight */
+	int open_handles;
+	bool closing, reading, processing, eof, shutting;
+	uint64_t pending; /* control handle of a request being answered later, 0 if none */
+	bool answering;	  /* a request was handed to the control handler and not yet answered */
+	size_t inlen;
+	char in[RW_CONTROL_MAX_REQUEST];
+};
+
+struct ctl_write {
+	uv_write_t req;
+	struct ctl_conn *c;
+	char data[];
+};
+
+struct rw_ctlsock {
+	struct rw_daemon *d;
+	uv_pipe_t listener;
+	bool listening, closed;
+	char *path;
+	dev_t dev; /* the socket file we created, so that exit removes only ours */
+	ino_t ino;
+	struct ctl_conn *conns;
+	size_t n_conns;
+	bool cap_logged;
+};
+
+static void conn_process(struct ctl_conn *c);
+static void conn_alloc_cb(uv_handle_t *handle, size_t suggested, uv_buf_t *buf);
+static void conn_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
+
+static void conn_unref(struct ctl_conn *c)
+{
+	if (--c->refs == 0)
+		free(c);
+}
+
+static void conn_close_cb(uv_handle_t *handle)
+{
+	struct ctl_conn *c = handle->data;
+
+	if (--c->open_handles == 0)
+		conn_unref(c);
+}
+
+static void conn_close(struct ctl_conn *c)
+{
+	struct rw_ctlsock *cs = c->cs;
+
+	if (c->closing)
+		return;
+	c->closing = true;
+	/* The asker is gone: its trace is no longer wanted. */
+	if (c->pending && cs->d->control)
+		rw_control_cancel(cs->d->control, c->pending);
+	c->pending = 0;
+	if (c->pprev) {
+		*c->pprev = c->next;
+		if (c->next)
+			c->next->pprev = c->pprev;
+		c->pprev = NULL;
+		if (--cs->n_conns < CTL_MAX_CONNS)
+			cs->cap_logged = false;
+	}
+	uv_close((uv_handle_t *)&c->handle, conn_close_cb);
+	uv_close((uv_handle_t *)&c->timer, conn_close_cb);
+}
+
+static void conn_shutdown_cb(uv_shutdown_t *req, int status)
+{
+	struct ctl_conn *c = req->data;
+
+	(void)status;
+	free(req);
+	conn_close(c);
+	conn_unref(c);
+}
+
+/* Close once every queued reply has been written. */
+static void conn_shutdown(struct ctl_conn *c)
+{
+	uv_shutdown_t *req;
+
+	if (c->closing || c->shutting)
+		return;
+	c->shutting = true;
+	req = malloc(sizeof(*req));
+	if (!req) {
+		conn_close(c);
+		return;
+	}
+	req->data = c;
+	c->refs++;
+	if (uv_shutdown(req, (uv_stream_t *)&c->handle, conn_shutdown_cb) < 0) {
+		free(req);
+		c->refs--;
+		conn_close(c);
+	}
+}
+
+static void conn_timer_cb(uv_timer_t *timer)
+{
+	struct ctl_conn *c = timer->data;
+
+	/* A trace in progress is bounded by the resolver's query budget, not by this timer. */
+	if (c->answering)
+		return;
+	conn_close(c);
+}
+
+static size_t conn_wqueue(struct ctl_conn *c)
+{
+	return uv_stream_get_write_queue_size((uv_stream_t *)&c->handle);
+}
+
+static void conn_write_cb(uv_write_t *req, int status)
+{
+	struct ctl_write *w = (struct ctl_write *)req;
+	struct ctl_conn *c = w->c;
+
+	free(w);
+	if (status < 0)
+		conn_close(c);
+	else if (!c->closing && conn_wqueue(c) <= CTL_WQUEUE_PAUSE)
+		conn_process(c); /* the client caught up: go on with its next request */
+	conn_unref(c);
+}
+
+static void conn_write(struct ctl_conn *c, const char *data, size_t len)
+{
+	struct ctl_write *w;
+	uv_buf_t buf;
+
+	if (c->closing || c->shutting)
+		return;
+	w = malloc(sizeof(*w) + len);
+	if (!w) {
+		conn_close(c);
+		return;
+	}
+	memcpy(w->data, data, len);
+	w->c = c;
+	c->refs++;
+	buf = uv_buf_init(w->data, (unsigned)len);
+	if (uv_write(&w->req, (uv_stream_t *)&c->handle, &buf, 1, conn_write_cb) < 0) {
+		free(w);
+		c->refs--;
+		conn_close(c);
+	}
+}
+
+/* The control handler's answer, now or later. */
+static void conn_done(void *arg, const char *resp, size_t len)
+{
+	struct ctl_conn *c = arg;
+
+	c->pending = 0;
+	c->answering = false;
+	conn_write(c, resp, len);
+	if (!c->closing)
+		uv_timer_again(&c->timer);
+	if (!c->processing)
+		conn_process(c);
+}
+
+static void conn_request(struct ctl_conn *c, const char *line, size_t len)
+{
+	struct rw_control *ctl = c->cs->d->control;
+	static const char unavailable[] = "error: the daemon is shutting down\n.\n";
+	uint64_t h;
+
+	if (!ctl) {
+		conn_write(c, unavailable, sizeof(unavailable) - 1);
+		return;
+	}
+	c->answering = true;
+	h = rw_control_request(ctl, line, len, conn_done, c);
+	if (h && c->answering)
+		c->pending = h;
+}
+
+static void conn_want_read(struct ctl_conn *c, bool want)
+{
+	if (want && !c->reading) {
+		if (uv_read_start((uv_stream_t *)&c->handle, conn_alloc_cb, conn_read_cb) < 0) {
+			conn_close(c);
+			return;
+		}
+		c->reading = true;
+	} else if (!want && c->reading) {
+		uv_read_stop((uv_stream_t *)&c->handle);
+		c->reading = false;
+	}
+}
+
+/* Answer buffered requests while the connection has room; manage reading. */
+static void conn_process(struct ctl_conn *c)
+{
+	char toolong[64];
+
+	if (c->closing || c->processing)
+		return;
+	c->processing = true;
+	while (!c->closing && !c->answering && conn_wqueue(c) <= CTL_WQUEUE_PAUSE) {
+		char *nl = memchr(c->in, '\n', c->inlen);
+		size_t used;
+
+		if (!nl && c->inlen == sizeof(c->in)) {
+			/* No newline within the limit: not a request we can frame. */
+			snprintf(toolong, sizeof(toolong),
+				 "error: request longer than %d bytes\n.\n",
+				 RW_CONTROL_MAX_REQUEST);
+			conn_write(c, toolong, strlen(toolong));
+			c->inlen = 0;
+			c->eof = true;
+			break;
+		}
+		if (!nl && !(c->eof && c->inlen > 0))
+			break;
+		/* At the end of input, a last line without a newline is a request too. */
+		used = nl ? (size_t)(nl - c->in) + 1 : c->inlen;
+		conn_request(c, c->in, used);
+		memmove(c->in, c->in + used, c->inlen - used);
+		c->inlen -= used;
+	}
+	c->processing = false;
+	if (c->closing)
+		return;
+	if (c->eof) {
+		conn_want_read(c, false);
+		if (!c->answering && c->inlen == 0)
+			conn_shutdown(c);
+		return;
+	}
+	conn_want_read(c, !c->answering && conn_wqueue(c) <= CTL_WQUEUE_PAUSE &&
+				  c->inlen < sizeof(c->in));
+}
+
+static void conn_alloc_cb(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
+{
+	struct ctl_conn *c = handle->data;
+
+	(void)suggested;
+	/* Reading runs only while there is room (conn_process), so this is never empty. */
+	*buf = uv_buf_init(c->in + c->inlen, (unsigned)(sizeof(c->in) - c->inlen));
+}
+
+static void conn_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+	struct ctl_conn *c = stream->data;
+
+	(void)buf;
+	if (c->closing)
+		return;
+	if (nread == UV_EOF) {
+		c->eof = true; /* half-closed: answer what was asked, then close */
+		conn_process(c);
+		return;
+	}
+	if (nread < 0) {
+		conn_close(c);
+		return;
+	}
+	if (nread == 0)
+		return;
+	c->inlen += (size_t)nread;
+	uv_timer_again(&c->timer);
+	conn_process(c);
+}
+
+/* Over the connection cap: say why, then close. */
+static void reject_close_cb(uv_handle_t *handle)
+{
+	free(handle);
+}
+
+static void ctl_reject(struct rw_ctlsock *cs)
+{
+	static const char busy[] = "error: too many control connections\n.\n";
+	uv_pipe_t *p = malloc(sizeof(*p));
+	uv_buf_t buf = uv_buf_init((char *)busy, sizeof(busy) - 1);
+
+	if (!p)
+		return;
+	if (uv_pipe_init(&cs->d->loop, p, 0) < 0) {
+		free(p);
+		return;
+	}
+	if (uv_accept((uv_stream_t *)&cs->listener, (uv_stream_t *)p) == 0)
+		(void)uv_try_write((uv_stream_t *)p, &buf, 1);
+	uv_close((uv_handle_t *)p, reject_close_cb);
+}
+
+static void ctl_connection_cb(uv_stream_t *server, int status)
+{
+	struct rw_ctlsock *cs = server->data;
+	struct ctl_conn *c;
+
+	if (status < 0 || cs->closed)
+		return;
+	if (cs->n_conns >= CTL_MAX_CONNS) {
+		if (!cs->cap_logged) {
+			cs->cap_logged = true;
+			rw_daemon_log(RW_LOG_WARNING, "%d control connections open: refusing more",
+				      CTL_MAX_CONNS);
+		}
+		ctl_reject(cs);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		ctl_reject(cs);
+		return;
+	}
+	if (uv_pipe_init(&cs->d->loop, &c->handle, 0) < 0) {
+		free(c);
+		ctl_reject(cs);
+		return;
+	}
+	uv_timer_init(&cs->d->loop, &c->timer);
+	c->cs = cs;
+	c->refs = 1;
+	c->open_handles = 2;
+	c->handle.data = c;
+	c->timer.data = c;
+	c->next = cs->conns;
+	if (cs->conns)
+		cs->conns->pprev = &c->next;
+	cs->conns = c;
+	c->pprev = &cs->conns;
+	cs->n_conns++;
+	if (uv_accept(server, (uv_stream_t *)&c->handle) < 0) {
+		conn_close(c);
+		return;
+	}
+	uv_timer_start(&c->timer, conn_timer_cb, CTL_IDLE_MS, CTL_IDLE_MS);
+	conn_process(c); /* starts reading */
+}
+
+/* Owner "USER[:GROUP]" (names or numbers) to ids; -1 leaves one unchanged. */
+static int parse_owner(const char *owner, uid_t *uid, gid_t *gid, char *err, size_t errlen)
+{
+	char user[256], *group;
+	char *end;
+
+	*uid = (uid_t)-1;
+	*gid = (gid_t)-1;
+	if (!owner)
+		return 0;
+	if (strlen(owner) >= sizeof(user)) {
+		snprintf(err, errlen, "control-socket-owner: too long");
+		return -EINVAL;
+	}
+	strcpy(user, owner);
+	group = strchr(user, ':');
+	if (group)
+		*group++ = '\0';
+	if (user[0]) {
+		struct passwd *pw = getpwnam(user);
+		unsigned long n;
+
+		if (pw) {
+			*uid = pw->pw_uid;
+		} else {
+			errno = 0;
+			n = strtoul(user, &end, 10);
+			if (errno || *end || end == user) {
+				snprintf(err, errlen, "control-socket-owner: no user '%.64s'",
+					 user);
+				return -EINVAL;
+			}
+			*uid = (uid_t)n;
+		}
+	}
+	if (group && group[0]) {
+		struct group *gr = getgrnam(group);
+		unsigned long n;
+
+		if (gr) {
+			*gid = gr->gr_gid;
+		} else {
+			errno = 0;
+			n = strtoul(group, &end, 10);
+			if (errno || *end || end == group) {
+				snprintf(err, errlen, "control-socket-owner: no group '%.64s'",
+					 group);
+				return -EINVAL;
+			}
+			*gid = (gid_t)n;
+		}
+	}
+	return 0;
+}
+
+/* Mode and owner of the socket file from the configuration. */
+static int apply_perms(struct rw_ctlsock *cs, const struct rw_config *cfg, char *err, size_t errlen)
+{
+	uid_t uid;
+	gid_t gid;
+	int rc = parse_owner(cfg->control_socket_owner, &uid, &gid, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	if ((uid != (uid_t)-1 || gid != (gid_t)-1) && chown(cs->path, uid, gid) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "control socket %s: chown to %s: %s", cs->path,
+			 cfg->control_socket_owner, strerror(errno));
+		return rc;
+	}
+	if (chmod(cs->path, (mode_t)cfg->control_socket_mode) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "control socket %s: chmod %04o: %s", cs->path,
+			 cfg->control_socket_mode, strerror(errno));
+		return rc;
+	}
+	return 0;
+}
+
+/* A socket file already at path: remove it if nobody listens on it (a daemon that died). */
+static int clear_stale(const char *path, const struct sockaddr_un *sun, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd, rc;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "control socket %s: exists and is not a socket", path);
+		return -EEXIST;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	rc = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
+	close(fd);
+	if (rc == 0) {
+		snprintf(err, errlen, "control socket %s: another process is listening on it",
+			 path);
+		return -EADDRINUSE;
+	}
+	if (errno != ECONNREFUSED) {
+		snprintf(err, errlen, "control socket %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (unlink(path) < 0 && errno != ENOENT) {
+		snprintf(err, errlen, "control socket %s: removing the stale socket: %s", path,
+			 strerror(errno));
+		return -errno;
+	}
+	rw_daemon_log(RW_LOG_INFO, "removed stale control socket %s", path);
+	return 0;
+}
+
+static int ctl_open(struct rw_ctlsock *cs, const struct rw_config *cfg, char *err, size_t errlen)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	mode_t old;
+	int fd, rc;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(cs->path) >= sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "control socket %s: path too long", cs->path);
+		return -ENAMETOOLONG;
+	}
+	strcpy(sun.sun_path, cs->path);
+	rc = clear_stale(cs->path, &sun, err, errlen);
+	if (rc < 0) {
+		if (!err[0])
+			snprintf(err, errlen, "control socket %s: %s", cs->path, strerror(-rc));
+		return rc;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "control socket: %s", strerror(errno));
+		return -errno;
+	}
+	/* The file is created with no more than the configured mode: there is no moment when a
+	 * wider mode lets someone else connect. */
+	old = umask(~(mode_t)cfg->control_socket_mode & 0777);
+	rc = bind(fd, (const struct sockaddr *)&sun, sizeof(sun));
+	umask(old);
+	if (rc < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "control socket %s: %s", cs->path, strerror(errno));
+		close(fd);
+		return rc;
+	}
+	if (lstat(cs->path, &st) == 0) {
+		cs->dev = st.st_dev;
+		cs->ino = st.st_ino;
+	}
+	rc = apply_perms(cs, cfg, err, errlen);
+	if (rc == 0 && listen(fd, CTL_BACKLOG) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "control socket %s: listen: %s", cs->path, strerror(errno));
+	}
+	if (rc == 0)
+		rc = uv_pipe_init(&cs->d->loop, &cs->listener, 0);
+	if (rc < 0) {
+		if (!err[0])
+			snprintf(err, errlen, "control socket %s: %s", cs->path, uv_strerror(rc));
+		close(fd);
+		unlink(cs->path);
+		return rc;
+	}
+	cs->listener.data = cs;
+	cs->listening = true;
+	rc = uv_pipe_open(&cs->listener, fd);
+	if (rc < 0)
+		close(fd); /* not the handle's yet */
+	else
+		rc = uv_listen((uv_stream_t *)&cs->listener, CTL_BACKLOG, ctl_connection_cb);
+	if (rc < 0) {
+		snprintf(err, errlen, "control socket %s: %s", cs->path, uv_strerror(rc));
+		return rc;
+	}
+	return 0;
+}
+
+struct rw_ctlsock *rw_ctlsock_new(struct rw_daemon *d)
+{
+	struct rw_ctlsock *cs = calloc(1, sizeof(*cs));
+
+	if (!cs || !(cs->path = strdup(d->cfg->control_socket))) {
+		free(cs);
+		rw_daemon_log(RW_LOG_ERR, "out of memory");
+		return NULL;
+	}
+	cs->d = d;
+	return cs;
+}
+
+int rw_ctlsock_listen(struct rw_ctlsock *cs)
+{
+	const struct rw_config *cfg = cs->d->cfg;
+	char err[512] = "";
+	int rc = ctl_open(cs, cfg, err, sizeof(err));
+
+	if (rc < 0) {
+		rw_daemon_log(RW_LOG_ERR, "%s", err);
+		return rc;
+	}
+	rw_daemon_log(RW_LOG_INFO, "control socket %s (mode %04o%s%s)", cs->path,
+		      cfg->control_socket_mode, cfg->control_socket_owner ? ", owner " : "",
+		      cfg->control_socket_owner ? cfg->control_socket_owner : "");
+	return 0;
+}
+
+const char *rw_ctlsock_path(const struct rw_ctlsock *cs)
+{
+	return cs ? cs->path : NULL;
+}
+
+size_t rw_ctlsock_connections(const struct rw_ctlsock *cs)
+{
+	return cs ? cs->n_conns : 0;
+}
+
+int rw_ctlsock_reconfigure(struct rw_ctlsock *cs, const struct rw_config *cfg, char *err,
+			   size_t errlen)
+{
+	if (!cs || !cfg->control_socket || strcmp(cfg->control_socket, cs->path) != 0)
+		return 1; /* a different socket: needs a restart */
+	return apply_perms(cs, cfg, err, errlen);
+}
+
+void rw_ctlsock_close(struct rw_ctlsock *cs)
+{
+	struct stat st;
+
+	if (!cs || cs->closed)
+		return;
+	cs->closed = true;
+	while (cs->conns)
+		conn_close(cs->conns);
+	if (cs->listening) {
+		uv_close((uv_handle_t *)&cs->listener, NULL);
+		/* Remove the file only if it is still the socket we made. */
+		if (lstat(cs->path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_dev == cs->dev &&
+		    st.st_ino == cs->ino)
+			unlink(cs->path);
+	}
+}
+
+void rw_ctlsock_free(struct rw_ctlsock *cs)
+{
+	if (!cs)
+		return;
+	rw_ctlsock_close(cs);
+	free(cs->path);
+	free(cs);
+}
