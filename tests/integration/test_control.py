@@ -1,0 +1,571 @@
+"""The control socket and the `rootwalk` command against a running rootwalkd in the lab (issue 6).
+
+Each test starts its own rootwalkd (cold cache) with `control-socket:` in a directory of its
+own, and drives it with the `rootwalk` binary (ROOTWALK, else next to ROOTWALKD) or, for the
+malformed-request tests, with raw bytes on the socket. Every wait is bounded.
+"""
+
+import json
+import os
+import re
+import signal
+import socket
+import stat
+import subprocess
+import tempfile
+import time
+from contextlib import contextmanager
+
+import dns.rcode
+import dns.rdataset
+
+import labtest
+from labtest import parse_iso
+
+VP = "video-platform.com."
+DNSHOST = {"ns1.dnshost.net.": "127.3.0.1", "ns2.dnshost.net.": "127.3.0.2"}
+CLI_TIMEOUT = 20  # seconds any one `rootwalk` run may take
+MAX_REQUEST = 4096
+
+
+def cli_path():
+    p = os.environ.get("ROOTWALK")
+    if not p and os.environ.get("ROOTWALKD"):
+        d = os.path.dirname(os.path.dirname(os.path.abspath(os.environ["ROOTWALKD"])))
+        p = os.path.join(d, "client", "rootwalk")
+    p = os.path.abspath(p or os.path.join(labtest.REPO, "build", "src", "client", "rootwalk"))
+    assert os.access(p, os.X_OK), "no rootwalk binary at %s (set ROOTWALK)" % p
+    return p
+
+
+class Ctl:
+    """A rootwalkd with a control socket, and ways to talk to it."""
+
+    def __init__(self, r, sock):
+        self.r = r
+        self.sock = sock
+
+    def run(self, *args, sock=True, timeout=CLI_TIMEOUT):
+        cmd = [cli_path()] + (["-s", self.sock] if sock else []) + list(args)
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        return p
+
+    def ok(self, *args):
+        p = self.run(*args)
+        assert p.returncode == 0, "rootwalk %s: exit %d\nstdout: %s\nstderr: %s" % (
+            " ".join(args), p.returncode, p.stdout[-3000:], p.stderr[-3000:])
+        return p.stdout
+
+    def stats(self):
+        return json.loads(self.ok("stats", "--json"))
+
+    def raw(self, data, wait=3.0, close_write=True):
+        """Send raw bytes on a new connection; return everything the daemon sends back until it
+        closes the connection (or wait runs out)."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(wait)
+            s.connect(self.sock)
+            s.sendall(data)
+            if close_write:
+                s.shutdown(socket.SHUT_WR)
+            return read_until_closed(s, wait)
+
+
+def read_until_closed(s, wait):
+    out = b""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        s.settimeout(max(0.01, deadline - time.monotonic()))
+        try:
+            chunk = s.recv(65536)
+        except socket.timeout:
+            break
+        except ConnectionResetError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    return out
+
+
+def responses(data):
+    """Split framed responses: [(status line, [body lines])]."""
+    out = []
+    lines = data.decode().split("\n")
+    i = 0
+    while i < len(lines) and lines[i] != "":
+        status, body = lines[i], []
+        i += 1
+        while i < len(lines) and lines[i] != ".":
+            body.append(lines[i][1:] if lines[i].startswith(".") else lines[i])
+            i += 1
+        assert i < len(lines), "response without its end marker: %r" % data[-300:]
+        out.append((status, body))
+        i += 1
+    return out
+
+
+@contextmanager
+def no_leftover(path):
+    yield
+    assert not os.path.exists(path), "%s left behind" % path
+
+
+def start_ctl(the_lab, start_rootwalkd, extra="", name="ctl.sock", wait=True):
+    d = tempfile.mkdtemp(prefix="ctl-", dir=the_lab.tmp)
+    sock = os.path.join(d, name)
+    r = start_rootwalkd(extra="control-socket: %s\n%s" % (sock, extra), wait=wait)
+    if wait:
+        deadline = time.monotonic() + 5
+        while not os.path.exists(sock) and time.monotonic() < deadline:
+            time.sleep(0.02)
+    return Ctl(r, sock)
+
+
+@contextmanager
+def zone_edits(the_lab, zone):
+    original = the_lab.zone_text(zone)
+
+    def change(edit):
+        z = the_lab.read_zone(zone)
+        edit(z)
+        return the_lab.write_zone(zone, z)
+
+    try:
+        yield change
+    finally:
+        the_lab.write_zone_text(zone, original)
+
+
+@contextmanager
+def silent_server(the_lab, name):
+    """A lab server replaced by a black hole (takes packets, never answers); restarted after."""
+    s = the_lab.server(name)
+    the_lab.stop_server(name)
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        udp.bind((s.addr, 53))
+        tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        tcp.bind((s.addr, 53))
+        tcp.listen(16)
+        yield s.addr
+    finally:
+        udp.close()
+        tcp.close()
+        the_lab.restart_server(name)
+
+
+def a_records(m):
+    return sorted(rr.to_text() for rrset in m.answer if rrset.rdtype == 1 for rr in rrset)
+
+
+# -- the socket file --------------------------------------------------------------------------------
+
+def test_socket_mode_owner_and_removal(the_lab, start_rootwalkd):
+    c = start_ctl(the_lab, start_rootwalkd)
+    st = os.lstat(c.sock)
+    assert stat.S_ISSOCK(st.st_mode)
+    assert stat.S_IMODE(st.st_mode) == 0o600, oct(st.st_mode)
+    assert st.st_uid == os.getuid()
+    assert "control socket %s (mode 0600)" % c.sock in c.r.stderr()
+    with no_leftover(c.sock):
+        c.r.stop()
+    c2 = start_ctl(the_lab, start_rootwalkd, extra="control-socket-mode: 0660\n"
+                   "control-socket-owner: %d:%d\n" % (os.getuid(), os.getgid()))
+    assert stat.S_IMODE(os.lstat(c2.sock).st_mode) == 0o660
+    c2.ok("status")
+
+
+def test_stale_live_and_foreign_socket_files(the_lab, start_rootwalkd):
+    # A stale socket (its daemon died) is replaced.
+    d = tempfile.mkdtemp(prefix="ctl-", dir=the_lab.tmp)
+    stale = os.path.join(d, "stale.sock")
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(stale)
+    s.close()
+    r = start_rootwalkd(extra="control-socket: %s\n" % stale)
+    Ctl(r, stale).ok("status")
+    assert "removed stale control socket" in r.stderr()
+    # A live one is never taken over: the second daemon refuses to start.
+    r2 = start_rootwalkd(extra="control-socket: %s\n" % stale, wait=False)
+    assert r2.proc.wait(timeout=10) != 0
+    r2.stop()  # it exited as it should: not a death for conftest to report
+    assert "another process is listening on it" in r2.stderr()
+    Ctl(r, stale).ok("status")
+    # A file that is not a socket is left alone.
+    plain = os.path.join(d, "plain")
+    with open(plain, "w") as f:
+        f.write("not a socket\n")
+    r3 = start_rootwalkd(extra="control-socket: %s\n" % plain, wait=False)
+    assert r3.proc.wait(timeout=10) != 0
+    r3.stop()
+    assert "exists and is not a socket" in r3.stderr()
+    with open(plain) as f:
+        assert f.read() == "not a socket\n"
+
+
+# -- lookup -----------------------------------------------------------------------------------------
+
+def test_lookup_shows_remaining_ttl_expiry_and_source(the_lab, start_rootwalkd, zones):
+    c = start_ctl(the_lab, start_rootwalkd)
+    want = labtest.zone_rdataset(zones, VP, "A")
+    orig = [rds.ttl for origin, z in zones.items() if origin == VP
+            for rds in [z.get_rdataset(VP, "A")]][0]
+    m = labtest.ask(c.r.addr, VP, "A")
+    assert m.rcode() == dns.rcode.NOERROR
+    asked = time.time()
+    time.sleep(2.2)
+
+    out = c.ok("lookup", "video-platform.com")
+    assert out.startswith(";; lookup video-platform.com. at ")
+    block = out.split("\n\n")[1]
+    assert block.startswith("video-platform.com. A: rrset of %d record" % len(want)), out
+    for rd in want:
+        assert re.search(r"\tvideo-platform\.com\. \d+ IN A %s\n" % re.escape(rd.to_text()),
+                         block), out
+    left, of = map(int, re.search(r"ttl: +(\d+) s left of (\d+)", block).groups())
+    assert of == orig
+    assert orig - 5 <= left <= orig - 2, "%d s left of %d, 2.2 s after the query" % (left, orig)
+    exp = re.search(r"expires: +(\S+), local (.+) \(in ", block)
+    assert exp, block
+    assert abs(parse_iso(exp.group(1)) - (asked + orig)) < 3
+    src = re.search(r"from: +(\S+) \((\S+)\), zone (\S+)", block)
+    assert src and src.group(1) in DNSHOST and src.group(2) == DNSHOST[src.group(1)], block
+    assert src.group(3) == VP
+    assert "trust:    authoritative answer, validation unchecked" in block
+    # The delegation: the NS set at video-platform.com. and its servers' addresses.
+    assert re.search(r";; closest cached delegation: video-platform\.com\. itself", out), out
+    for ns, addr in DNSHOST.items():
+        assert re.search(r"address: +%s A %s \(\d+ s left, expires " % (re.escape(ns), addr),
+                         out), out
+
+    j = json.loads(c.ok("lookup", "video-platform.com", "--json"))
+    a = [e for e in j["entries"] if e["type"] == "A"][0]
+    assert a["kind"] == "rrset" and a["orig_ttl"] == orig
+    assert orig - 5 <= a["ttl"] <= orig - 2
+    assert a["expires"] - a["stored"] in (orig, orig + 1)
+    assert a["server"] in DNSHOST and a["addr"] == DNSHOST[a["server"]]
+    assert a["zone"] == VP and a["rank"] == "authoritative answer"
+    assert sorted(x.split()[-1] for x in a["records"]) == sorted(rd.to_text() for rd in want)
+    assert j["delegation"]["zone"] == VP
+    # Below it: nothing cached at the name, the delegation above it named.
+    out = c.ok("lookup", "nothing-here.video-platform.com")
+    assert ";; nothing cached at nothing-here.video-platform.com." in out
+    assert ";; closest cached delegation above it: video-platform.com." in out
+
+
+def test_lookup_explains_the_old_address(the_lab, start_rootwalkd):
+    """The propagation story: the authoritative address changes, rootwalkd still serves the old
+    one, `lookup` says from where and until when, `trace --fresh` shows the new one, and `flush`
+    (or the fresh trace) ends it."""
+    name = "media." + VP
+    c = start_ctl(the_lab, start_rootwalkd)
+    with zone_edits(the_lab, VP) as change:
+        assert a_records(labtest.ask(c.r.addr, name, "A")) == ["203.0.113.60"]
+        change(lambda z: z.replace_rdataset(
+            name, dns.rdataset.from_text("IN", "A", 86400, "203.0.113.61")))
+        assert a_records(labtest.ask(c.r.addr, name, "A")) == ["203.0.113.60"]
+        out = c.ok("lookup", name)
+        assert "\tmedia.video-platform.com. 86400 IN A 203.0.113.60\n" in out or \
+            "IN A 203.0.113.60\n" in out, out
+        exp = re.search(r"expires: +([^,\s]+)", out).group(1)
+        assert 86400 - 10 < parse_iso(exp) - time.time() <= 86400, exp
+        left = int(re.search(r"ttl: +(\d+) s left of 86400", out).group(1))
+        assert left >= 86400 - 10
+        # The fresh trace asks the authoritative servers again and sees the new address.
+        t = c.ok("trace", name, "--fresh")
+        assert "203.0.113.61" in t and re.search(r";; step \d+ +zone video-platform\.com\.", t), t
+        assert "203.0.113.61" in c.ok("lookup", name)
+        # Flush, and the next query walks again (and gets what the servers say now).
+        out = c.ok("flush", name)
+        assert re.match(r"removed 1 entry at media\.video-platform\.com\.\n$", out), out
+        assert ";; nothing cached at" in c.ok("lookup", name)
+        assert a_records(labtest.ask(c.r.addr, name, "A")) == ["203.0.113.61"]
+
+
+# -- trace ------------------------------------------------------------------------------------------
+
+def test_trace_cold_warm_fresh_and_json(the_lab, start_rootwalkd):
+    c = start_ctl(the_lab, start_rootwalkd)
+    cold = c.ok("trace", "www.video-platform.com")
+    zones_asked = re.findall(r"^;; step \S+ +zone (\S+) +ask (\S+) \((\S+)\)", cold, re.M)
+    assert {z for z, _, _ in zones_asked} >= {"com.", VP}, cold
+    assert any(z == VP and ns in DNSHOST and addr == DNSHOST[ns] for z, ns, addr in zones_asked)
+    assert ";; answer NOERROR" in cold and "203.0.113.42" in cold
+    assert re.search(r"^;; done in ", cold, re.M)
+    # Warm: a cache hit, no steps.
+    warm = c.ok("trace", "www.video-platform.com")
+    assert not re.search(r"^;; step", warm, re.M) and "203.0.113.42" in warm, warm
+    # Fresh: cached answers ignored, cached delegations used: one step, at the zone itself.
+    fresh = c.ok("trace", "www.video-platform.com", "--fresh")
+    steps = re.findall(r"^;; step \S+ +zone (\S+)", fresh, re.M)
+    assert steps and steps[0] == VP, fresh
+    assert "cached answers ignored" in fresh
+    # JSON: one event per line, the contract's fields.
+    out = c.ok("trace", "video-platform.com", "AAAA", "--fresh", "--json")
+    evs = [json.loads(line) for line in out.splitlines() if line.strip()]
+    assert evs[0]["ev"] == "query" and evs[-1]["ev"] == "done"
+    assert len({e["trace"] for e in evs}) == 1
+    sends = [e for e in evs if e["ev"] == "send"]
+    assert sends and all(e["zone"] == VP for e in sends), sends
+    ans = [e for e in evs if e["ev"] == "answer"][0]
+    assert any("2001:db8::1" in rec["rr"] for rec in ans["records"]), ans
+    # A name that does not exist: the trace says so; the command still succeeds.
+    out = c.ok("trace", "nope.video-platform.com")
+    assert "NXDOMAIN" in out
+
+
+# -- flush ------------------------------------------------------------------------------------------
+
+def test_flush_then_the_next_query_walks_again(the_lab, start_rootwalkd):
+    c = start_ctl(the_lab, start_rootwalkd)
+    labtest.ask(c.r.addr, VP, "A")
+    labtest.ask(c.r.addr, VP, "A")
+    traces = labtest.wait_trace(c.r.trace_log, VP, "A", count=2)
+    assert not [e for e in traces[1] if e["ev"] == "send"], "second query was not a cache hit"
+    out = c.ok("flush", "video-platform.com")
+    n = int(re.match(r"removed (\d+) entr(y|ies) at video-platform\.com\.\n$", out).group(1))
+    assert n >= 1
+    labtest.ask(c.r.addr, VP, "A")
+    third = labtest.wait_trace(c.r.trace_log, VP, "A", count=3)[2]
+    sends = [e for e in third if e["ev"] == "send"]
+    assert sends and sends[0]["zone"] == "com.", [e["zone"] for e in sends]
+    # Negative entries, and --negative --subtree.
+    m = labtest.ask(c.r.addr, "nope." + VP, "A")
+    assert m.rcode() == dns.rcode.NXDOMAIN
+    assert "nope.video-platform.com.: nxdomain" in c.ok("lookup", "nope.video-platform.com")
+    out = c.ok("flush", "video-platform.com", "--subtree", "--negative")
+    assert out == "removed 1 entry at and below video-platform.com. (negative entries only)\n"
+    assert "A: rrset" in c.ok("lookup", "video-platform.com"), "positive entries were flushed"
+    # flush-all: every entry, counted.
+    entries = c.stats()["cache.entries"]
+    out = c.ok("flush-all")
+    m = re.match(r"removed (\d+) entr(y|ies) \(the whole cache\)\n$", out)
+    assert m and int(m.group(1)) == entries, (out, entries)
+    assert c.ok("dump-cache") == ";; 0 entries\n"
+    assert c.stats()["cache.entries"] == 0
+    assert labtest.ask(c.r.addr, VP, "A").rcode() == dns.rcode.NOERROR
+
+
+# -- stats, dump-cache, status -----------------------------------------------------------------------
+
+def test_stats_count(the_lab, start_rootwalkd):
+    c = start_ctl(the_lab, start_rootwalkd)
+    s0 = c.stats()
+    labtest.ask(c.r.addr, VP, "A")
+    labtest.ask(c.r.addr, VP, "A")
+    labtest.ask(c.r.addr, VP, "A", tcp=True)
+    labtest.ask(c.r.addr, "nope." + VP, "A")
+    s1 = c.stats()
+    assert s1["client.queries.udp"] - s0["client.queries.udp"] == 3
+    assert s1["client.queries.tcp"] - s0["client.queries.tcp"] == 1
+    assert s1["client.rcode.NOERROR"] - s0["client.rcode.NOERROR"] == 3
+    assert s1["client.rcode.NXDOMAIN"] - s0["client.rcode.NXDOMAIN"] == 1
+    assert s1["cache.hits"] + s1["cache.fast_path"] - s0["cache.hits"] - s0["cache.fast_path"] \
+        >= 2
+    assert s1["upstream.queries"] > s0["upstream.queries"]
+    rtt = sum(v for k, v in s1.items() if k.startswith("upstream.rtt."))
+    assert 0 < rtt <= s1["upstream.queries"]
+    assert s1["cache.entries"] > 0 and s1["cache.bytes"] > 0
+    # The text form has the same keys and values.
+    text = dict(line.split(": ", 1) for line in c.ok("stats").splitlines())
+    assert set(text) == set(s1)
+    assert int(text["client.queries.tcp"]) == s1["client.queries.tcp"]
+
+
+def test_dump_cache_and_status(the_lab, start_rootwalkd):
+    c = start_ctl(the_lab, start_rootwalkd)
+    labtest.ask(c.r.addr, "www." + VP, "A")
+    out = c.ok("dump-cache").splitlines()
+    n = int(re.match(r";; (\d+) entries$", out[-1]).group(1))
+    assert n == len(out) - 1 > 3
+    line = [x for x in out if x.startswith("video-platform.com. A rrset ")]
+    assert len(line) == 1 and line[0].endswith(" data: 203.0.113.42"), line
+    f = dict(kv.split("=", 1) for kv in line[0].split(" data: ")[0].split()[3:])
+    assert f["server"] in DNSHOST and f["addr"] == DNSHOST[f["server"]]
+    assert f["zone"] == VP and f["rank"] == "authoritative-answer"
+    assert int(f["ttl"]) <= int(f["orig_ttl"]) == 300
+    assert out[0].startswith(". NS rrset "), out[0]  # canonical order: the root first
+    js = [json.loads(x) for x in c.ok("dump-cache", "--json").splitlines()]
+    assert len(js) == n
+    assert {"owner", "type", "kind", "ttl", "orig_ttl", "stored", "expires", "expires_iso",
+            "server", "addr", "zone", "rank", "vstate", "records"} <= set(js[0])
+    st = dict(x.split(": ", 1) for x in c.ok("status").splitlines())
+    assert st["pid"] == str(c.r.proc.pid)
+    assert st["config"] == c.r.conf and st["control-socket"] == c.sock
+    assert int(st["cache-entries"]) >= n
+
+
+# -- reload -----------------------------------------------------------------------------------------
+
+def test_reload_refuses_a_bad_file_and_keeps_serving(the_lab, start_rootwalkd):
+    c = start_ctl(the_lab, start_rootwalkd)
+    labtest.ask(c.r.addr, VP, "A")
+    with open(c.r.conf) as f:
+        good = f.read()
+    out = c.ok("reload")
+    assert out.startswith("reloaded %s\n" % c.r.conf)
+    try:
+        with open(c.r.conf, "a") as f:
+            f.write("cache-max-ttl: banana\n")
+        p = c.run("reload")
+        assert p.returncode == 1 and p.stdout == ""
+        nlines = good.count("\n") + 1
+        assert re.match(r"rootwalk: %s:%d: .*cache-max-ttl.*\(the running configuration is "
+                        r"kept\)\n$" % (re.escape(c.r.conf), nlines), p.stderr), p.stderr
+        # A root hints file that does not exist: refused too.
+        with open(c.r.conf, "w") as f:
+            f.write(good.replace("root-hints: ", "root-hints: /nonexistent"))
+        p = c.run("reload")
+        assert p.returncode == 1 and "/nonexistent" in p.stderr, p.stderr
+        # Still serving, cache intact, and SIGHUP with the bad file changes nothing either.
+        c.r.proc.send_signal(signal.SIGHUP)
+        assert labtest.ask(c.r.addr, VP, "A").rcode() == dns.rcode.NOERROR
+        traces = labtest.wait_trace(c.r.trace_log, VP, "A", count=2)
+        assert not [e for e in traces[1] if e["ev"] == "send"], "the cache was lost"
+        st = dict(x.split(": ", 1) for x in c.ok("status").splitlines())
+        assert st["reloads"].startswith("1 ") and st["reloads"].endswith("refused: 3"), st
+    finally:
+        with open(c.r.conf, "w") as f:
+            f.write(good)
+    # A good file with a new cap is applied, the cache kept.
+    with open(c.r.conf, "a") as f:
+        f.write("cache-max-ttl: 60\n")
+    assert c.ok("reload").startswith("reloaded ")
+    assert "video-platform.com. A: rrset" in c.ok("lookup", VP)
+    labtest.ask(c.r.addr, "mail." + VP, "A")
+    j = json.loads(c.ok("lookup", "mail." + VP, "--json"))
+    assert j["entries"][0]["orig_ttl"] == 60, j
+
+
+def test_sighup_reopens_the_trace_log(the_lab, start_rootwalkd):
+    c = start_ctl(the_lab, start_rootwalkd)
+    labtest.ask(c.r.addr, VP, "A")
+    assert labtest.wait_trace(c.r.trace_log, VP, "A")
+    os.rename(c.r.trace_log, c.r.trace_log + ".1")
+    c.r.proc.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 5
+    while not os.path.exists(c.r.trace_log) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    labtest.ask(c.r.addr, "mail." + VP, "A")
+    assert labtest.wait_trace(c.r.trace_log, "mail." + VP, "A"), "no trace in the new file"
+    assert not labtest.traces_for(c.r.trace_log + ".1", "mail." + VP, "A")
+
+
+# -- malformed requests and the connection limits ---------------------------------------------------
+
+def test_malformed_requests_get_errors(the_lab, start_rootwalkd):
+    c = start_ctl(the_lab, start_rootwalkd)
+    bad = [b"\n", b"bogus\n", b"lookup\n", b"lookup a..b\n", b"LOOKUP x\n",
+           b"lookup x fresh\n", b"trace x AXFR\n", b"flush x json\n", b"lookup \xff\xfe\n",
+           b"lookup x\x00y\n", b"status json\n", b"a b c d e f g h i\n",
+           b"lookup \x1b[2Jx\n", b"flush-all now\n"]
+    for req in bad:
+        got = responses(c.raw(req))
+        assert len(got) == 1 and got[0][0].startswith("error: ") and got[0][1] == [], (req, got)
+        assert all(0x20 <= ord(ch) < 0x7f for ch in got[0][0]), got
+    # Several requests on one connection, answered in order; CRLF and a last line without
+    # a newline are accepted.
+    got = responses(c.raw(b"status\r\nnonsense\nlookup video-platform.com\nhelp"))
+    assert [s for s, _ in got] == ["ok", got[1][0], "ok", "ok"], got
+    assert got[1][0].startswith("error: unknown request")
+    # Too long: an error, then the connection is closed.
+    data = c.raw(b"lookup " + b"a" * (MAX_REQUEST + 100) + b"\n")
+    assert responses(data) == [("error: request longer than %d bytes" % MAX_REQUEST, [])]
+    data = c.raw(b"x" * 100000, close_write=False)
+    assert data.startswith(b"error: request longer than")
+    # Exactly at the limit is fine.
+    line = b"status" + b" " * (MAX_REQUEST - 7) + b"\n"
+    assert len(line) == MAX_REQUEST
+    assert responses(c.raw(line))[0][0] == "ok"
+    # Random bytes: errors, never a crash.
+    for i in range(20):
+        c.raw(os.urandom(64 + i * 97) + b"\n", wait=1.0)
+    assert labtest.ask(c.r.addr, VP, "A").rcode() == dns.rcode.NOERROR
+    c.ok("status")
+
+
+def test_connection_limit_and_abandoned_requests(the_lab, start_rootwalkd):
+    c = start_ctl(the_lab, start_rootwalkd, extra="query-budget: 3000\n")
+    held = []
+    try:
+        for _ in range(16):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(c.sock)
+            held.append(s)
+        time.sleep(0.2)
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(3)
+            s.connect(c.sock)
+            data = read_until_closed(s, 3)
+        assert data == b"error: too many control connections\n.\n", data
+        # The held connections still work.
+        held[0].sendall(b"status\n")
+        held[0].shutdown(socket.SHUT_WR)
+        assert responses(read_until_closed(held[0], 3))[0][0] == "ok"
+    finally:
+        for s in held:
+            s.close()
+    time.sleep(0.2)
+    c.ok("status")
+    # A client that goes away in the middle of a trace: the trace is cancelled.
+    with silent_server(the_lab, "ns.cdnhost.net"):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(c.sock)
+        s.sendall(b"trace edge.cdnhost.net fresh\n")
+        deadline = time.monotonic() + 2
+        while c.stats()["control.pending"] != 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert c.stats()["control.pending"] == 1
+        s.close()
+        deadline = time.monotonic() + 2
+        while c.stats()["control.pending"] != 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert c.stats()["control.pending"] == 0
+        # One that waits gets the whole trace of the failure, within the query budget.
+        t0 = time.monotonic()
+        out = c.ok("trace", "edge.cdnhost.net", "--fresh")
+        assert time.monotonic() - t0 < 5
+        assert "SERVFAIL" in out and "timeout" in out.lower(), out
+    c.ok("status")
+
+
+# -- the command's exit codes -----------------------------------------------------------------------
+
+def test_exit_codes_when_the_daemon_is_not_there(the_lab, start_rootwalkd):
+    d = tempfile.mkdtemp(prefix="ctl-", dir=the_lab.tmp)
+    cli = cli_path()
+
+    def run(*args):
+        return subprocess.run([cli] + list(args), capture_output=True, text=True,
+                              timeout=CLI_TIMEOUT)
+
+    p = run("-s", os.path.join(d, "missing.sock"), "status")
+    assert p.returncode == 3 and "rootwalkd is not running" in p.stderr, p
+    assert p.stderr.count("\n") == 1
+    stale = os.path.join(d, "stale.sock")
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(stale)
+    s.close()
+    p = run("-s", stale, "stats")
+    assert p.returncode == 3 and "nothing listens" in p.stderr, p
+    # The socket is found through the daemon's configuration file (-c).
+    c = start_ctl(the_lab, start_rootwalkd)
+    p = run("-c", c.r.conf, "status")
+    assert p.returncode == 0 and "control-socket: %s" % c.sock in p.stdout, p
+    c.r.stop()
+    p = run("-c", c.r.conf, "status")
+    assert p.returncode == 3 and "not running" in p.stderr, p
+    conf = os.path.join(d, "no-control.conf")
+    with open(conf, "w") as f:
+        f.write("listen: 127.0.0.1@53\n")
+    p = run("-c", conf, "status")
+    assert p.returncode == 2 and "sets no control-socket" in p.stderr, p
+    p = run("-c", os.path.join(d, "absent.conf"), "status")
+    assert p.returncode == 2 and "not found" in p.stderr, p
+    # Usage errors are caught before connecting.
+    for args in (["lookup"], ["trace", "x", "AXFR"], ["flush", "x", "--json"],
+                 ["lookup", "a b"], ["stats", "--bogus"], ["frobnicate"]):
+        p = run("-s", os.path.join(d, "missing.sock"), *args)
+        assert p.returncode == 2, (args, p)
