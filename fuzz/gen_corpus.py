@@ -289,6 +289,13 @@ def upstream_reply():
     s["nodata-soa-empty-rdata"] = bytes([0x40, 0]) + chunk(body(QR | AA, ns=[rr("com.", 6, b"")])) + ask_again(0)
     s["answer-a-empty-rdata"] = bytes([0x00, 0]) + chunk(body(QR | AA, an=[rr(QNAME, 1, b"")])) + ask_again(0)
     s["answer-ns-empty-rdata"] = bytes([0x40, 2 << 3]) + chunk(body(QR | AA, an=[rr(QNAME, 2, b"")])) + ask_again(2 << 3)
+    # The same with a one-label question, which QNAME minimisation leaves whole: the reply
+    # then answers the client's own name.
+    COM_MX = 7 | (3 << 3)
+    s["cname-empty-rdata-full-name"] = bytes([0x40, COM_MX]) + chunk(body(QR | AA, an=[rr(QNAME, 5, b"")]))
+    s["cname-empty-rdata-full-name-then-cache"] = (bytes([0x00, COM_MX]) + chunk(body(QR | AA, an=[
+        rr(QNAME, 5, b"")])) + TIMEOUT * 3 + ask_again(COM_MX) + ask_again(COM_MX))
+    s["ns-empty-rdata-full-name"] = bytes([0x40, COM_MX]) + chunk(body(QR, ns=[rr("com.", 2, b"")])) + chunk(ans_a)
     s["tcp-client"] = bytes([0x40, 0x80]) + chunk(ans_a)
     return {k: v for k, v in s.items()}
 
