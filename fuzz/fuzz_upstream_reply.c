@@ -2,7 +2,8 @@
  * (no sockets, a fake clock, no real server is ever contacted): a client asks a question, and
  * the fuzzer plays every server the resolver turns to, with whatever replies it likes.
  *
- * Input: a flags byte (0x40 tracing on, 0x20 JSON traces), a byte choosing the client's
+ * Input: a flags byte (0x40 tracing on, 0x20 JSON traces, 0x10 QNAME minimisation off, 0x08
+ * use-caps-for-id on), a byte choosing the client's
  * question (name: low 3 bits; type: the next bits; 0x80: over TCP), then chunks, each
  * [u16 length][u8 which][body]. "which" picks one of the outstanding upstream queries (counted
  * from the newest). Length 0 makes that query time out; length 0xffff asks another client
@@ -291,6 +292,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg = rw_config_default();
 	REQUIRE(cfg != NULL);
 	cfg->upstream_timeout_ms = 100;
+	cfg->qname_minimisation = (data[0] & 0x10) == 0;
+	cfg->use_caps_for_id = (data[0] & 0x08) != 0;
 	if ((data[0] & 0x40) != 0) {
 		fn.env.trace_write = fn_trace;
 		fn.json = (data[0] & 0x20) != 0;

@@ -224,71 +224,71 @@ def upstream_reply():
     nxdomain = body(QR | AA | 3, ns=[soa("video-platform.com.")])
     nodata = body(QR | AA, ns=[soa("video-platform.com.", 60)])
     for trace, tag in ((0x00, "notrace"), (0x40, "text"), (0x60, "json")):
-        s["walk-glue-%s" % tag] = bytes([trace, 0]) + chunk(ref_com) + chunk(ref_vp_glue) + chunk(ans_a)
-        s["walk-noglue-%s" % tag] = (bytes([trace, 0]) + chunk(ref_com) + chunk(ref_vp) +
+        s["walk-glue-%s" % tag] = bytes([trace | 0x10, 0]) + chunk(ref_com) + chunk(ref_vp_glue) + chunk(ans_a)
+        s["walk-noglue-%s" % tag] = (bytes([trace | 0x10, 0]) + chunk(ref_com) + chunk(ref_vp) +
                                      chunk(ans_a) + chunk(ans_a) + chunk(ans_cname) +
                                      ask_again(0) + chunk(ans_a))
-    s["answer-cname"] = bytes([0x60, 0]) + chunk(ans_cname)
-    s["answer-cname-other-zone"] = bytes([0x40, 0]) + chunk(ans_cname_out) + chunk(ref_com) + chunk(ans_a)
-    s["nxdomain"] = bytes([0x60, 0]) + chunk(ref_com) + chunk(nxdomain) + ask_again(0)
-    s["nodata"] = bytes([0x40, 2 << 3]) + chunk(ref_com) + chunk(nodata) + ask_again(2 << 3)
-    s["nxdomain-then-cache"] = bytes([0x00, 0]) + chunk(nxdomain) + ask_again(0) + ask_again(2 << 3)
-    s["timeouts"] = bytes([0x40, 0]) + TIMEOUT * 5 + chunk(ref_com) + TIMEOUT * 3 + chunk(ans_a)
-    s["truncated-then-tcp"] = bytes([0x60, 0]) + chunk(body(QR | AA | TC)) + chunk(ans_a)
-    s["servfail-refused"] = (bytes([0x40, 0]) + chunk(body(QR | 2)) + chunk(body(QR | 5)) +
+    s["answer-cname"] = bytes([0x70, 0]) + chunk(ans_cname)
+    s["answer-cname-other-zone"] = bytes([0x50, 0]) + chunk(ans_cname_out) + chunk(ref_com) + chunk(ans_a)
+    s["nxdomain"] = bytes([0x70, 0]) + chunk(ref_com) + chunk(nxdomain) + ask_again(0)
+    s["nodata"] = bytes([0x50, 2 << 3]) + chunk(ref_com) + chunk(nodata) + ask_again(2 << 3)
+    s["nxdomain-then-cache"] = bytes([0x10, 0]) + chunk(nxdomain) + ask_again(0) + ask_again(2 << 3)
+    s["timeouts"] = bytes([0x50, 0]) + TIMEOUT * 5 + chunk(ref_com) + TIMEOUT * 3 + chunk(ans_a)
+    s["truncated-then-tcp"] = bytes([0x70, 0]) + chunk(body(QR | AA | TC)) + chunk(ans_a)
+    s["servfail-refused"] = (bytes([0x50, 0]) + chunk(body(QR | 2)) + chunk(body(QR | 5)) +
                              chunk(body(QR | 9)) + chunk(ans_a))
-    s["not-a-response"] = bytes([0x40, 0]) + chunk(body(AA)) + chunk(ans_a)
-    s["wrong-qdcount"] = bytes([0x40, 0]) + chunk(struct.pack("!HHHHH", QR | AA, 0, 1, 0, 0) +
+    s["not-a-response"] = bytes([0x50, 0]) + chunk(body(AA)) + chunk(ans_a)
+    s["wrong-qdcount"] = bytes([0x50, 0]) + chunk(struct.pack("!HHHHH", QR | AA, 0, 1, 0, 0) +
                                                rr("x.", 1, a("1.2.3.4"))) + chunk(ans_a)
     # Upward referral (lame), referral to an unrelated zone, out-of-bailiwick glue.
-    s["upward-referral"] = bytes([0x60, 0]) + chunk(ref_com) + chunk(
+    s["upward-referral"] = bytes([0x70, 0]) + chunk(ref_com) + chunk(
         body(QR, ns=[rr(".", 2, name("a.root-servers.net."))],
              ar=[rr("a.root-servers.net.", 1, a("192.0.2.1"))])) + chunk(ans_a)
-    s["sideways-referral"] = bytes([0x60, 0]) + chunk(
+    s["sideways-referral"] = bytes([0x70, 0]) + chunk(
         body(QR, ns=[rr("example.org.", 2, name("ns.example.org."))],
              ar=[rr("ns.example.org.", 1, a("192.0.2.9"))])) + chunk(ans_a)
-    s["poison-glue"] = bytes([0x60, 0]) + chunk(
+    s["poison-glue"] = bytes([0x70, 0]) + chunk(
         body(QR, ns=[rr("com.", 2, name("ns.evil.net."))],
              ar=[rr("ns.evil.net.", 1, a("192.0.2.66")),
                  rr("www.video-platform.com.", 1, a("6.6.6.6"))])) + chunk(ans_a) + chunk(ans_a)
-    s["poison-answer"] = bytes([0x60, 0]) + chunk(
+    s["poison-answer"] = bytes([0x70, 0]) + chunk(
         body(QR | AA, an=[rr(QNAME, 1, a("203.0.113.42")), rr("bank.example.", 1, a("6.6.6.6"))],
              ns=[rr("com.", 2, name("ns.evil.net."))])) + ask_again(0)
-    s["cname-loop"] = bytes([0x60, 0]) + chunk(body(QR | AA, an=[
+    s["cname-loop"] = bytes([0x70, 0]) + chunk(body(QR | AA, an=[
         rr(QNAME, 5, name("loop.example.")), rr("loop.example.", 5, name("www.video-platform.com."))]))
-    s["many-ns-no-glue"] = bytes([0x60, 0]) + chunk(body(QR, ns=[
+    s["many-ns-no-glue"] = bytes([0x70, 0]) + chunk(body(QR, ns=[
         rr("com.", 2, name("ns%d.elsewhere%d.net." % (i, i))) for i in range(20)])) + (
         chunk(ans_a) + TIMEOUT) * 8
-    s["big-txt"] = bytes([0x60, 4 << 3]) + chunk(body(QR | AA, an=[
+    s["big-txt"] = bytes([0x70, 4 << 3]) + chunk(body(QR | AA, an=[
         rr(QNAME, 16, bytes([255]) + b"t" * 255) for _ in range(20)]))
-    s["hostile-names"] = bytes([0x60, 0]) + chunk(body(QR | AA, an=[
+    s["hostile-names"] = bytes([0x70, 0]) + chunk(body(QR | AA, an=[
         rr(QNAME, 5, b"\x05a\nb\"c\x04\x00\x1b\x7f\\" + name("example."))],
         ns=[rr(b"\x03\x00\x01\x02\x00", 2, b"\x01\"\x00")])) + chunk(ans_a)
-    s["compressed-sections"] = bytes([0x60, 0]) + chunk(body(QR | AA, an=[
+    s["compressed-sections"] = bytes([0x70, 0]) + chunk(body(QR | AA, an=[
         rr(QNAME, 2, b"\x03ns1\xc0\x0c"), rr(QNAME, 1, a("203.0.113.42"))],
         ar=[rr(b"\x03ns1\xc0\x0c", 1, a("192.0.2.1"))]))
-    s["bad-pointer-in-answer"] = bytes([0x60, 0]) + chunk(body(QR | AA, an=[rr(b"\xc0\xff", 1, a("1.1.1.1"))]))
-    s["truncated-record"] = bytes([0x60, 0]) + chunk(body(QR | AA, an=[rr(QNAME, 1, a("1.1.1.1"))])[:-3])
-    s["opt-in-reply"] = bytes([0x60, 0]) + chunk(body(QR | AA, an=[rr(QNAME, 1, a("1.1.1.1"))],
+    s["bad-pointer-in-answer"] = bytes([0x70, 0]) + chunk(body(QR | AA, an=[rr(b"\xc0\xff", 1, a("1.1.1.1"))]))
+    s["truncated-record"] = bytes([0x70, 0]) + chunk(body(QR | AA, an=[rr(QNAME, 1, a("1.1.1.1"))])[:-3])
+    s["opt-in-reply"] = bytes([0x70, 0]) + chunk(body(QR | AA, an=[rr(QNAME, 1, a("1.1.1.1"))],
                                                    ar=[b"\0" + struct.pack("!HHIH", 41, 1232, 0, 0)]))
-    s["top-bit-ttl"] = bytes([0x60, 0]) + chunk(body(QR | AA, an=[rr(QNAME, 1, a("1.1.1.1"), 0x80000001)])) + ask_again(0)
-    s["zero-ttl-soa"] = bytes([0x60, 0]) + chunk(body(QR | AA | 3, ns=[soa("com.", 0, 0)])) + ask_again(0)
-    s["ptr"] = bytes([0x60, 2 | (7 << 3)]) + chunk(body(QR | AA, an=[rr(QNAME, 12, name("video-platform.com."))]))
-    s["cname-empty-rdata"] = bytes([0x40, 0]) + chunk(body(QR | AA, an=[rr(QNAME, 5, b"")]))
+    s["top-bit-ttl"] = bytes([0x70, 0]) + chunk(body(QR | AA, an=[rr(QNAME, 1, a("1.1.1.1"), 0x80000001)])) + ask_again(0)
+    s["zero-ttl-soa"] = bytes([0x70, 0]) + chunk(body(QR | AA | 3, ns=[soa("com.", 0, 0)])) + ask_again(0)
+    s["ptr"] = bytes([0x70, 2 | (7 << 3)]) + chunk(body(QR | AA, an=[rr(QNAME, 12, name("video-platform.com."))]))
+    s["cname-empty-rdata"] = bytes([0x50, 0]) + chunk(body(QR | AA, an=[rr(QNAME, 5, b"")]))
     # Records with empty rdata, where the resolver reads a name or an address from the rdata.
-    s["ns-empty-rdata"] = bytes([0x40, 0]) + chunk(body(QR, ns=[rr("com.", 2, b"")])) + chunk(ans_a)
-    s["ns-empty-rdata-with-good"] = bytes([0x60, 0]) + chunk(body(QR, ns=[
+    s["ns-empty-rdata"] = bytes([0x50, 0]) + chunk(body(QR, ns=[rr("com.", 2, b"")])) + chunk(ans_a)
+    s["ns-empty-rdata-with-good"] = bytes([0x70, 0]) + chunk(body(QR, ns=[
         rr("com.", 2, b""), rr("com.", 2, name("a.gtld-servers.com."))],
         ar=[rr("a.gtld-servers.com.", 1, a("192.0.2.10"))])) + chunk(ans_a)
-    s["cname-empty-rdata-then-cache"] = (bytes([0x40, 0]) + chunk(body(QR | AA, an=[rr(QNAME, 5, b"")]))
+    s["cname-empty-rdata-then-cache"] = (bytes([0x50, 0]) + chunk(body(QR | AA, an=[rr(QNAME, 5, b"")]))
                                          + TIMEOUT * 3 + ask_again(0) + ask_again(0))
-    s["glue-empty-rdata"] = bytes([0x40, 0]) + chunk(body(QR, ns=[
+    s["glue-empty-rdata"] = bytes([0x50, 0]) + chunk(body(QR, ns=[
         rr("com.", 2, name("a.gtld-servers.com."))],
         ar=[rr("a.gtld-servers.com.", 1, b""), rr("a.gtld-servers.com.", 28, b"")])) + chunk(ans_a)
-    s["soa-empty-rdata"] = bytes([0x60, 0]) + chunk(body(QR | AA | 3, ns=[rr("com.", 6, b"")])) + ask_again(0)
-    s["nodata-soa-empty-rdata"] = bytes([0x40, 0]) + chunk(body(QR | AA, ns=[rr("com.", 6, b"")])) + ask_again(0)
-    s["answer-a-empty-rdata"] = bytes([0x00, 0]) + chunk(body(QR | AA, an=[rr(QNAME, 1, b"")])) + ask_again(0)
-    s["answer-ns-empty-rdata"] = bytes([0x40, 2 << 3]) + chunk(body(QR | AA, an=[rr(QNAME, 2, b"")])) + ask_again(2 << 3)
+    s["soa-empty-rdata"] = bytes([0x70, 0]) + chunk(body(QR | AA | 3, ns=[rr("com.", 6, b"")])) + ask_again(0)
+    s["nodata-soa-empty-rdata"] = bytes([0x50, 0]) + chunk(body(QR | AA, ns=[rr("com.", 6, b"")])) + ask_again(0)
+    s["answer-a-empty-rdata"] = bytes([0x10, 0]) + chunk(body(QR | AA, an=[rr(QNAME, 1, b"")])) + ask_again(0)
+    s["answer-ns-empty-rdata"] = bytes([0x50, 2 << 3]) + chunk(body(QR | AA, an=[rr(QNAME, 2, b"")])) + ask_again(2 << 3)
     # The same with a one-label question, which QNAME minimisation leaves whole: the reply
     # then answers the client's own name.
     COM_MX = 7 | (3 << 3)
@@ -296,7 +296,12 @@ def upstream_reply():
     s["cname-empty-rdata-full-name-then-cache"] = (bytes([0x00, COM_MX]) + chunk(body(QR | AA, an=[
         rr(QNAME, 5, b"")])) + TIMEOUT * 3 + ask_again(COM_MX) + ask_again(COM_MX))
     s["ns-empty-rdata-full-name"] = bytes([0x40, COM_MX]) + chunk(body(QR, ns=[rr("com.", 2, b"")])) + chunk(ans_a)
-    s["tcp-client"] = bytes([0x40, 0x80]) + chunk(ans_a)
+    # The same walk with QNAME minimisation on (the default) and with 0x20 on.
+    s["walk-noglue-qmin-json"] = (bytes([0x60, 0]) + chunk(ref_com) + chunk(ref_vp) + chunk(ans_a) +
+                                  chunk(ans_a) + chunk(ans_a) + chunk(ans_a) + chunk(ans_a))
+    s["walk-glue-caps-json"] = bytes([0x78, 0]) + chunk(ref_com) + chunk(ref_vp_glue) + chunk(ans_a)
+    s["nxdomain-qmin"] = bytes([0x60, 0]) + chunk(ref_com) + chunk(nxdomain) + chunk(nxdomain) + ask_again(0)
+    s["tcp-client"] = bytes([0x50, 0x80]) + chunk(ans_a)
     return {k: v for k, v in s.items()}
 
 
