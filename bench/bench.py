@@ -1,0 +1,1167 @@
+#!/usr/bin/python3
+"""rootwalk benchmark harness: rootwalkd beside Unbound against one generated lab hierarchy.
+
+Run it through bench/run.sh, which builds rootwalkd and starts this script in a private network
+namespace (user, network, PID and mount namespaces from `unshare -rnpf --mount-proc`). This script
+refuses to start anything unless the only network interface it can see is lo.
+
+What it does (see bench/README.md for the meaning of every figure):
+  1. generates a hierarchy into a temporary directory: the root, three TLDs and N second-level
+     zones, served by three NSD processes (root, TLDs, leaves) on 127.1.0.1, 127.2.0.1, 127.3.0.1;
+  2. for each repetition, runs rootwalkd (127.0.0.53) and Unbound (127.0.0.54) one after the other
+     through the workloads: cached, cold, tracing, memory (threads is skipped with a note);
+  3. writes the medians and ratios as a markdown table into bench/RESULTS.md.
+
+Every process started here is stopped here (and the PID namespace kills anything left when this
+script exits). Every traffic loop is bounded by a count and a time limit.
+"""
+
+import argparse
+import datetime
+import os
+import random
+import re
+import resource
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import dns.flags
+import dns.message
+import dns.query
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+
+ROOT_ADDR = "127.1.0.1"
+TLD_ADDR = "127.2.0.1"
+LEAF_ADDR = "127.3.0.1"
+RWD_ADDR = "127.0.0.53"
+UNB_ADDR = "127.0.0.54"
+TLDS = ["com", "net", "org"]
+LEVELS = [("root", ROOT_ADDR), ("tld", TLD_ADDR), ("leaf", LEAF_ADDR)]
+
+CACHED_NAMES = 3000
+COLD_IN_FLIGHT = 20
+STEP_TIMEOUT = 120  # seconds, upper bound of any single dnsperf or helper command
+START_TIMEOUT = 60  # seconds for NSD (10,000 zones) or a resolver to come up
+
+
+class BenchError(Exception):
+    pass
+
+
+def log(msg):
+    sys.stderr.write("[bench %s] %s\n" % (time.strftime("%H:%M:%S"), msg))
+    sys.stderr.flush()
+
+
+# -- processes -----------------------------------------------------------------------------------
+
+PROCS = []  # every long-running process we started, stopped by stop_all()
+
+
+class Proc:
+    def __init__(self, name, argv, logpath, cpu=None):
+        self.name = name
+        self.logpath = logpath
+        if cpu is not None:
+            argv = ["taskset", "-c", str(cpu)] + argv
+        self.argv = argv
+        self.logf = open(logpath, "ab")
+        self.p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self.logf,
+                                  stderr=subprocess.STDOUT)
+        PROCS.append(self)
+
+    @property
+    def pid(self):
+        return self.p.pid
+
+    def alive(self):
+        return self.p.poll() is None
+
+    def stop(self, timeout=30):
+        """SIGTERM, then SIGKILL after timeout seconds (callgrind needs a while to write)."""
+        if self.p.poll() is None:
+            try:
+                self.p.send_signal(signal.SIGTERM)
+                self.p.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait(timeout=10)
+        self.logf.close()
+        if self in PROCS:
+            PROCS.remove(self)
+        return self.p.returncode
+
+    def output(self, limit=4000):
+        try:
+            with open(self.logpath, "rb") as f:
+                return f.read().decode("utf-8", "replace")[-limit:]
+        except OSError:
+            return ""
+
+
+def stop_all():
+    for p in list(reversed(PROCS)):
+        try:
+            p.stop(timeout=10)
+        except Exception as e:  # keep stopping the others
+            log("stopping %s: %s" % (p.name, e))
+
+
+def run(argv, timeout=STEP_TIMEOUT, check=True, cpu=None):
+    if cpu is not None:
+        argv = ["taskset", "-c", str(cpu)] + argv
+    r = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                       timeout=timeout)
+    if check and r.returncode != 0:
+        raise BenchError("%s failed (%d): %s" % (" ".join(argv), r.returncode,
+                                                 (r.stderr or r.stdout)[-2000:]))
+    return r
+
+
+# -- isolation -----------------------------------------------------------------------------------
+
+def net_interfaces():
+    # /proc/net/dev follows this process's network namespace (/sys/class/net does not).
+    with open("/proc/net/dev") as f:
+        return [l.split(":", 1)[0].strip() for l in f.readlines()[2:] if ":" in l]
+
+
+def ensure_isolated():
+    links = net_interfaces()
+    if links != ["lo"]:
+        raise BenchError("refusing to run: this is not a private network namespace with only lo "
+                         "(interfaces: %s); start the benchmark with bench/run.sh"
+                         % " ".join(links))
+    subprocess.run(["ip", "link", "set", "lo", "up"], check=True, timeout=10)
+
+
+# -- the hierarchy -------------------------------------------------------------------------------
+
+def leaf_zones(n):
+    """[(zone, index)]: site00000.com., site00001.net., site00002.org., ..."""
+    return [("site%05d.%s." % (i, TLDS[i % 3]), i) for i in range(n)]
+
+
+def leaf_zone_text(zone, i):
+    return "\n".join([
+        "$ORIGIN %s" % zone,
+        "$TTL 86400",
+        "@ SOA ns1 hostmaster 1 3600 900 604800 3600",
+        "@ NS ns1",
+        "ns1 A %s" % LEAF_ADDR,
+        "@ A 198.18.%d.%d" % (i >> 8, i & 255),
+        "@ AAAA 2001:db8:18::%x" % i,
+        "@ MX 10 mail",
+        "@ TXT \"v=spf1 mx -all\" \"site %d of the benchmark hierarchy\"" % i,
+        "mail A 198.19.%d.%d" % (i >> 8, i & 255),
+        "www CNAME @",
+        "",
+    ])
+
+
+# RRsets a full walk of one leaf zone can put in a cache: apex SOA NS A AAAA MX TXT, ns1 A, mail A,
+# www CNAME.
+LEAF_RRSETS = 9
+
+
+def fill_queries(zone):
+    """Queries that fetch every RRset of one leaf zone (whole-hierarchy fill)."""
+    return [(zone, t) for t in ("SOA", "NS", "A", "AAAA", "MX", "TXT")] + [
+        ("ns1." + zone, "A"), ("mail." + zone, "A"), ("www." + zone, "A")]
+
+
+def generate(tmp, n):
+    """Write zones, hints and NSD configurations; return a dict of paths."""
+    zdir = os.path.join(tmp, "zones")
+    os.makedirs(os.path.join(zdir, "leaf"))
+    leaves = leaf_zones(n)
+    root = ["$ORIGIN .", "$TTL 518400",
+            ". SOA a.root-servers.net. hostmaster.root-servers.net. 1 1800 900 604800 86400",
+            ". NS a.root-servers.net.",
+            "a.root-servers.net. A %s" % ROOT_ADDR]
+    for t in TLDS:
+        root.append("%s. 172800 NS a.gtld-servers.net." % t)
+    root.append("a.gtld-servers.net. 172800 A %s" % TLD_ADDR)
+    with open(os.path.join(zdir, "root.zone"), "w") as f:
+        f.write("\n".join(root) + "\n")
+    for t in TLDS:
+        lines = ["$ORIGIN %s." % t, "$TTL 172800",
+                 "@ 900 SOA a.gtld-servers.net. hostmaster.gtld-servers.net. 1 1800 900 604800 86400",
+                 "@ NS a.gtld-servers.net."]
+        if t == "net":
+            lines += ["a.gtld-servers.net. A %s" % TLD_ADDR,
+                      "a.root-servers.net. A %s" % ROOT_ADDR]
+        for zone, i in leaves:
+            if zone.endswith("." + t + "."):
+                lines += ["%s NS ns1.%s" % (zone, zone), "ns1.%s A %s" % (zone, LEAF_ADDR)]
+        with open(os.path.join(zdir, t + ".zone"), "w") as f:
+            f.write("\n".join(lines) + "\n")
+    for zone, i in leaves:
+        with open(os.path.join(zdir, "leaf", zone + "zone"), "w") as f:
+            f.write(leaf_zone_text(zone, i))
+    hints = os.path.join(tmp, "root.hints")
+    with open(hints, "w") as f:
+        f.write(".                  3600000 NS a.root-servers.net.\n"
+                "a.root-servers.net. 3600000 A %s\n" % ROOT_ADDR)
+
+    confs = {}
+    served = {"root": [(".", "root.zone")],
+              "tld": [(t + ".", t + ".zone") for t in TLDS],
+              "leaf": [(z, "leaf/%szone" % z) for z, _ in leaves]}
+    for level, addr in LEVELS:
+        d = os.path.join(tmp, "nsd-" + level)
+        os.makedirs(d)
+        lines = ["server:",
+                 "    ip-address: %s" % addr,
+                 "    port: 53",
+                 '    username: ""',
+                 '    chroot: ""',
+                 '    database: ""',
+                 "    zonesdir: %s" % zdir,
+                 "    pidfile: %s/nsd.pid" % d,
+                 "    xfrdfile: %s/xfrd.state" % d,
+                 "    xfrdir: %s" % d,
+                 "    zonelistfile: %s/zone.list" % d,
+                 "    cookie-secret-file: %s/cookiesecrets.txt" % d,
+                 "    logfile: %s/nsd.log" % d,
+                 "    server-count: 1",
+                 "    verbosity: 1",
+                 "    hide-version: yes",
+                 "    refuse-any: no",
+                 # Debian's NSD limits answers per source block (200/s by default); every
+                 # query here comes from 127/8.
+                 "    rrl-ratelimit: 0",
+                 "    rrl-whitelist-ratelimit: 0",
+                 "remote-control:",
+                 "    control-enable: no"]
+        for z, fn in served[level]:
+            lines += ["zone:", "    name: %s" % z, "    zonefile: %s" % fn]
+        conf = os.path.join(d, "nsd.conf")
+        with open(conf, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        confs[level] = (conf, d)
+
+    # Workload files (dnsperf input: "NAME TYPE" per line).
+    rnd = random.Random(4)
+    cands = []
+    for zone, _ in leaves:
+        cands += [(zone, "A"), (zone, "AAAA"), (zone, "MX"), ("www." + zone, "A"),
+                  ("www." + zone, "AAAA"), ("mail." + zone, "A")]
+    cached = rnd.sample(cands, min(CACHED_NAMES, len(cands)))
+    files = {"cached": cached,
+             "cold": [(zone, "A") for zone, _ in leaves],
+             "fill": [q for zone, _ in leaves for q in fill_queries(zone)]}
+    paths = {}
+    for name, qs in files.items():
+        p = os.path.join(tmp, name + ".txt")
+        with open(p, "w") as f:
+            f.write("".join("%s %s\n" % q for q in qs))
+        paths[name] = (p, len(qs))
+    # RRsets in the hierarchy: root SOA NS, a.root-servers A; per TLD SOA NS; a.gtld-servers A;
+    # the delegations are the leaf zones' NS and glue (the same owner/type as the leaf's own).
+    hier_rrsets = 3 + 2 * len(TLDS) + 1 + LEAF_RRSETS * n
+    return {"hints": hints, "confs": confs, "files": paths, "zones": n,
+            "files_first": leaves[0][0],
+            "hier_rrsets": hier_rrsets, "cached_list": cached}
+
+
+# -- DNS helpers ---------------------------------------------------------------------------------
+
+def ask(addr, qname, qtype, timeout=1.0, rd=False):
+    q = dns.message.make_query(qname, qtype)
+    if not rd:
+        q.flags &= ~dns.flags.RD
+    return dns.query.udp(q, addr, timeout=timeout)
+
+
+def wait_answers(addr, qname, qtype, proc, what, timeout=START_TIMEOUT):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        if not proc.alive():
+            raise BenchError("%s exited while starting:\n%s" % (what, proc.output()))
+        try:
+            return ask(addr, qname, qtype, timeout=0.5)
+        except Exception as e:
+            last = e
+            time.sleep(0.1)
+    raise BenchError("%s did not answer %s %s within %d s: %s" % (what, qname, qtype, timeout,
+                                                                    last))
+
+
+def proc_net_has(addr, tcp):
+    want = "%08X:%04X" % (int.from_bytes(bytes(int(x) for x in addr.split(".")), "little"), 53)
+    with open("/proc/net/tcp" if tcp else "/proc/net/udp") as f:
+        for line in f.readlines()[1:]:
+            fl = line.split()
+            if len(fl) > 3 and fl[1] == want and (not tcp or fl[3] == "0A"):
+                return True
+    return False
+
+
+def wait_listening(addr, proc, what, timeout=START_TIMEOUT):
+    """Wait for UDP and TCP sockets on addr:53 without sending a query (keeps the cache cold)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not proc.alive():
+            raise BenchError("%s exited while starting:\n%s" % (what, proc.output()))
+        if proc_net_has(addr, False) and proc_net_has(addr, True):
+            return
+        time.sleep(0.05)
+    raise BenchError("%s did not listen on %s:53 within %d s" % (what, addr, timeout))
+
+
+# -- NSD -----------------------------------------------------------------------------------------
+
+class Nsd:
+    def __init__(self, level, addr, conf, d):
+        self.level, self.addr, self.conf, self.dir = level, addr, conf, d
+        self.logfile = os.path.join(d, "nsd.log")
+        self.proc = Proc("nsd-" + level, ["nsd", "-d", "-c", conf], os.path.join(d, "stderr"))
+
+    def queries(self, timeout=10):
+        """Queries received so far (NSD's BIND8-style RQ counter, dumped into the log on SIGUSR1)."""
+        def count():
+            try:
+                with open(self.logfile) as f:
+                    return [l for l in f if " XSTATS " in l]
+            except OSError:
+                return []
+        before = len(count())
+        self.proc.p.send_signal(signal.SIGUSR1)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            lines = count()
+            if len(lines) > before:
+                m = re.search(r"\bRQ=(\d+)", lines[-1])
+                if not m:
+                    raise BenchError("no RQ= in NSD stats line: %s" % lines[-1])
+                return int(m.group(1))
+            time.sleep(0.05)
+        raise BenchError("nsd-%s wrote no statistics within %d s" % (self.level, timeout))
+
+
+def start_nsds(gen):
+    nsds = []
+    for level, addr in LEVELS:
+        conf, d = gen["confs"][level]
+        run(["nsd-checkconf", conf], timeout=60)
+        nsds.append(Nsd(level, addr, conf, d))
+    probe = {"root": ".", "tld": "com.", "leaf": leaf_zones(1)[0][0]}
+    for s in nsds:
+        wait_answers(s.addr, probe[s.level], "SOA", s.proc, "nsd-" + s.level, timeout=START_TIMEOUT)
+    return nsds
+
+
+def nsd_counts(nsds):
+    return {s.level: s.queries() for s in nsds}
+
+
+# -- resolvers -----------------------------------------------------------------------------------
+
+class Resolver:
+    def __init__(self, kind, addr, proc, d, conf):
+        self.kind, self.addr, self.proc, self.dir, self.conf = kind, addr, proc, d, conf
+
+    def cpu_us(self):
+        """(user, system) CPU seconds used so far (/proc/PID/stat)."""
+        with open("/proc/%d/stat" % self.proc.pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        tck = os.sysconf("SC_CLK_TCK")
+        return int(fields[11]) / tck, int(fields[12]) / tck
+
+    def cpu_s(self):
+        return sum(self.cpu_us())
+
+    def rss_kib(self):
+        with open("/proc/%d/status" % self.proc.pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        raise BenchError("no VmRSS for %s" % self.kind)
+
+    def stop(self):
+        rc = self.proc.stop()
+        if rc not in (0, -signal.SIGTERM):
+            log("%s exited with status %s; its output:\n%s" % (self.kind, rc, self.proc.output()))
+        return rc
+
+
+class Bench:
+    def __init__(self, args, tmp, gen):
+        self.args, self.tmp, self.gen = args, tmp, gen
+        self.ncpu = os.cpu_count() or 1
+        # Two CPUs or more: the resolver on CPU 0, dnsperf on CPU 1, so neither steals the
+        # other's core (the machines are small and noisy).
+        self.cpu_server = 0 if self.ncpu >= 2 else None
+        self.cpu_client = 1 if self.ncpu >= 2 else None
+        self.seq = 0
+        qm = "yes" if args.qname_minimisation else "no"
+        self.rwd_extra = []
+        for line in ("qname-minimisation: " + qm, "use-caps-for-id: no"):
+            if rootwalkd_accepts(args.rootwalkd, gen["hints"], [line]):
+                self.rwd_extra.append(line)
+            elif line.startswith("qname-minimisation") and args.qname_minimisation:
+                raise BenchError("this rootwalkd has no qname-minimisation key; run with "
+                                 "--qname-minimisation no")
+        self.rwd_control = rootwalkd_accepts(args.rootwalkd, gen["hints"],
+                                             ["control-socket: /tmp/rw-bench-check.ctl"])
+
+    def newdir(self, kind):
+        self.seq += 1
+        d = os.path.join(self.tmp, "%s-%03d" % (kind, self.seq))
+        os.makedirs(d)
+        return d
+
+    def start_rootwalkd(self, trace=None, fmt="text", wrapper=None, control=False):
+        d = self.newdir("rootwalkd")
+        conf = os.path.join(d, "rootwalkd.conf")
+        extra = list(self.rwd_extra)
+        ctl = None
+        if control and self.rwd_control:
+            ctl = os.path.join(d, "control.sock")
+            extra.append("control-socket: %s" % ctl)
+        with open(conf, "w") as f:
+            f.write("\n".join([
+                "# written by bench/bench.py",
+                "listen: %s@53" % RWD_ADDR,
+                "root-hints: %s" % self.gen["hints"],
+                "do-not-query-localhost: no",
+                "do-ip6: no",
+                "trace-log: %s" % (trace or "off"),
+                "trace-format: %s" % fmt,
+                "cache-size: 1g",
+            ] + extra) + "\n")
+        argv = (wrapper or []) + [self.args.rootwalkd, "-c", conf]
+        p = Proc("rootwalkd", argv, os.path.join(d, "stderr"), cpu=self.cpu_server)
+        r = Resolver("rootwalkd", RWD_ADDR, p, d, conf)
+        r.control = ctl
+        wait_listening(RWD_ADDR, p, "rootwalkd",
+                       timeout=START_TIMEOUT * (3 if wrapper else 1))
+        return r
+
+    def start_unbound(self, control=False):
+        d = self.newdir("unbound")
+        conf = os.path.join(d, "unbound.conf")
+        lines = [
+            "server:",
+            "    interface: %s" % UNB_ADDR,
+            "    port: 53",
+            "    do-ip6: no",
+            "    do-not-query-localhost: no",
+            "    root-hints: %s" % self.gen["hints"],
+            '    username: ""',
+            '    chroot: ""',
+            "    directory: %s" % d,
+            "    pidfile: %s/unbound.pid" % d,
+            "    do-daemonize: no",
+            "    use-syslog: no",
+            "    logfile: %s/unbound.log" % d,
+            "    verbosity: 0",
+            "    num-threads: 1",
+            '    module-config: "iterator"',
+            # The same as rootwalkd (--qname-minimisation, default yes).
+            "    qname-minimisation: %s" % ("yes" if self.args.qname_minimisation else "no"),
+            "    use-caps-for-id: no",
+            "    access-control: 127.0.0.0/8 allow",
+            "    msg-cache-size: 512m",
+            "    rrset-cache-size: 512m",
+            "    so-rcvbuf: 4m",
+        ]
+        if control:
+            # Only for the cold/memory runs: dump_cache counts the RRsets, extended statistics
+            # give Unbound's own cache accounting (mem.cache.*). A local socket.
+            lines.insert(-4, "    extended-statistics: yes")
+            lines += ["remote-control:",
+                      "    control-enable: yes",
+                      "    control-interface: %s/unbound.ctl" % d,
+                      "    control-use-cert: no"]
+        else:
+            lines += ["remote-control:", "    control-enable: no"]
+        with open(conf, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        run(["unbound-checkconf", conf], timeout=30)
+        p = Proc("unbound", ["unbound", "-d", "-c", conf], os.path.join(d, "stderr"),
+                 cpu=self.cpu_server)
+        r = Resolver("unbound", UNB_ADDR, p, d, conf)
+        wait_listening(UNB_ADDR, p, "unbound")
+        return r
+
+    def start(self, kind, **kw):
+        if kind == "rootwalkd":
+            return self.start_rootwalkd(**kw)
+        return self.start_unbound(**kw)
+
+    # -- dnsperf ---------------------------------------------------------------------------------
+
+    def dnsperf(self, addr, which, clients=1, outstanding=20, limit=None, passes=None, qps=None,
+                verbose=False, timeout_s=5):
+        path, count = self.gen["files"][which]
+        argv = ["dnsperf", "-s", addr, "-d", path, "-c", str(clients), "-q", str(outstanding),
+                "-t", str(timeout_s)]
+        if limit:
+            argv += ["-l", str(limit)]
+        if passes:
+            argv += ["-n", str(passes)]
+        if qps:
+            argv += ["-Q", str(qps)]
+        if verbose:
+            argv += ["-v"]
+        bound = (limit or 0) + timeout_s + 30 + (count * (passes or 0)) // 500
+        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        r = run(argv, timeout=max(bound, 60), cpu=self.cpu_client)
+        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        res = parse_dnsperf(r.stdout, verbose)
+        cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+        res["client_cpu_pct"] = 100.0 * cpu / res["runtime"] if res["runtime"] else None
+        return res
+
+    # -- workloads -------------------------------------------------------------------------------
+
+    def warm_cached(self, r):
+        """Resolve the cached workload's names, then check a second pass is all NOERROR."""
+        self.dnsperf(r.addr, "cached", outstanding=COLD_IN_FLIGHT, passes=1)
+        res = self.dnsperf(r.addr, "cached", outstanding=50, passes=1)
+        n = self.gen["files"]["cached"][1]
+        if res["completed"] != n or res["rcodes"].get("NOERROR", 0) != n:
+            raise BenchError("%s: the warmed cached workload is not all NOERROR: %s"
+                             % (r.kind, res))
+
+    def measure_cached(self, r, latency=True):
+        a = self.args
+        u0, s0 = r.cpu_us()
+        res = self.dnsperf(r.addr, "cached", clients=a.clients, outstanding=a.outstanding,
+                           limit=a.duration)
+        u1, s1 = r.cpu_us()
+        cpu = (u1 - u0) + (s1 - s0)
+        out = {"qps": res["qps"], "lost": res["lost"], "sent": res["sent"],
+               "avg_ms": res["avg_s"] * 1e3, "cpu_pct": 100.0 * cpu / res["runtime"],
+               "cpu_user_pct": 100.0 * (u1 - u0) / res["runtime"],
+               "cpu_sys_pct": 100.0 * (s1 - s0) / res["runtime"],
+               "dnsperf_cpu_pct": res["client_cpu_pct"],
+               "q_per_cpu_s": (res["completed"] / cpu) if cpu > 0 else None}
+        if latency:
+            # Latency percentiles at a fixed rate below saturation, from dnsperf -v (printing
+            # every response costs dnsperf time, so it is a separate, shorter run).
+            lat = self.dnsperf(r.addr, "cached", clients=a.clients, outstanding=a.outstanding,
+                               limit=a.latency_duration, qps=a.latency_qps, verbose=True)
+            lats = sorted(lat["latencies"])
+            if lats:
+                out["p50_us"] = pct(lats, 50) * 1e6
+                out["p99_us"] = pct(lats, 99) * 1e6
+                out["p999_us"] = pct(lats, 99.9) * 1e6
+        return out
+
+    def cached(self, kind):
+        r = self.start(kind)
+        try:
+            self.warm_cached(r)
+            return self.measure_cached(r)
+        finally:
+            r.stop()
+
+    def tracing(self, fmt):
+        trace = os.path.join(self.tmp, "trace-%d.log" % self.seq)
+        r = self.start_rootwalkd(trace=trace, fmt=fmt)
+        try:
+            self.warm_cached(r)
+            size0 = os.path.getsize(trace)
+            res = self.measure_cached(r, latency=False)
+            size1 = os.path.getsize(trace)
+            res["trace_bytes_per_query"] = (size1 - size0) / max(1, res["sent"] - res["lost"])
+            return res
+        finally:
+            r.stop()
+            try:
+                os.unlink(trace)
+            except OSError:
+                pass
+
+    def cold_and_memory(self, kind, nsds):
+        """Workload 2 (cold) then 4 (memory) on one fresh resolver."""
+        c0 = nsd_counts(nsds)
+        r = self.start(kind, control=True)
+        try:
+            time.sleep(0.3)  # rootwalkd primes at start; let both settle the same way
+            rss0 = r.rss_kib()
+            n = self.gen["zones"]
+            res = self.dnsperf(r.addr, "cold", outstanding=COLD_IN_FLIGHT, passes=1)
+            c1 = nsd_counts(nsds)
+            up = {k: c1[k] - c0[k] for k in c0}
+            out = {"cold_s": res["runtime"], "cold_ok": res["rcodes"].get("NOERROR", 0),
+                   "cold_avg_ms": res["avg_s"] * 1e3,
+                   "cold_lost": res["lost"], "upstream_total": sum(up.values()),
+                   "upstream_per_res": sum(up.values()) / n}
+            for k, v in up.items():
+                out["upstream_" + k] = v
+            if out["cold_ok"] != n:
+                log("%s: cold run: %d of %d NOERROR (%s)" % (kind, out["cold_ok"], n,
+                                                              res["rcodes"]))
+            # Memory: every RRset of every zone, then RSS.
+            fill = self.dnsperf(r.addr, "fill", outstanding=COLD_IN_FLIGHT, passes=1)
+            nfill = self.gen["files"]["fill"][1]
+            if fill["rcodes"].get("NOERROR", 0) != nfill:
+                log("%s: fill: %s of %d NOERROR" % (kind, fill["rcodes"], nfill))
+            time.sleep(0.2)
+            rss1 = r.rss_kib()
+            rrsets, extra = self.count_rrsets(r)
+            out.update({"rss0_kib": rss0, "rss_kib": rss1, "rrsets": rrsets,
+                        "bytes_per_rrset": (rss1 - rss0) * 1024 / rrsets if rrsets else None,
+                        "rss_per_rrset": rss1 * 1024 / rrsets if rrsets else None})
+            out.update(extra)
+            return out
+        finally:
+            r.stop()
+
+    def count_rrsets(self, r):
+        if r.kind == "unbound":
+            d = run(["unbound-control", "-c", r.conf, "dump_cache"], timeout=120).stdout
+            rrsets = sum(1 for l in d.splitlines() if l.startswith(";rrset"))
+            msgs = sum(1 for l in d.splitlines() if l.startswith("msg "))
+            st = run(["unbound-control", "-c", r.conf, "stats_noreset"], timeout=60).stdout
+            mem = dict(l.split("=", 1) for l in st.splitlines() if l.startswith("mem.cache."))
+            return rrsets, {"unbound_msgs": msgs,
+                            "unbound_mem_rrset": int(mem.get("mem.cache.rrset", 0)),
+                            "unbound_mem_msg": int(mem.get("mem.cache.message", 0))}
+        if getattr(r, "control", None):
+            st = dict(l.split(": ", 1) for l in control_request(r.control, "stats")
+                      if ": " in l)
+            return int(st["cache.entries"]), {"rootwalkd_cache_bytes": int(st["cache.bytes"]),
+                                             "rootwalkd_upstream": int(st["upstream.queries"])}
+        # No control socket: gdb. The probe is a name already cached, so it adds no entry.
+        return rootwalkd_cache_count(r, self.gen["files_first"])
+
+
+def rootwalkd_cache_count(r, probe):
+    """rootwalkd has no control socket yet: ask its cache with gdb (rw_cache_count and
+    rw_cache_bytes, called at a breakpoint on rw_resolver_query while one query is sent)."""
+    if not shutil.which("gdb"):
+        return None, {}
+    cmds = ["set pagination off", "set confirm off", "break rw_resolver_query", "continue",
+            "print (unsigned long)((unsigned long (*)(void *))rw_cache_count)"
+            "(((void *(*)(void *))rw_resolver_cache)((void *)$rdi))",
+            "print (unsigned long)((unsigned long (*)(void *))rw_cache_bytes)"
+            "(((void *(*)(void *))rw_resolver_cache)((void *)$rdi))",
+            "delete", "detach", "quit"]
+    argv = ["gdb", "-nx", "-q", "-batch", "-p", str(r.proc.pid)]
+    for c in cmds:
+        argv += ["-ex", c]
+    g = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True)
+    try:
+        # Bounded: one query every 0.2 s for at most 30 s, until gdb has printed and detached.
+        for _ in range(150):
+            if g.poll() is not None:
+                break
+            try:
+                ask(r.addr, probe, "A", timeout=0.2, rd=True)
+            except Exception:
+                pass
+            time.sleep(0.2)
+        out, _ = g.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        g.kill()
+        out, _ = g.communicate()
+        log("gdb did not finish reading rootwalkd's cache counters:\n" + out[-1500:])
+        return None, {}
+    vals = re.findall(r"^\$\d+ = (\d+)", out, re.M)
+    if len(vals) < 2:
+        log("gdb could not read rootwalkd's cache counters:\n" + out[-1500:])
+        return None, {}
+    return int(vals[0]), {"rootwalkd_cache_bytes": int(vals[1])}
+
+
+def rootwalkd_accepts(binary, hints, lines):
+    """True if `rootwalkd -n` accepts a configuration with these extra lines (keys that newer
+    versions have: the harness then uses them, older ones run without)."""
+    d = tempfile.mkdtemp(prefix="rwcheck-")
+    try:
+        conf = os.path.join(d, "c.conf")
+        with open(conf, "w") as f:
+            f.write("listen: %s@53\nroot-hints: %s\n%s\n" % (RWD_ADDR, hints,
+                                                             "\n".join(lines)))
+        r = subprocess.run([binary, "-n", "-c", conf], capture_output=True, timeout=20)
+        return r.returncode == 0
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def control_request(path, request, timeout=20):
+    """One request over rootwalkd's control socket: returns the body lines (status "ok")."""
+    import socket
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    try:
+        s.connect(path)
+        s.sendall(request.encode() + b"\n")
+        buf = b""
+        deadline = time.monotonic() + timeout
+        while not (buf.endswith(b"\n.\n") or buf == b".\n") and time.monotonic() < deadline:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+    finally:
+        s.close()
+    lines = buf.decode("utf-8", "replace").split("\n")
+    if not lines or lines[0] != "ok":
+        raise BenchError("control %r: %s" % (request, lines[:1]))
+    body = lines[1:]
+    while body and body[-1] == "":
+        body.pop()
+    if body and body[-1] == ".":
+        body.pop()
+    return [l[1:] if l.startswith("..") else l for l in body]
+
+
+def pct(sorted_vals, p):
+    if not sorted_vals:
+        return None
+    k = min(len(sorted_vals) - 1, max(0, int(round(p / 100.0 * len(sorted_vals) + 0.5)) - 1))
+    return sorted_vals[k]
+
+
+def parse_dnsperf(text, verbose=False):
+    def num(pattern, cast=float, default=None):
+        m = re.search(pattern, text, re.M)
+        return cast(m.group(1)) if m else default
+    res = {"sent": num(r"Queries sent:\s+(\d+)", int, 0),
+           "completed": num(r"Queries completed:\s+(\d+)", int, 0),
+           "lost": num(r"Queries lost:\s+(\d+)", int, 0),
+           "qps": num(r"Queries per second:\s+([\d.]+)"),
+           "runtime": num(r"Run time \(s\):\s+([\d.]+)"),
+           "avg_s": num(r"Average Latency \(s\):\s+([\d.]+)", float, 0.0),
+           "rcodes": {}}
+    m = re.search(r"Response codes:\s+(.*)$", text, re.M)
+    if m:
+        for code, cnt in re.findall(r"([A-Z]+) (\d+) \(", m.group(1)):
+            res["rcodes"][code] = int(cnt)
+    if res["qps"] is None:
+        raise BenchError("could not parse dnsperf output:\n" + text[-2000:])
+    if verbose:
+        # "> NOERROR name. A 0.000123" per response ("T" marks a timeout).
+        res["latencies"] = [float(x) for x in re.findall(r"^> [A-Z]+ \S+ \S+ ([\d.]+)$", text,
+                                                          re.M)]
+    return res
+
+
+# -- profile -------------------------------------------------------------------------------------
+
+def profile(b, tool, outdir, trace_fmt=None):
+    """Profile rootwalkd's cached path once: warm the cached names, then a short dnsperf run
+    under callgrind (instructions, exact) or perf (user-space cpu-clock samples). Returns
+    (description, lines for RESULTS.md)."""
+    trace = os.path.join(outdir, "trace.log") if trace_fmt else None
+    what = "tracing %s to a file" % trace_fmt if trace_fmt else "tracing off"
+    if tool == "perf":
+        r = b.start_rootwalkd(trace=trace, fmt=trace_fmt or "text")
+        try:
+            b.warm_cached(r)
+            data = os.path.join(outdir, "perf.data")
+            rec = Proc("perf", ["perf", "record", "-e", "cpu-clock", "-F", "4999", "-o", data,
+                                "-p", str(r.proc.pid)], os.path.join(outdir, "perf.log"))
+            time.sleep(1.0)
+            res = b.dnsperf(r.addr, "cached", clients=b.args.clients,
+                            outstanding=b.args.outstanding, limit=5)
+            rec.p.send_signal(signal.SIGINT)
+            try:
+                rec.p.wait(timeout=60)
+            finally:
+                rec.stop()
+        finally:
+            r.stop()
+        rep = run(["perf", "report", "-i", data, "--stdio", "--sort", "symbol,dso",
+                   "--percent-limit", "0.5"], timeout=120).stdout
+        top = [l.rstrip() for l in rep.splitlines() if l.strip() and not l.startswith("#")]
+        return ("%s; perf record -e cpu-clock during 5 s of the cached workload (%s answers; "
+                "user space only: perf_event_paranoid=2 hides the kernel)"
+                % (what, fmt(res["completed"])), top[:10])
+    # callgrind: instructions executed in user space; the counters are zeroed after the warm-up.
+    out = os.path.join(outdir, "callgrind.out")
+    r = b.start_rootwalkd(wrapper=["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out],
+                          trace=trace, fmt=trace_fmt or "text")
+    try:
+        b.warm_cached(r)
+        run(["callgrind_control", "-z", str(r.proc.pid)], timeout=60)
+        res = b.dnsperf(r.addr, "cached", clients=1, outstanding=20, limit=5)
+    finally:
+        r.stop()
+    answered = max(1, res["completed"])
+    excl = run(["callgrind_annotate", "--threshold=100", "--auto=no", out], timeout=120).stdout
+    incl = run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", "--auto=no", out],
+               timeout=120).stdout
+    total = int(re.search(r"^summary: (\d+)", open(out).read(), re.M).group(1))
+
+    def rows(text):
+        for m in re.finditer(r"^\s*([\d,]+) \(\s*([\d.]+)%\)\s+(\S+?):(\S+) \[(\S+)\]",
+                             text, re.M):
+            yield int(m.group(1).replace(",", "")), float(m.group(2)), m.group(4), \
+                os.path.basename(m.group(5))
+    # Functions that were on the stack when the counters were zeroed (main, the event loop)
+    # show the whole total as their own: leave them out of the self-cost list.
+    top = []
+    for ir, pc, fn, obj in rows(excl):
+        if pc >= 99.0 or fn in ("main", "run", "(below main)"):
+            continue
+        top.append("%5.1f%%  %6s instr/query  %s (%s)" % (pc, fmt(ir / answered), fn, obj))
+        if len(top) == 10:
+            break
+    keep = ("udp_recv_cb", "srv_query", "rw_resolver_query", "rw_cache_answer_used",
+            "rw_wire_parse_query", "srv_respond", "crypto_shorthash", "calloc", "malloc",
+            "free", "trace_fast_hit")
+    inc = ["%5.1f%%  %6s instr/query  %s (inclusive)" % (pc, fmt(ir / answered), fn)
+           for ir, pc, fn, obj in rows(incl) if fn in keep]
+    lines = ["%s answers in 5 s under callgrind; %s user-space instructions per answer" % (
+        fmt(answered), fmt(total / answered)), "", "self cost, top 10:"] + top + [
+        "", "inclusive cost of the path:"] + inc
+    return ("%s; valgrind --tool=callgrind, counters zeroed after the warm-up, then dnsperf -c "
+            "1 -q 20 -l 5 on the cached names" % what, lines)
+
+
+# -- reporting -----------------------------------------------------------------------------------
+
+def first_line(argv):
+    try:
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=20)
+        return ((r.stdout or "") + (r.stderr or "")).strip().splitlines()[0]
+    except Exception:
+        return "?"
+
+
+def versions(args):
+    desc = subprocess.run(["git", "-C", REPO, "describe", "--always", "--dirty", "--tags"],
+                          capture_output=True, text=True, timeout=20).stdout.strip() or "?"
+    dnsperf = "?"
+    r = subprocess.run(["dnsperf", "-h"], capture_output=True, text=True, timeout=20)
+    m = re.search(r"Version ([\d.]+)", r.stdout + r.stderr)
+    if m:
+        dnsperf = "dnsperf " + m.group(1)
+    return {"rootwalkd": "rootwalkd %s (%s)" % (desc, args.buildtype),
+            "unbound": "Unbound " + first_line(["unbound", "-V"]).replace("Version ", ""),
+            "nsd": first_line(["nsd", "-v"]).replace(" version", ""),
+            "dnsperf": dnsperf}
+
+
+def machine():
+    model = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = "?"
+    try:
+        with open("/proc/meminfo") as f:
+            mem = "%.0f GiB RAM" % (int(f.readline().split()[1]) / 1048576)
+    except OSError:
+        pass
+    return "%d CPUs (nproc), %s, %s, Linux %s" % (os.cpu_count() or 0, model, mem,
+                                                  os.uname().release)
+
+
+def med(vals):
+    vals = [v for v in vals if v is not None]
+    return statistics.median(vals) if vals else None
+
+
+def fmt(v, digits=0):
+    if v is None:
+        return "n/a"
+    if digits == 0:
+        return "{:,.0f}".format(v)
+    return "{:,.{d}f}".format(v, d=digits)
+
+
+def cell(vals, digits=0):
+    if not vals:
+        return "—"  # not measured for this resolver
+    vals = [v for v in vals if v is not None]
+    if not vals:
+        return "n/a"
+    m = med(vals)
+    if len(vals) == 1:
+        return fmt(m, digits)
+    return "%s [%s–%s]" % (fmt(m, digits), fmt(min(vals), digits), fmt(max(vals), digits))
+
+
+def ratio(a, b, digits=2):
+    if not a or not b:
+        return "—"
+    a, b = med(a), med(b)
+    if a is None or not b:
+        return "n/a"
+    return "%.*f" % (digits, a / b)
+
+
+def verdict(a, b, goal):
+    """goal: ('>=', 1.2) or ('<=', 1.0) on the ratio of medians."""
+    a, b = med(a), med(b)
+    if a is None or not b:
+        return "n/a"
+    x = a / b
+    op, lim = goal
+    ok = x >= lim if op == ">=" else x <= lim
+    return "met" if ok else "missed"
+
+
+def build_table(R, args, gen):
+    rw, ub = R["rootwalkd"], R["unbound"]
+    g = lambda d, k: d.get(k, [])
+    n = gen["zones"]
+    rows = []
+
+    def row(w, what, a, b, digits=0, goal=None, goaltext=""):
+        rows.append("| %s | %s | %s | %s | %s | %s |" % (
+            w, what, cell(a, digits), cell(b, digits), ratio(a, b),
+            ("%s: %s" % (goaltext, verdict(a, b, goal))) if goal else goaltext))
+
+    dur = "%d s, %d clients, %d in flight" % (args.duration, args.clients, args.outstanding)
+    row("1 cached", "queries/s (%s)" % dur, g(rw, "qps"), g(ub, "qps"), 0, (">=", 1.2),
+        "≥ 1.2")
+    row("1 cached", "mean latency at that load (ms)", g(rw, "avg_ms"), g(ub, "avg_ms"), 3)
+    row("1 cached", "resolver CPU use during that run (%)", g(rw, "cpu_pct"), g(ub, "cpu_pct"))
+    row("1 cached", "answers per CPU-second of the resolver", g(rw, "q_per_cpu_s"),
+        g(ub, "q_per_cpu_s"), 0, (">=", 1.2), "≥ 1.2")
+    row("1 cached", "dnsperf CPU use during that run (%)", g(rw, "dnsperf_cpu_pct"),
+        g(ub, "dnsperf_cpu_pct"))
+    row("1 cached", "queries lost (of those sent)", g(rw, "lost"), g(ub, "lost"))
+    lq = "at %s q/s, %d s" % (fmt(args.latency_qps), args.latency_duration)
+    row("1 cached", "latency p50 (µs) %s" % lq, g(rw, "p50_us"), g(ub, "p50_us"), 0)
+    row("1 cached", "latency p99 (µs) %s" % lq, g(rw, "p99_us"), g(ub, "p99_us"), 0)
+    row("1 cached", "latency p99.9 (µs) %s" % lq, g(rw, "p999_us"), g(ub, "p999_us"), 0)
+    row("2 cold", "time to resolve %s zones, %d in flight (s)" % (fmt(n), COLD_IN_FLIGHT),
+        g(rw, "cold_s"), g(ub, "cold_s"), 3, ("<=", 1.0), "≤ 1.0")
+    row("2 cold", "mean time per resolution (ms)", g(rw, "cold_avg_ms"), g(ub, "cold_avg_ms"), 3)
+    row("2 cold", "upstream queries per resolution (at NSD)", g(rw, "upstream_per_res"),
+        g(ub, "upstream_per_res"), 3, ("<=", 1.0), "≤ 1.0")
+    rows.append("| 2 cold | … upstream queries to root / TLD / leaf servers (total, medians) | "
+                "%s | %s | | |" % tuple(" / ".join(fmt(med(g(d, "upstream_" + k)))
+                                                  for k in ("root", "tld", "leaf"))
+                                        for d in (rw, ub)))
+    row("2 cold", "NOERROR answers (of %s)" % fmt(n), g(rw, "cold_ok"), g(ub, "cold_ok"))
+    for f in args.trace_formats:
+        row("3 tracing", "queries/s, every query traced (%s) to a file" % f,
+            g(rw, "qps_trace_" + f), [], 0, None,
+            "%s of tracing off (goal ≥ 0.90: %s)" % (
+                ratio(g(rw, "qps_trace_" + f), g(rw, "qps")),
+                verdict(g(rw, "qps_trace_" + f), g(rw, "qps"), (">=", 0.9))))
+        row("3 tracing", "answers per CPU-second, traced (%s)" % f, g(rw, "qcpu_trace_" + f),
+            [], 0, None, "%s of tracing off (goal ≥ 0.90: %s)" % (
+                ratio(g(rw, "qcpu_trace_" + f), g(rw, "q_per_cpu_s")),
+                verdict(g(rw, "qcpu_trace_" + f), g(rw, "q_per_cpu_s"), (">=", 0.9))))
+        row("3 tracing", "trace bytes per query (%s)" % f, g(rw, "trace_bpq_" + f), [], 0)
+    row("4 memory", "RSS after caching the hierarchy (MiB)",
+        [v / 1024 for v in g(rw, "rss_kib")], [v / 1024 for v in g(ub, "rss_kib")], 1)
+    row("4 memory", "RSS at start (MiB)", [v / 1024 for v in g(rw, "rss0_kib")],
+        [v / 1024 for v in g(ub, "rss0_kib")], 1)
+    row("4 memory", "cached RRsets (see README)", g(rw, "rrsets"), g(ub, "rrsets"), 0, None,
+        "%s in the hierarchy" % fmt(gen["hier_rrsets"]))
+    row("4 memory", "RSS growth per cached RRset (bytes)", g(rw, "bytes_per_rrset"),
+        g(ub, "bytes_per_rrset"), 0, ("<=", 1.0), "≤ 1.0")
+    row("4 memory", "RSS per cached RRset (bytes)", g(rw, "rss_per_rrset"),
+        g(ub, "rss_per_rrset"), 0)
+    rows.append("| 5 threads | queries/s at 1 and 2 worker threads | skipped | — | — | "
+                "rootwalkd is single-threaded for now |")
+    head = ["| workload | figure | rootwalkd | Unbound | rootwalkd/Unbound | goal / note |",
+            "|---|---|---|---|---|---|"]
+    return "\n".join(head + rows)
+
+
+def render(args, gen, R, vers, command, started, elapsed, prof, load):
+    table = build_table(R, args, gen)
+    extra = []
+    ub = R["unbound"]
+    if ub.get("unbound_msgs"):
+        extra.append("Unbound also held %s message-cache entries; its own accounting: rrset cache "
+                     "%s bytes, message cache %s bytes (medians)." % (
+                         fmt(med(ub["unbound_msgs"])), fmt(med(ub["unbound_mem_rrset"])),
+                         fmt(med(ub["unbound_mem_msg"]))))
+    rwb = R["rootwalkd"].get("rootwalkd_cache_bytes")
+    if rwb:
+        extra.append("rootwalkd's cache accounted %s bytes for its entries (rw_cache_bytes, "
+                     "median)." % fmt(med(rwb)))
+    text = ["## Run of %s" % started.strftime("%Y-%m-%d %H:%M UTC"), "",
+            "- command: `%s`" % command,
+            "- machine: %s" % machine(),
+            "- versions: %s; %s; %s; %s" % (vers["rootwalkd"], vers["unbound"], vers["nsd"],
+                                            vers["dnsperf"]),
+            "- hierarchy: root, %s, %s second-level zones (%d leaf RRsets each), 3 NSD processes"
+            % (", ".join(t + "." for t in TLDS), fmt(gen["zones"]), LEAF_RRSETS),
+            "- repetitions: %d (cells: median [min–max]); ratio = median/median; %s; "
+            "elapsed %.0f s" % (args.runs, "resolver pinned to CPU 0, dnsperf to CPU 1"
+                                if (os.cpu_count() or 1) >= 2 else "no CPU pinning", elapsed),
+            "- load average (1 min) at start / end: %.2f / %.2f (other work on the machine "
+            "competes with the benchmark)" % load,
+            "- same settings: one thread, no DNSSEC (Unbound `module-config: \"iterator\"`), "
+            "QNAME minimisation %s in both, 0x20 off in both, IPv4 upstream only, caches of "
+            "1 GiB" % ("on" if args.qname_minimisation else "off"),
+            "", table, ""]
+    text += extra + ([""] if extra else [])
+    if prof:
+        text += ["Profile of rootwalkd's cached path: %s." % prof[0], "", "```"]
+        text += prof[1] + ["```", ""]
+    text += ["<details><summary>raw per-run values</summary>", "", "```"]
+    for kind in ("rootwalkd", "unbound"):
+        for k in sorted(R[kind]):
+            text.append("%-10s %-24s %s" % (kind, k, " ".join(
+                fmt(v, 3) if isinstance(v, float) else str(v) for v in R[kind][k])))
+    text += ["```", "</details>", ""]
+    return "\n".join(text)
+
+
+def write_results(path, new):
+    # Keep the latest run on top and up to four earlier ones below it (before/after records).
+    earlier = []
+    if os.path.exists(path):
+        with open(path) as f:
+            old = f.read()
+        earlier = re.split(r"(?m)^(?=## Run of )", old)
+        earlier = [e.rstrip() + "\n" for e in earlier if e.startswith("## Run of ")][:4]
+    with open(path, "w") as f:
+        f.write("# rootwalk benchmark results\n\n"
+                "Written by `bench/run.sh` (see bench/README.md for what each figure means). The "
+                "latest run comes first; earlier runs are kept below it for before/after "
+                "comparisons.\n\n")
+        f.write(new)
+        for e in earlier:
+            f.write("\n" + e)
+    return new
+
+
+# -- main ----------------------------------------------------------------------------------------
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--zones", type=int, default=1000, help="second-level zones (1..10000)")
+    ap.add_argument("--quick", action="store_true", help="one repetition instead of three")
+    ap.add_argument("--runs", type=int, default=None,
+                    help="repetitions (default 3, --quick 1; 0: only the profile, nothing "
+                    "written)")
+    ap.add_argument("--duration", type=int, default=10, help="seconds of the cached workload")
+    ap.add_argument("--clients", type=int, default=20, help="dnsperf clients (sockets)")
+    ap.add_argument("--outstanding", type=int, default=200, help="dnsperf queries in flight")
+    ap.add_argument("--latency-qps", type=int, default=20000,
+                    help="fixed rate of the latency-percentile run")
+    ap.add_argument("--latency-duration", type=int, default=3)
+    ap.add_argument("--trace-formats", default="text,json")
+    ap.add_argument("--qname-minimisation", default="yes", choices=["yes", "no"],
+                    help="QNAME minimisation in both resolvers")
+    ap.add_argument("--profile", choices=["callgrind", "perf", "none"], default="callgrind",
+                    help="profile rootwalkd's cached path once (default callgrind)")
+    ap.add_argument("--profile-trace", choices=["text", "json"], default=None,
+                    help="profile with every query traced in this format")
+    ap.add_argument("--rootwalkd", required=True)
+    ap.add_argument("--buildtype", default="release")
+    ap.add_argument("--results", default=os.path.join(HERE, "RESULTS.md"))
+    ap.add_argument("--no-results", action="store_true", help="print only, do not write")
+    ap.add_argument("--command", default=None, help="the command line shown in RESULTS.md")
+    ap.add_argument("--max-time", type=int, default=1500,
+                    help="give up after this many seconds")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    args = ap.parse_args(argv)
+    if not 1 <= args.zones <= 10000:
+        ap.error("--zones must be 1..10000")
+    if args.runs is None:
+        args.runs = 1 if args.quick else 3
+    if args.runs < 0 or args.runs > 20:
+        ap.error("--runs must be 0..20")
+    if args.runs == 0:
+        args.no_results = True
+    args.trace_formats = [f for f in args.trace_formats.split(",") if f]
+    args.qname_minimisation = args.qname_minimisation == "yes"
+    for f in args.trace_formats:
+        if f not in ("text", "json"):
+            ap.error("trace formats: text, json")
+
+    ensure_isolated()
+    for tool in ["nsd", "nsd-checkconf", "unbound", "unbound-checkconf", "unbound-control",
+                 "dnsperf", "taskset"]:
+        if not shutil.which(tool):
+            raise BenchError("%s is not installed" % tool)
+
+    def on_signal(signum, frame):
+        raise SystemExit("interrupted by signal %d" % signum)
+    for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(s, on_signal)
+
+    started = datetime.datetime.now(datetime.timezone.utc)
+    load0 = os.getloadavg()[0]
+    t0 = time.monotonic()
+    deadline = t0 + args.max_time
+    tmp = tempfile.mkdtemp(prefix="rootwalk-bench-")
+
+    def check_time(what):
+        if time.monotonic() > deadline:
+            raise BenchError("over --max-time (%d s) before %s" % (args.max_time, what))
+        log("%s (%.0f s)" % (what, time.monotonic() - t0))
+
+    try:
+        check_time("generating %d zones in %s" % (args.zones, tmp))
+        gen = generate(tmp, args.zones)
+        check_time("starting NSD")
+        nsds = start_nsds(gen)
+        b = Bench(args, tmp, gen)
+        R = {"rootwalkd": {}, "unbound": {}}
+
+        def add(kind, res, rename=None):
+            for k, v in res.items():
+                R[kind].setdefault((rename or {}).get(k, k), []).append(v)
+
+        for rep in range(args.runs):
+            order = ["rootwalkd", "unbound"] if rep % 2 == 0 else ["unbound", "rootwalkd"]
+            for kind in order:
+                check_time("run %d/%d: %s cold + memory" % (rep + 1, args.runs, kind))
+                add(kind, b.cold_and_memory(kind, nsds))
+            for kind in order:
+                check_time("run %d/%d: %s cached" % (rep + 1, args.runs, kind))
+                add(kind, b.cached(kind))
+            for f in args.trace_formats:
+                check_time("run %d/%d: rootwalkd cached, tracing %s" % (rep + 1, args.runs, f))
+                res = b.tracing(f)
+                add("rootwalkd", {"qps_trace_" + f: res["qps"],
+                                  "qcpu_trace_" + f: res["q_per_cpu_s"],
+                                  "trace_bpq_" + f: res["trace_bytes_per_query"]})
+        prof = None
+        if args.profile != "none":
+            check_time("profiling rootwalkd's cached path (%s)" % args.profile)
+            pdir = os.path.join(tmp, "profile")
+            os.makedirs(pdir)
+            try:
+                prof = profile(b, args.profile, pdir, args.profile_trace)
+            except (BenchError, subprocess.SubprocessError, OSError) as e:
+                log("profile failed: %s" % e)
+        elapsed = time.monotonic() - t0
+        vers = versions(args)
+        command = args.command or " ".join(sys.argv)
+        load = (load0, os.getloadavg()[0])
+        text = render(args, gen, R, vers, command, started, elapsed, prof, load)
+        print(text)
+        if not args.no_results:
+            write_results(args.results, text)
+            log("wrote %s" % args.results)
+        return 0
+    finally:
+        stop_all()
+        if args.keep:
+            log("kept %s" % tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except BenchError as e:
+        log("error: %s" % e)
+        stop_all()
+        sys.exit(1)
