@@ -904,14 +904,15 @@ def ratio(a, b, digits=2):
 
 
 def verdict(a, b, goal):
-    """goal: ('>=', 1.2) or ('<=', 1.0) on the ratio of medians."""
+    """goal: ('>=', 1.2) or ('<=', 1.0) on the ratio of medians; a miss says by how much."""
     a, b = med(a), med(b)
     if a is None or not b:
         return "n/a"
     x = a / b
     op, lim = goal
-    ok = x >= lim if op == ">=" else x <= lim
-    return "met" if ok else "missed"
+    if (x >= lim) if op == ">=" else (x <= lim):
+        return "met"
+    return "missed by %.1f%%" % (100.0 * abs(x / lim - 1.0))
 
 
 def build_table(R, args, gen):
@@ -950,11 +951,13 @@ def build_table(R, args, gen):
                                         for d in (rw, ub)))
     row("2 cold", "NOERROR answers (of %s)" % fmt(n), g(rw, "cold_ok"), g(ub, "cold_ok"))
     for f in args.trace_formats:
+        # The goal is judged on answers per CPU-second: with tracing off dnsperf, not
+        # rootwalkd, limits queries/s here, so a queries/s ratio near 1 can hide a large cost.
         row("3 tracing", "queries/s, every query traced (%s) to a file" % f,
             g(rw, "qps_trace_" + f), [], 0, None,
-            "%s of tracing off (goal ≥ 0.90: %s)" % (
+            "%s of tracing off (rootwalkd CPU use traced: %s%%)" % (
                 ratio(g(rw, "qps_trace_" + f), g(rw, "qps")),
-                verdict(g(rw, "qps_trace_" + f), g(rw, "qps"), (">=", 0.9))))
+                fmt(med(g(rw, "cpu_trace_" + f)))))
         row("3 tracing", "answers per CPU-second, traced (%s)" % f, g(rw, "qcpu_trace_" + f),
             [], 0, None, "%s of tracing off (goal ≥ 0.90: %s)" % (
                 ratio(g(rw, "qcpu_trace_" + f), g(rw, "q_per_cpu_s")),
@@ -1129,6 +1132,7 @@ def main(argv=None):
                 check_time("run %d/%d: rootwalkd cached, tracing %s" % (rep + 1, args.runs, f))
                 res = b.tracing(f)
                 add("rootwalkd", {"qps_trace_" + f: res["qps"],
+                                  "cpu_trace_" + f: res["cpu_pct"],
                                   "qcpu_trace_" + f: res["q_per_cpu_s"],
                                   "trace_bpq_" + f: res["trace_bytes_per_query"]})
         prof = None
