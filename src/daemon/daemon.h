@@ -29,6 +29,7 @@ struct rw_server;
 struct rw_upstream;
 struct rw_control;
 struct rw_ctlsock;
+struct rw_tracesink;
 
 struct rw_daemon {
 	uv_loop_t loop;
@@ -45,10 +46,12 @@ struct rw_daemon {
 	int64_t reloaded_us;	      /* wall clock of the last successful reload, 0 if none */
 	unsigned reloads, reload_failures;
 
-	FILE *trace;	    /* trace sink, NULL when tracing is off; may be stderr */
-	char *trace_path;   /* the path trace is open on (owned), NULL when off */
-	bool trace_is_file; /* trace is a file we opened (and reopen on SIGHUP) */
-	bool trace_failed;  /* a write to the trace sink failed (logged once) */
+	/* The trace sink: a file written off the loop (tsink), or stderr, or nothing. */
+	struct rw_tracesink *tsink; /* owned; NULL unless trace-log is a file */
+	bool trace_stderr;	    /* trace-log: stderr */
+	char *trace_path;	    /* trace-log as configured (owned), NULL when off */
+	bool trace_failed;	    /* a write to stderr failed (logged once) */
+	uint64_t trace_dropped;	    /* traces dropped by sinks closed since start */
 
 	uv_signal_t sig_term, sig_int, sig_hup;
 	int nsignals; /* signal handles initialised, for shutdown */
@@ -84,6 +87,21 @@ size_t rw_upstream_pending(const struct rw_upstream *up);
 void rw_upstream_close(struct rw_upstream *up);
 /* Free once the loop has run every close callback. NULL does nothing. */
 void rw_upstream_free(struct rw_upstream *up);
+
+/* The trace log file (tracesink.c). Writes never block the loop: they are queued (at most 4 MiB)
+ * and written on the thread pool; when the file falls behind, whole traces are dropped and
+ * counted. rw_tracesink_open returns NULL with the reason in err. */
+struct rw_tracesink *rw_tracesink_open(uv_loop_t *loop, const char *path, char *err, size_t errlen);
+/* Queue one complete trace (copied). */
+void rw_tracesink_write(struct rw_tracesink *t, const char *text, size_t len);
+/* Open the path again (log rotation). Returns 0, or -1 with the reason in err (the old file is
+ * kept). */
+int rw_tracesink_reopen(struct rw_tracesink *t, char *err, size_t errlen);
+/* Traces dropped since the sink was opened. */
+uint64_t rw_tracesink_dropped(const struct rw_tracesink *t);
+/* Write what is queued and close (once a write in flight is done; the loop must run). NULL does
+ * nothing. */
+void rw_tracesink_close(struct rw_tracesink *t);
 
 /* The control socket (control-socket: PATH). rw_ctlsock_new returns NULL on allocation failure;
  * rw_ctlsock_listen creates the socket file with the configured mode and owner and returns 0,

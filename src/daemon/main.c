@@ -128,31 +128,35 @@ static void env_trace_write(void *ctx, const char *text, size_t len)
 {
 	struct rw_daemon *d = ctx;
 
-	if (!d->trace)
+	if (d->tsink) {
+		rw_tracesink_write(d->tsink, text, len);
 		return;
-	/* Flushed at once: a trace is a complete record, and tests read the file right away. */
-	if (fwrite(text, 1, len, d->trace) != len || fflush(d->trace) != 0) {
+	}
+	if (!d->trace_stderr)
+		return;
+	/* Standard error stays synchronous: it is shared with the log lines, which must not
+	 * land in the middle of a trace, and it is meant for debugging, not for load. */
+	if (fwrite(text, 1, len, stderr) != len || fflush(stderr) != 0) {
 		if (!d->trace_failed) {
-			d->trace_failed = true; /* once per file, not once per query */
-			rw_daemon_log(RW_LOG_ERR, "writing trace log %s: %s", d->trace_path,
-				      strerror(errno));
+			d->trace_failed = true; /* once, not once per query */
+			rw_daemon_log(RW_LOG_ERR, "writing traces to stderr: %s", strerror(errno));
 		}
-		clearerr(d->trace);
+		clearerr(stderr);
 	}
 }
 
 /* The trace sink. */
 
 struct trace_sink {
-	FILE *f;
+	struct rw_tracesink *ts;
+	bool to_stderr;
 	char *path;
-	bool is_file;
 };
 
 /* Open the sink cfg names (nothing when tracing is off). Returns 0, or -1 after writing the reason
  * into err. */
-static int trace_sink_open(const struct rw_config *cfg, struct trace_sink *t, char *err,
-			   size_t errlen)
+static int trace_sink_open(struct rw_daemon *d, const struct rw_config *cfg, struct trace_sink *t,
+			   char *err, size_t errlen)
 {
 	memset(t, 0, sizeof(*t));
 	if (!cfg->trace_log)
@@ -163,58 +167,56 @@ static int trace_sink_open(const struct rw_config *cfg, struct trace_sink *t, ch
 		return -1;
 	}
 	if (strcmp(cfg->trace_log, "stderr") == 0) {
-		t->f = stderr;
+		t->to_stderr = true;
 		return 0;
 	}
-	t->f = fopen(cfg->trace_log, "ae");
-	if (!t->f) {
-		snprintf(err, errlen, "cannot open trace log %s: %s", cfg->trace_log,
-			 strerror(errno));
+	t->ts = rw_tracesink_open(&d->loop, cfg->trace_log, err, errlen);
+	if (!t->ts) {
 		free(t->path);
 		t->path = NULL;
 		return -1;
 	}
-	t->is_file = true;
 	return 0;
+}
+
+static void trace_sink_discard(struct trace_sink *t)
+{
+	rw_tracesink_close(t->ts);
+	free(t->path);
 }
 
 static void trace_close(struct rw_daemon *d)
 {
-	if (d->trace_is_file)
-		fclose(d->trace);
+	d->trace_dropped += rw_tracesink_dropped(d->tsink);
+	rw_tracesink_close(d->tsink);
 	free(d->trace_path);
-	d->trace = NULL;
+	d->tsink = NULL;
 	d->trace_path = NULL;
-	d->trace_is_file = false;
+	d->trace_stderr = false;
 }
 
 /* Make t the daemon's sink (closing the old one) and switch tracing on or off to match. */
 static void trace_use(struct rw_daemon *d, struct trace_sink *t)
 {
 	trace_close(d);
-	d->trace = t->f;
+	d->tsink = t->ts;
+	d->trace_stderr = t->to_stderr;
 	d->trace_path = t->path;
-	d->trace_is_file = t->is_file;
 	d->trace_failed = false;
-	d->env.trace_write = d->trace ? env_trace_write : NULL;
+	d->env.trace_write = d->tsink || d->trace_stderr ? env_trace_write : NULL;
 }
 
 /* Reopen the trace file at the same path (after log rotation). On failure the old file is kept. */
 static void trace_reopen(struct rw_daemon *d)
 {
-	FILE *f;
+	char err[512];
 
-	if (!d->trace_is_file)
+	if (!d->tsink)
 		return;
-	f = fopen(d->trace_path, "ae");
-	if (!f) {
-		rw_daemon_log(RW_LOG_ERR, "cannot reopen trace log %s: %s (keeping the old one)",
-			      d->trace_path, strerror(errno));
+	if (rw_tracesink_reopen(d->tsink, err, sizeof(err)) < 0) {
+		rw_daemon_log(RW_LOG_ERR, "%s (keeping the old one)", err);
 		return;
 	}
-	fclose(d->trace);
-	d->trace = f;
-	d->trace_failed = false;
 	rw_daemon_log(RW_LOG_INFO, "reopened trace log %s", d->trace_path);
 }
 
@@ -263,6 +265,8 @@ static void daemon_stop(struct rw_daemon *d)
 		rw_server_close(d->server);
 	if (d->upstream)
 		rw_upstream_close(d->upstream);
+	/* No traces after the resolver: the sink finishes its last write while the loop drains. */
+	trace_close(d);
 	daemon_close_signals(d);
 }
 
@@ -413,12 +417,10 @@ static int daemon_reload(struct rw_daemon *d, char *msg, size_t msglen)
 
 	if (load_config(d->config_path, d->config_explicit, &cfg, &found, err, sizeof(err)) < 0)
 		goto refuse;
-	if (trace_sink_open(cfg, &t, err, sizeof(err)) < 0)
+	if (trace_sink_open(d, cfg, &t, err, sizeof(err)) < 0)
 		goto refuse;
 	if (rw_resolver_reconfigure(d->resolver, cfg, err, sizeof(err)) < 0) {
-		if (t.is_file)
-			fclose(t.f);
-		free(t.path);
+		trace_sink_discard(&t);
 		goto refuse;
 	}
 	/* Committed: the resolver uses cfg now. */
@@ -493,15 +495,17 @@ static char *ctl_status(void *ctx)
 	rw_iso_time(d->started_us, started, sizeof(started));
 	if (d->reloaded_us)
 		rw_iso_time(d->reloaded_us, reloaded, sizeof(reloaded));
-	n = (size_t)snprintf(buf, sizeof(buf),
-			     "version: %s\npid: %ld\nstarted: %s\nuptime: %lld s\nconfig: %s\n"
-			     "reloads: %u (last %s), refused: %u\nroot-hints: %s\ntrace-log: %s\n"
-			     "control-socket: %s\ncontrol-connections: %zu\nlisten:",
-			     RW_VERSION, (long)getpid(), started, (long long)up, d->config_path,
-			     d->reloads, reloaded, d->reload_failures,
-			     d->cfg->root_hints ? d->cfg->root_hints : "built-in",
-			     d->trace_path ? d->trace_path : "off", rw_ctlsock_path(d->ctlsock),
-			     rw_ctlsock_connections(d->ctlsock));
+	n = (size_t)snprintf(
+		buf, sizeof(buf),
+		"version: %s\npid: %ld\nstarted: %s\nuptime: %lld s\nconfig: %s\n"
+		"reloads: %u (last %s), refused: %u\nroot-hints: %s\ntrace-log: %s\n"
+		"trace-log-dropped: %llu\ncontrol-socket: %s\ncontrol-connections: "
+		"%zu\nlisten:",
+		RW_VERSION, (long)getpid(), started, (long long)up, d->config_path, d->reloads,
+		reloaded, d->reload_failures, d->cfg->root_hints ? d->cfg->root_hints : "built-in",
+		d->trace_path ? d->trace_path : "off",
+		(unsigned long long)(d->trace_dropped + rw_tracesink_dropped(d->tsink)),
+		rw_ctlsock_path(d->ctlsock), rw_ctlsock_connections(d->ctlsock));
 	for (size_t i = 0; i < d->cfg->n_listen && n < sizeof(buf); i++)
 		n += (size_t)snprintf(
 			buf + n, sizeof(buf) - n, " %s",
@@ -547,7 +551,7 @@ static int run(const char *config_path, bool explicit_path)
 	{
 		struct trace_sink t;
 
-		if (trace_sink_open(d.cfg, &t, err, sizeof(err)) < 0) {
+		if (trace_sink_open(&d, d.cfg, &t, err, sizeof(err)) < 0) {
 			rw_daemon_log(RW_LOG_ERR, "%s", err);
 			goto out;
 		}

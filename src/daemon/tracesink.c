@@ -1,0 +1,273 @@
+/* The trace log file, written without blocking the event loop.
+ *
+ * Traces are appended to a pending buffer in memory; one write at a time runs on libuv's thread
+ * pool (uv_fs_write) with everything pending so far. While a write is in flight new traces
+ * collect in the pending buffer, so a slow disk turns into fewer, larger writes. The buffer is
+ * bounded (TS_MAX_PENDING): when the file falls that far behind, whole traces are dropped and
+ * counted, never queued without bound and never cut in the middle. Reopening (log rotation)
+ * points later writes at the new file; a write in flight finishes on the old one, which is
+ * closed then.
+ *
+ * The file is opened non-blocking: for a regular file that changes nothing, but a FIFO or a
+ * terminal that stops reading makes a write return EAGAIN instead of holding a thread-pool
+ * thread (and the daemon's exit) for ever; the rest of the batch is retried after TS_RETRY_MS.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "daemon.h"
+
+#define TS_MAX_PENDING (4u * 1024 * 1024)
+#define TS_RETRY_MS    20
+
+struct tbuf {
+	char *p;
+	size_t len, cap;
+};
+
+struct rw_tracesink {
+	uv_loop_t *loop;
+	char *path;
+	int fd;
+	uv_fs_t req;
+	uv_timer_t retry; /* a write that could not go on (EAGAIN) tries again */
+	bool inflight;	  /* req is in use, or the retry timer runs for it */
+	int inflight_fd;  /* the fd it writes to (may be an old one after a reopen) */
+	size_t inflight_off;
+	struct tbuf pending, writing;
+	bool closing, timer_closed;
+	bool failing; /* the last write failed (logged once until one succeeds) */
+	bool dropping;
+	uint64_t dropped, dropped_now;
+};
+
+static void ts_start(struct rw_tracesink *t);
+
+static void ts_free(struct rw_tracesink *t)
+{
+	free(t->pending.p);
+	free(t->writing.p);
+	free(t->path);
+	free(t);
+}
+
+static void ts_timer_close_cb(uv_handle_t *h)
+{
+	struct rw_tracesink *t = h->data;
+
+	t->timer_closed = true;
+	ts_free(t);
+}
+
+/* Write what is left (at shutdown, or after a reload: best effort, without waiting for a reader
+ * that does not read), close the file, and free the sink once its timer is closed. */
+static void ts_finish(struct rw_tracesink *t)
+{
+	size_t off = 0;
+
+	while (off < t->pending.len) {
+		ssize_t n = write(t->fd, t->pending.p + off, t->pending.len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	close(t->fd);
+	uv_close((uv_handle_t *)&t->retry, ts_timer_close_cb);
+}
+
+/* Write the rest of the batch in flight. Returns 0, or negative when it could not start. */
+static int ts_continue(struct rw_tracesink *t);
+
+static void ts_done(struct rw_tracesink *t);
+
+static void ts_retry_cb(uv_timer_t *timer)
+{
+	struct rw_tracesink *t = timer->data;
+
+	if (ts_continue(t) < 0)
+		ts_done(t); /* this batch is given up */
+}
+
+static void ts_done(struct rw_tracesink *t)
+{
+	t->inflight = false;
+	t->writing.len = 0;
+	if (t->inflight_fd != t->fd)
+		close(t->inflight_fd); /* reopened meanwhile: the old file is done */
+	if (t->closing) {
+		ts_finish(t);
+		return;
+	}
+	ts_start(t);
+}
+
+static void ts_write_cb(uv_fs_t *req)
+{
+	struct rw_tracesink *t = req->data;
+	ssize_t n = req->result;
+
+	uv_fs_req_cleanup(req);
+	if (n == UV_EAGAIN) {
+		/* The reader is behind: try the rest again in a moment; meanwhile traces collect
+		 * in the pending buffer, up to its bound. When closing, give the rest up. */
+		if (t->closing)
+			ts_done(t);
+		else
+			uv_timer_start(&t->retry, ts_retry_cb, TS_RETRY_MS, 0);
+		return;
+	}
+	if (n < 0) {
+		if (!t->failing)
+			rw_daemon_log(RW_LOG_ERR, "writing trace log %s: %s", t->path,
+				      uv_strerror((int)n));
+		t->failing = true;
+		ts_done(t); /* this batch is given up */
+		return;
+	}
+	t->failing = false;
+	t->inflight_off += (size_t)n;
+	if (t->inflight_off < t->writing.len && n > 0 && ts_continue(t) == 0)
+		return; /* a short write: the rest is under way */
+	ts_done(t);
+}
+
+static int ts_continue(struct rw_tracesink *t)
+{
+	uv_buf_t b = uv_buf_init(t->writing.p + t->inflight_off,
+				 (unsigned)(t->writing.len - t->inflight_off));
+
+	t->req.data = t;
+	return uv_fs_write(t->loop, &t->req, t->inflight_fd, &b, 1, -1, ts_write_cb);
+}
+
+/* Start a write of everything pending, if none is in flight. */
+static void ts_start(struct rw_tracesink *t)
+{
+	struct tbuf tmp;
+
+	if (t->inflight || t->pending.len == 0)
+		return;
+	if (t->dropping) {
+		rw_daemon_log(RW_LOG_WARNING, "trace log %s caught up; %llu traces were dropped",
+			      t->path, (unsigned long long)t->dropped_now);
+		t->dropping = false;
+		t->dropped_now = 0;
+	}
+	tmp = t->writing;
+	t->writing = t->pending;
+	t->pending = tmp;
+	t->pending.len = 0;
+	t->inflight_fd = t->fd;
+	t->inflight_off = 0;
+	if (ts_continue(t) < 0) {
+		t->writing.len = 0; /* nothing we can do for this batch */
+		return;
+	}
+	t->inflight = true;
+}
+
+void rw_tracesink_write(struct rw_tracesink *t, const char *text, size_t len)
+{
+	struct tbuf *b = &t->pending;
+
+	if (t->closing || len == 0)
+		return;
+	if (b->len + len > TS_MAX_PENDING) {
+		if (!t->dropping)
+			rw_daemon_log(
+				RW_LOG_WARNING,
+				"trace log %s falls behind (%u bytes waiting): dropping traces",
+				t->path, (unsigned)b->len);
+		t->dropping = true;
+		t->dropped++;
+		t->dropped_now++;
+		return;
+	}
+	if (b->len + len > b->cap) {
+		size_t cap = b->cap ? b->cap : 65536;
+		char *p;
+
+		while (cap < b->len + len)
+			cap *= 2;
+		p = realloc(b->p, cap);
+		if (!p) {
+			t->dropped++;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, text, len);
+	b->len += len;
+	ts_start(t);
+}
+
+static int ts_open_fd(const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0640);
+
+	if (fd < 0)
+		snprintf(err, errlen, "cannot open trace log %s: %s", path, strerror(errno));
+	return fd;
+}
+
+struct rw_tracesink *rw_tracesink_open(uv_loop_t *loop, const char *path, char *err, size_t errlen)
+{
+	struct rw_tracesink *t = calloc(1, sizeof(*t));
+
+	if (!t || !(t->path = strdup(path))) {
+		free(t);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	t->loop = loop;
+	t->fd = ts_open_fd(path, err, errlen);
+	if (t->fd < 0) {
+		ts_free(t);
+		return NULL;
+	}
+	uv_timer_init(loop, &t->retry);
+	t->retry.data = t;
+	return t;
+}
+
+int rw_tracesink_reopen(struct rw_tracesink *t, char *err, size_t errlen)
+{
+	int fd = ts_open_fd(t->path, err, errlen);
+
+	if (fd < 0)
+		return -1;
+	/* A write in flight keeps the old fd until it completes (ts_write_cb closes it). */
+	if (!t->inflight || t->inflight_fd != t->fd)
+		close(t->fd);
+	t->fd = fd;
+	return 0;
+}
+
+uint64_t rw_tracesink_dropped(const struct rw_tracesink *t)
+{
+	return t ? t->dropped : 0;
+}
+
+void rw_tracesink_close(struct rw_tracesink *t)
+{
+	if (!t || t->closing)
+		return;
+	t->closing = true;
+	if (!t->inflight) {
+		ts_finish(t);
+	} else if (uv_is_active((uv_handle_t *)&t->retry)) {
+		/* Waiting to retry after EAGAIN: give the rest of this batch up. */
+		uv_timer_stop(&t->retry);
+		ts_done(t);
+	}
+	/* else ts_write_cb finishes once the write in flight completes. */
+}
