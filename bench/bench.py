@@ -754,7 +754,7 @@ def parse_dnsperf(text, verbose=False):
 
 # -- profile -------------------------------------------------------------------------------------
 
-def profile(b, tool, outdir, trace_fmt=None):
+def profile(b, tool, outdir, trace_fmt=None, workload="cached"):
     """Profile rootwalkd's cached path once: warm the cached names, then a short dnsperf run
     under callgrind (instructions, exact) or perf (user-space cpu-clock samples). Returns
     (description, lines for RESULTS.md)."""
@@ -788,9 +788,17 @@ def profile(b, tool, outdir, trace_fmt=None):
     r = b.start_rootwalkd(wrapper=["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out],
                           trace=trace, fmt=trace_fmt or "text")
     try:
-        b.warm_cached(r)
-        run(["callgrind_control", "-z", str(r.proc.pid)], timeout=60)
-        res = b.dnsperf(r.addr, "cached", clients=1, outstanding=20, limit=5)
+        if workload == "cold":
+            # Let it prime, then count only the cold walk of every zone.
+            time.sleep(2.0)
+            run(["callgrind_control", "-z", str(r.proc.pid)], timeout=60)
+            res = b.dnsperf(r.addr, "cold", outstanding=COLD_IN_FLIGHT, passes=1, timeout_s=20)
+            how = "dnsperf -q 20 -n 1 on the %s cold names (one per zone)" % fmt(b.gen["zones"])
+        else:
+            b.warm_cached(r)
+            run(["callgrind_control", "-z", str(r.proc.pid)], timeout=60)
+            res = b.dnsperf(r.addr, "cached", clients=1, outstanding=20, limit=5)
+            how = "dnsperf -c 1 -q 20 -l 5 on the cached names"
     finally:
         r.stop()
     answered = max(1, res["completed"])
@@ -813,16 +821,27 @@ def profile(b, tool, outdir, trace_fmt=None):
         top.append("%5.1f%%  %6s instr/query  %s (%s)" % (pc, fmt(ir / answered), fn, obj))
         if len(top) == 10:
             break
-    keep = ("udp_recv_cb", "srv_query", "rw_resolver_query", "rw_cache_answer_used",
-            "rw_wire_parse_query", "srv_respond", "crypto_shorthash", "calloc", "malloc",
-            "free", "trace_fast_hit")
-    inc = ["%5.1f%%  %6s instr/query  %s (inclusive)" % (pc, fmt(ir / answered), fn)
-           for ir, pc, fn, obj in rows(incl) if fn in keep]
-    lines = ["%s answers in 5 s under callgrind; %s user-space instructions per answer" % (
+    if workload == "cold":
+        # The 15 heaviest of our own functions and libraries, inclusive.
+        inc = []
+        for ir, pc, fn, obj in rows(incl):
+            if pc < 99.0 and fn not in ("main", "run", "(below main)") and \
+                    not fn.startswith("0x"):
+                inc.append("%5.1f%%  %9s instr/resolution  %s (%s)" % (
+                    pc, fmt(ir / answered), fn, obj))
+            if len(inc) == 15:
+                break
+    else:
+        keep = ("udp_recv_cb", "srv_query", "rw_resolver_query", "rw_cache_answer_used",
+                "rw_wire_parse_query", "srv_respond", "crypto_shorthash", "calloc", "malloc",
+                "free", "trace_fast_hit")
+        inc = ["%5.1f%%  %6s instr/query  %s (inclusive)" % (pc, fmt(ir / answered), fn)
+               for ir, pc, fn, obj in rows(incl) if fn in keep]
+    lines = ["%s answers under callgrind; %s user-space instructions per answer" % (
         fmt(answered), fmt(total / answered)), "", "self cost, top 10:"] + top + [
-        "", "inclusive cost of the path:"] + inc
-    return ("%s; valgrind --tool=callgrind, counters zeroed after the warm-up, then dnsperf -c "
-            "1 -q 20 -l 5 on the cached names" % what, lines)
+        "", "inclusive cost:"] + inc
+    return ("%s path, %s; valgrind --tool=callgrind, counters zeroed after the %s, then %s"
+            % (workload, what, "start" if workload == "cold" else "warm-up", how), lines)
 
 
 # -- reporting -----------------------------------------------------------------------------------
@@ -1011,7 +1030,7 @@ def render(args, gen, R, vers, command, started, elapsed, prof, load):
             "", table, ""]
     text += extra + ([""] if extra else [])
     if prof:
-        text += ["Profile of rootwalkd's cached path: %s." % prof[0], "", "```"]
+        text += ["Profile of rootwalkd's %s." % prof[0], "", "```"]
         text += prof[1] + ["```", ""]
     text += ["<details><summary>raw per-run values</summary>", "", "```"]
     for kind in ("rootwalkd", "unbound"):
@@ -1061,6 +1080,8 @@ def main(argv=None):
                     help="QNAME minimisation in both resolvers")
     ap.add_argument("--profile", choices=["callgrind", "perf", "none"], default="callgrind",
                     help="profile rootwalkd's cached path once (default callgrind)")
+    ap.add_argument("--profile-workload", choices=["cached", "cold"], default="cached",
+                    help="the path to profile (cold: callgrind only)")
     ap.add_argument("--profile-trace", choices=["text", "json"], default=None,
                     help="profile with every query traced in this format")
     ap.add_argument("--rootwalkd", required=True)
@@ -1137,11 +1158,12 @@ def main(argv=None):
                                   "trace_bpq_" + f: res["trace_bytes_per_query"]})
         prof = None
         if args.profile != "none":
-            check_time("profiling rootwalkd's cached path (%s)" % args.profile)
+            check_time("profiling rootwalkd's %s path (%s)" % (args.profile_workload, args.profile))
             pdir = os.path.join(tmp, "profile")
             os.makedirs(pdir)
             try:
-                prof = profile(b, args.profile, pdir, args.profile_trace)
+                prof = profile(b, args.profile, pdir, args.profile_trace,
+                               args.profile_workload)
             except (BenchError, subprocess.SubprocessError, OSError) as e:
                 log("profile failed: %s" % e)
         elapsed = time.monotonic() - t0
