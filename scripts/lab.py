@@ -18,7 +18,9 @@ Command line (inside the namespace):
 """
 
 import argparse
+import json
 import os
+import select
 import re
 import shutil
 import signal
@@ -222,6 +224,51 @@ class Resolver:
         return self.returncode
 
 
+class FaultServer:
+    """A scripted authoritative server (tests/faultserver.py) at one address, with the log of
+    every query it received."""
+
+    def __init__(self, addr, scenario, proc, log, stderr_path):
+        self.addr = addr
+        self.scenario = scenario
+        self.proc = proc
+        self.log = log
+        self.stderr_path = stderr_path
+
+    def __repr__(self):
+        return "FaultServer(%s %s)" % (self.addr, self.scenario.get("mode", "normal"))
+
+    def queries(self, since=0):
+        """The queries received so far (dicts: t, proto, src, id, qname, qtype, edns, rd),
+        from index since on (see mark())."""
+        out = []
+        try:
+            with open(self.log) as f:
+                for line in f:
+                    if line.endswith("\n"):
+                        out.append(json.loads(line))
+        except FileNotFoundError:
+            pass
+        return out[since:]
+
+    def mark(self):
+        """Index for queries(since=...): only what arrives from now on."""
+        return len(self.queries())
+
+    def stderr(self):
+        try:
+            with open(self.stderr_path, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def stop(self):
+        rc = stop_process(self.proc)
+        if self.proc.stdout:
+            self.proc.stdout.close()
+        return rc
+
+
 class Lab:
     def __init__(self, table=None, tmp=None, keep=False):
         self.servers = read_table(table)
@@ -230,6 +277,7 @@ class Lab:
         self.keep = keep
         self.zonesdir = os.path.join(self.tmp, "zones")
         self.resolvers = []
+        self.fault_servers = []
         self.started = False
 
     # -- authoritative servers ---------------------------------------------------------------
@@ -351,11 +399,17 @@ class Lab:
         with open(path + ".new", "w") as f:
             f.write(text)
         os.replace(path + ".new", path)
-        self.hup(origin)
         for s in self.servers_of(origin):
+            # A SIGHUP that arrives while NSD is still busy with an earlier reload (or with its
+            # start) can be lost: send it again until the new serial is served.
             deadline = time.monotonic() + timeout / 2
-            while self.zone_serial(origin, s.addr) != serial and time.monotonic() < deadline:
-                time.sleep(0.05)
+            while time.monotonic() < deadline:
+                self.hup(s.name)
+                t = time.monotonic() + 0.25
+                while self.zone_serial(origin, s.addr) != serial and time.monotonic() < t:
+                    time.sleep(0.02)
+                if self.zone_serial(origin, s.addr) == serial:
+                    break
             if self.zone_serial(origin, s.addr) != serial:
                 self.stop_server(s.name)  # NSD missed the change: start it afresh
                 self.restart_server(s.name)
@@ -392,6 +446,35 @@ class Lab:
         ensure_isolated()
         self._spawn_nsd(s)
         wait_answers(s.addr, s.zones[0], "SOA", proc=s.proc, what="nsd " + s.name)
+
+    # -- scripted fault servers -------------------------------------------------------------------
+
+    def start_fault_server(self, addr, zones=None, scenario=None, timeout=START_TIMEOUT):
+        """Start tests/faultserver.py at addr@53. zones: {origin: file}, the file relative to
+        zones/fault/ (default: generic.zone). scenario: its behaviour (see faultserver.py).
+        Waits until its sockets are bound; stopped by stop() or its own stop()."""
+        ensure_isolated()
+        scenario = dict(scenario or {})
+        d = tempfile.mkdtemp(prefix="fault-%s-" % addr, dir=self.tmp)
+        log = os.path.join(d, "queries.jsonl")
+        # The same Python as this one: it has dnspython (lab.py imports it too).
+        cmd = [sys.executable, os.path.join(REPO, "tests", "faultserver.py"),
+               "--addr", addr, "--log", log, "--scenario", json.dumps(scenario)]
+        for origin, f in (zones or {}).items():
+            cmd += ["--zone", "%s=%s" % (zone_origin(origin),
+                                         os.path.join(ZONES, "fault", f or "generic.zone"))]
+        stderr_path = os.path.join(d, "stderr")
+        with open(stderr_path, "w") as err:
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=err)
+        fs = FaultServer(addr, scenario, proc, log, stderr_path)
+        self.fault_servers.append(fs)
+        ready, _, _ = select.select([proc.stdout], [], [], timeout)
+        line = proc.stdout.readline() if ready else b""
+        if line.strip() != b"ready":
+            stop_process(proc)
+            raise LabError("fault server %s did not start: %s" % (addr, fs.stderr()[-2000:]))
+        return fs
 
     # -- resolvers -----------------------------------------------------------------------------
 
@@ -495,6 +578,8 @@ class Lab:
         """Stop every resolver and server this lab started (resolvers first)."""
         for r in self.resolvers:
             r.stop()
+        for fs in self.fault_servers:
+            fs.stop()
         for s in self.servers:
             stop_process(s.proc)
         if self.own_tmp and not self.keep:

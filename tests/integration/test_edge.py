@@ -364,7 +364,7 @@ def hints_to(tmp_path):
 def test_dead_root_port_fails_fast(start_rootwalkd, hints_to):
     """The only root server's address has no listener: the ICMP port-unreachable on the
     connected upstream socket ends the attempt at once, not after upstream-timeout."""
-    r = start_rootwalkd(root_hints=hints_to("127.9.9.7"), extra="upstream-timeout: 3000\n")
+    r = start_rootwalkd(root_hints=hints_to("127.9.255.7"), extra="upstream-timeout: 3000\n")
     t0 = time.monotonic()
     m = labtest.ask(r.addr, "icmp.example.org.", "A", timeout=10)
     dt = time.monotonic() - t0
@@ -379,11 +379,11 @@ def test_black_hole_root_sigterm_in_flight(start_rootwalkd, hints_to):
     tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     clients = []
     try:
-        udp.bind(("127.9.9.9", 53))
+        udp.bind(("127.9.255.9", 53))
         tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        tcp.bind(("127.9.9.9", 53))
+        tcp.bind(("127.9.255.9", 53))
         tcp.listen(100)
-        r = start_rootwalkd(root_hints=hints_to("127.9.9.9"),
+        r = start_rootwalkd(root_hints=hints_to("127.9.255.9"),
                             extra="upstream-timeout: 300\nquery-budget: 2000\n")
         t0 = time.monotonic()
         m = labtest.ask(r.addr, "x.example.", "A", timeout=6)

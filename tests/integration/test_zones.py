@@ -8,6 +8,7 @@ import dns.message
 import dns.name
 import dns.rdatatype
 import dns.rrset
+import dns.zone
 import pytest
 
 from labtest import lab
@@ -98,3 +99,28 @@ def test_questions_cover_every_zone():
     for z in zones:
         assert any(dns.name.from_text(q).is_subdomain(dns.name.from_text(z)) for q, _ in qs), z
     assert len(qs) >= 40
+
+
+FAULT_ZONES = [("fault.", "fault.zone"), ("example.fault.", "generic.zone")]
+
+
+@pytest.mark.parametrize("zone,fname", FAULT_ZONES)
+def test_fault_zone_files_valid(zone, fname):
+    """The scripted fault server's zones (zones/fault/) are valid zone files too."""
+    path = os.path.join(lab.ZONES, "fault", fname)
+    r = subprocess.run(["nsd-checkzone", zone, path], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_fault_servers_on_their_own_addresses(zones):
+    """The root delegates fault. to the scripted server at 127.9.0.1; every fault. delegation
+    points into 127.9.0.0/16 (the fault servers' range), away from the NSD servers."""
+    root = zones["."]
+    assert [r.to_text() for r in root.get_rdataset("fault.", "NS")] == ["ns.fault."]
+    assert [r.to_text() for r in root.get_rdataset("ns.fault.", "A")] == ["127.9.0.1"]
+    fz = dns.zone.from_file(os.path.join(lab.ZONES, "fault", "fault.zone"), origin="fault.",
+                            relativize=False)
+    nsd_addrs = {s.addr for s in SERVERS}
+    glue = [r.address for name, node in fz.nodes.items()
+            for rds in node.rdatasets if rds.rdtype in (dns.rdatatype.A,) for r in rds]
+    assert glue and all(a.startswith("127.9.") and a not in nsd_addrs for a in glue), glue

@@ -1,0 +1,430 @@
+#!/usr/bin/python3
+"""A scripted authoritative DNS server for tests: answers from zone files, or misbehaves on
+purpose, one scenario per process and one process per address (UDP and TCP).
+
+    faultserver.py --addr 127.9.1.1 --zone twoserv.fault.=zones/fault/generic.zone \\
+                   --scenario '{"mode": "silent"}' --log /tmp/q.log
+
+It must run inside the lab's private network namespace (scripts/in_lab.sh), like every lab
+server. It prints "ready" on stdout once its sockets are bound, and writes one JSON line per
+query it receives to --log ({"t", "proto", "src", "id", "qname" (case as received), "qtype",
+"edns", "rd"}), so a test can count and inspect the queries a resolver sent it.
+
+Scenario (JSON object; every key optional):
+  mode        what to do with each query (default "normal"):
+    normal        authoritative answers from the zones: AA answers, CNAME chains inside the
+                  zones, wildcards, NXDOMAIN and NODATA with the SOA, referrals with in-zone glue
+                  for delegations, REFUSED outside the zones; truncated (TC) when too big for UDP
+    silent        never answer (TCP connections are accepted and held open)
+    refused       REFUSED            servfail   SERVFAIL           notimp  NOTIMP
+    lame          NOERROR, not authoritative, nothing in any section
+    referral      a non-authoritative referral to scenario["referral"] whatever is asked:
+                  {"zone": "fault.", "ns": {"ns.fault.": "127.9.0.1"}} (upward or sideways)
+    formerr-edns  FORMERR without OPT to queries with EDNS; normal without EDNS
+    ent-nxdomain  NXDOMAIN instead of NODATA for empty non-terminals; otherwise normal
+    tc            UDP: TC with no records; TCP: normal
+    tc-always     TC with no records over UDP and over TCP
+    spoof-id      UDP: first a forged answer with a wrong ID, then the real one
+    spoof-port    UDP: first a forged answer from another source port, then the real one
+    spoof-case    UDP: first a forged answer whose question has a different letter case
+  delay_ms    wait this long before answering (any mode)
+  spoof_gap_ms  time between the forged and the real answer (default 30)
+  no_tcp      true: do not listen on TCP (connections are refused)
+  add         ["name ttl IN TYPE rdata", ...]: records added to the zone that holds them
+  extra       {"answer": [...], "authority": [...], "additional": [...]}: records added to
+              every normal reply (poisoning attempts, out-of-bailiwick data)
+"""
+
+import argparse
+import json
+import signal
+import socket
+import struct
+import sys
+import threading
+import time
+
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.opcode
+import dns.rcode
+import dns.rdataclass
+import dns.rdataset
+import dns.rdatatype
+import dns.rrset
+import dns.zone
+
+FORGED_ADDR = "192.0.2.66"  # what forged answers claim; a resolver must never serve it
+MAX_CHAIN = 16
+
+
+def parse_rr(text):
+    """'name ttl IN TYPE rdata...' -> dns.rrset.RRset"""
+    f = text.split(None, 4)
+    if len(f) != 5 or f[2].upper() != "IN":
+        raise ValueError("want 'name ttl IN TYPE rdata': %r" % text)
+    return dns.rrset.from_text(f[0], int(f[1]), "IN", f[3], f[4])
+
+
+class Authority:
+    """Answers for a set of zones, as an authoritative server without DNSSEC would."""
+
+    def __init__(self, zones, ent_nxdomain=False):
+        self.zones = zones  # {dns.name.Name: dns.zone.Zone}, absolute names
+        self.ent_nxdomain = ent_nxdomain
+
+    def zone_for(self, name):
+        best = None
+        for origin in self.zones:
+            if name.is_subdomain(origin) and (best is None or origin.is_subdomain(best)):
+                best = origin
+        return None if best is None else self.zones[best]
+
+    @staticmethod
+    def cut_above(zone, name):
+        """The highest delegation point strictly below the apex, at or above name, or None."""
+        cuts = []
+        n = name
+        while n != zone.origin and n.is_subdomain(zone.origin):
+            node = zone.get_node(n)
+            if node is not None and node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.NS):
+                cuts.append(n)
+            n = n.parent()
+        return cuts[-1] if cuts else None
+
+    @staticmethod
+    def soa_rrset(zone):
+        soa = zone.find_rdataset(zone.origin, dns.rdatatype.SOA)
+        ttl = min(soa.ttl, soa[0].minimum)
+        return dns.rrset.from_rdata_list(zone.origin, ttl, list(soa))
+
+    @staticmethod
+    def is_ent(zone, name):
+        return any(n != name and n.is_subdomain(name) for n in zone.nodes)
+
+    @staticmethod
+    def wildcard(zone, name):
+        """The wildcard node that synthesises name (RFC 4592, simplified), or None."""
+        n = name.parent()
+        while n.is_subdomain(zone.origin):
+            if zone.get_node(n) is not None or Authority.is_ent(zone, n):
+                return zone.get_node(dns.name.from_text("*", n))  # closest encloser found
+            if n == zone.origin:
+                break
+            n = n.parent()
+        return None
+
+    def answer(self, q):
+        """A normal authoritative reply to query q (dns.message.Message)."""
+        r = dns.message.make_response(q, our_payload=1232)
+        qname = q.question[0].name
+        qtype = q.question[0].rdtype
+        zone = self.zone_for(qname)
+        if zone is None:
+            r.set_rcode(dns.rcode.REFUSED)
+            return r
+        r.flags |= dns.flags.AA
+        name = qname
+        seen = set()
+        for _ in range(MAX_CHAIN):
+            cut = self.cut_above(zone, name)
+            if cut is not None and not (cut == name and qtype == dns.rdatatype.DS):
+                if not r.answer:
+                    r.flags &= ~dns.flags.AA
+                self.referral(r, zone, cut)
+                return r
+            node = zone.get_node(name)
+            if node is None:
+                node = self.wildcard(zone, name)
+            if node is None:
+                if self.is_ent(zone, name) and not self.ent_nxdomain:
+                    r.authority.append(self.soa_rrset(zone))
+                    return r
+                r.set_rcode(dns.rcode.NXDOMAIN)
+                r.authority.append(self.soa_rrset(zone))
+                return r
+            if qtype == dns.rdatatype.ANY:
+                for rds in node.rdatasets:
+                    r.answer.append(dns.rrset.from_rdata_list(name, rds.ttl, list(rds)))
+                return r
+            rds = node.get_rdataset(dns.rdataclass.IN, qtype)
+            if rds is not None:
+                r.answer.append(dns.rrset.from_rdata_list(name, rds.ttl, list(rds)))
+                return r
+            cname = node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.CNAME)
+            if cname is None:
+                r.authority.append(self.soa_rrset(zone))  # NODATA
+                return r
+            r.answer.append(dns.rrset.from_rdata_list(name, cname.ttl, list(cname)))
+            seen.add(name)
+            target = cname[0].target
+            if target in seen or not target.is_subdomain(zone.origin):
+                return r
+            name = target
+        return r
+
+    @staticmethod
+    def referral(r, zone, cut):
+        ns = zone.find_rdataset(cut, dns.rdatatype.NS)
+        r.authority.append(dns.rrset.from_rdata_list(cut, ns.ttl, list(ns)))
+        for rd in ns:
+            if not rd.target.is_subdomain(zone.origin):
+                continue
+            node = zone.get_node(rd.target)
+            for t in (dns.rdatatype.A, dns.rdatatype.AAAA):
+                rds = node.get_rdataset(dns.rdataclass.IN, t) if node is not None else None
+                if rds is not None:
+                    r.additional.append(dns.rrset.from_rdata_list(rd.target, rds.ttl, list(rds)))
+
+
+def referral_to(q, spec):
+    """A non-authoritative referral to spec['zone'] with spec['ns'] {name: address}."""
+    r = dns.message.make_response(q, our_payload=1232)
+    zone = dns.name.from_text(spec["zone"])
+    names = sorted(spec["ns"])
+    r.authority.append(dns.rrset.from_text_list(zone, 3600, "IN", "NS", names))
+    for n in names:
+        r.additional.append(dns.rrset.from_text(n, 3600, "IN", "A", spec["ns"][n]))
+    return r
+
+
+def swap_case(name):
+    return dns.name.Name([l.swapcase() for l in name.labels])
+
+
+class Server:
+    def __init__(self, addr, port, authority, scenario, log):
+        self.addr = addr
+        self.port = port
+        self.auth = authority
+        self.sc = scenario
+        self.mode = scenario.get("mode", "normal")
+        self.log = log
+        self.log_lock = threading.Lock()
+        self.udp = None
+        self.tcp = None
+        self.other = None  # socket for forged answers from another port
+        extra = scenario.get("extra", {})
+        self.extra = {sec: [parse_rr(t) for t in extra.get(sec, [])]
+                      for sec in ("answer", "authority", "additional")}
+
+    # -- logging ------------------------------------------------------------------------------
+
+    def record(self, proto, src, q, wire):
+        if self.log is None:
+            return
+        ev = {"t": time.time(), "proto": proto, "src": "%s#%d" % src[:2]}
+        if q is None:
+            ev.update(id=struct.unpack("!H", wire[:2])[0] if len(wire) >= 2 else None,
+                      unparsable=True)
+        else:
+            ev.update(id=q.id, qname=q.question[0].name.to_text() if q.question else None,
+                      qtype=dns.rdatatype.to_text(q.question[0].rdtype) if q.question else None,
+                      edns=q.edns >= 0, rd=bool(q.flags & dns.flags.RD))
+        with self.log_lock:
+            self.log.write(json.dumps(ev) + "\n")
+            self.log.flush()
+
+    # -- building replies ----------------------------------------------------------------------
+
+    def reply(self, q, proto):
+        """The reply for this scenario, as a message, or None for no reply."""
+        m = self.mode
+        if m == "silent":
+            return None
+        if m in ("refused", "servfail", "notimp"):
+            r = dns.message.make_response(q, our_payload=1232)
+            r.set_rcode({"refused": dns.rcode.REFUSED, "servfail": dns.rcode.SERVFAIL,
+                         "notimp": dns.rcode.NOTIMP}[m])
+            return r
+        if m == "lame":
+            return dns.message.make_response(q, our_payload=1232)
+        if m == "referral":
+            return referral_to(q, self.sc["referral"])
+        if m == "formerr-edns" and q.edns >= 0:
+            r = dns.message.make_response(q)
+            r.use_edns(False)
+            r.set_rcode(dns.rcode.FORMERR)
+            return r
+        if m == "tc-always" or (m == "tc" and proto == "udp"):
+            r = dns.message.make_response(q, our_payload=1232)
+            r.flags |= dns.flags.TC | dns.flags.AA
+            return r
+        r = self.auth.answer(q)
+        if r.rcode() != dns.rcode.REFUSED:
+            r.answer.extend(self.extra["answer"])
+            r.authority.extend(self.extra["authority"])
+            r.additional.extend(self.extra["additional"])
+        return r
+
+    def forged(self, q):
+        r = dns.message.make_response(q, our_payload=1232)
+        r.flags |= dns.flags.AA
+        qname = q.question[0].name
+        if self.mode == "spoof-id":
+            r.id = q.id ^ 0x5A5A
+        if self.mode == "spoof-case":
+            r.question[0] = dns.rrset.RRset(swap_case(qname), dns.rdataclass.IN,
+                                            q.question[0].rdtype)
+            qname = swap_case(qname)
+        r.answer.append(dns.rrset.from_text(qname, 3600, "IN", "A", FORGED_ADDR))
+        return r
+
+    @staticmethod
+    def to_wire(r, limit):
+        """Wire form within limit bytes; too big: TC with the question only."""
+        try:
+            return r.to_wire(max_size=limit)
+        except dns.exception.TooBig:
+            t = dns.message.Message(id=r.id)
+            t.flags = r.flags | dns.flags.TC
+            t.set_rcode(r.rcode())
+            t.question = list(r.question)
+            if r.edns >= 0:
+                t.use_edns(0, payload=r.payload)
+            return t.to_wire()
+
+    # -- UDP ---------------------------------------------------------------------------------------
+
+    def serve_udp(self):
+        while True:
+            try:
+                wire, src = self.udp.recvfrom(65535)
+            except OSError:
+                return
+            threading.Thread(target=self.handle_udp, args=(wire, src), daemon=True).start()
+
+    def handle_udp(self, wire, src):
+        try:
+            q = dns.message.from_wire(wire)
+        except Exception:
+            self.record("udp", src, None, wire)
+            return
+        self.record("udp", src, q, wire)
+        if q.flags & dns.flags.QR or len(q.question) != 1:
+            return
+        delay = self.sc.get("delay_ms", 0) / 1000.0
+        if delay:
+            time.sleep(delay)
+        if self.mode in ("spoof-id", "spoof-port", "spoof-case"):
+            sock = self.other if self.mode == "spoof-port" else self.udp
+            sock.sendto(self.forged(q).to_wire(), src)
+            time.sleep(self.sc.get("spoof_gap_ms", 30) / 1000.0)
+        r = self.reply(q, "udp")
+        if r is None:
+            return
+        limit = max(512, q.payload) if q.edns >= 0 else 512
+        self.udp.sendto(self.to_wire(r, limit), src)
+
+    # -- TCP ---------------------------------------------------------------------------------------
+
+    def serve_tcp(self):
+        while True:
+            try:
+                conn, src = self.tcp.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.handle_tcp, args=(conn, src), daemon=True).start()
+
+    @staticmethod
+    def read_exact(conn, n):
+        b = b""
+        while len(b) < n:
+            c = conn.recv(n - len(b))
+            if not c:
+                return None
+            b += c
+        return b
+
+    def handle_tcp(self, conn, src):
+        conn.settimeout(30)
+        try:
+            while True:
+                h = self.read_exact(conn, 2)
+                if h is None:
+                    return
+                wire = self.read_exact(conn, struct.unpack("!H", h)[0])
+                if wire is None:
+                    return
+                try:
+                    q = dns.message.from_wire(wire)
+                except Exception:
+                    self.record("tcp", src, None, wire)
+                    continue
+                self.record("tcp", src, q, wire)
+                delay = self.sc.get("delay_ms", 0) / 1000.0
+                if delay:
+                    time.sleep(delay)
+                r = self.reply(q, "tcp")
+                if r is None:
+                    continue  # silent: keep the connection open, say nothing
+                out = self.to_wire(r, 65535)
+                conn.sendall(struct.pack("!H", len(out)) + out)
+        except OSError:
+            return
+        finally:
+            conn.close()
+
+    def start(self):
+        fam = socket.AF_INET6 if ":" in self.addr else socket.AF_INET
+        self.udp = socket.socket(fam, socket.SOCK_DGRAM)
+        self.udp.bind((self.addr, self.port))
+        self.other = socket.socket(fam, socket.SOCK_DGRAM)
+        self.other.bind((self.addr, 0))
+        threads = [threading.Thread(target=self.serve_udp, daemon=True)]
+        if not self.sc.get("no_tcp"):
+            self.tcp = socket.socket(fam, socket.SOCK_STREAM)
+            self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self.tcp.bind((self.addr, self.port))
+            self.tcp.listen(64)
+            threads.append(threading.Thread(target=self.serve_tcp, daemon=True))
+        for t in threads:
+            t.start()
+
+
+def load_zones(specs, add):
+    zones = {}
+    for spec in specs:
+        origin, _, path = spec.partition("=")
+        if not path:
+            raise SystemExit("--zone wants ORIGIN=FILE, got %r" % spec)
+        o = dns.name.from_text(origin)
+        zones[o] = dns.zone.from_file(path, origin=o, relativize=False)
+    for text in add:
+        rrset = parse_rr(text)
+        holder = [z for o, z in zones.items() if rrset.name.is_subdomain(o)]
+        if not holder:
+            raise SystemExit("no zone holds %s" % rrset.name)
+        z = max(holder, key=lambda z: len(z.origin))
+        rds = z.find_rdataset(rrset.name, rrset.rdtype, create=True)
+        rds.update(dns.rdataset.from_rdata_list(rrset.ttl, list(rrset)))
+    return zones
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--addr", required=True)
+    p.add_argument("--port", type=int, default=53)
+    p.add_argument("--zone", action="append", default=[], help="ORIGIN=FILE (repeatable)")
+    p.add_argument("--scenario", default="{}", help="JSON object (see above)")
+    p.add_argument("--log", help="file for one JSON line per query received")
+    args = p.parse_args()
+    scenario = json.loads(args.scenario)
+    zones = load_zones(args.zone, scenario.get("add", []))
+    auth = Authority(zones, ent_nxdomain=scenario.get("mode") == "ent-nxdomain")
+    log = open(args.log, "a") if args.log else None
+    srv = Server(args.addr, args.port, auth, scenario, log)
+    srv.start()
+    print("ready", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *a: stop.set())
+    signal.signal(signal.SIGINT, lambda *a: stop.set())
+    while not stop.wait(3600):
+        pass
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
