@@ -27,6 +27,8 @@ Scenario (JSON object; every key optional):
     spoof-id      UDP: first a forged answer with a wrong ID, then the real one
     spoof-port    UDP: first a forged answer from another source port, then the real one
     spoof-case    UDP: first a forged answer whose question has a different letter case
+    lowercase     normal answers, but the question (and owner names) in lower case: a server
+                  that does not echo the 0x20 case of the question
   delay_ms    wait this long before answering (any mode)
   spoof_gap_ms  time between the forged and the real answer (default 30)
   no_tcp      true: do not listen on TCP (connections are refused)
@@ -252,6 +254,10 @@ class Server:
             r = dns.message.make_response(q, our_payload=1232)
             r.flags |= dns.flags.TC | dns.flags.AA
             return r
+        if m == "lowercase":
+            q = dns.message.from_wire(q.to_wire())
+            q.question[0] = dns.rrset.RRset(q.question[0].name.canonicalize(),
+                                            dns.rdataclass.IN, q.question[0].rdtype)
         r = self.auth.answer(q)
         if r.rcode() != dns.rcode.REFUSED:
             r.answer.extend(self.extra["answer"])
