@@ -398,10 +398,13 @@ class Bench:
     def __init__(self, args, tmp, gen):
         self.args, self.tmp, self.gen = args, tmp, gen
         self.ncpu = os.cpu_count() or 1
-        # Two CPUs or more: the resolver on CPU 0, dnsperf on CPU 1, so neither steals the
-        # other's core (the machines are small and noisy).
-        self.cpu_server = 0 if self.ncpu >= 2 else None
-        self.cpu_client = 1 if self.ncpu >= 2 else None
+        # --pin with two CPUs or more: the resolver on CPU 0, dnsperf on CPU 1, so neither
+        # steals the other's core. Not the default: on a machine shared with other work,
+        # pinning keeps the scheduler from moving them to a CPU that is free (measured: lower
+        # and noisier queries/s pinned than unpinned at a load average of 6 on 2 CPUs).
+        pin = self.ncpu >= 2 and args.pin
+        self.cpu_server = 0 if pin else None
+        self.cpu_client = 1 if pin else None
         self.seq = 0
         qm = "yes" if args.qname_minimisation else "no"
         self.rwd_extra = []
@@ -1021,7 +1024,8 @@ def render(args, gen, R, vers, command, started, elapsed, prof, load):
             % (", ".join(t + "." for t in TLDS), fmt(gen["zones"]), LEAF_RRSETS),
             "- repetitions: %d (cells: median [min–max]); ratio = median/median; %s; "
             "elapsed %.0f s" % (args.runs, "resolver pinned to CPU 0, dnsperf to CPU 1"
-                                if (os.cpu_count() or 1) >= 2 else "no CPU pinning", elapsed),
+                                if (os.cpu_count() or 1) >= 2 and args.pin
+                                else "no CPU pinning", elapsed),
             "- load average (1 min) at start / end: %.2f / %.2f (other work on the machine "
             "competes with the benchmark)" % load,
             "- same settings: one thread, no DNSSEC (Unbound `module-config: \"iterator\"`), "
@@ -1075,7 +1079,10 @@ def main(argv=None):
     ap.add_argument("--latency-qps", type=int, default=20000,
                     help="fixed rate of the latency-percentile run")
     ap.add_argument("--latency-duration", type=int, default=3)
-    ap.add_argument("--trace-formats", default="text,json")
+    ap.add_argument("--trace-formats", default="text,json",
+                    help="trace formats for workload 3 (comma-separated; empty: skip it)")
+    ap.add_argument("--pin", action="store_true",
+                    help="pin the resolver to CPU 0 and dnsperf to CPU 1")
     ap.add_argument("--qname-minimisation", default="yes", choices=["yes", "no"],
                     help="QNAME minimisation in both resolvers")
     ap.add_argument("--profile", choices=["callgrind", "perf", "none"], default="callgrind",
