@@ -16,6 +16,8 @@ struct rw_sockaddr {
 
 enum rw_trace_format { RW_TRACE_TEXT = 0, RW_TRACE_JSON = 1 };
 
+#define RW_CONFIG_MAX_FILTERS 16
+
 struct rw_config {
 	struct rw_sockaddr listen[RW_CONFIG_MAX_ADDRS]; /* default 127.0.0.1@53 and ::1@53 */
 	size_t n_listen;
@@ -24,6 +26,15 @@ struct rw_config {
 	char *root_hints; /* path, or NULL for the built-in IANA hints */
 	char *trace_log;  /* path, "stderr", or NULL for off (the default) */
 	enum rw_trace_format trace_format;
+	/* Trace filters: which queries get a trace when the trace log is on. */
+	uint8_t trace_names[RW_CONFIG_MAX_FILTERS][256]; /* lower-case wire names: at or below */
+	size_t n_trace_names;				 /* 0: every name */
+	struct rw_netblock {
+		struct sockaddr_storage addr;
+		unsigned prefix;
+	} trace_clients[RW_CONFIG_MAX_FILTERS];
+	size_t n_trace_clients; /* 0: every client */
+	enum rw_trace_only { RW_TRACE_ALL = 0, RW_TRACE_MISS, RW_TRACE_FAIL } trace_only;
 	bool do_not_query_localhost;	 /* default true */
 	bool do_ip4, do_ip6;		 /* default true, true */
 	uint32_t cache_max_ttl;		 /* default 86400 */
@@ -59,5 +70,10 @@ void rw_config_free(struct rw_config *cfg);
 /* Parse "ADDRESS[@PORT]" (IPv4 or IPv6) into sa with default_port when no port is given.
  * Returns 0 or negative. */
 int rw_config_parse_addr(const char *s, uint16_t default_port, struct rw_sockaddr *sa);
+
+/* Does the query (lower-cased or not, wire-format qname; client address) pass the trace-names
+ * and trace-clients filters? */
+bool rw_config_trace_wanted(const struct rw_config *cfg, const uint8_t *qname, size_t qlen,
+			    const struct sockaddr *client);
 
 #endif

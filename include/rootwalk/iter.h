@@ -41,6 +41,7 @@ struct rw_iter_shared {
 	uint32_t upstream;	/* upstream queries sent for this request */
 	uint32_t cache_hits;	/* cached answers and delegations used */
 	uint32_t subres;	/* sub-resolutions started */
+	uint32_t timeouts;	/* upstream queries that got no reply */
 	bool no_cache_answer;	/* priming: always ask, never answer from the cache */
 };
 

@@ -77,6 +77,11 @@ size_t rw_resolver_pending(const struct rw_resolver *r);
 /* The cache (borrowed), for inspection by tests and the control socket. */
 struct rw_cache *rw_resolver_cache(struct rw_resolver *r);
 
+/* Why SERVFAILs were answered: no reachable authority, network error, a limit (queries, NS
+ * lookups, CNAME chain, time budget, depth), a CNAME loop, anything else. */
+#define RW_SERVFAIL_REASONS 5
+extern const char *const rw_servfail_reason_name[RW_SERVFAIL_REASONS];
+
 /* Counters since start. */
 #define RW_RTT_BUCKETS 12
 struct rw_stats {
@@ -89,6 +94,8 @@ struct rw_stats {
 	uint64_t upstream_queries, upstream_timeouts, upstream_tcp_retries;
 	uint64_t replies_rejected;
 	uint64_t servfail;
+	uint64_t servfail_reason[RW_SERVFAIL_REASONS]; /* by rw_servfail_reason_name[] */
+	uint64_t client_badvers;		       /* BADVERS (16) answers */
 	/* upstream RTTs: < 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000 ms, and longer */
 	uint64_t rtt_hist[RW_RTT_BUCKETS];
 };

@@ -1,5 +1,7 @@
 /* Configuration file parser: unbound.conf-like "key: value" lines, validated into an immutable
  * struct rw_config. Every error names the file and line so that `rootwalkd -n` is useful. */
+#include <ldns/ldns.h>
+
 #include "rootwalk/config.h"
 
 #include <arpa/inet.h>
@@ -250,6 +252,185 @@ static int set_size(struct parser *p, const char *key, const char *val, size_t l
 	return 0;
 }
 
+/* Split a list on commas and blanks into items of at most cap-1 bytes; calls fn for each. */
+static int each_item(struct parser *p, const char *key, const char *val,
+		     int (*fn)(struct parser *, struct rw_config *, const char *),
+		     struct rw_config *cfg)
+{
+	char item[300];
+	const char *c = val;
+	int n = 0;
+
+	while (*c) {
+		while (*c == ',' || *c == ' ' || *c == '\t')
+			c++;
+		size_t len = strcspn(c, ", \t");
+		if (len == 0)
+			break;
+		if (len >= sizeof(item))
+			return fail(p, "%s: item too long", key);
+		memcpy(item, c, len);
+		item[len] = '\0';
+		int rc = fn(p, cfg, item);
+		if (rc < 0)
+			return rc;
+		n++;
+		c += len;
+	}
+	return n ? 0 : fail(p, "%s: missing value", key);
+}
+
+static void lower_wire(uint8_t *d, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (d[i] >= 'A' && d[i] <= 'Z')
+			d[i] = (uint8_t)(d[i] + 32);
+}
+
+static int add_trace_name(struct parser *p, struct rw_config *cfg, const char *item)
+{
+	/* ".net" and "net" and "net." all mean the name net. and everything below it */
+	const char *name = item[0] == '.' && item[1] != '\0' ? item + 1 : item;
+	ldns_rdf *d = NULL;
+	if (cfg->n_trace_names >= RW_CONFIG_MAX_FILTERS)
+		return fail(p, "trace-names: too many names (at most %d)", RW_CONFIG_MAX_FILTERS);
+	if (ldns_str2rdf_dname(&d, name) != LDNS_STATUS_OK || !d)
+		return fail(p, "trace-names: '%s' is not a domain name", item);
+	size_t len = ldns_rdf_size(d);
+	memcpy(cfg->trace_names[cfg->n_trace_names], ldns_rdf_data(d), len);
+	lower_wire(cfg->trace_names[cfg->n_trace_names], len);
+	cfg->n_trace_names++;
+	ldns_rdf_deep_free(d);
+	return 0;
+}
+
+static int set_trace_names(struct parser *p, struct rw_config *cfg, const char *val)
+{
+	cfg->n_trace_names = 0; /* the last line wins, as for other keys */
+	return each_item(p, "trace-names", val, add_trace_name, cfg);
+}
+
+static int add_trace_client(struct parser *p, struct rw_config *cfg, const char *item)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *slash = strchr(item, '/');
+	size_t hlen = slash ? (size_t)(slash - item) : strlen(item);
+	struct rw_netblock *nb;
+	uint32_t prefix;
+
+	if (cfg->n_trace_clients >= RW_CONFIG_MAX_FILTERS)
+		return fail(p, "trace-clients: too many netblocks (at most %d)",
+			    RW_CONFIG_MAX_FILTERS);
+	if (hlen == 0 || hlen >= sizeof(host))
+		return fail(p, "trace-clients: '%s' is not an address or netblock", item);
+	memcpy(host, item, hlen);
+	host[hlen] = '\0';
+	nb = &cfg->trace_clients[cfg->n_trace_clients];
+	memset(nb, 0, sizeof(*nb));
+	struct sockaddr_in *sin = (struct sockaddr_in *)&nb->addr;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&nb->addr;
+	unsigned max;
+	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		max = 128;
+	} else {
+		return fail(p, "trace-clients: '%s' is not an address or netblock", item);
+	}
+	prefix = max;
+	if (slash && parse_u32(slash + 1, 0, max, &prefix) < 0)
+		return fail(p, "trace-clients: '%s': prefix length must be 0..%u", item, max);
+	nb->prefix = prefix;
+	cfg->n_trace_clients++;
+	return 0;
+}
+
+static int set_trace_clients(struct parser *p, struct rw_config *cfg, const char *val)
+{
+	cfg->n_trace_clients = 0;
+	return each_item(p, "trace-clients", val, add_trace_client, cfg);
+}
+
+static bool prefix_match(const uint8_t *a, const uint8_t *b, unsigned bits)
+{
+	unsigned bytes = bits / 8, rest = bits % 8;
+	if (memcmp(a, b, bytes) != 0)
+		return false;
+	if (!rest)
+		return true;
+	uint8_t mask = (uint8_t)(0xff << (8 - rest));
+	return (a[bytes] & mask) == (b[bytes] & mask);
+}
+
+static bool wire_at_or_below(const uint8_t *name, size_t len, const uint8_t *zone, size_t zlen)
+{
+	size_t off = 0;
+	while (len - off > zlen) {
+		if (name[off] == 0)
+			return false;
+		off += (size_t)name[off] + 1;
+		if (off > len)
+			return false;
+	}
+	if (len - off != zlen)
+		return false;
+	for (size_t i = 0; i < zlen; i++) {
+		uint8_t c = name[off + i];
+		if (c >= 'A' && c <= 'Z')
+			c = (uint8_t)(c + 32);
+		if (c != zone[i])
+			return false;
+	}
+	return true;
+}
+
+bool rw_config_trace_wanted(const struct rw_config *cfg, const uint8_t *qname, size_t qlen,
+			    const struct sockaddr *client)
+{
+	if (cfg->n_trace_names) {
+		bool hit = false;
+		for (size_t i = 0; i < cfg->n_trace_names && !hit; i++) {
+			const uint8_t *z = cfg->trace_names[i];
+			size_t zlen = 0;
+			while (z[zlen])
+				zlen += (size_t)z[zlen] + 1;
+			zlen++;
+			hit = wire_at_or_below(qname, qlen, z, zlen);
+		}
+		if (!hit)
+			return false;
+	}
+	if (cfg->n_trace_clients) {
+		if (!client)
+			return false;
+		for (size_t i = 0; i < cfg->n_trace_clients; i++) {
+			const struct rw_netblock *nb = &cfg->trace_clients[i];
+			if (client->sa_family != nb->addr.ss_family)
+				continue;
+			if (client->sa_family == AF_INET &&
+			    prefix_match((const uint8_t *)&(
+						 (const struct sockaddr_in *)(const void *)client)
+						 ->sin_addr,
+					 (const uint8_t *)&((const struct sockaddr_in *)&nb->addr)
+						 ->sin_addr,
+					 nb->prefix))
+				return true;
+			if (client->sa_family == AF_INET6 &&
+			    prefix_match((const uint8_t *)&(
+						 (const struct sockaddr_in6 *)(const void *)client)
+						 ->sin6_addr,
+					 (const uint8_t *)&((const struct sockaddr_in6 *)&nb->addr)
+						 ->sin6_addr,
+					 nb->prefix))
+				return true;
+		}
+		return false;
+	}
+	return true;
+}
+
 static int add_addr(struct parser *p, const char *key, const char *val, uint16_t default_port,
 		    struct rw_sockaddr *arr, size_t *n)
 {
@@ -325,6 +506,22 @@ static int apply(struct parser *p, const char *key, const char *val)
 	if (strcmp(key, "cache-min-ttl") == 0) {
 		p->min_ttl_line = p->line;
 		return set_number(p, key, val, 0, RW_TTL_MAX, &cfg->cache_min_ttl);
+	}
+	if (strcmp(key, "trace-names") == 0)
+		return set_trace_names(p, cfg, val);
+	if (strcmp(key, "trace-clients") == 0)
+		return set_trace_clients(p, cfg, val);
+	if (strcmp(key, "trace-only") == 0) {
+		if (strcmp(val, "all") == 0)
+			cfg->trace_only = RW_TRACE_ALL;
+		else if (strcmp(val, "miss") == 0)
+			cfg->trace_only = RW_TRACE_MISS;
+		else if (strcmp(val, "fail") == 0)
+			cfg->trace_only = RW_TRACE_FAIL;
+		else
+			return fail(p, "trace-only: expected 'all', 'miss' or 'fail', got '%s'",
+				    val);
+		return 0;
 	}
 	if (strcmp(key, "control-socket") == 0) {
 		if (strcmp(val, "off") == 0 || strcmp(val, "no") == 0) {

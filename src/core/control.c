@@ -880,7 +880,12 @@ static void do_stats(struct rw_control *ctl, const struct rw_control_request *re
 			snprintf(key, sizeof(key), "client.rcode.%s", name);
 		stat_line(&b, json, &first, key, st->client_rcode[i]);
 	}
+	stat_line(&b, json, &first, "client.rcode.BADVERS", st->client_badvers);
 	stat_line(&b, json, &first, "client.servfail", st->servfail);
+	for (int i = 0; i < RW_SERVFAIL_REASONS; i++) {
+		snprintf(key, sizeof(key), "client.servfail.%s", rw_servfail_reason_name[i]);
+		stat_line(&b, json, &first, key, st->servfail_reason[i]);
+	}
 	stat_line(&b, json, &first, "cache.hits", st->cache_hits);
 	stat_line(&b, json, &first, "cache.misses", st->cache_misses);
 	stat_line(&b, json, &first, "cache.fast_path", st->fast_path);

@@ -1462,6 +1462,7 @@ void rw_iter_timeout(struct rw_iter *it, int err, struct rw_iter_out *out)
 		it->net_errors++;
 	} else {
 		it->timeouts++;
+		it->sh->timeouts++;
 	}
 	if (case_trouble && it->sh->upstream < it->sh->cfg->max_upstream_queries) {
 		/* the server answers but not in our case: ask it once more without 0x20 */

@@ -69,6 +69,23 @@ struct rw_resolver {
 	struct rw_cache_used used; /* what the fast path used, for its trace */
 };
 
+const char *const rw_servfail_reason_name[RW_SERVFAIL_REASONS] = {
+	"no_reachable_authority", "network_error", "limit", "cname_loop", "other"};
+
+static int servfail_reason(const struct rw_iter *it)
+{
+	const char *why = rw_iter_fail_reason(it);
+	if (rw_iter_ede(it) == RW_EDE_NO_REACHABLE_AUTHORITY)
+		return 0;
+	if (rw_iter_ede(it) == RW_EDE_NETWORK_ERROR)
+		return 1;
+	if (why && strncmp(why, "limit ", 6) == 0)
+		return 2;
+	if (why && strncmp(why, "CNAME loop", 10) == 0)
+		return 3;
+	return 4;
+}
+
 const uint32_t rw_rtt_bucket_ms[RW_RTT_BUCKETS - 1] = {1,   2,	 5,   10,   20,	 50,
 						       100, 200, 500, 1000, 2000};
 
@@ -247,6 +264,12 @@ static void write_trace(struct req *q, int rcode)
 
 	if (!t || (!env->trace_write && !q->trace_cb))
 		return;
+	/* trace-only: skip what the operator did not ask for (on-demand traces always go) */
+	enum rw_trace_only only = q->r->cfg->trace_only;
+	bool keep = only == RW_TRACE_ALL || (only == RW_TRACE_MISS && q->sh.upstream > 0) ||
+		    (only == RW_TRACE_FAIL && (rcode == LDNS_RCODE_SERVFAIL || q->sh.timeouts > 0));
+	if (!keep && !q->trace_cb)
+		return;
 	struct rw_trace_event *e = rw_trace_add(t, RW_EV_DONE, "", env->now_wall_us(env->ctx));
 	if (e) {
 		e->elapsed_us = e->wall_us - q->start_us;
@@ -257,7 +280,7 @@ static void write_trace(struct req *q, int rcode)
 	}
 	size_t len = 0;
 	char *text = rw_trace_format(t, &len);
-	if (text && env->trace_write && t->format == q->r->cfg->trace_format)
+	if (text && env->trace_write && keep && t->format == q->r->cfg->trace_format)
 		env->trace_write(env->ctx, text, len);
 	if (q->trace_cb)
 		q->trace_cb(q->trace_arg, rcode, text ? text : "", text ? len : 0);
@@ -287,8 +310,10 @@ static void finish(struct req *q)
 	const struct rw_iter *it = q->stack[0];
 	int rcode = rw_iter_rcode(it);
 
-	if (rcode == LDNS_RCODE_SERVFAIL)
+	if (rcode == LDNS_RCODE_SERVFAIL) {
 		r->stats.servfail++;
+		r->stats.servfail_reason[servfail_reason(it)]++;
+	}
 	if (q->sh.upstream == 0)
 		r->stats.cache_hits++;
 	else
@@ -405,7 +430,7 @@ static void drive(struct req *q, struct rw_iter_out *out)
 	}
 }
 
-static struct req *req_new(struct rw_resolver *r)
+static struct req *req_new(struct rw_resolver *r, bool traced)
 {
 	struct req *q = calloc(1, sizeof(*q));
 	if (!q)
@@ -419,7 +444,7 @@ static struct req *req_new(struct rw_resolver *r)
 	q->sh.rtt_hist = r->stats.rtt_hist;
 	q->start_ms = r->env->now_mono_ms(r->env->ctx);
 	q->start_us = r->env->now_wall_us(r->env->ctx);
-	if (r->env->trace_write) {
+	if (traced && r->env->trace_write) {
 		uint64_t tid;
 		r->env->random_buf(r->env->ctx, &tid, sizeof(tid));
 		q->sh.trace = rw_trace_new(tid, r->cfg->trace_format);
@@ -501,7 +526,7 @@ void rw_resolver_free(struct rw_resolver *r)
 
 int rw_resolver_prime(struct rw_resolver *r)
 {
-	struct req *q = req_new(r);
+	struct req *q = req_new(r, true);
 	if (!q)
 		return -ENOMEM;
 	q->prime = true;
@@ -605,7 +630,7 @@ uint64_t rw_resolver_trace(struct rw_resolver *r, const char *qname, uint16_t qt
 	ldns_rdf *name = NULL;
 	if (ldns_str2rdf_dname(&name, qname) != LDNS_STATUS_OK || !name)
 		return 0;
-	struct req *q = req_new(r);
+	struct req *q = req_new(r, true);
 	if (!q) {
 		ldns_rdf_deep_free(name);
 		return 0;
@@ -682,7 +707,10 @@ int rw_resolver_query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
 		r->stats.client_malformed++;
 		if (st != RW_QUERY_DROP) {
 			n = rw_wire_error_response(pkt, len, &cq, rcode, buf, sizeof(buf));
-			r->stats.client_rcode[rcode & 15]++;
+			if (rcode > 15)
+				r->stats.client_badvers++;
+			else
+				r->stats.client_rcode[rcode]++;
 		}
 		cb(arg, buf, n);
 		return 0;
@@ -698,12 +726,15 @@ int rw_resolver_query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
 		cb(arg, buf, n);
 		return 0;
 	}
+	bool traced = r->env->trace_write &&
+		      rw_config_trace_wanted(r->cfg, cq.qname, cq.qname_len, client);
 	/* The fast path: the whole answer from the cache, built from wire data. With tracing off
 	 * it allocates nothing; with tracing on, the trace is built from what it used. */
 	{
 		size_t cap = proto == RW_PROTO_UDP ? udp_limit(&cq) : sizeof(r->fast);
 		int64_t now = r->env->now_wall_us(r->env->ctx);
-		struct rw_cache_used *used = r->env->trace_write ? &r->used : NULL;
+		struct rw_cache_used *used =
+			traced && r->cfg->trace_only == RW_TRACE_ALL ? &r->used : NULL;
 		size_t n = rw_cache_answer_used(r->cache, &cq, now, r->cfg->max_cname_chain,
 						r->fast, cap, used);
 		if (n) {
@@ -738,7 +769,7 @@ int rw_resolver_query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
 		}
 		return 0;
 	}
-	q = req_new(r);
+	q = req_new(r, traced);
 	if (!q)
 		return -ENOMEM;
 	q->cb = cb;

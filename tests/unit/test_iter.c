@@ -333,6 +333,7 @@ static void test_limits(void)
 	world_up(&w, true, 7, tiny_budget);
 	CHECK_EQ(fn_ask(&w.fn, "example.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_SERVFAIL);
 	CHECK(trace_has(&w, "limit max-upstream-queries (2)"));
+	CHECK_EQ(rw_resolver_stats(w.fn.r)->servfail_reason[2], 1); /* "limit" */
 	CHECK_EQ(w.fn.sent_total, 2);
 	world_down(&w);
 
@@ -552,6 +553,7 @@ static void test_ede_and_dedup(void)
 	uint64_t t0 = w.fn.mono_ms;
 	CHECK_EQ(fn_ask(&w.fn, "example.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_SERVFAIL);
 	CHECK_EQ(fn_ede(&w.fn), 23);
+	CHECK_EQ(rw_resolver_stats(w.fn.r)->servfail_reason[1], 1); /* "network_error" */
 	CHECK(w.fn.mono_ms - t0 < 100);
 	CHECK(trace_has(&w, "network error: no server of com. could be reached"));
 	world_down(&w);
@@ -633,6 +635,65 @@ static void test_on_demand_trace(void)
 	rw_config_free(cfg2);
 }
 
+static const char *filter_text;
+
+static void filters(struct rw_config *cfg)
+{
+	struct rw_config *f = NULL;
+	char err[256];
+	if (rw_config_parse(filter_text, strlen(filter_text), "filters", &f, err, sizeof(err)) <
+	    0) {
+		fprintf(stderr, "%s\n", err);
+		abort();
+	}
+	memcpy(cfg->trace_names, f->trace_names, sizeof(cfg->trace_names));
+	cfg->n_trace_names = f->n_trace_names;
+	memcpy(cfg->trace_clients, f->trace_clients, sizeof(cfg->trace_clients));
+	cfg->n_trace_clients = f->n_trace_clients;
+	cfg->trace_only = f->trace_only;
+	rw_config_free(f);
+}
+
+static void test_trace_filters(void)
+{
+	struct world w;
+	filter_text = "trace-names: .NET, example.com\ntrace-only: miss\n";
+	world_up(&w, true, 20, filters);
+	CHECK_EQ(fn_ask(&w.fn, "video.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
+	CHECK_EQ(w.fn.trace_len, 0); /* not under .net or example.com */
+	CHECK_EQ(fn_ask(&w.fn, "www.cdn.net.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
+	CHECK(trace_has(&w, "www.cdn.net. A  (udp)"));
+	size_t len = w.fn.trace_len;
+	CHECK_EQ(fn_ask(&w.fn, "WWW.cdn.NET.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
+	CHECK_EQ(w.fn.trace_len, len); /* a pure cache hit: trace-only miss skips it */
+	CHECK_EQ(fn_ask(&w.fn, "example.com.", LDNS_RR_TYPE_MX, true), LDNS_RCODE_NOERROR);
+	CHECK(w.fn.trace_len > len); /* at the apex of a listed name */
+	len = w.fn.trace_len;
+	CHECK_EQ(fn_ask(&w.fn, "notexample.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NXDOMAIN);
+	CHECK_EQ(w.fn.trace_len, len); /* a suffix match stops at label boundaries */
+	world_down(&w);
+
+	filter_text = "trace-clients: 10.0.0.0/8, 2001:db8::/32\n";
+	world_up(&w, true, 21, filters);
+	CHECK_EQ(fn_ask(&w.fn, "example.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
+	CHECK_EQ(w.fn.trace_len, 0); /* the client is 127.0.0.1 */
+	world_down(&w);
+	filter_text = "trace-clients: 127.0.0.0/8\n";
+	world_up(&w, true, 21, filters);
+	CHECK_EQ(fn_ask(&w.fn, "example.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
+	CHECK(w.fn.trace_len > 0);
+	world_down(&w);
+
+	filter_text = "trace-only: fail\n";
+	world_up(&w, true, 22, filters);
+	CHECK_EQ(fn_ask(&w.fn, "example.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
+	CHECK_EQ(w.fn.trace_len, 0);
+	w.fn.servers[S_EXAMPLE].drop = true;
+	CHECK_EQ(fn_ask(&w.fn, "www2.example.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_SERVFAIL);
+	CHECK(trace_has(&w, "no reachable authority for example.com."));
+	world_down(&w);
+}
+
 int main(void)
 {
 	snprintf(hints_path, sizeof(hints_path), "/tmp/rw-test-hints-XXXXXX");
@@ -661,6 +722,7 @@ int main(void)
 	test_edns_fallback_and_lame();
 	test_ede_and_dedup();
 	test_on_demand_trace();
+	test_trace_filters();
 	unlink(hints_path);
 	return rw_check_report("iter");
 }
