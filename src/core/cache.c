@@ -919,6 +919,9 @@ size_t rw_cache_answer_used(struct rw_cache *c, const struct rw_client_query *cq
 
 	if (curlen == 0 || curlen > 255 || 12 + curlen + 4 + 11 > cap)
 		return 0;
+	/* NS answers carry the servers' addresses in the additional section: the slow path */
+	if (cq->qtype == LDNS_RR_TYPE_NS)
+		return 0;
 	put16(out, cq->id);
 	put16(out + 2, (uint16_t)(0x8000 | (cq->flags & 0x0100) | 0x0080 | (cq->flags & 0x0010)));
 	put16(out + 4, 1);

@@ -186,9 +186,40 @@ static void add_ede(ldns_pkt *p, int code, const char *text)
 }
 
 /* Build the client response into a malloc'd buffer. */
-static uint8_t *build_response(struct req *q, const struct rw_client_query *cq,
-			       const struct rw_iter *it, int rcode, bool truncate, size_t *len)
+/* How much of the response: all of it, without the additional section, or TC and the question. */
+enum shape { FULL, NO_ADDITIONAL, TRUNCATED };
+
+/* For an NS answer, the cached addresses of the name servers (what `dig +trace` reads). */
+static void add_ns_addresses(struct rw_resolver *r, ldns_pkt *p, int64_t now)
 {
+	static const uint16_t types[] = {LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA};
+	const ldns_rr_list *an = ldns_pkt_answer(p);
+	for (size_t i = 0; i < ldns_rr_list_rr_count(an); i++) {
+		const ldns_rr *ns = ldns_rr_list_rr(an, i);
+		if (ldns_rr_get_type(ns) != LDNS_RR_TYPE_NS || !ldns_rr_rdf(ns, 0))
+			continue;
+		for (size_t t = 0; t < 2; t++) {
+			struct rw_cache_entry e;
+			if (!rw_cache_get(r->cache, RW_ENTRY_RRSET, ldns_rr_rdf(ns, 0), types[t],
+					  LDNS_RR_CLASS_IN, now, RW_RANK_GLUE, &e))
+				continue;
+			uint32_t ttl = rw_cache_ttl_left(&e, now);
+			for (size_t k = 0; k < ldns_rr_list_rr_count(e.rrs); k++) {
+				ldns_rr *rr = ldns_rr_clone(ldns_rr_list_rr(e.rrs, k));
+				if (rr) {
+					ldns_rr_set_ttl(rr, ttl);
+					ldns_pkt_push_rr(p, LDNS_SECTION_ADDITIONAL, rr);
+				}
+			}
+			rw_cache_entry_clear(&e);
+		}
+	}
+}
+
+static uint8_t *build_response(struct req *q, const struct rw_client_query *cq,
+			       const struct rw_iter *it, int rcode, enum shape shape, size_t *len)
+{
+	bool truncate = shape == TRUNCATED;
 	int64_t now = q->r->env->now_wall_us(q->r->env->ctx);
 	ldns_pkt *p = ldns_pkt_new();
 	uint8_t *wire = NULL;
@@ -237,6 +268,8 @@ static uint8_t *build_response(struct req *q, const struct rw_client_query *cq,
 				ldns_pkt_push_rr(p, LDNS_SECTION_AUTHORITY, rr);
 			}
 		}
+		if (shape == FULL && cq->qtype == LDNS_RR_TYPE_NS)
+			add_ns_addresses(q->r, p, now);
 	}
 	if (cq->edns) {
 		ldns_pkt_set_edns_udp_size(p, RW_EDNS_BUFSIZE);
@@ -291,12 +324,14 @@ static void respond(struct req *q, rw_response_cb cb, void *arg, const struct rw
 		    enum rw_proto proto, const struct rw_iter *it, int rcode)
 {
 	size_t len = 0;
-	uint8_t *wire = build_response(q, cq, it, rcode, false, &len);
+	uint8_t *wire = build_response(q, cq, it, rcode, FULL, &len);
 
 	q->r->stats.client_rcode[rcode & 15]++;
-	if (wire && proto == RW_PROTO_UDP && len > udp_limit(cq)) {
+	/* too big for the client's UDP: drop the additional section first (RFC 2181 9), then TC */
+	for (enum shape sh = NO_ADDITIONAL;
+	     wire && proto == RW_PROTO_UDP && len > udp_limit(cq) && sh <= TRUNCATED; sh++) {
 		free(wire);
-		wire = build_response(q, cq, it, rcode, true, &len);
+		wire = build_response(q, cq, it, rcode, sh, &len);
 	}
 	/* out of memory: send nothing, the client retries */
 	cb(arg, wire, wire ? len : 0);
