@@ -9,6 +9,7 @@ servers. Each case checks the client's answer (rcode, Extended DNS Error), an up
 the queries the servers received, an upper bound on the time, and the trace's explanation.
 """
 
+import os
 import socket
 import subprocess
 import time
@@ -157,6 +158,7 @@ def fault_servers(the_lab, fault_tld):
     """Factory: start(addr, zones, mode=..., **scenario) starts a scripted server for this
     test. zones: one origin or a list (each loaded from generic.zone) or {origin: file}."""
     started = []
+    first_resolver = len(the_lab.resolvers)
 
     def start(addr, zones, mode="normal", **scenario):
         if isinstance(zones, str):
@@ -169,11 +171,36 @@ def fault_servers(the_lab, fault_tld):
         return fs
 
     yield start
+    # The rootwalkds of this test are stopped by now (start_rootwalkd was set up later, so it
+    # is torn down first): their traces are complete.
     for fs in started:
         fs.stop()
     for fs in started:
         assert "Traceback" not in fs.stderr(), "fault server %s failed:\n%s" % (
             fs.addr, fs.stderr()[-3000:])
+    check_sends_received(the_lab.resolvers[first_resolver:], started)
+
+
+def check_sends_received(resolvers, servers):
+    """Every send event in the traces is a query the server received, and the other way round.
+    (A TCP send to a server without TCP is refused by the kernel and not counted.)"""
+    sends = []
+    for r in resolvers:
+        if r.kind != "rootwalkd" or not r.trace_log or not os.path.exists(r.trace_log):
+            continue
+        with open(r.trace_log) as f:
+            if not f.read(1) == "{":
+                continue
+        for t in labtest.read_json_traces(r.trace_log).values():
+            sends += evs(t, "send")
+    for fs in servers:
+        mine = [e for e in sends if e["addr"] == fs.addr and
+                not (fs.scenario.get("no_tcp") and e["proto"] == "tcp")]
+        got = fs.queries()
+        assert len(mine) == len(got), \
+            "%s: the traces show %d queries sent to it, it received %d:\nsent %s\nreceived %s" % (
+                fs.addr, len(mine), len(got), [(e["proto"], e["qname"], e["qtype"]) for e in mine],
+                [(q["proto"], q["qname"], q["qtype"]) for q in got])
 
 
 def ede(m):
@@ -290,14 +317,20 @@ def test_all_servers_silent_servfail_with_ede(fault_servers, start_rootwalkd):
 def test_query_budget_ends_the_walk(fault_servers, start_rootwalkd):
     """With query-budget: 1000 the same zone fails after about a second (not after the
     ~2.4 s the retries would take), and the trace and EDE name the limit."""
-    fault_servers("127.9.2.1", "allsilent.fault.", mode="silent")
-    fault_servers("127.9.2.2", "allsilent.fault.", mode="silent")
+    a = fault_servers("127.9.2.1", "allsilent.fault.", mode="silent")
+    b = fault_servers("127.9.2.2", "allsilent.fault.", mode="silent")
     r = start_rootwalkd(extra="query-budget: 1000\n")
     m, dt = timed_ask(r, "www.allsilent.fault.", timeout=12)
-    check_servfail(m, dt, 1.0 + 0.4, codes=(EDE_OTHER, EDE_NO_REACHABLE_AUTHORITY),
-                   mentions=["query-budget"])
     t = last_trace(r, "www.allsilent.fault.")
     assert any("query-budget" in e["reason"] for e in evs(t, "fail")), brief(t)
+    # Every send event in the trace is a query that really went out.
+    time.sleep(0.2)
+    sends = [e for e in evs(t, "send") if e["addr"] in ("127.9.2.1", "127.9.2.2")]
+    assert len(sends) == len(a.queries()) + len(b.queries()), \
+        "the trace shows %d queries to the zone's servers, they received %d:\n%s" % (
+            len(sends), len(a.queries()) + len(b.queries()), brief(t))
+    check_servfail(m, dt, 1.0 + 0.4, codes=(EDE_OTHER, EDE_NO_REACHABLE_AUTHORITY),
+                   mentions=["query-budget"])
 
 
 def test_slow_server_answer_in_time(fault_servers, start_rootwalkd):
