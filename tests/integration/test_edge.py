@@ -230,7 +230,6 @@ def test_tcp_idle_and_dribbling_clients_cut_off(rootwalkd):
         assert IDLE_S - 0.5 < dt < IDLE_S + 2.5, "%s connection closed after %.1f s" % (what, dt)
 
 
-@pytest.mark.skipif(os.environ.get("LAB_QUICK") == "1", reason="LAB_QUICK=1: slow test skipped")
 def test_tcp_connection_cap(rootwalkd):
     """300 connections at once: 256 are served, the rest are refused or closed; afterwards new
     connections are accepted again."""
