@@ -690,6 +690,13 @@ def cmd_check(args):
             if r.returncode != 0:
                 ok = False
             sys.stdout.write(r.stdout + r.stderr)
+    # The scripted fault server's zones (zones/fault/): the TLD, and the data every scenario
+    # zone is loaded from (checked under an example origin).
+    for z, f in (("fault.", "fault.zone"), ("example.fault.", "generic.zone")):
+        r = subprocess.run(["nsd-checkzone", z, os.path.join(ZONES, "fault", f)],
+                           capture_output=True, text=True)
+        ok = ok and r.returncode == 0
+        sys.stdout.write(r.stdout + r.stderr)
     return 0 if ok else 1
 
 
