@@ -55,6 +55,7 @@ struct rw_iter_rec {
 };
 
 enum rw_iter_act {
+	RW_ACT_NONE,	   /* no action was set: a bug in the iterator (the request fails) */
 	RW_ACT_SEND,	   /* send out.wire to out.addr (over TCP when out.tcp) */
 	RW_ACT_SUBRESOLVE, /* resolve out.sub_qname/out.sub_qtype, then call rw_iter_subresult() */
 	RW_ACT_DONE,	   /* finished: read rcode/records from the iterator */

@@ -401,6 +401,14 @@ static void drive(struct req *q, struct rw_iter_out *out)
 			return;
 		}
 		switch (out->act) {
+		case RW_ACT_NONE:
+			/* an event left no action: never hang the client, fail it */
+			while (q->depth > 1)
+				rw_iter_free(q->stack[--q->depth]);
+			rw_iter_fail(q->stack[0], "internal error: the iterator produced no action",
+				     out);
+			finish(q);
+			return;
 		case RW_ACT_SEND: {
 			struct rw_upstream_query uq = {
 				.id = ++r->next_id,
@@ -419,6 +427,7 @@ static void drive(struct req *q, struct rw_iter_out *out)
 			if (rc == 0)
 				return;
 			id_remove(q);
+			out->act = RW_ACT_NONE;
 			rw_iter_timeout(top, rc, out);
 			break;
 		}
@@ -445,10 +454,12 @@ static void drive(struct req *q, struct rw_iter_out *out)
 					e->text = strdup(buf);
 					e->depth = q->depth;
 				}
+				out->act = RW_ACT_NONE;
 				rw_iter_subresult(top, NULL, out);
 				break;
 			}
 			q->stack[q->depth++] = child;
+			out->act = RW_ACT_NONE;
 			rw_iter_start(child, out);
 			break;
 		}
@@ -458,6 +469,7 @@ static void drive(struct req *q, struct rw_iter_out *out)
 				return;
 			}
 			q->depth--;
+			out->act = RW_ACT_NONE;
 			rw_iter_subresult(q->stack[q->depth - 1], top, out);
 			rw_iter_free(top);
 			break;

@@ -1,0 +1,497 @@
+/* The iterator, part 2: zone cuts, their servers, which server to ask, and sending. */
+#include "iter_impl.h"
+
+/* ---------------------------------------------------------------------------------------------
+ * The cut and its servers
+ */
+
+void iter_clear_cut(struct rw_iter *it)
+{
+	for (int i = 0; i < it->n_ns; i++)
+		ldns_rdf_deep_free(it->ns[i].name);
+	it->n_ns = 0;
+	ldns_rdf_deep_free(it->zone);
+	it->zone = NULL;
+	it->lookups = 0;
+	/* a new cut: minimise again from its apex */
+	it->qm_off = !it->sh->cfg->qname_minimisation;
+	it->qm_labels = 0;
+	it->qm_count = 0;
+}
+
+static bool addr_allowed(const struct rw_iter *it, const struct sockaddr_storage *ss)
+{
+	const struct rw_config *cfg = it->sh->cfg;
+	if (ss->ss_family == AF_INET) {
+		if (!cfg->do_ip4)
+			return false;
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)(const void *)ss;
+		if (cfg->do_not_query_localhost && (ntohl(sin->sin_addr.s_addr) >> 24) == 127)
+			return false;
+		if (sin->sin_addr.s_addr == 0)
+			return false;
+		return true;
+	}
+	if (ss->ss_family == AF_INET6) {
+		if (!cfg->do_ip6)
+			return false;
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)(const void *)ss;
+		if (cfg->do_not_query_localhost && IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr))
+			return false;
+		if (IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr))
+			return false;
+		return true;
+	}
+	return false;
+}
+
+/* Add an A or AAAA record's address to a name server entry (duplicates ignored). */
+bool iter_ns_add_addr(struct rw_iter *it, struct ns_entry *ns, const ldns_rr *rr)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	const ldns_rdf *rd = ldns_rr_rdf(rr, 0);
+
+	if (!rd)
+		return false;
+	memset(&ss, 0, sizeof(ss));
+	if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_A && ldns_rdf_size(rd) == 4) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)(void *)&ss;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(it->sh->cfg->upstream_port);
+		memcpy(&sin->sin_addr, ldns_rdf_data(rd), 4);
+		len = sizeof(*sin);
+	} else if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_AAAA && ldns_rdf_size(rd) == 16) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)(void *)&ss;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(it->sh->cfg->upstream_port);
+		memcpy(&sin6->sin6_addr, ldns_rdf_data(rd), 16);
+		len = sizeof(*sin6);
+	} else {
+		return false;
+	}
+	if (!addr_allowed(it, &ss))
+		return false;
+	for (int i = 0; i < ns->n_addr; i++)
+		if (ns->addr[i].len == len && memcmp(&ns->addr[i].ss, &ss, len) == 0)
+			return false;
+	if (ns->n_addr == RW_ITER_MAX_ADDRS)
+		return false;
+	ns->addr[ns->n_addr].ss = ss;
+	ns->addr[ns->n_addr].len = len;
+	ns->addr[ns->n_addr].attempts = 0;
+	ns->addr[ns->n_addr].dead = false;
+	ns->n_addr++;
+	return true;
+}
+
+struct ns_entry *iter_ns_add(struct rw_iter *it, const ldns_rdf *name)
+{
+	if (!name || ldns_rdf_get_type(name) != LDNS_RDF_TYPE_DNAME)
+		return NULL; /* an NS record with empty or broken rdata */
+	for (int i = 0; i < it->n_ns; i++)
+		if (name_eq(it->ns[i].name, name))
+			return &it->ns[i];
+	if (it->n_ns == RW_ITER_MAX_NS)
+		return NULL;
+	struct ns_entry *ns = &it->ns[it->n_ns];
+	memset(ns, 0, sizeof(*ns));
+	ns->name = ldns_rdf_clone(name);
+	if (!ns->name)
+		return NULL;
+	it->n_ns++;
+	return ns;
+}
+
+/* Addresses of a name server from the cache, at any rank (glue is fine for reaching servers). */
+void iter_ns_addrs_from_cache(struct rw_iter *it, struct ns_entry *ns)
+{
+	static const uint16_t types[] = {LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA};
+	int64_t now = now_us(it);
+
+	for (size_t t = 0; t < 2; t++) {
+		struct rw_cache_entry e;
+		if (!rw_cache_get(it->sh->cache, RW_ENTRY_RRSET, ns->name, types[t],
+				  LDNS_RR_CLASS_IN, now, RW_RANK_GLUE, &e))
+			continue;
+		for (size_t i = 0; i < ldns_rr_list_rr_count(e.rrs); i++)
+			iter_ns_add_addr(it, ns, ldns_rr_list_rr(e.rrs, i));
+		rw_cache_entry_clear(&e);
+	}
+}
+
+static int count_addrs(const struct rw_iter *it)
+{
+	int n = 0;
+	for (int i = 0; i < it->n_ns; i++)
+		n += it->ns[i].n_addr;
+	return n;
+}
+
+/* Addresses of a root server name from the hints. */
+static void ns_addrs_from_hints(struct rw_iter *it, struct ns_entry *ns)
+{
+	const ldns_rr_list *addrs = it->sh->hints->addrs;
+	for (size_t j = 0; j < ldns_rr_list_rr_count(addrs); j++) {
+		const ldns_rr *a = ldns_rr_list_rr(addrs, j);
+		if (name_eq(ldns_rr_owner(a), ns->name))
+			iter_ns_add_addr(it, ns, a);
+	}
+}
+
+/* Use the NS set in e (cached) for zone as the cut. Returns false when it cannot work: no server
+ * has an address and every server name lies inside the zone (its address would need the cut). */
+static bool cut_from_entry(struct rw_iter *it, const ldns_rdf *zone, const struct rw_cache_entry *e)
+{
+	iter_clear_cut(it);
+	it->zone = ldns_rdf_clone(zone);
+	bool resolvable = false;
+	for (size_t i = 0; i < ldns_rr_list_rr_count(e->rrs); i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(e->rrs, i);
+		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_NS || !ldns_rr_rdf(rr, 0))
+			continue;
+		struct ns_entry *ns = iter_ns_add(it, ldns_rr_rdf(rr, 0));
+		if (!ns)
+			continue;
+		iter_ns_addrs_from_cache(it, ns);
+		if (ns->n_addr == 0 && is_root(zone))
+			ns_addrs_from_hints(it, ns);
+		if (!name_under(ns->name, zone))
+			resolvable = true;
+	}
+	return it->n_ns > 0 && (count_addrs(it) > 0 || resolvable);
+}
+
+static void cut_from_hints(struct rw_iter *it)
+{
+	const struct rw_hints *h = it->sh->hints;
+
+	iter_clear_cut(it);
+	it->zone = ldns_dname_new_frm_str(".");
+	for (size_t i = 0; i < ldns_rr_list_rr_count(h->ns); i++) {
+		struct ns_entry *ns = iter_ns_add(it, ldns_rr_rdf(ldns_rr_list_rr(h->ns, i), 0));
+		if (!ns)
+			continue;
+		ns_addrs_from_hints(it, ns);
+		ns->looked_a = ns->looked_aaaa = true; /* hints are all we have for the root */
+	}
+}
+
+/* Find the closest enclosing cut known for the current qname (RFC 1034 5.3.3 step 2). */
+void iter_find_cut(struct rw_iter *it)
+{
+	int64_t now = now_us(it);
+	ldns_rdf *name = ldns_rdf_clone(it->qname);
+
+	/* DS lives at the parent side of a cut: start one label up. */
+	if (it->qtype == LDNS_RR_TYPE_DS && !is_root(name)) {
+		ldns_rdf *up = ldns_dname_left_chop(name);
+		ldns_rdf_deep_free(name);
+		name = up;
+	}
+	while (name) {
+		struct rw_cache_entry e;
+		if (rw_cache_get(it->sh->cache, RW_ENTRY_RRSET, name, LDNS_RR_TYPE_NS, it->qclass,
+				 now, RW_RANK_REFERRAL, &e)) {
+			bool usable = cut_from_entry(it, name, &e);
+			int64_t expires = e.expires_us;
+			rw_cache_entry_clear(&e);
+			if (usable) {
+				it->sh->cache_hits++;
+				struct rw_trace_event *ev = iter_trace_ev(it, RW_EV_CUT);
+				if (ev) {
+					ev->zone = dstr(name);
+					ev->text = strdup("cache");
+					ev->expires_us = expires;
+				}
+				ldns_rdf_deep_free(name);
+				return;
+			}
+		}
+		if (is_root(name))
+			break;
+		ldns_rdf *up = ldns_dname_left_chop(name);
+		ldns_rdf_deep_free(name);
+		name = up;
+	}
+	ldns_rdf_deep_free(name);
+	cut_from_hints(it);
+	struct rw_trace_event *ev = iter_trace_ev(it, RW_EV_CUT);
+	if (ev) {
+		ev->zone = strdup(".");
+		ev->text = strdup("hints");
+		ev->server = strdup(it->sh->hints->origin ? it->sh->hints->origin : "built-in");
+	}
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Sending
+ */
+
+static size_t build_query(struct rw_iter *it, uint8_t *buf, size_t cap)
+{
+	size_t nlen = ldns_rdf_size(it->sname);
+	size_t need = 12 + nlen + 4 + (it->cur_edns ? 11 : 0);
+	if (need > cap)
+		return 0;
+	uint8_t *p = buf;
+	p[0] = (uint8_t)(it->qid >> 8);
+	p[1] = (uint8_t)it->qid;
+	p[2] = 0; /* QR=0, opcode QUERY, RD=0 */
+	p[3] = 0;
+	p[4] = 0, p[5] = 1;			 /* QDCOUNT */
+	p[6] = p[7] = 0;			 /* ANCOUNT */
+	p[8] = p[9] = 0;			 /* NSCOUNT */
+	p[10] = 0, p[11] = it->cur_edns ? 1 : 0; /* ARCOUNT: OPT */
+	p += 12;
+	memcpy(p, ldns_rdf_data(it->sname), nlen);
+	if (it->cur_0x20) {
+		/* 0x20: a random case for every letter; the reply must echo it exactly */
+		uint8_t bits[32];
+		it->sh->env->random_buf(it->sh->env->ctx, bits, sizeof(bits));
+		for (size_t k = 0; k < nlen; k++) {
+			uint8_t c = p[k] | 0x20;
+			if (c >= 'a' && c <= 'z' && p[k] != '.')
+				p[k] = (bits[k / 8 % 32] >> (k % 8)) & 1 ? (uint8_t)(c & ~0x20) : c;
+		}
+	}
+	p += nlen;
+	*p++ = (uint8_t)(it->stype >> 8);
+	*p++ = (uint8_t)it->stype;
+	*p++ = (uint8_t)(it->qclass >> 8);
+	*p++ = (uint8_t)it->qclass;
+	if (it->cur_edns) {
+		/* OPT: root owner, type 41, class = UDP payload size, TTL 0 (no DO), RDLEN 0 */
+		*p++ = 0;
+		*p++ = 0, *p++ = 41;
+		*p++ = (uint8_t)(RW_EDNS_BUFSIZE >> 8), *p++ = (uint8_t)(RW_EDNS_BUFSIZE & 0xff);
+		*p++ = 0, *p++ = 0, *p++ = 0, *p++ = 0;
+		*p++ = 0, *p++ = 0;
+	}
+	return (size_t)(p - buf);
+}
+
+/* The name and type to ask the current cut: with QNAME minimisation (RFC 9156) the zone plus
+ * one more label of the query name, type A; otherwise the whole question. */
+bool iter_choose_sname(struct rw_iter *it)
+{
+	int qlabels = ldns_dname_label_count(it->qname);
+	int zlabels = ldns_dname_label_count(it->zone);
+
+	ldns_rdf_deep_free(it->sname);
+	it->sname = NULL;
+	if (!it->qm_off && it->qtype != LDNS_RR_TYPE_DS && it->qm_count < MAX_MINIMISE) {
+		if (it->qm_labels <= zlabels)
+			it->qm_labels = zlabels + 1;
+		if (it->qm_labels < qlabels) {
+			it->sname = ldns_dname_clone_from(it->qname,
+							  (uint16_t)(qlabels - it->qm_labels));
+			it->stype = LDNS_RR_TYPE_A;
+			if (it->sname)
+				return true;
+		}
+	}
+	it->sname = ldns_rdf_clone(it->qname);
+	it->stype = it->qtype;
+	return false;
+}
+
+bool iter_minimised(const struct rw_iter *it)
+{
+	return it->sname && !name_eq(it->sname, it->qname);
+}
+
+/* Send to the current server. fresh: a new attempt at this address (a new name may be chosen);
+ * otherwise the same question again (over TCP, without EDNS or 0x20). */
+void iter_send_query(struct rw_iter *it, bool tcp, bool fresh, struct rw_iter_out *out)
+{
+	struct ns_entry *ns = &it->ns[it->cur_ns];
+	struct ns_addr *a = &ns->addr[it->cur_addr];
+	const struct sockaddr *sa = (const struct sockaddr *)&a->ss;
+	struct rw_server_info info;
+	bool qmin;
+
+	memset(&info, 0, sizeof(info));
+	info.rto_ms = it->sh->cfg->upstream_timeout_ms;
+	if (it->sh->infra)
+		rw_infra_get(it->sh->infra, sa, now_us(it), it->sh->cfg->upstream_timeout_ms,
+			     &info);
+	if (fresh) {
+		a->attempts++;
+		it->cur_edns = !info.no_edns;
+		it->cur_0x20 = it->sh->cfg->use_caps_for_id && !info.no_0x20;
+	}
+	if (fresh || !it->sname)
+		qmin = iter_choose_sname(it);
+	else
+		qmin = iter_minimised(it);
+	it->case_mismatch = false;
+	it->sh->env->random_buf(it->sh->env->ctx, &it->qid, sizeof(it->qid));
+	it->qlen = build_query(it, it->qbuf, sizeof(it->qbuf));
+	it->cur_tcp = tcp;
+	it->waiting = true;
+	it->sent_ms = now_ms(it);
+	it->sent_us = now_mono_us(it);
+	it->sh->upstream++;
+	iter_set_step(it);
+
+	out->act = RW_ACT_SEND;
+	out->addr = a->ss;
+	out->addrlen = a->len;
+	out->tcp = tcp;
+	out->wire = it->qbuf;
+	out->len = it->qlen;
+	out->timeout_ms = info.rto_ms;
+
+	struct rw_trace_event *e = iter_trace_ev(it, RW_EV_SEND);
+	if (e) {
+		e->zone = dstr(it->zone);
+		e->server = dstr(ns->name);
+		e->addr = a->ss;
+		e->addrlen = a->len;
+		e->tcp = tcp;
+		e->qname = dstr(it->sname);
+		e->qtype = it->stype;
+		e->qmin = qmin;
+		e->no_edns = !it->cur_edns;
+		e->caps = it->cur_0x20;
+		e->after_ms = out->timeout_ms;
+	}
+}
+
+/* Choose the next server and send, start an address lookup, or fail. */
+void iter_next_server(struct rw_iter *it, struct rw_iter_out *out)
+{
+	const struct rw_config *cfg = it->sh->cfg;
+	int64_t now = now_us(it);
+
+	if (it->sh->upstream >= cfg->max_upstream_queries) {
+		char *z = dstr(it->zone);
+		iter_fail(it, out, RW_EDE_OTHER,
+			  "limit max-upstream-queries (%u) reached while asking %s servers",
+			  cfg->max_upstream_queries, z);
+		free(z);
+		return;
+	}
+	/* Candidates: addresses not dead and not lame for this zone, fewest attempts first; among
+	 * those the fastest known (smoothed RTT; an unknown server counts as 400 ms, a server that
+	 * timed out as its backed-off timeout), except now and then a random one, so that one slow
+	 * answer does not exile a server for good. */
+	struct {
+		int i, j;
+		uint64_t score;
+	} cand[RW_ITER_MAX_NS * RW_ITER_MAX_ADDRS];
+	int n = 0, tier = MAX_ATTEMPTS;
+	for (int i = 0; i < it->n_ns; i++) {
+		for (int j = 0; j < it->ns[i].n_addr; j++) {
+			struct ns_addr *a = &it->ns[i].addr[j];
+			const struct sockaddr *sa = (const struct sockaddr *)&a->ss;
+			if (a->dead || a->attempts >= MAX_ATTEMPTS)
+				continue;
+			if (it->sh->infra && rw_infra_is_lame(it->sh->infra, sa, it->zone, now)) {
+				a->dead = true;
+				continue;
+			}
+			struct rw_server_info info;
+			uint64_t score = (uint64_t)RW_INFRA_UNKNOWN_RTO_MS * 1000;
+			if (it->sh->infra) {
+				rw_infra_get(it->sh->infra, sa, now, cfg->upstream_timeout_ms,
+					     &info);
+				if (info.timeouts)
+					score = (uint64_t)info.rto_ms * 1000;
+				else if (info.known)
+					score = info.srtt_us;
+			}
+			if (a->attempts < tier) {
+				tier = a->attempts;
+				n = 0;
+			}
+			if (a->attempts == tier) {
+				cand[n].i = i;
+				cand[n].j = j;
+				cand[n].score = score;
+				n++;
+			}
+		}
+	}
+	if (n > 0) {
+		int pick = 0;
+		uint8_t r[2] = {0, 0};
+		it->sh->env->random_buf(it->sh->env->ctx, r, sizeof(r));
+		if (n > 1 && r[0] % EXPLORE_ONE_IN == 0) {
+			pick = r[1] % n;
+		} else {
+			/* the fastest; ties broken from a random start to spread the load */
+			int start = r[1] % n;
+			pick = start;
+			for (int k = 1; k < n; k++) {
+				int c = (start + k) % n;
+				if (cand[c].score < cand[pick].score)
+					pick = c;
+			}
+		}
+		it->cur_ns = cand[pick].i;
+		it->cur_addr = cand[pick].j;
+		iter_send_query(it, false, true, out);
+		return;
+	}
+	/* No address left: look up one more name server's address (NXNSAttack cap). */
+	for (int k = 0; k < it->n_ns; k++) {
+		int i = (it->rr_start + k) % it->n_ns;
+		struct ns_entry *ns = &it->ns[i];
+		uint16_t type = 0;
+		if (ns->n_addr > 0)
+			continue; /* it has addresses, and all of them failed */
+		if (!ns->looked_a && cfg->do_ip4)
+			type = LDNS_RR_TYPE_A;
+		else if (!ns->looked_aaaa && cfg->do_ip6)
+			type = LDNS_RR_TYPE_AAAA;
+		if (!type)
+			continue;
+		if (it->lookups >= cfg->max_ns_lookups) {
+			char *z = dstr(it->zone);
+			iter_fail(it, out, RW_EDE_NO_REACHABLE_AUTHORITY,
+				  "limit max-ns-lookups (%u): no server of %s reachable after %u "
+				  "address "
+				  "lookups",
+				  cfg->max_ns_lookups, z, it->lookups);
+			free(z);
+			return;
+		}
+		if (type == LDNS_RR_TYPE_A)
+			ns->looked_a = true;
+		else
+			ns->looked_aaaa = true;
+		it->lookups++;
+		it->sub_ns = i;
+		it->sub_type = type;
+		it->sh->subres++;
+		it->nsub++;
+		out->act = RW_ACT_SUBRESOLVE;
+		out->sub_qname = ns->name;
+		out->sub_qtype = type;
+		/* the child's steps are labelled "<step><letter>.N" */
+		snprintf(out->sub_step, sizeof(out->sub_step), "%.24s%c",
+			 it->step[0] ? it->step : "0", 'a' + (it->nsub - 1) % 26);
+		struct rw_trace_event *e = iter_trace_ev(it, RW_EV_SUBRESOLVE);
+		if (e) {
+			snprintf(e->step, sizeof(e->step), "%s", out->sub_step);
+			e->qname = dstr(ns->name);
+			e->qtype = type;
+			e->zone = dstr(it->zone);
+		}
+		return;
+	}
+	char *z = dstr(it->zone);
+	if (it->net_errors > 0 && it->timeouts == 0)
+		iter_fail(it, out, RW_EDE_NETWORK_ERROR,
+			  "network error: no server of %s could be reached (%u send failure(s))", z,
+			  it->net_errors);
+	else
+		iter_fail(
+			it, out, RW_EDE_NO_REACHABLE_AUTHORITY,
+			"no reachable authority for %s: all %d server(s) failed or have no address "
+			"(%u timeout(s))",
+			z, it->n_ns, it->timeouts);
+	free(z);
+}

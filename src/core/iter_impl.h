@@ -1,0 +1,157 @@
+/* Internals of the iterator, shared by iter.c (events, results, the start from the cache),
+ * iter_cut.c (zone cuts, server choice, sending) and iter_reply.c (what a reply means).
+ * Not installed: nothing outside src/core includes it. */
+#ifndef RW_ITER_IMPL_H
+#define RW_ITER_IMPL_H
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rootwalk/infra.h"
+#include "rootwalk/iter.h"
+#include "rootwalk/resolver.h"
+#include "rootwalk/wire.h"
+
+#define QBUF_MAX 300 /* header + name + question + OPT */
+
+#define MAX_ATTEMPTS   2  /* per address and cut: a second try only after a timeout */
+#define MAX_MINIMISE   10 /* RFC 9156 MAX_MINIMISE_COUNT */
+#define EXPLORE_ONE_IN 8  /* now and then ask a server that is not the fastest */
+
+struct ns_addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+	uint8_t attempts;
+	bool dead; /* lame, refused or broken for this cut: not asked again */
+};
+
+struct ns_entry {
+	ldns_rdf *name; /* owned */
+	struct ns_addr addr[RW_ITER_MAX_ADDRS];
+	int n_addr;
+	bool looked_a, looked_aaaa; /* address lookups done (or impossible) */
+};
+
+struct rw_iter {
+	struct rw_iter_shared *sh;
+	ldns_rdf *orig_qname; /* as asked */
+	ldns_rdf *qname;      /* current name: moves along a CNAME chain */
+	uint16_t qtype, qclass;
+	int depth;
+	char prefix[24];
+	int nstep, nsub;
+	char step[32];
+
+	/* The current cut: the zone whose servers we ask. */
+	ldns_rdf *zone;
+	struct ns_entry ns[RW_ITER_MAX_NS];
+	int n_ns;
+	uint32_t lookups; /* address lookups started for this cut */
+	int rr_start;	  /* where the round over the servers starts */
+
+	/* QNAME minimisation for the current cut (RFC 9156). */
+	bool qm_off;   /* ask the full name from now on */
+	int qm_labels; /* labels of the name to ask next */
+	int qm_count;  /* minimised queries sent for this cut */
+
+	/* The query in flight: the name and type actually sent (minimised or not, 0x20 case). */
+	ldns_rdf *sname;
+	uint16_t stype;
+	bool cur_edns, cur_0x20, case_mismatch;
+	bool waiting;
+	uint16_t qid;
+	int cur_ns, cur_addr;
+	bool cur_tcp;
+	uint64_t sent_ms, sent_us;
+	uint8_t qbuf[QBUF_MAX + 2];
+	size_t qlen;
+	int sub_ns; /* name server whose address is being resolved */
+	uint16_t sub_type;
+
+	/* The result. */
+	int rcode;
+	struct rw_iter_rec *recs;
+	size_t n_recs, cap_recs;
+	struct rw_iter_rec soa;
+	bool has_soa;
+	char *fail_reason;
+	int ede;		       /* RFC 8914 info-code for a failure, -1 none */
+	uint32_t timeouts, net_errors; /* how the upstream queries of this iterator failed */
+	uint32_t cnames;
+	bool done;
+};
+
+/* Small helpers */
+
+static inline char *dstr(const ldns_rdf *d)
+{
+	return rw_dname_str(d);
+}
+
+static inline bool is_root(const ldns_rdf *d)
+{
+	return ldns_rdf_size(d) == 1;
+}
+
+static inline bool name_eq(const ldns_rdf *a, const ldns_rdf *b)
+{
+	return ldns_dname_compare(a, b) == 0;
+}
+
+static inline bool name_under(const ldns_rdf *a, const ldns_rdf *b)
+{
+	return name_eq(a, b) || ldns_dname_is_subdomain(a, b);
+}
+
+static inline uint64_t now_mono_us(const struct rw_iter *it)
+{
+	const struct rw_env *env = it->sh->env;
+	return env->now_mono_us ? env->now_mono_us(env->ctx) : env->now_mono_ms(env->ctx) * 1000;
+}
+
+static inline uint64_t now_ms(const struct rw_iter *it)
+{
+	return it->sh->env->now_mono_ms(it->sh->env->ctx);
+}
+
+static inline int64_t now_us(const struct rw_iter *it)
+{
+	return it->sh->env->now_wall_us(it->sh->env->ctx);
+}
+
+static inline bool tracing(const struct rw_iter *it)
+{
+	return it->sh->trace != NULL;
+}
+
+/* Shared between the iterator's files */
+
+int iter_add_rec(struct rw_iter *it, const ldns_rr *rr, struct rw_source *src, int64_t stored,
+		 int64_t expires, uint32_t orig_ttl, bool from_cache);
+bool iter_choose_sname(struct rw_iter *it);
+void iter_clear_cut(struct rw_iter *it);
+/* Stop with SERVFAIL; ede is the Extended DNS Error the client gets (RFC 8914). */
+void iter_fail(struct rw_iter *it, struct rw_iter_out *out, int ede, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void iter_find_cut(struct rw_iter *it);
+void iter_finish(struct rw_iter *it, int rcode, struct rw_iter_out *out);
+bool iter_follow_cname(struct rw_iter *it, const ldns_rdf *target, struct rw_iter_out *out);
+struct rw_source *iter_make_source(struct rw_iter *it);
+bool iter_minimised(const struct rw_iter *it);
+void iter_next_server(struct rw_iter *it, struct rw_iter_out *out);
+struct ns_entry *iter_ns_add(struct rw_iter *it, const ldns_rdf *name);
+bool iter_ns_add_addr(struct rw_iter *it, struct ns_entry *ns, const ldns_rr *rr);
+void iter_ns_addrs_from_cache(struct rw_iter *it, struct ns_entry *ns);
+uint32_t iter_rrset_min_ttl(const ldns_rr_list *l);
+void iter_send_query(struct rw_iter *it, bool tcp, bool fresh, struct rw_iter_out *out);
+void iter_set_soa(struct rw_iter *it, const ldns_rr *soa, struct rw_source *src, int64_t stored,
+		  int64_t expires, uint32_t ttl, bool from_cache);
+void iter_set_step(struct rw_iter *it);
+struct rw_trace_event *iter_trace_ev(struct rw_iter *it, enum rw_ev type);
+void iter_walk(struct rw_iter *it, struct rw_iter_out *out);
+
+#endif

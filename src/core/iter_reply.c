@@ -1,0 +1,585 @@
+/* The iterator, part 3: what a reply means (answer, CNAME, referral, NXDOMAIN, NODATA, lame),
+ * scrubbing what lies outside the zone asked, and QNAME minimisation's replies. */
+#include "iter_impl.h"
+
+/* ---------------------------------------------------------------------------------------------
+ * Replies
+ */
+
+static bool same_addr(const struct sockaddr *a, socklen_t alen, const struct sockaddr_storage *b)
+{
+	if (a->sa_family != b->ss_family)
+		return false;
+	if (a->sa_family == AF_INET && alen >= (socklen_t)sizeof(struct sockaddr_in)) {
+		const struct sockaddr_in *x = (const struct sockaddr_in *)(const void *)a;
+		const struct sockaddr_in *y = (const struct sockaddr_in *)(const void *)b;
+		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	if (a->sa_family == AF_INET6 && alen >= (socklen_t)sizeof(struct sockaddr_in6)) {
+		const struct sockaddr_in6 *x = (const struct sockaddr_in6 *)(const void *)a;
+		const struct sockaddr_in6 *y = (const struct sockaddr_in6 *)(const void *)b;
+		return x->sin6_port == y->sin6_port &&
+		       memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+	}
+	return false;
+}
+
+/* Header and question checks on the raw reply: is it the answer to what we sent? */
+static const char *mismatch(struct rw_iter *it, const uint8_t *pkt, size_t len)
+{
+	if (len < 12)
+		return "shorter than a DNS header";
+	if (((pkt[0] << 8) | pkt[1]) != it->qid)
+		return "wrong ID";
+	if (!(pkt[2] & 0x80))
+		return "not a response";
+	if (((pkt[2] >> 3) & 0xf) != 0)
+		return "wrong opcode";
+	if (((pkt[4] << 8) | pkt[5]) != 1)
+		return "question count is not 1";
+	size_t off = 12;
+	uint8_t name[256];
+	int n = rw_wire_read_name(pkt, len, &off, name);
+	if (n <= 0 || off + 4 > len)
+		return "malformed question";
+	const uint8_t *sent = it->qbuf + 12; /* the name as sent, 0x20 case included */
+	size_t slen = ldns_rdf_size(it->sname);
+	if (!rw_wire_name_equal(name, (size_t)n, sent, slen))
+		return "question name differs";
+	if (((pkt[off] << 8) | pkt[off + 1]) != it->stype ||
+	    ((pkt[off + 2] << 8) | pkt[off + 3]) != it->qclass)
+		return "question type or class differs";
+	if (it->cur_0x20 && memcmp(name, sent, slen) != 0) {
+		it->case_mismatch = true;
+		return "question case differs from the 0x20 case sent";
+	}
+	return NULL;
+}
+
+static struct rw_trace_event *trace_reply(struct rw_iter *it, const ldns_pkt *p, size_t len,
+					  const char *kind)
+{
+	struct rw_trace_event *e = iter_trace_ev(it, RW_EV_REPLY);
+	if (!e)
+		return NULL;
+	uint64_t rtt_us = now_mono_us(it) - it->sent_us;
+	e->rcode = p ? ldns_pkt_get_rcode(p) : 0;
+	e->aa = p ? ldns_pkt_aa(p) : false;
+	e->tc = p ? ldns_pkt_tc(p) : false;
+	e->rtt_us = (uint32_t)rtt_us;
+	e->bytes = (uint32_t)len;
+	e->kind = kind;
+	return e;
+}
+
+static void reply_problem(struct rw_iter *it, const ldns_pkt *p, size_t len, const char *kind,
+			  const char *reason, struct rw_iter_out *out)
+{
+	struct rw_trace_event *e = trace_reply(it, p, len, kind);
+	if (e)
+		e->text = strdup(reason);
+	iter_next_server(it, out);
+}
+
+/* Records of one type at one owner from a section, as a new list (shallow: borrowed records). */
+static ldns_rr_list *rrset_of(const ldns_rr_list *sec, const ldns_rdf *owner, uint16_t type,
+			      uint16_t klass)
+{
+	ldns_rr_list *l = ldns_rr_list_new();
+	if (!l)
+		return NULL;
+	for (size_t i = 0; i < ldns_rr_list_rr_count(sec); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(sec, i);
+		if (ldns_rr_get_type(rr) == type && ldns_rr_get_class(rr) == klass &&
+		    name_eq(ldns_rr_owner(rr), owner))
+			ldns_rr_list_push_rr(l, rr);
+	}
+	return l;
+}
+
+/* Cache an RRset and add it to the result with its provenance. */
+static void take_rrset(struct rw_iter *it, const ldns_rr_list *set, enum rw_rank rank,
+		       struct rw_source *src, bool into_result)
+{
+	int64_t now = now_us(it);
+	uint32_t ttl = rw_cache_cap_ttl(it->sh->cache, iter_rrset_min_ttl(set), false);
+
+	rw_cache_store_rrset(it->sh->cache, set, rank, src, now);
+	if (!into_result)
+		return;
+	for (size_t i = 0; i < ldns_rr_list_rr_count(set); i++)
+		iter_add_rec(it, ldns_rr_list_rr(set, i), src, now, now + (int64_t)ttl * 1000000,
+			     ttl, false);
+}
+
+/* Cache addresses from the additional section for the given NS names that lie inside zone. */
+static bool take_glue(struct rw_iter *it, const ldns_pkt *p, const ldns_rr_list *nsset,
+		      const ldns_rdf *zone, struct rw_source *src, bool fill_cut)
+{
+	static const uint16_t types[] = {LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA};
+	const ldns_rr_list *add = ldns_pkt_additional(p);
+	bool used = false;
+
+	for (size_t i = 0; i < ldns_rr_list_rr_count(nsset); i++) {
+		const ldns_rdf *nsname = ldns_rr_rdf(ldns_rr_list_rr(nsset, i), 0);
+		if (!nsname || !name_under(nsname, zone))
+			continue;
+		for (size_t t = 0; t < 2; t++) {
+			ldns_rr_list *g = rrset_of(add, nsname, types[t], it->qclass);
+			if (g && ldns_rr_list_rr_count(g) > 0) {
+				rw_cache_store_rrset(it->sh->cache, g, RW_RANK_GLUE, src,
+						     now_us(it));
+				if (fill_cut) {
+					struct ns_entry *ns = iter_ns_add(it, nsname);
+					for (size_t k = 0; ns && k < ldns_rr_list_rr_count(g); k++)
+						used |= iter_ns_add_addr(it, ns,
+									 ldns_rr_list_rr(g, k));
+				}
+			}
+			ldns_rr_list_free(g);
+		}
+	}
+	return used;
+}
+
+/* Find a referral in the authority section: an NS set for a zone strictly below the current cut
+ * that contains the current qname. Returns the zone name (borrowed from the packet) or NULL. */
+static const ldns_rdf *find_referral(const struct rw_iter *it, const ldns_pkt *p)
+{
+	const ldns_rr_list *auth = ldns_pkt_authority(p);
+	for (size_t i = 0; i < ldns_rr_list_rr_count(auth); i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(auth, i);
+		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_NS)
+			continue;
+		const ldns_rdf *owner = ldns_rr_owner(rr);
+		if (!ldns_dname_is_subdomain(owner, it->zone))
+			continue; /* not below the cut: upward or sideways */
+		if (it->qtype == LDNS_RR_TYPE_DS ? !ldns_dname_is_subdomain(it->sname, owner)
+						 : !name_under(it->sname, owner))
+			continue;
+		return owner;
+	}
+	return NULL;
+}
+
+static void do_referral(struct rw_iter *it, const ldns_pkt *p, size_t len, const ldns_rdf *to,
+			struct rw_source *src, struct rw_iter_out *out)
+{
+	ldns_rr_list *nsset = rrset_of(ldns_pkt_authority(p), to, LDNS_RR_TYPE_NS, it->qclass);
+	ldns_rdf *zone = ldns_rdf_clone(to);
+	if (!nsset || !zone) {
+		ldns_rr_list_free(nsset);
+		ldns_rdf_deep_free(zone);
+		iter_fail(it, out, RW_EDE_OTHER, "out of memory");
+		return;
+	}
+	int64_t now = now_us(it);
+	uint32_t ttl = rw_cache_cap_ttl(it->sh->cache, iter_rrset_min_ttl(nsset), false);
+	rw_cache_store_rrset(it->sh->cache, nsset, RW_RANK_REFERRAL, src, now);
+
+	/* The new cut: its servers, glue only for names inside the delegated zone. */
+	iter_clear_cut(it);
+	it->zone = zone;
+	for (size_t i = 0; i < ldns_rr_list_rr_count(nsset); i++)
+		iter_ns_add(it, ldns_rr_rdf(ldns_rr_list_rr(nsset, i), 0));
+	bool glue = take_glue(it, p, nsset, zone, src, true);
+	for (int i = 0; i < it->n_ns; i++)
+		iter_ns_addrs_from_cache(it, &it->ns[i]);
+
+	struct rw_trace_event *e = trace_reply(it, p, len, "referral");
+	if (e) {
+		e->zone = dstr(zone);
+		for (size_t i = 0; i < ldns_rr_list_rr_count(nsset); i++)
+			rw_trace_add_ns(e, ldns_rr_rdf(ldns_rr_list_rr(nsset, i), 0));
+		e->ttl = ttl;
+		e->glue = glue;
+		e->expires_us = now + (int64_t)ttl * 1000000;
+	}
+	ldns_rr_list_free(nsset);
+	uint8_t r = 0;
+	it->sh->env->random_buf(it->sh->env->ctx, &r, 1);
+	it->rr_start = it->n_ns ? r % it->n_ns : 0;
+	iter_next_server(it, out);
+}
+
+/* The SOA in the authority section that covers name within the zone asked, or NULL. */
+static const ldns_rr *find_soa(const struct rw_iter *it, const ldns_pkt *p, const ldns_rdf *name)
+{
+	const ldns_rr_list *auth = ldns_pkt_authority(p);
+	for (size_t i = 0; i < ldns_rr_list_rr_count(auth); i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(auth, i);
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA &&
+		    name_under(name, ldns_rr_owner(rr)) &&
+		    name_under(ldns_rr_owner(rr), it->zone) && ldns_rr_rd_count(rr) >= 7)
+			return rr;
+	}
+	return NULL;
+}
+
+static void do_negative(struct rw_iter *it, const ldns_pkt *p, size_t len, bool nxdomain,
+			struct rw_source *src, struct rw_iter_out *out)
+{
+	const ldns_rr *soa = find_soa(it, p, it->qname);
+	int64_t now = now_us(it);
+	enum rw_entry_kind kind = nxdomain ? RW_ENTRY_NXDOMAIN : RW_ENTRY_NODATA;
+	enum rw_rank rank = ldns_pkt_aa(p) ? RW_RANK_AUTH_AUTHORITY : RW_RANK_NONAUTH_ANSWER;
+
+	trace_reply(it, p, len, nxdomain ? "nxdomain" : "nodata");
+	if (soa) {
+		uint32_t ttl = rw_cache_cap_ttl(it->sh->cache, rw_soa_negative_ttl(soa), true);
+		int64_t expires = now + (int64_t)ttl * 1000000;
+		rw_cache_store_negative(it->sh->cache, kind, it->qname, it->qtype, it->qclass, soa,
+					rank, src, now);
+		iter_set_soa(it, soa, src, now, expires, ttl, false);
+		struct rw_trace_event *e = iter_trace_ev(it, RW_EV_NEGATIVE);
+		if (e) {
+			e->kind = nxdomain ? "nxdomain" : "nodata";
+			e->qname = dstr(it->qname);
+			e->qtype = it->qtype;
+			char *s = ldns_rr2str(soa);
+			if (s) {
+				size_t n = strlen(s);
+				while (n && s[n - 1] == '\n')
+					s[--n] = '\0';
+				for (char *c = s; *c; c++)
+					if (*c == '\t')
+						*c = ' ';
+			}
+			e->text = s;
+			e->ttl = ttl;
+			e->expires_us = expires;
+		}
+	}
+	iter_finish(it, nxdomain ? LDNS_RCODE_NXDOMAIN : LDNS_RCODE_NOERROR, out);
+}
+
+/* An answer (or part of a CNAME chain) in the answer section. Returns true when it handled the
+ * reply; false when the answer section holds nothing for the current name. */
+static bool do_answer(struct rw_iter *it, const ldns_pkt *p, size_t len, struct rw_source *src,
+		      struct rw_iter_out *out)
+{
+	const ldns_rr_list *an = ldns_pkt_answer(p);
+	enum rw_rank rank = ldns_pkt_aa(p) ? RW_RANK_ANSWER : RW_RANK_NONAUTH_ANSWER;
+	bool any = false;
+	const char *kind = NULL;
+
+	for (;;) {
+		if (!name_under(it->qname, it->zone))
+			break; /* out of the server's bailiwick: ask that name's own servers */
+		ldns_rr_list *set = NULL;
+		if (it->qtype == LDNS_RR_TYPE_ANY) {
+			set = ldns_rr_list_new();
+			for (size_t i = 0; set && i < ldns_rr_list_rr_count(an); i++) {
+				ldns_rr *rr = ldns_rr_list_rr(an, i);
+				if (name_eq(ldns_rr_owner(rr), it->qname) &&
+				    ldns_rr_get_type(rr) != LDNS_RR_TYPE_RRSIG)
+					ldns_rr_list_push_rr(set, rr);
+			}
+		} else {
+			set = rrset_of(an, it->qname, it->qtype, it->qclass);
+		}
+		if (set && ldns_rr_list_rr_count(set) > 0) {
+			if (it->qtype == LDNS_RR_TYPE_ANY) {
+				/* cache per type */
+				for (size_t i = 0; i < ldns_rr_list_rr_count(set); i++)
+					iter_add_rec(it, ldns_rr_list_rr(set, i), src, now_us(it),
+						     now_us(it) +
+							     (int64_t)rw_cache_cap_ttl(
+								     it->sh->cache,
+								     ldns_rr_ttl(ldns_rr_list_rr(
+									     set, i)),
+								     false) *
+								     1000000,
+						     rw_cache_cap_ttl(
+							     it->sh->cache,
+							     ldns_rr_ttl(ldns_rr_list_rr(set, i)),
+							     false),
+						     false);
+			} else {
+				take_rrset(it, set, rank, src, true);
+			}
+			ldns_rr_list_free(set);
+			/* Glue-like addresses for NS answers (priming, NS queries). */
+			if (it->qtype == LDNS_RR_TYPE_NS) {
+				ldns_rr_list *ns =
+					rrset_of(an, it->qname, LDNS_RR_TYPE_NS, it->qclass);
+				if (ns)
+					take_glue(it, p, ns, it->zone, src, false);
+				ldns_rr_list_free(ns);
+			}
+			if (!kind)
+				trace_reply(it, p, len, "answer");
+			iter_finish(it, LDNS_RCODE_NOERROR, out);
+			return true;
+		}
+		ldns_rr_list_free(set);
+		if (it->qtype == LDNS_RR_TYPE_CNAME)
+			break;
+		ldns_rr_list *cn = rrset_of(an, it->qname, LDNS_RR_TYPE_CNAME, it->qclass);
+		if (!cn || ldns_rr_list_rr_count(cn) == 0) {
+			ldns_rr_list_free(cn);
+			break;
+		}
+		const ldns_rdf *target = ldns_rr_rdf(ldns_rr_list_rr(cn, 0), 0);
+		if (target && ldns_rdf_get_type(target) == LDNS_RDF_TYPE_DNAME)
+			take_rrset(it, cn, rank, src,
+				   true); /* never cache a CNAME without a target */
+		if (!kind) {
+			struct rw_trace_event *e = trace_reply(it, p, len, "cname");
+			if (e)
+				e->text = dstr(target);
+			kind = "cname";
+		}
+		any = true;
+		bool ok = false;
+		if (!target || ldns_rdf_get_type(target) != LDNS_RDF_TYPE_DNAME)
+			iter_fail(it, out, RW_EDE_OTHER,
+				  "a CNAME without a target name from the server");
+		else
+			ok = iter_follow_cname(it, target, out);
+		ldns_rr_list_free(cn);
+		if (!ok)
+			return true;
+	}
+	if (!any)
+		return false;
+	/* The chain left this reply: the rest comes from the cache or a new walk, unless this
+	 * same reply says the target does not exist or has no data. */
+	if (name_under(it->qname, it->zone) && ldns_pkt_aa(p)) {
+		if (ldns_pkt_get_rcode(p) == LDNS_RCODE_NXDOMAIN) {
+			do_negative(it, p, len, true, src, out);
+			return true;
+		}
+		if (find_soa(it, p, it->qname)) {
+			do_negative(it, p, len, false, src, out);
+			return true;
+		}
+	}
+	iter_walk(it, out);
+	return true;
+}
+
+/* The current address will not be asked again for this cut; with lame, remember it. */
+static void mark_dead(struct rw_iter *it, bool lame)
+{
+	struct ns_addr *a = &it->ns[it->cur_ns].addr[it->cur_addr];
+	a->dead = true;
+	if (lame && it->sh->infra)
+		rw_infra_set_lame(it->sh->infra, (const struct sockaddr *)&a->ss, it->zone,
+				  now_us(it));
+}
+
+/* A reply to a minimised question: a referral moves the cut down; a server that cannot answer
+ * the minimised question gets the full one; otherwise there is no cut at the name asked, and
+ * the same server is asked one label more. Returns true when handled. */
+static bool minimised_reply(struct rw_iter *it, const ldns_pkt *p, size_t len,
+			    struct rw_source *src, struct rw_iter_out *out)
+{
+	int rcode = ldns_pkt_get_rcode(p);
+	const ldns_rdf *to;
+
+	if (rcode == LDNS_RCODE_NOERROR && !ldns_pkt_aa(p) && (to = find_referral(it, p))) {
+		do_referral(it, p, len, to, src, out);
+		return true;
+	}
+	if (rcode == LDNS_RCODE_SERVFAIL)
+		return false; /* the server's own trouble, not the minimisation's */
+	if (rcode != LDNS_RCODE_NOERROR || (!ldns_pkt_aa(p) && !find_soa(it, p, it->sname))) {
+		char reason[128];
+		snprintf(reason, sizeof(reason),
+			 "%s to the minimised question: asking the full name instead",
+			 rw_rcode_str(rcode));
+		struct rw_trace_event *e = trace_reply(it, p, len, "qmin-fallback");
+		if (e)
+			e->text = strdup(reason);
+		it->qm_off = true;
+		ldns_rdf_deep_free(it->sname);
+		it->sname = NULL; /* iter_choose_sname() now gives the full name */
+		iter_send_query(it, it->cur_tcp, false, out);
+		return true;
+	}
+	/* NOERROR with data or NODATA: the name exists and is no cut; one label more */
+	char *n = dstr(it->sname);
+	struct rw_trace_event *e = trace_reply(it, p, len, "no-cut");
+	if (e) {
+		char reason[300];
+		snprintf(reason, sizeof(reason), "%s is inside the zone: asking one label more", n);
+		e->text = strdup(reason);
+	}
+	free(n);
+	it->qm_labels++;
+	it->qm_count++;
+	ldns_rdf_deep_free(it->sname);
+	it->sname = NULL;
+	iter_send_query(it, false, false, out);
+	return true;
+}
+
+static void handle_reply(struct rw_iter *it, const uint8_t *pkt, size_t len,
+			 struct rw_iter_out *out)
+{
+	ldns_pkt *p = NULL;
+
+	if (ldns_wire2pkt(&p, pkt, len) != LDNS_STATUS_OK || !p) {
+		mark_dead(it, false);
+		reply_problem(it, NULL, len, "error", "malformed reply", out);
+		return;
+	}
+	if (ldns_pkt_tc(p) && !it->cur_tcp) {
+		trace_reply(it, p, len, "truncated, retrying over TCP");
+		ldns_pkt_free(p);
+		if (it->sh->upstream >= it->sh->cfg->max_upstream_queries) {
+			iter_next_server(it, out); /* fails with the limit */
+			return;
+		}
+		iter_send_query(it, true, false, out);
+		return;
+	}
+	int rcode = ldns_pkt_get_rcode(p);
+	if (rcode == LDNS_RCODE_FORMERR && it->cur_edns) {
+		/* RFC 6891 7: a server that does not know EDNS; ask again without it, remember */
+		struct rw_trace_event *e = trace_reply(it, p, len, "error");
+		if (e)
+			e->text = strdup("FORMERR to an EDNS query: retrying without EDNS");
+		if (it->sh->infra)
+			rw_infra_set_no_edns(
+				it->sh->infra,
+				(const struct sockaddr *)&it->ns[it->cur_ns].addr[it->cur_addr].ss,
+				now_us(it));
+		ldns_pkt_free(p);
+		it->cur_edns = false;
+		iter_send_query(it, it->cur_tcp, false, out);
+		return;
+	}
+	struct rw_source *src = iter_make_source(it);
+	if (iter_minimised(it) && minimised_reply(it, p, len, src, out)) {
+		rw_source_unref(src);
+		ldns_pkt_free(p);
+		return;
+	}
+	if (rcode != LDNS_RCODE_NOERROR && rcode != LDNS_RCODE_NXDOMAIN) {
+		char reason[160];
+		bool lame = rcode == LDNS_RCODE_REFUSED || rcode == LDNS_RCODE_NOTAUTH ||
+			    rcode == LDNS_RCODE_SERVFAIL;
+		char *z = dstr(it->zone);
+		if (rcode == LDNS_RCODE_SERVFAIL)
+			snprintf(reason, sizeof(reason),
+				 "SERVFAIL: the server cannot answer for %s (marked lame)", z);
+		else if (lame)
+			snprintf(reason, sizeof(reason), "%s: the server does not serve %s (lame)",
+				 rw_rcode_str(rcode), z);
+		else
+			snprintf(reason, sizeof(reason), "%s from the server for %s",
+				 rw_rcode_str(rcode), z);
+		free(z);
+		mark_dead(it, lame);
+		reply_problem(it, p, len, lame ? "lame" : "error", reason, out);
+		rw_source_unref(src);
+		ldns_pkt_free(p);
+		return;
+	}
+	const ldns_rdf *to;
+
+	if (do_answer(it, p, len, src, out)) {
+		/* answered, chained or failed */
+	} else if (rcode == LDNS_RCODE_NXDOMAIN) {
+		do_negative(it, p, len, true, src, out);
+	} else if (!ldns_pkt_aa(p) && (to = find_referral(it, p)) != NULL) {
+		do_referral(it, p, len, to, src, out);
+	} else if (ldns_pkt_aa(p)) {
+		do_negative(it, p, len, false, src, out);
+	} else {
+		mark_dead(it, true);
+		reply_problem(it, p, len, "lame",
+			      "not authoritative and no referral below the zone asked", out);
+	}
+	rw_source_unref(src);
+	ldns_pkt_free(p);
+}
+
+int rw_iter_reply(struct rw_iter *it, const struct sockaddr *from, socklen_t fromlen,
+		  const uint8_t *pkt, size_t len, struct rw_iter_out *out)
+{
+	if (!it->waiting || it->done)
+		return 0;
+	const struct sockaddr_storage *ss = &it->ns[it->cur_ns].addr[it->cur_addr].ss;
+	const char *why = NULL;
+	if (!from || !same_addr(from, fromlen, ss))
+		why = "from an address or port the query was not sent to";
+	else
+		why = mismatch(it, pkt, len);
+	if (why) {
+		/* dropped and counted; the query keeps waiting for the real reply */
+		struct rw_trace_event *e = trace_reply(it, NULL, len, "rejected");
+		if (e)
+			e->text = strdup(why);
+		return 0;
+	}
+	it->waiting = false;
+	uint32_t rtt_us = (uint32_t)(now_mono_us(it) - it->sent_us);
+	if (it->sh->infra)
+		rw_infra_rtt(it->sh->infra, (const struct sockaddr *)ss, rtt_us, now_us(it));
+	if (it->sh->rtt_hist) {
+		int b = 0;
+		while (b < RW_RTT_BUCKETS - 1 && rtt_us >= rw_rtt_bucket_ms[b] * 1000u)
+			b++;
+		it->sh->rtt_hist[b]++;
+	}
+	handle_reply(it, pkt, len, out);
+	return 1;
+}
+
+void rw_iter_timeout(struct rw_iter *it, int err, struct rw_iter_out *out)
+{
+	if (it->done)
+		return;
+	it->waiting = false;
+	struct ns_addr *a = &it->ns[it->cur_ns].addr[it->cur_addr];
+	const struct sockaddr *sa = (const struct sockaddr *)&a->ss;
+	bool case_trouble = it->case_mismatch && err == -ETIMEDOUT;
+	struct rw_trace_event *e = iter_trace_ev(it, RW_EV_TIMEOUT);
+	if (e) {
+		e->server = dstr(it->ns[it->cur_ns].name);
+		e->addr = a->ss;
+		e->addrlen = a->len;
+		e->after_ms = (uint32_t)(now_ms(it) - it->sent_ms);
+		e->text = strdup(case_trouble ? "timeout; the only reply did not echo the 0x20 case"
+				 : err == -ETIMEDOUT ? "timeout"
+						     : strerror(-err));
+	}
+	if (it->sh->infra) {
+		if (err == -ETIMEDOUT)
+			rw_infra_timeout(it->sh->infra, sa, now_us(it));
+		if (case_trouble)
+			rw_infra_set_no_0x20(it->sh->infra, sa, now_us(it));
+	}
+	if (err != -ETIMEDOUT) {
+		a->dead = true; /* unreachable (no route, refused): do not retry this address */
+		it->net_errors++;
+	} else {
+		it->timeouts++;
+		it->sh->timeouts++;
+	}
+	if (case_trouble && it->sh->upstream < it->sh->cfg->max_upstream_queries) {
+		/* the server answers but not in our case: ask it once more without 0x20 */
+		it->cur_0x20 = false;
+		iter_send_query(it, it->cur_tcp, false, out);
+		return;
+	}
+	iter_next_server(it, out);
+}
+
+void rw_iter_subresult(struct rw_iter *it, const struct rw_iter *child, struct rw_iter_out *out)
+{
+	if (it->done)
+		return;
+	if (child && child->rcode == LDNS_RCODE_NOERROR) {
+		struct ns_entry *ns = &it->ns[it->sub_ns];
+		for (size_t i = 0; i < child->n_recs; i++) {
+			const ldns_rr *rr = child->recs[i].rr;
+			if (ldns_rr_get_type(rr) == it->sub_type)
+				iter_ns_add_addr(it, ns, rr);
+		}
+	}
+	iter_next_server(it, out);
+}
