@@ -1,0 +1,94 @@
+/* Internals of the cache, shared by cache.c (shards, storing, flushing) and cache_read.c
+ * (copies out, the wire fast path, walking). Not installed. */
+#ifndef RW_CACHE_IMPL_H
+#define RW_CACHE_IMPL_H
+
+#include <malloc.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sodium.h>
+
+#include "rootwalk/cache.h"
+#include "rootwalk/wire.h"
+
+#define SHARDS		  16 /* power of two */
+#define SHARD_BITS	  4
+#define MIN_BUCKETS	  64
+#define DEFAULT_MAX_BYTES ((size_t)64 << 20)
+
+struct node {
+	struct node *hnext;	    /* bucket chain */
+	struct node *lprev, *lnext; /* LRU: head is the most recently used */
+	uint64_t hash;
+	int64_t stored_us, expires_us;
+	uint32_t orig_ttl;
+	uint32_t size;	/* bytes accounted */
+	uint32_t alloc; /* bytes allocated */
+	uint32_t rrs_len, sigs_len;
+	uint16_t soa_len;
+	uint16_t type, klass;
+	uint16_t n_rrs, n_sigs;
+	uint16_t src_port;
+	uint8_t kind, rank, vstate, owner_len;
+	uint8_t server_len, zone_len; /* string lengths, NUL not stored */
+	uint8_t src_family;
+	uint8_t src_addr[16];
+	uint8_t data[]; /* owner | rrs | sigs | soa | server | zone */
+};
+
+struct shard {
+	pthread_mutex_t lock;
+	struct node **buckets;
+	size_t n_buckets;
+	struct node *lru_head, *lru_tail;
+	size_t count, bytes, max_bytes;
+	uint64_t evictions;
+};
+
+struct rw_cache {
+	struct rw_cache_opts opts;
+	uint8_t key[crypto_shorthash_KEYBYTES];
+	struct shard shards[SHARDS];
+};
+
+static inline void lower_copy(uint8_t *dst, const uint8_t *src, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		dst[i] = (src[i] >= 'A' && src[i] <= 'Z') ? (uint8_t)(src[i] + 32) : src[i];
+}
+
+static inline const uint8_t *node_owner(const struct node *n)
+{
+	return n->data;
+}
+
+static inline uint32_t node_ttl_left(const struct node *n, int64_t now_us)
+{
+	if (n->expires_us <= now_us)
+		return 0;
+	int64_t left = (n->expires_us - now_us + 999999) / 1000000;
+	return left > (int64_t)n->orig_ttl ? n->orig_ttl : (uint32_t)left;
+}
+
+static inline struct shard *shard_of(struct rw_cache *c, uint64_t h)
+{
+	return &c->shards[h >> (64 - SHARD_BITS)];
+}
+
+/* The keyed SipHash of an entry's key (lower-cased owner, type, class, kind). */
+uint64_t cache_key_hash(const struct rw_cache *c, const uint8_t *owner, size_t len, uint16_t type,
+			uint16_t klass, uint8_t kind);
+/* Does a node match a flush/walk selection (name, RW_FLUSH_SUBTREE, RW_FLUSH_NEGATIVE)? */
+bool cache_matches(const struct node *n, const uint8_t *name, size_t len, unsigned flags);
+/* Lower-cased wire form of a name into out; its length, or 0 when unusable. */
+size_t cache_owner_key(const ldns_rdf *name, uint8_t out[255]);
+/* A valid node of at least min_rank, touched in the LRU; an expired one is unlinked and handed
+ * back in *reaped for the caller to free after the lock. The caller holds the shard's lock. */
+struct node *cache_shard_get(struct shard *s, uint64_t h, const uint8_t *owner, size_t len,
+			     uint16_t type, uint16_t klass, uint8_t kind, int64_t now_us,
+			     enum rw_rank min_rank, struct node **reaped);
+
+#endif

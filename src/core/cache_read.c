@@ -1,0 +1,396 @@
+/* The cache, reading side: copies of entries, whole responses from wire data (the fast path),
+ * and walks for lookup and dump-cache. See cache.h and cache_impl.h. */
+#include "cache_impl.h"
+/* ---------------------------------------------------------------------------------------------
+ * Reading: copies
+ */
+
+void rw_cache_entry_clear(struct rw_cache_entry *e)
+{
+	ldns_rdf_deep_free(e->owner);
+	ldns_rr_list_deep_free(e->rrs);
+	ldns_rr_list_deep_free(e->sigs);
+	ldns_rr_free(e->soa);
+	rw_source_unref(e->src);
+	memset(e, 0, sizeof(*e));
+}
+
+/* Records from RDLENGTH+RDATA blocks into a new list. */
+static ldns_rr_list *decode_rrs(const struct node *n, const uint8_t *p, uint32_t len, uint16_t type,
+				uint16_t count)
+{
+	ldns_rr_list *l = ldns_rr_list_new();
+	size_t pos = 0;
+	for (uint16_t i = 0; l && i < count && pos < len; i++) {
+		ldns_rr *rr = ldns_rr_new();
+		ldns_rdf *owner = ldns_dname_new_frm_data(n->owner_len, node_owner(n));
+		if (!rr || !owner) {
+			ldns_rr_free(rr);
+			ldns_rdf_deep_free(owner);
+			break;
+		}
+		ldns_rr_set_owner(rr, owner);
+		ldns_rr_set_type(rr, type);
+		ldns_rr_set_class(rr, n->klass);
+		ldns_rr_set_ttl(rr, n->orig_ttl);
+		if (ldns_wire2rdf(rr, p, len, &pos) != LDNS_STATUS_OK) {
+			ldns_rr_free(rr);
+			break;
+		}
+		ldns_rr_list_push_rr(l, rr);
+	}
+	return l;
+}
+
+/* The address of the server an entry came from; returns its length (0 when unknown). */
+static socklen_t node_src_addr(const struct node *n, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (n->src_family == 4) {
+		struct sockaddr_in *sin = (void *)ss;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(n->src_port);
+		memcpy(&sin->sin_addr, n->src_addr, 4);
+		return sizeof(*sin);
+	}
+	if (n->src_family == 6) {
+		struct sockaddr_in6 *sin6 = (void *)ss;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(n->src_port);
+		memcpy(&sin6->sin6_addr, n->src_addr, 16);
+		return sizeof(*sin6);
+	}
+	return 0;
+}
+
+/* Decode a snapshot of a node into a caller-owned entry. */
+static bool node_decode(const struct node *n, struct rw_cache_entry *out)
+{
+	memset(out, 0, sizeof(*out));
+	const uint8_t *p = n->data + n->owner_len;
+	out->kind = (enum rw_entry_kind)n->kind;
+	out->type = n->type;
+	out->owner = ldns_dname_new_frm_data(n->owner_len, node_owner(n));
+	if (n->kind == RW_ENTRY_RRSET) {
+		out->rrs = decode_rrs(n, p, n->rrs_len, n->type, n->n_rrs);
+		if (n->n_sigs)
+			out->sigs = decode_rrs(n, p + n->rrs_len, n->sigs_len, LDNS_RR_TYPE_RRSIG,
+					       n->n_sigs);
+	}
+	p += n->rrs_len + n->sigs_len;
+	if (n->soa_len) {
+		size_t pos = 0;
+		if (ldns_wire2rr(&out->soa, p, n->soa_len, &pos, LDNS_SECTION_AUTHORITY) ==
+		    LDNS_STATUS_OK)
+			ldns_rr_set_ttl(out->soa, n->orig_ttl);
+		else
+			out->soa = NULL;
+	}
+	p += n->soa_len;
+	char server[256], zone[256];
+	memcpy(server, p, n->server_len);
+	server[n->server_len] = '\0';
+	memcpy(zone, p + n->server_len, n->zone_len);
+	zone[n->zone_len] = '\0';
+	struct sockaddr_storage ss;
+	socklen_t sslen = node_src_addr(n, &ss);
+	bool has_src = n->server_len || n->zone_len || n->src_family;
+	if (has_src)
+		out->src =
+			rw_source_new(server, zone, sslen ? (struct sockaddr *)&ss : NULL, sslen);
+	out->stored_us = n->stored_us;
+	out->expires_us = n->expires_us;
+	out->orig_ttl = n->orig_ttl;
+	out->rank = (enum rw_rank)n->rank;
+	out->vstate = (enum rw_vstate)n->vstate;
+	if (!out->owner || (has_src && !out->src) || (n->kind == RW_ENTRY_RRSET && !out->rrs) ||
+	    (n->soa_len && !out->soa)) {
+		rw_cache_entry_clear(out);
+		return false;
+	}
+	return true;
+}
+
+bool rw_cache_get(struct rw_cache *c, enum rw_entry_kind kind, const ldns_rdf *name, uint16_t type,
+		  uint16_t klass, int64_t now_us, enum rw_rank min_rank, struct rw_cache_entry *out)
+{
+	uint8_t owner[255];
+	size_t len = cache_owner_key(name, owner);
+	if (!len)
+		return false;
+	if (kind == RW_ENTRY_NXDOMAIN)
+		type = 0;
+	uint64_t h = cache_key_hash(c, owner, len, type, klass, (uint8_t)kind);
+	struct shard *s = shard_of(c, h);
+	struct node *reaped = NULL, *snap = NULL;
+
+	pthread_mutex_lock(&s->lock);
+	struct node *n = cache_shard_get(s, h, owner, len, type, klass, (uint8_t)kind, now_us,
+					 min_rank, &reaped);
+	if (n) {
+		snap = malloc(n->alloc);
+		if (snap)
+			memcpy(snap, n, n->alloc);
+	}
+	pthread_mutex_unlock(&s->lock);
+	free(reaped);
+	if (!snap)
+		return false;
+	bool ok = node_decode(snap, out);
+	free(snap);
+	return ok;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * The fast path: a whole response from the cache, no allocation
+ */
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+struct wbuf {
+	uint8_t *p;
+	size_t off, cap;
+	bool full;
+};
+
+/* Write an owner (a pointer to ptr when possible, else the name) and the fixed RR fields. */
+static void put_rr_head(struct wbuf *w, uint16_t ptr, const uint8_t *name, size_t nlen,
+			uint16_t type, uint16_t klass, uint32_t ttl, uint16_t rdlen)
+{
+	size_t olen = ptr < 0x4000 ? 2 : nlen;
+	if (w->off + olen + 10 + rdlen > w->cap) {
+		w->full = true;
+		return;
+	}
+	if (ptr < 0x4000)
+		put16(w->p + w->off, (uint16_t)(0xc000 | ptr));
+	else
+		memcpy(w->p + w->off, name, nlen);
+	w->off += olen;
+	put16(w->p + w->off, type);
+	put16(w->p + w->off + 2, klass);
+	put32(w->p + w->off + 4, ttl);
+	put16(w->p + w->off + 8, rdlen);
+	w->off += 10;
+}
+
+/* Write a node's records at the owner; returns the offset of the last record's rdata. */
+static size_t put_rrset(struct wbuf *w, const struct node *n, uint16_t ptr, const uint8_t *name,
+			size_t nlen, uint32_t ttl, int *count)
+{
+	const uint8_t *p = n->data + n->owner_len;
+	size_t pos = 0, rdata_at = 0;
+	for (uint16_t i = 0; i < n->n_rrs && pos + 2 <= n->rrs_len; i++) {
+		uint16_t rdlen = (uint16_t)((p[pos] << 8) | p[pos + 1]);
+		put_rr_head(w, ptr, name, nlen, n->type, n->klass, ttl, rdlen);
+		if (w->full)
+			return 0;
+		rdata_at = w->off;
+		memcpy(w->p + w->off, p + pos + 2, rdlen);
+		w->off += rdlen;
+		pos += 2u + rdlen;
+		(*count)++;
+	}
+	return rdata_at;
+}
+
+/* Write a negative entry's SOA (stored as a whole wire record) with the remaining TTL. */
+static void put_soa(struct wbuf *w, const struct node *n, uint32_t ttl, int *count)
+{
+	const uint8_t *soa = n->data + n->owner_len + n->rrs_len + n->sigs_len;
+	size_t off = 0;
+	uint8_t name[256];
+	int nl = rw_wire_read_name(soa, n->soa_len, &off, name);
+	if (nl <= 0 || off + 10 > n->soa_len || w->off + n->soa_len > w->cap) {
+		w->full = true;
+		return;
+	}
+	memcpy(w->p + w->off, soa, n->soa_len);
+	put32(w->p + w->off + off + 4, ttl);
+	w->off += n->soa_len;
+	(*count)++;
+}
+
+/* Note what the fast path used (under the shard lock). */
+static void note_used(struct rw_cache_used *used, const struct node *n, uint32_t ttl_left)
+{
+	if (!used || used->n >= RW_CACHE_USED_MAX)
+		return;
+	struct rw_cache_used_set *u = &used->set[used->n++];
+	const uint8_t *p = n->data + n->owner_len + n->rrs_len + n->sigs_len + n->soa_len;
+	u->kind = (enum rw_entry_kind)n->kind;
+	u->type = n->type;
+	u->n_rrs = n->kind == RW_ENTRY_RRSET ? n->n_rrs : 1;
+	u->rank = (enum rw_rank)n->rank;
+	u->orig_ttl = n->orig_ttl;
+	u->ttl_left = ttl_left;
+	u->stored_us = n->stored_us;
+	u->expires_us = n->expires_us;
+	memcpy(u->server, p, n->server_len);
+	u->server[n->server_len] = '\0';
+	memcpy(u->zone, p + n->server_len, n->zone_len);
+	u->zone[n->zone_len] = '\0';
+	u->addrlen = node_src_addr(n, &u->addr);
+}
+
+size_t rw_cache_answer(struct rw_cache *c, const struct rw_client_query *cq, int64_t now_us,
+		       uint32_t max_chain, uint8_t *out, size_t cap)
+{
+	return rw_cache_answer_used(c, cq, now_us, max_chain, out, cap, NULL);
+}
+
+size_t rw_cache_answer_used(struct rw_cache *c, const struct rw_client_query *cq, int64_t now_us,
+			    uint32_t max_chain, uint8_t *out, size_t cap,
+			    struct rw_cache_used *used)
+{
+	if (used)
+		used->n = 0;
+	struct wbuf w = {out, 0, cap, false};
+	uint8_t cur[256];
+	size_t curlen = cq->qname_len;
+	uint16_t ptr = 12;
+	int an = 0, ns = 0, rcode = -1;
+
+	if (curlen == 0 || curlen > 255 || 12 + curlen + 4 + 11 > cap)
+		return 0;
+	/* NS answers carry the servers' addresses in the additional section: the slow path */
+	if (cq->qtype == LDNS_RR_TYPE_NS)
+		return 0;
+	put16(out, cq->id);
+	put16(out + 2, (uint16_t)(0x8000 | (cq->flags & 0x0100) | 0x0080 | (cq->flags & 0x0010)));
+	put16(out + 4, 1);
+	memcpy(out + 12, cq->qname, curlen);
+	put16(out + 12 + curlen, cq->qtype);
+	put16(out + 12 + curlen + 2, cq->qclass);
+	w.off = 12 + curlen + 4;
+	lower_copy(cur, cq->qname, curlen);
+
+	for (uint32_t hop = 0; hop <= max_chain && rcode < 0 && !w.full; hop++) {
+		static const uint8_t kinds[3] = {RW_ENTRY_RRSET, RW_ENTRY_NXDOMAIN,
+						 RW_ENTRY_NODATA};
+		bool found = false;
+		for (int k = 0; k < 3 && !found; k++) {
+			uint16_t type = kinds[k] == RW_ENTRY_NXDOMAIN ? 0 : cq->qtype;
+			enum rw_rank min =
+				kinds[k] == RW_ENTRY_RRSET ? RW_RANK_NONAUTH_ANSWER : RW_RANK_NONE;
+			uint64_t h = cache_key_hash(c, cur, curlen, type, cq->qclass, kinds[k]);
+			struct shard *s = shard_of(c, h);
+			struct node *reaped = NULL;
+			pthread_mutex_lock(&s->lock);
+			struct node *n = cache_shard_get(s, h, cur, curlen, type, cq->qclass,
+							 kinds[k], now_us, min, &reaped);
+			if (n) {
+				uint32_t ttl = node_ttl_left(n, now_us);
+				if (kinds[k] == RW_ENTRY_RRSET) {
+					put_rrset(&w, n, ptr, cur, curlen, ttl, &an);
+					note_used(used, n, ttl);
+					rcode = LDNS_RCODE_NOERROR;
+				} else {
+					put_soa(&w, n, ttl, &ns);
+					note_used(used, n, ttl);
+					rcode = kinds[k] == RW_ENTRY_NXDOMAIN ? LDNS_RCODE_NXDOMAIN
+									      : LDNS_RCODE_NOERROR;
+				}
+				found = true;
+			}
+			pthread_mutex_unlock(&s->lock);
+			free(reaped); /* an expired entry met on the way */
+		}
+		if (found || cq->qtype == LDNS_RR_TYPE_CNAME)
+			break;
+		/* A cached CNAME: write it and continue with its target. */
+		uint64_t h = cache_key_hash(c, cur, curlen, LDNS_RR_TYPE_CNAME, cq->qclass,
+					    RW_ENTRY_RRSET);
+		struct shard *s = shard_of(c, h);
+		struct node *reaped = NULL;
+		size_t rdata_at = 0;
+		pthread_mutex_lock(&s->lock);
+		struct node *n =
+			cache_shard_get(s, h, cur, curlen, LDNS_RR_TYPE_CNAME, cq->qclass,
+					RW_ENTRY_RRSET, now_us, RW_RANK_NONAUTH_ANSWER, &reaped);
+		if (n && n->n_rrs == 1) {
+			rdata_at =
+				put_rrset(&w, n, ptr, cur, curlen, node_ttl_left(n, now_us), &an);
+			note_used(used, n, node_ttl_left(n, now_us));
+		}
+		pthread_mutex_unlock(&s->lock);
+		free(reaped);
+		if (!rdata_at)
+			return 0;
+		size_t off = rdata_at;
+		int tl = rw_wire_read_name(w.p, w.off, &off, cur);
+		if (tl <= 0)
+			return 0;
+		lower_copy(cur, cur, (size_t)tl);
+		curlen = (size_t)tl;
+		ptr = rdata_at < 0x4000 ? (uint16_t)rdata_at : 0xffff;
+	}
+	if (rcode < 0 || w.full)
+		return 0;
+	if (cq->edns) {
+		if (w.off + 11 > cap)
+			return 0;
+		uint8_t *p = out + w.off;
+		p[0] = 0;
+		put16(p + 1, LDNS_RR_TYPE_OPT);
+		put16(p + 3, RW_EDNS_BUFSIZE);
+		put32(p + 5, 0);
+		put16(p + 9, 0);
+		w.off += 11;
+	}
+	out[3] = (uint8_t)(out[3] | rcode);
+	put16(out + 6, (uint16_t)an);
+	put16(out + 8, (uint16_t)ns);
+	put16(out + 10, cq->edns ? 1 : 0);
+	return w.off;
+}
+
+size_t rw_cache_walk(struct rw_cache *c, const ldns_rdf *name, unsigned flags, int64_t now_us,
+		     void (*fn)(void *arg, const struct rw_cache_entry *e), void *arg)
+{
+	uint8_t key[255];
+	size_t len = 0, visited = 0;
+	if (name && !(len = cache_owner_key(name, key)))
+		return 0;
+	for (int i = 0; i < SHARDS; i++) {
+		struct shard *s = &c->shards[i];
+		struct node *snaps = NULL;
+		/* Copy what matches under the lock; decode and call back without it. */
+		pthread_mutex_lock(&s->lock);
+		for (struct node *n = s->lru_head; n; n = n->lnext) {
+			if (n->expires_us <= now_us || !cache_matches(n, key, len, flags))
+				continue;
+			struct node *snap = malloc(n->alloc);
+			if (!snap)
+				break;
+			memcpy(snap, n, n->alloc);
+			snap->hnext = snaps;
+			snaps = snap;
+		}
+		pthread_mutex_unlock(&s->lock);
+		while (snaps) {
+			struct node *next = snaps->hnext;
+			struct rw_cache_entry e;
+			if (node_decode(snaps, &e)) {
+				fn(arg, &e);
+				rw_cache_entry_clear(&e);
+				visited++;
+			}
+			free(snaps);
+			snaps = next;
+		}
+	}
+	return visited;
+}
