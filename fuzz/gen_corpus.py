@@ -305,6 +305,31 @@ def upstream_reply():
     return {k: v for k, v in s.items()}
 
 
+def control():
+    s = {}
+    s["lookup"] = "lookup example.\nlookup example. json\nlookup nope.example.\nlookup .\n"
+    s["lookup-hostile"] = ("lookup \\000\\\"\\\\.\\255\\010\\007.example.\n"
+                           "lookup \\.dot.example. json\nlookup EXAMPLE.\n")
+    s["dump"] = "dump-cache\ndump-cache json\n"
+    s["stats-status-help"] = "stats\nstats json\nstatus\nhelp\n"
+    s["reload"] = "reload\n"
+    s["flush"] = ("flush nope.example. negative\nflush example. subtree\nflush . subtree negative\n"
+                  "flush-all\ndump-cache\n")
+    s["trace-cached"] = "trace www.example.\ntrace www.example. A json\ntrace example. TYPE65280\n"
+    s["trace-fresh"] = "trace example. A fresh\ntrace nope.example. MX fresh json\n"
+    s["trace-types"] = "trace example. AAAA\ntrace example. 257\ntrace example. TYPE1\ntrace example. ANY\n"
+    s["crlf-tabs"] = "lookup\texample.\r\n  stats \t json \r\n"
+    s["bad-requests"] = ("bogus\n\nlookup\nlookup ..\nlookup a..b\nflush example. fresh\n"
+                         "trace example. A A\nstats json json\nlookup example. subtree\n"
+                         "help me\nflush-all now\nlookup " + "a" * 64 + ".example.\n")
+    s["bad-bytes"] = "lookup exa\x01mple.\nlookup \xc3\xa9.example.\nstats\x7f\n"
+    s["long-name"] = "lookup " + ".".join(["a" * 63] * 4) + "\n" + "lookup " + ".".join(["b" * 63] * 3) + "\n"
+    s["long-line"] = "lookup " + "x" * 5000 + "\n" + "stats\n"
+    s["many-words"] = "trace " + " ".join(["example."] * 40) + "\n"
+    s["no-newline"] = "status"
+    return {k: v.encode("latin-1") for k, v in s.items()}
+
+
 GOOD_FULL = """# rootwalkd.conf with every key
 server:
 	listen: 127.0.0.53
@@ -400,7 +425,8 @@ def config():
 
 def main():
     for target, seeds in (("client_query", client_query()), ("tcp_frame", tcp_frame()),
-                          ("config", config()), ("upstream_reply", upstream_reply())):
+                          ("config", config()), ("upstream_reply", upstream_reply()),
+                          ("control", control())):
         d = os.path.join(HERE, "corpus", target)
         os.makedirs(d, exist_ok=True)
         for k, v in seeds.items():
