@@ -821,7 +821,7 @@ def profile(b, tool, outdir, trace_fmt=None, workload="cached"):
     for ir, pc, fn, obj in rows(excl):
         if pc >= 99.0 or fn in ("main", "run", "(below main)"):
             continue
-        top.append("%5.1f%%  %6s instr/query  %s (%s)" % (pc, fmt(ir / answered), fn, obj))
+        top.append("%5.1f%%  %6s instr/answer  %s (%s)" % (pc, fmt(ir / answered), fn, obj))
         if len(top) == 10:
             break
     if workload == "cold":
@@ -830,7 +830,7 @@ def profile(b, tool, outdir, trace_fmt=None, workload="cached"):
         for ir, pc, fn, obj in rows(incl):
             if pc < 99.0 and fn not in ("main", "run", "(below main)") and \
                     not fn.startswith("0x"):
-                inc.append("%5.1f%%  %9s instr/resolution  %s (%s)" % (
+                inc.append("%5.1f%%  %9s instr/answer  %s (%s)" % (
                     pc, fmt(ir / answered), fn, obj))
             if len(inc) == 15:
                 break
@@ -838,7 +838,7 @@ def profile(b, tool, outdir, trace_fmt=None, workload="cached"):
         keep = ("udp_recv_cb", "srv_query", "rw_resolver_query", "rw_cache_answer_used",
                 "rw_wire_parse_query", "srv_respond", "crypto_shorthash", "calloc", "malloc",
                 "free", "trace_fast_hit")
-        inc = ["%5.1f%%  %6s instr/query  %s (inclusive)" % (pc, fmt(ir / answered), fn)
+        inc = ["%5.1f%%  %6s instr/answer  %s (inclusive)" % (pc, fmt(ir / answered), fn)
                for ir, pc, fn, obj in rows(incl) if fn in keep]
     lines = ["%s answers under callgrind; %s user-space instructions per answer" % (
         fmt(answered), fmt(total / answered)), "", "self cost, top 10:"] + top + [
@@ -1031,11 +1031,18 @@ def render(args, gen, R, vers, command, started, elapsed, prof, load):
             "- same settings: one thread, no DNSSEC (Unbound `module-config: \"iterator\"`), "
             "QNAME minimisation %s in both, 0x20 off in both, IPv4 upstream only, caches of "
             "1 GiB" % ("on" if args.qname_minimisation else "off"),
-            "", table, ""]
+            ""]
+    if args.runs == 0:  # only a profile
+        text = [l for l in text if not l.startswith("- repetitions")]
+        extra = []
+    else:
+        text += [table, ""]
     text += extra + ([""] if extra else [])
     if prof:
         text += ["Profile of rootwalkd's %s." % prof[0], "", "```"]
         text += prof[1] + ["```", ""]
+    if args.runs == 0:
+        return "\n".join(text)
     text += ["<details><summary>raw per-run values</summary>", "", "```"]
     for kind in ("rootwalkd", "unbound"):
         for k in sorted(R[kind]):
