@@ -8,91 +8,12 @@
 #include <time.h>
 
 #include "rootwalk/trace.h"
+#include "sbuf.h"
 
-/* A growing string. On allocation failure it stops growing and remembers the failure. */
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void sb_reserve(struct sbuf *b, size_t more)
+static void sb_json_key_str(struct rw_sbuf *b, const char *key, const char *val)
 {
-	if (b->oom || b->len + more + 1 <= b->cap)
-		return;
-	size_t cap = b->cap ? b->cap : 1024;
-	while (cap < b->len + more + 1)
-		cap *= 2;
-	char *p = realloc(b->p, cap);
-	if (!p) {
-		b->oom = true;
-		return;
-	}
-	b->p = p;
-	b->cap = cap;
-}
-
-static void sb_add(struct sbuf *b, const char *s, size_t n)
-{
-	sb_reserve(b, n);
-	if (b->oom)
-		return;
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void sb_puts(struct sbuf *b, const char *s)
-{
-	sb_add(b, s, strlen(s));
-}
-
-__attribute__((format(printf, 2, 3))) static void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	char tmp[512];
-
-	va_start(ap, fmt);
-	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n < sizeof(tmp)) {
-		sb_add(b, tmp, (size_t)n);
-		return;
-	}
-	sb_reserve(b, (size_t)n);
-	if (b->oom)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-}
-
-/* JSON string literal, quotes included. */
-static void sb_json_str(struct sbuf *b, const char *s)
-{
-	sb_puts(b, "\"");
-	for (const unsigned char *c = (const unsigned char *)(s ? s : ""); *c; c++) {
-		if (*c == '"' || *c == '\\') {
-			char e[2] = {'\\', (char)*c};
-			sb_add(b, e, 2);
-		} else if (*c == '\t') {
-			sb_puts(b, " ");
-		} else if (*c < 0x20 || *c >= 0x7f) {
-			sb_printf(b, "\\u%04x", *c);
-		} else {
-			sb_add(b, (const char *)c, 1);
-		}
-	}
-	sb_puts(b, "\"");
-}
-
-static void sb_json_key_str(struct sbuf *b, const char *key, const char *val)
-{
-	sb_printf(b, ",\"%s\":", key);
-	sb_json_str(b, val);
+	rw_sbuf_printf(b, ",\"%s\":", key);
+	rw_sbuf_json_str(b, val);
 }
 
 /* ---- helpers shared with the resolver ---- */
@@ -288,32 +209,17 @@ static char *rr_line(const ldns_rr *rr)
 	return s;
 }
 
-static void fmt_duration(char *buf, size_t len, int64_t secs)
-{
-	if (secs < 0)
-		secs = 0;
-	if (secs >= 86400)
-		snprintf(buf, len, "%" PRId64 "d%02" PRId64 "h", secs / 86400,
-			 (secs % 86400) / 3600);
-	else if (secs >= 3600)
-		snprintf(buf, len, "%" PRId64 "h%02" PRId64 "m", secs / 3600, (secs % 3600) / 60);
-	else if (secs >= 60)
-		snprintf(buf, len, "%" PRId64 "m%02" PRId64 "s", secs / 60, secs % 60);
-	else
-		snprintf(buf, len, "%" PRId64 "s", secs);
-}
-
-static void text_rec(struct sbuf *b, const struct rw_trace_rec *r, int64_t now_us)
+static void text_rec(struct rw_sbuf *b, const struct rw_trace_rec *r, int64_t now_us)
 {
 	char *line = rr_line(r->rr);
 	char exp[40], stored[40], in[32], addr[64] = "?";
 
 	rw_iso_time(r->expires_us, exp, sizeof(exp));
 	rw_iso_time(r->stored_us, stored, sizeof(stored));
-	fmt_duration(in, sizeof(in), (r->expires_us - now_us + 999999) / 1000000);
+	rw_fmt_duration(in, sizeof(in), (r->expires_us - now_us + 999999) / 1000000);
 	if (r->src && r->src->addrlen)
 		rw_addr_str((const struct sockaddr *)&r->src->addr, addr, sizeof(addr));
-	sb_printf(b,
+	rw_sbuf_printf(b,
 		  ";;   %s   ; %s %s from %s (%s) zone %s, original ttl %u, expires %s (in %s)\n",
 		  line, r->from_cache ? "cached, stored" : "fetched", stored,
 		  r->src && r->src->server[0] ? r->src->server : "?", addr,
@@ -330,7 +236,7 @@ static const char *indent_for(int depth)
 	return spaces + (sizeof(spaces) - 1 - (size_t)n);
 }
 
-static void format_text_event(struct sbuf *b, const struct rw_trace *t,
+static void format_text_event(struct rw_sbuf *b, const struct rw_trace *t,
 			      const struct rw_trace_event *e)
 {
 	char tb[24], when[40], addr[64], exp[40];
@@ -341,15 +247,15 @@ static void format_text_event(struct sbuf *b, const struct rw_trace *t,
 		rw_iso_time(e->wall_us, when, sizeof(when));
 		rw_addr_str((const struct sockaddr *)&e->addr, addr, sizeof(addr));
 		if (e->addrlen)
-			sb_printf(b, ";; trace %s  %s  client %s#%u  %s %s  (%s)\n", t->id, when,
+			rw_sbuf_printf(b, ";; trace %s  %s  client %s#%u  %s %s  (%s)\n", t->id, when,
 				  addr, addr_port(&e->addr), e->qname,
 				  rw_type_str(e->qtype, tb, sizeof(tb)), e->tcp ? "tcp" : "udp");
 		else
-			sb_printf(b, ";; trace %s  %s  %s %s  (%s)\n", t->id, when, e->qname,
+			rw_sbuf_printf(b, ";; trace %s  %s  %s %s  (%s)\n", t->id, when, e->qname,
 				  rw_type_str(e->qtype, tb, sizeof(tb)), e->text ? e->text : "");
 		break;
 	case RW_EV_CACHE_HIT:
-		sb_printf(b, ";; %scache hit: %s %s served from cache without asking anyone\n", ind,
+		rw_sbuf_printf(b, ";; %scache hit: %s %s served from cache without asking anyone\n", ind,
 			  e->qname, rw_type_str(e->qtype, tb, sizeof(tb)));
 		for (size_t i = 0; i < e->n_recs; i++)
 			text_rec(b, &e->recs[i], e->wall_us);
@@ -357,16 +263,16 @@ static void format_text_event(struct sbuf *b, const struct rw_trace *t,
 	case RW_EV_CUT:
 		rw_iso_time(e->expires_us, exp, sizeof(exp));
 		if (e->server)
-			sb_printf(b, ";; %sclosest known cut: %s  (root hints from %s)\n", ind,
+			rw_sbuf_printf(b, ";; %sclosest known cut: %s  (root hints from %s)\n", ind,
 				  e->zone, e->server);
 		else
-			sb_printf(b, ";; %sclosest known cut: %s  (%s%s%s)\n", ind, e->zone,
+			rw_sbuf_printf(b, ";; %sclosest known cut: %s  (%s%s%s)\n", ind, e->zone,
 				  e->text, e->expires_us ? ", expires " : "",
 				  e->expires_us ? exp : "");
 		break;
 	case RW_EV_SEND:
 		rw_addr_str((const struct sockaddr *)&e->addr, addr, sizeof(addr));
-		sb_printf(b,
+		rw_sbuf_printf(b,
 			  ";; %sstep %s  zone %s  ask %s (%s) %s  \"%s %s\"%s%s%s  timeout %u ms\n",
 			  ind, e->step, e->zone, e->server, addr, e->tcp ? "tcp" : "udp", e->qname,
 			  rw_type_str(e->qtype, tb, sizeof(tb)),
@@ -374,61 +280,61 @@ static void format_text_event(struct sbuf *b, const struct rw_trace *t,
 			  e->caps ? "  (0x20)" : "", e->after_ms);
 		break;
 	case RW_EV_REPLY:
-		sb_printf(b, ";; %s        <- %s%s%s in %.1f ms, %u B: ", ind,
+		rw_sbuf_printf(b, ";; %s        <- %s%s%s in %.1f ms, %u B: ", ind,
 			  rw_rcode_str(e->rcode), e->aa ? " AA" : "", e->tc ? " TC" : "",
 			  e->rtt_us / 1000.0, e->bytes);
 		if (e->kind && strcmp(e->kind, "referral") == 0) {
 			rw_iso_time(e->expires_us, exp, sizeof(exp));
-			sb_printf(b, "referral to %s NS", e->zone);
+			rw_sbuf_printf(b, "referral to %s NS", e->zone);
 			for (size_t i = 0; i < e->n_ns; i++)
-				sb_printf(b, "%s %s", i ? "," : "", e->ns[i]);
-			sb_printf(b, "  ttl %u, %s, cached until %s\n", e->ttl,
+				rw_sbuf_printf(b, "%s %s", i ? "," : "", e->ns[i]);
+			rw_sbuf_printf(b, "  ttl %u, %s, cached until %s\n", e->ttl,
 				  e->glue ? "glue used" : "no usable glue", exp);
 		} else if (e->kind && strcmp(e->kind, "cname") == 0) {
-			sb_printf(b, "CNAME to %s\n", e->text);
+			rw_sbuf_printf(b, "CNAME to %s\n", e->text);
 		} else if (e->text) {
-			sb_printf(b, "%s: %s\n", e->kind ? e->kind : "?", e->text);
+			rw_sbuf_printf(b, "%s: %s\n", e->kind ? e->kind : "?", e->text);
 		} else {
-			sb_printf(b, "%s\n", e->kind ? e->kind : "?");
+			rw_sbuf_printf(b, "%s\n", e->kind ? e->kind : "?");
 		}
 		break;
 	case RW_EV_TIMEOUT:
 		rw_addr_str((const struct sockaddr *)&e->addr, addr, sizeof(addr));
-		sb_printf(b, ";; %s        <- no reply from %s (%s) after %u ms: %s; next server\n",
+		rw_sbuf_printf(b, ";; %s        <- no reply from %s (%s) after %u ms: %s; next server\n",
 			  ind, e->server, addr, e->after_ms, e->text ? e->text : "timeout");
 		break;
 	case RW_EV_SUBRESOLVE:
-		sb_printf(b, ";; %sstep %s  sub-resolve %s %s  (address of a name server for %s)\n",
+		rw_sbuf_printf(b, ";; %sstep %s  sub-resolve %s %s  (address of a name server for %s)\n",
 			  ind, e->step, e->qname, rw_type_str(e->qtype, tb, sizeof(tb)), e->zone);
 		break;
 	case RW_EV_CNAME:
-		sb_printf(b, ";; %scname %s -> %s: following the chain\n", ind, e->qname, e->text);
+		rw_sbuf_printf(b, ";; %scname %s -> %s: following the chain\n", ind, e->qname, e->text);
 		break;
 	case RW_EV_NEGATIVE:
 		rw_iso_time(e->expires_us, exp, sizeof(exp));
-		sb_printf(b, ";; %snegative %s for %s %s: SOA %s sets ttl %u, cached until %s\n",
+		rw_sbuf_printf(b, ";; %snegative %s for %s %s: SOA %s sets ttl %u, cached until %s\n",
 			  ind, e->kind, e->qname, rw_type_str(e->qtype, tb, sizeof(tb)), e->text,
 			  e->ttl, exp);
 		break;
 	case RW_EV_ANSWER:
-		sb_printf(b, ";; %sanswer %s%s%s\n", ind, rw_rcode_str(e->rcode),
+		rw_sbuf_printf(b, ";; %sanswer %s%s%s\n", ind, rw_rcode_str(e->rcode),
 			  e->qname ? " for " : "", e->qname ? e->qname : "");
 		for (size_t i = 0; i < e->n_recs; i++)
 			text_rec(b, &e->recs[i], e->wall_us);
 		break;
 	case RW_EV_FAIL:
-		sb_printf(b, ";; %sfailed: %s\n", ind, e->text ? e->text : "?");
+		rw_sbuf_printf(b, ";; %sfailed: %s\n", ind, e->text ? e->text : "?");
 		break;
 	case RW_EV_JOINED:
 		rw_addr_str((const struct sockaddr *)&e->addr, addr, sizeof(addr));
 		rw_iso_time(e->wall_us, when, sizeof(when));
-		sb_printf(b,
+		rw_sbuf_printf(b,
 			  ";; %s  client %s#%u (%s) asked the same question: it gets this answer "
 			  "too\n",
 			  when, addr, addr_port(&e->addr), e->tcp ? "tcp" : "udp");
 		break;
 	case RW_EV_DONE:
-		sb_printf(b,
+		rw_sbuf_printf(b,
 			  ";; done in %.2f ms: %s, %u upstream quer%s, %u cache hit%s, %u "
 			  "sub-resolution%s\n",
 			  e->elapsed_us / 1000.0, rw_rcode_str(e->rcode), e->upstream,
@@ -471,29 +377,29 @@ static const char *ev_name(enum rw_ev type)
 	return "?";
 }
 
-static void json_expiry(struct sbuf *b, int64_t expires_us)
+static void json_expiry(struct rw_sbuf *b, int64_t expires_us)
 {
 	char exp[40];
 
 	rw_iso_time(expires_us, exp, sizeof(exp));
-	sb_printf(b, ",\"expires\":%" PRId64, epoch_secs(expires_us));
+	rw_sbuf_printf(b, ",\"expires\":%" PRId64, epoch_secs(expires_us));
 	sb_json_key_str(b, "expires_iso", exp);
 }
 
-static void json_recs(struct sbuf *b, const struct rw_trace_event *e)
+static void json_recs(struct rw_sbuf *b, const struct rw_trace_event *e)
 {
 	char tb[24], addr[64];
 
-	sb_puts(b, ",\"records\":[");
+	rw_sbuf_puts(b, ",\"records\":[");
 	for (size_t i = 0; i < e->n_recs; i++) {
 		const struct rw_trace_rec *r = &e->recs[i];
 		char *line = rr_line(r->rr);
 		char *owner = rw_dname_str(ldns_rr_owner(r->rr));
-		sb_puts(b, i ? ",{\"rr\":" : "{\"rr\":");
-		sb_json_str(b, line);
+		rw_sbuf_puts(b, i ? ",{\"rr\":" : "{\"rr\":");
+		rw_sbuf_json_str(b, line);
 		sb_json_key_str(b, "name", owner);
 		sb_json_key_str(b, "type", rw_type_str(ldns_rr_get_type(r->rr), tb, sizeof(tb)));
-		sb_printf(b, ",\"ttl\":%u,\"orig_ttl\":%u,\"stored\":%" PRId64, r->ttl_left,
+		rw_sbuf_printf(b, ",\"ttl\":%u,\"orig_ttl\":%u,\"stored\":%" PRId64, r->ttl_left,
 			  r->orig_ttl, r->stored_us / 1000000);
 		json_expiry(b, r->expires_us);
 		if (r->src) {
@@ -502,30 +408,30 @@ static void json_recs(struct sbuf *b, const struct rw_trace_event *e)
 			sb_json_key_str(b, "addr", addr);
 			sb_json_key_str(b, "zone", r->src->zone);
 		}
-		sb_printf(b, ",\"cached\":%s}", r->from_cache ? "true" : "false");
+		rw_sbuf_printf(b, ",\"cached\":%s}", r->from_cache ? "true" : "false");
 		free(line);
 		free(owner);
 	}
-	sb_puts(b, "]");
+	rw_sbuf_puts(b, "]");
 }
 
-static void format_json_event(struct sbuf *b, const struct rw_trace *t,
+static void format_json_event(struct rw_sbuf *b, const struct rw_trace *t,
 			      const struct rw_trace_event *e)
 {
 	char tb[24], addr[64], when[40];
 
-	sb_printf(b, "{\"trace\":\"%s\",\"ev\":\"%s\"", t->id, ev_name(e->type));
+	rw_sbuf_printf(b, "{\"trace\":\"%s\",\"ev\":\"%s\"", t->id, ev_name(e->type));
 	if (e->step[0])
 		sb_json_key_str(b, "step", e->step);
 	if (e->type != RW_EV_QUERY && e->type != RW_EV_DONE)
-		sb_printf(b, ",\"depth\":%d", e->depth);
+		rw_sbuf_printf(b, ",\"depth\":%d", e->depth);
 	switch (e->type) {
 	case RW_EV_QUERY:
 		rw_iso_time(e->wall_us, when, sizeof(when));
 		rw_addr_str((const struct sockaddr *)&e->addr, addr, sizeof(addr));
 		sb_json_key_str(b, "time", when);
 		if (e->addrlen)
-			sb_printf(b, ",\"client\":\"%s#%u\"", addr, addr_port(&e->addr));
+			rw_sbuf_printf(b, ",\"client\":\"%s#%u\"", addr, addr_port(&e->addr));
 		else
 			sb_json_key_str(b, "reason", e->text);
 		sb_json_key_str(b, "qname", e->qname);
@@ -553,24 +459,24 @@ static void format_json_event(struct sbuf *b, const struct rw_trace *t,
 		sb_json_key_str(b, "proto", e->tcp ? "tcp" : "udp");
 		sb_json_key_str(b, "qname", e->qname);
 		sb_json_key_str(b, "qtype", rw_type_str(e->qtype, tb, sizeof(tb)));
-		sb_printf(b, ",\"minimised\":%s,\"edns\":%s,\"caps\":%s,\"timeout_ms\":%u",
+		rw_sbuf_printf(b, ",\"minimised\":%s,\"edns\":%s,\"caps\":%s,\"timeout_ms\":%u",
 			  e->qmin ? "true" : "false", e->no_edns ? "false" : "true",
 			  e->caps ? "true" : "false", e->after_ms);
 		break;
 	case RW_EV_REPLY:
 		sb_json_key_str(b, "rcode", rw_rcode_str(e->rcode));
-		sb_printf(b, ",\"aa\":%s,\"tc\":%s,\"rtt_us\":%u,\"bytes\":%u",
+		rw_sbuf_printf(b, ",\"aa\":%s,\"tc\":%s,\"rtt_us\":%u,\"bytes\":%u",
 			  e->aa ? "true" : "false", e->tc ? "true" : "false", e->rtt_us, e->bytes);
 		sb_json_key_str(b, "kind", e->kind);
 		if (e->kind && strcmp(e->kind, "referral") == 0) {
 			sb_json_key_str(b, "to_zone", e->zone);
-			sb_puts(b, ",\"ns\":[");
+			rw_sbuf_puts(b, ",\"ns\":[");
 			for (size_t i = 0; i < e->n_ns; i++) {
 				if (i)
-					sb_puts(b, ",");
-				sb_json_str(b, e->ns[i]);
+					rw_sbuf_puts(b, ",");
+				rw_sbuf_json_str(b, e->ns[i]);
 			}
-			sb_printf(b, "],\"ttl\":%u,\"glue\":%s", e->ttl,
+			rw_sbuf_printf(b, "],\"ttl\":%u,\"glue\":%s", e->ttl,
 				  e->glue ? "true" : "false");
 			json_expiry(b, e->expires_us);
 		} else if (e->kind && strcmp(e->kind, "cname") == 0) {
@@ -583,7 +489,7 @@ static void format_json_event(struct sbuf *b, const struct rw_trace *t,
 		rw_addr_str((const struct sockaddr *)&e->addr, addr, sizeof(addr));
 		sb_json_key_str(b, "server", e->server);
 		sb_json_key_str(b, "addr", addr);
-		sb_printf(b, ",\"after_ms\":%u", e->after_ms);
+		rw_sbuf_printf(b, ",\"after_ms\":%u", e->after_ms);
 		sb_json_key_str(b, "reason", e->text ? e->text : "timeout");
 		break;
 	case RW_EV_SUBRESOLVE:
@@ -600,7 +506,7 @@ static void format_json_event(struct sbuf *b, const struct rw_trace *t,
 		sb_json_key_str(b, "qname", e->qname);
 		sb_json_key_str(b, "qtype", rw_type_str(e->qtype, tb, sizeof(tb)));
 		sb_json_key_str(b, "soa", e->text);
-		sb_printf(b, ",\"ttl\":%u", e->ttl);
+		rw_sbuf_printf(b, ",\"ttl\":%u", e->ttl);
 		json_expiry(b, e->expires_us);
 		break;
 	case RW_EV_ANSWER:
@@ -616,23 +522,23 @@ static void format_json_event(struct sbuf *b, const struct rw_trace *t,
 		rw_addr_str((const struct sockaddr *)&e->addr, addr, sizeof(addr));
 		rw_iso_time(e->wall_us, when, sizeof(when));
 		sb_json_key_str(b, "time", when);
-		sb_printf(b, ",\"client\":\"%s#%u\"", addr, addr_port(&e->addr));
+		rw_sbuf_printf(b, ",\"client\":\"%s#%u\"", addr, addr_port(&e->addr));
 		sb_json_key_str(b, "proto", e->tcp ? "tcp" : "udp");
 		break;
 	case RW_EV_DONE:
-		sb_printf(b,
+		rw_sbuf_printf(b,
 			  ",\"elapsed_us\":%" PRId64
 			  ",\"upstream\":%u,\"cache_hits\":%u,\"subresolutions\":%u",
 			  e->elapsed_us, e->upstream, e->cache_hits, e->subres);
 		sb_json_key_str(b, "rcode", rw_rcode_str(e->rcode));
 		break;
 	}
-	sb_puts(b, "}\n");
+	rw_sbuf_puts(b, "}\n");
 }
 
 char *rw_trace_format(const struct rw_trace *t, size_t *len)
 {
-	struct sbuf b = {0};
+	struct rw_sbuf b = {0};
 
 	for (size_t i = 0; i < t->n; i++) {
 		if (t->format == RW_TRACE_JSON)
@@ -641,7 +547,7 @@ char *rw_trace_format(const struct rw_trace *t, size_t *len)
 			format_text_event(&b, t, &t->ev[i]);
 	}
 	if (t->format == RW_TRACE_TEXT)
-		sb_puts(&b, "\n");
+		rw_sbuf_puts(&b, "\n");
 	if (b.oom || !b.p) {
 		free(b.p);
 		return NULL;

@@ -1,0 +1,497 @@
+/* The control protocol, cache side: lookup (everything at a name and the closest delegation
+ * above it), dump-cache and flush. See control.c and rootwalk/control.h. */
+#include "control_impl.h"
+
+/* ---------------------------------------------------------------------------------------------
+ * Cache entries: one formatting for lookup, dump-cache and their JSON forms
+ */
+
+static char *rr_text(const ldns_rr *rr, uint32_t ttl)
+{
+	ldns_rr *c = ldns_rr_clone(rr);
+	char *s;
+
+	if (!c)
+		return NULL;
+	ldns_rr_set_ttl(c, ttl < ldns_rr_ttl(rr) ? ttl : ldns_rr_ttl(rr));
+	s = ldns_rr2str(c);
+	ldns_rr_free(c);
+	if (!s)
+		return NULL;
+	size_t n = strlen(s);
+	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' '))
+		s[--n] = '\0';
+	for (char *p = s; *p; p++)
+		if (*p == '\t')
+			*p = ' ';
+	return s;
+}
+
+/* The rdata fields of rr, space separated (malloc'd). */
+static char *rdata_text(const ldns_rr *rr)
+{
+	struct rw_sbuf b = {0};
+
+	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
+		char *f = ldns_rdf2str(ldns_rr_rdf(rr, i));
+
+		if (i)
+			rw_sbuf_puts(&b, " ");
+		rw_sbuf_puts(&b, f ? f : "?");
+		free(f);
+	}
+	if (b.oom) {
+		free(b.p);
+		return NULL;
+	}
+	return b.p ? b.p : strdup("");
+}
+
+static void local_time(int64_t wall_us, bool iso, char *buf, size_t len)
+{
+	time_t secs = (time_t)(wall_us / 1000000);
+	struct tm tm;
+
+	if (!localtime_r(&secs, &tm) ||
+	    strftime(buf, len, iso ? "%Y-%m-%dT%H:%M:%S%z" : "%Y-%m-%d %H:%M:%S %Z", &tm) == 0)
+		snprintf(buf, len, "?");
+}
+
+static const char *type_name(uint16_t type, char *buf, size_t len)
+{
+	if (type == 0)
+		return "-"; /* NXDOMAIN entries are for the name, not a type */
+	return rw_type_str(type, buf, len);
+}
+
+static void src_fields(const struct rw_cache_entry *e, const char **server, const char **zone,
+		       char *addr, size_t addrlen)
+{
+	*server = e->src && e->src->server && e->src->server[0] ? e->src->server : "?";
+	*zone = e->src && e->src->zone && e->src->zone[0] ? e->src->zone : "?";
+	snprintf(addr, addrlen, "?");
+	if (e->src && e->src->addrlen)
+		rw_addr_str((const struct sockaddr *)&e->src->addr, addr, addrlen);
+}
+
+/* lookup: a block of lines per entry. */
+static void entry_text(struct rw_sbuf *b, const struct rw_cache_entry *e, int64_t now_us)
+{
+	uint32_t left = rw_cache_ttl_left(e, now_us);
+	char *owner = rw_dname_str(e->owner);
+	char tbuf[32], exp[48], loc[64], stored[48], in[32], addr[64];
+	const char *server, *zone;
+	size_t n = e->rrs ? ldns_rr_list_rr_count(e->rrs) : 0;
+
+	src_fields(e, &server, &zone, addr, sizeof(addr));
+	rw_iso_time(e->expires_us, exp, sizeof(exp));
+	rw_iso_time(e->stored_us, stored, sizeof(stored));
+	local_time(e->expires_us, false, loc, sizeof(loc));
+	rw_fmt_duration(in, sizeof(in), (e->expires_us - now_us + 999999) / 1000000);
+	if (e->kind == RW_ENTRY_NXDOMAIN)
+		rw_sbuf_printf(b, "%s: nxdomain (the name does not exist)\n", owner ? owner : "?");
+	else if (e->kind == RW_ENTRY_NODATA)
+		rw_sbuf_printf(b, "%s %s: nodata (the name exists, without records of this type)\n",
+			       owner ? owner : "?", type_name(e->type, tbuf, sizeof(tbuf)));
+	else
+		rw_sbuf_printf(b, "%s %s: rrset of %zu record%s\n", owner ? owner : "?",
+			       type_name(e->type, tbuf, sizeof(tbuf)), n, n == 1 ? "" : "s");
+	for (size_t i = 0; i < n; i++) {
+		char *s = rr_text(ldns_rr_list_rr(e->rrs, i), left);
+		rw_sbuf_printf(b, "\t%s\n", s ? s : "?");
+		free(s);
+	}
+	for (size_t i = 0; e->sigs && i < ldns_rr_list_rr_count(e->sigs); i++) {
+		char *s = rr_text(ldns_rr_list_rr(e->sigs, i), left);
+		rw_sbuf_printf(b, "\t%s\n", s ? s : "?");
+		free(s);
+	}
+	if (e->soa) {
+		char *s = rr_text(e->soa, ldns_rr_ttl(e->soa));
+		rw_sbuf_printf(b, "\tsoa:      %s\n", s ? s : "?");
+		free(s);
+	}
+	rw_sbuf_printf(b, "\tttl:      %u s left of %u (stored %s)\n", left, e->orig_ttl, stored);
+	rw_sbuf_printf(b, "\texpires:  %s, local %s (in %s)\n", exp, loc, in);
+	rw_sbuf_printf(b, "\tfrom:     %s (%s), zone %s\n", server, addr, zone);
+	rw_sbuf_printf(b, "\ttrust:    %s, validation %s\n", rw_rank_name(e->rank),
+		       rw_vstate_name(e->vstate));
+	free(owner);
+}
+
+static void words_no_spaces(struct rw_sbuf *b, const char *s)
+{
+	for (; *s; s++)
+		rw_sbuf_add(b, *s == ' ' ? "-" : s, 1);
+}
+
+/* dump-cache: one line per entry, "key=value" fields then the data. */
+static void entry_line(struct rw_sbuf *b, const struct rw_cache_entry *e, int64_t now_us)
+{
+	char *owner = rw_dname_str(e->owner);
+	char tbuf[32], exp[48], loc[64], stored[48], addr[64];
+	const char *server, *zone;
+	size_t n = e->rrs ? ldns_rr_list_rr_count(e->rrs) : 0;
+
+	src_fields(e, &server, &zone, addr, sizeof(addr));
+	rw_iso_time(e->expires_us, exp, sizeof(exp));
+	rw_iso_time(e->stored_us, stored, sizeof(stored));
+	local_time(e->expires_us, true, loc, sizeof(loc));
+	rw_sbuf_printf(
+		b,
+		"%s %s %s ttl=%u orig_ttl=%u stored=%s expires=%s local=%s server=%s addr=%s "
+		"zone=%s rank=",
+		owner ? owner : "?", type_name(e->type, tbuf, sizeof(tbuf)),
+		rw_entry_kind_name(e->kind), rw_cache_ttl_left(e, now_us), e->orig_ttl, stored, exp,
+		loc, server, addr, zone);
+	words_no_spaces(b, rw_rank_name(e->rank));
+	rw_sbuf_printf(b, " vstate=%s", rw_vstate_name(e->vstate));
+	if (e->sigs && ldns_rr_list_rr_count(e->sigs))
+		rw_sbuf_printf(b, " rrsigs=%zu", ldns_rr_list_rr_count(e->sigs));
+	if (e->soa) {
+		char *s = rr_text(e->soa, ldns_rr_ttl(e->soa));
+		rw_sbuf_printf(b, " soa: %s", s ? s : "?");
+		free(s);
+	}
+	for (size_t i = 0; i < n; i++) {
+		char *s = rdata_text(ldns_rr_list_rr(e->rrs, i));
+		rw_sbuf_printf(b, "%s%s", i ? " | " : " data: ", s ? s : "?");
+		free(s);
+	}
+	rw_sbuf_puts(b, "\n");
+	free(owner);
+}
+
+static void json_rr_list(struct rw_sbuf *b, const ldns_rr_list *l, uint32_t left)
+{
+	rw_sbuf_puts(b, "[");
+	for (size_t i = 0; l && i < ldns_rr_list_rr_count(l); i++) {
+		char *s = rr_text(ldns_rr_list_rr(l, i), left);
+		if (i)
+			rw_sbuf_puts(b, ",");
+		rw_sbuf_json_str(b, s ? s : "?");
+		free(s);
+	}
+	rw_sbuf_puts(b, "]");
+}
+
+static void entry_json(struct rw_sbuf *b, const struct rw_cache_entry *e, int64_t now_us)
+{
+	uint32_t left = rw_cache_ttl_left(e, now_us);
+	char *owner = rw_dname_str(e->owner);
+	char tbuf[32], exp[48], loc[64], stored[48], addr[64];
+	const char *server, *zone;
+
+	src_fields(e, &server, &zone, addr, sizeof(addr));
+	rw_iso_time(e->expires_us, exp, sizeof(exp));
+	rw_iso_time(e->stored_us, stored, sizeof(stored));
+	local_time(e->expires_us, true, loc, sizeof(loc));
+	rw_sbuf_puts(b, "{\"owner\":");
+	rw_sbuf_json_str(b, owner ? owner : "?");
+	rw_sbuf_puts(b, ",\"type\":");
+	rw_sbuf_json_str(b, type_name(e->type, tbuf, sizeof(tbuf)));
+	rw_sbuf_printf(b,
+		       ",\"kind\":\"%s\",\"ttl\":%u,\"orig_ttl\":%u,\"stored\":%" PRId64
+		       ",\"stored_iso\":\"%s\",\"expires\":%" PRId64
+		       ",\"expires_iso\":\"%s\",\"expires_local\":\"%s\",\"server\":",
+		       rw_entry_kind_name(e->kind), left, e->orig_ttl, e->stored_us / 1000000,
+		       stored, (e->expires_us + 999999) / 1000000, exp, loc);
+	rw_sbuf_json_str(b, server);
+	rw_sbuf_puts(b, ",\"addr\":");
+	rw_sbuf_json_str(b, addr);
+	rw_sbuf_puts(b, ",\"zone\":");
+	rw_sbuf_json_str(b, zone);
+	rw_sbuf_puts(b, ",\"rank\":");
+	rw_sbuf_json_str(b, rw_rank_name(e->rank));
+	rw_sbuf_printf(b, ",\"vstate\":\"%s\",\"records\":", rw_vstate_name(e->vstate));
+	json_rr_list(b, e->rrs, left);
+	rw_sbuf_puts(b, ",\"rrsigs\":");
+	json_rr_list(b, e->sigs, left);
+	rw_sbuf_puts(b, ",\"soa\":");
+	if (e->soa) {
+		char *s = rr_text(e->soa, ldns_rr_ttl(e->soa));
+		rw_sbuf_json_str(b, s ? s : "?");
+		free(s);
+	} else {
+		rw_sbuf_puts(b, "null");
+	}
+	rw_sbuf_puts(b, "}");
+	free(owner);
+}
+
+/* Collected entries, sorted before output (the cache walks in hash order). */
+struct item {
+	ldns_rdf *owner; /* dump-cache only */
+	uint16_t type;
+	int kind;
+	struct rw_sbuf text;
+};
+
+struct collect {
+	struct item *v;
+	size_t n, cap;
+	bool oom, json, lines, with_owner;
+	int64_t now_us;
+};
+
+static void collect_cb(void *arg, const struct rw_cache_entry *e)
+{
+	struct collect *c = arg;
+	struct item *it;
+
+	if (c->oom)
+		return;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 16;
+		struct item *v = realloc(c->v, cap * sizeof(*v));
+		if (!v) {
+			c->oom = true;
+			return;
+		}
+		c->v = v;
+		c->cap = cap;
+	}
+	it = &c->v[c->n++];
+	memset(it, 0, sizeof(*it));
+	it->type = e->type;
+	it->kind = (int)e->kind;
+	if (c->with_owner)
+		it->owner = ldns_rdf_clone(e->owner);
+	if (c->json)
+		entry_json(&it->text, e, c->now_us);
+	else if (c->lines)
+		entry_line(&it->text, e, c->now_us);
+	else
+		entry_text(&it->text, e, c->now_us);
+	if (it->text.oom || (c->with_owner && !it->owner))
+		c->oom = true;
+}
+
+static int item_cmp(const void *pa, const void *pb)
+{
+	const struct item *a = pa, *b = pb;
+	int d = 0;
+
+	if (a->owner && b->owner)
+		d = ldns_dname_compare(a->owner, b->owner);
+	if (d == 0)
+		d = (int)a->type - (int)b->type;
+	if (d == 0)
+		d = a->kind - b->kind;
+	return d;
+}
+
+static void collect_free(struct collect *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		ldns_rdf_deep_free(c->v[i].owner);
+		free(c->v[i].text.p);
+	}
+	free(c->v);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Requests
+ */
+
+static void ns_addresses(struct rw_sbuf *b, struct rw_cache *cache, const struct rw_cache_entry *ns,
+			 int64_t now, bool json)
+{
+	static const uint16_t types[] = {LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA};
+	bool first = true;
+
+	if (json)
+		rw_sbuf_puts(b, "[");
+	for (size_t i = 0; ns->rrs && i < ldns_rr_list_rr_count(ns->rrs); i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(ns->rrs, i);
+		const ldns_rdf *target = ldns_rr_rd_count(rr) ? ldns_rr_rdf(rr, 0) : NULL;
+		char *tname = target ? rw_dname_str(target) : NULL;
+		bool any = false;
+
+		for (size_t t = 0; target && t < 2; t++) {
+			struct rw_cache_entry a;
+
+			if (!rw_cache_get(cache, RW_ENTRY_RRSET, target, types[t], LDNS_RR_CLASS_IN,
+					  now, RW_RANK_NONE, &a))
+				continue;
+			any = true;
+			if (json) {
+				rw_sbuf_add(b, first ? "" : ",", first ? 0 : 1);
+				entry_json(b, &a, now);
+				first = false;
+			} else {
+				char exp[48], tb[16];
+
+				rw_iso_time(a.expires_us, exp, sizeof(exp));
+				rw_sbuf_printf(b, "\taddress:  %s %s", tname ? tname : "?",
+					       rw_type_str(types[t], tb, sizeof(tb)));
+				for (size_t k = 0; a.rrs && k < ldns_rr_list_rr_count(a.rrs); k++) {
+					char *s = rdata_text(ldns_rr_list_rr(a.rrs, k));
+					rw_sbuf_printf(b, " %s", s ? s : "?");
+					free(s);
+				}
+				rw_sbuf_printf(b, " (%u s left, expires %s, rank %s)\n",
+					       rw_cache_ttl_left(&a, now), exp,
+					       rw_rank_name(a.rank));
+			}
+			rw_cache_entry_clear(&a);
+		}
+		if (!any && !json)
+			rw_sbuf_printf(b, "\taddress:  %s not cached\n", tname ? tname : "?");
+		free(tname);
+	}
+	if (json)
+		rw_sbuf_puts(b, "]");
+}
+
+void control_lookup(struct rw_control *ctl, const struct rw_control_request *req,
+		    rw_control_done_cb cb, void *arg)
+{
+	struct rw_cache *cache = rw_resolver_cache(ctl->r);
+	int64_t now = ctl->ops.now_wall_us(ctl->ops.ctx);
+	ldns_rdf *name = ldns_dname_new_frm_data((uint16_t)req->name_len, req->name);
+	struct collect c = {.json = req->json, .now_us = now};
+	struct rw_cache_entry ns;
+	struct rw_sbuf b = {0};
+	char *nstr = NULL, *zstr = NULL, iso[48], loc[64];
+	bool have_ns = false;
+
+	if (!name) {
+		control_respond_error(cb, arg, "out of memory");
+		return;
+	}
+	nstr = rw_dname_str(name);
+	rw_cache_walk(cache, name, 0, now, collect_cb, &c);
+	if (c.n > 1)
+		qsort(c.v, c.n, sizeof(*c.v), item_cmp);
+	/* The closest delegation: the NS set at NAME or the nearest one above it. */
+	for (ldns_rdf *z = ldns_rdf_clone(name); z;) {
+		if (rw_cache_get(cache, RW_ENTRY_RRSET, z, LDNS_RR_TYPE_NS, LDNS_RR_CLASS_IN, now,
+				 RW_RANK_NONE, &ns)) {
+			have_ns = true;
+			zstr = rw_dname_str(z);
+			ldns_rdf_deep_free(z);
+			break;
+		}
+		ldns_rdf *up = ldns_dname_label_count(z) > 0 ? ldns_dname_left_chop(z) : NULL;
+		ldns_rdf_deep_free(z);
+		z = up;
+	}
+	rw_iso_time(now, iso, sizeof(iso));
+	if (req->json) {
+		rw_sbuf_puts(&b, "{\"name\":");
+		rw_sbuf_json_str(&b, nstr ? nstr : "?");
+		rw_sbuf_printf(&b, ",\"now\":%" PRId64 ",\"now_iso\":\"%s\",\"entries\":[",
+			       now / 1000000, iso);
+		for (size_t i = 0; i < c.n; i++) {
+			rw_sbuf_add(&b, i ? "," : "", i ? 1 : 0);
+			rw_sbuf_add(&b, c.v[i].text.p ? c.v[i].text.p : "", c.v[i].text.len);
+		}
+		rw_sbuf_puts(&b, "],\"delegation\":");
+		if (have_ns) {
+			rw_sbuf_puts(&b, "{\"zone\":");
+			rw_sbuf_json_str(&b, zstr ? zstr : "?");
+			rw_sbuf_puts(&b, ",\"ns\":");
+			entry_json(&b, &ns, now);
+			rw_sbuf_puts(&b, ",\"addresses\":");
+			ns_addresses(&b, cache, &ns, now, true);
+			rw_sbuf_puts(&b, "}");
+		} else {
+			rw_sbuf_puts(&b, "null");
+		}
+		rw_sbuf_puts(&b, "}\n");
+	} else {
+		local_time(now, false, loc, sizeof(loc));
+		rw_sbuf_printf(&b, ";; lookup %s at %s (local %s)\n", nstr ? nstr : "?", iso, loc);
+		if (c.n == 0)
+			rw_sbuf_printf(&b, ";; nothing cached at %s\n", nstr ? nstr : "?");
+		else
+			rw_sbuf_printf(&b, ";; %zu entr%s cached at %s\n", c.n,
+				       c.n == 1 ? "y" : "ies", nstr ? nstr : "?");
+		for (size_t i = 0; i < c.n; i++) {
+			rw_sbuf_puts(&b, "\n");
+			rw_sbuf_add(&b, c.v[i].text.p ? c.v[i].text.p : "", c.v[i].text.len);
+		}
+		rw_sbuf_puts(&b, "\n");
+		if (!have_ns) {
+			rw_sbuf_puts(
+				&b,
+				";; no delegation cached at or above it: the root hints would be "
+				"used\n");
+		} else if (ldns_dname_compare(ns.owner, name) == 0) {
+			rw_sbuf_printf(
+				&b, ";; closest cached delegation: %s itself (the NS set above)\n",
+				zstr ? zstr : "?");
+			ns_addresses(&b, cache, &ns, now, false);
+		} else {
+			rw_sbuf_printf(&b, ";; closest cached delegation above it: %s\n",
+				       zstr ? zstr : "?");
+			entry_text(&b, &ns, now);
+			ns_addresses(&b, cache, &ns, now, false);
+		}
+	}
+	if (have_ns)
+		rw_cache_entry_clear(&ns);
+	if (c.oom)
+		b.oom = true;
+	collect_free(&c);
+	free(nstr);
+	free(zstr);
+	ldns_rdf_deep_free(name);
+	control_respond_body(cb, arg, &b);
+}
+
+void control_dump(struct rw_control *ctl, const struct rw_control_request *req,
+		  rw_control_done_cb cb, void *arg)
+{
+	struct collect c = {.json = req->json, .lines = true, .with_owner = true};
+	struct rw_sbuf b = {0};
+
+	c.now_us = ctl->ops.now_wall_us(ctl->ops.ctx);
+	rw_cache_walk(rw_resolver_cache(ctl->r), NULL, 0, c.now_us, collect_cb, &c);
+	if (c.n > 1)
+		qsort(c.v, c.n, sizeof(*c.v), item_cmp);
+	for (size_t i = 0; i < c.n && !c.oom; i++) {
+		rw_sbuf_add(&b, c.v[i].text.p ? c.v[i].text.p : "", c.v[i].text.len);
+		if (req->json)
+			rw_sbuf_puts(&b, "\n");
+	}
+	if (!req->json)
+		rw_sbuf_printf(&b, ";; %zu entries\n", c.n);
+	if (c.oom)
+		b.oom = true;
+	collect_free(&c);
+	control_respond_body(cb, arg, &b);
+}
+
+void control_flush(struct rw_control *ctl, const struct rw_control_request *req,
+		   rw_control_done_cb cb, void *arg)
+{
+	struct rw_sbuf b = {0};
+	ldns_rdf *name = NULL;
+	unsigned flags = 0;
+	size_t n;
+	char *nstr = NULL;
+
+	if (req->cmd == RW_CTL_FLUSH) {
+		name = ldns_dname_new_frm_data((uint16_t)req->name_len, req->name);
+		if (!name) {
+			control_respond_error(cb, arg, "out of memory");
+			return;
+		}
+		nstr = rw_dname_str(name);
+		flags = (req->subtree ? RW_FLUSH_SUBTREE : 0) |
+			(req->negative ? RW_FLUSH_NEGATIVE : 0);
+	}
+	n = rw_cache_flush(rw_resolver_cache(ctl->r), name, flags);
+	if (name)
+		rw_sbuf_printf(&b, "removed %zu entr%s %s %s%s\n", n, n == 1 ? "y" : "ies",
+			       req->subtree ? "at and below" : "at", nstr ? nstr : "?",
+			       req->negative ? " (negative entries only)" : "");
+	else
+		rw_sbuf_printf(&b, "removed %zu entr%s (the whole cache)\n", n,
+			       n == 1 ? "y" : "ies");
+	free(nstr);
+	ldns_rdf_deep_free(name);
+	control_respond_body(cb, arg, &b);
+}

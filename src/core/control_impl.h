@@ -1,0 +1,57 @@
+/* Internals of the control protocol, shared by control.c (parsing, framing, dispatch, stats,
+ * traces) and control_cache.c (lookup, dump-cache, flush). Not installed. */
+#ifndef RW_CONTROL_IMPL_H
+#define RW_CONTROL_IMPL_H
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <ldns/ldns.h>
+
+#include "rootwalk/cache.h"
+#include "rootwalk/control.h"
+#include "rootwalk/resolver.h"
+#include "rootwalk/trace.h"
+#include "sbuf.h"
+
+#define MAX_WORDS 8
+
+struct pending {
+	struct rw_control *ctl;
+	struct pending *next, **pprev;
+	uint64_t handle;  /* ours */
+	uint64_t rhandle; /* the resolver's trace handle */
+	rw_control_done_cb cb;
+	void *arg;
+	bool json;
+	bool starting; /* inside rw_resolver_trace(): completion is delivered after it returns */
+	bool finished; /* the trace arrived while starting */
+	char *resp;    /* its framed response (NULL: out of memory) */
+	size_t resplen;
+};
+
+struct rw_control {
+	struct rw_resolver *r;
+	struct rw_control_ops ops;
+	struct pending *pending;
+	size_t n_pending;
+	uint64_t next_handle;
+};
+
+/* The cache commands (control_cache.c): each answers through cb exactly once. */
+void control_dump(struct rw_control *ctl, const struct rw_control_request *req,
+		  rw_control_done_cb cb, void *arg);
+void control_flush(struct rw_control *ctl, const struct rw_control_request *req,
+		   rw_control_done_cb cb, void *arg);
+void control_lookup(struct rw_control *ctl, const struct rw_control_request *req,
+		    rw_control_done_cb cb, void *arg);
+/* Respond `ok` with the body (or an error when building it ran out of memory), or an error. */
+void control_respond_body(rw_control_done_cb cb, void *arg, struct rw_sbuf *b);
+void control_respond_error(rw_control_done_cb cb, void *arg, const char *reason);
+
+#endif

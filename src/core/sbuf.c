@@ -1,0 +1,93 @@
+/* A growable text buffer for the trace and control formatters. See sbuf.h. */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sbuf.h"
+
+void rw_sbuf_add(struct rw_sbuf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 1024;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		char *p = realloc(b->p, cap);
+		if (!p) {
+			b->oom = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+void rw_sbuf_puts(struct rw_sbuf *b, const char *s)
+{
+	rw_sbuf_add(b, s, strlen(s));
+}
+
+void rw_sbuf_printf(struct rw_sbuf *b, const char *fmt, ...)
+{
+	char small[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	int n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n < sizeof(small)) {
+		rw_sbuf_add(b, small, (size_t)n);
+		return;
+	}
+	char *big = malloc((size_t)n + 1);
+	if (!big) {
+		b->oom = true;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(big, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	rw_sbuf_add(b, big, (size_t)n);
+	free(big);
+}
+
+void rw_sbuf_json_str(struct rw_sbuf *b, const char *s)
+{
+	rw_sbuf_puts(b, "\"");
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\') {
+			char esc[2] = {'\\', (char)c};
+			rw_sbuf_add(b, esc, 2);
+		} else if (c < 0x20 || c == 0x7f) {
+			rw_sbuf_printf(b, "\\u%04x", c);
+		} else {
+			rw_sbuf_add(b, (const char *)&c, 1);
+		}
+	}
+	rw_sbuf_puts(b, "\"");
+}
+
+void rw_fmt_duration(char *buf, size_t len, int64_t secs)
+{
+	if (secs < 0)
+		secs = 0;
+	if (secs >= 86400)
+		snprintf(buf, len, "%" PRId64 "d%02" PRId64 "h%02" PRId64 "m", secs / 86400,
+			 (secs % 86400) / 3600, (secs % 3600) / 60);
+	else if (secs >= 3600)
+		snprintf(buf, len, "%" PRId64 "h%02" PRId64 "m%02" PRId64 "s", secs / 3600,
+			 (secs % 3600) / 60, secs % 60);
+	else if (secs >= 60)
+		snprintf(buf, len, "%" PRId64 "m%02" PRId64 "s", secs / 60, secs % 60);
+	else
+		snprintf(buf, len, "%" PRId64 "s", secs);
+}

@@ -1,0 +1,25 @@
+/* A growable text buffer for the trace and control formatters (internal to the core).
+ * Allocation failure is remembered (oom) and reported once by the caller at the end. */
+#ifndef RW_SBUF_H
+#define RW_SBUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct rw_sbuf {
+	char *p; /* NUL-terminated when non-NULL; owned, free() it */
+	size_t len, cap;
+	bool oom;
+};
+
+void rw_sbuf_add(struct rw_sbuf *b, const char *s, size_t n);
+void rw_sbuf_puts(struct rw_sbuf *b, const char *s);
+void rw_sbuf_printf(struct rw_sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A JSON string literal, quotes included; control characters escaped, UTF-8 passed through. */
+void rw_sbuf_json_str(struct rw_sbuf *b, const char *s);
+
+/* "42s", "4m58s", "1h00m00s", "2d03h00m": how long until something expires. */
+void rw_fmt_duration(char *buf, size_t len, int64_t secs);
+
+#endif
