@@ -138,21 +138,33 @@ size_t cache_owner_key(const ldns_rdf *name, uint8_t out[255])
 	return len;
 }
 
+uint64_t cache_owner_hash(const struct rw_cache *c, const uint8_t *owner, size_t len)
+{
+	uint8_t out[crypto_shorthash_BYTES];
+	uint64_t h;
+	crypto_shorthash(out, owner, len, c->key);
+	memcpy(&h, out, sizeof(h));
+	return h;
+}
+
+uint64_t cache_key_mix(uint64_t owner_hash, uint16_t type, uint16_t klass, uint8_t kind)
+{
+	/* The owner's keyed hash is unpredictable to an attacker; type, class and kind are few
+	 * and public, so a fixed mixer (the MurmurHash3 finaliser) spreads them well enough. */
+	uint64_t x = owner_hash ^
+		     (((uint64_t)type << 24 | (uint64_t)klass << 8 | kind) * 0x9e3779b97f4a7c15ULL);
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
 uint64_t cache_key_hash(const struct rw_cache *c, const uint8_t *owner, size_t len, uint16_t type,
 			uint16_t klass, uint8_t kind)
 {
-	uint8_t buf[255 + 5];
-	uint8_t out[crypto_shorthash_BYTES];
-	uint64_t h;
-	memcpy(buf, owner, len);
-	buf[len] = (uint8_t)(type >> 8);
-	buf[len + 1] = (uint8_t)type;
-	buf[len + 2] = (uint8_t)(klass >> 8);
-	buf[len + 3] = (uint8_t)klass;
-	buf[len + 4] = kind;
-	crypto_shorthash(out, buf, len + 5, c->key);
-	memcpy(&h, out, sizeof(h));
-	return h;
+	return cache_key_mix(cache_owner_hash(c, owner, len), type, klass, kind);
 }
 
 uint32_t rw_cache_ttl_left(const struct rw_cache_entry *e, int64_t now_us)

@@ -78,7 +78,10 @@ static inline struct shard *shard_of(struct rw_cache *c, uint64_t h)
 	return &c->shards[h >> (64 - SHARD_BITS)];
 }
 
-/* The keyed SipHash of an entry's key (lower-cased owner, type, class, kind). */
+/* The keyed SipHash of a lower-cased owner name, and an entry's key hash derived from it. */
+uint64_t cache_owner_hash(const struct rw_cache *c, const uint8_t *owner, size_t len);
+uint64_t cache_key_mix(uint64_t owner_hash, uint16_t type, uint16_t klass, uint8_t kind);
+/* cache_key_mix(cache_owner_hash(owner), type, klass, kind) */
 uint64_t cache_key_hash(const struct rw_cache *c, const uint8_t *owner, size_t len, uint16_t type,
 			uint16_t klass, uint8_t kind);
 /* Does a node match a flush/walk selection (name, RW_FLUSH_SUBTREE, RW_FLUSH_NEGATIVE)? */

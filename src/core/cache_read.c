@@ -277,56 +277,56 @@ size_t rw_cache_answer_used(struct rw_cache *c, const struct rw_client_query *cq
 	w.off = 12 + curlen + 4;
 	lower_copy(cur, cq->qname, curlen);
 
+	/* Per name: the answer RRset, else a CNAME to follow, else a negative entry. The keyed
+	 * SipHash of the name is computed once; each kind of entry mixes in its type cheaply. */
 	for (uint32_t hop = 0; hop <= max_chain && rcode < 0 && !w.full; hop++) {
-		static const uint8_t kinds[3] = {RW_ENTRY_RRSET, RW_ENTRY_NXDOMAIN,
-						 RW_ENTRY_NODATA};
+		uint64_t oh = cache_owner_hash(c, cur, curlen);
+		bool cname_ok = cq->qtype != LDNS_RR_TYPE_CNAME;
+		static const struct {
+			uint8_t kind;
+			bool cname;
+		} steps[4] = {{RW_ENTRY_RRSET, false},
+			      {RW_ENTRY_RRSET, true},
+			      {RW_ENTRY_NXDOMAIN, false},
+			      {RW_ENTRY_NODATA, false}};
+		size_t rdata_at = 0;
 		bool found = false;
-		for (int k = 0; k < 3 && !found; k++) {
-			uint16_t type = kinds[k] == RW_ENTRY_NXDOMAIN ? 0 : cq->qtype;
+		for (int k = 0; k < 4 && !found; k++) {
+			uint8_t kind = steps[k].kind;
+			if (steps[k].cname && !cname_ok)
+				continue;
+			uint16_t type = steps[k].cname		    ? LDNS_RR_TYPE_CNAME
+					: kind == RW_ENTRY_NXDOMAIN ? 0
+								    : cq->qtype;
 			enum rw_rank min =
-				kinds[k] == RW_ENTRY_RRSET ? RW_RANK_NONAUTH_ANSWER : RW_RANK_NONE;
-			uint64_t h = cache_key_hash(c, cur, curlen, type, cq->qclass, kinds[k]);
+				kind == RW_ENTRY_RRSET ? RW_RANK_NONAUTH_ANSWER : RW_RANK_NONE;
+			uint64_t h = cache_key_mix(oh, type, cq->qclass, kind);
 			struct shard *s = shard_of(c, h);
 			struct node *reaped = NULL;
 			pthread_mutex_lock(&s->lock);
-			struct node *n = cache_shard_get(s, h, cur, curlen, type, cq->qclass,
-							 kinds[k], now_us, min, &reaped);
-			if (n) {
+			struct node *n = cache_shard_get(s, h, cur, curlen, type, cq->qclass, kind,
+							 now_us, min, &reaped);
+			if (n && (!steps[k].cname || n->n_rrs == 1)) {
 				uint32_t ttl = node_ttl_left(n, now_us);
-				if (kinds[k] == RW_ENTRY_RRSET) {
+				found = true;
+				if (steps[k].cname) {
+					rdata_at = put_rrset(&w, n, ptr, cur, curlen, ttl, &an);
+				} else if (kind == RW_ENTRY_RRSET) {
 					put_rrset(&w, n, ptr, cur, curlen, ttl, &an);
-					note_used(used, n, ttl);
 					rcode = LDNS_RCODE_NOERROR;
 				} else {
 					put_soa(&w, n, ttl, &ns);
-					note_used(used, n, ttl);
-					rcode = kinds[k] == RW_ENTRY_NXDOMAIN ? LDNS_RCODE_NXDOMAIN
-									      : LDNS_RCODE_NOERROR;
+					rcode = kind == RW_ENTRY_NXDOMAIN ? LDNS_RCODE_NXDOMAIN
+									  : LDNS_RCODE_NOERROR;
 				}
-				found = true;
+				note_used(used, n, ttl);
 			}
 			pthread_mutex_unlock(&s->lock);
 			free(reaped); /* an expired entry met on the way */
 		}
-		if (found || cq->qtype == LDNS_RR_TYPE_CNAME)
+		if (!found || rcode >= 0)
 			break;
-		/* A cached CNAME: write it and continue with its target. */
-		uint64_t h = cache_key_hash(c, cur, curlen, LDNS_RR_TYPE_CNAME, cq->qclass,
-					    RW_ENTRY_RRSET);
-		struct shard *s = shard_of(c, h);
-		struct node *reaped = NULL;
-		size_t rdata_at = 0;
-		pthread_mutex_lock(&s->lock);
-		struct node *n =
-			cache_shard_get(s, h, cur, curlen, LDNS_RR_TYPE_CNAME, cq->qclass,
-					RW_ENTRY_RRSET, now_us, RW_RANK_NONAUTH_ANSWER, &reaped);
-		if (n && n->n_rrs == 1) {
-			rdata_at =
-				put_rrset(&w, n, ptr, cur, curlen, node_ttl_left(n, now_us), &an);
-			note_used(used, n, node_ttl_left(n, now_us));
-		}
-		pthread_mutex_unlock(&s->lock);
-		free(reaped);
+		/* A cached CNAME was written: continue with its target. */
 		if (!rdata_at)
 			return 0;
 		size_t off = rdata_at;
