@@ -34,8 +34,9 @@
 /* Reply bytes queued for a client that does not read them; beyond this it is cut off. */
 #define SRV_TCP_MAX_WQUEUE (256 * 1024)
 /* Client requests being resolved at once, over all sockets. */
-#define SRV_MAX_REQUESTS 10000
-#define RCODE_SERVFAIL	 2
+#define SRV_MAX_REQUESTS   10000
+#define SRV_SPARE_REQUESTS 1024 /* finished requests kept for reuse */
+#define RCODE_SERVFAIL	   2
 
 struct srv_udp {
 	uv_udp_t handle;
@@ -96,6 +97,9 @@ struct rw_server {
 	size_t n_conns;
 	struct srv_req *reqs;
 	size_t n_reqs;
+	/* Finished requests kept for reuse, so that a cache hit allocates nothing. */
+	struct srv_req *spare;
+	size_t n_spare;
 	bool closed;
 	bool conn_cap_logged, req_cap_logged;
 };
@@ -110,10 +114,15 @@ static socklen_t sockaddr_len(const struct sockaddr *sa)
 static struct srv_req *req_new(struct rw_server *s, struct srv_udp *u, struct srv_conn *c,
 			       const struct sockaddr *client)
 {
-	struct srv_req *req = calloc(1, sizeof(*req));
+	struct srv_req *req = s->spare;
 
-	if (!req)
+	if (req) {
+		s->spare = req->next;
+		s->n_spare--;
+		memset(req, 0, sizeof(*req));
+	} else if (!(req = calloc(1, sizeof(*req)))) {
 		return NULL;
+	}
 	req->s = s;
 	req->udp = u;
 	req->conn = c;
@@ -143,9 +152,16 @@ static void req_unlink(struct srv_req *req)
 	*req->pprev = req->next;
 	if (req->next)
 		req->next->pprev = req->pprev;
-	if (--req->s->n_reqs < SRV_MAX_REQUESTS / 2)
-		req->s->req_cap_logged = false;
-	free(req);
+	struct rw_server *s = req->s;
+	if (--s->n_reqs < SRV_MAX_REQUESTS / 2)
+		s->req_cap_logged = false;
+	if (s->n_spare < SRV_SPARE_REQUESTS) {
+		req->next = s->spare;
+		s->spare = req;
+		s->n_spare++;
+	} else {
+		free(req);
+	}
 }
 
 /* UDP. */
@@ -698,5 +714,10 @@ void rw_server_free(struct rw_server *s)
 	if (!s)
 		return;
 	rw_server_close(s);
+	while (s->spare) {
+		struct srv_req *req = s->spare;
+		s->spare = req->next;
+		free(req);
+	}
 	free(s);
 }
