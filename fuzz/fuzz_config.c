@@ -1,5 +1,6 @@
 /* Fuzz target: the configuration parser on arbitrary text. A file is either refused with a
  * message naming its line, or accepted into a struct that satisfies the documented limits. */
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +37,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		REQUIRE(cfg->control_socket == NULL ||
 			(cfg->control_socket[0] == '/' && strlen(cfg->control_socket) < 108));
 		REQUIRE(cfg->control_socket_mode <= 0777);
+		REQUIRE(cfg->n_trace_names <= RW_CONFIG_MAX_FILTERS);
+		REQUIRE(cfg->n_trace_clients <= RW_CONFIG_MAX_FILTERS);
+		for (size_t i = 0; i < cfg->n_trace_clients; i++)
+			REQUIRE(cfg->trace_clients[i].prefix <=
+				(cfg->trace_clients[i].addr.ss_family == AF_INET ? 32u : 128u));
+		REQUIRE(cfg->trace_only == RW_TRACE_ALL || cfg->trace_only == RW_TRACE_MISS ||
+			cfg->trace_only == RW_TRACE_FAIL);
+		/* The filters answer for any name, with or without a client. */
+		(void)rw_config_trace_wanted(cfg, (const uint8_t *)"\003www\007example\000", 13,
+					     NULL);
 		REQUIRE(cfg->control_socket_owner == NULL || cfg->control_socket_owner[0] != '\0');
 		for (size_t i = 0; i < cfg->n_listen; i++)
 			REQUIRE(cfg->listen[i].len > 0);

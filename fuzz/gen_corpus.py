@@ -342,6 +342,9 @@ server:
 	root-hints: "zones/root.hints"
 	trace-log: /tmp/rw/trace.log
 	trace-format: json
+	trace-names: video-platform.com, .net
+	trace-clients: 127.0.0.0/8 ::1
+	trace-only: miss
 	do-not-query-localhost: no
 	do-ip4: yes
 	do-ip6: no
@@ -403,6 +406,11 @@ def config():
     s["bad-control-socket-mode"] = "control-socket-mode: 1777\n"
     s["bad-subresolution-depth"] = "max-subresolution-depth: 8\n"
     s["good-control-socket-off"] = "control-socket: /a\ncontrol-socket: off\ncontrol-socket-mode: 0\n"
+    s["bad-trace-clients-prefix"] = "trace-clients: 10.0.0.0/33\n"
+    s["bad-trace-names"] = "trace-names: a..b\n"
+    s["bad-trace-only"] = "trace-only: errors\n"
+    s["good-trace-filters"] = ("trace-names: . example.com,net\ntrace-clients: 0.0.0.0/0, ::/0, "
+                               "192.0.2.128/25\ntrace-only: fail\n")
     s["bad-upstream-queries-0"] = "max-upstream-queries: 0\n"
     s["bad-port-0"] = "upstream-port: 0\n"
     s["bad-port-65536"] = "listen: 127.0.0.1@65536\n"

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <ldns/ldns.h>
+
 #include "check.h"
 
 static char err[512];
@@ -596,6 +598,133 @@ static void test_control_socket(void)
 			 "t.conf:1: control-socket-owner: missing value"));
 }
 
+/* Does the filter of cfg pass name (dotted) from client ip (v4 or v6 literal, NULL: none)? */
+static int wanted(const struct rw_config *cfg, const char *name, const char *ip)
+{
+	ldns_rdf *d = ldns_dname_new_frm_str(name);
+	struct sockaddr_storage ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+	int r;
+
+	memset(&ss, 0, sizeof(ss));
+	if (ip != NULL && inet_pton(AF_INET, ip, &sin->sin_addr) == 1)
+		sin->sin_family = AF_INET;
+	else if (ip != NULL && inet_pton(AF_INET6, ip, &sin6->sin6_addr) == 1)
+		sin6->sin6_family = AF_INET6;
+	if (d == NULL)
+		return -1;
+	r = rw_config_trace_wanted(cfg, ldns_rdf_data(d), ldns_rdf_size(d),
+				   ip != NULL ? (struct sockaddr *)&ss : NULL);
+	ldns_rdf_deep_free(d);
+	return r;
+}
+
+static void test_trace_filters(void)
+{
+	struct rw_config *cfg;
+	char text[1024];
+	size_t n = 0;
+
+	cfg = parse("");
+	CHECK(cfg != NULL && cfg->n_trace_names == 0 && cfg->n_trace_clients == 0);
+	CHECK(cfg != NULL && cfg->trace_only == RW_TRACE_ALL);
+	/* No filter: everything is traced. */
+	CHECK(cfg != NULL && wanted(cfg, "www.example.com.", "192.0.2.1") == 1);
+	CHECK(cfg != NULL && wanted(cfg, ".", NULL) == 1);
+	rw_config_free(cfg);
+
+	/* Names: at or below, whole labels, any case, several per line with commas or blanks;
+	 * ".net" and "net" mean the same. */
+	cfg = parse("trace-names: Video-Platform.com., .net  example.org\n");
+	CHECK(cfg != NULL && cfg->n_trace_names == 3);
+	if (cfg != NULL) {
+		CHECK_EQ(wanted(cfg, "video-platform.com.", NULL), 1);
+		CHECK_EQ(wanted(cfg, "WWW.VIDEO-PLATFORM.COM.", NULL), 1);
+		CHECK_EQ(wanted(cfg, "xvideo-platform.com.", NULL), 0);
+		CHECK_EQ(wanted(cfg, "com.", NULL), 0);
+		CHECK_EQ(wanted(cfg, "ns1.dnshost.net.", NULL), 1);
+		CHECK_EQ(wanted(cfg, "net.", NULL), 1);
+		CHECK_EQ(wanted(cfg, "a.b.example.org.", NULL), 1);
+		CHECK_EQ(wanted(cfg, "example.com.", NULL), 0);
+		CHECK_EQ(wanted(cfg, ".", NULL), 0);
+	}
+	rw_config_free(cfg);
+	/* The root means every name; the last line wins. */
+	cfg = parse("trace-names: net\ntrace-names: .\n");
+	CHECK(cfg != NULL && cfg->n_trace_names == 1 && wanted(cfg, "www.example.com.", NULL) == 1);
+	rw_config_free(cfg);
+
+	/* Clients: addresses and netblocks, IPv4 and IPv6, prefixes not on byte boundaries. */
+	cfg = parse("trace-clients: 127.0.0.0/8, 192.0.2.128/25 2001:db8::/32 ::1\n");
+	CHECK(cfg != NULL && cfg->n_trace_clients == 4);
+	if (cfg != NULL) {
+		CHECK_EQ(wanted(cfg, "a.", "127.1.2.3"), 1);
+		CHECK_EQ(wanted(cfg, "a.", "128.0.0.1"), 0);
+		CHECK_EQ(wanted(cfg, "a.", "192.0.2.128"), 1);
+		CHECK_EQ(wanted(cfg, "a.", "192.0.2.255"), 1);
+		CHECK_EQ(wanted(cfg, "a.", "192.0.2.127"), 0);
+		CHECK_EQ(wanted(cfg, "a.", "2001:db8:ffff::1"), 1);
+		CHECK_EQ(wanted(cfg, "a.", "2001:db9::1"), 0);
+		CHECK_EQ(wanted(cfg, "a.", "::1"), 1);
+		CHECK_EQ(wanted(cfg, "a.", "::2"), 0);
+		/* An IPv4 block does not match the IPv4-mapped IPv6 form (the daemon binds IPv6
+		 * sockets v6-only, so IPv4 clients never arrive mapped). */
+		CHECK_EQ(wanted(cfg, "a.", "::ffff:127.0.0.1"), 0);
+		/* With a client filter, a query without a client (internal) is not traced. */
+		CHECK_EQ(wanted(cfg, "a.", NULL), 0);
+	}
+	rw_config_free(cfg);
+	cfg = parse("trace-clients: 0.0.0.0/0\n");
+	CHECK(cfg != NULL && wanted(cfg, "a.", "203.0.113.9") == 1 &&
+	      wanted(cfg, "a.", "::1") == 0);
+	rw_config_free(cfg);
+	/* Both filters must pass. */
+	cfg = parse("trace-names: example.com\ntrace-clients: 10.0.0.0/8\n");
+	CHECK(cfg != NULL && wanted(cfg, "www.example.com.", "10.1.1.1") == 1);
+	CHECK(cfg != NULL && wanted(cfg, "www.example.org.", "10.1.1.1") == 0);
+	CHECK(cfg != NULL && wanted(cfg, "www.example.com.", "11.1.1.1") == 0);
+	rw_config_free(cfg);
+
+	/* trace-only. */
+	cfg = parse("trace-only: miss\n");
+	CHECK(cfg != NULL && cfg->trace_only == RW_TRACE_MISS);
+	rw_config_free(cfg);
+	cfg = parse("trace-only: fail\ntrace-only: all\n");
+	CHECK(cfg != NULL && cfg->trace_only == RW_TRACE_ALL);
+	rw_config_free(cfg);
+	CHECK(refused_with("trace-only: errors\n",
+			   "t.conf:1: trace-only: expected 'all', 'miss' or 'fail', got 'errors'"));
+
+	/* Bad filters name the line and the item. */
+	CHECK(refused_at("trace-names: example..com\n",
+			 "t.conf:1: trace-names: 'example..com' is not a domain name"));
+	CHECK(refused_at("trace-names: ,\n", "t.conf:1: trace-names: missing value"));
+	CHECK(refused_at("trace-clients: 10.0.0.0/33\n",
+			 "t.conf:1: trace-clients: '10.0.0.0/33': prefix length must be 0..32"));
+	CHECK(refused_at("trace-clients: ::/129\n", "t.conf:1: trace-clients: '::/129'"));
+	CHECK(refused_at("trace-clients: 10.0.0.0/\n", "t.conf:1: trace-clients: "));
+	CHECK(refused_at("trace-clients: 10.0.0.0/-1\n", "t.conf:1: trace-clients: "));
+	CHECK(refused_at("trace-clients: localhost\n",
+			 "t.conf:1: trace-clients: 'localhost' is not an address or netblock"));
+	CHECK(refused_at("trace-clients: /8\n", "t.conf:1: trace-clients: "));
+	/* At most RW_CONFIG_MAX_FILTERS of each. */
+	n = (size_t)snprintf(text, sizeof(text), "trace-names:");
+	for (int i = 0; i < RW_CONFIG_MAX_FILTERS; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, " n%d.example", i);
+	snprintf(text + n, sizeof(text) - n, "\n");
+	cfg = parse(text);
+	CHECK(cfg != NULL && cfg->n_trace_names == RW_CONFIG_MAX_FILTERS);
+	rw_config_free(cfg);
+	snprintf(text + n, sizeof(text) - n, " one-more.example\n");
+	CHECK(refused_at(text, "t.conf:1: trace-names: too many names (at most 16)"));
+	n = (size_t)snprintf(text, sizeof(text), "trace-clients:");
+	for (int i = 0; i <= RW_CONFIG_MAX_FILTERS; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, " 10.0.%d.0/24", i);
+	snprintf(text + n, sizeof(text) - n, "\n");
+	CHECK(refused_at(text, "t.conf:1: trace-clients: too many netblocks (at most 16)"));
+}
+
 static void test_syntax(void)
 {
 	struct rw_config *cfg;
@@ -802,6 +931,7 @@ int main(void)
 	test_cache_size();
 	test_hostile_world_keys();
 	test_control_socket();
+	test_trace_filters();
 	test_syntax();
 	test_messages();
 	test_load();
