@@ -86,7 +86,10 @@ int rw_trace_add_ns(struct rw_trace_event *e, const ldns_rdf *name);
 char *rw_trace_format(const struct rw_trace *t, size_t *len);
 
 /* Helpers shared with the resolver. */
-char *rw_dname_str(const ldns_rdf *name);			    /* malloc'd presentation form */
+char *rw_dname_str(const ldns_rdf *name);
+/* A record in presentation form on one line, fields separated by single spaces, as
+ * ldns_rr2str() writes it (the common types without ldns, for speed). malloc'd. */
+char *rw_rr_str(const ldns_rr *rr);				    /* malloc'd presentation form */
 void rw_addr_str(const struct sockaddr *sa, char *buf, size_t len); /* "127.0.0.1" */
 void rw_iso_time(int64_t wall_us, char *buf, size_t len);	    /* 2026-11-25T10:00:00.112Z */
 const char *rw_rcode_str(int rcode);

@@ -63,4 +63,10 @@ int rw_wire_name_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t b
  * length or -1 if malformed (bad pointer, loop, overlong). */
 int rw_wire_read_name(const uint8_t *pkt, size_t len, size_t *off, uint8_t *out);
 
+/* Presentation form of an uncompressed wire-format name ("www.example.com.", "." for the root),
+ * escaped as ldns does (\. \; \( \) \\ and \DDD for bytes that are not printable). Writes
+ * at most cap bytes including the NUL. Returns the text length, or -1 when the name is malformed
+ * or the text does not fit. */
+int rw_wire_name_text(const uint8_t *name, size_t len, char *out, size_t cap);
+
 #endif

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "rootwalk/trace.h"
+#include "rootwalk/wire.h"
 #include "sbuf.h"
 
 static void sb_json_key_str(struct rw_sbuf *b, const char *key, const char *val)
@@ -20,6 +21,10 @@ static void sb_json_key_str(struct rw_sbuf *b, const char *key, const char *val)
 
 char *rw_dname_str(const ldns_rdf *name)
 {
+	char buf[1024];
+	if (name && ldns_rdf_get_type(name) == LDNS_RDF_TYPE_DNAME &&
+	    rw_wire_name_text(ldns_rdf_data(name), ldns_rdf_size(name), buf, sizeof(buf)) >= 0)
+		return strdup(buf);
 	char *s = name ? ldns_rdf2str(name) : NULL;
 	return s ? s : strdup("?");
 }
@@ -53,15 +58,34 @@ static uint16_t addr_port(const struct sockaddr_storage *ss)
 
 void rw_iso_time(int64_t wall_us, char *buf, size_t len)
 {
-	time_t secs = (time_t)(wall_us / 1000000);
-	struct tm tm;
+	/* gmtime and strftime once per second and thread; the milliseconds by hand */
+	static _Thread_local int64_t cached_sec = INT64_MIN;
+	static _Thread_local char prefix[24];
+	int64_t secs = wall_us >= 0 ? wall_us / 1000000 : (wall_us - 999999) / 1000000;
+	int ms = (int)((wall_us - secs * 1000000) / 1000);
 
-	if (!gmtime_r(&secs, &tm)) {
+	if (secs != cached_sec) {
+		time_t t = (time_t)secs;
+		struct tm tm;
+		if (!gmtime_r(&t, &tm) ||
+		    strftime(prefix, sizeof(prefix), "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
+			snprintf(buf, len, "?");
+			return;
+		}
+		cached_sec = secs;
+	}
+	size_t n = strlen(prefix);
+	if (len < n + 6) {
 		snprintf(buf, len, "?");
 		return;
 	}
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)((wall_us / 1000) % 1000));
+	memcpy(buf, prefix, n);
+	buf[n] = '.';
+	buf[n + 1] = (char)('0' + ms / 100);
+	buf[n + 2] = (char)('0' + ms / 10 % 10);
+	buf[n + 3] = (char)('0' + ms % 10);
+	buf[n + 4] = 'Z';
+	buf[n + 5] = '\0';
 }
 
 static int64_t epoch_secs(int64_t wall_us)
@@ -195,8 +219,79 @@ int rw_trace_add_ns(struct rw_trace_event *e, const ldns_rdf *name)
 /* ---- formatting ---- */
 
 /* Presentation form of a record on one line, tabs turned into single spaces. */
-static char *rr_line(const ldns_rr *rr)
+/* The fast presentation of the common record types; false when a field needs ldns. */
+static bool rr_text_fast(const ldns_rr *rr, char *buf, size_t cap)
 {
+	char tb[24];
+	size_t o;
+	int n;
+
+	if (ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN)
+		return false;
+	n = rw_wire_name_text(ldns_rdf_data(ldns_rr_owner(rr)), ldns_rdf_size(ldns_rr_owner(rr)),
+			      buf, cap);
+	if (n < 0)
+		return false;
+	o = (size_t)n;
+	n = snprintf(buf + o, cap - o, " %u IN %s", ldns_rr_ttl(rr),
+		     rw_type_str(ldns_rr_get_type(rr), tb, sizeof(tb)));
+	if (n < 0 || (size_t)n >= cap - o)
+		return false;
+	o += (size_t)n;
+	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
+		const ldns_rdf *d = ldns_rr_rdf(rr, i);
+		const uint8_t *p = ldns_rdf_data(d);
+		size_t len = ldns_rdf_size(d);
+		if (o + 2 >= cap)
+			return false;
+		buf[o++] = ' ';
+		buf[o] = '\0';
+		switch (ldns_rdf_get_type(d)) {
+		case LDNS_RDF_TYPE_DNAME:
+			n = rw_wire_name_text(p, len, buf + o, cap - o);
+			break;
+		case LDNS_RDF_TYPE_A:
+			n = len == 4 && inet_ntop(AF_INET, p, buf + o, (socklen_t)(cap - o))
+				    ? (int)strlen(buf + o)
+				    : -1;
+			break;
+		case LDNS_RDF_TYPE_AAAA:
+			n = len == 16 && inet_ntop(AF_INET6, p, buf + o, (socklen_t)(cap - o))
+				    ? (int)strlen(buf + o)
+				    : -1;
+			break;
+		case LDNS_RDF_TYPE_INT8:
+			n = len == 1 ? snprintf(buf + o, cap - o, "%u", p[0]) : -1;
+			break;
+		case LDNS_RDF_TYPE_INT16:
+			n = len == 2
+				    ? snprintf(buf + o, cap - o, "%u", (unsigned)(p[0] << 8 | p[1]))
+				    : -1;
+			break;
+		case LDNS_RDF_TYPE_INT32:
+		case LDNS_RDF_TYPE_PERIOD:
+			n = len == 4 ? snprintf(buf + o, cap - o, "%u",
+						(unsigned)((uint32_t)p[0] << 24 |
+							   (uint32_t)p[1] << 16 |
+							   (uint32_t)p[2] << 8 | p[3]))
+				     : -1;
+			break;
+		default:
+			return false;
+		}
+		if (n < 0 || (size_t)n >= cap - o)
+			return false;
+		o += (size_t)n;
+	}
+	return true;
+}
+
+/* Presentation form of a record on one line, tabs turned into single spaces. */
+char *rw_rr_str(const ldns_rr *rr)
+{
+	char buf[2048];
+	if (rr_text_fast(rr, buf, sizeof(buf)))
+		return strdup(buf);
 	char *s = ldns_rr2str(rr);
 	if (!s)
 		return strdup("?");
@@ -211,7 +306,7 @@ static char *rr_line(const ldns_rr *rr)
 
 static void text_rec(struct rw_sbuf *b, const struct rw_trace_rec *r, int64_t now_us)
 {
-	char *line = rr_line(r->rr);
+	char *line = rw_rr_str(r->rr);
 	char exp[40], stored[40], in[32], addr[64] = "?";
 
 	rw_iso_time(r->expires_us, exp, sizeof(exp));
@@ -219,11 +314,11 @@ static void text_rec(struct rw_sbuf *b, const struct rw_trace_rec *r, int64_t no
 	rw_fmt_duration(in, sizeof(in), (r->expires_us - now_us + 999999) / 1000000);
 	if (r->src && r->src->addrlen)
 		rw_addr_str((const struct sockaddr *)&r->src->addr, addr, sizeof(addr));
-	rw_sbuf_printf(b,
-		  ";;   %s   ; %s %s from %s (%s) zone %s, original ttl %u, expires %s (in %s)\n",
-		  line, r->from_cache ? "cached, stored" : "fetched", stored,
-		  r->src && r->src->server[0] ? r->src->server : "?", addr,
-		  r->src ? r->src->zone : "?", r->orig_ttl, exp, in);
+	rw_sbuf_printf(
+		b, ";;   %s   ; %s %s from %s (%s) zone %s, original ttl %u, expires %s (in %s)\n",
+		line, r->from_cache ? "cached, stored" : "fetched", stored,
+		r->src && r->src->server[0] ? r->src->server : "?", addr,
+		r->src ? r->src->zone : "?", r->orig_ttl, exp, in);
 	free(line);
 }
 
@@ -247,16 +342,18 @@ static void format_text_event(struct rw_sbuf *b, const struct rw_trace *t,
 		rw_iso_time(e->wall_us, when, sizeof(when));
 		rw_addr_str((const struct sockaddr *)&e->addr, addr, sizeof(addr));
 		if (e->addrlen)
-			rw_sbuf_printf(b, ";; trace %s  %s  client %s#%u  %s %s  (%s)\n", t->id, when,
-				  addr, addr_port(&e->addr), e->qname,
-				  rw_type_str(e->qtype, tb, sizeof(tb)), e->tcp ? "tcp" : "udp");
+			rw_sbuf_printf(b, ";; trace %s  %s  client %s#%u  %s %s  (%s)\n", t->id,
+				       when, addr, addr_port(&e->addr), e->qname,
+				       rw_type_str(e->qtype, tb, sizeof(tb)),
+				       e->tcp ? "tcp" : "udp");
 		else
 			rw_sbuf_printf(b, ";; trace %s  %s  %s %s  (%s)\n", t->id, when, e->qname,
-				  rw_type_str(e->qtype, tb, sizeof(tb)), e->text ? e->text : "");
+				       rw_type_str(e->qtype, tb, sizeof(tb)),
+				       e->text ? e->text : "");
 		break;
 	case RW_EV_CACHE_HIT:
-		rw_sbuf_printf(b, ";; %scache hit: %s %s served from cache without asking anyone\n", ind,
-			  e->qname, rw_type_str(e->qtype, tb, sizeof(tb)));
+		rw_sbuf_printf(b, ";; %scache hit: %s %s served from cache without asking anyone\n",
+			       ind, e->qname, rw_type_str(e->qtype, tb, sizeof(tb)));
 		for (size_t i = 0; i < e->n_recs; i++)
 			text_rec(b, &e->recs[i], e->wall_us);
 		break;
@@ -264,32 +361,32 @@ static void format_text_event(struct rw_sbuf *b, const struct rw_trace *t,
 		rw_iso_time(e->expires_us, exp, sizeof(exp));
 		if (e->server)
 			rw_sbuf_printf(b, ";; %sclosest known cut: %s  (root hints from %s)\n", ind,
-				  e->zone, e->server);
+				       e->zone, e->server);
 		else
 			rw_sbuf_printf(b, ";; %sclosest known cut: %s  (%s%s%s)\n", ind, e->zone,
-				  e->text, e->expires_us ? ", expires " : "",
-				  e->expires_us ? exp : "");
+				       e->text, e->expires_us ? ", expires " : "",
+				       e->expires_us ? exp : "");
 		break;
 	case RW_EV_SEND:
 		rw_addr_str((const struct sockaddr *)&e->addr, addr, sizeof(addr));
-		rw_sbuf_printf(b,
-			  ";; %sstep %s  zone %s  ask %s (%s) %s  \"%s %s\"%s%s%s  timeout %u ms\n",
-			  ind, e->step, e->zone, e->server, addr, e->tcp ? "tcp" : "udp", e->qname,
-			  rw_type_str(e->qtype, tb, sizeof(tb)),
-			  e->qmin ? "  (qname minimised)" : "", e->no_edns ? "  (no EDNS)" : "",
-			  e->caps ? "  (0x20)" : "", e->after_ms);
+		rw_sbuf_printf(
+			b,
+			";; %sstep %s  zone %s  ask %s (%s) %s  \"%s %s\"%s%s%s  timeout %u ms\n",
+			ind, e->step, e->zone, e->server, addr, e->tcp ? "tcp" : "udp", e->qname,
+			rw_type_str(e->qtype, tb, sizeof(tb)), e->qmin ? "  (qname minimised)" : "",
+			e->no_edns ? "  (no EDNS)" : "", e->caps ? "  (0x20)" : "", e->after_ms);
 		break;
 	case RW_EV_REPLY:
 		rw_sbuf_printf(b, ";; %s        <- %s%s%s in %.1f ms, %u B: ", ind,
-			  rw_rcode_str(e->rcode), e->aa ? " AA" : "", e->tc ? " TC" : "",
-			  e->rtt_us / 1000.0, e->bytes);
+			       rw_rcode_str(e->rcode), e->aa ? " AA" : "", e->tc ? " TC" : "",
+			       e->rtt_us / 1000.0, e->bytes);
 		if (e->kind && strcmp(e->kind, "referral") == 0) {
 			rw_iso_time(e->expires_us, exp, sizeof(exp));
 			rw_sbuf_printf(b, "referral to %s NS", e->zone);
 			for (size_t i = 0; i < e->n_ns; i++)
 				rw_sbuf_printf(b, "%s %s", i ? "," : "", e->ns[i]);
 			rw_sbuf_printf(b, "  ttl %u, %s, cached until %s\n", e->ttl,
-				  e->glue ? "glue used" : "no usable glue", exp);
+				       e->glue ? "glue used" : "no usable glue", exp);
 		} else if (e->kind && strcmp(e->kind, "cname") == 0) {
 			rw_sbuf_printf(b, "CNAME to %s\n", e->text);
 		} else if (e->text) {
@@ -300,25 +397,29 @@ static void format_text_event(struct rw_sbuf *b, const struct rw_trace *t,
 		break;
 	case RW_EV_TIMEOUT:
 		rw_addr_str((const struct sockaddr *)&e->addr, addr, sizeof(addr));
-		rw_sbuf_printf(b, ";; %s        <- no reply from %s (%s) after %u ms: %s; next server\n",
-			  ind, e->server, addr, e->after_ms, e->text ? e->text : "timeout");
+		rw_sbuf_printf(
+			b, ";; %s        <- no reply from %s (%s) after %u ms: %s; next server\n",
+			ind, e->server, addr, e->after_ms, e->text ? e->text : "timeout");
 		break;
 	case RW_EV_SUBRESOLVE:
-		rw_sbuf_printf(b, ";; %sstep %s  sub-resolve %s %s  (address of a name server for %s)\n",
-			  ind, e->step, e->qname, rw_type_str(e->qtype, tb, sizeof(tb)), e->zone);
+		rw_sbuf_printf(
+			b, ";; %sstep %s  sub-resolve %s %s  (address of a name server for %s)\n",
+			ind, e->step, e->qname, rw_type_str(e->qtype, tb, sizeof(tb)), e->zone);
 		break;
 	case RW_EV_CNAME:
-		rw_sbuf_printf(b, ";; %scname %s -> %s: following the chain\n", ind, e->qname, e->text);
+		rw_sbuf_printf(b, ";; %scname %s -> %s: following the chain\n", ind, e->qname,
+			       e->text);
 		break;
 	case RW_EV_NEGATIVE:
 		rw_iso_time(e->expires_us, exp, sizeof(exp));
-		rw_sbuf_printf(b, ";; %snegative %s for %s %s: SOA %s sets ttl %u, cached until %s\n",
-			  ind, e->kind, e->qname, rw_type_str(e->qtype, tb, sizeof(tb)), e->text,
-			  e->ttl, exp);
+		rw_sbuf_printf(b,
+			       ";; %snegative %s for %s %s: SOA %s sets ttl %u, cached until %s\n",
+			       ind, e->kind, e->qname, rw_type_str(e->qtype, tb, sizeof(tb)),
+			       e->text, e->ttl, exp);
 		break;
 	case RW_EV_ANSWER:
 		rw_sbuf_printf(b, ";; %sanswer %s%s%s\n", ind, rw_rcode_str(e->rcode),
-			  e->qname ? " for " : "", e->qname ? e->qname : "");
+			       e->qname ? " for " : "", e->qname ? e->qname : "");
 		for (size_t i = 0; i < e->n_recs; i++)
 			text_rec(b, &e->recs[i], e->wall_us);
 		break;
@@ -328,18 +429,19 @@ static void format_text_event(struct rw_sbuf *b, const struct rw_trace *t,
 	case RW_EV_JOINED:
 		rw_addr_str((const struct sockaddr *)&e->addr, addr, sizeof(addr));
 		rw_iso_time(e->wall_us, when, sizeof(when));
-		rw_sbuf_printf(b,
-			  ";; %s  client %s#%u (%s) asked the same question: it gets this answer "
-			  "too\n",
-			  when, addr, addr_port(&e->addr), e->tcp ? "tcp" : "udp");
+		rw_sbuf_printf(
+			b,
+			";; %s  client %s#%u (%s) asked the same question: it gets this answer "
+			"too\n",
+			when, addr, addr_port(&e->addr), e->tcp ? "tcp" : "udp");
 		break;
 	case RW_EV_DONE:
 		rw_sbuf_printf(b,
-			  ";; done in %.2f ms: %s, %u upstream quer%s, %u cache hit%s, %u "
-			  "sub-resolution%s\n",
-			  e->elapsed_us / 1000.0, rw_rcode_str(e->rcode), e->upstream,
-			  e->upstream == 1 ? "y" : "ies", e->cache_hits,
-			  e->cache_hits == 1 ? "" : "s", e->subres, e->subres == 1 ? "" : "s");
+			       ";; done in %.2f ms: %s, %u upstream quer%s, %u cache hit%s, %u "
+			       "sub-resolution%s\n",
+			       e->elapsed_us / 1000.0, rw_rcode_str(e->rcode), e->upstream,
+			       e->upstream == 1 ? "y" : "ies", e->cache_hits,
+			       e->cache_hits == 1 ? "" : "s", e->subres, e->subres == 1 ? "" : "s");
 		break;
 	}
 }
@@ -393,14 +495,14 @@ static void json_recs(struct rw_sbuf *b, const struct rw_trace_event *e)
 	rw_sbuf_puts(b, ",\"records\":[");
 	for (size_t i = 0; i < e->n_recs; i++) {
 		const struct rw_trace_rec *r = &e->recs[i];
-		char *line = rr_line(r->rr);
+		char *line = rw_rr_str(r->rr);
 		char *owner = rw_dname_str(ldns_rr_owner(r->rr));
 		rw_sbuf_puts(b, i ? ",{\"rr\":" : "{\"rr\":");
 		rw_sbuf_json_str(b, line);
 		sb_json_key_str(b, "name", owner);
 		sb_json_key_str(b, "type", rw_type_str(ldns_rr_get_type(r->rr), tb, sizeof(tb)));
 		rw_sbuf_printf(b, ",\"ttl\":%u,\"orig_ttl\":%u,\"stored\":%" PRId64, r->ttl_left,
-			  r->orig_ttl, r->stored_us / 1000000);
+			       r->orig_ttl, r->stored_us / 1000000);
 		json_expiry(b, r->expires_us);
 		if (r->src) {
 			rw_addr_str((const struct sockaddr *)&r->src->addr, addr, sizeof(addr));
@@ -460,13 +562,14 @@ static void format_json_event(struct rw_sbuf *b, const struct rw_trace *t,
 		sb_json_key_str(b, "qname", e->qname);
 		sb_json_key_str(b, "qtype", rw_type_str(e->qtype, tb, sizeof(tb)));
 		rw_sbuf_printf(b, ",\"minimised\":%s,\"edns\":%s,\"caps\":%s,\"timeout_ms\":%u",
-			  e->qmin ? "true" : "false", e->no_edns ? "false" : "true",
-			  e->caps ? "true" : "false", e->after_ms);
+			       e->qmin ? "true" : "false", e->no_edns ? "false" : "true",
+			       e->caps ? "true" : "false", e->after_ms);
 		break;
 	case RW_EV_REPLY:
 		sb_json_key_str(b, "rcode", rw_rcode_str(e->rcode));
 		rw_sbuf_printf(b, ",\"aa\":%s,\"tc\":%s,\"rtt_us\":%u,\"bytes\":%u",
-			  e->aa ? "true" : "false", e->tc ? "true" : "false", e->rtt_us, e->bytes);
+			       e->aa ? "true" : "false", e->tc ? "true" : "false", e->rtt_us,
+			       e->bytes);
 		sb_json_key_str(b, "kind", e->kind);
 		if (e->kind && strcmp(e->kind, "referral") == 0) {
 			sb_json_key_str(b, "to_zone", e->zone);
@@ -477,7 +580,7 @@ static void format_json_event(struct rw_sbuf *b, const struct rw_trace *t,
 				rw_sbuf_json_str(b, e->ns[i]);
 			}
 			rw_sbuf_printf(b, "],\"ttl\":%u,\"glue\":%s", e->ttl,
-				  e->glue ? "true" : "false");
+				       e->glue ? "true" : "false");
 			json_expiry(b, e->expires_us);
 		} else if (e->kind && strcmp(e->kind, "cname") == 0) {
 			sb_json_key_str(b, "target", e->text);
@@ -527,9 +630,9 @@ static void format_json_event(struct rw_sbuf *b, const struct rw_trace *t,
 		break;
 	case RW_EV_DONE:
 		rw_sbuf_printf(b,
-			  ",\"elapsed_us\":%" PRId64
-			  ",\"upstream\":%u,\"cache_hits\":%u,\"subresolutions\":%u",
-			  e->elapsed_us, e->upstream, e->cache_hits, e->subres);
+			       ",\"elapsed_us\":%" PRId64
+			       ",\"upstream\":%u,\"cache_hits\":%u,\"subresolutions\":%u",
+			       e->elapsed_us, e->upstream, e->cache_hits, e->subres);
 		sb_json_key_str(b, "rcode", rw_rcode_str(e->rcode));
 		break;
 	}

@@ -345,3 +345,45 @@ size_t rw_wire_error_response(const uint8_t *pkt, size_t len, const struct rw_cl
 	}
 	return off;
 }
+
+int rw_wire_name_text(const uint8_t *name, size_t len, char *out, size_t cap)
+{
+	size_t off = 0, o = 0;
+
+	if (len == 0 || cap < 2)
+		return -1;
+	if (name[0] == 0) {
+		out[0] = '.';
+		out[1] = '\0';
+		return 1;
+	}
+	while (off < len && name[off] != 0) {
+		size_t l = name[off++];
+		if (l > 63 || off + l > len)
+			return -1;
+		for (size_t i = 0; i < l; i++) {
+			uint8_t c = name[off + i];
+			if (o + 5 >= cap)
+				return -1;
+			if (c == '.' || c == ';' || c == '(' || c == ')' || c == '\\') {
+				out[o++] = '\\';
+				out[o++] = (char)c;
+			} else if (c <= 0x20 || c >= 0x7f) {
+				out[o++] = '\\';
+				out[o++] = (char)('0' + c / 100);
+				out[o++] = (char)('0' + c / 10 % 10);
+				out[o++] = (char)('0' + c % 10);
+			} else {
+				out[o++] = (char)c;
+			}
+		}
+		off += l;
+		if (o + 2 >= cap)
+			return -1;
+		out[o++] = '.';
+	}
+	if (off >= len)
+		return -1; /* no terminating root label */
+	out[o] = '\0';
+	return (int)o;
+}

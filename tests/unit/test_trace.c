@@ -1,0 +1,101 @@
+/* Trace formatting helpers: names and records as text, timestamps. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ldns/ldns.h>
+
+#include "check.h"
+#include "rootwalk/trace.h"
+#include "rootwalk/wire.h"
+
+/* ldns_rr2str() with tabs as single spaces and no newline: the reference. */
+static char *reference(const ldns_rr *rr)
+{
+	char *s = ldns_rr2str(rr);
+	size_t n = strlen(s);
+	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' '))
+		s[--n] = '\0';
+	for (char *c = s; *c; c++)
+		if (*c == '\t')
+			*c = ' ';
+	return s;
+}
+
+static void same_as_ldns(const char *text)
+{
+	ldns_rr *rr = NULL;
+	CHECK(ldns_rr_new_frm_str(&rr, text, 3600, NULL, NULL) == LDNS_STATUS_OK);
+	if (!rr)
+		return;
+	char *ours = rw_rr_str(rr), *ref = reference(rr);
+	if (strcmp(ours, ref) != 0)
+		fprintf(stderr, "differs:\n  ours: %s\n  ldns: %s\n", ours, ref);
+	CHECK(strcmp(ours, ref) == 0);
+	free(ours);
+	free(ref);
+	ldns_rr_free(rr);
+}
+
+static void test_records(void)
+{
+	same_as_ldns("video-platform.com. 300 IN A 203.0.113.42");
+	same_as_ldns("video-platform.com. 300 IN AAAA 2001:db8::1");
+	same_as_ldns("video-platform.com. 300 IN AAAA 2001:db8:0:0:1:0:0:1");
+	same_as_ldns("www.video-platform.com. 300 IN CNAME video-platform.com.");
+	same_as_ldns("video-platform.com. 86400 IN NS ns1.dnshost.net.");
+	same_as_ldns("video-platform.com. 300 IN MX 10 mail.video-platform.com.");
+	same_as_ldns(
+		"video-platform.com. 300 IN SOA ns1.dnshost.net. hostmaster.video-platform.com. "
+		"2026112501 7200 3600 1209600 300");
+	same_as_ldns("_sip._tcp.video-platform.com. 300 IN SRV 10 60 5060 sip.video-platform.com.");
+	same_as_ldns("42.113.0.203.in-addr.arpa. 3600 IN PTR video-platform.com.");
+	same_as_ldns("video-platform.com. 300 IN TXT \"v=spf1 mx -all\" \"second\"");
+	same_as_ldns("video-platform.com. 300 IN CAA 0 issue \"ca.example.net\"");
+	same_as_ldns("odd.video-platform.com. 300 IN TYPE65400 \\# 3 010203");
+	same_as_ldns(". 518400 IN NS a.root-servers.net.");
+	same_as_ldns("a\\.b.example. 60 IN A 192.0.2.1");
+	same_as_ldns("sp\\032ace.example. 60 IN CNAME t\\;x.example.");
+	same_as_ldns("ch.example. 60 CH TXT \"chaos\"");
+}
+
+static void test_names(void)
+{
+	char buf[64];
+	const uint8_t root[] = {0};
+	const uint8_t www[] = {3, 'w', 'W', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0};
+	const uint8_t odd[] = {3, 'a', '.', 0x07, 0};
+	const uint8_t bad[] = {5, 'a', 'b', 0};
+	CHECK_EQ(rw_wire_name_text(root, sizeof(root), buf, sizeof(buf)), 1);
+	CHECK(strcmp(buf, ".") == 0);
+	CHECK_EQ(rw_wire_name_text(www, sizeof(www), buf, sizeof(buf)), 12);
+	CHECK(strcmp(buf, "wWw.example.") == 0); /* case as given */
+	CHECK(rw_wire_name_text(odd, sizeof(odd), buf, sizeof(buf)) > 0);
+	CHECK(strcmp(buf, "a\\.\\007.") == 0);
+	CHECK_EQ(rw_wire_name_text(bad, sizeof(bad), buf, sizeof(buf)), -1);
+	CHECK_EQ(rw_wire_name_text(www, sizeof(www) - 1, buf, sizeof(buf)), -1); /* no root */
+	CHECK_EQ(rw_wire_name_text(www, sizeof(www), buf, 8), -1);		 /* too small */
+}
+
+static void test_time(void)
+{
+	char buf[40];
+	rw_iso_time(1795600800LL * 1000000 + 3000, buf, sizeof(buf));
+	CHECK(strcmp(buf, "2026-11-25T10:00:00.003Z") == 0);
+	rw_iso_time(1795600801LL * 1000000 + 999999, buf, sizeof(buf));
+	CHECK(strcmp(buf, "2026-11-25T10:00:01.999Z") == 0);
+	rw_iso_time(1795600800LL * 1000000 + 123000, buf, sizeof(buf));
+	CHECK(strcmp(buf, "2026-11-25T10:00:00.123Z") == 0); /* back a second: not the cache */
+	rw_iso_time(0, buf, sizeof(buf));
+	CHECK(strcmp(buf, "1970-01-01T00:00:00.000Z") == 0);
+	rw_iso_time(1795600800LL * 1000000, buf, 10);
+	CHECK(strcmp(buf, "?") == 0);
+}
+
+int main(void)
+{
+	test_records();
+	test_names();
+	test_time();
+	return rw_check_report("trace");
+}
