@@ -43,6 +43,7 @@ struct rw_iter_shared {
 	uint32_t subres;	/* sub-resolutions started */
 	uint32_t timeouts;	/* upstream queries that got no reply */
 	bool no_cache_answer;	/* priming: always ask, never answer from the cache */
+	uint64_t deadline_ms;	/* monotonic time the query's budget runs out, 0 for none */
 };
 
 /* One record of a result, with where it came from and when it expires. */

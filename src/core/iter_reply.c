@@ -435,6 +435,14 @@ static void handle_reply(struct rw_iter *it, const uint8_t *pkt, size_t len,
 		iter_send_query(it, true, false, out);
 		return;
 	}
+	if (ldns_pkt_tc(p)) {
+		/* truncated over TCP: nothing more can come from this server */
+		mark_dead(it, false);
+		reply_problem(it, p, len, "error",
+			      "truncated even over TCP: trying the next server", out);
+		ldns_pkt_free(p);
+		return;
+	}
 	int rcode = ldns_pkt_get_rcode(p);
 	if (rcode == LDNS_RCODE_FORMERR && it->cur_edns) {
 		/* RFC 6891 7: a server that does not know EDNS; ask again without it, remember */

@@ -490,6 +490,7 @@ static struct req *req_new(struct rw_resolver *r, bool traced)
 	q->sh.infra = r->infra;
 	q->sh.rtt_hist = r->stats.rtt_hist;
 	q->start_ms = r->env->now_mono_ms(r->env->ctx);
+	q->sh.deadline_ms = q->start_ms + r->cfg->query_budget_ms;
 	q->start_us = r->env->now_wall_us(r->env->ctx);
 	if (traced && r->env->trace_write) {
 		uint64_t tid;

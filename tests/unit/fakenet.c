@@ -317,7 +317,7 @@ static void deliver(struct fakenet *fn, struct fn_sent *s)
 		ldns_rr *qr = ldns_rr_list_rr(ldns_pkt_question(a), 0);
 		ldns_dname2canonical(ldns_rr_owner(qr));
 	}
-	if (srv->tc_udp && !s->tcp) {
+	if ((srv->tc_udp && !s->tcp) || srv->tc_always) {
 		ldns_pkt *t = ldns_pkt_new();
 		ldns_pkt_set_id(t, ldns_pkt_id(q));
 		ldns_pkt_set_qr(t, true);

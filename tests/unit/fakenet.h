@@ -27,6 +27,7 @@ struct fn_server {
 	void *rrs;	   /* ldns_rr_list * */
 	bool drop;	   /* never answer: the query times out */
 	bool tc_udp;	   /* every UDP reply is truncated (TC, no records) */
+	bool tc_always;	   /* truncated even over TCP (a broken server) */
 	bool spoof_first;  /* send a reply with a wrong ID (and one from a wrong port) first */
 	bool lower_case;   /* echo the question in lower case (breaks 0x20) */
 	bool no_edns;	   /* FORMERR to any query with an OPT record */

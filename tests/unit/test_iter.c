@@ -694,6 +694,41 @@ static void test_trace_filters(void)
 	world_down(&w);
 }
 
+static void small_budget(struct rw_config *cfg)
+{
+	cfg->query_budget_ms = 1000;
+}
+
+static unsigned count_in_trace(const struct world *w, const char *needle)
+{
+	unsigned n = 0;
+	for (const char *p = w->fn.trace; (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	return n;
+}
+
+/* The time budget ends the walk; nothing is sent (or traced as sent) after it. A server that
+ * truncates even over TCP is given up on. */
+static void test_budget_and_broken_tcp(void)
+{
+	struct world w;
+	world_up(&w, true, 23, small_budget);
+	w.fn.servers[S_COM1].drop = true;
+	w.fn.servers[S_COM2].drop = true;
+	CHECK_EQ(fn_ask(&w.fn, "example.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_SERVFAIL);
+	CHECK(trace_has(&w, "limit query-budget (1000 ms) used up"));
+	CHECK_EQ(count_in_trace(&w, ";; step "), w.fn.sent_total);
+	CHECK(w.fn.sent_total <= 4);
+	world_down(&w);
+
+	world_up(&w, true, 24, NULL);
+	w.fn.servers[S_EXAMPLE].tc_always = true;
+	CHECK_EQ(fn_ask(&w.fn, "example.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_SERVFAIL);
+	CHECK(trace_has(&w, "truncated even over TCP"));
+	CHECK_EQ(w.fn.servers[S_EXAMPLE].queries, 2); /* UDP, then TCP, then no more */
+	world_down(&w);
+}
+
 int main(void)
 {
 	snprintf(hints_path, sizeof(hints_path), "/tmp/rw-test-hints-XXXXXX");
@@ -723,6 +758,7 @@ int main(void)
 	test_ede_and_dedup();
 	test_on_demand_trace();
 	test_trace_filters();
+	test_budget_and_broken_tcp();
 	unlink(hints_path);
 	return rw_check_report("iter");
 }
