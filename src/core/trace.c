@@ -56,36 +56,59 @@ static uint16_t addr_port(const struct sockaddr_storage *ss)
 	return 0;
 }
 
+/* Days since 1970-01-01 to a civil date (the proleptic Gregorian calendar). */
+static void civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+static char *put_digits(char *p, unsigned v, int width)
+{
+	for (int i = width - 1; i >= 0; i--) {
+		p[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	return p + width;
+}
+
 void rw_iso_time(int64_t wall_us, char *buf, size_t len)
 {
-	/* gmtime and strftime once per second and thread; the milliseconds by hand */
-	static _Thread_local int64_t cached_sec = INT64_MIN;
-	static _Thread_local char prefix[24];
+	/* by arithmetic rather than gmtime and strftime: this runs several times per trace */
 	int64_t secs = wall_us >= 0 ? wall_us / 1000000 : (wall_us - 999999) / 1000000;
-	int ms = (int)((wall_us - secs * 1000000) / 1000);
+	unsigned ms = (unsigned)((wall_us - secs * 1000000) / 1000);
+	int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
+	unsigned sod = (unsigned)(secs - days * 86400);
+	int y;
+	unsigned mo, d;
 
-	if (secs != cached_sec) {
-		time_t t = (time_t)secs;
-		struct tm tm;
-		if (!gmtime_r(&t, &tm) ||
-		    strftime(prefix, sizeof(prefix), "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
-			snprintf(buf, len, "?");
-			return;
-		}
-		cached_sec = secs;
-	}
-	size_t n = strlen(prefix);
-	if (len < n + 6) {
+	civil_from_days(days, &y, &mo, &d);
+	if (len < 25 || y < 0 || y > 9999) {
 		snprintf(buf, len, "?");
 		return;
 	}
-	memcpy(buf, prefix, n);
-	buf[n] = '.';
-	buf[n + 1] = (char)('0' + ms / 100);
-	buf[n + 2] = (char)('0' + ms / 10 % 10);
-	buf[n + 3] = (char)('0' + ms % 10);
-	buf[n + 4] = 'Z';
-	buf[n + 5] = '\0';
+	char *p = put_digits(buf, (unsigned)y, 4);
+	*p++ = '-';
+	p = put_digits(p, mo, 2);
+	*p++ = '-';
+	p = put_digits(p, d, 2);
+	*p++ = 'T';
+	p = put_digits(p, sod / 3600, 2);
+	*p++ = ':';
+	p = put_digits(p, sod / 60 % 60, 2);
+	*p++ = ':';
+	p = put_digits(p, sod % 60, 2);
+	*p++ = '.';
+	p = put_digits(p, ms, 3);
+	*p++ = 'Z';
+	*p = '\0';
 }
 
 static int64_t epoch_secs(int64_t wall_us)
@@ -110,9 +133,8 @@ const char *rw_type_str(uint16_t type, char *buf, size_t len)
 	const ldns_rr_descriptor *d = ldns_rr_descript(type);
 
 	if (d && d->_name && type != 0)
-		snprintf(buf, len, "%s", d->_name);
-	else
-		snprintf(buf, len, "TYPE%u", (unsigned)type);
+		return d->_name; /* static in ldns: no copy needed */
+	snprintf(buf, len, "TYPE%u", (unsigned)type);
 	return buf;
 }
 
@@ -233,11 +255,24 @@ static bool rr_text_fast(const ldns_rr *rr, char *buf, size_t cap)
 	if (n < 0)
 		return false;
 	o = (size_t)n;
-	n = snprintf(buf + o, cap - o, " %u IN %s", ldns_rr_ttl(rr),
-		     rw_type_str(ldns_rr_get_type(rr), tb, sizeof(tb)));
-	if (n < 0 || (size_t)n >= cap - o)
+	const char *tname = rw_type_str(ldns_rr_get_type(rr), tb, sizeof(tb));
+	size_t tlen = strlen(tname);
+	if (o + 16 + 4 + tlen >= cap)
 		return false;
-	o += (size_t)n;
+	buf[o++] = ' ';
+	char digits[12];
+	int nd = 0;
+	uint32_t ttl = ldns_rr_ttl(rr);
+	do {
+		digits[nd++] = (char)('0' + ttl % 10);
+		ttl /= 10;
+	} while (ttl);
+	while (nd)
+		buf[o++] = digits[--nd];
+	memcpy(buf + o, " IN ", 4);
+	o += 4;
+	memcpy(buf + o, tname, tlen + 1);
+	o += tlen;
 	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
 		const ldns_rdf *d = ldns_rr_rdf(rr, i);
 		const uint8_t *p = ldns_rdf_data(d);
@@ -304,6 +339,18 @@ char *rw_rr_str(const ldns_rr *rr)
 	return s;
 }
 
+/* Decimal without printf (this runs for every record of every trace). */
+static void sb_uint(struct rw_sbuf *b, uint64_t v)
+{
+	char tmp[24];
+	int i = sizeof(tmp);
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	rw_sbuf_add(b, tmp + i, sizeof(tmp) - (size_t)i);
+}
+
 static void text_rec(struct rw_sbuf *b, const struct rw_trace_rec *r, int64_t now_us)
 {
 	char *line = rw_rr_str(r->rr);
@@ -314,11 +361,23 @@ static void text_rec(struct rw_sbuf *b, const struct rw_trace_rec *r, int64_t no
 	rw_fmt_duration(in, sizeof(in), (r->expires_us - now_us + 999999) / 1000000);
 	if (r->src && r->src->addrlen)
 		rw_addr_str((const struct sockaddr *)&r->src->addr, addr, sizeof(addr));
-	rw_sbuf_printf(
-		b, ";;   %s   ; %s %s from %s (%s) zone %s, original ttl %u, expires %s (in %s)\n",
-		line, r->from_cache ? "cached, stored" : "fetched", stored,
-		r->src && r->src->server[0] ? r->src->server : "?", addr,
-		r->src ? r->src->zone : "?", r->orig_ttl, exp, in);
+	rw_sbuf_puts(b, ";;   ");
+	rw_sbuf_puts(b, line);
+	rw_sbuf_puts(b, r->from_cache ? "   ; cached, stored " : "   ; fetched ");
+	rw_sbuf_puts(b, stored);
+	rw_sbuf_puts(b, " from ");
+	rw_sbuf_puts(b, r->src && r->src->server[0] ? r->src->server : "?");
+	rw_sbuf_puts(b, " (");
+	rw_sbuf_puts(b, addr);
+	rw_sbuf_puts(b, ") zone ");
+	rw_sbuf_puts(b, r->src ? r->src->zone : "?");
+	rw_sbuf_puts(b, ", original ttl ");
+	sb_uint(b, r->orig_ttl);
+	rw_sbuf_puts(b, ", expires ");
+	rw_sbuf_puts(b, exp);
+	rw_sbuf_puts(b, " (in ");
+	rw_sbuf_puts(b, in);
+	rw_sbuf_puts(b, ")\n");
 	free(line);
 }
 
@@ -484,7 +543,8 @@ static void json_expiry(struct rw_sbuf *b, int64_t expires_us)
 	char exp[40];
 
 	rw_iso_time(expires_us, exp, sizeof(exp));
-	rw_sbuf_printf(b, ",\"expires\":%" PRId64, epoch_secs(expires_us));
+	rw_sbuf_puts(b, ",\"expires\":");
+	sb_uint(b, (uint64_t)epoch_secs(expires_us));
 	sb_json_key_str(b, "expires_iso", exp);
 }
 
@@ -501,8 +561,12 @@ static void json_recs(struct rw_sbuf *b, const struct rw_trace_event *e)
 		rw_sbuf_json_str(b, line);
 		sb_json_key_str(b, "name", owner);
 		sb_json_key_str(b, "type", rw_type_str(ldns_rr_get_type(r->rr), tb, sizeof(tb)));
-		rw_sbuf_printf(b, ",\"ttl\":%u,\"orig_ttl\":%u,\"stored\":%" PRId64, r->ttl_left,
-			       r->orig_ttl, r->stored_us / 1000000);
+		rw_sbuf_puts(b, ",\"ttl\":");
+		sb_uint(b, r->ttl_left);
+		rw_sbuf_puts(b, ",\"orig_ttl\":");
+		sb_uint(b, r->orig_ttl);
+		rw_sbuf_puts(b, ",\"stored\":");
+		sb_uint(b, (uint64_t)(r->stored_us / 1000000));
 		json_expiry(b, r->expires_us);
 		if (r->src) {
 			rw_addr_str((const struct sockaddr *)&r->src->addr, addr, sizeof(addr));
