@@ -85,6 +85,24 @@ int rw_trace_add_ns(struct rw_trace_event *e, const ldns_rdf *name);
  * in *len, or NULL on allocation failure. */
 char *rw_trace_format(const struct rw_trace *t, size_t *len);
 
+/* A cache hit answered by the fast path, for its trace. All pointers borrowed. */
+struct rw_trace_hit {
+	uint64_t id;
+	enum rw_trace_format format;
+	int64_t start_us, end_us; /* wall clock */
+	const struct sockaddr *client;
+	socklen_t clientlen;
+	bool tcp;
+	const uint8_t *resp; /* the response sent */
+	size_t len;
+	const struct rw_cache_used *used; /* what the cache used, in record order */
+};
+struct rw_sbuf;
+/* Append the trace of a fast-path cache hit to b: the same text or JSON the general formatter
+ * gives for its events (query, cache_hit, answer, done), built straight from the response.
+ * Returns 0, or negative (b may hold part of it: the caller drops it). */
+int rw_trace_hit_format(struct rw_sbuf *b, const struct rw_trace_hit *h);
+
 /* Helpers shared with the resolver. */
 char *rw_dname_str(const ldns_rdf *name);
 /* A record in presentation form on one line, fields separated by single spaces, as

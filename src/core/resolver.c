@@ -18,6 +18,7 @@
 #include "rootwalk/resolver.h"
 #include "rootwalk/trace.h"
 #include "rootwalk/wire.h"
+#include "sbuf.h"
 
 #define MAX_DEPTH   8	 /* nested sub-resolutions per request */
 #define ID_BUCKETS  4096 /* power of two */
@@ -67,6 +68,7 @@ struct rw_resolver {
 	struct rw_stats stats;
 	uint8_t fast[65535];	   /* responses built by the cache fast path */
 	struct rw_cache_used used; /* what the fast path used, for its trace */
+	struct rw_sbuf tbuf;	   /* its trace text, reused */
 };
 
 const char *const rw_servfail_reason_name[RW_SERVFAIL_REASONS] = {
@@ -569,6 +571,7 @@ void rw_resolver_free(struct rw_resolver *r)
 	rw_cache_free(r->cache);
 	rw_infra_free(r->infra);
 	rw_hints_free(r->hints);
+	free(r->tbuf.p);
 	free(r);
 }
 
@@ -600,76 +603,23 @@ static void trace_fast_hit(struct rw_resolver *r, const struct rw_client_query *
 			   size_t len, int64_t t0)
 {
 	const struct rw_env *env = r->env;
-	uint64_t tid;
-	env->random_buf(env->ctx, &tid, sizeof(tid));
-	struct rw_trace *t = rw_trace_new(tid, r->cfg->trace_format);
-	ldns_pkt *p = NULL;
-	ldns_rdf *qname = ldns_dname_new_frm_data((uint16_t)cq->qname_len, cq->qname);
-	if (!t || !qname || ldns_wire2pkt(&p, r->fast, len) != LDNS_STATUS_OK)
-		goto out;
-	struct rw_trace_event *e = rw_trace_add(t, RW_EV_QUERY, "", t0);
-	if (e) {
-		e->qname = rw_dname_str(qname);
-		e->qtype = cq->qtype;
-		e->tcp = proto == RW_PROTO_TCP;
-		if (client && clientlen <= sizeof(e->addr)) {
-			memcpy(&e->addr, client, clientlen);
-			e->addrlen = clientlen;
-		}
-	}
-	e = rw_trace_add(t, RW_EV_CACHE_HIT, "", t0);
-	if (e) {
-		e->qname = rw_dname_str(qname);
-		e->qtype = cq->qtype;
-		const ldns_rr_list *an = ldns_pkt_answer(p), *ns = ldns_pkt_authority(p);
-		size_t ia = 0, in = 0;
-		for (int i = 0; i < r->used.n; i++) {
-			const struct rw_cache_used_set *u = &r->used.set[i];
-			struct rw_source *src = rw_source_new(
-				u->server, u->zone,
-				u->addrlen ? (const struct sockaddr *)&u->addr : NULL, u->addrlen);
-			bool neg = u->kind != RW_ENTRY_RRSET;
-			if (neg)
-				e->text = strdup(u->kind == RW_ENTRY_NXDOMAIN ? "nxdomain"
-									      : "nodata");
-			for (uint16_t k = 0; k < u->n_rrs; k++) {
-				const ldns_rr *rr =
-					neg ? ldns_rr_list_rr(ns, in++) : ldns_rr_list_rr(an, ia++);
-				if (rr)
-					rw_trace_add_rec(e, rr, u->ttl_left, u->orig_ttl,
-							 u->stored_us, u->expires_us, src, true);
-			}
-			rw_source_unref(src);
-		}
-	}
-	/* the final answer: the same records, as the client got them */
-	const struct rw_trace_event *hit = e;
-	e = rw_trace_add(t, RW_EV_ANSWER, "", t0);
-	if (e && hit) {
-		hit = &t->ev[t->n - 2]; /* the array may have moved */
-		e->rcode = ldns_pkt_get_rcode(p);
-		e->qname = rw_dname_str(qname);
-		for (size_t i = 0; i < hit->n_recs; i++) {
-			const struct rw_trace_rec *rec = &hit->recs[i];
-			rw_trace_add_rec(e, rec->rr, rec->ttl_left, rec->orig_ttl, rec->stored_us,
-					 rec->expires_us, rec->src, true);
-		}
-	}
-	e = rw_trace_add(t, RW_EV_DONE, "", env->now_wall_us(env->ctx));
-	if (e) {
-		e->elapsed_us = e->wall_us - t0;
-		e->cache_hits = (uint32_t)r->used.n;
-		e->rcode = ldns_pkt_get_rcode(p);
-	}
-	size_t n = 0;
-	char *text = rw_trace_format(t, &n);
-	if (text)
-		env->trace_write(env->ctx, text, n);
-	free(text);
-out:
-	ldns_pkt_free(p);
-	ldns_rdf_deep_free(qname);
-	rw_trace_free(t);
+	struct rw_trace_hit h = {
+		.format = r->cfg->trace_format,
+		.start_us = t0,
+		.end_us = env->now_wall_us(env->ctx),
+		.client = client,
+		.clientlen = client ? clientlen : 0,
+		.tcp = proto == RW_PROTO_TCP,
+		.resp = r->fast,
+		.len = len,
+		.used = &r->used,
+	};
+	(void)cq;
+	env->random_buf(env->ctx, &h.id, sizeof(h.id));
+	r->tbuf.len = 0; /* the buffer is kept: no allocation once it has grown */
+	r->tbuf.oom = false;
+	if (rw_trace_hit_format(&r->tbuf, &h) == 0)
+		env->trace_write(env->ctx, r->tbuf.p, r->tbuf.len);
 }
 
 uint64_t rw_resolver_trace(struct rw_resolver *r, const char *qname, uint16_t qtype, bool fresh,

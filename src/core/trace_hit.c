@@ -1,0 +1,374 @@
+/* The trace of a fast-path cache hit, written straight from the response and what the cache
+ * used: the same text and JSON as the general formatter (trace.c) gives for the same events,
+ * without building events, cloning records or calling ldns for the common record types. A cache
+ * hit is the most frequent trace by far, so this is what "trace every query" costs. */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ldns/ldns.h>
+
+#include "rootwalk/trace.h"
+#include "rootwalk/wire.h"
+#include "sbuf.h"
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void put_uint(struct rw_sbuf *b, uint64_t v)
+{
+	char tmp[24];
+	int i = sizeof(tmp);
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	rw_sbuf_add(b, tmp + i, sizeof(tmp) - (size_t)i);
+}
+
+/* A name at *off in the message (compression allowed), as text. */
+static bool put_name(struct rw_sbuf *b, const uint8_t *msg, size_t len, size_t *off)
+{
+	uint8_t wire[256];
+	char text[1024];
+	int n = rw_wire_read_name(msg, len, off, wire);
+	if (n <= 0 || rw_wire_name_text(wire, (size_t)n, text, sizeof(text)) < 0)
+		return false;
+	rw_sbuf_puts(b, text);
+	return true;
+}
+
+/* The rdata of the common types as ldns prints it; false for anything else. */
+static bool put_rdata(struct rw_sbuf *b, uint16_t type, const uint8_t *msg, size_t len, size_t off,
+		      uint16_t rdlen)
+{
+	char a[INET6_ADDRSTRLEN];
+	size_t end = off + rdlen;
+
+	switch (type) {
+	case LDNS_RR_TYPE_A:
+		if (rdlen != 4 || !inet_ntop(AF_INET, msg + off, a, sizeof(a)))
+			return false;
+		rw_sbuf_puts(b, a);
+		return true;
+	case LDNS_RR_TYPE_AAAA:
+		if (rdlen != 16 || !inet_ntop(AF_INET6, msg + off, a, sizeof(a)))
+			return false;
+		rw_sbuf_puts(b, a);
+		return true;
+	case LDNS_RR_TYPE_NS:
+	case LDNS_RR_TYPE_CNAME:
+	case LDNS_RR_TYPE_PTR:
+	case LDNS_RR_TYPE_DNAME:
+		return put_name(b, msg, len, &off) && off == end;
+	case LDNS_RR_TYPE_MX:
+		if (rdlen < 3)
+			return false;
+		put_uint(b, get16(msg + off));
+		rw_sbuf_puts(b, " ");
+		off += 2;
+		return put_name(b, msg, len, &off) && off == end;
+	case LDNS_RR_TYPE_SRV:
+		if (rdlen < 7)
+			return false;
+		for (int i = 0; i < 3; i++, off += 2) {
+			put_uint(b, get16(msg + off));
+			rw_sbuf_puts(b, " ");
+		}
+		return put_name(b, msg, len, &off) && off == end;
+	case LDNS_RR_TYPE_SOA:
+		if (!put_name(b, msg, len, &off))
+			return false;
+		rw_sbuf_puts(b, " ");
+		if (!put_name(b, msg, len, &off) || off + 20 != end)
+			return false;
+		for (int i = 0; i < 5; i++, off += 4) {
+			rw_sbuf_puts(b, " ");
+			put_uint(b, get32(msg + off));
+		}
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* One record at *off as one line of text ("owner ttl IN TYPE rdata"); moves *off past it. */
+static bool put_rr(struct rw_sbuf *b, const uint8_t *msg, size_t len, size_t *off,
+		   uint16_t *type_out)
+{
+	size_t start = *off, mark = b->len;
+	char tb[24];
+
+	if (!put_name(b, msg, len, off) || *off + 10 > len)
+		return false;
+	uint16_t type = get16(msg + *off), klass = get16(msg + *off + 2);
+	uint32_t ttl = get32(msg + *off + 4);
+	uint16_t rdlen = get16(msg + *off + 8);
+	size_t rdata = *off + 10;
+	if (rdata + rdlen > len)
+		return false;
+	*off = rdata + rdlen;
+	*type_out = type;
+	if (klass == LDNS_RR_CLASS_IN) {
+		rw_sbuf_puts(b, " ");
+		put_uint(b, ttl);
+		rw_sbuf_puts(b, " IN ");
+		rw_sbuf_puts(b, rw_type_str(type, tb, sizeof(tb)));
+		rw_sbuf_puts(b, " ");
+		if (put_rdata(b, type, msg, len, rdata, rdlen))
+			return true;
+	}
+	/* anything else: let ldns say it */
+	b->len = mark;
+	ldns_rr *rr = NULL;
+	size_t pos = start;
+	if (ldns_wire2rr(&rr, msg, len, &pos, LDNS_SECTION_ANSWER) != LDNS_STATUS_OK)
+		return false;
+	char *s = rw_rr_str(rr);
+	rw_sbuf_puts(b, s);
+	free(s);
+	ldns_rr_free(rr);
+	return true;
+}
+
+static void put_addr(struct rw_sbuf *b, const struct sockaddr_storage *ss, socklen_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+	if (len)
+		rw_addr_str((const struct sockaddr *)ss, a, sizeof(a));
+	rw_sbuf_puts(b, a);
+}
+
+/* Where a set came from and when it runs out, after its record in the text form. */
+static void put_provenance(struct rw_sbuf *b, const struct rw_cache_used_set *u, int64_t now_us)
+{
+	char t[40];
+	rw_sbuf_puts(b, "   ; cached, stored ");
+	rw_iso_time(u->stored_us, t, sizeof(t));
+	rw_sbuf_puts(b, t);
+	rw_sbuf_puts(b, " from ");
+	rw_sbuf_puts(b, u->server[0] ? u->server : "?");
+	rw_sbuf_puts(b, " (");
+	put_addr(b, &u->addr, u->addrlen);
+	rw_sbuf_puts(b, ") zone ");
+	rw_sbuf_puts(b, u->zone[0] ? u->zone : "?");
+	rw_sbuf_puts(b, ", original ttl ");
+	put_uint(b, u->orig_ttl);
+	rw_sbuf_puts(b, ", expires ");
+	rw_iso_time(u->expires_us, t, sizeof(t));
+	rw_sbuf_puts(b, t);
+	rw_sbuf_puts(b, " (in ");
+	rw_fmt_duration(t, sizeof(t), (u->expires_us - now_us + 999999) / 1000000);
+	rw_sbuf_puts(b, t);
+	rw_sbuf_puts(b, ")\n");
+}
+
+static void put_json_record(struct rw_sbuf *b, const char *rr, const char *owner, uint16_t type,
+			    const struct rw_cache_used_set *u)
+{
+	char t[40], tb[24], a[INET6_ADDRSTRLEN] = "?";
+	rw_sbuf_puts(b, "{\"rr\":");
+	rw_sbuf_json_str(b, rr);
+	rw_sbuf_puts(b, ",\"name\":");
+	rw_sbuf_json_str(b, owner);
+	rw_sbuf_puts(b, ",\"type\":\"");
+	rw_sbuf_puts(b, rw_type_str(type, tb, sizeof(tb)));
+	rw_sbuf_puts(b, "\",\"ttl\":");
+	put_uint(b, u->ttl_left);
+	rw_sbuf_puts(b, ",\"orig_ttl\":");
+	put_uint(b, u->orig_ttl);
+	rw_sbuf_puts(b, ",\"stored\":");
+	put_uint(b, (uint64_t)(u->stored_us / 1000000));
+	rw_sbuf_puts(b, ",\"expires\":");
+	put_uint(b, (uint64_t)((u->expires_us + 999999) / 1000000));
+	rw_iso_time(u->expires_us, t, sizeof(t));
+	rw_sbuf_puts(b, ",\"expires_iso\":\"");
+	rw_sbuf_puts(b, t);
+	rw_sbuf_puts(b, "\",\"server\":");
+	rw_sbuf_json_str(b, u->server);
+	if (u->addrlen)
+		rw_addr_str((const struct sockaddr *)&u->addr, a, sizeof(a));
+	rw_sbuf_puts(b, ",\"addr\":\"");
+	rw_sbuf_puts(b, a);
+	rw_sbuf_puts(b, "\",\"zone\":");
+	rw_sbuf_json_str(b, u->zone);
+	rw_sbuf_puts(b, ",\"cached\":true}");
+}
+
+int rw_trace_hit_format(struct rw_sbuf *b, const struct rw_trace_hit *h)
+{
+	const uint8_t *msg = h->resp;
+	size_t len = h->len, off = 12;
+	char id[17], when[40], qname[1024], tb[24], a[INET6_ADDRSTRLEN] = "?";
+	uint8_t wire[256];
+	bool json = h->format == RW_TRACE_JSON;
+
+	if (len < 12 || get16(msg + 4) != 1)
+		return -1;
+	int n = rw_wire_read_name(msg, len, &off, wire);
+	if (n <= 0 || off + 4 > len || rw_wire_name_text(wire, (size_t)n, qname, sizeof(qname)) < 0)
+		return -1;
+	uint16_t qtype = get16(msg + off);
+	off += 4;
+	int rcode = msg[3] & 0xf;
+	unsigned an = get16(msg + 6), ns = get16(msg + 8);
+	static const char hex[] = "0123456789abcdef";
+	for (int i = 0; i < 16; i++)
+		id[i] = hex[(h->id >> (60 - 4 * i)) & 0xf];
+	id[16] = '\0';
+	rw_iso_time(h->start_us, when, sizeof(when));
+	if (h->clientlen)
+		rw_addr_str(h->client, a, sizeof(a));
+	uint16_t port = 0;
+	if (h->client && h->client->sa_family == AF_INET)
+		port = ntohs(((const struct sockaddr_in *)(const void *)h->client)->sin_port);
+	else if (h->client && h->client->sa_family == AF_INET6)
+		port = ntohs(((const struct sockaddr_in6 *)(const void *)h->client)->sin6_port);
+	const char *type = rw_type_str(qtype, tb, sizeof(tb));
+	const char *proto = h->tcp ? "tcp" : "udp";
+
+	/* the records, each with the set it belongs to */
+	char owner[1024];
+	int set = 0;
+	unsigned left_in_set = h->used->n > 0 ? h->used->set[0].n_rrs : 0;
+	size_t recs_text_start = 0, recs_text_len = 0;
+
+	if (json) {
+		rw_sbuf_puts(b, "{\"trace\":\"");
+		rw_sbuf_puts(b, id);
+		rw_sbuf_puts(b, "\",\"ev\":\"query\",\"time\":\"");
+		rw_sbuf_puts(b, when);
+		rw_sbuf_puts(b, "\",\"client\":\"");
+		rw_sbuf_puts(b, a);
+		rw_sbuf_puts(b, "#");
+		put_uint(b, port);
+		rw_sbuf_puts(b, "\",\"qname\":");
+		rw_sbuf_json_str(b, qname);
+		rw_sbuf_puts(b, ",\"qtype\":\"");
+		rw_sbuf_puts(b, type);
+		rw_sbuf_puts(b, "\",\"proto\":\"");
+		rw_sbuf_puts(b, proto);
+		rw_sbuf_puts(b, "\"}\n{\"trace\":\"");
+		rw_sbuf_puts(b, id);
+		rw_sbuf_puts(b, "\",\"ev\":\"cache_hit\",\"depth\":0,\"qname\":");
+		rw_sbuf_json_str(b, qname);
+		rw_sbuf_puts(b, ",\"qtype\":\"");
+		rw_sbuf_puts(b, type);
+		rw_sbuf_puts(b, "\",\"records\":[");
+		recs_text_start = b->len;
+	} else {
+		rw_sbuf_puts(b, ";; trace ");
+		rw_sbuf_puts(b, id);
+		rw_sbuf_puts(b, "  ");
+		rw_sbuf_puts(b, when);
+		rw_sbuf_puts(b, "  client ");
+		rw_sbuf_puts(b, a);
+		rw_sbuf_puts(b, "#");
+		put_uint(b, port);
+		rw_sbuf_puts(b, "  ");
+		rw_sbuf_puts(b, qname);
+		rw_sbuf_puts(b, " ");
+		rw_sbuf_puts(b, type);
+		rw_sbuf_puts(b, "  (");
+		rw_sbuf_puts(b, proto);
+		rw_sbuf_puts(b, ")\n;; cache hit: ");
+		rw_sbuf_puts(b, qname);
+		rw_sbuf_puts(b, " ");
+		rw_sbuf_puts(b, type);
+		rw_sbuf_puts(b, " served from cache without asking anyone\n");
+		recs_text_start = b->len;
+	}
+	for (unsigned i = 0; i < an + ns && set < h->used->n; i++) {
+		const struct rw_cache_used_set *u = &h->used->set[set];
+		size_t at = off, line_start = b->len;
+		uint16_t rtype = 0;
+		if (!json)
+			rw_sbuf_puts(b, ";;   ");
+		size_t rr_at = b->len;
+		if (!put_rr(b, msg, len, &off, &rtype))
+			return -1;
+		if (json) {
+			/* the record text is in the buffer: quote it into a record object */
+			size_t rrlen = b->len - rr_at;
+			char *rr = malloc(rrlen + 1);
+			if (!rr)
+				return -1;
+			memcpy(rr, b->p + rr_at, rrlen);
+			rr[rrlen] = '\0';
+			b->len = line_start;
+			size_t o2 = at;
+			n = rw_wire_read_name(msg, len, &o2, wire);
+			if (n <= 0 ||
+			    rw_wire_name_text(wire, (size_t)n, owner, sizeof(owner)) < 0) {
+				free(rr);
+				return -1;
+			}
+			if (i > 0)
+				rw_sbuf_puts(b, ",");
+			put_json_record(b, rr, owner, rtype, u);
+			free(rr);
+		} else {
+			put_provenance(b, u, h->start_us);
+		}
+		if (--left_in_set == 0 && ++set < h->used->n)
+			left_in_set = h->used->set[set].n_rrs;
+	}
+	recs_text_len = b->len - recs_text_start;
+	/* the answer: the same records, as the client got them */
+	if (json) {
+		rw_sbuf_puts(b, "]}\n{\"trace\":\"");
+		rw_sbuf_puts(b, id);
+		rw_sbuf_puts(b, "\",\"ev\":\"answer\",\"depth\":0,\"rcode\":\"");
+		rw_sbuf_puts(b, rw_rcode_str(rcode));
+		rw_sbuf_puts(b, "\",\"qname\":");
+		rw_sbuf_json_str(b, qname);
+		rw_sbuf_puts(b, ",\"records\":[");
+	} else {
+		rw_sbuf_puts(b, ";; answer ");
+		rw_sbuf_puts(b, rw_rcode_str(rcode));
+		rw_sbuf_puts(b, " for ");
+		rw_sbuf_puts(b, qname);
+		rw_sbuf_puts(b, "\n");
+	}
+	if (!b->oom) {
+		/* copy from the buffer itself: make room first, it may move */
+		rw_sbuf_add(b, "", 0);
+		size_t need = b->len + recs_text_len + 1;
+		if (need > b->cap) {
+			char *p = realloc(b->p, need);
+			if (!p)
+				return -1;
+			b->p = p;
+			b->cap = need;
+		}
+		memcpy(b->p + b->len, b->p + recs_text_start, recs_text_len);
+		b->len += recs_text_len;
+		b->p[b->len] = '\0';
+	}
+	int64_t elapsed = h->end_us - h->start_us;
+	if (json) {
+		rw_sbuf_puts(b, "]}\n{\"trace\":\"");
+		rw_sbuf_puts(b, id);
+		rw_sbuf_puts(b, "\",\"ev\":\"done\",\"elapsed_us\":");
+		put_uint(b, (uint64_t)(elapsed > 0 ? elapsed : 0));
+		rw_sbuf_puts(b, ",\"upstream\":0,\"cache_hits\":");
+		put_uint(b, (uint64_t)h->used->n);
+		rw_sbuf_puts(b, ",\"subresolutions\":0,\"rcode\":\"");
+		rw_sbuf_puts(b, rw_rcode_str(rcode));
+		rw_sbuf_puts(b, "\"}\n");
+	} else {
+		rw_sbuf_printf(b,
+			       ";; done in %.2f ms: %s, 0 upstream queries, %d cache hit%s, 0 "
+			       "sub-resolutions\n\n",
+			       (double)elapsed / 1000.0, rw_rcode_str(rcode), h->used->n,
+			       h->used->n == 1 ? "" : "s");
+	}
+	return b->oom ? -1 : 0;
+}
