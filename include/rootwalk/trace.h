@@ -111,6 +111,8 @@ char *rw_rr_str(const ldns_rr *rr);				    /* malloc'd presentation form */
 void rw_addr_str(const struct sockaddr *sa, char *buf, size_t len); /* "127.0.0.1" */
 void rw_iso_time(int64_t wall_us, char *buf, size_t len);	    /* 2026-11-25T10:00:00.112Z */
 const char *rw_rcode_str(int rcode);
+/* "42s", "4m58s", "1h00m00s", "2d03h00m": how long until something expires (buf >= 24 bytes). */
+void rw_fmt_duration(char *buf, size_t len, int64_t secs);
 const char *rw_type_str(uint16_t type, char *buf, size_t len);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rootwalk/trace.h"
 #include "sbuf.h"
 
 void rw_sbuf_add(struct rw_sbuf *b, const char *s, size_t n)
@@ -76,18 +77,52 @@ void rw_sbuf_json_str(struct rw_sbuf *b, const char *s)
 	rw_sbuf_puts(b, "\"");
 }
 
+/* Two digits, or as many as the number needs, without printf. */
+static char *put_num(char *p, char *end, uint64_t v, int min_digits)
+{
+	char tmp[24];
+	int n = 0;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n < min_digits)
+		tmp[n++] = '0';
+	while (n && p < end)
+		*p++ = tmp[--n];
+	return p;
+}
+
 void rw_fmt_duration(char *buf, size_t len, int64_t secs)
 {
-	if (secs < 0)
-		secs = 0;
-	if (secs >= 86400)
-		snprintf(buf, len, "%" PRId64 "d%02" PRId64 "h%02" PRId64 "m", secs / 86400,
-			 (secs % 86400) / 3600, (secs % 3600) / 60);
-	else if (secs >= 3600)
-		snprintf(buf, len, "%" PRId64 "h%02" PRId64 "m%02" PRId64 "s", secs / 3600,
-			 (secs % 3600) / 60, secs % 60);
-	else if (secs >= 60)
-		snprintf(buf, len, "%" PRId64 "m%02" PRId64 "s", secs / 60, secs % 60);
-	else
-		snprintf(buf, len, "%" PRId64 "s", secs);
+	if (len < 24) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	uint64_t s = secs < 0 ? 0 : (uint64_t)secs;
+	char *p = buf, *end = buf + len - 1;
+	if (s >= 86400) {
+		p = put_num(p, end, s / 86400, 1);
+		*p++ = 'd';
+		p = put_num(p, end, s % 86400 / 3600, 2);
+		*p++ = 'h';
+		p = put_num(p, end, s % 3600 / 60, 2);
+		*p++ = 'm';
+	} else if (s >= 3600) {
+		p = put_num(p, end, s / 3600, 1);
+		*p++ = 'h';
+		p = put_num(p, end, s % 3600 / 60, 2);
+		*p++ = 'm';
+		p = put_num(p, end, s % 60, 2);
+		*p++ = 's';
+	} else if (s >= 60) {
+		p = put_num(p, end, s / 60, 1);
+		*p++ = 'm';
+		p = put_num(p, end, s % 60, 2);
+		*p++ = 's';
+	} else {
+		p = put_num(p, end, s, 1);
+		*p++ = 's';
+	}
+	*p = '\0';
 }

@@ -19,7 +19,5 @@ void rw_sbuf_printf(struct rw_sbuf *b, const char *fmt, ...) __attribute__((form
 /* A JSON string literal, quotes included; control characters escaped, UTF-8 passed through. */
 void rw_sbuf_json_str(struct rw_sbuf *b, const char *s);
 
-/* "42s", "4m58s", "1h00m00s", "2d03h00m": how long until something expires. */
-void rw_fmt_duration(char *buf, size_t len, int64_t secs);
 
 #endif

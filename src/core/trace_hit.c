@@ -364,11 +364,18 @@ int rw_trace_hit_format(struct rw_sbuf *b, const struct rw_trace_hit *h)
 		rw_sbuf_puts(b, rw_rcode_str(rcode));
 		rw_sbuf_puts(b, "\"}\n");
 	} else {
-		rw_sbuf_printf(b,
-			       ";; done in %.2f ms: %s, 0 upstream queries, %d cache hit%s, 0 "
-			       "sub-resolutions\n\n",
-			       (double)elapsed / 1000.0, rw_rcode_str(rcode), h->used->n,
-			       h->used->n == 1 ? "" : "s");
+		uint64_t us = (uint64_t)(elapsed > 0 ? elapsed : 0);
+		char frac[3] = {(char)('0' + us / 100 % 10), (char)('0' + us / 10 % 10), 0};
+		rw_sbuf_puts(b, ";; done in ");
+		put_uint(b, us / 1000);
+		rw_sbuf_puts(b, ".");
+		rw_sbuf_puts(b, frac);
+		rw_sbuf_puts(b, " ms: ");
+		rw_sbuf_puts(b, rw_rcode_str(rcode));
+		rw_sbuf_puts(b, ", 0 upstream queries, ");
+		put_uint(b, (uint64_t)h->used->n);
+		rw_sbuf_puts(b, h->used->n == 1 ? " cache hit, 0 sub-resolutions\n\n"
+						: " cache hits, 0 sub-resolutions\n\n");
 	}
 	return b->oom ? -1 : 0;
 }

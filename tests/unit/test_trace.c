@@ -92,8 +92,35 @@ static void test_time(void)
 	CHECK(strcmp(buf, "?") == 0);
 }
 
+static void test_durations(void)
+{
+	char buf[32];
+	static const struct {
+		int64_t secs;
+		const char *text;
+	} cases[] = {{-5, "0s"},
+		     {0, "0s"},
+		     {59, "59s"},
+		     {60, "1m00s"},
+		     {298, "4m58s"},
+		     {3599, "59m59s"},
+		     {3600, "1h00m00s"},
+		     {86399, "23h59m59s"},
+		     {86400, "1d00h00m"},
+		     {90061, "1d01h01m"},
+		     {8640000, "100d00h00m"}};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		rw_fmt_duration(buf, sizeof(buf), cases[i].secs);
+		if (strcmp(buf, cases[i].text) != 0)
+			fprintf(stderr, "%lld: %s, want %s\n", (long long)cases[i].secs, buf,
+				cases[i].text);
+		CHECK(strcmp(buf, cases[i].text) == 0);
+	}
+}
+
 int main(void)
 {
+	test_durations();
 	test_records();
 	test_names();
 	test_time();
