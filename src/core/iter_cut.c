@@ -348,6 +348,12 @@ void iter_send_query(struct rw_iter *it, bool tcp, bool fresh, struct rw_iter_ou
 	out->wire = it->qbuf;
 	out->len = it->qlen;
 	out->timeout_ms = info.rto_ms;
+	if (it->sh->deadline_ms) {
+		/* never wait past the query's budget */
+		uint64_t left = it->sh->deadline_ms - now_ms(it);
+		if (left < out->timeout_ms)
+			out->timeout_ms = left > 0 ? (uint32_t)left : 1;
+	}
 
 	struct rw_trace_event *e = iter_trace_ev(it, RW_EV_SEND);
 	if (e) {

@@ -426,7 +426,9 @@ static void handle_reply(struct rw_iter *it, const uint8_t *pkt, size_t len,
 		return;
 	}
 	if (ldns_pkt_tc(p) && !it->cur_tcp) {
-		trace_reply(it, p, len, "truncated, retrying over TCP");
+		struct rw_trace_event *e = trace_reply(it, p, len, "truncated");
+		if (e)
+			e->text = strdup("truncated over UDP: retrying over TCP");
 		ldns_pkt_free(p);
 		if (it->sh->upstream >= it->sh->cfg->max_upstream_queries) {
 			iter_next_server(it, out); /* fails with the limit */

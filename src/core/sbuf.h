@@ -19,5 +19,4 @@ void rw_sbuf_printf(struct rw_sbuf *b, const char *fmt, ...) __attribute__((form
 /* A JSON string literal, quotes included; control characters escaped, UTF-8 passed through. */
 void rw_sbuf_json_str(struct rw_sbuf *b, const char *s);
 
-
 #endif
