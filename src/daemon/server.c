@@ -23,7 +23,8 @@
 #include "daemon.h"
 #include "rootwalk/wire.h"
 
-#define SRV_UDP_BUF	     65536
+/* Room for 16 datagrams of the largest size: libuv then reads up to 16 per recvmmsg() call. */
+#define SRV_UDP_BUF	     (16 * 65536)
 #define SRV_UDP_RCVBUF	     (4 * 1024 * 1024)
 #define SRV_TCP_MAX_CONNS    256
 #define SRV_TCP_MAX_INFLIGHT 32
@@ -42,7 +43,8 @@ struct srv_udp {
 	uv_udp_t handle;
 	struct rw_server *s;
 	struct rw_sockaddr addr;
-	/* libuv hands each datagram to alloc_cb and recv_cb in turn, so one buffer suffices. */
+	/* libuv fills it with a batch of datagrams (recvmmsg) and hands each to recv_cb before it
+	 * asks for the buffer again, so one buffer suffices. */
 	uint8_t buf[SRV_UDP_BUF];
 };
 
@@ -591,7 +593,8 @@ static int udp_open(struct rw_server *s, const struct rw_sockaddr *addr)
 
 	if (!u)
 		return UV_ENOMEM;
-	rc = uv_udp_init_ex(&s->d->loop, &u->handle, sa->sa_family);
+	/* UV_UDP_RECVMMSG: many queries per system call under load */
+	rc = uv_udp_init_ex(&s->d->loop, &u->handle, sa->sa_family | UV_UDP_RECVMMSG);
 	if (rc < 0) {
 		free(u);
 		return rc;
