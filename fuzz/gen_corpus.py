@@ -330,6 +330,44 @@ def control():
     return {k: v.encode("latin-1") for k, v in s.items()}
 
 
+def present():
+    s = {}
+    s["name-root"] = b"\0"
+    s["name-plain"] = name("www.video-platform.com")
+    s["name-escapes"] = b"\x08a.b;c(d)" + b"\x04e\\f\"" + b"\x06\x00\x20\x7f\xff\x09\x0a" + b"\0"
+    s["name-255"] = (b"\x3f" + b"a" * 63) * 3 + b"\x3d" + b"b" * 61 + b"\0"
+    s["name-all-bytes"] = b"".join(bytes([63]) + bytes(range(i, i + 63)) for i in (0, 63, 126)) + b"\0"
+    s["name-high-bytes"] = b"\x3f" + bytes(range(193, 256)) + b"\0"
+    recs = {
+        "a": (1, a("203.0.113.42")), "aaaa": (28, bytes(range(16))),
+        "ns": (2, name("ns1.dnshost.net")), "cname": (5, name("a.b")),
+        "mx": (15, b"\x00\x0a" + name("mail.example")),
+        "txt": (16, b"\x05hello\x06a\"b\\c;" + b"\x03\x00\x7f\xff"),
+        "txt-empty-string": (16, b"\x00"),
+        "soa": (6, name("ns1.example") + name("h.example") + struct.pack("!IIIII", 1, 2, 3, 4, 5)),
+        "ptr": (12, name("video-platform.com")),
+        "srv": (33, struct.pack("!HHH", 0, 5, 5060) + name("sip.example")),
+        "caa": (257, b"\x80\x05issueca.example"),
+        "ds": (43, struct.pack("!HBB", 12345, 8, 2) + bytes(32)),
+        "unknown": (65280, b"\x01\x02\x03"),
+        "a-short": (1, b"\x01\x02"),
+        "empty-rdata-ns": (2, b""),
+        "hinfo": (13, b"\x03cpu\x02os"),
+        "dnskey-short": (48, struct.pack("!HB", 257, 3)),
+        "dnskey": (48, struct.pack("!HBB", 257, 3, 13) + bytes(range(64))),
+    }
+    for k, (t, rdata) in recs.items():
+        s["rr-" + k] = rr(b"\x03w\"w\x07example\x00", t, rdata, 300)
+    s["rr-class-ch"] = rr("version.bind.", 16, b"\x04test", 0, 3)
+    s["rr-ttl-top-bit"] = rr("x.", 1, a("1.2.3.4"), 0x80000000)
+    for k, t in {"epoch": 0, "minus-1us": -1, "minus-1s": -1000000, "leap-2000": 951782400123456,
+                 "leap-1900-not": -2203891200000000, "year-9999-end": 253402300799999999,
+                 "year-10000": 253402300800000000, "year-0": -62167219200000000,
+                 "year-minus-1": -62167219200000001, "now": 1795600000000000}.items():
+        s["time-" + k] = struct.pack("<q", t)
+    return s
+
+
 GOOD_FULL = """# rootwalkd.conf with every key
 server:
 	listen: 127.0.0.53
@@ -434,7 +472,7 @@ def config():
 def main():
     for target, seeds in (("client_query", client_query()), ("tcp_frame", tcp_frame()),
                           ("config", config()), ("upstream_reply", upstream_reply()),
-                          ("control", control())):
+                          ("control", control()), ("present", present())):
         d = os.path.join(HERE, "corpus", target)
         os.makedirs(d, exist_ok=True)
         for k, v in seeds.items():
