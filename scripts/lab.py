@@ -114,6 +114,28 @@ def ensure_isolated():
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
 
 
+def with_resolv_conf(addr, cmd, tmpdir):
+    """argv that runs cmd with /etc/resolv.conf saying only "nameserver addr", for programs that
+    use the system resolver (dig +trace looks up the name servers it is told about that way).
+
+    The file is bind-mounted in a new mount namespace (unshare -m, whose mounts are private) made
+    for cmd alone, inside the lab's network namespace: the host's file is never touched, and the
+    rest of the lab keeps seeing the usual one. scripts/in_lab.sh --resolv-conf does the same
+    for a whole session."""
+    ensure_isolated()
+    import ipaddress
+    ipaddress.ip_address(addr)  # an address, nothing else, goes into the file
+    # getaddrinfo(AI_ADDRCONFIG) asks for A records only if an IPv4 address other than
+    # 127.0.0.1 is configured (scripts/in_lab.sh adds this one too; "replace" is idempotent).
+    subprocess.run(["ip", "addr", "replace", "127.255.255.1/32", "dev", "lo"], check=True)
+    fd, conf = tempfile.mkstemp(prefix="resolv-", suffix=".conf", dir=tmpdir)
+    with os.fdopen(fd, "w") as f:
+        f.write("nameserver %s\noptions timeout:2 attempts:1\n" % addr)
+    os.chmod(conf, 0o644)
+    script = 'mount --bind "$1" /etc/resolv.conf && shift && exec "$@"'
+    return ["unshare", "-m", "sh", "-c", script, "sh", conf] + list(cmd)
+
+
 def dns_ask(addr, qname, qtype, tcp=False, timeout=2.0, port=53, rd=False, payload=1232):
     """One query; returns the dns.message reply (raises on timeout)."""
     q = dns.message.make_query(qname, qtype, use_edns=0, payload=payload)
