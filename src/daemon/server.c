@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <uv.h>
 
 #include "daemon.h"
@@ -39,10 +40,24 @@
 #define SRV_SPARE_REQUESTS 1024 /* finished requests kept for reuse */
 #define RCODE_SERVFAIL	   2
 
+/* Replies made while a batch of datagrams is being read go out together with sendmmsg(). */
+#define SRV_BATCH     32
+#define SRV_BATCH_MSG 1232 /* the largest UDP reply we send (RW_EDNS_BUFSIZE) */
+
+struct srv_batch {
+	struct mmsghdr msg[SRV_BATCH];
+	struct iovec iov[SRV_BATCH];
+	struct sockaddr_storage to[SRV_BATCH];
+	uint8_t data[SRV_BATCH][SRV_BATCH_MSG];
+	unsigned n;
+};
+
 struct srv_udp {
 	uv_udp_t handle;
 	struct rw_server *s;
 	struct rw_sockaddr addr;
+	bool reading;		/* inside a batch of recv callbacks */
+	struct srv_batch batch; /* replies waiting for the end of the batch */
 	/* libuv fills it with a batch of datagrams (recvmmsg) and hands each to recv_cb before it
 	 * asks for the buffer again, so one buffer suffices. */
 	uint8_t buf[SRV_UDP_BUF];
@@ -174,14 +189,69 @@ static void udp_send_cb(uv_udp_send_t *req, int status)
 	free(req);
 }
 
+static void udp_send_one(struct srv_udp *u, const struct sockaddr *to, const uint8_t *resp,
+			 size_t len);
+
+/* Send the replies collected during a batch of reads: one system call for all of them. */
+static void udp_flush(struct srv_udp *u)
+{
+	struct srv_batch *b = &u->batch;
+	uv_os_fd_t fd;
+	unsigned done = 0;
+
+	if (b->n == 0)
+		return;
+	if (!uv_is_closing((uv_handle_t *)&u->handle) &&
+	    uv_fileno((uv_handle_t *)&u->handle, &fd) == 0) {
+		for (unsigned i = 0; i < b->n; i++) {
+			b->msg[i].msg_hdr.msg_iov = &b->iov[i];
+			b->msg[i].msg_hdr.msg_iovlen = 1;
+			b->msg[i].msg_hdr.msg_name = &b->to[i];
+		}
+		while (done < b->n) {
+			int n = sendmmsg(fd, b->msg + done, b->n - done, MSG_DONTWAIT);
+			if (n <= 0)
+				break;
+			done += (unsigned)n;
+		}
+		/* what the socket would not take now goes through libuv's queue */
+		for (unsigned i = done; i < b->n; i++)
+			udp_send_one(u, (const struct sockaddr *)&b->to[i], b->data[i],
+				     b->iov[i].iov_len);
+	}
+	b->n = 0;
+}
+
 static void udp_reply(struct srv_udp *u, const struct sockaddr *to, const uint8_t *resp, size_t len)
+{
+	struct srv_batch *b = &u->batch;
+
+	if (uv_is_closing((uv_handle_t *)&u->handle))
+		return;
+	if (u->reading && len <= SRV_BATCH_MSG) {
+		if (b->n == SRV_BATCH)
+			udp_flush(u);
+		unsigned i = b->n++;
+		memcpy(b->data[i], resp, len);
+		b->iov[i].iov_base = b->data[i];
+		b->iov[i].iov_len = len;
+		socklen_t tolen = to->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+							    : sizeof(struct sockaddr_in);
+		memcpy(&b->to[i], to, tolen);
+		memset(&b->msg[i], 0, sizeof(b->msg[i]));
+		b->msg[i].msg_hdr.msg_namelen = tolen;
+		return;
+	}
+	udp_send_one(u, to, resp, len);
+}
+
+static void udp_send_one(struct srv_udp *u, const struct sockaddr *to, const uint8_t *resp,
+			 size_t len)
 {
 	struct srv_udp_send *snd;
 	uv_buf_t buf;
 	int rc;
 
-	if (uv_is_closing((uv_handle_t *)&u->handle))
-		return;
 	buf = uv_buf_init((char *)resp, (unsigned)len);
 	rc = uv_udp_try_send(&u->handle, &buf, 1, to);
 	if (rc >= 0)
@@ -569,12 +639,25 @@ static void udp_recv_cb(uv_udp_t *handle, ssize_t nread, const uv_buf_t *buf,
 {
 	struct srv_udp *u = handle->data;
 
+	/* The end of a batch (libuv's last call for a recvmmsg buffer, or nothing more to read):
+	 * send what the batch answered. */
+	if (!addr || nread <= 0) {
+		u->reading = false;
+		udp_flush(u);
+		return;
+	}
 	/* Errors on an unconnected socket (ICMP for an earlier reply) concern nobody now. */
-	if (nread < 0 || !addr || (flags & UV_UDP_PARTIAL))
+	if (flags & UV_UDP_PARTIAL)
 		return;
 	if (addr->sa_family != AF_INET && addr->sa_family != AF_INET6)
 		return;
+	u->reading = true;
 	srv_query(u->s, u, NULL, (const uint8_t *)buf->base, (size_t)nread, addr);
+	if (!(flags & UV_UDP_MMSG_CHUNK)) {
+		/* a datagram read on its own: no closing call follows */
+		u->reading = false;
+		udp_flush(u);
+	}
 }
 
 /* Listeners. */
