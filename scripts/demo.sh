@@ -2,7 +2,8 @@
 # demo.sh: the main job. Builds rootwalkd if needed, then, inside a private network namespace,
 # starts the lab internet (one NSD per server in zones/lab.conf) and rootwalkd with the lab root
 # hints, asks it four questions with dig and prints each answer with the trace rootwalkd wrote
-# for it. Everything is stopped at the end; the whole run is bounded (under a minute).
+# for it, then runs dig +trace through it (/etc/resolv.conf, in a private mount namespace,
+# names rootwalkd). Everything is stopped at the end; the whole run is bounded (under a minute).
 #
 #   scripts/demo.sh             build if needed, run the demo
 #   ROOTWALKD=path demo.sh      use that daemon binary (default build/src/daemon/rootwalkd)
@@ -69,6 +70,21 @@ queries() {
 		www.video-platform.com A
 	ask "A name that does not exist: NXDOMAIN, with the zone's SOA" nope.video-platform.com A
 	ask "A reverse lookup: 203.0.113.42 -> PTR" -x 203.0.113.42
+
+	# dig +trace asks rootwalkd for ". NS", then walks itself, looking up each name server it
+	# is referred to with the system resolver: in here /etc/resolv.conf names rootwalkd.
+	n=$((n + 1))
+	echo
+	echo "=== $n. dig +trace through rootwalkd (/etc/resolv.conf: $(grep -m1 '^nameserver' /etc/resolv.conf))"
+	echo "\$ dig +trace @$RESOLVER www.video-platform.com"
+	local before
+	before=$(done_count)
+	timeout 20 dig +trace +nodnssec +time=2 +tries=1 @"$RESOLVER" www.video-platform.com |
+		grep -v -e '^; <<>>' -e '^;; global options' -e '^; (1 server found)' | sed '1{/^$/d}' || true
+	sleep 0.2
+	echo "--- rootwalkd answered $(($(done_count) - before)) questions for it (. NS, then the" \
+		"name servers' addresses); their traces are in the log"
+	show_new_trace >/dev/null
 	echo
 	echo "=== Demo done in $((SECONDS - start)) s; stopping the lab."
 }
@@ -92,7 +108,7 @@ start=$(date +%s)
 # in_lab.sh refuses to run unless it could make a private network namespace; lab.py checks
 # again and stops every process it started, also on error or after --timeout seconds.
 rc=0
-"$REPO/scripts/in_lab.sh" timeout -k 5 55 "$PY" "$REPO/scripts/lab.py" run \
+"$REPO/scripts/in_lab.sh" --resolv-conf 127.0.0.53 timeout -k 5 55 "$PY" "$REPO/scripts/lab.py" run \
 	--resolver rootwalkd --trace-format text --timeout 45 -- "$REPO/scripts/demo.sh" --queries ||
 	rc=$?
 echo "=== Lab stopped; total $(($(date +%s) - start)) s."
