@@ -107,9 +107,12 @@ int rw_trace_hit_format(struct rw_sbuf *b, const struct rw_trace_hit *h);
 char *rw_dname_str(const ldns_rdf *name);
 /* A record in presentation form on one line, fields separated by single spaces, as
  * ldns_rr2str() writes it (the common types without ldns, for speed). malloc'd. */
-char *rw_rr_str(const ldns_rr *rr);				    /* malloc'd presentation form */
-void rw_addr_str(const struct sockaddr *sa, char *buf, size_t len); /* "127.0.0.1" */
-void rw_iso_time(int64_t wall_us, char *buf, size_t len);	    /* 2026-11-25T10:00:00.112Z */
+char *rw_rr_str(const ldns_rr *rr); /* malloc'd presentation form */
+void rw_addr_str(const struct sockaddr *sa, char *buf, size_t len);
+	/* "127.0.0.1" */ /* Dotted-quad text of an IPv4 address; returns its length or -1 if len is too small. */
+int rw_ip4_str(const uint8_t a[4], char *buf, size_t len);
+
+void rw_iso_time(int64_t wall_us, char *buf, size_t len); /* 2026-11-25T10:00:00.112Z */
 const char *rw_rcode_str(int rcode);
 /* "42s", "4m58s", "1h00m00s", "2d03h00m": how long until something expires (buf >= 24 bytes). */
 void rw_fmt_duration(char *buf, size_t len, int64_t secs);

@@ -8,30 +8,23 @@
 #include "rootwalk/trace.h"
 #include "sbuf.h"
 
-void rw_sbuf_add(struct rw_sbuf *b, const char *s, size_t n)
+bool rw_sbuf_grow(struct rw_sbuf *b, size_t n)
 {
 	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 1024;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (!p) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
+		return false;
+	if (b->len + n + 1 <= b->cap)
+		return true;
+	size_t cap = b->cap ? b->cap : 1024;
+	while (cap < b->len + n + 1)
+		cap *= 2;
+	char *p = realloc(b->p, cap);
+	if (!p) {
+		b->oom = true;
+		return false;
 	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-void rw_sbuf_puts(struct rw_sbuf *b, const char *s)
-{
-	rw_sbuf_add(b, s, strlen(s));
+	b->p = p;
+	b->cap = cap;
+	return true;
 }
 
 void rw_sbuf_printf(struct rw_sbuf *b, const char *fmt, ...)

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct rw_sbuf {
 	char *p; /* NUL-terminated when non-NULL; owned, free() it */
@@ -13,8 +14,22 @@ struct rw_sbuf {
 	bool oom;
 };
 
-void rw_sbuf_add(struct rw_sbuf *b, const char *s, size_t n);
-void rw_sbuf_puts(struct rw_sbuf *b, const char *s);
+/* Make room for n more bytes and the NUL; false (and oom set) when that fails. */
+bool rw_sbuf_grow(struct rw_sbuf *b, size_t n);
+
+static inline void rw_sbuf_add(struct rw_sbuf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap && !rw_sbuf_grow(b, n))
+		return;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static inline void rw_sbuf_puts(struct rw_sbuf *b, const char *s)
+{
+	rw_sbuf_add(b, s, strlen(s));
+}
 void rw_sbuf_printf(struct rw_sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A JSON string literal, quotes included; control characters escaped, UTF-8 passed through. */
 void rw_sbuf_json_str(struct rw_sbuf *b, const char *s);

@@ -29,6 +29,26 @@ char *rw_dname_str(const ldns_rdf *name)
 	return s ? s : strdup("?");
 }
 
+int rw_ip4_str(const uint8_t a[4], char *buf, size_t len)
+{
+	/* inet_ntop() prints through sprintf: this runs for every A record a trace shows */
+	char tmp[16];
+	size_t o = 0;
+	for (int i = 0; i < 4; i++) {
+		unsigned v = a[i];
+		if (v >= 100)
+			tmp[o++] = (char)('0' + v / 100);
+		if (v >= 10)
+			tmp[o++] = (char)('0' + v / 10 % 10);
+		tmp[o++] = (char)('0' + v % 10);
+		tmp[o++] = i < 3 ? '.' : '\0';
+	}
+	if (o > len)
+		return -1;
+	memcpy(buf, tmp, o);
+	return (int)o - 1;
+}
+
 void rw_addr_str(const struct sockaddr *sa, char *buf, size_t len)
 {
 	if (!sa || len == 0) {
@@ -37,8 +57,10 @@ void rw_addr_str(const struct sockaddr *sa, char *buf, size_t len)
 		return;
 	}
 	if (sa->sa_family == AF_INET) {
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, buf,
-			  (socklen_t)len);
+		if (rw_ip4_str((const uint8_t *)&((const struct sockaddr_in *)(const void *)sa)
+				       ->sin_addr,
+			       buf, len) < 0)
+			snprintf(buf, len, "?");
 	} else if (sa->sa_family == AF_INET6) {
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
 			  buf, (socklen_t)len);
@@ -286,9 +308,7 @@ static bool rr_text_fast(const ldns_rr *rr, char *buf, size_t cap)
 			n = rw_wire_name_text(p, len, buf + o, cap - o);
 			break;
 		case LDNS_RDF_TYPE_A:
-			n = len == 4 && inet_ntop(AF_INET, p, buf + o, (socklen_t)(cap - o))
-				    ? (int)strlen(buf + o)
-				    : -1;
+			n = len == 4 ? rw_ip4_str(p, buf + o, cap - o) : -1;
 			break;
 		case LDNS_RDF_TYPE_AAAA:
 			n = len == 16 && inet_ntop(AF_INET6, p, buf + o, (socklen_t)(cap - o))

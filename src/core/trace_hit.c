@@ -54,7 +54,7 @@ static bool put_rdata(struct rw_sbuf *b, uint16_t type, const uint8_t *msg, size
 
 	switch (type) {
 	case LDNS_RR_TYPE_A:
-		if (rdlen != 4 || !inet_ntop(AF_INET, msg + off, a, sizeof(a)))
+		if (rdlen != 4 || rw_ip4_str(msg + off, a, sizeof(a)) < 0)
 			return false;
 		rw_sbuf_puts(b, a);
 		return true;

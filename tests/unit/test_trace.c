@@ -92,6 +92,19 @@ static void test_time(void)
 	CHECK(strcmp(buf, "?") == 0);
 }
 
+static void test_ip4(void)
+{
+	char buf[16];
+	const uint8_t a[][4] = {
+		{0, 0, 0, 0}, {127, 0, 0, 53}, {255, 255, 255, 255}, {10, 9, 100, 1}};
+	const char *want[] = {"0.0.0.0", "127.0.0.53", "255.255.255.255", "10.9.100.1"};
+	for (int i = 0; i < 4; i++) {
+		CHECK_EQ(rw_ip4_str(a[i], buf, sizeof(buf)), (long long)strlen(want[i]));
+		CHECK(strcmp(buf, want[i]) == 0);
+	}
+	CHECK_EQ(rw_ip4_str(a[2], buf, 15), -1);
+}
+
 static void test_durations(void)
 {
 	char buf[32];
@@ -121,6 +134,7 @@ static void test_durations(void)
 int main(void)
 {
 	test_durations();
+	test_ip4();
 	test_records();
 	test_names();
 	test_time();
