@@ -91,7 +91,7 @@ def main():
         before = trace_count(r)
         run(dig + [NAME, "A"], "dig @%s %s A +noall +answer" % (r.addr, NAME))
         print("$ tail trace.log    # its trace: a cache hit, from where and until when")
-        sys.stdout.write(last_trace(r, before))
+        print(last_trace(r, before).rstrip("\n"))
 
         print("\n# 4. What is cached at the name, and until when?")
         run(ctl + ["lookup", NAME], "rootwalk lookup %s" % NAME)
