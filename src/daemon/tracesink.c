@@ -24,6 +24,10 @@
 
 #define TS_MAX_PENDING (4u * 1024 * 1024)
 #define TS_RETRY_MS    20
+/* Traces are written in batches: when this much is waiting, or TS_FLUSH_MS after the first of
+ * a batch, whichever comes first. One write per trace cost more than formatting it. */
+#define TS_BATCH    (64u * 1024)
+#define TS_FLUSH_MS 20
 
 struct tbuf {
 	char *p;
@@ -148,6 +152,11 @@ static int ts_continue(struct rw_tracesink *t)
 	return uv_fs_write(t->loop, &t->req, t->inflight_fd, &b, 1, -1, ts_write_cb);
 }
 
+static void ts_flush_cb(uv_timer_t *timer)
+{
+	ts_start(timer->data);
+}
+
 /* Start a write of everything pending, if none is in flight. */
 static void ts_start(struct rw_tracesink *t)
 {
@@ -207,7 +216,12 @@ void rw_tracesink_write(struct rw_tracesink *t, const char *text, size_t len)
 	}
 	memcpy(b->p + b->len, text, len);
 	b->len += len;
-	ts_start(t);
+	if (t->inflight)
+		return; /* its completion starts the next write */
+	if (b->len >= TS_BATCH)
+		ts_start(t);
+	else if (!uv_is_active((uv_handle_t *)&t->retry))
+		uv_timer_start(&t->retry, ts_flush_cb, TS_FLUSH_MS, 0);
 }
 
 static int ts_open_fd(const char *path, char *err, size_t errlen)
