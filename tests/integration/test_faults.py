@@ -77,8 +77,11 @@ def test_silent_server_then_next(the_lab, start_rootwalkd):
             assert len([e for e in timeouts if e["addr"] == dead]) == len(to_dead), \
                 "%s %s: %d queries to the silent %s but timeouts %r" % (
                     qname, qtype, len(to_dead), dead, timeouts)
+            # Timeouts adapt to each server's measured RTT but never go below 50 ms
+            # (RW_INFRA_MIN_RTO_MS, as Unbound's minimum); under ASan on a loaded machine even
+            # the live ns2 can miss that and time out.
             for e in timeouts:
-                assert int(e["after_ms"]) >= 100, e
+                assert int(e["after_ms"]) >= 50, e
 
 
 def test_only_server_silent(the_lab, start_rootwalkd):
