@@ -75,7 +75,8 @@ queries() {
 	# is referred to with the system resolver: in here /etc/resolv.conf names rootwalkd.
 	n=$((n + 1))
 	echo
-	echo "=== $n. dig +trace through rootwalkd (/etc/resolv.conf: $(grep -m1 '^nameserver' /etc/resolv.conf))"
+	echo "=== $n. dig +trace through rootwalkd" \
+		"(/etc/resolv.conf: $(grep -m1 '^nameserver' /etc/resolv.conf))"
 	echo "\$ dig +trace @$RESOLVER www.video-platform.com"
 	local before
 	before=$(done_count)
@@ -108,8 +109,9 @@ start=$(date +%s)
 # in_lab.sh refuses to run unless it could make a private network namespace; lab.py checks
 # again and stops every process it started, also on error or after --timeout seconds.
 rc=0
-"$REPO/scripts/in_lab.sh" --resolv-conf 127.0.0.53 timeout -k 5 55 "$PY" "$REPO/scripts/lab.py" run \
-	--resolver rootwalkd --trace-format text --timeout 45 -- "$REPO/scripts/demo.sh" --queries ||
+"$REPO/scripts/in_lab.sh" --resolv-conf 127.0.0.53 \
+	timeout -k 5 55 "$PY" "$REPO/scripts/lab.py" run --resolver rootwalkd --trace-format text \
+	--timeout 45 -- "$REPO/scripts/demo.sh" --queries ||
 	rc=$?
 echo "=== Lab stopped; total $(($(date +%s) - start)) s."
 exit $rc

@@ -7,7 +7,8 @@
 Starts the lab and rootwalkd (with a control socket), asks for video-platform.com A, changes
 that address in the lab's copy of the zone (the authoritative servers reload it), and shows
 what an operator sees: the old address still served, its trace and `rootwalk lookup` saying
-from which server and until when, then `rootwalk flush` and the new address. Prints a shell-like transcript; everything is stopped at the end.
+from which server and until when, then `rootwalk flush` and the new address. Prints a
+shell-like transcript; everything is stopped at the end.
 ROOTWALKD and ROOTWALK name the binaries (default build/src/daemon/rootwalkd and
 build/src/client/rootwalk).
 """

@@ -9,18 +9,16 @@ in a mount namespace of its own whose /etc/resolv.conf names the resolver under 
 Every dig is bounded: one try, 2 s per query, 30 s in all.
 """
 
-import os
 import re
 import subprocess
 import tempfile
-
-import pytest
 
 import labtest
 from labtest import lab, norm_name
 
 DIG_TIMEOUT = 30  # seconds one whole dig +trace may take
-RECEIVED = re.compile(r"^;; Received (\d+) bytes from ([0-9a-fA-F.:]+)#(\d+)\(([^)]*)\) in (\d+) ms")
+RECEIVED = re.compile(
+    r"^;; Received (\d+) bytes from ([0-9a-fA-F.:]+)#(\d+)\(([^)]*)\) in (\d+) ms")
 
 ROOT = {"127.1.0.1", "127.1.0.2"}
 COM = {"127.2.0.1"}
