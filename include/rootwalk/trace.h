@@ -109,7 +109,7 @@ char *rw_dname_str(const ldns_rdf *name);
  * ldns_rr2str() writes it (the common types without ldns, for speed). malloc'd. */
 char *rw_rr_str(const ldns_rr *rr); /* malloc'd presentation form */
 void rw_addr_str(const struct sockaddr *sa, char *buf, size_t len);
-	/* "127.0.0.1" */ /* Dotted-quad text of an IPv4 address; returns its length or -1 if len is too small. */
+/* "127.0.0.1" */ /* Dotted-quad text of an IPv4 address; returns its length or -1 if len is too small. */
 int rw_ip4_str(const uint8_t a[4], char *buf, size_t len);
 
 void rw_iso_time(int64_t wall_us, char *buf, size_t len); /* 2026-11-25T10:00:00.112Z */

@@ -478,6 +478,11 @@ void iter_next_server(struct rw_iter *it, struct rw_iter_out *out)
 		it->sub_ns = i;
 		it->sub_type = type;
 		it->sh->subres++;
+		/* letters count the lookups started at this step: 2a, 2b, then 3a */
+		if (it->sub_at_step != it->nstep) {
+			it->sub_at_step = it->nstep;
+			it->nsub = 0;
+		}
 		it->nsub++;
 		out->act = RW_ACT_SUBRESOLVE;
 		out->sub_qname = ns->name;

@@ -43,7 +43,7 @@ struct rw_iter {
 	uint16_t qtype, qclass;
 	int depth;
 	char prefix[24];
-	int nstep, nsub;
+	int nstep, nsub, sub_at_step;
 	char step[32];
 
 	/* The current cut: the zone whose servers we ask. */

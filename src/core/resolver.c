@@ -577,7 +577,10 @@ void rw_resolver_free(struct rw_resolver *r)
 
 int rw_resolver_prime(struct rw_resolver *r)
 {
-	struct req *q = req_new(r, true);
+	/* an internal lookup has no client: traced only when the filters name no clients and
+	 * allow the root */
+	static const uint8_t root_wire[1] = {0};
+	struct req *q = req_new(r, rw_config_trace_wanted(r->cfg, root_wire, 1, NULL));
 	if (!q)
 		return -ENOMEM;
 	q->prime = true;

@@ -135,7 +135,8 @@ void rw_iso_time(int64_t wall_us, char *buf, size_t len)
 
 static int64_t epoch_secs(int64_t wall_us)
 {
-	return (wall_us + 999999) / 1000000;
+	/* stored + ttl, like "stored": both in whole seconds, rounded down */
+	return wall_us >= 0 ? wall_us / 1000000 : (wall_us - 999999) / 1000000;
 }
 
 const char *rw_rcode_str(int rcode)
@@ -270,8 +271,22 @@ static bool rr_text_fast(const ldns_rr *rr, char *buf, size_t cap)
 	size_t o;
 	int n;
 
-	if (ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN)
-		return false;
+	if (ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN || ldns_rr_rd_count(rr) == 0)
+		return false; /* ldns writes empty rdata as "\# 0" */
+	switch (ldns_rr_get_type(rr)) {
+	case LDNS_RR_TYPE_A:
+	case LDNS_RR_TYPE_AAAA:
+	case LDNS_RR_TYPE_NS:
+	case LDNS_RR_TYPE_CNAME:
+	case LDNS_RR_TYPE_PTR:
+	case LDNS_RR_TYPE_DNAME:
+	case LDNS_RR_TYPE_MX:
+	case LDNS_RR_TYPE_SOA:
+	case LDNS_RR_TYPE_SRV:
+		break;
+	default:
+		return false; /* ldns adds comments to some types (DNSKEY key ids): let it */
+	}
 	n = rw_wire_name_text(ldns_rdf_data(ldns_rr_owner(rr)), ldns_rdf_size(ldns_rr_owner(rr)),
 			      buf, cap);
 	if (n < 0)

@@ -187,7 +187,7 @@ static void put_json_record(struct rw_sbuf *b, const char *rr, const char *owner
 	rw_sbuf_puts(b, ",\"stored\":");
 	put_uint(b, (uint64_t)(u->stored_us / 1000000));
 	rw_sbuf_puts(b, ",\"expires\":");
-	put_uint(b, (uint64_t)((u->expires_us + 999999) / 1000000));
+	put_uint(b, (uint64_t)(u->expires_us / 1000000));
 	rw_iso_time(u->expires_us, t, sizeof(t));
 	rw_sbuf_puts(b, ",\"expires_iso\":\"");
 	rw_sbuf_puts(b, t);
@@ -285,6 +285,10 @@ int rw_trace_hit_format(struct rw_sbuf *b, const struct rw_trace_hit *h)
 		rw_sbuf_puts(b, " served from cache without asking anyone\n");
 		recs_text_start = b->len;
 	}
+	/* the name the answer is for, moved along CNAMEs; the negative entry met, if any */
+	char cur[1024], soa_text[1024] = "";
+	const struct rw_cache_used_set *neg = NULL;
+	memcpy(cur, qname, strlen(qname) + 1);
 	for (unsigned i = 0; i < an + ns && set < h->used->n; i++) {
 		const struct rw_cache_used_set *u = &h->used->set[set];
 		size_t at = off, line_start = b->len;
@@ -294,6 +298,20 @@ int rw_trace_hit_format(struct rw_sbuf *b, const struct rw_trace_hit *h)
 		size_t rr_at = b->len;
 		if (!put_rr(b, msg, len, &off, &rtype))
 			return -1;
+		if (u->kind != RW_ENTRY_RRSET) {
+			size_t l = b->len - rr_at < sizeof(soa_text) ? b->len - rr_at : 0;
+			memcpy(soa_text, b->p + rr_at, l);
+			soa_text[l] = '\0';
+			neg = u;
+		} else if (rtype == LDNS_RR_TYPE_CNAME) {
+			size_t o3 = at;
+			if (rw_wire_read_name(msg, len, &o3, wire) > 0 && o3 + 10 <= len) {
+				o3 += 10;
+				n = rw_wire_read_name(msg, len, &o3, wire);
+				if (n > 0)
+					rw_wire_name_text(wire, (size_t)n, cur, sizeof(cur));
+			}
+		}
 		if (json) {
 			/* the record text is in the buffer: quote it into a record object */
 			size_t rrlen = b->len - rr_at;
@@ -321,9 +339,49 @@ int rw_trace_hit_format(struct rw_sbuf *b, const struct rw_trace_hit *h)
 			left_in_set = h->used->set[set].n_rrs;
 	}
 	recs_text_len = b->len - recs_text_start;
+	if (json)
+		rw_sbuf_puts(b, "]}\n");
+	if (neg) {
+		/* a cached negative answer: what it is, which SOA set its time, until when */
+		const char *kind = neg->kind == RW_ENTRY_NXDOMAIN ? "nxdomain" : "nodata";
+		rw_iso_time(neg->expires_us, when, sizeof(when));
+		if (json) {
+			rw_sbuf_puts(b, "{\"trace\":\"");
+			rw_sbuf_puts(b, id);
+			rw_sbuf_puts(b, "\",\"ev\":\"negative\",\"depth\":0,\"kind\":\"");
+			rw_sbuf_puts(b, kind);
+			rw_sbuf_puts(b, "\",\"qname\":");
+			rw_sbuf_json_str(b, cur);
+			rw_sbuf_puts(b, ",\"qtype\":\"");
+			rw_sbuf_puts(b, type);
+			rw_sbuf_puts(b, "\",\"soa\":");
+			rw_sbuf_json_str(b, soa_text);
+			rw_sbuf_puts(b, ",\"ttl\":");
+			put_uint(b, neg->orig_ttl);
+			rw_sbuf_puts(b, ",\"expires\":");
+			put_uint(b, (uint64_t)(neg->expires_us / 1000000));
+			rw_sbuf_puts(b, ",\"expires_iso\":\"");
+			rw_sbuf_puts(b, when);
+			rw_sbuf_puts(b, "\",\"cached\":true}\n");
+		} else {
+			rw_sbuf_puts(b, ";; negative ");
+			rw_sbuf_puts(b, kind);
+			rw_sbuf_puts(b, " for ");
+			rw_sbuf_puts(b, cur);
+			rw_sbuf_puts(b, " ");
+			rw_sbuf_puts(b, type);
+			rw_sbuf_puts(b, " (cached): SOA ");
+			rw_sbuf_puts(b, soa_text);
+			rw_sbuf_puts(b, " set ttl ");
+			put_uint(b, neg->orig_ttl);
+			rw_sbuf_puts(b, ", cached until ");
+			rw_sbuf_puts(b, when);
+			rw_sbuf_puts(b, "\n");
+		}
+	}
 	/* the answer: the same records, as the client got them */
 	if (json) {
-		rw_sbuf_puts(b, "]}\n{\"trace\":\"");
+		rw_sbuf_puts(b, "{\"trace\":\"");
 		rw_sbuf_puts(b, id);
 		rw_sbuf_puts(b, "\",\"ev\":\"answer\",\"depth\":0,\"rcode\":\"");
 		rw_sbuf_puts(b, rw_rcode_str(rcode));
