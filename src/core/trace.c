@@ -135,8 +135,9 @@ void rw_iso_time(int64_t wall_us, char *buf, size_t len)
 
 static int64_t epoch_secs(int64_t wall_us)
 {
-	/* stored + ttl, like "stored": both in whole seconds, rounded down */
-	return wall_us >= 0 ? wall_us / 1000000 : (wall_us - 999999) / 1000000;
+	/* rounded up: from this second on the entry is no longer served (expires_iso has the
+	 * milliseconds) */
+	return wall_us >= 0 ? (wall_us + 999999) / 1000000 : wall_us / 1000000;
 }
 
 const char *rw_rcode_str(int rcode)

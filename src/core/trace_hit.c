@@ -187,7 +187,7 @@ static void put_json_record(struct rw_sbuf *b, const char *rr, const char *owner
 	rw_sbuf_puts(b, ",\"stored\":");
 	put_uint(b, (uint64_t)(u->stored_us / 1000000));
 	rw_sbuf_puts(b, ",\"expires\":");
-	put_uint(b, (uint64_t)(u->expires_us / 1000000));
+	put_uint(b, (uint64_t)((u->expires_us + 999999) / 1000000)); /* as trace.c: rounded up */
 	rw_iso_time(u->expires_us, t, sizeof(t));
 	rw_sbuf_puts(b, ",\"expires_iso\":\"");
 	rw_sbuf_puts(b, t);
@@ -359,7 +359,7 @@ int rw_trace_hit_format(struct rw_sbuf *b, const struct rw_trace_hit *h)
 			rw_sbuf_puts(b, ",\"ttl\":");
 			put_uint(b, neg->orig_ttl);
 			rw_sbuf_puts(b, ",\"expires\":");
-			put_uint(b, (uint64_t)(neg->expires_us / 1000000));
+			put_uint(b, (uint64_t)((neg->expires_us + 999999) / 1000000));
 			rw_sbuf_puts(b, ",\"expires_iso\":\"");
 			rw_sbuf_puts(b, when);
 			rw_sbuf_puts(b, "\",\"cached\":true}\n");
