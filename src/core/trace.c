@@ -104,6 +104,10 @@ static char *put_digits(char *p, unsigned v, int width)
 void rw_iso_time(int64_t wall_us, char *buf, size_t len)
 {
 	/* by arithmetic rather than gmtime and strftime: this runs several times per trace */
+	if (wall_us > ((int64_t)1 << 62) || wall_us < -((int64_t)1 << 62)) {
+		snprintf(buf, len, "?");
+		return;
+	}
 	int64_t secs = wall_us >= 0 ? wall_us / 1000000 : (wall_us - 999999) / 1000000;
 	unsigned ms = (unsigned)((wall_us - secs * 1000000) / 1000);
 	int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
