@@ -18,5 +18,8 @@ struct rw_hints *rw_hints_load(const char *path, char *err, size_t errlen);
 /* Parse hints from a string in zone format; name is used in messages. */
 struct rw_hints *rw_hints_parse(const char *text, const char *name, char *err, size_t errlen);
 void rw_hints_free(struct rw_hints *h);
+/* Check that the root hints a configuration names (or the built-in ones) load: 0, or negative
+ * with the reason in err. For `rootwalkd -n` and `rootwalk check-conf`. */
+int rw_hints_check(const char *path, char *err, size_t errlen);
 
 #endif

@@ -527,20 +527,18 @@ static int cmd_query(int argc, char **argv)
 static int cmd_check_conf(const char *path)
 {
 	struct rw_config *cfg = NULL;
-	struct rw_hints *hints;
 	char err[512];
 
 	if (rw_config_load(path, &cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	hints = rw_hints_load(cfg->root_hints, err, sizeof(err));
+	int rc = rw_hints_check(cfg->root_hints, err, sizeof(err));
 	rw_config_free(cfg);
-	if (!hints) {
+	if (rc < 0) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	rw_hints_free(hints);
 	printf("%s: ok\n", path);
 	return 0;
 }

@@ -1,4 +1,5 @@
 /* Root hints: built in for real deployments, or read from a zone-format file (the lab). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,4 +156,13 @@ struct rw_hints *rw_hints_load(const char *path, char *err, size_t errlen)
 	struct rw_hints *h = rw_hints_parse(buf, path, err, errlen);
 	free(buf);
 	return h;
+}
+
+int rw_hints_check(const char *path, char *err, size_t errlen)
+{
+	struct rw_hints *h = rw_hints_load(path, err, errlen);
+	if (!h)
+		return -EINVAL;
+	rw_hints_free(h);
+	return 0;
 }

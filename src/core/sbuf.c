@@ -27,6 +27,17 @@ bool rw_sbuf_grow(struct rw_sbuf *b, size_t n)
 	return true;
 }
 
+void rw_sbuf_uint(struct rw_sbuf *b, uint64_t v)
+{
+	char tmp[24];
+	int i = sizeof(tmp);
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	rw_sbuf_add(b, tmp + i, sizeof(tmp) - (size_t)i);
+}
+
 void rw_sbuf_printf(struct rw_sbuf *b, const char *fmt, ...)
 {
 	char small[512];

@@ -30,6 +30,8 @@ static inline void rw_sbuf_puts(struct rw_sbuf *b, const char *s)
 {
 	rw_sbuf_add(b, s, strlen(s));
 }
+/* Decimal digits of v, without printf. */
+void rw_sbuf_uint(struct rw_sbuf *b, uint64_t v);
 void rw_sbuf_printf(struct rw_sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A JSON string literal, quotes included; control characters escaped, UTF-8 passed through. */
 void rw_sbuf_json_str(struct rw_sbuf *b, const char *s);

@@ -379,18 +379,6 @@ char *rw_rr_str(const ldns_rr *rr)
 	return s;
 }
 
-/* Decimal without printf (this runs for every record of every trace). */
-static void sb_uint(struct rw_sbuf *b, uint64_t v)
-{
-	char tmp[24];
-	int i = sizeof(tmp);
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	rw_sbuf_add(b, tmp + i, sizeof(tmp) - (size_t)i);
-}
-
 static void text_rec(struct rw_sbuf *b, const struct rw_trace_rec *r, int64_t now_us)
 {
 	char *line = rw_rr_str(r->rr);
@@ -412,7 +400,7 @@ static void text_rec(struct rw_sbuf *b, const struct rw_trace_rec *r, int64_t no
 	rw_sbuf_puts(b, ") zone ");
 	rw_sbuf_puts(b, r->src ? r->src->zone : "?");
 	rw_sbuf_puts(b, ", original ttl ");
-	sb_uint(b, r->orig_ttl);
+	rw_sbuf_uint(b, r->orig_ttl);
 	rw_sbuf_puts(b, ", expires ");
 	rw_sbuf_puts(b, exp);
 	rw_sbuf_puts(b, " (in ");
@@ -584,7 +572,7 @@ static void json_expiry(struct rw_sbuf *b, int64_t expires_us)
 
 	rw_iso_time(expires_us, exp, sizeof(exp));
 	rw_sbuf_puts(b, ",\"expires\":");
-	sb_uint(b, (uint64_t)epoch_secs(expires_us));
+	rw_sbuf_uint(b, (uint64_t)epoch_secs(expires_us));
 	sb_json_key_str(b, "expires_iso", exp);
 }
 
@@ -602,11 +590,11 @@ static void json_recs(struct rw_sbuf *b, const struct rw_trace_event *e)
 		sb_json_key_str(b, "name", owner);
 		sb_json_key_str(b, "type", rw_type_str(ldns_rr_get_type(r->rr), tb, sizeof(tb)));
 		rw_sbuf_puts(b, ",\"ttl\":");
-		sb_uint(b, r->ttl_left);
+		rw_sbuf_uint(b, r->ttl_left);
 		rw_sbuf_puts(b, ",\"orig_ttl\":");
-		sb_uint(b, r->orig_ttl);
+		rw_sbuf_uint(b, r->orig_ttl);
 		rw_sbuf_puts(b, ",\"stored\":");
-		sb_uint(b, (uint64_t)(r->stored_us / 1000000));
+		rw_sbuf_uint(b, (uint64_t)(r->stored_us / 1000000));
 		json_expiry(b, r->expires_us);
 		if (r->src) {
 			rw_addr_str((const struct sockaddr *)&r->src->addr, addr, sizeof(addr));

@@ -22,17 +22,6 @@ static uint32_t get32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static void put_uint(struct rw_sbuf *b, uint64_t v)
-{
-	char tmp[24];
-	int i = sizeof(tmp);
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	rw_sbuf_add(b, tmp + i, sizeof(tmp) - (size_t)i);
-}
-
 /* A name at *off in the message (compression allowed), as text. */
 static bool put_name(struct rw_sbuf *b, const uint8_t *msg, size_t len, size_t *off)
 {
@@ -71,7 +60,7 @@ static bool put_rdata(struct rw_sbuf *b, uint16_t type, const uint8_t *msg, size
 	case LDNS_RR_TYPE_MX:
 		if (rdlen < 3)
 			return false;
-		put_uint(b, get16(msg + off));
+		rw_sbuf_uint(b, get16(msg + off));
 		rw_sbuf_puts(b, " ");
 		off += 2;
 		return put_name(b, msg, len, &off) && off == end;
@@ -79,7 +68,7 @@ static bool put_rdata(struct rw_sbuf *b, uint16_t type, const uint8_t *msg, size
 		if (rdlen < 7)
 			return false;
 		for (int i = 0; i < 3; i++, off += 2) {
-			put_uint(b, get16(msg + off));
+			rw_sbuf_uint(b, get16(msg + off));
 			rw_sbuf_puts(b, " ");
 		}
 		return put_name(b, msg, len, &off) && off == end;
@@ -91,7 +80,7 @@ static bool put_rdata(struct rw_sbuf *b, uint16_t type, const uint8_t *msg, size
 			return false;
 		for (int i = 0; i < 5; i++, off += 4) {
 			rw_sbuf_puts(b, " ");
-			put_uint(b, get32(msg + off));
+			rw_sbuf_uint(b, get32(msg + off));
 		}
 		return true;
 	default:
@@ -118,7 +107,7 @@ static bool put_rr(struct rw_sbuf *b, const uint8_t *msg, size_t len, size_t *of
 	*type_out = type;
 	if (klass == LDNS_RR_CLASS_IN) {
 		rw_sbuf_puts(b, " ");
-		put_uint(b, ttl);
+		rw_sbuf_uint(b, ttl);
 		rw_sbuf_puts(b, " IN ");
 		rw_sbuf_puts(b, rw_type_str(type, tb, sizeof(tb)));
 		rw_sbuf_puts(b, " ");
@@ -160,7 +149,7 @@ static void put_provenance(struct rw_sbuf *b, const struct rw_cache_used_set *u,
 	rw_sbuf_puts(b, ") zone ");
 	rw_sbuf_puts(b, u->zone[0] ? u->zone : "?");
 	rw_sbuf_puts(b, ", original ttl ");
-	put_uint(b, u->orig_ttl);
+	rw_sbuf_uint(b, u->orig_ttl);
 	rw_sbuf_puts(b, ", expires ");
 	rw_iso_time(u->expires_us, t, sizeof(t));
 	rw_sbuf_puts(b, t);
@@ -181,13 +170,14 @@ static void put_json_record(struct rw_sbuf *b, const char *rr, const char *owner
 	rw_sbuf_puts(b, ",\"type\":\"");
 	rw_sbuf_puts(b, rw_type_str(type, tb, sizeof(tb)));
 	rw_sbuf_puts(b, "\",\"ttl\":");
-	put_uint(b, u->ttl_left);
+	rw_sbuf_uint(b, u->ttl_left);
 	rw_sbuf_puts(b, ",\"orig_ttl\":");
-	put_uint(b, u->orig_ttl);
+	rw_sbuf_uint(b, u->orig_ttl);
 	rw_sbuf_puts(b, ",\"stored\":");
-	put_uint(b, (uint64_t)(u->stored_us / 1000000));
+	rw_sbuf_uint(b, (uint64_t)(u->stored_us / 1000000));
 	rw_sbuf_puts(b, ",\"expires\":");
-	put_uint(b, (uint64_t)((u->expires_us + 999999) / 1000000)); /* as trace.c: rounded up */
+	rw_sbuf_uint(b,
+		     (uint64_t)((u->expires_us + 999999) / 1000000)); /* as trace.c: rounded up */
 	rw_iso_time(u->expires_us, t, sizeof(t));
 	rw_sbuf_puts(b, ",\"expires_iso\":\"");
 	rw_sbuf_puts(b, t);
@@ -248,7 +238,7 @@ int rw_trace_hit_format(struct rw_sbuf *b, const struct rw_trace_hit *h)
 		rw_sbuf_puts(b, "\",\"client\":\"");
 		rw_sbuf_puts(b, a);
 		rw_sbuf_puts(b, "#");
-		put_uint(b, port);
+		rw_sbuf_uint(b, port);
 		rw_sbuf_puts(b, "\",\"qname\":");
 		rw_sbuf_json_str(b, qname);
 		rw_sbuf_puts(b, ",\"qtype\":\"");
@@ -271,7 +261,7 @@ int rw_trace_hit_format(struct rw_sbuf *b, const struct rw_trace_hit *h)
 		rw_sbuf_puts(b, "  client ");
 		rw_sbuf_puts(b, a);
 		rw_sbuf_puts(b, "#");
-		put_uint(b, port);
+		rw_sbuf_uint(b, port);
 		rw_sbuf_puts(b, "  ");
 		rw_sbuf_puts(b, qname);
 		rw_sbuf_puts(b, " ");
@@ -357,9 +347,9 @@ int rw_trace_hit_format(struct rw_sbuf *b, const struct rw_trace_hit *h)
 			rw_sbuf_puts(b, "\",\"soa\":");
 			rw_sbuf_json_str(b, soa_text);
 			rw_sbuf_puts(b, ",\"ttl\":");
-			put_uint(b, neg->orig_ttl);
+			rw_sbuf_uint(b, neg->orig_ttl);
 			rw_sbuf_puts(b, ",\"expires\":");
-			put_uint(b, (uint64_t)((neg->expires_us + 999999) / 1000000));
+			rw_sbuf_uint(b, (uint64_t)((neg->expires_us + 999999) / 1000000));
 			rw_sbuf_puts(b, ",\"expires_iso\":\"");
 			rw_sbuf_puts(b, when);
 			rw_sbuf_puts(b, "\",\"cached\":true}\n");
@@ -373,7 +363,7 @@ int rw_trace_hit_format(struct rw_sbuf *b, const struct rw_trace_hit *h)
 			rw_sbuf_puts(b, " (cached): SOA ");
 			rw_sbuf_puts(b, soa_text);
 			rw_sbuf_puts(b, " set ttl ");
-			put_uint(b, neg->orig_ttl);
+			rw_sbuf_uint(b, neg->orig_ttl);
 			rw_sbuf_puts(b, ", cached until ");
 			rw_sbuf_puts(b, when);
 			rw_sbuf_puts(b, "\n");
@@ -415,9 +405,9 @@ int rw_trace_hit_format(struct rw_sbuf *b, const struct rw_trace_hit *h)
 		rw_sbuf_puts(b, "]}\n{\"trace\":\"");
 		rw_sbuf_puts(b, id);
 		rw_sbuf_puts(b, "\",\"ev\":\"done\",\"elapsed_us\":");
-		put_uint(b, (uint64_t)(elapsed > 0 ? elapsed : 0));
+		rw_sbuf_uint(b, (uint64_t)(elapsed > 0 ? elapsed : 0));
 		rw_sbuf_puts(b, ",\"upstream\":0,\"cache_hits\":");
-		put_uint(b, (uint64_t)h->used->n);
+		rw_sbuf_uint(b, (uint64_t)h->used->n);
 		rw_sbuf_puts(b, ",\"subresolutions\":0,\"rcode\":\"");
 		rw_sbuf_puts(b, rw_rcode_str(rcode));
 		rw_sbuf_puts(b, "\"}\n");
@@ -425,13 +415,13 @@ int rw_trace_hit_format(struct rw_sbuf *b, const struct rw_trace_hit *h)
 		uint64_t us = (uint64_t)(elapsed > 0 ? elapsed : 0);
 		char frac[3] = {(char)('0' + us / 100 % 10), (char)('0' + us / 10 % 10), 0};
 		rw_sbuf_puts(b, ";; done in ");
-		put_uint(b, us / 1000);
+		rw_sbuf_uint(b, us / 1000);
 		rw_sbuf_puts(b, ".");
 		rw_sbuf_puts(b, frac);
 		rw_sbuf_puts(b, " ms: ");
 		rw_sbuf_puts(b, rw_rcode_str(rcode));
 		rw_sbuf_puts(b, ", 0 upstream queries, ");
-		put_uint(b, (uint64_t)h->used->n);
+		rw_sbuf_uint(b, (uint64_t)h->used->n);
 		rw_sbuf_puts(b, h->used->n == 1 ? " cache hit, 0 sub-resolutions\n\n"
 						: " cache hits, 0 sub-resolutions\n\n");
 	}

@@ -360,7 +360,6 @@ static int load_config(const char *path, bool explicit_path, struct rw_config **
 static int check_config(const char *path, bool explicit_path)
 {
 	struct rw_config *cfg = NULL;
-	struct rw_hints *hints;
 	char err[512];
 	bool found;
 
@@ -368,13 +367,12 @@ static int check_config(const char *path, bool explicit_path)
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	hints = rw_hints_load(cfg->root_hints, err, sizeof(err));
+	int rc = rw_hints_check(cfg->root_hints, err, sizeof(err));
 	rw_config_free(cfg);
-	if (!hints) {
+	if (rc < 0) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	rw_hints_free(hints);
 	if (found)
 		printf("%s: ok\n", path);
 	else
