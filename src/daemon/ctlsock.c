@@ -22,6 +22,7 @@
 #include <uv.h>
 
 #include "daemon.h"
+#include "stream.h"
 #include "rootwalk/control.h"
 
 #define CTL_MAX_CONNS 16
@@ -31,23 +32,13 @@
 #define CTL_WQUEUE_PAUSE (1024 * 1024)
 
 struct ctl_conn {
-	uv_pipe_t handle;
-	uv_timer_t timer;
+	struct rw_stream st; /* first: the handles' data point at it */
 	struct rw_ctlsock *cs;
 	struct ctl_conn *next, **pprev; /* open connections; pprev NULL once closing */
-	unsigned refs;			/* open handles count as one, plus writes in flight */
-	int open_handles;
-	bool closing, reading, processing, eof, shutting;
 	uint64_t pending; /* control handle of a request being answered later, 0 if none */
 	bool answering;	  /* a request was handed to the control handler and not yet answered */
 	size_t inlen;
 	char in[RW_CONTROL_MAX_REQUEST];
-};
-
-struct ctl_write {
-	uv_write_t req;
-	struct ctl_conn *c;
-	char data[];
 };
 
 struct rw_ctlsock {
@@ -66,28 +57,12 @@ static void conn_process(struct ctl_conn *c);
 static void conn_alloc_cb(uv_handle_t *handle, size_t suggested, uv_buf_t *buf);
 static void conn_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
 
-static void conn_unref(struct ctl_conn *c)
+/* Closing starts: unlink, and cancel a trace the asker no longer wants. */
+static void ctl_closing(struct rw_stream *st)
 {
-	if (--c->refs == 0)
-		free(c);
-}
-
-static void conn_close_cb(uv_handle_t *handle)
-{
-	struct ctl_conn *c = handle->data;
-
-	if (--c->open_handles == 0)
-		conn_unref(c);
-}
-
-static void conn_close(struct ctl_conn *c)
-{
+	struct ctl_conn *c = (struct ctl_conn *)st;
 	struct rw_ctlsock *cs = c->cs;
 
-	if (c->closing)
-		return;
-	c->closing = true;
-	/* The asker is gone: its trace is no longer wanted. */
 	if (c->pending && cs->d->control)
 		rw_control_cancel(cs->d->control, c->pending);
 	c->pending = 0;
@@ -99,40 +74,30 @@ static void conn_close(struct ctl_conn *c)
 		if (--cs->n_conns < CTL_MAX_CONNS)
 			cs->cap_logged = false;
 	}
-	uv_close((uv_handle_t *)&c->handle, conn_close_cb);
-	uv_close((uv_handle_t *)&c->timer, conn_close_cb);
 }
 
-static void conn_shutdown_cb(uv_shutdown_t *req, int status)
+static void ctl_free(struct rw_stream *st)
 {
-	struct ctl_conn *c = req->data;
-
-	(void)status;
-	free(req);
-	conn_close(c);
-	conn_unref(c);
+	free(st);
 }
 
-/* Close once every queued reply has been written. */
-static void conn_shutdown(struct ctl_conn *c)
+static void ctl_written(struct rw_stream *st)
 {
-	uv_shutdown_t *req;
+	if (rw_stream_wqueue(st) <= CTL_WQUEUE_PAUSE)
+		conn_process((struct ctl_conn *)st); /* the client caught up: its next request */
+}
 
-	if (c->closing || c->shutting)
-		return;
-	c->shutting = true;
-	req = malloc(sizeof(*req));
-	if (!req) {
-		conn_close(c);
-		return;
-	}
-	req->data = c;
-	c->refs++;
-	if (uv_shutdown(req, (uv_stream_t *)&c->handle, conn_shutdown_cb) < 0) {
-		free(req);
-		c->refs--;
-		conn_close(c);
-	}
+static const struct rw_stream_ops ctl_stream_ops = {
+	.closing = ctl_closing,
+	.free = ctl_free,
+	.written = ctl_written,
+	.alloc = conn_alloc_cb,
+	.read = conn_read_cb,
+};
+
+static void conn_close(struct ctl_conn *c)
+{
+	rw_stream_close(&c->st);
 }
 
 static void conn_timer_cb(uv_timer_t *timer)
@@ -147,43 +112,12 @@ static void conn_timer_cb(uv_timer_t *timer)
 
 static size_t conn_wqueue(struct ctl_conn *c)
 {
-	return uv_stream_get_write_queue_size((uv_stream_t *)&c->handle);
-}
-
-static void conn_write_cb(uv_write_t *req, int status)
-{
-	struct ctl_write *w = (struct ctl_write *)req;
-	struct ctl_conn *c = w->c;
-
-	free(w);
-	if (status < 0)
-		conn_close(c);
-	else if (!c->closing && conn_wqueue(c) <= CTL_WQUEUE_PAUSE)
-		conn_process(c); /* the client caught up: go on with its next request */
-	conn_unref(c);
+	return rw_stream_wqueue(&c->st);
 }
 
 static void conn_write(struct ctl_conn *c, const char *data, size_t len)
 {
-	struct ctl_write *w;
-	uv_buf_t buf;
-
-	if (c->closing || c->shutting)
-		return;
-	w = malloc(sizeof(*w) + len);
-	if (!w) {
-		conn_close(c);
-		return;
-	}
-	memcpy(w->data, data, len);
-	w->c = c;
-	c->refs++;
-	buf = uv_buf_init(w->data, (unsigned)len);
-	if (uv_write(&w->req, (uv_stream_t *)&c->handle, &buf, 1, conn_write_cb) < 0) {
-		free(w);
-		c->refs--;
-		conn_close(c);
-	}
+	rw_stream_write(&c->st, NULL, 0, data, len);
 }
 
 /* The control handler's answer, now or later. */
@@ -194,9 +128,9 @@ static void conn_done(void *arg, const char *resp, size_t len)
 	c->pending = 0;
 	c->answering = false;
 	conn_write(c, resp, len);
-	if (!c->closing)
-		uv_timer_again(&c->timer);
-	if (!c->processing)
+	if (!c->st.closing)
+		rw_stream_touch(&c->st);
+	if (!c->st.processing)
 		conn_process(c);
 }
 
@@ -218,16 +152,7 @@ static void conn_request(struct ctl_conn *c, const char *line, size_t len)
 
 static void conn_want_read(struct ctl_conn *c, bool want)
 {
-	if (want && !c->reading) {
-		if (uv_read_start((uv_stream_t *)&c->handle, conn_alloc_cb, conn_read_cb) < 0) {
-			conn_close(c);
-			return;
-		}
-		c->reading = true;
-	} else if (!want && c->reading) {
-		uv_read_stop((uv_stream_t *)&c->handle);
-		c->reading = false;
-	}
+	rw_stream_want_read(&c->st, want);
 }
 
 /* Answer buffered requests while the connection has room; manage reading. */
@@ -235,10 +160,10 @@ static void conn_process(struct ctl_conn *c)
 {
 	char toolong[64];
 
-	if (c->closing || c->processing)
+	if (c->st.closing || c->st.processing)
 		return;
-	c->processing = true;
-	while (!c->closing && !c->answering && conn_wqueue(c) <= CTL_WQUEUE_PAUSE) {
+	c->st.processing = true;
+	while (!c->st.closing && !c->answering && conn_wqueue(c) <= CTL_WQUEUE_PAUSE) {
 		char *nl = memchr(c->in, '\n', c->inlen);
 		size_t used;
 
@@ -249,10 +174,10 @@ static void conn_process(struct ctl_conn *c)
 				 RW_CONTROL_MAX_REQUEST);
 			conn_write(c, toolong, strlen(toolong));
 			c->inlen = 0;
-			c->eof = true;
+			c->st.eof = true;
 			break;
 		}
-		if (!nl && !(c->eof && c->inlen > 0))
+		if (!nl && !(c->st.eof && c->inlen > 0))
 			break;
 		/* At the end of input, a last line without a newline is a request too. */
 		used = nl ? (size_t)(nl - c->in) + 1 : c->inlen;
@@ -260,13 +185,13 @@ static void conn_process(struct ctl_conn *c)
 		memmove(c->in, c->in + used, c->inlen - used);
 		c->inlen -= used;
 	}
-	c->processing = false;
-	if (c->closing)
+	c->st.processing = false;
+	if (c->st.closing)
 		return;
-	if (c->eof) {
+	if (c->st.eof) {
 		conn_want_read(c, false);
 		if (!c->answering && c->inlen == 0)
-			conn_shutdown(c);
+			rw_stream_shutdown(&c->st);
 		return;
 	}
 	conn_want_read(c, !c->answering && conn_wqueue(c) <= CTL_WQUEUE_PAUSE &&
@@ -287,10 +212,10 @@ static void conn_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf
 	struct ctl_conn *c = stream->data;
 
 	(void)buf;
-	if (c->closing)
+	if (c->st.closing)
 		return;
 	if (nread == UV_EOF) {
-		c->eof = true; /* half-closed: answer what was asked, then close */
+		c->st.eof = true; /* half-closed: answer what was asked, then close */
 		conn_process(c);
 		return;
 	}
@@ -301,7 +226,7 @@ static void conn_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf
 	if (nread == 0)
 		return;
 	c->inlen += (size_t)nread;
-	uv_timer_again(&c->timer);
+	rw_stream_touch(&c->st);
 	conn_process(c);
 }
 
@@ -349,28 +274,25 @@ static void ctl_connection_cb(uv_stream_t *server, int status)
 		ctl_reject(cs);
 		return;
 	}
-	if (uv_pipe_init(&cs->d->loop, &c->handle, 0) < 0) {
+	if (uv_pipe_init(&cs->d->loop, &c->st.h.pipe, 0) < 0) {
 		free(c);
 		ctl_reject(cs);
 		return;
 	}
-	uv_timer_init(&cs->d->loop, &c->timer);
+	uv_timer_init(&cs->d->loop, &c->st.timer);
+	rw_stream_init(&c->st, &ctl_stream_ops);
 	c->cs = cs;
-	c->refs = 1;
-	c->open_handles = 2;
-	c->handle.data = c;
-	c->timer.data = c;
 	c->next = cs->conns;
 	if (cs->conns)
 		cs->conns->pprev = &c->next;
 	cs->conns = c;
 	c->pprev = &cs->conns;
 	cs->n_conns++;
-	if (uv_accept(server, (uv_stream_t *)&c->handle) < 0) {
+	if (uv_accept(server, &c->st.h.stream) < 0) {
 		conn_close(c);
 		return;
 	}
-	uv_timer_start(&c->timer, conn_timer_cb, CTL_IDLE_MS, CTL_IDLE_MS);
+	uv_timer_start(&c->st.timer, conn_timer_cb, CTL_IDLE_MS, CTL_IDLE_MS);
 	conn_process(c); /* starts reading */
 }
 

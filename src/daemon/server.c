@@ -22,6 +22,7 @@
 #include <uv.h>
 
 #include "daemon.h"
+#include "stream.h"
 #include "rootwalk/wire.h"
 
 /* Room for 16 datagrams of the largest size: libuv then reads up to 16 per recvmmsg() call. */
@@ -70,14 +71,9 @@ struct srv_listener {
 };
 
 struct srv_conn {
-	uv_tcp_t handle;
-	uv_timer_t timer;
-	uv_shutdown_t shutdown;
+	struct rw_stream st; /* first: the handles' data point at it; requests hold references */
 	struct rw_server *s;
 	struct srv_conn *next, **pprev; /* open connections; pprev NULL once closing */
-	unsigned refs;			/* open handles count as one, plus requests and writes */
-	int open_handles;
-	bool closing, reading, processing, eof, shutting;
 	unsigned inflight;
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
@@ -92,12 +88,6 @@ struct srv_req {
 	struct srv_conn *conn; /* TCP: the connection (one reference held) */
 	struct sockaddr_storage client;
 	socklen_t clientlen;
-};
-
-struct srv_write {
-	uv_write_t req;
-	struct srv_conn *c;
-	uint8_t data[];
 };
 
 struct srv_udp_send {
@@ -152,7 +142,7 @@ static struct srv_req *req_new(struct rw_server *s, struct srv_udp *u, struct sr
 	req->pprev = &s->reqs;
 	s->n_reqs++;
 	if (c) {
-		c->refs++;
+		rw_stream_ref(&c->st);
 		c->inflight++;
 	}
 	return req;
@@ -271,31 +261,22 @@ static void udp_send_one(struct srv_udp *u, const struct sockaddr *to, const uin
 
 /* TCP connections. */
 
-static void conn_free(struct srv_conn *c)
+static void conn_alloc_cb(uv_handle_t *handle, size_t suggested, uv_buf_t *buf);
+static void conn_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
+
+static void srv_conn_free(struct rw_stream *st)
 {
+	struct srv_conn *c = (struct srv_conn *)st;
+
 	free(c->in);
 	free(c);
 }
 
-static void conn_unref(struct srv_conn *c)
+/* Closing starts: out of the server's list. */
+static void srv_conn_closing(struct rw_stream *st)
 {
-	if (--c->refs == 0)
-		conn_free(c);
-}
+	struct srv_conn *c = (struct srv_conn *)st;
 
-static void conn_close_cb(uv_handle_t *handle)
-{
-	struct srv_conn *c = handle->data;
-
-	if (--c->open_handles == 0)
-		conn_unref(c);
-}
-
-static void conn_close(struct srv_conn *c)
-{
-	if (c->closing)
-		return;
-	c->closing = true;
 	if (c->pprev) {
 		*c->pprev = c->next;
 		if (c->next)
@@ -305,31 +286,30 @@ static void conn_close(struct srv_conn *c)
 		if (c->s->n_conns < SRV_TCP_MAX_CONNS)
 			c->s->conn_cap_logged = false;
 	}
-	uv_close((uv_handle_t *)&c->handle, conn_close_cb);
-	uv_close((uv_handle_t *)&c->timer, conn_close_cb);
 }
 
-static void conn_shutdown_cb(uv_shutdown_t *req, int status)
+/* A reply went out: the client is alive. */
+static void srv_conn_written(struct rw_stream *st)
 {
-	(void)status;
-	conn_close(req->data);
+	rw_stream_touch(st);
 }
 
-/* The client finished sending and every query is answered: close once the replies are out. */
-static void conn_shutdown(struct srv_conn *c)
+static const struct rw_stream_ops srv_stream_ops = {
+	.closing = srv_conn_closing,
+	.free = srv_conn_free,
+	.written = srv_conn_written,
+	.alloc = conn_alloc_cb,
+	.read = conn_read_cb,
+};
+
+static void conn_unref(struct srv_conn *c)
 {
-	if (c->closing || c->shutting)
-		return;
-	c->shutting = true;
-	c->shutdown.data = c;
-	if (uv_shutdown(&c->shutdown, (uv_stream_t *)&c->handle, conn_shutdown_cb) < 0)
-		conn_close(c);
+	rw_stream_unref(&c->st);
 }
 
-static void conn_touch(struct srv_conn *c)
+static void conn_close(struct srv_conn *c)
 {
-	if (!c->closing)
-		uv_timer_again(&c->timer);
+	rw_stream_close(&c->st);
 }
 
 static void conn_timer_cb(uv_timer_t *timer)
@@ -344,46 +324,17 @@ static void conn_timer_cb(uv_timer_t *timer)
 	conn_close(c);
 }
 
-static void conn_write_cb(uv_write_t *req, int status)
-{
-	struct srv_write *w = (struct srv_write *)req;
-	struct srv_conn *c = w->c;
-
-	free(w);
-	if (status < 0)
-		conn_close(c);
-	else
-		conn_touch(c);
-	conn_unref(c);
-}
-
 static void conn_reply(struct srv_conn *c, const uint8_t *resp, size_t len)
 {
-	struct srv_write *w;
-	uv_buf_t buf;
+	uint8_t prefix[2] = {(uint8_t)(len >> 8), (uint8_t)len};
 
-	if (c->closing || c->shutting)
+	if (c->st.closing || c->st.shutting)
 		return;
-	if (uv_stream_get_write_queue_size((uv_stream_t *)&c->handle) > SRV_TCP_MAX_WQUEUE) {
-		conn_close(c);
-		return;
-	}
-	w = malloc(sizeof(*w) + 2 + len);
-	if (!w) {
-		conn_close(c);
+	if (rw_stream_wqueue(&c->st) > SRV_TCP_MAX_WQUEUE) {
+		conn_close(c); /* a client that does not read its replies */
 		return;
 	}
-	w->data[0] = (uint8_t)(len >> 8);
-	w->data[1] = (uint8_t)len;
-	memcpy(w->data + 2, resp, len);
-	w->c = c;
-	c->refs++;
-	buf = uv_buf_init((char *)w->data, (unsigned)(2 + len));
-	if (uv_write(&w->req, (uv_stream_t *)&c->handle, &buf, 1, conn_write_cb) < 0) {
-		free(w);
-		c->refs--; /* the handle's own reference is still held */
-		conn_close(c);
-	}
+	rw_stream_write(&c->st, prefix, sizeof(prefix), resp, len);
 }
 
 /* The response callback given to the resolver: answer the client, release the request. */
@@ -403,7 +354,7 @@ static void srv_respond(void *arg, const uint8_t *resp, size_t len)
 		c->inflight--;
 		/* Room for another query: frame what is buffered, resume reading. Not when this
 		 * answer came synchronously from inside conn_process() itself. */
-		if (!c->processing)
+		if (!c->st.processing)
 			conn_process(c);
 		conn_unref(c);
 	}
@@ -452,10 +403,10 @@ static void conn_process(struct srv_conn *c)
 	size_t msglen, used;
 	enum rw_frame_status st;
 
-	if (c->closing)
+	if (c->st.closing)
 		return;
-	c->processing = true;
-	while (!c->closing && c->inflight < SRV_TCP_MAX_INFLIGHT) {
+	c->st.processing = true;
+	while (!c->st.closing && c->inflight < SRV_TCP_MAX_INFLIGHT) {
 		st = rw_wire_tcp_frame(c->in + c->inpos, c->inlen - c->inpos, RW_MAX_MSG, &msg,
 				       &msglen, &used);
 		if (st == RW_FRAME_NEED_MORE)
@@ -465,33 +416,24 @@ static void conn_process(struct srv_conn *c)
 			break;
 		}
 		c->inpos += used;
-		conn_touch(c);
+		rw_stream_touch(&c->st);
 		/* msg stays valid: the buffer is not moved until the loop ends. */
 		srv_query(c->s, NULL, c, msg, msglen, (const struct sockaddr *)&c->peer);
 	}
-	c->processing = false;
-	if (c->closing)
+	c->st.processing = false;
+	if (c->st.closing)
 		return;
 	if (c->inpos > 0) {
 		memmove(c->in, c->in + c->inpos, c->inlen - c->inpos);
 		c->inlen -= c->inpos;
 		c->inpos = 0;
 	}
-	if (c->eof) {
+	if (c->st.eof) {
 		if (c->inflight == 0)
-			conn_shutdown(c);
+			rw_stream_shutdown(&c->st);
 		return;
 	}
-	if (c->inflight < SRV_TCP_MAX_INFLIGHT && !c->reading) {
-		if (uv_read_start((uv_stream_t *)&c->handle, conn_alloc_cb, conn_read_cb) < 0) {
-			conn_close(c);
-			return;
-		}
-		c->reading = true;
-	} else if (c->inflight >= SRV_TCP_MAX_INFLIGHT && c->reading) {
-		uv_read_stop((uv_stream_t *)&c->handle);
-		c->reading = false;
-	}
+	rw_stream_want_read(&c->st, c->inflight < SRV_TCP_MAX_INFLIGHT);
 }
 
 static void conn_alloc_cb(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
@@ -523,13 +465,12 @@ static void conn_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf
 	struct srv_conn *c = stream->data;
 
 	(void)buf;
-	if (c->closing)
+	if (c->st.closing)
 		return;
 	if (nread == UV_EOF) {
 		/* The client may half-close after its last query: answer, then close. */
-		c->eof = true;
-		uv_read_stop(stream);
-		c->reading = false;
+		c->st.eof = true;
+		rw_stream_want_read(&c->st, false);
 		conn_process(c);
 		return;
 	}
@@ -589,16 +530,13 @@ static void tcp_connection_cb(uv_stream_t *server, int status)
 		return;
 	}
 	c->s = s;
-	c->refs = 1;
-	if (uv_tcp_init(server->loop, &c->handle) < 0) {
+	if (uv_tcp_init(server->loop, &c->st.h.tcp) < 0) {
 		free(c);
 		tcp_reject(l);
 		return;
 	}
-	uv_timer_init(server->loop, &c->timer);
-	c->handle.data = c;
-	c->timer.data = c;
-	c->open_handles = 2;
+	uv_timer_init(server->loop, &c->st.timer);
+	rw_stream_init(&c->st, &srv_stream_ops);
 	c->next = s->conns;
 	if (s->conns)
 		s->conns->pprev = &c->next;
@@ -606,22 +544,22 @@ static void tcp_connection_cb(uv_stream_t *server, int status)
 	c->pprev = &s->conns;
 	s->n_conns++;
 
-	rc = uv_accept(server, (uv_stream_t *)&c->handle);
+	rc = uv_accept(server, &c->st.h.stream);
 	len = sizeof(c->peer);
 	if (rc == 0)
-		rc = uv_tcp_getpeername(&c->handle, (struct sockaddr *)&c->peer, &len);
+		rc = uv_tcp_getpeername(&c->st.h.tcp, (struct sockaddr *)&c->peer, &len);
 	if (rc == 0 && c->peer.ss_family != AF_INET && c->peer.ss_family != AF_INET6)
 		rc = UV_EAFNOSUPPORT;
-	if (rc == 0)
-		rc = uv_read_start((uv_stream_t *)&c->handle, conn_alloc_cb, conn_read_cb);
 	if (rc < 0) {
 		conn_close(c);
 		return;
 	}
 	c->peerlen = (socklen_t)len;
-	c->reading = true;
-	(void)uv_tcp_nodelay(&c->handle, 1);
-	uv_timer_start(&c->timer, conn_timer_cb, SRV_TCP_IDLE_MS, SRV_TCP_IDLE_MS);
+	rw_stream_want_read(&c->st, true);
+	if (c->st.closing)
+		return;
+	(void)uv_tcp_nodelay(&c->st.h.tcp, 1);
+	uv_timer_start(&c->st.timer, conn_timer_cb, SRV_TCP_IDLE_MS, SRV_TCP_IDLE_MS);
 }
 
 /* UDP receive. */

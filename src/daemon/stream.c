@@ -1,0 +1,147 @@
+/* A stream connection's life cycle, shared by the TCP server and the control socket. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "stream.h"
+
+struct stream_write {
+	uv_write_t req;
+	struct rw_stream *s;
+	char data[];
+};
+
+void rw_stream_init(struct rw_stream *s, const struct rw_stream_ops *ops)
+{
+	s->ops = ops;
+	s->refs = 1; /* the open handles, together */
+	s->open_handles = 2;
+	s->h.handle.data = s;
+	s->timer.data = s;
+}
+
+void rw_stream_ref(struct rw_stream *s)
+{
+	s->refs++;
+}
+
+void rw_stream_unref(struct rw_stream *s)
+{
+	if (--s->refs == 0)
+		s->ops->free(s);
+}
+
+static void close_cb(uv_handle_t *handle)
+{
+	struct rw_stream *s = handle->data;
+
+	if (--s->open_handles == 0)
+		rw_stream_unref(s);
+}
+
+void rw_stream_close(struct rw_stream *s)
+{
+	if (s->closing)
+		return;
+	s->closing = true;
+	if (s->ops->closing)
+		s->ops->closing(s);
+	uv_close(&s->h.handle, close_cb);
+	uv_close((uv_handle_t *)&s->timer, close_cb);
+}
+
+static void shutdown_cb(uv_shutdown_t *req, int status)
+{
+	struct rw_stream *s = req->data;
+
+	(void)status;
+	free(req);
+	rw_stream_close(s);
+	rw_stream_unref(s);
+}
+
+void rw_stream_shutdown(struct rw_stream *s)
+{
+	uv_shutdown_t *req;
+
+	if (s->closing || s->shutting)
+		return;
+	s->shutting = true;
+	req = malloc(sizeof(*req));
+	if (!req) {
+		rw_stream_close(s);
+		return;
+	}
+	req->data = s;
+	s->refs++;
+	if (uv_shutdown(req, &s->h.stream, shutdown_cb) < 0) {
+		free(req);
+		s->refs--;
+		rw_stream_close(s);
+	}
+}
+
+static void write_cb(uv_write_t *req, int status)
+{
+	struct stream_write *w = (struct stream_write *)req;
+	struct rw_stream *s = w->s;
+
+	free(w);
+	if (status < 0)
+		rw_stream_close(s);
+	else if (!s->closing && s->ops->written)
+		s->ops->written(s);
+	rw_stream_unref(s);
+}
+
+void rw_stream_write(struct rw_stream *s, const void *prefix, size_t plen, const void *data,
+		     size_t len)
+{
+	struct stream_write *w;
+	uv_buf_t buf;
+
+	if (s->closing || s->shutting)
+		return;
+	w = malloc(sizeof(*w) + plen + len);
+	if (!w) {
+		rw_stream_close(s);
+		return;
+	}
+	if (plen)
+		memcpy(w->data, prefix, plen);
+	memcpy(w->data + plen, data, len);
+	w->s = s;
+	s->refs++;
+	buf = uv_buf_init(w->data, (unsigned)(plen + len));
+	if (uv_write(&w->req, &s->h.stream, &buf, 1, write_cb) < 0) {
+		free(w);
+		s->refs--; /* the handles' own reference is still held */
+		rw_stream_close(s);
+	}
+}
+
+void rw_stream_want_read(struct rw_stream *s, bool want)
+{
+	if (s->closing)
+		return;
+	if (want && !s->reading) {
+		if (uv_read_start(&s->h.stream, s->ops->alloc, s->ops->read) < 0) {
+			rw_stream_close(s);
+			return;
+		}
+		s->reading = true;
+	} else if (!want && s->reading) {
+		uv_read_stop(&s->h.stream);
+		s->reading = false;
+	}
+}
+
+size_t rw_stream_wqueue(struct rw_stream *s)
+{
+	return uv_stream_get_write_queue_size(&s->h.stream);
+}
+
+void rw_stream_touch(struct rw_stream *s)
+{
+	if (!s->closing)
+		uv_timer_again(&s->timer);
+}
