@@ -216,6 +216,7 @@ void iter_find_cut(struct rw_iter *it)
 	}
 	ldns_rdf_deep_free(name);
 	cut_from_hints(it);
+	it->sh->used_hints = true; /* the primed root NS set is gone: time to prime again */
 	struct rw_trace_event *ev = iter_trace_ev(it, RW_EV_CUT);
 	if (ev) {
 		ev->zone = strdup(".");

@@ -65,6 +65,8 @@ struct rw_resolver {
 	struct req *ids[ID_BUCKETS];
 	uint64_t next_id;
 	uint64_t next_handle;
+	bool priming;	    /* a priming query is under way */
+	bool prime_enabled; /* rw_resolver_prime() was called: keep the root NS set primed */
 	struct rw_stats stats;
 	uint8_t fast[65535];	   /* responses built by the cache fast path */
 	struct rw_cache_used used; /* what the fast path used, for its trace */
@@ -137,6 +139,9 @@ static struct req *id_find(struct rw_resolver *r, uint64_t id)
 static void req_free(struct req *q)
 {
 	struct rw_resolver *r = q->r;
+
+	if (q->prime)
+		r->priming = false;
 
 	if (q->id) {
 		r->env->cancel(r->env->ctx, q->id);
@@ -360,7 +365,11 @@ static void finish(struct req *q)
 		respond(q, q->cb, q->arg, &q->cq, q->proto, it, rcode);
 	for (struct waiter *w = q->waiters; w; w = w->next)
 		respond(q, w->cb, w->arg, &w->cq, w->proto, it, rcode);
+	bool reprime = q->sh.used_hints && !q->prime && !r->priming && r->prime_enabled;
 	req_free(q);
+	/* RFC 8109 4: when the primed root NS set has expired, prime again */
+	if (reprime)
+		rw_resolver_prime(r);
 }
 
 /* A resolution of the same question (name in any case, type, class, CD) already under way. */
@@ -584,6 +593,8 @@ int rw_resolver_prime(struct rw_resolver *r)
 	if (!q)
 		return -ENOMEM;
 	q->prime = true;
+	r->priming = true;
+	r->prime_enabled = true;
 	q->sh.no_cache_answer = true;
 	struct rw_trace_event *e =
 		rw_trace_add(q->sh.trace, RW_EV_QUERY, "", r->env->now_wall_us(r->env->ctx));

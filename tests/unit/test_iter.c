@@ -367,6 +367,23 @@ static void test_priming(void)
 	w.fn.trace_len = 0;
 	CHECK_EQ(fn_ask(&w.fn, "example.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
 	CHECK(trace_has(&w, "closest known cut: .  (cache"));
+
+	/* a day later the primed set has expired (cache-max-ttl 86400): a walk falls back to the
+	 * hints and the root NS set is primed again (RFC 8109 4) */
+	advance(&w, 86401);
+	w.fn.trace_len = 0;
+	unsigned root_before = w.fn.servers[S_ROOT].queries;
+	CHECK_EQ(fn_ask(&w.fn, "video.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
+	CHECK(trace_has(&w, "(root hints from"));
+	fn_run(&w.fn, 20);
+	CHECK(trace_has(&w, "priming the root NS set"));
+	ldns_rdf *root2 = ldns_dname_new_frm_str(".");
+	CHECK(rw_cache_get(rw_resolver_cache(w.fn.r), RW_ENTRY_RRSET, root2, LDNS_RR_TYPE_NS,
+			   LDNS_RR_CLASS_IN, w.fn.wall_us, RW_RANK_ANSWER, &e));
+	rw_cache_entry_clear(&e);
+	ldns_rdf_deep_free(root2);
+	CHECK(w.fn.servers[S_ROOT].queries > root_before);
+	CHECK_EQ(rw_resolver_pending(w.fn.r), 0);
 	world_down(&w);
 }
 
