@@ -27,6 +27,15 @@ bool rw_sbuf_grow(struct rw_sbuf *b, size_t n)
 	return true;
 }
 
+void rw_sbuf_repeat(struct rw_sbuf *b, size_t off, size_t len)
+{
+	if (off + len > b->len || !rw_sbuf_grow(b, len))
+		return; /* grow first: the region may move with the buffer */
+	memcpy(b->p + b->len, b->p + off, len);
+	b->len += len;
+	b->p[b->len] = '\0';
+}
+
 void rw_sbuf_uint(struct rw_sbuf *b, uint64_t v)
 {
 	char tmp[24];

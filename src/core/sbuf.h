@@ -30,6 +30,8 @@ static inline void rw_sbuf_puts(struct rw_sbuf *b, const char *s)
 {
 	rw_sbuf_add(b, s, strlen(s));
 }
+/* Append a copy of the len bytes at offset off of the buffer itself. */
+void rw_sbuf_repeat(struct rw_sbuf *b, size_t off, size_t len);
 /* Decimal digits of v, without printf. */
 void rw_sbuf_uint(struct rw_sbuf *b, uint64_t v);
 void rw_sbuf_printf(struct rw_sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -305,7 +305,7 @@ int rw_trace_hit_format(struct rw_sbuf *b, const struct rw_trace_hit *h)
 		if (json) {
 			/* the record text is in the buffer: quote it into a record object */
 			size_t rrlen = b->len - rr_at;
-			char *rr = malloc(rrlen + 1);
+			char small[1024], *rr = rrlen < sizeof(small) ? small : malloc(rrlen + 1);
 			if (!rr)
 				return -1;
 			memcpy(rr, b->p + rr_at, rrlen);
@@ -313,15 +313,17 @@ int rw_trace_hit_format(struct rw_sbuf *b, const struct rw_trace_hit *h)
 			b->len = line_start;
 			size_t o2 = at;
 			n = rw_wire_read_name(msg, len, &o2, wire);
-			if (n <= 0 ||
-			    rw_wire_name_text(wire, (size_t)n, owner, sizeof(owner)) < 0) {
-				free(rr);
-				return -1;
+			bool ok = n > 0 &&
+				  rw_wire_name_text(wire, (size_t)n, owner, sizeof(owner)) >= 0;
+			if (ok) {
+				if (i > 0)
+					rw_sbuf_puts(b, ",");
+				put_json_record(b, rr, owner, rtype, u);
 			}
-			if (i > 0)
-				rw_sbuf_puts(b, ",");
-			put_json_record(b, rr, owner, rtype, u);
-			free(rr);
+			if (rr != small)
+				free(rr);
+			if (!ok)
+				return -1;
 		} else {
 			put_provenance(b, u, h->start_us);
 		}
@@ -385,21 +387,7 @@ int rw_trace_hit_format(struct rw_sbuf *b, const struct rw_trace_hit *h)
 		rw_sbuf_puts(b, qname);
 		rw_sbuf_puts(b, "\n");
 	}
-	if (!b->oom) {
-		/* copy from the buffer itself: make room first, it may move */
-		rw_sbuf_add(b, "", 0);
-		size_t need = b->len + recs_text_len + 1;
-		if (need > b->cap) {
-			char *p = realloc(b->p, need);
-			if (!p)
-				return -1;
-			b->p = p;
-			b->cap = need;
-		}
-		memcpy(b->p + b->len, b->p + recs_text_start, recs_text_len);
-		b->len += recs_text_len;
-		b->p[b->len] = '\0';
-	}
+	rw_sbuf_repeat(b, recs_text_start, recs_text_len);
 	int64_t elapsed = h->end_us - h->start_us;
 	if (json) {
 		rw_sbuf_puts(b, "]}\n{\"trace\":\"");
