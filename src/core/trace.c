@@ -103,34 +103,52 @@ static char *put_digits(char *p, unsigned v, int width)
 
 void rw_iso_time(int64_t wall_us, char *buf, size_t len)
 {
-	/* by arithmetic rather than gmtime and strftime: this runs several times per trace */
-	if (wall_us > ((int64_t)1 << 62) || wall_us < -((int64_t)1 << 62)) {
+	/* by arithmetic rather than gmtime and strftime, and the last few seconds remembered per
+	 * thread: a trace of a cache hit shows now, when a record was stored and when it expires */
+	static _Thread_local struct {
+		int64_t secs;
+		char text[20];
+	} seen[4] = {{INT64_MIN, ""}, {INT64_MIN, ""}, {INT64_MIN, ""}, {INT64_MIN, ""}};
+	static _Thread_local unsigned next;
+
+	if (wall_us > ((int64_t)1 << 62) || wall_us < -((int64_t)1 << 62) || len < 25) {
 		snprintf(buf, len, "?");
 		return;
 	}
 	int64_t secs = wall_us >= 0 ? wall_us / 1000000 : (wall_us - 999999) / 1000000;
 	unsigned ms = (unsigned)((wall_us - secs * 1000000) / 1000);
-	int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
-	unsigned sod = (unsigned)(secs - days * 86400);
-	int y;
-	unsigned mo, d;
-
-	civil_from_days(days, &y, &mo, &d);
-	if (len < 25 || y < 0 || y > 9999) {
-		snprintf(buf, len, "?");
-		return;
+	const char *text = NULL;
+	for (unsigned i = 0; i < 4 && !text; i++)
+		if (seen[i].secs == secs)
+			text = seen[i].text;
+	if (!text) {
+		int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
+		unsigned sod = (unsigned)(secs - days * 86400);
+		int y;
+		unsigned mo, d;
+		civil_from_days(days, &y, &mo, &d);
+		if (y < 0 || y > 9999) {
+			snprintf(buf, len, "?");
+			return;
+		}
+		char *t = seen[next].text, *p = put_digits(t, (unsigned)y, 4);
+		*p++ = '-';
+		p = put_digits(p, mo, 2);
+		*p++ = '-';
+		p = put_digits(p, d, 2);
+		*p++ = 'T';
+		p = put_digits(p, sod / 3600, 2);
+		*p++ = ':';
+		p = put_digits(p, sod / 60 % 60, 2);
+		*p++ = ':';
+		p = put_digits(p, sod % 60, 2);
+		*p = '\0';
+		seen[next].secs = secs;
+		text = t;
+		next = (next + 1) % 4;
 	}
-	char *p = put_digits(buf, (unsigned)y, 4);
-	*p++ = '-';
-	p = put_digits(p, mo, 2);
-	*p++ = '-';
-	p = put_digits(p, d, 2);
-	*p++ = 'T';
-	p = put_digits(p, sod / 3600, 2);
-	*p++ = ':';
-	p = put_digits(p, sod / 60 % 60, 2);
-	*p++ = ':';
-	p = put_digits(p, sod % 60, 2);
+	memcpy(buf, text, 19);
+	char *p = buf + 19;
 	*p++ = '.';
 	p = put_digits(p, ms, 3);
 	*p++ = 'Z';
