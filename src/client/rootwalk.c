@@ -854,6 +854,22 @@ int main(int argc, char **argv)
 	const char *cmd;
 	int c;
 
+	/* The long forms people type first, before getopt() takes them for bundled options. */
+	for (int i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "-s") == 0 || strcmp(argv[i], "-c") == 0 ||
+		    strcmp(argv[i], "-t") == 0) {
+			i++; /* its argument */
+			continue;
+		}
+		if (strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		}
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("rootwalk %s\n", RW_VERSION);
+			return 0;
+		}
+	}
 	/* Options come before the command ("+": stop at the first word that is not one). */
 	while ((c = getopt(argc, argv, "+s:c:t:hV")) != -1) {
 		switch (c) {

@@ -623,6 +623,17 @@ int main(int argc, char **argv)
 	bool explicit_path = false, check = false;
 	int c;
 
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-c") == 0) {
+			i++; /* its argument */
+		} else if (strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (strcmp(argv[i], "--version") == 0) {
+			printf("rootwalkd %s\n", RW_VERSION);
+			return 0;
+		}
+	}
 	while ((c = getopt(argc, argv, "c:nhV")) != -1) {
 		switch (c) {
 		case 'c':
