@@ -312,8 +312,9 @@ void iter_send_query(struct rw_iter *it, bool tcp, bool fresh, struct rw_iter_ou
 	struct rw_server_info info;
 	bool qmin;
 
-	/* the whole query's time budget: no query is sent (or traced) once it is spent */
-	if (it->sh->deadline_ms && now_ms(it) >= it->sh->deadline_ms) {
+	/* the whole query's time budget: no query is sent (or traced) once it is spent, nor
+	 * when less is left than any server could answer in */
+	if (it->sh->deadline_ms && now_ms(it) + RW_INFRA_MIN_RTO_MS > it->sh->deadline_ms) {
 		iter_fail(it, out, RW_EDE_OTHER, "limit query-budget (%u ms) used up",
 			  it->sh->cfg->query_budget_ms);
 		return;
