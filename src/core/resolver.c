@@ -42,6 +42,7 @@ struct req {
 	rw_response_cb cb;
 	void *arg;
 	bool prime;
+	bool finishing;	      /* answering its clients: no new client may join it */
 	uint64_t handle;      /* an on-demand trace (rw_resolver_trace), 0 otherwise */
 	rw_trace_cb trace_cb; /* NULL once cancelled */
 	void *trace_arg;
@@ -361,6 +362,10 @@ static void finish(struct req *q)
 	else
 		r->stats.cache_misses++;
 	write_trace(q, rcode);
+	/* A response can make the server read the next query of a TCP connection at once; if
+	 * that asked the same question, it must not join this request, whose waiters are being
+	 * answered now: it would never be answered. */
+	q->finishing = true;
 	if (q->cb)
 		respond(q, q->cb, q->arg, &q->cq, q->proto, it, rcode);
 	for (struct waiter *w = q->waiters; w; w = w->next)
@@ -376,8 +381,8 @@ static void finish(struct req *q)
 static struct req *in_flight(struct rw_resolver *r, const struct rw_client_query *cq)
 {
 	for (struct req *q = r->reqs; q; q = q->next)
-		if (q->cb && q->cq.qtype == cq->qtype && q->cq.qclass == cq->qclass &&
-		    ((q->cq.flags ^ cq->flags) & 0x0010) == 0 &&
+		if (q->cb && !q->finishing && q->cq.qtype == cq->qtype &&
+		    q->cq.qclass == cq->qclass && ((q->cq.flags ^ cq->flags) & 0x0010) == 0 &&
 		    rw_wire_name_equal(q->cq.qname, q->cq.qname_len, cq->qname, cq->qname_len))
 			return q;
 	return NULL;

@@ -377,6 +377,8 @@ static void on_response(void *arg, const uint8_t *resp, size_t len)
 	fn->resp_len = len < sizeof(fn->resp) ? len : 0;
 	if (fn->resp_len)
 		memcpy(fn->resp, resp, len);
+	if (fn->after_response)
+		fn->after_response(fn);
 }
 
 void fn_submit(struct fakenet *fn, const char *qname, uint16_t qtype, bool edns, uint16_t port)

@@ -68,6 +68,8 @@ struct fakenet {
 	uint8_t resp[65536];
 	size_t resp_len;
 	int responses;
+	/* Called after each client response (a TCP server reads the next query then). */
+	void (*after_response)(struct fakenet *fn);
 };
 
 /* Set up the env with a fake clock (2026-11-25T10:00:00Z) and a deterministic "random" stream. */

@@ -552,6 +552,14 @@ static void test_edns_fallback_and_lame(void)
 	world_down(&w);
 }
 
+static void ask_again_once(struct fakenet *fn)
+{
+	if (fn->responses < 2)
+		return; /* after the waiter's answer, not the first client's */
+	fn->after_response = NULL;
+	fn_submit(fn, "example.com.", LDNS_RR_TYPE_A, true, 1003);
+}
+
 static void test_ede_and_dedup(void)
 {
 	struct world w;
@@ -585,6 +593,19 @@ static void test_ede_and_dedup(void)
 	CHECK_EQ(w.fn.sent_total, 3);
 	CHECK_EQ(rw_resolver_stats(w.fn.r)->joined, 2);
 	CHECK(trace_has(&w, "client 127.0.0.1#1002 (udp) asked the same question"));
+	CHECK_EQ(rw_resolver_pending(w.fn.r), 0);
+	world_down(&w);
+
+	/* A client answered as a waiter asks the same question again at once (a TCP server reads
+	 * the next query when an answer goes out): that one is answered too. */
+	world_up(&w, true, 18, NULL);
+	w.fn.servers[S_COM1].drop = true;
+	w.fn.servers[S_COM2].drop = true; /* a slow SERVFAIL: nothing gets cached */
+	fn_submit(&w.fn, "example.com.", LDNS_RR_TYPE_A, true, 1001);
+	fn_submit(&w.fn, "example.com.", LDNS_RR_TYPE_A, true, 1002);
+	w.fn.after_response = ask_again_once;
+	fn_run(&w.fn, 50);
+	CHECK_EQ(w.fn.responses, 3);
 	CHECK_EQ(rw_resolver_pending(w.fn.r), 0);
 	world_down(&w);
 }
