@@ -41,6 +41,7 @@ struct rw_tracesink {
 	uv_fs_t req;
 	uv_timer_t retry; /* a write that could not go on (EAGAIN) tries again */
 	bool inflight;	  /* req is in use, or the retry timer runs for it */
+	bool retrying;	  /* the timer runs to retry the write in flight (EAGAIN) */
 	int inflight_fd;  /* the fd it writes to (may be an old one after a reopen) */
 	size_t inflight_off;
 	struct tbuf pending, writing;
@@ -96,6 +97,7 @@ static void ts_retry_cb(uv_timer_t *timer)
 {
 	struct rw_tracesink *t = timer->data;
 
+	t->retrying = false;
 	if (ts_continue(t) < 0)
 		ts_done(t); /* this batch is given up */
 }
@@ -124,8 +126,10 @@ static void ts_write_cb(uv_fs_t *req)
 		 * in the pending buffer, up to its bound. When closing, give the rest up. */
 		if (t->closing)
 			ts_done(t);
-		else
+		else {
+			t->retrying = true;
 			uv_timer_start(&t->retry, ts_retry_cb, TS_RETRY_MS, 0);
+		}
 		return;
 	}
 	if (n < 0) {
@@ -164,6 +168,7 @@ static void ts_start(struct rw_tracesink *t)
 
 	if (t->inflight || t->pending.len == 0)
 		return;
+	uv_timer_stop(&t->retry); /* a flush timer: this write takes what it was waiting for */
 	if (t->dropping) {
 		rw_daemon_log(RW_LOG_WARNING, "trace log %s caught up; %llu traces were dropped",
 			      t->path, (unsigned long long)t->dropped_now);
@@ -278,9 +283,10 @@ void rw_tracesink_close(struct rw_tracesink *t)
 	t->closing = true;
 	if (!t->inflight) {
 		ts_finish(t);
-	} else if (uv_is_active((uv_handle_t *)&t->retry)) {
+	} else if (t->retrying) {
 		/* Waiting to retry after EAGAIN: give the rest of this batch up. */
 		uv_timer_stop(&t->retry);
+		t->retrying = false;
 		ts_done(t);
 	}
 	/* else ts_write_cb finishes once the write in flight completes. */
