@@ -22,7 +22,7 @@ esac
 pkgs=(gcc libc6-dev pkg-config meson ninja-build libuv1-dev libldns-dev libsodium-dev scdoc
 	nsd bind9-dnsutils iproute2 python3 python3-dnspython)
 if [ "$mode" = test ]; then
-	pkgs+=(unbound python3-pytest clang-format)
+	pkgs+=(unbound python3-pytest clang-format dnsperf)
 fi
 
 missing=()

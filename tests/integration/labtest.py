@@ -211,3 +211,14 @@ def parse_iso(s):
 
 def sanitizer_lines(text):
     return [l for l in text.splitlines() if SANITIZER_RE.search(l)]
+
+
+def cli_path():
+    """The `rootwalk` binary: ROOTWALK, else next to ROOTWALKD, else build/."""
+    p = os.environ.get("ROOTWALK")
+    if not p and os.environ.get("ROOTWALKD"):
+        d = os.path.dirname(os.path.dirname(os.path.abspath(os.environ["ROOTWALKD"])))
+        p = os.path.join(d, "client", "rootwalk")
+    p = os.path.abspath(p or os.path.join(REPO, "build", "src", "client", "rootwalk"))
+    assert os.access(p, os.X_OK), "no rootwalk binary at %s (set ROOTWALK)" % p
+    return p

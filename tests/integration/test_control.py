@@ -29,14 +29,6 @@ CLI_TIMEOUT = 20  # seconds any one `rootwalk` run may take
 MAX_REQUEST = 4096
 
 
-def cli_path():
-    p = os.environ.get("ROOTWALK")
-    if not p and os.environ.get("ROOTWALKD"):
-        d = os.path.dirname(os.path.dirname(os.path.abspath(os.environ["ROOTWALKD"])))
-        p = os.path.join(d, "client", "rootwalk")
-    p = os.path.abspath(p or os.path.join(labtest.REPO, "build", "src", "client", "rootwalk"))
-    assert os.access(p, os.X_OK), "no rootwalk binary at %s (set ROOTWALK)" % p
-    return p
 
 
 class Ctl:
@@ -47,7 +39,7 @@ class Ctl:
         self.sock = sock
 
     def run(self, *args, sock=True, timeout=CLI_TIMEOUT):
-        cmd = [cli_path()] + (["-s", self.sock] if sock else []) + list(args)
+        cmd = [labtest.cli_path()] + (["-s", self.sock] if sock else []) + list(args)
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
         return p
 
@@ -621,7 +613,7 @@ def test_connection_limit_and_abandoned_requests(the_lab, start_rootwalkd):
 
 def test_exit_codes_when_the_daemon_is_not_there(the_lab, start_rootwalkd):
     d = tempfile.mkdtemp(prefix="ctl-", dir=the_lab.tmp)
-    cli = cli_path()
+    cli = labtest.cli_path()
 
     def run(*args):
         return subprocess.run([cli] + list(args), capture_output=True, text=True,

@@ -63,18 +63,10 @@ def done(t):
     return d[-1]
 
 
-def cli_path():
-    p = os.environ.get("ROOTWALK")
-    if not p and os.environ.get("ROOTWALKD"):
-        d = os.path.dirname(os.path.dirname(os.path.abspath(os.environ["ROOTWALKD"])))
-        p = os.path.join(d, "client", "rootwalk")
-    p = os.path.abspath(p or os.path.join(labtest.REPO, "build", "src", "client", "rootwalk"))
-    assert os.access(p, os.X_OK), "no rootwalk binary at %s (set ROOTWALK)" % p
-    return p
 
 
 def rootwalk(sock, *args):
-    p = subprocess.run([cli_path(), "-s", sock] + list(args), capture_output=True, text=True,
+    p = subprocess.run([labtest.cli_path(), "-s", sock] + list(args), capture_output=True, text=True,
                        timeout=CLI_TIMEOUT)
     assert p.returncode == 0, "rootwalk %s: exit %d\n%s%s" % (" ".join(args), p.returncode,
                                                              p.stdout[-2000:], p.stderr[-2000:])
