@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "rootwalk/cache.h"
 #include "rootwalk/config.h"
 #include "rootwalk/hints.h"
@@ -36,9 +38,11 @@ struct waiter {
 struct req {
 	struct rw_resolver *r;
 	struct waiter *waiters;
-	struct req *prev, *next; /* all requests */
-	struct req *hnext;	 /* id table chain */
-	uint64_t id;		 /* upstream query in flight, 0 when none */
+	struct req *prev, *next;    /* all requests */
+	struct req *hnext;	    /* id table chain */
+	struct req *qnext, **qprev; /* question table chain (client requests); qprev NULL if out */
+	uint64_t qhash;
+	uint64_t id; /* upstream query in flight, 0 when none */
 	rw_response_cb cb;
 	void *arg;
 	bool prime;
@@ -64,6 +68,8 @@ struct rw_resolver {
 	struct req *reqs;
 	size_t n_reqs;
 	struct req *ids[ID_BUCKETS];
+	struct req *questions[ID_BUCKETS]; /* client requests by question, to join identical ones */
+	uint8_t qkey[16];		   /* SipHash key of that table */
 	uint64_t next_id;
 	uint64_t next_handle;
 	bool priming;	    /* a priming query is under way */
@@ -137,12 +143,15 @@ static struct req *id_find(struct rw_resolver *r, uint64_t id)
  * Requests
  */
 
+static void question_remove(struct req *q);
+
 static void req_free(struct req *q)
 {
 	struct rw_resolver *r = q->r;
 
 	if (q->prime)
 		r->priming = false;
+	question_remove(q);
 
 	if (q->id) {
 		r->env->cancel(r->env->ctx, q->id);
@@ -378,10 +387,53 @@ static void finish(struct req *q)
 }
 
 /* A resolution of the same question (name in any case, type, class, CD) already under way. */
-static struct req *in_flight(struct rw_resolver *r, const struct rw_client_query *cq)
+/* The question table: client requests by (name in any case, type, class, CD), keyed with
+ * SipHash so that crafted names cannot pile up in one chain. */
+static uint64_t question_hash(const struct rw_resolver *r, const struct rw_client_query *cq)
 {
-	for (struct req *q = r->reqs; q; q = q->next)
-		if (q->cb && !q->finishing && q->cq.qtype == cq->qtype &&
+	uint8_t buf[256 + 5], out[crypto_shorthash_BYTES];
+	size_t n = cq->qname_len;
+	uint64_t h;
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (cq->qname[i] >= 'A' && cq->qname[i] <= 'Z') ? (uint8_t)(cq->qname[i] + 32)
+								      : cq->qname[i];
+	buf[n] = (uint8_t)(cq->qtype >> 8);
+	buf[n + 1] = (uint8_t)cq->qtype;
+	buf[n + 2] = (uint8_t)(cq->qclass >> 8);
+	buf[n + 3] = (uint8_t)cq->qclass;
+	buf[n + 4] = (cq->flags & 0x0010) ? 1 : 0;
+	crypto_shorthash(out, buf, n + 5, r->qkey);
+	memcpy(&h, out, sizeof(h));
+	return h;
+}
+
+static void question_add(struct req *q, uint64_t h)
+{
+	struct req **head = &q->r->questions[h & (ID_BUCKETS - 1)];
+	q->qhash = h;
+	q->qnext = *head;
+	if (*head)
+		(*head)->qprev = &q->qnext;
+	*head = q;
+	q->qprev = head;
+}
+
+static void question_remove(struct req *q)
+{
+	if (!q->qprev)
+		return;
+	*q->qprev = q->qnext;
+	if (q->qnext)
+		q->qnext->qprev = q->qprev;
+	q->qprev = NULL;
+	q->qnext = NULL;
+}
+
+/* A resolution of the same question (name in any case, type, class, CD) already under way. */
+static struct req *in_flight(struct rw_resolver *r, const struct rw_client_query *cq, uint64_t h)
+{
+	for (struct req *q = r->questions[h & (ID_BUCKETS - 1)]; q; q = q->qnext)
+		if (q->qhash == h && !q->finishing && q->cq.qtype == cq->qtype &&
 		    q->cq.qclass == cq->qclass && ((q->cq.flags ^ cq->flags) & 0x0010) == 0 &&
 		    rw_wire_name_equal(q->cq.qname, q->cq.qname_len, cq->qname, cq->qname_len))
 			return q;
@@ -557,6 +609,7 @@ struct rw_resolver *rw_resolver_new(const struct rw_env *env, const struct rw_co
 	}
 	uint8_t key[16];
 	env->random_buf(env->ctx, key, sizeof(key));
+	env->random_buf(env->ctx, r->qkey, sizeof(r->qkey));
 	struct rw_cache_opts opts = {
 		.max_bytes = cfg->cache_size,
 		.max_ttl = cfg->cache_max_ttl,
@@ -764,7 +817,8 @@ int rw_resolver_query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
 			return 0;
 		}
 	}
-	struct req *q = in_flight(r, &cq);
+	uint64_t qh = question_hash(r, &cq);
+	struct req *q = in_flight(r, &cq, qh);
 	if (q) {
 		/* the same question is being resolved: wait for that answer */
 		struct waiter *w = calloc(1, sizeof(*w));
@@ -793,6 +847,7 @@ int rw_resolver_query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
 	q->arg = arg;
 	q->cq = cq;
 	q->proto = proto;
+	question_add(q, qh);
 	ldns_rdf *qname = ldns_dname_new_frm_data((uint16_t)cq.qname_len, cq.qname);
 	if (!qname) {
 		req_free(q);
