@@ -670,9 +670,8 @@ int rw_resolver_prime(struct rw_resolver *r)
 }
 
 /* The trace of a fast-path cache hit: the records served, with where each came from. */
-static void trace_fast_hit(struct rw_resolver *r, const struct rw_client_query *cq,
-			   const struct sockaddr *client, socklen_t clientlen, enum rw_proto proto,
-			   size_t len, int64_t t0)
+static void trace_fast_hit(struct rw_resolver *r, const struct sockaddr *client,
+			   socklen_t clientlen, enum rw_proto proto, size_t len, int64_t t0)
 {
 	const struct rw_env *env = r->env;
 	struct rw_trace_hit h = {
@@ -686,7 +685,6 @@ static void trace_fast_hit(struct rw_resolver *r, const struct rw_client_query *
 		.len = len,
 		.used = &r->used,
 	};
-	(void)cq;
 	env->random_buf(env->ctx, &h.id, sizeof(h.id));
 	r->tbuf.len = 0; /* the buffer is kept: no allocation once it has grown */
 	r->tbuf.oom = false;
@@ -813,7 +811,7 @@ int rw_resolver_query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
 			r->stats.client_rcode[r->fast[3] & 15]++;
 			cb(arg, r->fast, n);
 			if (used)
-				trace_fast_hit(r, &cq, client, clientlen, proto, n, now);
+				trace_fast_hit(r, client, clientlen, proto, n, now);
 			return 0;
 		}
 	}
