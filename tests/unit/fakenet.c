@@ -497,3 +497,16 @@ struct rw_config *fn_config(const char *hints_path)
 	cfg->root_hints = strdup(hints_path);
 	return cfg;
 }
+
+int fn_hints_file(char *path, size_t len)
+{
+	static const char hints[] = ". 3600000 NS a.root-servers.net.\n"
+				    "a.root-servers.net. 3600000 A 192.0.2.1\n";
+	snprintf(path, len, "/tmp/rw-test-hints-XXXXXX");
+	int fd = mkstemp(path);
+	if (fd < 0)
+		return -1;
+	ssize_t n = write(fd, hints, sizeof(hints) - 1);
+	close(fd);
+	return n == (ssize_t)(sizeof(hints) - 1) ? 0 : -1;
+}

@@ -91,6 +91,9 @@ int fn_count(const struct fakenet *fn, int section);
 long fn_ttl(const struct fakenet *fn, uint16_t type);
 bool fn_has(const struct fakenet *fn, const char *text);
 void fn_free(struct fakenet *fn);
+/* Write root hints naming a.root-servers.net. at 192.0.2.1 to a new temporary file; its path
+ * goes to path (the caller unlinks it). Returns 0 or -1. */
+int fn_hints_file(char *path, size_t len);
 /* Standard test configuration: defaults, localhost allowed, hints from a file. */
 struct rw_config *fn_config(const char *hints_path);
 

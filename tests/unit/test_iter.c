@@ -769,15 +769,8 @@ static void test_budget_and_broken_tcp(void)
 
 int main(void)
 {
-	snprintf(hints_path, sizeof(hints_path), "/tmp/rw-test-hints-XXXXXX");
-	int fd = mkstemp(hints_path);
-	if (fd < 0)
+	if (fn_hints_file(hints_path, sizeof(hints_path)) < 0)
 		return 1;
-	const char *hints = ". 3600000 NS a.root-servers.net.\n"
-			    "a.root-servers.net. 3600000 A 192.0.2.1\n";
-	if (write(fd, hints, strlen(hints)) != (ssize_t)strlen(hints))
-		return 1;
-	close(fd);
 
 	test_referral_chain();
 	test_cname_across_zones();
