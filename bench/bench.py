@@ -42,6 +42,7 @@ TLD_ADDR = "127.2.0.1"
 LEAF_ADDR = "127.3.0.1"
 RWD_ADDR = "127.0.0.53"
 UNB_ADDR = "127.0.0.54"
+FLOOR_ADDR = "127.0.0.55"
 TLDS = ["com", "net", "org"]
 LEVELS = [("root", ROOT_ADDR), ("tld", TLD_ADDR), ("leaf", LEAF_ADDR)]
 
@@ -380,6 +381,18 @@ class Resolver:
     def cpu_s(self):
         return sum(self.cpu_us())
 
+    def ctxt_switches(self):
+        """(voluntary, involuntary) context switches so far, over all threads."""
+        vol = invol = 0
+        for tid in os.listdir("/proc/%d/task" % self.proc.pid):
+            with open("/proc/%d/task/%s/status" % (self.proc.pid, tid)) as f:
+                for line in f:
+                    if line.startswith("voluntary_ctxt_switches:"):
+                        vol += int(line.split()[1])
+                    elif line.startswith("nonvoluntary_ctxt_switches:"):
+                        invol += int(line.split()[1])
+        return vol, invol
+
     def rss_kib(self):
         with open("/proc/%d/status" % self.proc.pid) as f:
             for line in f:
@@ -540,14 +553,20 @@ class Bench:
     def measure_cached(self, r, latency=True):
         a = self.args
         u0, s0 = r.cpu_us()
+        v0, i0 = r.ctxt_switches()
         res = self.dnsperf(r.addr, "cached", clients=a.clients, outstanding=a.outstanding,
                            limit=a.duration)
         u1, s1 = r.cpu_us()
+        v1, i1 = r.ctxt_switches()
         cpu = (u1 - u0) + (s1 - s0)
         out = {"qps": res["qps"], "lost": res["lost"], "sent": res["sent"],
                "avg_ms": res["avg_s"] * 1e3, "cpu_pct": 100.0 * cpu / res["runtime"],
                "cpu_user_pct": 100.0 * (u1 - u0) / res["runtime"],
                "cpu_sys_pct": 100.0 * (s1 - s0) / res["runtime"],
+               "user_us_per_q": 1e6 * (u1 - u0) / max(res["completed"], 1),
+               "sys_us_per_q": 1e6 * (s1 - s0) / max(res["completed"], 1),
+               "sleeps_per_kq": 1000.0 * (v1 - v0) / max(res["completed"], 1),
+               "preempt_per_kq": 1000.0 * (i1 - i0) / max(res["completed"], 1),
                "dnsperf_cpu_pct": res["client_cpu_pct"],
                "q_per_cpu_s": (res["completed"] / cpu) if cpu > 0 else None}
         if latency:
@@ -567,6 +586,24 @@ class Bench:
         try:
             self.warm_cached(r)
             return self.measure_cached(r)
+        finally:
+            r.stop()
+
+    def floor(self):
+        """The cached workload against bench/floor.c, a responder that does no DNS work: the
+        most queries/s this machine and dnsperf allow, and the kernel's CPU cost per answer."""
+        d = self.newdir("floor")
+        secs = self.args.duration + self.args.latency_duration + 60
+        p = Proc("floor", [self.args.floor, FLOOR_ADDR, "53", str(secs)],
+                 os.path.join(d, "stderr"), cpu=self.cpu_server)
+        r = Resolver("floor", FLOOR_ADDR, p, d, None)
+        try:
+            deadline = time.monotonic() + START_TIMEOUT
+            while not proc_net_has(FLOOR_ADDR, False):
+                if not p.alive() or time.monotonic() > deadline:
+                    raise BenchError("floor did not start:\n%s" % p.output())
+                time.sleep(0.05)
+            return self.measure_cached(r, latency=False)
         finally:
             r.stop()
 
@@ -955,6 +992,20 @@ def build_table(R, args, gen):
     row("1 cached", "resolver CPU use during that run (%)", g(rw, "cpu_pct"), g(ub, "cpu_pct"))
     row("1 cached", "answers per CPU-second of the resolver", g(rw, "q_per_cpu_s"),
         g(ub, "q_per_cpu_s"), 0, (">=", 1.2), "≥ 1.2")
+    row("1 cached", "user CPU µs per answer", g(rw, "user_us_per_q"), g(ub, "user_us_per_q"), 2)
+    row("1 cached", "system (kernel) CPU µs per answer", g(rw, "sys_us_per_q"),
+        g(ub, "sys_us_per_q"), 2)
+    fl = R.get("floor", {})
+    if fl:
+        # bench/floor.c answers every query with the query itself (QR set, no records), with
+        # recvmmsg/sendmmsg and nothing else: what no resolver on this machine can beat.
+        row("1 cached", "floor (bench/floor.c, no DNS work): queries/s, against Unbound",
+            g(fl, "qps"), g(ub, "qps"), 0, None,
+            "the most any resolver could reach here (dnsperf CPU use: %s%%)"
+            % fmt(med(g(fl, "dnsperf_cpu_pct"))))
+        row("1 cached", "floor: answers per CPU-second, against Unbound", g(fl, "q_per_cpu_s"),
+            g(ub, "q_per_cpu_s"), 0, None, "floor: %s user + %s system µs per answer" % (
+                fmt(med(g(fl, "user_us_per_q")), 2), fmt(med(g(fl, "sys_us_per_q")), 2)))
     row("1 cached", "dnsperf CPU use during that run (%)", g(rw, "dnsperf_cpu_pct"),
         g(ub, "dnsperf_cpu_pct"))
     row("1 cached", "queries lost (of those sent)", g(rw, "lost"), g(ub, "lost"))
@@ -1044,8 +1095,8 @@ def render(args, gen, R, vers, command, started, elapsed, prof, load):
     if args.runs == 0:
         return "\n".join(text)
     text += ["<details><summary>raw per-run values</summary>", "", "```"]
-    for kind in ("rootwalkd", "unbound"):
-        for k in sorted(R[kind]):
+    for kind in ("rootwalkd", "unbound", "floor"):
+        for k in sorted(R.get(kind, {})):
             text.append("%-10s %-24s %s" % (kind, k, " ".join(
                 fmt(v, 3) if isinstance(v, float) else str(v) for v in R[kind][k])))
     text += ["```", "</details>", ""]
@@ -1099,6 +1150,8 @@ def main(argv=None):
     ap.add_argument("--profile-trace", choices=["text", "json"], default=None,
                     help="profile with every query traced in this format")
     ap.add_argument("--rootwalkd", required=True)
+    ap.add_argument("--floor", default=None,
+                    help="bench/floor.c built: measure it too (run.sh builds and passes it)")
     ap.add_argument("--buildtype", default="release")
     ap.add_argument("--results", default=os.path.join(HERE, "RESULTS.md"))
     ap.add_argument("--no-results", action="store_true", help="print only, do not write")
@@ -1149,7 +1202,7 @@ def main(argv=None):
         check_time("starting NSD")
         nsds = start_nsds(gen)
         b = Bench(args, tmp, gen)
-        R = {"rootwalkd": {}, "unbound": {}}
+        R = {"rootwalkd": {}, "unbound": {}, "floor": {}}
 
         def add(kind, res, rename=None):
             for k, v in res.items():
@@ -1163,6 +1216,9 @@ def main(argv=None):
             for kind in order:
                 check_time("run %d/%d: %s cached" % (rep + 1, args.runs, kind))
                 add(kind, b.cached(kind))
+            if args.floor:
+                check_time("run %d/%d: floor cached" % (rep + 1, args.runs))
+                add("floor", b.floor())
             for f in args.trace_formats:
                 check_time("run %d/%d: rootwalkd cached, tracing %s" % (rep + 1, args.runs, f))
                 res = b.tracing(f)

@@ -36,7 +36,7 @@ fi
 if [ ! -f "$build/build.ninja" ]; then
 	meson setup "$build" "$repo" -Dbuildtype=release >&2
 fi
-ninja -C "$build" src/daemon/rootwalkd >&2
+ninja -C "$build" src/daemon/rootwalkd floor >&2
 buildtype=$(meson introspect --buildoptions "$build" 2>/dev/null |
 	"$py" -c 'import json,sys; print([o["value"] for o in json.load(sys.stdin) if o["name"]=="buildtype"][0])' 2>/dev/null ||
 	echo unknown)
@@ -48,5 +48,5 @@ for a in "$@"; do cmd="$cmd $a"; done
 # timeout: a hard bound on the whole run on top of bench.py's own --max-time.
 exec timeout --signal=TERM --kill-after=30 1800 \
 	unshare -rnpf --mount-proc --kill-child=TERM \
-	"$py" "$here/bench.py" --rootwalkd "$build/src/daemon/rootwalkd" \
+	"$py" "$here/bench.py" --rootwalkd "$build/src/daemon/rootwalkd" --floor "$build/floor" \
 	--buildtype "$buildtype" --command "$cmd" "$@"

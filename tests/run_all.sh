@@ -133,15 +133,15 @@ else
 fi
 
 # -- formatting ----------------------------------------------------------------------------------
-section "clang-format --dry-run --Werror (src include tests fuzz)"
+section "clang-format --dry-run --Werror (src include tests fuzz bench)"
 # Only our sources: files git tracks plus new ones not yet added (untracked and not ignored), so
 # stray copies, generated files and ignored build output are never checked. Outside a git
-# checkout (a release tarball) every .c/.h file under the four directories is.
+# checkout (a release tarball) every .c/.h file under the five directories is.
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-	mapfile -t cfiles < <(git ls-files --cached --others --exclude-standard -- src include tests fuzz |
+	mapfile -t cfiles < <(git ls-files --cached --others --exclude-standard -- src include tests fuzz bench |
 		grep -E '\.[ch]$' | sort -u | while read -r f; do [ -f "$f" ] && echo "$f"; done)
 else
-	mapfile -t cfiles < <(find src include tests fuzz -name '*.[ch]' -type f | sort)
+	mapfile -t cfiles < <(find src include tests fuzz bench -name '*.[ch]' -type f | sort)
 fi
 if [ ${#cfiles[@]} -eq 0 ]; then
 	echo "run_all: no C files found to check" # clang-format would wait for stdin
