@@ -501,9 +501,10 @@ class Lab:
     # -- resolvers -----------------------------------------------------------------------------
 
     def start_rootwalkd(self, addr=ROOTWALKD_ADDR, trace_format="json", extra="", binary=None,
-                        name=None, wait=True, root_hints=None):
+                        name=None, wait=True, root_hints=None, env=None):
         """Start rootwalkd on addr@53 with the lab root hints (or root_hints, a file that must
-        name lab addresses only) and a trace log in the temp dir. extra: more config lines."""
+        name lab addresses only) and a trace log in the temp dir. extra: more config lines;
+        env: more environment variables."""
         ensure_isolated()
         binary = binary or os.environ.get("ROOTWALKD") or os.path.join(
             REPO, "build", "src", "daemon", "rootwalkd")
@@ -525,7 +526,8 @@ class Lab:
         stderr_path = os.path.join(d, "stderr")
         with open(stderr_path, "w") as err:
             proc = subprocess.Popen([binary, "-c", conf], stdin=subprocess.DEVNULL,
-                                    stdout=err, stderr=subprocess.STDOUT)
+                                    stdout=err, stderr=subprocess.STDOUT,
+                                    env=dict(os.environ, **env) if env else None)
         r = Resolver("rootwalkd", addr, proc, d, conf, stderr_path, trace_log=trace)
         self.resolvers.append(r)
         if wait:

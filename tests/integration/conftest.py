@@ -120,12 +120,12 @@ def start_rootwalkd(the_lab):
     need_rootwalkd()
     started = []
 
-    def start(trace_format="json", extra="", wait=True, root_hints=None):
+    def start(trace_format="json", extra="", wait=True, root_hints=None, env=None):
         addr = "127.0.0.%d" % _next_addr[0]
         _next_addr[0] += 1
         r = the_lab.start_rootwalkd(addr=addr, trace_format=trace_format, extra=extra,
                                     name="rootwalkd-%d" % len(started), wait=wait,
-                                    root_hints=root_hints)
+                                    root_hints=root_hints, env=env)
         started.append(r)
         return r
 

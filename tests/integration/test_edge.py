@@ -411,3 +411,72 @@ def test_black_hole_root_sigterm_in_flight(start_rootwalkd, hints_to):
             s.close()
         udp.close()
         tcp.close()
+
+
+def test_udp_query_longer_than_4096_bytes_formerr(rootwalkd):
+    """A UDP query of 5,000 bytes does not fit the 4,096 bytes rootwalkd reads of a datagram:
+    it is answered FORMERR with the query's ID, and the daemon keeps answering."""
+    wire = query("video-platform.com.", id_=4321).to_wire()
+    wire += b"\0" * (5000 - len(wire))
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(3)
+        s.sendto(wire, (rootwalkd.addr, 53))
+        reply, _ = s.recvfrom(65535)
+    assert struct.unpack("!H", reply[:2])[0] == 4321
+    assert reply[2] & 0x80, "not a response"
+    assert reply[3] & 0xF == dns.rcode.FORMERR, "rcode %d" % (reply[3] & 0xF)
+    still_answers(rootwalkd.addr)
+
+
+def sendfail_shim(binary):
+    """build/tests/shim/libsendfail.so beside build/src/daemon/rootwalkd."""
+    build = os.path.dirname(os.path.dirname(os.path.dirname(binary)))
+    path = os.path.join(build, "tests", "shim", "libsendfail.so")
+    if not os.path.exists(path):
+        pytest.fail("no %s: build the tests/shim target" % path)
+    return path
+
+
+def test_udp_replies_wait_for_a_full_socket(start_rootwalkd, rootwalkd_binary, tmp_path):
+    """Replies the socket does not take (EAGAIN from sendmmsg or sendto, or sendmmsg sending
+    only half a batch: injected by tests/shim/sendfail.c) wait and go out later: 600 cached
+    queries in bursts of 100 from one socket all get their answer, and the shim reports that it
+    injected both kinds of failure."""
+    log = str(tmp_path / "sendfail.log")
+    env = {"LD_PRELOAD": sendfail_shim(rootwalkd_binary), "SENDFAIL_EVERY": "3",
+           "SENDFAIL_PARTIAL": "2", "SENDFAIL_LOG": log,
+           "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0"}
+    r = start_rootwalkd(env=env)
+    still_answers(r.addr)
+    missing = set()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        for burst in range(6):
+            want = set(range(burst * 100, burst * 100 + 100))
+            # Stopped while the burst arrives, the daemon then finds all 100 queued and answers
+            # them in batches of 64 and 36: sendmmsg() with many replies at once.
+            os.kill(r.proc.pid, signal.SIGSTOP)
+            try:
+                for i in sorted(want):
+                    s.sendto(query("video-platform.com.", id_=i).to_wire(), (r.addr, 53))
+            finally:
+                os.kill(r.proc.pid, signal.SIGCONT)
+            deadline = time.monotonic() + 5
+            while want and time.monotonic() < deadline:
+                s.settimeout(max(0.01, deadline - time.monotonic()))
+                try:
+                    m = dns.message.from_wire(s.recv(65535))
+                except socket.timeout:
+                    break
+                assert m.rcode() == dns.rcode.NOERROR
+                want.discard(m.id)
+            missing |= want
+    assert not missing, "%d of 600 queries unanswered, e.g. %s" % (len(missing),
+                                                                   sorted(missing)[:5])
+    still_answers(r.addr)
+    assert "dropping" not in r.stderr()
+    r.stop(signal.SIGTERM)
+    with open(log) as f:
+        eagain, partial = [int(x) for x in f.read().split()[1::2]]
+    assert eagain > 0 and partial > 0, "the shim injected nothing: eagain %d, partial %d" % (
+        eagain, partial)

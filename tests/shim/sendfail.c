@@ -1,0 +1,89 @@
+/* sendfail: an LD_PRELOAD shim for the integration tests that makes rootwalkd's UDP sends meet
+ * a full socket buffer, which loopback never produces.
+ *
+ *   SENDFAIL_EVERY=N   every Nth call of sendto(), and every Nth of sendmmsg(), fails with
+ *                      EAGAIN
+ *   SENDFAIL_PARTIAL=M of the other calls of sendmmsg() with more than one message, every Mth
+ *                      sends only the first half of them, as a socket that fills up midway would
+ *   SENDFAIL_LOG=FILE  at exit, write "eagain N partial M" there: what the shim did, so a test
+ *                      can tell that the paths it meant to exercise were taken
+ *
+ * Only sendto() and sendmmsg() are wrapped: rootwalkd answers clients with them, while its
+ * upstream queries go through libuv (sendmsg), which this shim leaves alone.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+
+typedef ssize_t (*sendto_fn)(int, const void *, size_t, int, const struct sockaddr *, socklen_t);
+typedef int (*sendmmsg_fn)(int, struct mmsghdr *, unsigned int, int);
+
+static unsigned long tcalls, mcalls, n_multi, n_eagain, n_partial;
+
+__attribute__((destructor)) static void sendfail_report(void)
+{
+	const char *path = getenv("SENDFAIL_LOG");
+	FILE *f;
+
+	if (path && (f = fopen(path, "w"))) {
+		fprintf(f, "eagain %lu partial %lu\n", n_eagain, n_partial);
+		fclose(f);
+	}
+}
+
+static unsigned long env_every(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v ? strtoul(v, NULL, 10) : 0;
+}
+
+/* Each function counts its own calls, so that the failures of one do not fall into step with
+ * the other's. */
+static int fail_now(unsigned long *calls)
+{
+	unsigned long every = env_every("SENDFAIL_EVERY");
+
+	if (every > 0 && ++*calls % every == 0) {
+		n_eagain++;
+		return 1;
+	}
+	return 0;
+}
+
+ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to,
+	       socklen_t tolen)
+{
+	static sendto_fn real;
+
+	if (!real)
+		real = (sendto_fn)dlsym(RTLD_NEXT, "sendto");
+	if (fail_now(&tcalls)) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return real(fd, buf, len, flags, to, tolen);
+}
+
+int sendmmsg(int fd, struct mmsghdr *msg, unsigned int vlen, int flags)
+{
+	static sendmmsg_fn real;
+	unsigned long partial = env_every("SENDFAIL_PARTIAL");
+
+	if (!real)
+		real = (sendmmsg_fn)dlsym(RTLD_NEXT, "sendmmsg");
+	if (fail_now(&mcalls)) {
+		errno = EAGAIN;
+		return -1;
+	}
+	if (partial > 0 && vlen > 1 && ++n_multi % partial == 0) {
+		vlen /= 2;
+		n_partial++;
+	}
+	return real(fd, msg, vlen, flags);
+}
