@@ -518,10 +518,12 @@ class Bench:
     # -- dnsperf ---------------------------------------------------------------------------------
 
     def dnsperf(self, addr, which, clients=1, outstanding=20, limit=None, passes=None, qps=None,
-                verbose=False, timeout_s=5):
+                verbose=False, timeout_s=5, threads=1):
         path, count = self.gen["files"][which]
         argv = ["dnsperf", "-s", addr, "-d", path, "-c", str(clients), "-q", str(outstanding),
                 "-t", str(timeout_s)]
+        if threads > 1:
+            argv += ["-T", str(threads)]
         if limit:
             argv += ["-l", str(limit)]
         if passes:
@@ -550,25 +552,38 @@ class Bench:
             raise BenchError("%s: the warmed cached workload is not all NOERROR: %s"
                              % (r.kind, res))
 
-    def measure_cached(self, r, latency=True):
+    def saturate(self, r, threads):
+        """dnsperf at full speed on the cached names for --duration seconds, with the
+        resolver's CPU time (user, system), context switches and dnsperf's own CPU use."""
         a = self.args
         u0, s0 = r.cpu_us()
         v0, i0 = r.ctxt_switches()
         res = self.dnsperf(r.addr, "cached", clients=a.clients, outstanding=a.outstanding,
-                           limit=a.duration)
+                           limit=a.duration, threads=threads)
         u1, s1 = r.cpu_us()
         v1, i1 = r.ctxt_switches()
         cpu = (u1 - u0) + (s1 - s0)
-        out = {"qps": res["qps"], "lost": res["lost"], "sent": res["sent"],
-               "avg_ms": res["avg_s"] * 1e3, "cpu_pct": 100.0 * cpu / res["runtime"],
-               "cpu_user_pct": 100.0 * (u1 - u0) / res["runtime"],
-               "cpu_sys_pct": 100.0 * (s1 - s0) / res["runtime"],
-               "user_us_per_q": 1e6 * (u1 - u0) / max(res["completed"], 1),
-               "sys_us_per_q": 1e6 * (s1 - s0) / max(res["completed"], 1),
-               "sleeps_per_kq": 1000.0 * (v1 - v0) / max(res["completed"], 1),
-               "preempt_per_kq": 1000.0 * (i1 - i0) / max(res["completed"], 1),
-               "dnsperf_cpu_pct": res["client_cpu_pct"],
-               "q_per_cpu_s": (res["completed"] / cpu) if cpu > 0 else None}
+        n = max(res["completed"], 1)
+        return {"qps": res["qps"], "lost": res["lost"], "sent": res["sent"],
+                "avg_ms": res["avg_s"] * 1e3, "cpu_pct": 100.0 * cpu / res["runtime"],
+                "cpu_user_pct": 100.0 * (u1 - u0) / res["runtime"],
+                "cpu_sys_pct": 100.0 * (s1 - s0) / res["runtime"],
+                "user_us_per_q": 1e6 * (u1 - u0) / n,
+                "sys_us_per_q": 1e6 * (s1 - s0) / n,
+                "sleeps_per_kq": 1000.0 * (v1 - v0) / n,
+                "preempt_per_kq": 1000.0 * (i1 - i0) / n,
+                "dnsperf_cpu_pct": res["client_cpu_pct"],
+                "q_per_cpu_s": (res["completed"] / cpu) if cpu > 0 else None}
+
+    def measure_cached(self, r, latency=True, also_t1=False):
+        """The cached workload with dnsperf -T --threads; also_t1: once more with -T 1, whose
+        figures get the suffix _t1."""
+        a = self.args
+        out = self.saturate(r, a.threads)
+        if also_t1 and a.threads != 1:
+            t1 = self.saturate(r, 1)
+            for k in ("qps", "q_per_cpu_s", "cpu_pct", "dnsperf_cpu_pct"):
+                out[k + "_t1"] = t1[k]
         if latency:
             # Latency percentiles at a fixed rate below saturation, from dnsperf -v (printing
             # every response costs dnsperf time, so it is a separate, shorter run).
@@ -585,7 +600,7 @@ class Bench:
         r = self.start(kind)
         try:
             self.warm_cached(r)
-            return self.measure_cached(r)
+            return self.measure_cached(r, also_t1=True)
         finally:
             r.stop()
 
@@ -593,7 +608,7 @@ class Bench:
         """The cached workload against bench/floor.c, a responder that does no DNS work: the
         most queries/s this machine and dnsperf allow, and the kernel's CPU cost per answer."""
         d = self.newdir("floor")
-        secs = self.args.duration + self.args.latency_duration + 60
+        secs = 2 * self.args.duration + 60
         p = Proc("floor", [self.args.floor, FLOOR_ADDR, "53", str(secs)],
                  os.path.join(d, "stderr"), cpu=self.cpu_server)
         r = Resolver("floor", FLOOR_ADDR, p, d, None)
@@ -603,7 +618,7 @@ class Bench:
                 if not p.alive() or time.monotonic() > deadline:
                     raise BenchError("floor did not start:\n%s" % p.output())
                 time.sleep(0.05)
-            return self.measure_cached(r, latency=False)
+            return self.measure_cached(r, latency=False, also_t1=True)
         finally:
             r.stop()
 
@@ -985,7 +1000,8 @@ def build_table(R, args, gen):
             w, what, cell(a, digits), cell(b, digits), ratio(a, b),
             ("%s: %s" % (goaltext, verdict(a, b, goal))) if goal else goaltext))
 
-    dur = "%d s, %d clients, %d in flight" % (args.duration, args.clients, args.outstanding)
+    dur = "%d s, %d clients, %d in flight, dnsperf -T %d" % (
+        args.duration, args.clients, args.outstanding, args.threads)
     row("1 cached", "queries/s (%s)" % dur, g(rw, "qps"), g(ub, "qps"), 0, (">=", 1.2),
         "≥ 1.2")
     row("1 cached", "mean latency at that load (ms)", g(rw, "avg_ms"), g(ub, "avg_ms"), 3)
@@ -996,16 +1012,32 @@ def build_table(R, args, gen):
     row("1 cached", "system (kernel) CPU µs per answer", g(rw, "sys_us_per_q"),
         g(ub, "sys_us_per_q"), 2)
     fl = R.get("floor", {})
+    if g(rw, "qps_t1"):
+        # With one dnsperf thread the generator, not the resolver, is the bottleneck here: the
+        # floor row below shows how little room that leaves.
+        row("1 cached", "queries/s with dnsperf -T 1", g(rw, "qps_t1"), g(ub, "qps_t1"), 0,
+            None, "dnsperf CPU use %s%% / %s%%; the floor got %s of Unbound" % (
+                fmt(med(g(rw, "dnsperf_cpu_pct_t1"))), fmt(med(g(ub, "dnsperf_cpu_pct_t1"))),
+                ratio(g(fl, "qps_t1"), g(ub, "qps_t1")) if g(fl, "qps_t1") else "n/a"))
+        row("1 cached", "answers per CPU-second with dnsperf -T 1", g(rw, "q_per_cpu_s_t1"),
+            g(ub, "q_per_cpu_s_t1"), 0)
     if fl:
         # bench/floor.c answers every query with the query itself (QR set, no records), with
         # recvmmsg/sendmmsg and nothing else: what no resolver on this machine can beat.
         row("1 cached", "floor (bench/floor.c, no DNS work): queries/s, against Unbound",
             g(fl, "qps"), g(ub, "qps"), 0, None,
-            "the most any resolver could reach here (dnsperf CPU use: %s%%)"
-            % fmt(med(g(fl, "dnsperf_cpu_pct"))))
+            "the most any resolver could reach here (dnsperf CPU use: %s%%); rootwalkd got "
+            "%s of the floor" % (fmt(med(g(fl, "dnsperf_cpu_pct"))),
+                                 ratio(g(rw, "qps"), g(fl, "qps"))))
         row("1 cached", "floor: answers per CPU-second, against Unbound", g(fl, "q_per_cpu_s"),
-            g(ub, "q_per_cpu_s"), 0, None, "floor: %s user + %s system µs per answer" % (
-                fmt(med(g(fl, "user_us_per_q")), 2), fmt(med(g(fl, "sys_us_per_q")), 2)))
+            g(ub, "q_per_cpu_s"), 0, None, "floor: %s user + %s system µs per answer; "
+            "rootwalkd got %s of the floor" % (
+                fmt(med(g(fl, "user_us_per_q")), 2), fmt(med(g(fl, "sys_us_per_q")), 2),
+                ratio(g(rw, "q_per_cpu_s"), g(fl, "q_per_cpu_s"))))
+        if g(fl, "qps_t1"):
+            row("1 cached", "floor: queries/s with dnsperf -T 1, against Unbound",
+                g(fl, "qps_t1"), g(ub, "qps_t1"), 0, None,
+                "dnsperf CPU use %s%%" % fmt(med(g(fl, "dnsperf_cpu_pct_t1"))))
     row("1 cached", "dnsperf CPU use during that run (%)", g(rw, "dnsperf_cpu_pct"),
         g(ub, "dnsperf_cpu_pct"))
     row("1 cached", "queries lost (of those sent)", g(rw, "lost"), g(ub, "lost"))
@@ -1134,6 +1166,9 @@ def main(argv=None):
     ap.add_argument("--duration", type=int, default=10, help="seconds of the cached workload")
     ap.add_argument("--clients", type=int, default=20, help="dnsperf clients (sockets)")
     ap.add_argument("--outstanding", type=int, default=200, help="dnsperf queries in flight")
+    ap.add_argument("--threads", type=int, default=2,
+                    help="dnsperf threads (-T) in the cached workload (default 2; the figures "
+                    "for -T 1 are reported too)")
     ap.add_argument("--latency-qps", type=int, default=20000,
                     help="fixed rate of the latency-percentile run")
     ap.add_argument("--latency-duration", type=int, default=3)
