@@ -1068,6 +1068,11 @@ def build_table(R, args, gen):
                 ratio(g(rw, "qcpu_trace_" + f), g(rw, "q_per_cpu_s")),
                 verdict(g(rw, "qcpu_trace_" + f), g(rw, "q_per_cpu_s"), (">=", 0.9))))
         row("3 tracing", "trace bytes per query (%s)" % f, g(rw, "trace_bpq_" + f), [], 0)
+        row("3 tracing", "user + system CPU µs per answer, traced (%s)" % f,
+            [u + k for u, k in zip(g(rw, "usr_trace_" + f), g(rw, "sys_trace_" + f))], [], 2,
+            None, "%s user + %s system (untraced: %s + %s)" % (
+                fmt(med(g(rw, "usr_trace_" + f)), 2), fmt(med(g(rw, "sys_trace_" + f)), 2),
+                fmt(med(g(rw, "user_us_per_q")), 2), fmt(med(g(rw, "sys_us_per_q")), 2)))
     row("4 memory", "RSS after caching the hierarchy (MiB)",
         [v / 1024 for v in g(rw, "rss_kib")], [v / 1024 for v in g(ub, "rss_kib")], 1)
     row("4 memory", "RSS at start (MiB)", [v / 1024 for v in g(rw, "rss0_kib")],
@@ -1260,7 +1265,9 @@ def main(argv=None):
                 add("rootwalkd", {"qps_trace_" + f: res["qps"],
                                   "cpu_trace_" + f: res["cpu_pct"],
                                   "qcpu_trace_" + f: res["q_per_cpu_s"],
-                                  "trace_bpq_" + f: res["trace_bytes_per_query"]})
+                                  "trace_bpq_" + f: res["trace_bytes_per_query"],
+                                  "usr_trace_" + f: res["user_us_per_q"],
+                                  "sys_trace_" + f: res["sys_us_per_q"]})
         prof = None
         if args.profile != "none":
             check_time("profiling rootwalkd's %s path (%s)" % (args.profile_workload, args.profile))
