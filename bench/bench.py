@@ -1023,10 +1023,10 @@ def build_table(R, args, gen):
             g(ub, "q_per_cpu_s_t1"), 0)
     if fl:
         # bench/floor.c answers every query with the query itself (QR set, no records), with
-        # recvmmsg/sendmmsg and nothing else: what no resolver on this machine can beat.
+        # recvmmsg/sendmmsg and nothing else: about the best any resolver can do on this machine.
         row("1 cached", "floor (bench/floor.c, no DNS work): queries/s, against Unbound",
             g(fl, "qps"), g(ub, "qps"), 0, None,
-            "the most any resolver could reach here (dnsperf CPU use: %s%%); rootwalkd got "
+            "about the most a resolver can reach here (dnsperf CPU use: %s%%); rootwalkd got "
             "%s of the floor" % (fmt(med(g(fl, "dnsperf_cpu_pct"))),
                                  ratio(g(rw, "qps"), g(fl, "qps"))))
         row("1 cached", "floor: answers per CPU-second, against Unbound", g(fl, "q_per_cpu_s"),
