@@ -92,7 +92,7 @@ struct srv_udp {
 	struct srv_batch batch; /* replies waiting for the end of the batch */
 	struct srv_udp_pending *pending, **pending_tail;
 	size_t n_pending;
-	bool drop_logged;
+	bool drop_logged, error_logged;
 	struct mmsghdr rmsg[SRV_UDP_READ];
 	struct iovec riov[SRV_UDP_READ];
 	struct sockaddr_storage rfrom[SRV_UDP_READ];
@@ -699,8 +699,25 @@ static void udp_poll_cb(uv_poll_t *h, int status, int events)
 {
 	struct srv_udp *u = h->data;
 
-	if (status < 0 || u->closing)
+	if (u->closing)
 		return;
+	if (status < 0) {
+		/* The socket reported an error (EPOLLERR); libuv has stopped watching it. An
+		 * unconnected UDP socket without IP_RECVERR should never get here, but if it does,
+		 * clear the error and go on listening rather than fall silent. */
+		int err = 0;
+		socklen_t len = sizeof(err);
+
+		(void)getsockopt(u->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+		if (!u->error_logged) {
+			u->error_logged = true; /* once per socket: it could recur */
+			rw_daemon_log(RW_LOG_WARNING, "UDP socket error (%s): listening again",
+				      uv_strerror(err ? -err : status));
+		}
+		(void)uv_poll_start(&u->poll, UV_READABLE | (u->want_write ? UV_WRITABLE : 0),
+				    udp_poll_cb);
+		return;
+	}
 	if (events & UV_WRITABLE)
 		udp_send_pending(u);
 	if (events & UV_READABLE)

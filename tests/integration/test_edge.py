@@ -476,7 +476,27 @@ def test_udp_replies_wait_for_a_full_socket(start_rootwalkd, rootwalkd_binary, t
     still_answers(r.addr)
     assert "dropping" not in r.stderr()
     r.stop(signal.SIGTERM)
-    with open(log) as f:
-        eagain, partial = [int(x) for x in f.read().split()[1::2]]
-    assert eagain > 0 and partial > 0, "the shim injected nothing: eagain %d, partial %d" % (
-        eagain, partial)
+    did = shim_report(log)
+    assert did["eagain"] > 0 and did["partial"] > 0, "the shim injected too little: %s" % did
+
+
+def shim_report(path):
+    """What tests/shim/sendfail.c says it did: {"eagain": N, "partial": M, "epollerr": E}."""
+    with open(path) as f:
+        words = f.read().split()
+    return dict((k, int(v)) for k, v in zip(words[0::2], words[1::2]))
+
+
+def test_udp_socket_error_keeps_listening(start_rootwalkd, rootwalkd_binary, tmp_path):
+    """An error reported on the listening UDP socket (EPOLLERR, injected once by the shim; libuv
+    then stops watching the socket) is cleared and logged, and rootwalkd goes on answering."""
+    log = str(tmp_path / "sendfail.log")
+    env = {"LD_PRELOAD": sendfail_shim(rootwalkd_binary), "SENDFAIL_EPOLLERR": "3",
+           "SENDFAIL_LOG": log,
+           "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0"}
+    r = start_rootwalkd(env=env)
+    for _ in range(10):
+        still_answers(r.addr)
+    r.stop(signal.SIGTERM)
+    assert shim_report(log)["epollerr"] == 1, "the shim did not inject the error"
+    assert "UDP socket error" in r.stderr() and "listening again" in r.stderr()
