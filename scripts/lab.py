@@ -640,7 +640,9 @@ def questions():
 
     Every (owner, type) with authoritative data in a zone, plus per zone one NXDOMAIN name and,
     per owner, one type it lacks (NODATA) or, for an alias, type A (the chain is followed), plus
-    the lame delegation (SERVFAIL everywhere).
+    the lame delegation (SERVFAIL everywhere), DS at and below every zone cut, and a fixed list
+    of edge cases (the root's data, a TLD that does not exist, names below an alias, an empty
+    non-terminal, an unknown type, a question in mixed case).
     Owners below a zone cut (glue, delegation NS in the parent) are left to the child zone.
     """
     zones = load_zones()
@@ -672,6 +674,25 @@ def questions():
     add("www.lame.com.", "A")
     add("does-not-exist.video-platform.com.", "AAAA")
     add("deep.name.under.nothing.example.org.", "A")
+    # Questions whose answer comes from somewhere other than the owner's zone, or none: DS at
+    # and below every delegation (the parent answers, RFC 4035 3.1.4.1), the root's own data,
+    # a TLD that does not exist, names below an alias, an empty non-terminal, a type no
+    # library names, a question in mixed case.
+    for origin, zone in sorted(zones.items()):
+        if origin != ".":
+            add(origin, "DS")
+            add(dns.name.from_text("nope", zone.origin), "DS")
+    for name, rdtype in [(".", "DS"), (".", "SOA"), ("foo.invalidtld.", "A"),
+                         ("invalidtld.", "NS"), ("x.www.video-platform.com.", "A"),
+                         ("x.cdn.video-platform.com.", "A"), ("www.video-platform.com.", "SOA"),
+                         ("www.video-platform.com.", "MX"), ("ftp.example.org.", "MX"),
+                         ("a.b.c.d.e.f.g.video-platform.com.", "A"), ("gtld-servers.net.", "A"),
+                         ("video-platform.com.", "TYPE65534"), ("com.", "A"),
+                         ("WwW.ViDeO-PlAtFoRm.CoM.", "A")]:
+        key = (name if name != name.lower() else name.lower(), rdtype)
+        if key not in seen:
+            seen.add(key)
+            qs.append(key)
     return [q for q in qs if q not in SKIP_QUESTIONS and not SKIP_OWNERS.match(q[0])]
 
 
