@@ -9,6 +9,19 @@
 #define RW_EDNS_BUFSIZE	  1232 /* our advertised and upstream EDNS buffer size */
 #define RW_MAX_MSG	  65535
 
+/* Header flag bits (RFC 1035 4.1.1) and the EDNS DO bit (RFC 6891 6.1.4). */
+#define RW_FLAG_QR     0x8000u
+#define RW_FLAG_TC     0x0200u
+#define RW_FLAG_RD     0x0100u
+#define RW_FLAG_RA     0x0080u
+#define RW_OPCODE_MASK 0x7800u
+#define RW_EDNS_DO     0x8000u
+#define RW_TYPE_OPT    41
+/* Fixed part of a resource record after its owner name: type, class, TTL, rdlength. */
+#define RW_RR_FIXED 10
+/* An OPT record with root owner and no options. */
+#define RW_OPT_LEN (1 + RW_RR_FIXED)
+
 /* Result of rw_wire_tcp_frame(). */
 enum rw_frame_status {
 	RW_FRAME_OK = 0,	/* *msg and *msglen set; *consumed bytes used from buf */

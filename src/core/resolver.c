@@ -17,6 +17,7 @@
 #include "rootwalk/hints.h"
 #include "rootwalk/infra.h"
 #include "rootwalk/iter.h"
+#include "rootwalk/norec.h"
 #include "rootwalk/resolver.h"
 #include "rootwalk/trace.h"
 #include "rootwalk/wire.h"
@@ -692,6 +693,90 @@ static void trace_fast_hit(struct rw_resolver *r, const struct sockaddr *client,
 		env->trace_write(env->ctx, r->tbuf.p, r->tbuf.len);
 }
 
+/* The trace of a query with RD clear that the cache could not answer: the referral it got. */
+static void trace_norec(struct rw_resolver *r, const struct rw_client_query *cq,
+			const struct sockaddr *client, socklen_t clientlen, enum rw_proto proto,
+			const struct rw_cache_entry *cut, int rcode, int64_t t0)
+{
+	const struct rw_env *env = r->env;
+	uint64_t id = 0;
+
+	env->random_buf(env->ctx, &id, sizeof(id));
+	struct rw_trace *t = rw_trace_new(id, r->cfg->trace_format);
+	if (!t)
+		return;
+	ldns_rdf *qname = ldns_dname_new_frm_data((uint16_t)cq->qname_len, cq->qname);
+	struct rw_trace_event *e = rw_trace_add(t, RW_EV_QUERY, "", t0);
+	if (e && qname) {
+		e->qname = rw_dname_str(qname);
+		e->qtype = cq->qtype;
+		e->tcp = proto == RW_PROTO_TCP;
+		if (client && clientlen <= sizeof(e->addr)) {
+			memcpy(&e->addr, client, clientlen);
+			e->addrlen = clientlen;
+		}
+	}
+	ldns_rdf_deep_free(qname);
+	if (cut && (e = rw_trace_add(t, RW_EV_NOREC, "", t0))) {
+		e->zone = rw_dname_str(cut->owner);
+		e->expires_us = cut->expires_us;
+		int64_t left = (cut->expires_us - t0 + 999999) / 1000000;
+		uint32_t ttl = left <= 0	      ? 0
+			       : left > cut->orig_ttl ? cut->orig_ttl
+						      : (uint32_t)left;
+		for (size_t i = 0; i < ldns_rr_list_rr_count(cut->rrs); i++)
+			(void)rw_trace_add_rec(e, ldns_rr_list_rr(cut->rrs, i), ttl, cut->orig_ttl,
+					       cut->stored_us, cut->expires_us, cut->src, true);
+	} else if (!cut && (e = rw_trace_add(t, RW_EV_FAIL, "", t0))) {
+		e->text = strdup("no recursion desired (RD=0) and no cached delegation to refer "
+				 "to: REFUSED");
+	}
+	int64_t t1 = env->now_wall_us(env->ctx);
+	if ((e = rw_trace_add(t, RW_EV_DONE, "", t1))) {
+		e->elapsed_us = t1 - t0;
+		e->cache_hits = cut ? 1 : 0;
+		e->rcode = rcode;
+	}
+	size_t len = 0;
+	char *text = rw_trace_format(t, &len);
+	if (text)
+		env->trace_write(env->ctx, text, len);
+	free(text);
+	rw_trace_free(t);
+}
+
+/* RD clear and no cached answer: a referral to the closest cached cut, never a resolution
+ * (norec.c); REFUSED when not even a cut is cached. */
+static void answer_norec(struct rw_resolver *r, const uint8_t *pkt, size_t len,
+			 const struct rw_client_query *cq, const struct sockaddr *client,
+			 socklen_t clientlen, enum rw_proto proto, bool traced, rw_response_cb cb,
+			 void *arg)
+{
+	int64_t now = r->env->now_wall_us(r->env->ctx);
+	size_t cap = proto == RW_PROTO_UDP ? udp_limit(cq) : sizeof(r->fast);
+	struct rw_cache_entry cut;
+	int rcode = LDNS_RCODE_NOERROR;
+	size_t n = 0;
+	bool found = rw_norec_find_cut(r->cache, cq, now, &cut);
+
+	if (found)
+		n = rw_norec_referral(r->cache, pkt, len, cq, &cut, now, r->fast, cap);
+	if (n == 0) {
+		rcode = LDNS_RCODE_REFUSED;
+		n = rw_wire_error_response(pkt, len, cq, rcode, r->fast, cap);
+	}
+	if (found)
+		r->stats.cache_hits++;
+	else
+		r->stats.cache_misses++;
+	r->stats.client_rcode[rcode]++;
+	cb(arg, r->fast, n);
+	if (traced && r->cfg->trace_only == RW_TRACE_ALL)
+		trace_norec(r, cq, client, clientlen, proto, found ? &cut : NULL, rcode, now);
+	if (found)
+		rw_cache_entry_clear(&cut);
+}
+
 uint64_t rw_resolver_trace(struct rw_resolver *r, const char *qname, uint16_t qtype, bool fresh,
 			   enum rw_trace_format format, rw_trace_cb cb, void *arg)
 {
@@ -814,6 +899,11 @@ int rw_resolver_query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
 				trace_fast_hit(r, client, clientlen, proto, n, now);
 			return 0;
 		}
+	}
+	/* RD clear: the client asks what we hold, not for a resolution (RFC 1034 4.3.1). */
+	if (!(cq.flags & RW_FLAG_RD)) {
+		answer_norec(r, pkt, len, &cq, client, clientlen, proto, traced, cb, arg);
+		return 0;
 	}
 	uint64_t qh = question_hash(r, &cq);
 	struct req *q = in_flight(r, &cq, qh);

@@ -540,6 +540,16 @@ static void format_text_event(struct rw_sbuf *b, const struct rw_trace *t,
 			"too\n",
 			when, addr, addr_port(&e->addr), e->tcp ? "tcp" : "udp");
 		break;
+	case RW_EV_NOREC:
+		rw_iso_time(e->expires_us, exp, sizeof(exp));
+		rw_sbuf_printf(
+			b,
+			";; %sno recursion desired (RD=0) and no cached answer: referral to %s"
+			"  (cached, expires %s)\n",
+			ind, e->zone, exp);
+		for (size_t i = 0; i < e->n_recs; i++)
+			text_rec(b, &e->recs[i], e->wall_us);
+		break;
 	case RW_EV_DONE:
 		rw_sbuf_printf(b,
 			       ";; done in %.2f ms: %s, %u upstream quer%s, %u cache hit%s, %u "
@@ -580,6 +590,8 @@ static const char *ev_name(enum rw_ev type)
 		return "done";
 	case RW_EV_JOINED:
 		return "joined";
+	case RW_EV_NOREC:
+		return "norec";
 	}
 	return "?";
 }
@@ -737,6 +749,11 @@ static void format_json_event(struct rw_sbuf *b, const struct rw_trace *t,
 		sb_json_key_str(b, "time", when);
 		rw_sbuf_printf(b, ",\"client\":\"%s#%u\"", addr, addr_port(&e->addr));
 		sb_json_key_str(b, "proto", e->tcp ? "tcp" : "udp");
+		break;
+	case RW_EV_NOREC:
+		sb_json_key_str(b, "zone", e->zone);
+		json_expiry(b, e->expires_us);
+		json_recs(b, e);
 		break;
 	case RW_EV_DONE:
 		rw_sbuf_printf(b,

@@ -5,23 +5,12 @@
 
 #include <string.h>
 
-#define RW_TYPE_OPT  41
 #define RW_NAME_MAX  255
 #define RW_LABEL_MAX 63
 /* A legitimate name has at most 127 labels, so it cannot need more pointers than that. */
 #define RW_MAX_POINTER_HOPS 127
 
-#define RW_FLAG_QR	0x8000u
-#define RW_FLAG_RD	0x0100u
-#define RW_FLAG_RA	0x0080u
 #define RW_OPCODE_SHIFT 11
-#define RW_OPCODE_MASK	0x7800u
-#define RW_EDNS_DO	0x8000u
-
-/* Fixed part of a resource record after its owner name: type, class, TTL, rdlength. */
-#define RW_RR_FIXED 10
-/* An OPT record with root owner and no options. */
-#define RW_OPT_LEN (1 + RW_RR_FIXED)
 
 static uint16_t get16(const uint8_t *p)
 {

@@ -80,6 +80,46 @@ def test_rd_clear_is_copied(resolver):
     assert r.flags & dns.flags.RA
 
 
+def ask_norec(addr, qname, qtype="A"):
+    return labtest.ask(addr, qname, qtype, rd=False)
+
+
+def authority_ns(m):
+    """{zone: [server names]} of the NS RRsets in the authority section."""
+    return dict((rrset.name.to_text().lower(), sorted(r.target.to_text() for r in rrset))
+                for rrset in m.authority if rrset.rdtype == dns.rdatatype.NS)
+
+
+def test_rd_clear_answers_from_the_cache_or_refers(start_rootwalkd):
+    """RD=0 (RFC 1034 4.3.1): what the cache holds, never a resolution. A name not cached gets a
+    referral to the closest cached cut (its NS set, the servers' cached addresses); once an RD=1
+    query has resolved it, the cached answer; DS is referred to the parent side of the cut. The
+    trace says so."""
+    r = start_rootwalkd()
+    cold = ask_norec(r.addr, "www.example.org.")
+    assert cold.rcode() == dns.rcode.NOERROR and not cold.answer
+    assert not (cold.flags & dns.flags.AA) and not (cold.flags & dns.flags.RD)
+    assert authority_ns(cold) == {".": ["a.root-servers.net.", "b.root-servers.net."]}
+    # asked again: still not resolved, so nothing was resolved the first time either
+    assert not ask_norec(r.addr, "www.example.org.").answer
+    warm = labtest.ask(r.addr, "www.example.org.", "A")
+    assert [rr.to_text() for rrset in warm.answer for rr in rrset] == ["192.0.2.11"]
+    cached = ask_norec(r.addr, "www.example.org.")
+    assert [rr.to_text() for rrset in cached.answer for rr in rrset] == ["192.0.2.11"]
+    assert 0 < cached.answer[0].ttl <= 3600
+    below = ask_norec(r.addr, "nope.example.org.")
+    assert not below.answer and authority_ns(below) == {"example.org.": ["ns1.example.org."]}
+    assert [(rrset.name.to_text(), rr.to_text()) for rrset in below.additional for rr in rrset
+            if rrset.rdtype == dns.rdatatype.A] == [("ns1.example.org.", "127.3.2.1")]
+    ds = ask_norec(r.addr, "example.org.", "DS")
+    assert not ds.answer and list(authority_ns(ds)) == ["org."]
+    t = labtest.wait_trace(r.trace_log, "nope.example.org.", "A")
+    assert t, "no trace for the RD=0 query"
+    norec = [e for e in t[-1] if e["ev"] == "norec"]
+    assert norec and norec[0]["zone"] == "example.org.", t[-1]
+    assert not [e for e in t[-1] if e["ev"] == "send"], "an RD=0 query went upstream"
+
+
 @pytest.mark.parametrize("qname,qtype", [("nope.video-platform.com.", "A"),
                                          ("does-not-exist.video-platform.com.", "AAAA"),
                                          ("nothing.example.org.", "MX")])
