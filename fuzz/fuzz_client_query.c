@@ -1,9 +1,11 @@
 /* Fuzz target: a client query as it arrives on UDP or TCP. Parses it, then builds every kind of
- * error answer the daemon may send, at every output size that matters, and checks what comes
- * back against the promises in wire.h. A broken promise aborts, so the fuzzer reports it. */
+ * error answer the daemon may send, and the referral it sends when RD is clear (norec.c), at
+ * every output size that matters, and checks what comes back against the promises in wire.h
+ * and norec.h. A broken promise aborts, so the fuzzer reports it. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "rootwalk/norec.h"
 #include "rootwalk/wire.h"
 #include "fuzz.h"
 
@@ -45,6 +47,72 @@ static void check_answer(const uint8_t *data, size_t size, const struct rw_clien
 	}
 }
 
+#define NOREC_T0 (1700000000LL * 1000000)
+
+static void store(struct rw_cache *c, enum rw_rank rank, const char *text)
+{
+	ldns_rr_list *l = ldns_rr_list_new();
+	ldns_rr *rr = NULL;
+
+	REQUIRE(l && ldns_rr_new_frm_str(&rr, text, 0, NULL, NULL) == LDNS_STATUS_OK);
+	ldns_rr_list_push_rr(l, rr);
+	REQUIRE(rw_cache_store_rrset(c, l, rank, NULL, NOREC_T0) == 1);
+	ldns_rr_list_deep_free(l);
+}
+
+/* A cache holding the root, com. and example.com. cuts, with some server addresses. */
+static struct rw_cache *norec_cache(void)
+{
+	static struct rw_cache *c;
+	static const uint8_t key[16] = {0};
+	struct rw_cache_opts o = {.max_ttl = 86400, .max_negative_ttl = 3600};
+
+	if (c)
+		return c;
+	REQUIRE((c = rw_cache_new(&o, key)) != NULL);
+	store(c, RW_RANK_ANSWER, ". 86400 IN NS a.root-servers.net.");
+	store(c, RW_RANK_GLUE, "a.root-servers.net. 86400 IN A 127.1.0.1");
+	store(c, RW_RANK_REFERRAL, "com. 86400 IN NS a.gtld-servers.net.");
+	store(c, RW_RANK_GLUE, "a.gtld-servers.net. 86400 IN AAAA 2001:db8::1");
+	store(c, RW_RANK_REFERRAL, "example.com. 3600 IN NS ns1.example.com.");
+	store(c, RW_RANK_GLUE, "ns1.example.com. 3600 IN A 127.3.0.1");
+	return c;
+}
+
+/* The referral for an accepted query: within cap (a guard byte past it stays), the query's ID
+ * and question byte for byte, QR and RA set, AA clear, and either the NS set or TC. */
+static void check_referral(const uint8_t *data, size_t size, const struct rw_client_query *q,
+			   size_t cap)
+{
+	struct rw_cache *c = norec_cache();
+	struct rw_cache_entry cut;
+	uint8_t out[1300];
+	size_t n;
+
+	if (cap >= sizeof(out))
+		cap = sizeof(out) - 1;
+	/* every query name has at least the root as a cut */
+	REQUIRE(rw_norec_find_cut(c, q, NOREC_T0 + 1000000, &cut));
+	out[cap] = 0xa5;
+	n = rw_norec_referral(c, data, size, q, &cut, NOREC_T0 + 1000000, out, cap);
+	rw_cache_entry_clear(&cut);
+	REQUIRE(n <= cap && out[cap] == 0xa5);
+	if (n == 0) {
+		REQUIRE(cap < RW_DNS_HEADER_LEN + q->qname_len + 4 + (q->edns ? RW_OPT_LEN : 0));
+		return;
+	}
+	REQUIRE(out[0] == data[0] && out[1] == data[1]);
+	REQUIRE((out[2] & 0x80) && !(out[2] & 0x04) && (out[3] & 0x80));
+	REQUIRE(out[4] == 0 && out[5] == 1 && out[6] == 0 && out[7] == 0);
+	REQUIRE(memcmp(out + RW_DNS_HEADER_LEN, q->qname, q->qname_len) == 0);
+	unsigned nscount = (unsigned)(out[8] << 8 | out[9]);
+	REQUIRE((out[2] & 0x02) ? nscount == 0 : nscount >= 1);
+	ldns_pkt *p = NULL;
+	REQUIRE(ldns_wire2pkt(&p, out, n) == LDNS_STATUS_OK);
+	REQUIRE(ldns_rr_list_rr_count(ldns_pkt_authority(p)) == nscount);
+	ldns_pkt_free(p);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const int rcodes[] = {1, 2, 4, 5, 16};
@@ -76,6 +144,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_answer(data, size, &q, rcodes[i], RW_DNS_HEADER_LEN + 11);
 		check_answer(data, size, &q, rcodes[i], RW_DNS_HEADER_LEN - 1);
 		check_answer(data, size, NULL, rcodes[i], 512);
+	}
+	if (st == RW_QUERY_OK) {
+		check_referral(data, size, &q, 512);
+		check_referral(data, size, &q, 1232);
+		check_referral(data, size, &q, RW_DNS_HEADER_LEN + q.qname_len + 4 + 20);
+		check_referral(data, size, &q, RW_DNS_HEADER_LEN + q.qname_len + 4);
+		check_referral(data, size, &q, RW_DNS_HEADER_LEN + 5);
 	}
 	/* Names are also read from upstream replies, where any offset may start one: read from
 	 * each of the first offsets after the header. A name that reads is well-formed, equals
