@@ -868,12 +868,18 @@ int rw_resolver_query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
 		cb(arg, buf, n);
 		return 0;
 	}
-	/* Zone transfers and the obsolete mail meta-types are not for a resolver. */
-	if (cq.qtype == LDNS_RR_TYPE_AXFR || cq.qtype == LDNS_RR_TYPE_IXFR ||
-	    cq.qtype == LDNS_RR_TYPE_MAILA || cq.qtype == LDNS_RR_TYPE_MAILB ||
+	/* Zone transfers are not for a resolver (REFUSED). Meta-types (RFC 6895 3.1: OPT, TSIG,
+	 * TKEY, the obsolete MAILA and MAILB, and the unassigned 128-248) cannot be asked for:
+	 * FORMERR, as Unbound answers, instead of a walk for something no zone holds. */
+	bool meta = cq.qtype == LDNS_RR_TYPE_OPT || cq.qtype == LDNS_RR_TYPE_TSIG ||
+		    cq.qtype == LDNS_RR_TYPE_TKEY || cq.qtype == LDNS_RR_TYPE_MAILA ||
+		    cq.qtype == LDNS_RR_TYPE_MAILB || (cq.qtype >= 128 && cq.qtype <= 248);
+	if (cq.qtype == LDNS_RR_TYPE_AXFR || cq.qtype == LDNS_RR_TYPE_IXFR || meta ||
 	    cq.qclass != LDNS_RR_CLASS_IN) {
 		uint8_t buf[512];
-		int rcode = cq.qclass != LDNS_RR_CLASS_IN ? LDNS_RCODE_NOTIMPL : LDNS_RCODE_REFUSED;
+		int rcode = cq.qclass != LDNS_RR_CLASS_IN ? LDNS_RCODE_NOTIMPL
+			    : meta			  ? LDNS_RCODE_FORMERR
+							  : LDNS_RCODE_REFUSED;
 		size_t n = rw_wire_error_response(pkt, len, &cq, rcode, buf, sizeof(buf));
 		r->stats.client_rcode[rcode]++;
 		cb(arg, buf, n);

@@ -80,6 +80,29 @@ def test_rd_clear_is_copied(resolver):
     assert r.flags & dns.flags.RA
 
 
+@pytest.mark.parametrize("qtype,rcode", [("AXFR", "REFUSED"), ("IXFR", "REFUSED"),
+                                         ("OPT", "FORMERR"), ("TSIG", "FORMERR"),
+                                         ("TKEY", "FORMERR"), ("MAILA", "FORMERR"),
+                                         ("MAILB", "FORMERR"), ("TYPE128", "FORMERR"),
+                                         ("TYPE248", "FORMERR")])
+def test_transfers_refused_meta_types_formerr(resolver, qtype, rcode):
+    """Zone transfers are REFUSED; meta-types (RFC 6895 3.1) are FORMERR, as Unbound answers,
+    with the question echoed. Nothing is resolved for them."""
+    r = labtest.ask(resolver.addr, "video-platform.com.", qtype)
+    assert dns.rcode.to_text(r.rcode()) == rcode
+    assert not r.answer and not r.authority
+    assert [(q.name.to_text(), dns.rdatatype.to_text(q.rdtype)) for q in r.question] == [
+        ("video-platform.com.", qtype)]
+
+
+@pytest.mark.parametrize("qtype", ["TYPE127", "ANY", "TYPE256"])
+def test_types_next_to_the_meta_range_are_asked(resolver, qtype):
+    """The type just below the meta-type range, ANY, and the first type above 255 are not
+    refused: the walk answers them (NOERROR: NODATA, or for ANY what the zone has)."""
+    r = labtest.ask(resolver.addr, "video-platform.com.", qtype)
+    assert r.rcode() == dns.rcode.NOERROR
+
+
 def ask_norec(addr, qname, qtype="A"):
     return labtest.ask(addr, qname, qtype, rd=False)
 
