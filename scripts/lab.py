@@ -642,7 +642,8 @@ def questions():
     per owner, one type it lacks (NODATA) or, for an alias, type A (the chain is followed), plus
     the lame delegation (SERVFAIL everywhere), DS at and below every zone cut, and a fixed list
     of edge cases (the root's data, a TLD that does not exist, names below an alias, an empty
-    non-terminal, an unknown type, a question in mixed case).
+    non-terminal, an unknown type, a question in mixed case, the special-use and locally served
+    zones).
     Owners below a zone cut (glue, delegation NS in the parent) are left to the child zone.
     """
     zones = load_zones()
@@ -688,7 +689,17 @@ def questions():
                          ("www.video-platform.com.", "MX"), ("ftp.example.org.", "MX"),
                          ("a.b.c.d.e.f.g.video-platform.com.", "A"), ("gtld-servers.net.", "A"),
                          ("video-platform.com.", "TYPE65534"), ("com.", "A"),
-                         ("WwW.ViDeO-PlAtFoRm.CoM.", "A")]:
+                         ("WwW.ViDeO-PlAtFoRm.CoM.", "A"),
+                         # special-use and locally served zones, answered without the root
+                         ("localhost.", "A"), ("localhost.", "AAAA"), ("localhost.", "MX"),
+                         ("a.localhost.", "A"), ("a.localhost.", "SOA"),
+                         ("1.0.0.127.in-addr.arpa.", "PTR"), ("2.0.0.127.in-addr.arpa.", "PTR"),
+                         ("0.0.127.in-addr.arpa.", "PTR"), ("invalid.", "A"),
+                         ("x.invalid.", "A"), ("test.", "SOA"), ("x.test.", "A"),
+                         ("abc.onion.", "A"), ("home.arpa.", "A"), ("x.home.arpa.", "A"),
+                         ("1.1.168.192.in-addr.arpa.", "PTR"), ("1.1.31.172.in-addr.arpa.", "PTR"),
+                         ("1.1.32.172.in-addr.arpa.", "PTR"), ("10.in-addr.arpa.", "SOA"),
+                         ("1.d.f.ip6.arpa.", "PTR"), ("testy.", "A")]:
         key = (name if name != name.lower() else name.lower(), rdtype)
         if key not in seen:
             seen.add(key)

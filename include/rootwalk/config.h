@@ -48,6 +48,7 @@ struct rw_config {
 	uint32_t query_budget_ms;	 /* whole client query, default 10000 */
 	uint16_t upstream_port;	 /* port of authoritative servers, default 53 (tests only) */
 	bool qname_minimisation; /* RFC 9156, default yes */
+	bool local_zones;	 /* answer special-use and locally served zones, default yes */
 	bool use_caps_for_id;	 /* 0x20 case randomisation, default no (as Unbound) */
 	uint32_t max_subresolution_depth; /* nested name server lookups, default 6 */
 	uint32_t infra_ttl;		  /* seconds server facts are kept, default 900 */

@@ -89,8 +89,9 @@ struct rw_stats {
 	uint64_t client_rcode[16];
 	uint64_t client_malformed;
 	uint64_t cache_hits, cache_misses;
-	uint64_t fast_path; /* cache hits answered from wire data without allocation */
-	uint64_t joined;    /* client queries that joined an identical one in flight */
+	uint64_t fast_path;	/* cache hits answered from wire data without allocation */
+	uint64_t joined;	/* client queries that joined an identical one in flight */
+	uint64_t local_answers; /* answered from a special-use zone (localhost. ...) */
 	uint64_t upstream_queries, upstream_timeouts, upstream_tcp_retries;
 	uint64_t replies_rejected;
 	uint64_t servfail;

@@ -27,6 +27,7 @@ enum rw_ev {
 	RW_EV_DONE,	  /* elapsed_us, upstream, cache_hits, subres, rcode */
 	RW_EV_JOINED,	  /* another client asked the same question: addr, tcp */
 	RW_EV_NOREC,	  /* RD clear, no cached answer: referral to zone, recs (its NS) */
+	RW_EV_LOCAL,	  /* answered from a special-use zone: zone, text (the RFC), rcode */
 };
 
 /* A record with where it came from and when it expires. */

@@ -75,6 +75,7 @@ static void set_defaults(struct rw_config *cfg)
 	cfg->cache_max_negative_ttl = 3600;
 	cfg->cache_size = (size_t)64 << 20;
 	cfg->qname_minimisation = true;
+	cfg->local_zones = true;
 	cfg->use_caps_for_id = false;
 	cfg->max_subresolution_depth = 6;
 	cfg->infra_ttl = 900;
@@ -563,6 +564,8 @@ static int apply(struct parser *p, const char *key, const char *val)
 	}
 	if (strcmp(key, "qname-minimisation") == 0)
 		return set_bool(p, key, val, &cfg->qname_minimisation);
+	if (strcmp(key, "local-zones") == 0)
+		return set_bool(p, key, val, &cfg->local_zones);
 	if (strcmp(key, "use-caps-for-id") == 0)
 		return set_bool(p, key, val, &cfg->use_caps_for_id);
 	if (strcmp(key, "max-subresolution-depth") == 0)

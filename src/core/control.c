@@ -248,6 +248,7 @@ static void do_stats(struct rw_control *ctl, const struct rw_control_request *re
 	stat_line(&b, json, &first, "client.queries.tcp", st->client_queries[RW_PROTO_TCP]);
 	stat_line(&b, json, &first, "client.malformed", st->client_malformed);
 	stat_line(&b, json, &first, "client.joined", st->joined);
+	stat_line(&b, json, &first, "client.local", st->local_answers);
 	for (int i = 0; i < 16; i++) {
 		const char *name = rw_rcode_str(i);
 

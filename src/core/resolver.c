@@ -17,6 +17,7 @@
 #include "rootwalk/hints.h"
 #include "rootwalk/infra.h"
 #include "rootwalk/iter.h"
+#include "rootwalk/localzone.h"
 #include "rootwalk/norec.h"
 #include "rootwalk/resolver.h"
 #include "rootwalk/trace.h"
@@ -693,10 +694,10 @@ static void trace_fast_hit(struct rw_resolver *r, const struct sockaddr *client,
 		env->trace_write(env->ctx, r->tbuf.p, r->tbuf.len);
 }
 
-/* The trace of a query with RD clear that the cache could not answer: the referral it got. */
-static void trace_norec(struct rw_resolver *r, const struct rw_client_query *cq,
-			const struct sockaddr *client, socklen_t clientlen, enum rw_proto proto,
-			const struct rw_cache_entry *cut, int rcode, int64_t t0)
+/* A trace for a query answered without a walk, holding its query event; NULL if that fails. */
+static struct rw_trace *trace_start_short(struct rw_resolver *r, const struct rw_client_query *cq,
+					  const struct sockaddr *client, socklen_t clientlen,
+					  enum rw_proto proto, int64_t t0)
 {
 	const struct rw_env *env = r->env;
 	uint64_t id = 0;
@@ -704,7 +705,7 @@ static void trace_norec(struct rw_resolver *r, const struct rw_client_query *cq,
 	env->random_buf(env->ctx, &id, sizeof(id));
 	struct rw_trace *t = rw_trace_new(id, r->cfg->trace_format);
 	if (!t)
-		return;
+		return NULL;
 	ldns_rdf *qname = ldns_dname_new_frm_data((uint16_t)cq->qname_len, cq->qname);
 	struct rw_trace_event *e = rw_trace_add(t, RW_EV_QUERY, "", t0);
 	if (e && qname) {
@@ -717,6 +718,40 @@ static void trace_norec(struct rw_resolver *r, const struct rw_client_query *cq,
 		}
 	}
 	ldns_rdf_deep_free(qname);
+	return t;
+}
+
+/* Close a short trace with its done event, write it and free it. */
+static void trace_end_short(struct rw_resolver *r, struct rw_trace *t, uint32_t cache_hits,
+			    int rcode, int64_t t0)
+{
+	const struct rw_env *env = r->env;
+	int64_t t1 = env->now_wall_us(env->ctx);
+	struct rw_trace_event *e = rw_trace_add(t, RW_EV_DONE, "", t1);
+
+	if (e) {
+		e->elapsed_us = t1 - t0;
+		e->cache_hits = cache_hits;
+		e->rcode = rcode;
+	}
+	size_t len = 0;
+	char *text = rw_trace_format(t, &len);
+	if (text)
+		env->trace_write(env->ctx, text, len);
+	free(text);
+	rw_trace_free(t);
+}
+
+/* The trace of a query with RD clear that the cache could not answer: the referral it got. */
+static void trace_norec(struct rw_resolver *r, const struct rw_client_query *cq,
+			const struct sockaddr *client, socklen_t clientlen, enum rw_proto proto,
+			const struct rw_cache_entry *cut, int rcode, int64_t t0)
+{
+	struct rw_trace *t = trace_start_short(r, cq, client, clientlen, proto, t0);
+	struct rw_trace_event *e;
+
+	if (!t)
+		return;
 	if (cut && (e = rw_trace_add(t, RW_EV_NOREC, "", t0))) {
 		e->zone = rw_dname_str(cut->owner);
 		e->expires_us = cut->expires_us;
@@ -731,18 +766,39 @@ static void trace_norec(struct rw_resolver *r, const struct rw_client_query *cq,
 		e->text = strdup("no recursion desired (RD=0) and no cached delegation to refer "
 				 "to: REFUSED");
 	}
-	int64_t t1 = env->now_wall_us(env->ctx);
-	if ((e = rw_trace_add(t, RW_EV_DONE, "", t1))) {
-		e->elapsed_us = t1 - t0;
-		e->cache_hits = cut ? 1 : 0;
+	trace_end_short(r, t, cut ? 1 : 0, rcode, t0);
+}
+
+/* A name in a special-use or locally served zone: answered here, never asked upstream. */
+static void answer_local(struct rw_resolver *r, int zone, const uint8_t *pkt, size_t len,
+			 const struct rw_client_query *cq, const struct sockaddr *client,
+			 socklen_t clientlen, enum rw_proto proto, bool traced, rw_response_cb cb,
+			 void *arg)
+{
+	int64_t now = r->env->now_wall_us(r->env->ctx);
+	size_t cap = proto == RW_PROTO_UDP ? udp_limit(cq) : sizeof(r->fast);
+	int rcode = LDNS_RCODE_NOERROR;
+	size_t n = rw_localzone_answer(zone, pkt, len, cq, r->fast, cap, &rcode);
+
+	if (n == 0) {
+		rcode = LDNS_RCODE_SERVFAIL;
+		n = rw_wire_error_response(pkt, len, cq, rcode, r->fast, cap);
+	}
+	r->stats.local_answers++;
+	r->stats.client_rcode[rcode]++;
+	cb(arg, r->fast, n);
+	if (!traced || r->cfg->trace_only != RW_TRACE_ALL)
+		return;
+	struct rw_trace *t = trace_start_short(r, cq, client, clientlen, proto, now);
+	struct rw_trace_event *e;
+	if (!t)
+		return;
+	if ((e = rw_trace_add(t, RW_EV_LOCAL, "", now))) {
+		e->zone = strdup(rw_localzone_name(zone));
+		e->text = strdup(rw_localzone_why(zone));
 		e->rcode = rcode;
 	}
-	size_t len = 0;
-	char *text = rw_trace_format(t, &len);
-	if (text)
-		env->trace_write(env->ctx, text, len);
-	free(text);
-	rw_trace_free(t);
+	trace_end_short(r, t, 0, rcode, now);
 }
 
 /* RD clear and no cached answer: a referral to the closest cached cut, never a resolution
@@ -887,6 +943,15 @@ int rw_resolver_query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
 	}
 	bool traced = r->env->trace_write &&
 		      rw_config_trace_wanted(r->cfg, cq.qname, cq.qname_len, client);
+	/* localhost., invalid., the private reverse zones...: never sent upstream */
+	if (r->cfg->local_zones) {
+		int zone = rw_localzone_find(cq.qname, cq.qname_len);
+		if (zone >= 0) {
+			answer_local(r, zone, pkt, len, &cq, client, clientlen, proto, traced, cb,
+				     arg);
+			return 0;
+		}
+	}
 	/* The fast path: the whole answer from the cache, built from wire data. With tracing off
 	 * it allocates nothing; with tracing on, the trace is built from what it used. */
 	{

@@ -550,6 +550,12 @@ static void format_text_event(struct rw_sbuf *b, const struct rw_trace *t,
 		for (size_t i = 0; i < e->n_recs; i++)
 			text_rec(b, &e->recs[i], e->wall_us);
 		break;
+	case RW_EV_LOCAL:
+		rw_sbuf_printf(b,
+			       ";; %sanswered locally: %s is a special-use zone (%s), never asked "
+			       "upstream: %s\n",
+			       ind, e->zone, e->text, rw_rcode_str(e->rcode));
+		break;
 	case RW_EV_DONE:
 		rw_sbuf_printf(b,
 			       ";; done in %.2f ms: %s, %u upstream quer%s, %u cache hit%s, %u "
@@ -592,6 +598,8 @@ static const char *ev_name(enum rw_ev type)
 		return "joined";
 	case RW_EV_NOREC:
 		return "norec";
+	case RW_EV_LOCAL:
+		return "local";
 	}
 	return "?";
 }
@@ -754,6 +762,11 @@ static void format_json_event(struct rw_sbuf *b, const struct rw_trace *t,
 		sb_json_key_str(b, "zone", e->zone);
 		json_expiry(b, e->expires_us);
 		json_recs(b, e);
+		break;
+	case RW_EV_LOCAL:
+		sb_json_key_str(b, "zone", e->zone);
+		sb_json_key_str(b, "rfc", e->text);
+		sb_json_key_str(b, "rcode", rw_rcode_str(e->rcode));
 		break;
 	case RW_EV_DONE:
 		rw_sbuf_printf(b,

@@ -103,6 +103,34 @@ def test_types_next_to_the_meta_range_are_asked(resolver, qtype):
     assert r.rcode() == dns.rcode.NOERROR
 
 
+def test_special_use_names_answered_locally(start_rootwalkd):
+    """localhost., invalid., the private reverse zones... (RFC 6761, 6303, 7686, 8375) are
+    answered at once with AA and never sent upstream; the trace says which zone and why.
+    With local-zones: no they go to the root like any other name."""
+    r = start_rootwalkd()
+    m = labtest.ask(r.addr, "localhost.", "A")
+    assert m.flags & dns.flags.AA
+    assert [rr.to_text() for rrset in m.answer for rr in rrset] == ["127.0.0.1"]
+    m = labtest.ask(r.addr, "x.invalid.", "A")
+    assert m.rcode() == dns.rcode.NXDOMAIN
+    assert [s.name.to_text() for s in soa_in_authority(m)] == ["invalid."]
+    m = labtest.ask(r.addr, "1.1.168.192.in-addr.arpa.", "PTR")
+    assert m.rcode() == dns.rcode.NXDOMAIN
+    assert [s.name.to_text() for s in soa_in_authority(m)] == ["168.192.in-addr.arpa."]
+    for name, qtype, zone in [("localhost.", "A", "localhost."), ("x.invalid.", "A", "invalid."),
+                              ("1.1.168.192.in-addr.arpa.", "PTR", "168.192.in-addr.arpa.")]:
+        t = labtest.wait_trace(r.trace_log, name, qtype)
+        assert t, "no trace for %s" % name
+        local = [e for e in t[-1] if e["ev"] == "local"]
+        assert local and local[0]["zone"] == zone and local[0]["rfc"].startswith("RFC"), t[-1]
+        assert not [e for e in t[-1] if e["ev"] == "send"], "%s went upstream" % name
+    off = start_rootwalkd(extra="local-zones: no\n")
+    m = labtest.ask(off.addr, "localhost.", "A")
+    assert m.rcode() == dns.rcode.NXDOMAIN and not (m.flags & dns.flags.AA)
+    t = labtest.wait_trace(off.trace_log, "localhost.", "A")
+    assert t and [e for e in t[-1] if e["ev"] == "send"], "local-zones: no, yet not asked"
+
+
 def ask_norec(addr, qname, qtype="A"):
     return labtest.ask(addr, qname, qtype, rd=False)
 

@@ -540,6 +540,14 @@ static void test_hostile_world_keys(void)
 	CHECK(refused_at("max-subresolution-depth: 8\n", "t.conf:1: max-subresolution-depth: "));
 	CHECK(refused_at("infra-ttl: 0\n", "t.conf:1: infra-ttl: 0 is out of range (1..86400)"));
 	CHECK(refused_at("infra-ttl: 86401\n", "t.conf:1: infra-ttl: "));
+	/* special-use zones answered locally: on unless switched off */
+	cfg = parse("infra-ttl: 60\n");
+	CHECK(cfg != NULL && cfg->local_zones);
+	rw_config_free(cfg);
+	cfg = parse("local-zones: no\n");
+	CHECK(cfg != NULL && !cfg->local_zones);
+	rw_config_free(cfg);
+	CHECK(refused_at("local-zones: maybe\n", "t.conf:1: local-zones: "));
 }
 
 static void test_control_socket(void)

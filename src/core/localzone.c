@@ -1,0 +1,277 @@
+/* Special-use and locally served zones, answered without asking anyone.
+ *
+ * RFC 6761 asks caching servers not to send queries for localhost., invalid. and test. to the
+ * root but to answer them at once (localhost. names: the loopback address; the others:
+ * negative answers), RFC 7686 the same for onion., RFC 8375 for home.arpa.; RFC 6303 lists the
+ * reverse zones of private and special addresses that no public server can answer for. Each is
+ * answered here as Unbound's built-in zones answer it: the zone has an SOA
+ * "localhost. nobody.invalid. 1 3600 1200 604800 10800" and an NS "localhost." at its apex,
+ * everything has TTL 10800, names below the apex do not exist (NXDOMAIN), except that every name
+ * under localhost. has what localhost. has (the loopback addresses, the SOA and NS), and
+ * 1.0.0.127.in-addr.arpa. and the ::1 reverse name point back at localhost.
+ *
+ * The reverse zones of the documentation prefixes (192.0.2.0/24, 198.51.100.0/24,
+ * 203.0.113.0/24, 2001:db8::/32), which Unbound also serves by default, are left out: the lab,
+ * and many test setups, give them real zones.
+ */
+#include <string.h>
+
+#include "rootwalk/localzone.h"
+
+#define LZ_TTL 10800
+/* indexes in zones[] of the zones with data of their own */
+#define LZ_LOCALHOST 0
+#define LZ_127	     5
+#define LZ_IP6_LO    6
+
+struct lz_zone {
+	const char *name; /* presentation form, lower case */
+	const char *why;
+};
+
+static const struct lz_zone zones[] = {
+	{"localhost.", "RFC 6761 6.3"},
+	{"invalid.", "RFC 6761 6.4"},
+	{"test.", "RFC 6761 6.2"},
+	{"onion.", "RFC 7686"},
+	{"home.arpa.", "RFC 8375"},
+	{"127.in-addr.arpa.", "RFC 6303 4.2"},
+	{"1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa.",
+	 "RFC 6303 4.3"},
+	{"0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa.",
+	 "RFC 6303 4.3"},
+	{"0.in-addr.arpa.", "RFC 6303 4.2"},
+	{"254.169.in-addr.arpa.", "RFC 6303 4.2"},
+	{"255.255.255.255.in-addr.arpa.", "RFC 6303 4.2"},
+	{"10.in-addr.arpa.", "RFC 6303 4.1"},
+	{"16.172.in-addr.arpa.", "RFC 6303 4.1"},
+	{"17.172.in-addr.arpa.", "RFC 6303 4.1"},
+	{"18.172.in-addr.arpa.", "RFC 6303 4.1"},
+	{"19.172.in-addr.arpa.", "RFC 6303 4.1"},
+	{"20.172.in-addr.arpa.", "RFC 6303 4.1"},
+	{"21.172.in-addr.arpa.", "RFC 6303 4.1"},
+	{"22.172.in-addr.arpa.", "RFC 6303 4.1"},
+	{"23.172.in-addr.arpa.", "RFC 6303 4.1"},
+	{"24.172.in-addr.arpa.", "RFC 6303 4.1"},
+	{"25.172.in-addr.arpa.", "RFC 6303 4.1"},
+	{"26.172.in-addr.arpa.", "RFC 6303 4.1"},
+	{"27.172.in-addr.arpa.", "RFC 6303 4.1"},
+	{"28.172.in-addr.arpa.", "RFC 6303 4.1"},
+	{"29.172.in-addr.arpa.", "RFC 6303 4.1"},
+	{"30.172.in-addr.arpa.", "RFC 6303 4.1"},
+	{"31.172.in-addr.arpa.", "RFC 6303 4.1"},
+	{"168.192.in-addr.arpa.", "RFC 6303 4.1"},
+	{"d.f.ip6.arpa.", "RFC 6303 4.4"},
+	{"8.e.f.ip6.arpa.", "RFC 6303 4.5"},
+	{"9.e.f.ip6.arpa.", "RFC 6303 4.5"},
+	{"a.e.f.ip6.arpa.", "RFC 6303 4.5"},
+	{"b.e.f.ip6.arpa.", "RFC 6303 4.5"},
+};
+
+/* The zones in wire form, lower case, built once from the table. */
+static uint8_t zone_wire[sizeof(zones) / sizeof(zones[0])][256];
+static size_t zone_len[sizeof(zones) / sizeof(zones[0])];
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static size_t to_wire(const char *text, uint8_t *out)
+{
+	size_t n = 0;
+	const char *p = text;
+
+	while (*p) {
+		const char *dot = strchr(p, '.');
+		size_t l = (size_t)(dot - p);
+		out[n++] = (uint8_t)l;
+		memcpy(out + n, p, l);
+		n += l;
+		p = dot + 1;
+	}
+	out[n++] = 0;
+	return n;
+}
+
+static void init_zones(void)
+{
+	if (zone_len[0])
+		return;
+	for (size_t i = 0; i < sizeof(zones) / sizeof(zones[0]); i++)
+		zone_len[i] = to_wire(zones[i].name, zone_wire[i]);
+}
+
+static uint8_t lower(uint8_t c)
+{
+	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
+}
+
+/* Whether the wire name (len bytes) ends with the zone's labels, case-insensitively. */
+static bool ends_with(const uint8_t *name, size_t len, const uint8_t *zone, size_t zlen)
+{
+	size_t off = 0;
+
+	/* step label by label until the rest is as long as the zone */
+	while (off < len && len - off > zlen)
+		off += (size_t)name[off] + 1;
+	if (off >= len || len - off != zlen)
+		return false;
+	for (size_t i = 0; i < zlen; i++)
+		if (lower(name[off + i]) != zone[i])
+			return false;
+	return true;
+}
+
+/* Whether the label (length byte first) is text, case-insensitively. */
+static bool label_is(const uint8_t *label, const char *text)
+{
+	size_t n = strlen(text);
+
+	if (label[0] != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (lower(label[1 + i]) != (uint8_t)text[i])
+			return false;
+	return true;
+}
+
+int rw_localzone_find(const uint8_t *qname, size_t len)
+{
+	/* Every query comes through here: look at the top-level label first, and search the
+	 * table only for the five top-level names it has zones under. */
+	size_t off = 0, last = 0;
+
+	if (len < 2)
+		return -1;
+	while (off < len && qname[off] != 0) {
+		last = off;
+		off += (size_t)qname[off] + 1;
+	}
+	const uint8_t *tld = qname + last;
+	if (!label_is(tld, "arpa") && !label_is(tld, "localhost") && !label_is(tld, "test") &&
+	    !label_is(tld, "invalid") && !label_is(tld, "onion"))
+		return -1;
+	init_zones();
+	for (size_t i = 0; i < sizeof(zones) / sizeof(zones[0]); i++)
+		if (ends_with(qname, len, zone_wire[i], zone_len[i]))
+			return (int)i;
+	return -1;
+}
+
+const char *rw_localzone_name(int zone)
+{
+	return zones[zone].name;
+}
+
+const char *rw_localzone_why(int zone)
+{
+	return zones[zone].why;
+}
+
+/* Append a record; false when it does not fit. */
+static bool put_rr(uint8_t *out, size_t cap, size_t *off, const uint8_t *owner, size_t olen,
+		   uint16_t type, const uint8_t *rdata, size_t rdlen)
+{
+	if (*off + olen + 10 + rdlen > cap)
+		return false;
+	memcpy(out + *off, owner, olen);
+	*off += olen;
+	put16(out + *off, type);
+	put16(out + *off + 2, 1);
+	put16(out + *off + 4, 0);
+	put16(out + *off + 6, LZ_TTL);
+	put16(out + *off + 8, (uint16_t)rdlen);
+	*off += 10;
+	memcpy(out + *off, rdata, rdlen);
+	*off += rdlen;
+	return true;
+}
+
+static size_t soa_rdata(uint8_t *out)
+{
+	static const uint32_t nums[5] = {1, 3600, 1200, 604800, 10800};
+	size_t n = to_wire("localhost.", out);
+
+	n += to_wire("nobody.invalid.", out + n);
+	for (int i = 0; i < 5; i++) {
+		put16(out + n, (uint16_t)(nums[i] >> 16));
+		put16(out + n + 2, (uint16_t)nums[i]);
+		n += 4;
+	}
+	return n;
+}
+
+size_t rw_localzone_answer(int zone, const uint8_t *pkt, size_t len,
+			   const struct rw_client_query *cq, uint8_t *out, size_t cap, int *rcode)
+{
+	struct rw_client_query q = *cq;
+	const uint8_t *apex = zone_wire[zone];
+	size_t alen = zone_len[zone], off, room, an = 0, ns = 0;
+	bool at_apex = cq->qname_len == alen;
+	bool localhost = zone == LZ_LOCALHOST;
+	uint8_t rdata[64];
+	size_t rdlen = 0;
+	uint16_t type = cq->qtype;
+
+	/* 1.0.0.127.in-addr.arpa. has a PTR; 0.0.127 and 0.127 above it are empty non-terminals */
+	static const uint8_t lo127[6] = {1, '1', 1, '0', 1, '0'};
+	bool is_lo127 =
+		zone == LZ_127 && cq->qname_len == alen + 6 && memcmp(cq->qname, lo127, 6) == 0;
+	bool is_ent127 = zone == LZ_127 &&
+			 ((cq->qname_len == alen + 4 && memcmp(cq->qname, lo127 + 2, 4) == 0) ||
+			  (cq->qname_len == alen + 2 && memcmp(cq->qname, lo127 + 4, 2) == 0));
+
+	/* what the name has of the asked type: rdata (rdlen > 0), or nothing */
+	if (localhost && type == LDNS_RR_TYPE_A) {
+		static const uint8_t a[4] = {127, 0, 0, 1};
+		memcpy(rdata, a, rdlen = 4);
+	} else if (localhost && type == LDNS_RR_TYPE_AAAA) {
+		memset(rdata, 0, 16);
+		rdata[15] = 1;
+		rdlen = 16;
+	} else if ((at_apex || localhost) && type == LDNS_RR_TYPE_SOA) {
+		rdlen = soa_rdata(rdata);
+	} else if ((at_apex || localhost) && type == LDNS_RR_TYPE_NS) {
+		rdlen = to_wire("localhost.", rdata);
+	} else if (type == LDNS_RR_TYPE_PTR && (is_lo127 || (zone == LZ_IP6_LO && at_apex))) {
+		rdlen = to_wire("localhost.", rdata);
+	}
+	bool exists = at_apex || localhost || is_lo127 || is_ent127;
+	*rcode = exists ? LDNS_RCODE_NOERROR : LDNS_RCODE_NXDOMAIN;
+
+	q.edns = 0;
+	room = cq->edns ? cap - (cap < RW_OPT_LEN ? cap : RW_OPT_LEN) : cap;
+	off = rw_wire_error_response(pkt, len, &q, *rcode, out, room);
+	if (off == 0 || out[5] != 1)
+		return 0;
+	put16(out + 2, (uint16_t)((out[2] << 8 | out[3]) | 0x0400)); /* AA: our own data */
+	if (rdlen > 0) {
+		/* the answer, owned by the name as the client wrote it */
+		if (!put_rr(out, room, &off, cq->qname, cq->qname_len, type, rdata, rdlen))
+			return 0;
+		an = 1;
+	} else {
+		uint8_t soa[64];
+		size_t slen = soa_rdata(soa);
+		if (!put_rr(out, room, &off, apex, alen, LDNS_RR_TYPE_SOA, soa, slen))
+			return 0;
+		ns = 1;
+	}
+	size_t ar = 0;
+	if (cq->edns) {
+		out[off] = 0;
+		put16(out + off + 1, RW_TYPE_OPT);
+		put16(out + off + 3, RW_EDNS_BUFSIZE);
+		put16(out + off + 5, 0);
+		put16(out + off + 7, cq->do_bit ? RW_EDNS_DO : 0);
+		put16(out + off + 9, 0);
+		off += RW_OPT_LEN;
+		ar = 1;
+	}
+	put16(out + 6, (uint16_t)an);
+	put16(out + 8, (uint16_t)ns);
+	put16(out + 10, (uint16_t)ar);
+	return off;
+}
