@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rootwalk/localzone.h"
 #include "rootwalk/norec.h"
 #include "rootwalk/wire.h"
 #include "fuzz.h"
@@ -113,6 +114,32 @@ static void check_referral(const uint8_t *data, size_t size, const struct rw_cli
 	ldns_pkt_free(p);
 }
 
+/* The answer from a special-use zone: within cap, ID and question echoed, QR and AA set, one
+ * record in the answer or the authority section, and ldns parses it. */
+static void check_local(const uint8_t *data, size_t size, const struct rw_client_query *q, int zone,
+			size_t cap)
+{
+	uint8_t out[1300];
+	int rcode = -1;
+	size_t n;
+
+	if (cap >= sizeof(out))
+		cap = sizeof(out) - 1;
+	out[cap] = 0xa5;
+	n = rw_localzone_answer(zone, data, size, q, out, cap, &rcode);
+	REQUIRE(n <= cap && out[cap] == 0xa5);
+	if (n == 0)
+		return;
+	REQUIRE(rcode == 0 || rcode == 3);
+	REQUIRE(out[0] == data[0] && out[1] == data[1]);
+	REQUIRE((out[2] & 0x80) && (out[2] & 0x04) && (out[3] & 0x0f) == rcode);
+	REQUIRE(memcmp(out + RW_DNS_HEADER_LEN, q->qname, q->qname_len) == 0);
+	REQUIRE((out[6] << 8 | out[7]) + (out[8] << 8 | out[9]) == 1);
+	ldns_pkt *p = NULL;
+	REQUIRE(ldns_wire2pkt(&p, out, n) == LDNS_STATUS_OK);
+	ldns_pkt_free(p);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const int rcodes[] = {1, 2, 4, 5, 16};
@@ -151,6 +178,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_referral(data, size, &q, RW_DNS_HEADER_LEN + q.qname_len + 4 + 20);
 		check_referral(data, size, &q, RW_DNS_HEADER_LEN + q.qname_len + 4);
 		check_referral(data, size, &q, RW_DNS_HEADER_LEN + 5);
+		int zone = rw_localzone_find(q.qname, q.qname_len);
+		if (zone >= 0) {
+			check_local(data, size, &q, zone, 512);
+			check_local(data, size, &q, zone, RW_DNS_HEADER_LEN + q.qname_len + 4 + 20);
+		}
 	}
 	/* Names are also read from upstream replies, where any offset may start one: read from
 	 * each of the first offsets after the header. A name that reads is well-formed, equals

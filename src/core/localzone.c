@@ -124,34 +124,28 @@ static bool ends_with(const uint8_t *name, size_t len, const uint8_t *zone, size
 	return true;
 }
 
-/* Whether the label (length byte first) is text, case-insensitively. */
-static bool label_is(const uint8_t *label, const char *text)
+/* Whether the wire name ends in the bytes of a one-label name (length byte, text, root),
+ * case-insensitively. A match may be a coincidence inside a longer label: the exact search that
+ * follows settles it. */
+static bool ends_in(const uint8_t *name, size_t len, const char *tld)
 {
-	size_t n = strlen(text);
+	size_t n = strlen(tld);
 
-	if (label[0] != n)
+	if (len < n + 2 || name[len - n - 2] != n)
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if (lower(label[1 + i]) != (uint8_t)text[i])
+		if (lower(name[len - n - 1 + i]) != (uint8_t)tld[i])
 			return false;
 	return true;
 }
 
 int rw_localzone_find(const uint8_t *qname, size_t len)
 {
-	/* Every query comes through here: look at the top-level label first, and search the
-	 * table only for the five top-level names it has zones under. */
-	size_t off = 0, last = 0;
-
-	if (len < 2)
-		return -1;
-	while (off < len && qname[off] != 0) {
-		last = off;
-		off += (size_t)qname[off] + 1;
-	}
-	const uint8_t *tld = qname + last;
-	if (!label_is(tld, "arpa") && !label_is(tld, "localhost") && !label_is(tld, "test") &&
-	    !label_is(tld, "invalid") && !label_is(tld, "onion"))
+	/* Every query comes through here: look at the end of the name first, and search the
+	 * table only under the five top-level names it has zones under. */
+	if (!ends_in(qname, len, "arpa") && !ends_in(qname, len, "localhost") &&
+	    !ends_in(qname, len, "test") && !ends_in(qname, len, "invalid") &&
+	    !ends_in(qname, len, "onion"))
 		return -1;
 	init_zones();
 	for (size_t i = 0; i < sizeof(zones) / sizeof(zones[0]); i++)

@@ -70,6 +70,9 @@ static void test_find(void)
 	CHECK(find("in-addr.arpa.") < 0);
 	CHECK(find("172.in-addr.arpa.") < 0);
 	CHECK(find("c.e.f.ip6.arpa.") < 0);
+	/* one label "x\004arpa" ends in the same bytes as the name arpa. does */
+	CHECK(find("x\\004arpa.") < 0);
+	CHECK(find("10.in-addr.x\\004arpa.") < 0);
 }
 
 struct got {
