@@ -346,7 +346,7 @@ size_t rw_cache_answer_used(struct rw_cache *c, const struct rw_client_query *cq
 		p[0] = 0;
 		put16(p + 1, LDNS_RR_TYPE_OPT);
 		put16(p + 3, RW_EDNS_BUFSIZE);
-		put32(p + 5, 0);
+		put32(p + 5, cq->do_bit ? RW_EDNS_DO : 0); /* RFC 3225 3: DO is copied */
 		put16(p + 9, 0);
 		w.off += 11;
 	}

@@ -292,6 +292,7 @@ static uint8_t *build_response(struct req *q, const struct rw_client_query *cq,
 	}
 	if (cq->edns) {
 		ldns_pkt_set_edns_udp_size(p, RW_EDNS_BUFSIZE);
+		ldns_pkt_set_edns_do(p, cq->do_bit); /* RFC 3225 3: DO is copied */
 		if (it && rcode == LDNS_RCODE_SERVFAIL && rw_iter_ede(it) >= 0)
 			add_ede(p, rw_iter_ede(it), rw_iter_fail_reason(it));
 	}

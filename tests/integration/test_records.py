@@ -6,6 +6,7 @@ import time
 
 import dns.flags
 import dns.message
+import dns.query
 import dns.rdata
 import dns.rcode
 import dns.rdatatype
@@ -101,6 +102,19 @@ def test_types_next_to_the_meta_range_are_asked(resolver, qtype):
     refused: the walk answers them (NOERROR: NODATA, or for ANY what the zone has)."""
     r = labtest.ask(resolver.addr, "video-platform.com.", qtype)
     assert r.rcode() == dns.rcode.NOERROR
+
+
+@pytest.mark.parametrize("do", [True, False])
+def test_do_bit_copied(start_rootwalkd, do):
+    """RFC 3225 3: the DO bit of the query is copied into the response, when the answer is
+    resolved, when it comes from the cache, and for an NXDOMAIN."""
+    r = start_rootwalkd()
+    for name in ["www.example.org.", "www.example.org.", "nope.example.org."]:
+        q = dns.message.make_query(name, "A", use_edns=0, want_dnssec=do)
+        m = dns.query.udp(q, r.addr, timeout=labtest.TIMEOUT)
+        assert m.edns == 0
+        assert bool(m.ednsflags & dns.flags.DO) == do, "%s: DO %s in the reply" % (
+            name, not do)
 
 
 def test_special_use_names_answered_locally(start_rootwalkd):
