@@ -427,6 +427,39 @@ static void text_rec(struct rw_sbuf *b, const struct rw_trace_rec *r, int64_t no
 	free(line);
 }
 
+/* Whether every record of an answer event was listed, exactly so, by the cache-hit events of
+ * the same question just before it: then the text form does not list them a second time. */
+static bool answer_listed_above(const struct rw_trace *t, const struct rw_trace_event *e)
+{
+	size_t at = (size_t)(e - t->ev);
+
+	if (e->n_recs == 0)
+		return false;
+	for (size_t k = 0; k < e->n_recs; k++) {
+		const struct rw_trace_rec *want = &e->recs[k];
+		bool found = false;
+		for (size_t j = at; j-- > 0 && !found;) {
+			const struct rw_trace_event *h = &t->ev[j];
+			if (h->depth != e->depth)
+				continue;
+			if (h->type == RW_EV_ANSWER || h->type == RW_EV_QUERY ||
+			    h->type == RW_EV_SUBRESOLVE)
+				break; /* the search stops at the start of this question */
+			if (h->type != RW_EV_CACHE_HIT)
+				continue;
+			for (size_t m = 0; m < h->n_recs && !found; m++) {
+				const struct rw_trace_rec *r = &h->recs[m];
+				found = ldns_rr_compare(r->rr, want->rr) == 0 &&
+					ldns_rr_ttl(r->rr) == ldns_rr_ttl(want->rr) &&
+					r->expires_us == want->expires_us && r->src == want->src;
+			}
+		}
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
 static const char *indent_for(int depth)
 {
 	static const char spaces[] = "                ";
@@ -523,6 +556,12 @@ static void format_text_event(struct rw_sbuf *b, const struct rw_trace *t,
 			       e->text, e->ttl, exp);
 		break;
 	case RW_EV_ANSWER:
+		if (answer_listed_above(t, e)) {
+			rw_sbuf_printf(b, ";; %sanswer %s%s%s  (the records listed above)\n", ind,
+				       rw_rcode_str(e->rcode), e->qname ? " for " : "",
+				       e->qname ? e->qname : "");
+			break;
+		}
 		rw_sbuf_printf(b, ";; %sanswer %s%s%s\n", ind, rw_rcode_str(e->rcode),
 			       e->qname ? " for " : "", e->qname ? e->qname : "");
 		for (size_t i = 0; i < e->n_recs; i++)

@@ -371,7 +371,7 @@ int rw_trace_hit_format(struct rw_sbuf *b, const struct rw_trace_hit *h)
 			rw_sbuf_puts(b, "\n");
 		}
 	}
-	/* the answer: the same records, as the client got them */
+	/* the answer: in JSON the same records again, as the client got them */
 	if (json) {
 		rw_sbuf_puts(b, "{\"trace\":\"");
 		rw_sbuf_puts(b, id);
@@ -380,14 +380,15 @@ int rw_trace_hit_format(struct rw_sbuf *b, const struct rw_trace_hit *h)
 		rw_sbuf_puts(b, "\",\"qname\":");
 		rw_sbuf_json_str(b, qname);
 		rw_sbuf_puts(b, ",\"records\":[");
+		rw_sbuf_repeat(b, recs_text_start, recs_text_len);
 	} else {
+		/* the text form lists the records once, under "cache hit" */
 		rw_sbuf_puts(b, ";; answer ");
 		rw_sbuf_puts(b, rw_rcode_str(rcode));
 		rw_sbuf_puts(b, " for ");
 		rw_sbuf_puts(b, qname);
-		rw_sbuf_puts(b, "\n");
+		rw_sbuf_puts(b, recs_text_len ? "  (the records listed above)\n" : "\n");
 	}
-	rw_sbuf_repeat(b, recs_text_start, recs_text_len);
 	int64_t elapsed = h->end_us - h->start_us;
 	if (json) {
 		rw_sbuf_puts(b, "]}\n{\"trace\":\"");

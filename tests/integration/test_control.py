@@ -301,6 +301,11 @@ def test_trace_cold_warm_fresh_and_json(the_lab, start_rootwalkd):
     # Warm: a cache hit, no steps.
     warm = c.ok("trace", "www.video-platform.com")
     assert not re.search(r"^;; step", warm, re.M) and "203.0.113.42" in warm, warm
+    # ... whose records are listed once, under the cache hit, not again under the answer
+    recs = re.findall(r"^;;\s+\S+ \d+ IN (?:A|CNAME) .*$", warm, re.M)
+    assert len(recs) == 2 and len(set(recs)) == 2, warm
+    assert re.search(r"^;; answer NOERROR for \S+  \(the records listed above\)$", warm, re.M)
+    assert "listed above" not in cold
     # Fresh: cached answers ignored, cached delegations used: one step, at the zone itself.
     fresh = c.ok("trace", "www.video-platform.com", "--fresh")
     steps = re.findall(r"^;; step \S+ +zone (\S+)", fresh, re.M)

@@ -291,5 +291,11 @@ def test_text_trace(start_rootwalkd):
     assert any("referral" in l and "com." in l for l in cold), "no referral to com. shown"
     assert not any(TEXT_STEP.match(l) for l in warm), "the second query asked upstream"
     assert any("cache hit" in l for l in warm), "no 'cache hit' in the second trace"
+    # the records of a cache hit are listed once (fast path), the cold answer lists its own
+    recs = [l for l in warm if re.match(r"^;;\s+\S+ \d+ IN ", l)]
+    assert recs and len(recs) == len(set(recs)), "records listed twice:\n%s" % "\n".join(warm)
+    assert any(re.match(r"^;; answer NOERROR for \S+  \(the records listed above\)$", l)
+               for l in warm), warm
+    assert not any("listed above" in l for l in cold)
     d_cold, d_warm = TEXT_DONE.match(cold[-1]), TEXT_DONE.match(warm[-1])
     assert int(d_cold.group(1)) >= 3 and int(d_warm.group(1)) == 0, (cold[-1], warm[-1])
