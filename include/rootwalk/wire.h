@@ -11,6 +11,7 @@
 
 /* Header flag bits (RFC 1035 4.1.1) and the EDNS DO bit (RFC 6891 6.1.4). */
 #define RW_FLAG_QR     0x8000u
+#define RW_FLAG_AA     0x0400u
 #define RW_FLAG_TC     0x0200u
 #define RW_FLAG_RD     0x0100u
 #define RW_FLAG_RA     0x0080u
@@ -21,6 +22,38 @@
 #define RW_RR_FIXED 10
 /* An OPT record with root owner and no options. */
 #define RW_OPT_LEN (1 + RW_RR_FIXED)
+
+/* Big-endian 16- and 32-bit fields. */
+static inline uint16_t rw_get16(const uint8_t *p)
+{
+	return (uint16_t)((p[0] << 8) | p[1]);
+}
+
+static inline uint32_t rw_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void rw_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void rw_put32(uint8_t *p, uint32_t v)
+{
+	rw_put16(p, (uint16_t)(v >> 16));
+	rw_put16(p + 2, (uint16_t)v);
+}
+
+/* Write an OPT record (root owner, our buffer size, the extended-rcode bits, version 0, the DO
+ * bit as given, no options) at p, which has room for RW_OPT_LEN bytes. Returns RW_OPT_LEN. */
+size_t rw_wire_put_opt(uint8_t *p, int rcode, int do_bit);
+
+/* Append a record of class IN (owner and rdata in uncompressed wire form) at out + *off, moving
+ * *off past it. Returns 0, or -1 (nothing written) when it would not fit in cap bytes. */
+int rw_wire_put_rr(uint8_t *out, size_t cap, size_t *off, const uint8_t *owner, size_t olen,
+		   uint16_t type, uint32_t ttl, const uint8_t *rdata, size_t rdlen);
 
 /* Result of rw_wire_tcp_frame(). */
 enum rw_frame_status {

@@ -145,20 +145,6 @@ bool rw_cache_get(struct rw_cache *c, enum rw_entry_kind kind, const ldns_rdf *n
  * The fast path: a whole response from the cache, no allocation
  */
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 struct wbuf {
 	uint8_t *p;
 	size_t off, cap;
@@ -175,14 +161,14 @@ static void put_rr_head(struct wbuf *w, uint16_t ptr, const uint8_t *name, size_
 		return;
 	}
 	if (ptr < 0x4000)
-		put16(w->p + w->off, (uint16_t)(0xc000 | ptr));
+		rw_put16(w->p + w->off, (uint16_t)(0xc000 | ptr));
 	else
 		memcpy(w->p + w->off, name, nlen);
 	w->off += olen;
-	put16(w->p + w->off, type);
-	put16(w->p + w->off + 2, klass);
-	put32(w->p + w->off + 4, ttl);
-	put16(w->p + w->off + 8, rdlen);
+	rw_put16(w->p + w->off, type);
+	rw_put16(w->p + w->off + 2, klass);
+	rw_put32(w->p + w->off + 4, ttl);
+	rw_put16(w->p + w->off + 8, rdlen);
 	w->off += 10;
 }
 
@@ -218,7 +204,7 @@ static void put_soa(struct wbuf *w, const struct node *n, uint32_t ttl, int *cou
 		return;
 	}
 	memcpy(w->p + w->off, soa, n->soa_len);
-	put32(w->p + w->off + off + 4, ttl);
+	rw_put32(w->p + w->off + off + 4, ttl);
 	w->off += n->soa_len;
 	(*count)++;
 }
@@ -268,12 +254,13 @@ size_t rw_cache_answer_used(struct rw_cache *c, const struct rw_client_query *cq
 	/* NS answers carry the servers' addresses in the additional section: the slow path */
 	if (cq->qtype == LDNS_RR_TYPE_NS)
 		return 0;
-	put16(out, cq->id);
-	put16(out + 2, (uint16_t)(0x8000 | (cq->flags & 0x0100) | 0x0080 | (cq->flags & 0x0010)));
-	put16(out + 4, 1);
+	rw_put16(out, cq->id);
+	rw_put16(out + 2,
+		 (uint16_t)(0x8000 | (cq->flags & 0x0100) | 0x0080 | (cq->flags & 0x0010)));
+	rw_put16(out + 4, 1);
 	memcpy(out + 12, cq->qname, curlen);
-	put16(out + 12 + curlen, cq->qtype);
-	put16(out + 12 + curlen + 2, cq->qclass);
+	rw_put16(out + 12 + curlen, cq->qtype);
+	rw_put16(out + 12 + curlen + 2, cq->qclass);
 	w.off = 12 + curlen + 4;
 	lower_copy(cur, cq->qname, curlen);
 
@@ -340,20 +327,14 @@ size_t rw_cache_answer_used(struct rw_cache *c, const struct rw_client_query *cq
 	if (rcode < 0 || w.full)
 		return 0;
 	if (cq->edns) {
-		if (w.off + 11 > cap)
+		if (w.off + RW_OPT_LEN > cap)
 			return 0;
-		uint8_t *p = out + w.off;
-		p[0] = 0;
-		put16(p + 1, LDNS_RR_TYPE_OPT);
-		put16(p + 3, RW_EDNS_BUFSIZE);
-		put32(p + 5, cq->do_bit ? RW_EDNS_DO : 0); /* RFC 3225 3: DO is copied */
-		put16(p + 9, 0);
-		w.off += 11;
+		w.off += rw_wire_put_opt(out + w.off, 0, cq->do_bit); /* RFC 3225 3: DO copied */
 	}
 	out[3] = (uint8_t)(out[3] | rcode);
-	put16(out + 6, (uint16_t)an);
-	put16(out + 8, (uint16_t)ns);
-	put16(out + 10, cq->edns ? 1 : 0);
+	rw_put16(out + 6, (uint16_t)an);
+	rw_put16(out + 8, (uint16_t)ns);
+	rw_put16(out + 10, cq->edns ? 1 : 0);
 	return w.off;
 }
 

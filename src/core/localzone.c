@@ -68,16 +68,6 @@ static const struct lz_zone zones[] = {
 	{"b.e.f.ip6.arpa.", "RFC 6303 4.5"},
 };
 
-/* The zones in wire form, lower case, built once from the table. */
-static uint8_t zone_wire[sizeof(zones) / sizeof(zones[0])][256];
-static size_t zone_len[sizeof(zones) / sizeof(zones[0])];
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 static size_t to_wire(const char *text, uint8_t *out)
 {
 	size_t n = 0;
@@ -95,22 +85,16 @@ static size_t to_wire(const char *text, uint8_t *out)
 	return n;
 }
 
-static void init_zones(void)
-{
-	if (zone_len[0])
-		return;
-	for (size_t i = 0; i < sizeof(zones) / sizeof(zones[0]); i++)
-		zone_len[i] = to_wire(zones[i].name, zone_wire[i]);
-}
-
 static uint8_t lower(uint8_t c)
 {
 	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
 }
 
-/* Whether the wire name (len bytes) ends with the zone's labels, case-insensitively. */
-static bool ends_with(const uint8_t *name, size_t len, const uint8_t *zone, size_t zlen)
+/* Whether the wire name (len bytes) ends with the zone's labels (presentation form, lower
+ * case, with its final dot), case-insensitively. */
+static bool ends_with(const uint8_t *name, size_t len, const char *zone)
 {
+	size_t zlen = strlen(zone) + 1; /* its length in wire form */
 	size_t off = 0;
 
 	/* step label by label until the rest is as long as the zone */
@@ -118,10 +102,15 @@ static bool ends_with(const uint8_t *name, size_t len, const uint8_t *zone, size
 		off += (size_t)name[off] + 1;
 	if (off >= len || len - off != zlen)
 		return false;
-	for (size_t i = 0; i < zlen; i++)
-		if (lower(name[off + i]) != zone[i])
+	for (const uint8_t *p = name + off; *p; p += *p + 1) {
+		for (size_t i = 0; i < *p; i++)
+			if (lower(p[1 + i]) != (uint8_t)zone[i])
+				return false;
+		if (zone[*p] != '.')
 			return false;
-	return true;
+		zone += *p + 1;
+	}
+	return *zone == '\0';
 }
 
 /* Whether the wire name ends in the bytes of a one-label name (length byte, text, root),
@@ -147,9 +136,8 @@ int rw_localzone_find(const uint8_t *qname, size_t len)
 	    !ends_in(qname, len, "test") && !ends_in(qname, len, "invalid") &&
 	    !ends_in(qname, len, "onion"))
 		return -1;
-	init_zones();
 	for (size_t i = 0; i < sizeof(zones) / sizeof(zones[0]); i++)
-		if (ends_with(qname, len, zone_wire[i], zone_len[i]))
+		if (ends_with(qname, len, zones[i].name))
 			return (int)i;
 	return -1;
 }
@@ -164,25 +152,6 @@ const char *rw_localzone_why(int zone)
 	return zones[zone].why;
 }
 
-/* Append a record; false when it does not fit. */
-static bool put_rr(uint8_t *out, size_t cap, size_t *off, const uint8_t *owner, size_t olen,
-		   uint16_t type, const uint8_t *rdata, size_t rdlen)
-{
-	if (*off + olen + 10 + rdlen > cap)
-		return false;
-	memcpy(out + *off, owner, olen);
-	*off += olen;
-	put16(out + *off, type);
-	put16(out + *off + 2, 1);
-	put16(out + *off + 4, 0);
-	put16(out + *off + 6, LZ_TTL);
-	put16(out + *off + 8, (uint16_t)rdlen);
-	*off += 10;
-	memcpy(out + *off, rdata, rdlen);
-	*off += rdlen;
-	return true;
-}
-
 static size_t soa_rdata(uint8_t *out)
 {
 	static const uint32_t nums[5] = {1, 3600, 1200, 604800, 10800};
@@ -190,8 +159,8 @@ static size_t soa_rdata(uint8_t *out)
 
 	n += to_wire("nobody.invalid.", out + n);
 	for (int i = 0; i < 5; i++) {
-		put16(out + n, (uint16_t)(nums[i] >> 16));
-		put16(out + n + 2, (uint16_t)nums[i]);
+		rw_put16(out + n, (uint16_t)(nums[i] >> 16));
+		rw_put16(out + n + 2, (uint16_t)nums[i]);
 		n += 4;
 	}
 	return n;
@@ -201,8 +170,8 @@ size_t rw_localzone_answer(int zone, const uint8_t *pkt, size_t len,
 			   const struct rw_client_query *cq, uint8_t *out, size_t cap, int *rcode)
 {
 	struct rw_client_query q = *cq;
-	const uint8_t *apex = zone_wire[zone];
-	size_t alen = zone_len[zone], off, room, an = 0, ns = 0;
+	uint8_t apex[256];
+	size_t alen = to_wire(zones[zone].name, apex), off, room, an = 0, ns = 0;
 	bool at_apex = cq->qname_len == alen;
 	bool localhost = zone == LZ_LOCALHOST;
 	uint8_t rdata[64];
@@ -238,34 +207,30 @@ size_t rw_localzone_answer(int zone, const uint8_t *pkt, size_t len,
 	q.edns = 0;
 	room = cq->edns ? cap - (cap < RW_OPT_LEN ? cap : RW_OPT_LEN) : cap;
 	off = rw_wire_error_response(pkt, len, &q, *rcode, out, room);
-	if (off == 0 || out[5] != 1)
+	if (off == 0 || rw_get16(out + 4) != 1)
 		return 0;
-	put16(out + 2, (uint16_t)((out[2] << 8 | out[3]) | 0x0400)); /* AA: our own data */
+	rw_put16(out + 2, rw_get16(out + 2) | RW_FLAG_AA); /* our own data */
 	if (rdlen > 0) {
 		/* the answer, owned by the name as the client wrote it */
-		if (!put_rr(out, room, &off, cq->qname, cq->qname_len, type, rdata, rdlen))
+		if (rw_wire_put_rr(out, room, &off, cq->qname, cq->qname_len, type, LZ_TTL, rdata,
+				   rdlen) < 0)
 			return 0;
 		an = 1;
 	} else {
 		uint8_t soa[64];
 		size_t slen = soa_rdata(soa);
-		if (!put_rr(out, room, &off, apex, alen, LDNS_RR_TYPE_SOA, soa, slen))
+		if (rw_wire_put_rr(out, room, &off, apex, alen, LDNS_RR_TYPE_SOA, LZ_TTL, soa,
+				   slen) < 0)
 			return 0;
 		ns = 1;
 	}
 	size_t ar = 0;
 	if (cq->edns) {
-		out[off] = 0;
-		put16(out + off + 1, RW_TYPE_OPT);
-		put16(out + off + 3, RW_EDNS_BUFSIZE);
-		put16(out + off + 5, 0);
-		put16(out + off + 7, cq->do_bit ? RW_EDNS_DO : 0);
-		put16(out + off + 9, 0);
-		off += RW_OPT_LEN;
+		off += rw_wire_put_opt(out + off, LDNS_RCODE_NOERROR, cq->do_bit);
 		ar = 1;
 	}
-	put16(out + 6, (uint16_t)an);
-	put16(out + 8, (uint16_t)ns);
-	put16(out + 10, (uint16_t)ar);
+	rw_put16(out + 6, (uint16_t)an);
+	rw_put16(out + 8, (uint16_t)ns);
+	rw_put16(out + 10, (uint16_t)ar);
 	return off;
 }

@@ -756,10 +756,7 @@ static void trace_norec(struct rw_resolver *r, const struct rw_client_query *cq,
 	if (cut && (e = rw_trace_add(t, RW_EV_NOREC, "", t0))) {
 		e->zone = rw_dname_str(cut->owner);
 		e->expires_us = cut->expires_us;
-		int64_t left = (cut->expires_us - t0 + 999999) / 1000000;
-		uint32_t ttl = left <= 0	      ? 0
-			       : left > cut->orig_ttl ? cut->orig_ttl
-						      : (uint32_t)left;
+		uint32_t ttl = rw_cache_ttl_left(cut, t0);
 		for (size_t i = 0; i < ldns_rr_list_rr_count(cut->rrs); i++)
 			(void)rw_trace_add_rec(e, ldns_rr_list_rr(cut->rrs, i), ttl, cut->orig_ttl,
 					       cut->stored_us, cut->expires_us, cut->src, true);

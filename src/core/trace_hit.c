@@ -12,16 +12,6 @@
 #include "rootwalk/wire.h"
 #include "sbuf.h"
 
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* A name at *off in the message (compression allowed), as text. */
 static bool put_name(struct rw_sbuf *b, const uint8_t *msg, size_t len, size_t *off)
 {
@@ -60,7 +50,7 @@ static bool put_rdata(struct rw_sbuf *b, uint16_t type, const uint8_t *msg, size
 	case LDNS_RR_TYPE_MX:
 		if (rdlen < 3)
 			return false;
-		rw_sbuf_uint(b, get16(msg + off));
+		rw_sbuf_uint(b, rw_get16(msg + off));
 		rw_sbuf_puts(b, " ");
 		off += 2;
 		return put_name(b, msg, len, &off) && off == end;
@@ -68,7 +58,7 @@ static bool put_rdata(struct rw_sbuf *b, uint16_t type, const uint8_t *msg, size
 		if (rdlen < 7)
 			return false;
 		for (int i = 0; i < 3; i++, off += 2) {
-			rw_sbuf_uint(b, get16(msg + off));
+			rw_sbuf_uint(b, rw_get16(msg + off));
 			rw_sbuf_puts(b, " ");
 		}
 		return put_name(b, msg, len, &off) && off == end;
@@ -80,7 +70,7 @@ static bool put_rdata(struct rw_sbuf *b, uint16_t type, const uint8_t *msg, size
 			return false;
 		for (int i = 0; i < 5; i++, off += 4) {
 			rw_sbuf_puts(b, " ");
-			rw_sbuf_uint(b, get32(msg + off));
+			rw_sbuf_uint(b, rw_get32(msg + off));
 		}
 		return true;
 	default:
@@ -97,9 +87,9 @@ static bool put_rr(struct rw_sbuf *b, const uint8_t *msg, size_t len, size_t *of
 
 	if (!put_name(b, msg, len, off) || *off + 10 > len)
 		return false;
-	uint16_t type = get16(msg + *off), klass = get16(msg + *off + 2);
-	uint32_t ttl = get32(msg + *off + 4);
-	uint16_t rdlen = get16(msg + *off + 8);
+	uint16_t type = rw_get16(msg + *off), klass = rw_get16(msg + *off + 2);
+	uint32_t ttl = rw_get32(msg + *off + 4);
+	uint16_t rdlen = rw_get16(msg + *off + 8);
 	size_t rdata = *off + 10;
 	if (rdata + rdlen > len)
 		return false;
@@ -200,15 +190,15 @@ int rw_trace_hit_format(struct rw_sbuf *b, const struct rw_trace_hit *h)
 	uint8_t wire[256];
 	bool json = h->format == RW_TRACE_JSON;
 
-	if (len < 12 || get16(msg + 4) != 1)
+	if (len < 12 || rw_get16(msg + 4) != 1)
 		return -1;
 	int n = rw_wire_read_name(msg, len, &off, wire);
 	if (n <= 0 || off + 4 > len || rw_wire_name_text(wire, (size_t)n, qname, sizeof(qname)) < 0)
 		return -1;
-	uint16_t qtype = get16(msg + off);
+	uint16_t qtype = rw_get16(msg + off);
 	off += 4;
 	int rcode = msg[3] & 0xf;
-	unsigned an = get16(msg + 6), ns = get16(msg + 8);
+	unsigned an = rw_get16(msg + 6), ns = rw_get16(msg + 8);
 	static const char hex[] = "0123456789abcdef";
 	for (int i = 0; i < 16; i++)
 		id[i] = hex[(h->id >> (60 - 4 * i)) & 0xf];

@@ -12,17 +12,6 @@
 
 #define RW_OPCODE_SHIFT 11
 
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)((p[0] << 8) | p[1]);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 enum rw_frame_status rw_wire_tcp_frame(const uint8_t *buf, size_t len, size_t max,
 				       const uint8_t **msg, size_t *msglen, size_t *consumed)
 {
@@ -32,7 +21,7 @@ enum rw_frame_status rw_wire_tcp_frame(const uint8_t *buf, size_t len, size_t ma
 		return RW_FRAME_ERROR;
 	if (len < 2)
 		return RW_FRAME_NEED_MORE;
-	flen = get16(buf);
+	flen = rw_get16(buf);
 	/* Checked before waiting for the body, so a hostile length closes the connection at once
 	 * instead of holding a buffer open for bytes we would refuse anyway. */
 	if (flen == 0 || flen > max)
@@ -139,7 +128,7 @@ static int skip_rr(const uint8_t *pkt, size_t len, size_t *off)
 		return -1;
 	if (len - *off < RW_RR_FIXED)
 		return -1;
-	rdlen = get16(pkt + *off + 8);
+	rdlen = rw_get16(pkt + *off + 8);
 	*off += RW_RR_FIXED;
 	if (len - *off < rdlen)
 		return -1;
@@ -155,8 +144,8 @@ static int parse_question(const uint8_t *pkt, size_t len, size_t *off, struct rw
 	if (n < 0 || len - *off < 4)
 		return -1;
 	q->qname_len = (size_t)n;
-	q->qtype = get16(pkt + *off);
-	q->qclass = get16(pkt + *off + 2);
+	q->qtype = rw_get16(pkt + *off);
+	q->qclass = rw_get16(pkt + *off + 2);
 	*off += 4;
 	q->question_end = *off;
 	return 0;
@@ -172,10 +161,10 @@ static int parse_opt(const uint8_t *pkt, size_t len, size_t *off, struct rw_clie
 
 	if (rw_wire_read_name(pkt, len, off, name) != 1 || len - *off < RW_RR_FIXED)
 		return -1;
-	if (get16(pkt + *off) != RW_TYPE_OPT)
+	if (rw_get16(pkt + *off) != RW_TYPE_OPT)
 		return -1;
-	bufsize = get16(pkt + *off + 2);
-	rdlen = get16(pkt + *off + 8);
+	bufsize = rw_get16(pkt + *off + 2);
+	rdlen = rw_get16(pkt + *off + 8);
 	p = *off + RW_RR_FIXED;
 	if (len - p < rdlen)
 		return -1;
@@ -186,7 +175,7 @@ static int parse_opt(const uint8_t *pkt, size_t len, size_t *off, struct rw_clie
 
 		if (end - p < 4)
 			return -1;
-		olen = get16(pkt + p + 2);
+		olen = rw_get16(pkt + p + 2);
 		p += 4;
 		if (end - p < olen)
 			return -1;
@@ -196,7 +185,7 @@ static int parse_opt(const uint8_t *pkt, size_t len, size_t *off, struct rw_clie
 	/* Values below 512 are treated as 512 (RFC 6891 6.2.3). */
 	q->edns_bufsize = bufsize < 512 ? 512 : bufsize;
 	q->edns_version = pkt[*off + 5];
-	q->do_bit = (get16(pkt + *off + 6) & RW_EDNS_DO) != 0;
+	q->do_bit = (rw_get16(pkt + *off + 6) & RW_EDNS_DO) != 0;
 	*off = end;
 	return 0;
 }
@@ -206,8 +195,8 @@ static int parse_opt(const uint8_t *pkt, size_t len, size_t *off, struct rw_clie
 static void parse_unimplemented(const uint8_t *pkt, size_t len, struct rw_client_query *q)
 {
 	size_t off = RW_DNS_HEADER_LEN;
-	unsigned qd = get16(pkt + 4), an = get16(pkt + 6), ns = get16(pkt + 8);
-	unsigned ar = get16(pkt + 10);
+	unsigned qd = rw_get16(pkt + 4), an = rw_get16(pkt + 6), ns = rw_get16(pkt + 8);
+	unsigned ar = rw_get16(pkt + 10);
 
 	if (qd != 1 || parse_question(pkt, len, &off, q) < 0)
 		return;
@@ -239,18 +228,18 @@ enum rw_query_status rw_wire_parse_query(const uint8_t *pkt, size_t len, struct 
 	q->edns_bufsize = 512;
 	if (pkt == NULL || len < RW_DNS_HEADER_LEN)
 		return RW_QUERY_DROP;
-	q->id = get16(pkt);
-	q->flags = get16(pkt + 2);
+	q->id = rw_get16(pkt);
+	q->flags = rw_get16(pkt + 2);
 	if (q->flags & RW_FLAG_QR)
 		return RW_QUERY_DROP;
 	if ((q->flags & RW_OPCODE_MASK) != 0) {
 		parse_unimplemented(pkt, len, q);
 		return RW_QUERY_NOTIMP;
 	}
-	qd = get16(pkt + 4);
-	an = get16(pkt + 6);
-	ns = get16(pkt + 8);
-	ar = get16(pkt + 10);
+	qd = rw_get16(pkt + 4);
+	an = rw_get16(pkt + 6);
+	ns = rw_get16(pkt + 8);
+	ar = rw_get16(pkt + 10);
 	if (qd != 1)
 		return RW_QUERY_FORMERR;
 	/* Parse the question first so that a FORMERR answer can still echo it. */
@@ -282,7 +271,7 @@ size_t rw_wire_error_response(const uint8_t *pkt, size_t len, const struct rw_cl
 
 	if (pkt == NULL || out == NULL || len < RW_DNS_HEADER_LEN || rcode < 0 || rcode > 0xfff)
 		return 0;
-	qflags = get16(pkt + 2);
+	qflags = rw_get16(pkt + 2);
 	/* Never answer a response: that is how reflection loops between resolvers start. */
 	if (qflags & RW_FLAG_QR)
 		return 0;
@@ -309,30 +298,51 @@ size_t rw_wire_error_response(const uint8_t *pkt, size_t len, const struct rw_cl
 		(uint16_t)(rcode & 0xf);
 	out[0] = pkt[0];
 	out[1] = pkt[1];
-	put16(out + 2, flags);
-	put16(out + 4, with_q ? 1 : 0);
-	put16(out + 6, 0);
-	put16(out + 8, 0);
-	put16(out + 10, with_opt ? 1 : 0);
+	rw_put16(out + 2, flags);
+	rw_put16(out + 4, with_q ? 1 : 0);
+	rw_put16(out + 6, 0);
+	rw_put16(out + 8, 0);
+	rw_put16(out + 10, with_opt ? 1 : 0);
 	off = RW_DNS_HEADER_LEN;
 	if (with_q) {
 		memcpy(out + off, q->qname, q->qname_len);
 		off += q->qname_len;
-		put16(out + off, q->qtype);
-		put16(out + off + 2, q->qclass);
+		rw_put16(out + off, q->qtype);
+		rw_put16(out + off + 2, q->qclass);
 		off += 4;
 	}
-	if (with_opt) {
-		out[off] = 0;
-		put16(out + off + 1, RW_TYPE_OPT);
-		put16(out + off + 3, RW_EDNS_BUFSIZE);
-		out[off + 5] = (uint8_t)(rcode >> 4); /* extended rcode, upper 8 bits */
-		out[off + 6] = 0;		      /* we speak EDNS version 0 */
-		put16(out + off + 7, (q != NULL && q->edns && q->do_bit) ? RW_EDNS_DO : 0);
-		put16(out + off + 9, 0);
-		off += RW_OPT_LEN;
-	}
+	if (with_opt)
+		off += rw_wire_put_opt(out + off, rcode, q != NULL && q->edns && q->do_bit);
 	return off;
+}
+
+size_t rw_wire_put_opt(uint8_t *p, int rcode, int do_bit)
+{
+	p[0] = 0;
+	rw_put16(p + 1, RW_TYPE_OPT);
+	rw_put16(p + 3, RW_EDNS_BUFSIZE);
+	p[5] = (uint8_t)(rcode >> 4); /* extended rcode, upper 8 bits */
+	p[6] = 0;		      /* we speak EDNS version 0 */
+	rw_put16(p + 7, do_bit ? RW_EDNS_DO : 0);
+	rw_put16(p + 9, 0);
+	return RW_OPT_LEN;
+}
+
+int rw_wire_put_rr(uint8_t *out, size_t cap, size_t *off, const uint8_t *owner, size_t olen,
+		   uint16_t type, uint32_t ttl, const uint8_t *rdata, size_t rdlen)
+{
+	if (rdlen > 0xffff || *off + olen + RW_RR_FIXED + rdlen > cap)
+		return -1;
+	memcpy(out + *off, owner, olen);
+	*off += olen;
+	rw_put16(out + *off, type);
+	rw_put16(out + *off + 2, 1); /* IN */
+	rw_put32(out + *off + 4, ttl);
+	rw_put16(out + *off + 8, (uint16_t)rdlen);
+	*off += RW_RR_FIXED;
+	memcpy(out + *off, rdata, rdlen);
+	*off += rdlen;
+	return 0;
 }
 
 int rw_wire_name_text(const uint8_t *name, size_t len, char *out, size_t cap)
