@@ -231,26 +231,9 @@ static void conn_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf
 }
 
 /* Over the connection cap: say why, then close. */
-static void reject_close_cb(uv_handle_t *handle)
-{
-	free(handle);
-}
-
 static void ctl_reject(struct rw_ctlsock *cs)
 {
-	static const char busy[] = "error: too many control connections\n.\n";
-	uv_pipe_t *p = malloc(sizeof(*p));
-	uv_buf_t buf = uv_buf_init((char *)busy, sizeof(busy) - 1);
-
-	if (!p)
-		return;
-	if (uv_pipe_init(&cs->d->loop, p, 0) < 0) {
-		free(p);
-		return;
-	}
-	if (uv_accept((uv_stream_t *)&cs->listener, (uv_stream_t *)p) == 0)
-		(void)uv_try_write((uv_stream_t *)p, &buf, 1);
-	uv_close((uv_handle_t *)p, reject_close_cb);
+	rw_stream_reject((uv_stream_t *)&cs->listener, "error: too many control connections\n.\n");
 }
 
 static void ctl_connection_cb(uv_stream_t *server, int status)

@@ -432,13 +432,22 @@ static void srv_respond(void *arg, const uint8_t *resp, size_t len)
 }
 
 /* Hand one client packet to the resolver. */
+/* An error answer to a query the resolver will not see: whatever of it parses is echoed. */
+static size_t srv_error(const uint8_t *pkt, size_t len, int rcode, uint8_t *out, size_t cap)
+{
+	struct rw_client_query q;
+
+	memset(&q, 0, sizeof(q));
+	(void)rw_wire_parse_query(pkt, len, &q);
+	return rw_wire_error_response(pkt, len, &q, rcode, out, cap);
+}
+
 static void srv_query(struct rw_server *s, struct srv_udp *u, struct srv_conn *c,
 		      const uint8_t *pkt, size_t len, const struct sockaddr *client)
 {
 	struct rw_resolver *r = s->d->resolver;
-	struct rw_client_query q;
 	struct srv_req *req = NULL;
-	uint8_t err[RW_DNS_HEADER_LEN + 256 + 4 + 11];
+	uint8_t err[RW_DNS_HEADER_LEN + 256 + 4 + RW_OPT_LEN];
 	size_t n;
 
 	if (!r || s->closed)
@@ -454,9 +463,7 @@ static void srv_query(struct rw_server *s, struct srv_udp *u, struct srv_conn *c
 		rw_daemon_log(RW_LOG_WARNING, "%d client queries in progress: answering SERVFAIL",
 			      SRV_MAX_REQUESTS);
 	}
-	memset(&q, 0, sizeof(q));
-	(void)rw_wire_parse_query(pkt, len, &q);
-	n = rw_wire_error_response(pkt, len, &q, RCODE_SERVFAIL, err, sizeof(err));
+	n = srv_error(pkt, len, RCODE_SERVFAIL, err, sizeof(err));
 	if (req) {
 		srv_respond(req, err, n);
 	} else if (n > 0) {
@@ -557,24 +564,10 @@ static void conn_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf
 	conn_process(c);
 }
 
-/* Accept and drop a connection over the cap (leaving it pending would stall the listener). */
-static void reject_close_cb(uv_handle_t *handle)
-{
-	free(handle);
-}
-
+/* A connection over the cap: accepted and closed at once. */
 static void tcp_reject(struct srv_listener *l)
 {
-	uv_tcp_t *t = malloc(sizeof(*t));
-
-	if (!t)
-		return;
-	if (uv_tcp_init(l->handle.loop, t) < 0) {
-		free(t);
-		return;
-	}
-	(void)uv_accept((uv_stream_t *)&l->handle, (uv_stream_t *)t);
-	uv_close((uv_handle_t *)t, reject_close_cb);
+	rw_stream_reject((uv_stream_t *)&l->handle, NULL);
 }
 
 static void tcp_connection_cb(uv_stream_t *server, int status)
@@ -640,13 +633,9 @@ static void tcp_connection_cb(uv_stream_t *server, int status)
 static void udp_too_long(struct srv_udp *u, const uint8_t *pkt, size_t len,
 			 const struct sockaddr *client)
 {
-	struct rw_client_query q;
-	uint8_t err[RW_DNS_HEADER_LEN + 256 + 4 + 11];
-	size_t n;
+	uint8_t err[RW_DNS_HEADER_LEN + 256 + 4 + RW_OPT_LEN];
+	size_t n = srv_error(pkt, len, RCODE_FORMERR, err, sizeof(err));
 
-	memset(&q, 0, sizeof(q));
-	(void)rw_wire_parse_query(pkt, len, &q);
-	n = rw_wire_error_response(pkt, len, &q, RCODE_FORMERR, err, sizeof(err));
 	if (n > 0)
 		udp_reply(u, client, err, n);
 }

@@ -145,3 +145,33 @@ void rw_stream_touch(struct rw_stream *s)
 	if (!s->closing)
 		uv_timer_again(&s->timer);
 }
+
+static void reject_close_cb(uv_handle_t *handle)
+{
+	free(handle);
+}
+
+void rw_stream_reject(uv_stream_t *listener, const char *msg)
+{
+	union {
+		uv_handle_t handle;
+		uv_stream_t stream;
+		uv_tcp_t tcp;
+		uv_pipe_t pipe;
+	} *h = malloc(sizeof(*h));
+	int rc;
+
+	if (!h)
+		return;
+	rc = listener->type == UV_NAMED_PIPE ? uv_pipe_init(listener->loop, &h->pipe, 0)
+					     : uv_tcp_init(listener->loop, &h->tcp);
+	if (rc < 0) {
+		free(h);
+		return;
+	}
+	if (uv_accept(listener, &h->stream) == 0 && msg) {
+		uv_buf_t buf = uv_buf_init((char *)msg, (unsigned)strlen(msg));
+		(void)uv_try_write(&h->stream, &buf, 1);
+	}
+	uv_close(&h->handle, reject_close_cb);
+}

@@ -56,5 +56,8 @@ void rw_stream_want_read(struct rw_stream *s, bool want);
 size_t rw_stream_wqueue(struct rw_stream *s);
 /* Restart the idle timer (after uv_timer_start set its repeat). */
 void rw_stream_touch(struct rw_stream *s);
+/* A connection over a listener's cap: accept it (left pending it would stall the listener),
+ * write msg (may be NULL) if the socket takes it at once, and close it. */
+void rw_stream_reject(uv_stream_t *listener, const char *msg);
 
 #endif
