@@ -5,33 +5,7 @@
 #include <string.h>
 
 #include "check.h"
-
-/* A query in wire form for name/type, with or without an OPT record. */
-static size_t query(uint8_t *out, const char *name, uint16_t type, bool edns)
-{
-	ldns_rdf *d = ldns_dname_new_frm_str(name);
-	size_t off = 12;
-
-	memset(out, 0, 12);
-	out[0] = 0xab;
-	out[1] = 0xcd;
-	out[2] = 0x01; /* RD */
-	out[5] = 1;
-	memcpy(out + off, ldns_rdf_data(d), ldns_rdf_size(d));
-	off += ldns_rdf_size(d);
-	ldns_rdf_deep_free(d);
-	out[off++] = (uint8_t)(type >> 8);
-	out[off++] = (uint8_t)type;
-	out[off++] = 0;
-	out[off++] = 1;
-	if (edns) {
-		static const uint8_t opt[11] = {0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0};
-		memcpy(out + off, opt, sizeof(opt));
-		off += sizeof(opt);
-		out[11] = 1;
-	}
-	return off;
-}
+#include "testquery.h"
 
 static int find(const char *name)
 {
@@ -85,7 +59,7 @@ static struct got answer(const char *name, uint16_t type, bool edns, size_t cap)
 	uint8_t q[512], out[1232];
 	struct rw_client_query cq;
 	struct got g = {0};
-	size_t qlen = query(q, name, type, edns);
+	size_t qlen = test_query(q, 0xabcd, 0x0100, name, type, edns ? 0 : -1);
 	int zone = find(name);
 
 	CHECK(zone >= 0);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "testquery.h"
 
 #define SEC 1000000LL
 #define T0  (1700000000LL * SEC)
@@ -34,32 +35,6 @@ static void store(struct rw_cache *c, enum rw_rank rank, const char *zone, const
 	ldns_rr_list_deep_free(l);
 }
 
-/* A query in wire form: RD clear, optionally with an OPT record (DO set). */
-static size_t query(uint8_t *out, const char *name, uint16_t type, bool edns)
-{
-	ldns_rdf *d = ldns_dname_new_frm_str(name);
-	size_t off = 12;
-
-	memset(out, 0, 12);
-	out[0] = 0x12;
-	out[1] = 0x34;
-	out[5] = 1;
-	memcpy(out + off, ldns_rdf_data(d), ldns_rdf_size(d));
-	off += ldns_rdf_size(d);
-	ldns_rdf_deep_free(d);
-	out[off++] = (uint8_t)(type >> 8);
-	out[off++] = (uint8_t)type;
-	out[off++] = 0;
-	out[off++] = 1;
-	if (edns) {
-		static const uint8_t opt[11] = {0, 0, 41, 0x10, 0, 0, 0, 0x80, 0, 0, 0};
-		memcpy(out + off, opt, sizeof(opt));
-		off += sizeof(opt);
-		out[11] = 1;
-	}
-	return off;
-}
-
 struct result {
 	ldns_pkt *p;
 	size_t len;
@@ -74,7 +49,7 @@ static struct result ask(struct rw_cache *c, const char *name, uint16_t type, bo
 	struct rw_client_query cq;
 	struct rw_cache_entry cut;
 	struct result res = {0};
-	size_t qlen = query(q, name, type, edns);
+	size_t qlen = test_query(q, 0x1234, 0, name, type, edns ? 1 : -1);
 
 	CHECK(rw_wire_parse_query(q, qlen, &cq) == RW_QUERY_OK);
 	if (!rw_norec_find_cut(c, &cq, now, &cut))
