@@ -40,6 +40,10 @@ enum rw_entry_kind {
 	RW_ENTRY_RRSET = 0,
 	RW_ENTRY_NXDOMAIN, /* stored under type 0: the name does not exist */
 	RW_ENTRY_NODATA,   /* the name exists but has no data of this type */
+	/* Addresses of a name server as the parent zone's referral gave them (glue), kept beside
+	 * the child's own RRset of the same name and type: a fallback when every child-side
+	 * address fails. Never an answer. */
+	RW_ENTRY_PARENT_GLUE,
 };
 const char *rw_entry_kind_name(enum rw_entry_kind kind);
 
@@ -97,8 +101,17 @@ uint32_t rw_cache_cap_ttl(const struct rw_cache *c, uint32_t ttl, bool negative)
 int rw_cache_store_rrset(struct rw_cache *c, const ldns_rr_list *rrset, enum rw_rank rank,
 			 struct rw_source *src, int64_t now_us);
 
+/* Store the parent-side glue (A or AAAA RRset of one name server, from a referral) as an
+ * RW_ENTRY_PARENT_GLUE entry. Returns 1 if stored, 0 if kept, negative on error. */
+int rw_cache_store_parent_glue(struct rw_cache *c, const ldns_rr_list *rrset, struct rw_source *src,
+			       int64_t now_us);
+
+/* How long a NODATA that came without any SOA is cached (as Unbound and Knot Resolver do). */
+#define RW_NODATA_NO_SOA_TTL 5
+
 /* Store a negative answer: kind NXDOMAIN (type ignored) or NODATA for (name, type). The TTL is
- * min(SOA TTL, SOA MINIMUM) capped by max_negative_ttl. Returns 1 stored, 0 kept, negative error. */
+ * min(SOA TTL, SOA MINIMUM) capped by max_negative_ttl; a NODATA without an SOA (soa NULL) is
+ * kept for at most RW_NODATA_NO_SOA_TTL seconds. Returns 1 stored, 0 kept, negative error. */
 int rw_cache_store_negative(struct rw_cache *c, enum rw_entry_kind kind, const ldns_rdf *name,
 			    uint16_t type, uint16_t klass, const ldns_rr *soa, enum rw_rank rank,
 			    struct rw_source *src, int64_t now_us);

@@ -18,6 +18,14 @@
 
 #define RW_INFRA_UNKNOWN_RTO_MS 400 /* retransmit timeout of a server we know nothing about */
 #define RW_INFRA_MIN_RTO_MS	50
+/* Lameness for a zone is remembered for 30 s, doubling each time the server is found lame for it
+ * again, up to 5 minutes (RFC 9520 3.2: resolution failures are cached at most 5 minutes). */
+#define RW_INFRA_LAME_MIN_S 30
+#define RW_INFRA_LAME_MAX_S 300
+/* A server that answered SERVFAIL, REFUSED or NOTAUTH is ranked below the others for 10 s,
+ * doubling for each further failure without a good reply between, up to 5 minutes. */
+#define RW_INFRA_FAIL_MIN_S 10
+#define RW_INFRA_FAIL_MAX_S 300
 
 struct rw_infra;
 
@@ -29,6 +37,7 @@ struct rw_server_info {
 	uint32_t rto_ms;    /* retransmit timeout to use now (backed off after timeouts) */
 	bool no_edns;	    /* answered FORMERR to EDNS: ask without it */
 	bool no_0x20;	    /* does not echo the case of the question */
+	bool failing;	    /* answered SERVFAIL/REFUSED/NOTAUTH lately: ask the others first */
 };
 
 struct rw_infra *rw_infra_new(const uint8_t key[16], size_t max_entries, uint32_t ttl_s);
@@ -44,9 +53,16 @@ void rw_infra_timeout(struct rw_infra *inf, const struct sockaddr *sa, int64_t n
 /* Remember that the server does not handle EDNS / does not echo 0x20 case. */
 void rw_infra_set_no_edns(struct rw_infra *inf, const struct sockaddr *sa, int64_t now_us);
 void rw_infra_set_no_0x20(struct rw_infra *inf, const struct sockaddr *sa, int64_t now_us);
-/* Lameness for one zone (REFUSED, SERVFAIL, not authoritative, upward referral). */
-void rw_infra_set_lame(struct rw_infra *inf, const struct sockaddr *sa, const ldns_rdf *zone,
-		       int64_t now_us);
+/* The server answered SERVFAIL, REFUSED or NOTAUTH: rank it lower for a while (backed off).
+ * Returns the seconds it stays ranked lower. */
+uint32_t rw_infra_failed(struct rw_infra *inf, const struct sockaddr *sa, int64_t now_us);
+/* The server gave a usable reply (answer, referral, negative answer): it is failing no more. */
+void rw_infra_good(struct rw_infra *inf, const struct sockaddr *sa, int64_t now_us);
+/* Lameness for one zone (not authoritative for it, an upward or sideways referral), remembered
+ * with backoff (RW_INFRA_LAME_MIN_S doubling to RW_INFRA_LAME_MAX_S, never past infra-ttl).
+ * Returns the seconds it is remembered. */
+uint32_t rw_infra_set_lame(struct rw_infra *inf, const struct sockaddr *sa, const ldns_rdf *zone,
+			   int64_t now_us);
 bool rw_infra_is_lame(struct rw_infra *inf, const struct sockaddr *sa, const ldns_rdf *zone,
 		      int64_t now_us);
 /* Number of servers known (for stats and tests). */

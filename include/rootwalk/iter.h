@@ -45,6 +45,7 @@ struct rw_iter_shared {
 	bool no_cache_answer;	/* priming: always ask, never answer from the cache */
 	uint64_t deadline_ms;	/* monotonic time the query's budget runs out, 0 for none */
 	bool used_hints;	/* a cut came from the root hints, not the primed NS set */
+	bool reasked;		/* a parent was asked again for a failed cached cut (once) */
 };
 
 /* One record of a result, with where it came from and when it expires. */

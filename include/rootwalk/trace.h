@@ -28,6 +28,7 @@ enum rw_ev {
 	RW_EV_JOINED,	  /* another client asked the same question: addr, tcp */
 	RW_EV_NOREC,	  /* RD clear, no cached answer: referral to zone, recs (its NS) */
 	RW_EV_LOCAL,	  /* answered from a special-use zone: zone, text (the RFC), rcode */
+	RW_EV_REASK,	  /* every server of a cached cut failed: zone, qname (the parent), text */
 };
 
 /* A record with where it came from and when it expires. */
@@ -49,6 +50,7 @@ struct rw_trace_event {
 	socklen_t addrlen;
 	bool tcp, aa, tc, glue;
 	bool qmin, no_edns, caps; /* send: minimised name, no EDNS, 0x20 case */
+	bool parent_glue;	  /* send: the address is known only from the parent's glue */
 	int rcode;
 	const char *kind; /* static string */
 	uint32_t rtt_us, bytes, ttl, after_ms;

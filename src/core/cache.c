@@ -51,6 +51,8 @@ const char *rw_entry_kind_name(enum rw_entry_kind kind)
 		return "nxdomain";
 	case RW_ENTRY_NODATA:
 		return "nodata";
+	case RW_ENTRY_PARENT_GLUE:
+		return "parent-glue";
 	default:
 		return "rrset";
 	}
@@ -527,8 +529,8 @@ static int insert(struct rw_cache *c, struct node *n, int64_t now_us)
 	return 1;
 }
 
-int rw_cache_store_rrset(struct rw_cache *c, const ldns_rr_list *rrset, enum rw_rank rank,
-			 struct rw_source *src, int64_t now_us)
+static int store_set(struct rw_cache *c, const ldns_rr_list *rrset, enum rw_entry_kind kind,
+		     enum rw_rank rank, struct rw_source *src, int64_t now_us)
 {
 	const ldns_rr *first = NULL;
 	for (size_t i = 0; i < ldns_rr_list_rr_count(rrset); i++) {
@@ -550,7 +552,7 @@ int rw_cache_store_rrset(struct rw_cache *c, const ldns_rr_list *rrset, enum rw_
 		return -1;
 	n->type = (uint16_t)ldns_rr_get_type(first);
 	n->klass = (uint16_t)ldns_rr_get_class(first);
-	n->kind = RW_ENTRY_RRSET;
+	n->kind = (uint8_t)kind;
 	n->n_rrs = n_rrs;
 	n->n_sigs = n_sigs;
 	n->hash = cache_key_hash(c, owner, len, n->type, n->klass, n->kind);
@@ -563,6 +565,18 @@ int rw_cache_store_rrset(struct rw_cache *c, const ldns_rr_list *rrset, enum rw_
 	return insert(c, n, now_us);
 }
 
+int rw_cache_store_rrset(struct rw_cache *c, const ldns_rr_list *rrset, enum rw_rank rank,
+			 struct rw_source *src, int64_t now_us)
+{
+	return store_set(c, rrset, RW_ENTRY_RRSET, rank, src, now_us);
+}
+
+int rw_cache_store_parent_glue(struct rw_cache *c, const ldns_rr_list *rrset, struct rw_source *src,
+			       int64_t now_us)
+{
+	return store_set(c, rrset, RW_ENTRY_PARENT_GLUE, RW_RANK_GLUE, src, now_us);
+}
+
 int rw_cache_store_negative(struct rw_cache *c, enum rw_entry_kind kind, const ldns_rdf *name,
 			    uint16_t type, uint16_t klass, const ldns_rr *soa, enum rw_rank rank,
 			    struct rw_source *src, int64_t now_us)
@@ -571,7 +585,7 @@ int rw_cache_store_negative(struct rw_cache *c, enum rw_entry_kind kind, const l
 		type = 0;
 	else if (kind != RW_ENTRY_NODATA)
 		return -1;
-	if (!soa)
+	if (!soa && kind != RW_ENTRY_NODATA)
 		return -1;
 	uint8_t owner[255];
 	size_t len = cache_owner_key(name, owner);
@@ -586,7 +600,10 @@ int rw_cache_store_negative(struct rw_cache *c, enum rw_entry_kind kind, const l
 	n->klass = klass;
 	n->kind = (uint8_t)kind;
 	n->hash = cache_key_hash(c, owner, len, type, klass, n->kind);
-	n->orig_ttl = rw_cache_cap_ttl(c, rw_soa_negative_ttl(soa), true);
+	n->orig_ttl =
+		rw_cache_cap_ttl(c, soa ? rw_soa_negative_ttl(soa) : RW_NODATA_NO_SOA_TTL, true);
+	if (!soa && n->orig_ttl > RW_NODATA_NO_SOA_TTL)
+		n->orig_ttl = RW_NODATA_NO_SOA_TTL; /* cache-min-ttl does not stretch a guess */
 	n->stored_us = now_us;
 	n->expires_us = now_us + (int64_t)n->orig_ttl * 1000000;
 	n->rank = (uint8_t)rank;
@@ -614,7 +631,8 @@ static bool wire_under(const uint8_t *a, size_t alen, const uint8_t *b, size_t b
 
 bool cache_matches(const struct node *n, const uint8_t *name, size_t len, unsigned flags)
 {
-	if ((flags & RW_FLUSH_NEGATIVE) && n->kind == RW_ENTRY_RRSET)
+	if ((flags & RW_FLUSH_NEGATIVE) &&
+	    (n->kind == RW_ENTRY_RRSET || n->kind == RW_ENTRY_PARENT_GLUE))
 		return false;
 	if (!len)
 		return true;

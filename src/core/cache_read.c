@@ -71,7 +71,8 @@ static bool node_decode(const struct node *n, struct rw_cache_entry *out)
 	out->kind = (enum rw_entry_kind)n->kind;
 	out->type = n->type;
 	out->owner = ldns_dname_new_frm_data(n->owner_len, node_owner(n));
-	if (n->kind == RW_ENTRY_RRSET) {
+	bool has_rrs = n->kind == RW_ENTRY_RRSET || n->kind == RW_ENTRY_PARENT_GLUE;
+	if (has_rrs) {
 		out->rrs = decode_rrs(n, p, n->rrs_len, n->type, n->n_rrs);
 		if (n->n_sigs)
 			out->sigs = decode_rrs(n, p + n->rrs_len, n->sigs_len, LDNS_RR_TYPE_RRSIG,
@@ -103,7 +104,7 @@ static bool node_decode(const struct node *n, struct rw_cache_entry *out)
 	out->orig_ttl = n->orig_ttl;
 	out->rank = (enum rw_rank)n->rank;
 	out->vstate = (enum rw_vstate)n->vstate;
-	if (!out->owner || (has_src && !out->src) || (n->kind == RW_ENTRY_RRSET && !out->rrs) ||
+	if (!out->owner || (has_src && !out->src) || (has_rrs && !out->rrs) ||
 	    (n->soa_len && !out->soa)) {
 		rw_cache_entry_clear(out);
 		return false;

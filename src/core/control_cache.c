@@ -93,6 +93,11 @@ static void entry_text(struct rw_sbuf *b, const struct rw_cache_entry *e, int64_
 	else if (e->kind == RW_ENTRY_NODATA)
 		rw_sbuf_printf(b, "%s %s: nodata (the name exists, without records of this type)\n",
 			       owner ? owner : "?", type_name(e->type, tbuf, sizeof(tbuf)));
+	else if (e->kind == RW_ENTRY_PARENT_GLUE)
+		rw_sbuf_printf(b,
+			       "%s %s: parent-side glue, %zu record%s (a fallback address set)\n",
+			       owner ? owner : "?", type_name(e->type, tbuf, sizeof(tbuf)), n,
+			       n == 1 ? "" : "s");
 	else
 		rw_sbuf_printf(b, "%s %s: rrset of %zu record%s\n", owner ? owner : "?",
 			       type_name(e->type, tbuf, sizeof(tbuf)), n, n == 1 ? "" : "s");

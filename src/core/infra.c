@@ -13,6 +13,7 @@
 struct lame {
 	uint64_t zone; /* keyed hash of the lower-cased zone name */
 	int64_t expires_us;
+	uint32_t times; /* found lame for this zone this often while the entry lived */
 };
 
 struct ientry {
@@ -24,6 +25,8 @@ struct ientry {
 	bool have_rtt;
 	uint32_t srtt_us, rttvar_us;
 	uint32_t timeouts;
+	uint32_t fails;	       /* SERVFAIL/REFUSED/NOTAUTH since the last good reply */
+	int64_t fail_until_us; /* ranked lower until then */
 	bool no_edns, no_0x20;
 	struct lame lame[LAME_SLOTS];
 };
@@ -218,6 +221,7 @@ void rw_infra_get(struct rw_infra *inf, const struct sockaddr *sa, int64_t now_u
 		out->timeouts = e->timeouts;
 		out->no_edns = e->no_edns;
 		out->no_0x20 = e->no_0x20;
+		out->failing = e->fail_until_us > now_us;
 	}
 	out->rto_ms = rto_of(e, max_rto_ms);
 	pthread_mutex_unlock(&inf->lock);
@@ -278,28 +282,75 @@ void rw_infra_set_no_0x20(struct rw_infra *inf, const struct sockaddr *sa, int64
 	pthread_mutex_unlock(&inf->lock);
 }
 
-void rw_infra_set_lame(struct rw_infra *inf, const struct sockaddr *sa, const ldns_rdf *zone,
-		       int64_t now_us)
+/* base seconds doubled (times - 1) times, at most max and at most the entry's own ttl */
+static uint32_t backoff_s(uint32_t base, uint32_t max, uint32_t times, uint32_t ttl_s)
 {
-	uint64_t z = zone_hash(inf, zone);
+	uint64_t secs = base;
+	for (uint32_t i = 1; i < times && secs < max; i++)
+		secs *= 2;
+	if (secs > max)
+		secs = max;
+	return secs > ttl_s ? ttl_s : (uint32_t)secs;
+}
+
+uint32_t rw_infra_failed(struct rw_infra *inf, const struct sockaddr *sa, int64_t now_us)
+{
+	uint32_t secs = 0;
 	pthread_mutex_lock(&inf->lock);
 	struct ientry *e = lookup(inf, sa, now_us, true);
 	if (e) {
-		/* reuse this zone's slot, an expired one, or the one that expires first */
-		int slot = 0;
-		for (int i = 0; i < LAME_SLOTS; i++) {
-			if (e->lame[i].zone == z || e->lame[i].expires_us <= now_us) {
-				slot = i;
-				break;
-			}
-			if (e->lame[i].expires_us < e->lame[slot].expires_us)
-				slot = i;
-		}
-		e->lame[slot].zone = z;
-		e->lame[slot].expires_us = now_us + (int64_t)inf->ttl_s * 1000000;
+		if (e->fails < 16)
+			e->fails++;
+		secs = backoff_s(RW_INFRA_FAIL_MIN_S, RW_INFRA_FAIL_MAX_S, e->fails, inf->ttl_s);
+		e->fail_until_us = now_us + (int64_t)secs * 1000000;
 		touched(inf, e, now_us);
 	}
 	pthread_mutex_unlock(&inf->lock);
+	return secs;
+}
+
+void rw_infra_good(struct rw_infra *inf, const struct sockaddr *sa, int64_t now_us)
+{
+	pthread_mutex_lock(&inf->lock);
+	struct ientry *e = lookup(inf, sa, now_us, false);
+	if (e && (e->fails || e->fail_until_us)) {
+		e->fails = 0;
+		e->fail_until_us = 0;
+	}
+	pthread_mutex_unlock(&inf->lock);
+}
+
+uint32_t rw_infra_set_lame(struct rw_infra *inf, const struct sockaddr *sa, const ldns_rdf *zone,
+			   int64_t now_us)
+{
+	uint64_t z = zone_hash(inf, zone);
+	uint32_t secs = 0;
+	pthread_mutex_lock(&inf->lock);
+	struct ientry *e = lookup(inf, sa, now_us, true);
+	if (e) {
+		/* this zone's slot (its count goes on), else the one that expires first */
+		int slot = -1, spare = 0;
+		for (int i = 0; i < LAME_SLOTS; i++) {
+			if (e->lame[i].zone == z && e->lame[i].times) {
+				slot = i;
+				break;
+			}
+			if (e->lame[i].expires_us < e->lame[spare].expires_us)
+				spare = i; /* an unused or expired slot comes first */
+		}
+		if (slot < 0) {
+			slot = spare;
+			e->lame[slot].zone = z;
+			e->lame[slot].times = 0;
+		}
+		e->lame[slot].times++;
+		secs = backoff_s(RW_INFRA_LAME_MIN_S, RW_INFRA_LAME_MAX_S, e->lame[slot].times,
+				 inf->ttl_s);
+		e->lame[slot].expires_us = now_us + (int64_t)secs * 1000000;
+		touched(inf, e, now_us);
+	}
+	pthread_mutex_unlock(&inf->lock);
+	return secs;
 }
 
 bool rw_infra_is_lame(struct rw_infra *inf, const struct sockaddr *sa, const ldns_rdf *zone,

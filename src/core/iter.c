@@ -205,6 +205,62 @@ bool iter_follow_cname(struct rw_iter *it, const ldns_rdf *target, struct rw_ite
 	return ok;
 }
 
+/* qname with the DNAME owner's labels replaced by its target (RFC 6672 2.2), or NULL when the
+ * result would be longer than 255 octets. */
+static ldns_rdf *dname_substitute(const ldns_rdf *qname, const ldns_rdf *owner,
+				  const ldns_rdf *target)
+{
+	size_t keep = ldns_rdf_size(qname) - ldns_rdf_size(owner);
+	size_t len = keep + ldns_rdf_size(target);
+	uint8_t buf[512];
+	if (ldns_rdf_size(qname) < ldns_rdf_size(owner) || len > 255)
+		return NULL;
+	memcpy(buf, ldns_rdf_data(qname), keep);
+	memcpy(buf + keep, ldns_rdf_data(target), ldns_rdf_size(target));
+	return ldns_dname_new_frm_data((uint16_t)len, buf);
+}
+
+bool iter_follow_dname(struct rw_iter *it, const ldns_rr *dname, struct rw_source *src,
+		       int64_t stored_us, int64_t expires_us, uint32_t orig_ttl, bool from_cache,
+		       struct rw_iter_out *out)
+{
+	const ldns_rdf *target = ldns_rr_rdf(dname, 0);
+	if (!target || ldns_rdf_get_type(target) != LDNS_RDF_TYPE_DNAME) {
+		iter_fail(it, out, RW_EDE_OTHER, "a DNAME without a target name from the server");
+		return false;
+	}
+	ldns_rdf *to = dname_substitute(it->qname, ldns_rr_owner(dname), target);
+	if (!to) {
+		iter_finish(it, LDNS_RCODE_YXDOMAIN, out); /* RFC 6672 2.2: the name is too long */
+		return false;
+	}
+	ldns_rr *cname = ldns_rr_new();
+	ldns_rdf *owner = ldns_rdf_clone(it->qname);
+	ldns_rdf *rd = ldns_rdf_clone(to);
+	if (!cname || !owner || !rd) {
+		ldns_rr_free(cname);
+		ldns_rdf_deep_free(owner);
+		ldns_rdf_deep_free(rd);
+		ldns_rdf_deep_free(to);
+		iter_fail(it, out, RW_EDE_OTHER, "out of memory");
+		return false;
+	}
+	ldns_rr_set_owner(cname, owner);
+	ldns_rr_set_type(cname, LDNS_RR_TYPE_CNAME);
+	ldns_rr_set_class(cname, ldns_rr_get_class(dname));
+	ldns_rr_set_ttl(cname, ldns_rr_ttl(dname));
+	ldns_rr_push_rdf(cname, rd);
+	iter_add_rec(it, cname, src, stored_us, expires_us, orig_ttl, from_cache);
+	ldns_rr_free(cname);
+	bool ok = iter_follow_cname(it, to, out);
+	ldns_rdf_deep_free(to);
+	if (ok && it->qtype == LDNS_RR_TYPE_CNAME) {
+		iter_finish(it, LDNS_RCODE_NOERROR, out); /* the synthesised CNAME is the answer */
+		return false;
+	}
+	return ok;
+}
+
 static void trace_cache_hit(struct rw_iter *it, const struct rw_cache_entry *e, size_t first)
 {
 	struct rw_trace_event *ev = iter_trace_ev(it, RW_EV_CACHE_HIT);
@@ -224,6 +280,41 @@ static void trace_cache_hit(struct rw_iter *it, const struct rw_cache_entry *e, 
 		rw_trace_add_rec(ev, r->rr, e ? rw_cache_ttl_left(e, now) : 0, r->orig_ttl,
 				 r->stored_us, r->expires_us, r->src, true);
 	}
+}
+
+/* A cached DNAME at a proper ancestor of the current name (RFC 6672 3.2): synthesise the CNAME
+ * from it without asking. Returns 0 when there is none, 1 when the walk goes on with the new
+ * name, -1 when the iterator finished or failed. */
+static int dname_from_cache(struct rw_iter *it, size_t first, struct rw_iter_out *out)
+{
+	int64_t now = now_us(it);
+	ldns_rdf *name = is_root(it->qname) ? NULL : ldns_dname_left_chop(it->qname);
+	int rc = 0;
+
+	while (name && !is_root(name) && rc == 0) {
+		struct rw_cache_entry e;
+		if (rw_cache_get(it->sh->cache, RW_ENTRY_RRSET, name, LDNS_RR_TYPE_DNAME,
+				 it->qclass, now, RW_RANK_NONAUTH_ANSWER, &e)) {
+			if (ldns_rr_list_rr_count(e.rrs) == 1) {
+				add_entry(it, &e);
+				it->sh->cache_hits++;
+				trace_cache_hit(it, &e, first);
+				rc = iter_follow_dname(it, ldns_rr_list_rr(e.rrs, 0), e.src,
+						       e.stored_us, e.expires_us, e.orig_ttl, true,
+						       out)
+					     ? 1
+					     : -1;
+			}
+			rw_cache_entry_clear(&e);
+			if (rc == 0)
+				break; /* a broken DNAME set: let the servers say */
+		}
+		ldns_rdf *up = ldns_dname_left_chop(name);
+		ldns_rdf_deep_free(name);
+		name = up;
+	}
+	ldns_rdf_deep_free(name);
+	return rc;
 }
 
 /* Try to finish from the cache, following cached CNAMEs. Returns true when done (or failed). */
@@ -262,11 +353,14 @@ static bool answer_from_cache(struct rw_iter *it, struct rw_iter_out *out)
 			iter_finish(it, rcode, out);
 			return true;
 		}
-		if (it->qtype == LDNS_RR_TYPE_CNAME)
-			return false;
-		if (!rw_cache_get(c, RW_ENTRY_RRSET, it->qname, LDNS_RR_TYPE_CNAME, it->qclass, now,
-				  RW_RANK_NONAUTH_ANSWER, &e))
-			return false;
+		if (it->qtype == LDNS_RR_TYPE_CNAME ||
+		    !rw_cache_get(c, RW_ENTRY_RRSET, it->qname, LDNS_RR_TYPE_CNAME, it->qclass, now,
+				  RW_RANK_NONAUTH_ANSWER, &e)) {
+			int d = dname_from_cache(it, first, out);
+			if (d <= 0)
+				return d < 0;
+			continue;
+		}
 		if (ldns_rr_list_rr_count(e.rrs) == 0) {
 			rw_cache_entry_clear(&e);
 			return false;
@@ -334,6 +428,7 @@ void rw_iter_free(struct rw_iter *it)
 	ldns_rdf_deep_free(it->orig_qname);
 	ldns_rdf_deep_free(it->qname);
 	ldns_rdf_deep_free(it->sname);
+	ldns_rdf_deep_free(it->reask_zone);
 	for (size_t i = 0; i < it->n_recs; i++) {
 		ldns_rr_free(it->recs[i].rr);
 		rw_source_unref(it->recs[i].src);

@@ -19,14 +19,18 @@ void iter_clear_cut(struct rw_iter *it)
 	it->qm_count = 0;
 }
 
-static bool addr_allowed(const struct rw_iter *it, const struct sockaddr_storage *ss)
+/* do-not-query-localhost filters addresses learned from DNS replies; the root hints are the
+ * operator's own choice and are used as given (as Knot Resolver does). */
+static bool addr_allowed(const struct rw_iter *it, const struct sockaddr_storage *ss,
+			 enum addr_origin origin)
 {
 	const struct rw_config *cfg = it->sh->cfg;
+	bool no_local = cfg->do_not_query_localhost && origin != ADDR_HINTS;
 	if (ss->ss_family == AF_INET) {
 		if (!cfg->do_ip4)
 			return false;
 		const struct sockaddr_in *sin = (const struct sockaddr_in *)(const void *)ss;
-		if (cfg->do_not_query_localhost && (ntohl(sin->sin_addr.s_addr) >> 24) == 127)
+		if (no_local && (ntohl(sin->sin_addr.s_addr) >> 24) == 127)
 			return false;
 		if (sin->sin_addr.s_addr == 0)
 			return false;
@@ -36,7 +40,7 @@ static bool addr_allowed(const struct rw_iter *it, const struct sockaddr_storage
 		if (!cfg->do_ip6)
 			return false;
 		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)(const void *)ss;
-		if (cfg->do_not_query_localhost && IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr))
+		if (no_local && IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr))
 			return false;
 		if (IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr))
 			return false;
@@ -45,8 +49,10 @@ static bool addr_allowed(const struct rw_iter *it, const struct sockaddr_storage
 	return false;
 }
 
-/* Add an A or AAAA record's address to a name server entry (duplicates ignored). */
-bool iter_ns_add_addr(struct rw_iter *it, struct ns_entry *ns, const ldns_rr *rr)
+/* Add an A or AAAA record's address to a name server entry. A duplicate is ignored, except that
+ * an address known from the parent's glue becomes child-side when the child names it too. */
+bool iter_ns_add_addr(struct rw_iter *it, struct ns_entry *ns, const ldns_rr *rr,
+		      enum addr_origin origin)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -70,17 +76,22 @@ bool iter_ns_add_addr(struct rw_iter *it, struct ns_entry *ns, const ldns_rr *rr
 	} else {
 		return false;
 	}
-	if (!addr_allowed(it, &ss))
+	if (!addr_allowed(it, &ss, origin))
 		return false;
-	for (int i = 0; i < ns->n_addr; i++)
-		if (ns->addr[i].len == len && memcmp(&ns->addr[i].ss, &ss, len) == 0)
+	for (int i = 0; i < ns->n_addr; i++) {
+		if (ns->addr[i].len == len && memcmp(&ns->addr[i].ss, &ss, len) == 0) {
+			if (origin != ADDR_PARENT)
+				ns->addr[i].parent_side = false;
 			return false;
+		}
+	}
 	if (ns->n_addr == RW_ITER_MAX_ADDRS)
 		return false;
 	ns->addr[ns->n_addr].ss = ss;
 	ns->addr[ns->n_addr].len = len;
 	ns->addr[ns->n_addr].attempts = 0;
 	ns->addr[ns->n_addr].dead = false;
+	ns->addr[ns->n_addr].parent_side = origin == ADDR_PARENT;
 	ns->n_addr++;
 	return true;
 }
@@ -103,20 +114,27 @@ struct ns_entry *iter_ns_add(struct rw_iter *it, const ldns_rdf *name)
 	return ns;
 }
 
-/* Addresses of a name server from the cache, at any rank (glue is fine for reaching servers). */
+/* Addresses of a name server from the cache: its address RRsets at any rank (glue is fine for
+ * reaching servers), then the parent-side glue kept beside them, as a fallback. */
 void iter_ns_addrs_from_cache(struct rw_iter *it, struct ns_entry *ns)
 {
 	static const uint16_t types[] = {LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA};
+	static const struct {
+		enum rw_entry_kind kind;
+		enum addr_origin origin;
+	} from[] = {{RW_ENTRY_RRSET, ADDR_DNS}, {RW_ENTRY_PARENT_GLUE, ADDR_PARENT}};
 	int64_t now = now_us(it);
 
-	for (size_t t = 0; t < 2; t++) {
-		struct rw_cache_entry e;
-		if (!rw_cache_get(it->sh->cache, RW_ENTRY_RRSET, ns->name, types[t],
-				  LDNS_RR_CLASS_IN, now, RW_RANK_GLUE, &e))
-			continue;
-		for (size_t i = 0; i < ldns_rr_list_rr_count(e.rrs); i++)
-			iter_ns_add_addr(it, ns, ldns_rr_list_rr(e.rrs, i));
-		rw_cache_entry_clear(&e);
+	for (size_t f = 0; f < 2; f++) {
+		for (size_t t = 0; t < 2; t++) {
+			struct rw_cache_entry e;
+			if (!rw_cache_get(it->sh->cache, from[f].kind, ns->name, types[t],
+					  LDNS_RR_CLASS_IN, now, RW_RANK_GLUE, &e))
+				continue;
+			for (size_t i = 0; i < ldns_rr_list_rr_count(e.rrs); i++)
+				iter_ns_add_addr(it, ns, ldns_rr_list_rr(e.rrs, i), from[f].origin);
+			rw_cache_entry_clear(&e);
+		}
 	}
 }
 
@@ -135,7 +153,7 @@ static void ns_addrs_from_hints(struct rw_iter *it, struct ns_entry *ns)
 	for (size_t j = 0; j < ldns_rr_list_rr_count(addrs); j++) {
 		const ldns_rr *a = ldns_rr_list_rr(addrs, j);
 		if (name_eq(ldns_rr_owner(a), ns->name))
-			iter_ns_add_addr(it, ns, a);
+			iter_ns_add_addr(it, ns, a, ADDR_HINTS);
 	}
 }
 
@@ -180,15 +198,21 @@ static void cut_from_hints(struct rw_iter *it)
 /* Find the closest enclosing cut known for the current qname (RFC 1034 5.3.3 step 2). */
 void iter_find_cut(struct rw_iter *it)
 {
-	int64_t now = now_us(it);
-	ldns_rdf *name = ldns_rdf_clone(it->qname);
-
 	/* DS lives at the parent side of a cut: start one label up. */
-	if (it->qtype == LDNS_RR_TYPE_DS && !is_root(name)) {
-		ldns_rdf *up = ldns_dname_left_chop(name);
-		ldns_rdf_deep_free(name);
-		name = up;
+	if (it->qtype == LDNS_RR_TYPE_DS && !is_root(it->qname)) {
+		ldns_rdf *up = ldns_dname_left_chop(it->qname);
+		iter_find_cut_from(it, up ? up : it->qname);
+		ldns_rdf_deep_free(up);
+		return;
 	}
+	iter_find_cut_from(it, it->qname);
+}
+
+void iter_find_cut_from(struct rw_iter *it, const ldns_rdf *start)
+{
+	int64_t now = now_us(it);
+	ldns_rdf *name = ldns_rdf_clone(start);
+
 	while (name) {
 		struct rw_cache_entry e;
 		if (rw_cache_get(it->sh->cache, RW_ENTRY_RRSET, name, LDNS_RR_TYPE_NS, it->qclass,
@@ -197,6 +221,7 @@ void iter_find_cut(struct rw_iter *it)
 			int64_t expires = e.expires_us;
 			rw_cache_entry_clear(&e);
 			if (usable) {
+				it->cut_cached = true;
 				it->sh->cache_hits++;
 				struct rw_trace_event *ev = iter_trace_ev(it, RW_EV_CUT);
 				if (ev) {
@@ -216,6 +241,7 @@ void iter_find_cut(struct rw_iter *it)
 	}
 	ldns_rdf_deep_free(name);
 	cut_from_hints(it);
+	it->cut_cached = false;	   /* the hints are not a cut to ask the parent about */
 	it->sh->used_hints = true; /* the primed root NS set is gone: time to prime again */
 	struct rw_trace_event *ev = iter_trace_ev(it, RW_EV_CUT);
 	if (ev) {
@@ -369,8 +395,64 @@ void iter_send_query(struct rw_iter *it, bool tcp, bool fresh, struct rw_iter_ou
 		e->qmin = qmin;
 		e->no_edns = !it->cur_edns;
 		e->caps = it->cur_0x20;
+		e->parent_glue = a->parent_side;
 		e->after_ms = out->timeout_ms;
 	}
+}
+
+void iter_skip_failed(struct rw_iter *it)
+{
+	if (!it->reask_zone || !name_eq(it->reask_zone, it->zone))
+		return;
+	for (int i = 0; i < it->n_ns; i++)
+		for (int j = 0; j < it->ns[i].n_addr; j++)
+			for (int k = 0; k < it->n_reask_dead; k++)
+				if (memcmp(&it->ns[i].addr[j].ss, &it->reask_dead[k],
+					   it->ns[i].addr[j].len) == 0)
+					it->ns[i].addr[j].dead = true;
+}
+
+/* Every server of a cut taken from the cache failed for this query: ask the parent zone for the
+ * delegation once more. A zone moved to new servers, or whose in-zone glue expired while its
+ * other server is broken, then resolves before the old NS set's TTL runs out. Once per client
+ * request, so that cyclic or broken delegations cannot multiply it; returns true when it acted. */
+static bool reask_parent(struct rw_iter *it, struct rw_iter_out *out)
+{
+	if (!it->cut_cached || it->sh->reasked || is_root(it->zone))
+		return false;
+	ldns_rdf *zone = ldns_rdf_clone(it->zone);
+	ldns_rdf *up = zone ? ldns_dname_left_chop(zone) : NULL;
+	if (!up) {
+		ldns_rdf_deep_free(zone);
+		return false;
+	}
+	it->sh->reasked = true;
+	it->n_reask_dead = 0;
+	for (int i = 0; i < it->n_ns; i++)
+		for (int j = 0; j < it->ns[i].n_addr && it->n_reask_dead < RW_ITER_MAX_NS; j++)
+			if (it->ns[i].addr[j].dead || it->ns[i].addr[j].attempts)
+				it->reask_dead[it->n_reask_dead++] = it->ns[i].addr[j].ss;
+	it->reask_zone = ldns_rdf_clone(zone);
+	iter_find_cut_from(it, up);
+	struct rw_trace_event *e = iter_trace_ev(it, RW_EV_REASK);
+	if (e) {
+		char reason[320];
+		char *z = dstr(zone);
+		snprintf(reason, sizeof(reason),
+			 "every server of %s (cached delegation) failed for this query (%u "
+			 "timeout(s))",
+			 z, it->timeouts);
+		e->zone = z;
+		e->qname = dstr(it->zone);
+		e->text = strdup(reason);
+	}
+	ldns_rdf_deep_free(zone);
+	ldns_rdf_deep_free(up);
+	uint8_t r = 0;
+	it->sh->env->random_buf(it->sh->env->ctx, &r, 1);
+	it->rr_start = it->n_ns ? r % it->n_ns : 0;
+	iter_next_server(it, out);
+	return true;
 }
 
 /* Choose the next server and send, start an address lookup, or fail. */
@@ -394,20 +476,30 @@ void iter_next_server(struct rw_iter *it, struct rw_iter_out *out)
 	struct {
 		int i, j;
 		uint64_t score;
+		bool failing;
 	} cand[RW_ITER_MAX_NS * RW_ITER_MAX_ADDRS];
 	int n = 0, tier = MAX_ATTEMPTS;
 	for (int i = 0; i < it->n_ns; i++) {
+		bool child_untried = false; /* a child-side address not asked yet */
+		for (int j = 0; j < it->ns[i].n_addr; j++) {
+			const struct ns_addr *a = &it->ns[i].addr[j];
+			if (!a->parent_side && !a->dead && a->attempts == 0)
+				child_untried = true;
+		}
 		for (int j = 0; j < it->ns[i].n_addr; j++) {
 			struct ns_addr *a = &it->ns[i].addr[j];
 			const struct sockaddr *sa = (const struct sockaddr *)&a->ss;
 			if (a->dead || a->attempts >= MAX_ATTEMPTS)
 				continue;
+			if (a->parent_side && child_untried)
+				continue; /* the parent's glue waits until the child's addresses fail */
 			if (it->sh->infra && rw_infra_is_lame(it->sh->infra, sa, it->zone, now)) {
 				a->dead = true;
 				continue;
 			}
 			struct rw_server_info info;
 			uint64_t score = (uint64_t)RW_INFRA_UNKNOWN_RTO_MS * 1000;
+			bool failing = false;
 			if (it->sh->infra) {
 				rw_infra_get(it->sh->infra, sa, now, cfg->upstream_timeout_ms,
 					     &info);
@@ -415,6 +507,7 @@ void iter_next_server(struct rw_iter *it, struct rw_iter_out *out)
 					score = (uint64_t)info.rto_ms * 1000;
 				else if (info.known)
 					score = info.srtt_us;
+				failing = info.failing;
 			}
 			if (a->attempts < tier) {
 				tier = a->attempts;
@@ -424,10 +517,18 @@ void iter_next_server(struct rw_iter *it, struct rw_iter_out *out)
 				cand[n].i = i;
 				cand[n].j = j;
 				cand[n].score = score;
+				cand[n].failing = failing;
 				n++;
 			}
 		}
 	}
+	/* Servers that answered SERVFAIL or REFUSED lately are asked only when no other is left. */
+	int healthy = 0;
+	for (int k = 0; k < n; k++)
+		if (!cand[k].failing)
+			cand[healthy++] = cand[k];
+	if (healthy > 0)
+		n = healthy;
 	if (n > 0) {
 		int pick = 0;
 		uint8_t r[2] = {0, 0};
@@ -501,6 +602,8 @@ void iter_next_server(struct rw_iter *it, struct rw_iter_out *out)
 		}
 		return;
 	}
+	if (reask_parent(it, out))
+		return;
 	char *z = dstr(it->zone);
 	if (it->net_errors > 0 && it->timeouts == 0)
 		iter_fail(it, out, RW_EDE_NETWORK_ERROR,

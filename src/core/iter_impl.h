@@ -26,7 +26,15 @@ struct ns_addr {
 	struct sockaddr_storage ss;
 	socklen_t len;
 	uint8_t attempts;
-	bool dead; /* lame, refused or broken for this cut: not asked again */
+	bool dead;	  /* lame, failing or broken for this cut: not asked again */
+	bool parent_side; /* known only from the parent's glue: asked when the rest failed */
+};
+
+/* Where an address of a name server came from. */
+enum addr_origin {
+	ADDR_DNS,    /* the cache or a reply: child-side, or the best we have */
+	ADDR_PARENT, /* the parent's glue, kept as a fallback */
+	ADDR_HINTS,  /* the root hints: the operator's choice, not filtered */
 };
 
 struct ns_entry {
@@ -52,6 +60,12 @@ struct rw_iter {
 	int n_ns;
 	uint32_t lookups; /* address lookups started for this cut */
 	int rr_start;	  /* where the round over the servers starts */
+	bool cut_cached;  /* the cut came from the cache, not from a referral in this walk */
+	/* After the parent is asked again: the zone and the addresses that failed for it, so the
+	 * new delegation does not ask them once more for this query. */
+	ldns_rdf *reask_zone;
+	struct sockaddr_storage reask_dead[RW_ITER_MAX_NS];
+	int n_reask_dead;
 
 	/* QNAME minimisation for the current cut (RFC 9156). */
 	bool qm_off;   /* ask the full name from now on */
@@ -134,17 +148,30 @@ int iter_add_rec(struct rw_iter *it, const ldns_rr *rr, struct rw_source *src, i
 		 int64_t expires, uint32_t orig_ttl, bool from_cache);
 bool iter_choose_sname(struct rw_iter *it);
 void iter_clear_cut(struct rw_iter *it);
+/* A new cut from a referral: addresses that already failed for this zone in this query stay
+ * out of it. */
+void iter_skip_failed(struct rw_iter *it);
 /* Stop with SERVFAIL; ede is the Extended DNS Error the client gets (RFC 8914). */
 void iter_fail(struct rw_iter *it, struct rw_iter_out *out, int ede, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 void iter_find_cut(struct rw_iter *it);
+/* The closest cut at or above name, from the cache or else the root hints. */
+void iter_find_cut_from(struct rw_iter *it, const ldns_rdf *name);
 void iter_finish(struct rw_iter *it, int rcode, struct rw_iter_out *out);
 bool iter_follow_cname(struct rw_iter *it, const ldns_rdf *target, struct rw_iter_out *out);
+/* Follow a DNAME (RFC 6672 2.2): add the CNAME it synthesises for the current name to the result
+ * (never cached), then follow it like a CNAME. The DNAME itself must already be in the result.
+ * Finishes with YXDOMAIN when the new name would be too long, and with the synthesised CNAME as
+ * the answer for a CNAME question. Returns true when the walk goes on with the new name. */
+bool iter_follow_dname(struct rw_iter *it, const ldns_rr *dname, struct rw_source *src,
+		       int64_t stored_us, int64_t expires_us, uint32_t orig_ttl, bool from_cache,
+		       struct rw_iter_out *out);
 struct rw_source *iter_make_source(struct rw_iter *it);
 bool iter_minimised(const struct rw_iter *it);
 void iter_next_server(struct rw_iter *it, struct rw_iter_out *out);
 struct ns_entry *iter_ns_add(struct rw_iter *it, const ldns_rdf *name);
-bool iter_ns_add_addr(struct rw_iter *it, struct ns_entry *ns, const ldns_rr *rr);
+bool iter_ns_add_addr(struct rw_iter *it, struct ns_entry *ns, const ldns_rr *rr,
+		      enum addr_origin origin);
 void iter_ns_addrs_from_cache(struct rw_iter *it, struct ns_entry *ns);
 uint32_t iter_rrset_min_ttl(const ldns_rr_list *l);
 void iter_send_query(struct rw_iter *it, bool tcp, bool fresh, struct rw_iter_out *out);

@@ -97,6 +97,72 @@ static ldns_rr_list *rrset_of(const ldns_rr_list *sec, const ldns_rdf *owner, ui
 	return l;
 }
 
+struct rr_at {
+	ldns_rr *rr;
+	size_t at;
+};
+
+static int rr_at_cmp(const void *a, const void *b)
+{
+	const struct rr_at *x = a, *y = b;
+	int c = ldns_rr_compare(x->rr, y->rr); /* owner, class, type, rdata; not the TTL */
+	if (c)
+		return c;
+	return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* RRsets are sets (RFC 2181 5): a record listed twice in a section is kept once, in its first
+ * place, with the smaller of the two TTLs. */
+static void dedup_section(ldns_rr_list *sec)
+{
+	size_t n = ldns_rr_list_rr_count(sec);
+	if (n < 2)
+		return;
+	struct rr_at *v = malloc(n * sizeof(*v));
+	if (!v)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		v[i].rr = ldns_rr_list_rr(sec, i);
+		v[i].at = i;
+	}
+	qsort(v, n, sizeof(*v), rr_at_cmp);
+	size_t dups = 0;
+	for (size_t i = 1, keep = 0; i < n; i++) {
+		if (ldns_rr_compare(v[keep].rr, v[i].rr) != 0) {
+			keep = i;
+			continue;
+		}
+		if (ldns_rr_ttl(v[i].rr) < ldns_rr_ttl(v[keep].rr))
+			ldns_rr_set_ttl(v[keep].rr, ldns_rr_ttl(v[i].rr));
+		ldns_rr_free(v[i].rr);
+		ldns_rr_list_set_rr(sec, NULL, v[i].at);
+		dups++;
+	}
+	free(v);
+	if (!dups)
+		return;
+	size_t w = 0;
+	for (size_t i = 0; i < n; i++)
+		if (ldns_rr_list_rr(sec, i))
+			ldns_rr_list_set_rr(sec, ldns_rr_list_rr(sec, i), w++);
+	ldns_rr_list_set_rr_count(sec, w);
+}
+
+/* The DNAME in the answer section whose owner is a proper ancestor of the current name inside
+ * the zone asked (RFC 6672 2.3), or NULL. */
+static const ldns_rr *dname_over(const struct rw_iter *it, const ldns_rr_list *an)
+{
+	for (size_t i = 0; i < ldns_rr_list_rr_count(an); i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(an, i);
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_DNAME && ldns_rr_rd_count(rr) == 1 &&
+		    ldns_rr_get_class(rr) == it->qclass &&
+		    ldns_dname_is_subdomain(it->qname, ldns_rr_owner(rr)) &&
+		    name_under(ldns_rr_owner(rr), it->zone))
+			return rr;
+	}
+	return NULL;
+}
+
 /* Cache an RRset and add it to the result with its provenance. */
 static void take_rrset(struct rw_iter *it, const ldns_rr_list *set, enum rw_rank rank,
 		       struct rw_source *src, bool into_result)
@@ -112,9 +178,14 @@ static void take_rrset(struct rw_iter *it, const ldns_rr_list *set, enum rw_rank
 			     ttl, false);
 }
 
-/* Cache addresses from the additional section for the given NS names that lie inside zone. */
+/* Cache addresses from the additional section for the given NS names that lie inside
+ * bailiwick: the zone whose server sent them. For a referral that is the parent zone, so
+ * sibling glue (an NS name in another zone under the same parent, RFC 9471 2.2) is used too; it
+ * is also kept as parent-side glue, the fallback when the child's own addresses fail. With
+ * fill_cut the addresses join the current cut. Glue is never an answer: it is cached at the
+ * lowest rank, below anything the child says. */
 static bool take_glue(struct rw_iter *it, const ldns_pkt *p, const ldns_rr_list *nsset,
-		      const ldns_rdf *zone, struct rw_source *src, bool fill_cut)
+		      const ldns_rdf *bailiwick, struct rw_source *src, bool fill_cut)
 {
 	static const uint16_t types[] = {LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA};
 	const ldns_rr_list *add = ldns_pkt_additional(p);
@@ -122,19 +193,21 @@ static bool take_glue(struct rw_iter *it, const ldns_pkt *p, const ldns_rr_list 
 
 	for (size_t i = 0; i < ldns_rr_list_rr_count(nsset); i++) {
 		const ldns_rdf *nsname = ldns_rr_rdf(ldns_rr_list_rr(nsset, i), 0);
-		if (!nsname || !name_under(nsname, zone))
+		if (!nsname || ldns_rdf_get_type(nsname) != LDNS_RDF_TYPE_DNAME ||
+		    !name_under(nsname, bailiwick))
 			continue;
 		for (size_t t = 0; t < 2; t++) {
 			ldns_rr_list *g = rrset_of(add, nsname, types[t], it->qclass);
 			if (g && ldns_rr_list_rr_count(g) > 0) {
 				rw_cache_store_rrset(it->sh->cache, g, RW_RANK_GLUE, src,
 						     now_us(it));
-				if (fill_cut) {
-					struct ns_entry *ns = iter_ns_add(it, nsname);
-					for (size_t k = 0; ns && k < ldns_rr_list_rr_count(g); k++)
-						used |= iter_ns_add_addr(it, ns,
-									 ldns_rr_list_rr(g, k));
-				}
+				if (fill_cut)
+					rw_cache_store_parent_glue(it->sh->cache, g, src,
+								   now_us(it));
+				struct ns_entry *ns = fill_cut ? iter_ns_add(it, nsname) : NULL;
+				for (size_t k = 0; ns && k < ldns_rr_list_rr_count(g); k++)
+					used |= iter_ns_add_addr(it, ns, ldns_rr_list_rr(g, k),
+								 ADDR_DNS);
 			}
 			ldns_rr_list_free(g);
 		}
@@ -177,14 +250,20 @@ static void do_referral(struct rw_iter *it, const ldns_pkt *p, size_t len, const
 	uint32_t ttl = rw_cache_cap_ttl(it->sh->cache, iter_rrset_min_ttl(nsset), false);
 	rw_cache_store_rrset(it->sh->cache, nsset, RW_RANK_REFERRAL, src, now);
 
-	/* The new cut: its servers, glue only for names inside the delegated zone. */
+	/* The new cut: its servers, with glue for names inside the zone that referred us (the
+	 * delegated zone and its siblings). */
+	ldns_rdf *parent = it->zone;
+	it->zone = NULL;
 	iter_clear_cut(it);
 	it->zone = zone;
+	it->cut_cached = false;
 	for (size_t i = 0; i < ldns_rr_list_rr_count(nsset); i++)
 		iter_ns_add(it, ldns_rr_rdf(ldns_rr_list_rr(nsset, i), 0));
-	bool glue = take_glue(it, p, nsset, zone, src, true);
+	bool glue = take_glue(it, p, nsset, parent, src, true);
+	ldns_rdf_deep_free(parent);
 	for (int i = 0; i < it->n_ns; i++)
 		iter_ns_addrs_from_cache(it, &it->ns[i]);
+	iter_skip_failed(it);
 
 	struct rw_trace_event *e = trace_reply(it, p, len, "referral");
 	if (e) {
@@ -225,6 +304,21 @@ static void do_negative(struct rw_iter *it, const ldns_pkt *p, size_t len, bool 
 	enum rw_rank rank = ldns_pkt_aa(p) ? RW_RANK_AUTH_AUTHORITY : RW_RANK_NONAUTH_ANSWER;
 
 	trace_reply(it, p, len, nxdomain ? "nxdomain" : "nodata");
+	if (!soa && !nxdomain) {
+		/* NODATA without an SOA: no negative TTL was given, keep it only briefly */
+		rw_cache_store_negative(it->sh->cache, kind, it->qname, it->qtype, it->qclass, NULL,
+					rank, src, now);
+		struct rw_trace_event *e = iter_trace_ev(it, RW_EV_NEGATIVE);
+		if (e) {
+			e->kind = "nodata";
+			e->qname = dstr(it->qname);
+			e->qtype = it->qtype;
+			e->ttl = rw_cache_cap_ttl(it->sh->cache, RW_NODATA_NO_SOA_TTL, true);
+			if (e->ttl > RW_NODATA_NO_SOA_TTL)
+				e->ttl = RW_NODATA_NO_SOA_TTL;
+			e->expires_us = now + (int64_t)e->ttl * 1000000;
+		}
+	}
 	if (soa) {
 		uint32_t ttl = rw_cache_cap_ttl(it->sh->cache, rw_soa_negative_ttl(soa), true);
 		int64_t expires = now + (int64_t)ttl * 1000000;
@@ -313,6 +407,29 @@ static bool do_answer(struct rw_iter *it, const ldns_pkt *p, size_t len, struct 
 			return true;
 		}
 		ldns_rr_list_free(set);
+		const ldns_rr *dn = dname_over(it, an);
+		if (dn) {
+			/* the DNAME goes into the answer and the cache; the CNAME the server
+			 * synthesised from it is made again here, never cached (RFC 6672 3.2) */
+			ldns_rr_list *dset =
+				rrset_of(an, ldns_rr_owner(dn), LDNS_RR_TYPE_DNAME, it->qclass);
+			uint32_t ttl = rw_cache_cap_ttl(it->sh->cache, ldns_rr_ttl(dn), false);
+			int64_t now = now_us(it), expires = now + (int64_t)ttl * 1000000;
+			if (dset)
+				take_rrset(it, dset, rank, src, false);
+			ldns_rr_list_free(dset);
+			iter_add_rec(it, dn, src, now, expires, ttl, false);
+			if (!kind) {
+				struct rw_trace_event *e = trace_reply(it, p, len, "dname");
+				if (e)
+					e->text = rw_rr_str(dn);
+				kind = "dname";
+			}
+			any = true;
+			if (!iter_follow_dname(it, dn, src, now, expires, ttl, false, out))
+				return true;
+			continue;
+		}
 		if (it->qtype == LDNS_RR_TYPE_CNAME)
 			break;
 		ldns_rr_list *cn = rrset_of(an, it->qname, LDNS_RR_TYPE_CNAME, it->qclass);
@@ -359,14 +476,48 @@ static bool do_answer(struct rw_iter *it, const ldns_pkt *p, size_t len, struct 
 	return true;
 }
 
-/* The current address will not be asked again for this cut; with lame, remember it. */
-static void mark_dead(struct rw_iter *it, bool lame)
+/* The current address will not be asked again for this cut; with lame, remember that it is lame
+ * for the zone. Returns how many seconds that is remembered (0 when it is not). */
+static uint32_t mark_dead(struct rw_iter *it, bool lame)
 {
 	struct ns_addr *a = &it->ns[it->cur_ns].addr[it->cur_addr];
 	a->dead = true;
 	if (lame && it->sh->infra)
-		rw_infra_set_lame(it->sh->infra, (const struct sockaddr *)&a->ss, it->zone,
-				  now_us(it));
+		return rw_infra_set_lame(it->sh->infra, (const struct sockaddr *)&a->ss, it->zone,
+					 now_us(it));
+	return 0;
+}
+
+/* A lame reply: the server is skipped and remembered as lame for the zone for a while. */
+static void lame_reply(struct rw_iter *it, const ldns_pkt *p, size_t len, const char *what,
+		       struct rw_iter_out *out)
+{
+	char reason[400];
+	char *z = dstr(it->zone);
+	uint32_t secs = mark_dead(it, true);
+	if (secs)
+		snprintf(reason, sizeof(reason), "%s: remembered as lame for %s for %u s", what, z,
+			 secs);
+	else
+		snprintf(reason, sizeof(reason), "%s", what);
+	free(z);
+	reply_problem(it, p, len, "lame", reason, out);
+}
+
+/* SERVFAIL, REFUSED or NOTAUTH: not lameness. The server is skipped for this query only and
+ * asked after the others for a while (RFC 9520: a failure is not cached for long). */
+static void failed_reply(struct rw_iter *it, const ldns_pkt *p, size_t len, struct rw_iter_out *out)
+{
+	char reason[200];
+	struct ns_addr *a = &it->ns[it->cur_ns].addr[it->cur_addr];
+	uint32_t secs = 0;
+	a->dead = true;
+	if (it->sh->infra)
+		secs = rw_infra_failed(it->sh->infra, (const struct sockaddr *)&a->ss, now_us(it));
+	snprintf(reason, sizeof(reason),
+		 "%s from this server: skipped for this query, asked after the others for %u s",
+		 rw_rcode_str(ldns_pkt_get_rcode(p)), secs);
+	reply_problem(it, p, len, "failed", reason, out);
 }
 
 /* A reply to a minimised question: a referral moves the cut down; a server that cannot answer
@@ -378,12 +529,15 @@ static bool minimised_reply(struct rw_iter *it, const ldns_pkt *p, size_t len,
 	int rcode = ldns_pkt_get_rcode(p);
 	const ldns_rdf *to;
 
-	if (rcode == LDNS_RCODE_NOERROR && !ldns_pkt_aa(p) && (to = find_referral(it, p))) {
+	/* a referral, even with AA set (some servers set it), when it answers nothing */
+	if (rcode == LDNS_RCODE_NOERROR &&
+	    (!ldns_pkt_aa(p) || ldns_rr_list_rr_count(ldns_pkt_answer(p)) == 0) &&
+	    (to = find_referral(it, p))) {
 		do_referral(it, p, len, to, src, out);
 		return true;
 	}
-	if (rcode == LDNS_RCODE_SERVFAIL)
-		return false; /* the server's own trouble, not the minimisation's */
+	/* Any other error, SERVFAIL included, and the full name is asked of the same server once
+	 * before moving on (Unbound's relaxed mode): some servers fail only minimised names. */
 	if (rcode != LDNS_RCODE_NOERROR || (!ldns_pkt_aa(p) && !find_soa(it, p, it->sname))) {
 		char reason[128];
 		snprintf(reason, sizeof(reason),
@@ -413,6 +567,85 @@ static bool minimised_reply(struct rw_iter *it, const ldns_pkt *p, size_t len,
 	it->sname = NULL;
 	iter_send_query(it, false, false, out);
 	return true;
+}
+
+/* NS records in the authority section: at the zone's apex, and anywhere else (upward or
+ * sideways, since a referral below was looked for first). */
+static void authority_ns(const struct rw_iter *it, const ldns_pkt *p, bool *apex, bool *other,
+			 const ldns_rdf **other_owner)
+{
+	const ldns_rr_list *auth = ldns_pkt_authority(p);
+	*apex = *other = false;
+	*other_owner = NULL;
+	for (size_t i = 0; i < ldns_rr_list_rr_count(auth); i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(auth, i);
+		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_NS)
+			continue;
+		if (name_eq(ldns_rr_owner(rr), it->zone)) {
+			*apex = true;
+		} else {
+			*other = true;
+			*other_owner = ldns_rr_owner(rr);
+		}
+	}
+}
+
+/* What a NOERROR or NXDOMAIN reply means, by what it contains, whatever its AA bit says (RFC
+ * 2308 2.2, and as Unbound classifies replies): an answer or a chain; NXDOMAIN; NS below the cut
+ * is a referral; the zone's SOA is NODATA; NS at the apex, or nothing at all with AA, is NODATA
+ * without an SOA; NS above or beside the cut, or nothing at all without AA, is lameness. */
+static void classify(struct rw_iter *it, const ldns_pkt *p, size_t len, struct rw_source *src,
+		     struct rw_iter_out *out)
+{
+	const ldns_rdf *to, *other_owner;
+	const ldns_rr *soa;
+	bool apex, other;
+
+	if (do_answer(it, p, len, src, out))
+		return; /* answered, chained or failed */
+	if (ldns_pkt_get_rcode(p) == LDNS_RCODE_NXDOMAIN) {
+		do_negative(it, p, len, true, src, out);
+		return;
+	}
+	if ((to = find_referral(it, p)) != NULL) {
+		do_referral(it, p, len, to, src, out);
+		return;
+	}
+	if ((soa = find_soa(it, p, it->qname)) != NULL) {
+		if (it->qtype == LDNS_RR_TYPE_DS && name_eq(ldns_rr_owner(soa), it->qname) &&
+		    !name_eq(it->qname, it->zone)) {
+			/* the child zone's apex answered: DS lives in the parent (RFC 4035 3.1.4.1) */
+			char reason[320];
+			char *q = dstr(it->qname), *z = dstr(it->zone);
+			snprintf(
+				reason, sizeof(reason),
+				"NODATA from the apex of the child zone %s (its SOA), but DS lives "
+				"in the parent %s: asking another server of %s",
+				q, z, z);
+			free(q);
+			free(z);
+			mark_dead(it, false);
+			reply_problem(it, p, len, "error", reason, out);
+			return;
+		}
+		do_negative(it, p, len, false, src, out);
+		return;
+	}
+	authority_ns(it, p, &apex, &other, &other_owner);
+	if (!other && (apex || ldns_pkt_aa(p))) {
+		do_negative(it, p, len, false, src, out);
+		return;
+	}
+	if (other) {
+		char what[320];
+		char *o = dstr(other_owner);
+		snprintf(what, sizeof(what), "%s referral to %s",
+			 ldns_dname_is_subdomain(it->zone, other_owner) ? "upward" : "sideways", o);
+		free(o);
+		lame_reply(it, p, len, what, out);
+		return;
+	}
+	lame_reply(it, p, len, "not authoritative and no referral below the zone asked", out);
 }
 
 static void handle_reply(struct rw_iter *it, const uint8_t *pkt, size_t len,
@@ -461,47 +694,34 @@ static void handle_reply(struct rw_iter *it, const uint8_t *pkt, size_t len,
 		iter_send_query(it, it->cur_tcp, false, out);
 		return;
 	}
+	dedup_section(ldns_pkt_answer(p));
+	dedup_section(ldns_pkt_authority(p));
+	dedup_section(ldns_pkt_additional(p));
 	struct rw_source *src = iter_make_source(it);
 	if (iter_minimised(it) && minimised_reply(it, p, len, src, out)) {
 		rw_source_unref(src);
 		ldns_pkt_free(p);
 		return;
 	}
-	if (rcode != LDNS_RCODE_NOERROR && rcode != LDNS_RCODE_NXDOMAIN) {
+	if (rcode == LDNS_RCODE_SERVFAIL || rcode == LDNS_RCODE_REFUSED ||
+	    rcode == LDNS_RCODE_NOTAUTH) {
+		failed_reply(it, p, len, out);
+	} else if (rcode != LDNS_RCODE_NOERROR && rcode != LDNS_RCODE_NXDOMAIN &&
+		   !(rcode == LDNS_RCODE_YXDOMAIN && dname_over(it, ldns_pkt_answer(p)))) {
 		char reason[160];
-		bool lame = rcode == LDNS_RCODE_REFUSED || rcode == LDNS_RCODE_NOTAUTH ||
-			    rcode == LDNS_RCODE_SERVFAIL;
 		char *z = dstr(it->zone);
-		if (rcode == LDNS_RCODE_SERVFAIL)
-			snprintf(reason, sizeof(reason),
-				 "SERVFAIL: the server cannot answer for %s (marked lame)", z);
-		else if (lame)
-			snprintf(reason, sizeof(reason), "%s: the server does not serve %s (lame)",
-				 rw_rcode_str(rcode), z);
-		else
-			snprintf(reason, sizeof(reason), "%s from the server for %s",
-				 rw_rcode_str(rcode), z);
+		snprintf(reason, sizeof(reason), "%s from the server for %s", rw_rcode_str(rcode),
+			 z);
 		free(z);
-		mark_dead(it, lame);
-		reply_problem(it, p, len, lame ? "lame" : "error", reason, out);
-		rw_source_unref(src);
-		ldns_pkt_free(p);
-		return;
-	}
-	const ldns_rdf *to;
-
-	if (do_answer(it, p, len, src, out)) {
-		/* answered, chained or failed */
-	} else if (rcode == LDNS_RCODE_NXDOMAIN) {
-		do_negative(it, p, len, true, src, out);
-	} else if (!ldns_pkt_aa(p) && (to = find_referral(it, p)) != NULL) {
-		do_referral(it, p, len, to, src, out);
-	} else if (ldns_pkt_aa(p)) {
-		do_negative(it, p, len, false, src, out);
+		mark_dead(it, false);
+		reply_problem(it, p, len, "error", reason, out);
 	} else {
-		mark_dead(it, true);
-		reply_problem(it, p, len, "lame",
-			      "not authoritative and no referral below the zone asked", out);
+		if (it->sh->infra)
+			rw_infra_good(
+				it->sh->infra,
+				(const struct sockaddr *)&it->ns[it->cur_ns].addr[it->cur_addr].ss,
+				now_us(it));
+		classify(it, p, len, src, out);
 	}
 	rw_source_unref(src);
 	ldns_pkt_free(p);
@@ -588,7 +808,7 @@ void rw_iter_subresult(struct rw_iter *it, const struct rw_iter *child, struct r
 		for (size_t i = 0; i < child->n_recs; i++) {
 			const ldns_rr *rr = child->recs[i].rr;
 			if (ldns_rr_get_type(rr) == it->sub_type)
-				iter_ns_add_addr(it, ns, rr);
+				iter_ns_add_addr(it, ns, rr, ADDR_DNS);
 		}
 	}
 	iter_next_server(it, out);

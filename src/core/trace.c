@@ -509,10 +509,12 @@ static void format_text_event(struct rw_sbuf *b, const struct rw_trace *t,
 		rw_addr_str((const struct sockaddr *)&e->addr, addr, sizeof(addr));
 		rw_sbuf_printf(
 			b,
-			";; %sstep %s  zone %s  ask %s (%s) %s  \"%s %s\"%s%s%s  timeout %u ms\n",
-			ind, e->step, e->zone, e->server, addr, e->tcp ? "tcp" : "udp", e->qname,
-			rw_type_str(e->qtype, tb, sizeof(tb)), e->qmin ? "  (qname minimised)" : "",
-			e->no_edns ? "  (no EDNS)" : "", e->caps ? "  (0x20)" : "", e->after_ms);
+			";; %sstep %s  zone %s  ask %s (%s%s) %s  \"%s %s\"%s%s%s  timeout %u ms\n",
+			ind, e->step, e->zone, e->server, addr,
+			e->parent_glue ? ", parent-side glue" : "", e->tcp ? "tcp" : "udp",
+			e->qname, rw_type_str(e->qtype, tb, sizeof(tb)),
+			e->qmin ? "  (qname minimised)" : "", e->no_edns ? "  (no EDNS)" : "",
+			e->caps ? "  (0x20)" : "", e->after_ms);
 		break;
 	case RW_EV_REPLY:
 		rw_sbuf_printf(b, ";; %s        <- %s%s%s in %.1f ms, %u B: ", ind,
@@ -550,10 +552,18 @@ static void format_text_event(struct rw_sbuf *b, const struct rw_trace *t,
 		break;
 	case RW_EV_NEGATIVE:
 		rw_iso_time(e->expires_us, exp, sizeof(exp));
-		rw_sbuf_printf(b,
-			       ";; %snegative %s for %s %s: SOA %s sets ttl %u, cached until %s\n",
-			       ind, e->kind, e->qname, rw_type_str(e->qtype, tb, sizeof(tb)),
-			       e->text, e->ttl, exp);
+		if (e->text)
+			rw_sbuf_printf(
+				b,
+				";; %snegative %s for %s %s: SOA %s sets ttl %u, cached until %s\n",
+				ind, e->kind, e->qname, rw_type_str(e->qtype, tb, sizeof(tb)),
+				e->text, e->ttl, exp);
+		else
+			rw_sbuf_printf(b,
+				       ";; %snegative %s for %s %s: no SOA in the reply, so cached "
+				       "only %u s, until %s\n",
+				       ind, e->kind, e->qname,
+				       rw_type_str(e->qtype, tb, sizeof(tb)), e->ttl, exp);
 		break;
 	case RW_EV_ANSWER:
 		if (answer_listed_above(t, e)) {
@@ -594,6 +604,11 @@ static void format_text_event(struct rw_sbuf *b, const struct rw_trace *t,
 			       ";; %sanswered locally: %s is a special-use zone (%s), never asked "
 			       "upstream: %s\n",
 			       ind, e->zone, e->text, rw_rcode_str(e->rcode));
+		break;
+	case RW_EV_REASK:
+		rw_sbuf_printf(
+			b, ";; %sre-ask the parent: %s; asking the servers of %s for %s again\n",
+			ind, e->text ? e->text : "?", e->qname, e->zone);
 		break;
 	case RW_EV_DONE:
 		rw_sbuf_printf(b,
@@ -639,6 +654,8 @@ static const char *ev_name(enum rw_ev type)
 		return "norec";
 	case RW_EV_LOCAL:
 		return "local";
+	case RW_EV_REASK:
+		return "reask";
 	}
 	return "?";
 }
@@ -730,9 +747,12 @@ static void format_json_event(struct rw_sbuf *b, const struct rw_trace *t,
 		sb_json_key_str(b, "proto", e->tcp ? "tcp" : "udp");
 		sb_json_key_str(b, "qname", e->qname);
 		sb_json_key_str(b, "qtype", rw_type_str(e->qtype, tb, sizeof(tb)));
-		rw_sbuf_printf(b, ",\"minimised\":%s,\"edns\":%s,\"caps\":%s,\"timeout_ms\":%u",
+		rw_sbuf_printf(b,
+			       ",\"minimised\":%s,\"edns\":%s,\"caps\":%s,\"parent_glue\":%s,"
+			       "\"timeout_ms\":%u",
 			       e->qmin ? "true" : "false", e->no_edns ? "false" : "true",
-			       e->caps ? "true" : "false", e->after_ms);
+			       e->caps ? "true" : "false", e->parent_glue ? "true" : "false",
+			       e->after_ms);
 		break;
 	case RW_EV_REPLY:
 		sb_json_key_str(b, "rcode", rw_rcode_str(e->rcode));
@@ -777,7 +797,10 @@ static void format_json_event(struct rw_sbuf *b, const struct rw_trace *t,
 		sb_json_key_str(b, "kind", e->kind);
 		sb_json_key_str(b, "qname", e->qname);
 		sb_json_key_str(b, "qtype", rw_type_str(e->qtype, tb, sizeof(tb)));
-		sb_json_key_str(b, "soa", e->text);
+		if (e->text)
+			sb_json_key_str(b, "soa", e->text);
+		else
+			rw_sbuf_puts(b, ",\"soa\":null");
 		rw_sbuf_printf(b, ",\"ttl\":%u", e->ttl);
 		json_expiry(b, e->expires_us);
 		break;
@@ -806,6 +829,11 @@ static void format_json_event(struct rw_sbuf *b, const struct rw_trace *t,
 		sb_json_key_str(b, "zone", e->zone);
 		sb_json_key_str(b, "rfc", e->text);
 		sb_json_key_str(b, "rcode", rw_rcode_str(e->rcode));
+		break;
+	case RW_EV_REASK:
+		sb_json_key_str(b, "zone", e->zone);
+		sb_json_key_str(b, "parent", e->qname);
+		sb_json_key_str(b, "reason", e->text);
 		break;
 	case RW_EV_DONE:
 		rw_sbuf_printf(b,

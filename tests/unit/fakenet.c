@@ -119,16 +119,8 @@ void fn_init(struct fakenet *fn, bool tracing)
 	fn->rng = 42;
 }
 
-int fn_server(struct fakenet *fn, const char *addr, const char *zones, const char *records)
+static ldns_rr_list *parse_records(const char *records)
 {
-	struct fn_server *s = &fn->servers[fn->n_servers];
-	memset(s, 0, sizeof(*s));
-	snprintf(s->addr, sizeof(s->addr), "%s", addr);
-	char buf[512];
-	snprintf(buf, sizeof(buf), "%s", zones);
-	for (char *save = NULL, *z = strtok_r(buf, " ", &save); z && s->n_zones < 8;
-	     z = strtok_r(NULL, " ", &save))
-		snprintf(s->zones[s->n_zones++], sizeof(s->zones[0]), "%s", z);
 	ldns_rr_list *l = ldns_rr_list_new();
 	char *text = strdup(records);
 	for (char *save = NULL, *line = strtok_r(text, "\n", &save); line;
@@ -145,7 +137,26 @@ int fn_server(struct fakenet *fn, const char *addr, const char *zones, const cha
 		ldns_rr_list_push_rr(l, rr);
 	}
 	free(text);
-	s->rrs = l;
+	return l;
+}
+
+void fn_server_records(struct fakenet *fn, int server, const char *records)
+{
+	ldns_rr_list_deep_free(fn->servers[server].rrs);
+	fn->servers[server].rrs = parse_records(records);
+}
+
+int fn_server(struct fakenet *fn, const char *addr, const char *zones, const char *records)
+{
+	struct fn_server *s = &fn->servers[fn->n_servers];
+	memset(s, 0, sizeof(*s));
+	snprintf(s->addr, sizeof(s->addr), "%s", addr);
+	char buf[512];
+	snprintf(buf, sizeof(buf), "%s", zones);
+	for (char *save = NULL, *z = strtok_r(buf, " ", &save); z && s->n_zones < 8;
+	     z = strtok_r(NULL, " ", &save))
+		snprintf(s->zones[s->n_zones++], sizeof(s->zones[0]), "%s", z);
+	s->rrs = parse_records(records);
 	s->rtt_ms = 1;
 	return fn->n_servers++;
 }
@@ -301,6 +312,8 @@ static void deliver(struct fakenet *fn, struct fn_sent *s)
 	}
 	if (srv->refuse)
 		ldns_pkt_set_rcode(a, LDNS_RCODE_REFUSED);
+	if (srv->mangle)
+		srv->mangle(srv, q, a);
 	if (srv->ent_nxdomain && ldns_pkt_get_rcode(a) == LDNS_RCODE_NOERROR &&
 	    ldns_rr_list_rr_count(ldns_pkt_answer(a)) == 0 && ldns_pkt_aa(a)) {
 		/* a name with no records of its own: pretend it does not exist */

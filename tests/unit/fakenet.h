@@ -36,6 +36,10 @@ struct fn_server {
 	bool unreachable;  /* sending to it fails at once (no route) */
 	unsigned queries, tcp_queries;
 	unsigned rtt_ms;
+	/* Called with the query and the reply (ldns_pkt *) before the reply goes out: a test
+	 * changes the reply in place to script a server's quirk. state is the test's own. */
+	void (*mangle)(struct fn_server *s, const void *query, void *reply);
+	int state;
 };
 
 struct fn_sent {
@@ -77,6 +81,8 @@ void fn_init(struct fakenet *fn, bool tracing);
 /* Add a server at addr serving the given zones (space separated) with records in zone-file lines
  * (absolute names, "name ttl IN type rdata" per line). Returns its index. */
 int fn_server(struct fakenet *fn, const char *addr, const char *zones, const char *records);
+/* Replace a server's records (the zone changed at its servers). */
+void fn_server_records(struct fakenet *fn, int server, const char *records);
 /* Deliver queued queries (and the replies they cause) until none is left or max steps ran. */
 void fn_run(struct fakenet *fn, int max_steps);
 /* Hand a client question (from 127.0.0.1#port, ID port) to fn->r without running the network. */
