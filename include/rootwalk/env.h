@@ -44,6 +44,14 @@ struct rw_env {
 	 * releases the socket and timer and must not call back for this id. */
 	void (*cancel)(void *ctx, uint64_t id);
 
+	/* Call rw_resolver_on_timer() once, in ms milliseconds; a new call replaces the timer set
+	 * before. Optional (NULL: failed primings are not retried on a timer, and questions do not
+	 * wait for a priming under way). */
+	void (*set_timer)(void *ctx, uint32_t ms);
+	/* A message for the operator's log (level as syslog: 3 error, 4 warning, 6 info).
+	 * Optional. */
+	void (*log)(void *ctx, int level, const char *text);
+
 	/* Append formatted trace text (already a complete record, newline-terminated) to the trace
 	 * sink. NULL means tracing is off and no events are recorded at all. */
 	void (*trace_write)(void *ctx, const char *text, size_t len);

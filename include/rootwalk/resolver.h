@@ -34,8 +34,13 @@ struct rw_resolver *rw_resolver_new(const struct rw_env *env, const struct rw_co
  * are cancelled through env->cancel. NULL does nothing. */
 void rw_resolver_free(struct rw_resolver *r);
 
-/* Prime the root NS set from the hints (RFC 8109). Asynchronous; returns 0 or negative. */
+/* Prime the root NS set from the hints (RFC 8109). Asynchronous; returns 0 or negative. From then
+ * on the resolver keeps it primed: a failed priming is retried on env->set_timer (1 s doubling
+ * to 60 s) and logged, and client questions that arrive while a priming is under way wait for
+ * it (at most 1.5 s). */
 int rw_resolver_prime(struct rw_resolver *r);
+/* The timer asked for with env->set_timer fired. */
+void rw_resolver_on_timer(struct rw_resolver *r);
 
 /* Handle one client packet. client is the client's address (borrowed). Returns 0 when cb was or
  * will be called exactly once, negative on internal failure (cb not called). */

@@ -22,6 +22,7 @@
 #include "rootwalk/resolver.h"
 #include "rootwalk/trace.h"
 #include "rootwalk/wire.h"
+#include "prime.h"
 #include "sbuf.h"
 
 #define MAX_DEPTH   8	 /* nested sub-resolutions per request */
@@ -48,6 +49,9 @@ struct req {
 	rw_response_cb cb;
 	void *arg;
 	bool prime;
+	bool parked;	      /* waiting for the priming under way before it starts */
+	struct req *pnext;    /* the parked list */
+	uint64_t park_until;  /* monotonic ms: starts then at the latest */
 	bool finishing;	      /* answering its clients: no new client may join it */
 	uint64_t handle;      /* an on-demand trace (rw_resolver_trace), 0 otherwise */
 	rw_trace_cb trace_cb; /* NULL once cancelled */
@@ -74,8 +78,8 @@ struct rw_resolver {
 	uint8_t qkey[16];		   /* SipHash key of that table */
 	uint64_t next_id;
 	uint64_t next_handle;
-	bool priming;	    /* a priming query is under way */
-	bool prime_enabled; /* rw_resolver_prime() was called: keep the root NS set primed */
+	struct rw_prime prime; /* when to prime the root NS set */
+	struct req *parked;    /* client questions waiting for the priming under way */
 	struct rw_stats stats;
 	uint8_t fast[65535];	   /* responses built by the cache fast path */
 	struct rw_cache_used used; /* what the fast path used, for its trace */
@@ -151,8 +155,13 @@ static void req_free(struct req *q)
 {
 	struct rw_resolver *r = q->r;
 
-	if (q->prime)
-		r->priming = false;
+	if (q->parked) {
+		struct req **pp = &r->parked;
+		while (*pp && *pp != q)
+			pp = &(*pp)->pnext;
+		if (*pp)
+			*pp = q->pnext;
+	}
 	question_remove(q);
 
 	if (q->id) {
@@ -358,6 +367,75 @@ static void respond(struct req *q, rw_response_cb cb, void *arg, const struct rw
 	free(wire);
 }
 
+static int req_start(struct req *q, const ldns_rdf *qname, uint16_t qtype, uint16_t qclass);
+
+/* Ask the edge for one timer: the next priming retry or the end of the oldest wait. */
+static void arm_timer(struct rw_resolver *r)
+{
+	const struct rw_env *env = r->env;
+	uint64_t now = env->now_mono_ms(env->ctx), at = UINT64_MAX;
+	if (!env->set_timer)
+		return;
+	if (r->prime.phase == RW_PRIME_BACKOFF)
+		at = r->prime.retry_at_ms;
+	for (struct req *q = r->parked; q; q = q->pnext)
+		if (q->park_until < at)
+			at = q->park_until;
+	if (at != UINT64_MAX)
+		env->set_timer(env->ctx, at > now ? (uint32_t)(at - now) : 0);
+}
+
+/* Start the questions that waited for the priming (all, or those whose wait is over). */
+static void unpark(struct rw_resolver *r, bool all)
+{
+	uint64_t now = r->env->now_mono_ms(r->env->ctx);
+	struct req *list = NULL, **pp = &r->parked;
+	while (*pp) {
+		struct req *q = *pp;
+		if (all || now >= q->park_until) {
+			*pp = q->pnext;
+			q->pnext = list;
+			list = q;
+		} else {
+			pp = &q->pnext;
+		}
+	}
+	while (list) {
+		struct req *q = list;
+		list = q->pnext;
+		q->parked = false;
+		q->pnext = NULL;
+		ldns_rdf *qname = ldns_dname_new_frm_data((uint16_t)q->cq.qname_len, q->cq.qname);
+		if (!qname || req_start(q, qname, q->cq.qtype, q->cq.qclass) < 0) {
+			if (q->cb)
+				q->cb(q->arg, NULL,
+				      0); /* out of memory: no answer rather than none */
+			req_free(q);
+		}
+		ldns_rdf_deep_free(qname);
+	}
+	arm_timer(r);
+}
+
+/* The priming query ended: on failure, log it and retry on the timer, with backoff. */
+static void prime_finished(struct rw_resolver *r, const struct rw_iter *it, int rcode)
+{
+	size_t n = 0;
+	rw_iter_answer(it, &n);
+	bool ok = rcode == LDNS_RCODE_NOERROR && n > 0;
+	uint32_t wait = rw_prime_finished(&r->prime, ok, r->env->now_mono_ms(r->env->ctx));
+	if (!ok && r->env->log) {
+		char msg[400];
+		const char *why = rw_iter_fail_reason(it);
+		snprintf(msg, sizeof(msg),
+			 "priming the root NS set failed (%s): %u failure(s) in a row, retrying in "
+			 "%u s",
+			 why ? why : rw_rcode_str(rcode), r->prime.failures, wait / 1000);
+		r->env->log(r->env->ctx, 4, msg);
+	}
+	arm_timer(r);
+}
+
 /* The bottom iterator is done: answer the clients and free the request. */
 static void finish(struct req *q)
 {
@@ -382,9 +460,15 @@ static void finish(struct req *q)
 		respond(q, q->cb, q->arg, &q->cq, q->proto, it, rcode);
 	for (struct waiter *w = q->waiters; w; w = w->next)
 		respond(q, w->cb, w->arg, &w->cq, w->proto, it, rcode);
-	bool reprime = q->sh.used_hints && !q->prime && !r->priming && r->prime_enabled;
+	bool was_prime = q->prime;
+	if (was_prime)
+		prime_finished(r, it, rcode);
+	/* RFC 8109 4: when the primed root NS set has expired, prime again (but a priming that
+	 * failed waits for its timer) */
+	bool reprime = q->sh.used_hints && !q->prime && rw_prime_after_hints(&r->prime);
 	req_free(q);
-	/* RFC 8109 4: when the primed root NS set has expired, prime again */
+	if (was_prime)
+		unpark(r, true);
 	if (reprime)
 		rw_resolver_prime(r);
 }
@@ -605,6 +689,7 @@ struct rw_resolver *rw_resolver_new(const struct rw_env *env, const struct rw_co
 	}
 	r->env = env;
 	r->cfg = cfg;
+	rw_prime_init(&r->prime);
 	r->hints = rw_hints_load(cfg->root_hints, err, errlen);
 	if (!r->hints) {
 		free(r);
@@ -654,8 +739,7 @@ int rw_resolver_prime(struct rw_resolver *r)
 	if (!q)
 		return -ENOMEM;
 	q->prime = true;
-	r->priming = true;
-	r->prime_enabled = true;
+	rw_prime_started(&r->prime);
 	q->sh.no_cache_answer = true;
 	struct rw_trace_event *e =
 		rw_trace_add(q->sh.trace, RW_EV_QUERY, "", r->env->now_wall_us(r->env->ctx));
@@ -667,9 +751,19 @@ int rw_resolver_prime(struct rw_resolver *r)
 	ldns_rdf *root = ldns_dname_new_frm_str(".");
 	int rc = root ? req_start(q, root, LDNS_RR_TYPE_NS, LDNS_RR_CLASS_IN) : -ENOMEM;
 	ldns_rdf_deep_free(root);
-	if (rc < 0)
+	if (rc < 0) {
 		req_free(q);
+		rw_prime_finished(&r->prime, false, r->env->now_mono_ms(r->env->ctx));
+		arm_timer(r);
+	}
 	return rc;
+}
+
+void rw_resolver_on_timer(struct rw_resolver *r)
+{
+	if (rw_prime_due(&r->prime, r->env->now_mono_ms(r->env->ctx)))
+		rw_resolver_prime(r);
+	unpark(r, false); /* and set the timer for what is left */
 }
 
 /* The trace of a fast-path cache hit: the records served, with where each came from. */
@@ -1019,6 +1113,17 @@ int rw_resolver_query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
 			memcpy(&e->addr, client, clientlen);
 			e->addrlen = clientlen;
 		}
+	}
+	if (r->prime.phase == RW_PRIME_PENDING && r->env->set_timer) {
+		/* the root NS set is being primed: wait for it (bounded) rather than walk from
+		 * the hints beside it */
+		ldns_rdf_deep_free(qname);
+		q->parked = true;
+		q->park_until = q->start_ms + RW_PRIME_WAIT_MS;
+		q->pnext = r->parked;
+		r->parked = q;
+		arm_timer(r);
+		return 0;
 	}
 	int rc = req_start(q, qname, cq.qtype, cq.qclass);
 	ldns_rdf_deep_free(qname);

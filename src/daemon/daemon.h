@@ -53,6 +53,9 @@ struct rw_daemon {
 	bool trace_failed;	    /* a write to stderr failed (logged once) */
 	uint64_t trace_dropped;	    /* traces dropped by sinks closed since start */
 
+	uv_timer_t resolver_timer; /* env->set_timer: priming retries and waits */
+	bool resolver_timer_init;
+
 	uv_signal_t sig_term, sig_int, sig_hup;
 	int nsignals; /* signal handles initialised, for shutdown */
 	bool stopping;

@@ -124,6 +124,28 @@ static void env_cancel(void *ctx, uint64_t id)
 	rw_upstream_cancel(d->upstream, id);
 }
 
+static void resolver_timer_cb(uv_timer_t *t)
+{
+	struct rw_daemon *d = t->data;
+
+	if (d->resolver)
+		rw_resolver_on_timer(d->resolver);
+}
+
+static void env_set_timer(void *ctx, uint32_t ms)
+{
+	struct rw_daemon *d = ctx;
+
+	if (d->resolver_timer_init && !d->stopping)
+		uv_timer_start(&d->resolver_timer, resolver_timer_cb, ms, 0);
+}
+
+static void env_log(void *ctx, int level, const char *text)
+{
+	(void)ctx;
+	rw_daemon_log(level, "%s", text);
+}
+
 static void env_trace_write(void *ctx, const char *text, size_t len)
 {
 	struct rw_daemon *d = ctx;
@@ -268,6 +290,8 @@ static void daemon_stop(struct rw_daemon *d)
 	/* No traces after the resolver: the sink finishes its last write while the loop drains. */
 	trace_close(d);
 	daemon_close_signals(d);
+	if (d->resolver_timer_init)
+		uv_close((uv_handle_t *)&d->resolver_timer, NULL);
 }
 
 static void daemon_sighup(struct rw_daemon *d);
@@ -563,6 +587,11 @@ static int run(const char *config_path, bool explicit_path)
 	d.env.random_buf = env_random_buf;
 	d.env.send = env_send;
 	d.env.cancel = env_cancel;
+	d.env.set_timer = env_set_timer;
+	d.env.log = env_log;
+	uv_timer_init(&d.loop, &d.resolver_timer);
+	d.resolver_timer.data = &d;
+	d.resolver_timer_init = true;
 
 	rc = daemon_signals(&d);
 	if (rc < 0) {

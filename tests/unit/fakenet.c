@@ -104,6 +104,36 @@ static void fn_trace(void *ctx, const char *text, size_t len)
 	fn->trace[fn->trace_len] = '\0';
 }
 
+static void fn_set_timer(void *ctx, uint32_t ms)
+{
+	struct fakenet *fn = ctx;
+	fn->timer_set = true;
+	fn->timer_at = fn->mono_ms + ms;
+	fn->timer_ms = ms;
+}
+
+static void fn_log(void *ctx, int level, const char *text)
+{
+	struct fakenet *fn = ctx;
+	(void)level;
+	fn->logs++;
+	snprintf(fn->last_log, sizeof(fn->last_log), "%s", text);
+}
+
+bool fn_fire_timer(struct fakenet *fn)
+{
+	if (!fn->timer_set)
+		return false;
+	fn->timer_set = false;
+	if (fn->timer_at > fn->mono_ms) {
+		fn->wall_us += (int64_t)(fn->timer_at - fn->mono_ms) * 1000;
+		fn->mono_ms = fn->timer_at;
+	}
+	rw_resolver_on_timer(fn->r);
+	fn_run(fn, 1000);
+	return true;
+}
+
 void fn_init(struct fakenet *fn, bool tracing)
 {
 	memset(fn, 0, sizeof(*fn));
@@ -113,6 +143,8 @@ void fn_init(struct fakenet *fn, bool tracing)
 	fn->env.random_buf = fn_random;
 	fn->env.send = fn_send;
 	fn->env.cancel = fn_cancel;
+	fn->env.set_timer = fn_set_timer;
+	fn->env.log = fn_log;
 	fn->env.trace_write = tracing ? fn_trace : NULL;
 	fn->mono_ms = 1000;
 	fn->wall_us = 1795600800LL * 1000000; /* 2026-11-25T10:00:00Z */

@@ -72,6 +72,14 @@ struct fakenet {
 	uint8_t resp[65536];
 	size_t resp_len;
 	int responses;
+	/* The resolver's timer (env->set_timer): due at timer_at when timer_set; fn_fire_timer
+	 * moves the clock there and fires it. timer_ms is the last delay asked for. */
+	bool timer_set;
+	uint64_t timer_at;
+	uint32_t timer_ms;
+	/* Messages the resolver logged (env->log): how many, and the last. */
+	int logs;
+	char last_log[512];
 	/* Called after each client response (a TCP server reads the next query then). */
 	void (*after_response)(struct fakenet *fn);
 };
@@ -81,6 +89,9 @@ void fn_init(struct fakenet *fn, bool tracing);
 /* Add a server at addr serving the given zones (space separated) with records in zone-file lines
  * (absolute names, "name ttl IN type rdata" per line). Returns its index. */
 int fn_server(struct fakenet *fn, const char *addr, const char *zones, const char *records);
+/* Move the clock to the resolver's timer and fire it (then run the network). Returns false
+ * when no timer is set. */
+bool fn_fire_timer(struct fakenet *fn);
 /* Replace a server's records (the zone changed at its servers). */
 void fn_server_records(struct fakenet *fn, int server, const char *records);
 /* Deliver queued queries (and the replies they cause) until none is left or max steps ran. */

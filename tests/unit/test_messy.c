@@ -620,6 +620,74 @@ static void test_localhost_hints(void)
 	unlink(path);
 }
 
+static void test_priming_retry(void)
+{
+	struct world w;
+	world_up(&w, 15);
+	/* the only root refuses: priming fails, is logged, and is retried on a timer */
+	w.fn.servers[S_ROOT].refuse = true;
+	CHECK_EQ(rw_resolver_prime(w.fn.r), 0);
+	fn_run(&w.fn, 100);
+	CHECK_EQ(w.fn.logs, 1);
+	CHECK(strstr(w.fn.last_log, "priming the root NS set failed") != NULL);
+	CHECK(strstr(w.fn.last_log, "retrying in 1 s") != NULL);
+	CHECK(w.fn.timer_set);
+	CHECK_EQ(w.fn.timer_ms, 1000);
+	/* an answer that walked from the hints does not start another priming */
+	unsigned before = w.fn.servers[S_ROOT].queries;
+	CHECK_EQ(fn_ask(&w.fn, "www.pg.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_SERVFAIL);
+	CHECK_EQ(w.fn.servers[S_ROOT].queries, before + 2); /* minimised, then the full name */
+	/* the retries back off: 1 s, 2 s, 4 s */
+	CHECK(fn_fire_timer(&w.fn));
+	CHECK_EQ(w.fn.logs, 2);
+	CHECK_EQ(w.fn.timer_ms, 2000);
+	CHECK(fn_fire_timer(&w.fn));
+	CHECK_EQ(w.fn.timer_ms, 4000);
+	CHECK(strstr(w.fn.last_log, "3 failure(s) in a row, retrying in 4 s") != NULL);
+	/* the root is back: the next retry primes, and the timer stops */
+	w.fn.servers[S_ROOT].refuse = false;
+	before = w.fn.servers[S_ROOT].queries;
+	CHECK(fn_fire_timer(&w.fn));
+	CHECK_EQ(w.fn.servers[S_ROOT].queries, before + 1);
+	CHECK_EQ(w.fn.logs, 3);
+	CHECK(!w.fn.timer_set);
+	clear_trace(&w);
+	CHECK_EQ(fn_ask(&w.fn, "www.pg.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
+	CHECK(trace_has(&w, "closest known cut: .  (cache"));
+	world_down(&w);
+}
+
+static void test_question_waits_for_priming(void)
+{
+	struct world w;
+	world_up(&w, 16);
+	/* a question that arrives while the priming is under way waits for it */
+	CHECK_EQ(rw_resolver_prime(w.fn.r), 0);
+	fn_submit(&w.fn, "www.pg.com.", LDNS_RR_TYPE_A, true, 40001);
+	CHECK_EQ(w.fn.n_queue, 1); /* only the priming query is out */
+	fn_run(&w.fn, 100);
+	CHECK_EQ(w.fn.responses, 1);
+	CHECK(fn_has(&w.fn, "203.0.113.60"));
+	CHECK(trace_has(&w, "closest known cut: .  (cache"));
+	world_down(&w);
+
+	/* ...but not for longer than 1.5 s: then it walks from the hints */
+	world_up(&w, 17);
+	w.fn.servers[S_ROOT].drop = true;
+	CHECK_EQ(rw_resolver_prime(w.fn.r), 0);
+	fn_submit(&w.fn, "www.pg.com.", LDNS_RR_TYPE_A, true, 40002);
+	CHECK_EQ(w.fn.n_queue, 1);
+	CHECK(w.fn.timer_set);
+	CHECK_EQ(w.fn.timer_ms, 1500);
+	w.fn.timer_set = false;
+	w.fn.mono_ms += 1500;
+	rw_resolver_on_timer(w.fn.r);
+	CHECK_EQ(w.fn.n_queue, 2); /* the question's own first query */
+	fn_run(&w.fn, 100);
+	CHECK_EQ(w.fn.responses, 1);
+	world_down(&w);
+}
+
 int main(void)
 {
 	if (fn_hints_file(hints_path, sizeof(hints_path)) < 0)
@@ -634,6 +702,8 @@ int main(void)
 	test_dname();
 	test_ds_at_parent();
 	test_localhost_hints();
+	test_priming_retry();
+	test_question_waits_for_priming();
 	unlink(hints_path);
 	return rw_check_report("messy");
 }
