@@ -555,3 +555,33 @@ int fn_hints_file(char *path, size_t len)
 	close(fd);
 	return n == (ssize_t)(sizeof(hints) - 1) ? 0 : -1;
 }
+
+void fn_start(struct fakenet *fn, const struct rw_config *cfg)
+{
+	char err[256];
+	fn->r = rw_resolver_new(&fn->env, cfg, err, sizeof(err));
+	if (!fn->r) {
+		fprintf(stderr, "resolver: %s\n", err);
+		abort();
+	}
+}
+
+bool fn_trace_has(const struct fakenet *fn, const char *text)
+{
+	bool found = strstr(fn->trace, text) != NULL;
+	if (!found && getenv("RW_TEST_VERBOSE"))
+		fprintf(stderr, "--- trace without \"%s\":\n%s\n", text, fn->trace);
+	return found;
+}
+
+void fn_clear_trace(struct fakenet *fn)
+{
+	fn->trace_len = 0;
+	fn->trace[0] = '\0';
+}
+
+void fn_advance(struct fakenet *fn, int secs)
+{
+	fn->wall_us += (int64_t)secs * 1000000;
+	fn->mono_ms += (uint64_t)secs * 1000;
+}

@@ -111,6 +111,14 @@ void fn_free(struct fakenet *fn);
 /* Write root hints naming a.root-servers.net. at 192.0.2.1 to a new temporary file; its path
  * goes to path (the caller unlinks it). Returns 0 or -1. */
 int fn_hints_file(char *path, size_t len);
+/* Create fn->r with cfg (borrowed: it must outlive the resolver); aborts on failure. */
+void fn_start(struct fakenet *fn, const struct rw_config *cfg);
+/* Whether the trace text written so far has text (with RW_TEST_VERBOSE set, a miss prints the
+ * trace), and forget what was written. */
+bool fn_trace_has(const struct fakenet *fn, const char *text);
+void fn_clear_trace(struct fakenet *fn);
+/* Move both clocks forward. */
+void fn_advance(struct fakenet *fn, int secs);
 /* Standard test configuration: defaults, localhost allowed, hints from a file. */
 struct rw_config *fn_config(const char *hints_path);
 

@@ -124,38 +124,13 @@ static void world_up(struct world *w, uint64_t seed)
 	fn_server(&w->fn, "192.0.2.80", "quirk.com.", QUIRK_DATA);
 	fn_server(&w->fn, "192.0.2.81", "sub.quirk.com.", SUB_DATA);
 	w->cfg = fn_config(hints_path);
-	char err[256];
-	w->fn.r = rw_resolver_new(&w->fn.env, w->cfg, err, sizeof(err));
-	if (!w->fn.r) {
-		fprintf(stderr, "resolver: %s\n", err);
-		abort();
-	}
+	fn_start(&w->fn, w->cfg);
 }
 
 static void world_down(struct world *w)
 {
 	fn_free(&w->fn);
 	rw_config_free(w->cfg);
-}
-
-static bool trace_has(const struct world *w, const char *s)
-{
-	bool found = strstr(w->fn.trace, s) != NULL;
-	if (!found && getenv("RW_TEST_VERBOSE"))
-		fprintf(stderr, "--- trace without \"%s\":\n%s\n", s, w->fn.trace);
-	return found;
-}
-
-static void advance(struct world *w, int secs)
-{
-	w->fn.wall_us += (int64_t)secs * 1000000;
-	w->fn.mono_ms += (uint64_t)secs * 1000;
-}
-
-static void clear_trace(struct world *w)
-{
-	w->fn.trace_len = 0;
-	w->fn.trace[0] = '\0';
 }
 
 /* The type of the i-th answer record of the last response, 0 if none. */
@@ -359,7 +334,7 @@ static void test_sibling_glue(void)
 	CHECK_EQ(fn_ask(&w.fn, "example.org.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
 	CHECK(fn_has(&w.fn, "203.0.113.9"));
 	CHECK_EQ(w.fn.servers[S_NET].queries, 0);
-	CHECK(!trace_has(&w, "sub-resolve"));
+	CHECK(!fn_trace_has(&w.fn, "sub-resolve"));
 	CHECK_EQ(w.fn.sent_total, 2);
 	world_down(&w);
 }
@@ -372,11 +347,11 @@ static void test_parent_side_glue(void)
 	CHECK_EQ(fn_ask(&w.fn, "ns1.pg.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
 	CHECK(fn_has(&w.fn, "192.0.2.61"));
 	/* ...but it is silent: after it times out, the parent's glue (192.0.2.60) is tried */
-	clear_trace(&w);
+	fn_clear_trace(&w.fn);
 	CHECK_EQ(fn_ask(&w.fn, "www.pg.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
 	CHECK(fn_has(&w.fn, "203.0.113.60"));
 	CHECK_EQ(w.fn.servers[S_PG_CHILD].queries, 1);
-	CHECK(trace_has(&w, "(192.0.2.60, parent-side glue)"));
+	CHECK(fn_trace_has(&w.fn, "(192.0.2.60, parent-side glue)"));
 	/* rootwalk lookup shows the parent-side set beside the child's */
 	struct rw_cache_entry e;
 	ldns_rdf *ns1 = ldns_dname_new_frm_str("ns1.pg.com.");
@@ -399,7 +374,8 @@ static void test_servfail_is_not_lame(void)
 	w.fn.servers[S_ROOT].state = 1;
 	CHECK_EQ(fn_ask(&w.fn, "www.pg.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
 	CHECK_EQ(w.fn.servers[S_ROOT].queries, 2);
-	CHECK(trace_has(&w, "SERVFAIL to the minimised question: asking the full name instead"));
+	CHECK(fn_trace_has(&w.fn,
+			   "SERVFAIL to the minimised question: asking the full name instead"));
 	world_down(&w);
 
 	/* the only root refuses one whole client question; a second later it answers again,
@@ -407,12 +383,12 @@ static void test_servfail_is_not_lame(void)
 	world_up(&w, 4);
 	w.fn.servers[S_ROOT].refuse = true;
 	CHECK_EQ(fn_ask(&w.fn, "www.pg.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_SERVFAIL);
-	CHECK(trace_has(&w, "failed: REFUSED from this server: skipped for this query"));
-	CHECK(!trace_has(&w, "lame"));
+	CHECK(fn_trace_has(&w.fn, "failed: REFUSED from this server: skipped for this query"));
+	CHECK(!fn_trace_has(&w.fn, "lame"));
 	unsigned before = w.fn.servers[S_ROOT].queries;
 	CHECK(before <= 3);
 	w.fn.servers[S_ROOT].refuse = false;
-	advance(&w, 1);
+	fn_advance(&w.fn, 1);
 	CHECK_EQ(fn_ask(&w.fn, "www.pg.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
 	CHECK(fn_has(&w.fn, "203.0.113.60"));
 	world_down(&w);
@@ -437,20 +413,20 @@ static void test_lame_backoff(void)
 	w.fn.servers[S_QUIRK].mangle = quirk;
 	w.fn.servers[S_QUIRK].state = Q_NOT_AUTH;
 	CHECK_EQ(fn_ask(&w.fn, "quirk.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_SERVFAIL);
-	CHECK(trace_has(&w, "remembered as lame for quirk.com. for 30 s"));
+	CHECK(fn_trace_has(&w.fn, "remembered as lame for quirk.com. for 30 s"));
 	CHECK_EQ(w.fn.servers[S_QUIRK].queries, 1);
 	/* remembered: not asked again at once (the parent is asked again, once) */
 	CHECK_EQ(fn_ask(&w.fn, "www.quirk.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_SERVFAIL);
 	CHECK_EQ(w.fn.servers[S_QUIRK].queries, 1);
 	/* after 30 s it is asked again; lame again, it is remembered twice as long */
-	advance(&w, 31);
-	clear_trace(&w);
+	fn_advance(&w.fn, 31);
+	fn_clear_trace(&w.fn);
 	CHECK_EQ(fn_ask(&w.fn, "a.quirk.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_SERVFAIL);
 	CHECK_EQ(w.fn.servers[S_QUIRK].queries, 2);
-	CHECK(trace_has(&w, "remembered as lame for quirk.com. for 60 s"));
+	CHECK(fn_trace_has(&w.fn, "remembered as lame for quirk.com. for 60 s"));
 	/* and once it is fixed, it answers after that */
 	w.fn.servers[S_QUIRK].state = 0;
-	advance(&w, 61);
+	fn_advance(&w.fn, 61);
 	CHECK_EQ(fn_ask(&w.fn, "a.quirk.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
 	world_down(&w);
 }
@@ -465,12 +441,13 @@ static void test_moved_zone_reasks_parent(void)
 	fn_server_records(&w.fn, S_COM1, COM_NEW);
 	fn_server_records(&w.fn, S_COM2, COM_NEW);
 	w.fn.servers[S_OLD].refuse = true;
-	clear_trace(&w);
+	fn_clear_trace(&w.fn);
 	unsigned sent = w.fn.sent_total;
 	CHECK_EQ(fn_ask(&w.fn, "api.moved.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
 	CHECK(fn_has(&w.fn, "203.0.113.71"));
-	CHECK(trace_has(&w, "re-ask the parent: every server of moved.com. (cached delegation) "
-			    "failed for this query"));
+	CHECK(fn_trace_has(&w.fn,
+			   "re-ask the parent: every server of moved.com. (cached delegation) "
+			   "failed for this query"));
 	CHECK(w.fn.sent_total - sent <= 4);
 	CHECK_EQ(w.fn.servers[S_NEW].queries, 1);
 	/* the new delegation replaced the old one in the cache */
@@ -493,7 +470,7 @@ static void test_classified_by_content(void)
 	CHECK_EQ(fn_ask(&w.fn, "txt.quirk.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
 	CHECK_EQ(fn_count(&w.fn, 0), 0);
 	CHECK_EQ(fn_count(&w.fn, 1), 1); /* the SOA */
-	CHECK(trace_has(&w, "nodata"));
+	CHECK(fn_trace_has(&w.fn, "nodata"));
 	world_down(&w);
 
 	/* a referral with AA set is still a referral */
@@ -512,12 +489,12 @@ static void test_classified_by_content(void)
 		w.fn.servers[S_QUIRK].state = mode;
 		CHECK_EQ(fn_ask(&w.fn, "txt.quirk.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
 		CHECK_EQ(fn_count(&w.fn, 0), 0);
-		CHECK(trace_has(&w, "no SOA in the reply, so cached only 5 s"));
+		CHECK(fn_trace_has(&w.fn, "no SOA in the reply, so cached only 5 s"));
 		unsigned q = w.fn.servers[S_QUIRK].queries;
-		advance(&w, 4);
+		fn_advance(&w.fn, 4);
 		CHECK_EQ(fn_ask(&w.fn, "txt.quirk.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
 		CHECK_EQ(w.fn.servers[S_QUIRK].queries, q);
-		advance(&w, 2);
+		fn_advance(&w.fn, 2);
 		CHECK_EQ(fn_ask(&w.fn, "txt.quirk.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
 		CHECK_EQ(w.fn.servers[S_QUIRK].queries, q + 1);
 		world_down(&w);
@@ -576,7 +553,7 @@ static void test_ds_at_parent(void)
 	int child_answers = 0;
 	for (int round = 0; round < 6; round++) {
 		rw_cache_flush_all(rw_resolver_cache(w.fn.r));
-		clear_trace(&w);
+		fn_clear_trace(&w.fn);
 		CHECK_EQ(fn_ask(&w.fn, "shared.com.", LDNS_RR_TYPE_DS, true), LDNS_RCODE_NOERROR);
 		CHECK_EQ(answer_type(&w, 0), LDNS_RR_TYPE_DS);
 		if (strstr(w.fn.trace, "but DS lives in the parent com."))
@@ -608,9 +585,7 @@ static void test_localhost_hints(void)
 	fn_server(&w.fn, "127.0.0.2", "com.", COM_OLD);
 	w.cfg = fn_config(path);
 	w.cfg->do_not_query_localhost = true;
-	char err[256];
-	w.fn.r = rw_resolver_new(&w.fn.env, w.cfg, err, sizeof(err));
-	CHECK(w.fn.r != NULL);
+	fn_start(&w.fn, w.cfg);
 	/* the hints are the operator's choice: asked; addresses learned from replies: filtered */
 	CHECK_EQ(fn_ask(&w.fn, ".", LDNS_RR_TYPE_SOA, true), LDNS_RCODE_NOERROR);
 	CHECK_EQ(w.fn.servers[0].queries, 1);
@@ -651,9 +626,9 @@ static void test_priming_retry(void)
 	CHECK_EQ(w.fn.servers[S_ROOT].queries, before + 1);
 	CHECK_EQ(w.fn.logs, 3);
 	CHECK(!w.fn.timer_set);
-	clear_trace(&w);
+	fn_clear_trace(&w.fn);
 	CHECK_EQ(fn_ask(&w.fn, "www.pg.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
-	CHECK(trace_has(&w, "closest known cut: .  (cache"));
+	CHECK(fn_trace_has(&w.fn, "closest known cut: .  (cache"));
 	world_down(&w);
 }
 
@@ -668,7 +643,7 @@ static void test_question_waits_for_priming(void)
 	fn_run(&w.fn, 100);
 	CHECK_EQ(w.fn.responses, 1);
 	CHECK(fn_has(&w.fn, "203.0.113.60"));
-	CHECK(trace_has(&w, "closest known cut: .  (cache"));
+	CHECK(fn_trace_has(&w.fn, "closest known cut: .  (cache"));
 	world_down(&w);
 
 	/* ...but not for longer than 1.5 s: then it walks from the hints */
