@@ -1,5 +1,6 @@
 /* Internals of the iterator, shared by iter.c (events, results, the start from the cache),
- * iter_cut.c (zone cuts, server choice, sending) and iter_reply.c (what a reply means).
+ * iter_cut.c (zone cuts, server choice, sending), iter_reply.c (what a reply means) and
+ * iter_sections.c (reading a reply's sections).
  * Not installed: nothing outside src/core includes it. */
 #ifndef RW_ITER_IMPL_H
 #define RW_ITER_IMPL_H
@@ -180,5 +181,22 @@ void iter_set_soa(struct rw_iter *it, const ldns_rr *soa, struct rw_source *src,
 void iter_set_step(struct rw_iter *it);
 struct rw_trace_event *iter_trace_ev(struct rw_iter *it, enum rw_ev type);
 void iter_walk(struct rw_iter *it, struct rw_iter_out *out);
+
+/* Reading a reply (iter_sections.c) */
+
+/* Records of one type at one owner from a section, as a new list of borrowed records. */
+ldns_rr_list *iter_rrset_of(const ldns_rr_list *sec, const ldns_rdf *owner, uint16_t type,
+			    uint16_t klass);
+/* RRsets are sets (RFC 2181 5): merge records listed twice in a section. */
+void iter_dedup_section(ldns_rr_list *sec);
+/* The DNAME in the answer section over the current name, inside the zone asked, or NULL. */
+const ldns_rr *iter_dname_over(const struct rw_iter *it, const ldns_rr_list *an);
+/* The zone a referral in the authority section delegates (borrowed from p), or NULL. */
+const ldns_rdf *iter_find_referral(const struct rw_iter *it, const ldns_pkt *p);
+/* The SOA in the authority section that covers name within the zone asked, or NULL. */
+const ldns_rr *iter_find_soa(const struct rw_iter *it, const ldns_pkt *p, const ldns_rdf *name);
+/* NS records in the authority section: at the zone's apex, and elsewhere (the last owner). */
+void iter_authority_ns(const struct rw_iter *it, const ldns_pkt *p, bool *apex, bool *other,
+		       const ldns_rdf **other_owner);
 
 #endif

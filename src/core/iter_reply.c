@@ -81,88 +81,6 @@ static void reply_problem(struct rw_iter *it, const ldns_pkt *p, size_t len, con
 	iter_next_server(it, out);
 }
 
-/* Records of one type at one owner from a section, as a new list (shallow: borrowed records). */
-static ldns_rr_list *rrset_of(const ldns_rr_list *sec, const ldns_rdf *owner, uint16_t type,
-			      uint16_t klass)
-{
-	ldns_rr_list *l = ldns_rr_list_new();
-	if (!l)
-		return NULL;
-	for (size_t i = 0; i < ldns_rr_list_rr_count(sec); i++) {
-		ldns_rr *rr = ldns_rr_list_rr(sec, i);
-		if (ldns_rr_get_type(rr) == type && ldns_rr_get_class(rr) == klass &&
-		    name_eq(ldns_rr_owner(rr), owner))
-			ldns_rr_list_push_rr(l, rr);
-	}
-	return l;
-}
-
-struct rr_at {
-	ldns_rr *rr;
-	size_t at;
-};
-
-static int rr_at_cmp(const void *a, const void *b)
-{
-	const struct rr_at *x = a, *y = b;
-	int c = ldns_rr_compare(x->rr, y->rr); /* owner, class, type, rdata; not the TTL */
-	if (c)
-		return c;
-	return x->at < y->at ? -1 : x->at > y->at;
-}
-
-/* RRsets are sets (RFC 2181 5): a record listed twice in a section is kept once, in its first
- * place, with the smaller of the two TTLs. */
-static void dedup_section(ldns_rr_list *sec)
-{
-	size_t n = ldns_rr_list_rr_count(sec);
-	if (n < 2)
-		return;
-	struct rr_at *v = malloc(n * sizeof(*v));
-	if (!v)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		v[i].rr = ldns_rr_list_rr(sec, i);
-		v[i].at = i;
-	}
-	qsort(v, n, sizeof(*v), rr_at_cmp);
-	size_t dups = 0;
-	for (size_t i = 1, keep = 0; i < n; i++) {
-		if (ldns_rr_compare(v[keep].rr, v[i].rr) != 0) {
-			keep = i;
-			continue;
-		}
-		if (ldns_rr_ttl(v[i].rr) < ldns_rr_ttl(v[keep].rr))
-			ldns_rr_set_ttl(v[keep].rr, ldns_rr_ttl(v[i].rr));
-		ldns_rr_free(v[i].rr);
-		ldns_rr_list_set_rr(sec, NULL, v[i].at);
-		dups++;
-	}
-	free(v);
-	if (!dups)
-		return;
-	size_t w = 0;
-	for (size_t i = 0; i < n; i++)
-		if (ldns_rr_list_rr(sec, i))
-			ldns_rr_list_set_rr(sec, ldns_rr_list_rr(sec, i), w++);
-	ldns_rr_list_set_rr_count(sec, w);
-}
-
-/* The DNAME in the answer section whose owner is a proper ancestor of the current name inside
- * the zone asked (RFC 6672 2.3), or NULL. */
-static const ldns_rr *dname_over(const struct rw_iter *it, const ldns_rr_list *an)
-{
-	for (size_t i = 0; i < ldns_rr_list_rr_count(an); i++) {
-		const ldns_rr *rr = ldns_rr_list_rr(an, i);
-		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_DNAME && ldns_rr_rd_count(rr) == 1 &&
-		    ldns_rr_get_class(rr) == it->qclass &&
-		    ldns_dname_is_subdomain(it->qname, ldns_rr_owner(rr)) &&
-		    name_under(ldns_rr_owner(rr), it->zone))
-			return rr;
-	}
-	return NULL;
-}
-
 /* Cache an RRset and add it to the result with its provenance. */
 static void take_rrset(struct rw_iter *it, const ldns_rr_list *set, enum rw_rank rank,
 		       struct rw_source *src, bool into_result)
@@ -197,7 +115,7 @@ static bool take_glue(struct rw_iter *it, const ldns_pkt *p, const ldns_rr_list 
 		    !name_under(nsname, bailiwick))
 			continue;
 		for (size_t t = 0; t < 2; t++) {
-			ldns_rr_list *g = rrset_of(add, nsname, types[t], it->qclass);
+			ldns_rr_list *g = iter_rrset_of(add, nsname, types[t], it->qclass);
 			if (g && ldns_rr_list_rr_count(g) > 0) {
 				rw_cache_store_rrset(it->sh->cache, g, RW_RANK_GLUE, src,
 						     now_us(it));
@@ -215,30 +133,10 @@ static bool take_glue(struct rw_iter *it, const ldns_pkt *p, const ldns_rr_list 
 	return used;
 }
 
-/* Find a referral in the authority section: an NS set for a zone strictly below the current cut
- * that contains the current qname. Returns the zone name (borrowed from the packet) or NULL. */
-static const ldns_rdf *find_referral(const struct rw_iter *it, const ldns_pkt *p)
-{
-	const ldns_rr_list *auth = ldns_pkt_authority(p);
-	for (size_t i = 0; i < ldns_rr_list_rr_count(auth); i++) {
-		const ldns_rr *rr = ldns_rr_list_rr(auth, i);
-		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_NS)
-			continue;
-		const ldns_rdf *owner = ldns_rr_owner(rr);
-		if (!ldns_dname_is_subdomain(owner, it->zone))
-			continue; /* not below the cut: upward or sideways */
-		if (it->qtype == LDNS_RR_TYPE_DS ? !ldns_dname_is_subdomain(it->sname, owner)
-						 : !name_under(it->sname, owner))
-			continue;
-		return owner;
-	}
-	return NULL;
-}
-
 static void do_referral(struct rw_iter *it, const ldns_pkt *p, size_t len, const ldns_rdf *to,
 			struct rw_source *src, struct rw_iter_out *out)
 {
-	ldns_rr_list *nsset = rrset_of(ldns_pkt_authority(p), to, LDNS_RR_TYPE_NS, it->qclass);
+	ldns_rr_list *nsset = iter_rrset_of(ldns_pkt_authority(p), to, LDNS_RR_TYPE_NS, it->qclass);
 	ldns_rdf *zone = ldns_rdf_clone(to);
 	if (!nsset || !zone) {
 		ldns_rr_list_free(nsset);
@@ -281,24 +179,10 @@ static void do_referral(struct rw_iter *it, const ldns_pkt *p, size_t len, const
 	iter_next_server(it, out);
 }
 
-/* The SOA in the authority section that covers name within the zone asked, or NULL. */
-static const ldns_rr *find_soa(const struct rw_iter *it, const ldns_pkt *p, const ldns_rdf *name)
-{
-	const ldns_rr_list *auth = ldns_pkt_authority(p);
-	for (size_t i = 0; i < ldns_rr_list_rr_count(auth); i++) {
-		const ldns_rr *rr = ldns_rr_list_rr(auth, i);
-		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA &&
-		    name_under(name, ldns_rr_owner(rr)) &&
-		    name_under(ldns_rr_owner(rr), it->zone) && ldns_rr_rd_count(rr) >= 7)
-			return rr;
-	}
-	return NULL;
-}
-
 static void do_negative(struct rw_iter *it, const ldns_pkt *p, size_t len, bool nxdomain,
 			struct rw_source *src, struct rw_iter_out *out)
 {
-	const ldns_rr *soa = find_soa(it, p, it->qname);
+	const ldns_rr *soa = iter_find_soa(it, p, it->qname);
 	int64_t now = now_us(it);
 	enum rw_entry_kind kind = nxdomain ? RW_ENTRY_NXDOMAIN : RW_ENTRY_NODATA;
 	enum rw_rank rank = ldns_pkt_aa(p) ? RW_RANK_AUTH_AUTHORITY : RW_RANK_NONAUTH_ANSWER;
@@ -370,7 +254,7 @@ static bool do_answer(struct rw_iter *it, const ldns_pkt *p, size_t len, struct 
 					ldns_rr_list_push_rr(set, rr);
 			}
 		} else {
-			set = rrset_of(an, it->qname, it->qtype, it->qclass);
+			set = iter_rrset_of(an, it->qname, it->qtype, it->qclass);
 		}
 		if (set && ldns_rr_list_rr_count(set) > 0) {
 			if (it->qtype == LDNS_RR_TYPE_ANY) {
@@ -396,7 +280,7 @@ static bool do_answer(struct rw_iter *it, const ldns_pkt *p, size_t len, struct 
 			/* Glue-like addresses for NS answers (priming, NS queries). */
 			if (it->qtype == LDNS_RR_TYPE_NS) {
 				ldns_rr_list *ns =
-					rrset_of(an, it->qname, LDNS_RR_TYPE_NS, it->qclass);
+					iter_rrset_of(an, it->qname, LDNS_RR_TYPE_NS, it->qclass);
 				if (ns)
 					take_glue(it, p, ns, it->zone, src, false);
 				ldns_rr_list_free(ns);
@@ -407,12 +291,12 @@ static bool do_answer(struct rw_iter *it, const ldns_pkt *p, size_t len, struct 
 			return true;
 		}
 		ldns_rr_list_free(set);
-		const ldns_rr *dn = dname_over(it, an);
+		const ldns_rr *dn = iter_dname_over(it, an);
 		if (dn) {
 			/* the DNAME goes into the answer and the cache; the CNAME the server
 			 * synthesised from it is made again here, never cached (RFC 6672 3.2) */
-			ldns_rr_list *dset =
-				rrset_of(an, ldns_rr_owner(dn), LDNS_RR_TYPE_DNAME, it->qclass);
+			ldns_rr_list *dset = iter_rrset_of(an, ldns_rr_owner(dn),
+							   LDNS_RR_TYPE_DNAME, it->qclass);
 			uint32_t ttl = rw_cache_cap_ttl(it->sh->cache, ldns_rr_ttl(dn), false);
 			int64_t now = now_us(it), expires = now + (int64_t)ttl * 1000000;
 			if (dset)
@@ -432,7 +316,7 @@ static bool do_answer(struct rw_iter *it, const ldns_pkt *p, size_t len, struct 
 		}
 		if (it->qtype == LDNS_RR_TYPE_CNAME)
 			break;
-		ldns_rr_list *cn = rrset_of(an, it->qname, LDNS_RR_TYPE_CNAME, it->qclass);
+		ldns_rr_list *cn = iter_rrset_of(an, it->qname, LDNS_RR_TYPE_CNAME, it->qclass);
 		if (!cn || ldns_rr_list_rr_count(cn) == 0) {
 			ldns_rr_list_free(cn);
 			break;
@@ -467,7 +351,7 @@ static bool do_answer(struct rw_iter *it, const ldns_pkt *p, size_t len, struct 
 			do_negative(it, p, len, true, src, out);
 			return true;
 		}
-		if (find_soa(it, p, it->qname)) {
+		if (iter_find_soa(it, p, it->qname)) {
 			do_negative(it, p, len, false, src, out);
 			return true;
 		}
@@ -532,13 +416,13 @@ static bool minimised_reply(struct rw_iter *it, const ldns_pkt *p, size_t len,
 	/* a referral, even with AA set (some servers set it), when it answers nothing */
 	if (rcode == LDNS_RCODE_NOERROR &&
 	    (!ldns_pkt_aa(p) || ldns_rr_list_rr_count(ldns_pkt_answer(p)) == 0) &&
-	    (to = find_referral(it, p))) {
+	    (to = iter_find_referral(it, p))) {
 		do_referral(it, p, len, to, src, out);
 		return true;
 	}
 	/* Any other error, SERVFAIL included, and the full name is asked of the same server once
 	 * before moving on (Unbound's relaxed mode): some servers fail only minimised names. */
-	if (rcode != LDNS_RCODE_NOERROR || (!ldns_pkt_aa(p) && !find_soa(it, p, it->sname))) {
+	if (rcode != LDNS_RCODE_NOERROR || (!ldns_pkt_aa(p) && !iter_find_soa(it, p, it->sname))) {
 		char reason[128];
 		snprintf(reason, sizeof(reason),
 			 "%s to the minimised question: asking the full name instead",
@@ -569,27 +453,6 @@ static bool minimised_reply(struct rw_iter *it, const ldns_pkt *p, size_t len,
 	return true;
 }
 
-/* NS records in the authority section: at the zone's apex, and anywhere else (upward or
- * sideways, since a referral below was looked for first). */
-static void authority_ns(const struct rw_iter *it, const ldns_pkt *p, bool *apex, bool *other,
-			 const ldns_rdf **other_owner)
-{
-	const ldns_rr_list *auth = ldns_pkt_authority(p);
-	*apex = *other = false;
-	*other_owner = NULL;
-	for (size_t i = 0; i < ldns_rr_list_rr_count(auth); i++) {
-		const ldns_rr *rr = ldns_rr_list_rr(auth, i);
-		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_NS)
-			continue;
-		if (name_eq(ldns_rr_owner(rr), it->zone)) {
-			*apex = true;
-		} else {
-			*other = true;
-			*other_owner = ldns_rr_owner(rr);
-		}
-	}
-}
-
 /* What a NOERROR or NXDOMAIN reply means, by what it contains, whatever its AA bit says (RFC
  * 2308 2.2, and as Unbound classifies replies): an answer or a chain; NXDOMAIN; NS below the cut
  * is a referral; the zone's SOA is NODATA; NS at the apex, or nothing at all with AA, is NODATA
@@ -607,11 +470,11 @@ static void classify(struct rw_iter *it, const ldns_pkt *p, size_t len, struct r
 		do_negative(it, p, len, true, src, out);
 		return;
 	}
-	if ((to = find_referral(it, p)) != NULL) {
+	if ((to = iter_find_referral(it, p)) != NULL) {
 		do_referral(it, p, len, to, src, out);
 		return;
 	}
-	if ((soa = find_soa(it, p, it->qname)) != NULL) {
+	if ((soa = iter_find_soa(it, p, it->qname)) != NULL) {
 		if (it->qtype == LDNS_RR_TYPE_DS && name_eq(ldns_rr_owner(soa), it->qname) &&
 		    !name_eq(it->qname, it->zone)) {
 			/* the child zone's apex answered: DS lives in the parent (RFC 4035 3.1.4.1) */
@@ -631,7 +494,7 @@ static void classify(struct rw_iter *it, const ldns_pkt *p, size_t len, struct r
 		do_negative(it, p, len, false, src, out);
 		return;
 	}
-	authority_ns(it, p, &apex, &other, &other_owner);
+	iter_authority_ns(it, p, &apex, &other, &other_owner);
 	if (!other && (apex || ldns_pkt_aa(p))) {
 		do_negative(it, p, len, false, src, out);
 		return;
@@ -694,9 +557,9 @@ static void handle_reply(struct rw_iter *it, const uint8_t *pkt, size_t len,
 		iter_send_query(it, it->cur_tcp, false, out);
 		return;
 	}
-	dedup_section(ldns_pkt_answer(p));
-	dedup_section(ldns_pkt_authority(p));
-	dedup_section(ldns_pkt_additional(p));
+	iter_dedup_section(ldns_pkt_answer(p));
+	iter_dedup_section(ldns_pkt_authority(p));
+	iter_dedup_section(ldns_pkt_additional(p));
 	struct rw_source *src = iter_make_source(it);
 	if (iter_minimised(it) && minimised_reply(it, p, len, src, out)) {
 		rw_source_unref(src);
@@ -707,7 +570,7 @@ static void handle_reply(struct rw_iter *it, const uint8_t *pkt, size_t len,
 	    rcode == LDNS_RCODE_NOTAUTH) {
 		failed_reply(it, p, len, out);
 	} else if (rcode != LDNS_RCODE_NOERROR && rcode != LDNS_RCODE_NXDOMAIN &&
-		   !(rcode == LDNS_RCODE_YXDOMAIN && dname_over(it, ldns_pkt_answer(p)))) {
+		   !(rcode == LDNS_RCODE_YXDOMAIN && iter_dname_over(it, ldns_pkt_answer(p)))) {
 		char reason[160];
 		char *z = dstr(it->zone);
 		snprintf(reason, sizeof(reason), "%s from the server for %s", rw_rcode_str(rcode),
