@@ -142,14 +142,54 @@ def frame(wire):
     return struct.pack("!H", len(wire)) + wire
 
 
+def send_all_or_closed(s, data):
+    """sendall(data) on a stream socket whose peer may close it before taking everything (a
+    daemon that rejects an oversized request, or cuts off a client that does not read, may close
+    first: the send then fails with EPIPE or ECONNRESET). Returns True if everything was sent,
+    False if the peer closed first; what the peer sent before closing can still be read."""
+    try:
+        s.sendall(data)
+        return True
+    except (BrokenPipeError, ConnectionResetError):
+        return False
+
+
+def wait_for(cond, timeout=TIMEOUT, interval=0.02, proc=None, what="condition"):
+    """Poll cond() until it returns something true, bounded by timeout seconds; returns that
+    value. Fails if it does not come, or if proc (a subprocess) exits meanwhile."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = cond()
+        if got:
+            return got
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError("process %d exited (status %s) while waiting for %s"
+                                 % (proc.pid, proc.returncode, what))
+        if time.monotonic() > deadline:
+            raise AssertionError("no %s within %g s" % (what, timeout))
+        time.sleep(interval)
+
+
+def wait_control_socket(r, path, timeout=5.0):
+    """Wait until rootwalkd r listens on its control socket at path. The socket file appears at
+    bind(), before listen(); the daemon logs "control socket PATH (mode ...)" only once it
+    listens, so that line (not the file) says a client can connect."""
+    wait_for(lambda: "control socket %s (" % path in r.stderr(), timeout=timeout, proc=r.proc,
+             what="control socket %s listening" % path)
+
+
 # -- traces ---------------------------------------------------------------------------------------
 
 def read_json_traces(path):
     """Parse a JSON trace log: {trace id: [events in order]}, in order of first appearance.
-    Every line must be a JSON object with "trace" and "ev"."""
+    Every line must be a JSON object with "trace" and "ev". A last line without its newline is
+    a write still in progress (the daemon writes batches of traces while the tests read; a
+    reader can see the first part of a write) and is left out."""
     traces = {}
     with open(path) as f:
         for n, line in enumerate(f, 1):
+            if not line.endswith("\n"):
+                break  # only the last line can lack it: the rest of it is not written yet
             line = line.strip()
             if not line:
                 continue
@@ -186,12 +226,15 @@ def traces_for(path, qname, qtype):
 
 
 def wait_trace(path, qname, qtype, count=1, timeout=TIMEOUT):
-    """Wait until the trace log holds `count` traces for qname/qtype (they are written when the
-    query completes, which may be just after the answer was sent)."""
+    """Wait until the trace log holds `count` whole traces for qname/qtype, each up to its
+    "done" event (they are written when the query completes, which may be just after the
+    answer was sent, and a reader may see a write half done). Returns the traces found, whole
+    or not, after at most timeout s."""
     deadline = time.monotonic() + timeout
     while True:
         got = traces_for(path, qname, qtype) if os.path.exists(path) else []
-        if len(got) >= count or time.monotonic() > deadline:
+        whole = [t for t in got if t[-1]["ev"] == "done"]
+        if len(whole) >= count or time.monotonic() > deadline:
             return got
         time.sleep(0.05)
 

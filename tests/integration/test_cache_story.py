@@ -184,12 +184,17 @@ def test_propagation_text_trace(the_lab, start_rootwalkd):
         assert addresses(m) == ["203.0.113.42"], m.answer
         traces = []
         deadline = time.monotonic() + labtest.TIMEOUT
-        while len(traces) < 2 and time.monotonic() < deadline:
+        # Both traces whole, up to their footer: the daemon writes batches while this reads,
+        # and a read can end in the middle of one.
+        while not (len(traces) == 2 and all(re.search(r"^;; done in ", t, re.M) for t in traces)) \
+                and time.monotonic() < deadline:
             time.sleep(0.05)
             with open(r.trace_log) as f:
                 traces = [t for t in f.read().split(";; trace ")[1:]
                           if re.match(r"\S+\s+\S+\s+client \S+\s+video-platform\.com\.? A\s", t)]
         assert len(traces) == 2, "want 2 traces of the client's question:\n%s" % traces
+        assert all(re.search(r"^;; done in ", t, re.M) for t in traces), \
+            "a trace without its footer:\n%s" % traces
         warm = traces[1]
         assert "cache hit" in warm, warm
         hit = [TEXT_HIT.match(l) for l in warm.splitlines() if TEXT_HIT.match(l)]

@@ -55,13 +55,23 @@ class Ctl:
     def raw(self, data, wait=3.0, close_write=True):
         """Send raw bytes on a new connection; return everything the daemon sends back until it
         closes the connection (or wait runs out)."""
+        return self.raw_may_close(data, wait=wait, close_write=close_write)[0]
+
+    def raw_may_close(self, data, wait=3.0, close_write=True, sndbuf=None):
+        """Like raw(), for requests the daemon may stop reading and close before it has taken
+        them all (an oversized request: it answers with an error and closes). Returns (what the
+        daemon sent, sent_all); sent_all is False when the send failed with EPIPE or ECONNRESET
+        because the daemon had closed first. sndbuf: the socket's SO_SNDBUF (a small one makes
+        the daemon close while the request is still being sent)."""
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            if sndbuf:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
             s.settimeout(wait)
             s.connect(self.sock)
-            s.sendall(data)
-            if close_write:
+            sent_all = labtest.send_all_or_closed(s, data)
+            if close_write and sent_all:
                 s.shutdown(socket.SHUT_WR)
-            return read_until_closed(s, wait)
+            return read_until_closed(s, wait), sent_all
 
 
 def read_until_closed(s, wait):
@@ -109,9 +119,8 @@ def start_ctl(the_lab, start_rootwalkd, extra="", name="ctl.sock", wait=True):
     sock = os.path.join(d, name)
     r = start_rootwalkd(extra="control-socket: %s\n%s" % (sock, extra), wait=wait)
     if wait:
-        deadline = time.monotonic() + 5
-        while not os.path.exists(sock) and time.monotonic() < deadline:
-            time.sleep(0.02)
+        # Not just the file: it exists from bind(), a moment before the daemon listens.
+        labtest.wait_control_socket(r, sock)
     return Ctl(r, sock)
 
 
@@ -178,6 +187,7 @@ def test_stale_live_and_foreign_socket_files(the_lab, start_rootwalkd):
     s.bind(stale)
     s.close()
     r = start_rootwalkd(extra="control-socket: %s\n" % stale)
+    labtest.wait_control_socket(r, stale)
     Ctl(r, stale).ok("status")
     assert "removed stale control socket" in r.stderr()
     # A live one is never taken over: the second daemon refuses to start.
@@ -454,9 +464,10 @@ def test_sighup_reopens_the_trace_log(the_lab, start_rootwalkd):
     assert labtest.wait_trace(c.r.trace_log, VP, "A")
     os.rename(c.r.trace_log, c.r.trace_log + ".1")
     c.r.proc.send_signal(signal.SIGHUP)
-    deadline = time.monotonic() + 5
-    while not os.path.exists(c.r.trace_log) and time.monotonic() < deadline:
-        time.sleep(0.02)
+    # The daemon reopens (creates) the file when it handles the signal; a query answered
+    # before that would be traced in the old file.
+    labtest.wait_for(lambda: os.path.exists(c.r.trace_log), timeout=5, proc=c.r.proc,
+                     what="a new %s after SIGHUP" % c.r.trace_log)
     labtest.ask(c.r.addr, "mail." + VP, "A")
     assert labtest.wait_trace(c.r.trace_log, "mail." + VP, "A"), "no trace in the new file"
     assert not labtest.traces_for(c.r.trace_log + ".1", "mail." + VP, "A")
@@ -553,11 +564,13 @@ def test_malformed_requests_get_errors(the_lab, start_rootwalkd):
     got = responses(c.raw(b"status\r\nnonsense\nlookup video-platform.com\nhelp"))
     assert [s for s, _ in got] == ["ok", got[1][0], "ok", "ok"], got
     assert got[1][0].startswith("error: unknown request")
-    # Too long: an error, then the connection is closed.
-    data = c.raw(b"lookup " + b"a" * (MAX_REQUEST + 100) + b"\n")
-    assert responses(data) == [("error: request longer than %d bytes" % MAX_REQUEST, [])]
-    data = c.raw(b"x" * 100000, close_write=False)
-    assert data.startswith(b"error: request longer than")
+    # Too long: an error, then the connection is closed. The daemon stops reading after
+    # MAX_REQUEST bytes and may close before the client has sent the rest (EPIPE/ECONNRESET on
+    # the send): the error reply, if it could still be read, must be the right one.
+    data, sent_all = c.raw_may_close(b"lookup " + b"a" * (MAX_REQUEST + 100) + b"\n")
+    assert responses(data) == [("error: request longer than %d bytes" % MAX_REQUEST, [])] or \
+        (not sent_all and data == b""), (sent_all, data)
+    check_too_long(c, b"x" * 100000)
     # Exactly at the limit is fine.
     line = b"status" + b" " * (MAX_REQUEST - 7) + b"\n"
     assert len(line) == MAX_REQUEST
@@ -567,6 +580,35 @@ def test_malformed_requests_get_errors(the_lab, start_rootwalkd):
         c.raw(os.urandom(64 + i * 97) + b"\n", wait=1.0)
     assert labtest.ask(c.r.addr, VP, "A").rcode() == dns.rcode.NOERROR
     c.ok("status")
+
+
+def check_too_long(c, data, sndbuf=None):
+    """Send an oversized request (no newline within MAX_REQUEST bytes). The daemon answers
+    "error: request longer than ..." and closes, possibly before the client has sent it all.
+    Either the whole request was sent and the error came back, or the send failed because the
+    daemon had closed and then the error, or nothing (EOF or a reset), is what can be read.
+    Either way the daemon lives on and answers the next request. Returns sent_all."""
+    data, sent_all = c.raw_may_close(data, close_write=False, sndbuf=sndbuf)
+    if sent_all or data:
+        assert data.startswith(b"error: request longer than %d bytes\n" % MAX_REQUEST), \
+            (sent_all, data[:200])
+    assert c.r.proc.poll() is None, "rootwalkd exited after an oversized request"
+    assert "pid: %d\n" % c.r.proc.pid in c.ok("status")
+    return sent_all
+
+
+def test_oversized_request_closed_while_sending(the_lab, start_rootwalkd):
+    """The close-first case made certain: with a small send buffer, 8 MB cannot be sent before
+    the daemon has read its MAX_REQUEST bytes, answered with the error and closed, so the send
+    fails (EPIPE or ECONNRESET); the error reply is still readable (or EOF), and the daemon goes
+    on answering, each time."""
+    c = start_ctl(the_lab, start_rootwalkd)
+    for _ in range(5):
+        assert not check_too_long(c, b"x" * (8 << 20), sndbuf=4096), \
+            "8 MB sent although the daemon closes after %d bytes" % MAX_REQUEST
+    # An ordinary sized request that the daemon answers (and closes) before it is all sent.
+    assert not check_too_long(c, b"lookup " + b"a" * (1 << 20) + b"\n", sndbuf=4096)
+    assert labtest.ask(c.r.addr, VP, "A").rcode() == dns.rcode.NOERROR
 
 
 def test_connection_limit_and_abandoned_requests(the_lab, start_rootwalkd):
@@ -590,7 +632,10 @@ def test_connection_limit_and_abandoned_requests(the_lab, start_rootwalkd):
     finally:
         for s in held:
             s.close()
-    time.sleep(0.2)
+    # The daemon counts a closed connection out only when it has handled its end (EOF,
+    # shutdown, close): until then a new one may still be refused. Poll, bounded.
+    labtest.wait_for(lambda: c.run("status").returncode == 0, timeout=5, interval=0.05,
+                     proc=c.r.proc, what="a control connection accepted after the 16 closed")
     c.ok("status")
     # A client that goes away in the middle of a trace: the trace is cancelled.
     with silent_server(the_lab, "ns.cdnhost.net"):

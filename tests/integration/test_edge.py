@@ -313,9 +313,10 @@ def test_sighup_reopens_trace_log(start_rootwalkd):
     assert labtest.wait_trace(r.trace_log, "video-platform.com.", "A")
     os.rename(r.trace_log, r.trace_log + ".1")
     r.proc.send_signal(signal.SIGHUP)
-    deadline = time.monotonic() + labtest.TIMEOUT
-    while not os.path.exists(r.trace_log) and time.monotonic() < deadline:
-        time.sleep(0.02)
+    # The new file is created when the daemon handles the signal; a query answered before that
+    # would be traced in the old one.
+    labtest.wait_for(lambda: os.path.exists(r.trace_log), timeout=5, proc=r.proc,
+                     what="a new %s after SIGHUP" % r.trace_log)
     labtest.ask(r.addr, "hup.example.org.", "A")
     new = labtest.wait_trace(r.trace_log, "hup.example.org.", "A")
     assert new, "no trace for the query after SIGHUP in the new %s" % r.trace_log
@@ -333,10 +334,13 @@ def test_sigterm_with_unread_tcp_replies(start_rootwalkd):
     try:
         for _ in range(4):
             s = socket.create_connection((r.addr, 53), timeout=3)
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-            s.sendall(b"".join(frame(query("big.video-platform.com.", "TXT", id_=j).to_wire())
-                               for j in range(300)))
             lazy.append(s)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            # The daemon cuts off a client whose unread replies pass 256 KB, which may happen
+            # before all 300 queries are sent: the send then fails, as it may.
+            labtest.send_all_or_closed(s, b"".join(
+                frame(query("big.video-platform.com.", "TXT", id_=j).to_wire())
+                for j in range(300)))
         time.sleep(1.0)
         t0 = time.monotonic()
         rc = r.stop(signal.SIGTERM)
@@ -457,6 +461,8 @@ def test_udp_replies_wait_for_a_full_socket(start_rootwalkd, rootwalkd_binary, t
             # them in batches of 64 and 36: sendmmsg() with many replies at once.
             os.kill(r.proc.pid, signal.SIGSTOP)
             try:
+                labtest.wait_for(lambda: proc_state(r.proc.pid) == "T", timeout=5,
+                                 interval=0.005, what="rootwalkd stopped by SIGSTOP")
                 for i in sorted(want):
                     s.sendto(query("video-platform.com.", id_=i).to_wire(), (r.addr, 53))
             finally:
@@ -478,6 +484,12 @@ def test_udp_replies_wait_for_a_full_socket(start_rootwalkd, rootwalkd_binary, t
     r.stop(signal.SIGTERM)
     did = shim_report(log)
     assert did["eagain"] > 0 and did["partial"] > 0, "the shim injected too little: %s" % did
+
+
+def proc_state(pid):
+    """The state letter of a process in /proc/PID/stat (R, S, T for stopped, ...)."""
+    with open("/proc/%d/stat" % pid) as f:
+        return f.read().rsplit(")", 1)[1].split()[0]
 
 
 def shim_report(path):

@@ -12,7 +12,6 @@ import os
 import re
 import subprocess
 import tempfile
-import time
 
 import dns.query
 import dns.rcode
@@ -77,9 +76,8 @@ def start_with_socket(the_lab, start_rootwalkd, extra):
     d = tempfile.mkdtemp(prefix="ctl-", dir=the_lab.tmp)
     sock = os.path.join(d, "ctl.sock")
     r = start_rootwalkd(extra="control-socket: %s\n%s" % (sock, extra))
-    deadline = time.monotonic() + 5
-    while not os.path.exists(sock) and time.monotonic() < deadline:
-        time.sleep(0.02)
+    # Not just the file: it exists from bind(), a moment before the daemon listens.
+    labtest.wait_control_socket(r, sock)
     return r, sock
 
 
