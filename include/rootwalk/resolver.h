@@ -98,6 +98,7 @@ struct rw_stats {
 	uint64_t joined;	/* client queries that joined an identical one in flight */
 	uint64_t local_answers; /* answered from a special-use zone (localhost. ...) */
 	uint64_t upstream_queries, upstream_timeouts, upstream_tcp_retries;
+	uint64_t upstream_shared; /* queries not sent: an identical one was in flight */
 	uint64_t replies_rejected;
 	uint64_t servfail;
 	uint64_t servfail_reason[RW_SERVFAIL_REASONS]; /* by rw_servfail_reason_name[] */

@@ -51,6 +51,7 @@ struct rw_trace_event {
 	bool tcp, aa, tc, glue;
 	bool qmin, no_edns, caps; /* send: minimised name, no EDNS, 0x20 case */
 	bool parent_glue;	  /* send: the address is known only from the parent's glue */
+	bool shared;		  /* send: not sent, it joined an identical query in flight */
 	int rcode;
 	const char *kind; /* static string */
 	uint32_t rtt_us, bytes, ttl, after_ms;

@@ -273,6 +273,7 @@ static void do_stats(struct rw_control *ctl, const struct rw_control_request *re
 	stat_line(&b, json, &first, "upstream.queries", st->upstream_queries);
 	stat_line(&b, json, &first, "upstream.timeouts", st->upstream_timeouts);
 	stat_line(&b, json, &first, "upstream.tcp_retries", st->upstream_tcp_retries);
+	stat_line(&b, json, &first, "upstream.shared", st->upstream_shared);
 	stat_line(&b, json, &first, "upstream.replies_rejected", st->replies_rejected);
 	for (int i = 0; i < RW_RTT_BUCKETS; i++) {
 		if (i == 0)

@@ -24,6 +24,7 @@
 #include "rootwalk/wire.h"
 #include "prime.h"
 #include "sbuf.h"
+#include "sendshare.h"
 
 #define MAX_DEPTH   8	 /* nested sub-resolutions per request */
 #define ID_BUCKETS  4096 /* power of two */
@@ -48,6 +49,13 @@ struct req {
 	uint64_t id; /* upstream query in flight, 0 when none */
 	rw_response_cb cb;
 	void *arg;
+	/* An identical upstream query in flight is sent once (sendshare.h): the request that sent
+	 * it keeps its entry and the requests that joined it; a joined request keeps its own
+	 * query (its iterator's buffer, valid while it waits) to receive a copy of the reply. */
+	struct rw_sendshare_entry *share;
+	struct req *leader, *followers, *fnext;
+	const uint8_t *fwire;
+	size_t fwlen;
 	bool prime;
 	bool parked;	      /* waiting for the priming under way before it starts */
 	struct req *pnext;    /* the parked list */
@@ -78,8 +86,9 @@ struct rw_resolver {
 	uint8_t qkey[16];		   /* SipHash key of that table */
 	uint64_t next_id;
 	uint64_t next_handle;
-	struct rw_prime prime; /* when to prime the root NS set */
-	struct req *parked;    /* client questions waiting for the priming under way */
+	struct rw_sendshare *share; /* upstream queries in flight, by question and server */
+	struct rw_prime prime;	    /* when to prime the root NS set */
+	struct req *parked;	    /* client questions waiting for the priming under way */
 	struct rw_stats stats;
 	uint8_t fast[65535];	   /* responses built by the cache fast path */
 	struct rw_cache_used used; /* what the fast path used, for its trace */
@@ -163,6 +172,17 @@ static void req_free(struct req *q)
 			*pp = q->pnext;
 	}
 	question_remove(q);
+	rw_sendshare_remove(r->share, q->share);
+	if (q->leader) {
+		struct req **pp = &q->leader->followers;
+		while (*pp && *pp != q)
+			pp = &(*pp)->fnext;
+		if (*pp)
+			*pp = q->fnext;
+	}
+	/* Only rw_resolver_free() frees a request that waits for a reply: its followers go too. */
+	for (struct req *f = q->followers; f; f = f->fnext)
+		f->leader = NULL;
 
 	if (q->id) {
 		r->env->cancel(r->env->ctx, q->id);
@@ -536,6 +556,17 @@ static bool on_stack(const struct req *q, const ldns_rdf *name, uint16_t type)
 	return false;
 }
 
+/* The send just traced joined an identical query in flight: say so. */
+static void mark_shared(struct rw_trace *t)
+{
+	for (size_t i = t ? t->n : 0; i-- > 0;) {
+		if (t->ev[i].type == RW_EV_SEND) {
+			t->ev[i].shared = true;
+			return;
+		}
+	}
+}
+
 /* Carry out actions until the request waits for the network or is finished. */
 static void drive(struct req *q, struct rw_iter_out *out)
 {
@@ -565,6 +596,20 @@ static void drive(struct req *q, struct rw_iter_out *out)
 			finish(q);
 			return;
 		case RW_ACT_SEND: {
+			struct req *lead =
+				rw_sendshare_find(r->share, (const struct sockaddr *)&out->addr,
+						  out->addrlen, out->tcp, out->wire, out->len);
+			if (lead && lead != q) {
+				/* the same question to the same server is in flight: share it */
+				q->leader = lead;
+				q->fnext = lead->followers;
+				lead->followers = q;
+				q->fwire = out->wire;
+				q->fwlen = out->len;
+				r->stats.upstream_shared++;
+				mark_shared(q->sh.trace);
+				return;
+			}
 			struct rw_upstream_query uq = {
 				.id = ++r->next_id,
 				.addr = (const struct sockaddr *)&out->addr,
@@ -579,8 +624,11 @@ static void drive(struct req *q, struct rw_iter_out *out)
 				r->stats.upstream_tcp_retries++;
 			id_add(q, uq.id);
 			int rc = r->env->send(r->env->ctx, &uq);
-			if (rc == 0)
+			if (rc == 0) {
+				q->share = rw_sendshare_add(r->share, q, uq.addr, uq.addrlen,
+							    out->tcp, out->wire, out->len);
 				return;
+			}
 			id_remove(q);
 			out->act = RW_ACT_NONE;
 			rw_iter_timeout(top, rc, out);
@@ -706,7 +754,9 @@ struct rw_resolver *rw_resolver_new(const struct rw_env *env, const struct rw_co
 	};
 	r->cache = rw_cache_new(&opts, key);
 	r->infra = rw_infra_new(key, 10000, cfg->infra_ttl);
-	if (!r->cache || !r->infra) {
+	r->share = rw_sendshare_new(r->qkey);
+	if (!r->cache || !r->infra || !r->share) {
+		rw_sendshare_free(r->share);
 		rw_cache_free(r->cache);
 		rw_infra_free(r->infra);
 		rw_hints_free(r->hints);
@@ -725,6 +775,7 @@ void rw_resolver_free(struct rw_resolver *r)
 		req_free(r->reqs);
 	rw_cache_free(r->cache);
 	rw_infra_free(r->infra);
+	rw_sendshare_free(r->share);
 	rw_hints_free(r->hints);
 	free(r->tbuf.p);
 	free(r);
@@ -1134,6 +1185,41 @@ int rw_resolver_query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
 	return 0;
 }
 
+/* The query q sent is over: it no longer takes others, and those that joined it are handed
+ * back to be answered with its reply (or its timeout). */
+static struct req *query_done(struct rw_resolver *r, struct req *q)
+{
+	struct req *f = q->followers;
+	id_remove(q);
+	rw_sendshare_remove(r->share, q->share);
+	q->share = NULL;
+	q->followers = NULL;
+	for (struct req *x = f; x; x = x->fnext)
+		x->leader = NULL;
+	return f;
+}
+
+/* The requests that joined a query get its reply, with their own ID and question case written
+ * in (the reply was checked against the query that was sent), or its failure (pkt NULL). */
+static void answer_followers(struct rw_resolver *r, struct req *f, const struct sockaddr *from,
+			     socklen_t fromlen, const uint8_t *pkt, size_t len, int err)
+{
+	uint8_t *copy = pkt ? malloc(len) : NULL;
+	while (f) {
+		struct req *next = f->fnext;
+		struct rw_iter *top = f->stack[f->depth - 1];
+		struct rw_iter_out out;
+		memset(&out, 0, sizeof(out));
+		f->fnext = NULL;
+		if (!copy || !rw_sendshare_patch(pkt, len, f->fwire, f->fwlen, copy) ||
+		    !rw_iter_reply(top, from, fromlen, copy, len, &out))
+			rw_iter_timeout(top, pkt ? -EPROTO : err, &out);
+		drive(f, &out);
+		f = next;
+	}
+	free(copy);
+}
+
 int rw_resolver_on_reply(struct rw_resolver *r, uint64_t id, const struct sockaddr *from,
 			 socklen_t fromlen, const uint8_t *pkt, size_t len)
 {
@@ -1146,8 +1232,9 @@ int rw_resolver_on_reply(struct rw_resolver *r, uint64_t id, const struct sockad
 		r->stats.replies_rejected++;
 		return 0;
 	}
-	id_remove(q);
+	struct req *f = query_done(r, q);
 	drive(q, &out);
+	answer_followers(r, f, from, fromlen, pkt, len, 0);
 	return 1;
 }
 
@@ -1156,12 +1243,13 @@ void rw_resolver_on_timeout(struct rw_resolver *r, uint64_t id, int err)
 	struct req *q = id_find(r, id);
 	if (!q)
 		return;
-	id_remove(q);
+	struct req *f = query_done(r, q);
 	r->stats.upstream_timeouts++;
 	struct rw_iter_out out;
 	memset(&out, 0, sizeof(out));
 	rw_iter_timeout(q->stack[q->depth - 1], err, &out);
 	drive(q, &out);
+	answer_followers(r, f, NULL, 0, NULL, 0, err);
 }
 
 size_t rw_resolver_pending(const struct rw_resolver *r)

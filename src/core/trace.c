@@ -507,14 +507,16 @@ static void format_text_event(struct rw_sbuf *b, const struct rw_trace *t,
 		break;
 	case RW_EV_SEND:
 		rw_addr_str((const struct sockaddr *)&e->addr, addr, sizeof(addr));
-		rw_sbuf_printf(
-			b,
-			";; %sstep %s  zone %s  ask %s (%s%s) %s  \"%s %s\"%s%s%s  timeout %u ms\n",
-			ind, e->step, e->zone, e->server, addr,
-			e->parent_glue ? ", parent-side glue" : "", e->tcp ? "tcp" : "udp",
-			e->qname, rw_type_str(e->qtype, tb, sizeof(tb)),
-			e->qmin ? "  (qname minimised)" : "", e->no_edns ? "  (no EDNS)" : "",
-			e->caps ? "  (0x20)" : "", e->after_ms);
+		rw_sbuf_printf(b,
+			       ";; %sstep %s  zone %s  ask %s (%s%s) %s  \"%s %s\"%s%s%s  timeout "
+			       "%u ms%s\n",
+			       ind, e->step, e->zone, e->server, addr,
+			       e->parent_glue ? ", parent-side glue" : "", e->tcp ? "tcp" : "udp",
+			       e->qname, rw_type_str(e->qtype, tb, sizeof(tb)),
+			       e->qmin ? "  (qname minimised)" : "",
+			       e->no_edns ? "  (no EDNS)" : "", e->caps ? "  (0x20)" : "",
+			       e->after_ms,
+			       e->shared ? "  (shares the reply of the same query in flight)" : "");
 		break;
 	case RW_EV_REPLY:
 		rw_sbuf_printf(b, ";; %s        <- %s%s%s in %.1f ms, %u B: ", ind,
@@ -749,10 +751,10 @@ static void format_json_event(struct rw_sbuf *b, const struct rw_trace *t,
 		sb_json_key_str(b, "qtype", rw_type_str(e->qtype, tb, sizeof(tb)));
 		rw_sbuf_printf(b,
 			       ",\"minimised\":%s,\"edns\":%s,\"caps\":%s,\"parent_glue\":%s,"
-			       "\"timeout_ms\":%u",
+			       "\"shared\":%s,\"timeout_ms\":%u",
 			       e->qmin ? "true" : "false", e->no_edns ? "false" : "true",
 			       e->caps ? "true" : "false", e->parent_glue ? "true" : "false",
-			       e->after_ms);
+			       e->shared ? "true" : "false", e->after_ms);
 		break;
 	case RW_EV_REPLY:
 		sb_json_key_str(b, "rcode", rw_rcode_str(e->rcode));

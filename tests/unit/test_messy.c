@@ -663,6 +663,39 @@ static void test_question_waits_for_priming(void)
 	world_down(&w);
 }
 
+static void test_identical_queries_shared(void)
+{
+	for (int caps = 0; caps < 2; caps++) {
+		struct world w;
+		world_up(&w, 18 + (uint64_t)caps);
+		w.cfg->use_caps_for_id = caps;
+		/* two cold questions under com. at once: the root is asked "com. A" once, and the
+		 * second question gets a copy of that reply (its own ID and 0x20 case written in) */
+		fn_submit(&w.fn, "www.pg.com.", LDNS_RR_TYPE_A, true, 40011);
+		fn_submit(&w.fn, "ns1.pg.com.", LDNS_RR_TYPE_A, true, 40012);
+		CHECK_EQ(w.fn.n_queue, 1);
+		fn_run(&w.fn, 100);
+		CHECK_EQ(w.fn.responses, 2);
+		CHECK_EQ(w.fn.servers[S_ROOT].queries, 1);
+		CHECK_EQ(w.fn.servers[S_PG].queries, 2); /* different questions there */
+		CHECK_EQ(w.fn.rejected, 0);
+		CHECK(rw_resolver_stats(w.fn.r)->upstream_shared >= 1);
+		world_down(&w);
+	}
+
+	/* the shared query times out: both questions move on to the next server */
+	struct world w;
+	world_up(&w, 20);
+	w.fn.servers[S_COM1].drop = true;
+	w.fn.servers[S_COM2].drop = true;
+	fn_submit(&w.fn, "www.pg.com.", LDNS_RR_TYPE_A, true, 40013);
+	fn_submit(&w.fn, "ns1.pg.com.", LDNS_RR_TYPE_A, true, 40014);
+	fn_run(&w.fn, 200);
+	CHECK_EQ(w.fn.responses, 2);
+	CHECK_EQ(fn_ede(&w.fn), 22);
+	world_down(&w);
+}
+
 int main(void)
 {
 	if (fn_hints_file(hints_path, sizeof(hints_path)) < 0)
@@ -679,6 +712,7 @@ int main(void)
 	test_localhost_hints();
 	test_priming_retry();
 	test_question_waits_for_priming();
+	test_identical_queries_shared();
 	unlink(hints_path);
 	return rw_check_report("messy");
 }
