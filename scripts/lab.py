@@ -41,6 +41,11 @@ import dns.zone
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ZONES = os.path.join(REPO, "zones")
 ROOTWALKD_ADDR = "127.0.0.53"
+# The scripted fault server's zone files (zones/fault/) and the origin each is checked under: the
+# TLD, the data every scenario zone is loaded from (under an example origin), the parent zone of
+# the DS test and the private root of the priming tests.
+FAULT_ZONE_FILES = [("fault.", "fault.zone"), ("example.fault.", "generic.zone"),
+                    ("dsparent.fault.", "dsparent.zone"), (".", "primeroot.zone")]
 UNBOUND_ADDR = "127.0.0.54"
 START_TIMEOUT = 10.0  # seconds a server gets to answer after it starts
 STOP_TIMEOUT = 5.0    # seconds a process gets after SIGTERM before SIGKILL
@@ -746,9 +751,7 @@ def cmd_check(args):
             if r.returncode != 0:
                 ok = False
             sys.stdout.write(r.stdout + r.stderr)
-    # The scripted fault server's zones (zones/fault/): the TLD, and the data every scenario
-    # zone is loaded from (checked under an example origin).
-    for z, f in (("fault.", "fault.zone"), ("example.fault.", "generic.zone")):
+    for z, f in FAULT_ZONE_FILES:
         r = subprocess.run(["nsd-checkzone", z, os.path.join(ZONES, "fault", f)],
                            capture_output=True, text=True)
         ok = ok and r.returncode == 0

@@ -29,12 +29,35 @@ Scenario (JSON object; every key optional):
     spoof-case    UDP: first a forged answer whose question has a different letter case
     lowercase     normal answers, but the question (and owner names) in lower case: a server
                   that does not echo the 0x20 case of the question
+    ent-servfail  SERVFAIL for empty non-terminals (a server that breaks on the minimised
+                  questions of QNAME minimisation); otherwise normal
   delay_ms    wait this long before answering (any mode)
   spoof_gap_ms  time between the forged and the real answer (default 30)
   no_tcp      true: do not listen on TCP (connections are refused)
   add         ["name ttl IN TYPE rdata", ...]: records added to the zone that holds them
   extra       {"answer": [...], "authority": [...], "additional": [...]}: records added to
               every normal reply (poisoning attempts, out-of-bailiwick data)
+  remove      ["name TYPE", ...]: RRsets taken out of the zone that holds them (before add)
+  fail_first  N: the first N queries get fail_rcode instead of the reply of the mode (a server
+              that errs once and then recovers); fail_rcode: "SERVFAIL" (default), "REFUSED",
+              any rcode, or "silent" (no reply); fail_match {"qname": ..., "qtype": ...}: only
+              queries that match count and fail (e.g. {"qname": ".", "qtype": "NS"})
+  nodata      how a NODATA reply (empty answer, NOERROR) looks: "noaa" (the SOA, but AA
+              clear), "apex-ns" (AA, the zone's apex NS set instead of the SOA), "empty" (AA,
+              nothing in authority); default: AA and the SOA
+  referral_aa true: referrals keep the AA bit (a server that sets AA on delegations)
+  dup_answer  true: every RRset of the answer section appears twice (identical records)
+  ds_from_child  true: a DS query for a zone this server also serves as the child is answered
+              from the child's apex (NODATA with the child's SOA); default: from the parent zone
+              when this server serves it, as a real server does
+  then        a scenario that takes over on SIGUSR1 (a delegation that changes, a server that
+              stops serving a zone): its keys replace the first ones, its remove and add apply
+              on top of the first zone data (re-read from the files); "switched" is printed on
+              stdout once the new scenario answers
+
+Zone data may hold DNAME records (RFC 6672): names below a DNAME are answered with the DNAME,
+the CNAME synthesised from it (TTL of the DNAME) and what the target holds in the zone;
+YXDOMAIN with the DNAME when the substituted name would exceed 255 octets.
 """
 
 import argparse
@@ -73,9 +96,21 @@ def parse_rr(text):
 class Authority:
     """Answers for a set of zones, as an authoritative server without DNSSEC would."""
 
-    def __init__(self, zones, ent_nxdomain=False):
+    def __init__(self, zones, ent_nxdomain=False, ent_servfail=False, nodata=None,
+                 referral_aa=False, ds_from_child=False):
         self.zones = zones  # {dns.name.Name: dns.zone.Zone}, absolute names
         self.ent_nxdomain = ent_nxdomain
+        self.ent_servfail = ent_servfail
+        self.nodata_style = nodata
+        self.referral_aa = referral_aa
+        self.ds_from_child = ds_from_child
+
+    @classmethod
+    def for_scenario(cls, zones, sc):
+        return cls(zones, ent_nxdomain=sc.get("mode") == "ent-nxdomain",
+                   ent_servfail=sc.get("mode") == "ent-servfail", nodata=sc.get("nodata"),
+                   referral_aa=bool(sc.get("referral_aa")),
+                   ds_from_child=bool(sc.get("ds_from_child")))
 
     def zone_for(self, name):
         best = None
@@ -127,23 +162,49 @@ class Authority:
         if zone is None:
             r.set_rcode(dns.rcode.REFUSED)
             return r
+        if (qtype == dns.rdatatype.DS and qname == zone.origin and not self.ds_from_child
+                and qname != dns.name.root):
+            # DS lives in the parent zone (RFC 4035 3.1.4.1): answer from it if served here.
+            parent = self.zone_for(qname.parent())
+            if parent is not None:
+                zone = parent
         r.flags |= dns.flags.AA
         name = qname
         seen = set()
         for _ in range(MAX_CHAIN):
             cut = self.cut_above(zone, name)
             if cut is not None and not (cut == name and qtype == dns.rdatatype.DS):
-                if not r.answer:
+                if not r.answer and not self.referral_aa:
                     r.flags &= ~dns.flags.AA
                 self.referral(r, zone, cut)
                 return r
+            dname = self.dname_above(zone, name)
+            if dname is not None:
+                # RFC 6672 2.2/3.1: the DNAME, then the CNAME synthesised from it.
+                owner, rds = dname
+                r.answer.append(dns.rrset.from_rdata_list(owner, rds.ttl, list(rds)))
+                try:
+                    target = name.relativize(owner).derelativize(rds[0].target)
+                except dns.name.NameTooLong:
+                    r.set_rcode(dns.rcode.YXDOMAIN)
+                    return r
+                r.answer.append(dns.rrset.from_text(name, rds.ttl, "IN", "CNAME",
+                                                    target.to_text()))
+                seen.add(name)
+                if target in seen or not target.is_subdomain(zone.origin):
+                    return r
+                name = target
+                continue
             node = zone.get_node(name)
             if node is None:
                 node = self.wildcard(zone, name)
             if node is None:
-                if self.is_ent(zone, name) and not self.ent_nxdomain:
-                    r.authority.append(self.soa_rrset(zone))
+                if self.is_ent(zone, name) and self.ent_servfail:
+                    r.flags &= ~dns.flags.AA
+                    r.set_rcode(dns.rcode.SERVFAIL)
                     return r
+                if self.is_ent(zone, name) and not self.ent_nxdomain:
+                    return self.nodata(r, zone)
                 r.set_rcode(dns.rcode.NXDOMAIN)
                 r.authority.append(self.soa_rrset(zone))
                 return r
@@ -157,8 +218,7 @@ class Authority:
                 return r
             cname = node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.CNAME)
             if cname is None:
-                r.authority.append(self.soa_rrset(zone))  # NODATA
-                return r
+                return self.nodata(r, zone)
             r.answer.append(dns.rrset.from_rdata_list(name, cname.ttl, list(cname)))
             seen.add(name)
             target = cname[0].target
@@ -166,6 +226,33 @@ class Authority:
                 return r
             name = target
         return r
+
+    def nodata(self, r, zone):
+        """NODATA: the SOA in authority, or as the scenario's nodata option says (only when
+        the answer section is empty)."""
+        style = self.nodata_style if not r.answer else None
+        if style == "noaa":
+            r.flags &= ~dns.flags.AA
+        if style == "apex-ns":
+            ns = zone.find_rdataset(zone.origin, dns.rdatatype.NS)
+            r.authority.append(dns.rrset.from_rdata_list(zone.origin, ns.ttl, list(ns)))
+        elif style != "empty":
+            r.authority.append(self.soa_rrset(zone))
+        return r
+
+    @staticmethod
+    def dname_above(zone, name):
+        """(owner, rdataset) of the DNAME that rewrites name (at a strict ancestor of name
+        inside zone; the one closest to the apex), or None."""
+        found = None
+        n = name
+        while n != zone.origin and n.is_subdomain(zone.origin):
+            n = n.parent()
+            node = zone.get_node(n)
+            rds = node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.DNAME) if node else None
+            if rds is not None:
+                found = (n, rds)
+        return found
 
     @staticmethod
     def referral(r, zone, cut):
@@ -208,9 +295,21 @@ class Server:
         self.udp = None
         self.tcp = None
         self.other = None  # socket for forged answers from another port
+        self.failed = 0  # queries answered with fail_rcode so far (fail_first)
+        self.fail_lock = threading.Lock()
+        self.set_extra(scenario)
+
+    def set_extra(self, scenario):
         extra = scenario.get("extra", {})
         self.extra = {sec: [parse_rr(t) for t in extra.get(sec, [])]
                       for sec in ("answer", "authority", "additional")}
+
+    def switch(self, authority, scenario):
+        """Serve another scenario (and zone data) from now on (SIGUSR1, scenario["then"])."""
+        self.set_extra(scenario)
+        self.sc = scenario
+        self.auth = authority
+        self.mode = scenario.get("mode", "normal")
 
     # -- logging ------------------------------------------------------------------------------
 
@@ -236,6 +335,18 @@ class Server:
         m = self.mode
         if m == "silent":
             return None
+        if self.sc.get("fail_first") and self.fail_matches(q):
+            with self.fail_lock:
+                fail = self.failed < int(self.sc["fail_first"])
+                if fail:
+                    self.failed += 1
+            if fail:
+                rcode = self.sc.get("fail_rcode", "SERVFAIL")
+                if rcode == "silent":
+                    return None
+                r = dns.message.make_response(q, our_payload=1232)
+                r.set_rcode(dns.rcode.from_text(rcode))
+                return r
         if m in ("refused", "servfail", "notimp"):
             r = dns.message.make_response(q, our_payload=1232)
             r.set_rcode({"refused": dns.rcode.REFUSED, "servfail": dns.rcode.SERVFAIL,
@@ -263,7 +374,17 @@ class Server:
             r.answer.extend(self.extra["answer"])
             r.authority.extend(self.extra["authority"])
             r.additional.extend(self.extra["additional"])
+            if self.sc.get("dup_answer"):
+                r.answer.extend(list(r.answer))
         return r
+
+    def fail_matches(self, q):
+        m = self.sc.get("fail_match") or {}
+        if "qname" in m and q.question[0].name != dns.name.from_text(m["qname"]):
+            return False
+        if "qtype" in m and q.question[0].rdtype != dns.rdatatype.from_text(m["qtype"]):
+            return False
+        return True
 
     def forged(self, q):
         r = dns.message.make_response(q, our_payload=1232)
@@ -390,7 +511,9 @@ class Server:
             t.start()
 
 
-def load_zones(specs, add):
+def load_zones(specs, steps):
+    """Zones from ORIGIN=FILE specs, then each (add, remove) step of steps in order: its remove
+    list ("name TYPE": that RRset out of the zone that holds it), then its add list."""
     zones = {}
     for spec in specs:
         origin, _, path = spec.partition("=")
@@ -398,15 +521,37 @@ def load_zones(specs, add):
             raise SystemExit("--zone wants ORIGIN=FILE, got %r" % spec)
         o = dns.name.from_text(origin)
         zones[o] = dns.zone.from_file(path, origin=o, relativize=False)
-    for text in add:
-        rrset = parse_rr(text)
-        holder = [z for o, z in zones.items() if rrset.name.is_subdomain(o)]
-        if not holder:
-            raise SystemExit("no zone holds %s" % rrset.name)
-        z = max(holder, key=lambda z: len(z.origin))
-        rds = z.find_rdataset(rrset.name, rrset.rdtype, create=True)
-        rds.update(dns.rdataset.from_rdata_list(rrset.ttl, list(rrset)))
+
+    def holder(name):
+        held = [z for o, z in zones.items() if name.is_subdomain(o)]
+        if not held:
+            raise SystemExit("no zone holds %s" % name)
+        return max(held, key=lambda z: len(z.origin))
+
+    for add, remove in steps:
+        for text in remove:
+            owner, rdtype = text.split()
+            name = dns.name.from_text(owner)
+            holder(name).delete_rdataset(name, dns.rdatatype.from_text(rdtype))
+        for text in add:
+            rrset = parse_rr(text)
+            rds = holder(rrset.name).find_rdataset(rrset.name, rrset.rdtype, create=True)
+            rds.update(dns.rdataset.from_rdata_list(rrset.ttl, list(rrset)))
     return zones
+
+
+def steps_of(scenario):
+    return [(scenario.get("add", []), scenario.get("remove", []))]
+
+
+def next_scenario(scenario):
+    """The scenario that scenario["then"] describes: its keys over the first ones; its zone
+    data is the first one's with then's remove and add applied on top (see steps)."""
+    then = dict(scenario.get("then") or {})
+    sc = {k: v for k, v in scenario.items() if k not in ("then", "add", "remove")}
+    sc.update({k: v for k, v in then.items() if k not in ("add", "remove")})
+    sc["steps"] = steps_of(scenario) + steps_of(then)
+    return sc
 
 
 def main():
@@ -418,8 +563,8 @@ def main():
     p.add_argument("--log", help="file for one JSON line per query received")
     args = p.parse_args()
     scenario = json.loads(args.scenario)
-    zones = load_zones(args.zone, scenario.get("add", []))
-    auth = Authority(zones, ent_nxdomain=scenario.get("mode") == "ent-nxdomain")
+    zones = load_zones(args.zone, steps_of(scenario))
+    auth = Authority.for_scenario(zones, scenario)
     log = open(args.log, "a") if args.log else None
     srv = Server(args.addr, args.port, auth, scenario, log)
     srv.start()
@@ -427,6 +572,15 @@ def main():
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *a: stop.set())
     signal.signal(signal.SIGINT, lambda *a: stop.set())
+
+    def switch(*_):
+        if "then" not in srv.sc:
+            return
+        sc = next_scenario(srv.sc)
+        srv.switch(Authority.for_scenario(load_zones(args.zone, sc["steps"]), sc), sc)
+        print("switched", flush=True)
+
+    signal.signal(signal.SIGUSR1, switch)
     while not stop.wait(3600):
         pass
     sys.exit(0)

@@ -144,6 +144,74 @@ def rootwalkd_binary():
     return path
 
 
+# -- the scripted fault servers (tests/faultserver.py) under the fault. TLD -----------------------
+#
+# The fault. TLD (zones/fault/fault.zone) is served by a scripted server at 127.9.0.1 for the
+# whole module; each test starts the servers of its scenario zones (zones/fault/generic.zone or
+# another file there, plus the records it adds) with the behaviour it needs, and counts the
+# queries they received.
+
+@pytest.fixture(scope="module")
+def fault_tld(the_lab):
+    fs = the_lab.start_fault_server("127.9.0.1", {"fault.": "fault.zone"})
+    yield fs
+    fs.stop()
+    assert "Traceback" not in fs.stderr(), fs.stderr()[-3000:]
+
+
+@pytest.fixture
+def fault_servers(the_lab, fault_tld):
+    """Factory: start(addr, zones, mode=..., **scenario) starts a scripted server for this
+    test. zones: one origin or a list (each loaded from generic.zone) or {origin: file}."""
+    started = []
+    first_resolver = len(the_lab.resolvers)
+
+    def start(addr, zones, mode="normal", **scenario):
+        if isinstance(zones, str):
+            zones = [zones]
+        if not isinstance(zones, dict):
+            zones = {z: None for z in zones}
+        scenario["mode"] = mode
+        fs = the_lab.start_fault_server(addr, zones, scenario)
+        started.append(fs)
+        return fs
+
+    yield start
+    # The rootwalkds of this test are stopped by now (start_rootwalkd was set up later, so it
+    # is torn down first): their traces are complete.
+    for fs in started:
+        fs.stop()
+    for fs in started:
+        assert "Traceback" not in fs.stderr(), "fault server %s failed:\n%s" % (
+            fs.addr, fs.stderr()[-3000:])
+    check_sends_received(the_lab.resolvers[first_resolver:], started)
+
+
+def check_sends_received(resolvers, servers):
+    """Every send event in the traces is a query the server received, and the other way round.
+    (A TCP send to a server without TCP is refused by the kernel and not counted.) Only when
+    the test started a rootwalkd: another resolver (Unbound) writes no traces."""
+    if not any(r.kind == "rootwalkd" for r in resolvers):
+        return
+    sends = []
+    for r in resolvers:
+        if r.kind != "rootwalkd" or not r.trace_log or not os.path.exists(r.trace_log):
+            continue
+        with open(r.trace_log) as f:
+            if not f.read(1) == "{":
+                continue
+        for t in labtest.read_json_traces(r.trace_log).values():
+            sends += [e for e in t if e["ev"] == "send"]
+    for fs in servers:
+        mine = [e for e in sends if e["addr"] == fs.addr and
+                not (fs.scenario.get("no_tcp") and e["proto"] == "tcp")]
+        got = fs.queries()
+        assert len(mine) == len(got), \
+            "%s: the traces show %d queries sent to it, it received %d:\nsent %s\nreceived %s" % (
+                fs.addr, len(mine), len(got), [(e["proto"], e["qname"], e["qtype"]) for e in mine],
+                [(q["proto"], q["qname"], q["qtype"]) for q in got])
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item):
     """Fail the test during which a running rootwalkd wrote sanitizer output."""

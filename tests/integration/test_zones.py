@@ -101,10 +101,7 @@ def test_questions_cover_every_zone():
     assert len(qs) >= 40
 
 
-FAULT_ZONES = [("fault.", "fault.zone"), ("example.fault.", "generic.zone")]
-
-
-@pytest.mark.parametrize("zone,fname", FAULT_ZONES)
+@pytest.mark.parametrize("zone,fname", lab.FAULT_ZONE_FILES)
 def test_fault_zone_files_valid(zone, fname):
     """The scripted fault server's zones (zones/fault/) are valid zone files too."""
     path = os.path.join(lab.ZONES, "fault", fname)
