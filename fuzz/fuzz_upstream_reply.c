@@ -189,13 +189,13 @@ static const char *const qnames[] = {"www.video-platform.com.",	   "video-platfo
 				     "42.113.0.203.in-addr.arpa.", ".",
 				     "nope.example.org.",	   "a.b.c.d.e.f.example.net.",
 				     "xn--bcher-kva.example.",	   "com."};
-static const uint16_t qtypes[] = {1, 28, 2, 15, 16, 5, 6, 12, 33, 257, 65280, 255};
+static const uint16_t qtypes[] = {1, 28, 2, 15, 16, 5, 6, 12, 33, 257, 65280, 255, 43};
 
 static void ask(struct fakenet *fn, struct rw_resolver *r, uint8_t choice)
 {
 	uint8_t pkt[300];
 	ldns_rdf *name = ldns_dname_new_frm_str(qnames[choice % 8]);
-	uint16_t qtype = qtypes[((choice >> 3) & 0x0f) % 12];
+	uint16_t qtype = qtypes[((choice >> 3) & 0x0f) % 13];
 	struct sockaddr_in client = {.sin_family = AF_INET, .sin_port = htons(40000)};
 	size_t n = RW_DNS_HEADER_LEN;
 	int responses = fn->responses, rc;

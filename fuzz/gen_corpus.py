@@ -302,6 +302,38 @@ def upstream_reply():
     s["walk-glue-caps-json"] = bytes([0x78, 0]) + chunk(ref_com) + chunk(ref_vp_glue) + chunk(ans_a)
     s["nxdomain-qmin"] = bytes([0x60, 0]) + chunk(ref_com) + chunk(nxdomain) + chunk(nxdomain) + ask_again(0)
     s["tcp-client"] = bytes([0x50, 0x80]) + chunk(ans_a)
+    # Issue 10: replies read by content, duplicates, DNAME, sibling glue, shared queries.
+    dname = rr("video-platform.com.", 39, name("example.net."), 600)
+    s["dname"] = bytes([0x70, 0]) + chunk(body(QR | AA, an=[
+        dname, rr(QNAME, 5, name("www.example.net."), 600)])) + chunk(ans_a) + ask_again(0)
+    s["dname-yxdomain"] = bytes([0x70, 0]) + chunk(body(QR | AA | 6, an=[dname]))
+    s["dname-too-long"] = bytes([0x70, 0]) + chunk(body(QR | AA, an=[
+        rr("video-platform.com.", 39, name(".".join(["x" * 63] * 3) + ".example."))]))
+    s["dname-empty-rdata"] = bytes([0x70, 0]) + chunk(body(QR | AA, an=[
+        rr("video-platform.com.", 39, b"")])) + chunk(ans_a)
+    s["duplicates"] = bytes([0x70, 0]) + chunk(body(QR | AA, an=[
+        rr(QNAME, 5, name("video-platform.com."), 300), rr(QNAME, 5, name("video-platform.com."), 200),
+        rr("video-platform.com.", 1, a("203.0.113.42")), rr("video-platform.com.", 1, a("203.0.113.42"))],
+        ns=[soa("video-platform.com."), soa("video-platform.com.")])) + ask_again(0)
+    s["referral-with-aa"] = bytes([0x70, 0]) + chunk(body(QR | AA, ns=[
+        rr("com.", 2, name("a.gtld-servers.com."))],
+        ar=[rr("a.gtld-servers.com.", 1, a("192.0.2.10"))])) + chunk(ans_a)
+    s["sibling-glue"] = bytes([0x70, 0]) + chunk(body(QR, ns=[
+        rr("com.", 2, name("a.gtld-servers.net."))],
+        ar=[rr("a.gtld-servers.net.", 1, a("192.0.2.20")),
+            rr("a.gtld-servers.net.", 28, b"\x20\x01\x0d\xb8" + b"\0" * 11 + b"\x01")])) + (
+        TIMEOUT * 2 + chunk(ans_a))
+    s["nodata-without-aa"] = bytes([0x70, 0]) + chunk(ref_com) + chunk(
+        body(QR, ns=[soa("com.")])) + ask_again(0)
+    s["nodata-apex-ns"] = bytes([0x70, 0]) + chunk(ref_com) + chunk(
+        body(QR | AA, ns=[rr("com.", 2, name("a.gtld-servers.com."))])) + ask_again(0)
+    s["nodata-empty-aa"] = bytes([0x70, 0]) + chunk(body(QR | AA)) + ask_again(0)
+    s["not-auth-empty"] = bytes([0x70, 0]) + chunk(body(QR)) + chunk(ans_a)
+    s["ds-from-child-apex"] = bytes([0x70, 12 << 3]) + chunk(ref_com) + chunk(
+        body(QR | AA, ns=[soa("video-platform.com.")])) + chunk(ans_a)
+    s["qmin-servfail-then-full"] = bytes([0x60, 0]) + chunk(body(QR | 2)) + chunk(ref_com) + chunk(ans_a)
+    s["two-questions-shared"] = (bytes([0x60, 0]) + ask_again(1) + chunk(ref_com, 1) +
+                                 chunk(ref_com, 0) + chunk(ans_a, 1) + chunk(ans_a, 0) + TIMEOUT * 4)
     return {k: v for k, v in s.items()}
 
 
