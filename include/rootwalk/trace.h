@@ -121,6 +121,9 @@ void rw_iso_time(int64_t wall_us, char *buf, size_t len); /* 2026-11-25T10:00:00
 const char *rw_rcode_str(int rcode);
 /* "42s", "4m58s", "1h00m00s", "2d03h00m": how long until something expires (buf >= 24 bytes). */
 void rw_fmt_duration(char *buf, size_t len, int64_t secs);
+/* Microseconds as milliseconds with two decimals, rounded to the nearest 10 us ("0.57"); the
+ * one formatter of elapsed times, shared by both trace paths (buf >= 24 bytes). Returns buf. */
+char *rw_fmt_ms(char *buf, size_t len, int64_t us);
 const char *rw_type_str(uint16_t type, char *buf, size_t len);
 
 #endif

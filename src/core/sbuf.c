@@ -106,6 +106,14 @@ static char *put_num(char *p, char *end, uint64_t v, int min_digits)
 	return p;
 }
 
+char *rw_fmt_ms(char *buf, size_t len, int64_t us)
+{
+	uint64_t hundredths = us > 0 ? ((uint64_t)us + 5) / 10 : 0;
+	snprintf(buf, len, "%llu.%02u", (unsigned long long)(hundredths / 100),
+		 (unsigned)(hundredths % 100));
+	return buf;
+}
+
 void rw_fmt_duration(char *buf, size_t len, int64_t secs)
 {
 	if (len < 24) {

@@ -614,10 +614,10 @@ static void format_text_event(struct rw_sbuf *b, const struct rw_trace *t,
 		break;
 	case RW_EV_DONE:
 		rw_sbuf_printf(b,
-			       ";; done in %.2f ms: %s, %u upstream quer%s, %u cache hit%s, %u "
+			       ";; done in %s ms: %s, %u upstream quer%s, %u cache hit%s, %u "
 			       "sub-resolution%s\n",
-			       e->elapsed_us / 1000.0, rw_rcode_str(e->rcode), e->upstream,
-			       e->upstream == 1 ? "y" : "ies", e->cache_hits,
+			       rw_fmt_ms(tb, sizeof(tb), e->elapsed_us), rw_rcode_str(e->rcode),
+			       e->upstream, e->upstream == 1 ? "y" : "ies", e->cache_hits,
 			       e->cache_hits == 1 ? "" : "s", e->subres, e->subres == 1 ? "" : "s");
 		break;
 	}

@@ -391,12 +391,9 @@ int rw_trace_hit_format(struct rw_sbuf *b, const struct rw_trace_hit *h)
 		rw_sbuf_puts(b, rw_rcode_str(rcode));
 		rw_sbuf_puts(b, "\"}\n");
 	} else {
-		uint64_t us = (uint64_t)(elapsed > 0 ? elapsed : 0);
-		char frac[3] = {(char)('0' + us / 100 % 10), (char)('0' + us / 10 % 10), 0};
+		char ms[24];
 		rw_sbuf_puts(b, ";; done in ");
-		rw_sbuf_uint(b, us / 1000);
-		rw_sbuf_puts(b, ".");
-		rw_sbuf_puts(b, frac);
+		rw_sbuf_puts(b, rw_fmt_ms(ms, sizeof(ms), elapsed));
 		rw_sbuf_puts(b, " ms: ");
 		rw_sbuf_puts(b, rw_rcode_str(rcode));
 		rw_sbuf_puts(b, ", 0 upstream queries, ");
