@@ -26,6 +26,19 @@
 #define RW_EDE_NO_REACHABLE_AUTHORITY 22
 #define RW_EDE_NETWORK_ERROR	      23
 
+/* Why a resolution failed: it sets the SERVFAIL counter and the Extended DNS Error the client
+ * gets (rw_fail_ede); the text of the failure is for people. */
+enum rw_fail_reason {
+	RW_FAIL_NO_AUTHORITY = 0, /* no server of a zone could answer (EDE 22) */
+	RW_FAIL_NETWORK,	  /* no server could be reached at all: send errors (EDE 23) */
+	RW_FAIL_LIMIT,		  /* a limit: upstream queries, CNAME chain, time budget (EDE 0) */
+	RW_FAIL_CNAME_LOOP,	  /* a CNAME chain that comes back to itself (EDE 0) */
+	RW_FAIL_OTHER,		  /* anything else (EDE 0) */
+	RW_FAIL_REASONS
+};
+/* The RFC 8914 info-code for a reason. */
+int rw_fail_ede(enum rw_fail_reason reason);
+
 #define RW_ITER_MAX_NS	  13 /* name servers kept per cut */
 #define RW_ITER_MAX_ADDRS 4  /* addresses kept per name server */
 
@@ -100,8 +113,10 @@ int rw_iter_reply(struct rw_iter *it, const struct sockaddr *from, socklen_t fro
 void rw_iter_timeout(struct rw_iter *it, int err, struct rw_iter_out *out);
 /* The sub-resolution asked for finished (child done), or could not run (child NULL). */
 void rw_iter_subresult(struct rw_iter *it, const struct rw_iter *child, struct rw_iter_out *out);
-/* Stop now with SERVFAIL and this reason (a limit was hit outside the iterator). */
-void rw_iter_fail(struct rw_iter *it, const char *reason, struct rw_iter_out *out);
+/* Stop now with SERVFAIL for this reason, explained by text (a limit was hit outside the
+ * iterator). */
+void rw_iter_fail(struct rw_iter *it, enum rw_fail_reason reason, const char *text,
+		  struct rw_iter_out *out);
 
 /* Results, once RW_ACT_DONE was returned. */
 int rw_iter_rcode(const struct rw_iter *it);
@@ -110,6 +125,8 @@ const struct rw_iter_rec *rw_iter_answer(const struct rw_iter *it, size_t *n);
 const struct rw_iter_rec *rw_iter_soa(const struct rw_iter *it);
 const char *rw_iter_fail_reason(const struct rw_iter *it); /* NULL unless failed */
 int rw_iter_ede(const struct rw_iter *it); /* RFC 8914 info-code of a failure, -1 for none */
+/* Why it failed (only meaningful after a SERVFAIL). */
+enum rw_fail_reason rw_iter_fail_why(const struct rw_iter *it);
 const ldns_rdf *rw_iter_qname(const struct rw_iter *it); /* the name asked at start */
 uint16_t rw_iter_qtype(const struct rw_iter *it);
 

@@ -31,6 +31,26 @@ enum rw_ev {
 	RW_EV_REASK,	  /* every server of a cached cut failed: zone, qname (the parent), text */
 };
 
+/* What an upstream reply meant (reply events), or which negative answer (negative events). */
+enum rw_reply_kind {
+	RW_REPLY_NONE = 0,
+	RW_REPLY_REFERRAL,	/* NS below the zone asked */
+	RW_REPLY_ANSWER,	/* the data asked for */
+	RW_REPLY_CNAME,		/* a CNAME to follow */
+	RW_REPLY_DNAME,		/* a DNAME to follow (RFC 6672) */
+	RW_REPLY_NXDOMAIN,	/* the name does not exist */
+	RW_REPLY_NODATA,	/* the name exists without data of the type */
+	RW_REPLY_TRUNCATED,	/* TC over UDP: asked again over TCP */
+	RW_REPLY_LAME,		/* not authoritative, upward or sideways: remembered for the zone */
+	RW_REPLY_FAILED,	/* SERVFAIL, REFUSED or NOTAUTH: skipped for this question */
+	RW_REPLY_REJECTED,	/* not the reply to what was sent: dropped, still waiting */
+	RW_REPLY_ERROR,		/* malformed, another rcode, or not usable */
+	RW_REPLY_NO_CUT,	/* a minimised question landed inside the zone */
+	RW_REPLY_QMIN_FALLBACK, /* a minimised question failed: the full name is asked */
+};
+/* The kind as the trace and its JSON name it ("referral", "no-cut", ...). */
+const char *rw_reply_kind_name(enum rw_reply_kind kind);
+
 /* A record with where it came from and when it expires. */
 struct rw_trace_rec {
 	ldns_rr *rr; /* owned clone, TTL as served */
@@ -53,7 +73,7 @@ struct rw_trace_event {
 	bool parent_glue;	  /* send: the address is known only from the parent's glue */
 	bool shared;		  /* send: not sent, it joined an identical query in flight */
 	int rcode;
-	const char *kind; /* static string */
+	enum rw_reply_kind kind; /* reply and negative events */
 	uint32_t rtt_us, bytes, ttl, after_ms;
 	int64_t expires_us;
 	char **ns; /* owned list of owned strings */

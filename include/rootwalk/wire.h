@@ -9,12 +9,15 @@
 #define RW_EDNS_BUFSIZE	  1232 /* our advertised and upstream EDNS buffer size */
 #define RW_MAX_MSG	  65535
 
-/* Header flag bits (RFC 1035 4.1.1) and the EDNS DO bit (RFC 6891 6.1.4). */
+/* Header flag bits (RFC 1035 4.1.1, RFC 4035 3.2 for AD and CD) and the EDNS DO bit (RFC 6891
+ * 6.1.4). */
 #define RW_FLAG_QR     0x8000u
 #define RW_FLAG_AA     0x0400u
 #define RW_FLAG_TC     0x0200u
 #define RW_FLAG_RD     0x0100u
 #define RW_FLAG_RA     0x0080u
+#define RW_FLAG_AD     0x0020u
+#define RW_FLAG_CD     0x0010u
 #define RW_OPCODE_MASK 0x7800u
 #define RW_EDNS_DO     0x8000u
 #define RW_TYPE_OPT    41

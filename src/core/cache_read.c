@@ -256,8 +256,8 @@ size_t rw_cache_answer_used(struct rw_cache *c, const struct rw_client_query *cq
 	if (cq->qtype == LDNS_RR_TYPE_NS)
 		return 0;
 	rw_put16(out, cq->id);
-	rw_put16(out + 2,
-		 (uint16_t)(0x8000 | (cq->flags & 0x0100) | 0x0080 | (cq->flags & 0x0010)));
+	rw_put16(out + 2, (uint16_t)(RW_FLAG_QR | (cq->flags & RW_FLAG_RD) | RW_FLAG_RA |
+				     (cq->flags & RW_FLAG_CD)));
 	rw_put16(out + 4, 1);
 	memcpy(out + 12, cq->qname, curlen);
 	rw_put16(out + 12 + curlen, cq->qtype);

@@ -1,6 +1,7 @@
 /* The control protocol, cache side: lookup (everything at a name and the closest delegation
  * above it), dump-cache and flush. See control.c and rootwalk/control.h. */
 #include "control_impl.h"
+#include "rootwalk/zonecut.h"
 
 /* ---------------------------------------------------------------------------------------------
  * Cache entries: one formatting for lookup, dump-cache and their JSON forms
@@ -299,11 +300,42 @@ static void collect_free(struct collect *c)
  * Requests
  */
 
+/* The cached addresses of a delegation's servers, as text lines or a JSON list. */
+struct addr_list {
+	struct rw_sbuf *b;
+	const char *tname;
+	int64_t now;
+	bool json, first;
+};
+
+static bool list_addrs(void *arg, const struct rw_cache_entry *a, bool parent_side)
+{
+	struct addr_list *l = arg;
+	(void)parent_side;
+	if (l->json) {
+		rw_sbuf_add(l->b, l->first ? "" : ",", l->first ? 0 : 1);
+		entry_json(l->b, a, l->now);
+		l->first = false;
+		return true;
+	}
+	char exp[48], tb[16];
+	rw_iso_time(a->expires_us, exp, sizeof(exp));
+	rw_sbuf_printf(l->b, "\taddress:  %s %s", l->tname ? l->tname : "?",
+		       rw_type_str(a->type, tb, sizeof(tb)));
+	for (size_t k = 0; k < ldns_rr_list_rr_count(a->rrs); k++) {
+		char *s = rdata_text(ldns_rr_list_rr(a->rrs, k));
+		rw_sbuf_printf(l->b, " %s", s ? s : "?");
+		free(s);
+	}
+	rw_sbuf_printf(l->b, " (%u s left, expires %s, rank %s)\n", rw_cache_ttl_left(a, l->now),
+		       exp, rw_rank_name(a->rank));
+	return true;
+}
+
 static void ns_addresses(struct rw_sbuf *b, struct rw_cache *cache, const struct rw_cache_entry *ns,
 			 int64_t now, bool json)
 {
-	static const uint16_t types[] = {LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA};
-	bool first = true;
+	struct addr_list l = {.b = b, .now = now, .json = json, .first = true};
 
 	if (json)
 		rw_sbuf_puts(b, "[");
@@ -311,37 +343,8 @@ static void ns_addresses(struct rw_sbuf *b, struct rw_cache *cache, const struct
 		const ldns_rr *rr = ldns_rr_list_rr(ns->rrs, i);
 		const ldns_rdf *target = ldns_rr_rd_count(rr) ? ldns_rr_rdf(rr, 0) : NULL;
 		char *tname = target ? rw_dname_str(target) : NULL;
-		bool any = false;
-
-		for (size_t t = 0; target && t < 2; t++) {
-			struct rw_cache_entry a;
-
-			if (!rw_cache_get(cache, RW_ENTRY_RRSET, target, types[t], LDNS_RR_CLASS_IN,
-					  now, RW_RANK_NONE, &a))
-				continue;
-			any = true;
-			if (json) {
-				rw_sbuf_add(b, first ? "" : ",", first ? 0 : 1);
-				entry_json(b, &a, now);
-				first = false;
-			} else {
-				char exp[48], tb[16];
-
-				rw_iso_time(a.expires_us, exp, sizeof(exp));
-				rw_sbuf_printf(b, "\taddress:  %s %s", tname ? tname : "?",
-					       rw_type_str(types[t], tb, sizeof(tb)));
-				for (size_t k = 0; a.rrs && k < ldns_rr_list_rr_count(a.rrs); k++) {
-					char *s = rdata_text(ldns_rr_list_rr(a.rrs, k));
-					rw_sbuf_printf(b, " %s", s ? s : "?");
-					free(s);
-				}
-				rw_sbuf_printf(b, " (%u s left, expires %s, rank %s)\n",
-					       rw_cache_ttl_left(&a, now), exp,
-					       rw_rank_name(a.rank));
-			}
-			rw_cache_entry_clear(&a);
-		}
-		if (!any && !json)
+		l.tname = tname;
+		if (!rw_zonecut_addrs(cache, target, now, false, list_addrs, &l) && !json)
 			rw_sbuf_printf(b, "\taddress:  %s not cached\n", tname ? tname : "?");
 		free(tname);
 	}
@@ -370,18 +373,9 @@ void control_lookup(struct rw_control *ctl, const struct rw_control_request *req
 	if (c.n > 1)
 		qsort(c.v, c.n, sizeof(*c.v), item_cmp);
 	/* The closest delegation: the NS set at NAME or the nearest one above it. */
-	for (ldns_rdf *z = ldns_rdf_clone(name); z;) {
-		if (rw_cache_get(cache, RW_ENTRY_RRSET, z, LDNS_RR_TYPE_NS, LDNS_RR_CLASS_IN, now,
-				 RW_RANK_NONE, &ns)) {
-			have_ns = true;
-			zstr = rw_dname_str(z);
-			ldns_rdf_deep_free(z);
-			break;
-		}
-		ldns_rdf *up = ldns_dname_label_count(z) > 0 ? ldns_dname_left_chop(z) : NULL;
-		ldns_rdf_deep_free(z);
-		z = up;
-	}
+	have_ns = rw_zonecut_find(cache, name, false, now, NULL, NULL, &ns);
+	if (have_ns)
+		zstr = rw_dname_str(ns.owner);
 	rw_iso_time(now, iso, sizeof(iso));
 	if (req->json) {
 		rw_sbuf_puts(&b, "{\"name\":");

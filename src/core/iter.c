@@ -134,13 +134,25 @@ void iter_finish(struct rw_iter *it, int rcode, struct rw_iter_out *out)
 	trace_answer(it);
 }
 
-/* Stop with SERVFAIL; ede is the Extended DNS Error the client gets (RFC 8914). */
-void iter_fail(struct rw_iter *it, struct rw_iter_out *out, int ede, const char *fmt, ...)
+int rw_fail_ede(enum rw_fail_reason reason)
+{
+	switch (reason) {
+	case RW_FAIL_NO_AUTHORITY:
+		return RW_EDE_NO_REACHABLE_AUTHORITY;
+	case RW_FAIL_NETWORK:
+		return RW_EDE_NETWORK_ERROR;
+	default:
+		return RW_EDE_OTHER;
+	}
+}
+
+void iter_fail(struct rw_iter *it, struct rw_iter_out *out, enum rw_fail_reason why,
+	       const char *fmt, ...)
 {
 	char buf[256];
 	va_list ap;
 
-	it->ede = ede;
+	it->why = why;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
@@ -155,9 +167,10 @@ void iter_fail(struct rw_iter *it, struct rw_iter_out *out, int ede, const char 
 	out->act = RW_ACT_DONE;
 }
 
-void rw_iter_fail(struct rw_iter *it, const char *reason, struct rw_iter_out *out)
+void rw_iter_fail(struct rw_iter *it, enum rw_fail_reason reason, const char *text,
+		  struct rw_iter_out *out)
 {
-	iter_fail(it, out, RW_EDE_OTHER, "%s", reason);
+	iter_fail(it, out, reason, "%s", text);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -183,10 +196,10 @@ bool iter_follow_cname(struct rw_iter *it, const ldns_rdf *target, struct rw_ite
 
 	it->cnames++;
 	if (it->cnames > it->sh->cfg->max_cname_chain) {
-		iter_fail(it, out, RW_EDE_OTHER, "limit max-cname-chain (%u) exceeded at %s -> %s",
+		iter_fail(it, out, RW_FAIL_LIMIT, "limit max-cname-chain (%u) exceeded at %s -> %s",
 			  it->sh->cfg->max_cname_chain, from, to);
 	} else if (loop_in_chain(it, target)) {
-		iter_fail(it, out, RW_EDE_OTHER, "CNAME loop: %s -> %s", from, to);
+		iter_fail(it, out, RW_FAIL_CNAME_LOOP, "CNAME loop: %s -> %s", from, to);
 	} else {
 		struct rw_trace_event *e = iter_trace_ev(it, RW_EV_CNAME);
 		if (e) {
@@ -198,7 +211,7 @@ bool iter_follow_cname(struct rw_iter *it, const ldns_rdf *target, struct rw_ite
 		it->qname = ldns_rdf_clone(target);
 		ok = it->qname != NULL;
 		if (!ok)
-			iter_fail(it, out, RW_EDE_OTHER, "out of memory");
+			iter_fail(it, out, RW_FAIL_OTHER, "out of memory");
 	}
 	free(from);
 	free(to);
@@ -226,7 +239,7 @@ bool iter_follow_dname(struct rw_iter *it, const ldns_rr *dname, struct rw_sourc
 {
 	const ldns_rdf *target = ldns_rr_rdf(dname, 0);
 	if (!target || ldns_rdf_get_type(target) != LDNS_RDF_TYPE_DNAME) {
-		iter_fail(it, out, RW_EDE_OTHER, "a DNAME without a target name from the server");
+		iter_fail(it, out, RW_FAIL_OTHER, "a DNAME without a target name from the server");
 		return false;
 	}
 	ldns_rdf *to = dname_substitute(it->qname, ldns_rr_owner(dname), target);
@@ -242,7 +255,7 @@ bool iter_follow_dname(struct rw_iter *it, const ldns_rr *dname, struct rw_sourc
 		ldns_rdf_deep_free(owner);
 		ldns_rdf_deep_free(rd);
 		ldns_rdf_deep_free(to);
-		iter_fail(it, out, RW_EDE_OTHER, "out of memory");
+		iter_fail(it, out, RW_FAIL_OTHER, "out of memory");
 		return false;
 	}
 	ldns_rr_set_owner(cname, owner);
@@ -414,7 +427,6 @@ struct rw_iter *rw_iter_new(struct rw_iter_shared *sh, const ldns_rdf *qname, ui
 	it->qtype = qtype;
 	it->qclass = qclass;
 	it->depth = depth;
-	it->ede = -1;
 	snprintf(it->prefix, sizeof(it->prefix), "%s", step ? step : "");
 	snprintf(it->step, sizeof(it->step), "%s", it->prefix);
 	return it;
@@ -460,7 +472,12 @@ const struct rw_iter_rec *rw_iter_soa(const struct rw_iter *it)
 
 int rw_iter_ede(const struct rw_iter *it)
 {
-	return it->ede;
+	return it->rcode == LDNS_RCODE_SERVFAIL ? rw_fail_ede(it->why) : -1;
+}
+
+enum rw_fail_reason rw_iter_fail_why(const struct rw_iter *it)
+{
+	return it->why;
 }
 
 const char *rw_iter_fail_reason(const struct rw_iter *it)

@@ -1,5 +1,6 @@
 /* The iterator, part 2: zone cuts, their servers, which server to ask, and sending. */
 #include "iter_impl.h"
+#include "rootwalk/zonecut.h"
 
 /* ---------------------------------------------------------------------------------------------
  * The cut and its servers
@@ -114,28 +115,26 @@ struct ns_entry *iter_ns_add(struct rw_iter *it, const ldns_rdf *name)
 	return ns;
 }
 
-/* Addresses of a name server from the cache: its address RRsets at any rank (glue is fine for
- * reaching servers), then the parent-side glue kept beside them, as a fallback. */
+struct addr_sink {
+	struct rw_iter *it;
+	struct ns_entry *ns;
+};
+
+static bool add_cached_addrs(void *arg, const struct rw_cache_entry *e, bool parent_side)
+{
+	struct addr_sink *to = arg;
+	for (size_t i = 0; i < ldns_rr_list_rr_count(e->rrs); i++)
+		iter_ns_add_addr(to->it, to->ns, ldns_rr_list_rr(e->rrs, i),
+				 parent_side ? ADDR_PARENT : ADDR_DNS);
+	return true;
+}
+
+/* Addresses of a name server from the cache: the child's (or the best known) first, then the
+ * parent-side glue kept beside them, as a fallback. */
 void iter_ns_addrs_from_cache(struct rw_iter *it, struct ns_entry *ns)
 {
-	static const uint16_t types[] = {LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA};
-	static const struct {
-		enum rw_entry_kind kind;
-		enum addr_origin origin;
-	} from[] = {{RW_ENTRY_RRSET, ADDR_DNS}, {RW_ENTRY_PARENT_GLUE, ADDR_PARENT}};
-	int64_t now = now_us(it);
-
-	for (size_t f = 0; f < 2; f++) {
-		for (size_t t = 0; t < 2; t++) {
-			struct rw_cache_entry e;
-			if (!rw_cache_get(it->sh->cache, from[f].kind, ns->name, types[t],
-					  LDNS_RR_CLASS_IN, now, RW_RANK_GLUE, &e))
-				continue;
-			for (size_t i = 0; i < ldns_rr_list_rr_count(e.rrs); i++)
-				iter_ns_add_addr(it, ns, ldns_rr_list_rr(e.rrs, i), from[f].origin);
-			rw_cache_entry_clear(&e);
-		}
-	}
+	struct addr_sink to = {it, ns};
+	rw_zonecut_addrs(it->sh->cache, ns->name, now_us(it), true, add_cached_addrs, &to);
 }
 
 static int count_addrs(const struct rw_iter *it)
@@ -157,10 +156,12 @@ static void ns_addrs_from_hints(struct rw_iter *it, struct ns_entry *ns)
 	}
 }
 
-/* Use the NS set in e (cached) for zone as the cut. Returns false when it cannot work: no server
- * has an address and every server name lies inside the zone (its address would need the cut). */
-static bool cut_from_entry(struct rw_iter *it, const ldns_rdf *zone, const struct rw_cache_entry *e)
+/* Use a cached NS set as the cut. It cannot work when no server has an address and every server
+ * name lies inside the zone (its address would need the cut): the search goes on above it. */
+static bool cut_from_entry(void *arg, const struct rw_cache_entry *e)
 {
+	struct rw_iter *it = arg;
+	const ldns_rdf *zone = e->owner;
 	iter_clear_cut(it);
 	it->zone = ldns_rdf_clone(zone);
 	bool resolvable = false;
@@ -198,48 +199,25 @@ static void cut_from_hints(struct rw_iter *it)
 /* Find the closest enclosing cut known for the current qname (RFC 1034 5.3.3 step 2). */
 void iter_find_cut(struct rw_iter *it)
 {
-	/* DS lives at the parent side of a cut: start one label up. */
-	if (it->qtype == LDNS_RR_TYPE_DS && !is_root(it->qname)) {
-		ldns_rdf *up = ldns_dname_left_chop(it->qname);
-		iter_find_cut_from(it, up ? up : it->qname);
-		ldns_rdf_deep_free(up);
-		return;
-	}
-	iter_find_cut_from(it, it->qname);
+	iter_find_cut_from(it, it->qname, it->qtype == LDNS_RR_TYPE_DS);
 }
 
-void iter_find_cut_from(struct rw_iter *it, const ldns_rdf *start)
+void iter_find_cut_from(struct rw_iter *it, const ldns_rdf *start, bool ds)
 {
-	int64_t now = now_us(it);
-	ldns_rdf *name = ldns_rdf_clone(start);
+	struct rw_cache_entry e;
 
-	while (name) {
-		struct rw_cache_entry e;
-		if (rw_cache_get(it->sh->cache, RW_ENTRY_RRSET, name, LDNS_RR_TYPE_NS, it->qclass,
-				 now, RW_RANK_REFERRAL, &e)) {
-			bool usable = cut_from_entry(it, name, &e);
-			int64_t expires = e.expires_us;
-			rw_cache_entry_clear(&e);
-			if (usable) {
-				it->cut_cached = true;
-				it->sh->cache_hits++;
-				struct rw_trace_event *ev = iter_trace_ev(it, RW_EV_CUT);
-				if (ev) {
-					ev->zone = dstr(name);
-					ev->text = strdup("cache");
-					ev->expires_us = expires;
-				}
-				ldns_rdf_deep_free(name);
-				return;
-			}
+	if (rw_zonecut_find(it->sh->cache, start, ds, now_us(it), cut_from_entry, it, &e)) {
+		it->cut_cached = true;
+		it->sh->cache_hits++;
+		struct rw_trace_event *ev = iter_trace_ev(it, RW_EV_CUT);
+		if (ev) {
+			ev->zone = dstr(e.owner);
+			ev->text = strdup("cache");
+			ev->expires_us = e.expires_us;
 		}
-		if (is_root(name))
-			break;
-		ldns_rdf *up = ldns_dname_left_chop(name);
-		ldns_rdf_deep_free(name);
-		name = up;
+		rw_cache_entry_clear(&e);
+		return;
 	}
-	ldns_rdf_deep_free(name);
 	cut_from_hints(it);
 	it->cut_cached = false;	   /* the hints are not a cut to ask the parent about */
 	it->sh->used_hints = true; /* the primed root NS set is gone: time to prime again */
@@ -341,7 +319,7 @@ void iter_send_query(struct rw_iter *it, bool tcp, bool fresh, struct rw_iter_ou
 	/* the whole query's time budget: no query is sent (or traced) once it is spent, nor
 	 * when less is left than any server could answer in */
 	if (it->sh->deadline_ms && now_ms(it) + RW_INFRA_MIN_RTO_MS > it->sh->deadline_ms) {
-		iter_fail(it, out, RW_EDE_OTHER, "limit query-budget (%u ms) used up",
+		iter_fail(it, out, RW_FAIL_LIMIT, "limit query-budget (%u ms) used up",
 			  it->sh->cfg->query_budget_ms);
 		return;
 	}
@@ -433,7 +411,7 @@ static bool reask_parent(struct rw_iter *it, struct rw_iter_out *out)
 			if (it->ns[i].addr[j].dead || it->ns[i].addr[j].attempts)
 				it->reask_dead[it->n_reask_dead++] = it->ns[i].addr[j].ss;
 	it->reask_zone = ldns_rdf_clone(zone);
-	iter_find_cut_from(it, up);
+	iter_find_cut_from(it, up, false);
 	struct rw_trace_event *e = iter_trace_ev(it, RW_EV_REASK);
 	if (e) {
 		char reason[320];
@@ -463,7 +441,7 @@ void iter_next_server(struct rw_iter *it, struct rw_iter_out *out)
 
 	if (it->sh->upstream >= cfg->max_upstream_queries) {
 		char *z = dstr(it->zone);
-		iter_fail(it, out, RW_EDE_OTHER,
+		iter_fail(it, out, RW_FAIL_LIMIT,
 			  "limit max-upstream-queries (%u) reached while asking %s servers",
 			  cfg->max_upstream_queries, z);
 		free(z);
@@ -565,7 +543,7 @@ void iter_next_server(struct rw_iter *it, struct rw_iter_out *out)
 			continue;
 		if (it->lookups >= cfg->max_ns_lookups) {
 			char *z = dstr(it->zone);
-			iter_fail(it, out, RW_EDE_NO_REACHABLE_AUTHORITY,
+			iter_fail(it, out, RW_FAIL_NO_AUTHORITY,
 				  "limit max-ns-lookups (%u): no server of %s reachable after %u "
 				  "address "
 				  "lookups",
@@ -606,12 +584,12 @@ void iter_next_server(struct rw_iter *it, struct rw_iter_out *out)
 		return;
 	char *z = dstr(it->zone);
 	if (it->net_errors > 0 && it->timeouts == 0)
-		iter_fail(it, out, RW_EDE_NETWORK_ERROR,
+		iter_fail(it, out, RW_FAIL_NETWORK,
 			  "network error: no server of %s could be reached (%u send failure(s))", z,
 			  it->net_errors);
 	else
 		iter_fail(
-			it, out, RW_EDE_NO_REACHABLE_AUTHORITY,
+			it, out, RW_FAIL_NO_AUTHORITY,
 			"no reachable authority for %s: all %d server(s) failed or have no address "
 			"(%u timeout(s))",
 			z, it->n_ns, it->timeouts);

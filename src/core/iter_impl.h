@@ -94,7 +94,7 @@ struct rw_iter {
 	struct rw_iter_rec soa;
 	bool has_soa;
 	char *fail_reason;
-	int ede;		       /* RFC 8914 info-code for a failure, -1 none */
+	enum rw_fail_reason why;       /* why it failed (rcode SERVFAIL) */
 	uint32_t timeouts, net_errors; /* how the upstream queries of this iterator failed */
 	uint32_t cnames;
 	bool done;
@@ -152,12 +152,12 @@ void iter_clear_cut(struct rw_iter *it);
 /* A new cut from a referral: addresses that already failed for this zone in this query stay
  * out of it. */
 void iter_skip_failed(struct rw_iter *it);
-/* Stop with SERVFAIL; ede is the Extended DNS Error the client gets (RFC 8914). */
-void iter_fail(struct rw_iter *it, struct rw_iter_out *out, int ede, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+/* Stop with SERVFAIL for a reason (which sets the Extended DNS Error the client gets). */
+void iter_fail(struct rw_iter *it, struct rw_iter_out *out, enum rw_fail_reason why,
+	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void iter_find_cut(struct rw_iter *it);
-/* The closest cut at or above name, from the cache or else the root hints. */
-void iter_find_cut_from(struct rw_iter *it, const ldns_rdf *name);
+/* The closest cut at or above name (for DS, above it), from the cache or else the root hints. */
+void iter_find_cut_from(struct rw_iter *it, const ldns_rdf *name, bool ds);
 void iter_finish(struct rw_iter *it, int rcode, struct rw_iter_out *out);
 bool iter_follow_cname(struct rw_iter *it, const ldns_rdf *target, struct rw_iter_out *out);
 /* Follow a DNAME (RFC 6672 2.2): add the CNAME it synthesises for the current name to the result

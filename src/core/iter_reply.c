@@ -57,7 +57,7 @@ static const char *mismatch(struct rw_iter *it, const uint8_t *pkt, size_t len)
 }
 
 static struct rw_trace_event *trace_reply(struct rw_iter *it, const ldns_pkt *p, size_t len,
-					  const char *kind)
+					  enum rw_reply_kind kind)
 {
 	struct rw_trace_event *e = iter_trace_ev(it, RW_EV_REPLY);
 	if (!e)
@@ -72,8 +72,8 @@ static struct rw_trace_event *trace_reply(struct rw_iter *it, const ldns_pkt *p,
 	return e;
 }
 
-static void reply_problem(struct rw_iter *it, const ldns_pkt *p, size_t len, const char *kind,
-			  const char *reason, struct rw_iter_out *out)
+static void reply_problem(struct rw_iter *it, const ldns_pkt *p, size_t len,
+			  enum rw_reply_kind kind, const char *reason, struct rw_iter_out *out)
 {
 	struct rw_trace_event *e = trace_reply(it, p, len, kind);
 	if (e)
@@ -141,7 +141,7 @@ static void do_referral(struct rw_iter *it, const ldns_pkt *p, size_t len, const
 	if (!nsset || !zone) {
 		ldns_rr_list_free(nsset);
 		ldns_rdf_deep_free(zone);
-		iter_fail(it, out, RW_EDE_OTHER, "out of memory");
+		iter_fail(it, out, RW_FAIL_OTHER, "out of memory");
 		return;
 	}
 	int64_t now = now_us(it);
@@ -163,7 +163,7 @@ static void do_referral(struct rw_iter *it, const ldns_pkt *p, size_t len, const
 		iter_ns_addrs_from_cache(it, &it->ns[i]);
 	iter_skip_failed(it);
 
-	struct rw_trace_event *e = trace_reply(it, p, len, "referral");
+	struct rw_trace_event *e = trace_reply(it, p, len, RW_REPLY_REFERRAL);
 	if (e) {
 		e->zone = dstr(zone);
 		for (size_t i = 0; i < ldns_rr_list_rr_count(nsset); i++)
@@ -187,14 +187,14 @@ static void do_negative(struct rw_iter *it, const ldns_pkt *p, size_t len, bool 
 	enum rw_entry_kind kind = nxdomain ? RW_ENTRY_NXDOMAIN : RW_ENTRY_NODATA;
 	enum rw_rank rank = ldns_pkt_aa(p) ? RW_RANK_AUTH_AUTHORITY : RW_RANK_NONAUTH_ANSWER;
 
-	trace_reply(it, p, len, nxdomain ? "nxdomain" : "nodata");
+	trace_reply(it, p, len, nxdomain ? RW_REPLY_NXDOMAIN : RW_REPLY_NODATA);
 	if (!soa && !nxdomain) {
 		/* NODATA without an SOA: no negative TTL was given, keep it only briefly */
 		rw_cache_store_negative(it->sh->cache, kind, it->qname, it->qtype, it->qclass, NULL,
 					rank, src, now);
 		struct rw_trace_event *e = iter_trace_ev(it, RW_EV_NEGATIVE);
 		if (e) {
-			e->kind = "nodata";
+			e->kind = RW_REPLY_NODATA;
 			e->qname = dstr(it->qname);
 			e->qtype = it->qtype;
 			e->ttl = rw_cache_cap_ttl(it->sh->cache, RW_NODATA_NO_SOA_TTL, true);
@@ -211,7 +211,7 @@ static void do_negative(struct rw_iter *it, const ldns_pkt *p, size_t len, bool 
 		iter_set_soa(it, soa, src, now, expires, ttl, false);
 		struct rw_trace_event *e = iter_trace_ev(it, RW_EV_NEGATIVE);
 		if (e) {
-			e->kind = nxdomain ? "nxdomain" : "nodata";
+			e->kind = nxdomain ? RW_REPLY_NXDOMAIN : RW_REPLY_NODATA;
 			e->qname = dstr(it->qname);
 			e->qtype = it->qtype;
 			char *s = ldns_rr2str(soa);
@@ -239,7 +239,7 @@ static bool do_answer(struct rw_iter *it, const ldns_pkt *p, size_t len, struct 
 	const ldns_rr_list *an = ldns_pkt_answer(p);
 	enum rw_rank rank = ldns_pkt_aa(p) ? RW_RANK_ANSWER : RW_RANK_NONAUTH_ANSWER;
 	bool any = false;
-	const char *kind = NULL;
+	enum rw_reply_kind kind = RW_REPLY_NONE;
 
 	for (;;) {
 		if (!name_under(it->qname, it->zone))
@@ -286,7 +286,7 @@ static bool do_answer(struct rw_iter *it, const ldns_pkt *p, size_t len, struct 
 				ldns_rr_list_free(ns);
 			}
 			if (!kind)
-				trace_reply(it, p, len, "answer");
+				trace_reply(it, p, len, RW_REPLY_ANSWER);
 			iter_finish(it, LDNS_RCODE_NOERROR, out);
 			return true;
 		}
@@ -304,10 +304,10 @@ static bool do_answer(struct rw_iter *it, const ldns_pkt *p, size_t len, struct 
 			ldns_rr_list_free(dset);
 			iter_add_rec(it, dn, src, now, expires, ttl, false);
 			if (!kind) {
-				struct rw_trace_event *e = trace_reply(it, p, len, "dname");
+				struct rw_trace_event *e = trace_reply(it, p, len, RW_REPLY_DNAME);
 				if (e)
 					e->text = rw_rr_str(dn);
-				kind = "dname";
+				kind = RW_REPLY_DNAME;
 			}
 			any = true;
 			if (!iter_follow_dname(it, dn, src, now, expires, ttl, false, out))
@@ -326,15 +326,15 @@ static bool do_answer(struct rw_iter *it, const ldns_pkt *p, size_t len, struct 
 			take_rrset(it, cn, rank, src,
 				   true); /* never cache a CNAME without a target */
 		if (!kind) {
-			struct rw_trace_event *e = trace_reply(it, p, len, "cname");
+			struct rw_trace_event *e = trace_reply(it, p, len, RW_REPLY_CNAME);
 			if (e)
 				e->text = dstr(target);
-			kind = "cname";
+			kind = RW_REPLY_CNAME;
 		}
 		any = true;
 		bool ok = false;
 		if (!target || ldns_rdf_get_type(target) != LDNS_RDF_TYPE_DNAME)
-			iter_fail(it, out, RW_EDE_OTHER,
+			iter_fail(it, out, RW_FAIL_OTHER,
 				  "a CNAME without a target name from the server");
 		else
 			ok = iter_follow_cname(it, target, out);
@@ -385,7 +385,7 @@ static void lame_reply(struct rw_iter *it, const ldns_pkt *p, size_t len, const 
 	else
 		snprintf(reason, sizeof(reason), "%s", what);
 	free(z);
-	reply_problem(it, p, len, "lame", reason, out);
+	reply_problem(it, p, len, RW_REPLY_LAME, reason, out);
 }
 
 /* SERVFAIL, REFUSED or NOTAUTH: not lameness. The server is skipped for this query only and
@@ -401,7 +401,7 @@ static void failed_reply(struct rw_iter *it, const ldns_pkt *p, size_t len, stru
 	snprintf(reason, sizeof(reason),
 		 "%s from this server: skipped for this query, asked after the others for %u s",
 		 rw_rcode_str(ldns_pkt_get_rcode(p)), secs);
-	reply_problem(it, p, len, "failed", reason, out);
+	reply_problem(it, p, len, RW_REPLY_FAILED, reason, out);
 }
 
 /* A reply to a minimised question: a referral moves the cut down; a server that cannot answer
@@ -427,7 +427,7 @@ static bool minimised_reply(struct rw_iter *it, const ldns_pkt *p, size_t len,
 		snprintf(reason, sizeof(reason),
 			 "%s to the minimised question: asking the full name instead",
 			 rw_rcode_str(rcode));
-		struct rw_trace_event *e = trace_reply(it, p, len, "qmin-fallback");
+		struct rw_trace_event *e = trace_reply(it, p, len, RW_REPLY_QMIN_FALLBACK);
 		if (e)
 			e->text = strdup(reason);
 		it->qm_off = true;
@@ -438,7 +438,7 @@ static bool minimised_reply(struct rw_iter *it, const ldns_pkt *p, size_t len,
 	}
 	/* NOERROR with data or NODATA: the name exists and is no cut; one label more */
 	char *n = dstr(it->sname);
-	struct rw_trace_event *e = trace_reply(it, p, len, "no-cut");
+	struct rw_trace_event *e = trace_reply(it, p, len, RW_REPLY_NO_CUT);
 	if (e) {
 		char reason[300];
 		snprintf(reason, sizeof(reason), "%s is inside the zone: asking one label more", n);
@@ -488,7 +488,7 @@ static void classify(struct rw_iter *it, const ldns_pkt *p, size_t len, struct r
 			free(q);
 			free(z);
 			mark_dead(it, false);
-			reply_problem(it, p, len, "error", reason, out);
+			reply_problem(it, p, len, RW_REPLY_ERROR, reason, out);
 			return;
 		}
 		do_negative(it, p, len, false, src, out);
@@ -518,11 +518,11 @@ static void handle_reply(struct rw_iter *it, const uint8_t *pkt, size_t len,
 
 	if (ldns_wire2pkt(&p, pkt, len) != LDNS_STATUS_OK || !p) {
 		mark_dead(it, false);
-		reply_problem(it, NULL, len, "error", "malformed reply", out);
+		reply_problem(it, NULL, len, RW_REPLY_ERROR, "malformed reply", out);
 		return;
 	}
 	if (ldns_pkt_tc(p) && !it->cur_tcp) {
-		struct rw_trace_event *e = trace_reply(it, p, len, "truncated");
+		struct rw_trace_event *e = trace_reply(it, p, len, RW_REPLY_TRUNCATED);
 		if (e)
 			e->text = strdup("truncated over UDP: retrying over TCP");
 		ldns_pkt_free(p);
@@ -536,7 +536,7 @@ static void handle_reply(struct rw_iter *it, const uint8_t *pkt, size_t len,
 	if (ldns_pkt_tc(p)) {
 		/* truncated over TCP: nothing more can come from this server */
 		mark_dead(it, false);
-		reply_problem(it, p, len, "error",
+		reply_problem(it, p, len, RW_REPLY_ERROR,
 			      "truncated even over TCP: trying the next server", out);
 		ldns_pkt_free(p);
 		return;
@@ -544,7 +544,7 @@ static void handle_reply(struct rw_iter *it, const uint8_t *pkt, size_t len,
 	int rcode = ldns_pkt_get_rcode(p);
 	if (rcode == LDNS_RCODE_FORMERR && it->cur_edns) {
 		/* RFC 6891 7: a server that does not know EDNS; ask again without it, remember */
-		struct rw_trace_event *e = trace_reply(it, p, len, "error");
+		struct rw_trace_event *e = trace_reply(it, p, len, RW_REPLY_ERROR);
 		if (e)
 			e->text = strdup("FORMERR to an EDNS query: retrying without EDNS");
 		if (it->sh->infra)
@@ -577,7 +577,7 @@ static void handle_reply(struct rw_iter *it, const uint8_t *pkt, size_t len,
 			 z);
 		free(z);
 		mark_dead(it, false);
-		reply_problem(it, p, len, "error", reason, out);
+		reply_problem(it, p, len, RW_REPLY_ERROR, reason, out);
 	} else {
 		if (it->sh->infra)
 			rw_infra_good(
@@ -603,7 +603,7 @@ int rw_iter_reply(struct rw_iter *it, const struct sockaddr *from, socklen_t fro
 		why = mismatch(it, pkt, len);
 	if (why) {
 		/* dropped and counted; the query keeps waiting for the real reply */
-		struct rw_trace_event *e = trace_reply(it, NULL, len, "rejected");
+		struct rw_trace_event *e = trace_reply(it, NULL, len, RW_REPLY_REJECTED);
 		if (e)
 			e->text = strdup(why);
 		return 0;

@@ -11,39 +11,46 @@
 #include <string.h>
 
 #include "rootwalk/norec.h"
+#include "rootwalk/zonecut.h"
 
 bool rw_norec_find_cut(struct rw_cache *c, const struct rw_client_query *cq, int64_t now_us,
 		       struct rw_cache_entry *cut)
 {
 	ldns_rdf *name = ldns_dname_new_frm_data((uint16_t)cq->qname_len, cq->qname);
-
-	if (!name)
-		return false;
-	ldns_dname2canonical(name);
-	if (cq->qtype == LDNS_RR_TYPE_DS && ldns_dname_label_count(name) > 0) {
-		ldns_rdf *up = ldns_dname_left_chop(name);
-		ldns_rdf_deep_free(name);
-		name = up;
-	}
-	while (name) {
-		memset(cut, 0, sizeof(*cut));
-		if (rw_cache_get(c, RW_ENTRY_RRSET, name, LDNS_RR_TYPE_NS, LDNS_RR_CLASS_IN, now_us,
-				 RW_RANK_REFERRAL, cut)) {
-			if (cut->rrs && ldns_rr_list_rr_count(cut->rrs) > 0) {
-				ldns_rdf_deep_free(name);
-				return true;
-			}
-			rw_cache_entry_clear(cut);
-		}
-		if (ldns_dname_label_count(name) == 0)
-			break;
-		ldns_rdf *up = ldns_dname_left_chop(name);
-		ldns_rdf_deep_free(name);
-		name = up;
-	}
+	bool found = name && rw_zonecut_find(c, name, cq->qtype == LDNS_RR_TYPE_DS, now_us, NULL,
+					     NULL, cut);
 	ldns_rdf_deep_free(name);
-	memset(cut, 0, sizeof(*cut));
-	return false;
+	if (!found)
+		memset(cut, 0, sizeof(*cut));
+	return found;
+}
+
+/* Where the addresses go: the packet, until it is full. */
+struct additional {
+	uint8_t *out;
+	size_t room, *off, *count;
+	const ldns_rdf *target;
+	int64_t now_us;
+	bool full;
+};
+
+static bool put_addrs(void *arg, const struct rw_cache_entry *a, bool parent_side)
+{
+	struct additional *ad = arg;
+	uint32_t ttl = rw_cache_ttl_left(a, ad->now_us);
+	(void)parent_side;
+	for (size_t k = 0; k < ldns_rr_list_rr_count(a->rrs); k++) {
+		const ldns_rr *rr = ldns_rr_list_rr(a->rrs, k);
+		const ldns_rdf *addr = ldns_rr_rdf(rr, 0);
+		if (!addr || rw_wire_put_rr(ad->out, ad->room, ad->off, ldns_rdf_data(ad->target),
+					    ldns_rdf_size(ad->target), ldns_rr_get_type(rr), ttl,
+					    ldns_rdf_data(addr), ldns_rdf_size(addr)) < 0) {
+			ad->full = true;
+			return false;
+		}
+		(*ad->count)++;
+	}
+	return true;
 }
 
 size_t rw_norec_referral(struct rw_cache *c, const uint8_t *pkt, size_t len,
@@ -77,30 +84,15 @@ size_t rw_norec_referral(struct rw_cache *c, const uint8_t *pkt, size_t len,
 		ns_count++;
 	}
 	/* the servers' addresses, as far as they are cached and fit (optional data: no TC) */
-	bool full = ns_count == 0;
-	for (size_t i = 0; i < n_ns && !full; i++) {
-		const ldns_rdf *target = ldns_rr_rdf(ldns_rr_list_rr(cut->rrs, i), 0);
-		static const uint16_t types[2] = {LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA};
-		for (int t = 0; t < 2 && !full; t++) {
-			struct rw_cache_entry a;
-			memset(&a, 0, sizeof(a));
-			if (!rw_cache_get(c, RW_ENTRY_RRSET, target, types[t], LDNS_RR_CLASS_IN,
-					  now_us, RW_RANK_GLUE, &a))
-				continue;
-			uint32_t ttl = rw_cache_ttl_left(&a, now_us);
-			for (size_t k = 0; a.rrs && k < ldns_rr_list_rr_count(a.rrs); k++) {
-				const ldns_rdf *addr = ldns_rr_rdf(ldns_rr_list_rr(a.rrs, k), 0);
-				if (!addr ||
-				    rw_wire_put_rr(out, room, &off, ldns_rdf_data(target),
-						   ldns_rdf_size(target), types[t], ttl,
-						   ldns_rdf_data(addr), ldns_rdf_size(addr)) < 0) {
-					full = true;
-					break;
-				}
-				ar_count++;
-			}
-			rw_cache_entry_clear(&a);
-		}
+	struct additional ad = {.out = out,
+				.room = room,
+				.off = &off,
+				.count = &ar_count,
+				.now_us = now_us,
+				.full = ns_count == 0};
+	for (size_t i = 0; i < n_ns && !ad.full; i++) {
+		ad.target = ldns_rr_rdf(ldns_rr_list_rr(cut->rrs, i), 0);
+		rw_zonecut_addrs(c, ad.target, now_us, false, put_addrs, &ad);
 	}
 	if (cq->edns) {
 		off += rw_wire_put_opt(out + off, LDNS_RCODE_NOERROR, cq->do_bit);

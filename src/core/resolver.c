@@ -22,6 +22,7 @@
 #include "rootwalk/resolver.h"
 #include "rootwalk/trace.h"
 #include "rootwalk/wire.h"
+#include "rootwalk/zonecut.h"
 #include "prime.h"
 #include "sbuf.h"
 #include "sendshare.h"
@@ -95,22 +96,14 @@ struct rw_resolver {
 	struct rw_sbuf tbuf;	   /* its trace text, reused */
 };
 
+_Static_assert(RW_SERVFAIL_REASONS == RW_FAIL_REASONS, "one SERVFAIL counter per reason");
 const char *const rw_servfail_reason_name[RW_SERVFAIL_REASONS] = {
-	"no_reachable_authority", "network_error", "limit", "cname_loop", "other"};
-
-static int servfail_reason(const struct rw_iter *it)
-{
-	const char *why = rw_iter_fail_reason(it);
-	if (rw_iter_ede(it) == RW_EDE_NO_REACHABLE_AUTHORITY)
-		return 0;
-	if (rw_iter_ede(it) == RW_EDE_NETWORK_ERROR)
-		return 1;
-	if (why && strncmp(why, "limit ", 6) == 0)
-		return 2;
-	if (why && strncmp(why, "CNAME loop", 10) == 0)
-		return 3;
-	return 4;
-}
+	[RW_FAIL_NO_AUTHORITY] = "no_reachable_authority",
+	[RW_FAIL_NETWORK] = "network_error",
+	[RW_FAIL_LIMIT] = "limit",
+	[RW_FAIL_CNAME_LOOP] = "cname_loop",
+	[RW_FAIL_OTHER] = "other",
+};
 
 const uint32_t rw_rtt_bucket_ms[RW_RTT_BUCKETS - 1] = {1,   2,	 5,   10,   20,	 50,
 						       100, 200, 500, 1000, 2000};
@@ -237,30 +230,36 @@ static void add_ede(ldns_pkt *p, int code, const char *text)
 /* How much of the response: all of it, without the additional section, or TC and the question. */
 enum shape { FULL, NO_ADDITIONAL, TRUNCATED };
 
+struct additional {
+	ldns_pkt *p;
+	int64_t now;
+};
+
+static bool push_addrs(void *arg, const struct rw_cache_entry *e, bool parent_side)
+{
+	struct additional *ad = arg;
+	uint32_t ttl = rw_cache_ttl_left(e, ad->now);
+	(void)parent_side;
+	for (size_t k = 0; k < ldns_rr_list_rr_count(e->rrs); k++) {
+		ldns_rr *rr = ldns_rr_clone(ldns_rr_list_rr(e->rrs, k));
+		if (rr) {
+			ldns_rr_set_ttl(rr, ttl);
+			ldns_pkt_push_rr(ad->p, LDNS_SECTION_ADDITIONAL, rr);
+		}
+	}
+	return true;
+}
+
 /* For an NS answer, the cached addresses of the name servers (what `dig +trace` reads). */
 static void add_ns_addresses(struct rw_resolver *r, ldns_pkt *p, int64_t now)
 {
-	static const uint16_t types[] = {LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA};
 	const ldns_rr_list *an = ldns_pkt_answer(p);
-	for (size_t i = 0; i < ldns_rr_list_rr_count(an); i++) {
+	struct additional ad = {p, now};
+	size_t n = ldns_rr_list_rr_count(an);
+	for (size_t i = 0; i < n; i++) {
 		const ldns_rr *ns = ldns_rr_list_rr(an, i);
-		if (ldns_rr_get_type(ns) != LDNS_RR_TYPE_NS || !ldns_rr_rdf(ns, 0))
-			continue;
-		for (size_t t = 0; t < 2; t++) {
-			struct rw_cache_entry e;
-			if (!rw_cache_get(r->cache, RW_ENTRY_RRSET, ldns_rr_rdf(ns, 0), types[t],
-					  LDNS_RR_CLASS_IN, now, RW_RANK_GLUE, &e))
-				continue;
-			uint32_t ttl = rw_cache_ttl_left(&e, now);
-			for (size_t k = 0; k < ldns_rr_list_rr_count(e.rrs); k++) {
-				ldns_rr *rr = ldns_rr_clone(ldns_rr_list_rr(e.rrs, k));
-				if (rr) {
-					ldns_rr_set_ttl(rr, ttl);
-					ldns_pkt_push_rr(p, LDNS_SECTION_ADDITIONAL, rr);
-				}
-			}
-			rw_cache_entry_clear(&e);
-		}
+		if (ldns_rr_get_type(ns) == LDNS_RR_TYPE_NS && ldns_rr_rdf(ns, 0))
+			rw_zonecut_addrs(r->cache, ldns_rr_rdf(ns, 0), now, false, push_addrs, &ad);
 	}
 }
 
@@ -277,8 +276,8 @@ static uint8_t *build_response(struct req *q, const struct rw_client_query *cq,
 	ldns_pkt_set_id(p, cq->id);
 	ldns_pkt_set_qr(p, true);
 	ldns_pkt_set_ra(p, true);
-	ldns_pkt_set_rd(p, (cq->flags & 0x0100) != 0);
-	ldns_pkt_set_cd(p, (cq->flags & 0x0010) != 0);
+	ldns_pkt_set_rd(p, (cq->flags & RW_FLAG_RD) != 0);
+	ldns_pkt_set_cd(p, (cq->flags & RW_FLAG_CD) != 0);
 	ldns_pkt_set_opcode(p, LDNS_PACKET_QUERY);
 	ldns_pkt_set_rcode(p, (uint8_t)rcode);
 	ldns_pkt_set_tc(p, truncate);
@@ -465,7 +464,7 @@ static void finish(struct req *q)
 
 	if (rcode == LDNS_RCODE_SERVFAIL) {
 		r->stats.servfail++;
-		r->stats.servfail_reason[servfail_reason(it)]++;
+		r->stats.servfail_reason[rw_iter_fail_why(it)]++;
 	}
 	if (q->sh.upstream == 0)
 		r->stats.cache_hits++;
@@ -508,7 +507,7 @@ static uint64_t question_hash(const struct rw_resolver *r, const struct rw_clien
 	buf[n + 1] = (uint8_t)cq->qtype;
 	buf[n + 2] = (uint8_t)(cq->qclass >> 8);
 	buf[n + 3] = (uint8_t)cq->qclass;
-	buf[n + 4] = (cq->flags & 0x0010) ? 1 : 0;
+	buf[n + 4] = (cq->flags & RW_FLAG_CD) ? 1 : 0;
 	crypto_shorthash(out, buf, n + 5, r->qkey);
 	memcpy(&h, out, sizeof(h));
 	return h;
@@ -541,7 +540,7 @@ static struct req *in_flight(struct rw_resolver *r, const struct rw_client_query
 {
 	for (struct req *q = r->questions[h & (ID_BUCKETS - 1)]; q; q = q->qnext)
 		if (q->qhash == h && !q->finishing && q->cq.qtype == cq->qtype &&
-		    q->cq.qclass == cq->qclass && ((q->cq.flags ^ cq->flags) & 0x0010) == 0 &&
+		    q->cq.qclass == cq->qclass && ((q->cq.flags ^ cq->flags) & RW_FLAG_CD) == 0 &&
 		    rw_wire_name_equal(q->cq.qname, q->cq.qname_len, cq->qname, cq->qname_len))
 			return q;
 	return NULL;
@@ -582,7 +581,7 @@ static void drive(struct req *q, struct rw_iter_out *out)
 				 r->cfg->query_budget_ms);
 			while (q->depth > 1)
 				rw_iter_free(q->stack[--q->depth]);
-			rw_iter_fail(q->stack[0], reason, out);
+			rw_iter_fail(q->stack[0], RW_FAIL_LIMIT, reason, out);
 			finish(q);
 			return;
 		}
@@ -591,8 +590,8 @@ static void drive(struct req *q, struct rw_iter_out *out)
 			/* an event left no action: never hang the client, fail it */
 			while (q->depth > 1)
 				rw_iter_free(q->stack[--q->depth]);
-			rw_iter_fail(q->stack[0], "internal error: the iterator produced no action",
-				     out);
+			rw_iter_fail(q->stack[0], RW_FAIL_OTHER,
+				     "internal error: the iterator produced no action", out);
 			finish(q);
 			return;
 		case RW_ACT_SEND: {

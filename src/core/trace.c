@@ -522,19 +522,19 @@ static void format_text_event(struct rw_sbuf *b, const struct rw_trace *t,
 		rw_sbuf_printf(b, ";; %s        <- %s%s%s in %.1f ms, %u B: ", ind,
 			       rw_rcode_str(e->rcode), e->aa ? " AA" : "", e->tc ? " TC" : "",
 			       e->rtt_us / 1000.0, e->bytes);
-		if (e->kind && strcmp(e->kind, "referral") == 0) {
+		if (e->kind == RW_REPLY_REFERRAL) {
 			rw_iso_time(e->expires_us, exp, sizeof(exp));
 			rw_sbuf_printf(b, "referral to %s NS", e->zone);
 			for (size_t i = 0; i < e->n_ns; i++)
 				rw_sbuf_printf(b, "%s %s", i ? "," : "", e->ns[i]);
 			rw_sbuf_printf(b, "  ttl %u, %s, cached until %s\n", e->ttl,
 				       e->glue ? "glue used" : "no usable glue", exp);
-		} else if (e->kind && strcmp(e->kind, "cname") == 0) {
+		} else if (e->kind == RW_REPLY_CNAME) {
 			rw_sbuf_printf(b, "CNAME to %s\n", e->text);
 		} else if (e->text) {
-			rw_sbuf_printf(b, "%s: %s\n", e->kind ? e->kind : "?", e->text);
+			rw_sbuf_printf(b, "%s: %s\n", rw_reply_kind_name(e->kind), e->text);
 		} else {
-			rw_sbuf_printf(b, "%s\n", e->kind ? e->kind : "?");
+			rw_sbuf_printf(b, "%s\n", rw_reply_kind_name(e->kind));
 		}
 		break;
 	case RW_EV_TIMEOUT:
@@ -558,13 +558,13 @@ static void format_text_event(struct rw_sbuf *b, const struct rw_trace *t,
 			rw_sbuf_printf(
 				b,
 				";; %snegative %s for %s %s: SOA %s sets ttl %u, cached until %s\n",
-				ind, e->kind, e->qname, rw_type_str(e->qtype, tb, sizeof(tb)),
-				e->text, e->ttl, exp);
+				ind, rw_reply_kind_name(e->kind), e->qname,
+				rw_type_str(e->qtype, tb, sizeof(tb)), e->text, e->ttl, exp);
 		else
 			rw_sbuf_printf(b,
 				       ";; %snegative %s for %s %s: no SOA in the reply, so cached "
 				       "only %u s, until %s\n",
-				       ind, e->kind, e->qname,
+				       ind, rw_reply_kind_name(e->kind), e->qname,
 				       rw_type_str(e->qtype, tb, sizeof(tb)), e->ttl, exp);
 		break;
 	case RW_EV_ANSWER:
@@ -621,6 +621,27 @@ static void format_text_event(struct rw_sbuf *b, const struct rw_trace *t,
 			       e->cache_hits == 1 ? "" : "s", e->subres, e->subres == 1 ? "" : "s");
 		break;
 	}
+}
+
+const char *rw_reply_kind_name(enum rw_reply_kind kind)
+{
+	static const char *const names[] = {
+		[RW_REPLY_NONE] = "?",
+		[RW_REPLY_REFERRAL] = "referral",
+		[RW_REPLY_ANSWER] = "answer",
+		[RW_REPLY_CNAME] = "cname",
+		[RW_REPLY_DNAME] = "dname",
+		[RW_REPLY_NXDOMAIN] = "nxdomain",
+		[RW_REPLY_NODATA] = "nodata",
+		[RW_REPLY_TRUNCATED] = "truncated",
+		[RW_REPLY_LAME] = "lame",
+		[RW_REPLY_FAILED] = "failed",
+		[RW_REPLY_REJECTED] = "rejected",
+		[RW_REPLY_ERROR] = "error",
+		[RW_REPLY_NO_CUT] = "no-cut",
+		[RW_REPLY_QMIN_FALLBACK] = "qmin-fallback",
+	};
+	return (unsigned)kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "?";
 }
 
 static const char *ev_name(enum rw_ev type)
@@ -761,8 +782,8 @@ static void format_json_event(struct rw_sbuf *b, const struct rw_trace *t,
 		rw_sbuf_printf(b, ",\"aa\":%s,\"tc\":%s,\"rtt_us\":%u,\"bytes\":%u",
 			       e->aa ? "true" : "false", e->tc ? "true" : "false", e->rtt_us,
 			       e->bytes);
-		sb_json_key_str(b, "kind", e->kind);
-		if (e->kind && strcmp(e->kind, "referral") == 0) {
+		sb_json_key_str(b, "kind", rw_reply_kind_name(e->kind));
+		if (e->kind == RW_REPLY_REFERRAL) {
 			sb_json_key_str(b, "to_zone", e->zone);
 			rw_sbuf_puts(b, ",\"ns\":[");
 			for (size_t i = 0; i < e->n_ns; i++) {
@@ -773,7 +794,7 @@ static void format_json_event(struct rw_sbuf *b, const struct rw_trace *t,
 			rw_sbuf_printf(b, "],\"ttl\":%u,\"glue\":%s", e->ttl,
 				       e->glue ? "true" : "false");
 			json_expiry(b, e->expires_us);
-		} else if (e->kind && strcmp(e->kind, "cname") == 0) {
+		} else if (e->kind == RW_REPLY_CNAME) {
 			sb_json_key_str(b, "target", e->text);
 		} else if (e->text) {
 			sb_json_key_str(b, "reason", e->text);
@@ -796,7 +817,7 @@ static void format_json_event(struct rw_sbuf *b, const struct rw_trace *t,
 		sb_json_key_str(b, "to", e->text);
 		break;
 	case RW_EV_NEGATIVE:
-		sb_json_key_str(b, "kind", e->kind);
+		sb_json_key_str(b, "kind", rw_reply_kind_name(e->kind));
 		sb_json_key_str(b, "qname", e->qname);
 		sb_json_key_str(b, "qtype", rw_type_str(e->qtype, tb, sizeof(tb)));
 		if (e->text)
