@@ -99,7 +99,10 @@ struct rw_hints *rw_hints_parse(const char *text, const char *name, char *err, s
 		if (st != LDNS_STATUS_OK) {
 			if (feof(f) && st == LDNS_STATUS_SYNTAX_ERR)
 				break;
-			snprintf(err, errlen, "%s:%d: %s", name, line, ldns_get_errorstr_by_id(st));
+			/* ldns counts the newline it has read: the record ended on the line before */
+			long pos = ftell(f);
+			int at = pos > 0 && text[pos - 1] == '\n' && line > 1 ? line - 1 : line;
+			snprintf(err, errlen, "%s:%d: %s", name, at, ldns_get_errorstr_by_id(st));
 			ok = 0;
 			break;
 		}

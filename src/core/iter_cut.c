@@ -1,5 +1,6 @@
 /* The iterator, part 2: zone cuts, their servers, which server to ask, and sending. */
 #include "iter_impl.h"
+#include "rootwalk/select.h"
 #include "rootwalk/zonecut.h"
 
 /* ---------------------------------------------------------------------------------------------
@@ -447,16 +448,12 @@ void iter_next_server(struct rw_iter *it, struct rw_iter_out *out)
 		free(z);
 		return;
 	}
-	/* Candidates: addresses not dead and not lame for this zone, fewest attempts first; among
-	 * those the fastest known (smoothed RTT; an unknown server counts as 400 ms, a server that
-	 * timed out as its backed-off timeout), except now and then a random one, so that one slow
-	 * answer does not exile a server for good. */
+	/* Candidates: addresses not dead and not lame for this zone; select.c chooses. */
+	struct rw_select_cand cand[RW_ITER_MAX_NS * RW_ITER_MAX_ADDRS];
 	struct {
 		int i, j;
-		uint64_t score;
-		bool failing;
-	} cand[RW_ITER_MAX_NS * RW_ITER_MAX_ADDRS];
-	int n = 0, tier = MAX_ATTEMPTS;
+	} at[RW_ITER_MAX_NS * RW_ITER_MAX_ADDRS];
+	int n = 0;
 	for (int i = 0; i < it->n_ns; i++) {
 		bool child_untried = false; /* a child-side address not asked yet */
 		for (int j = 0; j < it->ns[i].n_addr; j++) {
@@ -476,55 +473,23 @@ void iter_next_server(struct rw_iter *it, struct rw_iter_out *out)
 				continue;
 			}
 			struct rw_server_info info;
-			uint64_t score = (uint64_t)RW_INFRA_UNKNOWN_RTO_MS * 1000;
-			bool failing = false;
-			if (it->sh->infra) {
+			if (it->sh->infra)
 				rw_infra_get(it->sh->infra, sa, now, cfg->upstream_timeout_ms,
 					     &info);
-				if (info.timeouts)
-					score = (uint64_t)info.rto_ms * 1000;
-				else if (info.known)
-					score = info.srtt_us;
-				failing = info.failing;
-			}
-			if (a->attempts < tier) {
-				tier = a->attempts;
-				n = 0;
-			}
-			if (a->attempts == tier) {
-				cand[n].i = i;
-				cand[n].j = j;
-				cand[n].score = score;
-				cand[n].failing = failing;
-				n++;
-			}
+			cand[n].score_us = rw_select_score(it->sh->infra ? &info : NULL);
+			cand[n].failing = it->sh->infra && info.failing;
+			cand[n].attempts = a->attempts;
+			at[n].i = i;
+			at[n].j = j;
+			n++;
 		}
 	}
-	/* Servers that answered SERVFAIL or REFUSED lately are asked only when no other is left. */
-	int healthy = 0;
-	for (int k = 0; k < n; k++)
-		if (!cand[k].failing)
-			cand[healthy++] = cand[k];
-	if (healthy > 0)
-		n = healthy;
 	if (n > 0) {
-		int pick = 0;
 		uint8_t r[2] = {0, 0};
 		it->sh->env->random_buf(it->sh->env->ctx, r, sizeof(r));
-		if (n > 1 && r[0] % EXPLORE_ONE_IN == 0) {
-			pick = r[1] % n;
-		} else {
-			/* the fastest; ties broken from a random start to spread the load */
-			int start = r[1] % n;
-			pick = start;
-			for (int k = 1; k < n; k++) {
-				int c = (start + k) % n;
-				if (cand[c].score < cand[pick].score)
-					pick = c;
-			}
-		}
-		it->cur_ns = cand[pick].i;
-		it->cur_addr = cand[pick].j;
+		int pick = rw_select_pick(cand, n, r);
+		it->cur_ns = at[pick].i;
+		it->cur_addr = at[pick].j;
 		iter_send_query(it, false, true, out);
 		return;
 	}

@@ -21,7 +21,6 @@
 
 #define MAX_ATTEMPTS   2  /* per address and cut: a second try only after a timeout */
 #define MAX_MINIMISE   10 /* RFC 9156 MAX_MINIMISE_COUNT */
-#define EXPLORE_ONE_IN 8  /* now and then ask a server that is not the fastest */
 
 struct ns_addr {
 	struct sockaddr_storage ss;
