@@ -155,76 +155,6 @@ int rw_control_parse(const char *line, size_t len, struct rw_control_request *re
 	return 0;
 }
 
-/* ---------------------------------------------------------------------------------------------
- * Responses
- */
-
-/* Frame a response: status line, body with dot-stuffing, end marker. Returns a malloc'd buffer or
- * NULL on allocation failure. */
-static char *frame(const char *status, const char *body, size_t bodylen, size_t *outlen)
-{
-	struct rw_sbuf out = {0};
-	size_t i = 0;
-
-	/* The status line is one line whatever the reason contains. */
-	for (const char *s = status; *s; s++) {
-		char c = (*s == '\n' || *s == '\r' || *s == '\t') ? ' ' : *s;
-		if ((unsigned char)c < 0x20 || (unsigned char)c > 0x7e)
-			c = '?';
-		rw_sbuf_add(&out, &c, 1);
-	}
-	rw_sbuf_add(&out, "\n", 1);
-	while (i < bodylen) {
-		const char *nl = memchr(body + i, '\n', bodylen - i);
-		size_t n = nl ? (size_t)(nl - (body + i)) : bodylen - i;
-
-		if (body[i] == '.')
-			rw_sbuf_add(&out, ".", 1);
-		rw_sbuf_add(&out, body + i, n);
-		rw_sbuf_add(&out, "\n", 1);
-		i += n + (nl ? 1 : 0);
-	}
-	rw_sbuf_add(&out, ".\n", 2);
-	if (out.oom) {
-		free(out.p);
-		return NULL;
-	}
-	*outlen = out.len;
-	return out.p;
-}
-
-static void respond(rw_control_done_cb cb, void *arg, const char *status, const char *body,
-		    size_t bodylen)
-{
-	size_t len = 0;
-	char *resp = frame(status, body, bodylen, &len);
-
-	if (!resp) {
-		static const char oom[] = "error: out of memory\n.\n";
-		cb(arg, oom, sizeof(oom) - 1);
-		return;
-	}
-	cb(arg, resp, len);
-	free(resp);
-}
-
-void control_respond_error(rw_control_done_cb cb, void *arg, const char *reason)
-{
-	char status[600];
-
-	snprintf(status, sizeof(status), "error: %s", reason);
-	respond(cb, arg, status, NULL, 0);
-}
-
-void control_respond_body(rw_control_done_cb cb, void *arg, struct rw_sbuf *b)
-{
-	if (b->oom)
-		control_respond_error(cb, arg, "out of memory");
-	else
-		respond(cb, arg, "ok", b->p ? b->p : "", b->len);
-	free(b->p);
-}
-
 static void stat_line(struct rw_sbuf *b, bool json, bool *first, const char *key, uint64_t v)
 {
 	if (json) {
@@ -323,7 +253,7 @@ static void do_reload(struct rw_control *ctl, rw_control_done_cb cb, void *arg)
 		control_respond_error(cb, arg, msg[0] ? msg : "reload failed");
 		return;
 	}
-	respond(cb, arg, "ok", msg, strlen(msg));
+	control_respond(cb, arg, "ok", msg, strlen(msg));
 }
 
 static const char help_text[] =
@@ -357,11 +287,11 @@ static void trace_done(void *arg, int rcode, const char *trace, size_t len)
 	(void)rcode; /* the trace's last lines carry it */
 	if (p->starting) {
 		p->finished = true;
-		p->resp = frame("ok", trace, len, &p->resplen);
+		p->resp = control_frame("ok", trace, len, &p->resplen);
 		return;
 	}
 	pending_unlink(p);
-	respond(p->cb, p->arg, "ok", trace, len);
+	control_respond(p->cb, p->arg, "ok", trace, len);
 	free(p);
 }
 
@@ -448,7 +378,7 @@ uint64_t rw_control_request(struct rw_control *ctl, const char *line, size_t len
 		do_reload(ctl, cb, arg);
 		break;
 	case RW_CTL_HELP:
-		respond(cb, arg, "ok", help_text, sizeof(help_text) - 1);
+		control_respond(cb, arg, "ok", help_text, sizeof(help_text) - 1);
 		break;
 	}
 	return 0;

@@ -51,6 +51,10 @@ void control_flush(struct rw_control *ctl, const struct rw_control_request *req,
 void control_lookup(struct rw_control *ctl, const struct rw_control_request *req,
 		    rw_control_done_cb cb, void *arg);
 /* Respond `ok` with the body (or an error when building it ran out of memory), or an error. */
+/* Responses (control_reply.c). frame: the whole response as a malloc'd buffer, or NULL. */
+char *control_frame(const char *status, const char *body, size_t bodylen, size_t *outlen);
+void control_respond(rw_control_done_cb cb, void *arg, const char *status, const char *body,
+		     size_t bodylen);
 void control_respond_body(rw_control_done_cb cb, void *arg, struct rw_sbuf *b);
 void control_respond_error(rw_control_done_cb cb, void *arg, const char *reason);
 
