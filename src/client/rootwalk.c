@@ -39,6 +39,9 @@
 #include "rootwalk/hints.h"
 #include "rootwalk/wire.h"
 
+#include "deadline.h"
+#include "exitcode.h"
+
 #ifndef RW_VERSION
 #define RW_VERSION "unknown"
 #endif
@@ -46,14 +49,8 @@
 #define RW_DEFAULT_CONFIG "/etc/rootwalk/rootwalkd.conf"
 #endif
 
-/* Exit statuses (rootwalk(1)). */
-#define EXIT_REFUSED	 1 /* the daemon answered "error:", or no usable DNS reply */
-#define EXIT_USAGE	 2
-#define EXIT_NOT_RUNNING 3 /* no socket, or nobody listening on it */
-#define EXIT_NO_ACCESS	 4 /* the socket exists but we may not connect */
-#define EXIT_PROTOCOL	 5 /* the connection failed or timed out mid-way */
-
 #define DEFAULT_CTL_TIMEOUT_MS 30000
+#define MAX_CTL_TIMEOUT_MS     86400000
 
 #define DEFAULT_TIMEOUT_MS 3000
 #define MAX_TIMEOUT_MS	   300000
@@ -98,37 +95,6 @@ static void usage(FILE *f)
 		RW_DEFAULT_CONFIG, DEFAULT_CTL_TIMEOUT_MS / 1000);
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Wait until fd is ready for events or the deadline passes. Returns 1 ready, 0 timeout, -1
- * error (errno set). */
-static int wait_fd(int fd, short events, int64_t deadline)
-{
-	struct pollfd p = {.fd = fd, .events = events};
-	int64_t left;
-	int rc;
-
-	for (;;) {
-		left = deadline - now_ms();
-		if (left <= 0)
-			return 0;
-		rc = poll(&p, 1, (int)left);
-		if (rc < 0 && errno == EINTR)
-			continue;
-		if (rc < 0)
-			return -1;
-		if (rc == 0)
-			return 0;
-		return 1;
-	}
-}
-
 /* "ADDRESS" or "ADDRESS#PORT", numeric only: no name resolution behind the user's back. */
 static int parse_server(const char *s, struct query_opts *o)
 {
@@ -166,21 +132,6 @@ static int parse_server(const char *s, struct query_opts *o)
 	return 0;
 }
 
-static int parse_timeout(const char *s, int *ms)
-{
-	char *end;
-	double sec;
-
-	errno = 0;
-	sec = strtod(s, &end);
-	if (errno || *end || end == s || !(sec > 0) || sec * 1000 > MAX_TIMEOUT_MS)
-		return -1;
-	*ms = (int)(sec * 1000);
-	if (*ms < 1)
-		*ms = 1;
-	return 0;
-}
-
 static int parse_query_args(int argc, char **argv, struct query_opts *o)
 {
 	const char *type = NULL;
@@ -202,7 +153,7 @@ static int parse_query_args(int argc, char **argv, struct query_opts *o)
 		} else if (strcmp(a, "+notcp") == 0) {
 			o->tcp = false;
 		} else if (strncmp(a, "+timeout=", 9) == 0) {
-			if (parse_timeout(a + 9, &o->timeout_ms) < 0) {
+			if (rw_deadline_parse_seconds(a + 9, MAX_TIMEOUT_MS, &o->timeout_ms) < 0) {
 				fprintf(stderr, "rootwalk: bad timeout '%s'\n", a + 9);
 				return -1;
 			}
@@ -309,7 +260,7 @@ static ssize_t query_udp(const struct query_opts *o, const uint8_t *q, size_t ql
 		return -1;
 	}
 	for (try = 0; try < UDP_TRIES; try++) {
-		int64_t deadline = now_ms() + o->timeout_ms;
+		int64_t deadline = rw_deadline_now_ms() + o->timeout_ms;
 
 		if (send(fd, q, qlen, 0) < 0) {
 			fprintf(stderr, "rootwalk: send to %s: %s\n", o->server_str,
@@ -317,7 +268,7 @@ static ssize_t query_udp(const struct query_opts *o, const uint8_t *q, size_t ql
 			close(fd);
 			return -1;
 		}
-		while ((rc = wait_fd(fd, POLLIN, deadline)) > 0) {
+		while ((rc = rw_deadline_wait_fd(fd, POLLIN, deadline)) > 0) {
 			n = recv(fd, buf, cap, 0);
 			if (n < 0 && (errno == EAGAIN || errno == EINTR))
 				continue;
@@ -343,62 +294,11 @@ static ssize_t query_udp(const struct query_opts *o, const uint8_t *q, size_t ql
 	return 0;
 }
 
-/* Read exactly len bytes by the deadline. Returns 1, 0 on timeout, -1 on error or EOF. */
-static int read_full(int fd, uint8_t *buf, size_t len, int64_t deadline)
-{
-	size_t got = 0;
-	int rc;
-
-	while (got < len) {
-		ssize_t n = read(fd, buf + got, len - got);
-
-		if (n > 0) {
-			got += (size_t)n;
-			continue;
-		}
-		if (n == 0) {
-			errno = ECONNRESET;
-			return -1;
-		}
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN)
-			return -1;
-		rc = wait_fd(fd, POLLIN, deadline);
-		if (rc <= 0)
-			return rc;
-	}
-	return 1;
-}
-
-static int write_full(int fd, const uint8_t *buf, size_t len, int64_t deadline)
-{
-	size_t done = 0;
-	int rc;
-
-	while (done < len) {
-		ssize_t n = send(fd, buf + done, len - done, MSG_NOSIGNAL);
-
-		if (n >= 0) {
-			done += (size_t)n;
-			continue;
-		}
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN)
-			return -1;
-		rc = wait_fd(fd, POLLOUT, deadline);
-		if (rc <= 0)
-			return rc;
-	}
-	return 1;
-}
-
 /* One TCP exchange (RFC 1035 4.2.2 framing). Returns as query_udp. */
 static ssize_t query_tcp(const struct query_opts *o, const uint8_t *q, size_t qlen, uint8_t *buf,
 			 size_t cap)
 {
-	int64_t deadline = now_ms() + o->timeout_ms;
+	int64_t deadline = rw_deadline_now_ms() + o->timeout_ms;
 	uint8_t *out, pre[2];
 	size_t len;
 	int fd, rc, err = 0;
@@ -410,7 +310,7 @@ static ssize_t query_tcp(const struct query_opts *o, const uint8_t *q, size_t ql
 	if (connect(fd, (const struct sockaddr *)&o->server, o->serverlen) < 0) {
 		if (errno != EINPROGRESS)
 			goto fail;
-		rc = wait_fd(fd, POLLOUT, deadline);
+		rc = rw_deadline_wait_fd(fd, POLLOUT, deadline);
 		if (rc <= 0)
 			goto out;
 		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &errlen) < 0 || err != 0) {
@@ -424,12 +324,12 @@ static ssize_t query_tcp(const struct query_opts *o, const uint8_t *q, size_t ql
 	out[0] = (uint8_t)(qlen >> 8);
 	out[1] = (uint8_t)qlen;
 	memcpy(out + 2, q, qlen);
-	rc = write_full(fd, out, qlen + 2, deadline);
+	rc = rw_deadline_write_full(fd, out, qlen + 2, deadline);
 	free(out);
 	if (rc <= 0)
 		goto out;
 	/* The server may send other frames first only if we pipelined; we did not. */
-	rc = read_full(fd, pre, 2, deadline);
+	rc = rw_deadline_read_full(fd, pre, 2, deadline);
 	if (rc <= 0)
 		goto out;
 	len = (size_t)pre[0] << 8 | pre[1];
@@ -437,7 +337,7 @@ static ssize_t query_tcp(const struct query_opts *o, const uint8_t *q, size_t ql
 		errno = EBADMSG;
 		goto fail;
 	}
-	rc = read_full(fd, buf, len, deadline);
+	rc = rw_deadline_read_full(fd, buf, len, deadline);
 	if (rc <= 0)
 		goto out;
 	if (!is_reply(q, qlen, buf, len)) {
@@ -508,7 +408,7 @@ static int cmd_query(int argc, char **argv)
 		return 1;
 	}
 	tcp = o.tcp;
-	start = now_ms();
+	start = rw_deadline_now_ms();
 	n = tcp ? query_tcp(&o, q, qlen, buf, RW_MAX_MSG) : query_udp(&o, q, qlen, buf, RW_MAX_MSG);
 	if (n > 0 && !tcp && (buf[2] & 0x02)) {
 		fprintf(stderr, ";; Truncated, retrying over TCP.\n");
@@ -518,7 +418,7 @@ static int cmd_query(int argc, char **argv)
 	if (n == 0)
 		fprintf(stderr, "rootwalk: no reply from %s over %s within %d ms%s\n", o.server_str,
 			tcp ? "tcp" : "udp", o.timeout_ms, tcp ? "" : " (2 tries)");
-	rc = n > 0 ? print_reply(&o, buf, (size_t)n, tcp, now_ms() - start) : 1;
+	rc = n > 0 ? print_reply(&o, buf, (size_t)n, tcp, rw_deadline_now_ms() - start) : 1;
 	free(buf);
 	free(q);
 	return rc;
@@ -586,7 +486,7 @@ static char *ctl_socket_path(const struct ctl_opts *o)
 	return path;
 }
 
-/* Connect to the control socket. Returns the fd, or -EXIT_* after printing a one-line reason. */
+/* Connect to the control socket. Returns the fd, or -RW_EXIT_* after printing a one-line reason. */
 static int ctl_connect(const char *path)
 {
 	struct sockaddr_un sun;
@@ -596,13 +496,13 @@ static int ctl_connect(const char *path)
 	sun.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		fprintf(stderr, "rootwalk: control socket path too long: %s\n", path);
-		return -EXIT_USAGE;
+		return -RW_EXIT_USAGE;
 	}
 	strcpy(sun.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		fprintf(stderr, "rootwalk: socket: %s\n", strerror(errno));
-		return -EXIT_PROTOCOL;
+		return -RW_EXIT_PROTOCOL;
 	}
 	if (connect(fd, (const struct sockaddr *)&sun, sizeof(sun)) == 0)
 		return fd;
@@ -612,14 +512,14 @@ static int ctl_connect(const char *path)
 		fprintf(stderr, "rootwalk: no control socket at %s: rootwalkd is not running\n",
 			path);
 		close(fd);
-		return -EXIT_NOT_RUNNING;
+		return -RW_EXIT_NOT_RUNNING;
 	case ECONNREFUSED:
 		fprintf(stderr,
 			"rootwalk: nothing listens on %s: rootwalkd is not running (stale "
 			"socket)\n",
 			path);
 		close(fd);
-		return -EXIT_NOT_RUNNING;
+		return -RW_EXIT_NOT_RUNNING;
 	case EACCES:
 	case EPERM:
 		fprintf(stderr,
@@ -627,11 +527,11 @@ static int ctl_connect(const char *path)
 			"control-socket-owner in rootwalkd.conf(5))\n",
 			path);
 		close(fd);
-		return -EXIT_NO_ACCESS;
+		return -RW_EXIT_NO_ACCESS;
 	default:
 		fprintf(stderr, "rootwalk: connect %s: %s\n", path, strerror(errno));
 		close(fd);
-		return -EXIT_PROTOCOL;
+		return -RW_EXIT_PROTOCOL;
 	}
 }
 
@@ -649,21 +549,21 @@ static void ctl_body_line(const char *line, size_t len)
 /* Send one request and print the response body. Returns the exit status. */
 static int ctl_exchange(const struct ctl_opts *o, const char *request)
 {
-	int64_t deadline = now_ms() + o->timeout_ms;
+	int64_t deadline = rw_deadline_now_ms() + o->timeout_ms;
 	char *path = ctl_socket_path(o), *buf = NULL, *status = NULL;
 	size_t len = 0, cap = 0, start = 0;
 	bool done = false;
-	int fd, rc = EXIT_PROTOCOL;
+	int fd, rc = RW_EXIT_PROTOCOL;
 
 	if (!path)
-		return EXIT_USAGE;
+		return RW_EXIT_USAGE;
 	fd = ctl_connect(path);
 	if (fd < 0) {
 		free(path);
 		return -fd;
 	}
 	/* One request per connection: half-close, and the daemon closes after answering. */
-	if (write_full(fd, (const uint8_t *)request, strlen(request), deadline) <= 0 ||
+	if (rw_deadline_write_full(fd, (const uint8_t *)request, strlen(request), deadline) <= 0 ||
 	    shutdown(fd, SHUT_WR) < 0) {
 		fprintf(stderr, "rootwalk: sending to %s: %s\n", path,
 			errno ? strerror(errno) : "timed out");
@@ -688,7 +588,7 @@ static int ctl_exchange(const struct ctl_opts *o, const char *request)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN) {
-			w = wait_fd(fd, POLLIN, deadline);
+			w = rw_deadline_wait_fd(fd, POLLIN, deadline);
 			if (w == 0) {
 				fprintf(stderr,
 					"rootwalk: no complete answer from %s within %d s\n", path,
@@ -742,10 +642,10 @@ static int ctl_exchange(const struct ctl_opts *o, const char *request)
 		}
 	}
 	if (strcmp(status, "ok") == 0) {
-		rc = fflush(stdout) == 0 ? 0 : EXIT_PROTOCOL;
+		rc = fflush(stdout) == 0 ? 0 : RW_EXIT_PROTOCOL;
 	} else if (strncmp(status, "error: ", 7) == 0) {
 		fprintf(stderr, "rootwalk: %s\n", status + 7);
-		rc = EXIT_REFUSED;
+		rc = RW_EXIT_REFUSED;
 	} else {
 		fprintf(stderr, "rootwalk: unexpected answer from %s: %.200s\n", path, status);
 	}
@@ -833,21 +733,6 @@ static bool is_ctl_command(const char *cmd)
 	return false;
 }
 
-static int parse_seconds(const char *s, int *ms)
-{
-	char *end;
-	double sec;
-
-	errno = 0;
-	sec = strtod(s, &end);
-	if (errno || *end || end == s || !(sec > 0) || sec > 86400)
-		return -1;
-	*ms = (int)(sec * 1000);
-	if (*ms < 1)
-		*ms = 1;
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	struct ctl_opts o = {.config = RW_DEFAULT_CONFIG, .timeout_ms = DEFAULT_CTL_TIMEOUT_MS};
@@ -880,9 +765,10 @@ int main(int argc, char **argv)
 			o.config = optarg;
 			break;
 		case 't':
-			if (parse_seconds(optarg, &o.timeout_ms) < 0) {
+			if (rw_deadline_parse_seconds(optarg, MAX_CTL_TIMEOUT_MS, &o.timeout_ms) <
+			    0) {
 				fprintf(stderr, "rootwalk: bad timeout '%s' (seconds)\n", optarg);
-				return EXIT_USAGE;
+				return RW_EXIT_USAGE;
 			}
 			break;
 		case 'h':
@@ -893,13 +779,13 @@ int main(int argc, char **argv)
 			return 0;
 		default:
 			usage(stderr);
-			return EXIT_USAGE;
+			return RW_EXIT_USAGE;
 		}
 	}
 	cmd = optind < argc ? argv[optind] : NULL;
 	if (!cmd) {
 		usage(stderr);
-		return EXIT_USAGE;
+		return RW_EXIT_USAGE;
 	}
 	argc -= optind + 1;
 	argv += optind + 1;
@@ -914,7 +800,7 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "check-conf") == 0) {
 		if (argc != 1) {
 			usage(stderr);
-			return EXIT_USAGE;
+			return RW_EXIT_USAGE;
 		}
 		return cmd_check_conf(argv[0]);
 	}
@@ -930,7 +816,7 @@ int main(int argc, char **argv)
 		int rc;
 
 		if (!req)
-			return EXIT_USAGE;
+			return RW_EXIT_USAGE;
 		signal(SIGPIPE, SIG_IGN);
 		rc = ctl_exchange(&o, req);
 		free(req);
@@ -938,5 +824,5 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, "rootwalk: unknown command '%s'\n", cmd);
 	usage(stderr);
-	return EXIT_USAGE;
+	return RW_EXIT_USAGE;
 }
