@@ -1,0 +1,26 @@
+/* ctlclient.h: the client side of rootwalkd's control socket.
+ *
+ * One control command is one connection: the command-line words become one request line
+ * (protocol: rootwalk/control.h and rootwalk(1), THE CONTROL PROTOCOL), checked here the way the
+ * daemon will check it, sent, and the body of the response printed on standard output with the
+ * dot-stuffing undone. The socket is -s SOCKET, else the control-socket that rootwalkd's
+ * configuration file names.
+ */
+#ifndef RW_CLIENT_CTLCLIENT_H
+#define RW_CLIENT_CTLCLIENT_H
+
+struct rw_ctlclient_opts {
+	const char *socket; /* -s, or NULL: the config file's control-socket (borrowed) */
+	const char *config; /* -c: rootwalkd's configuration file (borrowed) */
+	int timeout_ms;	    /* -t: how long the whole exchange may take */
+};
+
+/* Run the control command cmd (trace, lookup, flush, flush-all, stats, dump-cache, status,
+ * reload) with the words after it (borrowed). Ignores SIGPIPE from then on, so that a closed
+ * standard output is an error rather than a signal. Every failure prints one "rootwalk: " line on
+ * standard error. Returns an exit status (exitcode.h): RW_EXIT_OK, RW_EXIT_REFUSED (the daemon
+ * answered "error:"), RW_EXIT_USAGE (a bad word, or no control socket configured),
+ * RW_EXIT_NOT_RUNNING, RW_EXIT_NO_ACCESS or RW_EXIT_PROTOCOL. */
+int rw_ctlclient_run(const struct rw_ctlclient_opts *o, const char *cmd, int argc, char **argv);
+
+#endif
