@@ -30,6 +30,11 @@ typedef void (*rw_response_cb)(void *arg, const uint8_t *resp, size_t len);
  * writes a reason into err. */
 struct rw_resolver *rw_resolver_new(const struct rw_env *env, const struct rw_config *cfg,
 				    char *err, size_t errlen);
+struct rw_shared;
+/* A resolver over shared state (rootwalk/shared.h), borrowed: it must outlive the resolver. One
+ * per worker thread; rw_resolver_new() makes a resolver that owns its own. */
+struct rw_resolver *rw_resolver_new_shared(const struct rw_env *env, const struct rw_config *cfg,
+					   struct rw_shared *shared, char *err, size_t errlen);
 /* Free the resolver. Outstanding requests are dropped without callbacks; their upstream queries
  * are cancelled through env->cancel. NULL does nothing. */
 void rw_resolver_free(struct rw_resolver *r);
@@ -72,9 +77,13 @@ void rw_resolver_trace_cancel(struct rw_resolver *r, uint64_t handle);
 
 /* Use a new configuration (borrowed; must outlive the resolver or the next reconfigure): root
  * hints are reloaded, cache limits and TTL caps change in place, the cache and the
- * infrastructure cache are kept. On error (hints) nothing changes: returns negative with err. */
+ * infrastructure cache are kept. On error (hints) nothing changes: returns negative with err.
+ * For a resolver over borrowed shared state only the configuration changes: the owner calls
+ * rw_shared_reconfigure() first. */
 int rw_resolver_reconfigure(struct rw_resolver *r, const struct rw_config *cfg, char *err,
 			    size_t errlen);
+/* Switch to cfg and to the shared state's current root hints (after rw_shared_reconfigure). */
+void rw_resolver_use_config(struct rw_resolver *r, const struct rw_config *cfg);
 
 /* Number of client requests still being resolved. */
 size_t rw_resolver_pending(const struct rw_resolver *r);

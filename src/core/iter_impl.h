@@ -19,8 +19,8 @@
 
 #define QBUF_MAX 300 /* header + name + question + OPT */
 
-#define MAX_ATTEMPTS   2  /* per address and cut: a second try only after a timeout */
-#define MAX_MINIMISE   10 /* RFC 9156 MAX_MINIMISE_COUNT */
+#define MAX_ATTEMPTS 2	/* per address and cut: a second try only after a timeout */
+#define MAX_MINIMISE 10 /* RFC 9156 MAX_MINIMISE_COUNT */
 
 struct ns_addr {
 	struct sockaddr_storage ss;

@@ -20,16 +20,17 @@
 #include "rootwalk/localzone.h"
 #include "rootwalk/norec.h"
 #include "rootwalk/resolver.h"
+#include "rootwalk/shared.h"
 #include "rootwalk/trace.h"
 #include "rootwalk/wire.h"
 #include "rootwalk/zonecut.h"
+#include "answer.h"
 #include "prime.h"
 #include "sbuf.h"
 #include "sendshare.h"
 
-#define MAX_DEPTH   8	 /* nested sub-resolutions per request */
-#define ID_BUCKETS  4096 /* power of two */
-#define UDP_NO_EDNS 512
+#define MAX_DEPTH  8	/* nested sub-resolutions per request */
+#define ID_BUCKETS 4096 /* power of two */
 
 /* A client that asked the same question while it was being resolved: answered with the rest. */
 struct waiter {
@@ -77,9 +78,8 @@ struct req {
 struct rw_resolver {
 	const struct rw_env *env;
 	const struct rw_config *cfg;
-	struct rw_hints *hints;
-	struct rw_cache *cache;
-	struct rw_infra *infra;
+	struct rw_shared *shared; /* cache, infra cache, root hints: borrowed, or owned */
+	bool owns_shared;
 	struct req *reqs;
 	size_t n_reqs;
 	struct req *ids[ID_BUCKETS];
@@ -91,9 +91,8 @@ struct rw_resolver {
 	struct rw_prime prime;	    /* when to prime the root NS set */
 	struct req *parked;	    /* client questions waiting for the priming under way */
 	struct rw_stats stats;
-	uint8_t fast[65535];	   /* responses built by the cache fast path */
-	struct rw_cache_used used; /* what the fast path used, for its trace */
-	struct rw_sbuf tbuf;	   /* its trace text, reused */
+	struct rw_answerer ans; /* answers: its buffer, the fast path's trace */
+	uint8_t buf[65535];	/* answers built without a walk (ans.buf) */
 };
 
 _Static_assert(RW_SERVFAIL_REASONS == RW_FAIL_REASONS, "one SERVFAIL counter per reason");
@@ -199,145 +198,6 @@ static void req_free(struct req *q)
 	free(q);
 }
 
-static uint32_t ttl_left(int64_t expires_us, uint32_t orig, int64_t now)
-{
-	int64_t left = (expires_us - now + 999999) / 1000000;
-	if (left < 0)
-		left = 0;
-	if (left > orig)
-		left = orig;
-	return (uint32_t)left;
-}
-
-/* An Extended DNS Error option (RFC 8914): INFO-CODE and a short UTF-8 text. */
-static void add_ede(ldns_pkt *p, int code, const char *text)
-{
-	uint8_t buf[4 + 2 + 200];
-	size_t tlen = text ? strlen(text) : 0;
-	if (tlen > 200)
-		tlen = 200;
-	buf[0] = 0, buf[1] = 15; /* OPTION-CODE 15: Extended DNS Error */
-	buf[2] = (uint8_t)((2 + tlen) >> 8), buf[3] = (uint8_t)(2 + tlen);
-	buf[4] = (uint8_t)(code >> 8), buf[5] = (uint8_t)code;
-	if (tlen)
-		memcpy(buf + 6, text, tlen);
-	ldns_rdf *d = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_UNKNOWN, 6 + tlen, buf);
-	if (d)
-		ldns_pkt_set_edns_data(p, d);
-}
-
-/* Build the client response into a malloc'd buffer. */
-/* How much of the response: all of it, without the additional section, or TC and the question. */
-enum shape { FULL, NO_ADDITIONAL, TRUNCATED };
-
-struct additional {
-	ldns_pkt *p;
-	int64_t now;
-};
-
-static bool push_addrs(void *arg, const struct rw_cache_entry *e, bool parent_side)
-{
-	struct additional *ad = arg;
-	uint32_t ttl = rw_cache_ttl_left(e, ad->now);
-	(void)parent_side;
-	for (size_t k = 0; k < ldns_rr_list_rr_count(e->rrs); k++) {
-		ldns_rr *rr = ldns_rr_clone(ldns_rr_list_rr(e->rrs, k));
-		if (rr) {
-			ldns_rr_set_ttl(rr, ttl);
-			ldns_pkt_push_rr(ad->p, LDNS_SECTION_ADDITIONAL, rr);
-		}
-	}
-	return true;
-}
-
-/* For an NS answer, the cached addresses of the name servers (what `dig +trace` reads). */
-static void add_ns_addresses(struct rw_resolver *r, ldns_pkt *p, int64_t now)
-{
-	const ldns_rr_list *an = ldns_pkt_answer(p);
-	struct additional ad = {p, now};
-	size_t n = ldns_rr_list_rr_count(an);
-	for (size_t i = 0; i < n; i++) {
-		const ldns_rr *ns = ldns_rr_list_rr(an, i);
-		if (ldns_rr_get_type(ns) == LDNS_RR_TYPE_NS && ldns_rr_rdf(ns, 0))
-			rw_zonecut_addrs(r->cache, ldns_rr_rdf(ns, 0), now, false, push_addrs, &ad);
-	}
-}
-
-static uint8_t *build_response(struct req *q, const struct rw_client_query *cq,
-			       const struct rw_iter *it, int rcode, enum shape shape, size_t *len)
-{
-	bool truncate = shape == TRUNCATED;
-	int64_t now = q->r->env->now_wall_us(q->r->env->ctx);
-	ldns_pkt *p = ldns_pkt_new();
-	uint8_t *wire = NULL;
-
-	if (!p)
-		return NULL;
-	ldns_pkt_set_id(p, cq->id);
-	ldns_pkt_set_qr(p, true);
-	ldns_pkt_set_ra(p, true);
-	ldns_pkt_set_rd(p, (cq->flags & RW_FLAG_RD) != 0);
-	ldns_pkt_set_cd(p, (cq->flags & RW_FLAG_CD) != 0);
-	ldns_pkt_set_opcode(p, LDNS_PACKET_QUERY);
-	ldns_pkt_set_rcode(p, (uint8_t)rcode);
-	ldns_pkt_set_tc(p, truncate);
-
-	ldns_rr *qrr = ldns_rr_new();
-	ldns_rdf *qname = ldns_dname_new_frm_data((uint16_t)cq->qname_len, cq->qname);
-	if (!qrr || !qname) {
-		ldns_rr_free(qrr);
-		ldns_rdf_deep_free(qname);
-		ldns_pkt_free(p);
-		return NULL;
-	}
-	ldns_rr_set_owner(qrr, qname);
-	ldns_rr_set_type(qrr, cq->qtype);
-	ldns_rr_set_class(qrr, cq->qclass);
-	ldns_rr_set_question(qrr, true);
-	ldns_pkt_push_rr(p, LDNS_SECTION_QUESTION, qrr);
-
-	/* A failure carries no partial data (a CNAME chain that ended in a loop, say). */
-	if (it && !truncate && rcode != LDNS_RCODE_SERVFAIL) {
-		size_t n;
-		const struct rw_iter_rec *recs = rw_iter_answer(it, &n);
-		for (size_t i = 0; i < n; i++) {
-			ldns_rr *rr = ldns_rr_clone(recs[i].rr);
-			if (!rr)
-				continue;
-			ldns_rr_set_ttl(rr, ttl_left(recs[i].expires_us, recs[i].orig_ttl, now));
-			ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER, rr);
-		}
-		const struct rw_iter_rec *soa = rw_iter_soa(it);
-		if (soa) {
-			ldns_rr *rr = ldns_rr_clone(soa->rr);
-			if (rr) {
-				ldns_rr_set_ttl(rr, ttl_left(soa->expires_us, soa->orig_ttl, now));
-				ldns_pkt_push_rr(p, LDNS_SECTION_AUTHORITY, rr);
-			}
-		}
-		if (shape == FULL && cq->qtype == LDNS_RR_TYPE_NS)
-			add_ns_addresses(q->r, p, now);
-	}
-	if (cq->edns) {
-		ldns_pkt_set_edns_udp_size(p, RW_EDNS_BUFSIZE);
-		ldns_pkt_set_edns_do(p, cq->do_bit); /* RFC 3225 3: DO is copied */
-		if (it && rcode == LDNS_RCODE_SERVFAIL && rw_iter_ede(it) >= 0)
-			add_ede(p, rw_iter_ede(it), rw_iter_fail_reason(it));
-	}
-	if (ldns_pkt2wire(&wire, p, len) != LDNS_STATUS_OK)
-		wire = NULL;
-	ldns_pkt_free(p);
-	return wire;
-}
-
-static size_t udp_limit(const struct rw_client_query *cq)
-{
-	if (!cq->edns)
-		return UDP_NO_EDNS;
-	size_t n = cq->edns_bufsize < RW_EDNS_BUFSIZE ? cq->edns_bufsize : RW_EDNS_BUFSIZE;
-	return n < UDP_NO_EDNS ? UDP_NO_EDNS : n;
-}
-
 static void write_trace(struct req *q, int rcode)
 {
 	const struct rw_env *env = q->r->env;
@@ -366,24 +226,6 @@ static void write_trace(struct req *q, int rcode)
 	if (q->trace_cb)
 		q->trace_cb(q->trace_arg, rcode, text ? text : "", text ? len : 0);
 	free(text);
-}
-
-static void respond(struct req *q, rw_response_cb cb, void *arg, const struct rw_client_query *cq,
-		    enum rw_proto proto, const struct rw_iter *it, int rcode)
-{
-	size_t len = 0;
-	uint8_t *wire = build_response(q, cq, it, rcode, FULL, &len);
-
-	q->r->stats.client_rcode[rcode & 15]++;
-	/* too big for the client's UDP: drop the additional section first (RFC 2181 9), then TC */
-	for (enum shape sh = NO_ADDITIONAL;
-	     wire && proto == RW_PROTO_UDP && len > udp_limit(cq) && sh <= TRUNCATED; sh++) {
-		free(wire);
-		wire = build_response(q, cq, it, rcode, sh, &len);
-	}
-	/* out of memory: send nothing, the client retries */
-	cb(arg, wire, wire ? len : 0);
-	free(wire);
 }
 
 static int req_start(struct req *q, const ldns_rdf *qname, uint16_t qtype, uint16_t qclass);
@@ -476,9 +318,9 @@ static void finish(struct req *q)
 	 * answered now: it would never be answered. */
 	q->finishing = true;
 	if (q->cb)
-		respond(q, q->cb, q->arg, &q->cq, q->proto, it, rcode);
+		rw_answer_final(&r->ans, &q->cq, q->proto, it, rcode, q->cb, q->arg);
 	for (struct waiter *w = q->waiters; w; w = w->next)
-		respond(q, w->cb, w->arg, &w->cq, w->proto, it, rcode);
+		rw_answer_final(&r->ans, &w->cq, w->proto, it, rcode, w->cb, w->arg);
 	bool was_prime = q->prime;
 	if (was_prime)
 		prime_finished(r, it, rcode);
@@ -687,9 +529,9 @@ static struct req *req_new(struct rw_resolver *r, bool traced)
 	q->r = r;
 	q->sh.env = r->env;
 	q->sh.cfg = r->cfg;
-	q->sh.cache = r->cache;
-	q->sh.hints = r->hints;
-	q->sh.infra = r->infra;
+	q->sh.cache = r->shared->cache;
+	q->sh.hints = r->shared->hints;
+	q->sh.infra = r->shared->infra;
 	q->sh.rtt_hist = r->stats.rtt_hist;
 	q->start_ms = r->env->now_mono_ms(r->env->ctx);
 	q->sh.deadline_ms = q->start_ms + r->cfg->query_budget_ms;
@@ -726,8 +568,8 @@ static int req_start(struct req *q, const ldns_rdf *qname, uint16_t qtype, uint1
  * Public interface
  */
 
-struct rw_resolver *rw_resolver_new(const struct rw_env *env, const struct rw_config *cfg,
-				    char *err, size_t errlen)
+struct rw_resolver *rw_resolver_new_shared(const struct rw_env *env, const struct rw_config *cfg,
+					   struct rw_shared *shared, char *err, size_t errlen)
 {
 	struct rw_resolver *r = calloc(1, sizeof(*r));
 	if (!r) {
@@ -736,33 +578,35 @@ struct rw_resolver *rw_resolver_new(const struct rw_env *env, const struct rw_co
 	}
 	r->env = env;
 	r->cfg = cfg;
+	r->shared = shared;
 	rw_prime_init(&r->prime);
-	r->hints = rw_hints_load(cfg->root_hints, err, errlen);
-	if (!r->hints) {
-		free(r);
-		return NULL;
-	}
-	uint8_t key[16];
-	env->random_buf(env->ctx, key, sizeof(key));
 	env->random_buf(env->ctx, r->qkey, sizeof(r->qkey));
-	struct rw_cache_opts opts = {
-		.max_bytes = cfg->cache_size,
-		.max_ttl = cfg->cache_max_ttl,
-		.min_ttl = cfg->cache_min_ttl,
-		.max_negative_ttl = cfg->cache_max_negative_ttl,
-	};
-	r->cache = rw_cache_new(&opts, key);
-	r->infra = rw_infra_new(key, 10000, cfg->infra_ttl);
 	r->share = rw_sendshare_new(r->qkey);
-	if (!r->cache || !r->infra || !r->share) {
-		rw_sendshare_free(r->share);
-		rw_cache_free(r->cache);
-		rw_infra_free(r->infra);
-		rw_hints_free(r->hints);
+	if (!r->share) {
 		free(r);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	r->ans = (struct rw_answerer){.env = env,
+				      .cfg = cfg,
+				      .cache = shared->cache,
+				      .stats = &r->stats,
+				      .buf = r->buf,
+				      .cap = sizeof(r->buf)};
+	return r;
+}
+
+struct rw_resolver *rw_resolver_new(const struct rw_env *env, const struct rw_config *cfg,
+				    char *err, size_t errlen)
+{
+	struct rw_shared *shared = rw_shared_new(env, cfg, err, errlen);
+	struct rw_resolver *r =
+		shared ? rw_resolver_new_shared(env, cfg, shared, err, errlen) : NULL;
+	if (!r) {
+		rw_shared_free(shared);
+		return NULL;
+	}
+	r->owns_shared = true;
 	return r;
 }
 
@@ -772,11 +616,10 @@ void rw_resolver_free(struct rw_resolver *r)
 		return;
 	while (r->reqs)
 		req_free(r->reqs);
-	rw_cache_free(r->cache);
-	rw_infra_free(r->infra);
 	rw_sendshare_free(r->share);
-	rw_hints_free(r->hints);
-	free(r->tbuf.p);
+	if (r->owns_shared)
+		rw_shared_free(r->shared);
+	free(r->ans.tbuf.p);
 	free(r);
 }
 
@@ -814,165 +657,6 @@ void rw_resolver_on_timer(struct rw_resolver *r)
 	if (rw_prime_due(&r->prime, r->env->now_mono_ms(r->env->ctx)))
 		rw_resolver_prime(r);
 	unpark(r, false); /* and set the timer for what is left */
-}
-
-/* The trace of a fast-path cache hit: the records served, with where each came from. */
-static void trace_fast_hit(struct rw_resolver *r, const struct sockaddr *client,
-			   socklen_t clientlen, enum rw_proto proto, size_t len, int64_t t0)
-{
-	const struct rw_env *env = r->env;
-	struct rw_trace_hit h = {
-		.format = r->cfg->trace_format,
-		.start_us = t0,
-		.end_us = env->now_wall_us(env->ctx),
-		.client = client,
-		.clientlen = client ? clientlen : 0,
-		.tcp = proto == RW_PROTO_TCP,
-		.resp = r->fast,
-		.len = len,
-		.used = &r->used,
-	};
-	env->random_buf(env->ctx, &h.id, sizeof(h.id));
-	r->tbuf.len = 0; /* the buffer is kept: no allocation once it has grown */
-	r->tbuf.oom = false;
-	if (rw_trace_hit_format(&r->tbuf, &h) == 0)
-		env->trace_write(env->ctx, r->tbuf.p, r->tbuf.len);
-}
-
-/* A trace for a query answered without a walk, holding its query event; NULL if that fails. */
-static struct rw_trace *trace_start_short(struct rw_resolver *r, const struct rw_client_query *cq,
-					  const struct sockaddr *client, socklen_t clientlen,
-					  enum rw_proto proto, int64_t t0)
-{
-	const struct rw_env *env = r->env;
-	uint64_t id = 0;
-
-	env->random_buf(env->ctx, &id, sizeof(id));
-	struct rw_trace *t = rw_trace_new(id, r->cfg->trace_format);
-	if (!t)
-		return NULL;
-	ldns_rdf *qname = ldns_dname_new_frm_data((uint16_t)cq->qname_len, cq->qname);
-	struct rw_trace_event *e = rw_trace_add(t, RW_EV_QUERY, "", t0);
-	if (e && qname) {
-		e->qname = rw_dname_str(qname);
-		e->qtype = cq->qtype;
-		e->tcp = proto == RW_PROTO_TCP;
-		if (client && clientlen <= sizeof(e->addr)) {
-			memcpy(&e->addr, client, clientlen);
-			e->addrlen = clientlen;
-		}
-	}
-	ldns_rdf_deep_free(qname);
-	return t;
-}
-
-/* Close a short trace with its done event, write it and free it. */
-static void trace_end_short(struct rw_resolver *r, struct rw_trace *t, uint32_t cache_hits,
-			    int rcode, int64_t t0)
-{
-	const struct rw_env *env = r->env;
-	int64_t t1 = env->now_wall_us(env->ctx);
-	struct rw_trace_event *e = rw_trace_add(t, RW_EV_DONE, "", t1);
-
-	if (e) {
-		e->elapsed_us = t1 - t0;
-		e->cache_hits = cache_hits;
-		e->rcode = rcode;
-	}
-	size_t len = 0;
-	char *text = rw_trace_format(t, &len);
-	if (text)
-		env->trace_write(env->ctx, text, len);
-	free(text);
-	rw_trace_free(t);
-}
-
-/* The trace of a query with RD clear that the cache could not answer: the referral it got. */
-static void trace_norec(struct rw_resolver *r, const struct rw_client_query *cq,
-			const struct sockaddr *client, socklen_t clientlen, enum rw_proto proto,
-			const struct rw_cache_entry *cut, int rcode, int64_t t0)
-{
-	struct rw_trace *t = trace_start_short(r, cq, client, clientlen, proto, t0);
-	struct rw_trace_event *e;
-
-	if (!t)
-		return;
-	if (cut && (e = rw_trace_add(t, RW_EV_NOREC, "", t0))) {
-		e->zone = rw_dname_str(cut->owner);
-		e->expires_us = cut->expires_us;
-		uint32_t ttl = rw_cache_ttl_left(cut, t0);
-		for (size_t i = 0; i < ldns_rr_list_rr_count(cut->rrs); i++)
-			(void)rw_trace_add_rec(e, ldns_rr_list_rr(cut->rrs, i), ttl, cut->orig_ttl,
-					       cut->stored_us, cut->expires_us, cut->src, true);
-	} else if (!cut && (e = rw_trace_add(t, RW_EV_FAIL, "", t0))) {
-		e->text = strdup("no recursion desired (RD=0) and no cached delegation to refer "
-				 "to: REFUSED");
-	}
-	trace_end_short(r, t, cut ? 1 : 0, rcode, t0);
-}
-
-/* A name in a special-use or locally served zone: answered here, never asked upstream. */
-static void answer_local(struct rw_resolver *r, int zone, const uint8_t *pkt, size_t len,
-			 const struct rw_client_query *cq, const struct sockaddr *client,
-			 socklen_t clientlen, enum rw_proto proto, bool traced, rw_response_cb cb,
-			 void *arg)
-{
-	int64_t now = r->env->now_wall_us(r->env->ctx);
-	size_t cap = proto == RW_PROTO_UDP ? udp_limit(cq) : sizeof(r->fast);
-	int rcode = LDNS_RCODE_NOERROR;
-	size_t n = rw_localzone_answer(zone, pkt, len, cq, r->fast, cap, &rcode);
-
-	if (n == 0) {
-		rcode = LDNS_RCODE_SERVFAIL;
-		n = rw_wire_error_response(pkt, len, cq, rcode, r->fast, cap);
-	}
-	r->stats.local_answers++;
-	r->stats.client_rcode[rcode]++;
-	cb(arg, r->fast, n);
-	if (!traced || r->cfg->trace_only != RW_TRACE_ALL)
-		return;
-	struct rw_trace *t = trace_start_short(r, cq, client, clientlen, proto, now);
-	struct rw_trace_event *e;
-	if (!t)
-		return;
-	if ((e = rw_trace_add(t, RW_EV_LOCAL, "", now))) {
-		e->zone = strdup(rw_localzone_name(zone));
-		e->text = strdup(rw_localzone_why(zone));
-		e->rcode = rcode;
-	}
-	trace_end_short(r, t, 0, rcode, now);
-}
-
-/* RD clear and no cached answer: a referral to the closest cached cut, never a resolution
- * (norec.c); REFUSED when not even a cut is cached. */
-static void answer_norec(struct rw_resolver *r, const uint8_t *pkt, size_t len,
-			 const struct rw_client_query *cq, const struct sockaddr *client,
-			 socklen_t clientlen, enum rw_proto proto, bool traced, rw_response_cb cb,
-			 void *arg)
-{
-	int64_t now = r->env->now_wall_us(r->env->ctx);
-	size_t cap = proto == RW_PROTO_UDP ? udp_limit(cq) : sizeof(r->fast);
-	struct rw_cache_entry cut;
-	int rcode = LDNS_RCODE_NOERROR;
-	size_t n = 0;
-	bool found = rw_norec_find_cut(r->cache, cq, now, &cut);
-
-	if (found)
-		n = rw_norec_referral(r->cache, pkt, len, cq, &cut, now, r->fast, cap);
-	if (n == 0) {
-		rcode = LDNS_RCODE_REFUSED;
-		n = rw_wire_error_response(pkt, len, cq, rcode, r->fast, cap);
-	}
-	if (found)
-		r->stats.cache_hits++;
-	else
-		r->stats.cache_misses++;
-	r->stats.client_rcode[rcode]++;
-	cb(arg, r->fast, n);
-	if (traced && r->cfg->trace_only == RW_TRACE_ALL)
-		trace_norec(r, cq, client, clientlen, proto, found ? &cut : NULL, rcode, now);
-	if (found)
-		rw_cache_entry_clear(&cut);
 }
 
 uint64_t rw_resolver_trace(struct rw_resolver *r, const char *qname, uint16_t qtype, bool fresh,
@@ -1021,24 +705,26 @@ void rw_resolver_trace_cancel(struct rw_resolver *r, uint64_t handle)
 int rw_resolver_reconfigure(struct rw_resolver *r, const struct rw_config *cfg, char *err,
 			    size_t errlen)
 {
-	struct rw_hints *hints = rw_hints_load(cfg->root_hints, err, errlen);
-	if (!hints)
-		return -EINVAL;
-	struct rw_cache_opts opts = {
-		.max_bytes = cfg->cache_size,
-		.max_ttl = cfg->cache_max_ttl,
-		.min_ttl = cfg->cache_min_ttl,
-		.max_negative_ttl = cfg->cache_max_negative_ttl,
-	};
-	rw_cache_set_opts(r->cache, &opts);
+	if (r->owns_shared) {
+		struct rw_hints *old = rw_shared_reconfigure(r->shared, cfg, err, errlen);
+		if (!old)
+			return -EINVAL;
+		rw_resolver_use_config(r, cfg);
+		rw_hints_free(old);
+		return 0;
+	}
+	rw_resolver_use_config(r, cfg);
+	return 0;
+}
+
+void rw_resolver_use_config(struct rw_resolver *r, const struct rw_config *cfg)
+{
 	for (struct req *q = r->reqs; q; q = q->next) {
 		q->sh.cfg = cfg;
-		q->sh.hints = hints;
+		q->sh.hints = r->shared->hints;
 	}
-	rw_hints_free(r->hints);
-	r->hints = hints;
 	r->cfg = cfg;
-	return 0;
+	r->ans.cfg = cfg;
 }
 
 int rw_resolver_query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
@@ -1049,73 +735,24 @@ int rw_resolver_query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
 	enum rw_query_status st = rw_wire_parse_query(pkt, len, &cq);
 
 	r->stats.client_queries[proto == RW_PROTO_TCP ? 1 : 0]++;
-	if (st != RW_QUERY_OK) {
-		uint8_t buf[512];
-		size_t n = 0;
-		int rcode = st == RW_QUERY_NOTIMP    ? LDNS_RCODE_NOTIMPL
-			    : st == RW_QUERY_BADVERS ? 16
-						     : LDNS_RCODE_FORMERR;
-		r->stats.client_malformed++;
-		if (st != RW_QUERY_DROP) {
-			n = rw_wire_error_response(pkt, len, &cq, rcode, buf, sizeof(buf));
-			if (rcode > 15)
-				r->stats.client_badvers++;
-			else
-				r->stats.client_rcode[rcode]++;
-		}
-		cb(arg, buf, n);
+	struct rw_answer_client to = {client, client ? clientlen : 0, proto, false, cb, arg};
+	if (rw_answer_refusal(&r->ans, pkt, len, &cq, st, &to))
 		return 0;
-	}
-	/* Zone transfers are not for a resolver (REFUSED). Meta-types (RFC 6895 3.1: OPT, TSIG,
-	 * TKEY, the obsolete MAILA and MAILB, and the unassigned 128-248) cannot be asked for:
-	 * FORMERR, as Unbound answers, instead of a walk for something no zone holds. */
-	bool meta = cq.qtype == LDNS_RR_TYPE_OPT || cq.qtype == LDNS_RR_TYPE_TSIG ||
-		    cq.qtype == LDNS_RR_TYPE_TKEY || cq.qtype == LDNS_RR_TYPE_MAILA ||
-		    cq.qtype == LDNS_RR_TYPE_MAILB || (cq.qtype >= 128 && cq.qtype <= 248);
-	if (cq.qtype == LDNS_RR_TYPE_AXFR || cq.qtype == LDNS_RR_TYPE_IXFR || meta ||
-	    cq.qclass != LDNS_RR_CLASS_IN) {
-		uint8_t buf[512];
-		int rcode = cq.qclass != LDNS_RR_CLASS_IN ? LDNS_RCODE_NOTIMPL
-			    : meta			  ? LDNS_RCODE_FORMERR
-							  : LDNS_RCODE_REFUSED;
-		size_t n = rw_wire_error_response(pkt, len, &cq, rcode, buf, sizeof(buf));
-		r->stats.client_rcode[rcode]++;
-		cb(arg, buf, n);
-		return 0;
-	}
-	bool traced = r->env->trace_write &&
-		      rw_config_trace_wanted(r->cfg, cq.qname, cq.qname_len, client);
+	to.traced = r->env->trace_write &&
+		    rw_config_trace_wanted(r->cfg, cq.qname, cq.qname_len, client);
 	/* localhost., invalid., the private reverse zones...: never sent upstream */
 	if (r->cfg->local_zones) {
 		int zone = rw_localzone_find(cq.qname, cq.qname_len);
 		if (zone >= 0) {
-			answer_local(r, zone, pkt, len, &cq, client, clientlen, proto, traced, cb,
-				     arg);
+			rw_answer_local(&r->ans, zone, pkt, len, &cq, &to);
 			return 0;
 		}
 	}
-	/* The fast path: the whole answer from the cache, built from wire data. With tracing off
-	 * it allocates nothing; with tracing on, the trace is built from what it used. */
-	{
-		size_t cap = proto == RW_PROTO_UDP ? udp_limit(&cq) : sizeof(r->fast);
-		int64_t now = r->env->now_wall_us(r->env->ctx);
-		struct rw_cache_used *used =
-			traced && r->cfg->trace_only == RW_TRACE_ALL ? &r->used : NULL;
-		size_t n = rw_cache_answer_used(r->cache, &cq, now, r->cfg->max_cname_chain,
-						r->fast, cap, used);
-		if (n) {
-			r->stats.cache_hits++;
-			r->stats.fast_path++;
-			r->stats.client_rcode[r->fast[3] & 15]++;
-			cb(arg, r->fast, n);
-			if (used)
-				trace_fast_hit(r, client, clientlen, proto, n, now);
-			return 0;
-		}
-	}
+	if (rw_answer_from_cache(&r->ans, &cq, &to))
+		return 0;
 	/* RD clear: the client asks what we hold, not for a resolution (RFC 1034 4.3.1). */
 	if (!(cq.flags & RW_FLAG_RD)) {
-		answer_norec(r, pkt, len, &cq, client, clientlen, proto, traced, cb, arg);
+		rw_answer_norec(&r->ans, pkt, len, &cq, &to);
 		return 0;
 	}
 	uint64_t qh = question_hash(r, &cq);
@@ -1141,7 +778,7 @@ int rw_resolver_query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
 		}
 		return 0;
 	}
-	q = req_new(r, traced);
+	q = req_new(r, to.traced);
 	if (!q)
 		return -ENOMEM;
 	q->cb = cb;
@@ -1258,7 +895,7 @@ size_t rw_resolver_pending(const struct rw_resolver *r)
 
 struct rw_cache *rw_resolver_cache(struct rw_resolver *r)
 {
-	return r->cache;
+	return r->shared->cache;
 }
 
 const struct rw_stats *rw_resolver_stats(const struct rw_resolver *r)

@@ -1,0 +1,36 @@
+/* What the resolvers of one daemon share: the cache, the infrastructure cache and the root hints.
+ * Created once; each rw_resolver borrows it (rw_resolver_new_shared), so that one resolver per
+ * worker thread can run over one cache (the cache and the infra cache lock themselves). A reload
+ * goes through rw_shared_reconfigure.
+ */
+#ifndef RW_SHARED_H
+#define RW_SHARED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rootwalk/cache.h"
+#include "rootwalk/config.h"
+#include "rootwalk/env.h"
+#include "rootwalk/hints.h"
+#include "rootwalk/infra.h"
+
+struct rw_shared {
+	struct rw_cache *cache; /* owned */
+	struct rw_infra *infra; /* owned */
+	struct rw_hints *hints; /* owned; replaced by rw_shared_reconfigure */
+};
+
+/* Create the shared state for cfg (random hash keys from env). Returns NULL with the reason in
+ * err (root hints that do not load, out of memory). */
+struct rw_shared *rw_shared_new(const struct rw_env *env, const struct rw_config *cfg, char *err,
+				size_t errlen);
+/* NULL does nothing. The resolvers that borrow it must be freed first. */
+void rw_shared_free(struct rw_shared *s);
+/* A reload: the cache's new limits and TTL caps, and new root hints. Returns the old hints, which
+ * the caller frees once no resolver uses them (every resolver has been reconfigured), or NULL
+ * with the reason in err, the shared state unchanged. */
+struct rw_hints *rw_shared_reconfigure(struct rw_shared *s, const struct rw_config *cfg, char *err,
+				       size_t errlen);
+
+#endif

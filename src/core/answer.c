@@ -1,0 +1,393 @@
+/* Client answers: refusals of what is not a question for a resolver, names in special-use
+ * zones, the RD=0 referral, answers straight from the cache (the fast path), and the final
+ * answer of a resolution with its truncation and Extended DNS Error; and the short traces of
+ * the paths that need no walk. Everything it needs comes in struct rw_answerer: no request. */
+#include <string.h>
+
+#include "answer.h"
+#include "rootwalk/localzone.h"
+#include "rootwalk/norec.h"
+#include "rootwalk/trace.h"
+#include "rootwalk/zonecut.h"
+
+#define UDP_NO_EDNS 512
+
+/* The room for an answer: the client's UDP size, or all of the buffer over TCP. */
+static size_t room(const struct rw_answerer *a, const struct rw_client_query *cq,
+		   const struct rw_answer_client *to)
+{
+	return to->proto == RW_PROTO_UDP ? rw_answer_udp_limit(cq) : a->cap;
+}
+
+static uint32_t ttl_left(int64_t expires_us, uint32_t orig, int64_t now)
+{
+	int64_t left = (expires_us - now + 999999) / 1000000;
+	if (left < 0)
+		left = 0;
+	if (left > orig)
+		left = orig;
+	return (uint32_t)left;
+}
+
+/* An Extended DNS Error option (RFC 8914): INFO-CODE and a short UTF-8 text. */
+static void add_ede(ldns_pkt *p, int code, const char *text)
+{
+	uint8_t buf[4 + 2 + 200];
+	size_t tlen = text ? strlen(text) : 0;
+	if (tlen > 200)
+		tlen = 200;
+	buf[0] = 0, buf[1] = 15; /* OPTION-CODE 15: Extended DNS Error */
+	buf[2] = (uint8_t)((2 + tlen) >> 8), buf[3] = (uint8_t)(2 + tlen);
+	buf[4] = (uint8_t)(code >> 8), buf[5] = (uint8_t)code;
+	if (tlen)
+		memcpy(buf + 6, text, tlen);
+	ldns_rdf *d = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_UNKNOWN, 6 + tlen, buf);
+	if (d)
+		ldns_pkt_set_edns_data(p, d);
+}
+
+/* How much of the response: all of it, without the additional section, or TC and the question. */
+enum shape { FULL, NO_ADDITIONAL, TRUNCATED };
+
+struct additional {
+	ldns_pkt *p;
+	int64_t now;
+};
+
+static bool push_addrs(void *arg, const struct rw_cache_entry *e, bool parent_side)
+{
+	struct additional *ad = arg;
+	uint32_t ttl = rw_cache_ttl_left(e, ad->now);
+	(void)parent_side;
+	for (size_t k = 0; k < ldns_rr_list_rr_count(e->rrs); k++) {
+		ldns_rr *rr = ldns_rr_clone(ldns_rr_list_rr(e->rrs, k));
+		if (rr) {
+			ldns_rr_set_ttl(rr, ttl);
+			ldns_pkt_push_rr(ad->p, LDNS_SECTION_ADDITIONAL, rr);
+		}
+	}
+	return true;
+}
+
+/* For an NS answer, the cached addresses of the name servers (what `dig +trace` reads). */
+static void add_ns_addresses(struct rw_cache *cache, ldns_pkt *p, int64_t now)
+{
+	const ldns_rr_list *an = ldns_pkt_answer(p);
+	struct additional ad = {p, now};
+	size_t n = ldns_rr_list_rr_count(an);
+	for (size_t i = 0; i < n; i++) {
+		const ldns_rr *ns = ldns_rr_list_rr(an, i);
+		if (ldns_rr_get_type(ns) == LDNS_RR_TYPE_NS && ldns_rr_rdf(ns, 0))
+			rw_zonecut_addrs(cache, ldns_rr_rdf(ns, 0), now, false, push_addrs, &ad);
+	}
+}
+
+static uint8_t *build_response(const struct rw_answerer *a, const struct rw_client_query *cq,
+			       const struct rw_iter *it, int rcode, enum shape shape, size_t *len)
+{
+	bool truncate = shape == TRUNCATED;
+	int64_t now = a->env->now_wall_us(a->env->ctx);
+	ldns_pkt *p = ldns_pkt_new();
+	uint8_t *wire = NULL;
+
+	if (!p)
+		return NULL;
+	ldns_pkt_set_id(p, cq->id);
+	ldns_pkt_set_qr(p, true);
+	ldns_pkt_set_ra(p, true);
+	ldns_pkt_set_rd(p, (cq->flags & RW_FLAG_RD) != 0);
+	ldns_pkt_set_cd(p, (cq->flags & RW_FLAG_CD) != 0);
+	ldns_pkt_set_opcode(p, LDNS_PACKET_QUERY);
+	ldns_pkt_set_rcode(p, (uint8_t)rcode);
+	ldns_pkt_set_tc(p, truncate);
+
+	ldns_rr *qrr = ldns_rr_new();
+	ldns_rdf *qname = ldns_dname_new_frm_data((uint16_t)cq->qname_len, cq->qname);
+	if (!qrr || !qname) {
+		ldns_rr_free(qrr);
+		ldns_rdf_deep_free(qname);
+		ldns_pkt_free(p);
+		return NULL;
+	}
+	ldns_rr_set_owner(qrr, qname);
+	ldns_rr_set_type(qrr, cq->qtype);
+	ldns_rr_set_class(qrr, cq->qclass);
+	ldns_rr_set_question(qrr, true);
+	ldns_pkt_push_rr(p, LDNS_SECTION_QUESTION, qrr);
+
+	/* A failure carries no partial data (a CNAME chain that ended in a loop, say). */
+	if (it && !truncate && rcode != LDNS_RCODE_SERVFAIL) {
+		size_t n;
+		const struct rw_iter_rec *recs = rw_iter_answer(it, &n);
+		for (size_t i = 0; i < n; i++) {
+			ldns_rr *rr = ldns_rr_clone(recs[i].rr);
+			if (!rr)
+				continue;
+			ldns_rr_set_ttl(rr, ttl_left(recs[i].expires_us, recs[i].orig_ttl, now));
+			ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER, rr);
+		}
+		const struct rw_iter_rec *soa = rw_iter_soa(it);
+		if (soa) {
+			ldns_rr *rr = ldns_rr_clone(soa->rr);
+			if (rr) {
+				ldns_rr_set_ttl(rr, ttl_left(soa->expires_us, soa->orig_ttl, now));
+				ldns_pkt_push_rr(p, LDNS_SECTION_AUTHORITY, rr);
+			}
+		}
+		if (shape == FULL && cq->qtype == LDNS_RR_TYPE_NS)
+			add_ns_addresses(a->cache, p, now);
+	}
+	if (cq->edns) {
+		ldns_pkt_set_edns_udp_size(p, RW_EDNS_BUFSIZE);
+		ldns_pkt_set_edns_do(p, cq->do_bit); /* RFC 3225 3: DO is copied */
+		if (it && rcode == LDNS_RCODE_SERVFAIL && rw_iter_ede(it) >= 0)
+			add_ede(p, rw_iter_ede(it), rw_iter_fail_reason(it));
+	}
+	if (ldns_pkt2wire(&wire, p, len) != LDNS_STATUS_OK)
+		wire = NULL;
+	ldns_pkt_free(p);
+	return wire;
+}
+
+size_t rw_answer_udp_limit(const struct rw_client_query *cq)
+{
+	if (!cq->edns)
+		return UDP_NO_EDNS;
+	size_t n = cq->edns_bufsize < RW_EDNS_BUFSIZE ? cq->edns_bufsize : RW_EDNS_BUFSIZE;
+	return n < UDP_NO_EDNS ? UDP_NO_EDNS : n;
+}
+
+void rw_answer_final(const struct rw_answerer *a, const struct rw_client_query *cq,
+		     enum rw_proto proto, const struct rw_iter *it, int rcode, rw_response_cb cb,
+		     void *arg)
+{
+	size_t len = 0;
+	uint8_t *wire = build_response(a, cq, it, rcode, FULL, &len);
+
+	a->stats->client_rcode[rcode & 15]++;
+	/* too big for the client's UDP: drop the additional section first (RFC 2181 9), then TC */
+	for (enum shape sh = NO_ADDITIONAL;
+	     wire && proto == RW_PROTO_UDP && len > rw_answer_udp_limit(cq) && sh <= TRUNCATED;
+	     sh++) {
+		free(wire);
+		wire = build_response(a, cq, it, rcode, sh, &len);
+	}
+	/* out of memory: send nothing, the client retries */
+	cb(arg, wire, wire ? len : 0);
+	free(wire);
+}
+
+/* The trace of a fast-path cache hit: the records served, with where each came from. */
+static void trace_fast_hit(struct rw_answerer *a, const struct rw_answer_client *to, size_t len,
+			   int64_t t0)
+{
+	const struct rw_env *env = a->env;
+	struct rw_trace_hit h = {
+		.format = a->cfg->trace_format,
+		.start_us = t0,
+		.end_us = env->now_wall_us(env->ctx),
+		.client = to->addr,
+		.clientlen = to->addrlen,
+		.tcp = to->proto == RW_PROTO_TCP,
+		.resp = a->buf,
+		.len = len,
+		.used = &a->used,
+	};
+	env->random_buf(env->ctx, &h.id, sizeof(h.id));
+	a->tbuf.len = 0; /* the buffer is kept: no allocation once it has grown */
+	a->tbuf.oom = false;
+	if (rw_trace_hit_format(&a->tbuf, &h) == 0)
+		env->trace_write(env->ctx, a->tbuf.p, a->tbuf.len);
+}
+
+/* A trace for a query answered without a walk, holding its query event; NULL if that fails. */
+static struct rw_trace *trace_start_short(const struct rw_answerer *a,
+					  const struct rw_client_query *cq,
+					  const struct rw_answer_client *to, int64_t t0)
+{
+	const struct rw_env *env = a->env;
+	uint64_t id = 0;
+
+	env->random_buf(env->ctx, &id, sizeof(id));
+	struct rw_trace *t = rw_trace_new(id, a->cfg->trace_format);
+	if (!t)
+		return NULL;
+	ldns_rdf *qname = ldns_dname_new_frm_data((uint16_t)cq->qname_len, cq->qname);
+	struct rw_trace_event *e = rw_trace_add(t, RW_EV_QUERY, "", t0);
+	if (e && qname) {
+		e->qname = rw_dname_str(qname);
+		e->qtype = cq->qtype;
+		e->tcp = to->proto == RW_PROTO_TCP;
+		if (to->addr && to->addrlen <= sizeof(e->addr)) {
+			memcpy(&e->addr, to->addr, to->addrlen);
+			e->addrlen = to->addrlen;
+		}
+	}
+	ldns_rdf_deep_free(qname);
+	return t;
+}
+
+/* Close a short trace with its done event, write it and free it. */
+static void trace_end_short(const struct rw_answerer *a, struct rw_trace *t, uint32_t cache_hits,
+			    int rcode, int64_t t0)
+{
+	const struct rw_env *env = a->env;
+	int64_t t1 = env->now_wall_us(env->ctx);
+	struct rw_trace_event *e = rw_trace_add(t, RW_EV_DONE, "", t1);
+
+	if (e) {
+		e->elapsed_us = t1 - t0;
+		e->cache_hits = cache_hits;
+		e->rcode = rcode;
+	}
+	size_t len = 0;
+	char *text = rw_trace_format(t, &len);
+	if (text)
+		env->trace_write(env->ctx, text, len);
+	free(text);
+	rw_trace_free(t);
+}
+
+/* The trace of a query with RD clear that the cache could not answer: the referral it got. */
+static void trace_norec(const struct rw_answerer *a, const struct rw_client_query *cq,
+			const struct rw_answer_client *to, const struct rw_cache_entry *cut,
+			int rcode, int64_t t0)
+{
+	struct rw_trace *t = trace_start_short(a, cq, to, t0);
+	struct rw_trace_event *e;
+
+	if (!t)
+		return;
+	if (cut && (e = rw_trace_add(t, RW_EV_NOREC, "", t0))) {
+		e->zone = rw_dname_str(cut->owner);
+		e->expires_us = cut->expires_us;
+		uint32_t ttl = rw_cache_ttl_left(cut, t0);
+		for (size_t i = 0; i < ldns_rr_list_rr_count(cut->rrs); i++)
+			(void)rw_trace_add_rec(e, ldns_rr_list_rr(cut->rrs, i), ttl, cut->orig_ttl,
+					       cut->stored_us, cut->expires_us, cut->src, true);
+	} else if (!cut && (e = rw_trace_add(t, RW_EV_FAIL, "", t0))) {
+		e->text = strdup("no recursion desired (RD=0) and no cached delegation to refer "
+				 "to: REFUSED");
+	}
+	trace_end_short(a, t, cut ? 1 : 0, rcode, t0);
+}
+
+/* A name in a special-use or locally served zone: answered here, never asked upstream. */
+void rw_answer_local(struct rw_answerer *a, int zone, const uint8_t *pkt, size_t len,
+		     const struct rw_client_query *cq, const struct rw_answer_client *to)
+{
+	int64_t now = a->env->now_wall_us(a->env->ctx);
+	size_t cap = room(a, cq, to);
+	int rcode = LDNS_RCODE_NOERROR;
+	size_t n = rw_localzone_answer(zone, pkt, len, cq, a->buf, cap, &rcode);
+
+	if (n == 0) {
+		rcode = LDNS_RCODE_SERVFAIL;
+		n = rw_wire_error_response(pkt, len, cq, rcode, a->buf, cap);
+	}
+	a->stats->local_answers++;
+	a->stats->client_rcode[rcode]++;
+	to->cb(to->arg, a->buf, n);
+	if (!to->traced || a->cfg->trace_only != RW_TRACE_ALL)
+		return;
+	struct rw_trace *t = trace_start_short(a, cq, to, now);
+	struct rw_trace_event *e;
+	if (!t)
+		return;
+	if ((e = rw_trace_add(t, RW_EV_LOCAL, "", now))) {
+		e->zone = strdup(rw_localzone_name(zone));
+		e->text = strdup(rw_localzone_why(zone));
+		e->rcode = rcode;
+	}
+	trace_end_short(a, t, 0, rcode, now);
+}
+
+/* RD clear and no cached answer: a referral to the closest cached cut, never a resolution
+ * (norec.c); REFUSED when not even a cut is cached. */
+void rw_answer_norec(struct rw_answerer *a, const uint8_t *pkt, size_t len,
+		     const struct rw_client_query *cq, const struct rw_answer_client *to)
+{
+	int64_t now = a->env->now_wall_us(a->env->ctx);
+	size_t cap = room(a, cq, to);
+	struct rw_cache_entry cut;
+	int rcode = LDNS_RCODE_NOERROR;
+	size_t n = 0;
+	bool found = rw_norec_find_cut(a->cache, cq, now, &cut);
+
+	if (found)
+		n = rw_norec_referral(a->cache, pkt, len, cq, &cut, now, a->buf, cap);
+	if (n == 0) {
+		rcode = LDNS_RCODE_REFUSED;
+		n = rw_wire_error_response(pkt, len, cq, rcode, a->buf, cap);
+	}
+	if (found)
+		a->stats->cache_hits++;
+	else
+		a->stats->cache_misses++;
+	a->stats->client_rcode[rcode]++;
+	to->cb(to->arg, a->buf, n);
+	if (to->traced && a->cfg->trace_only == RW_TRACE_ALL)
+		trace_norec(a, cq, to, found ? &cut : NULL, rcode, now);
+	if (found)
+		rw_cache_entry_clear(&cut);
+}
+
+bool rw_answer_refusal(struct rw_answerer *a, const uint8_t *pkt, size_t len,
+		       const struct rw_client_query *cq, enum rw_query_status st,
+		       const struct rw_answer_client *to)
+{
+	uint8_t buf[512];
+	size_t n = 0;
+
+	if (st != RW_QUERY_OK) {
+		int rcode = st == RW_QUERY_NOTIMP    ? LDNS_RCODE_NOTIMPL
+			    : st == RW_QUERY_BADVERS ? 16
+						     : LDNS_RCODE_FORMERR;
+		a->stats->client_malformed++;
+		if (st != RW_QUERY_DROP) {
+			n = rw_wire_error_response(pkt, len, cq, rcode, buf, sizeof(buf));
+			if (rcode > 15)
+				a->stats->client_badvers++;
+			else
+				a->stats->client_rcode[rcode]++;
+		}
+		to->cb(to->arg, buf, n);
+		return true;
+	}
+	/* Zone transfers are not for a resolver (REFUSED). Meta-types (RFC 6895 3.1: OPT, TSIG,
+	 * TKEY, the obsolete MAILA and MAILB, and the unassigned 128-248) cannot be asked for:
+	 * FORMERR, as Unbound answers, instead of a walk for something no zone holds. */
+	bool meta = cq->qtype == LDNS_RR_TYPE_OPT || cq->qtype == LDNS_RR_TYPE_TSIG ||
+		    cq->qtype == LDNS_RR_TYPE_TKEY || cq->qtype == LDNS_RR_TYPE_MAILA ||
+		    cq->qtype == LDNS_RR_TYPE_MAILB || (cq->qtype >= 128 && cq->qtype <= 248);
+	if (cq->qtype != LDNS_RR_TYPE_AXFR && cq->qtype != LDNS_RR_TYPE_IXFR && !meta &&
+	    cq->qclass == LDNS_RR_CLASS_IN)
+		return false;
+	int rcode = cq->qclass != LDNS_RR_CLASS_IN ? LDNS_RCODE_NOTIMPL
+		    : meta			   ? LDNS_RCODE_FORMERR
+						   : LDNS_RCODE_REFUSED;
+	n = rw_wire_error_response(pkt, len, cq, rcode, buf, sizeof(buf));
+	a->stats->client_rcode[rcode]++;
+	to->cb(to->arg, buf, n);
+	return true;
+}
+
+bool rw_answer_from_cache(struct rw_answerer *a, const struct rw_client_query *cq,
+			  const struct rw_answer_client *to)
+{
+	size_t cap = room(a, cq, to);
+	int64_t now = a->env->now_wall_us(a->env->ctx);
+	struct rw_cache_used *used =
+		to->traced && a->cfg->trace_only == RW_TRACE_ALL ? &a->used : NULL;
+	size_t n =
+		rw_cache_answer_used(a->cache, cq, now, a->cfg->max_cname_chain, a->buf, cap, used);
+	if (!n)
+		return false;
+	a->stats->cache_hits++;
+	a->stats->fast_path++;
+	a->stats->client_rcode[a->buf[3] & 15]++;
+	to->cb(to->arg, a->buf, n);
+	if (used)
+		trace_fast_hit(a, to, n, now);
+	return true;
+}
