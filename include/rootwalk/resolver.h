@@ -35,6 +35,12 @@ struct rw_shared;
  * per worker thread; rw_resolver_new() makes a resolver that owns its own. */
 struct rw_resolver *rw_resolver_new_shared(const struct rw_env *env, const struct rw_config *cfg,
 					   struct rw_shared *shared, char *err, size_t errlen);
+/* The stages a resolution runs through (rootwalk/layer.h), borrowed: the iterator first, then
+ * up to RW_MAX_STAGES - 1 more (the validator). Only before the first request. Returns 0, or
+ * -EINVAL. */
+#define RW_MAX_STAGES 4
+struct rw_layer;
+int rw_resolver_set_layers(struct rw_resolver *r, const struct rw_layer *const *layers, int n);
 /* Free the resolver. Outstanding requests are dropped without callbacks; their upstream queries
  * are cancelled through env->cancel. NULL does nothing. */
 void rw_resolver_free(struct rw_resolver *r);

@@ -17,6 +17,7 @@
 #include "rootwalk/hints.h"
 #include "rootwalk/infra.h"
 #include "rootwalk/iter.h"
+#include "rootwalk/layer.h"
 #include "rootwalk/localzone.h"
 #include "rootwalk/norec.h"
 #include "rootwalk/resolver.h"
@@ -69,8 +70,13 @@ struct req {
 	struct rw_client_query cq;
 	enum rw_proto proto;
 	struct rw_iter_shared sh;
+	/* stack[0]: the first stage's iterator, whose result answers the client; stack[1..]: the
+	 * iterators of nested sub-resolutions, the top one active. With depth 1 the current stage
+	 * (stages[stage]) gets the events. */
 	struct rw_iter *stack[MAX_DEPTH];
 	int depth;
+	int stage;
+	void *stages[RW_MAX_STAGES];
 	uint64_t start_ms;
 	int64_t start_us;
 };
@@ -79,6 +85,8 @@ struct rw_resolver {
 	const struct rw_env *env;
 	const struct rw_config *cfg;
 	struct rw_shared *shared; /* cache, infra cache, root hints: borrowed, or owned */
+	const struct rw_layer *const *layers; /* the stages of a resolution (layer.h) */
+	int n_layers;
 	bool owns_shared;
 	struct req *reqs;
 	size_t n_reqs;
@@ -180,8 +188,11 @@ static void req_free(struct req *q)
 		r->env->cancel(r->env->ctx, q->id);
 		id_remove(q);
 	}
-	for (int i = 0; i < q->depth; i++)
+	for (int i = 1; i < q->depth; i++)
 		rw_iter_free(q->stack[i]);
+	for (int i = 0; i < r->n_layers; i++)
+		if (q->stages[i])
+			r->layers[i]->end(q->stages[i]);
 	while (q->waiters) {
 		struct waiter *w = q->waiters;
 		q->waiters = w->next;
@@ -408,114 +419,180 @@ static void mark_shared(struct rw_trace *t)
 	}
 }
 
+/* An event for the request goes to the top of its stack: the iterator of a sub-resolution, or
+ * with none, the current stage. */
+static int ev_reply(struct req *q, const struct sockaddr *from, socklen_t fromlen,
+		    const uint8_t *pkt, size_t len, struct rw_iter_out *out)
+{
+	if (q->depth > 1)
+		return rw_iter_reply(q->stack[q->depth - 1], from, fromlen, pkt, len, out);
+	return q->r->layers[q->stage]->reply(q->stages[q->stage], from, fromlen, pkt, len, out);
+}
+
+static void ev_timeout(struct req *q, int err, struct rw_iter_out *out)
+{
+	if (q->depth > 1)
+		rw_iter_timeout(q->stack[q->depth - 1], err, out);
+	else
+		q->r->layers[q->stage]->timeout(q->stages[q->stage], err, out);
+}
+
+static void ev_subresult(struct req *q, const struct rw_iter *child, struct rw_iter_out *out)
+{
+	if (q->depth > 1)
+		rw_iter_subresult(q->stack[q->depth - 1], child, out);
+	else
+		q->r->layers[q->stage]->subresult(q->stages[q->stage], child, out);
+}
+
+/* Stop the request now with SERVFAIL (a limit, or a stage that produced nothing). */
+static void fail_now(struct req *q, enum rw_fail_reason why, const char *text,
+		     struct rw_iter_out *out)
+{
+	while (q->depth > 1)
+		rw_iter_free(q->stack[--q->depth]);
+	rw_iter_fail(q->stack[0], why, text, out);
+	finish(q);
+}
+
+/* Send the query out asks for, or join an identical one in flight. Returns true when the request
+ * now waits for a reply; false when sending failed and out holds the next action. */
+static bool send_query(struct req *q, struct rw_iter_out *out)
+{
+	struct rw_resolver *r = q->r;
+	struct req *lead = rw_sendshare_find(r->share, (const struct sockaddr *)&out->addr,
+					     out->addrlen, out->tcp, out->wire, out->len);
+	if (lead && lead != q) {
+		/* the same question to the same server is in flight: share it */
+		q->leader = lead;
+		q->fnext = lead->followers;
+		lead->followers = q;
+		q->fwire = out->wire;
+		q->fwlen = out->len;
+		r->stats.upstream_shared++;
+		mark_shared(q->sh.trace);
+		return true;
+	}
+	struct rw_upstream_query uq = {
+		.id = ++r->next_id,
+		.addr = (const struct sockaddr *)&out->addr,
+		.addrlen = out->addrlen,
+		.tcp = out->tcp,
+		.wire = out->wire,
+		.len = out->len,
+		.timeout_ms = out->timeout_ms,
+	};
+	r->stats.upstream_queries++;
+	if (out->tcp)
+		r->stats.upstream_tcp_retries++;
+	id_add(q, uq.id);
+	int rc = r->env->send(r->env->ctx, &uq);
+	if (rc == 0) {
+		q->share = rw_sendshare_add(r->share, q, uq.addr, uq.addrlen, out->tcp, out->wire,
+					    out->len);
+		return true;
+	}
+	id_remove(q);
+	out->act = RW_ACT_NONE;
+	ev_timeout(q, rc, out);
+	return false;
+}
+
+/* A name server address to resolve first: a new iterator on top of the stack, unless the limit
+ * of nesting is reached or the name depends on itself. */
+static void subresolve(struct req *q, struct rw_iter_out *out)
+{
+	struct rw_resolver *r = q->r;
+	struct rw_iter *child = NULL;
+	bool loop = on_stack(q, out->sub_qname, out->sub_qtype);
+
+	if (q->depth <= (int)r->cfg->max_subresolution_depth && q->depth < MAX_DEPTH && !loop)
+		child = rw_iter_new(&q->sh, out->sub_qname, out->sub_qtype, LDNS_RR_CLASS_IN,
+				    q->depth, out->sub_step);
+	if (child) {
+		q->stack[q->depth++] = child;
+		out->act = RW_ACT_NONE;
+		rw_iter_start(child, out);
+		return;
+	}
+	struct rw_trace_event *e = rw_trace_add(q->sh.trace, RW_EV_FAIL, out->sub_step,
+						r->env->now_wall_us(r->env->ctx));
+	if (e) {
+		char buf[300];
+		char *n = rw_dname_str(out->sub_qname);
+		snprintf(buf, sizeof(buf),
+			 loop ? "cannot look up %s: it depends on itself"
+			      : "cannot look up %s: limit max-subresolution-depth (%u) reached",
+			 n, r->cfg->max_subresolution_depth);
+		free(n);
+		e->text = strdup(buf);
+		e->depth = q->depth;
+	}
+	out->act = RW_ACT_NONE;
+	ev_subresult(q, NULL, out);
+}
+
+/* Something finished: a sub-resolution (its result goes to the one below), a stage (the next
+ * begins), or the last stage (the clients are answered). Returns false when the request is
+ * finished and freed. */
+static bool done(struct req *q, struct rw_iter_out *out)
+{
+	struct rw_resolver *r = q->r;
+
+	if (q->depth > 1) {
+		struct rw_iter *top = q->stack[--q->depth];
+		out->act = RW_ACT_NONE;
+		ev_subresult(q, top, out);
+		rw_iter_free(top);
+		return true;
+	}
+	if (q->stage + 1 < r->n_layers) {
+		const ldns_rdf *qname = rw_iter_qname(q->stack[0]);
+		q->stage++;
+		out->act = RW_ACT_NONE;
+		q->stages[q->stage] =
+			r->layers[q->stage]->begin(&q->sh, qname, rw_iter_qtype(q->stack[0]),
+						   LDNS_RR_CLASS_IN, q->stack[0], out);
+		if (q->stages[q->stage])
+			return true;
+		fail_now(q, RW_FAIL_OTHER, "out of memory", out);
+		return false;
+	}
+	finish(q);
+	return false;
+}
+
 /* Carry out actions until the request waits for the network or is finished. */
 static void drive(struct req *q, struct rw_iter_out *out)
 {
 	struct rw_resolver *r = q->r;
 
 	for (;;) {
-		struct rw_iter *top = q->stack[q->depth - 1];
 		uint64_t elapsed = r->env->now_mono_ms(r->env->ctx) - q->start_ms;
 
 		if (out->act != RW_ACT_DONE && elapsed > r->cfg->query_budget_ms) {
 			char reason[96];
 			snprintf(reason, sizeof(reason), "limit query-budget (%u ms) used up",
 				 r->cfg->query_budget_ms);
-			while (q->depth > 1)
-				rw_iter_free(q->stack[--q->depth]);
-			rw_iter_fail(q->stack[0], RW_FAIL_LIMIT, reason, out);
-			finish(q);
+			fail_now(q, RW_FAIL_LIMIT, reason, out);
 			return;
 		}
 		switch (out->act) {
 		case RW_ACT_NONE:
 			/* an event left no action: never hang the client, fail it */
-			while (q->depth > 1)
-				rw_iter_free(q->stack[--q->depth]);
-			rw_iter_fail(q->stack[0], RW_FAIL_OTHER,
-				     "internal error: the iterator produced no action", out);
-			finish(q);
+			fail_now(q, RW_FAIL_OTHER,
+				 "internal error: the iterator produced no action", out);
 			return;
-		case RW_ACT_SEND: {
-			struct req *lead =
-				rw_sendshare_find(r->share, (const struct sockaddr *)&out->addr,
-						  out->addrlen, out->tcp, out->wire, out->len);
-			if (lead && lead != q) {
-				/* the same question to the same server is in flight: share it */
-				q->leader = lead;
-				q->fnext = lead->followers;
-				lead->followers = q;
-				q->fwire = out->wire;
-				q->fwlen = out->len;
-				r->stats.upstream_shared++;
-				mark_shared(q->sh.trace);
+		case RW_ACT_SEND:
+			if (send_query(q, out))
 				return;
-			}
-			struct rw_upstream_query uq = {
-				.id = ++r->next_id,
-				.addr = (const struct sockaddr *)&out->addr,
-				.addrlen = out->addrlen,
-				.tcp = out->tcp,
-				.wire = out->wire,
-				.len = out->len,
-				.timeout_ms = out->timeout_ms,
-			};
-			r->stats.upstream_queries++;
-			if (out->tcp)
-				r->stats.upstream_tcp_retries++;
-			id_add(q, uq.id);
-			int rc = r->env->send(r->env->ctx, &uq);
-			if (rc == 0) {
-				q->share = rw_sendshare_add(r->share, q, uq.addr, uq.addrlen,
-							    out->tcp, out->wire, out->len);
-				return;
-			}
-			id_remove(q);
-			out->act = RW_ACT_NONE;
-			rw_iter_timeout(top, rc, out);
 			break;
-		}
-		case RW_ACT_SUBRESOLVE: {
-			struct rw_iter *child = NULL;
-			if (q->depth <= (int)r->cfg->max_subresolution_depth &&
-			    q->depth < MAX_DEPTH && !on_stack(q, out->sub_qname, out->sub_qtype))
-				child = rw_iter_new(&q->sh, out->sub_qname, out->sub_qtype,
-						    LDNS_RR_CLASS_IN, q->depth, out->sub_step);
-			if (!child) {
-				struct rw_trace_event *e =
-					rw_trace_add(q->sh.trace, RW_EV_FAIL, out->sub_step,
-						     r->env->now_wall_us(r->env->ctx));
-				if (e) {
-					char buf[300];
-					char *n = rw_dname_str(out->sub_qname);
-					snprintf(buf, sizeof(buf),
-						 on_stack(q, out->sub_qname, out->sub_qtype)
-							 ? "cannot look up %s: it depends on itself"
-							 : "cannot look up %s: limit "
-							   "max-subresolution-depth (%u) reached",
-						 n, r->cfg->max_subresolution_depth);
-					free(n);
-					e->text = strdup(buf);
-					e->depth = q->depth;
-				}
-				out->act = RW_ACT_NONE;
-				rw_iter_subresult(top, NULL, out);
-				break;
-			}
-			q->stack[q->depth++] = child;
-			out->act = RW_ACT_NONE;
-			rw_iter_start(child, out);
+		case RW_ACT_SUBRESOLVE:
+			subresolve(q, out);
 			break;
-		}
 		case RW_ACT_DONE:
-			if (q->depth == 1) {
-				finish(q);
+			if (!done(q, out))
 				return;
-			}
-			q->depth--;
-			out->act = RW_ACT_NONE;
-			rw_iter_subresult(q->stack[q->depth - 1], top, out);
-			rw_iter_free(top);
 			break;
 		}
 	}
@@ -549,17 +626,18 @@ static struct req *req_new(struct rw_resolver *r, bool traced)
 	return q;
 }
 
-/* Start the bottom iterator for (qname, qtype) and run it. */
+/* Begin the first stage for (qname, qtype) and run it. */
 static int req_start(struct req *q, const ldns_rdf *qname, uint16_t qtype, uint16_t qclass)
 {
-	struct rw_iter *it = rw_iter_new(&q->sh, qname, qtype, qclass, 0, "");
-	if (!it)
-		return -ENOMEM;
-	q->stack[0] = it;
-	q->depth = 1;
+	const struct rw_layer *first = q->r->layers[0];
 	struct rw_iter_out out;
 	memset(&out, 0, sizeof(out));
-	rw_iter_start(it, &out);
+	q->stages[0] = first->begin(&q->sh, qname, qtype, qclass, NULL, &out);
+	if (!q->stages[0])
+		return -ENOMEM;
+	q->stack[0] = first->result(q->stages[0]);
+	q->depth = 1;
+	q->stage = 0;
 	drive(q, &out);
 	return 0;
 }
@@ -567,6 +645,18 @@ static int req_start(struct req *q, const ldns_rdf *qname, uint16_t qtype, uint1
 /* ---------------------------------------------------------------------------------------------
  * Public interface
  */
+
+/* The stages of a resolution: today the iterator alone; the validator will follow it. */
+static const struct rw_layer *const default_layers[] = {&rw_layer_iterator};
+
+int rw_resolver_set_layers(struct rw_resolver *r, const struct rw_layer *const *layers, int n)
+{
+	if (n < 1 || n > RW_MAX_STAGES || layers[0] != &rw_layer_iterator || r->n_reqs)
+		return -EINVAL;
+	r->layers = layers;
+	r->n_layers = n;
+	return 0;
+}
 
 struct rw_resolver *rw_resolver_new_shared(const struct rw_env *env, const struct rw_config *cfg,
 					   struct rw_shared *shared, char *err, size_t errlen)
@@ -579,6 +669,8 @@ struct rw_resolver *rw_resolver_new_shared(const struct rw_env *env, const struc
 	r->env = env;
 	r->cfg = cfg;
 	r->shared = shared;
+	r->layers = default_layers;
+	r->n_layers = 1;
 	rw_prime_init(&r->prime);
 	env->random_buf(env->ctx, r->qkey, sizeof(r->qkey));
 	r->share = rw_sendshare_new(r->qkey);
@@ -843,13 +935,12 @@ static void answer_followers(struct rw_resolver *r, struct req *f, const struct 
 	uint8_t *copy = pkt ? malloc(len) : NULL;
 	while (f) {
 		struct req *next = f->fnext;
-		struct rw_iter *top = f->stack[f->depth - 1];
 		struct rw_iter_out out;
 		memset(&out, 0, sizeof(out));
 		f->fnext = NULL;
 		if (!copy || !rw_sendshare_patch(pkt, len, f->fwire, f->fwlen, copy) ||
-		    !rw_iter_reply(top, from, fromlen, copy, len, &out))
-			rw_iter_timeout(top, pkt ? -EPROTO : err, &out);
+		    !ev_reply(f, from, fromlen, copy, len, &out))
+			ev_timeout(f, pkt ? -EPROTO : err, &out);
 		drive(f, &out);
 		f = next;
 	}
@@ -864,7 +955,7 @@ int rw_resolver_on_reply(struct rw_resolver *r, uint64_t id, const struct sockad
 		return 1;
 	struct rw_iter_out out;
 	memset(&out, 0, sizeof(out));
-	if (!rw_iter_reply(q->stack[q->depth - 1], from, fromlen, pkt, len, &out)) {
+	if (!ev_reply(q, from, fromlen, pkt, len, &out)) {
 		r->stats.replies_rejected++;
 		return 0;
 	}
@@ -883,7 +974,7 @@ void rw_resolver_on_timeout(struct rw_resolver *r, uint64_t id, int err)
 	r->stats.upstream_timeouts++;
 	struct rw_iter_out out;
 	memset(&out, 0, sizeof(out));
-	rw_iter_timeout(q->stack[q->depth - 1], err, &out);
+	ev_timeout(q, err, &out);
 	drive(q, &out);
 	answer_followers(r, f, NULL, 0, NULL, 0, err);
 }
