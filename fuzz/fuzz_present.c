@@ -1,8 +1,8 @@
 /* Fuzz target: the hand-written presentation formatters, against the references they promise to
  * equal. Names from the wire (rw_wire_name_text) must read exactly as ldns writes them; a record
- * parsed from the input must print through rw_rr_str exactly as ldns_rr2str prints it (tabs as
- * single spaces, no trailing newline); rw_iso_time must agree with gmtime for years 0..9999 and
- * say "?" outside them; rw_fmt_duration must stay within its buffer. Traces and the control
+ * parsed from the input must print through rw_present_rr exactly as ldns_rr2str prints it (tabs as
+ * single spaces, no trailing newline); rw_present_iso_time must agree with gmtime for years 0..9999 and
+ * say "?" outside them; rw_present_duration must stay within its buffer. Traces and the control
  * socket print hostile names and records with these, so a difference is a wrong trace. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,7 +80,7 @@ static void check_rr(const uint8_t *data, size_t size)
 
 	if (ldns_wire2rr(&rr, data, size, &pos, LDNS_SECTION_ANSWER) != LDNS_STATUS_OK)
 		return;
-	got = rw_rr_str(rr);
+	got = rw_present_rr(rr);
 	want = ldns_rr2str(rr);
 	REQUIRE(got != NULL);
 	if (want != NULL) {
@@ -115,7 +115,7 @@ static void check_time(const uint8_t *data, size_t size)
 	if (t < -((int64_t)1 << 62) || t > ((int64_t)1 << 62))
 		t /= 4;
 	memset(got, 0x5a, sizeof(got));
-	rw_iso_time(t, got, 40);
+	rw_present_iso_time(t, got, 40);
 	REQUIRE(memchr(got, '\0', 40) != NULL && got[40] == 0x5a);
 	s = t >= 0 ? t / 1000000 : -((-t + 999999) / 1000000);
 	secs = (time_t)s;
@@ -137,7 +137,7 @@ static void check_time(const uint8_t *data, size_t size)
 		char small[40];
 
 		memset(small, 0x5a, sizeof(small));
-		rw_fmt_duration(small, cap, t / 1000000);
+		rw_present_duration(small, cap, t / 1000000);
 		REQUIRE(small[cap] == 0x5a);
 		REQUIRE(cap == 0 || memchr(small, '\0', cap) != NULL);
 	}

@@ -11,6 +11,7 @@
 
 #include "rootwalk/cache.h"
 #include "rootwalk/config.h"
+#include "rootwalk/present.h"
 
 enum rw_ev {
 	RW_EV_QUERY,	  /* client question: qname, qtype, addr (client), tcp */
@@ -127,23 +128,5 @@ struct rw_sbuf;
  * gives for its events (query, cache_hit, answer, done), built straight from the response.
  * Returns 0, or negative (b may hold part of it: the caller drops it). */
 int rw_trace_hit_format(struct rw_sbuf *b, const struct rw_trace_hit *h);
-
-/* Helpers shared with the resolver. */
-char *rw_dname_str(const ldns_rdf *name);
-/* A record in presentation form on one line, fields separated by single spaces, as
- * ldns_rr2str() writes it (the common types without ldns, for speed). malloc'd. */
-char *rw_rr_str(const ldns_rr *rr); /* malloc'd presentation form */
-void rw_addr_str(const struct sockaddr *sa, char *buf, size_t len);
-/* "127.0.0.1" */ /* Dotted-quad text of an IPv4 address; returns its length or -1 if len is too small. */
-int rw_ip4_str(const uint8_t a[4], char *buf, size_t len);
-
-void rw_iso_time(int64_t wall_us, char *buf, size_t len); /* 2026-11-25T10:00:00.112Z */
-const char *rw_rcode_str(int rcode);
-/* "42s", "4m58s", "1h00m00s", "2d03h00m": how long until something expires (buf >= 24 bytes). */
-void rw_fmt_duration(char *buf, size_t len, int64_t secs);
-/* Microseconds as milliseconds with two decimals, rounded to the nearest 10 us ("0.57"); the
- * one formatter of elapsed times, shared by both trace paths (buf >= 24 bytes). Returns buf. */
-char *rw_fmt_ms(char *buf, size_t len, int64_t us);
-const char *rw_type_str(uint16_t type, char *buf, size_t len);
 
 #endif

@@ -215,7 +215,7 @@ static struct rw_trace *trace_start_short(const struct rw_answerer *a,
 	ldns_rdf *qname = ldns_dname_new_frm_data((uint16_t)cq->qname_len, cq->qname);
 	struct rw_trace_event *e = rw_trace_add(t, RW_EV_QUERY, "", t0);
 	if (e && qname) {
-		e->qname = rw_dname_str(qname);
+		e->qname = rw_present_name(qname);
 		e->qtype = cq->qtype;
 		e->tcp = to->proto == RW_PROTO_TCP;
 		if (to->addr && to->addrlen <= sizeof(e->addr)) {
@@ -259,7 +259,7 @@ static void trace_norec(const struct rw_answerer *a, const struct rw_client_quer
 	if (!t)
 		return;
 	if (cut && (e = rw_trace_add(t, RW_EV_NOREC, "", t0))) {
-		e->zone = rw_dname_str(cut->owner);
+		e->zone = rw_present_name(cut->owner);
 		e->expires_us = cut->expires_us;
 		uint32_t ttl = rw_cache_ttl_left(cut, t0);
 		for (size_t i = 0; i < ldns_rr_list_rr_count(cut->rrs); i++)

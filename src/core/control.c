@@ -180,7 +180,7 @@ static void do_stats(struct rw_control *ctl, const struct rw_control_request *re
 	stat_line(&b, json, &first, "client.joined", st->joined);
 	stat_line(&b, json, &first, "client.local", st->local_answers);
 	for (int i = 0; i < 16; i++) {
-		const char *name = rw_rcode_str(i);
+		const char *name = rw_present_rcode(i);
 
 		if (strcmp(name, "RCODE?") == 0)
 			snprintf(key, sizeof(key), "client.rcode.RCODE%d", i);
@@ -299,7 +299,7 @@ static uint64_t do_trace(struct rw_control *ctl, const struct rw_control_request
 			 rw_control_done_cb cb, void *arg)
 {
 	ldns_rdf *name = ldns_dname_new_frm_data((uint16_t)req->name_len, req->name);
-	char *nstr = name ? rw_dname_str(name) : NULL;
+	char *nstr = name ? rw_present_name(name) : NULL;
 	struct pending *p = calloc(1, sizeof(*p));
 	uint64_t rh;
 

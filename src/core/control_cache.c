@@ -7,64 +7,6 @@
  * Cache entries: one formatting for lookup, dump-cache and their JSON forms
  */
 
-static char *rr_text(const ldns_rr *rr, uint32_t ttl)
-{
-	ldns_rr *c = ldns_rr_clone(rr);
-	char *s;
-
-	if (!c)
-		return NULL;
-	ldns_rr_set_ttl(c, ttl < ldns_rr_ttl(rr) ? ttl : ldns_rr_ttl(rr));
-	s = ldns_rr2str(c);
-	ldns_rr_free(c);
-	if (!s)
-		return NULL;
-	size_t n = strlen(s);
-	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' '))
-		s[--n] = '\0';
-	for (char *p = s; *p; p++)
-		if (*p == '\t')
-			*p = ' ';
-	return s;
-}
-
-/* The rdata fields of rr, space separated (malloc'd). */
-static char *rdata_text(const ldns_rr *rr)
-{
-	struct rw_sbuf b = {0};
-
-	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
-		char *f = ldns_rdf2str(ldns_rr_rdf(rr, i));
-
-		if (i)
-			rw_sbuf_puts(&b, " ");
-		rw_sbuf_puts(&b, f ? f : "?");
-		free(f);
-	}
-	if (b.oom) {
-		free(b.p);
-		return NULL;
-	}
-	return b.p ? b.p : strdup("");
-}
-
-static void local_time(int64_t wall_us, bool iso, char *buf, size_t len)
-{
-	time_t secs = (time_t)(wall_us / 1000000);
-	struct tm tm;
-
-	if (!localtime_r(&secs, &tm) ||
-	    strftime(buf, len, iso ? "%Y-%m-%dT%H:%M:%S%z" : "%Y-%m-%d %H:%M:%S %Z", &tm) == 0)
-		snprintf(buf, len, "?");
-}
-
-static const char *type_name(uint16_t type, char *buf, size_t len)
-{
-	if (type == 0)
-		return "-"; /* NXDOMAIN entries are for the name, not a type */
-	return rw_type_str(type, buf, len);
-}
-
 static void src_fields(const struct rw_cache_entry *e, const char **server, const char **zone,
 		       char *addr, size_t addrlen)
 {
@@ -72,48 +14,50 @@ static void src_fields(const struct rw_cache_entry *e, const char **server, cons
 	*zone = e->src && e->src->zone && e->src->zone[0] ? e->src->zone : "?";
 	snprintf(addr, addrlen, "?");
 	if (e->src && e->src->addrlen)
-		rw_addr_str((const struct sockaddr *)&e->src->addr, addr, addrlen);
+		rw_present_addr((const struct sockaddr *)&e->src->addr, addr, addrlen);
 }
 
 /* lookup: a block of lines per entry. */
 static void entry_text(struct rw_sbuf *b, const struct rw_cache_entry *e, int64_t now_us)
 {
 	uint32_t left = rw_cache_ttl_left(e, now_us);
-	char *owner = rw_dname_str(e->owner);
+	char *owner = rw_present_name(e->owner);
 	char tbuf[32], exp[48], loc[64], stored[48], in[32], addr[64];
 	const char *server, *zone;
 	size_t n = e->rrs ? ldns_rr_list_rr_count(e->rrs) : 0;
 
 	src_fields(e, &server, &zone, addr, sizeof(addr));
-	rw_iso_time(e->expires_us, exp, sizeof(exp));
-	rw_iso_time(e->stored_us, stored, sizeof(stored));
-	local_time(e->expires_us, false, loc, sizeof(loc));
-	rw_fmt_duration(in, sizeof(in), (e->expires_us - now_us + 999999) / 1000000);
+	rw_present_iso_time(e->expires_us, exp, sizeof(exp));
+	rw_present_iso_time(e->stored_us, stored, sizeof(stored));
+	rw_present_local_time(e->expires_us, false, loc, sizeof(loc));
+	rw_present_duration(in, sizeof(in), (e->expires_us - now_us + 999999) / 1000000);
 	if (e->kind == RW_ENTRY_NXDOMAIN)
 		rw_sbuf_printf(b, "%s: nxdomain (the name does not exist)\n", owner ? owner : "?");
 	else if (e->kind == RW_ENTRY_NODATA)
 		rw_sbuf_printf(b, "%s %s: nodata (the name exists, without records of this type)\n",
-			       owner ? owner : "?", type_name(e->type, tbuf, sizeof(tbuf)));
+			       owner ? owner : "?",
+			       rw_present_type_or_dash(e->type, tbuf, sizeof(tbuf)));
 	else if (e->kind == RW_ENTRY_PARENT_GLUE)
-		rw_sbuf_printf(b,
-			       "%s %s: parent-side glue, %zu record%s (a fallback address set)\n",
-			       owner ? owner : "?", type_name(e->type, tbuf, sizeof(tbuf)), n,
-			       n == 1 ? "" : "s");
+		rw_sbuf_printf(
+			b, "%s %s: parent-side glue, %zu record%s (a fallback address set)\n",
+			owner ? owner : "?", rw_present_type_or_dash(e->type, tbuf, sizeof(tbuf)),
+			n, n == 1 ? "" : "s");
 	else
 		rw_sbuf_printf(b, "%s %s: rrset of %zu record%s\n", owner ? owner : "?",
-			       type_name(e->type, tbuf, sizeof(tbuf)), n, n == 1 ? "" : "s");
+			       rw_present_type_or_dash(e->type, tbuf, sizeof(tbuf)), n,
+			       n == 1 ? "" : "s");
 	for (size_t i = 0; i < n; i++) {
-		char *s = rr_text(ldns_rr_list_rr(e->rrs, i), left);
+		char *s = rw_present_rr_ttl(ldns_rr_list_rr(e->rrs, i), left);
 		rw_sbuf_printf(b, "\t%s\n", s ? s : "?");
 		free(s);
 	}
 	for (size_t i = 0; e->sigs && i < ldns_rr_list_rr_count(e->sigs); i++) {
-		char *s = rr_text(ldns_rr_list_rr(e->sigs, i), left);
+		char *s = rw_present_rr_ttl(ldns_rr_list_rr(e->sigs, i), left);
 		rw_sbuf_printf(b, "\t%s\n", s ? s : "?");
 		free(s);
 	}
 	if (e->soa) {
-		char *s = rr_text(e->soa, ldns_rr_ttl(e->soa));
+		char *s = rw_present_rr_ttl(e->soa, ldns_rr_ttl(e->soa));
 		rw_sbuf_printf(b, "\tsoa:      %s\n", s ? s : "?");
 		free(s);
 	}
@@ -134,20 +78,20 @@ static void words_no_spaces(struct rw_sbuf *b, const char *s)
 /* dump-cache: one line per entry, "key=value" fields then the data. */
 static void entry_line(struct rw_sbuf *b, const struct rw_cache_entry *e, int64_t now_us)
 {
-	char *owner = rw_dname_str(e->owner);
+	char *owner = rw_present_name(e->owner);
 	char tbuf[32], exp[48], loc[64], stored[48], addr[64];
 	const char *server, *zone;
 	size_t n = e->rrs ? ldns_rr_list_rr_count(e->rrs) : 0;
 
 	src_fields(e, &server, &zone, addr, sizeof(addr));
-	rw_iso_time(e->expires_us, exp, sizeof(exp));
-	rw_iso_time(e->stored_us, stored, sizeof(stored));
-	local_time(e->expires_us, true, loc, sizeof(loc));
+	rw_present_iso_time(e->expires_us, exp, sizeof(exp));
+	rw_present_iso_time(e->stored_us, stored, sizeof(stored));
+	rw_present_local_time(e->expires_us, true, loc, sizeof(loc));
 	rw_sbuf_printf(
 		b,
 		"%s %s %s ttl=%u orig_ttl=%u stored=%s expires=%s local=%s server=%s addr=%s "
 		"zone=%s rank=",
-		owner ? owner : "?", type_name(e->type, tbuf, sizeof(tbuf)),
+		owner ? owner : "?", rw_present_type_or_dash(e->type, tbuf, sizeof(tbuf)),
 		rw_entry_kind_name(e->kind), rw_cache_ttl_left(e, now_us), e->orig_ttl, stored, exp,
 		loc, server, addr, zone);
 	words_no_spaces(b, rw_rank_name(e->rank));
@@ -155,12 +99,12 @@ static void entry_line(struct rw_sbuf *b, const struct rw_cache_entry *e, int64_
 	if (e->sigs && ldns_rr_list_rr_count(e->sigs))
 		rw_sbuf_printf(b, " rrsigs=%zu", ldns_rr_list_rr_count(e->sigs));
 	if (e->soa) {
-		char *s = rr_text(e->soa, ldns_rr_ttl(e->soa));
+		char *s = rw_present_rr_ttl(e->soa, ldns_rr_ttl(e->soa));
 		rw_sbuf_printf(b, " soa: %s", s ? s : "?");
 		free(s);
 	}
 	for (size_t i = 0; i < n; i++) {
-		char *s = rdata_text(ldns_rr_list_rr(e->rrs, i));
+		char *s = rw_present_rdata(ldns_rr_list_rr(e->rrs, i));
 		rw_sbuf_printf(b, "%s%s", i ? " | " : " data: ", s ? s : "?");
 		free(s);
 	}
@@ -172,10 +116,10 @@ static void json_rr_list(struct rw_sbuf *b, const ldns_rr_list *l, uint32_t left
 {
 	rw_sbuf_puts(b, "[");
 	for (size_t i = 0; l && i < ldns_rr_list_rr_count(l); i++) {
-		char *s = rr_text(ldns_rr_list_rr(l, i), left);
+		char *s = rw_present_rr_ttl(ldns_rr_list_rr(l, i), left);
 		if (i)
 			rw_sbuf_puts(b, ",");
-		rw_sbuf_json_str(b, s ? s : "?");
+		rw_present_json_str(b, s ? s : "?");
 		free(s);
 	}
 	rw_sbuf_puts(b, "]");
@@ -184,39 +128,39 @@ static void json_rr_list(struct rw_sbuf *b, const ldns_rr_list *l, uint32_t left
 static void entry_json(struct rw_sbuf *b, const struct rw_cache_entry *e, int64_t now_us)
 {
 	uint32_t left = rw_cache_ttl_left(e, now_us);
-	char *owner = rw_dname_str(e->owner);
+	char *owner = rw_present_name(e->owner);
 	char tbuf[32], exp[48], loc[64], stored[48], addr[64];
 	const char *server, *zone;
 
 	src_fields(e, &server, &zone, addr, sizeof(addr));
-	rw_iso_time(e->expires_us, exp, sizeof(exp));
-	rw_iso_time(e->stored_us, stored, sizeof(stored));
-	local_time(e->expires_us, true, loc, sizeof(loc));
+	rw_present_iso_time(e->expires_us, exp, sizeof(exp));
+	rw_present_iso_time(e->stored_us, stored, sizeof(stored));
+	rw_present_local_time(e->expires_us, true, loc, sizeof(loc));
 	rw_sbuf_puts(b, "{\"owner\":");
-	rw_sbuf_json_str(b, owner ? owner : "?");
+	rw_present_json_str(b, owner ? owner : "?");
 	rw_sbuf_puts(b, ",\"type\":");
-	rw_sbuf_json_str(b, type_name(e->type, tbuf, sizeof(tbuf)));
+	rw_present_json_str(b, rw_present_type_or_dash(e->type, tbuf, sizeof(tbuf)));
 	rw_sbuf_printf(b,
 		       ",\"kind\":\"%s\",\"ttl\":%u,\"orig_ttl\":%u,\"stored\":%" PRId64
 		       ",\"stored_iso\":\"%s\",\"expires\":%" PRId64
 		       ",\"expires_iso\":\"%s\",\"expires_local\":\"%s\",\"server\":",
 		       rw_entry_kind_name(e->kind), left, e->orig_ttl, e->stored_us / 1000000,
 		       stored, (e->expires_us + 999999) / 1000000, exp, loc);
-	rw_sbuf_json_str(b, server);
+	rw_present_json_str(b, server);
 	rw_sbuf_puts(b, ",\"addr\":");
-	rw_sbuf_json_str(b, addr);
+	rw_present_json_str(b, addr);
 	rw_sbuf_puts(b, ",\"zone\":");
-	rw_sbuf_json_str(b, zone);
+	rw_present_json_str(b, zone);
 	rw_sbuf_puts(b, ",\"rank\":");
-	rw_sbuf_json_str(b, rw_rank_name(e->rank));
+	rw_present_json_str(b, rw_rank_name(e->rank));
 	rw_sbuf_printf(b, ",\"vstate\":\"%s\",\"records\":", rw_vstate_name(e->vstate));
 	json_rr_list(b, e->rrs, left);
 	rw_sbuf_puts(b, ",\"rrsigs\":");
 	json_rr_list(b, e->sigs, left);
 	rw_sbuf_puts(b, ",\"soa\":");
 	if (e->soa) {
-		char *s = rr_text(e->soa, ldns_rr_ttl(e->soa));
-		rw_sbuf_json_str(b, s ? s : "?");
+		char *s = rw_present_rr_ttl(e->soa, ldns_rr_ttl(e->soa));
+		rw_present_json_str(b, s ? s : "?");
 		free(s);
 	} else {
 		rw_sbuf_puts(b, "null");
@@ -319,11 +263,11 @@ static bool list_addrs(void *arg, const struct rw_cache_entry *a, bool parent_si
 		return true;
 	}
 	char exp[48], tb[16];
-	rw_iso_time(a->expires_us, exp, sizeof(exp));
+	rw_present_iso_time(a->expires_us, exp, sizeof(exp));
 	rw_sbuf_printf(l->b, "\taddress:  %s %s", l->tname ? l->tname : "?",
-		       rw_type_str(a->type, tb, sizeof(tb)));
+		       rw_present_type(a->type, tb, sizeof(tb)));
 	for (size_t k = 0; k < ldns_rr_list_rr_count(a->rrs); k++) {
-		char *s = rdata_text(ldns_rr_list_rr(a->rrs, k));
+		char *s = rw_present_rdata(ldns_rr_list_rr(a->rrs, k));
 		rw_sbuf_printf(l->b, " %s", s ? s : "?");
 		free(s);
 	}
@@ -342,7 +286,7 @@ static void ns_addresses(struct rw_sbuf *b, struct rw_cache *cache, const struct
 	for (size_t i = 0; ns->rrs && i < ldns_rr_list_rr_count(ns->rrs); i++) {
 		const ldns_rr *rr = ldns_rr_list_rr(ns->rrs, i);
 		const ldns_rdf *target = ldns_rr_rd_count(rr) ? ldns_rr_rdf(rr, 0) : NULL;
-		char *tname = target ? rw_dname_str(target) : NULL;
+		char *tname = target ? rw_present_name(target) : NULL;
 		l.tname = tname;
 		if (!rw_zonecut_addrs(cache, target, now, false, list_addrs, &l) && !json)
 			rw_sbuf_printf(b, "\taddress:  %s not cached\n", tname ? tname : "?");
@@ -368,18 +312,18 @@ void control_lookup(struct rw_control *ctl, const struct rw_control_request *req
 		control_respond_error(cb, arg, "out of memory");
 		return;
 	}
-	nstr = rw_dname_str(name);
+	nstr = rw_present_name(name);
 	rw_cache_walk(cache, name, 0, now, collect_cb, &c);
 	if (c.n > 1)
 		qsort(c.v, c.n, sizeof(*c.v), item_cmp);
 	/* The closest delegation: the NS set at NAME or the nearest one above it. */
 	have_ns = rw_zonecut_find(cache, name, false, now, NULL, NULL, &ns);
 	if (have_ns)
-		zstr = rw_dname_str(ns.owner);
-	rw_iso_time(now, iso, sizeof(iso));
+		zstr = rw_present_name(ns.owner);
+	rw_present_iso_time(now, iso, sizeof(iso));
 	if (req->json) {
 		rw_sbuf_puts(&b, "{\"name\":");
-		rw_sbuf_json_str(&b, nstr ? nstr : "?");
+		rw_present_json_str(&b, nstr ? nstr : "?");
 		rw_sbuf_printf(&b, ",\"now\":%" PRId64 ",\"now_iso\":\"%s\",\"entries\":[",
 			       now / 1000000, iso);
 		for (size_t i = 0; i < c.n; i++) {
@@ -389,7 +333,7 @@ void control_lookup(struct rw_control *ctl, const struct rw_control_request *req
 		rw_sbuf_puts(&b, "],\"delegation\":");
 		if (have_ns) {
 			rw_sbuf_puts(&b, "{\"zone\":");
-			rw_sbuf_json_str(&b, zstr ? zstr : "?");
+			rw_present_json_str(&b, zstr ? zstr : "?");
 			rw_sbuf_puts(&b, ",\"ns\":");
 			entry_json(&b, &ns, now);
 			rw_sbuf_puts(&b, ",\"addresses\":");
@@ -400,7 +344,7 @@ void control_lookup(struct rw_control *ctl, const struct rw_control_request *req
 		}
 		rw_sbuf_puts(&b, "}\n");
 	} else {
-		local_time(now, false, loc, sizeof(loc));
+		rw_present_local_time(now, false, loc, sizeof(loc));
 		rw_sbuf_printf(&b, ";; lookup %s at %s (local %s)\n", nstr ? nstr : "?", iso, loc);
 		if (c.n == 0)
 			rw_sbuf_printf(&b, ";; nothing cached at %s\n", nstr ? nstr : "?");
@@ -478,7 +422,7 @@ void control_flush(struct rw_control *ctl, const struct rw_control_request *req,
 			control_respond_error(cb, arg, "out of memory");
 			return;
 		}
-		nstr = rw_dname_str(name);
+		nstr = rw_present_name(name);
 		flags = (req->subtree ? RW_FLUSH_SUBTREE : 0) |
 			(req->negative ? RW_FLUSH_NEGATIVE : 0);
 	}

@@ -103,7 +103,7 @@ struct rw_iter {
 
 static inline char *dstr(const ldns_rdf *d)
 {
-	return rw_dname_str(d);
+	return rw_present_name(d);
 }
 
 static inline bool is_root(const ldns_rdf *d)

@@ -306,7 +306,7 @@ static bool do_answer(struct rw_iter *it, const ldns_pkt *p, size_t len, struct 
 			if (!kind) {
 				struct rw_trace_event *e = trace_reply(it, p, len, RW_REPLY_DNAME);
 				if (e)
-					e->text = rw_rr_str(dn);
+					e->text = rw_present_rr(dn);
 				kind = RW_REPLY_DNAME;
 			}
 			any = true;
@@ -400,7 +400,7 @@ static void failed_reply(struct rw_iter *it, const ldns_pkt *p, size_t len, stru
 		secs = rw_infra_failed(it->sh->infra, (const struct sockaddr *)&a->ss, now_us(it));
 	snprintf(reason, sizeof(reason),
 		 "%s from this server: skipped for this query, asked after the others for %u s",
-		 rw_rcode_str(ldns_pkt_get_rcode(p)), secs);
+		 rw_present_rcode(ldns_pkt_get_rcode(p)), secs);
 	reply_problem(it, p, len, RW_REPLY_FAILED, reason, out);
 }
 
@@ -426,7 +426,7 @@ static bool minimised_reply(struct rw_iter *it, const ldns_pkt *p, size_t len,
 		char reason[128];
 		snprintf(reason, sizeof(reason),
 			 "%s to the minimised question: asking the full name instead",
-			 rw_rcode_str(rcode));
+			 rw_present_rcode(rcode));
 		struct rw_trace_event *e = trace_reply(it, p, len, RW_REPLY_QMIN_FALLBACK);
 		if (e)
 			e->text = strdup(reason);
@@ -573,8 +573,8 @@ static void handle_reply(struct rw_iter *it, const uint8_t *pkt, size_t len,
 		   !(rcode == LDNS_RCODE_YXDOMAIN && iter_dname_over(it, ldns_pkt_answer(p)))) {
 		char reason[160];
 		char *z = dstr(it->zone);
-		snprintf(reason, sizeof(reason), "%s from the server for %s", rw_rcode_str(rcode),
-			 z);
+		snprintf(reason, sizeof(reason), "%s from the server for %s",
+			 rw_present_rcode(rcode), z);
 		free(z);
 		mark_dead(it, false);
 		reply_problem(it, p, len, RW_REPLY_ERROR, reason, out);

@@ -302,7 +302,7 @@ static void prime_finished(struct rw_resolver *r, const struct rw_iter *it, int 
 		snprintf(msg, sizeof(msg),
 			 "priming the root NS set failed (%s): %u failure(s) in a row, retrying in "
 			 "%u s",
-			 why ? why : rw_rcode_str(rcode), r->prime.failures, wait / 1000);
+			 why ? why : rw_present_rcode(rcode), r->prime.failures, wait / 1000);
 		r->env->log(r->env->ctx, 4, msg);
 	}
 	arm_timer(r);
@@ -519,7 +519,7 @@ static void subresolve(struct req *q, struct rw_iter_out *out)
 						r->env->now_wall_us(r->env->ctx));
 	if (e) {
 		char buf[300];
-		char *n = rw_dname_str(out->sub_qname);
+		char *n = rw_present_name(out->sub_qname);
 		snprintf(buf, sizeof(buf),
 			 loop ? "cannot look up %s: it depends on itself"
 			      : "cannot look up %s: limit max-subresolution-depth (%u) reached",
@@ -772,7 +772,7 @@ uint64_t rw_resolver_trace(struct rw_resolver *r, const char *qname, uint16_t qt
 	q->sh.no_cache_answer = fresh;
 	struct rw_trace_event *e = rw_trace_add(q->sh.trace, RW_EV_QUERY, "", q->start_us);
 	if (e) {
-		e->qname = rw_dname_str(name);
+		e->qname = rw_present_name(name);
 		e->qtype = qtype;
 		e->text = strdup(fresh ? "rootwalk trace --fresh: cached answers ignored"
 				       : "rootwalk trace");
@@ -885,7 +885,7 @@ int rw_resolver_query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
 	}
 	struct rw_trace_event *e = rw_trace_add(q->sh.trace, RW_EV_QUERY, "", q->start_us);
 	if (e) {
-		e->qname = rw_dname_str(qname);
+		e->qname = rw_present_name(qname);
 		e->qtype = cq.qtype;
 		e->tcp = proto == RW_PROTO_TCP;
 		if (client && clientlen <= sizeof(e->addr)) {

@@ -35,7 +35,5 @@ void rw_sbuf_repeat(struct rw_sbuf *b, size_t off, size_t len);
 /* Decimal digits of v, without printf. */
 void rw_sbuf_uint(struct rw_sbuf *b, uint64_t v);
 void rw_sbuf_printf(struct rw_sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* A JSON string literal, quotes included; control characters escaped, UTF-8 passed through. */
-void rw_sbuf_json_str(struct rw_sbuf *b, const char *s);
 
 #endif

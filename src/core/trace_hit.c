@@ -33,7 +33,7 @@ static bool put_rdata(struct rw_sbuf *b, uint16_t type, const uint8_t *msg, size
 
 	switch (type) {
 	case LDNS_RR_TYPE_A:
-		if (rdlen != 4 || rw_ip4_str(msg + off, a, sizeof(a)) < 0)
+		if (rdlen != 4 || rw_present_ip4(msg + off, a, sizeof(a)) < 0)
 			return false;
 		rw_sbuf_puts(b, a);
 		return true;
@@ -99,7 +99,7 @@ static bool put_rr(struct rw_sbuf *b, const uint8_t *msg, size_t len, size_t *of
 		rw_sbuf_puts(b, " ");
 		rw_sbuf_uint(b, ttl);
 		rw_sbuf_puts(b, " IN ");
-		rw_sbuf_puts(b, rw_type_str(type, tb, sizeof(tb)));
+		rw_sbuf_puts(b, rw_present_type(type, tb, sizeof(tb)));
 		rw_sbuf_puts(b, " ");
 		if (put_rdata(b, type, msg, len, rdata, rdlen))
 			return true;
@@ -110,7 +110,7 @@ static bool put_rr(struct rw_sbuf *b, const uint8_t *msg, size_t len, size_t *of
 	size_t pos = start;
 	if (ldns_wire2rr(&rr, msg, len, &pos, LDNS_SECTION_ANSWER) != LDNS_STATUS_OK)
 		return false;
-	char *s = rw_rr_str(rr);
+	char *s = rw_present_rr(rr);
 	rw_sbuf_puts(b, s);
 	free(s);
 	ldns_rr_free(rr);
@@ -121,7 +121,7 @@ static void put_addr(struct rw_sbuf *b, const struct sockaddr_storage *ss, sockl
 {
 	char a[INET6_ADDRSTRLEN] = "?";
 	if (len)
-		rw_addr_str((const struct sockaddr *)ss, a, sizeof(a));
+		rw_present_addr((const struct sockaddr *)ss, a, sizeof(a));
 	rw_sbuf_puts(b, a);
 }
 
@@ -130,7 +130,7 @@ static void put_provenance(struct rw_sbuf *b, const struct rw_cache_used_set *u,
 {
 	char t[40];
 	rw_sbuf_puts(b, "   ; cached, stored ");
-	rw_iso_time(u->stored_us, t, sizeof(t));
+	rw_present_iso_time(u->stored_us, t, sizeof(t));
 	rw_sbuf_puts(b, t);
 	rw_sbuf_puts(b, " from ");
 	rw_sbuf_puts(b, u->server[0] ? u->server : "?");
@@ -141,10 +141,10 @@ static void put_provenance(struct rw_sbuf *b, const struct rw_cache_used_set *u,
 	rw_sbuf_puts(b, ", original ttl ");
 	rw_sbuf_uint(b, u->orig_ttl);
 	rw_sbuf_puts(b, ", expires ");
-	rw_iso_time(u->expires_us, t, sizeof(t));
+	rw_present_iso_time(u->expires_us, t, sizeof(t));
 	rw_sbuf_puts(b, t);
 	rw_sbuf_puts(b, " (in ");
-	rw_fmt_duration(t, sizeof(t), (u->expires_us - now_us + 999999) / 1000000);
+	rw_present_duration(t, sizeof(t), (u->expires_us - now_us + 999999) / 1000000);
 	rw_sbuf_puts(b, t);
 	rw_sbuf_puts(b, ")\n");
 }
@@ -154,11 +154,11 @@ static void put_json_record(struct rw_sbuf *b, const char *rr, const char *owner
 {
 	char t[40], tb[24], a[INET6_ADDRSTRLEN] = "?";
 	rw_sbuf_puts(b, "{\"rr\":");
-	rw_sbuf_json_str(b, rr);
+	rw_present_json_str(b, rr);
 	rw_sbuf_puts(b, ",\"name\":");
-	rw_sbuf_json_str(b, owner);
+	rw_present_json_str(b, owner);
 	rw_sbuf_puts(b, ",\"type\":\"");
-	rw_sbuf_puts(b, rw_type_str(type, tb, sizeof(tb)));
+	rw_sbuf_puts(b, rw_present_type(type, tb, sizeof(tb)));
 	rw_sbuf_puts(b, "\",\"ttl\":");
 	rw_sbuf_uint(b, u->ttl_left);
 	rw_sbuf_puts(b, ",\"orig_ttl\":");
@@ -168,17 +168,17 @@ static void put_json_record(struct rw_sbuf *b, const char *rr, const char *owner
 	rw_sbuf_puts(b, ",\"expires\":");
 	rw_sbuf_uint(b,
 		     (uint64_t)((u->expires_us + 999999) / 1000000)); /* as trace.c: rounded up */
-	rw_iso_time(u->expires_us, t, sizeof(t));
+	rw_present_iso_time(u->expires_us, t, sizeof(t));
 	rw_sbuf_puts(b, ",\"expires_iso\":\"");
 	rw_sbuf_puts(b, t);
 	rw_sbuf_puts(b, "\",\"server\":");
-	rw_sbuf_json_str(b, u->server);
+	rw_present_json_str(b, u->server);
 	if (u->addrlen)
-		rw_addr_str((const struct sockaddr *)&u->addr, a, sizeof(a));
+		rw_present_addr((const struct sockaddr *)&u->addr, a, sizeof(a));
 	rw_sbuf_puts(b, ",\"addr\":\"");
 	rw_sbuf_puts(b, a);
 	rw_sbuf_puts(b, "\",\"zone\":");
-	rw_sbuf_json_str(b, u->zone);
+	rw_present_json_str(b, u->zone);
 	rw_sbuf_puts(b, ",\"cached\":true}");
 }
 
@@ -203,15 +203,15 @@ int rw_trace_hit_format(struct rw_sbuf *b, const struct rw_trace_hit *h)
 	for (int i = 0; i < 16; i++)
 		id[i] = hex[(h->id >> (60 - 4 * i)) & 0xf];
 	id[16] = '\0';
-	rw_iso_time(h->start_us, when, sizeof(when));
+	rw_present_iso_time(h->start_us, when, sizeof(when));
 	if (h->clientlen)
-		rw_addr_str(h->client, a, sizeof(a));
+		rw_present_addr(h->client, a, sizeof(a));
 	uint16_t port = 0;
 	if (h->client && h->client->sa_family == AF_INET)
 		port = ntohs(((const struct sockaddr_in *)(const void *)h->client)->sin_port);
 	else if (h->client && h->client->sa_family == AF_INET6)
 		port = ntohs(((const struct sockaddr_in6 *)(const void *)h->client)->sin6_port);
-	const char *type = rw_type_str(qtype, tb, sizeof(tb));
+	const char *type = rw_present_type(qtype, tb, sizeof(tb));
 	const char *proto = h->tcp ? "tcp" : "udp";
 
 	/* the records, each with the set it belongs to */
@@ -230,7 +230,7 @@ int rw_trace_hit_format(struct rw_sbuf *b, const struct rw_trace_hit *h)
 		rw_sbuf_puts(b, "#");
 		rw_sbuf_uint(b, port);
 		rw_sbuf_puts(b, "\",\"qname\":");
-		rw_sbuf_json_str(b, qname);
+		rw_present_json_str(b, qname);
 		rw_sbuf_puts(b, ",\"qtype\":\"");
 		rw_sbuf_puts(b, type);
 		rw_sbuf_puts(b, "\",\"proto\":\"");
@@ -238,7 +238,7 @@ int rw_trace_hit_format(struct rw_sbuf *b, const struct rw_trace_hit *h)
 		rw_sbuf_puts(b, "\"}\n{\"trace\":\"");
 		rw_sbuf_puts(b, id);
 		rw_sbuf_puts(b, "\",\"ev\":\"cache_hit\",\"depth\":0,\"qname\":");
-		rw_sbuf_json_str(b, qname);
+		rw_present_json_str(b, qname);
 		rw_sbuf_puts(b, ",\"qtype\":\"");
 		rw_sbuf_puts(b, type);
 		rw_sbuf_puts(b, "\",\"records\":[");
@@ -326,18 +326,18 @@ int rw_trace_hit_format(struct rw_sbuf *b, const struct rw_trace_hit *h)
 	if (neg) {
 		/* a cached negative answer: what it is, which SOA set its time, until when */
 		const char *kind = neg->kind == RW_ENTRY_NXDOMAIN ? "nxdomain" : "nodata";
-		rw_iso_time(neg->expires_us, when, sizeof(when));
+		rw_present_iso_time(neg->expires_us, when, sizeof(when));
 		if (json) {
 			rw_sbuf_puts(b, "{\"trace\":\"");
 			rw_sbuf_puts(b, id);
 			rw_sbuf_puts(b, "\",\"ev\":\"negative\",\"depth\":0,\"kind\":\"");
 			rw_sbuf_puts(b, kind);
 			rw_sbuf_puts(b, "\",\"qname\":");
-			rw_sbuf_json_str(b, cur);
+			rw_present_json_str(b, cur);
 			rw_sbuf_puts(b, ",\"qtype\":\"");
 			rw_sbuf_puts(b, type);
 			rw_sbuf_puts(b, "\",\"soa\":");
-			rw_sbuf_json_str(b, soa_text);
+			rw_present_json_str(b, soa_text);
 			rw_sbuf_puts(b, ",\"ttl\":");
 			rw_sbuf_uint(b, neg->orig_ttl);
 			rw_sbuf_puts(b, ",\"expires\":");
@@ -366,15 +366,15 @@ int rw_trace_hit_format(struct rw_sbuf *b, const struct rw_trace_hit *h)
 		rw_sbuf_puts(b, "{\"trace\":\"");
 		rw_sbuf_puts(b, id);
 		rw_sbuf_puts(b, "\",\"ev\":\"answer\",\"depth\":0,\"rcode\":\"");
-		rw_sbuf_puts(b, rw_rcode_str(rcode));
+		rw_sbuf_puts(b, rw_present_rcode(rcode));
 		rw_sbuf_puts(b, "\",\"qname\":");
-		rw_sbuf_json_str(b, qname);
+		rw_present_json_str(b, qname);
 		rw_sbuf_puts(b, ",\"records\":[");
 		rw_sbuf_repeat(b, recs_text_start, recs_text_len);
 	} else {
 		/* the text form lists the records once, under "cache hit" */
 		rw_sbuf_puts(b, ";; answer ");
-		rw_sbuf_puts(b, rw_rcode_str(rcode));
+		rw_sbuf_puts(b, rw_present_rcode(rcode));
 		rw_sbuf_puts(b, " for ");
 		rw_sbuf_puts(b, qname);
 		rw_sbuf_puts(b, recs_text_len ? "  (the records listed above)\n" : "\n");
@@ -388,14 +388,14 @@ int rw_trace_hit_format(struct rw_sbuf *b, const struct rw_trace_hit *h)
 		rw_sbuf_puts(b, ",\"upstream\":0,\"cache_hits\":");
 		rw_sbuf_uint(b, (uint64_t)h->used->n);
 		rw_sbuf_puts(b, ",\"subresolutions\":0,\"rcode\":\"");
-		rw_sbuf_puts(b, rw_rcode_str(rcode));
+		rw_sbuf_puts(b, rw_present_rcode(rcode));
 		rw_sbuf_puts(b, "\"}\n");
 	} else {
 		char ms[24];
 		rw_sbuf_puts(b, ";; done in ");
-		rw_sbuf_puts(b, rw_fmt_ms(ms, sizeof(ms), elapsed));
+		rw_sbuf_puts(b, rw_present_ms(ms, sizeof(ms), elapsed));
 		rw_sbuf_puts(b, " ms: ");
-		rw_sbuf_puts(b, rw_rcode_str(rcode));
+		rw_sbuf_puts(b, rw_present_rcode(rcode));
 		rw_sbuf_puts(b, ", 0 upstream queries, ");
 		rw_sbuf_uint(b, (uint64_t)h->used->n);
 		rw_sbuf_puts(b, h->used->n == 1 ? " cache hit, 0 sub-resolutions\n\n"

@@ -514,9 +514,9 @@ static char *ctl_status(void *ctx)
 	int64_t up = (env_now_wall_us(d) - d->started_us) / 1000000;
 	size_t n;
 
-	rw_iso_time(d->started_us, started, sizeof(started));
+	rw_present_iso_time(d->started_us, started, sizeof(started));
 	if (d->reloaded_us)
-		rw_iso_time(d->reloaded_us, reloaded, sizeof(reloaded));
+		rw_present_iso_time(d->reloaded_us, reloaded, sizeof(reloaded));
 	n = (size_t)snprintf(
 		buf, sizeof(buf),
 		"version: %s\npid: %ld\nstarted: %s\nuptime: %lld s\nconfig: %s\n"

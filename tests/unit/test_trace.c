@@ -28,7 +28,7 @@ static void same_as_ldns(const char *text)
 	CHECK(ldns_rr_new_frm_str(&rr, text, 3600, NULL, NULL) == LDNS_STATUS_OK);
 	if (!rr)
 		return;
-	char *ours = rw_rr_str(rr), *ref = reference(rr);
+	char *ours = rw_present_rr(rr), *ref = reference(rr);
 	if (strcmp(ours, ref) != 0)
 		fprintf(stderr, "differs:\n  ours: %s\n  ldns: %s\n", ours, ref);
 	CHECK(strcmp(ours, ref) == 0);
@@ -80,15 +80,15 @@ static void test_names(void)
 static void test_time(void)
 {
 	char buf[40];
-	rw_iso_time(1795600800LL * 1000000 + 3000, buf, sizeof(buf));
+	rw_present_iso_time(1795600800LL * 1000000 + 3000, buf, sizeof(buf));
 	CHECK(strcmp(buf, "2026-11-25T10:00:00.003Z") == 0);
-	rw_iso_time(1795600801LL * 1000000 + 999999, buf, sizeof(buf));
+	rw_present_iso_time(1795600801LL * 1000000 + 999999, buf, sizeof(buf));
 	CHECK(strcmp(buf, "2026-11-25T10:00:01.999Z") == 0);
-	rw_iso_time(1795600800LL * 1000000 + 123000, buf, sizeof(buf));
+	rw_present_iso_time(1795600800LL * 1000000 + 123000, buf, sizeof(buf));
 	CHECK(strcmp(buf, "2026-11-25T10:00:00.123Z") == 0); /* back a second: not the cache */
-	rw_iso_time(0, buf, sizeof(buf));
+	rw_present_iso_time(0, buf, sizeof(buf));
 	CHECK(strcmp(buf, "1970-01-01T00:00:00.000Z") == 0);
-	rw_iso_time(1795600800LL * 1000000, buf, 10);
+	rw_present_iso_time(1795600800LL * 1000000, buf, 10);
 	CHECK(strcmp(buf, "?") == 0);
 }
 
@@ -99,10 +99,10 @@ static void test_ip4(void)
 		{0, 0, 0, 0}, {127, 0, 0, 53}, {255, 255, 255, 255}, {10, 9, 100, 1}};
 	const char *want[] = {"0.0.0.0", "127.0.0.53", "255.255.255.255", "10.9.100.1"};
 	for (int i = 0; i < 4; i++) {
-		CHECK_EQ(rw_ip4_str(a[i], buf, sizeof(buf)), (long long)strlen(want[i]));
+		CHECK_EQ(rw_present_ip4(a[i], buf, sizeof(buf)), (long long)strlen(want[i]));
 		CHECK(strcmp(buf, want[i]) == 0);
 	}
-	CHECK_EQ(rw_ip4_str(a[2], buf, 15), -1);
+	CHECK_EQ(rw_present_ip4(a[2], buf, 15), -1);
 }
 
 static void test_durations(void)
@@ -123,7 +123,7 @@ static void test_durations(void)
 		     {90061, "1d01h01m"},
 		     {8640000, "100d00h00m"}};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		rw_fmt_duration(buf, sizeof(buf), cases[i].secs);
+		rw_present_duration(buf, sizeof(buf), cases[i].secs);
 		if (strcmp(buf, cases[i].text) != 0)
 			fprintf(stderr, "%lld: %s, want %s\n", (long long)cases[i].secs, buf,
 				cases[i].text);
