@@ -231,6 +231,47 @@ static void do_negative(struct rw_iter *it, const ldns_pkt *p, size_t len, bool 
 	iter_finish(it, nxdomain ? LDNS_RCODE_NXDOMAIN : LDNS_RCODE_NOERROR, out);
 }
 
+/* The records for the current name in the answer section: its RRset of the type asked, or for
+ * ANY every record at the name but RRSIGs. A new list of borrowed records. */
+static ldns_rr_list *answer_set(const struct rw_iter *it, const ldns_rr_list *an)
+{
+	if (it->qtype != LDNS_RR_TYPE_ANY)
+		return iter_rrset_of(an, it->qname, it->qtype, it->qclass);
+	ldns_rr_list *set = ldns_rr_list_new();
+	for (size_t i = 0; set && i < ldns_rr_list_rr_count(an); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(an, i);
+		if (name_eq(ldns_rr_owner(rr), it->qname) &&
+		    ldns_rr_get_type(rr) != LDNS_RR_TYPE_RRSIG)
+			ldns_rr_list_push_rr(set, rr);
+	}
+	return set;
+}
+
+/* The answer: cached and added to the result (for ANY each record with its own TTL, not
+ * cached), with the addresses of an NS answer's servers kept as glue. */
+static void take_answer(struct rw_iter *it, const ldns_pkt *p, const ldns_rr_list *set,
+			enum rw_rank rank, struct rw_source *src)
+{
+	if (it->qtype == LDNS_RR_TYPE_ANY) {
+		int64_t now = now_us(it);
+		for (size_t i = 0; i < ldns_rr_list_rr_count(set); i++) {
+			const ldns_rr *rr = ldns_rr_list_rr(set, i);
+			uint32_t ttl = rw_cache_cap_ttl(it->sh->cache, ldns_rr_ttl(rr), false);
+			iter_add_rec(it, rr, src, now, now + (int64_t)ttl * 1000000, ttl, false);
+		}
+	} else {
+		take_rrset(it, set, rank, src, true);
+	}
+	/* Glue-like addresses for NS answers (priming, NS queries). */
+	if (it->qtype == LDNS_RR_TYPE_NS) {
+		ldns_rr_list *ns =
+			iter_rrset_of(ldns_pkt_answer(p), it->qname, LDNS_RR_TYPE_NS, it->qclass);
+		if (ns)
+			take_glue(it, p, ns, it->zone, src, false);
+		ldns_rr_list_free(ns);
+	}
+}
+
 /* An answer (or part of a CNAME chain) in the answer section. Returns true when it handled the
  * reply; false when the answer section holds nothing for the current name. */
 static bool do_answer(struct rw_iter *it, const ldns_pkt *p, size_t len, struct rw_source *src,
@@ -244,47 +285,10 @@ static bool do_answer(struct rw_iter *it, const ldns_pkt *p, size_t len, struct 
 	for (;;) {
 		if (!name_under(it->qname, it->zone))
 			break; /* out of the server's bailiwick: ask that name's own servers */
-		ldns_rr_list *set = NULL;
-		if (it->qtype == LDNS_RR_TYPE_ANY) {
-			set = ldns_rr_list_new();
-			for (size_t i = 0; set && i < ldns_rr_list_rr_count(an); i++) {
-				ldns_rr *rr = ldns_rr_list_rr(an, i);
-				if (name_eq(ldns_rr_owner(rr), it->qname) &&
-				    ldns_rr_get_type(rr) != LDNS_RR_TYPE_RRSIG)
-					ldns_rr_list_push_rr(set, rr);
-			}
-		} else {
-			set = iter_rrset_of(an, it->qname, it->qtype, it->qclass);
-		}
+		ldns_rr_list *set = answer_set(it, an);
 		if (set && ldns_rr_list_rr_count(set) > 0) {
-			if (it->qtype == LDNS_RR_TYPE_ANY) {
-				/* cache per type */
-				for (size_t i = 0; i < ldns_rr_list_rr_count(set); i++)
-					iter_add_rec(it, ldns_rr_list_rr(set, i), src, now_us(it),
-						     now_us(it) +
-							     (int64_t)rw_cache_cap_ttl(
-								     it->sh->cache,
-								     ldns_rr_ttl(ldns_rr_list_rr(
-									     set, i)),
-								     false) *
-								     1000000,
-						     rw_cache_cap_ttl(
-							     it->sh->cache,
-							     ldns_rr_ttl(ldns_rr_list_rr(set, i)),
-							     false),
-						     false);
-			} else {
-				take_rrset(it, set, rank, src, true);
-			}
+			take_answer(it, p, set, rank, src);
 			ldns_rr_list_free(set);
-			/* Glue-like addresses for NS answers (priming, NS queries). */
-			if (it->qtype == LDNS_RR_TYPE_NS) {
-				ldns_rr_list *ns =
-					iter_rrset_of(an, it->qname, LDNS_RR_TYPE_NS, it->qclass);
-				if (ns)
-					take_glue(it, p, ns, it->zone, src, false);
-				ldns_rr_list_free(ns);
-			}
 			if (!kind)
 				trace_reply(it, p, len, RW_REPLY_ANSWER);
 			iter_finish(it, LDNS_RCODE_NOERROR, out);

@@ -149,6 +149,66 @@ void iter_send_query(struct rw_iter *it, bool tcp, bool fresh, struct rw_iter_ou
 	}
 }
 
+/* Start the lookup of one more name server's address, as long as max-ns-lookups allows
+ * (NXNSAttack), or fail at the limit. Returns false when no server is left to look up. */
+static bool lookup_address(struct rw_iter *it, struct rw_iter_out *out)
+{
+	const struct rw_config *cfg = it->sh->cfg;
+
+	for (int k = 0; k < it->n_ns; k++) {
+		int i = (it->rr_start + k) % it->n_ns;
+		struct ns_entry *ns = &it->ns[i];
+		uint16_t type = 0;
+		if (ns->n_addr > 0)
+			continue; /* it has addresses, and all of them failed */
+		if (!ns->looked_a && cfg->do_ip4)
+			type = LDNS_RR_TYPE_A;
+		else if (!ns->looked_aaaa && cfg->do_ip6)
+			type = LDNS_RR_TYPE_AAAA;
+		if (!type)
+			continue;
+		if (it->lookups >= cfg->max_ns_lookups) {
+			char *z = dstr(it->zone);
+			iter_fail(it, out, RW_FAIL_NO_AUTHORITY,
+				  "limit max-ns-lookups (%u): no server of %s reachable after %u "
+				  "address "
+				  "lookups",
+				  cfg->max_ns_lookups, z, it->lookups);
+			free(z);
+			return true;
+		}
+		if (type == LDNS_RR_TYPE_A)
+			ns->looked_a = true;
+		else
+			ns->looked_aaaa = true;
+		it->lookups++;
+		it->sub_ns = i;
+		it->sub_type = type;
+		it->sh->subres++;
+		/* letters count the lookups started at this step: 2a, 2b, then 3a */
+		if (it->sub_at_step != it->nstep) {
+			it->sub_at_step = it->nstep;
+			it->nsub = 0;
+		}
+		it->nsub++;
+		out->act = RW_ACT_SUBRESOLVE;
+		out->sub_qname = ns->name;
+		out->sub_qtype = type;
+		/* the child's steps are labelled "<step><letter>.N" */
+		snprintf(out->sub_step, sizeof(out->sub_step), "%.24s%c",
+			 it->step[0] ? it->step : "0", 'a' + (it->nsub - 1) % 26);
+		struct rw_trace_event *e = iter_trace_ev(it, RW_EV_SUBRESOLVE);
+		if (e) {
+			snprintf(e->step, sizeof(e->step), "%s", out->sub_step);
+			e->qname = dstr(ns->name);
+			e->qtype = type;
+			e->zone = dstr(it->zone);
+		}
+		return true;
+	}
+	return false;
+}
+
 /* Every server of a cut taken from the cache failed for this query: ask the parent zone for the
  * delegation once more. A zone moved to new servers, or whose in-zone glue expired while its
  * other server is broken, then resolves before the old NS set's TTL runs out. Once per client
@@ -252,57 +312,8 @@ void iter_next_server(struct rw_iter *it, struct rw_iter_out *out)
 		return;
 	}
 	/* No address left: look up one more name server's address (NXNSAttack cap). */
-	for (int k = 0; k < it->n_ns; k++) {
-		int i = (it->rr_start + k) % it->n_ns;
-		struct ns_entry *ns = &it->ns[i];
-		uint16_t type = 0;
-		if (ns->n_addr > 0)
-			continue; /* it has addresses, and all of them failed */
-		if (!ns->looked_a && cfg->do_ip4)
-			type = LDNS_RR_TYPE_A;
-		else if (!ns->looked_aaaa && cfg->do_ip6)
-			type = LDNS_RR_TYPE_AAAA;
-		if (!type)
-			continue;
-		if (it->lookups >= cfg->max_ns_lookups) {
-			char *z = dstr(it->zone);
-			iter_fail(it, out, RW_FAIL_NO_AUTHORITY,
-				  "limit max-ns-lookups (%u): no server of %s reachable after %u "
-				  "address "
-				  "lookups",
-				  cfg->max_ns_lookups, z, it->lookups);
-			free(z);
-			return;
-		}
-		if (type == LDNS_RR_TYPE_A)
-			ns->looked_a = true;
-		else
-			ns->looked_aaaa = true;
-		it->lookups++;
-		it->sub_ns = i;
-		it->sub_type = type;
-		it->sh->subres++;
-		/* letters count the lookups started at this step: 2a, 2b, then 3a */
-		if (it->sub_at_step != it->nstep) {
-			it->sub_at_step = it->nstep;
-			it->nsub = 0;
-		}
-		it->nsub++;
-		out->act = RW_ACT_SUBRESOLVE;
-		out->sub_qname = ns->name;
-		out->sub_qtype = type;
-		/* the child's steps are labelled "<step><letter>.N" */
-		snprintf(out->sub_step, sizeof(out->sub_step), "%.24s%c",
-			 it->step[0] ? it->step : "0", 'a' + (it->nsub - 1) % 26);
-		struct rw_trace_event *e = iter_trace_ev(it, RW_EV_SUBRESOLVE);
-		if (e) {
-			snprintf(e->step, sizeof(e->step), "%s", out->sub_step);
-			e->qname = dstr(ns->name);
-			e->qtype = type;
-			e->zone = dstr(it->zone);
-		}
+	if (lookup_address(it, out))
 		return;
-	}
 	if (reask_parent(it, out))
 		return;
 	char *z = dstr(it->zone);
