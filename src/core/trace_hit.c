@@ -182,137 +182,133 @@ static void put_json_record(struct rw_sbuf *b, const char *rr, const char *owner
 	rw_sbuf_puts(b, ",\"cached\":true}");
 }
 
-int rw_trace_hit_format(struct rw_sbuf *b, const struct rw_trace_hit *h)
+/* What the parts of a fast-path trace share. */
+struct hit {
+	const struct rw_trace_hit *h;
+	bool json;
+	char id[17], when[40], qname[1024], tb[24], a[INET6_ADDRSTRLEN];
+	const char *type, *proto;
+	uint16_t port;
+	int rcode;
+	unsigned an, ns;
+	size_t off;			     /* the first record in the response */
+	size_t recs_at, recs_len;	     /* the records' text in the buffer */
+	char cur[1024], soa_text[1024];	     /* the name answered for, along CNAMEs; the SOA */
+	const struct rw_cache_used_set *neg; /* the negative entry met, if any */
+};
+
+/* The query and cache-hit headers. */
+static void put_head(struct rw_sbuf *b, struct hit *x)
 {
-	const uint8_t *msg = h->resp;
-	size_t len = h->len, off = 12;
-	char id[17], when[40], qname[1024], tb[24], a[INET6_ADDRSTRLEN] = "?";
-	uint8_t wire[256];
-	bool json = h->format == RW_TRACE_JSON;
-
-	if (len < 12 || rw_get16(msg + 4) != 1)
-		return -1;
-	int n = rw_wire_read_name(msg, len, &off, wire);
-	if (n <= 0 || off + 4 > len || rw_wire_name_text(wire, (size_t)n, qname, sizeof(qname)) < 0)
-		return -1;
-	uint16_t qtype = rw_get16(msg + off);
-	off += 4;
-	int rcode = msg[3] & 0xf;
-	unsigned an = rw_get16(msg + 6), ns = rw_get16(msg + 8);
-	static const char hex[] = "0123456789abcdef";
-	for (int i = 0; i < 16; i++)
-		id[i] = hex[(h->id >> (60 - 4 * i)) & 0xf];
-	id[16] = '\0';
-	rw_present_iso_time(h->start_us, when, sizeof(when));
-	if (h->clientlen)
-		rw_present_addr(h->client, a, sizeof(a));
-	uint16_t port = 0;
-	if (h->client && h->client->sa_family == AF_INET)
-		port = ntohs(((const struct sockaddr_in *)(const void *)h->client)->sin_port);
-	else if (h->client && h->client->sa_family == AF_INET6)
-		port = ntohs(((const struct sockaddr_in6 *)(const void *)h->client)->sin6_port);
-	const char *type = rw_present_type(qtype, tb, sizeof(tb));
-	const char *proto = h->tcp ? "tcp" : "udp";
-
-	/* the records, each with the set it belongs to */
-	char owner[1024];
-	int set = 0;
-	unsigned left_in_set = h->used->n > 0 ? h->used->set[0].n_rrs : 0;
-	size_t recs_text_start = 0, recs_text_len = 0;
-
-	if (json) {
+	if (x->json) {
 		rw_sbuf_puts(b, "{\"trace\":\"");
-		rw_sbuf_puts(b, id);
+		rw_sbuf_puts(b, x->id);
 		rw_sbuf_puts(b, "\",\"ev\":\"query\",\"time\":\"");
-		rw_sbuf_puts(b, when);
+		rw_sbuf_puts(b, x->when);
 		rw_sbuf_puts(b, "\",\"client\":\"");
-		rw_sbuf_puts(b, a);
+		rw_sbuf_puts(b, x->a);
 		rw_sbuf_puts(b, "#");
-		rw_sbuf_uint(b, port);
+		rw_sbuf_uint(b, x->port);
 		rw_sbuf_puts(b, "\",\"qname\":");
-		rw_present_json_str(b, qname);
+		rw_present_json_str(b, x->qname);
 		rw_sbuf_puts(b, ",\"qtype\":\"");
-		rw_sbuf_puts(b, type);
+		rw_sbuf_puts(b, x->type);
 		rw_sbuf_puts(b, "\",\"proto\":\"");
-		rw_sbuf_puts(b, proto);
+		rw_sbuf_puts(b, x->proto);
 		rw_sbuf_puts(b, "\"}\n{\"trace\":\"");
-		rw_sbuf_puts(b, id);
+		rw_sbuf_puts(b, x->id);
 		rw_sbuf_puts(b, "\",\"ev\":\"cache_hit\",\"depth\":0,\"qname\":");
-		rw_present_json_str(b, qname);
+		rw_present_json_str(b, x->qname);
 		rw_sbuf_puts(b, ",\"qtype\":\"");
-		rw_sbuf_puts(b, type);
+		rw_sbuf_puts(b, x->type);
 		rw_sbuf_puts(b, "\",\"records\":[");
-		recs_text_start = b->len;
 	} else {
 		rw_sbuf_puts(b, ";; trace ");
-		rw_sbuf_puts(b, id);
+		rw_sbuf_puts(b, x->id);
 		rw_sbuf_puts(b, "  ");
-		rw_sbuf_puts(b, when);
+		rw_sbuf_puts(b, x->when);
 		rw_sbuf_puts(b, "  client ");
-		rw_sbuf_puts(b, a);
+		rw_sbuf_puts(b, x->a);
 		rw_sbuf_puts(b, "#");
-		rw_sbuf_uint(b, port);
+		rw_sbuf_uint(b, x->port);
 		rw_sbuf_puts(b, "  ");
-		rw_sbuf_puts(b, qname);
+		rw_sbuf_puts(b, x->qname);
 		rw_sbuf_puts(b, " ");
-		rw_sbuf_puts(b, type);
+		rw_sbuf_puts(b, x->type);
 		rw_sbuf_puts(b, "  (");
-		rw_sbuf_puts(b, proto);
+		rw_sbuf_puts(b, x->proto);
 		rw_sbuf_puts(b, ")\n;; cache hit: ");
-		rw_sbuf_puts(b, qname);
+		rw_sbuf_puts(b, x->qname);
 		rw_sbuf_puts(b, " ");
-		rw_sbuf_puts(b, type);
+		rw_sbuf_puts(b, x->type);
 		rw_sbuf_puts(b, " served from cache without asking anyone\n");
-		recs_text_start = b->len;
 	}
-	/* the name the answer is for, moved along CNAMEs; the negative entry met, if any */
-	char cur[1024], soa_text[1024] = "";
-	const struct rw_cache_used_set *neg = NULL;
-	memcpy(cur, qname, strlen(qname) + 1);
-	for (unsigned i = 0; i < an + ns && set < h->used->n; i++) {
+	x->recs_at = b->len;
+}
+
+/* In JSON, the record text just written at rr_at becomes a record object at line_start. */
+static int json_record_at(struct rw_sbuf *b, struct hit *x, size_t at, size_t rr_at,
+			  size_t line_start, uint16_t rtype, const struct rw_cache_used_set *u,
+			  bool first)
+{
+	uint8_t wire[256];
+	char owner[1024];
+	size_t rrlen = b->len - rr_at;
+	char small[1024], *rr = rrlen < sizeof(small) ? small : malloc(rrlen + 1);
+	if (!rr)
+		return -1;
+	memcpy(rr, b->p + rr_at, rrlen);
+	rr[rrlen] = '\0';
+	b->len = line_start;
+	size_t o2 = at;
+	int n = rw_wire_read_name(x->h->resp, x->h->len, &o2, wire);
+	bool ok = n > 0 && rw_wire_name_text(wire, (size_t)n, owner, sizeof(owner)) >= 0;
+	if (ok) {
+		if (!first)
+			rw_sbuf_puts(b, ",");
+		put_json_record(b, rr, owner, rtype, u);
+	}
+	if (rr != small)
+		free(rr);
+	return ok ? 0 : -1;
+}
+
+/* Every record of the response with the set it belongs to; notes the name the answer is for
+ * (moved along CNAMEs) and a negative entry's SOA. */
+static int put_records(struct rw_sbuf *b, struct hit *x)
+{
+	const struct rw_trace_hit *h = x->h;
+	const uint8_t *msg = h->resp;
+	size_t off = x->off;
+	uint8_t wire[256];
+	int set = 0;
+	unsigned left_in_set = h->used->n > 0 ? h->used->set[0].n_rrs : 0;
+
+	for (unsigned i = 0; i < x->an + x->ns && set < h->used->n; i++) {
 		const struct rw_cache_used_set *u = &h->used->set[set];
 		size_t at = off, line_start = b->len;
 		uint16_t rtype = 0;
-		if (!json)
+		if (!x->json)
 			rw_sbuf_puts(b, ";;   ");
 		size_t rr_at = b->len;
-		if (!put_rr(b, msg, len, &off, &rtype))
+		if (!put_rr(b, msg, h->len, &off, &rtype))
 			return -1;
 		if (u->kind != RW_ENTRY_RRSET) {
-			size_t l = b->len - rr_at < sizeof(soa_text) ? b->len - rr_at : 0;
-			memcpy(soa_text, b->p + rr_at, l);
-			soa_text[l] = '\0';
-			neg = u;
+			size_t l = b->len - rr_at < sizeof(x->soa_text) ? b->len - rr_at : 0;
+			memcpy(x->soa_text, b->p + rr_at, l);
+			x->soa_text[l] = '\0';
+			x->neg = u;
 		} else if (rtype == LDNS_RR_TYPE_CNAME) {
 			size_t o3 = at;
-			if (rw_wire_read_name(msg, len, &o3, wire) > 0 && o3 + 10 <= len) {
+			if (rw_wire_read_name(msg, h->len, &o3, wire) > 0 && o3 + 10 <= h->len) {
 				o3 += 10;
-				n = rw_wire_read_name(msg, len, &o3, wire);
+				int n = rw_wire_read_name(msg, h->len, &o3, wire);
 				if (n > 0)
-					rw_wire_name_text(wire, (size_t)n, cur, sizeof(cur));
+					rw_wire_name_text(wire, (size_t)n, x->cur, sizeof(x->cur));
 			}
 		}
-		if (json) {
-			/* the record text is in the buffer: quote it into a record object */
-			size_t rrlen = b->len - rr_at;
-			char small[1024], *rr = rrlen < sizeof(small) ? small : malloc(rrlen + 1);
-			if (!rr)
-				return -1;
-			memcpy(rr, b->p + rr_at, rrlen);
-			rr[rrlen] = '\0';
-			b->len = line_start;
-			size_t o2 = at;
-			n = rw_wire_read_name(msg, len, &o2, wire);
-			bool ok = n > 0 &&
-				  rw_wire_name_text(wire, (size_t)n, owner, sizeof(owner)) >= 0;
-			if (ok) {
-				if (i > 0)
-					rw_sbuf_puts(b, ",");
-				put_json_record(b, rr, owner, rtype, u);
-			}
-			if (rr != small)
-				free(rr);
-			if (!ok)
+		if (x->json) {
+			if (json_record_at(b, x, at, rr_at, line_start, rtype, u, i == 0) < 0)
 				return -1;
 		} else {
 			put_provenance(b, u, h->start_us);
@@ -320,86 +316,143 @@ int rw_trace_hit_format(struct rw_sbuf *b, const struct rw_trace_hit *h)
 		if (--left_in_set == 0 && ++set < h->used->n)
 			left_in_set = h->used->set[set].n_rrs;
 	}
-	recs_text_len = b->len - recs_text_start;
-	if (json)
+	x->recs_len = b->len - x->recs_at;
+	if (x->json)
 		rw_sbuf_puts(b, "]}\n");
-	if (neg) {
-		/* a cached negative answer: what it is, which SOA set its time, until when */
-		const char *kind = neg->kind == RW_ENTRY_NXDOMAIN ? "nxdomain" : "nodata";
-		rw_present_iso_time(neg->expires_us, when, sizeof(when));
-		if (json) {
-			rw_sbuf_puts(b, "{\"trace\":\"");
-			rw_sbuf_puts(b, id);
-			rw_sbuf_puts(b, "\",\"ev\":\"negative\",\"depth\":0,\"kind\":\"");
-			rw_sbuf_puts(b, kind);
-			rw_sbuf_puts(b, "\",\"qname\":");
-			rw_present_json_str(b, cur);
-			rw_sbuf_puts(b, ",\"qtype\":\"");
-			rw_sbuf_puts(b, type);
-			rw_sbuf_puts(b, "\",\"soa\":");
-			rw_present_json_str(b, soa_text);
-			rw_sbuf_puts(b, ",\"ttl\":");
-			rw_sbuf_uint(b, neg->orig_ttl);
-			rw_sbuf_puts(b, ",\"expires\":");
-			rw_sbuf_uint(b, (uint64_t)((neg->expires_us + 999999) / 1000000));
-			rw_sbuf_puts(b, ",\"expires_iso\":\"");
-			rw_sbuf_puts(b, when);
-			rw_sbuf_puts(b, "\",\"cached\":true}\n");
-		} else {
-			rw_sbuf_puts(b, ";; negative ");
-			rw_sbuf_puts(b, kind);
-			rw_sbuf_puts(b, " for ");
-			rw_sbuf_puts(b, cur);
-			rw_sbuf_puts(b, " ");
-			rw_sbuf_puts(b, type);
-			rw_sbuf_puts(b, " (cached): SOA ");
-			rw_sbuf_puts(b, soa_text);
-			rw_sbuf_puts(b, " set ttl ");
-			rw_sbuf_uint(b, neg->orig_ttl);
-			rw_sbuf_puts(b, ", cached until ");
-			rw_sbuf_puts(b, when);
-			rw_sbuf_puts(b, "\n");
-		}
-	}
-	/* the answer: in JSON the same records again, as the client got them */
-	if (json) {
+	return 0;
+}
+
+/* A cached negative answer: what it is, which SOA set its time, until when. */
+static void put_negative(struct rw_sbuf *b, struct hit *x)
+{
+	const struct rw_cache_used_set *neg = x->neg;
+	const char *kind = neg->kind == RW_ENTRY_NXDOMAIN ? "nxdomain" : "nodata";
+	char when[40];
+
+	rw_present_iso_time(neg->expires_us, when, sizeof(when));
+	if (x->json) {
 		rw_sbuf_puts(b, "{\"trace\":\"");
-		rw_sbuf_puts(b, id);
-		rw_sbuf_puts(b, "\",\"ev\":\"answer\",\"depth\":0,\"rcode\":\"");
-		rw_sbuf_puts(b, rw_present_rcode(rcode));
+		rw_sbuf_puts(b, x->id);
+		rw_sbuf_puts(b, "\",\"ev\":\"negative\",\"depth\":0,\"kind\":\"");
+		rw_sbuf_puts(b, kind);
 		rw_sbuf_puts(b, "\",\"qname\":");
-		rw_present_json_str(b, qname);
-		rw_sbuf_puts(b, ",\"records\":[");
-		rw_sbuf_repeat(b, recs_text_start, recs_text_len);
-	} else {
-		/* the text form lists the records once, under "cache hit" */
-		rw_sbuf_puts(b, ";; answer ");
-		rw_sbuf_puts(b, rw_present_rcode(rcode));
-		rw_sbuf_puts(b, " for ");
-		rw_sbuf_puts(b, qname);
-		rw_sbuf_puts(b, recs_text_len ? "  (the records listed above)\n" : "\n");
+		rw_present_json_str(b, x->cur);
+		rw_sbuf_puts(b, ",\"qtype\":\"");
+		rw_sbuf_puts(b, x->type);
+		rw_sbuf_puts(b, "\",\"soa\":");
+		rw_present_json_str(b, x->soa_text);
+		rw_sbuf_puts(b, ",\"ttl\":");
+		rw_sbuf_uint(b, neg->orig_ttl);
+		rw_sbuf_puts(b, ",\"expires\":");
+		rw_sbuf_uint(b, (uint64_t)((neg->expires_us + 999999) / 1000000));
+		rw_sbuf_puts(b, ",\"expires_iso\":\"");
+		rw_sbuf_puts(b, when);
+		rw_sbuf_puts(b, "\",\"cached\":true}\n");
+		return;
 	}
+	rw_sbuf_puts(b, ";; negative ");
+	rw_sbuf_puts(b, kind);
+	rw_sbuf_puts(b, " for ");
+	rw_sbuf_puts(b, x->cur);
+	rw_sbuf_puts(b, " ");
+	rw_sbuf_puts(b, x->type);
+	rw_sbuf_puts(b, " (cached): SOA ");
+	rw_sbuf_puts(b, x->soa_text);
+	rw_sbuf_puts(b, " set ttl ");
+	rw_sbuf_uint(b, neg->orig_ttl);
+	rw_sbuf_puts(b, ", cached until ");
+	rw_sbuf_puts(b, when);
+	rw_sbuf_puts(b, "\n");
+}
+
+/* The answer (in JSON the same records again, as the client got them) and the done line. */
+static void put_answer_done(struct rw_sbuf *b, struct hit *x)
+{
+	const struct rw_trace_hit *h = x->h;
 	int64_t elapsed = h->end_us - h->start_us;
-	if (json) {
+	const char *rcode = rw_present_rcode(x->rcode);
+
+	if (x->json) {
+		rw_sbuf_puts(b, "{\"trace\":\"");
+		rw_sbuf_puts(b, x->id);
+		rw_sbuf_puts(b, "\",\"ev\":\"answer\",\"depth\":0,\"rcode\":\"");
+		rw_sbuf_puts(b, rcode);
+		rw_sbuf_puts(b, "\",\"qname\":");
+		rw_present_json_str(b, x->qname);
+		rw_sbuf_puts(b, ",\"records\":[");
+		rw_sbuf_repeat(b, x->recs_at, x->recs_len);
 		rw_sbuf_puts(b, "]}\n{\"trace\":\"");
-		rw_sbuf_puts(b, id);
+		rw_sbuf_puts(b, x->id);
 		rw_sbuf_puts(b, "\",\"ev\":\"done\",\"elapsed_us\":");
 		rw_sbuf_uint(b, (uint64_t)(elapsed > 0 ? elapsed : 0));
 		rw_sbuf_puts(b, ",\"upstream\":0,\"cache_hits\":");
 		rw_sbuf_uint(b, (uint64_t)h->used->n);
 		rw_sbuf_puts(b, ",\"subresolutions\":0,\"rcode\":\"");
-		rw_sbuf_puts(b, rw_present_rcode(rcode));
+		rw_sbuf_puts(b, rcode);
 		rw_sbuf_puts(b, "\"}\n");
-	} else {
-		char ms[24];
-		rw_sbuf_puts(b, ";; done in ");
-		rw_sbuf_puts(b, rw_present_ms(ms, sizeof(ms), elapsed));
-		rw_sbuf_puts(b, " ms: ");
-		rw_sbuf_puts(b, rw_present_rcode(rcode));
-		rw_sbuf_puts(b, ", 0 upstream queries, ");
-		rw_sbuf_uint(b, (uint64_t)h->used->n);
-		rw_sbuf_puts(b, h->used->n == 1 ? " cache hit, 0 sub-resolutions\n\n"
-						: " cache hits, 0 sub-resolutions\n\n");
+		return;
 	}
+	/* the text form lists the records once, under "cache hit" */
+	char ms[24];
+	rw_sbuf_puts(b, ";; answer ");
+	rw_sbuf_puts(b, rcode);
+	rw_sbuf_puts(b, " for ");
+	rw_sbuf_puts(b, x->qname);
+	rw_sbuf_puts(b, x->recs_len ? "  (the records listed above)\n" : "\n");
+	rw_sbuf_puts(b, ";; done in ");
+	rw_sbuf_puts(b, rw_present_ms(ms, sizeof(ms), elapsed));
+	rw_sbuf_puts(b, " ms: ");
+	rw_sbuf_puts(b, rcode);
+	rw_sbuf_puts(b, ", 0 upstream queries, ");
+	rw_sbuf_uint(b, (uint64_t)h->used->n);
+	rw_sbuf_puts(b, h->used->n == 1 ? " cache hit, 0 sub-resolutions\n\n"
+					: " cache hits, 0 sub-resolutions\n\n");
+}
+
+int rw_trace_hit_format(struct rw_sbuf *b, const struct rw_trace_hit *h)
+{
+	static const char hex[] = "0123456789abcdef";
+	const uint8_t *msg = h->resp;
+	uint8_t wire[256];
+	struct hit x;
+
+	x.h = h;
+	x.json = h->format == RW_TRACE_JSON;
+	x.off = 12;
+	x.neg = NULL;
+	x.soa_text[0] = '\0';
+	if (h->len < 12 || rw_get16(msg + 4) != 1)
+		return -1;
+	int n = rw_wire_read_name(msg, h->len, &x.off, wire);
+	if (n <= 0 || x.off + 4 > h->len ||
+	    rw_wire_name_text(wire, (size_t)n, x.qname, sizeof(x.qname)) < 0)
+		return -1;
+	uint16_t qtype = rw_get16(msg + x.off);
+	x.off += 4;
+	x.rcode = msg[3] & 0xf;
+	x.an = rw_get16(msg + 6);
+	x.ns = rw_get16(msg + 8);
+	for (int i = 0; i < 16; i++)
+		x.id[i] = hex[(h->id >> (60 - 4 * i)) & 0xf];
+	x.id[16] = '\0';
+	rw_present_iso_time(h->start_us, x.when, sizeof(x.when));
+	snprintf(x.a, sizeof(x.a), "?");
+	if (h->clientlen)
+		rw_present_addr(h->client, x.a, sizeof(x.a));
+	struct sockaddr_storage ss;
+	memset(&ss, 0, sizeof(ss));
+	if (h->client && h->clientlen <= sizeof(ss))
+		memcpy(&ss, h->client, h->clientlen);
+	x.port = rw_present_port(&ss);
+	x.type = rw_present_type(qtype, x.tb, sizeof(x.tb));
+	x.proto = h->tcp ? "tcp" : "udp";
+	memcpy(x.cur, x.qname, strlen(x.qname) + 1);
+
+	put_head(b, &x);
+	if (put_records(b, &x) < 0)
+		return -1;
+	if (x.neg)
+		put_negative(b, &x);
+	put_answer_done(b, &x);
 	return b->oom ? -1 : 0;
 }
