@@ -10,8 +10,6 @@
 #include "rootwalk/trace.h"
 #include "rootwalk/zonecut.h"
 
-#define UDP_NO_EDNS 512
-
 /* The room for an answer: the client's UDP size, or all of the buffer over TCP. */
 static size_t room(const struct rw_answerer *a, const struct rw_client_query *cq,
 		   const struct rw_answer_client *to)
@@ -149,14 +147,6 @@ static uint8_t *build_response(const struct rw_answerer *a, const struct rw_clie
 	return wire;
 }
 
-size_t rw_answer_udp_limit(const struct rw_client_query *cq)
-{
-	if (!cq->edns)
-		return UDP_NO_EDNS;
-	size_t n = cq->edns_bufsize < RW_EDNS_BUFSIZE ? cq->edns_bufsize : RW_EDNS_BUFSIZE;
-	return n < UDP_NO_EDNS ? UDP_NO_EDNS : n;
-}
-
 void rw_answer_final(const struct rw_answerer *a, const struct rw_client_query *cq,
 		     enum rw_proto proto, const struct rw_iter *it, int rcode, rw_response_cb cb,
 		     void *arg)
@@ -178,8 +168,8 @@ void rw_answer_final(const struct rw_answerer *a, const struct rw_client_query *
 }
 
 /* The trace of a fast-path cache hit: the records served, with where each came from. */
-static void trace_fast_hit(struct rw_answerer *a, const struct rw_answer_client *to, size_t len,
-			   int64_t t0)
+void rw_answer_trace_fast_hit(struct rw_answerer *a, const struct rw_answer_client *to, size_t len,
+			      int64_t t0)
 {
 	const struct rw_env *env = a->env;
 	struct rw_trace_hit h = {
@@ -354,14 +344,8 @@ bool rw_answer_refusal(struct rw_answerer *a, const uint8_t *pkt, size_t len,
 		to->cb(to->arg, buf, n);
 		return true;
 	}
-	/* Zone transfers are not for a resolver (REFUSED). Meta-types (RFC 6895 3.1: OPT, TSIG,
-	 * TKEY, the obsolete MAILA and MAILB, and the unassigned 128-248) cannot be asked for:
-	 * FORMERR, as Unbound answers, instead of a walk for something no zone holds. */
-	bool meta = cq->qtype == LDNS_RR_TYPE_OPT || cq->qtype == LDNS_RR_TYPE_TSIG ||
-		    cq->qtype == LDNS_RR_TYPE_TKEY || cq->qtype == LDNS_RR_TYPE_MAILA ||
-		    cq->qtype == LDNS_RR_TYPE_MAILB || (cq->qtype >= 128 && cq->qtype <= 248);
-	if (cq->qtype != LDNS_RR_TYPE_AXFR && cq->qtype != LDNS_RR_TYPE_IXFR && !meta &&
-	    cq->qclass == LDNS_RR_CLASS_IN)
+	bool meta = rw_answer_meta_type(cq->qtype);
+	if (!rw_answer_is_refusal(st, cq))
 		return false;
 	int rcode = cq->qclass != LDNS_RR_CLASS_IN ? LDNS_RCODE_NOTIMPL
 		    : meta			   ? LDNS_RCODE_FORMERR
@@ -369,25 +353,5 @@ bool rw_answer_refusal(struct rw_answerer *a, const uint8_t *pkt, size_t len,
 	n = rw_wire_error_response(pkt, len, cq, rcode, buf, sizeof(buf));
 	a->stats->client_rcode[rcode]++;
 	to->cb(to->arg, buf, n);
-	return true;
-}
-
-bool rw_answer_from_cache(struct rw_answerer *a, const struct rw_client_query *cq,
-			  const struct rw_answer_client *to)
-{
-	size_t cap = room(a, cq, to);
-	int64_t now = a->env->now_wall_us(a->env->ctx);
-	struct rw_cache_used *used =
-		to->traced && a->cfg->trace_only == RW_TRACE_ALL ? &a->used : NULL;
-	size_t n =
-		rw_cache_answer_used(a->cache, cq, now, a->cfg->max_cname_chain, a->buf, cap, used);
-	if (!n)
-		return false;
-	a->stats->cache_hits++;
-	a->stats->fast_path++;
-	a->stats->client_rcode[a->buf[3] & 15]++;
-	to->cb(to->arg, a->buf, n);
-	if (used)
-		trace_fast_hit(a, to, n, now);
 	return true;
 }

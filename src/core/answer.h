@@ -39,9 +39,33 @@ struct rw_answer_client {
 };
 
 /* The largest UDP answer for this client: its EDNS size (at most ours), 512 without EDNS. */
-size_t rw_answer_udp_limit(const struct rw_client_query *cq);
-/* A query that is not a question for a resolver (malformed, a zone transfer, a meta-type,
- * another class): answered (FORMERR, NOTIMP, BADVERS, REFUSED) or dropped. True when handled. */
+static inline size_t rw_answer_udp_limit(const struct rw_client_query *cq)
+{
+	if (!cq->edns)
+		return 512;
+	size_t n = cq->edns_bufsize < RW_EDNS_BUFSIZE ? cq->edns_bufsize : RW_EDNS_BUFSIZE;
+	return n < 512 ? 512 : n;
+}
+/* Zone transfers are not for a resolver (REFUSED). Meta-types (RFC 6895 3.1: OPT, TSIG, TKEY,
+ * the obsolete MAILA and MAILB, and the unassigned 128-248) cannot be asked for: FORMERR, as
+ * Unbound answers, instead of a walk for something no zone holds. Inline: every query asks. */
+static inline bool rw_answer_meta_type(uint16_t qtype)
+{
+	return qtype == LDNS_RR_TYPE_OPT || qtype == LDNS_RR_TYPE_TSIG ||
+	       qtype == LDNS_RR_TYPE_TKEY || qtype == LDNS_RR_TYPE_MAILA ||
+	       qtype == LDNS_RR_TYPE_MAILB || (qtype >= 128 && qtype <= 248);
+}
+
+/* Whether a query is not a question for a resolver: malformed, a zone transfer, a meta-type,
+ * another class. */
+static inline bool rw_answer_is_refusal(enum rw_query_status st, const struct rw_client_query *cq)
+{
+	return st != RW_QUERY_OK || cq->qtype == LDNS_RR_TYPE_AXFR ||
+	       cq->qtype == LDNS_RR_TYPE_IXFR || rw_answer_meta_type(cq->qtype) ||
+	       cq->qclass != LDNS_RR_CLASS_IN;
+}
+
+/* Answer such a query (FORMERR, NOTIMP, BADVERS, REFUSED) or drop it. True when handled. */
 bool rw_answer_refusal(struct rw_answerer *a, const uint8_t *pkt, size_t len,
 		       const struct rw_client_query *cq, enum rw_query_status st,
 		       const struct rw_answer_client *to);
@@ -51,10 +75,31 @@ void rw_answer_local(struct rw_answerer *a, int zone, const uint8_t *pkt, size_t
 /* RD clear, no cached answer: a referral to the closest cached cut (norec.c) or REFUSED. */
 void rw_answer_norec(struct rw_answerer *a, const uint8_t *pkt, size_t len,
 		     const struct rw_client_query *cq, const struct rw_answer_client *to);
+/* The trace of a fast-path answer of len bytes in a->buf, started at t0. */
+void rw_answer_trace_fast_hit(struct rw_answerer *a, const struct rw_answer_client *to, size_t len,
+			      int64_t t0);
+
 /* The fast path: the whole answer from the cache's wire data (no allocation with tracing off).
- * True when it answered. */
-bool rw_answer_from_cache(struct rw_answerer *a, const struct rw_client_query *cq,
-			  const struct rw_answer_client *to);
+ * True when it answered. Inline: it is every cache hit's path. */
+static inline bool rw_answer_from_cache(struct rw_answerer *a, const struct rw_client_query *cq,
+					const struct rw_answer_client *to)
+{
+	size_t cap = to->proto == RW_PROTO_UDP ? rw_answer_udp_limit(cq) : a->cap;
+	int64_t now = a->env->now_wall_us(a->env->ctx);
+	struct rw_cache_used *used =
+		to->traced && a->cfg->trace_only == RW_TRACE_ALL ? &a->used : NULL;
+	size_t n =
+		rw_cache_answer_used(a->cache, cq, now, a->cfg->max_cname_chain, a->buf, cap, used);
+	if (!n)
+		return false;
+	a->stats->cache_hits++;
+	a->stats->fast_path++;
+	a->stats->client_rcode[a->buf[3] & 15]++;
+	to->cb(to->arg, a->buf, n);
+	if (used)
+		rw_answer_trace_fast_hit(a, to, n, now);
+	return true;
+}
 /* The answer of a finished walk: its records with their TTLs counted down, the SOA of a negative
  * answer, the servers' addresses for NS, the EDE of a failure; over UDP shortened (additional
  * section first, then TC) to the client's size. */

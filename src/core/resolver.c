@@ -828,7 +828,7 @@ int rw_resolver_query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
 
 	r->stats.client_queries[proto == RW_PROTO_TCP ? 1 : 0]++;
 	struct rw_answer_client to = {client, client ? clientlen : 0, proto, false, cb, arg};
-	if (rw_answer_refusal(&r->ans, pkt, len, &cq, st, &to))
+	if (rw_answer_is_refusal(st, &cq) && rw_answer_refusal(&r->ans, pkt, len, &cq, st, &to))
 		return 0;
 	to.traced = r->env->trace_write &&
 		    rw_config_trace_wanted(r->cfg, cq.qname, cq.qname_len, client);
