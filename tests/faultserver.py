@@ -430,18 +430,24 @@ class Server:
                 return
             threading.Thread(target=self.handle_udp, args=(wire, src), daemon=True).start()
 
-    def handle_udp(self, wire, src):
+    def received(self, proto, src, wire):
+        """Parse and log one query, then wait the scenario's delay; None if it does not parse
+        (logged all the same)."""
         try:
             q = dns.message.from_wire(wire)
         except Exception:
-            self.record("udp", src, None, wire)
-            return
-        self.record("udp", src, q, wire)
-        if q.flags & dns.flags.QR or len(q.question) != 1:
-            return
+            self.record(proto, src, None, wire)
+            return None
+        self.record(proto, src, q, wire)
         delay = self.sc.get("delay_ms", 0) / 1000.0
         if delay:
             time.sleep(delay)
+        return q
+
+    def handle_udp(self, wire, src):
+        q = self.received("udp", src, wire)
+        if q is None or q.flags & dns.flags.QR or len(q.question) != 1:
+            return
         if self.mode in ("spoof-id", "spoof-port", "spoof-case"):
             sock = self.other if self.mode == "spoof-port" else self.udp
             sock.sendto(self.forged(q).to_wire(), src)
@@ -469,15 +475,9 @@ class Server:
                 wire = read_msg(conn)
                 if wire is None:
                     return
-                try:
-                    q = dns.message.from_wire(wire)
-                except Exception:
-                    self.record("tcp", src, None, wire)
+                q = self.received("tcp", src, wire)
+                if q is None:
                     continue
-                self.record("tcp", src, q, wire)
-                delay = self.sc.get("delay_ms", 0) / 1000.0
-                if delay:
-                    time.sleep(delay)
                 r = self.reply(q, "tcp")
                 if r is None:
                     continue  # silent: keep the connection open, say nothing
