@@ -30,12 +30,14 @@ import sys
 import tempfile
 import time
 
-import dns.flags
-import dns.message
-import dns.query
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(REPO, "scripts"))
+
+from rwlab import LabError, control, procs, resolvers  # noqa: E402
+from rwlab.dnsq import ask  # noqa: E402
+from rwlab.isolate import ensure_isolated  # noqa: E402
+from rwlab.nsd import Server  # noqa: E402
 
 ROOT_ADDR = "127.1.0.1"
 TLD_ADDR = "127.2.0.1"
@@ -52,7 +54,7 @@ STEP_TIMEOUT = 120  # seconds, upper bound of any single dnsperf or helper comma
 START_TIMEOUT = 60  # seconds for NSD (10,000 zones) or a resolver to come up
 
 
-class BenchError(Exception):
+class BenchError(LabError):
     pass
 
 
@@ -63,54 +65,31 @@ def log(msg):
 
 # -- processes -----------------------------------------------------------------------------------
 
-PROCS = []  # every long-running process we started, stopped by stop_all()
+PROCS = []  # every long-running process we started (procs.Proc), stopped by stop_all()
 
 
-class Proc:
-    def __init__(self, name, argv, logpath, cpu=None):
-        self.name = name
-        self.logpath = logpath
-        if cpu is not None:
-            argv = ["taskset", "-c", str(cpu)] + argv
-        self.argv = argv
-        self.logf = open(logpath, "ab")
-        self.p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self.logf,
-                                  stderr=subprocess.STDOUT)
-        PROCS.append(self)
+def started(p):
+    """Register a process for stop_all(); returns it."""
+    PROCS.append(p)
+    return p
 
-    @property
-    def pid(self):
-        return self.p.pid
 
-    def alive(self):
-        return self.p.poll() is None
+def start_proc(name, argv, logpath, cpu=None):
+    return started(procs.Proc(argv, logpath, name=name, cpu=cpu, append=True))
 
-    def stop(self, timeout=30):
-        """SIGTERM, then SIGKILL after timeout seconds (callgrind needs a while to write)."""
-        if self.p.poll() is None:
-            try:
-                self.p.send_signal(signal.SIGTERM)
-                self.p.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait(timeout=10)
-        self.logf.close()
-        if self in PROCS:
-            PROCS.remove(self)
-        return self.p.returncode
 
-    def output(self, limit=4000):
-        try:
-            with open(self.logpath, "rb") as f:
-                return f.read().decode("utf-8", "replace")[-limit:]
-        except OSError:
-            return ""
+def stop_proc(p, timeout=30):
+    """SIGTERM, then SIGKILL after timeout seconds (callgrind needs a while to write)."""
+    rc = p.stop(timeout=timeout)
+    if p in PROCS:
+        PROCS.remove(p)
+    return rc
 
 
 def stop_all():
     for p in list(reversed(PROCS)):
         try:
-            p.stop(timeout=10)
+            stop_proc(p, timeout=10)
         except Exception as e:  # keep stopping the others
             log("stopping %s: %s" % (p.name, e))
 
@@ -124,23 +103,6 @@ def run(argv, timeout=STEP_TIMEOUT, check=True, cpu=None):
         raise BenchError("%s failed (%d): %s" % (" ".join(argv), r.returncode,
                                                  (r.stderr or r.stdout)[-2000:]))
     return r
-
-
-# -- isolation -----------------------------------------------------------------------------------
-
-def net_interfaces():
-    # /proc/net/dev follows this process's network namespace (/sys/class/net does not).
-    with open("/proc/net/dev") as f:
-        return [l.split(":", 1)[0].strip() for l in f.readlines()[2:] if ":" in l]
-
-
-def ensure_isolated():
-    links = net_interfaces()
-    if links != ["lo"]:
-        raise BenchError("refusing to run: this is not a private network namespace with only lo "
-                         "(interfaces: %s); start the benchmark with bench/run.sh"
-                         % " ".join(links))
-    subprocess.run(["ip", "link", "set", "lo", "up"], check=True, timeout=10)
 
 
 # -- the hierarchy -------------------------------------------------------------------------------
@@ -212,42 +174,14 @@ def generate(tmp, n):
         f.write(".                  3600000 NS a.root-servers.net.\n"
                 "a.root-servers.net. 3600000 A %s\n" % ROOT_ADDR)
 
-    confs = {}
     served = {"root": [(".", "root.zone")],
               "tld": [(t + ".", t + ".zone") for t in TLDS],
               "leaf": [(z, "leaf/%szone" % z) for z, _ in leaves]}
+    servers = []
     for level, addr in LEVELS:
-        d = os.path.join(tmp, "nsd-" + level)
-        os.makedirs(d)
-        lines = ["server:",
-                 "    ip-address: %s" % addr,
-                 "    port: 53",
-                 '    username: ""',
-                 '    chroot: ""',
-                 '    database: ""',
-                 "    zonesdir: %s" % zdir,
-                 "    pidfile: %s/nsd.pid" % d,
-                 "    xfrdfile: %s/xfrd.state" % d,
-                 "    xfrdir: %s" % d,
-                 "    zonelistfile: %s/zone.list" % d,
-                 "    cookie-secret-file: %s/cookiesecrets.txt" % d,
-                 "    logfile: %s/nsd.log" % d,
-                 "    server-count: 1",
-                 "    verbosity: 1",
-                 "    hide-version: yes",
-                 "    refuse-any: no",
-                 # Debian's NSD limits answers per source block (200/s by default); every
-                 # query here comes from 127/8.
-                 "    rrl-ratelimit: 0",
-                 "    rrl-whitelist-ratelimit: 0",
-                 "remote-control:",
-                 "    control-enable: no"]
-        for z, fn in served[level]:
-            lines += ["zone:", "    name: %s" % z, "    zonefile: %s" % fn]
-        conf = os.path.join(d, "nsd.conf")
-        with open(conf, "w") as f:
-            f.write("\n".join(lines) + "\n")
-        confs[level] = (conf, d)
+        s = Server(level, addr, served[level])
+        s.configure(os.path.join(tmp, "nsd-" + level), zdir)
+        servers.append(s)
 
     # Workload files (dnsperf input: "NAME TYPE" per line).
     rnd = random.Random(4)
@@ -268,143 +202,44 @@ def generate(tmp, n):
     # RRsets in the hierarchy: root SOA NS, a.root-servers A; per TLD SOA NS; a.gtld-servers A;
     # the delegations are the leaf zones' NS and glue (the same owner/type as the leaf's own).
     hier_rrsets = 3 + 2 * len(TLDS) + 1 + LEAF_RRSETS * n
-    return {"hints": hints, "confs": confs, "files": paths, "zones": n,
+    return {"hints": hints, "servers": servers, "files": paths, "zones": n,
             "files_first": leaves[0][0],
             "hier_rrsets": hier_rrsets, "cached_list": cached}
 
 
-# -- DNS helpers ---------------------------------------------------------------------------------
-
-def ask(addr, qname, qtype, timeout=1.0, rd=False):
-    q = dns.message.make_query(qname, qtype)
-    if not rd:
-        q.flags &= ~dns.flags.RD
-    return dns.query.udp(q, addr, timeout=timeout)
-
-
-def wait_answers(addr, qname, qtype, proc, what, timeout=START_TIMEOUT):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        if not proc.alive():
-            raise BenchError("%s exited while starting:\n%s" % (what, proc.output()))
-        try:
-            return ask(addr, qname, qtype, timeout=0.5)
-        except Exception as e:
-            last = e
-            time.sleep(0.1)
-    raise BenchError("%s did not answer %s %s within %d s: %s" % (what, qname, qtype, timeout,
-                                                                    last))
-
-
-def proc_net_has(addr, tcp):
-    want = "%08X:%04X" % (int.from_bytes(bytes(int(x) for x in addr.split(".")), "little"), 53)
-    with open("/proc/net/tcp" if tcp else "/proc/net/udp") as f:
-        for line in f.readlines()[1:]:
-            fl = line.split()
-            if len(fl) > 3 and fl[1] == want and (not tcp or fl[3] == "0A"):
-                return True
-    return False
-
-
-def wait_listening(addr, proc, what, timeout=START_TIMEOUT):
-    """Wait for UDP and TCP sockets on addr:53 without sending a query (keeps the cache cold)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not proc.alive():
-            raise BenchError("%s exited while starting:\n%s" % (what, proc.output()))
-        if proc_net_has(addr, False) and proc_net_has(addr, True):
-            return
-        time.sleep(0.05)
-    raise BenchError("%s did not listen on %s:53 within %d s" % (what, addr, timeout))
-
-
 # -- NSD -----------------------------------------------------------------------------------------
 
-class Nsd:
-    def __init__(self, level, addr, conf, d):
-        self.level, self.addr, self.conf, self.dir = level, addr, conf, d
-        self.logfile = os.path.join(d, "nsd.log")
-        self.proc = Proc("nsd-" + level, ["nsd", "-d", "-c", conf], os.path.join(d, "stderr"))
-
-    def queries(self, timeout=10):
-        """Queries received so far (NSD's BIND8-style RQ counter, dumped into the log on SIGUSR1)."""
-        def count():
-            try:
-                with open(self.logfile) as f:
-                    return [l for l in f if " XSTATS " in l]
-            except OSError:
-                return []
-        before = len(count())
-        self.proc.p.send_signal(signal.SIGUSR1)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            lines = count()
-            if len(lines) > before:
-                m = re.search(r"\bRQ=(\d+)", lines[-1])
-                if not m:
-                    raise BenchError("no RQ= in NSD stats line: %s" % lines[-1])
-                return int(m.group(1))
-            time.sleep(0.05)
-        raise BenchError("nsd-%s wrote no statistics within %d s" % (self.level, timeout))
-
-
 def start_nsds(gen):
-    nsds = []
-    for level, addr in LEVELS:
-        conf, d = gen["confs"][level]
-        run(["nsd-checkconf", conf], timeout=60)
-        nsds.append(Nsd(level, addr, conf, d))
-    probe = {"root": ".", "tld": "com.", "leaf": leaf_zones(1)[0][0]}
+    """Start the generated hierarchy's NSD servers (nsd.Server) and wait until each answers."""
+    nsds = gen["servers"]
     for s in nsds:
-        wait_answers(s.addr, probe[s.level], "SOA", s.proc, "nsd-" + s.level, timeout=START_TIMEOUT)
+        run(["nsd-checkconf", s.conf], timeout=60)
+        started(s.start().proc)
+    for s in nsds:
+        s.wait(timeout=START_TIMEOUT)
     return nsds
 
 
 def nsd_counts(nsds):
-    return {s.level: s.queries() for s in nsds}
+    return {s.name: s.query_count() for s in nsds}
 
 
 # -- resolvers -----------------------------------------------------------------------------------
 
-class Resolver:
-    def __init__(self, kind, addr, proc, d, conf):
-        self.kind, self.addr, self.proc, self.dir, self.conf = kind, addr, proc, d, conf
+def rss_kib(r):
+    kib = procs.rss_kib(r.proc.pid)
+    if kib is None:
+        raise BenchError("no VmRSS for %s" % r.kind)
+    return kib
 
-    def cpu_us(self):
-        """(user, system) CPU seconds used so far (/proc/PID/stat)."""
-        with open("/proc/%d/stat" % self.proc.pid) as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        tck = os.sysconf("SC_CLK_TCK")
-        return int(fields[11]) / tck, int(fields[12]) / tck
 
-    def cpu_s(self):
-        return sum(self.cpu_us())
-
-    def ctxt_switches(self):
-        """(voluntary, involuntary) context switches so far, over all threads."""
-        vol = invol = 0
-        for tid in os.listdir("/proc/%d/task" % self.proc.pid):
-            with open("/proc/%d/task/%s/status" % (self.proc.pid, tid)) as f:
-                for line in f:
-                    if line.startswith("voluntary_ctxt_switches:"):
-                        vol += int(line.split()[1])
-                    elif line.startswith("nonvoluntary_ctxt_switches:"):
-                        invol += int(line.split()[1])
-        return vol, invol
-
-    def rss_kib(self):
-        with open("/proc/%d/status" % self.proc.pid) as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-        raise BenchError("no VmRSS for %s" % self.kind)
-
-    def stop(self):
-        rc = self.proc.stop()
-        if rc not in (0, -signal.SIGTERM):
-            log("%s exited with status %s; its output:\n%s" % (self.kind, rc, self.proc.output()))
-        return rc
+def stop_resolver(r):
+    """Stop a resolver (resolvers.Resolver) started here; its output is shown if it did not
+    exit cleanly."""
+    rc = stop_proc(r.proc)
+    if rc not in (0, -signal.SIGTERM):
+        log("%s exited with status %s; its output:\n%s" % (r.kind, rc, r.proc.output(4000)))
+    return rc
 
 
 class Bench:
@@ -422,13 +257,13 @@ class Bench:
         qm = "yes" if args.qname_minimisation else "no"
         self.rwd_extra = []
         for line in ("qname-minimisation: " + qm, "use-caps-for-id: no"):
-            if rootwalkd_accepts(args.rootwalkd, gen["hints"], [line]):
+            if resolvers.rootwalkd_accepts(args.rootwalkd, [line]):
                 self.rwd_extra.append(line)
             elif line.startswith("qname-minimisation") and args.qname_minimisation:
                 raise BenchError("this rootwalkd has no qname-minimisation key; run with "
                                  "--qname-minimisation no")
-        self.rwd_control = rootwalkd_accepts(args.rootwalkd, gen["hints"],
-                                             ["control-socket: /tmp/rw-bench-check.ctl"])
+        self.rwd_control = resolvers.rootwalkd_accepts(
+            args.rootwalkd, ["control-socket: /tmp/rw-bench-check.ctl"])
 
     def newdir(self, kind):
         self.seq += 1
@@ -438,76 +273,38 @@ class Bench:
 
     def start_rootwalkd(self, trace=None, fmt="text", wrapper=None, control=False):
         d = self.newdir("rootwalkd")
-        conf = os.path.join(d, "rootwalkd.conf")
-        extra = list(self.rwd_extra)
+        extra = ["do-ip6: no", "cache-size: 1g"] + self.rwd_extra
         ctl = None
         if control and self.rwd_control:
             ctl = os.path.join(d, "control.sock")
             extra.append("control-socket: %s" % ctl)
-        with open(conf, "w") as f:
-            f.write("\n".join([
-                "# written by bench/bench.py",
-                "listen: %s@53" % RWD_ADDR,
-                "root-hints: %s" % self.gen["hints"],
-                "do-not-query-localhost: no",
-                "do-ip6: no",
-                "trace-log: %s" % (trace or "off"),
-                "trace-format: %s" % fmt,
-                "cache-size: 1g",
-            ] + extra) + "\n")
-        argv = (wrapper or []) + [self.args.rootwalkd, "-c", conf]
-        p = Proc("rootwalkd", argv, os.path.join(d, "stderr"), cpu=self.cpu_server)
-        r = Resolver("rootwalkd", RWD_ADDR, p, d, conf)
-        r.control = ctl
-        wait_listening(RWD_ADDR, p, "rootwalkd",
-                       timeout=START_TIMEOUT * (3 if wrapper else 1))
+        conf = resolvers.rootwalkd_conf(RWD_ADDR, self.gen["hints"], trace or "off", fmt,
+                                        "".join(l + "\n" for l in extra), by="bench/bench.py")
+        r = resolvers.start_rootwalkd(d, conf, RWD_ADDR, binary=self.args.rootwalkd,
+                                      trace_log=trace, wrapper=wrapper, cpu=self.cpu_server,
+                                      timeout=START_TIMEOUT * (3 if wrapper else 1), control=ctl)
+        started(r.proc)
         return r
 
     def start_unbound(self, control=False):
         d = self.newdir("unbound")
-        conf = os.path.join(d, "unbound.conf")
         lines = [
-            "server:",
-            "    interface: %s" % UNB_ADDR,
-            "    port: 53",
-            "    do-ip6: no",
-            "    do-not-query-localhost: no",
-            "    root-hints: %s" % self.gen["hints"],
-            '    username: ""',
-            '    chroot: ""',
-            "    directory: %s" % d,
-            "    pidfile: %s/unbound.pid" % d,
-            "    do-daemonize: no",
-            "    use-syslog: no",
-            "    logfile: %s/unbound.log" % d,
-            "    verbosity: 0",
-            "    num-threads: 1",
-            '    module-config: "iterator"',
             # The same as rootwalkd (--qname-minimisation, default yes).
-            "    qname-minimisation: %s" % ("yes" if self.args.qname_minimisation else "no"),
-            "    use-caps-for-id: no",
-            "    access-control: 127.0.0.0/8 allow",
-            "    msg-cache-size: 512m",
-            "    rrset-cache-size: 512m",
-            "    so-rcvbuf: 4m",
+            "qname-minimisation: %s" % ("yes" if self.args.qname_minimisation else "no"),
+            "use-caps-for-id: no",
+            "msg-cache-size: 512m",
+            "rrset-cache-size: 512m",
+            "so-rcvbuf: 4m",
         ]
         if control:
             # Only for the cold/memory runs: dump_cache counts the RRsets, extended statistics
             # give Unbound's own cache accounting (mem.cache.*). A local socket.
-            lines.insert(-4, "    extended-statistics: yes")
-            lines += ["remote-control:",
-                      "    control-enable: yes",
-                      "    control-interface: %s/unbound.ctl" % d,
-                      "    control-use-cert: no"]
-        else:
-            lines += ["remote-control:", "    control-enable: no"]
-        with open(conf, "w") as f:
-            f.write("\n".join(lines) + "\n")
-        run(["unbound-checkconf", conf], timeout=30)
-        p = Proc("unbound", ["unbound", "-d", "-c", conf], os.path.join(d, "stderr"),
-                 cpu=self.cpu_server)
-        r = Resolver("unbound", UNB_ADDR, p, d, conf)
-        wait_listening(UNB_ADDR, p, "unbound")
+            lines.append("extended-statistics: yes")
+        conf = resolvers.unbound_conf(d, UNB_ADDR, self.gen["hints"], lines, control=control,
+                                      verbosity=0)
+        r = resolvers.start_unbound(d, conf, UNB_ADDR, cpu=self.cpu_server, wait="listening",
+                                    check=True)
+        started(r.proc)
         return r
 
     def start(self, kind, **kw):
@@ -556,12 +353,12 @@ class Bench:
         """dnsperf at full speed on the cached names for --duration seconds, with the
         resolver's CPU time (user, system), context switches and dnsperf's own CPU use."""
         a = self.args
-        u0, s0 = r.cpu_us()
-        v0, i0 = r.ctxt_switches()
+        u0, s0 = procs.cpu_times(r.proc.pid)
+        v0, i0 = procs.ctxt_switches(r.proc.pid)
         res = self.dnsperf(r.addr, "cached", clients=a.clients, outstanding=a.outstanding,
                            limit=a.duration, threads=threads)
-        u1, s1 = r.cpu_us()
-        v1, i1 = r.ctxt_switches()
+        u1, s1 = procs.cpu_times(r.proc.pid)
+        v1, i1 = procs.ctxt_switches(r.proc.pid)
         cpu = (u1 - u0) + (s1 - s0)
         n = max(res["completed"], 1)
         return {"qps": res["qps"], "lost": res["lost"], "sent": res["sent"],
@@ -602,25 +399,22 @@ class Bench:
             self.warm_cached(r)
             return self.measure_cached(r, also_t1=True)
         finally:
-            r.stop()
+            stop_resolver(r)
 
     def floor(self):
         """The cached workload against bench/floor.c, a responder that does no DNS work: the
         most queries/s this machine and dnsperf allow, and the kernel's CPU cost per answer."""
         d = self.newdir("floor")
         secs = 2 * self.args.duration + 60
-        p = Proc("floor", [self.args.floor, FLOOR_ADDR, "53", str(secs)],
-                 os.path.join(d, "stderr"), cpu=self.cpu_server)
-        r = Resolver("floor", FLOOR_ADDR, p, d, None)
+        p = start_proc("floor", [self.args.floor, FLOOR_ADDR, "53", str(secs)],
+                       os.path.join(d, "stderr"), cpu=self.cpu_server)
+        r = resolvers.Resolver("floor", FLOOR_ADDR, p, d, None)
         try:
-            deadline = time.monotonic() + START_TIMEOUT
-            while not proc_net_has(FLOOR_ADDR, False):
-                if not p.alive() or time.monotonic() > deadline:
-                    raise BenchError("floor did not start:\n%s" % p.output())
-                time.sleep(0.05)
+            procs.wait_started(p, lambda: procs.wait_listening(
+                FLOOR_ADDR, 53, START_TIMEOUT, proc=p, what="floor", udp_only=True))
             return self.measure_cached(r, latency=False, also_t1=True)
         finally:
-            r.stop()
+            stop_resolver(r)
 
     def tracing(self, fmt):
         trace = os.path.join(self.tmp, "trace-%d.log" % self.seq)
@@ -633,7 +427,7 @@ class Bench:
             res["trace_bytes_per_query"] = (size1 - size0) / max(1, res["sent"] - res["lost"])
             return res
         finally:
-            r.stop()
+            stop_resolver(r)
             try:
                 os.unlink(trace)
             except OSError:
@@ -645,7 +439,7 @@ class Bench:
         r = self.start(kind, control=True)
         try:
             time.sleep(0.3)  # rootwalkd primes at start; let both settle the same way
-            rss0 = r.rss_kib()
+            rss0 = rss_kib(r)
             n = self.gen["zones"]
             res = self.dnsperf(r.addr, "cold", outstanding=COLD_IN_FLIGHT, passes=1)
             c1 = nsd_counts(nsds)
@@ -665,7 +459,7 @@ class Bench:
             if fill["rcodes"].get("NOERROR", 0) != nfill:
                 log("%s: fill: %s of %d NOERROR" % (kind, fill["rcodes"], nfill))
             time.sleep(0.2)
-            rss1 = r.rss_kib()
+            rss1 = rss_kib(r)
             rrsets, extra = self.count_rrsets(r)
             out.update({"rss0_kib": rss0, "rss_kib": rss1, "rrsets": rrsets,
                         "bytes_per_rrset": (rss1 - rss0) * 1024 / rrsets if rrsets else None,
@@ -673,7 +467,7 @@ class Bench:
             out.update(extra)
             return out
         finally:
-            r.stop()
+            stop_resolver(r)
 
     def count_rrsets(self, r):
         if r.kind == "unbound":
@@ -685,8 +479,8 @@ class Bench:
             return rrsets, {"unbound_msgs": msgs,
                             "unbound_mem_rrset": int(mem.get("mem.cache.rrset", 0)),
                             "unbound_mem_msg": int(mem.get("mem.cache.message", 0))}
-        if getattr(r, "control", None):
-            st = dict(l.split(": ", 1) for l in control_request(r.control, "stats")
+        if r.control:
+            st = dict(l.split(": ", 1) for l in control.request(r.control, "stats")
                       if ": " in l)
             return int(st["cache.entries"]), {"rootwalkd_cache_bytes": int(st["cache.bytes"]),
                                              "rootwalkd_upstream": int(st["upstream.queries"])}
@@ -716,7 +510,7 @@ def rootwalkd_cache_count(r, probe):
             if g.poll() is not None:
                 break
             try:
-                ask(r.addr, probe, "A", timeout=0.2, rd=True)
+                ask(r.addr, probe, "A", timeout=0.2)
             except Exception:
                 pass
             time.sleep(0.2)
@@ -731,49 +525,6 @@ def rootwalkd_cache_count(r, probe):
         log("gdb could not read rootwalkd's cache counters:\n" + out[-1500:])
         return None, {}
     return int(vals[0]), {"rootwalkd_cache_bytes": int(vals[1])}
-
-
-def rootwalkd_accepts(binary, hints, lines):
-    """True if `rootwalkd -n` accepts a configuration with these extra lines (keys that newer
-    versions have: the harness then uses them, older ones run without)."""
-    d = tempfile.mkdtemp(prefix="rwcheck-")
-    try:
-        conf = os.path.join(d, "c.conf")
-        with open(conf, "w") as f:
-            f.write("listen: %s@53\nroot-hints: %s\n%s\n" % (RWD_ADDR, hints,
-                                                             "\n".join(lines)))
-        r = subprocess.run([binary, "-n", "-c", conf], capture_output=True, timeout=20)
-        return r.returncode == 0
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
-
-
-def control_request(path, request, timeout=20):
-    """One request over rootwalkd's control socket: returns the body lines (status "ok")."""
-    import socket
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(timeout)
-    try:
-        s.connect(path)
-        s.sendall(request.encode() + b"\n")
-        buf = b""
-        deadline = time.monotonic() + timeout
-        while not (buf.endswith(b"\n.\n") or buf == b".\n") and time.monotonic() < deadline:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            buf += chunk
-    finally:
-        s.close()
-    lines = buf.decode("utf-8", "replace").split("\n")
-    if not lines or lines[0] != "ok":
-        raise BenchError("control %r: %s" % (request, lines[:1]))
-    body = lines[1:]
-    while body and body[-1] == "":
-        body.pop()
-    if body and body[-1] == ".":
-        body.pop()
-    return [l[1:] if l.startswith("..") else l for l in body]
 
 
 def pct(sorted_vals, p):
@@ -820,18 +571,19 @@ def profile(b, tool, outdir, trace_fmt=None, workload="cached"):
         try:
             b.warm_cached(r)
             data = os.path.join(outdir, "perf.data")
-            rec = Proc("perf", ["perf", "record", "-e", "cpu-clock", "-F", "4999", "-o", data,
-                                "-p", str(r.proc.pid)], os.path.join(outdir, "perf.log"))
+            rec = start_proc("perf", ["perf", "record", "-e", "cpu-clock", "-F", "4999", "-o",
+                                      data, "-p", str(r.proc.pid)],
+                             os.path.join(outdir, "perf.log"))
             time.sleep(1.0)
             res = b.dnsperf(r.addr, "cached", clients=b.args.clients,
                             outstanding=b.args.outstanding, limit=5)
-            rec.p.send_signal(signal.SIGINT)
+            rec.send_signal(signal.SIGINT)
             try:
-                rec.p.wait(timeout=60)
+                rec.wait(timeout=60)
             finally:
-                rec.stop()
+                stop_proc(rec)
         finally:
-            r.stop()
+            stop_resolver(r)
         rep = run(["perf", "report", "-i", data, "--stdio", "--sort", "symbol,dso",
                    "--percent-limit", "0.5"], timeout=120).stdout
         top = [l.rstrip() for l in rep.splitlines() if l.strip() and not l.startswith("#")]
@@ -855,7 +607,7 @@ def profile(b, tool, outdir, trace_fmt=None, workload="cached"):
             res = b.dnsperf(r.addr, "cached", clients=1, outstanding=20, limit=5)
             how = "dnsperf -c 1 -q 20 -l 5 on the cached names"
     finally:
-        r.stop()
+        stop_resolver(r)
     answered = max(1, res["completed"])
     excl = run(["callgrind_annotate", "--threshold=100", "--auto=no", out], timeout=120).stdout
     incl = run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", "--auto=no", out],
@@ -1214,7 +966,7 @@ def main(argv=None):
         if f not in ("text", "json"):
             ap.error("trace formats: text, json")
 
-    ensure_isolated()
+    ensure_isolated(how="start the benchmark with bench/run.sh")
     for tool in ["nsd", "nsd-checkconf", "unbound", "unbound-checkconf", "unbound-control",
                  "dnsperf", "taskset"]:
         if not shutil.which(tool):
@@ -1276,7 +1028,7 @@ def main(argv=None):
             try:
                 prof = profile(b, args.profile, pdir, args.profile_trace,
                                args.profile_workload)
-            except (BenchError, subprocess.SubprocessError, OSError) as e:
+            except (LabError, subprocess.SubprocessError, OSError) as e:
                 log("profile failed: %s" % e)
         elapsed = time.monotonic() - t0
         vers = versions(args)
@@ -1299,7 +1051,7 @@ def main(argv=None):
 if __name__ == "__main__":
     try:
         sys.exit(main())
-    except BenchError as e:
+    except LabError as e:
         log("error: %s" % e)
         stop_all()
         sys.exit(1)

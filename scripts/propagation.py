@@ -20,9 +20,9 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import lab  # noqa: E402
-
-import dns.rdataset  # noqa: E402
+from rwlab import control, traces  # noqa: E402
+from rwlab.labnet import Lab  # noqa: E402
+from rwlab.zonefiles import set_rrset  # noqa: E402
 
 NAME = "video-platform.com."
 OLD, NEW = "203.0.113.42", "203.0.113.43"
@@ -37,41 +37,22 @@ def run(argv, shown):
     return p
 
 
-def trace_count(r):
-    try:
-        with open(r.trace_log) as f:
-            return f.read().count(";; done in ")
-    except FileNotFoundError:
-        return 0
-
-
-def last_trace(r, before, timeout=2.0):
-    """The text trace written after the first `before` ones (traces are written just after the
-    answer goes out: wait for it, bounded)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        with open(r.trace_log) as f:
-            text = f.read()
-        traces = [";; trace " + t for t in text.split(";; trace ")[1:]]
-        done = [t for t in traces if ";; done in " in t]
-        if len(done) > before or time.monotonic() > deadline:
-            return done[-1] if len(done) > before else ";; (no trace appeared)\n"
-        time.sleep(0.05)
+def cache_hit_trace(r):
+    """The text trace of the second client question for NAME A: the cache hit (traces are
+    written just after the answer goes out: wait for it, bounded)."""
+    got = traces.wait_text(r.trace_log, NAME, "A", count=2)
+    return "\n".join(got[1]) + "\n" if len(got) > 1 else ";; (no trace appeared)\n"
 
 
 def main():
-    build = os.path.join(lab.REPO, "build")
-    rootwalk = os.path.abspath(os.environ.get("ROOTWALK") or
-                               os.path.join(build, "src", "client", "rootwalk"))
-    the_lab = lab.Lab()
+    rootwalk = control.cli_path()
+    the_lab = Lab()
     the_lab.start()
     try:
         sock = os.path.join(tempfile.mkdtemp(prefix="ctl-", dir=the_lab.tmp), "control.sock")
         r = the_lab.start_rootwalkd(trace_format="text", extra="control-socket: %s\n" % sock,
                                     binary=os.environ.get("ROOTWALKD"))
-        deadline = time.monotonic() + 5
-        while not os.path.exists(sock) and time.monotonic() < deadline:
-            time.sleep(0.02)
+        control.wait_socket(r, sock)
         ctl = [rootwalk, "-s", sock]
         dig = ["dig", "@" + r.addr, "+time=2", "+tries=1", "+noall", "+answer"]
 
@@ -82,17 +63,16 @@ def main():
         print("\n# 2. The owner moves the site: the zone on ns1/ns2.dnshost.net now says %s."
               % NEW)
         z = the_lab.read_zone(NAME)
-        z.replace_rdataset(NAME, dns.rdataset.from_text("IN", "A", 300, NEW))
+        set_rrset(z, NAME, "A", 300, NEW)
         serial = the_lab.write_zone(NAME, z)
         run(["dig", "@127.3.0.1", "+time=2", "+tries=1", "+noall", "+answer", NAME, "A"],
             "dig @127.3.0.1 %s A +noall +answer    # the authoritative server (serial %d)"
             % (NAME, serial))
 
         print("\n# 3. Clients of rootwalkd still get the old address, its TTL counting down.")
-        before = trace_count(r)
         run(dig + [NAME, "A"], "dig @%s %s A +noall +answer" % (r.addr, NAME))
         print("$ tail trace.log    # its trace: a cache hit, from where and until when")
-        print(last_trace(r, before).rstrip("\n"))
+        print(cache_hit_trace(r).rstrip("\n"))
 
         print("\n# 4. What is cached at the name, and until when?")
         run(ctl + ["lookup", NAME], "rootwalk lookup %s" % NAME)

@@ -5,7 +5,7 @@ purpose, one scenario per process and one process per address (UDP and TCP).
     faultserver.py --addr 127.9.1.1 --zone twoserv.fault.=zones/fault/generic.zone \\
                    --scenario '{"mode": "silent"}' --log /tmp/q.log
 
-It must run inside the lab's private network namespace (scripts/in_lab.sh), like every lab
+It runs only inside the lab's private network namespace (scripts/in_lab.sh), like every lab
 server. It prints "ready" on stdout once its sockets are bound, and writes one JSON line per
 query it receives to --log ({"t", "proto", "src", "id", "qname" (case as received), "qtype",
 "edns", "rd"}), so a test can count and inspect the queries a resolver sent it.
@@ -62,6 +62,7 @@ YXDOMAIN with the DNAME when the substituted name would exceed 255 octets.
 
 import argparse
 import json
+import os
 import signal
 import socket
 import struct
@@ -80,6 +81,12 @@ import dns.rdataset
 import dns.rdatatype
 import dns.rrset
 import dns.zone
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "scripts"))
+from rwlab import LabError  # noqa: E402
+from rwlab.dnsq import frame, read_msg  # noqa: E402
+from rwlab.isolate import ensure_isolated  # noqa: E402
 
 FORGED_ADDR = "192.0.2.66"  # what forged answers claim; a resolver must never serve it
 MAX_CHAIN = 16
@@ -423,18 +430,24 @@ class Server:
                 return
             threading.Thread(target=self.handle_udp, args=(wire, src), daemon=True).start()
 
-    def handle_udp(self, wire, src):
+    def received(self, proto, src, wire):
+        """Parse and log one query, then wait the scenario's delay; None if it does not parse
+        (logged all the same)."""
         try:
             q = dns.message.from_wire(wire)
         except Exception:
-            self.record("udp", src, None, wire)
-            return
-        self.record("udp", src, q, wire)
-        if q.flags & dns.flags.QR or len(q.question) != 1:
-            return
+            self.record(proto, src, None, wire)
+            return None
+        self.record(proto, src, q, wire)
         delay = self.sc.get("delay_ms", 0) / 1000.0
         if delay:
             time.sleep(delay)
+        return q
+
+    def handle_udp(self, wire, src):
+        q = self.received("udp", src, wire)
+        if q is None or q.flags & dns.flags.QR or len(q.question) != 1:
+            return
         if self.mode in ("spoof-id", "spoof-port", "spoof-case"):
             sock = self.other if self.mode == "spoof-port" else self.udp
             sock.sendto(self.forged(q).to_wire(), src)
@@ -455,40 +468,21 @@ class Server:
                 return
             threading.Thread(target=self.handle_tcp, args=(conn, src), daemon=True).start()
 
-    @staticmethod
-    def read_exact(conn, n):
-        b = b""
-        while len(b) < n:
-            c = conn.recv(n - len(b))
-            if not c:
-                return None
-            b += c
-        return b
-
     def handle_tcp(self, conn, src):
         conn.settimeout(30)
         try:
             while True:
-                h = self.read_exact(conn, 2)
-                if h is None:
-                    return
-                wire = self.read_exact(conn, struct.unpack("!H", h)[0])
+                wire = read_msg(conn)
                 if wire is None:
                     return
-                try:
-                    q = dns.message.from_wire(wire)
-                except Exception:
-                    self.record("tcp", src, None, wire)
+                q = self.received("tcp", src, wire)
+                if q is None:
                     continue
-                self.record("tcp", src, q, wire)
-                delay = self.sc.get("delay_ms", 0) / 1000.0
-                if delay:
-                    time.sleep(delay)
                 r = self.reply(q, "tcp")
                 if r is None:
                     continue  # silent: keep the connection open, say nothing
                 out = self.to_wire(r, 65535)
-                conn.sendall(struct.pack("!H", len(out)) + out)
+                conn.sendall(frame(out))
         except OSError:
             return
         finally:
@@ -562,6 +556,10 @@ def main():
     p.add_argument("--scenario", default="{}", help="JSON object (see above)")
     p.add_argument("--log", help="file for one JSON line per query received")
     args = p.parse_args()
+    try:
+        ensure_isolated()
+    except LabError as e:
+        sys.exit("faultserver.py: %s" % e)
     scenario = json.loads(args.scenario)
     zones = load_zones(args.zone, steps_of(scenario))
     auth = Authority.for_scenario(zones, scenario)

@@ -14,11 +14,18 @@ Environment:
 
 import os
 import signal
+import sys
+import tempfile
 
+import dns.rcode
 import pytest
 
-import labtest
-from labtest import lab
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), "scripts"))
+
+from rwlab import (LabError, control, dnsq, isolate, procs, resolvers, traces,  # noqa: E402
+                   zonefiles)
+from rwlab.labnet import Lab  # noqa: E402
 
 UNDER_TEST = os.environ.get("LAB_RESOLVER", "rootwalkd")
 _next_addr = [60]
@@ -27,7 +34,7 @@ _next_addr = [60]
 def _check_sanitizers(r, when=""):
     """Fail if r wrote sanitizer output not already reported by an earlier test."""
     text = r.stderr()[getattr(r, "checked_upto", 0):]
-    bad = labtest.sanitizer_lines(text)
+    bad = procs.sanitizer_lines(text)
     if bad:
         pytest.fail("%s %s wrote sanitizer output%s:\n%s" % (r.kind, r.addr, when,
                                                           text[-6000:]), pytrace=False)
@@ -41,8 +48,8 @@ def _stop_and_check(r):
 
 @pytest.fixture(scope="session")
 def the_lab():
-    lab.ensure_isolated()
-    l = lab.Lab()
+    isolate.ensure_isolated()
+    l = Lab()
     l.start()
     yield l
     l.stop()
@@ -50,7 +57,7 @@ def the_lab():
 
 @pytest.fixture(scope="session")
 def zones():
-    return lab.load_zones()
+    return zonefiles.load_zones()
 
 
 @pytest.fixture(scope="session")
@@ -58,6 +65,23 @@ def unbound(the_lab):
     r = the_lab.start_unbound()
     yield r
     r.stop()
+
+
+def stops_cleanly(r, sig=signal.SIGTERM):
+    """Stop r (a resolver, or a procs.Proc) with sig: it must exit with status 0 and without
+    sanitizer output."""
+    rc = r.stop(sig)
+    out = r.stderr() if hasattr(r, "stderr") else r.output()
+    assert not procs.sanitizer_lines(out), out[-6000:]
+    assert rc == 0, "exit status %s after %s; its output:\n%s" % (rc, signal.Signals(sig).name,
+                                                                 out[-4000:])
+
+
+def still_answers(addr):
+    """The resolver at addr still answers the story's question: video-platform.com A."""
+    m = dnsq.ask(addr, "video-platform.com.", "A")
+    assert m.rcode() == dns.rcode.NOERROR, dnsq.rcode_text(m)
+    assert dnsq.records(m) == [("video-platform.com.", "A", "203.0.113.42")], m.answer
 
 
 def need_rootwalkd():
@@ -137,11 +161,24 @@ def start_rootwalkd(the_lab):
 @pytest.fixture
 def rootwalkd_binary():
     need_rootwalkd()
-    path = os.path.abspath(os.environ.get("ROOTWALKD") or os.path.join(
-        labtest.REPO, "build", "src", "daemon", "rootwalkd"))
-    if not os.access(path, os.X_OK):
-        pytest.fail("no rootwalkd binary at %s (set ROOTWALKD)" % path)
-    return path
+    try:
+        return resolvers.rootwalkd_binary()
+    except LabError as e:
+        pytest.fail(str(e))
+
+
+@pytest.fixture
+def start_ctl(the_lab, start_rootwalkd):
+    """Factory: a fresh rootwalkd (see start_rootwalkd) with a control socket in a directory of
+    its own, as a control.Control; wait: until the socket listens."""
+    def start(extra="", name="ctl.sock", wait=True):
+        sock = os.path.join(tempfile.mkdtemp(prefix="ctl-", dir=the_lab.tmp), name)
+        r = start_rootwalkd(extra="control-socket: %s\n%s" % (sock, extra), wait=wait)
+        if wait:
+            # Not just the file: it exists from bind(), a moment before the daemon listens.
+            control.wait_socket(r, sock)
+        return control.Control(r, sock)
+    return start
 
 
 # -- the scripted fault servers (tests/faultserver.py) under the fault. TLD -----------------------
@@ -200,7 +237,7 @@ def check_sends_received(resolvers, servers):
         with open(r.trace_log) as f:
             if not f.read(1) == "{":
                 continue
-        for t in labtest.read_json_traces(r.trace_log).values():
+        for t in traces.read_json_traces(r.trace_log).values():
             sends += [e for e in t if e["ev"] == "send"]
     for fs in servers:
         mine = [e for e in sends if e["addr"] == fs.addr and
@@ -234,7 +271,7 @@ def pytest_runtest_call(item):
             r.returncode = r.proc.returncode  # reported here, once
         if outcome.excinfo is not None and not died:
             continue
-        if labtest.sanitizer_lines(new):
+        if procs.sanitizer_lines(new):
             raise AssertionError("rootwalkd %s wrote sanitizer output during this test:\n%s"
                                  % (r.addr, new[-6000:]))
         if died:

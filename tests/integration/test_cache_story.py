@@ -7,80 +7,19 @@ back afterwards. TTLs are made short in that copy so that a story takes seconds,
 
 import re
 import time
-from contextlib import contextmanager
 
 import dns.rcode
-import dns.rdataset
-import dns.rdatatype
 
-import labtest
-from labtest import norm_name, norm_type, parse_iso
+from rwlab import dnsq
+from rwlab.dnsq import addrs, answer_ttl
+from rwlab.traces import (brief, events, norm_name, norm_type, nth, parse_iso, text_done,
+                          wait_text)
+from rwlab.zonefiles import set_rrset, set_soa
 
 VP = "video-platform.com."
 DNSHOST_ADDRS = {"127.3.0.1", "127.3.0.2"}
 DNSHOST_NAMES = {"ns1.dnshost.net.", "ns2.dnshost.net."}
 ROOT_ADDRS = {"127.1.0.1", "127.1.0.2"}
-
-
-@contextmanager
-def zone_edits(the_lab, zone):
-    """Yields change(edit): edit(z) changes a dns.zone.Zone holding the lab's copy of zone; the
-    servers of the zone then serve it (new serial). The original data is restored after."""
-    original = the_lab.zone_text(zone)
-
-    def change(edit):
-        z = the_lab.read_zone(zone)
-        edit(z)
-        return the_lab.write_zone(zone, z)
-
-    try:
-        yield change
-    finally:
-        the_lab.write_zone_text(zone, original)
-
-
-def set_rrset(z, name, rdtype, ttl, *rdata):
-    z.replace_rdataset(name, dns.rdataset.from_text("IN", rdtype, ttl, *rdata))
-
-
-def set_soa_times(z, ttl, minimum):
-    """SOA TTL and MINIMUM: the negative TTL is the smaller of the two (RFC 2308 5)."""
-    soa = z.find_rdataset(z.origin, dns.rdatatype.SOA)
-    z.replace_rdataset(z.origin, dns.rdataset.from_rdata(ttl, soa[0].replace(minimum=minimum)))
-
-
-def addresses(m):
-    return sorted(rr.to_text() for rrset in m.answer if rrset.rdtype == dns.rdatatype.A
-                  for rr in rrset)
-
-
-def answer_ttl(m, name, rdtype="A"):
-    for rrset in m.answer:
-        if norm_name(rrset.name) == norm_name(name) and rrset.rdtype == \
-                dns.rdatatype.from_text(rdtype):
-            return rrset.ttl
-    raise AssertionError("no %s %s in the answer: %s" % (name, rdtype, m.answer))
-
-
-def trace_no(r, qname, qtype, index):
-    """The index-th trace (0 = first) of qname/qtype in r's JSON trace log."""
-    traces = labtest.wait_trace(r.trace_log, qname, qtype, count=index + 1)
-    assert len(traces) > index, "no trace #%d for %s %s in %s" % (index + 1, qname, qtype,
-                                                                  r.trace_log)
-    return traces[index]
-
-
-def events(trace, kind, depth=None):
-    return [e for e in trace if e["ev"] == kind and (depth is None or e.get("depth", 0) == depth)]
-
-
-def brief(trace):
-    """The trace in a few lines, for assertion messages."""
-    out = []
-    for e in trace:
-        keys = ("zone", "source", "addr", "qname", "qtype", "kind", "reason", "rcode", "to_zone")
-        out.append("%s %s" % (e["ev"], " ".join("%s=%s" % (k, e[k]) for k in keys if k in e)))
-    return "\n".join(out)
 
 
 def check_rec_provenance(rec, name, rdtype, stored_at, ttl, server_names, server_addrs, zone,
@@ -111,28 +50,28 @@ def test_propagation_old_address_from_cache_until_ttl(the_lab, start_rootwalkd):
     """video-platform.com. A changes at the authoritative servers: rootwalkd keeps serving the
     old address from its cache, with a TTL counting down and a trace saying where it came from,
     when it was stored and when it expires; after the TTL the new address is fetched."""
-    with zone_edits(the_lab, VP) as change:
+    with the_lab.zone_edits(VP) as change:
         change(lambda z: set_rrset(z, VP, "A", SHORT, "203.0.113.42"))
         r = start_rootwalkd()
         t0 = time.time()
-        m = labtest.ask(r.addr, VP, "A")
-        assert addresses(m) == ["203.0.113.42"], m
+        m = dnsq.ask(r.addr, VP, "A")
+        assert addrs(m) == ["203.0.113.42"], m
         assert answer_ttl(m, VP) <= SHORT
-        first = trace_no(r, VP, "A", 0)
+        first = nth(r.trace_log, VP, "A", 0)
         assert events(first, "send"), "the cold query sent nothing upstream:\n" + brief(first)
 
         change(lambda z: set_rrset(z, VP, "A", SHORT, "203.0.113.43"))
         for addr in DNSHOST_ADDRS:
-            direct = lab_ask(addr, VP, "A")
-            assert addresses(direct) == ["203.0.113.43"], "NSD %s did not reload" % addr
+            direct = dnsq.ask(addr, VP, "A", rd=False)
+            assert addrs(direct) == ["203.0.113.43"], "NSD %s did not reload" % addr
 
         time.sleep(max(0.0, t0 + 1.2 - time.time()))
-        m = labtest.ask(r.addr, VP, "A")
-        assert addresses(m) == ["203.0.113.42"], \
+        m = dnsq.ask(r.addr, VP, "A")
+        assert addrs(m) == ["203.0.113.42"], \
             "the cached address was not served before its TTL ran out: %s" % m.answer
         ttl = answer_ttl(m, VP)
         assert ttl <= SHORT - 1, "TTL %d did not count down from %d after 1.2 s" % (ttl, SHORT)
-        second = trace_no(r, VP, "A", 1)
+        second = nth(r.trace_log, VP, "A", 1)
         assert not events(second, "send"), "the cached answer went upstream:\n" + brief(second)
         hits = events(second, "cache_hit")
         assert hits, "no cache_hit event:\n" + brief(second)
@@ -146,10 +85,10 @@ def test_propagation_old_address_from_cache_until_ttl(the_lab, start_rootwalkd):
 
         expires = float(recs[0]["expires"])
         time.sleep(max(0.0, expires - time.time() + 0.3))
-        m = labtest.ask(r.addr, VP, "A")
-        assert addresses(m) == ["203.0.113.43"], \
+        m = dnsq.ask(r.addr, VP, "A")
+        assert addrs(m) == ["203.0.113.43"], \
             "after the TTL the old address is still served: %s" % m.answer
-        third = trace_no(r, VP, "A", 2)
+        third = nth(r.trace_log, VP, "A", 2)
         sends = events(third, "send")
         assert sends and all(e["addr"] in DNSHOST_ADDRS for e in sends), \
             "the fresh walk should ask only the zone's servers (the delegation is cached):\n" + \
@@ -163,10 +102,6 @@ def test_propagation_old_address_from_cache_until_ttl(the_lab, start_rootwalkd):
                              cached=False)
 
 
-def lab_ask(addr, qname, qtype):
-    return labtest.lab.dns_ask(addr, qname, qtype, timeout=labtest.TIMEOUT)
-
-
 TEXT_HIT = re.compile(r"^;;\s+(\S+)\s+(\d+)\s+(?:IN\s+)?A\s+(\S+)\s+; cached, stored (\S+) from "
                       r"(\S+) \((\S+)\) zone (\S+), original ttl (\d+), expires (\S+)")
 
@@ -174,28 +109,20 @@ TEXT_HIT = re.compile(r"^;;\s+(\S+)\s+(\d+)\s+(?:IN\s+)?A\s+(\S+)\s+; cached, st
 def test_propagation_text_trace(the_lab, start_rootwalkd):
     """The same story in the text trace: the cache hit line names the server, the time the
     record was stored, its original TTL and when it expires."""
-    with zone_edits(the_lab, VP) as change:
+    with the_lab.zone_edits(VP) as change:
         change(lambda z: set_rrset(z, VP, "A", SHORT, "203.0.113.42"))
         r = start_rootwalkd(trace_format="text")
         t0 = time.time()
-        labtest.ask(r.addr, VP, "A")
+        dnsq.ask(r.addr, VP, "A")
         change(lambda z: set_rrset(z, VP, "A", SHORT, "203.0.113.43"))
-        m = labtest.ask(r.addr, VP, "A")
-        assert addresses(m) == ["203.0.113.42"], m.answer
-        traces = []
-        deadline = time.monotonic() + labtest.TIMEOUT
+        m = dnsq.ask(r.addr, VP, "A")
+        assert addrs(m) == ["203.0.113.42"], m.answer
         # Both traces whole, up to their footer: the daemon writes batches while this reads,
         # and a read can end in the middle of one.
-        while not (len(traces) == 2 and all(re.search(r"^;; done in ", t, re.M) for t in traces)) \
-                and time.monotonic() < deadline:
-            time.sleep(0.05)
-            with open(r.trace_log) as f:
-                traces = [t for t in f.read().split(";; trace ")[1:]
-                          if re.match(r"\S+\s+\S+\s+client \S+\s+video-platform\.com\.? A\s", t)]
-        assert len(traces) == 2, "want 2 traces of the client's question:\n%s" % traces
-        assert all(re.search(r"^;; done in ", t, re.M) for t in traces), \
-            "a trace without its footer:\n%s" % traces
-        warm = traces[1]
+        got = wait_text(r.trace_log, VP, "A", count=2)
+        assert len(got) == 2 and all(text_done(t) for t in got), \
+            "want 2 whole traces of the client's question:\n%s" % got
+        warm = "\n".join(got[1])
         assert "cache hit" in warm, warm
         hit = [TEXT_HIT.match(l) for l in warm.splitlines() if TEXT_HIT.match(l)]
         assert hit, "no record line with provenance in the cache hit:\n" + warm
@@ -217,13 +144,13 @@ def test_negative_answer_cached_for_soa_time(the_lab, start_rootwalkd):
     meanwhile; rootwalkd says NXDOMAIN from its cache until the negative entry expires, then
     the name resolves."""
     name = "fresh.video-platform.com."
-    with zone_edits(the_lab, VP) as change:
-        change(lambda z: set_soa_times(z, NEG + 2, NEG))
+    with the_lab.zone_edits(VP) as change:
+        change(lambda z: set_soa(z, NEG + 2, minimum=NEG))
         r = start_rootwalkd()
         t0 = time.time()
-        m = labtest.ask(r.addr, name, "A")
-        assert m.rcode() == dns.rcode.NXDOMAIN, labtest.rcode_text(m)
-        first = trace_no(r, name, "A", 0)
+        m = dnsq.ask(r.addr, name, "A")
+        assert m.rcode() == dns.rcode.NXDOMAIN, dnsq.rcode_text(m)
+        first = nth(r.trace_log, name, "A", 0)
         neg = events(first, "negative")
         assert neg, "no negative event:\n" + brief(first)
         neg = neg[0]
@@ -234,12 +161,12 @@ def test_negative_answer_cached_for_soa_time(the_lab, start_rootwalkd):
         assert abs(parse_iso(neg["expires_iso"]) - float(neg["expires"])) <= 1, neg
 
         change(lambda z: set_rrset(z, name, "A", 300, "203.0.113.90"))
-        m = labtest.ask(r.addr, name, "A")
+        m = dnsq.ask(r.addr, name, "A")
         assert m.rcode() == dns.rcode.NXDOMAIN, \
-            "the negative entry was not used before it expired: %s" % labtest.rcode_text(m)
-        soa = labtest.soa_in_authority(m)
+            "the negative entry was not used before it expired: %s" % dnsq.rcode_text(m)
+        soa = dnsq.soa_in_authority(m)
         assert soa and soa[0].ttl <= NEG, "SOA in the cached NXDOMAIN: %s" % soa
-        second = trace_no(r, name, "A", 1)
+        second = nth(r.trace_log, name, "A", 1)
         assert not events(second, "send"), "went upstream:\n" + brief(second)
         hits = events(second, "cache_hit")
         assert hits and any(norm_type(x["type"]) == "SOA" for h in hits for x in h["records"]), \
@@ -247,10 +174,10 @@ def test_negative_answer_cached_for_soa_time(the_lab, start_rootwalkd):
         assert second[-1]["rcode"] == "NXDOMAIN"
 
         time.sleep(max(0.0, float(neg["expires"]) - time.time() + 0.3))
-        m = labtest.ask(r.addr, name, "A")
-        assert m.rcode() == dns.rcode.NOERROR and addresses(m) == ["203.0.113.90"], \
-            "after the negative TTL: %s %s" % (labtest.rcode_text(m), m.answer)
-        third = trace_no(r, name, "A", 2)
+        m = dnsq.ask(r.addr, name, "A")
+        assert m.rcode() == dns.rcode.NOERROR and addrs(m) == ["203.0.113.90"], \
+            "after the negative TTL: %s %s" % (dnsq.rcode_text(m), m.answer)
+        third = nth(r.trace_log, name, "A", 2)
         assert events(third, "send"), "no fresh query after expiry:\n" + brief(third)
 
 
@@ -261,14 +188,14 @@ def test_second_name_under_tld_starts_at_cached_delegation(start_rootwalkd):
     trace names that cut, says it came from the cache and when it expires, and no root server
     is asked (not even for name server addresses)."""
     r = start_rootwalkd()
-    m = labtest.ask(r.addr, VP, "A")
+    m = dnsq.ask(r.addr, VP, "A")
     assert m.rcode() == dns.rcode.NOERROR
-    first = trace_no(r, VP, "A", 0)
+    first = nth(r.trace_log, VP, "A", 0)
     assert any(e["addr"] in ROOT_ADDRS for e in events(first, "send")), \
         "the cold query did not start at the root:\n" + brief(first)
-    m = labtest.ask(r.addr, "shop.com.", "A")
+    m = dnsq.ask(r.addr, "shop.com.", "A")
     assert m.rcode() == dns.rcode.NOERROR and m.answer
-    t = trace_no(r, "shop.com.", "A", 0)
+    t = nth(r.trace_log, "shop.com.", "A", 0)
     sends = events(t, "send")
     assert sends, "nothing sent for shop.com.:\n" + brief(t)
     assert not [e for e in sends if e["addr"] in ROOT_ADDRS], \
@@ -294,18 +221,18 @@ def test_glue_is_never_the_answer(start_rootwalkd):
     that name's address, rootwalkd asks the child zone and answers with the authoritative set
     (both addresses), not with the cached glue."""
     r = start_rootwalkd()
-    m = labtest.ask(r.addr, "www.glueplus.net.", "A")
-    assert addresses(m) == ["198.51.100.80"], m.answer
-    t = trace_no(r, "www.glueplus.net.", "A", 0)
+    m = dnsq.ask(r.addr, "www.glueplus.net.", "A")
+    assert addrs(m) == ["198.51.100.80"], m.answer
+    t = nth(r.trace_log, "www.glueplus.net.", "A", 0)
     ref = [e for e in events(t, "reply") if e.get("kind") == "referral"
            and norm_name(e["to_zone"]) == "glueplus.net."]
     assert ref and ref[0]["glue"] is True, "no referral with glue to glueplus.net.:\n" + brief(t)
 
-    m = labtest.ask(r.addr, GLUEPLUS_NS, "A")
-    assert addresses(m) == CHILD_SET, "glue served as the answer? got %s, the child has %s" % (
-        addresses(m), CHILD_SET)
+    m = dnsq.ask(r.addr, GLUEPLUS_NS, "A")
+    assert addrs(m) == CHILD_SET, "glue served as the answer? got %s, the child has %s" % (
+        addrs(m), CHILD_SET)
     assert answer_ttl(m, GLUEPLUS_NS) > 2, "answer TTL is the glue's (2 s)"
-    t = trace_no(r, GLUEPLUS_NS, "A", 0)
+    t = nth(r.trace_log, GLUEPLUS_NS, "A", 0)
     assert [e for e in events(t, "send") if e["addr"] in CHILD_SET], \
         "the child zone was not asked:\n" + brief(t)
     ans = events(t, "answer", depth=0)[0]
@@ -318,23 +245,23 @@ def test_glue_does_not_replace_authoritative_set(start_rootwalkd):
     and a new referral brings the parent's glue again. The cached answer is still the child's
     set with the child's TTL, served from the cache."""
     r = start_rootwalkd()
-    m = labtest.ask(r.addr, GLUEPLUS_NS, "A")
-    assert addresses(m) == CHILD_SET, m.answer
+    m = dnsq.ask(r.addr, GLUEPLUS_NS, "A")
+    assert addrs(m) == CHILD_SET, m.answer
     t0 = time.time()
     time.sleep(2.5)  # the delegation (NS and glue, TTL 2) expires
-    m = labtest.ask(r.addr, "www.glueplus.net.", "A")
-    assert addresses(m) == ["198.51.100.80"], m.answer
-    t = trace_no(r, "www.glueplus.net.", "A", 0)
+    m = dnsq.ask(r.addr, "www.glueplus.net.", "A")
+    assert addrs(m) == ["198.51.100.80"], m.answer
+    t = nth(r.trace_log, "www.glueplus.net.", "A", 0)
     ref = [e for e in events(t, "reply") if e.get("kind") == "referral"
            and norm_name(e["to_zone"]) == "glueplus.net."]
     assert ref, "the expired delegation was not fetched again (no referral):\n" + brief(t)
 
-    m = labtest.ask(r.addr, GLUEPLUS_NS, "A")
-    assert addresses(m) == CHILD_SET, \
-        "after the glue came again: %s (the child has %s)" % (addresses(m), CHILD_SET)
+    m = dnsq.ask(r.addr, GLUEPLUS_NS, "A")
+    assert addrs(m) == CHILD_SET, \
+        "after the glue came again: %s (the child has %s)" % (addrs(m), CHILD_SET)
     ttl = answer_ttl(m, GLUEPLUS_NS)
     assert 3600 - 10 <= ttl <= 3600 - 2, "TTL %d is not the child's 3600 counted down" % ttl
-    t = trace_no(r, GLUEPLUS_NS, "A", 1)
+    t = nth(r.trace_log, GLUEPLUS_NS, "A", 1)
     assert not events(t, "send"), "the authoritative set was not served from cache:\n" + brief(t)
     recs = [rec for h in events(t, "cache_hit") for rec in h["records"]]
     assert sorted(rec["rr"].split()[-1] for rec in recs) == CHILD_SET, recs

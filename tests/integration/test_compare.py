@@ -10,16 +10,16 @@ import pytest
 
 from conftest import UNDER_TEST
 
-import labtest
-from labtest import lab, rrsets, show_rrsets
+from rwlab import dnsq, zonefiles
+from rwlab.dnsq import rrsets, show_rrsets
 
-QUESTIONS = lab.questions()
+QUESTIONS = zonefiles.questions()
 
 
 def summary(m):
     soa = [(s.name.to_text().lower(), sorted(r.to_text() for r in s))
-           for s in labtest.soa_in_authority(m)]
-    return "%s answer=[%s] authority-soa=%s" % (labtest.rcode_text(m), show_rrsets(rrsets(m.answer)),
+           for s in dnsq.soa_in_authority(m)]
+    return "%s answer=[%s] authority-soa=%s" % (dnsq.rcode_text(m), show_rrsets(rrsets(m.answer)),
                                                 soa)
 
 
@@ -39,12 +39,12 @@ def test_enough_questions():
 
 @pytest.mark.parametrize("qname,qtype", QUESTIONS, ids=["%s/%s" % q for q in QUESTIONS])
 def test_same_as_unbound(unbound, compared, qname, qtype):
-    want = labtest.ask_stub(unbound.addr, qname, qtype)
-    got = labtest.ask_stub(compared.addr, qname, qtype)
+    want = dnsq.ask_stub(unbound.addr, qname, qtype)
+    got = dnsq.ask_stub(compared.addr, qname, qtype)
     msg = "%s %s: unbound %s; %s %s" % (qname, qtype, summary(want), compared.kind, summary(got))
     assert got.rcode() == want.rcode(), msg
     assert rrsets(got.answer) == rrsets(want.answer), msg
     negative = want.rcode() == dns.rcode.NXDOMAIN or (want.rcode() == dns.rcode.NOERROR
                                                       and not want.answer)
     if negative:
-        assert rrsets(labtest.soa_in_authority(got)) == rrsets(labtest.soa_in_authority(want)), msg
+        assert rrsets(dnsq.soa_in_authority(got)) == rrsets(dnsq.soa_in_authority(want)), msg

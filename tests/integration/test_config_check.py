@@ -4,7 +4,8 @@ import subprocess
 
 import pytest
 
-import labtest
+import rwlab
+
 
 GOOD = """# a valid configuration
 server:
@@ -14,7 +15,7 @@ server:
     do-not-query-localhost: no
     trace-log: off
     trace-format: json
-""" % labtest.REPO
+""" % rwlab.REPO
 
 # name -> (text, line that is wrong)
 BAD = {

@@ -18,94 +18,13 @@ import time
 from contextlib import contextmanager
 
 import dns.rcode
-import dns.rdataset
 
-import labtest
-from labtest import parse_iso
+from rwlab import control, dnsq, procs, traces, zonefiles
+from rwlab.traces import parse_iso
 
 VP = "video-platform.com."
 DNSHOST = {"ns1.dnshost.net.": "127.3.0.1", "ns2.dnshost.net.": "127.3.0.2"}
-CLI_TIMEOUT = 20  # seconds any one `rootwalk` run may take
 MAX_REQUEST = 4096
-
-
-
-
-class Ctl:
-    """A rootwalkd with a control socket, and ways to talk to it."""
-
-    def __init__(self, r, sock):
-        self.r = r
-        self.sock = sock
-
-    def run(self, *args, sock=True, timeout=CLI_TIMEOUT):
-        cmd = [labtest.cli_path()] + (["-s", self.sock] if sock else []) + list(args)
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-        return p
-
-    def ok(self, *args):
-        p = self.run(*args)
-        assert p.returncode == 0, "rootwalk %s: exit %d\nstdout: %s\nstderr: %s" % (
-            " ".join(args), p.returncode, p.stdout[-3000:], p.stderr[-3000:])
-        return p.stdout
-
-    def stats(self):
-        return json.loads(self.ok("stats", "--json"))
-
-    def raw(self, data, wait=3.0, close_write=True):
-        """Send raw bytes on a new connection; return everything the daemon sends back until it
-        closes the connection (or wait runs out)."""
-        return self.raw_may_close(data, wait=wait, close_write=close_write)[0]
-
-    def raw_may_close(self, data, wait=3.0, close_write=True, sndbuf=None):
-        """Like raw(), for requests the daemon may stop reading and close before it has taken
-        them all (an oversized request: it answers with an error and closes). Returns (what the
-        daemon sent, sent_all); sent_all is False when the send failed with EPIPE or ECONNRESET
-        because the daemon had closed first. sndbuf: the socket's SO_SNDBUF (a small one makes
-        the daemon close while the request is still being sent)."""
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-            if sndbuf:
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
-            s.settimeout(wait)
-            s.connect(self.sock)
-            sent_all = labtest.send_all_or_closed(s, data)
-            if close_write and sent_all:
-                s.shutdown(socket.SHUT_WR)
-            return read_until_closed(s, wait), sent_all
-
-
-def read_until_closed(s, wait):
-    out = b""
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline:
-        s.settimeout(max(0.01, deadline - time.monotonic()))
-        try:
-            chunk = s.recv(65536)
-        except socket.timeout:
-            break
-        except ConnectionResetError:
-            break
-        if not chunk:
-            break
-        out += chunk
-    return out
-
-
-def responses(data):
-    """Split framed responses: [(status line, [body lines])]."""
-    out = []
-    lines = data.decode().split("\n")
-    i = 0
-    while i < len(lines) and lines[i] != "":
-        status, body = lines[i], []
-        i += 1
-        while i < len(lines) and lines[i] != ".":
-            body.append(lines[i][1:] if lines[i].startswith(".") else lines[i])
-            i += 1
-        assert i < len(lines), "response without its end marker: %r" % data[-300:]
-        out.append((status, body))
-        i += 1
-    return out
 
 
 @contextmanager
@@ -114,58 +33,10 @@ def no_leftover(path):
     assert not os.path.exists(path), "%s left behind" % path
 
 
-def start_ctl(the_lab, start_rootwalkd, extra="", name="ctl.sock", wait=True):
-    d = tempfile.mkdtemp(prefix="ctl-", dir=the_lab.tmp)
-    sock = os.path.join(d, name)
-    r = start_rootwalkd(extra="control-socket: %s\n%s" % (sock, extra), wait=wait)
-    if wait:
-        # Not just the file: it exists from bind(), a moment before the daemon listens.
-        labtest.wait_control_socket(r, sock)
-    return Ctl(r, sock)
-
-
-@contextmanager
-def zone_edits(the_lab, zone):
-    original = the_lab.zone_text(zone)
-
-    def change(edit):
-        z = the_lab.read_zone(zone)
-        edit(z)
-        return the_lab.write_zone(zone, z)
-
-    try:
-        yield change
-    finally:
-        the_lab.write_zone_text(zone, original)
-
-
-@contextmanager
-def silent_server(the_lab, name):
-    """A lab server replaced by a black hole (takes packets, never answers); restarted after."""
-    s = the_lab.server(name)
-    the_lab.stop_server(name)
-    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        udp.bind((s.addr, 53))
-        tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        tcp.bind((s.addr, 53))
-        tcp.listen(16)
-        yield s.addr
-    finally:
-        udp.close()
-        tcp.close()
-        the_lab.restart_server(name)
-
-
-def a_records(m):
-    return sorted(rr.to_text() for rrset in m.answer if rrset.rdtype == 1 for rr in rrset)
-
-
 # -- the socket file --------------------------------------------------------------------------------
 
-def test_socket_mode_owner_and_removal(the_lab, start_rootwalkd):
-    c = start_ctl(the_lab, start_rootwalkd)
+def test_socket_mode_owner_and_removal(start_ctl):
+    c = start_ctl()
     st = os.lstat(c.sock)
     assert stat.S_ISSOCK(st.st_mode)
     assert stat.S_IMODE(st.st_mode) == 0o600, oct(st.st_mode)
@@ -173,7 +44,7 @@ def test_socket_mode_owner_and_removal(the_lab, start_rootwalkd):
     assert "control socket %s (mode 0600)" % c.sock in c.r.stderr()
     with no_leftover(c.sock):
         c.r.stop()
-    c2 = start_ctl(the_lab, start_rootwalkd, extra="control-socket-mode: 0660\n"
+    c2 = start_ctl(extra="control-socket-mode: 0660\n"
                    "control-socket-owner: %d:%d\n" % (os.getuid(), os.getgid()))
     assert stat.S_IMODE(os.lstat(c2.sock).st_mode) == 0o660
     c2.ok("status")
@@ -187,15 +58,15 @@ def test_stale_live_and_foreign_socket_files(the_lab, start_rootwalkd):
     s.bind(stale)
     s.close()
     r = start_rootwalkd(extra="control-socket: %s\n" % stale)
-    labtest.wait_control_socket(r, stale)
-    Ctl(r, stale).ok("status")
+    control.wait_socket(r, stale)
+    control.Control(r, stale).ok("status")
     assert "removed stale control socket" in r.stderr()
     # A live one is never taken over: the second daemon refuses to start.
     r2 = start_rootwalkd(extra="control-socket: %s\n" % stale, wait=False)
     assert r2.proc.wait(timeout=10) != 0
     r2.stop()  # it exited as it should: not a death for conftest to report
     assert "another process is listening on it" in r2.stderr()
-    Ctl(r, stale).ok("status")
+    control.Control(r, stale).ok("status")
     # A file that is not a socket is left alone.
     plain = os.path.join(d, "plain")
     with open(plain, "w") as f:
@@ -210,13 +81,13 @@ def test_stale_live_and_foreign_socket_files(the_lab, start_rootwalkd):
 
 # -- lookup -----------------------------------------------------------------------------------------
 
-def test_lookup_shows_remaining_ttl_expiry_and_source(the_lab, start_rootwalkd, zones):
-    c = start_ctl(the_lab, start_rootwalkd)
-    want = labtest.zone_rdataset(zones, VP, "A")
+def test_lookup_shows_remaining_ttl_expiry_and_source(zones, start_ctl):
+    c = start_ctl()
+    want = zonefiles.zone_rdataset(zones, VP, "A")
     orig = [rds.ttl for origin, z in zones.items() if origin == VP
             for rds in [z.get_rdataset(VP, "A")]][0]
     q0 = time.time()
-    m = labtest.ask(c.r.addr, VP, "A")
+    m = dnsq.ask(c.r.addr, VP, "A")
     q1 = time.time()
     assert m.rcode() == dns.rcode.NOERROR
     asked = (q0 + q1) / 2
@@ -269,17 +140,16 @@ def test_lookup_shows_remaining_ttl_expiry_and_source(the_lab, start_rootwalkd, 
     assert ";; closest cached delegation above it: video-platform.com." in out
 
 
-def test_lookup_explains_the_old_address(the_lab, start_rootwalkd):
+def test_lookup_explains_the_old_address(the_lab, start_ctl):
     """The propagation story: the authoritative address changes, rootwalkd still serves the old
     one, `lookup` says from where and until when, `trace --fresh` shows the new one, and `flush`
     (or the fresh trace) ends it."""
     name = "media." + VP
-    c = start_ctl(the_lab, start_rootwalkd)
-    with zone_edits(the_lab, VP) as change:
-        assert a_records(labtest.ask(c.r.addr, name, "A")) == ["203.0.113.60"]
-        change(lambda z: z.replace_rdataset(
-            name, dns.rdataset.from_text("IN", "A", 86400, "203.0.113.61")))
-        assert a_records(labtest.ask(c.r.addr, name, "A")) == ["203.0.113.60"]
+    c = start_ctl()
+    with the_lab.zone_edits(VP) as change:
+        assert dnsq.addrs(dnsq.ask(c.r.addr, name, "A")) == ["203.0.113.60"]
+        change(lambda z: zonefiles.set_rrset(z, name, "A", 86400, "203.0.113.61"))
+        assert dnsq.addrs(dnsq.ask(c.r.addr, name, "A")) == ["203.0.113.60"]
         out = c.ok("lookup", name)
         assert "\tmedia.video-platform.com. 86400 IN A 203.0.113.60\n" in out or \
             "IN A 203.0.113.60\n" in out, out
@@ -295,13 +165,13 @@ def test_lookup_explains_the_old_address(the_lab, start_rootwalkd):
         out = c.ok("flush", name)
         assert re.match(r"removed 1 entry at media\.video-platform\.com\.\n$", out), out
         assert ";; nothing cached at" in c.ok("lookup", name)
-        assert a_records(labtest.ask(c.r.addr, name, "A")) == ["203.0.113.61"]
+        assert dnsq.addrs(dnsq.ask(c.r.addr, name, "A")) == ["203.0.113.61"]
 
 
 # -- trace ------------------------------------------------------------------------------------------
 
-def test_trace_cold_warm_fresh_and_json(the_lab, start_rootwalkd):
-    c = start_ctl(the_lab, start_rootwalkd)
+def test_trace_cold_warm_fresh_and_json(start_ctl):
+    c = start_ctl()
     cold = c.ok("trace", "www.video-platform.com")
     zones_asked = re.findall(r"^;; step \S+ +zone (\S+) +ask (\S+) \((\S+)\)", cold, re.M)
     assert {z for z, _, _ in zones_asked} >= {"com.", VP}, cold
@@ -337,21 +207,21 @@ def test_trace_cold_warm_fresh_and_json(the_lab, start_rootwalkd):
 
 # -- flush ------------------------------------------------------------------------------------------
 
-def test_flush_then_the_next_query_walks_again(the_lab, start_rootwalkd):
-    c = start_ctl(the_lab, start_rootwalkd)
-    labtest.ask(c.r.addr, VP, "A")
-    labtest.ask(c.r.addr, VP, "A")
-    traces = labtest.wait_trace(c.r.trace_log, VP, "A", count=2)
-    assert not [e for e in traces[1] if e["ev"] == "send"], "second query was not a cache hit"
+def test_flush_then_the_next_query_walks_again(start_ctl):
+    c = start_ctl()
+    dnsq.ask(c.r.addr, VP, "A")
+    dnsq.ask(c.r.addr, VP, "A")
+    got = traces.wait_trace(c.r.trace_log, VP, "A", count=2)
+    assert not [e for e in got[1] if e["ev"] == "send"], "second query was not a cache hit"
     out = c.ok("flush", "video-platform.com")
     n = int(re.match(r"removed (\d+) entr(y|ies) at video-platform\.com\.\n$", out).group(1))
     assert n >= 1
-    labtest.ask(c.r.addr, VP, "A")
-    third = labtest.wait_trace(c.r.trace_log, VP, "A", count=3)[2]
+    dnsq.ask(c.r.addr, VP, "A")
+    third = traces.wait_trace(c.r.trace_log, VP, "A", count=3)[2]
     sends = [e for e in third if e["ev"] == "send"]
     assert sends and sends[0]["zone"] == "com.", [e["zone"] for e in sends]
     # Negative entries, and --negative --subtree.
-    m = labtest.ask(c.r.addr, "nope." + VP, "A")
+    m = dnsq.ask(c.r.addr, "nope." + VP, "A")
     assert m.rcode() == dns.rcode.NXDOMAIN
     assert "nope.video-platform.com.: nxdomain" in c.ok("lookup", "nope.video-platform.com")
     out = c.ok("flush", "video-platform.com", "--subtree", "--negative")
@@ -364,18 +234,18 @@ def test_flush_then_the_next_query_walks_again(the_lab, start_rootwalkd):
     assert m and int(m.group(1)) == entries, (out, entries)
     assert c.ok("dump-cache") == ";; 0 entries\n"
     assert c.stats()["cache.entries"] == 0
-    assert labtest.ask(c.r.addr, VP, "A").rcode() == dns.rcode.NOERROR
+    assert dnsq.ask(c.r.addr, VP, "A").rcode() == dns.rcode.NOERROR
 
 
 # -- stats, dump-cache, status -----------------------------------------------------------------------
 
-def test_stats_count(the_lab, start_rootwalkd):
-    c = start_ctl(the_lab, start_rootwalkd)
+def test_stats_count(start_ctl):
+    c = start_ctl()
     s0 = c.stats()
-    labtest.ask(c.r.addr, VP, "A")
-    labtest.ask(c.r.addr, VP, "A")
-    labtest.ask(c.r.addr, VP, "A", tcp=True)
-    labtest.ask(c.r.addr, "nope." + VP, "A")
+    dnsq.ask(c.r.addr, VP, "A")
+    dnsq.ask(c.r.addr, VP, "A")
+    dnsq.ask(c.r.addr, VP, "A", tcp=True)
+    dnsq.ask(c.r.addr, "nope." + VP, "A")
     s1 = c.stats()
     assert s1["client.queries.udp"] - s0["client.queries.udp"] == 3
     assert s1["client.queries.tcp"] - s0["client.queries.tcp"] == 1
@@ -393,9 +263,9 @@ def test_stats_count(the_lab, start_rootwalkd):
     assert int(text["client.queries.tcp"]) == s1["client.queries.tcp"]
 
 
-def test_dump_cache_and_status(the_lab, start_rootwalkd):
-    c = start_ctl(the_lab, start_rootwalkd)
-    labtest.ask(c.r.addr, "www." + VP, "A")
+def test_dump_cache_and_status(start_ctl):
+    c = start_ctl()
+    dnsq.ask(c.r.addr, "www." + VP, "A")
     out = c.ok("dump-cache").splitlines()
     n = int(re.match(r";; (\d+) entries$", out[-1]).group(1))
     assert n == len(out) - 1 > 3
@@ -418,9 +288,9 @@ def test_dump_cache_and_status(the_lab, start_rootwalkd):
 
 # -- reload -----------------------------------------------------------------------------------------
 
-def test_reload_refuses_a_bad_file_and_keeps_serving(the_lab, start_rootwalkd):
-    c = start_ctl(the_lab, start_rootwalkd)
-    labtest.ask(c.r.addr, VP, "A")
+def test_reload_refuses_a_bad_file_and_keeps_serving(start_ctl):
+    c = start_ctl()
+    dnsq.ask(c.r.addr, VP, "A")
     with open(c.r.conf) as f:
         good = f.read()
     out = c.ok("reload")
@@ -440,9 +310,9 @@ def test_reload_refuses_a_bad_file_and_keeps_serving(the_lab, start_rootwalkd):
         assert p.returncode == 1 and "/nonexistent" in p.stderr, p.stderr
         # Still serving, cache intact, and SIGHUP with the bad file changes nothing either.
         c.r.proc.send_signal(signal.SIGHUP)
-        assert labtest.ask(c.r.addr, VP, "A").rcode() == dns.rcode.NOERROR
-        traces = labtest.wait_trace(c.r.trace_log, VP, "A", count=2)
-        assert not [e for e in traces[1] if e["ev"] == "send"], "the cache was lost"
+        assert dnsq.ask(c.r.addr, VP, "A").rcode() == dns.rcode.NOERROR
+        got = traces.wait_trace(c.r.trace_log, VP, "A", count=2)
+        assert not [e for e in got[1] if e["ev"] == "send"], "the cache was lost"
         st = dict(x.split(": ", 1) for x in c.ok("status").splitlines())
         assert st["reloads"].startswith("1 ") and st["reloads"].endswith("refused: 3"), st
     finally:
@@ -453,24 +323,24 @@ def test_reload_refuses_a_bad_file_and_keeps_serving(the_lab, start_rootwalkd):
         f.write("cache-max-ttl: 60\n")
     assert c.ok("reload").startswith("reloaded ")
     assert "video-platform.com. A: rrset" in c.ok("lookup", VP)
-    labtest.ask(c.r.addr, "mail." + VP, "A")
+    dnsq.ask(c.r.addr, "mail." + VP, "A")
     j = json.loads(c.ok("lookup", "mail." + VP, "--json"))
     assert j["entries"][0]["orig_ttl"] == 60, j
 
 
-def test_sighup_reopens_the_trace_log(the_lab, start_rootwalkd):
-    c = start_ctl(the_lab, start_rootwalkd)
-    labtest.ask(c.r.addr, VP, "A")
-    assert labtest.wait_trace(c.r.trace_log, VP, "A")
+def test_sighup_reopens_the_trace_log(start_ctl):
+    c = start_ctl()
+    dnsq.ask(c.r.addr, VP, "A")
+    assert traces.wait_trace(c.r.trace_log, VP, "A")
     os.rename(c.r.trace_log, c.r.trace_log + ".1")
     c.r.proc.send_signal(signal.SIGHUP)
     # The daemon reopens (creates) the file when it handles the signal; a query answered
     # before that would be traced in the old file.
-    labtest.wait_for(lambda: os.path.exists(c.r.trace_log), timeout=5, proc=c.r.proc,
+    procs.wait_for(lambda: os.path.exists(c.r.trace_log), timeout=5, proc=c.r.proc,
                      what="a new %s after SIGHUP" % c.r.trace_log)
-    labtest.ask(c.r.addr, "mail." + VP, "A")
-    assert labtest.wait_trace(c.r.trace_log, "mail." + VP, "A"), "no trace in the new file"
-    assert not labtest.traces_for(c.r.trace_log + ".1", "mail." + VP, "A")
+    dnsq.ask(c.r.addr, "mail." + VP, "A")
+    assert traces.wait_trace(c.r.trace_log, "mail." + VP, "A"), "no trace in the new file"
+    assert not traces.traces_for(c.r.trace_log + ".1", "mail." + VP, "A")
 
 
 def tcp_burst(addr, qname, qtype, n, batch=50, timeout=20):
@@ -478,26 +348,19 @@ def tcp_burst(addr, qname, qtype, n, batch=50, timeout=20):
     rcodes = []
     deadline = time.monotonic() + timeout
     with socket.create_connection((addr, 53), timeout=timeout) as s:
-        buf = b""
         for start in range(0, n, batch):
             k = min(batch, n - start)
-            s.sendall(b"".join(labtest.frame(labtest.make_query(qname, qtype).to_wire())
+            s.sendall(b"".join(dnsq.frame(dnsq.make_query(qname, qtype).to_wire())
                                for _ in range(k)))
-            got = 0
-            while got < k:
+            for _ in range(k):
                 assert time.monotonic() < deadline, "burst took longer than %d s" % timeout
-                while len(buf) < 2 or len(buf) < 2 + int.from_bytes(buf[:2], "big"):
-                    chunk = s.recv(65536)
-                    assert chunk, "the server closed the connection"
-                    buf += chunk
-                size = int.from_bytes(buf[:2], "big")
-                rcodes.append(buf[2 + 3] & 0x0f)
-                buf = buf[2 + size:]
-                got += 1
+                reply = dnsq.read_msg(s)
+                assert reply is not None, "the server closed the connection"
+                rcodes.append(reply[3] & 0x0f)
     return rcodes
 
 
-def test_a_trace_log_that_falls_behind_drops_whole_traces(the_lab, start_rootwalkd):
+def test_a_trace_log_that_falls_behind_drops_whole_traces(the_lab, start_ctl):
     """The trace log is a FIFO whose reader stops reading: rootwalkd keeps answering at full
     speed, drops (and counts) whole traces beyond its bound, and what it did write is whole."""
     d = tempfile.mkdtemp(prefix="fifo-", dir=the_lab.tmp)
@@ -505,9 +368,9 @@ def test_a_trace_log_that_falls_behind_drops_whole_traces(the_lab, start_rootwal
     os.mkfifo(fifo)
     rfd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
     try:
-        c = start_ctl(the_lab, start_rootwalkd, extra="trace-log: %s\n" % fifo)
+        c = start_ctl(extra="trace-log: %s\n" % fifo)
         name, n = "big." + VP, 2000
-        assert labtest.ask(c.r.addr, name, "TXT", tcp=True).rcode() == dns.rcode.NOERROR
+        assert dnsq.ask(c.r.addr, name, "TXT", tcp=True).rcode() == dns.rcode.NOERROR
         t0 = time.monotonic()
         rcodes = tcp_burst(c.r.addr, name, "TXT", n)
         elapsed = time.monotonic() - t0
@@ -549,36 +412,36 @@ def test_a_trace_log_that_falls_behind_drops_whole_traces(the_lab, start_rootwal
 
 # -- malformed requests and the connection limits ---------------------------------------------------
 
-def test_malformed_requests_get_errors(the_lab, start_rootwalkd):
-    c = start_ctl(the_lab, start_rootwalkd)
+def test_malformed_requests_get_errors(start_ctl):
+    c = start_ctl()
     bad = [b"\n", b"bogus\n", b"lookup\n", b"lookup a..b\n", b"LOOKUP x\n",
            b"lookup x fresh\n", b"trace x AXFR\n", b"flush x json\n", b"lookup \xff\xfe\n",
            b"lookup x\x00y\n", b"status json\n", b"a b c d e f g h i\n",
            b"lookup \x1b[2Jx\n", b"flush-all now\n"]
     for req in bad:
-        got = responses(c.raw(req))
+        got = control.responses(c.raw(req))
         assert len(got) == 1 and got[0][0].startswith("error: ") and got[0][1] == [], (req, got)
         assert all(0x20 <= ord(ch) < 0x7f for ch in got[0][0]), got
     # Several requests on one connection, answered in order; CRLF and a last line without
     # a newline are accepted.
-    got = responses(c.raw(b"status\r\nnonsense\nlookup video-platform.com\nhelp"))
+    got = control.responses(c.raw(b"status\r\nnonsense\nlookup video-platform.com\nhelp"))
     assert [s for s, _ in got] == ["ok", got[1][0], "ok", "ok"], got
     assert got[1][0].startswith("error: unknown request")
     # Too long: an error, then the connection is closed. The daemon stops reading after
     # MAX_REQUEST bytes and may close before the client has sent the rest (EPIPE/ECONNRESET on
     # the send): the error reply, if it could still be read, must be the right one.
     data, sent_all = c.raw_may_close(b"lookup " + b"a" * (MAX_REQUEST + 100) + b"\n")
-    assert responses(data) == [("error: request longer than %d bytes" % MAX_REQUEST, [])] or \
-        (not sent_all and data == b""), (sent_all, data)
+    too_long = [("error: request longer than %d bytes" % MAX_REQUEST, [])]
+    assert control.responses(data) == too_long or (not sent_all and data == b""), (sent_all, data)
     check_too_long(c, b"x" * 100000)
     # Exactly at the limit is fine.
     line = b"status" + b" " * (MAX_REQUEST - 7) + b"\n"
     assert len(line) == MAX_REQUEST
-    assert responses(c.raw(line))[0][0] == "ok"
+    assert control.responses(c.raw(line))[0][0] == "ok"
     # Random bytes: errors, never a crash.
     for i in range(20):
         c.raw(os.urandom(64 + i * 97) + b"\n", wait=1.0)
-    assert labtest.ask(c.r.addr, VP, "A").rcode() == dns.rcode.NOERROR
+    assert dnsq.ask(c.r.addr, VP, "A").rcode() == dns.rcode.NOERROR
     c.ok("status")
 
 
@@ -597,22 +460,22 @@ def check_too_long(c, data, sndbuf=None):
     return sent_all
 
 
-def test_oversized_request_closed_while_sending(the_lab, start_rootwalkd):
+def test_oversized_request_closed_while_sending(start_ctl):
     """The close-first case made certain: with a small send buffer, 8 MB cannot be sent before
     the daemon has read its MAX_REQUEST bytes, answered with the error and closed, so the send
     fails (EPIPE or ECONNRESET); the error reply is still readable (or EOF), and the daemon goes
     on answering, each time."""
-    c = start_ctl(the_lab, start_rootwalkd)
+    c = start_ctl()
     for _ in range(5):
         assert not check_too_long(c, b"x" * (8 << 20), sndbuf=4096), \
             "8 MB sent although the daemon closes after %d bytes" % MAX_REQUEST
     # An ordinary sized request that the daemon answers (and closes) before it is all sent.
     assert not check_too_long(c, b"lookup " + b"a" * (1 << 20) + b"\n", sndbuf=4096)
-    assert labtest.ask(c.r.addr, VP, "A").rcode() == dns.rcode.NOERROR
+    assert dnsq.ask(c.r.addr, VP, "A").rcode() == dns.rcode.NOERROR
 
 
-def test_connection_limit_and_abandoned_requests(the_lab, start_rootwalkd):
-    c = start_ctl(the_lab, start_rootwalkd, extra="query-budget: 3000\n")
+def test_connection_limit_and_abandoned_requests(the_lab, start_ctl):
+    c = start_ctl(extra="query-budget: 3000\n")
     held = []
     try:
         for _ in range(16):
@@ -623,22 +486,22 @@ def test_connection_limit_and_abandoned_requests(the_lab, start_rootwalkd):
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
             s.settimeout(3)
             s.connect(c.sock)
-            data = read_until_closed(s, 3)
+            data = dnsq.read_until_closed(s, 3)
         assert data == b"error: too many control connections\n.\n", data
         # The held connections still work.
         held[0].sendall(b"status\n")
         held[0].shutdown(socket.SHUT_WR)
-        assert responses(read_until_closed(held[0], 3))[0][0] == "ok"
+        assert control.responses(dnsq.read_until_closed(held[0], 3))[0][0] == "ok"
     finally:
         for s in held:
             s.close()
     # The daemon counts a closed connection out only when it has handled its end (EOF,
     # shutdown, close): until then a new one may still be refused. Poll, bounded.
-    labtest.wait_for(lambda: c.run("status").returncode == 0, timeout=5, interval=0.05,
+    procs.wait_for(lambda: c.run("status").returncode == 0, timeout=5, interval=0.05,
                      proc=c.r.proc, what="a control connection accepted after the 16 closed")
     c.ok("status")
     # A client that goes away in the middle of a trace: the trace is cancelled.
-    with silent_server(the_lab, "ns.cdnhost.net"):
+    with the_lab.silenced("ns.cdnhost.net"):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.connect(c.sock)
         s.sendall(b"trace edge.cdnhost.net fresh\n")
@@ -661,13 +524,13 @@ def test_connection_limit_and_abandoned_requests(the_lab, start_rootwalkd):
 
 # -- the command's exit codes -----------------------------------------------------------------------
 
-def test_exit_codes_when_the_daemon_is_not_there(the_lab, start_rootwalkd):
+def test_exit_codes_when_the_daemon_is_not_there(the_lab, start_ctl):
     d = tempfile.mkdtemp(prefix="ctl-", dir=the_lab.tmp)
-    cli = labtest.cli_path()
+    cli = control.cli_path()
 
     def run(*args):
         return subprocess.run([cli] + list(args), capture_output=True, text=True,
-                              timeout=CLI_TIMEOUT)
+                              timeout=control.CLI_TIMEOUT)
 
     p = run("-s", os.path.join(d, "missing.sock"), "status")
     assert p.returncode == 3 and "rootwalkd is not running" in p.stderr, p
@@ -679,7 +542,7 @@ def test_exit_codes_when_the_daemon_is_not_there(the_lab, start_rootwalkd):
     p = run("-s", stale, "stats")
     assert p.returncode == 3 and "nothing listens" in p.stderr, p
     # The socket is found through the daemon's configuration file (-c).
-    c = start_ctl(the_lab, start_rootwalkd)
+    c = start_ctl()
     p = run("-c", c.r.conf, "status")
     assert p.returncode == 0 and "control-socket: %s" % c.sock in p.stdout, p
     c.r.stop()

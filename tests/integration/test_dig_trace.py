@@ -5,7 +5,7 @@ dig +trace asks the resolver it is given for ". NS" (RD=0), then walks the hiera
 looking up the address of each name server it is referred to with the *system* resolver
 (/etc/resolv.conf), which does not exist inside the lab's network namespace. Each dig here runs
 in a mount namespace of its own whose /etc/resolv.conf names the resolver under test
-(lab.with_resolv_conf); `scripts/in_lab.sh --resolv-conf 127.0.0.53` does the same by hand.
+(isolate.with_resolv_conf); `scripts/in_lab.sh --resolv-conf 127.0.0.53` does the same by hand.
 Every dig is bounded: one try, 2 s per query, 30 s in all.
 """
 
@@ -13,8 +13,8 @@ import re
 import subprocess
 import tempfile
 
-import labtest
-from labtest import lab, norm_name
+from rwlab import isolate, traces
+from rwlab.traces import norm_name
 
 DIG_TIMEOUT = 30  # seconds one whole dig +trace may take
 RECEIVED = re.compile(
@@ -32,7 +32,7 @@ def dig_trace(the_lab, resolver_addr, *args):
     Returns (exit status, output, [blocks]); a block is (server addr, server name, bytes,
     [(owner, type, rdata)]) for each ";; Received" step, in order."""
     d = tempfile.mkdtemp(prefix="dig-", dir=the_lab.tmp)
-    cmd = lab.with_resolv_conf(resolver_addr, [
+    cmd = isolate.with_resolv_conf(resolver_addr, [
         "timeout", "-k", "2", str(DIG_TIMEOUT - 5), "dig", "+trace", "+tries=1", "+time=2",
         "+nodnssec", "@" + resolver_addr] + list(args), d)
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=DIG_TIMEOUT)
@@ -80,7 +80,7 @@ def check_walk(out, blocks, resolver_addr, steps):
 def client_questions(r):
     """(qname, qtype) of every client query in a rootwalkd's JSON trace log."""
     out = []
-    for t in labtest.read_json_traces(r.trace_log).values():
+    for t in traces.read_json_traces(r.trace_log).values():
         q = [e for e in t if e["ev"] == "query" and e.get("proto") in ("udp", "tcp")]
         if q:
             out.append((norm_name(q[0]["qname"]), q[0]["qtype"]))
@@ -108,7 +108,7 @@ def test_dig_trace_through_rootwalkd(the_lab, start_rootwalkd):
     want = [(".", "NS")] + [(n, "A") for n in ("a.root-servers.net.", "a.gtld-servers.net.",
                                               "ns1.dnshost.net.")]
     for qname, qtype in want:  # traces are written just after the answers: wait for each
-        labtest.wait_trace(r.trace_log, qname, qtype)
+        traces.wait_trace(r.trace_log, qname, qtype)
     asked = client_questions(r)
     for q in want:
         assert q in asked, "dig did not ask rootwalkd %s %s: it asked %s" % (q + (asked,))
@@ -136,7 +136,7 @@ def test_dig_trace_without_a_system_resolver_fails_cleanly(the_lab, resolver):
     d = tempfile.mkdtemp(prefix="dig-", dir=the_lab.tmp)
     # A resolv.conf naming an address where nothing listens: what the host's file amounts to
     # in here (its addresses are unreachable from a namespace that has only lo).
-    cmd = lab.with_resolv_conf("127.0.0.9", [
+    cmd = isolate.with_resolv_conf("127.0.0.9", [
         "timeout", "-k", "2", "20", "dig", "+trace", "+tries=1", "+time=1",
         "@" + resolver.addr, "www.video-platform.com"], d)
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=DIG_TIMEOUT)

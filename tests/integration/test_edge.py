@@ -19,29 +19,12 @@ import dns.message
 import dns.rcode
 import pytest
 
-import labtest
-from labtest import frame, make_query
+from rwlab import dnsq, procs, traces
+from conftest import still_answers
+from rwlab.dnsq import frame, make_query, read_msg, tcp_exchange
 
 MAX_CONNS = 256
 IDLE_S = 10.0
-
-
-def recv_exact(s, n):
-    b = b""
-    while len(b) < n:
-        c = s.recv(n - len(b))
-        if not c:
-            return None
-        b += c
-    return b
-
-
-def read_msg(s):
-    """One length-prefixed message from a TCP socket, or None when the peer closed."""
-    h = recv_exact(s, 2)
-    if h is None:
-        return None
-    return recv_exact(s, struct.unpack("!H", h)[0])
 
 
 def closed_by_peer(s, wait):
@@ -55,35 +38,16 @@ def closed_by_peer(s, wait):
         return False
 
 
-def query(name, qtype="A", id_=None):
-    q = make_query(name, qtype)
-    if id_ is not None:
-        q.id = id_
-    return q
-
-
-def still_answers(addr):
-    m = labtest.ask(addr, "video-platform.com.", "A")
-    assert m.rcode() == dns.rcode.NOERROR
-    assert [rr.to_text() for rrset in m.answer for rr in rrset] == ["203.0.113.42"]
-
-
 def test_tcp_pipelining_matched_by_id(rootwalkd):
     """Ten queries in one write (cold and warm names, an NXDOMAIN, a lame zone): ten replies,
     each matching its query's ID and question, in any order (RFC 7766 6.2.1.1)."""
     names = ["video-platform.com.", "www.video-platform.com.", "www.example.net.",
              "feeds.news.org.", "cdn.video-platform.com.", "nope1.example.org.", "www.lame.com.",
              "shop.com.", "news.org.", "webhost.com."]
-    qs = [query(n, id_=1000 + i) for i, n in enumerate(names)]
-    got = {}
-    with socket.create_connection((rootwalkd.addr, 53), timeout=5) as s:
-        s.sendall(b"".join(frame(q.to_wire()) for q in qs))
-        for _ in qs:
-            w = read_msg(s)
-            if w is None:
-                break
-            m = dns.message.from_wire(w)
-            got[m.id] = m
+    qs = [make_query(n, id_=1000 + i) for i, n in enumerate(names)]
+    replies, _ = tcp_exchange(rootwalkd.addr, b"".join(frame(q.to_wire()) for q in qs), wait=10,
+                              expect=len(qs))
+    got = dict((m.id, m) for m in map(dns.message.from_wire, replies))
     assert sorted(got) == [q.id for q in qs], "replies for IDs %s" % sorted(got)
     for q in qs:
         assert got[q.id].question == q.question, (q.question, got[q.id].question)
@@ -92,15 +56,10 @@ def test_tcp_pipelining_matched_by_id(rootwalkd):
 def test_tcp_pipelining_past_inflight_cap(rootwalkd):
     """100 cold queries in one write, more than the 32 a connection may have in flight: the
     server stops reading for a while (backpressure) and still answers all of them."""
-    qs = [query("pipe%d.example.org." % i, id_=i) for i in range(100)]
-    ids = set()
-    with socket.create_connection((rootwalkd.addr, 53), timeout=10) as s:
-        s.sendall(b"".join(frame(q.to_wire()) for q in qs))
-        for _ in qs:
-            w = read_msg(s)
-            if w is None:
-                break
-            ids.add(struct.unpack("!H", w[:2])[0])
+    qs = [make_query("pipe%d.example.org." % i, id_=i) for i in range(100)]
+    replies, _ = tcp_exchange(rootwalkd.addr, b"".join(frame(q.to_wire()) for q in qs), wait=60,
+                              expect=len(qs))
+    ids = set(struct.unpack("!H", w[:2])[0] for w in replies)
     assert len(ids) == 100, "%d of 100 pipelined queries answered" % len(ids)
 
 
@@ -108,7 +67,7 @@ def test_tcp_frame_byte_by_byte(rootwalkd):
     """A query whose length prefix and message arrive one byte per segment."""
     with socket.create_connection((rootwalkd.addr, 53), timeout=5) as s:
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        for b in frame(query("video-platform.com.", "TXT").to_wire()):
+        for b in frame(make_query("video-platform.com.", "TXT").to_wire()):
             s.sendall(bytes([b]))
             time.sleep(0.002)
         w = read_msg(s)
@@ -119,8 +78,8 @@ def test_tcp_frame_byte_by_byte(rootwalkd):
 
 def test_tcp_two_frames_split_across_writes(rootwalkd):
     """Two queries cut at odd places: the first write ends inside the second length prefix."""
-    a = frame(query("mail.video-platform.com.", id_=11).to_wire())
-    b = frame(query("sip.video-platform.com.", id_=12).to_wire())
+    a = frame(make_query("mail.video-platform.com.", id_=11).to_wire())
+    b = frame(make_query("sip.video-platform.com.", id_=12).to_wire())
     data = a + b
     cut = len(a) + 1
     with socket.create_connection((rootwalkd.addr, 53), timeout=5) as s:
@@ -151,7 +110,7 @@ def test_tcp_garbage_frame_then_query(rootwalkd):
     """A frame of garbage (FORMERR or nothing), then a good query on the same connection."""
     with socket.create_connection((rootwalkd.addr, 53), timeout=3) as s:
         s.sendall(frame(b"\x12\x34" + b"\x01" * 20) +
-                  frame(query("video-platform.com.", id_=77).to_wire()))
+                  frame(make_query("video-platform.com.", id_=77).to_wire()))
         replies = []
         for _ in range(2):
             w = read_msg(s)
@@ -170,7 +129,7 @@ def test_tcp_half_close_still_answered(rootwalkd):
     """The client shuts down its sending side after the query: the answer still comes, then
     the server closes."""
     with socket.create_connection((rootwalkd.addr, 53), timeout=3) as s:
-        s.sendall(frame(query("half.example.org.").to_wire()))
+        s.sendall(frame(make_query("half.example.org.").to_wire()))
         s.shutdown(socket.SHUT_WR)
         w = read_msg(s)
         assert w is not None, "no answer after the client half-closed"
@@ -182,7 +141,7 @@ def test_tcp_reset_with_queries_in_flight(rootwalkd):
     (the sanitizers check at exit), and the daemon keeps answering."""
     for i in range(50):
         s = socket.create_connection((rootwalkd.addr, 53), timeout=3)
-        s.sendall(b"".join(frame(query("gone%d-%d.example.net." % (i, j)).to_wire())
+        s.sendall(b"".join(frame(make_query("gone%d-%d.example.net." % (i, j)).to_wire())
                            for j in range(5)))
         s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         s.close()
@@ -205,7 +164,7 @@ def test_tcp_idle_and_dribbling_clients_cut_off(rootwalkd):
         with socket.create_connection((rootwalkd.addr, 53), timeout=3) as s:
             t0 = time.monotonic()
             closed = False
-            for b in frame(query("video-platform.com.").to_wire())[:12]:
+            for b in frame(make_query("video-platform.com.").to_wire())[:12]:
                 try:
                     s.sendall(bytes([b]))
                 except (BrokenPipeError, ConnectionResetError):
@@ -239,7 +198,7 @@ def test_tcp_connection_cap(rootwalkd):
             conns.append(socket.create_connection((rootwalkd.addr, 53), timeout=3))
         time.sleep(0.3)
         served = 0
-        wire = frame(query("video-platform.com.").to_wire())
+        wire = frame(make_query("video-platform.com.").to_wire())
         for s in conns:
             try:
                 s.sendall(wire)
@@ -254,7 +213,7 @@ def test_tcp_connection_cap(rootwalkd):
     deadline = time.monotonic() + 3
     while True:
         try:
-            m = labtest.ask(rootwalkd.addr, "video-platform.com.", "A", tcp=True)
+            m = dnsq.ask(rootwalkd.addr, "video-platform.com.", "A", tcp=True)
             break
         except OSError:
             if time.monotonic() > deadline:
@@ -298,9 +257,9 @@ def test_random_datagrams(rootwalkd):
 
 def test_qdcount_mismatch_formerr(rootwalkd):
     """QDCOUNT 2 with one question present: FORMERR."""
-    w = bytearray(query("video-platform.com.").to_wire())
+    w = bytearray(make_query("video-platform.com.").to_wire())
     w[5] = 2
-    reply = labtest.udp_exchange(rootwalkd.addr, bytes(w), wait=labtest.TIMEOUT)
+    reply = dnsq.udp_exchange(rootwalkd.addr, bytes(w), wait=dnsq.TIMEOUT)
     assert reply is not None, "no answer"
     assert reply[3] & 0xF == dns.rcode.FORMERR, "rcode %d" % (reply[3] & 0xF)
 
@@ -309,20 +268,20 @@ def test_sighup_reopens_trace_log(start_rootwalkd):
     """Log rotation: after the trace file is renamed and SIGHUP sent, new traces go to a new
     file at the configured path; the old file keeps the old traces."""
     r = start_rootwalkd()
-    labtest.ask(r.addr, "video-platform.com.", "A")
-    assert labtest.wait_trace(r.trace_log, "video-platform.com.", "A")
+    dnsq.ask(r.addr, "video-platform.com.", "A")
+    assert traces.wait_trace(r.trace_log, "video-platform.com.", "A")
     os.rename(r.trace_log, r.trace_log + ".1")
     r.proc.send_signal(signal.SIGHUP)
     # The new file is created when the daemon handles the signal; a query answered before that
     # would be traced in the old one.
-    labtest.wait_for(lambda: os.path.exists(r.trace_log), timeout=5, proc=r.proc,
+    procs.wait_for(lambda: os.path.exists(r.trace_log), timeout=5, proc=r.proc,
                      what="a new %s after SIGHUP" % r.trace_log)
-    labtest.ask(r.addr, "hup.example.org.", "A")
-    new = labtest.wait_trace(r.trace_log, "hup.example.org.", "A")
+    dnsq.ask(r.addr, "hup.example.org.", "A")
+    new = traces.wait_trace(r.trace_log, "hup.example.org.", "A")
     assert new, "no trace for the query after SIGHUP in the new %s" % r.trace_log
-    assert not labtest.traces_for(r.trace_log, "video-platform.com.", "A")
-    assert labtest.traces_for(r.trace_log + ".1", "video-platform.com.", "A")
-    assert not labtest.traces_for(r.trace_log + ".1", "hup.example.org.", "A")
+    assert not traces.traces_for(r.trace_log, "video-platform.com.", "A")
+    assert traces.traces_for(r.trace_log + ".1", "video-platform.com.", "A")
+    assert not traces.traces_for(r.trace_log + ".1", "hup.example.org.", "A")
     assert r.proc.poll() is None
 
 
@@ -338,8 +297,8 @@ def test_sigterm_with_unread_tcp_replies(start_rootwalkd):
             s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
             # The daemon cuts off a client whose unread replies pass 256 KB, which may happen
             # before all 300 queries are sent: the send then fails, as it may.
-            labtest.send_all_or_closed(s, b"".join(
-                frame(query("big.video-platform.com.", "TXT", id_=j).to_wire())
+            dnsq.send_all_or_closed(s, b"".join(
+                frame(make_query("big.video-platform.com.", "TXT", id_=j).to_wire())
                 for j in range(300)))
         time.sleep(1.0)
         t0 = time.monotonic()
@@ -351,7 +310,7 @@ def test_sigterm_with_unread_tcp_replies(start_rootwalkd):
     err = r.stderr()
     assert rc == 0, "exit status %s; output:\n%s" % (rc, err[-3000:])
     assert dt < 2.0, "took %.1f s to stop" % dt
-    assert not labtest.sanitizer_lines(err), err[-6000:]
+    assert not procs.sanitizer_lines(err), err[-6000:]
 
 
 @pytest.fixture
@@ -369,7 +328,7 @@ def test_dead_root_port_fails_fast(start_rootwalkd, hints_to):
     connected upstream socket ends the attempt at once, not after upstream-timeout."""
     r = start_rootwalkd(root_hints=hints_to("127.9.255.7"), extra="upstream-timeout: 3000\n")
     t0 = time.monotonic()
-    m = labtest.ask(r.addr, "icmp.example.org.", "A", timeout=10)
+    m = dnsq.ask(r.addr, "icmp.example.org.", "A", timeout=10)
     dt = time.monotonic() - t0
     assert m.rcode() == dns.rcode.SERVFAIL
     assert dt < 1.0, "SERVFAIL after %.2f s: the ICMP error was not used" % dt
@@ -389,27 +348,27 @@ def test_black_hole_root_sigterm_in_flight(start_rootwalkd, hints_to):
         r = start_rootwalkd(root_hints=hints_to("127.9.255.9"),
                             extra="upstream-timeout: 300\nquery-budget: 2000\n")
         t0 = time.monotonic()
-        m = labtest.ask(r.addr, "x.example.", "A", timeout=6)
+        m = dnsq.ask(r.addr, "x.example.", "A", timeout=6)
         dt = time.monotonic() - t0
         assert m.rcode() == dns.rcode.SERVFAIL
         assert dt < 3.0, "SERVFAIL after %.1f s with a 2 s budget" % dt
         for i in range(20):
             s = socket.create_connection((r.addr, 53), timeout=3)
-            s.sendall(frame(query("leave%d.example." % i).to_wire()))
+            s.sendall(frame(make_query("leave%d.example." % i).to_wire()))
             s.close()
         us = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         clients.append(us)
         for i in range(30):
-            us.sendto(query("inflight%d.example." % i).to_wire(), (r.addr, 53))
+            us.sendto(make_query("inflight%d.example." % i).to_wire(), (r.addr, 53))
         for i in range(5):
             s = socket.create_connection((r.addr, 53), timeout=3)
-            s.sendall(frame(query("tcpinflight%d.example." % i).to_wire()))
+            s.sendall(frame(make_query("tcpinflight%d.example." % i).to_wire()))
             clients.append(s)
         time.sleep(0.1)
         rc = r.stop(signal.SIGTERM)
         err = r.stderr()
         assert rc == 0, "exit status %s; output:\n%s" % (rc, err[-3000:])
-        assert not labtest.sanitizer_lines(err), err[-6000:]
+        assert not procs.sanitizer_lines(err), err[-6000:]
     finally:
         for s in clients:
             s.close()
@@ -420,7 +379,7 @@ def test_black_hole_root_sigterm_in_flight(start_rootwalkd, hints_to):
 def test_udp_query_longer_than_4096_bytes_formerr(rootwalkd):
     """A UDP query of 5,000 bytes does not fit the 4,096 bytes rootwalkd reads of a datagram:
     it is answered FORMERR with the query's ID, and the daemon keeps answering."""
-    wire = query("video-platform.com.", id_=4321).to_wire()
+    wire = make_query("video-platform.com.", id_=4321).to_wire()
     wire += b"\0" * (5000 - len(wire))
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.settimeout(3)
@@ -461,10 +420,10 @@ def test_udp_replies_wait_for_a_full_socket(start_rootwalkd, rootwalkd_binary, t
             # them in batches of 64 and 36: sendmmsg() with many replies at once.
             os.kill(r.proc.pid, signal.SIGSTOP)
             try:
-                labtest.wait_for(lambda: proc_state(r.proc.pid) == "T", timeout=5,
+                procs.wait_for(lambda: procs.proc_state(r.proc.pid) == "T", timeout=5,
                                  interval=0.005, what="rootwalkd stopped by SIGSTOP")
                 for i in sorted(want):
-                    s.sendto(query("video-platform.com.", id_=i).to_wire(), (r.addr, 53))
+                    s.sendto(make_query("video-platform.com.", id_=i).to_wire(), (r.addr, 53))
             finally:
                 os.kill(r.proc.pid, signal.SIGCONT)
             deadline = time.monotonic() + 5
@@ -484,12 +443,6 @@ def test_udp_replies_wait_for_a_full_socket(start_rootwalkd, rootwalkd_binary, t
     r.stop(signal.SIGTERM)
     did = shim_report(log)
     assert did["eagain"] > 0 and did["partial"] > 0, "the shim injected too little: %s" % did
-
-
-def proc_state(pid):
-    """The state letter of a process in /proc/PID/stat (R, S, T for stopped, ...)."""
-    with open("/proc/%d/stat" % pid) as f:
-        return f.read().rsplit(")", 1)[1].split()[0]
 
 
 def shim_report(path):

@@ -5,12 +5,13 @@ import random
 import socket
 import struct
 
-import dns.flags
 import dns.message
 import dns.rcode
 import pytest
 
-import labtest
+from conftest import still_answers
+from rwlab import dnsq
+
 
 
 def header(id_=0x1234, flags=0x0100, qd=1, an=0, ns=0, ar=0):
@@ -57,16 +58,10 @@ def check_reply(reply, sent, name):
         assert rid == struct.unpack("!H", sent[:2])[0], "%s: ID not echoed" % name
 
 
-def still_answers(addr):
-    r = labtest.ask(addr, "video-platform.com.", "A")
-    assert r.rcode() == dns.rcode.NOERROR
-    assert [rr.to_text() for rrset in r.answer for rr in rrset] == ["203.0.113.42"]
-
-
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_malformed_udp(resolver, name):
     pkt = CASES[name]
-    reply = labtest.udp_exchange(resolver.addr, pkt, wait=0.5)
+    reply = dnsq.udp_exchange(resolver.addr, pkt, wait=0.5)
     check_reply(reply, pkt, name)
     still_answers(resolver.addr)
 
@@ -75,7 +70,7 @@ def test_malformed_udp(resolver, name):
                                   "compression-loop", "response-packet"])
 def test_malformed_tcp(resolver, name):
     pkt = CASES[name]
-    replies, _ = labtest.tcp_exchange(resolver.addr, labtest.frame(pkt), wait=0.5)
+    replies, _ = dnsq.tcp_exchange(resolver.addr, dnsq.frame(pkt), wait=0.5)
     for r in replies:
         check_reply(r, pkt, "tcp " + name)
     still_answers(resolver.addr)
@@ -84,7 +79,7 @@ def test_malformed_tcp(resolver, name):
 def test_opcode_not_query(resolver):
     """Opcode STATUS (2): NOTIMP (or FORMERR, or nothing)."""
     pkt = header(flags=0x1100) + QUESTION
-    reply = labtest.udp_exchange(resolver.addr, pkt, wait=0.5)
+    reply = dnsq.udp_exchange(resolver.addr, pkt, wait=0.5)
     if reply is not None:
         flags = struct.unpack("!H", reply[2:4])[0]
         assert flags & 0x8000
@@ -98,23 +93,23 @@ def test_edns_version_1(resolver):
     q = dns.message.make_query("video-platform.com.", "A")
     q.use_edns(edns=1, payload=1232)
     assert q.edns == 1
-    reply = labtest.udp_exchange(resolver.addr, q.to_wire(), wait=labtest.TIMEOUT)
+    reply = dnsq.udp_exchange(resolver.addr, q.to_wire(), wait=dnsq.TIMEOUT)
     assert reply is not None, "no answer to an EDNS version 1 query"
     r = dns.message.from_wire(reply)
-    assert r.rcode() == dns.rcode.BADVERS, "got %s" % labtest.rcode_text(r)
+    assert r.rcode() == dns.rcode.BADVERS, "got %s" % dnsq.rcode_text(r)
     assert not r.answer
     still_answers(resolver.addr)
 
 
 def test_tcp_zero_length_frame(resolver):
-    replies, _ = labtest.tcp_exchange(resolver.addr, b"\x00\x00", wait=0.5)
+    replies, _ = dnsq.tcp_exchange(resolver.addr, b"\x00\x00", wait=0.5)
     assert replies == [] or all(len(r) >= 12 for r in replies)
     still_answers(resolver.addr)
 
 
 def test_tcp_frame_longer_than_data(resolver):
     """A frame announcing more bytes than sent, then the client goes away."""
-    replies, _ = labtest.tcp_exchange(resolver.addr, b"\x10\x00" + header() + QUESTION, wait=0.3)
+    replies, _ = dnsq.tcp_exchange(resolver.addr, b"\x10\x00" + header() + QUESTION, wait=0.3)
     assert replies == []
     still_answers(resolver.addr)
 

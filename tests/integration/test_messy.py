@@ -13,26 +13,18 @@ JSON trace says. Each resolver is started cold for the test. A test collects eve
 check before it fails, so one run tells everything that is missing.
 """
 
-import os
-import select
-import signal
 import struct
 import time
 
-import dns.exception
 import dns.message
 import dns.rcode
-import dns.rdatatype
 import pytest
 
-import labtest
-from labtest import norm_name
-# The trace helpers of test_faults.py. The fixtures fault_tld and fault_servers (the scripted
-# servers; for rootwalkd they also check that every send in the traces reached its server) are
-# in conftest.py.
-from test_faults import brief, evs
+from conftest import UNDER_TEST
+from rwlab import dnsq, traces
+from rwlab.dnsq import addrs, records, show
+from rwlab.traces import brief, events, norm_name, nth
 
-UNDER_TEST = os.environ.get("LAB_RESOLVER", "rootwalkd")
 WAIT = 4.0  # seconds a client waits for any one answer here
 
 
@@ -43,6 +35,8 @@ def unbound_differs(why, strict=True):
 
 
 # -- helpers ------------------------------------------------------------------------------------
+# The fixtures fault_tld and fault_servers (the scripted servers; for rootwalkd they also check
+# that every send in the traces reached its server) are in conftest.py.
 
 _unbound_addr = [10]
 
@@ -94,40 +88,7 @@ def is_rootwalkd(r):
 
 def ask_t(r, qname, qtype="A", timeout=WAIT):
     """(reply or None after timeout s, seconds taken)."""
-    t0 = time.monotonic()
-    try:
-        m = labtest.ask(r.addr, qname, qtype, timeout=timeout)
-    except dns.exception.Timeout:
-        m = None
-    return m, time.monotonic() - t0
-
-
-def rc(m):
-    return "no answer" if m is None else labtest.rcode_text(m)
-
-
-def records(m, rdtype=None):
-    """[(owner, type, rdata)] of the answer section in order ("" rdata skipped)."""
-    if m is None:
-        return []
-    out = []
-    for rrset in m.answer:
-        for rr in rrset:
-            t = dns.rdatatype.to_text(rrset.rdtype)
-            if rdtype is None or t == rdtype:
-                out.append((rrset.name.to_text().lower(), t, rr.to_text().lower()))
-    return out
-
-
-def addrs(m):
-    return sorted(x[2] for x in records(m, "A"))
-
-
-def show(m):
-    if m is None:
-        return "no answer"
-    return "%s answer=[%s] authority=[%s]" % (rc(m), "; ".join(" ".join(x) for x in records(m)),
-                                               "; ".join(x.to_text() for x in m.authority))
+    return dnsq.ask_timed(r.addr, qname, qtype, timeout=timeout, none_on_timeout=True)
 
 
 def answer_is(check, m, dt, rcode, want_addrs=None, limit_s=1.0, what=""):
@@ -151,28 +112,9 @@ def nodata_is(check, m, dt, limit_s=1.0, what=""):
         check.that(dt < limit_s, "%s: answered after %.2f s (bound %.1f s)" % (what, dt, limit_s))
 
 
-def qnames(fs, since=0):
-    return [(q["qname"].lower(), q["qtype"]) for q in fs.queries(since)]
-
-
-def trace_of(r, qname, qtype="A", count=1):
-    """The count-th trace (oldest first) for qname/qtype, or [] if it is not there."""
-    got = labtest.wait_trace(r.trace_log, qname, qtype, count=count)
-    return got[count - 1] if len(got) >= count else []
-
-
-def switch(fs, timeout=5.0):
-    """Make a fault server take its scenario's "then" part (SIGUSR1) and wait until it does."""
-    fs.proc.send_signal(signal.SIGUSR1)
-    ready, _, _ = select.select([fs.proc.stdout], [], [], timeout)
-    line = fs.proc.stdout.readline() if ready else b""
-    assert line.strip() == b"switched", "fault server %s did not switch: %r %s" % (
-        fs.addr, line, fs.stderr()[-2000:])
-
-
 def ancount(r, qname, qtype="A"):
     """(ANCOUNT of the raw reply, parsed reply) for one UDP question, or (None, None)."""
-    wire = labtest.udp_exchange(r.addr, labtest.make_query(qname, qtype).to_wire(), wait=WAIT)
+    wire = dnsq.udp_exchange(r.addr, dnsq.make_query(qname, qtype).to_wire(), wait=WAIT)
     if wire is None or len(wire) < 12:
         return None, None
     return struct.unpack("!H", wire[6:8])[0], dns.message.from_wire(wire)
@@ -191,10 +133,10 @@ def test_sibling_glue(fault_servers, cold, check):
     m, dt = ask_t(r, "www.sibglue.fault.")
     answer_is(check, m, dt, dns.rcode.NOERROR, ["192.0.2.1"], 1.0, "www.sibglue.fault A")
     check.that(not sib.queries(), "the silent sibhost.fault server was asked %s: the sibling "
-               "glue was not used" % qnames(sib))
+               "glue was not used" % sib.qnames())
     if is_rootwalkd(r):
-        t = trace_of(r, "www.sibglue.fault.")
-        subs = [e for e in evs(t, "subresolve") if norm_name(e["qname"]) == "ns.sibhost.fault."]
+        t = nth(r.trace_log, "www.sibglue.fault.", missing=None)
+        subs = [e for e in events(t, "subresolve") if norm_name(e["qname"]) == "ns.sibhost.fault."]
         check.that(t and not subs, lambda: "trace: ns.sibhost.fault. looked up although the "
                    "referral carried its address:\n" + brief(t))
         check.that(t and int(t[-1]["upstream"]) <= 4,
@@ -210,8 +152,8 @@ def test_root_referral_glue_for_com(the_lab, cold, check):
     m, dt = ask_t(r, "www.video-platform.com.")
     answer_is(check, m, dt, dns.rcode.NOERROR, ["203.0.113.42"], 1.0, "www.video-platform.com A")
     if is_rootwalkd(r):
-        t = trace_of(r, "www.video-platform.com.")
-        subs = [e for e in evs(t, "subresolve")
+        t = nth(r.trace_log, "www.video-platform.com.", missing=None)
+        subs = [e for e in events(t, "subresolve")
                 if norm_name(e["qname"]) == "a.gtld-servers.net."]
         check.that(t and not subs, lambda: "trace: a.gtld-servers.net. looked up although the "
                    "root's referral carried its address:\n" + brief(t))
@@ -239,14 +181,14 @@ def test_parent_side_glue_fallback(fault_servers, cold, check):
     answer_is(check, m, dt, dns.rcode.NOERROR, ["192.0.2.1"], 3.0,
               "www.pglue.fault A (child-side address silent)")
     check.that(1 <= len(x.queries(mx)) <= 3,
-               "parent-side address 127.9.17.1 got %s (want 1 to 3)" % qnames(x, mx))
+               "parent-side address 127.9.17.1 got %s (want 1 to 3)" % x.qnames(mx))
     check.that(len(y.queries(my)) <= 3,
-               "silent child-side address 127.9.17.2 got %s (want <= 3)" % qnames(y, my))
+               "silent child-side address 127.9.17.2 got %s (want <= 3)" % y.qnames(my))
     if is_rootwalkd(r):
-        t = trace_of(r, "www.pglue.fault.")
-        check.that(evs(t, "timeout", addr="127.9.17.2"),
+        t = nth(r.trace_log, "www.pglue.fault.", missing=None)
+        check.that(events(t, "timeout", addr="127.9.17.2"),
                    lambda: "trace: no timeout from the child-side address:\n" + brief(t))
-        sends = evs(t, "send", addr="127.9.17.1")
+        sends = events(t, "send", addr="127.9.17.1")
         check.that(sends and sends[-1].get("parent_glue") is True,
                    lambda: "trace: no send to 127.9.17.1 marked parent_glue:\n%s\n%s" % (
                        brief(t), sends))
@@ -274,12 +216,12 @@ def test_one_error_is_not_lameness(fault_servers, cold, check, rcode):
     answer_is(check, m2, dt2, dns.rcode.NOERROR, ["192.0.2.1"], 1.0,
               "second question (after one %s)" % rcode)
     check.that(1 <= len(srv.queries(mark)) <= 2,
-               "second question: the server got %s (want 1 or 2)" % qnames(srv, mark))
+               "second question: the server got %s (want 1 or 2)" % srv.qnames(mark))
     check.that(len(srv.queries()) <= 5, "%d queries in all: %s" % (len(srv.queries()),
-                                                                   qnames(srv)))
+                                                                   srv.qnames()))
     if is_rootwalkd(r):
-        t = trace_of(r, "www.erronce.fault.")
-        bad = [e for e in evs(t, "reply") if e.get("rcode") == rcode]
+        t = nth(r.trace_log, "www.erronce.fault.", missing=None)
+        bad = [e for e in events(t, "reply") if e.get("rcode") == rcode]
         check.that(bad and bad[0]["kind"] == "failed",
                    lambda: "trace: the %s reply should be kind 'failed' (skipped for this "
                    "query, not lame):\n%s" % (rcode, brief(t)))
@@ -294,15 +236,15 @@ def test_lame_server_remembered(fault_servers, cold, check):
     r = cold()
     m, dt = ask_t(r, "www.lamena.fault.")
     answer_is(check, m, dt, dns.rcode.SERVFAIL, None, 1.5, "www.lamena.fault A")
-    check.that(1 <= len(srv.queries()) <= 2, "lame server asked %s" % qnames(srv))
+    check.that(1 <= len(srv.queries()) <= 2, "lame server asked %s" % srv.qnames())
     time.sleep(0.5)
     mark = srv.mark()
     m, dt = ask_t(r, "other.lamena.fault.")
     answer_is(check, m, dt, dns.rcode.SERVFAIL, None, 1.5, "other.lamena.fault A")
-    check.that(not srv.queries(mark), "the lame server was asked again: %s" % qnames(srv, mark))
+    check.that(not srv.queries(mark), "the lame server was asked again: %s" % srv.qnames(mark))
     if is_rootwalkd(r):
-        t = trace_of(r, "www.lamena.fault.")
-        lame = evs(t, "reply", kind="lame")
+        t = nth(r.trace_log, "www.lamena.fault.", missing=None)
+        lame = events(t, "reply", kind="lame")
         check.that(lame and lame[0].get("reason"), lambda: "trace: no lame reply explained:\n"
                    + brief(t))
     check.done()
@@ -330,22 +272,22 @@ def test_zone_moved_parent_asked_again(fault_servers, cold, check):
     m, dt = ask_t(r, "www.z.movep.fault.")
     answer_is(check, m, dt, dns.rcode.NOERROR, ["192.0.2.1"], 1.0, "before the move")
     for fs in [parent] + old:
-        switch(fs)
+        fs.switch()
     marks = [fs.mark() for fs in [parent] + old]
     m, dt = ask_t(r, "new.z.movep.fault.")
     answer_is(check, m, dt, dns.rcode.NOERROR, ["192.0.2.77"], 2.0,
               "new.z.movep.fault A after the move")
     check.that(len(new.queries()) >= 1, "the new server was never asked")
     check.that(1 <= len(parent.queries(marks[0])) <= 3,
-               "after the move the parent got %s (want 1 to 3)" % qnames(parent, marks[0]))
+               "after the move the parent got %s (want 1 to 3)" % parent.qnames(marks[0]))
     # Unbound asks each REFUSED old server 5 times before it asks the parent again.
     bound = 2 if is_rootwalkd(r) else 5
     for fs, mk in zip(old, marks[1:]):
         check.that(len(fs.queries(mk)) <= bound, "old server %s got %s after the move" % (
-            fs.addr, qnames(fs, mk)))
+            fs.addr, fs.qnames(mk)))
     if is_rootwalkd(r):
-        t = trace_of(r, "new.z.movep.fault.")
-        re = evs(t, "reask")
+        t = nth(r.trace_log, "new.z.movep.fault.", missing=None)
+        re = events(t, "reask")
         check.that(re and norm_name(re[0].get("zone", "")) == "z.movep.fault."
                    and norm_name(re[0].get("parent", "")) == "movep.fault."
                    and re[0].get("reason"),
@@ -363,15 +305,16 @@ def test_nodata_without_aa(fault_servers, cold, check):
     r = cold()
     m, dt = ask_t(r, "www.cls.fault.", "TXT")
     nodata_is(check, m, dt, 1.0, "www.cls.fault TXT (NODATA, no AA)")
-    check.that(len(srv.queries()) <= 2, "server asked %s" % qnames(srv))
+    check.that(len(srv.queries()) <= 2, "server asked %s" % srv.qnames())
     mark = srv.mark()
     m, dt = ask_t(r, "www.cls.fault.", "TXT")
     nodata_is(check, m, dt, 0.5, "the same again")
-    check.that(not srv.queries(mark), "NODATA not cached: asked again %s" % qnames(srv, mark))
+    check.that(not srv.queries(mark), "NODATA not cached: asked again %s" % srv.qnames(mark))
     if is_rootwalkd(r):
-        t = trace_of(r, "www.cls.fault.", "TXT")
-        check.that(evs(t, "reply", kind="nodata"), lambda: "trace: no nodata reply:\n" + brief(t))
-        neg = evs(t, "negative")
+        t = nth(r.trace_log, "www.cls.fault.", "TXT", missing=None)
+        check.that(events(t, "reply", kind="nodata"),
+                   lambda: "trace: no nodata reply:\n" + brief(t))
+        neg = events(t, "negative")
         check.that(neg and neg[0].get("soa"), lambda: "trace: no negative event with the SOA:\n"
                    + brief(t))
     check.done()
@@ -389,10 +332,10 @@ def test_referral_with_aa(fault_servers, cold, check):
     answer_is(check, m, dt, dns.rcode.NOERROR, ["192.0.2.1"], 1.0, "www.sub.cls.fault A")
     check.that(sub.queries(), "sub.cls.fault's server was never asked (the AA referral was "
                "not followed)")
-    check.that(len(srv.queries()) <= 3, "cls.fault's server asked %s" % qnames(srv))
+    check.that(len(srv.queries()) <= 3, "cls.fault's server asked %s" % srv.qnames())
     if is_rootwalkd(r):
-        t = trace_of(r, "www.sub.cls.fault.")
-        ref = [e for e in evs(t, "reply", kind="referral")
+        t = nth(r.trace_log, "www.sub.cls.fault.", missing=None)
+        ref = [e for e in events(t, "reply", kind="referral")
                if norm_name(e.get("to_zone", "")) == "sub.cls.fault."]
         check.that(ref and ref[0]["aa"] is True,
                    lambda: "trace: no referral to sub.cls.fault. from an AA reply:\n" + brief(t))
@@ -406,10 +349,11 @@ def test_nodata_apex_ns_no_soa(fault_servers, cold, check):
     r = cold()
     m, dt = ask_t(r, "www.cls.fault.", "TXT")
     nodata_is(check, m, dt, 1.0, "www.cls.fault TXT (NODATA with apex NS)")
-    check.that(len(srv.queries()) <= 2, "server asked %s" % qnames(srv))
+    check.that(len(srv.queries()) <= 2, "server asked %s" % srv.qnames())
     if is_rootwalkd(r):
-        t = trace_of(r, "www.cls.fault.", "TXT")
-        check.that(evs(t, "reply", kind="nodata"), lambda: "trace: no nodata reply:\n" + brief(t))
+        t = nth(r.trace_log, "www.cls.fault.", "TXT", missing=None)
+        check.that(events(t, "reply", kind="nodata"),
+                   lambda: "trace: no nodata reply:\n" + brief(t))
     check.done()
 
 
@@ -423,11 +367,11 @@ def test_nodata_without_soa_cached_briefly(fault_servers, cold, check):
     m, dt = ask_t(r, "www.cls.fault.", "TXT")
     nodata_is(check, m, dt, 1.0, "www.cls.fault TXT (NODATA without SOA)")
     first = len(srv.queries())
-    check.that(1 <= first <= 2, "server asked %s" % qnames(srv))
+    check.that(1 <= first <= 2, "server asked %s" % srv.qnames())
     m, dt = ask_t(r, "www.cls.fault.", "TXT")
     nodata_is(check, m, dt, 0.5, "asked again at once")
     check.that(len(srv.queries()) == first,
-               "asked again at once: not from the cache, the server got %s" % qnames(srv, first))
+               "asked again at once: not from the cache, the server got %s" % srv.qnames(first))
     time.sleep(max(0.0, 6.0 - (time.monotonic() - t0)))
     mark = srv.mark()
     m, dt = ask_t(r, "www.cls.fault.", "TXT")
@@ -435,8 +379,8 @@ def test_nodata_without_soa_cached_briefly(fault_servers, cold, check):
     check.that(len(srv.queries(mark)) >= 1, "6 s later the server was not asked again: cached "
                "for more than 5 s")
     if is_rootwalkd(r):
-        t = trace_of(r, "www.cls.fault.", "TXT")
-        neg = evs(t, "negative")
+        t = nth(r.trace_log, "www.cls.fault.", "TXT", missing=None)
+        neg = events(t, "negative")
         check.that(neg and neg[0].get("soa", "missing") is None and int(neg[0]["ttl"]) <= 5,
                    lambda: "trace: want a negative event with soa null and ttl <= 5: %s\n%s" % (
                        neg, brief(t)))
@@ -461,7 +405,7 @@ def test_duplicate_records_merged(fault_servers, cold, check):
         n, m = ancount(r, "www.dup.fault.", "AAAA")
         check.that(m is not None and n == 1, "www.dup.fault AAAA (%s): want ANCOUNT 1, got %s: "
                    "%s" % (attempt, n, show(m)))
-    check.that(len(srv.queries()) <= 3, "server asked %s" % qnames(srv))
+    check.that(len(srv.queries()) <= 3, "server asked %s" % srv.qnames())
     check.done()
 
 
@@ -504,10 +448,10 @@ def test_dname(dname_servers, cold, check):
                "overlong rewrite: want YXDOMAIN with the DNAME, got %s after %.2f s" % (
                    show(m), dt))
     check.that(len(dn.queries()) <= 5 and len(tgt.queries()) <= 2,
-               "queries: dname.fault %s, dtarget.fault %s" % (qnames(dn), qnames(tgt)))
+               "queries: dname.fault %s, dtarget.fault %s" % (dn.qnames(), tgt.qnames()))
     if is_rootwalkd(r):
-        t = trace_of(r, "www.sub.dname.fault.")
-        check.that(evs(t, "reply", kind="dname"), lambda: "trace: no dname reply:\n" + brief(t))
+        t = nth(r.trace_log, "www.sub.dname.fault.", missing=None)
+        check.that(events(t, "reply", kind="dname"), lambda: "trace: no dname reply:\n" + brief(t))
     check.done()
 
 
@@ -529,11 +473,11 @@ def test_dname_synthesised_from_cache(dname_servers, cold, check):
                dt < 1.0, "alias.sub.dname.fault A: want %s, got %s after %.2f s" % (
                    want, show(m), dt))
     check.that(not dn.queries(mark), "a name below the cached DNAME: dname.fault's server was "
-               "asked %s" % qnames(dn, mark))
-    check.that(len(tgt.queries(0)) <= 2, "dtarget.fault asked %s" % qnames(tgt))
+               "asked %s" % dn.qnames(mark))
+    check.that(len(tgt.queries(0)) <= 2, "dtarget.fault asked %s" % tgt.qnames())
     if is_rootwalkd(r):
-        t = trace_of(r, "alias.sub.dname.fault.")
-        check.that(t and not evs(t, "send", addr="127.9.22.1"),
+        t = nth(r.trace_log, "alias.sub.dname.fault.", missing=None)
+        check.that(t and not events(t, "send", addr="127.9.22.1"),
                    lambda: "trace: the DNAME's server asked for a name below a cached DNAME:\n"
                    + brief(t))
     check.done()
@@ -562,8 +506,8 @@ def test_ds_from_the_parent(fault_servers, cold, check):
     sent = [q for fs in (parent, both) for q in fs.queries() if q["qtype"] == "DS"]
     check.that(len(sent) <= 3, "DS queries to dsparent.fault's servers: %s" % sent)
     if is_rootwalkd(r):
-        t = trace_of(r, "dsc.dsparent.fault.", "DS")
-        check.that(not evs(t, "negative"), lambda: "trace: the child's NODATA for DS was "
+        t = nth(r.trace_log, "dsc.dsparent.fault.", "DS", missing=None)
+        check.that(not events(t, "negative"), lambda: "trace: the child's NODATA for DS was "
                    "taken as the answer:\n" + brief(t))
     check.done()
 
@@ -580,7 +524,7 @@ def test_qmin_servfail_then_full_name(fault_servers, cold, check):
     full = "a.b.c.qminsf.fault."
     m, dt = ask_t(r, full)
     answer_is(check, m, dt, dns.rcode.NOERROR, ["192.0.2.3"], 1.5, full + " A")
-    got = qnames(srv)
+    got = srv.qnames()
     short = [i for i, (n, _) in enumerate(got) if n != full]
     check.that(short, "no minimised question reached the server: %s" % got)
     if short:
@@ -589,8 +533,8 @@ def test_qmin_servfail_then_full_name(fault_servers, cold, check):
                    "times: %s" % (got[short[0]][0], len(after), got))
     check.that(len(got) <= 4, "server asked %s" % got)
     if is_rootwalkd(r):
-        t = trace_of(r, full)
-        fb = evs(t, "reply", kind="qmin-fallback")
+        t = nth(r.trace_log, full, missing=None)
+        fb = events(t, "reply", kind="qmin-fallback")
         check.that(fb and "SERVFAIL" in fb[0].get("reason", ""),
                    lambda: "trace: no qmin-fallback reply naming SERVFAIL:\n" + brief(t))
     check.done()
@@ -607,15 +551,15 @@ def test_do_not_query_localhost_keeps_hints(the_lab, start_rootwalkd, check):
                ". SOA: want NOERROR with the root's SOA, got %s" % show(m))
     m, dt = ask_t(r, "www.video-platform.com.")
     answer_is(check, m, dt, dns.rcode.SERVFAIL, None, 2.0, "www.video-platform.com A")
-    prim = [t for t in labtest.wait_trace(r.trace_log, ".", "NS")
+    prim = [t for t in traces.wait_trace(r.trace_log, ".", "NS")
             if t[0].get("proto") == "internal"]
-    check.that(prim and evs(prim[0], "send") and
-               all(e["addr"].startswith("127.1.0.") for e in evs(prim[0], "send")) and
+    check.that(prim and events(prim[0], "send") and
+               all(e["addr"].startswith("127.1.0.") for e in events(prim[0], "send")) and
                prim[0][-1].get("rcode") == "NOERROR",
                lambda: "trace: the priming should ask the hints' 127.1.0.x and succeed:\n%s" % (
                    brief(prim[0]) if prim else "(no priming trace)"))
-    t = trace_of(r, "www.video-platform.com.")
-    check.that(t and not [e for e in evs(t, "send") if not e["addr"].startswith("127.1.0.")],
+    t = nth(r.trace_log, "www.video-platform.com.", missing=None)
+    check.that(t and not [e for e in events(t, "send") if not e["addr"].startswith("127.1.0.")],
                lambda: "trace: a loopback server learned from a reply was asked:\n" + brief(t))
     check.done()
 
@@ -640,8 +584,8 @@ def prime_root(the_lab, fault_servers, tmp_path):
 def priming_traces(r, last):
     """The priming traces written so far, once the trace of the last question asked (qname
     last, type A) is in the log: traces are written in batches, in order."""
-    trace_of(r, last)
-    return [t for t in labtest.traces_for(r.trace_log, ".", "NS")
+    nth(r.trace_log, last, missing=None)
+    return [t for t in traces.traces_for(r.trace_log, ".", "NS")
             if t[0].get("proto") == "internal"]
 
 
@@ -694,7 +638,7 @@ def test_priming_retried_on_a_timer(prime_root, start_rootwalkd, check):
         time.sleep(0.3)
     elapsed = time.monotonic() - t0
     prim = priming_traces(r, "www.tld7.")
-    starts = sorted(labtest.parse_iso(t[0]["time"]) for t in prim)
+    starts = sorted(traces.parse_iso(t[0]["time"]) for t in prim)
     check.that(prim, "no priming trace")
     # In `elapsed` s, a 1 s timer doubling gives at most the first priming and 1 + log2 retries.
     bound = 2 + int(elapsed).bit_length()

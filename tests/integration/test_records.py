@@ -12,8 +12,9 @@ import dns.rcode
 import dns.rdatatype
 import pytest
 
-import labtest
-from labtest import ask, rrsets, show_rrsets, soa_in_authority, zone_rdataset
+from rwlab import dnsq, traces
+from rwlab.dnsq import ask, rrsets, show_rrsets, soa_in_authority
+from rwlab.zonefiles import zone_rdataset
 
 # (owner, type) pairs whose answer must be exactly the zone's rdataset.
 RECORD_TYPES = [
@@ -34,7 +35,7 @@ RECORD_TYPES = [
 @pytest.mark.parametrize("owner,rdtype", RECORD_TYPES, ids=["%s-%s" % (t, o) for o, t in RECORD_TYPES])
 def test_record_type(resolver, zones, owner, rdtype):
     r = ask(resolver.addr, owner, rdtype)
-    assert r.rcode() == dns.rcode.NOERROR, "%s %s: rcode %s" % (owner, rdtype, labtest.rcode_text(r))
+    assert r.rcode() == dns.rcode.NOERROR, "%s %s: rcode %s" % (owner, rdtype, dnsq.rcode_text(r))
     got = rrsets(r.answer)
     want = {(owner.lower(), rdtype): zone_rdataset(zones, owner, rdtype)}
     assert got == want, "%s %s: expected %s, got %s" % (owner, rdtype, show_rrsets(want),
@@ -56,9 +57,9 @@ def test_story_values(resolver):
 
 def test_header_bits_and_question(resolver):
     """RA set, RD copied, QR set, ID and question echoed (byte for byte, case preserved)."""
-    q = labtest.make_query("wWw.Video-PlatForm.COM.", "A", rd=True)
+    q = dnsq.make_query("wWw.Video-PlatForm.COM.", "A", rd=True)
     wire = q.to_wire()
-    reply = labtest.udp_exchange(resolver.addr, wire, wait=labtest.TIMEOUT)
+    reply = dnsq.udp_exchange(resolver.addr, wire, wait=dnsq.TIMEOUT)
     assert reply is not None, "no reply"
     r = dns.message.from_wire(reply)
     assert r.id == q.id
@@ -72,8 +73,8 @@ def test_header_bits_and_question(resolver):
 
 
 def test_rd_clear_is_copied(resolver):
-    q = labtest.make_query("video-platform.com.", "A", rd=False)
-    reply = labtest.udp_exchange(resolver.addr, q.to_wire(), wait=labtest.TIMEOUT)
+    q = dnsq.make_query("video-platform.com.", "A", rd=False)
+    reply = dnsq.udp_exchange(resolver.addr, q.to_wire(), wait=dnsq.TIMEOUT)
     assert reply is not None, "no reply to an RD=0 query"
     r = dns.message.from_wire(reply)
     assert r.id == q.id
@@ -89,7 +90,7 @@ def test_rd_clear_is_copied(resolver):
 def test_transfers_refused_meta_types_formerr(resolver, qtype, rcode):
     """Zone transfers are REFUSED; meta-types (RFC 6895 3.1) are FORMERR, as Unbound answers,
     with the question echoed. Nothing is resolved for them."""
-    r = labtest.ask(resolver.addr, "video-platform.com.", qtype)
+    r = dnsq.ask(resolver.addr, "video-platform.com.", qtype)
     assert dns.rcode.to_text(r.rcode()) == rcode
     assert not r.answer and not r.authority
     assert [(q.name.to_text(), dns.rdatatype.to_text(q.rdtype)) for q in r.question] == [
@@ -100,7 +101,7 @@ def test_transfers_refused_meta_types_formerr(resolver, qtype, rcode):
 def test_types_next_to_the_meta_range_are_asked(resolver, qtype):
     """The type just below the meta-type range, ANY, and the first type above 255 are not
     refused: the walk answers them (NOERROR: NODATA, or for ANY what the zone has)."""
-    r = labtest.ask(resolver.addr, "video-platform.com.", qtype)
+    r = dnsq.ask(resolver.addr, "video-platform.com.", qtype)
     assert r.rcode() == dns.rcode.NOERROR
 
 
@@ -111,7 +112,7 @@ def test_do_bit_copied(start_rootwalkd, do):
     r = start_rootwalkd()
     for name in ["www.example.org.", "www.example.org.", "nope.example.org."]:
         q = dns.message.make_query(name, "A", use_edns=0, want_dnssec=do)
-        m = dns.query.udp(q, r.addr, timeout=labtest.TIMEOUT)
+        m = dns.query.udp(q, r.addr, timeout=dnsq.TIMEOUT)
         assert m.edns == 0
         assert bool(m.ednsflags & dns.flags.DO) == do, "%s: DO %s in the reply" % (
             name, not do)
@@ -122,31 +123,27 @@ def test_special_use_names_answered_locally(start_rootwalkd):
     answered at once with AA and never sent upstream; the trace says which zone and why.
     With local-zones: no they go to the root like any other name."""
     r = start_rootwalkd()
-    m = labtest.ask(r.addr, "localhost.", "A")
+    m = dnsq.ask(r.addr, "localhost.", "A")
     assert m.flags & dns.flags.AA
     assert [rr.to_text() for rrset in m.answer for rr in rrset] == ["127.0.0.1"]
-    m = labtest.ask(r.addr, "x.invalid.", "A")
+    m = dnsq.ask(r.addr, "x.invalid.", "A")
     assert m.rcode() == dns.rcode.NXDOMAIN
     assert [s.name.to_text() for s in soa_in_authority(m)] == ["invalid."]
-    m = labtest.ask(r.addr, "1.1.168.192.in-addr.arpa.", "PTR")
+    m = dnsq.ask(r.addr, "1.1.168.192.in-addr.arpa.", "PTR")
     assert m.rcode() == dns.rcode.NXDOMAIN
     assert [s.name.to_text() for s in soa_in_authority(m)] == ["168.192.in-addr.arpa."]
     for name, qtype, zone in [("localhost.", "A", "localhost."), ("x.invalid.", "A", "invalid."),
                               ("1.1.168.192.in-addr.arpa.", "PTR", "168.192.in-addr.arpa.")]:
-        t = labtest.wait_trace(r.trace_log, name, qtype)
+        t = traces.wait_trace(r.trace_log, name, qtype)
         assert t, "no trace for %s" % name
         local = [e for e in t[-1] if e["ev"] == "local"]
         assert local and local[0]["zone"] == zone and local[0]["rfc"].startswith("RFC"), t[-1]
         assert not [e for e in t[-1] if e["ev"] == "send"], "%s went upstream" % name
     off = start_rootwalkd(extra="local-zones: no\n")
-    m = labtest.ask(off.addr, "localhost.", "A")
+    m = dnsq.ask(off.addr, "localhost.", "A")
     assert m.rcode() == dns.rcode.NXDOMAIN and not (m.flags & dns.flags.AA)
-    t = labtest.wait_trace(off.trace_log, "localhost.", "A")
+    t = traces.wait_trace(off.trace_log, "localhost.", "A")
     assert t and [e for e in t[-1] if e["ev"] == "send"], "local-zones: no, yet not asked"
-
-
-def ask_norec(addr, qname, qtype="A"):
-    return labtest.ask(addr, qname, qtype, rd=False)
 
 
 def authority_ns(m):
@@ -161,24 +158,24 @@ def test_rd_clear_answers_from_the_cache_or_refers(start_rootwalkd):
     query has resolved it, the cached answer; DS is referred to the parent side of the cut. The
     trace says so."""
     r = start_rootwalkd()
-    cold = ask_norec(r.addr, "www.example.org.")
+    cold = ask(r.addr, "www.example.org.", rd=False)
     assert cold.rcode() == dns.rcode.NOERROR and not cold.answer
     assert not (cold.flags & dns.flags.AA) and not (cold.flags & dns.flags.RD)
     assert authority_ns(cold) == {".": ["a.root-servers.net.", "b.root-servers.net."]}
     # asked again: still not resolved, so nothing was resolved the first time either
-    assert not ask_norec(r.addr, "www.example.org.").answer
-    warm = labtest.ask(r.addr, "www.example.org.", "A")
+    assert not ask(r.addr, "www.example.org.", rd=False).answer
+    warm = dnsq.ask(r.addr, "www.example.org.", "A")
     assert [rr.to_text() for rrset in warm.answer for rr in rrset] == ["192.0.2.11"]
-    cached = ask_norec(r.addr, "www.example.org.")
+    cached = ask(r.addr, "www.example.org.", rd=False)
     assert [rr.to_text() for rrset in cached.answer for rr in rrset] == ["192.0.2.11"]
     assert 0 < cached.answer[0].ttl <= 3600
-    below = ask_norec(r.addr, "nope.example.org.")
+    below = ask(r.addr, "nope.example.org.", rd=False)
     assert not below.answer and authority_ns(below) == {"example.org.": ["ns1.example.org."]}
     assert [(rrset.name.to_text(), rr.to_text()) for rrset in below.additional for rr in rrset
             if rrset.rdtype == dns.rdatatype.A] == [("ns1.example.org.", "127.3.2.1")]
-    ds = ask_norec(r.addr, "example.org.", "DS")
+    ds = ask(r.addr, "example.org.", "DS", rd=False)
     assert not ds.answer and list(authority_ns(ds)) == ["org."]
-    t = labtest.wait_trace(r.trace_log, "nope.example.org.", "A")
+    t = traces.wait_trace(r.trace_log, "nope.example.org.", "A")
     assert t, "no trace for the RD=0 query"
     norec = [e for e in t[-1] if e["ev"] == "norec"]
     assert norec and norec[0]["zone"] == "example.org.", t[-1]
@@ -190,7 +187,7 @@ def test_rd_clear_answers_from_the_cache_or_refers(start_rootwalkd):
                                          ("nothing.example.org.", "MX")])
 def test_nxdomain(resolver, qname, qtype):
     r = ask(resolver.addr, qname, qtype)
-    assert r.rcode() == dns.rcode.NXDOMAIN, "%s %s: rcode %s" % (qname, qtype, labtest.rcode_text(r))
+    assert r.rcode() == dns.rcode.NXDOMAIN, "%s %s: rcode %s" % (qname, qtype, dnsq.rcode_text(r))
     assert not r.answer, "NXDOMAIN with an answer: %s" % r.answer
     soa = soa_in_authority(r)
     zone = qname.split(".", 1)[1]
@@ -205,7 +202,7 @@ def test_nxdomain(resolver, qname, qtype):
                                          ("www.example.org.", "TXT")])
 def test_nodata(resolver, qname, qtype):
     r = ask(resolver.addr, qname, qtype)
-    assert r.rcode() == dns.rcode.NOERROR, "%s %s: rcode %s" % (qname, qtype, labtest.rcode_text(r))
+    assert r.rcode() == dns.rcode.NOERROR, "%s %s: rcode %s" % (qname, qtype, dnsq.rcode_text(r))
     assert not r.answer, "%s %s: NODATA expected, got %s" % (qname, qtype, r.answer)
     soa = soa_in_authority(r)
     assert len(soa) == 1, "%s %s: no SOA in authority: %s" % (qname, qtype, r.authority)
@@ -224,7 +221,7 @@ def test_nodata(resolver, qname, qtype):
 ])
 def test_cname_across_zones(resolver, qname, chain, final):
     r = ask(resolver.addr, qname, "A")
-    assert r.rcode() == dns.rcode.NOERROR, "%s: rcode %s" % (qname, labtest.rcode_text(r))
+    assert r.rcode() == dns.rcode.NOERROR, "%s: rcode %s" % (qname, dnsq.rcode_text(r))
     got = rrsets(r.answer)
     want = {}
     for a, b in zip(chain, chain[1:]):
@@ -243,13 +240,13 @@ def test_no_glue_delegation(resolver, qname, addr):
     """Zones whose name servers live under another TLD: no glue; the NS addresses must be
     resolved by the resolver itself."""
     r = ask(resolver.addr, qname, "A")
-    assert r.rcode() == dns.rcode.NOERROR, "%s: rcode %s" % (qname, labtest.rcode_text(r))
+    assert r.rcode() == dns.rcode.NOERROR, "%s: rcode %s" % (qname, dnsq.rcode_text(r))
     assert [rr.to_text() for rrset in r.answer for rr in rrset] == [addr]
 
 
 def test_lame_delegation_servfail(resolver):
     r = ask(resolver.addr, "www.lame.com.", "A")
-    assert r.rcode() == dns.rcode.SERVFAIL, "lame delegation: rcode %s" % labtest.rcode_text(r)
+    assert r.rcode() == dns.rcode.SERVFAIL, "lame delegation: rcode %s" % dnsq.rcode_text(r)
 
 
 def test_tcp_client(resolver):
@@ -262,10 +259,10 @@ def test_tcp_client(resolver):
 
 def test_tcp_two_queries_one_connection(resolver):
     """Two length-prefixed queries on one connection (RFC 7766 6.2.1): both answered."""
-    q1 = labtest.make_query("video-platform.com.", "AAAA")
-    q2 = labtest.make_query("sip.video-platform.com.", "A")
-    replies, _ = labtest.tcp_exchange(resolver.addr, labtest.frame(q1.to_wire()) +
-                                      labtest.frame(q2.to_wire()), wait=labtest.TIMEOUT, expect=2)
+    q1 = dnsq.make_query("video-platform.com.", "AAAA")
+    q2 = dnsq.make_query("sip.video-platform.com.", "A")
+    replies, _ = dnsq.tcp_exchange(resolver.addr, dnsq.frame(q1.to_wire()) +
+                                      dnsq.frame(q2.to_wire()), wait=dnsq.TIMEOUT, expect=2)
     got = {}
     for w in replies:
         m = dns.message.from_wire(w)
@@ -290,8 +287,8 @@ def test_big_txt(resolver, zones):
 
 def test_big_txt_no_edns_udp(resolver):
     """A client without EDNS (512-byte limit) also gets TC."""
-    q = labtest.make_query("big.video-platform.com.", "TXT", use_edns=False)
-    reply = labtest.udp_exchange(resolver.addr, q.to_wire(), wait=labtest.TIMEOUT)
+    q = dnsq.make_query("big.video-platform.com.", "TXT", use_edns=False)
+    reply = dnsq.udp_exchange(resolver.addr, q.to_wire(), wait=dnsq.TIMEOUT)
     assert reply is not None
     assert len(reply) <= 512
     assert dns.message.from_wire(reply).flags & dns.flags.TC

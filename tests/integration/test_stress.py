@@ -15,14 +15,15 @@ import time
 
 import pytest
 
-import labtest
-from labtest import lab
+from rwlab import control, dnsq, zonefiles
+
+
 
 RUN_S = 6
 
 
 def query_file(tmp_path):
-    questions = [" ".join(q) for q in lab.questions()]
+    questions = [" ".join(q) for q in zonefiles.questions()]
     rnd = random.Random(20261126)
     lines = []
     for _ in range(5000):
@@ -60,7 +61,7 @@ def test_load_with_flushes_traces_and_reloads(start_rootwalkd, tmp_path):
     sock = str(tmp_path / "ctl.sock")
     r = start_rootwalkd(extra="control-socket: %s\n" % sock)
     path = query_file(tmp_path)
-    cli = labtest.cli_path()
+    cli = control.cli_path()
     udp, tcp = dnsperf(r.addr, path), dnsperf(r.addr, path, tcp=True)
     commands = [["flush-all"], ["flush", "video-platform.com", "--subtree"], ["stats"],
                 ["dump-cache"], ["trace", "www.video-platform.com", "--fresh"], ["reload"]]
@@ -80,6 +81,6 @@ def test_load_with_flushes_traces_and_reloads(start_rootwalkd, tmp_path):
         assert sent > 1000, "%s: only %d queries sent:\n%s" % (name, sent, out)
         assert lost == 0, "%s: %d of %d queries lost:\n%s" % (name, lost, sent, out)
     assert done >= 12, "only %d control commands ran" % done
-    m = labtest.ask(r.addr, "www.video-platform.com.", "A")
+    m = dnsq.ask(r.addr, "www.video-platform.com.", "A")
     assert m.rcode() == 0 and m.answer
     assert r.proc.poll() is None, "rootwalkd died:\n" + r.stderr()[-3000:]

@@ -4,7 +4,6 @@ Each test starts its own rootwalkd, so the first query is really cold."""
 
 import ipaddress
 import json
-import os
 import re
 import socket
 import time
@@ -12,8 +11,10 @@ import time
 import dns.message
 import dns.rcode
 
-import labtest
-from labtest import norm_name, norm_type, parse_iso, wait_trace
+from rwlab import dnsq
+from rwlab.procs import read_text
+from rwlab.traces import (TEXT_HEADER, events, norm_name, norm_type, nth, parse_iso, wait_text,
+                          wait_trace)
 
 ROOT_ADDRS = {"127.1.0.1", "127.1.0.2"}
 COM_ADDRS = {"127.2.0.1"}
@@ -28,25 +29,9 @@ def udp_from(addr, wire, src="127.0.0.1"):
     """Send a query from a known source address and port; returns (reply message, port)."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind((src, 0))
-        s.settimeout(labtest.TIMEOUT)
+        s.settimeout(dnsq.TIMEOUT)
         s.sendto(wire, (addr, 53))
         return dns.message.from_wire(s.recvfrom(65535)[0]), s.getsockname()[1]
-
-
-def one_trace(r, qname, qtype, index=0):
-    traces = wait_trace(r.trace_log, qname, qtype, count=index + 1)
-    if len(traces) <= index:
-        log = "(no trace log)"
-        if os.path.exists(r.trace_log):
-            with open(r.trace_log) as f:
-                log = f.read()[-3000:]
-        raise AssertionError("no trace #%d for %s %s in %s:\n%s" % (index + 1, qname, qtype,
-                                                                   r.trace_log, log))
-    return traces[index]
-
-
-def events(trace, kind):
-    return [e for e in trace if e["ev"] == kind]
 
 
 def check_expiry(obj, ttl_field="ttl", slack=5):
@@ -70,10 +55,10 @@ def check_rec(rec, cached):
 
 def test_cold_query_walks_root_tld_authoritative(start_rootwalkd):
     r = start_rootwalkd()
-    q = labtest.make_query("www.video-platform.com.", "A")
+    q = dnsq.make_query("www.video-platform.com.", "A")
     reply, port = udp_from(r.addr, q.to_wire())
     assert reply.rcode() == dns.rcode.NOERROR
-    t = one_trace(r, "www.video-platform.com.", "A")
+    t = nth(r.trace_log, "www.video-platform.com.", "A")
 
     ids = {e["trace"] for e in t}
     assert len(ids) == 1 and re.fullmatch(r"[0-9a-f]{16}", ids.pop()), "bad trace id"
@@ -128,7 +113,7 @@ def test_cold_query_walks_root_tld_authoritative(start_rootwalkd):
             assert f in e, "reply without %s: %r" % (f, e)
 
     # Sub-resolutions have answers of their own (depth > 0); the client's is at depth 0.
-    answers = [e for e in events(t, "answer") if e.get("depth", 0) == 0]
+    answers = events(t, "answer", depth=0)
     assert len(answers) == 1, answers
     a = answers[0]
     assert a["rcode"] == "NOERROR", a
@@ -149,11 +134,11 @@ def test_cold_query_walks_root_tld_authoritative(start_rootwalkd):
 
 def test_second_query_is_cache_hit(start_rootwalkd):
     r = start_rootwalkd()
-    labtest.ask(r.addr, "www.video-platform.com.", "A")
-    one_trace(r, "www.video-platform.com.", "A", 0)
-    m = labtest.ask(r.addr, "www.video-platform.com.", "A")
+    dnsq.ask(r.addr, "www.video-platform.com.", "A")
+    nth(r.trace_log, "www.video-platform.com.", "A", 0)
+    m = dnsq.ask(r.addr, "www.video-platform.com.", "A")
     assert m.rcode() == dns.rcode.NOERROR
-    t = one_trace(r, "www.video-platform.com.", "A", 1)
+    t = nth(r.trace_log, "www.video-platform.com.", "A", 1)
     assert not events(t, "send"), "second query went upstream: %r" % events(t, "send")
     hits = events(t, "cache_hit")
     assert hits, "no cache_hit event: %r" % t
@@ -168,9 +153,9 @@ def test_second_query_is_cache_hit(start_rootwalkd):
 
 def test_nxdomain_trace(start_rootwalkd):
     r = start_rootwalkd()
-    m = labtest.ask(r.addr, "nope.video-platform.com.", "A")
+    m = dnsq.ask(r.addr, "nope.video-platform.com.", "A")
     assert m.rcode() == dns.rcode.NXDOMAIN
-    t = one_trace(r, "nope.video-platform.com.", "A")
+    t = nth(r.trace_log, "nope.video-platform.com.", "A")
     assert any(e.get("kind") == "nxdomain" for e in events(t, "reply")), events(t, "reply")
     neg = events(t, "negative")
     assert neg and neg[0]["kind"] == "nxdomain", neg
@@ -181,9 +166,9 @@ def test_nxdomain_trace(start_rootwalkd):
 
 def test_big_txt_upstream_tcp_fallback(start_rootwalkd):
     r = start_rootwalkd()
-    m = labtest.ask(r.addr, "big.video-platform.com.", "TXT", tcp=True)
+    m = dnsq.ask(r.addr, "big.video-platform.com.", "TXT", tcp=True)
     assert m.rcode() == dns.rcode.NOERROR and len(m.answer[0]) == 8
-    t = one_trace(r, "big.video-platform.com.", "TXT")
+    t = nth(r.trace_log, "big.video-platform.com.", "TXT")
     seq = [(e["ev"], e.get("proto"), e.get("tc"), norm_name(e.get("zone", "")))
            for e in t if e["ev"] in ("send", "reply")]
     tc_at = [i for i, e in enumerate(t) if e["ev"] == "reply" and e.get("tc") is True]
@@ -200,10 +185,10 @@ def test_trace_written_in_one_piece(start_rootwalkd):
     names = ["www.video-platform.com.", "www.example.net.", "feeds.news.org.",
              "cdn.video-platform.com.", "42.113.0.203.in-addr.arpa."]
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.settimeout(labtest.TIMEOUT)
+        s.settimeout(dnsq.TIMEOUT)
         for n in names:
             qt = "PTR" if n.endswith("arpa.") else "A"
-            s.sendto(labtest.make_query(n, qt).to_wire(), (r.addr, 53))
+            s.sendto(dnsq.make_query(n, qt).to_wire(), (r.addr, 53))
         for _ in names:
             s.recvfrom(65535)
     for n in names:
@@ -221,57 +206,33 @@ def test_trace_written_in_one_piece(start_rootwalkd):
 
 def test_lame_delegation_trace(start_rootwalkd):
     r = start_rootwalkd()
-    m = labtest.ask(r.addr, "www.lame.com.", "A")
+    m = dnsq.ask(r.addr, "www.lame.com.", "A")
     assert m.rcode() == dns.rcode.SERVFAIL
-    t = one_trace(r, "www.lame.com.", "A")
+    t = nth(r.trace_log, "www.lame.com.", "A")
     lame = [e for e in events(t, "reply") if e.get("kind") in ("failed", "lame", "rejected")]
     assert lame, "the REFUSED reply of 127.3.2.1 is not explained: %r" % events(t, "reply")
     assert lame[0].get("reason"), lame[0]
     assert t[-1]["rcode"] == "SERVFAIL"
 
 
-TEXT_HEADER = re.compile(r"^;; trace ([0-9a-f]{16})\s+(\S+)\s+client ([0-9a-f.:]+)#(\d+)\s+"
-                         r"(\S+) (\S+)\s+\((udp|tcp)")
 TEXT_STEP = re.compile(r'^;;\s+step (\d+\S*)\s+zone (\S+)\s+ask (\S+) \(([^)]+)\) (udp|tcp)\s+"(\S+) (\S+)"')
 # The contract's footer; an rcode before the counts ("...: NOERROR, 7 upstream queries") is fine.
 TEXT_DONE = re.compile(r"^;; done in [0-9.]+ ms: (?:[A-Z]+, )?(\d+) upstream quer(?:y|ies), "
                        r"(\d+) cache hits?, (\d+) sub-resolutions?")
 
 
-def text_traces(text):
-    """Split a text trace log into traces: lists of lines, each starting at a ';; trace' line."""
-    out = []
-    for line in text.splitlines():
-        if line.startswith(";; trace "):
-            out.append([])
-        if out and line.strip():
-            out[-1].append(line)
-    return out
-
-
 def test_text_trace(start_rootwalkd):
     r = start_rootwalkd(trace_format="text")
-    labtest.ask(r.addr, "www.video-platform.com.", "A")
-    labtest.ask(r.addr, "www.video-platform.com.", "A")
-    deadline = time.monotonic() + labtest.TIMEOUT
-    text = ""
-    while time.monotonic() < deadline:
-        if os.path.exists(r.trace_log):
-            with open(r.trace_log) as f:
-                text = f.read()
-        # both of the client's traces, complete (the sink writes them off the event loop)
-        done = [t for t in text_traces(text) if TEXT_HEADER.match(t[0])
-                and norm_name(TEXT_HEADER.match(t[0]).group(5)) == "www.video-platform.com."
-                and TEXT_DONE.match(t[-1])]
-        if len(done) >= 2:
-            break
-        time.sleep(0.05)
+    dnsq.ask(r.addr, "www.video-platform.com.", "A")
+    dnsq.ask(r.addr, "www.video-platform.com.", "A")
+    # both of the client's traces, complete (the sink writes them off the event loop)
+    traces = wait_text(r.trace_log, "www.video-platform.com.", "A", count=2)
+    text = read_text(r.trace_log)
     lines = [l for l in text.splitlines() if l.strip()]
     assert all(l.startswith(";; ") or l == ";;" for l in lines), \
         "lines not starting with ';; ': %r" % [l for l in lines if not l.startswith(";;")][:5]
-    # The log may hold traces that no client asked for (priming the root); take the client's.
-    traces = [t for t in text_traces(text) if TEXT_HEADER.match(t[0])
-              and norm_name(TEXT_HEADER.match(t[0]).group(5)) == "www.video-platform.com."]
+    # The log may hold traces that no client asked for (priming the root): wait_text took the
+    # client's.
     assert len(traces) == 2, "want 2 traces for www.video-platform.com. A:\n%s" % text[-3000:]
     for t in traces:
         h = TEXT_HEADER.match(t[0])

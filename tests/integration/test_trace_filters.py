@@ -8,40 +8,31 @@ then compares the questions that were traced with the ones that should have been
 """
 
 import json
-import os
 import re
-import subprocess
-import tempfile
 
-import dns.query
 import dns.rcode
 
-import labtest
-from labtest import norm_name
+from rwlab import dnsq, traces
+from rwlab.traces import norm_name
 
 SLOW = 6.0  # seconds a question may take when servers are silent
-CLI_TIMEOUT = 20
 
 
-def ask_from(r, qname, qtype="A", source=None, tcp=False, timeout=labtest.TIMEOUT):
+def ask_from(r, qname, qtype="A", source=None, **kw):
     """One question to rootwalkd r from a given source address (any 127/8 address, or an IPv6
-    address on lo): the client address the trace-clients filter sees."""
-    q = labtest.make_query(qname, qtype)
-    addr = r.addr
-    if source and ":" in source:
-        addr = "2001:db8::53"
-    if tcp:
-        return dns.query.tcp(q, addr, timeout=timeout, source=source)
-    return dns.query.udp(q, addr, timeout=timeout, source=source)
+    address on lo, then to r's IPv6 address): the client address the trace-clients filter
+    sees."""
+    addr = "2001:db8::53" if source and ":" in source else r.addr
+    return dnsq.ask(addr, qname, qtype, source=source, **kw)
 
 
 def traced(r, marker, qtype="A", timeout=SLOW):
     """Wait for the trace of marker (the last question, which the filter keeps), then return
     every traced client question in log order as (qname, qtype, client address, events)."""
-    got = labtest.wait_trace(r.trace_log, marker, qtype, timeout=timeout)
+    got = traces.wait_trace(r.trace_log, marker, qtype, timeout=timeout)
     assert got, "the last question %s %s (which the filter keeps) was not traced" % (marker, qtype)
     out = []
-    for t in labtest.read_json_traces(r.trace_log).values():
+    for t in traces.read_json_traces(r.trace_log).values():
         q = [e for e in t if e["ev"] == "query"]
         if not q:
             continue
@@ -62,23 +53,6 @@ def done(t):
     return d[-1]
 
 
-
-
-def rootwalk(sock, *args):
-    p = subprocess.run([labtest.cli_path(), "-s", sock] + list(args), capture_output=True, text=True,
-                       timeout=CLI_TIMEOUT)
-    assert p.returncode == 0, "rootwalk %s: exit %d\n%s%s" % (" ".join(args), p.returncode,
-                                                             p.stdout[-2000:], p.stderr[-2000:])
-    return p.stdout
-
-
-def start_with_socket(the_lab, start_rootwalkd, extra):
-    d = tempfile.mkdtemp(prefix="ctl-", dir=the_lab.tmp)
-    sock = os.path.join(d, "ctl.sock")
-    r = start_rootwalkd(extra="control-socket: %s\n%s" % (sock, extra))
-    # Not just the file: it exists from bind(), a moment before the daemon listens.
-    labtest.wait_control_socket(r, sock)
-    return r, sock
 
 
 # -- trace-names ------------------------------------------------------------------------------
@@ -213,7 +187,7 @@ def test_trace_only_fail(the_lab, start_rootwalkd):
         ]
         for qname, qtype, rcode, _ in asked:
             m = ask_from(r, qname, qtype, timeout=SLOW)
-            assert dns.rcode.to_text(m.rcode()) == rcode, (qname, labtest.rcode_text(m))
+            assert dns.rcode.to_text(m.rcode()) == rcode, (qname, dnsq.rcode_text(m))
         tr = traced(r, "www.lame.com.")
     finally:
         for fs in servers:
@@ -231,17 +205,16 @@ def test_trace_only_fail(the_lab, start_rootwalkd):
 
 # -- on demand, and reload ----------------------------------------------------------------------
 
-def test_on_demand_trace_ignores_the_filters(the_lab, start_rootwalkd):
+def test_on_demand_trace_ignores_the_filters(start_ctl):
     """`rootwalk trace` returns the trace of a question the filters exclude (by name, client
     and outcome), and that trace does not go to the trace log."""
-    r, sock = start_with_socket(the_lab, start_rootwalkd,
-                                "trace-names: lame.com\ntrace-clients: 127.0.0.99\n"
-                                "trace-only: fail\n")
-    text = rootwalk(sock, "trace", "www.video-platform.com")
+    c = start_ctl("trace-names: lame.com\ntrace-clients: 127.0.0.99\ntrace-only: fail\n")
+    r = c.r
+    text = c.ok("trace", "www.video-platform.com")
     assert re.search(r"^;; step \S+ +zone video-platform\.com\. +ask ", text, re.M), text
     assert ";; answer NOERROR" in text and "203.0.113.42" in text, text
     assert re.search(r"^;; done in ", text, re.M), text
-    out = rootwalk(sock, "trace", "video-platform.com", "MX", "--json")
+    out = c.ok("trace", "video-platform.com", "MX", "--json")
     evs = [json.loads(line) for line in out.splitlines() if line.strip()]
     assert evs[0]["ev"] == "query" and evs[-1]["ev"] == "done", evs[:1] + evs[-1:]
     # A client question the filters keep, as the marker; then only it is in the log.
@@ -252,9 +225,10 @@ def test_on_demand_trace_ignores_the_filters(the_lab, start_rootwalkd):
         [(n, t, ip, p) for n, t, ip, p, _ in tr]
 
 
-def test_reload_changes_the_filters(the_lab, start_rootwalkd):
+def test_reload_changes_the_filters(start_ctl):
     """`rootwalk reload` with a new trace-names applies it to the next questions."""
-    r, sock = start_with_socket(the_lab, start_rootwalkd, "trace-names: example.org\n")
+    c = start_ctl("trace-names: example.org\n")
+    r = c.r
     ask_from(r, "shop.com.")
     ask_from(r, "example.org.")
     assert questions(traced(r, "example.org.")) == [("example.org.", "A")]
@@ -262,7 +236,7 @@ def test_reload_changes_the_filters(the_lab, start_rootwalkd):
         conf = f.read()
     with open(r.conf, "w") as f:
         f.write(conf.replace("trace-names: example.org\n", "trace-names: shop.com\n"))
-    rootwalk(sock, "reload")
+    c.ok("reload")
     ask_from(r, "news.org.")
     ask_from(r, "www.example.org.")
     ask_from(r, "shop.com.")  # cached: traced now that shop.com is named

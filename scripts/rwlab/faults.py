@@ -1,0 +1,86 @@
+"""The scripted authoritative servers (tests/faultserver.py) under the fault. TLD: one process
+per address, its behaviour chosen by a JSON scenario, every query it receives logged."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+
+from rwlab import REPO, START_TIMEOUT, ZONES, LabError
+from rwlab.isolate import ensure_isolated
+from rwlab.procs import Proc, read_line, read_text
+from rwlab.zonefiles import zone_origin
+
+FAULTSERVER = os.path.join(REPO, "tests", "faultserver.py")
+
+
+class FaultServer:
+    """A scripted authoritative server at one address, with the log of every query it
+    received."""
+
+    def __init__(self, addr, scenario, proc, log):
+        self.addr = addr
+        self.scenario = scenario
+        self.proc = proc
+        self.log = log
+
+    def __repr__(self):
+        return "FaultServer(%s %s)" % (self.addr, self.scenario.get("mode", "normal"))
+
+    def queries(self, since=0):
+        """The queries received so far (dicts: t, proto, src, id, qname, qtype, edns, rd),
+        from index since on (see mark())."""
+        out = []
+        for line in read_text(self.log).splitlines(keepends=True):
+            if line.endswith("\n"):  # a last line without it is still being written
+                out.append(json.loads(line))
+        return out[since:]
+
+    def qnames(self, since=0):
+        """[(qname in lower case, qtype)] of the queries received, from index since on."""
+        return [(q["qname"].lower(), q["qtype"]) for q in self.queries(since)]
+
+    def mark(self):
+        """Index for queries(since=...): only what arrives from now on."""
+        return len(self.queries())
+
+    def stderr(self):
+        return self.proc.output()
+
+    def switch(self, timeout=5.0):
+        """Make it take its scenario's "then" part (SIGUSR1) and wait until it has."""
+        self.proc.send_signal(signal.SIGUSR1)
+        line = read_line(self.proc, timeout)
+        if line.strip() != b"switched":
+            raise LabError("fault server %s did not switch: %r %s"
+                           % (self.addr, line, self.stderr()[-2000:]))
+
+    def stop(self):
+        return self.proc.stop()
+
+
+def start(tmp, addr, zones=None, scenario=None, timeout=START_TIMEOUT):
+    """Start tests/faultserver.py at addr@53, its files in a new directory under tmp. zones:
+    {origin: file}, the file relative to zones/fault/ (default: generic.zone). scenario: its
+    behaviour (see faultserver.py). Waits until its sockets are bound (it says "ready")."""
+    ensure_isolated()
+    scenario = dict(scenario or {})
+    d = tempfile.mkdtemp(prefix="fault-%s-" % addr, dir=tmp)
+    log = os.path.join(d, "queries.jsonl")
+    # The same Python as this one: it has dnspython (rwlab imports it too).
+    cmd = [sys.executable, FAULTSERVER, "--addr", addr, "--log", log,
+           "--scenario", json.dumps(scenario)]
+    for origin, f in (zones or {}).items():
+        cmd += ["--zone", "%s=%s" % (zone_origin(origin),
+                                     os.path.join(ZONES, "fault", f or "generic.zone"))]
+    proc = Proc(cmd, os.path.join(d, "stderr"), name="faultserver " + addr,
+                stdout=subprocess.PIPE)
+    fs = FaultServer(addr, scenario, proc, log)
+    line = read_line(proc, timeout)
+    if line.strip() != b"ready":
+        proc.stop()
+        raise LabError("fault server %s did not start: %s" % (addr, fs.stderr()[-2000:]))
+    return fs
+
