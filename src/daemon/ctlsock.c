@@ -22,6 +22,7 @@
 #include <uv.h>
 
 #include "daemon.h"
+#include "log.h"
 #include "stream.h"
 #include "rootwalk/control.h"
 

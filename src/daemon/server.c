@@ -28,6 +28,7 @@
 #include <uv.h>
 
 #include "daemon.h"
+#include "log.h"
 #include "stream.h"
 #include "rootwalk/wire.h"
 
@@ -141,11 +142,6 @@ struct rw_server {
 	bool conn_cap_logged, req_cap_logged;
 };
 
-static socklen_t sockaddr_len(const struct sockaddr *sa)
-{
-	return sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-}
-
 /* Requests. */
 
 static struct srv_req *req_new(struct rw_server *s, struct srv_udp *u, struct srv_conn *c,
@@ -163,7 +159,7 @@ static struct srv_req *req_new(struct rw_server *s, struct srv_udp *u, struct sr
 	req->s = s;
 	req->udp = u;
 	req->conn = c;
-	req->clientlen = sockaddr_len(client);
+	req->clientlen = rw_daemon_addr_len(client);
 	memcpy(&req->client, client, req->clientlen);
 	req->next = s->reqs;
 	if (s->reqs)
@@ -269,7 +265,7 @@ static void udp_send_pending(struct srv_udp *u)
 static void udp_send_one(struct srv_udp *u, const struct sockaddr *to, const uint8_t *resp,
 			 size_t len)
 {
-	socklen_t tolen = sockaddr_len(to);
+	socklen_t tolen = rw_daemon_addr_len(to);
 
 	if (!u->pending &&
 	    (sendto(u->fd, resp, len, MSG_DONTWAIT, to, tolen) >= 0 || !udp_would_block(errno)))
@@ -314,7 +310,7 @@ static void udp_reply(struct srv_udp *u, const struct sockaddr *to, const uint8_
 		if (b->n == SRV_BATCH)
 			udp_flush(u);
 		unsigned i = b->n++;
-		socklen_t tolen = sockaddr_len(to);
+		socklen_t tolen = rw_daemon_addr_len(to);
 
 		memcpy(b->data[i], resp, len);
 		b->iov[i].iov_base = b->data[i];
@@ -454,7 +450,7 @@ static void srv_query(struct rw_server *s, struct srv_udp *u, struct srv_conn *c
 		return;
 	if (s->n_reqs < SRV_MAX_REQUESTS)
 		req = req_new(s, u, c, client);
-	if (req && rw_resolver_query(r, pkt, len, client, sockaddr_len(client),
+	if (req && rw_resolver_query(r, pkt, len, client, rw_daemon_addr_len(client),
 				     c ? RW_PROTO_TCP : RW_PROTO_UDP, srv_respond, req) == 0)
 		return;
 	/* Overloaded or an internal failure (the resolver will not call back): SERVFAIL. */
@@ -759,7 +755,7 @@ static int udp_open(struct rw_server *s, const struct rw_sockaddr *addr)
 	 * and silently share its queries, where a bind error is what the operator needs. */
 	if ((sa->sa_family == AF_INET6 &&
 	     setsockopt(u->fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) < 0) ||
-	    bind(u->fd, sa, sockaddr_len(sa)) < 0) {
+	    bind(u->fd, sa, rw_daemon_addr_len(sa)) < 0) {
 		rc = -errno;
 		close(u->fd);
 		free(u);

@@ -19,6 +19,7 @@
 #include <uv.h>
 
 #include "daemon.h"
+#include "log.h"
 #include "rootwalk/wire.h"
 
 #define UQ_BUCKETS	   4096 /* power of two */
@@ -167,11 +168,6 @@ static void uq_timer_cb(uv_timer_t *timer)
 	uq_fail(timer->data, -ETIMEDOUT);
 }
 
-static socklen_t sockaddr_len(const struct sockaddr *sa)
-{
-	return sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-}
-
 /* The local address for a query to family: one of cfg->outgoing at random, else the any-address.
  */
 static void uq_local_addr(struct rw_upstream *up, int family, struct sockaddr_storage *ss)
@@ -238,7 +234,7 @@ static void udp_recv_cb(uv_udp_t *handle, ssize_t nread, const uv_buf_t *buf,
 		return; /* nothing more to read */
 	if (!from || (flags & UV_UDP_PARTIAL))
 		return; /* truncated by our buffer: not a usable reply, keep waiting */
-	uq_deliver(uq, from, sockaddr_len(from), (const uint8_t *)buf->base, (size_t)nread);
+	uq_deliver(uq, from, rw_daemon_addr_len(from), (const uint8_t *)buf->base, (size_t)nread);
 }
 
 static void udp_send_cb(uv_udp_send_t *req, int status)
@@ -447,7 +443,8 @@ int rw_upstream_send(struct rw_upstream *up, const struct rw_upstream_query *q)
 		return -ECANCELED;
 	if (q->addr->sa_family != AF_INET && q->addr->sa_family != AF_INET6)
 		return -EAFNOSUPPORT;
-	if (q->addrlen < sockaddr_len(q->addr) || q->addrlen > sizeof(struct sockaddr_storage))
+	if (q->addrlen < rw_daemon_addr_len(q->addr) ||
+	    q->addrlen > sizeof(struct sockaddr_storage))
 		return -EINVAL;
 	if (uq_find(up, q->id))
 		return -EEXIST;
