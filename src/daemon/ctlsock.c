@@ -26,20 +26,19 @@
 #include "stream.h"
 #include "rootwalk/control.h"
 
-#define CTL_MAX_CONNS 16
-#define CTL_IDLE_MS   60000
-#define CTL_BACKLOG   16
+#define CTL_MAX_CONNS	16
+#define CTL_IDLE_MS	60000
+#define CTL_BACKLOG	16
+#define CTL_INITIAL_BUF 1024
 /* Reply bytes a client may leave unread before we stop reading its next request. */
 #define CTL_WQUEUE_PAUSE (1024 * 1024)
 
 struct ctl_conn {
 	struct rw_stream st; /* first: the handles' data point at it */
 	struct rw_ctlsock *cs;
-	struct ctl_conn *next, **pprev; /* open connections; pprev NULL once closing */
-	uint64_t pending; /* control handle of a request being answered later, 0 if none */
-	bool answering;	  /* a request was handed to the control handler and not yet answered */
-	size_t inlen;
-	char in[RW_CONTROL_MAX_REQUEST];
+	uint64_t pending;   /* control handle of a request being answered later, 0 if none */
+	bool answering;	    /* a request was handed to the control handler and not yet answered */
+	struct rw_inbuf in; /* at most RW_CONTROL_MAX_REQUEST bytes */
 };
 
 struct rw_ctlsock {
@@ -49,37 +48,29 @@ struct rw_ctlsock {
 	char *path;
 	dev_t dev; /* the socket file we created, so that exit removes only ours */
 	ino_t ino;
-	struct ctl_conn *conns;
-	size_t n_conns;
-	bool cap_logged;
+	struct rw_stream_set conns;
 };
 
 static void conn_process(struct ctl_conn *c);
 static void conn_alloc_cb(uv_handle_t *handle, size_t suggested, uv_buf_t *buf);
 static void conn_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
 
-/* Closing starts: unlink, and cancel a trace the asker no longer wants. */
+/* Closing starts: cancel a trace the asker no longer wants. */
 static void ctl_closing(struct rw_stream *st)
 {
 	struct ctl_conn *c = (struct ctl_conn *)st;
-	struct rw_ctlsock *cs = c->cs;
 
-	if (c->pending && cs->d->control)
-		rw_control_cancel(cs->d->control, c->pending);
+	if (c->pending && c->cs->d->control)
+		rw_control_cancel(c->cs->d->control, c->pending);
 	c->pending = 0;
-	if (c->pprev) {
-		*c->pprev = c->next;
-		if (c->next)
-			c->next->pprev = c->pprev;
-		c->pprev = NULL;
-		if (--cs->n_conns < CTL_MAX_CONNS)
-			cs->cap_logged = false;
-	}
 }
 
 static void ctl_free(struct rw_stream *st)
 {
-	free(st);
+	struct ctl_conn *c = (struct ctl_conn *)st;
+
+	rw_inbuf_free(&c->in);
+	free(c);
 }
 
 static void ctl_written(struct rw_stream *st)
@@ -165,38 +156,40 @@ static void conn_process(struct ctl_conn *c)
 		return;
 	c->st.processing = true;
 	while (!c->st.closing && !c->answering && conn_wqueue(c) <= CTL_WQUEUE_PAUSE) {
-		char *nl = memchr(c->in, '\n', c->inlen);
-		size_t used;
+		const char *in = (const char *)rw_inbuf_data(&c->in);
+		size_t inlen = rw_inbuf_size(&c->in), used;
+		const char *nl = inlen ? memchr(in, '\n', inlen) : NULL;
 
-		if (!nl && c->inlen == sizeof(c->in)) {
+		if (!nl && inlen == c->in.max) {
 			/* No newline within the limit: not a request we can frame. */
 			snprintf(toolong, sizeof(toolong),
 				 "error: request longer than %d bytes\n.\n",
 				 RW_CONTROL_MAX_REQUEST);
 			conn_write(c, toolong, strlen(toolong));
-			c->inlen = 0;
+			rw_inbuf_consume(&c->in, inlen);
+			rw_inbuf_compact(&c->in);
 			c->st.eof = true;
 			break;
 		}
-		if (!nl && !(c->st.eof && c->inlen > 0))
+		if (!nl && !(c->st.eof && inlen > 0))
 			break;
 		/* At the end of input, a last line without a newline is a request too. */
-		used = nl ? (size_t)(nl - c->in) + 1 : c->inlen;
-		conn_request(c, c->in, used);
-		memmove(c->in, c->in + used, c->inlen - used);
-		c->inlen -= used;
+		used = nl ? (size_t)(nl - in) + 1 : inlen;
+		conn_request(c, in, used);
+		rw_inbuf_consume(&c->in, used);
+		rw_inbuf_compact(&c->in);
 	}
 	c->st.processing = false;
 	if (c->st.closing)
 		return;
 	if (c->st.eof) {
 		conn_want_read(c, false);
-		if (!c->answering && c->inlen == 0)
+		if (!c->answering && rw_inbuf_size(&c->in) == 0)
 			rw_stream_shutdown(&c->st);
 		return;
 	}
 	conn_want_read(c, !c->answering && conn_wqueue(c) <= CTL_WQUEUE_PAUSE &&
-				  c->inlen < sizeof(c->in));
+				  rw_inbuf_size(&c->in) < c->in.max);
 }
 
 static void conn_alloc_cb(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
@@ -204,8 +197,9 @@ static void conn_alloc_cb(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
 	struct ctl_conn *c = handle->data;
 
 	(void)suggested;
-	/* Reading runs only while there is room (conn_process), so this is never empty. */
-	*buf = uv_buf_init(c->in + c->inlen, (unsigned)(sizeof(c->in) - c->inlen));
+	/* Reading runs only while there is room (conn_process), so this is empty only when the
+	 * buffer cannot grow (out of memory): the read callback then gets UV_ENOBUFS and closes. */
+	rw_inbuf_alloc(&c->in, buf);
 }
 
 static void conn_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
@@ -226,15 +220,9 @@ static void conn_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf
 	}
 	if (nread == 0)
 		return;
-	c->inlen += (size_t)nread;
+	rw_inbuf_received(&c->in, (size_t)nread);
 	rw_stream_touch(&c->st);
 	conn_process(c);
-}
-
-/* Over the connection cap: say why, then close. */
-static void ctl_reject(struct rw_ctlsock *cs)
-{
-	rw_stream_reject((uv_stream_t *)&cs->listener, "error: too many control connections\n.\n");
 }
 
 static void ctl_connection_cb(uv_stream_t *server, int status)
@@ -244,38 +232,11 @@ static void ctl_connection_cb(uv_stream_t *server, int status)
 
 	if (status < 0 || cs->closed)
 		return;
-	if (cs->n_conns >= CTL_MAX_CONNS) {
-		if (!cs->cap_logged) {
-			cs->cap_logged = true;
-			rw_daemon_log(RW_LOG_WARNING, "%d control connections open: refusing more",
-				      CTL_MAX_CONNS);
-		}
-		ctl_reject(cs);
+	c = (struct ctl_conn *)rw_stream_accept(&cs->conns, server, sizeof(*c), &ctl_stream_ops);
+	if (!c)
 		return;
-	}
-	c = calloc(1, sizeof(*c));
-	if (!c) {
-		ctl_reject(cs);
-		return;
-	}
-	if (uv_pipe_init(&cs->d->loop, &c->st.h.pipe, 0) < 0) {
-		free(c);
-		ctl_reject(cs);
-		return;
-	}
-	uv_timer_init(&cs->d->loop, &c->st.timer);
-	rw_stream_init(&c->st, &ctl_stream_ops);
 	c->cs = cs;
-	c->next = cs->conns;
-	if (cs->conns)
-		cs->conns->pprev = &c->next;
-	cs->conns = c;
-	c->pprev = &cs->conns;
-	cs->n_conns++;
-	if (uv_accept(server, &c->st.h.stream) < 0) {
-		conn_close(c);
-		return;
-	}
+	rw_inbuf_init(&c->in, CTL_INITIAL_BUF, RW_CONTROL_MAX_REQUEST);
 	uv_timer_start(&c->st.timer, conn_timer_cb, CTL_IDLE_MS, CTL_IDLE_MS);
 	conn_process(c); /* starts reading */
 }
@@ -472,6 +433,10 @@ struct rw_ctlsock *rw_ctlsock_new(struct rw_daemon *d)
 		return NULL;
 	}
 	cs->d = d;
+	cs->conns.max = CTL_MAX_CONNS;
+	cs->conns.name = "control";
+	/* Over the cap: say why, then close. */
+	cs->conns.reject = "error: too many control connections\n.\n";
 	return cs;
 }
 
@@ -498,7 +463,7 @@ const char *rw_ctlsock_path(const struct rw_ctlsock *cs)
 
 size_t rw_ctlsock_connections(const struct rw_ctlsock *cs)
 {
-	return cs ? cs->n_conns : 0;
+	return cs ? cs->conns.n : 0;
 }
 
 int rw_ctlsock_reconfigure(struct rw_ctlsock *cs, const struct rw_config *cfg, char *err,
@@ -516,8 +481,7 @@ void rw_ctlsock_close(struct rw_ctlsock *cs)
 	if (!cs || cs->closed)
 		return;
 	cs->closed = true;
-	while (cs->conns)
-		conn_close(cs->conns);
+	rw_stream_set_close(&cs->conns);
 	if (cs->listening) {
 		uv_close((uv_handle_t *)&cs->listener, NULL);
 		/* Remove the file only if it is still the socket we made. */

@@ -109,12 +109,10 @@ struct srv_listener {
 struct srv_conn {
 	struct rw_stream st; /* first: the handles' data point at it; requests hold references */
 	struct rw_server *s;
-	struct srv_conn *next, **pprev; /* open connections; pprev NULL once closing */
 	unsigned inflight;
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
-	uint8_t *in; /* received bytes; in[inpos..inlen) not yet framed */
-	size_t inlen, inpos, incap;
+	struct rw_inbuf in; /* received bytes not yet framed */
 };
 
 struct srv_req {
@@ -131,15 +129,14 @@ struct rw_server {
 	struct srv_udp *udp[RW_CONFIG_MAX_ADDRS];
 	struct srv_listener *tcp[RW_CONFIG_MAX_ADDRS];
 	size_t n_udp, n_tcp;
-	struct srv_conn *conns;
-	size_t n_conns;
+	struct rw_stream_set conns; /* open TCP connections */
 	struct srv_req *reqs;
 	size_t n_reqs;
 	/* Finished requests kept for reuse, so that a cache hit allocates nothing. */
 	struct srv_req *spare;
 	size_t n_spare;
 	bool closed;
-	bool conn_cap_logged, req_cap_logged;
+	bool req_cap_logged;
 };
 
 /* Requests. */
@@ -335,24 +332,8 @@ static void srv_conn_free(struct rw_stream *st)
 {
 	struct srv_conn *c = (struct srv_conn *)st;
 
-	free(c->in);
+	rw_inbuf_free(&c->in);
 	free(c);
-}
-
-/* Closing starts: out of the server's list. */
-static void srv_conn_closing(struct rw_stream *st)
-{
-	struct srv_conn *c = (struct srv_conn *)st;
-
-	if (c->pprev) {
-		*c->pprev = c->next;
-		if (c->next)
-			c->next->pprev = c->pprev;
-		c->pprev = NULL;
-		c->s->n_conns--;
-		if (c->s->n_conns < SRV_TCP_MAX_CONNS)
-			c->s->conn_cap_logged = false;
-	}
 }
 
 /* A reply went out: the client is alive. */
@@ -362,7 +343,6 @@ static void srv_conn_written(struct rw_stream *st)
 }
 
 static const struct rw_stream_ops srv_stream_ops = {
-	.closing = srv_conn_closing,
 	.free = srv_conn_free,
 	.written = srv_conn_written,
 	.alloc = conn_alloc_cb,
@@ -481,15 +461,15 @@ static void conn_process(struct srv_conn *c)
 		return;
 	c->st.processing = true;
 	while (!c->st.closing && c->inflight < SRV_TCP_MAX_INFLIGHT) {
-		st = rw_wire_tcp_frame(c->in + c->inpos, c->inlen - c->inpos, RW_MAX_MSG, &msg,
-				       &msglen, &used);
+		st = rw_wire_tcp_frame(rw_inbuf_data(&c->in), rw_inbuf_size(&c->in), RW_MAX_MSG,
+				       &msg, &msglen, &used);
 		if (st == RW_FRAME_NEED_MORE)
 			break;
 		if (st != RW_FRAME_OK) {
 			conn_close(c); /* a zero-length frame: not a DNS client */
 			break;
 		}
-		c->inpos += used;
+		rw_inbuf_consume(&c->in, used);
 		rw_stream_touch(&c->st);
 		/* msg stays valid: the buffer is not moved until the loop ends. */
 		srv_query(c->s, NULL, c, msg, msglen, (const struct sockaddr *)&c->peer);
@@ -497,11 +477,7 @@ static void conn_process(struct srv_conn *c)
 	c->st.processing = false;
 	if (c->st.closing)
 		return;
-	if (c->inpos > 0) {
-		memmove(c->in, c->in + c->inpos, c->inlen - c->inpos);
-		c->inlen -= c->inpos;
-		c->inpos = 0;
-	}
+	rw_inbuf_compact(&c->in);
 	if (c->st.eof) {
 		if (c->inflight == 0)
 			rw_stream_shutdown(&c->st);
@@ -515,23 +491,7 @@ static void conn_alloc_cb(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
 	struct srv_conn *c = handle->data;
 
 	(void)suggested;
-	if (c->incap - c->inlen < 512 && c->incap < SRV_TCP_MAX_BUF) {
-		size_t cap = c->incap ? c->incap * 4 : SRV_TCP_INITIAL_BUF;
-		uint8_t *p;
-
-		if (cap > SRV_TCP_MAX_BUF)
-			cap = SRV_TCP_MAX_BUF;
-		p = realloc(c->in, cap);
-		if (p) {
-			c->in = p;
-			c->incap = cap;
-		}
-	}
-	if (!c->in || c->inlen >= c->incap) {
-		*buf = uv_buf_init(NULL, 0); /* read_cb gets UV_ENOBUFS and closes */
-		return;
-	}
-	*buf = uv_buf_init((char *)c->in + c->inlen, (unsigned)(c->incap - c->inlen));
+	rw_inbuf_alloc(&c->in, buf); /* empty when full: read_cb gets UV_ENOBUFS and closes */
 }
 
 static void conn_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
@@ -556,14 +516,8 @@ static void conn_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf
 		return;
 	/* Bytes alone do not reset the idle timer, complete queries do: a client dribbling a
 	 * frame one byte at a time cannot hold a connection slot for ever. */
-	c->inlen += (size_t)nread;
+	rw_inbuf_received(&c->in, (size_t)nread);
 	conn_process(c);
-}
-
-/* A connection over the cap: accepted and closed at once. */
-static void tcp_reject(struct srv_listener *l)
-{
-	rw_stream_reject((uv_stream_t *)&l->handle, NULL);
 }
 
 static void tcp_connection_cb(uv_stream_t *server, int status)
@@ -575,39 +529,14 @@ static void tcp_connection_cb(uv_stream_t *server, int status)
 
 	if (status < 0 || s->closed)
 		return;
-	if (s->n_conns >= SRV_TCP_MAX_CONNS) {
-		if (!s->conn_cap_logged) {
-			s->conn_cap_logged = true;
-			rw_daemon_log(RW_LOG_WARNING, "%d TCP connections open: refusing more",
-				      SRV_TCP_MAX_CONNS);
-		}
-		tcp_reject(l);
+	/* Over the cap: accepted and closed at once. */
+	c = (struct srv_conn *)rw_stream_accept(&s->conns, server, sizeof(*c), &srv_stream_ops);
+	if (!c)
 		return;
-	}
-	c = calloc(1, sizeof(*c));
-	if (!c) {
-		tcp_reject(l);
-		return;
-	}
 	c->s = s;
-	if (uv_tcp_init(server->loop, &c->st.h.tcp) < 0) {
-		free(c);
-		tcp_reject(l);
-		return;
-	}
-	uv_timer_init(server->loop, &c->st.timer);
-	rw_stream_init(&c->st, &srv_stream_ops);
-	c->next = s->conns;
-	if (s->conns)
-		s->conns->pprev = &c->next;
-	s->conns = c;
-	c->pprev = &s->conns;
-	s->n_conns++;
-
-	rc = uv_accept(server, &c->st.h.stream);
+	rw_inbuf_init(&c->in, SRV_TCP_INITIAL_BUF, SRV_TCP_MAX_BUF);
 	len = sizeof(c->peer);
-	if (rc == 0)
-		rc = uv_tcp_getpeername(&c->st.h.tcp, (struct sockaddr *)&c->peer, &len);
+	rc = uv_tcp_getpeername(&c->st.h.tcp, (struct sockaddr *)&c->peer, &len);
 	if (rc == 0 && c->peer.ss_family != AF_INET && c->peer.ss_family != AF_INET6)
 		rc = UV_EAFNOSUPPORT;
 	if (rc < 0) {
@@ -830,6 +759,8 @@ struct rw_server *rw_server_new(struct rw_daemon *d)
 		return NULL;
 	}
 	s->d = d;
+	s->conns.max = SRV_TCP_MAX_CONNS;
+	s->conns.name = "TCP";
 	for (i = 0; i < cfg->n_listen && i < RW_CONFIG_MAX_ADDRS; i++) {
 		const struct rw_sockaddr *a = &cfg->listen[i];
 		const char *proto = "udp";
@@ -869,8 +800,7 @@ void rw_server_close(struct rw_server *s)
 			conn_unref(c);
 		}
 	}
-	while (s->conns)
-		conn_close(s->conns);
+	rw_stream_set_close(&s->conns);
 	close_listeners(s);
 }
 

@@ -1,8 +1,63 @@
-/* A stream connection's life cycle, shared by the TCP server and the control socket. */
+/* A stream connection's life cycle and its listener's cap, shared by the TCP server and the
+ * control socket; the growable input buffer, shared with upstream TCP queries. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "stream.h"
+
+/* Input buffers. */
+
+void rw_inbuf_init(struct rw_inbuf *b, size_t initial, size_t max)
+{
+	b->initial = initial;
+	b->max = max;
+}
+
+void rw_inbuf_consume(struct rw_inbuf *b, size_t n)
+{
+	b->pos += n;
+}
+
+void rw_inbuf_compact(struct rw_inbuf *b)
+{
+	if (b->pos == 0)
+		return;
+	memmove(b->p, b->p + b->pos, b->len - b->pos);
+	b->len -= b->pos;
+	b->pos = 0;
+}
+
+void rw_inbuf_alloc(struct rw_inbuf *b, uv_buf_t *buf)
+{
+	rw_inbuf_compact(b); /* no pointer into the buffer outlives a read callback */
+	if (b->cap - b->len < 512 && b->cap < b->max) {
+		size_t cap = b->cap ? b->cap * 4 : b->initial;
+		uint8_t *p;
+
+		if (cap > b->max)
+			cap = b->max;
+		p = realloc(b->p, cap);
+		if (p) {
+			b->p = p;
+			b->cap = cap;
+		}
+	}
+	if (!b->p || b->len >= b->cap) {
+		*buf = uv_buf_init(NULL, 0); /* the read callback gets UV_ENOBUFS */
+		return;
+	}
+	*buf = uv_buf_init((char *)b->p + b->len, (unsigned)(b->cap - b->len));
+}
+
+void rw_inbuf_free(struct rw_inbuf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->pos = b->cap = 0;
+}
+
+/* Streams. */
 
 struct stream_write {
 	uv_write_t req;
@@ -10,7 +65,9 @@ struct stream_write {
 	char data[];
 };
 
-void rw_stream_init(struct rw_stream *s, const struct rw_stream_ops *ops)
+/* After uv_tcp_init/uv_pipe_init of s->h and uv_timer_init of s->timer: take both handles'
+ * reference and point their data at s. */
+static void stream_init(struct rw_stream *s, const struct rw_stream_ops *ops)
 {
 	s->ops = ops;
 	s->refs = 1; /* the open handles, together */
@@ -45,6 +102,15 @@ void rw_stream_close(struct rw_stream *s)
 	s->closing = true;
 	if (s->ops->closing)
 		s->ops->closing(s);
+	if (s->pprev) {
+		/* out of the listener's set: room for another connection */
+		*s->pprev = s->next;
+		if (s->next)
+			s->next->pprev = s->pprev;
+		s->pprev = NULL;
+		if (--s->set->n < s->set->max)
+			s->set->cap_logged = false;
+	}
 	uv_close(&s->h.handle, close_cb);
 	uv_close((uv_handle_t *)&s->timer, close_cb);
 }
@@ -146,12 +212,16 @@ void rw_stream_touch(struct rw_stream *s)
 		uv_timer_again(&s->timer);
 }
 
+/* Listeners. */
+
 static void reject_close_cb(uv_handle_t *handle)
 {
 	free(handle);
 }
 
-void rw_stream_reject(uv_stream_t *listener, const char *msg)
+/* A connection refused: accept it (left pending it would stall the listener), write msg (may be
+ * NULL) if the socket takes it at once, and close it. */
+static void stream_reject(uv_stream_t *listener, const char *msg)
 {
 	union {
 		uv_handle_t handle;
@@ -174,4 +244,53 @@ void rw_stream_reject(uv_stream_t *listener, const char *msg)
 		(void)uv_try_write(&h->stream, &buf, 1);
 	}
 	uv_close(&h->handle, reject_close_cb);
+}
+
+struct rw_stream *rw_stream_accept(struct rw_stream_set *set, uv_stream_t *listener, size_t size,
+				   const struct rw_stream_ops *ops)
+{
+	struct rw_stream *s;
+	int rc;
+
+	if (set->n >= set->max) {
+		if (!set->cap_logged) {
+			set->cap_logged = true;
+			rw_daemon_log(RW_LOG_WARNING, "%d %s connections open: refusing more",
+				      (int)set->max, set->name);
+		}
+		stream_reject(listener, set->reject);
+		return NULL;
+	}
+	s = calloc(1, size);
+	if (!s) {
+		stream_reject(listener, set->reject);
+		return NULL;
+	}
+	rc = listener->type == UV_NAMED_PIPE ? uv_pipe_init(listener->loop, &s->h.pipe, 0)
+					     : uv_tcp_init(listener->loop, &s->h.tcp);
+	if (rc < 0) {
+		free(s);
+		stream_reject(listener, set->reject);
+		return NULL;
+	}
+	uv_timer_init(listener->loop, &s->timer);
+	stream_init(s, ops);
+	s->set = set;
+	s->next = set->head;
+	if (set->head)
+		set->head->pprev = &s->next;
+	set->head = s;
+	s->pprev = &set->head;
+	set->n++;
+	if (uv_accept(listener, &s->h.stream) < 0) {
+		rw_stream_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+void rw_stream_set_close(struct rw_stream_set *set)
+{
+	while (set->head)
+		rw_stream_close(set->head);
 }

@@ -20,6 +20,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "stream.h"
 #include "rootwalk/wire.h"
 
 #define UQ_BUCKETS	   4096 /* power of two */
@@ -51,8 +52,7 @@ struct rw_uquery {
 	uint8_t *out; /* the query as sent; with the 2-byte prefix for TCP */
 	size_t outlen;
 
-	uint8_t *in; /* TCP only: reply reassembly */
-	size_t inlen, incap;
+	struct rw_inbuf in; /* TCP only: reply reassembly */
 };
 
 struct rw_upstream {
@@ -112,7 +112,7 @@ static void uq_close_cb(uv_handle_t *handle)
 	if (--uq->open_handles > 0)
 		return;
 	free(uq->out);
-	free(uq->in);
+	rw_inbuf_free(&uq->in);
 	free(uq);
 }
 
@@ -268,6 +268,7 @@ static struct rw_uquery *uq_new(struct rw_upstream *up, const struct rw_upstream
 	uq->up = up;
 	uq->id = q->id;
 	uq->tcp = q->tcp != 0;
+	rw_inbuf_init(&uq->in, UQ_TCP_INITIAL_BUF, 2 + RW_MAX_MSG);
 	memcpy(&uq->addr, q->addr, q->addrlen);
 	uq->addrlen = q->addrlen;
 	uv_timer_init(&up->d->loop, &uq->timer);
@@ -328,25 +329,9 @@ static int udp_start(struct rw_upstream *up, struct rw_uquery *uq)
 static void tcp_alloc_cb(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
 {
 	struct rw_uquery *uq = handle->data;
-	size_t want = 2 + RW_MAX_MSG;
 
-	if (uq->incap - uq->inlen < 512 && uq->incap < want) {
-		size_t cap = uq->incap ? uq->incap * 4 : UQ_TCP_INITIAL_BUF;
-		uint8_t *p;
-
-		if (cap > want)
-			cap = want;
-		p = realloc(uq->in, cap);
-		if (p) {
-			uq->in = p;
-			uq->incap = cap;
-		}
-	}
-	if (!uq->in || uq->inlen >= uq->incap) {
-		*buf = uv_buf_init(NULL, 0);
-		return;
-	}
-	*buf = uv_buf_init((char *)uq->in + uq->inlen, (unsigned)(uq->incap - uq->inlen));
+	(void)suggested;
+	rw_inbuf_alloc(&uq->in, buf);
 }
 
 static void tcp_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
@@ -362,9 +347,10 @@ static void tcp_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 		uq_fail(uq, nread == UV_ENOBUFS ? -ENOMEM : rw_daemon_errno((int)nread));
 		return;
 	}
-	uq->inlen += (size_t)nread;
+	rw_inbuf_received(&uq->in, (size_t)nread);
 	while (!uq->finished) {
-		st = rw_wire_tcp_frame(uq->in, uq->inlen, RW_MAX_MSG, &msg, &msglen, &used);
+		st = rw_wire_tcp_frame(rw_inbuf_data(&uq->in), rw_inbuf_size(&uq->in), RW_MAX_MSG,
+				       &msg, &msglen, &used);
 		if (st == RW_FRAME_NEED_MORE)
 			return;
 		if (st != RW_FRAME_OK) {
@@ -375,8 +361,8 @@ static void tcp_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 		if (uq->finished)
 			return;
 		/* Rejected: drop the frame and look at the next one. */
-		memmove(uq->in, uq->in + used, uq->inlen - used);
-		uq->inlen -= used;
+		rw_inbuf_consume(&uq->in, used);
+		rw_inbuf_compact(&uq->in);
 	}
 }
 
