@@ -1,11 +1,13 @@
 /* Internal interfaces of rootwalkd: the libuv edge around the core resolver.
  *
  * main.c owns the loop, the configuration, the environment and the resolver. server.c accepts
- * client queries (UDP and TCP listeners). upstream.c carries the core's upstream queries
- * (env->send / env->cancel). Nothing here is exported outside the daemon.
+ * client queries (UDP and TCP listeners; server.h lists the files behind it). upstream.c carries
+ * the core's upstream queries (env->send / env->cancel). ctlsock.c serves the control socket,
+ * tracesink.c writes the trace log. Nothing here is exported outside the daemon.
  *
- * Layers: main.c may call every other file; no file calls into main.c. Logging and address
- * helpers live in log.c (log.h), which calls nothing else of the daemon.
+ * Layers: main.c may call every other file; no file calls into main.c. stream.c (stream.h) holds
+ * what the stream connections share; log.c (log.h) the logging and address helpers, and it calls
+ * nothing else of the daemon.
  */
 #ifndef RW_DAEMON_H
 #define RW_DAEMON_H
