@@ -36,9 +36,8 @@
 struct ctl_conn {
 	struct rw_stream st; /* first: the handles' data point at it */
 	struct rw_ctlsock *cs;
-	uint64_t pending;   /* control handle of a request being answered later, 0 if none */
-	bool answering;	    /* a request was handed to the control handler and not yet answered */
-	struct rw_inbuf in; /* at most RW_CONTROL_MAX_REQUEST bytes */
+	uint64_t pending; /* control handle of a request being answered later, 0 if none */
+	bool answering;	  /* a request was handed to the control handler and not yet answered */
 };
 
 struct rw_ctlsock {
@@ -52,8 +51,6 @@ struct rw_ctlsock {
 };
 
 static void conn_process(struct ctl_conn *c);
-static void conn_alloc_cb(uv_handle_t *handle, size_t suggested, uv_buf_t *buf);
-static void conn_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
 
 /* Closing starts: cancel a trace the asker no longer wants. */
 static void ctl_closing(struct rw_stream *st)
@@ -65,42 +62,35 @@ static void ctl_closing(struct rw_stream *st)
 	c->pending = 0;
 }
 
-static void ctl_free(struct rw_stream *st)
-{
-	struct ctl_conn *c = (struct ctl_conn *)st;
-
-	rw_inbuf_free(&c->in);
-	free(c);
-}
-
 static void ctl_written(struct rw_stream *st)
 {
 	if (rw_stream_wqueue(st) <= CTL_WQUEUE_PAUSE)
 		conn_process((struct ctl_conn *)st); /* the client caught up: its next request */
 }
 
+/* Bytes arrived (they restart the idle timer) or the client half-closed: answer what was asked,
+ * then close. */
+static void ctl_input(struct rw_stream *st)
+{
+	conn_process((struct ctl_conn *)st);
+}
+
+/* A trace in progress is bounded by the resolver's query budget, not by the idle timer. */
+static bool ctl_busy(struct rw_stream *st)
+{
+	return ((struct ctl_conn *)st)->answering;
+}
+
 static const struct rw_stream_ops ctl_stream_ops = {
 	.closing = ctl_closing,
-	.free = ctl_free,
 	.written = ctl_written,
-	.alloc = conn_alloc_cb,
-	.read = conn_read_cb,
+	.input = ctl_input,
+	.in_initial = CTL_INITIAL_BUF,
+	.in_max = RW_CONTROL_MAX_REQUEST,
+	.touch_on_bytes = true,
+	.idle_ms = CTL_IDLE_MS,
+	.busy = ctl_busy,
 };
-
-static void conn_close(struct ctl_conn *c)
-{
-	rw_stream_close(&c->st);
-}
-
-static void conn_timer_cb(uv_timer_t *timer)
-{
-	struct ctl_conn *c = timer->data;
-
-	/* A trace in progress is bounded by the resolver's query budget, not by this timer. */
-	if (c->answering)
-		return;
-	conn_close(c);
-}
 
 static size_t conn_wqueue(struct ctl_conn *c)
 {
@@ -156,18 +146,18 @@ static void conn_process(struct ctl_conn *c)
 		return;
 	c->st.processing = true;
 	while (!c->st.closing && !c->answering && conn_wqueue(c) <= CTL_WQUEUE_PAUSE) {
-		const char *in = (const char *)rw_inbuf_data(&c->in);
-		size_t inlen = rw_inbuf_size(&c->in), used;
+		const char *in = (const char *)rw_inbuf_data(&c->st.in);
+		size_t inlen = rw_inbuf_size(&c->st.in), used;
 		const char *nl = inlen ? memchr(in, '\n', inlen) : NULL;
 
-		if (!nl && inlen == c->in.max) {
+		if (!nl && inlen == c->st.in.max) {
 			/* No newline within the limit: not a request we can frame. */
 			snprintf(toolong, sizeof(toolong),
 				 "error: request longer than %d bytes\n.\n",
 				 RW_CONTROL_MAX_REQUEST);
 			conn_write(c, toolong, strlen(toolong));
-			rw_inbuf_consume(&c->in, inlen);
-			rw_inbuf_compact(&c->in);
+			rw_inbuf_consume(&c->st.in, inlen);
+			rw_inbuf_compact(&c->st.in);
 			c->st.eof = true;
 			break;
 		}
@@ -176,53 +166,20 @@ static void conn_process(struct ctl_conn *c)
 		/* At the end of input, a last line without a newline is a request too. */
 		used = nl ? (size_t)(nl - in) + 1 : inlen;
 		conn_request(c, in, used);
-		rw_inbuf_consume(&c->in, used);
-		rw_inbuf_compact(&c->in);
+		rw_inbuf_consume(&c->st.in, used);
+		rw_inbuf_compact(&c->st.in);
 	}
 	c->st.processing = false;
 	if (c->st.closing)
 		return;
 	if (c->st.eof) {
 		conn_want_read(c, false);
-		if (!c->answering && rw_inbuf_size(&c->in) == 0)
+		if (!c->answering && rw_inbuf_size(&c->st.in) == 0)
 			rw_stream_shutdown(&c->st);
 		return;
 	}
 	conn_want_read(c, !c->answering && conn_wqueue(c) <= CTL_WQUEUE_PAUSE &&
-				  rw_inbuf_size(&c->in) < c->in.max);
-}
-
-static void conn_alloc_cb(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
-{
-	struct ctl_conn *c = handle->data;
-
-	(void)suggested;
-	/* Reading runs only while there is room (conn_process), so this is empty only when the
-	 * buffer cannot grow (out of memory): the read callback then gets UV_ENOBUFS and closes. */
-	rw_inbuf_alloc(&c->in, buf);
-}
-
-static void conn_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
-{
-	struct ctl_conn *c = stream->data;
-
-	(void)buf;
-	if (c->st.closing)
-		return;
-	if (nread == UV_EOF) {
-		c->st.eof = true; /* half-closed: answer what was asked, then close */
-		conn_process(c);
-		return;
-	}
-	if (nread < 0) {
-		conn_close(c);
-		return;
-	}
-	if (nread == 0)
-		return;
-	rw_inbuf_received(&c->in, (size_t)nread);
-	rw_stream_touch(&c->st);
-	conn_process(c);
+				  rw_inbuf_size(&c->st.in) < c->st.in.max);
 }
 
 static void ctl_connection_cb(uv_stream_t *server, int status)
@@ -236,16 +193,45 @@ static void ctl_connection_cb(uv_stream_t *server, int status)
 	if (!c)
 		return;
 	c->cs = cs;
-	rw_inbuf_init(&c->in, CTL_INITIAL_BUF, RW_CONTROL_MAX_REQUEST);
-	uv_timer_start(&c->st.timer, conn_timer_cb, CTL_IDLE_MS, CTL_IDLE_MS);
 	conn_process(c); /* starts reading */
+}
+
+/* A user or group id: the name's (looked up with getpwnam or getgrnam) or a number. Returns 0, or
+ * -EINVAL with the reason in err. */
+static int parse_id(const char *name, bool group, unsigned long *id, char *err, size_t errlen)
+{
+	char *end;
+
+	if (group) {
+		struct group *gr = getgrnam(name);
+
+		if (gr) {
+			*id = gr->gr_gid;
+			return 0;
+		}
+	} else {
+		struct passwd *pw = getpwnam(name);
+
+		if (pw) {
+			*id = pw->pw_uid;
+			return 0;
+		}
+	}
+	errno = 0;
+	*id = strtoul(name, &end, 10);
+	if (errno || *end || end == name) {
+		snprintf(err, errlen, "control-socket-owner: no %s '%.64s'",
+			 group ? "group" : "user", name);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /* Owner "USER[:GROUP]" (names or numbers) to ids; -1 leaves one unchanged. */
 static int parse_owner(const char *owner, uid_t *uid, gid_t *gid, char *err, size_t errlen)
 {
 	char user[256], *group;
-	char *end;
+	unsigned long n;
 
 	*uid = (uid_t)-1;
 	*gid = (gid_t)-1;
@@ -260,38 +246,14 @@ static int parse_owner(const char *owner, uid_t *uid, gid_t *gid, char *err, siz
 	if (group)
 		*group++ = '\0';
 	if (user[0]) {
-		struct passwd *pw = getpwnam(user);
-		unsigned long n;
-
-		if (pw) {
-			*uid = pw->pw_uid;
-		} else {
-			errno = 0;
-			n = strtoul(user, &end, 10);
-			if (errno || *end || end == user) {
-				snprintf(err, errlen, "control-socket-owner: no user '%.64s'",
-					 user);
-				return -EINVAL;
-			}
-			*uid = (uid_t)n;
-		}
+		if (parse_id(user, false, &n, err, errlen) < 0)
+			return -EINVAL;
+		*uid = (uid_t)n;
 	}
 	if (group && group[0]) {
-		struct group *gr = getgrnam(group);
-		unsigned long n;
-
-		if (gr) {
-			*gid = gr->gr_gid;
-		} else {
-			errno = 0;
-			n = strtoul(group, &end, 10);
-			if (errno || *end || end == group) {
-				snprintf(err, errlen, "control-socket-owner: no group '%.64s'",
-					 group);
-				return -EINVAL;
-			}
-			*gid = (gid_t)n;
-		}
+		if (parse_id(group, true, &n, err, errlen) < 0)
+			return -EINVAL;
+		*gid = (gid_t)n;
 	}
 	return 0;
 }

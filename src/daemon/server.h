@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 
 #include "daemon.h"
+#include "list.h"
 #include "stream.h"
 #include "rootwalk/resolver.h"
 
@@ -42,8 +43,8 @@ struct srv_req;
 
 /* The client requests being resolved. */
 struct srv_requests {
-	struct rw_daemon *d; /* borrowed: its resolver answers them */
-	struct srv_req *reqs;
+	struct rw_daemon *d;   /* borrowed: its resolver answers them */
+	struct rw_dlink *reqs; /* struct srv_req */
 	size_t n_reqs;
 	/* Finished requests kept for reuse, so that a cache hit allocates nothing. */
 	struct srv_req *spare;

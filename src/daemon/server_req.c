@@ -19,8 +19,9 @@
 #define RCODE_SERVFAIL	   2
 
 struct srv_req {
+	struct rw_dlink link; /* in rq->reqs while outstanding */
+	struct srv_req *next_spare;
 	struct srv_requests *rq;
-	struct srv_req *next, **pprev;
 	struct srv_origin *origin; /* the UDP socket or TCP connection to answer through */
 	struct sockaddr_storage client;
 	socklen_t clientlen;
@@ -32,7 +33,7 @@ static struct srv_req *req_new(struct srv_requests *rq, struct srv_origin *o,
 	struct srv_req *req = rq->spare;
 
 	if (req) {
-		rq->spare = req->next;
+		rq->spare = req->next_spare;
 		rq->n_spare--;
 		memset(req, 0, sizeof(*req));
 	} else if (!(req = calloc(1, sizeof(*req)))) {
@@ -42,11 +43,7 @@ static struct srv_req *req_new(struct srv_requests *rq, struct srv_origin *o,
 	req->origin = o;
 	req->clientlen = rw_daemon_addr_len(client);
 	memcpy(&req->client, client, req->clientlen);
-	req->next = rq->reqs;
-	if (rq->reqs)
-		rq->reqs->pprev = &req->next;
-	rq->reqs = req;
-	req->pprev = &rq->reqs;
+	rw_dlink_push(&rq->reqs, &req->link);
 	rq->n_reqs++;
 	if (o->ops->hold)
 		o->ops->hold(o);
@@ -56,14 +53,13 @@ static struct srv_req *req_new(struct srv_requests *rq, struct srv_origin *o,
 /* Unlink and free a request; the caller deals with its origin. */
 static void req_unlink(struct srv_req *req)
 {
-	*req->pprev = req->next;
-	if (req->next)
-		req->next->pprev = req->pprev;
 	struct srv_requests *rq = req->rq;
+
+	rw_dlink_remove(&req->link);
 	if (--rq->n_reqs < SRV_MAX_REQUESTS / 2)
 		rq->cap_logged = false;
 	if (rq->n_spare < SRV_SPARE_REQUESTS) {
-		req->next = rq->spare;
+		req->next_spare = rq->spare;
 		rq->spare = req;
 		rq->n_spare++;
 	} else {
@@ -126,7 +122,7 @@ void rw_server_requests_close(struct srv_requests *rq)
 	rq->closed = true;
 	/* The resolver is gone and will never answer these. */
 	while (rq->reqs) {
-		struct srv_req *req = rq->reqs;
+		struct srv_req *req = rw_dlink_entry(rq->reqs, struct srv_req, link);
 		struct srv_origin *o = req->origin;
 
 		req_unlink(req);
@@ -140,7 +136,7 @@ void rw_server_requests_free(struct srv_requests *rq)
 	rw_server_requests_close(rq);
 	while (rq->spare) {
 		struct srv_req *req = rq->spare;
-		rq->spare = req->next;
+		rq->spare = req->next_spare;
 		free(req);
 	}
 }

@@ -38,21 +38,9 @@ struct srv_conn {
 	unsigned inflight;
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
-	struct rw_inbuf in; /* received bytes not yet framed */
 };
 
 static void conn_process(struct srv_conn *c);
-
-static void conn_alloc_cb(uv_handle_t *handle, size_t suggested, uv_buf_t *buf);
-static void conn_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
-
-static void srv_conn_free(struct rw_stream *st)
-{
-	struct srv_conn *c = (struct srv_conn *)st;
-
-	rw_inbuf_free(&c->in);
-	free(c);
-}
 
 /* A reply went out: the client is alive. */
 static void srv_conn_written(struct rw_stream *st)
@@ -60,11 +48,30 @@ static void srv_conn_written(struct rw_stream *st)
 	rw_stream_touch(st);
 }
 
+/* Bytes arrived or the client half-closed (after its last query: answer, then close). */
+static void srv_conn_input(struct rw_stream *st)
+{
+	conn_process((struct srv_conn *)st);
+}
+
+/* RFC 7766 6.2.3: idle means no query outstanding. A client that sent queries waits for their
+ * answers (bounded by the resolver's query budget); one that does not read its replies is cut off
+ * by the idle timer too. */
+static bool srv_conn_busy(struct rw_stream *st)
+{
+	return ((struct srv_conn *)st)->inflight > 0;
+}
+
+/* Bytes alone do not reset the idle timer, complete queries do: a client dribbling a frame one
+ * byte at a time cannot hold a connection slot for ever. */
 static const struct rw_stream_ops srv_stream_ops = {
-	.free = srv_conn_free,
 	.written = srv_conn_written,
-	.alloc = conn_alloc_cb,
-	.read = conn_read_cb,
+	.input = srv_conn_input,
+	.in_initial = SRV_TCP_INITIAL_BUF,
+	.in_max = SRV_TCP_MAX_BUF,
+	.touch_on_bytes = false,
+	.idle_ms = SRV_TCP_IDLE_MS,
+	.busy = srv_conn_busy,
 };
 
 static void conn_unref(struct srv_conn *c)
@@ -75,18 +82,6 @@ static void conn_unref(struct srv_conn *c)
 static void conn_close(struct srv_conn *c)
 {
 	rw_stream_close(&c->st);
-}
-
-static void conn_timer_cb(uv_timer_t *timer)
-{
-	struct srv_conn *c = timer->data;
-
-	/* RFC 7766 6.2.3: idle means no query outstanding. A client that sent queries waits for
-	 * their answers (bounded by the resolver's query budget); one that does not read its
-	 * replies is cut off here too. */
-	if (c->inflight > 0)
-		return;
-	conn_close(c);
 }
 
 static void conn_reply(struct srv_conn *c, const uint8_t *resp, size_t len)
@@ -154,15 +149,15 @@ static void conn_process(struct srv_conn *c)
 		return;
 	c->st.processing = true;
 	while (!c->st.closing && c->inflight < SRV_TCP_MAX_INFLIGHT) {
-		st = rw_wire_tcp_frame(rw_inbuf_data(&c->in), rw_inbuf_size(&c->in), RW_MAX_MSG,
-				       &msg, &msglen, &used);
+		st = rw_wire_tcp_frame(rw_inbuf_data(&c->st.in), rw_inbuf_size(&c->st.in),
+				       RW_MAX_MSG, &msg, &msglen, &used);
 		if (st == RW_FRAME_NEED_MORE)
 			break;
 		if (st != RW_FRAME_OK) {
 			conn_close(c); /* a zero-length frame: not a DNS client */
 			break;
 		}
-		rw_inbuf_consume(&c->in, used);
+		rw_inbuf_consume(&c->st.in, used);
 		rw_stream_touch(&c->st);
 		/* msg stays valid: the buffer is not moved until the loop ends. */
 		rw_server_query(c->rq, &c->origin, msg, msglen, (const struct sockaddr *)&c->peer);
@@ -170,47 +165,13 @@ static void conn_process(struct srv_conn *c)
 	c->st.processing = false;
 	if (c->st.closing)
 		return;
-	rw_inbuf_compact(&c->in);
+	rw_inbuf_compact(&c->st.in);
 	if (c->st.eof) {
 		if (c->inflight == 0)
 			rw_stream_shutdown(&c->st);
 		return;
 	}
 	rw_stream_want_read(&c->st, c->inflight < SRV_TCP_MAX_INFLIGHT);
-}
-
-static void conn_alloc_cb(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
-{
-	struct srv_conn *c = handle->data;
-
-	(void)suggested;
-	rw_inbuf_alloc(&c->in, buf); /* empty when full: read_cb gets UV_ENOBUFS and closes */
-}
-
-static void conn_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
-{
-	struct srv_conn *c = stream->data;
-
-	(void)buf;
-	if (c->st.closing)
-		return;
-	if (nread == UV_EOF) {
-		/* The client may half-close after its last query: answer, then close. */
-		c->st.eof = true;
-		rw_stream_want_read(&c->st, false);
-		conn_process(c);
-		return;
-	}
-	if (nread < 0) {
-		conn_close(c);
-		return;
-	}
-	if (nread == 0)
-		return;
-	/* Bytes alone do not reset the idle timer, complete queries do: a client dribbling a
-	 * frame one byte at a time cannot hold a connection slot for ever. */
-	rw_inbuf_received(&c->in, (size_t)nread);
-	conn_process(c);
 }
 
 static void tcp_connection_cb(uv_stream_t *server, int status)
@@ -228,7 +189,6 @@ static void tcp_connection_cb(uv_stream_t *server, int status)
 		return;
 	c->origin.ops = &tcp_origin_ops;
 	c->rq = &s->rq;
-	rw_inbuf_init(&c->in, SRV_TCP_INITIAL_BUF, SRV_TCP_MAX_BUF);
 	len = sizeof(c->peer);
 	rc = uv_tcp_getpeername(&c->st.h.tcp, (struct sockaddr *)&c->peer, &len);
 	if (rc == 0 && c->peer.ss_family != AF_INET && c->peer.ss_family != AF_INET6)
@@ -242,7 +202,6 @@ static void tcp_connection_cb(uv_stream_t *server, int status)
 	if (c->st.closing)
 		return;
 	(void)uv_tcp_nodelay(&c->st.h.tcp, 1);
-	uv_timer_start(&c->st.timer, conn_timer_cb, SRV_TCP_IDLE_MS, SRV_TCP_IDLE_MS);
 }
 
 static void listener_close_cb(uv_handle_t *handle)

@@ -83,8 +83,13 @@ void rw_stream_ref(struct rw_stream *s)
 
 void rw_stream_unref(struct rw_stream *s)
 {
-	if (--s->refs == 0)
+	if (--s->refs != 0)
+		return;
+	rw_inbuf_free(&s->in);
+	if (s->ops->free)
 		s->ops->free(s);
+	else
+		free(s);
 }
 
 static void close_cb(uv_handle_t *handle)
@@ -102,15 +107,9 @@ void rw_stream_close(struct rw_stream *s)
 	s->closing = true;
 	if (s->ops->closing)
 		s->ops->closing(s);
-	if (s->pprev) {
-		/* out of the listener's set: room for another connection */
-		*s->pprev = s->next;
-		if (s->next)
-			s->next->pprev = s->pprev;
-		s->pprev = NULL;
-		if (--s->set->n < s->set->max)
-			s->set->cap_logged = false;
-	}
+	/* out of the listener's set: room for another connection */
+	if (rw_dlink_remove(&s->link) && --s->set->n < s->set->max)
+		s->set->cap_logged = false;
 	uv_close(&s->h.handle, close_cb);
 	uv_close((uv_handle_t *)&s->timer, close_cb);
 }
@@ -185,12 +184,46 @@ void rw_stream_write(struct rw_stream *s, const void *prefix, size_t plen, const
 	}
 }
 
+static void stream_alloc_cb(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
+{
+	struct rw_stream *s = handle->data;
+
+	(void)suggested;
+	rw_inbuf_alloc(&s->in, buf); /* empty when full: read_cb gets UV_ENOBUFS and closes */
+}
+
+static void stream_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+	struct rw_stream *s = stream->data;
+
+	(void)buf;
+	if (s->closing)
+		return;
+	if (nread == UV_EOF) {
+		/* The client may half-close after its last request: answer, then close. */
+		s->eof = true;
+		rw_stream_want_read(s, false);
+		s->ops->input(s);
+		return;
+	}
+	if (nread < 0) {
+		rw_stream_close(s);
+		return;
+	}
+	if (nread == 0)
+		return;
+	rw_inbuf_received(&s->in, (size_t)nread);
+	if (s->ops->touch_on_bytes)
+		rw_stream_touch(s);
+	s->ops->input(s);
+}
+
 void rw_stream_want_read(struct rw_stream *s, bool want)
 {
 	if (s->closing)
 		return;
 	if (want && !s->reading) {
-		if (uv_read_start(&s->h.stream, s->ops->alloc, s->ops->read) < 0) {
+		if (uv_read_start(&s->h.stream, stream_alloc_cb, stream_read_cb) < 0) {
 			rw_stream_close(s);
 			return;
 		}
@@ -213,6 +246,15 @@ void rw_stream_touch(struct rw_stream *s)
 }
 
 /* Listeners. */
+
+static void stream_idle_cb(uv_timer_t *timer)
+{
+	struct rw_stream *s = timer->data;
+
+	if (s->ops->busy && s->ops->busy(s))
+		return;
+	rw_stream_close(s);
+}
 
 static void reject_close_cb(uv_handle_t *handle)
 {
@@ -275,22 +317,20 @@ struct rw_stream *rw_stream_accept(struct rw_stream_set *set, uv_stream_t *liste
 	}
 	uv_timer_init(listener->loop, &s->timer);
 	stream_init(s, ops);
+	rw_inbuf_init(&s->in, ops->in_initial, ops->in_max);
 	s->set = set;
-	s->next = set->head;
-	if (set->head)
-		set->head->pprev = &s->next;
-	set->head = s;
-	s->pprev = &set->head;
+	rw_dlink_push(&set->head, &s->link);
 	set->n++;
 	if (uv_accept(listener, &s->h.stream) < 0) {
 		rw_stream_close(s);
 		return NULL;
 	}
+	uv_timer_start(&s->timer, stream_idle_cb, ops->idle_ms, ops->idle_ms);
 	return s;
 }
 
 void rw_stream_set_close(struct rw_stream_set *set)
 {
 	while (set->head)
-		rw_stream_close(set->head);
+		rw_stream_close(rw_dlink_entry(set->head, struct rw_stream, link));
 }

@@ -17,6 +17,8 @@
 
 #include <uv.h>
 
+#include "list.h"
+
 struct rw_stream;
 struct rw_stream_set;
 
@@ -57,10 +59,16 @@ void rw_inbuf_free(struct rw_inbuf *b);
 
 struct rw_stream_ops {
 	void (*closing)(struct rw_stream *s); /* once, when closing starts (unlink, cancel work) */
-	void (*free)(struct rw_stream *s);    /* the last reference is gone */
+	void (*free)(struct rw_stream *s);    /* the last reference is gone (NULL: free(s)) */
 	void (*written)(struct rw_stream *s); /* a write completed (optional) */
-	uv_alloc_cb alloc;
-	uv_read_cb read;
+	/* Bytes were added to s->in, or the input ended (s->eof set, reading stopped): handle what
+	 * is buffered. Not called once the stream is closing. */
+	void (*input)(struct rw_stream *s);
+	size_t in_initial, in_max; /* sizes of s->in */
+	bool touch_on_bytes; /* bytes alone restart the idle timer; else the owner touches it */
+	/* A stream idle for idle_ms is closed, unless busy (optional) says it waits for us. */
+	uint64_t idle_ms;
+	bool (*busy)(struct rw_stream *s);
 };
 
 struct rw_stream {
@@ -72,8 +80,9 @@ struct rw_stream {
 	} h;
 	uv_timer_t timer;
 	const struct rw_stream_ops *ops;
-	struct rw_stream_set *set;	 /* the listener's connections, NULL if none */
-	struct rw_stream *next, **pprev; /* in set; pprev NULL once closing */
+	struct rw_inbuf in;	   /* received bytes not yet used */
+	struct rw_stream_set *set; /* the listener's connections */
+	struct rw_dlink link;	   /* in set until closing starts */
 	unsigned refs;
 	int open_handles;
 	bool closing, shutting, reading, eof, processing;
@@ -83,7 +92,7 @@ struct rw_stream {
  * cap is reached, "%d <name> connections open: refusing more") and reject (written to a refused
  * connection, or NULL) in a zeroed struct. */
 struct rw_stream_set {
-	struct rw_stream *head;
+	struct rw_dlink *head;
 	size_t n, max;
 	const char *name;
 	const char *reject;
@@ -91,8 +100,8 @@ struct rw_stream_set {
 };
 
 /* Accept a connection from listener (TCP or Unix) into a new, zeroed owner's struct of size
- * bytes that starts with its struct rw_stream, which joins set and leaves it when it closes.
- * Returns the stream. Returns NULL when the connection is refused (set full, out of memory: it is
+ * bytes that starts with its struct rw_stream, which joins set and leaves it when it closes; its
+ * idle timer runs from now (reading starts when the owner asks). Returns the stream. Returns NULL when the connection is refused (set full, out of memory: it is
  * accepted, sent set->reject and closed) or when accepting fails (the stream is closing then, and
  * ops->closing and ops->free run as usual, with the owner's fields still zero). */
 struct rw_stream *rw_stream_accept(struct rw_stream_set *set, uv_stream_t *listener, size_t size,
@@ -109,11 +118,12 @@ void rw_stream_shutdown(struct rw_stream *s);
 /* Queue a copy of prefix (may be NULL) and data; closes the stream when that fails. */
 void rw_stream_write(struct rw_stream *s, const void *prefix, size_t plen, const void *data,
 		     size_t len);
-/* Start or stop reading (ops->alloc, ops->read); closes the stream when starting fails. */
+/* Start or stop reading into s->in (ops->input is called); closes the stream when starting
+ * fails. */
 void rw_stream_want_read(struct rw_stream *s, bool want);
 /* Bytes queued for writing and not yet taken by the kernel. */
 size_t rw_stream_wqueue(struct rw_stream *s);
-/* Restart the idle timer (after uv_timer_start set its repeat). */
+/* Restart the idle timer. */
 void rw_stream_touch(struct rw_stream *s);
 
 #endif

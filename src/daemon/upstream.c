@@ -19,6 +19,7 @@
 #include <uv.h>
 
 #include "daemon.h"
+#include "list.h"
 #include "log.h"
 #include "stream.h"
 #include "rootwalk/wire.h"
@@ -30,7 +31,7 @@
 struct rw_uquery {
 	struct rw_upstream *up;
 	uint64_t id;
-	struct rw_uquery *next, **pprev; /* id table chain; pprev NULL when not in the table */
+	struct rw_dlink link; /* id table chain; in no list when not in the table */
 	bool tcp;
 	bool finished; /* out of the table, handles closing */
 	int open_handles;
@@ -57,7 +58,7 @@ struct rw_uquery {
 
 struct rw_upstream {
 	struct rw_daemon *d;
-	struct rw_uquery *table[UQ_BUCKETS];
+	struct rw_dlink *table[UQ_BUCKETS]; /* struct rw_uquery */
 	size_t pending;
 	bool closing;
 	bool rbuf_busy;
@@ -73,35 +74,26 @@ static size_t uq_bucket(uint64_t id)
 
 static void uq_insert(struct rw_upstream *up, struct rw_uquery *uq)
 {
-	struct rw_uquery **head = &up->table[uq_bucket(uq->id)];
-
-	uq->next = *head;
-	if (*head)
-		(*head)->pprev = &uq->next;
-	*head = uq;
-	uq->pprev = head;
+	rw_dlink_push(&up->table[uq_bucket(uq->id)], &uq->link);
 	up->pending++;
 }
 
 static void uq_remove(struct rw_uquery *uq)
 {
-	if (!uq->pprev)
-		return;
-	*uq->pprev = uq->next;
-	if (uq->next)
-		uq->next->pprev = uq->pprev;
-	uq->next = NULL;
-	uq->pprev = NULL;
-	uq->up->pending--;
+	if (rw_dlink_remove(&uq->link))
+		uq->up->pending--;
 }
 
 static struct rw_uquery *uq_find(struct rw_upstream *up, uint64_t id)
 {
-	struct rw_uquery *uq;
+	struct rw_dlink *l;
 
-	for (uq = up->table[uq_bucket(id)]; uq; uq = uq->next)
+	for (l = up->table[uq_bucket(id)]; l; l = l->next) {
+		struct rw_uquery *uq = rw_dlink_entry(l, struct rw_uquery, link);
+
 		if (uq->id == id)
 			return uq;
+	}
 	return NULL;
 }
 
@@ -482,7 +474,7 @@ void rw_upstream_close(struct rw_upstream *up)
 	up->closing = true;
 	for (i = 0; i < UQ_BUCKETS; i++)
 		while (up->table[i])
-			uq_finish(up->table[i]);
+			uq_finish(rw_dlink_entry(up->table[i], struct rw_uquery, link));
 }
 
 void rw_upstream_free(struct rw_upstream *up)
