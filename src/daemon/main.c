@@ -121,6 +121,25 @@ static void env_trace_write(void *ctx, const char *text, size_t len)
 	}
 }
 
+/* The environment handed to the core (trace_use sets trace_write), and its timer. */
+static void daemon_env_init(struct rw_daemon *d)
+{
+	d->env = (struct rw_env){
+		.ctx = d,
+		.now_mono_ms = env_now_mono_ms,
+		.now_mono_us = env_now_mono_us,
+		.now_wall_us = env_now_wall_us,
+		.random_buf = env_random_buf,
+		.send = env_send,
+		.cancel = env_cancel,
+		.set_timer = env_set_timer,
+		.log = env_log,
+	};
+	uv_timer_init(&d->loop, &d->resolver_timer);
+	d->resolver_timer.data = d;
+	d->resolver_timer_init = true;
+}
+
 /* The trace sink. */
 
 struct trace_sink {
@@ -524,6 +543,7 @@ static int run(const char *config_path, bool explicit_path)
 		rw_config_free(d.cfg);
 		return 1;
 	}
+	daemon_env_init(&d);
 	{
 		struct trace_sink t;
 
@@ -533,19 +553,6 @@ static int run(const char *config_path, bool explicit_path)
 		}
 		trace_use(&d, &t);
 	}
-
-	d.env.ctx = &d;
-	d.env.now_mono_ms = env_now_mono_ms;
-	d.env.now_mono_us = env_now_mono_us;
-	d.env.now_wall_us = env_now_wall_us;
-	d.env.random_buf = env_random_buf;
-	d.env.send = env_send;
-	d.env.cancel = env_cancel;
-	d.env.set_timer = env_set_timer;
-	d.env.log = env_log;
-	uv_timer_init(&d.loop, &d.resolver_timer);
-	d.resolver_timer.data = &d;
-	d.resolver_timer_init = true;
 
 	rc = daemon_signals(&d);
 	if (rc < 0) {
