@@ -239,14 +239,6 @@ size_t rw_stream_wqueue(struct rw_stream *s)
 	return uv_stream_get_write_queue_size(&s->h.stream);
 }
 
-void rw_stream_touch(struct rw_stream *s)
-{
-	if (!s->closing)
-		uv_timer_again(&s->timer);
-}
-
-/* Listeners. */
-
 static void stream_idle_cb(uv_timer_t *timer)
 {
 	struct rw_stream *s = timer->data;
@@ -255,6 +247,14 @@ static void stream_idle_cb(uv_timer_t *timer)
 		return;
 	rw_stream_close(s);
 }
+
+void rw_stream_touch(struct rw_stream *s)
+{
+	if (!s->closing)
+		uv_timer_again(&s->timer);
+}
+
+/* Listeners. */
 
 static void reject_close_cb(uv_handle_t *handle)
 {

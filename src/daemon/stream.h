@@ -4,9 +4,9 @@
  *
  * The stream is embedded first in its owner's struct. It holds one reference for its open
  * handles (the stream and its idle timer) plus one per write in flight and any the owner takes;
- * when the last goes, ops->free releases the owner. Closing is idempotent and never frees
- * synchronously: libuv's close callbacks run later, so a stream stays valid for the whole of
- * any callback that touches it.
+ * when the last goes, ops->free (or free()) releases the owner. Closing is idempotent and never
+ * frees synchronously: libuv's close callbacks run later, so a stream stays valid for the whole
+ * of any callback that touches it.
  */
 #ifndef RW_DAEMON_STREAM_H
 #define RW_DAEMON_STREAM_H
@@ -32,9 +32,9 @@ struct rw_inbuf {
 
 /* Set the sizes of an empty (zeroed) buffer; nothing is allocated yet. */
 void rw_inbuf_init(struct rw_inbuf *b, size_t initial, size_t max);
-/* For a uv_alloc_cb: compact, grow if need be and hand out the free room after len. An empty uv_buf_t when
- * the buffer is full (len == max) or cannot grow: libuv then reports UV_ENOBUFS to the read
- * callback. */
+/* For a uv_alloc_cb: compact, grow if need be and hand out the free room after len. An empty
+ * uv_buf_t when the buffer is full (len == max) or cannot grow: libuv then reports UV_ENOBUFS to
+ * the read callback. */
 void rw_inbuf_alloc(struct rw_inbuf *b, uv_buf_t *buf);
 /* The read callback got n bytes into the room rw_inbuf_alloc handed out. */
 static inline void rw_inbuf_received(struct rw_inbuf *b, size_t n)
@@ -58,7 +58,7 @@ void rw_inbuf_compact(struct rw_inbuf *b);
 void rw_inbuf_free(struct rw_inbuf *b);
 
 struct rw_stream_ops {
-	void (*closing)(struct rw_stream *s); /* once, when closing starts (unlink, cancel work) */
+	void (*closing)(struct rw_stream *s); /* once, when closing starts (optional) */
 	void (*free)(struct rw_stream *s);    /* the last reference is gone (NULL: free(s)) */
 	void (*written)(struct rw_stream *s); /* a write completed (optional) */
 	/* Bytes were added to s->in, or the input ended (s->eof set, reading stopped): handle what
@@ -101,9 +101,10 @@ struct rw_stream_set {
 
 /* Accept a connection from listener (TCP or Unix) into a new, zeroed owner's struct of size
  * bytes that starts with its struct rw_stream, which joins set and leaves it when it closes; its
- * idle timer runs from now (reading starts when the owner asks). Returns the stream. Returns NULL when the connection is refused (set full, out of memory: it is
- * accepted, sent set->reject and closed) or when accepting fails (the stream is closing then, and
- * ops->closing and ops->free run as usual, with the owner's fields still zero). */
+ * idle timer runs from now (reading starts when the owner asks). Returns the stream. Returns
+ * NULL when the connection is refused (set full, out of memory: it is accepted, sent set->reject
+ * and closed) or when accepting fails (the stream is closing then, and ops->closing and ops->free
+ * run as usual, with the owner's fields still zero). */
 struct rw_stream *rw_stream_accept(struct rw_stream_set *set, uv_stream_t *listener, size_t size,
 				   const struct rw_stream_ops *ops);
 /* Close every connection of the set. */
