@@ -22,23 +22,22 @@
 #include <uv.h>
 
 #include "daemon.h"
+#include "log.h"
 #include "stream.h"
 #include "rootwalk/control.h"
 
-#define CTL_MAX_CONNS 16
-#define CTL_IDLE_MS   60000
-#define CTL_BACKLOG   16
+#define CTL_MAX_CONNS	16
+#define CTL_IDLE_MS	60000
+#define CTL_BACKLOG	16
+#define CTL_INITIAL_BUF 1024
 /* Reply bytes a client may leave unread before we stop reading its next request. */
 #define CTL_WQUEUE_PAUSE (1024 * 1024)
 
 struct ctl_conn {
 	struct rw_stream st; /* first: the handles' data point at it */
 	struct rw_ctlsock *cs;
-	struct ctl_conn *next, **pprev; /* open connections; pprev NULL once closing */
 	uint64_t pending; /* control handle of a request being answered later, 0 if none */
 	bool answering;	  /* a request was handed to the control handler and not yet answered */
-	size_t inlen;
-	char in[RW_CONTROL_MAX_REQUEST];
 };
 
 struct rw_ctlsock {
@@ -48,37 +47,19 @@ struct rw_ctlsock {
 	char *path;
 	dev_t dev; /* the socket file we created, so that exit removes only ours */
 	ino_t ino;
-	struct ctl_conn *conns;
-	size_t n_conns;
-	bool cap_logged;
+	struct rw_stream_set conns;
 };
 
 static void conn_process(struct ctl_conn *c);
-static void conn_alloc_cb(uv_handle_t *handle, size_t suggested, uv_buf_t *buf);
-static void conn_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
 
-/* Closing starts: unlink, and cancel a trace the asker no longer wants. */
+/* Closing starts: cancel a trace the asker no longer wants. */
 static void ctl_closing(struct rw_stream *st)
 {
 	struct ctl_conn *c = (struct ctl_conn *)st;
-	struct rw_ctlsock *cs = c->cs;
 
-	if (c->pending && cs->d->control)
-		rw_control_cancel(cs->d->control, c->pending);
+	if (c->pending && c->cs->d->control)
+		rw_control_cancel(c->cs->d->control, c->pending);
 	c->pending = 0;
-	if (c->pprev) {
-		*c->pprev = c->next;
-		if (c->next)
-			c->next->pprev = c->pprev;
-		c->pprev = NULL;
-		if (--cs->n_conns < CTL_MAX_CONNS)
-			cs->cap_logged = false;
-	}
-}
-
-static void ctl_free(struct rw_stream *st)
-{
-	free(st);
 }
 
 static void ctl_written(struct rw_stream *st)
@@ -87,28 +68,29 @@ static void ctl_written(struct rw_stream *st)
 		conn_process((struct ctl_conn *)st); /* the client caught up: its next request */
 }
 
+/* Bytes arrived (they restart the idle timer) or the client half-closed: answer what was asked,
+ * then close. */
+static void ctl_input(struct rw_stream *st)
+{
+	conn_process((struct ctl_conn *)st);
+}
+
+/* A trace in progress is bounded by the resolver's query budget, not by the idle timer. */
+static bool ctl_busy(struct rw_stream *st)
+{
+	return ((struct ctl_conn *)st)->answering;
+}
+
 static const struct rw_stream_ops ctl_stream_ops = {
 	.closing = ctl_closing,
-	.free = ctl_free,
 	.written = ctl_written,
-	.alloc = conn_alloc_cb,
-	.read = conn_read_cb,
+	.input = ctl_input,
+	.in_initial = CTL_INITIAL_BUF,
+	.in_max = RW_CONTROL_MAX_REQUEST,
+	.touch_on_bytes = true,
+	.idle_ms = CTL_IDLE_MS,
+	.busy = ctl_busy,
 };
-
-static void conn_close(struct ctl_conn *c)
-{
-	rw_stream_close(&c->st);
-}
-
-static void conn_timer_cb(uv_timer_t *timer)
-{
-	struct ctl_conn *c = timer->data;
-
-	/* A trace in progress is bounded by the resolver's query budget, not by this timer. */
-	if (c->answering)
-		return;
-	conn_close(c);
-}
 
 static size_t conn_wqueue(struct ctl_conn *c)
 {
@@ -164,76 +146,40 @@ static void conn_process(struct ctl_conn *c)
 		return;
 	c->st.processing = true;
 	while (!c->st.closing && !c->answering && conn_wqueue(c) <= CTL_WQUEUE_PAUSE) {
-		char *nl = memchr(c->in, '\n', c->inlen);
-		size_t used;
+		const char *in = (const char *)rw_inbuf_data(&c->st.in);
+		size_t inlen = rw_inbuf_size(&c->st.in), used;
+		const char *nl = inlen ? memchr(in, '\n', inlen) : NULL;
 
-		if (!nl && c->inlen == sizeof(c->in)) {
+		if (!nl && inlen == c->st.in.max) {
 			/* No newline within the limit: not a request we can frame. */
 			snprintf(toolong, sizeof(toolong),
 				 "error: request longer than %d bytes\n.\n",
 				 RW_CONTROL_MAX_REQUEST);
 			conn_write(c, toolong, strlen(toolong));
-			c->inlen = 0;
+			rw_inbuf_consume(&c->st.in, inlen);
+			rw_inbuf_compact(&c->st.in);
 			c->st.eof = true;
 			break;
 		}
-		if (!nl && !(c->st.eof && c->inlen > 0))
+		if (!nl && !(c->st.eof && inlen > 0))
 			break;
 		/* At the end of input, a last line without a newline is a request too. */
-		used = nl ? (size_t)(nl - c->in) + 1 : c->inlen;
-		conn_request(c, c->in, used);
-		memmove(c->in, c->in + used, c->inlen - used);
-		c->inlen -= used;
+		used = nl ? (size_t)(nl - in) + 1 : inlen;
+		conn_request(c, in, used);
+		rw_inbuf_consume(&c->st.in, used);
+		rw_inbuf_compact(&c->st.in);
 	}
 	c->st.processing = false;
 	if (c->st.closing)
 		return;
 	if (c->st.eof) {
 		conn_want_read(c, false);
-		if (!c->answering && c->inlen == 0)
+		if (!c->answering && rw_inbuf_size(&c->st.in) == 0)
 			rw_stream_shutdown(&c->st);
 		return;
 	}
 	conn_want_read(c, !c->answering && conn_wqueue(c) <= CTL_WQUEUE_PAUSE &&
-				  c->inlen < sizeof(c->in));
-}
-
-static void conn_alloc_cb(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
-{
-	struct ctl_conn *c = handle->data;
-
-	(void)suggested;
-	/* Reading runs only while there is room (conn_process), so this is never empty. */
-	*buf = uv_buf_init(c->in + c->inlen, (unsigned)(sizeof(c->in) - c->inlen));
-}
-
-static void conn_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
-{
-	struct ctl_conn *c = stream->data;
-
-	(void)buf;
-	if (c->st.closing)
-		return;
-	if (nread == UV_EOF) {
-		c->st.eof = true; /* half-closed: answer what was asked, then close */
-		conn_process(c);
-		return;
-	}
-	if (nread < 0) {
-		conn_close(c);
-		return;
-	}
-	if (nread == 0)
-		return;
-	c->inlen += (size_t)nread;
-	rw_stream_touch(&c->st);
-	conn_process(c);
-}
-
-/* Over the connection cap: say why, then close. */
-static void ctl_reject(struct rw_ctlsock *cs)
-{
-	rw_stream_reject((uv_stream_t *)&cs->listener, "error: too many control connections\n.\n");
+				  rw_inbuf_size(&c->st.in) < c->st.in.max);
 }
 
 static void ctl_connection_cb(uv_stream_t *server, int status)
@@ -243,47 +189,49 @@ static void ctl_connection_cb(uv_stream_t *server, int status)
 
 	if (status < 0 || cs->closed)
 		return;
-	if (cs->n_conns >= CTL_MAX_CONNS) {
-		if (!cs->cap_logged) {
-			cs->cap_logged = true;
-			rw_daemon_log(RW_LOG_WARNING, "%d control connections open: refusing more",
-				      CTL_MAX_CONNS);
-		}
-		ctl_reject(cs);
+	c = (struct ctl_conn *)rw_stream_accept(&cs->conns, server, sizeof(*c), &ctl_stream_ops);
+	if (!c)
 		return;
-	}
-	c = calloc(1, sizeof(*c));
-	if (!c) {
-		ctl_reject(cs);
-		return;
-	}
-	if (uv_pipe_init(&cs->d->loop, &c->st.h.pipe, 0) < 0) {
-		free(c);
-		ctl_reject(cs);
-		return;
-	}
-	uv_timer_init(&cs->d->loop, &c->st.timer);
-	rw_stream_init(&c->st, &ctl_stream_ops);
 	c->cs = cs;
-	c->next = cs->conns;
-	if (cs->conns)
-		cs->conns->pprev = &c->next;
-	cs->conns = c;
-	c->pprev = &cs->conns;
-	cs->n_conns++;
-	if (uv_accept(server, &c->st.h.stream) < 0) {
-		conn_close(c);
-		return;
-	}
-	uv_timer_start(&c->st.timer, conn_timer_cb, CTL_IDLE_MS, CTL_IDLE_MS);
 	conn_process(c); /* starts reading */
+}
+
+/* A user or group id: the name's (looked up with getpwnam or getgrnam) or a number. Returns 0, or
+ * -EINVAL with the reason in err. */
+static int parse_id(const char *name, bool group, unsigned long *id, char *err, size_t errlen)
+{
+	char *end;
+
+	if (group) {
+		struct group *gr = getgrnam(name);
+
+		if (gr) {
+			*id = gr->gr_gid;
+			return 0;
+		}
+	} else {
+		struct passwd *pw = getpwnam(name);
+
+		if (pw) {
+			*id = pw->pw_uid;
+			return 0;
+		}
+	}
+	errno = 0;
+	*id = strtoul(name, &end, 10);
+	if (errno || *end || end == name) {
+		snprintf(err, errlen, "control-socket-owner: no %s '%.64s'",
+			 group ? "group" : "user", name);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /* Owner "USER[:GROUP]" (names or numbers) to ids; -1 leaves one unchanged. */
 static int parse_owner(const char *owner, uid_t *uid, gid_t *gid, char *err, size_t errlen)
 {
 	char user[256], *group;
-	char *end;
+	unsigned long n;
 
 	*uid = (uid_t)-1;
 	*gid = (gid_t)-1;
@@ -298,38 +246,14 @@ static int parse_owner(const char *owner, uid_t *uid, gid_t *gid, char *err, siz
 	if (group)
 		*group++ = '\0';
 	if (user[0]) {
-		struct passwd *pw = getpwnam(user);
-		unsigned long n;
-
-		if (pw) {
-			*uid = pw->pw_uid;
-		} else {
-			errno = 0;
-			n = strtoul(user, &end, 10);
-			if (errno || *end || end == user) {
-				snprintf(err, errlen, "control-socket-owner: no user '%.64s'",
-					 user);
-				return -EINVAL;
-			}
-			*uid = (uid_t)n;
-		}
+		if (parse_id(user, false, &n, err, errlen) < 0)
+			return -EINVAL;
+		*uid = (uid_t)n;
 	}
 	if (group && group[0]) {
-		struct group *gr = getgrnam(group);
-		unsigned long n;
-
-		if (gr) {
-			*gid = gr->gr_gid;
-		} else {
-			errno = 0;
-			n = strtoul(group, &end, 10);
-			if (errno || *end || end == group) {
-				snprintf(err, errlen, "control-socket-owner: no group '%.64s'",
-					 group);
-				return -EINVAL;
-			}
-			*gid = (gid_t)n;
-		}
+		if (parse_id(group, true, &n, err, errlen) < 0)
+			return -EINVAL;
+		*gid = (gid_t)n;
 	}
 	return 0;
 }
@@ -471,6 +395,10 @@ struct rw_ctlsock *rw_ctlsock_new(struct rw_daemon *d)
 		return NULL;
 	}
 	cs->d = d;
+	cs->conns.max = CTL_MAX_CONNS;
+	cs->conns.name = "control";
+	/* Over the cap: say why, then close. */
+	cs->conns.reject = "error: too many control connections\n.\n";
 	return cs;
 }
 
@@ -497,7 +425,7 @@ const char *rw_ctlsock_path(const struct rw_ctlsock *cs)
 
 size_t rw_ctlsock_connections(const struct rw_ctlsock *cs)
 {
-	return cs ? cs->n_conns : 0;
+	return cs ? cs->conns.n : 0;
 }
 
 int rw_ctlsock_reconfigure(struct rw_ctlsock *cs, const struct rw_config *cfg, char *err,
@@ -515,8 +443,7 @@ void rw_ctlsock_close(struct rw_ctlsock *cs)
 	if (!cs || cs->closed)
 		return;
 	cs->closed = true;
-	while (cs->conns)
-		conn_close(cs->conns);
+	rw_stream_set_close(&cs->conns);
 	if (cs->listening) {
 		uv_close((uv_handle_t *)&cs->listener, NULL);
 		/* Remove the file only if it is still the socket we made. */

@@ -1,8 +1,13 @@
 /* Internal interfaces of rootwalkd: the libuv edge around the core resolver.
  *
  * main.c owns the loop, the configuration, the environment and the resolver. server.c accepts
- * client queries (UDP and TCP listeners). upstream.c carries the core's upstream queries
- * (env->send / env->cancel). Nothing here is exported outside the daemon.
+ * client queries (UDP and TCP listeners; server.h lists the files behind it). upstream.c carries
+ * the core's upstream queries (env->send / env->cancel). ctlsock.c serves the control socket,
+ * tracesink.c writes the trace log. Nothing here is exported outside the daemon.
+ *
+ * Layers: main.c may call every other file; no file calls into main.c. stream.c (stream.h) holds
+ * what the stream connections share; log.c (log.h) the logging and address helpers, and it calls
+ * nothing else of the daemon.
  */
 #ifndef RW_DAEMON_H
 #define RW_DAEMON_H
@@ -18,12 +23,6 @@
 #include "rootwalk/config.h"
 #include "rootwalk/env.h"
 #include "rootwalk/resolver.h"
-
-/* syslog-style priorities understood by systemd-journald on stderr. */
-#define RW_LOG_ERR     3
-#define RW_LOG_WARNING 4
-#define RW_LOG_INFO    6
-#define RW_LOG_DEBUG   7
 
 struct rw_server;
 struct rw_upstream;
@@ -60,15 +59,6 @@ struct rw_daemon {
 	int nsignals; /* signal handles initialised, for shutdown */
 	bool stopping;
 };
-
-/* Log one line to stderr as "<PRIO>rootwalkd: MESSAGE". */
-void rw_daemon_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* Format sa as "ADDRESS@PORT" into buf. Returns buf (a placeholder text for unknown families). */
-const char *rw_daemon_addr_str(const struct sockaddr *sa, char *buf, size_t len);
-
-/* Convert a libuv error code to the negative errno-style codes of the core. */
-int rw_daemon_errno(int uverr);
 
 /* Open a UDP socket and a TCP listener on every cfg->listen address. Returns NULL after logging
  * the reason when any address cannot be bound. */

@@ -11,7 +11,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +23,7 @@
 #include <uv.h>
 
 #include "daemon.h"
+#include "log.h"
 #include "rootwalk/control.h"
 #include "rootwalk/hints.h"
 #include "rootwalk/trace.h"
@@ -34,52 +34,6 @@
 #ifndef RW_DEFAULT_CONFIG
 #define RW_DEFAULT_CONFIG "/etc/rootwalk/rootwalkd.conf"
 #endif
-
-void rw_daemon_log(int prio, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	/* One fprintf per line, so concurrent writers to the same stderr do not interleave. */
-	fprintf(stderr, "<%d>rootwalkd: %s\n", prio, msg);
-}
-
-const char *rw_daemon_addr_str(const struct sockaddr *sa, char *buf, size_t len)
-{
-	char host[INET6_ADDRSTRLEN];
-
-	if (len == 0)
-		return buf;
-	if (sa && sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-
-		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
-		snprintf(buf, len, "%s@%u", host, ntohs(in->sin_port));
-	} else if (sa && sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-
-		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
-		snprintf(buf, len, "%s@%u", host, ntohs(in6->sin6_port));
-	} else {
-		snprintf(buf, len, "(unknown address family)");
-	}
-	return buf;
-}
-
-int rw_daemon_errno(int uverr)
-{
-	if (uverr >= 0)
-		return uverr;
-	/* On Unix the UV_E* codes are negated errno values, except libuv's own few. */
-	if (uverr == UV_EOF)
-		return -ECONNRESET;
-	if (uverr <= -3000)
-		return -EIO;
-	return uverr;
-}
 
 /* The environment handed to the core. */
 
@@ -165,6 +119,25 @@ static void env_trace_write(void *ctx, const char *text, size_t len)
 		}
 		clearerr(stderr);
 	}
+}
+
+/* The environment handed to the core (trace_use sets trace_write), and its timer. */
+static void daemon_env_init(struct rw_daemon *d)
+{
+	d->env = (struct rw_env){
+		.ctx = d,
+		.now_mono_ms = env_now_mono_ms,
+		.now_mono_us = env_now_mono_us,
+		.now_wall_us = env_now_wall_us,
+		.random_buf = env_random_buf,
+		.send = env_send,
+		.cancel = env_cancel,
+		.set_timer = env_set_timer,
+		.log = env_log,
+	};
+	uv_timer_init(&d->loop, &d->resolver_timer);
+	d->resolver_timer.data = d;
+	d->resolver_timer_init = true;
 }
 
 /* The trace sink. */
@@ -570,6 +543,7 @@ static int run(const char *config_path, bool explicit_path)
 		rw_config_free(d.cfg);
 		return 1;
 	}
+	daemon_env_init(&d);
 	{
 		struct trace_sink t;
 
@@ -579,19 +553,6 @@ static int run(const char *config_path, bool explicit_path)
 		}
 		trace_use(&d, &t);
 	}
-
-	d.env.ctx = &d;
-	d.env.now_mono_ms = env_now_mono_ms;
-	d.env.now_mono_us = env_now_mono_us;
-	d.env.now_wall_us = env_now_wall_us;
-	d.env.random_buf = env_random_buf;
-	d.env.send = env_send;
-	d.env.cancel = env_cancel;
-	d.env.set_timer = env_set_timer;
-	d.env.log = env_log;
-	uv_timer_init(&d.loop, &d.resolver_timer);
-	d.resolver_timer.data = &d;
-	d.resolver_timer_init = true;
 
 	rc = daemon_signals(&d);
 	if (rc < 0) {

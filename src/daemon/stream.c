@@ -1,8 +1,63 @@
-/* A stream connection's life cycle, shared by the TCP server and the control socket. */
+/* A stream connection's life cycle and its listener's cap, shared by the TCP server and the
+ * control socket; the growable input buffer, shared with upstream TCP queries. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "stream.h"
+
+/* Input buffers. */
+
+void rw_inbuf_init(struct rw_inbuf *b, size_t initial, size_t max)
+{
+	b->initial = initial;
+	b->max = max;
+}
+
+void rw_inbuf_consume(struct rw_inbuf *b, size_t n)
+{
+	b->pos += n;
+}
+
+void rw_inbuf_compact(struct rw_inbuf *b)
+{
+	if (b->pos == 0)
+		return;
+	memmove(b->p, b->p + b->pos, b->len - b->pos);
+	b->len -= b->pos;
+	b->pos = 0;
+}
+
+void rw_inbuf_alloc(struct rw_inbuf *b, uv_buf_t *buf)
+{
+	rw_inbuf_compact(b); /* no pointer into the buffer outlives a read callback */
+	if (b->cap - b->len < 512 && b->cap < b->max) {
+		size_t cap = b->cap ? b->cap * 4 : b->initial;
+		uint8_t *p;
+
+		if (cap > b->max)
+			cap = b->max;
+		p = realloc(b->p, cap);
+		if (p) {
+			b->p = p;
+			b->cap = cap;
+		}
+	}
+	if (!b->p || b->len >= b->cap) {
+		*buf = uv_buf_init(NULL, 0); /* the read callback gets UV_ENOBUFS */
+		return;
+	}
+	*buf = uv_buf_init((char *)b->p + b->len, (unsigned)(b->cap - b->len));
+}
+
+void rw_inbuf_free(struct rw_inbuf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->pos = b->cap = 0;
+}
+
+/* Streams. */
 
 struct stream_write {
 	uv_write_t req;
@@ -10,7 +65,9 @@ struct stream_write {
 	char data[];
 };
 
-void rw_stream_init(struct rw_stream *s, const struct rw_stream_ops *ops)
+/* After uv_tcp_init/uv_pipe_init of s->h and uv_timer_init of s->timer: take both handles'
+ * reference and point their data at s. */
+static void stream_init(struct rw_stream *s, const struct rw_stream_ops *ops)
 {
 	s->ops = ops;
 	s->refs = 1; /* the open handles, together */
@@ -26,8 +83,13 @@ void rw_stream_ref(struct rw_stream *s)
 
 void rw_stream_unref(struct rw_stream *s)
 {
-	if (--s->refs == 0)
+	if (--s->refs != 0)
+		return;
+	rw_inbuf_free(&s->in);
+	if (s->ops->free)
 		s->ops->free(s);
+	else
+		free(s);
 }
 
 static void close_cb(uv_handle_t *handle)
@@ -45,6 +107,9 @@ void rw_stream_close(struct rw_stream *s)
 	s->closing = true;
 	if (s->ops->closing)
 		s->ops->closing(s);
+	/* out of the listener's set: room for another connection */
+	if (rw_dlink_remove(&s->link) && --s->set->n < s->set->max)
+		s->set->cap_logged = false;
 	uv_close(&s->h.handle, close_cb);
 	uv_close((uv_handle_t *)&s->timer, close_cb);
 }
@@ -119,12 +184,46 @@ void rw_stream_write(struct rw_stream *s, const void *prefix, size_t plen, const
 	}
 }
 
+static void stream_alloc_cb(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
+{
+	struct rw_stream *s = handle->data;
+
+	(void)suggested;
+	rw_inbuf_alloc(&s->in, buf); /* empty when full: read_cb gets UV_ENOBUFS and closes */
+}
+
+static void stream_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+	struct rw_stream *s = stream->data;
+
+	(void)buf;
+	if (s->closing)
+		return;
+	if (nread == UV_EOF) {
+		/* The client may half-close after its last request: answer, then close. */
+		s->eof = true;
+		rw_stream_want_read(s, false);
+		s->ops->input(s);
+		return;
+	}
+	if (nread < 0) {
+		rw_stream_close(s);
+		return;
+	}
+	if (nread == 0)
+		return;
+	rw_inbuf_received(&s->in, (size_t)nread);
+	if (s->ops->touch_on_bytes)
+		rw_stream_touch(s);
+	s->ops->input(s);
+}
+
 void rw_stream_want_read(struct rw_stream *s, bool want)
 {
 	if (s->closing)
 		return;
 	if (want && !s->reading) {
-		if (uv_read_start(&s->h.stream, s->ops->alloc, s->ops->read) < 0) {
+		if (uv_read_start(&s->h.stream, stream_alloc_cb, stream_read_cb) < 0) {
 			rw_stream_close(s);
 			return;
 		}
@@ -140,18 +239,31 @@ size_t rw_stream_wqueue(struct rw_stream *s)
 	return uv_stream_get_write_queue_size(&s->h.stream);
 }
 
+static void stream_idle_cb(uv_timer_t *timer)
+{
+	struct rw_stream *s = timer->data;
+
+	if (s->ops->busy && s->ops->busy(s))
+		return;
+	rw_stream_close(s);
+}
+
 void rw_stream_touch(struct rw_stream *s)
 {
 	if (!s->closing)
 		uv_timer_again(&s->timer);
 }
 
+/* Listeners. */
+
 static void reject_close_cb(uv_handle_t *handle)
 {
 	free(handle);
 }
 
-void rw_stream_reject(uv_stream_t *listener, const char *msg)
+/* A connection refused: accept it (left pending it would stall the listener), write msg (may be
+ * NULL) if the socket takes it at once, and close it. */
+static void stream_reject(uv_stream_t *listener, const char *msg)
 {
 	union {
 		uv_handle_t handle;
@@ -174,4 +286,51 @@ void rw_stream_reject(uv_stream_t *listener, const char *msg)
 		(void)uv_try_write(&h->stream, &buf, 1);
 	}
 	uv_close(&h->handle, reject_close_cb);
+}
+
+struct rw_stream *rw_stream_accept(struct rw_stream_set *set, uv_stream_t *listener, size_t size,
+				   const struct rw_stream_ops *ops)
+{
+	struct rw_stream *s;
+	int rc;
+
+	if (set->n >= set->max) {
+		if (!set->cap_logged) {
+			set->cap_logged = true;
+			rw_daemon_log(RW_LOG_WARNING, "%d %s connections open: refusing more",
+				      (int)set->max, set->name);
+		}
+		stream_reject(listener, set->reject);
+		return NULL;
+	}
+	s = calloc(1, size);
+	if (!s) {
+		stream_reject(listener, set->reject);
+		return NULL;
+	}
+	rc = listener->type == UV_NAMED_PIPE ? uv_pipe_init(listener->loop, &s->h.pipe, 0)
+					     : uv_tcp_init(listener->loop, &s->h.tcp);
+	if (rc < 0) {
+		free(s);
+		stream_reject(listener, set->reject);
+		return NULL;
+	}
+	uv_timer_init(listener->loop, &s->timer);
+	stream_init(s, ops);
+	rw_inbuf_init(&s->in, ops->in_initial, ops->in_max);
+	s->set = set;
+	rw_dlink_push(&set->head, &s->link);
+	set->n++;
+	if (uv_accept(listener, &s->h.stream) < 0) {
+		rw_stream_close(s);
+		return NULL;
+	}
+	uv_timer_start(&s->timer, stream_idle_cb, ops->idle_ms, ops->idle_ms);
+	return s;
+}
+
+void rw_stream_set_close(struct rw_stream_set *set)
+{
+	while (set->head)
+		rw_stream_close(rw_dlink_entry(set->head, struct rw_stream, link));
 }

@@ -21,6 +21,7 @@
 #include <uv.h>
 
 #include "daemon.h"
+#include "log.h"
 
 #define TS_MAX_PENDING (4u * 1024 * 1024)
 #define TS_RETRY_MS    20

@@ -19,6 +19,9 @@
 #include <uv.h>
 
 #include "daemon.h"
+#include "list.h"
+#include "log.h"
+#include "stream.h"
 #include "rootwalk/wire.h"
 
 #define UQ_BUCKETS	   4096 /* power of two */
@@ -28,7 +31,7 @@
 struct rw_uquery {
 	struct rw_upstream *up;
 	uint64_t id;
-	struct rw_uquery *next, **pprev; /* id table chain; pprev NULL when not in the table */
+	struct rw_dlink link; /* id table chain; in no list when not in the table */
 	bool tcp;
 	bool finished; /* out of the table, handles closing */
 	int open_handles;
@@ -50,13 +53,12 @@ struct rw_uquery {
 	uint8_t *out; /* the query as sent; with the 2-byte prefix for TCP */
 	size_t outlen;
 
-	uint8_t *in; /* TCP only: reply reassembly */
-	size_t inlen, incap;
+	struct rw_inbuf in; /* TCP only: reply reassembly */
 };
 
 struct rw_upstream {
 	struct rw_daemon *d;
-	struct rw_uquery *table[UQ_BUCKETS];
+	struct rw_dlink *table[UQ_BUCKETS]; /* struct rw_uquery */
 	size_t pending;
 	bool closing;
 	bool rbuf_busy;
@@ -72,35 +74,26 @@ static size_t uq_bucket(uint64_t id)
 
 static void uq_insert(struct rw_upstream *up, struct rw_uquery *uq)
 {
-	struct rw_uquery **head = &up->table[uq_bucket(uq->id)];
-
-	uq->next = *head;
-	if (*head)
-		(*head)->pprev = &uq->next;
-	*head = uq;
-	uq->pprev = head;
+	rw_dlink_push(&up->table[uq_bucket(uq->id)], &uq->link);
 	up->pending++;
 }
 
 static void uq_remove(struct rw_uquery *uq)
 {
-	if (!uq->pprev)
-		return;
-	*uq->pprev = uq->next;
-	if (uq->next)
-		uq->next->pprev = uq->pprev;
-	uq->next = NULL;
-	uq->pprev = NULL;
-	uq->up->pending--;
+	if (rw_dlink_remove(&uq->link))
+		uq->up->pending--;
 }
 
 static struct rw_uquery *uq_find(struct rw_upstream *up, uint64_t id)
 {
-	struct rw_uquery *uq;
+	struct rw_dlink *l;
 
-	for (uq = up->table[uq_bucket(id)]; uq; uq = uq->next)
+	for (l = up->table[uq_bucket(id)]; l; l = l->next) {
+		struct rw_uquery *uq = rw_dlink_entry(l, struct rw_uquery, link);
+
 		if (uq->id == id)
 			return uq;
+	}
 	return NULL;
 }
 
@@ -111,7 +104,7 @@ static void uq_close_cb(uv_handle_t *handle)
 	if (--uq->open_handles > 0)
 		return;
 	free(uq->out);
-	free(uq->in);
+	rw_inbuf_free(&uq->in);
 	free(uq);
 }
 
@@ -165,11 +158,6 @@ static void uq_deliver(struct rw_uquery *uq, const struct sockaddr *from, sockle
 static void uq_timer_cb(uv_timer_t *timer)
 {
 	uq_fail(timer->data, -ETIMEDOUT);
-}
-
-static socklen_t sockaddr_len(const struct sockaddr *sa)
-{
-	return sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 }
 
 /* The local address for a query to family: one of cfg->outgoing at random, else the any-address.
@@ -238,7 +226,7 @@ static void udp_recv_cb(uv_udp_t *handle, ssize_t nread, const uv_buf_t *buf,
 		return; /* nothing more to read */
 	if (!from || (flags & UV_UDP_PARTIAL))
 		return; /* truncated by our buffer: not a usable reply, keep waiting */
-	uq_deliver(uq, from, sockaddr_len(from), (const uint8_t *)buf->base, (size_t)nread);
+	uq_deliver(uq, from, rw_daemon_addr_len(from), (const uint8_t *)buf->base, (size_t)nread);
 }
 
 static void udp_send_cb(uv_udp_send_t *req, int status)
@@ -272,6 +260,7 @@ static struct rw_uquery *uq_new(struct rw_upstream *up, const struct rw_upstream
 	uq->up = up;
 	uq->id = q->id;
 	uq->tcp = q->tcp != 0;
+	rw_inbuf_init(&uq->in, UQ_TCP_INITIAL_BUF, 2 + RW_MAX_MSG);
 	memcpy(&uq->addr, q->addr, q->addrlen);
 	uq->addrlen = q->addrlen;
 	uv_timer_init(&up->d->loop, &uq->timer);
@@ -332,25 +321,9 @@ static int udp_start(struct rw_upstream *up, struct rw_uquery *uq)
 static void tcp_alloc_cb(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
 {
 	struct rw_uquery *uq = handle->data;
-	size_t want = 2 + RW_MAX_MSG;
 
-	if (uq->incap - uq->inlen < 512 && uq->incap < want) {
-		size_t cap = uq->incap ? uq->incap * 4 : UQ_TCP_INITIAL_BUF;
-		uint8_t *p;
-
-		if (cap > want)
-			cap = want;
-		p = realloc(uq->in, cap);
-		if (p) {
-			uq->in = p;
-			uq->incap = cap;
-		}
-	}
-	if (!uq->in || uq->inlen >= uq->incap) {
-		*buf = uv_buf_init(NULL, 0);
-		return;
-	}
-	*buf = uv_buf_init((char *)uq->in + uq->inlen, (unsigned)(uq->incap - uq->inlen));
+	(void)suggested;
+	rw_inbuf_alloc(&uq->in, buf);
 }
 
 static void tcp_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
@@ -366,9 +339,10 @@ static void tcp_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 		uq_fail(uq, nread == UV_ENOBUFS ? -ENOMEM : rw_daemon_errno((int)nread));
 		return;
 	}
-	uq->inlen += (size_t)nread;
+	rw_inbuf_received(&uq->in, (size_t)nread);
 	while (!uq->finished) {
-		st = rw_wire_tcp_frame(uq->in, uq->inlen, RW_MAX_MSG, &msg, &msglen, &used);
+		st = rw_wire_tcp_frame(rw_inbuf_data(&uq->in), rw_inbuf_size(&uq->in), RW_MAX_MSG,
+				       &msg, &msglen, &used);
 		if (st == RW_FRAME_NEED_MORE)
 			return;
 		if (st != RW_FRAME_OK) {
@@ -379,8 +353,8 @@ static void tcp_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 		if (uq->finished)
 			return;
 		/* Rejected: drop the frame and look at the next one. */
-		memmove(uq->in, uq->in + used, uq->inlen - used);
-		uq->inlen -= used;
+		rw_inbuf_consume(&uq->in, used);
+		rw_inbuf_compact(&uq->in);
 	}
 }
 
@@ -447,7 +421,8 @@ int rw_upstream_send(struct rw_upstream *up, const struct rw_upstream_query *q)
 		return -ECANCELED;
 	if (q->addr->sa_family != AF_INET && q->addr->sa_family != AF_INET6)
 		return -EAFNOSUPPORT;
-	if (q->addrlen < sockaddr_len(q->addr) || q->addrlen > sizeof(struct sockaddr_storage))
+	if (q->addrlen < rw_daemon_addr_len(q->addr) ||
+	    q->addrlen > sizeof(struct sockaddr_storage))
 		return -EINVAL;
 	if (uq_find(up, q->id))
 		return -EEXIST;
@@ -499,7 +474,7 @@ void rw_upstream_close(struct rw_upstream *up)
 	up->closing = true;
 	for (i = 0; i < UQ_BUCKETS; i++)
 		while (up->table[i])
-			uq_finish(up->table[i]);
+			uq_finish(rw_dlink_entry(up->table[i], struct rw_uquery, link));
 }
 
 void rw_upstream_free(struct rw_upstream *up)
