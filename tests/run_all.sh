@@ -153,4 +153,12 @@ else
 	count format 0 1
 fi
 
+# -- layering ------------------------------------------------------------------------------------
+section "layering: no two C files call each other (scripts/layering.py)"
+if "$PY" "$REPO/scripts/layering.py"; then
+	count layering 1 0
+else
+	count layering 0 1
+fi
+
 finish
