@@ -322,6 +322,16 @@ static int put_records(struct rw_sbuf *b, struct hit *x)
 	return 0;
 }
 
+/* The start of a JSON event of this trace: {"trace":"ID","ev":"EV","depth":0 */
+static void json_event(struct rw_sbuf *b, const struct hit *x, const char *ev)
+{
+	rw_sbuf_puts(b, "{\"trace\":\"");
+	rw_sbuf_puts(b, x->id);
+	rw_sbuf_puts(b, "\",\"ev\":\"");
+	rw_sbuf_puts(b, ev);
+	rw_sbuf_puts(b, "\",\"depth\":0");
+}
+
 /* A cached negative answer: what it is, which SOA set its time, until when. */
 static void put_negative(struct rw_sbuf *b, struct hit *x)
 {
@@ -331,9 +341,8 @@ static void put_negative(struct rw_sbuf *b, struct hit *x)
 
 	rw_present_iso_time(neg->expires_us, when, sizeof(when));
 	if (x->json) {
-		rw_sbuf_puts(b, "{\"trace\":\"");
-		rw_sbuf_puts(b, x->id);
-		rw_sbuf_puts(b, "\",\"ev\":\"negative\",\"depth\":0,\"kind\":\"");
+		json_event(b, x, "negative");
+		rw_sbuf_puts(b, ",\"kind\":\"");
 		rw_sbuf_puts(b, kind);
 		rw_sbuf_puts(b, "\",\"qname\":");
 		rw_present_json_str(b, x->cur);
@@ -373,9 +382,8 @@ static void put_answer_done(struct rw_sbuf *b, struct hit *x)
 	const char *rcode = rw_present_rcode(x->rcode);
 
 	if (x->json) {
-		rw_sbuf_puts(b, "{\"trace\":\"");
-		rw_sbuf_puts(b, x->id);
-		rw_sbuf_puts(b, "\",\"ev\":\"answer\",\"depth\":0,\"rcode\":\"");
+		json_event(b, x, "answer");
+		rw_sbuf_puts(b, ",\"rcode\":\"");
 		rw_sbuf_puts(b, rcode);
 		rw_sbuf_puts(b, "\",\"qname\":");
 		rw_present_json_str(b, x->qname);

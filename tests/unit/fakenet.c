@@ -585,3 +585,20 @@ void fn_advance(struct fakenet *fn, int secs)
 	fn->wall_us += (int64_t)secs * 1000000;
 	fn->mono_ms += (uint64_t)secs * 1000;
 }
+
+void fn_example_world(struct fakenet *fn)
+{
+	fn_server(
+		fn, "192.0.2.1", ".",
+		". 86400 IN SOA a.root-servers.net. host.root-servers.net. 1 1800 900 604800 300\n"
+		". 518400 IN NS a.root-servers.net.\n"
+		"a.root-servers.net. 518400 IN A 192.0.2.1\n"
+		"example. 172800 IN NS ns.example.\n"
+		"ns.example. 172800 IN A 192.0.2.2\n");
+	fn_server(fn, "192.0.2.2", "example.",
+		  "example. 3600 IN SOA ns.example. host.example. 1 1800 900 604800 300\n"
+		  "example. 3600 IN NS ns.example.\n"
+		  "ns.example. 3600 IN A 192.0.2.2\n"
+		  "key.example. 300 IN TXT \"fetched by the second stage\"\n"
+		  "www.example. 300 IN A 203.0.113.7\n");
+}

@@ -92,6 +92,9 @@ int fn_server(struct fakenet *fn, const char *addr, const char *zones, const cha
 /* Move the clock to the resolver's timer and fire it (then run the network). Returns false
  * when no timer is set. */
 bool fn_fire_timer(struct fakenet *fn);
+/* The smallest world: the root at 192.0.2.1 and example. at 192.0.2.2 (www.example. A
+ * 203.0.113.7, key.example. TXT). */
+void fn_example_world(struct fakenet *fn);
 /* Replace a server's records (the zone changed at its servers). */
 void fn_server_records(struct fakenet *fn, int server, const char *records);
 /* Deliver queued queries (and the replies they cause) until none is left or max steps ran. */

@@ -13,19 +13,6 @@
 #include "rootwalk/layer.h"
 #include "rootwalk/resolver.h"
 
-static const char *ROOT_DATA =
-	". 86400 IN SOA a.root-servers.net. host.root-servers.net. 1 1800 900 604800 300\n"
-	". 518400 IN NS a.root-servers.net.\n"
-	"a.root-servers.net. 518400 IN A 192.0.2.1\n"
-	"example. 172800 IN NS ns.example.\n"
-	"ns.example. 172800 IN A 192.0.2.2\n";
-static const char *EXAMPLE_DATA =
-	"example. 3600 IN SOA ns.example. host.example. 1 1800 900 604800 300\n"
-	"example. 3600 IN NS ns.example.\n"
-	"ns.example. 3600 IN A 192.0.2.2\n"
-	"key.example. 300 IN TXT \"fetched by the second stage\"\n"
-	"www.example. 300 IN A 203.0.113.7\n";
-
 /* A second stage that, like a validator fetching a key, looks one name up before answering. */
 struct probe {
 	ldns_rdf *name;
@@ -106,8 +93,7 @@ int main(void)
 	if (fn_hints_file(hints, sizeof(hints)) < 0)
 		return 1;
 	fn_init(&fn, true);
-	fn_server(&fn, "192.0.2.1", ".", ROOT_DATA);
-	fn_server(&fn, "192.0.2.2", "example.", EXAMPLE_DATA);
+	fn_example_world(&fn);
 	struct rw_config *cfg = fn_config(hints);
 	fn_start(&fn, cfg);
 
@@ -131,8 +117,7 @@ int main(void)
 
 	/* a stage that cannot begin: SERVFAIL, not a hang */
 	fn_init(&fn, false);
-	fn_server(&fn, "192.0.2.1", ".", ROOT_DATA);
-	fn_server(&fn, "192.0.2.2", "example.", EXAMPLE_DATA);
+	fn_example_world(&fn);
 	fn_start(&fn, cfg);
 	static const struct rw_layer *const broken[] = {&rw_layer_iterator, &failing};
 	CHECK_EQ(rw_resolver_set_layers(fn.r, broken, 2), 0);

@@ -12,18 +12,6 @@
 #include "rootwalk/resolver.h"
 #include "rootwalk/shared.h"
 
-static const char *ROOT_DATA =
-	". 86400 IN SOA a.root-servers.net. host.root-servers.net. 1 1800 900 604800 300\n"
-	". 518400 IN NS a.root-servers.net.\n"
-	"a.root-servers.net. 518400 IN A 192.0.2.1\n"
-	"example. 172800 IN NS ns.example.\n"
-	"ns.example. 172800 IN A 192.0.2.2\n";
-static const char *EXAMPLE_DATA =
-	"example. 3600 IN SOA ns.example. host.example. 1 1800 900 604800 300\n"
-	"example. 3600 IN NS ns.example.\n"
-	"ns.example. 3600 IN A 192.0.2.2\n"
-	"www.example. 300 IN A 203.0.113.7\n";
-
 int main(void)
 {
 	char hints[64], err[256];
@@ -32,8 +20,7 @@ int main(void)
 	if (fn_hints_file(hints, sizeof(hints)) < 0)
 		return 1;
 	fn_init(&fn, false);
-	fn_server(&fn, "192.0.2.1", ".", ROOT_DATA);
-	fn_server(&fn, "192.0.2.2", "example.", EXAMPLE_DATA);
+	fn_example_world(&fn);
 	struct rw_config *cfg = fn_config(hints);
 	struct rw_shared *shared = rw_shared_new(&fn.env, cfg, err, sizeof(err));
 	CHECK(shared != NULL);
