@@ -263,7 +263,7 @@ static void reply(struct fakenet *fn, struct rw_resolver *r, struct pending *p, 
 		ldns_pkt_free(v);
 	}
 	/* p may move once the resolver answers: it sends and cancels from inside this call. */
-	if (rw_resolver_on_reply(r, id, (struct sockaddr *)&from, fromlen, pkt, n) == 1)
+	if (rw_resolver_on_reply(r, id, (struct sockaddr *)&from, fromlen, pkt, n))
 		fn_forget(fn, id);
 }
 

@@ -104,11 +104,11 @@ void rw_iter_free(struct rw_iter *it);
 
 /* Events. Each fills *out with the next action. */
 void rw_iter_start(struct rw_iter *it, struct rw_iter_out *out);
-/* Returns 0 when the reply does not belong to the query in flight (address, port, ID or question
- * differ, or it is not a response): *out is untouched and the query keeps waiting. Returns 1 when
- * it was taken. */
-int rw_iter_reply(struct rw_iter *it, const struct sockaddr *from, socklen_t fromlen,
-		  const uint8_t *pkt, size_t len, struct rw_iter_out *out);
+/* Returns false when the reply does not belong to the query in flight (address, port, ID or
+ * question differ, or it is not a response): *out is untouched and the query keeps waiting.
+ * Returns true when it was taken. */
+bool rw_iter_reply(struct rw_iter *it, const struct sockaddr *from, socklen_t fromlen,
+		   const uint8_t *pkt, size_t len, struct rw_iter_out *out);
 /* The query in flight got no reply (err: negative errno-style code; -ETIMEDOUT for a timeout). */
 void rw_iter_timeout(struct rw_iter *it, int err, struct rw_iter_out *out);
 /* The sub-resolution asked for finished (child done), or could not run (child NULL). */

@@ -23,9 +23,9 @@ struct rw_layer {
 	 * request fails) and sets the first action. */
 	void *(*begin)(struct rw_iter_shared *sh, const ldns_rdf *qname, uint16_t qtype,
 		       uint16_t qclass, struct rw_iter *bottom, struct rw_iter_out *out);
-	/* As rw_iter_reply(): 0 when the reply is not for the query in flight. */
-	int (*reply)(void *state, const struct sockaddr *from, socklen_t fromlen,
-		     const uint8_t *pkt, size_t len, struct rw_iter_out *out);
+	/* As rw_iter_reply(): false when the reply is not for the query in flight. */
+	bool (*reply)(void *state, const struct sockaddr *from, socklen_t fromlen,
+		      const uint8_t *pkt, size_t len, struct rw_iter_out *out);
 	void (*timeout)(void *state, int err, struct rw_iter_out *out);
 	void (*subresult)(void *state, const struct rw_iter *child, struct rw_iter_out *out);
 	/* The iterator the client's answer is read from (the first stage's state), or NULL. */

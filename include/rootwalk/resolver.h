@@ -59,12 +59,12 @@ int rw_resolver_query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
 		      const struct sockaddr *client, socklen_t clientlen, enum rw_proto proto,
 		      rw_response_cb cb, void *arg);
 
-/* An upstream reply arrived for query id from address from. Returns 1 if the reply was accepted
- * (the edge then releases the socket and the timer: the id is finished), 0 if it was rejected (wrong
- * ID, address, port or question: the edge keeps waiting for the real reply). A reply for an id the
- * resolver no longer knows returns 1. */
-int rw_resolver_on_reply(struct rw_resolver *r, uint64_t id, const struct sockaddr *from,
-			 socklen_t fromlen, const uint8_t *pkt, size_t len);
+/* An upstream reply arrived for query id from address from. Returns true if the reply was accepted
+ * (the edge then releases the socket and the timer: the id is finished), false if it was rejected
+ * (wrong ID, address, port or question: the edge keeps waiting for the real reply). A reply for an
+ * id the resolver no longer knows returns true. */
+bool rw_resolver_on_reply(struct rw_resolver *r, uint64_t id, const struct sockaddr *from,
+			  socklen_t fromlen, const uint8_t *pkt, size_t len);
 /* The upstream query id timed out or failed at the network level (err: negative errno-style code,
  * -ETIMEDOUT for a timeout). The id is finished. */
 void rw_resolver_on_timeout(struct rw_resolver *r, uint64_t id, int err);

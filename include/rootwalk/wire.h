@@ -3,6 +3,7 @@
 #define RW_WIRE_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #define RW_DNS_HEADER_LEN 12
@@ -105,7 +106,7 @@ size_t rw_wire_error_response(const uint8_t *pkt, size_t len, const struct rw_cl
 			      int rcode, uint8_t *out, size_t cap);
 
 /* Compare two wire-format names case-insensitively. Returns 1 if equal. */
-int rw_wire_name_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
+bool rw_wire_name_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
 
 /* Read a possibly compressed name at *off within pkt into out (wire format, at most 255 bytes,
  * uncompressed). Advances *off past the name as it appears at that position. Returns the name

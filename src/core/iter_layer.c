@@ -13,8 +13,8 @@ static void *layer_begin(struct rw_iter_shared *sh, const ldns_rdf *qname, uint1
 	return it;
 }
 
-static int layer_reply(void *state, const struct sockaddr *from, socklen_t fromlen,
-		       const uint8_t *pkt, size_t len, struct rw_iter_out *out)
+static bool layer_reply(void *state, const struct sockaddr *from, socklen_t fromlen,
+			const uint8_t *pkt, size_t len, struct rw_iter_out *out)
 {
 	return rw_iter_reply(state, from, fromlen, pkt, len, out);
 }

@@ -594,11 +594,11 @@ static void handle_reply(struct rw_iter *it, const uint8_t *pkt, size_t len,
 	ldns_pkt_free(p);
 }
 
-int rw_iter_reply(struct rw_iter *it, const struct sockaddr *from, socklen_t fromlen,
-		  const uint8_t *pkt, size_t len, struct rw_iter_out *out)
+bool rw_iter_reply(struct rw_iter *it, const struct sockaddr *from, socklen_t fromlen,
+		   const uint8_t *pkt, size_t len, struct rw_iter_out *out)
 {
 	if (!it->waiting || it->done)
-		return 0;
+		return false;
 	const struct sockaddr_storage *ss = &it->ns[it->cur_ns].addr[it->cur_addr].ss;
 	const char *why = NULL;
 	if (!from || !same_addr(from, fromlen, ss))
@@ -610,7 +610,7 @@ int rw_iter_reply(struct rw_iter *it, const struct sockaddr *from, socklen_t fro
 		struct rw_trace_event *e = trace_reply(it, NULL, len, RW_REPLY_REJECTED);
 		if (e)
 			e->text = strdup(why);
-		return 0;
+		return false;
 	}
 	it->waiting = false;
 	uint32_t rtt_us = (uint32_t)(now_mono_us(it) - it->sent_us);
@@ -623,7 +623,7 @@ int rw_iter_reply(struct rw_iter *it, const struct sockaddr *from, socklen_t fro
 		it->sh->rtt_hist[b]++;
 	}
 	handle_reply(it, pkt, len, out);
-	return 1;
+	return true;
 }
 
 void rw_iter_timeout(struct rw_iter *it, int err, struct rw_iter_out *out)

@@ -421,8 +421,8 @@ static void mark_shared(struct rw_trace *t)
 
 /* An event for the request goes to the top of its stack: the iterator of a sub-resolution, or
  * with none, the current stage. */
-static int ev_reply(struct req *q, const struct sockaddr *from, socklen_t fromlen,
-		    const uint8_t *pkt, size_t len, struct rw_iter_out *out)
+static bool ev_reply(struct req *q, const struct sockaddr *from, socklen_t fromlen,
+		     const uint8_t *pkt, size_t len, struct rw_iter_out *out)
 {
 	if (q->depth > 1)
 		return rw_iter_reply(q->stack[q->depth - 1], from, fromlen, pkt, len, out);
@@ -947,22 +947,22 @@ static void answer_followers(struct rw_resolver *r, struct req *f, const struct 
 	free(copy);
 }
 
-int rw_resolver_on_reply(struct rw_resolver *r, uint64_t id, const struct sockaddr *from,
-			 socklen_t fromlen, const uint8_t *pkt, size_t len)
+bool rw_resolver_on_reply(struct rw_resolver *r, uint64_t id, const struct sockaddr *from,
+			  socklen_t fromlen, const uint8_t *pkt, size_t len)
 {
 	struct req *q = id_find(r, id);
 	if (!q)
-		return 1;
+		return true;
 	struct rw_iter_out out;
 	memset(&out, 0, sizeof(out));
 	if (!ev_reply(q, from, fromlen, pkt, len, &out)) {
 		r->stats.replies_rejected++;
-		return 0;
+		return false;
 	}
 	struct req *f = query_done(r, q);
 	drive(q, &out);
 	answer_followers(r, f, from, fromlen, pkt, len, 0);
-	return 1;
+	return true;
 }
 
 void rw_resolver_on_timeout(struct rw_resolver *r, uint64_t id, int err)

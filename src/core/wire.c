@@ -92,30 +92,30 @@ static uint8_t ascii_lower(uint8_t c)
 	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + ('a' - 'A')) : c;
 }
 
-int rw_wire_name_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+bool rw_wire_name_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
 	size_t i = 0;
 
 	if (a == NULL || b == NULL || alen != blen)
-		return 0;
+		return false;
 	/* Walk label by label so that length octets are compared exactly and only label text is
 	 * folded; a malformed name equals nothing. */
 	while (i < alen) {
 		uint8_t l = a[i];
 
 		if (b[i] != l || l > RW_LABEL_MAX)
-			return 0;
+			return false;
 		if (l == 0)
 			return i + 1 == alen;
 		if (alen - i - 1 < l)
-			return 0;
+			return false;
 		for (size_t j = i + 1; j <= i + l; j++) {
 			if (ascii_lower(a[j]) != ascii_lower(b[j]))
-				return 0;
+				return false;
 		}
 		i += (size_t)l + 1;
 	}
-	return 0;
+	return false;
 }
 
 /* Skip one resource record at *off, bounding its rdata. Returns 0 or -1. */

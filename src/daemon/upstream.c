@@ -151,7 +151,7 @@ static void uq_deliver(struct rw_uquery *uq, const struct sockaddr *from, sockle
 		return;
 	}
 	/* The resolver may cancel this very id, or others, while it handles the reply. */
-	if (rw_resolver_on_reply(r, uq->id, from, fromlen, pkt, len) == 1)
+	if (rw_resolver_on_reply(r, uq->id, from, fromlen, pkt, len))
 		uq_finish(uq);
 }
 

@@ -35,11 +35,11 @@ static void *probe_begin(struct rw_iter_shared *sh, const ldns_rdf *qname, uint1
 	return p;
 }
 
-static int probe_reply(void *st, const struct sockaddr *from, socklen_t fromlen, const uint8_t *pkt,
-		       size_t len, struct rw_iter_out *out)
+static bool probe_reply(void *st, const struct sockaddr *from, socklen_t fromlen,
+			const uint8_t *pkt, size_t len, struct rw_iter_out *out)
 {
 	(void)st, (void)from, (void)fromlen, (void)pkt, (void)len, (void)out;
-	return 0; /* it never sends itself */
+	return false; /* it never sends itself */
 }
 
 static void probe_timeout(void *st, int err, struct rw_iter_out *out)
