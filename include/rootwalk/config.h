@@ -55,11 +55,104 @@ struct rw_config {
 	char *control_socket;		  /* Unix socket path, NULL = no control socket */
 	uint32_t control_socket_mode;	  /* permission bits, default 0600 */
 	char *control_socket_owner;	  /* "USER[:GROUP]", NULL = the daemon's own */
+
+	/* Clauses and local zones, in unbound.conf's form. They are parsed and checked, but
+	 * nothing uses them yet: the issues that add forwarding, stubs and local data will. */
+	struct rw_config_zone *zones; /* forward-zone: and stub-zone: clauses, in file order */
+	size_t n_zones;
+	struct rw_config_local_zone *lzones; /* local-zone: lines, in file order */
+	size_t n_lzones;
+	struct rw_config_local_data *ldata; /* local-data: lines, in file order */
+	size_t n_ldata;
 };
 
+enum rw_config_zone_kind { RW_ZONE_FORWARD, RW_ZONE_STUB };
+
+/* A forward-zone: or stub-zone: clause. Names are in wire form and lower case; the arrays are
+ * owned by the config. */
+struct rw_config_zone {
+	enum rw_config_zone_kind kind;
+	size_t line;	   /* of the clause line, for messages */
+	uint8_t name[256]; /* name: */
+	struct rw_sockaddr
+		*addrs; /* forward-addr: / stub-addr: ADDRESS[@PORT], port 53 unless given */
+	size_t n_addrs;
+	uint8_t (*hosts)[256]; /* forward-host: / stub-host: names of servers, to be looked up */
+	size_t n_hosts;
+	bool first; /* forward-first: / stub-first: resolve as usual when these servers fail */
+	bool prime; /* stub-prime: ask the stub servers for the zone's NS set first (stubs only) */
+};
+
+/* The types of unbound.conf's local-zone: line, in the order of rw_config_local_zone_types. */
+enum rw_config_local_type {
+	RW_LZ_DENY,
+	RW_LZ_REFUSE,
+	RW_LZ_STATIC,
+	RW_LZ_TRANSPARENT,
+	RW_LZ_TYPETRANSPARENT,
+	RW_LZ_REDIRECT,
+	RW_LZ_NODEFAULT,
+	RW_LZ_INFORM,
+	RW_LZ_INFORM_DENY,
+	RW_LZ_INFORM_REDIRECT,
+	RW_LZ_ALWAYS_TRANSPARENT,
+	RW_LZ_ALWAYS_REFUSE,
+	RW_LZ_ALWAYS_NXDOMAIN,
+	RW_LZ_ALWAYS_NODATA,
+	RW_LZ_ALWAYS_DENY,
+	RW_LZ_ALWAYS_NULL,
+	RW_LZ_NOVIEW,
+};
+
+/* "local-zone: NAME TYPE". */
+struct rw_config_local_zone {
+	uint8_t name[256]; /* wire form, lower case */
+	enum rw_config_local_type type;
+	size_t line;
+};
+
+/* "local-data: "RR"": one record in wire form (owner, type, class, TTL, RDLENGTH, RDATA), the
+ * owner in lower case; the TTL is 3600 when the line gives none, as in Unbound. Owned. */
+struct rw_config_local_data {
+	uint8_t *rr;
+	size_t len;
+	uint16_t type;
+	size_t line;
+};
+
+/* One key of the file as the parser's table has it: for documentation and tests. */
+enum rw_config_type {
+	RW_CONFIG_BOOL,	     /* yes or no */
+	RW_CONFIG_NUMBER,    /* decimal in lo..hi */
+	RW_CONFIG_SIZE,	     /* bytes with an optional k, m or g, in lo..hi */
+	RW_CONFIG_CHOICE,    /* one word of a fixed list */
+	RW_CONFIG_STRING,    /* a path or other text */
+	RW_CONFIG_ADDRESS,   /* ADDRESS[@PORT], repeatable */
+	RW_CONFIG_LIST,	     /* several items on one line */
+	RW_CONFIG_MODE,	     /* octal permission bits */
+	RW_CONFIG_NAME,	     /* a domain name */
+	RW_CONFIG_NAME_TYPE, /* a domain name and a word, each may be quoted */
+	RW_CONFIG_RECORD,    /* a resource record in zone-file form */
+};
+
+struct rw_config_keyinfo {
+	const char *clause; /* "server", "forward-zone" or "stub-zone" */
+	const char *name;
+	enum rw_config_type type;
+	uint64_t lo, hi; /* range of numbers and sizes (0, 0 for other types) */
+	const char *def; /* the default as it would be written in the file, or NULL */
+	const char *doc; /* one line */
+};
+
+/* The i-th key of the table (0-based), or NULL past the last one. */
+const struct rw_config_keyinfo *rw_config_key(size_t i);
+
 /* Parse configuration text. name is used in error messages (the file name). On success returns 0
- * and *out (caller frees with rw_config_free). On error returns a negative code, *out is NULL and
- * err holds "NAME:LINE: reason". */
+ * and *out (caller frees with rw_config_free). On error returns -EINVAL (-ENOMEM when memory ran
+ * out), *out is NULL and err holds every error of the text on one line, joined by "; " ("NAME:LINE:
+ * reason; NAME:LINE: reason"): those of single lines in file order, then those of the whole
+ * file (cache-min-ttl above cache-max-ttl, both IP families off). What does not fit in errlen is counted in a
+ * final "; N more errors" when that fits. Messages are printable ASCII, never a newline. */
 int rw_config_parse(const char *text, size_t len, const char *name, struct rw_config **out,
 		    char *err, size_t errlen);
 /* Read and parse a file; as rw_config_parse. */

@@ -754,8 +754,10 @@ static void test_syntax(void)
 	 * count). */
 	CHECK(refused_with("server:\n  listen: 127.0.0.1\n\n# x\n  frobnicate: yes\n",
 			   "t.conf:5: unknown key 'frobnicate'"));
-	CHECK(refused_with("Listen: 127.0.0.1\n", "t.conf:1: unknown key 'Listen'"));
-	CHECK(refused_with("interface: 127.0.0.1\n", "t.conf:1: unknown key 'interface'"));
+	CHECK(refused_with("Listen: 127.0.0.1\n",
+			   "t.conf:1: unknown key 'Listen' (did you mean 'listen'?)"));
+	CHECK(refused_with("interface: 127.0.0.1\n",
+			   "t.conf:1: unknown key 'interface' (did you mean 'listen'?)"));
 	CHECK(refused_with("\r\n\r\nbogus: 1\r\n", "t.conf:3: unknown key 'bogus'"));
 	/* A key too long to be one is cut short in the message. */
 	CHECK(refused_at(
