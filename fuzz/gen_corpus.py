@@ -498,6 +498,37 @@ def config():
     s["bad-control-chars"] = "\x1b[31mred: yes\n"
     s["bad-key-only-colon"] = ":\n"
     s["bad-tab-key"] = "\tlisten\t127.0.0.1\n"
+    # Clauses and local zones in unbound.conf's form, several errors at once, suggestions.
+    s["good-forward-zone"] = ("server:\n  listen: 127.0.0.53\nforward-zone:\n  name: \"example.org\"\n"
+                              "  forward-addr: 192.0.2.1@5353\n  forward-addr: 2001:db8::1\n"
+                              "  forward-host: resolver.example\n  forward-first: yes\n")
+    s["good-stub-zone"] = ("stub-zone:\n\tname: corp.example.\n\tstub-addr: 10.0.0.53\n"
+                           "\tstub-host: ns1.corp.example\n\tstub-prime: yes\n\tstub-first: no\n"
+                           "server:\n\tupstream-port: 5300\n")
+    s["good-local-zones"] = ("local-zone: \"home.arpa.\" static\nlocal-zone: ads.example always_nxdomain\n"
+                             "local-data: \"printer.home.arpa. A 192.168.1.9\"\n"
+                             "local-data: 'txt.home.arpa. 60 TXT \"a # b\"'\n"
+                             "local-data: \"x.home.arpa PTR printer.home.arpa\"\n")
+    s["good-root-forward-and-stubs"] = "".join(
+        "stub-zone:\n name: z%d.example\n stub-addr: 192.0.2.%d\n" % (i, i) for i in range(1, 9)
+    ) + "forward-zone:\n name: .\n forward-addr: ::1@53\n"
+    s["bad-zone-no-name"] = "forward-zone:\n forward-addr: 192.0.2.1\n"
+    s["bad-zone-no-servers"] = "stub-zone:\n name: a.example\n"
+    s["bad-zone-duplicate"] = ("forward-zone:\n name: a.\n forward-addr: ::1\n"
+                               "stub-zone:\n name: A.\n stub-addr: ::1\n name: b.\n")
+    s["bad-zone-server-key"] = "forward-zone:\n name: a.\n forward-addr: ::1\n listen: ::1\n"
+    s["bad-zone-key-in-server"] = "stub-addr: 192.0.2.1\nname: x.\n"
+    s["bad-zone-values"] = ("stub-zone:\n name: a..b\n stub-addr: 192.0.2.300\n stub-addr: ::1@0\n"
+                            " stub-host: x..y\n stub-prime: maybe\n")
+    s["bad-clause-value"] = "forward-zone: now\n name: a.\n forward-addr: ::1\n"
+    s["bad-foreign-clause"] = "remote-control:\n control-enable: yes\n listen: ::1\nserver:\n"
+    s["bad-local-zone"] = ("local-zone: home.arpa. statik\nlocal-zone: home.arpa.\n"
+                           "local-zone: x. static\nlocal-zone: X. deny\nlocal-zone: \"y. static\n")
+    s["bad-local-data"] = "local-data: \"x. A 999.1.1.1\"\nlocal-data: \"x. TXT\"\nlocal-data: '\n"
+    s["bad-unbound-names"] = ("interface: 127.0.0.1\nmsg-cache-size: 4m\nverbosity: 1\n"
+                              "listne: ::1\nQname-Minimisation: yes\n")
+    s["bad-many-errors"] = "".join("bogus%d: %d\n" % (i, i) for i in range(40)) + "cache-size: 1x\n"
+    s["good-single-quotes"] = "root-hints: '/etc/my \"hints\" # 1' # comment\n"
     return {k: v.encode() if isinstance(v, str) else v for k, v in s.items()}
 
 
