@@ -112,17 +112,30 @@ int cfg_set_zone_name(struct cfg_parser *p, const struct cfg_key *k, void *obj, 
 	return 0;
 }
 
+/* Room for one more server (address or name) of a zone: the array, perhaps moved, or NULL
+ * after the message. */
+static void *one_more(struct cfg_parser *p, const struct cfg_key *k, void *arr, size_t n,
+		      size_t size)
+{
+	void *a;
+
+	if (n >= RW_CONFIG_MAX_ADDRS) {
+		cfg_fail(p, "%s: too many servers (at most %d)", k->info.name, RW_CONFIG_MAX_ADDRS);
+		return NULL;
+	}
+	a = cfg_grow(arr, n, size);
+	if (a == NULL)
+		cfg_oom(p, k->info.name);
+	return a;
+}
+
 int cfg_set_zone_addr(struct cfg_parser *p, const struct cfg_key *k, void *obj, const char *val)
 {
 	struct rw_config_zone *z = obj;
-	struct rw_sockaddr *a;
+	struct rw_sockaddr *a = one_more(p, k, z->addrs, z->n_addrs, sizeof(*a));
 
-	if (z->n_addrs >= RW_CONFIG_MAX_ADDRS)
-		return cfg_fail(p, "%s: too many addresses (at most %d)", k->info.name,
-				RW_CONFIG_MAX_ADDRS);
-	a = cfg_grow(z->addrs, z->n_addrs, sizeof(*a));
 	if (a == NULL)
-		return cfg_oom(p, k->info.name);
+		return -EINVAL;
 	z->addrs = a;
 	if (cfg_parse_addr(p, k->info.name, val, 53, &z->addrs[z->n_addrs]) < 0)
 		return -EINVAL;
@@ -134,15 +147,11 @@ int cfg_set_zone_addr(struct cfg_parser *p, const struct cfg_key *k, void *obj, 
 int cfg_set_zone_host(struct cfg_parser *p, const struct cfg_key *k, void *obj, const char *val)
 {
 	struct rw_config_zone *z = obj;
-	uint8_t(*h)[256];
+	uint8_t(*h)[256] = one_more(p, k, z->hosts, z->n_hosts, sizeof(*h));
 	char buf[CFG_SHOWN];
 
-	if (z->n_hosts >= RW_CONFIG_MAX_ADDRS)
-		return cfg_fail(p, "%s: too many names (at most %d)", k->info.name,
-				RW_CONFIG_MAX_ADDRS);
-	h = cfg_grow(z->hosts, z->n_hosts, sizeof(*h));
 	if (h == NULL)
-		return cfg_oom(p, k->info.name);
+		return -EINVAL;
 	z->hosts = h;
 	if (cfg_parse_name(val, z->hosts[z->n_hosts]) < 0)
 		return cfg_fail(p, "%s: '%s' is not a domain name", k->info.name,
