@@ -74,8 +74,8 @@ struct rw_config_zone {
 	enum rw_config_zone_kind kind;
 	size_t line;	   /* of the clause line, for messages */
 	uint8_t name[256]; /* name: */
-	struct rw_sockaddr
-		*addrs; /* forward-addr: / stub-addr: ADDRESS[@PORT], port 53 unless given */
+	/* forward-addr: / stub-addr: ADDRESS[@PORT], port 53 unless given */
+	struct rw_sockaddr *addrs;
 	size_t n_addrs;
 	uint8_t (*hosts)[256]; /* forward-host: / stub-host: names of servers, to be looked up */
 	size_t n_hosts;
@@ -83,7 +83,7 @@ struct rw_config_zone {
 	bool prime; /* stub-prime: ask the stub servers for the zone's NS set first (stubs only) */
 };
 
-/* The types of unbound.conf's local-zone: line, in the order of rw_config_local_zone_types. */
+/* The types of unbound.conf's local-zone: line. */
 enum rw_config_local_type {
 	RW_LZ_DENY,
 	RW_LZ_REFUSE,
@@ -149,10 +149,13 @@ const struct rw_config_keyinfo *rw_config_key(size_t i);
 
 /* Parse configuration text. name is used in error messages (the file name). On success returns 0
  * and *out (caller frees with rw_config_free). On error returns -EINVAL (-ENOMEM when memory ran
- * out), *out is NULL and err holds every error of the text on one line, joined by "; " ("NAME:LINE:
- * reason; NAME:LINE: reason"): those of single lines in file order, then those of the whole
- * file (cache-min-ttl above cache-max-ttl, both IP families off). What does not fit in errlen is counted in a
- * final "; N more errors" when that fits. Messages are printable ASCII, never a newline. */
+ * out), *out is NULL and err holds every error of the text on one line, joined by "; "
+ * ("NAME:LINE: reason; NAME:LINE: reason"), in the order they are found: line by line, a
+ * clause's missing name or servers when the clause ends, then the checks of the whole file
+ * (cache-min-ttl above cache-max-ttl, both IP families off); each names its line. The first
+ * message is cut to errlen if need be; later ones are shown whole or counted in a final
+ * "; N more errors" when that fits. Messages are printable ASCII, never a newline (the log and
+ * the control socket's replies are lines). */
 int rw_config_parse(const char *text, size_t len, const char *name, struct rw_config **out,
 		    char *err, size_t errlen);
 /* Read and parse a file; as rw_config_parse. */
