@@ -1,7 +1,9 @@
-/* Inside the configuration parser. config.c turns text into lines of "key: value" and keeps the
- * errors; config_keys.c holds the table of keys, the server keys' setters and the suggestions
- * for unknown keys; config_clause.c holds forward-zone:, stub-zone:, local-zone: and
- * local-data:. */
+/* Inside the configuration parser, in layers that call only downwards:
+ *   config.c         reads the text line by line: keys, values, clause lines; parse and load
+ *   config_clause.c  forward-zone:, stub-zone:, local-zone: and local-data:
+ *   config_keys.c    the table of keys, the server keys' setters, suggestions, whole-file checks
+ *   config_values.c  the error messages and the values several keys share
+ * (config_keys.c names the clause setters in its table but does not call them.) */
 #ifndef RW_CONFIG_IMPL_H
 #define RW_CONFIG_IMPL_H
 
@@ -54,11 +56,13 @@ struct cfg_key {
 	cfg_setter set;
 };
 
-/* config.c */
+/* config_values.c */
 /* Record "NAME:LINE: reason" (made printable) for the current line. Returns -EINVAL. */
 __attribute__((format(printf, 2, 3))) int cfg_fail(struct cfg_parser *p, const char *fmt, ...);
 /* The same for a failed allocation: -ENOMEM. */
 int cfg_oom(struct cfg_parser *p, const char *key);
+/* After the last message: "; N more errors" for those that did not fit, when that fits. */
+void cfg_finish_errors(struct cfg_parser *p);
 /* s cut to fit cap with "..." and made printable, for quoting in a message. Returns buf. */
 const char *cfg_shown(const char *s, char *buf, size_t cap);
 /* Strict decimal in lo..hi: 0, -EINVAL (not a number) or -ERANGE. */
@@ -72,6 +76,8 @@ int cfg_parse_addr(struct cfg_parser *p, const char *key, const char *val, uint1
 /* arr (n elements of size bytes, from this function) with room for one more: arr itself, a
  * larger copy (arr is then freed), or NULL when memory ran out (arr is then kept). */
 void *cfg_grow(void *arr, size_t n, size_t size);
+/* The word of words[] (NULL-terminated) nearest to s, or NULL when none is near enough. */
+const char *cfg_nearest(const char *s, const char *const *words);
 
 /* config_keys.c */
 /* The entry for name in clause, or NULL. */
@@ -85,8 +91,6 @@ const char *cfg_clause_name(enum cfg_clause c);
 /* Why name is not a key of clause, with a suggestion when one is near: "unknown key 'x' (did
  * you mean 'y'?)" or "'listen' is a server key ...". */
 void cfg_unknown(struct cfg_parser *p, const char *name, enum cfg_clause clause);
-/* The word of words[] (NULL-terminated) nearest to s, or NULL when none is near enough. */
-const char *cfg_nearest(const char *s, const char *const *words);
 /* Set every key of clause that has a default to it, in obj (the config or a zone). */
 void cfg_apply_defaults(enum cfg_clause clause, void *obj);
 /* The checks that need the whole file: cache-min-ttl against cache-max-ttl, the IP families. */

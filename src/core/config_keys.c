@@ -540,54 +540,6 @@ static const struct {
 };
 #define N_UNBOUND (sizeof(unbound_keys) / sizeof(unbound_keys[0]))
 
-/* Optimal string alignment distance (edits, with swapped neighbours as one), ignoring case. */
-static size_t distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), d[64][64];
-
-	if (la >= 64 || lb >= 64)
-		return SIZE_MAX;
-	for (size_t i = 0; i <= la; i++)
-		d[i][0] = i;
-	for (size_t j = 0; j <= lb; j++)
-		d[0][j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		for (size_t j = 1; j <= lb; j++) {
-			char x = (char)(a[i - 1] | 0x20), y = (char)(b[j - 1] | 0x20);
-			size_t best = d[i - 1][j - 1] + (x != y);
-
-			if (d[i - 1][j] + 1 < best)
-				best = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < best)
-				best = d[i][j - 1] + 1;
-			if (i > 1 && j > 1 && x == (char)(b[j - 2] | 0x20) &&
-			    (char)(a[i - 2] | 0x20) == y && d[i - 2][j - 2] + 1 < best)
-				best = d[i - 2][j - 2] + 1;
-			d[i][j] = best;
-		}
-	}
-	return d[la][lb];
-}
-
-const char *cfg_nearest(const char *s, const char *const *words)
-{
-	/* Near enough: at most a quarter of the letters wrong, and at least one may be. */
-	size_t limit = strlen(s) / 4 > 0 ? strlen(s) / 4 : 1, best = SIZE_MAX;
-	const char *found = NULL;
-
-	for (size_t i = 0; words[i] != NULL; i++) {
-		size_t a = strlen(s), b = strlen(words[i]);
-		/* Lengths further apart than the limit cannot be near: skip the table. */
-		size_t d = (a > b ? a - b : b - a) > limit ? SIZE_MAX : distance(s, words[i]);
-
-		if (d <= limit && d < best) {
-			best = d;
-			found = words[i];
-		}
-	}
-	return found;
-}
-
 /* The key of clause nearest to name, unbound.conf's names included, or NULL. */
 static const char *suggest(const char *name, enum cfg_clause clause)
 {
