@@ -354,14 +354,31 @@ static int load_config(const char *path, bool explicit_path, struct rw_config **
 }
 
 /* -n: check the configuration and the root hints it names. */
+/* The errors of a file come joined by "; " (one line for the log and the control socket); for
+ * -n, one error a line: split where "; " is followed by the file's name and a colon. */
+static void print_errors(const char *err, const char *path)
+{
+	size_t plen = strlen(path);
+	for (const char *p = err; *p; p++) {
+		if (p[0] == ';' && p[1] == ' ' && strncmp(p + 2, path, plen) == 0 &&
+		    p[2 + plen] == ':') {
+			fputc('\n', stderr);
+			p++;
+			continue;
+		}
+		fputc(*p, stderr);
+	}
+	fputc('\n', stderr);
+}
+
 static int check_config(const char *path, bool explicit_path)
 {
 	struct rw_config *cfg = NULL;
-	char err[512];
+	char err[16384];
 	bool found;
 
 	if (load_config(path, explicit_path, &cfg, &found, err, sizeof(err)) < 0) {
-		fprintf(stderr, "%s\n", err);
+		print_errors(err, path);
 		return 1;
 	}
 	int rc = rw_hints_check(cfg->root_hints, err, sizeof(err));

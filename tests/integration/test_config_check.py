@@ -56,6 +56,21 @@ def test_bad_config_refused(rootwalkd_binary, tmp_path, name):
         name, path, line, out)
 
 
+def test_every_error_of_a_file_one_a_line(rootwalkd_binary, tmp_path):
+    """-n reports every error of the file in one pass, one a line with its FILE:LINE, and
+    suggests the key meant (Unbound's names included)."""
+    path = tmp_path / "many.conf"
+    path.write_text("interface: 127.0.0.1\ncache-size: 10x\n# ok\nlisten: 127.0.0.1\n"
+                    "forward-zone:\n    name: example.\n    forward-adr: 192.0.2.1\n")
+    r = run_check(rootwalkd_binary, path)
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 1, (r.returncode, r.stderr)
+    assert [l.split(":")[1] for l in lines] == ["1", "2", "7"], lines
+    assert all(l.startswith("%s:" % path) for l in lines), lines
+    assert "did you mean 'listen'" in lines[0], lines
+    assert "did you mean 'forward-addr'" in lines[2], lines
+
+
 def test_missing_file_refused(rootwalkd_binary, tmp_path):
     path = tmp_path / "nonexistent.conf"
     r = run_check(rootwalkd_binary, path)
