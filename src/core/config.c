@@ -161,7 +161,7 @@ static int quoted(struct cfg_parser *p, const char *key, const char *s, size_t n
 /* The value of a key with one value: quoted, or running to a '#' less trailing blanks. */
 static int value_one(struct cfg_parser *p, const char *key, const char *s, size_t n, char *val)
 {
-	size_t i = 0, v, len;
+	size_t i = 0, v = 0, len = 0;
 
 	while (i < n && is_space(s[i]))
 		i++;
@@ -191,7 +191,7 @@ static int value_one(struct cfg_parser *p, const char *key, const char *s, size_
  * given to the setter unquoted and joined by single spaces. */
 static int value_words(struct cfg_parser *p, const char *key, const char *s, size_t n, char *val)
 {
-	size_t i = 0, o = 0, v, len;
+	size_t i = 0, o = 0, v = 0, len = 0;
 
 	for (;;) {
 		while (i < n && is_space(s[i]))

@@ -25,83 +25,8 @@
 #include "rootwalk/trace.h"
 #include "rootwalk/wire.h"
 #include "rootwalk/zonecut.h"
-#include "answer.h"
-#include "prime.h"
+#include "resolver_impl.h"
 #include "sbuf.h"
-#include "sendshare.h"
-
-#define MAX_DEPTH  8	/* nested sub-resolutions per request */
-#define ID_BUCKETS 4096 /* power of two */
-
-/* A client that asked the same question while it was being resolved: answered with the rest. */
-struct waiter {
-	struct waiter *next;
-	rw_response_cb cb;
-	void *arg;
-	struct rw_client_query cq;
-	enum rw_proto proto;
-};
-
-struct req {
-	struct rw_resolver *r;
-	struct waiter *waiters;
-	struct req *prev, *next;    /* all requests */
-	struct req *hnext;	    /* id table chain */
-	struct req *qnext, **qprev; /* question table chain (client requests); qprev NULL if out */
-	uint64_t qhash;
-	uint64_t id; /* upstream query in flight, 0 when none */
-	rw_response_cb cb;
-	void *arg;
-	/* An identical upstream query in flight is sent once (sendshare.h): the request that sent
-	 * it keeps its entry and the requests that joined it; a joined request keeps its own
-	 * query (its iterator's buffer, valid while it waits) to receive a copy of the reply. */
-	struct rw_sendshare_entry *share;
-	struct req *leader, *followers, *fnext;
-	const uint8_t *fwire;
-	size_t fwlen;
-	bool prime;
-	bool parked;	      /* waiting for the priming under way before it starts */
-	struct req *pnext;    /* the parked list */
-	uint64_t park_until;  /* monotonic ms: starts then at the latest */
-	bool finishing;	      /* answering its clients: no new client may join it */
-	uint64_t handle;      /* an on-demand trace (rw_resolver_trace), 0 otherwise */
-	rw_trace_cb trace_cb; /* NULL once cancelled */
-	void *trace_arg;
-	struct rw_client_query cq;
-	enum rw_proto proto;
-	struct rw_iter_shared sh;
-	/* stack[0]: the first stage's iterator, whose result answers the client; stack[1..]: the
-	 * iterators of nested sub-resolutions, the top one active. With depth 1 the current stage
-	 * (stages[stage]) gets the events. */
-	struct rw_iter *stack[MAX_DEPTH];
-	int depth;
-	int stage;
-	void *stages[RW_MAX_STAGES];
-	uint64_t start_ms;
-	int64_t start_us;
-};
-
-struct rw_resolver {
-	const struct rw_env *env;
-	const struct rw_config *cfg;
-	struct rw_shared *shared; /* cache, infra cache, root hints: borrowed, or owned */
-	const struct rw_layer *const *layers; /* the stages of a resolution (layer.h) */
-	int n_layers;
-	bool owns_shared;
-	struct req *reqs;
-	size_t n_reqs;
-	struct req *ids[ID_BUCKETS];
-	struct req *questions[ID_BUCKETS]; /* client requests by question, to join identical ones */
-	uint8_t qkey[16];		   /* SipHash key of that table */
-	uint64_t next_id;
-	uint64_t next_handle;
-	struct rw_sendshare *share; /* upstream queries in flight, by question and server */
-	struct rw_prime prime;	    /* when to prime the root NS set */
-	struct req *parked;	    /* client questions waiting for the priming under way */
-	struct rw_stats stats;
-	struct rw_answerer ans; /* answers: its buffer, the fast path's trace */
-	uint8_t buf[65535];	/* answers built without a walk (ans.buf) */
-};
 
 _Static_assert(RW_SERVFAIL_REASONS == RW_FAIL_REASONS, "one SERVFAIL counter per reason");
 const char *const rw_servfail_reason_name[RW_SERVFAIL_REASONS] = {
@@ -114,130 +39,6 @@ const char *const rw_servfail_reason_name[RW_SERVFAIL_REASONS] = {
 
 const uint32_t rw_rtt_bucket_ms[RW_RTT_BUCKETS - 1] = {1,   2,	 5,   10,   20,	 50,
 						       100, 200, 500, 1000, 2000};
-
-/* ---------------------------------------------------------------------------------------------
- * Id table
- */
-
-static struct req **id_slot(struct rw_resolver *r, uint64_t id)
-{
-	return &r->ids[id & (ID_BUCKETS - 1)];
-}
-
-static void id_add(struct req *q, uint64_t id)
-{
-	struct req **head = id_slot(q->r, id);
-	q->id = id;
-	q->hnext = *head;
-	*head = q;
-}
-
-static void id_remove(struct req *q)
-{
-	if (!q->id)
-		return;
-	for (struct req **pp = id_slot(q->r, q->id); *pp; pp = &(*pp)->hnext) {
-		if (*pp == q) {
-			*pp = q->hnext;
-			break;
-		}
-	}
-	q->id = 0;
-	q->hnext = NULL;
-}
-
-static struct req *id_find(struct rw_resolver *r, uint64_t id)
-{
-	for (struct req *q = *id_slot(r, id); q; q = q->hnext)
-		if (q->id == id)
-			return q;
-	return NULL;
-}
-
-/* ---------------------------------------------------------------------------------------------
- * Requests
- */
-
-static void question_remove(struct req *q);
-
-static void req_free(struct req *q)
-{
-	struct rw_resolver *r = q->r;
-
-	if (q->parked) {
-		struct req **pp = &r->parked;
-		while (*pp && *pp != q)
-			pp = &(*pp)->pnext;
-		if (*pp)
-			*pp = q->pnext;
-	}
-	question_remove(q);
-	rw_sendshare_remove(r->share, q->share);
-	if (q->leader) {
-		struct req **pp = &q->leader->followers;
-		while (*pp && *pp != q)
-			pp = &(*pp)->fnext;
-		if (*pp)
-			*pp = q->fnext;
-	}
-	/* Only rw_resolver_free() frees a request that waits for a reply: its followers go too. */
-	for (struct req *f = q->followers; f; f = f->fnext)
-		f->leader = NULL;
-
-	if (q->id) {
-		r->env->cancel(r->env->ctx, q->id);
-		id_remove(q);
-	}
-	for (int i = 1; i < q->depth; i++)
-		rw_iter_free(q->stack[i]);
-	for (int i = 0; i < r->n_layers; i++)
-		if (q->stages[i])
-			r->layers[i]->end(q->stages[i]);
-	while (q->waiters) {
-		struct waiter *w = q->waiters;
-		q->waiters = w->next;
-		free(w);
-	}
-	rw_trace_free(q->sh.trace);
-	if (q->prev)
-		q->prev->next = q->next;
-	else
-		r->reqs = q->next;
-	if (q->next)
-		q->next->prev = q->prev;
-	r->n_reqs--;
-	free(q);
-}
-
-static void write_trace(struct req *q, int rcode)
-{
-	const struct rw_env *env = q->r->env;
-	struct rw_trace *t = q->sh.trace;
-
-	if (!t || (!env->trace_write && !q->trace_cb))
-		return;
-	/* trace-only: skip what the operator did not ask for (on-demand traces always go) */
-	enum rw_trace_only only = q->r->cfg->trace_only;
-	bool keep = only == RW_TRACE_ALL || (only == RW_TRACE_MISS && q->sh.upstream > 0) ||
-		    (only == RW_TRACE_FAIL && (rcode == LDNS_RCODE_SERVFAIL || q->sh.timeouts > 0));
-	if (!keep && !q->trace_cb)
-		return;
-	struct rw_trace_event *e = rw_trace_add(t, RW_EV_DONE, "", env->now_wall_us(env->ctx));
-	if (e) {
-		e->elapsed_us = e->wall_us - q->start_us;
-		e->upstream = q->sh.upstream;
-		e->cache_hits = q->sh.cache_hits;
-		e->subres = q->sh.subres;
-		e->rcode = rcode;
-	}
-	size_t len = 0;
-	char *text = rw_trace_format(t, &len);
-	if (text && env->trace_write && keep && t->format == q->r->cfg->trace_format)
-		env->trace_write(env->ctx, text, len);
-	if (q->trace_cb)
-		q->trace_cb(q->trace_arg, rcode, text ? text : "", text ? len : 0);
-	free(text);
-}
 
 static int req_start(struct req *q, const ldns_rdf *qname, uint16_t qtype, uint16_t qclass);
 
@@ -323,7 +124,7 @@ static void finish(struct req *q)
 		r->stats.cache_hits++;
 	else
 		r->stats.cache_misses++;
-	write_trace(q, rcode);
+	req_write_trace(q, rcode);
 	/* A response can make the server read the next query of a TCP connection at once; if
 	 * that asked the same question, it must not join this request, whose waiters are being
 	 * answered now: it would never be answered. */
@@ -343,80 +144,6 @@ static void finish(struct req *q)
 		unpark(r, true);
 	if (reprime)
 		rw_resolver_prime(r);
-}
-
-/* A resolution of the same question (name in any case, type, class, CD) already under way. */
-/* The question table: client requests by (name in any case, type, class, CD), keyed with
- * SipHash so that crafted names cannot pile up in one chain. */
-static uint64_t question_hash(const struct rw_resolver *r, const struct rw_client_query *cq)
-{
-	uint8_t buf[256 + 5], out[crypto_shorthash_BYTES];
-	size_t n = cq->qname_len;
-	uint64_t h;
-	for (size_t i = 0; i < n; i++)
-		buf[i] = (cq->qname[i] >= 'A' && cq->qname[i] <= 'Z') ? (uint8_t)(cq->qname[i] + 32)
-								      : cq->qname[i];
-	buf[n] = (uint8_t)(cq->qtype >> 8);
-	buf[n + 1] = (uint8_t)cq->qtype;
-	buf[n + 2] = (uint8_t)(cq->qclass >> 8);
-	buf[n + 3] = (uint8_t)cq->qclass;
-	buf[n + 4] = (cq->flags & RW_FLAG_CD) ? 1 : 0;
-	crypto_shorthash(out, buf, n + 5, r->qkey);
-	memcpy(&h, out, sizeof(h));
-	return h;
-}
-
-static void question_add(struct req *q, uint64_t h)
-{
-	struct req **head = &q->r->questions[h & (ID_BUCKETS - 1)];
-	q->qhash = h;
-	q->qnext = *head;
-	if (*head)
-		(*head)->qprev = &q->qnext;
-	*head = q;
-	q->qprev = head;
-}
-
-static void question_remove(struct req *q)
-{
-	if (!q->qprev)
-		return;
-	*q->qprev = q->qnext;
-	if (q->qnext)
-		q->qnext->qprev = q->qprev;
-	q->qprev = NULL;
-	q->qnext = NULL;
-}
-
-/* A resolution of the same question (name in any case, type, class, CD) already under way. */
-static struct req *in_flight(struct rw_resolver *r, const struct rw_client_query *cq, uint64_t h)
-{
-	for (struct req *q = r->questions[h & (ID_BUCKETS - 1)]; q; q = q->qnext)
-		if (q->qhash == h && !q->finishing && q->cq.qtype == cq->qtype &&
-		    q->cq.qclass == cq->qclass && ((q->cq.flags ^ cq->flags) & RW_FLAG_CD) == 0 &&
-		    rw_wire_name_equal(q->cq.qname, q->cq.qname_len, cq->qname, cq->qname_len))
-			return q;
-	return NULL;
-}
-
-static bool on_stack(const struct req *q, const ldns_rdf *name, uint16_t type)
-{
-	for (int i = 0; i < q->depth; i++)
-		if (rw_iter_qtype(q->stack[i]) == type &&
-		    ldns_dname_compare(rw_iter_qname(q->stack[i]), name) == 0)
-			return true;
-	return false;
-}
-
-/* The send just traced joined an identical query in flight: say so. */
-static void mark_shared(struct rw_trace *t)
-{
-	for (size_t i = t ? t->n : 0; i-- > 0;) {
-		if (t->ev[i].type == RW_EV_SEND) {
-			t->ev[i].shared = true;
-			return;
-		}
-	}
 }
 
 /* An event for the request goes to the top of its stack: the iterator of a sub-resolution, or
@@ -470,7 +197,7 @@ static bool send_query(struct req *q, struct rw_iter_out *out)
 		q->fwire = out->wire;
 		q->fwlen = out->len;
 		r->stats.upstream_shared++;
-		mark_shared(q->sh.trace);
+		req_mark_shared(q->sh.trace);
 		return true;
 	}
 	struct rw_upstream_query uq = {
@@ -485,14 +212,14 @@ static bool send_query(struct req *q, struct rw_iter_out *out)
 	r->stats.upstream_queries++;
 	if (out->tcp)
 		r->stats.upstream_tcp_retries++;
-	id_add(q, uq.id);
+	req_id_add(q, uq.id);
 	int rc = r->env->send(r->env->ctx, &uq);
 	if (rc == 0) {
 		q->share = rw_sendshare_add(r->share, q, uq.addr, uq.addrlen, out->tcp, out->wire,
 					    out->len);
 		return true;
 	}
-	id_remove(q);
+	req_id_remove(q);
 	out->act = RW_ACT_NONE;
 	ev_timeout(q, rc, out);
 	return false;
@@ -504,7 +231,7 @@ static void subresolve(struct req *q, struct rw_iter_out *out)
 {
 	struct rw_resolver *r = q->r;
 	struct rw_iter *child = NULL;
-	bool loop = on_stack(q, out->sub_qname, out->sub_qtype);
+	bool loop = req_on_stack(q, out->sub_qname, out->sub_qtype);
 
 	if (q->depth <= (int)r->cfg->max_subresolution_depth && q->depth < MAX_DEPTH && !loop)
 		child = rw_iter_new(&q->sh, out->sub_qname, out->sub_qtype, LDNS_RR_CLASS_IN,
@@ -596,34 +323,6 @@ static void drive(struct req *q, struct rw_iter_out *out)
 			break;
 		}
 	}
-}
-
-static struct req *req_new(struct rw_resolver *r, bool traced)
-{
-	struct req *q = calloc(1, sizeof(*q));
-	if (!q)
-		return NULL;
-	q->r = r;
-	q->sh.env = r->env;
-	q->sh.cfg = r->cfg;
-	q->sh.cache = r->shared->cache;
-	q->sh.hints = r->shared->hints;
-	q->sh.infra = r->shared->infra;
-	q->sh.rtt_hist = r->stats.rtt_hist;
-	q->start_ms = r->env->now_mono_ms(r->env->ctx);
-	q->sh.deadline_ms = q->start_ms + r->cfg->query_budget_ms;
-	q->start_us = r->env->now_wall_us(r->env->ctx);
-	if (traced && r->env->trace_write) {
-		uint64_t tid;
-		r->env->random_buf(r->env->ctx, &tid, sizeof(tid));
-		q->sh.trace = rw_trace_new(tid, r->cfg->trace_format);
-	}
-	q->next = r->reqs;
-	if (r->reqs)
-		r->reqs->prev = q;
-	r->reqs = q;
-	r->n_reqs++;
-	return q;
 }
 
 /* Begin the first stage for (qname, qtype) and run it. */
@@ -847,8 +546,8 @@ int rw_resolver_query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
 		rw_answer_norec(&r->ans, pkt, len, &cq, &to);
 		return 0;
 	}
-	uint64_t qh = question_hash(r, &cq);
-	struct req *q = in_flight(r, &cq, qh);
+	uint64_t qh = req_question_hash(r, &cq);
+	struct req *q = req_in_flight(r, &cq, qh);
 	if (q) {
 		/* the same question is being resolved: wait for that answer */
 		struct waiter *w = calloc(1, sizeof(*w));
@@ -877,7 +576,7 @@ int rw_resolver_query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
 	q->arg = arg;
 	q->cq = cq;
 	q->proto = proto;
-	question_add(q, qh);
+	req_question_add(q, qh);
 	ldns_rdf *qname = ldns_dname_new_frm_data((uint16_t)cq.qname_len, cq.qname);
 	if (!qname) {
 		req_free(q);
@@ -918,7 +617,7 @@ int rw_resolver_query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
 static struct req *query_done(struct rw_resolver *r, struct req *q)
 {
 	struct req *f = q->followers;
-	id_remove(q);
+	req_id_remove(q);
 	rw_sendshare_remove(r->share, q->share);
 	q->share = NULL;
 	q->followers = NULL;
@@ -950,7 +649,7 @@ static void answer_followers(struct rw_resolver *r, struct req *f, const struct 
 bool rw_resolver_on_reply(struct rw_resolver *r, uint64_t id, const struct sockaddr *from,
 			  socklen_t fromlen, const uint8_t *pkt, size_t len)
 {
-	struct req *q = id_find(r, id);
+	struct req *q = req_id_find(r, id);
 	if (!q)
 		return true;
 	struct rw_iter_out out;
@@ -967,7 +666,7 @@ bool rw_resolver_on_reply(struct rw_resolver *r, uint64_t id, const struct socka
 
 void rw_resolver_on_timeout(struct rw_resolver *r, uint64_t id, int err)
 {
-	struct req *q = id_find(r, id);
+	struct req *q = req_id_find(r, id);
 	if (!q)
 		return;
 	struct req *f = query_done(r, q);

@@ -1,0 +1,110 @@
+/* Internals of the resolver: a request (one client question, or priming, or an on-demand trace)
+ * and the resolver's tables. resolver.c runs requests; request.c keeps them (the id and question
+ * tables, creating and freeing, writing the trace). Internal to src/core. */
+#ifndef RW_RESOLVER_IMPL_H
+#define RW_RESOLVER_IMPL_H
+
+#include "answer.h"
+#include "prime.h"
+#include "rootwalk/iter.h"
+#include "rootwalk/layer.h"
+#include "rootwalk/resolver.h"
+#include "rootwalk/shared.h"
+#include "rootwalk/trace.h"
+#include "sendshare.h"
+
+#define MAX_DEPTH  8	/* nested sub-resolutions per request */
+#define ID_BUCKETS 4096 /* power of two */
+
+/* A client that asked the same question while it was being resolved: answered with the rest. */
+struct waiter {
+	struct waiter *next;
+	rw_response_cb cb;
+	void *arg;
+	struct rw_client_query cq;
+	enum rw_proto proto;
+};
+
+struct req {
+	struct rw_resolver *r;
+	struct waiter *waiters;
+	struct req *prev, *next;    /* all requests */
+	struct req *hnext;	    /* id table chain */
+	struct req *qnext, **qprev; /* question table chain (client requests); qprev NULL if out */
+	uint64_t qhash;
+	uint64_t id; /* upstream query in flight, 0 when none */
+	rw_response_cb cb;
+	void *arg;
+	/* An identical upstream query in flight is sent once (sendshare.h): the request that sent
+	 * it keeps its entry and the requests that joined it; a joined request keeps its own
+	 * query (its iterator's buffer, valid while it waits) to receive a copy of the reply. */
+	struct rw_sendshare_entry *share;
+	struct req *leader, *followers, *fnext;
+	const uint8_t *fwire;
+	size_t fwlen;
+	bool prime;
+	bool parked;	      /* waiting for the priming under way before it starts */
+	struct req *pnext;    /* the parked list */
+	uint64_t park_until;  /* monotonic ms: starts then at the latest */
+	bool finishing;	      /* answering its clients: no new client may join it */
+	uint64_t handle;      /* an on-demand trace (rw_resolver_trace), 0 otherwise */
+	rw_trace_cb trace_cb; /* NULL once cancelled */
+	void *trace_arg;
+	struct rw_client_query cq;
+	enum rw_proto proto;
+	struct rw_iter_shared sh;
+	/* stack[0]: the first stage's iterator, whose result answers the client; stack[1..]: the
+	 * iterators of nested sub-resolutions, the top one active. With depth 1 the current stage
+	 * (stages[stage]) gets the events. */
+	struct rw_iter *stack[MAX_DEPTH];
+	int depth;
+	int stage;
+	void *stages[RW_MAX_STAGES];
+	uint64_t start_ms;
+	int64_t start_us;
+};
+
+struct rw_resolver {
+	const struct rw_env *env;
+	const struct rw_config *cfg;
+	struct rw_shared *shared; /* cache, infra cache, root hints: borrowed, or owned */
+	const struct rw_layer *const *layers; /* the stages of a resolution (layer.h) */
+	int n_layers;
+	bool owns_shared;
+	struct req *reqs;
+	size_t n_reqs;
+	struct req *ids[ID_BUCKETS];
+	struct req *questions[ID_BUCKETS]; /* client requests by question, to join identical ones */
+	uint8_t qkey[16];		   /* SipHash key of that table */
+	uint64_t next_id;
+	uint64_t next_handle;
+	struct rw_sendshare *share; /* upstream queries in flight, by question and server */
+	struct rw_prime prime;	    /* when to prime the root NS set */
+	struct req *parked;	    /* client questions waiting for the priming under way */
+	struct rw_stats stats;
+	struct rw_answerer ans; /* answers: its buffer, the fast path's trace */
+	uint8_t buf[65535];	/* answers built without a walk (ans.buf) */
+};
+
+/* The table of upstream queries in flight: id -> request. */
+void req_id_add(struct req *q, uint64_t id);
+void req_id_remove(struct req *q);
+struct req *req_id_find(struct rw_resolver *r, uint64_t id);
+/* The table of client questions under way, to join identical ones (name in any case, type,
+ * class, CD), keyed with SipHash so that crafted names cannot pile up in one chain. */
+uint64_t req_question_hash(const struct rw_resolver *r, const struct rw_client_query *cq);
+void req_question_add(struct req *q, uint64_t h);
+void req_question_remove(struct req *q);
+struct req *req_in_flight(struct rw_resolver *r, const struct rw_client_query *cq, uint64_t h);
+/* A new request (traced: with a trace object), or NULL; freeing drops its upstream queries,
+ * its iterators and stages, its waiters and its trace. */
+struct req *req_new(struct rw_resolver *r, bool traced);
+void req_free(struct req *q);
+/* Whether (name, type) is being resolved on the request's stack already (a loop). */
+bool req_on_stack(const struct req *q, const ldns_rdf *name, uint16_t type);
+/* The send just traced joined an identical query in flight: say so in the trace. */
+void req_mark_shared(struct rw_trace *t);
+/* Close the request's trace with its done event and write it (trace-only filters applied). */
+void req_write_trace(struct req *q, int rcode);
+
+#endif
