@@ -112,6 +112,9 @@ int rw_cache_store_parent_glue(struct rw_cache *c, const ldns_rr_list *rrset, st
 /* Store a negative answer: kind NXDOMAIN (type ignored) or NODATA for (name, type). The TTL is
  * min(SOA TTL, SOA MINIMUM) capped by max_negative_ttl; a NODATA without an SOA (soa NULL) is
  * kept for at most RW_NODATA_NO_SOA_TTL seconds. Returns 1 stored, 0 kept, negative error. */
+/* The TTL a negative answer is kept for: from its SOA after the caps, or at most
+ * RW_NODATA_NO_SOA_TTL without one (soa NULL). */
+uint32_t rw_cache_negative_ttl(const struct rw_cache *c, const ldns_rr *soa);
 int rw_cache_store_negative(struct rw_cache *c, enum rw_entry_kind kind, const ldns_rdf *name,
 			    uint16_t type, uint16_t klass, const ldns_rr *soa, enum rw_rank rank,
 			    struct rw_source *src, int64_t now_us);

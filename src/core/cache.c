@@ -577,6 +577,15 @@ int rw_cache_store_parent_glue(struct rw_cache *c, const ldns_rr_list *rrset, st
 	return store_set(c, rrset, RW_ENTRY_PARENT_GLUE, RW_RANK_GLUE, src, now_us);
 }
 
+uint32_t rw_cache_negative_ttl(const struct rw_cache *c, const ldns_rr *soa)
+{
+	if (soa)
+		return rw_cache_cap_ttl(c, rw_soa_negative_ttl(soa), true);
+	uint32_t ttl = rw_cache_cap_ttl(c, RW_NODATA_NO_SOA_TTL, true);
+	return ttl > RW_NODATA_NO_SOA_TTL ? RW_NODATA_NO_SOA_TTL
+					  : ttl; /* min-ttl stretches no guess */
+}
+
 int rw_cache_store_negative(struct rw_cache *c, enum rw_entry_kind kind, const ldns_rdf *name,
 			    uint16_t type, uint16_t klass, const ldns_rr *soa, enum rw_rank rank,
 			    struct rw_source *src, int64_t now_us)
@@ -600,10 +609,7 @@ int rw_cache_store_negative(struct rw_cache *c, enum rw_entry_kind kind, const l
 	n->klass = klass;
 	n->kind = (uint8_t)kind;
 	n->hash = cache_key_hash(c, owner, len, type, klass, n->kind);
-	n->orig_ttl =
-		rw_cache_cap_ttl(c, soa ? rw_soa_negative_ttl(soa) : RW_NODATA_NO_SOA_TTL, true);
-	if (!soa && n->orig_ttl > RW_NODATA_NO_SOA_TTL)
-		n->orig_ttl = RW_NODATA_NO_SOA_TTL; /* cache-min-ttl does not stretch a guess */
+	n->orig_ttl = rw_cache_negative_ttl(c, soa);
 	n->stored_us = now_us;
 	n->expires_us = now_us + (int64_t)n->orig_ttl * 1000000;
 	n->rank = (uint8_t)rank;

@@ -188,42 +188,20 @@ static void do_negative(struct rw_iter *it, const ldns_pkt *p, size_t len, bool 
 	enum rw_rank rank = ldns_pkt_aa(p) ? RW_RANK_AUTH_AUTHORITY : RW_RANK_NONAUTH_ANSWER;
 
 	trace_reply(it, p, len, nxdomain ? RW_REPLY_NXDOMAIN : RW_REPLY_NODATA);
-	if (!soa && !nxdomain) {
-		/* NODATA without an SOA: no negative TTL was given, keep it only briefly */
-		rw_cache_store_negative(it->sh->cache, kind, it->qname, it->qtype, it->qclass, NULL,
-					rank, src, now);
-		struct rw_trace_event *e = iter_trace_ev(it, RW_EV_NEGATIVE);
-		if (e) {
-			e->kind = RW_REPLY_NODATA;
-			e->qname = dstr(it->qname);
-			e->qtype = it->qtype;
-			e->ttl = rw_cache_cap_ttl(it->sh->cache, RW_NODATA_NO_SOA_TTL, true);
-			if (e->ttl > RW_NODATA_NO_SOA_TTL)
-				e->ttl = RW_NODATA_NO_SOA_TTL;
-			e->expires_us = now + (int64_t)e->ttl * 1000000;
-		}
-	}
-	if (soa) {
-		uint32_t ttl = rw_cache_cap_ttl(it->sh->cache, rw_soa_negative_ttl(soa), true);
+	/* without an SOA a NODATA is kept briefly; an NXDOMAIN is not kept at all */
+	if (soa || !nxdomain) {
+		uint32_t ttl = rw_cache_negative_ttl(it->sh->cache, soa);
 		int64_t expires = now + (int64_t)ttl * 1000000;
 		rw_cache_store_negative(it->sh->cache, kind, it->qname, it->qtype, it->qclass, soa,
 					rank, src, now);
-		iter_set_soa(it, soa, src, now, expires, ttl, false);
+		if (soa)
+			iter_set_soa(it, soa, src, now, expires, ttl, false);
 		struct rw_trace_event *e = iter_trace_ev(it, RW_EV_NEGATIVE);
 		if (e) {
 			e->kind = nxdomain ? RW_REPLY_NXDOMAIN : RW_REPLY_NODATA;
 			e->qname = dstr(it->qname);
 			e->qtype = it->qtype;
-			char *s = ldns_rr2str(soa);
-			if (s) {
-				size_t n = strlen(s);
-				while (n && s[n - 1] == '\n')
-					s[--n] = '\0';
-				for (char *c = s; *c; c++)
-					if (*c == '\t')
-						*c = ' ';
-			}
-			e->text = s;
+			e->text = soa ? rw_present_rr(soa) : NULL;
 			e->ttl = ttl;
 			e->expires_us = expires;
 		}
