@@ -174,6 +174,7 @@ void rw_iter_free(struct rw_iter *it)
 	ldns_rdf_deep_free(it->qname);
 	ldns_rdf_deep_free(it->sname);
 	ldns_rdf_deep_free(it->reask_zone);
+	free(it->reask_dead);
 	for (size_t i = 0; i < it->n_recs; i++) {
 		ldns_rr_free(it->recs[i].rr);
 		rw_source_unref(it->recs[i].src);

@@ -64,7 +64,7 @@ struct rw_iter {
 	/* After the parent is asked again: the zone and the addresses that failed for it, so the
 	 * new delegation does not ask them once more for this query. */
 	ldns_rdf *reask_zone;
-	struct sockaddr_storage reask_dead[RW_ITER_MAX_NS];
+	struct sockaddr_storage *reask_dead; /* owned; made once, when the parent is asked */
 	int n_reask_dead;
 
 	/* QNAME minimisation for the current cut (RFC 9156). */

@@ -225,8 +225,9 @@ static bool reask_parent(struct rw_iter *it, struct rw_iter_out *out)
 	}
 	it->sh->reasked = true;
 	it->n_reask_dead = 0;
-	for (int i = 0; i < it->n_ns; i++)
-		for (int j = 0; j < it->ns[i].n_addr && it->n_reask_dead < RW_ITER_MAX_NS; j++)
+	it->reask_dead = calloc(RW_ITER_MAX_NS * RW_ITER_MAX_ADDRS, sizeof(*it->reask_dead));
+	for (int i = 0; it->reask_dead && i < it->n_ns; i++)
+		for (int j = 0; j < it->ns[i].n_addr; j++)
 			if (it->ns[i].addr[j].dead || it->ns[i].addr[j].attempts)
 				it->reask_dead[it->n_reask_dead++] = it->ns[i].addr[j].ss;
 	it->reask_zone = ldns_rdf_clone(zone);
