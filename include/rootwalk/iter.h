@@ -21,8 +21,21 @@
 #include "rootwalk/hints.h"
 #include "rootwalk/trace.h"
 
+struct rw_anchors;
+struct rw_keycache;
+
 /* Extended DNS Error info-codes (RFC 8914) the iterator can end with. */
 #define RW_EDE_OTHER		      0
+#define RW_EDE_UNSUPPORTED_DNSKEY_ALG 1
+#define RW_EDE_UNSUPPORTED_DS_DIGEST  2
+#define RW_EDE_DNSSEC_INDETERMINATE   5
+#define RW_EDE_DNSSEC_BOGUS	      6
+#define RW_EDE_SIGNATURE_EXPIRED      7
+#define RW_EDE_SIGNATURE_NOT_YET      8
+#define RW_EDE_DNSKEY_MISSING	      9
+#define RW_EDE_RRSIGS_MISSING	      10
+#define RW_EDE_NSEC_MISSING	      12
+#define RW_EDE_NSEC3_ITERATIONS	      27
 #define RW_EDE_NO_REACHABLE_AUTHORITY 22
 #define RW_EDE_NETWORK_ERROR	      23
 
@@ -34,6 +47,7 @@ enum rw_fail_reason {
 	RW_FAIL_LIMIT,		  /* a limit: upstream queries, CNAME chain, time budget (EDE 0) */
 	RW_FAIL_CNAME_LOOP,	  /* a CNAME chain that comes back to itself (EDE 0) */
 	RW_FAIL_OTHER,		  /* anything else (EDE 0) */
+	RW_FAIL_DNSSEC,		  /* validation failed: bogus (the validator's EDE, 6-12) */
 	RW_FAIL_REASONS
 };
 /* The RFC 8914 info-code for a reason. */
@@ -48,17 +62,19 @@ struct rw_iter_shared {
 	const struct rw_config *cfg;
 	struct rw_cache *cache;
 	const struct rw_hints *hints;
-	struct rw_trace *trace; /* NULL when tracing is off */
-	struct rw_infra *infra; /* what we know about servers (RTT, lameness, EDNS, 0x20) */
-	uint64_t *rtt_hist;	/* RW_RTT_BUCKETS counters of upstream RTTs, or NULL */
-	uint32_t upstream;	/* upstream queries sent for this request */
-	uint32_t cache_hits;	/* cached answers and delegations used */
-	uint32_t subres;	/* sub-resolutions started */
-	uint32_t timeouts;	/* upstream queries that got no reply */
-	bool no_cache_answer;	/* priming: always ask, never answer from the cache */
-	uint64_t deadline_ms;	/* monotonic time the query's budget runs out, 0 for none */
-	bool used_hints;	/* a cut came from the root hints, not the primed NS set */
-	bool reasked;		/* a parent was asked again for a failed cached cut (once) */
+	struct rw_trace *trace;	    /* NULL when tracing is off */
+	struct rw_infra *infra;	    /* what we know about servers (RTT, lameness, EDNS, 0x20) */
+	struct rw_anchors *anchors; /* trust anchors, domain-insecure, NTAs (NULL: none) */
+	struct rw_keycache *keys;   /* the validator's conclusions per zone (NULL: none) */
+	uint64_t *rtt_hist;	    /* RW_RTT_BUCKETS counters of upstream RTTs, or NULL */
+	uint32_t upstream;	    /* upstream queries sent for this request */
+	uint32_t cache_hits;	    /* cached answers and delegations used */
+	uint32_t subres;	    /* sub-resolutions started */
+	uint32_t timeouts;	    /* upstream queries that got no reply */
+	bool no_cache_answer;	    /* priming: always ask, never answer from the cache */
+	uint64_t deadline_ms;	    /* monotonic time the query's budget runs out, 0 for none */
+	bool used_hints;	    /* a cut came from the root hints, not the primed NS set */
+	bool reasked;		    /* a parent was asked again for a failed cached cut (once) */
 };
 
 /* One record of a result, with where it came from and when it expires. */
@@ -68,6 +84,7 @@ struct rw_iter_rec {
 	int64_t stored_us, expires_us;
 	uint32_t orig_ttl;
 	bool from_cache;
+	enum rw_vstate vstate; /* as the cache held it (fresh records: unchecked) */
 };
 
 enum rw_iter_act {
@@ -123,6 +140,18 @@ int rw_iter_rcode(const struct rw_iter *it);
 const struct rw_iter_rec *rw_iter_answer(const struct rw_iter *it, size_t *n);
 /* The SOA for a negative answer (NULL otherwise) and its negative-TTL expiry. */
 const struct rw_iter_rec *rw_iter_soa(const struct rw_iter *it);
+/* DNSSEC proof records that came with the result (RRSIGs of the answer's RRsets are in the
+ * answer, after their RRset): the SOA's RRSIG, NSEC/NSEC3 and their RRSIGs for a negative
+ * answer, or the NSEC/NSEC3 proving a wildcard expansion. */
+const struct rw_iter_rec *rw_iter_proof(const struct rw_iter *it, size_t *n);
+/* The name the result is for: the end of a CNAME/DNAME chain (the name asked without one). */
+const ldns_rdf *rw_iter_final_qname(const struct rw_iter *it);
+/* The validator's verdict (validate.c): secure, insecure, or bogus, which turns the result into
+ * SERVFAIL with the EDE code and text (why); rw_iter_raw_rcode() keeps what the servers said,
+ * for clients that set CD. */
+void rw_iter_set_security(struct rw_iter *it, enum rw_vstate v, int ede, const char *why);
+enum rw_vstate rw_iter_vstate(const struct rw_iter *it);
+int rw_iter_raw_rcode(const struct rw_iter *it);
 const char *rw_iter_fail_reason(const struct rw_iter *it); /* NULL unless failed */
 int rw_iter_ede(const struct rw_iter *it); /* RFC 8914 info-code of a failure, -1 for none */
 /* Why it failed (only meaningful after a SERVFAIL). */

@@ -6,7 +6,8 @@
  * stages of a request in order: each begins when the one before is done, with the request's
  * bottom iterator (the answer and how it was found) to read; when the last one is done the
  * client is answered from that iterator. Sub-resolutions are always iterators, whichever stage
- * asks for them. Today the only stage is the iterator (rw_layer_iterator).
+ * asks for them. The stages are the iterator (rw_layer_iterator) and, with dnssec: yes, the validator
+ * (rw_layer_validator).
  */
 #ifndef RW_LAYER_H
 #define RW_LAYER_H
@@ -35,5 +36,7 @@ struct rw_layer {
 
 /* The first stage: the delegation walk (iter.h). */
 extern const struct rw_layer rw_layer_iterator;
+/* The second: DNSSEC validation of what the iterator found (validate.c). */
+extern const struct rw_layer rw_layer_validator;
 
 #endif

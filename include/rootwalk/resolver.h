@@ -99,7 +99,7 @@ struct rw_cache *rw_resolver_cache(struct rw_resolver *r);
 
 /* Why SERVFAILs were answered: no reachable authority, network error, a limit (queries, NS
  * lookups, CNAME chain, time budget, depth), a CNAME loop, anything else. */
-#define RW_SERVFAIL_REASONS 5
+#define RW_SERVFAIL_REASONS 6
 extern const char *const rw_servfail_reason_name[RW_SERVFAIL_REASONS];
 
 /* Counters since start. */

@@ -30,6 +30,20 @@ enum rw_ev {
 	RW_EV_NOREC,	  /* RD clear, no cached answer: referral to zone, recs (its NS) */
 	RW_EV_LOCAL,	  /* answered from a special-use zone: zone, text (the RFC), rcode */
 	RW_EV_REASK,	  /* every server of a cached cut failed: zone, qname (the parent), text */
+	RW_EV_DNSSEC,	  /* a validation step: vstep and its fields (trace_val.c) */
+};
+
+/* What a DNSSEC event says (RW_EV_DNSSEC). */
+enum rw_val_step {
+	RW_VAL_ANCHOR,	 /* zone: the trust anchor used; key_tag/alg/digest of its DS */
+	RW_VAL_DNSKEY,	 /* zone's DNSKEY RRset: key key_tag/alg matched DS ds_tag (digest) */
+	RW_VAL_DS,	 /* DS of zone at qname (the parent): signed by key_tag/alg */
+	RW_VAL_RRSIG,	 /* qname/qtype signed by zone key key_tag/alg, window sig_* */
+	RW_VAL_DENIAL,	 /* qname/qtype: text says what the NSEC/NSEC3 records prove */
+	RW_VAL_INSECURE, /* zone is insecure: text says why */
+	RW_VAL_BOGUS,	 /* the first broken link: text, ede */
+	RW_VAL_RESULT,	 /* the verdict: vstate, ede, text */
+	RW_VAL_CACHED,	 /* zone's keys from the key cache: vstate, expires_us */
 };
 
 /* What an upstream reply meant (reply events), or which negative answer (negative events). */
@@ -84,6 +98,14 @@ struct rw_trace_event {
 	int depth;
 	uint32_t upstream, cache_hits, subres;
 	int64_t elapsed_us;
+	/* RW_EV_DNSSEC */
+	enum rw_val_step vstep;
+	enum rw_vstate vstate;
+	uint16_t key_tag, ds_tag;
+	uint8_t alg, digest;
+	bool nsec3;
+	int ede;				   /* -1 for none */
+	int64_t sig_inception_s, sig_expiration_s; /* 0 when not known */
 };
 
 struct rw_trace {

@@ -80,6 +80,29 @@ static void add_ns_addresses(struct rw_cache *cache, ldns_pkt *p, int64_t now)
 	}
 }
 
+/* For a client that set DO: the NSEC/NSEC3 records and RRSIGs that prove a negative answer or a
+ * wildcard expansion, in the authority section. */
+static void add_proof(ldns_pkt *p, const struct rw_iter *it, int64_t now)
+{
+	size_t n;
+	const struct rw_iter_rec *proof = rw_iter_proof(it, &n);
+	for (size_t i = 0; i < n; i++) {
+		ldns_rr *rr = ldns_rr_clone(proof[i].rr);
+		if (rr) {
+			ldns_rr_set_ttl(rr, ttl_left(proof[i].expires_us, proof[i].orig_ttl, now));
+			ldns_pkt_push_rr(p, LDNS_SECTION_AUTHORITY, rr);
+		}
+	}
+}
+
+/* AD (RFC 4035 3.2.3, RFC 6840 5.8): the answer was validated secure and the client shows it
+ * understands (DO or AD set); never on a failure. */
+static bool authentic(const struct rw_client_query *cq, const struct rw_iter *it, int rcode)
+{
+	return it && rcode != LDNS_RCODE_SERVFAIL && rw_iter_vstate(it) == RW_VSTATE_SECURE &&
+	       (cq->do_bit || (cq->flags & RW_FLAG_AD));
+}
+
 static uint8_t *build_response(const struct rw_answerer *a, const struct rw_client_query *cq,
 			       const struct rw_iter *it, int rcode, enum shape shape, size_t *len)
 {
@@ -95,6 +118,7 @@ static uint8_t *build_response(const struct rw_answerer *a, const struct rw_clie
 	ldns_pkt_set_ra(p, true);
 	ldns_pkt_set_rd(p, (cq->flags & RW_FLAG_RD) != 0);
 	ldns_pkt_set_cd(p, (cq->flags & RW_FLAG_CD) != 0);
+	ldns_pkt_set_ad(p, authentic(cq, it, rcode));
 	ldns_pkt_set_opcode(p, LDNS_PACKET_QUERY);
 	ldns_pkt_set_rcode(p, (uint8_t)rcode);
 	ldns_pkt_set_tc(p, truncate);
@@ -117,7 +141,11 @@ static uint8_t *build_response(const struct rw_answerer *a, const struct rw_clie
 	if (it && !truncate && rcode != LDNS_RCODE_SERVFAIL) {
 		size_t n;
 		const struct rw_iter_rec *recs = rw_iter_answer(it, &n);
+		/* RRSIGs only for a client that set DO (RFC 4035 3.2.1), unless asked for */
+		bool sigs = cq->do_bit || cq->qtype == LDNS_RR_TYPE_RRSIG;
 		for (size_t i = 0; i < n; i++) {
+			if (!sigs && ldns_rr_get_type(recs[i].rr) == LDNS_RR_TYPE_RRSIG)
+				continue;
 			ldns_rr *rr = ldns_rr_clone(recs[i].rr);
 			if (!rr)
 				continue;
@@ -132,13 +160,19 @@ static uint8_t *build_response(const struct rw_answerer *a, const struct rw_clie
 				ldns_pkt_push_rr(p, LDNS_SECTION_AUTHORITY, rr);
 			}
 		}
+		if (cq->do_bit)
+			add_proof(p, it, now);
 		if (shape == FULL && cq->qtype == LDNS_RR_TYPE_NS)
 			add_ns_addresses(a->cache, p, now);
 	}
 	if (cq->edns) {
 		ldns_pkt_set_edns_udp_size(p, RW_EDNS_BUFSIZE);
 		ldns_pkt_set_edns_do(p, cq->do_bit); /* RFC 3225 3: DO is copied */
-		if (it && rcode == LDNS_RCODE_SERVFAIL && rw_iter_ede(it) >= 0)
+		/* a failure's reason, or why an answer is insecure (EDE 1, 2, 27); a client that
+		 * set CD asked for the data, not the verdict */
+		bool cd_bogus = (cq->flags & RW_FLAG_CD) && rcode != LDNS_RCODE_SERVFAIL;
+		if (it && rw_iter_ede(it) >= 0 && !cd_bogus &&
+		    (rcode == LDNS_RCODE_SERVFAIL || rw_iter_vstate(it) == RW_VSTATE_INSECURE))
 			add_ede(p, rw_iter_ede(it), rw_iter_fail_reason(it));
 	}
 	if (ldns_pkt2wire(&wire, p, len) != LDNS_STATUS_OK)
@@ -152,6 +186,9 @@ void rw_answer_final(const struct rw_answerer *a, const struct rw_client_query *
 		     void *arg)
 {
 	size_t len = 0;
+	/* CD (RFC 4035 3.2.2): the data even when it is bogus */
+	if (it && (cq->flags & RW_FLAG_CD) && rw_iter_vstate(it) == RW_VSTATE_BOGUS)
+		rcode = rw_iter_raw_rcode(it);
 	uint8_t *wire = build_response(a, cq, it, rcode, FULL, &len);
 
 	a->stats->client_rcode[rcode & 15]++;

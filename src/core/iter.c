@@ -3,12 +3,25 @@
  * DNAMEs) or from the closest cut. Replies, timeouts and sub-results are iter_reply.c's. */
 #include "iter_impl.h"
 
-/* Add a cached entry's records (RRSIGs stay in the cache: we do not serve DNSSEC yet). */
+/* A cached entry's proof records (NSEC/NSEC3 and RRSIGs) into the result's proof. */
+static void add_proof(struct rw_iter *it, const struct rw_cache_entry *e)
+{
+	for (size_t i = 0; i < ldns_rr_list_rr_count(e->proof); i++)
+		if (iter_add_proof(it, ldns_rr_list_rr(e->proof, i), e->src, e->stored_us,
+				   e->expires_us, e->orig_ttl, true) == 0)
+			it->proof[it->n_proof - 1].vstate = e->vstate;
+}
+
+/* Add a cached entry's records, then its RRSIGs, with the entry's validation state. */
 static void add_entry(struct rw_iter *it, const struct rw_cache_entry *e)
 {
-	for (size_t i = 0; i < ldns_rr_list_rr_count(e->rrs); i++)
-		iter_add_rec(it, ldns_rr_list_rr(e->rrs, i), e->src, e->stored_us, e->expires_us,
-			     e->orig_ttl, true);
+	const ldns_rr_list *lists[2] = {e->rrs, e->sigs};
+	for (int l = 0; l < 2; l++)
+		for (size_t i = 0; i < ldns_rr_list_rr_count(lists[l]); i++)
+			if (iter_add_rec(it, ldns_rr_list_rr(lists[l], i), e->src, e->stored_us,
+					 e->expires_us, e->orig_ttl, true) == 0)
+				it->recs[it->n_recs - 1].vstate = e->vstate;
+	add_proof(it, e);
 }
 
 static void trace_cache_hit(struct rw_iter *it, const struct rw_cache_entry *e, size_t first)
@@ -27,6 +40,9 @@ static void trace_cache_hit(struct rw_iter *it, const struct rw_cache_entry *e, 
 	}
 	for (size_t i = first; i < it->n_recs; i++) {
 		const struct rw_iter_rec *r = &it->recs[i];
+		if (ldns_rr_get_type(r->rr) == LDNS_RR_TYPE_RRSIG &&
+		    it->qtype != LDNS_RR_TYPE_RRSIG)
+			continue;
 		rw_trace_add_rec(ev, r->rr, e ? rw_cache_ttl_left(e, now) : 0, r->orig_ttl,
 				 r->stored_us, r->expires_us, r->src, true);
 	}
@@ -93,9 +109,12 @@ static bool answer_from_cache(struct rw_iter *it, struct rw_iter_out *out)
 		    rw_cache_get(c, RW_ENTRY_NODATA, it->qname, it->qtype, it->qclass, now,
 				 RW_RANK_NONE, &e)) {
 			it->sh->cache_hits++;
-			if (e.soa)
+			if (e.soa) {
 				iter_set_soa(it, e.soa, e.src, e.stored_us, e.expires_us,
 					     e.orig_ttl, true);
+				it->soa.vstate = e.vstate;
+			}
+			add_proof(it, &e);
 			trace_cache_hit(it, &e, first);
 			int rcode = e.kind == RW_ENTRY_NXDOMAIN ? LDNS_RCODE_NXDOMAIN
 								: LDNS_RCODE_NOERROR;
@@ -180,6 +199,11 @@ void rw_iter_free(struct rw_iter *it)
 		rw_source_unref(it->recs[i].src);
 	}
 	free(it->recs);
+	for (size_t i = 0; i < it->n_proof; i++) {
+		ldns_rr_free(it->proof[i].rr);
+		rw_source_unref(it->proof[i].src);
+	}
+	free(it->proof);
 	if (it->has_soa) {
 		ldns_rr_free(it->soa.rr);
 		rw_source_unref(it->soa.src);

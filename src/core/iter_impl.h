@@ -92,6 +92,11 @@ struct rw_iter {
 	size_t n_recs, cap_recs;
 	struct rw_iter_rec soa;
 	bool has_soa;
+	struct rw_iter_rec *proof; /* NSEC/NSEC3, RRSIGs of the SOA and of those */
+	size_t n_proof, cap_proof;
+	enum rw_vstate vstate; /* the validator's verdict */
+	int raw_rcode;	       /* the rcode before a bogus verdict made it SERVFAIL */
+	int sec_ede;	       /* EDE of a bogus or insecure verdict, -1 for none */
 	char *fail_reason;
 	enum rw_fail_reason why;       /* why it failed (rcode SERVFAIL) */
 	uint32_t timeouts, net_errors; /* how the upstream queries of this iterator failed */
@@ -146,6 +151,9 @@ static inline bool tracing(const struct rw_iter *it)
 
 int iter_add_rec(struct rw_iter *it, const ldns_rr *rr, struct rw_source *src, int64_t stored,
 		 int64_t expires, uint32_t orig_ttl, bool from_cache);
+/* The same for a proof record (rw_iter_proof). */
+int iter_add_proof(struct rw_iter *it, const ldns_rr *rr, struct rw_source *src, int64_t stored,
+		   int64_t expires, uint32_t orig_ttl, bool from_cache);
 bool iter_choose_sname(struct rw_iter *it);
 void iter_clear_cut(struct rw_iter *it);
 /* A new cut from a referral: addresses that already failed for this zone in this query stay
@@ -194,6 +202,14 @@ const ldns_rr *iter_dname_over(const struct rw_iter *it, const ldns_rr_list *an)
 const ldns_rdf *iter_find_referral(const struct rw_iter *it, const ldns_pkt *p);
 /* The SOA in the authority section that covers name within the zone asked, or NULL. */
 const ldns_rr *iter_find_soa(const struct rw_iter *it, const ldns_pkt *p, const ldns_rdf *name);
+/* The RRSIGs in a section that cover type at owner, as a new list of borrowed records. */
+ldns_rr_list *iter_sigs_of(const ldns_rr_list *sec, const ldns_rdf *owner, uint16_t type,
+			   uint16_t klass);
+/* NSEC and NSEC3 records of the authority section with their RRSIGs, and the RRSIGs of soa
+ * (when not NULL): a new list of borrowed records. */
+ldns_rr_list *iter_proof_of(const ldns_pkt *p, const ldns_rr *soa);
+/* Whether an RRSIG in sigs says its RRset was expanded from a wildcard (RFC 4035 5.3.4). */
+bool iter_wildcard_expanded(const ldns_rr_list *sigs);
 /* NS records in the authority section: at the zone's apex, and elsewhere (the last owner). */
 void iter_authority_ns(const struct rw_iter *it, const ldns_pkt *p, bool *apex, bool *other,
 		       const ldns_rdf **other_owner);

@@ -81,19 +81,41 @@ static void reply_problem(struct rw_iter *it, const ldns_pkt *p, size_t len,
 	iter_next_server(it, out);
 }
 
-/* Cache an RRset and add it to the result with its provenance. */
-static void take_rrset(struct rw_iter *it, const ldns_rr_list *set, enum rw_rank rank,
-		       struct rw_source *src, bool into_result)
+static void add_list(struct rw_iter *it, const ldns_rr_list *l, bool proof, struct rw_source *src,
+		     int64_t now, uint32_t ttl)
+{
+	for (size_t i = 0; i < ldns_rr_list_rr_count(l); i++)
+		(proof ? iter_add_proof : iter_add_rec)(it, ldns_rr_list_rr(l, i), src, now,
+							now + (int64_t)ttl * 1000000, ttl, false);
+}
+
+/* Cache an RRset from the answer section of p with its RRSIGs (and the proof of a wildcard
+ * expansion), and add them to the result with their provenance. */
+static void take_rrset(struct rw_iter *it, const ldns_pkt *p, const ldns_rr_list *set,
+		       enum rw_rank rank, struct rw_source *src, bool into_result)
 {
 	int64_t now = now_us(it);
 	uint32_t ttl = rw_cache_cap_ttl(it->sh->cache, iter_rrset_min_ttl(set), false);
+	const ldns_rr *first = ldns_rr_list_rr(set, 0);
+	ldns_rr_list *sigs = iter_sigs_of(ldns_pkt_answer(p), ldns_rr_owner(first),
+					  ldns_rr_get_type(first), it->qclass);
+	ldns_rr_list *proof = sigs && iter_wildcard_expanded(sigs) ? iter_proof_of(p, NULL) : NULL;
+	ldns_rr_list *all = ldns_rr_list_clone(set);
 
-	rw_cache_store_rrset(it->sh->cache, set, rank, src, now);
-	if (!into_result)
-		return;
-	for (size_t i = 0; i < ldns_rr_list_rr_count(set); i++)
-		iter_add_rec(it, ldns_rr_list_rr(set, i), src, now, now + (int64_t)ttl * 1000000,
-			     ttl, false);
+	if (all && sigs) {
+		for (size_t i = 0; i < ldns_rr_list_rr_count(sigs); i++)
+			ldns_rr_list_push_rr(all, ldns_rr_clone(ldns_rr_list_rr(sigs, i)));
+	}
+	if (all)
+		rw_cache_store_rrset_proof(it->sh->cache, all, proof, rank, src, now);
+	ldns_rr_list_deep_free(all);
+	if (into_result) {
+		add_list(it, set, false, src, now, ttl);
+		add_list(it, sigs, false, src, now, ttl);
+		add_list(it, proof, true, src, now, ttl);
+	}
+	ldns_rr_list_free(sigs);
+	ldns_rr_list_free(proof);
 }
 
 /* Cache addresses from the additional section for the given NS names that lie inside
@@ -192,10 +214,13 @@ static void do_negative(struct rw_iter *it, const ldns_pkt *p, size_t len, bool 
 	if (soa || !nxdomain) {
 		uint32_t ttl = rw_cache_negative_ttl(it->sh->cache, soa);
 		int64_t expires = now + (int64_t)ttl * 1000000;
-		rw_cache_store_negative(it->sh->cache, kind, it->qname, it->qtype, it->qclass, soa,
-					rank, src, now);
+		ldns_rr_list *proof = iter_proof_of(p, soa);
+		rw_cache_store_negative_proof(it->sh->cache, kind, it->qname, it->qtype, it->qclass,
+					      soa, proof, rank, src, now);
 		if (soa)
 			iter_set_soa(it, soa, src, now, expires, ttl, false);
+		add_list(it, proof, true, src, now, ttl);
+		ldns_rr_list_free(proof);
 		struct rw_trace_event *e = iter_trace_ev(it, RW_EV_NEGATIVE);
 		if (e) {
 			e->kind = nxdomain ? RW_REPLY_NXDOMAIN : RW_REPLY_NODATA;
@@ -238,7 +263,7 @@ static void take_answer(struct rw_iter *it, const ldns_pkt *p, const ldns_rr_lis
 			iter_add_rec(it, rr, src, now, now + (int64_t)ttl * 1000000, ttl, false);
 		}
 	} else {
-		take_rrset(it, set, rank, src, true);
+		take_rrset(it, p, set, rank, src, true);
 	}
 	/* Glue-like addresses for NS answers (priming, NS queries). */
 	if (it->qtype == LDNS_RR_TYPE_NS) {
@@ -281,10 +306,11 @@ static bool do_answer(struct rw_iter *it, const ldns_pkt *p, size_t len, struct 
 							   LDNS_RR_TYPE_DNAME, it->qclass);
 			uint32_t ttl = rw_cache_cap_ttl(it->sh->cache, ldns_rr_ttl(dn), false);
 			int64_t now = now_us(it), expires = now + (int64_t)ttl * 1000000;
-			if (dset)
-				take_rrset(it, dset, rank, src, false);
+			if (dset && ldns_rr_list_rr_count(dset) > 0)
+				take_rrset(it, p, dset, rank, src, true);
+			else
+				iter_add_rec(it, dn, src, now, expires, ttl, false);
 			ldns_rr_list_free(dset);
-			iter_add_rec(it, dn, src, now, expires, ttl, false);
 			if (!kind) {
 				struct rw_trace_event *e = trace_reply(it, p, len, RW_REPLY_DNAME);
 				if (e)
@@ -305,7 +331,7 @@ static bool do_answer(struct rw_iter *it, const ldns_pkt *p, size_t len, struct 
 		}
 		const ldns_rdf *target = ldns_rr_rdf(ldns_rr_list_rr(cn, 0), 0);
 		if (target && ldns_rdf_get_type(target) == LDNS_RDF_TYPE_DNAME)
-			take_rrset(it, cn, rank, src,
+			take_rrset(it, p, cn, rank, src,
 				   true); /* never cache a CNAME without a target */
 		if (!kind) {
 			struct rw_trace_event *e = trace_reply(it, p, len, RW_REPLY_CNAME);

@@ -48,18 +48,19 @@ void iter_set_step(struct rw_iter *it)
 		snprintf(it->step, sizeof(it->step), "%d", it->nstep % 1000);
 }
 
-int iter_add_rec(struct rw_iter *it, const ldns_rr *rr, struct rw_source *src, int64_t stored,
-		 int64_t expires, uint32_t orig_ttl, bool from_cache)
+static int add_to(struct rw_iter_rec **arr, size_t *n, size_t *cap, const ldns_rr *rr,
+		  struct rw_source *src, int64_t stored, int64_t expires, uint32_t orig_ttl,
+		  bool from_cache)
 {
-	if (it->n_recs == it->cap_recs) {
-		size_t cap = it->cap_recs ? it->cap_recs * 2 : 8;
-		struct rw_iter_rec *r = realloc(it->recs, cap * sizeof(*r));
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 8;
+		struct rw_iter_rec *r = realloc(*arr, c * sizeof(*r));
 		if (!r)
 			return -1;
-		it->recs = r;
-		it->cap_recs = cap;
+		*arr = r;
+		*cap = c;
 	}
-	struct rw_iter_rec *r = &it->recs[it->n_recs];
+	struct rw_iter_rec *r = &(*arr)[*n];
 	r->rr = ldns_rr_clone(rr);
 	if (!r->rr)
 		return -1;
@@ -68,8 +69,23 @@ int iter_add_rec(struct rw_iter *it, const ldns_rr *rr, struct rw_source *src, i
 	r->expires_us = expires;
 	r->orig_ttl = orig_ttl;
 	r->from_cache = from_cache;
-	it->n_recs++;
+	r->vstate = RW_VSTATE_UNCHECKED;
+	(*n)++;
 	return 0;
+}
+
+int iter_add_rec(struct rw_iter *it, const ldns_rr *rr, struct rw_source *src, int64_t stored,
+		 int64_t expires, uint32_t orig_ttl, bool from_cache)
+{
+	return add_to(&it->recs, &it->n_recs, &it->cap_recs, rr, src, stored, expires, orig_ttl,
+		      from_cache);
+}
+
+int iter_add_proof(struct rw_iter *it, const ldns_rr *rr, struct rw_source *src, int64_t stored,
+		   int64_t expires, uint32_t orig_ttl, bool from_cache)
+{
+	return add_to(&it->proof, &it->n_proof, &it->cap_proof, rr, src, stored, expires, orig_ttl,
+		      from_cache);
 }
 
 void iter_set_soa(struct rw_iter *it, const ldns_rr *soa, struct rw_source *src, int64_t stored,
@@ -85,6 +101,7 @@ void iter_set_soa(struct rw_iter *it, const ldns_rr *soa, struct rw_source *src,
 	it->soa.expires_us = expires;
 	it->soa.orig_ttl = ttl;
 	it->soa.from_cache = from_cache;
+	it->soa.vstate = RW_VSTATE_UNCHECKED;
 	it->has_soa = it->soa.rr != NULL;
 }
 
@@ -100,6 +117,9 @@ static void trace_answer(struct rw_iter *it)
 	e->qname = dstr(it->orig_qname);
 	for (size_t i = 0; i < it->n_recs; i++) {
 		const struct rw_iter_rec *r = &it->recs[i];
+		if (ldns_rr_get_type(r->rr) == LDNS_RR_TYPE_RRSIG &&
+		    it->qtype != LDNS_RR_TYPE_RRSIG)
+			continue; /* the validation events tell the signatures' story */
 		int64_t left = (r->expires_us - now + 999999) / 1000000;
 		if (left < 0)
 			left = 0;
@@ -113,6 +133,7 @@ static void trace_answer(struct rw_iter *it)
 void iter_finish(struct rw_iter *it, int rcode, struct rw_iter_out *out)
 {
 	it->rcode = rcode;
+	it->raw_rcode = rcode;
 	it->done = true;
 	it->waiting = false;
 	out->act = RW_ACT_DONE;
@@ -147,6 +168,7 @@ void iter_fail(struct rw_iter *it, struct rw_iter_out *out, enum rw_fail_reason 
 	if (e)
 		e->text = strdup(buf);
 	it->rcode = LDNS_RCODE_SERVFAIL;
+	it->raw_rcode = LDNS_RCODE_SERVFAIL;
 	it->done = true;
 	it->waiting = false;
 	out->act = RW_ACT_DONE;
@@ -273,7 +295,44 @@ const struct rw_iter_rec *rw_iter_soa(const struct rw_iter *it)
 
 int rw_iter_ede(const struct rw_iter *it)
 {
+	if (it->vstate == RW_VSTATE_BOGUS || (it->vstate == RW_VSTATE_INSECURE && it->sec_ede > 0))
+		return it->sec_ede;
 	return it->rcode == LDNS_RCODE_SERVFAIL ? rw_fail_ede(it->why) : -1;
+}
+
+const struct rw_iter_rec *rw_iter_proof(const struct rw_iter *it, size_t *n)
+{
+	*n = it->n_proof;
+	return it->proof;
+}
+
+const ldns_rdf *rw_iter_final_qname(const struct rw_iter *it)
+{
+	return it->qname;
+}
+
+void rw_iter_set_security(struct rw_iter *it, enum rw_vstate v, int ede, const char *why)
+{
+	it->vstate = v;
+	it->sec_ede = ede;
+	if (v != RW_VSTATE_BOGUS && !(v == RW_VSTATE_INSECURE && ede > 0))
+		return;
+	free(it->fail_reason);
+	it->fail_reason = why ? strdup(why) : NULL;
+	if (v == RW_VSTATE_BOGUS) {
+		it->why = RW_FAIL_DNSSEC;
+		it->rcode = LDNS_RCODE_SERVFAIL;
+	}
+}
+
+enum rw_vstate rw_iter_vstate(const struct rw_iter *it)
+{
+	return it->vstate;
+}
+
+int rw_iter_raw_rcode(const struct rw_iter *it)
+{
+	return it->raw_rcode;
 }
 
 enum rw_fail_reason rw_iter_fail_why(const struct rw_iter *it)

@@ -1,5 +1,6 @@
-/* The iterator, part 4: reading a reply's sections (RRsets, the referral, the SOA, NS records
- * above or at the cut, a DNAME over the name) and merging duplicate records. No state is changed
+/* The iterator, part 4: reading a reply's sections (RRsets and their RRSIGs, the referral, the
+ * SOA, NS records above or at the cut, a DNAME over the name, DNSSEC proofs) and merging
+ * duplicate records. No state is changed
  * here but the reply's own sections. */
 #include "iter_impl.h"
 
@@ -138,4 +139,58 @@ void iter_authority_ns(const struct rw_iter *it, const ldns_pkt *p, bool *apex, 
 			*other_owner = ldns_rr_owner(rr);
 		}
 	}
+}
+
+/* The RRSIGs in a section that cover type at owner (a new list of borrowed records). */
+ldns_rr_list *iter_sigs_of(const ldns_rr_list *sec, const ldns_rdf *owner, uint16_t type,
+			   uint16_t klass)
+{
+	ldns_rr_list *l = iter_rrset_of(sec, owner, LDNS_RR_TYPE_RRSIG, klass);
+	size_t w = 0;
+	for (size_t i = 0; l && i < ldns_rr_list_rr_count(l); i++) {
+		ldns_rr *sig = ldns_rr_list_rr(l, i);
+		const ldns_rdf *tc = ldns_rr_rrsig_typecovered(sig);
+		if (tc && ldns_rdf2rr_type(tc) == type)
+			ldns_rr_list_set_rr(l, sig, w++);
+	}
+	if (l)
+		ldns_rr_list_set_rr_count(l, w);
+	return l;
+}
+
+/* The NSEC and NSEC3 records of the authority section with their RRSIGs, and (for a negative
+ * answer) the RRSIGs of its SOA: what proves a denial or a wildcard expansion. */
+ldns_rr_list *iter_proof_of(const ldns_pkt *p, const ldns_rr *soa)
+{
+	const ldns_rr_list *auth = ldns_pkt_authority(p);
+	ldns_rr_list *l = ldns_rr_list_new();
+	for (size_t i = 0; l && i < ldns_rr_list_rr_count(auth); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(auth, i);
+		ldns_rr_type t = ldns_rr_get_type(rr);
+		if (t == LDNS_RR_TYPE_RRSIG && ldns_rr_rrsig_typecovered(rr)) {
+			ldns_rr_type c = ldns_rdf2rr_type(ldns_rr_rrsig_typecovered(rr));
+			bool of_soa = c == LDNS_RR_TYPE_SOA && soa &&
+				      name_eq(ldns_rr_owner(rr), ldns_rr_owner(soa));
+			if (c == LDNS_RR_TYPE_NSEC || c == LDNS_RR_TYPE_NSEC3 || of_soa)
+				ldns_rr_list_push_rr(l, rr);
+		} else if (t == LDNS_RR_TYPE_NSEC || t == LDNS_RR_TYPE_NSEC3) {
+			ldns_rr_list_push_rr(l, rr);
+		}
+	}
+	return l;
+}
+
+/* Whether an RRSIG of the set says it was expanded from a wildcard (fewer labels than its owner,
+ * RFC 4035 5.3.4). */
+bool iter_wildcard_expanded(const ldns_rr_list *sigs)
+{
+	for (size_t i = 0; i < ldns_rr_list_rr_count(sigs); i++) {
+		const ldns_rr *sig = ldns_rr_list_rr(sigs, i);
+		const ldns_rdf *labels = ldns_rr_rrsig_labels(sig);
+		if (labels && ldns_rdf2native_int8(labels) <
+				      ldns_dname_label_count(ldns_rr_owner(sig)) -
+					      (ldns_dname_is_wildcard(ldns_rr_owner(sig)) ? 1 : 0))
+			return true;
+	}
+	return false;
 }

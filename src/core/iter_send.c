@@ -37,11 +37,12 @@ static size_t build_query(struct rw_iter *it, uint8_t *buf, size_t cap)
 	*p++ = (uint8_t)(it->qclass >> 8);
 	*p++ = (uint8_t)it->qclass;
 	if (it->cur_edns) {
-		/* OPT: root owner, type 41, class = UDP payload size, TTL 0 (no DO), RDLEN 0 */
+		/* OPT: root owner, type 41, class = UDP payload size, TTL with DO set (RFC 3225:
+		 * we want the RRSIGs, NSEC and NSEC3 records), RDLEN 0 */
 		*p++ = 0;
 		*p++ = 0, *p++ = 41;
 		*p++ = (uint8_t)(RW_EDNS_BUFSIZE >> 8), *p++ = (uint8_t)(RW_EDNS_BUFSIZE & 0xff);
-		*p++ = 0, *p++ = 0, *p++ = 0, *p++ = 0;
+		*p++ = 0, *p++ = 0, *p++ = 0x80, *p++ = 0;
 		*p++ = 0, *p++ = 0;
 	}
 	return (size_t)(p - buf);

@@ -74,7 +74,7 @@ void req_free(struct req *q)
 	}
 	for (int i = 1; i < q->depth; i++)
 		rw_iter_free(q->stack[i]);
-	for (int i = 0; i < r->n_layers; i++)
+	for (int i = 0; i < RW_MAX_STAGES; i++) /* a reload may change n_layers meanwhile */
 		if (q->stages[i])
 			r->layers[i]->end(q->stages[i]);
 	while (q->waiters) {
@@ -208,6 +208,8 @@ struct req *req_new(struct rw_resolver *r, bool traced)
 	q->sh.cache = r->shared->cache;
 	q->sh.hints = r->shared->hints;
 	q->sh.infra = r->shared->infra;
+	q->sh.anchors = r->shared->anchors;
+	q->sh.keys = r->shared->keys;
 	q->sh.rtt_hist = r->stats.rtt_hist;
 	q->start_ms = r->env->now_mono_ms(r->env->ctx);
 	q->sh.deadline_ms = q->start_ms + r->cfg->query_budget_ms;

@@ -35,6 +35,7 @@ const char *const rw_servfail_reason_name[RW_SERVFAIL_REASONS] = {
 	[RW_FAIL_LIMIT] = "limit",
 	[RW_FAIL_CNAME_LOOP] = "cname_loop",
 	[RW_FAIL_OTHER] = "other",
+	[RW_FAIL_DNSSEC] = "dnssec_bogus",
 };
 
 const uint32_t rw_rtt_bucket_ms[RW_RTT_BUCKETS - 1] = {1,   2,	 5,   10,   20,	 50,
@@ -345,8 +346,13 @@ static int req_start(struct req *q, const ldns_rdf *qname, uint16_t qtype, uint1
  * Public interface
  */
 
-/* The stages of a resolution: today the iterator alone; the validator will follow it. */
-static const struct rw_layer *const default_layers[] = {&rw_layer_iterator};
+/* The stages of a resolution: the iterator, then (dnssec: yes) the validator. */
+static const struct rw_layer *const default_layers[] = {&rw_layer_iterator, &rw_layer_validator};
+
+static int default_layer_count(const struct rw_config *cfg)
+{
+	return cfg->dnssec ? 2 : 1;
+}
 
 int rw_resolver_set_layers(struct rw_resolver *r, const struct rw_layer *const *layers, int n)
 {
@@ -369,7 +375,7 @@ struct rw_resolver *rw_resolver_new_shared(const struct rw_env *env, const struc
 	r->cfg = cfg;
 	r->shared = shared;
 	r->layers = default_layers;
-	r->n_layers = 1;
+	r->n_layers = default_layer_count(cfg);
 	rw_prime_init(&r->prime);
 	env->random_buf(env->ctx, r->qkey, sizeof(r->qkey));
 	r->share = rw_sendshare_new(r->qkey);
@@ -516,6 +522,9 @@ void rw_resolver_use_config(struct rw_resolver *r, const struct rw_config *cfg)
 	}
 	r->cfg = cfg;
 	r->ans.cfg = cfg;
+	/* requests under way keep their stages; new ones get the new configuration's */
+	if (r->layers == default_layers)
+		r->n_layers = default_layer_count(cfg);
 }
 
 int rw_resolver_query(struct rw_resolver *r, const uint8_t *pkt, size_t len,

@@ -10,6 +10,7 @@
 #include "rootwalk/trace.h"
 #include "rootwalk/wire.h"
 #include "sbuf.h"
+#include "trace_val.h"
 
 static void sb_json_key_str(struct rw_sbuf *b, const char *key, const char *val)
 {
@@ -379,6 +380,9 @@ static void format_text_event(struct rw_sbuf *b, const struct rw_trace *t,
 			b, ";; %sre-ask the parent: %s; asking the servers of %s for %s again\n",
 			ind, e->text ? e->text : "?", e->qname, e->zone);
 		break;
+	case RW_EV_DNSSEC:
+		rw_trace_val_text(b, e, ind);
+		break;
 	case RW_EV_DONE:
 		rw_sbuf_printf(b,
 			       ";; done in %s ms: %s, %u upstream quer%s, %u cache hit%s, %u "
@@ -445,6 +449,8 @@ static const char *ev_name(enum rw_ev type)
 		return "norec";
 	case RW_EV_LOCAL:
 		return "local";
+	case RW_EV_DNSSEC:
+		return "dnssec";
 	case RW_EV_REASK:
 		return "reask";
 	}
@@ -657,6 +663,9 @@ static void format_json_event(struct rw_sbuf *b, const struct rw_trace *t,
 		sb_json_key_str(b, "zone", e->zone);
 		sb_json_key_str(b, "parent", e->qname);
 		sb_json_key_str(b, "reason", e->text);
+		break;
+	case RW_EV_DNSSEC:
+		rw_trace_val_json(b, e);
 		break;
 	case RW_EV_DONE:
 		rw_sbuf_printf(b,
