@@ -214,9 +214,90 @@ static int push(ldns_pkt *p, ldns_pkt_section sec, const ldns_rr_list *rrs, cons
 	return n;
 }
 
+/* With DO: the RRSIGs at owner over type (0: over every type pushed). */
+static void push_sigs(ldns_pkt *p, ldns_pkt_section sec, const ldns_rr_list *rrs,
+		      const ldns_rdf *owner, uint16_t type, bool dnssec)
+{
+	for (size_t i = 0; dnssec && i < ldns_rr_list_rr_count(rrs); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(rrs, i);
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_RRSIG &&
+		    ldns_dname_compare(ldns_rr_owner(rr), owner) == 0 &&
+		    (type == 0 || ldns_rdf2rr_type(ldns_rr_rrsig_typecovered(rr)) == type))
+			ldns_pkt_push_rr(p, sec, ldns_rr_clone(rr));
+	}
+}
+
+/* An RRset and (with DO) its RRSIGs. */
+static int push_signed(ldns_pkt *p, ldns_pkt_section sec, const ldns_rr_list *rrs,
+		       const ldns_rdf *owner, uint16_t type, bool dnssec)
+{
+	int n = push(p, sec, rrs, owner, type);
+	if (n > 0)
+		push_sigs(p, sec, rrs, owner, type, dnssec);
+	return n;
+}
+
+/* The NSEC at name, or the one whose span covers it (owner < name < next, the last one wrapping
+ * to the apex), with its RRSIG. */
+static void push_nsec_for(ldns_pkt *p, const ldns_rr_list *rrs, const ldns_rdf *name)
+{
+	const ldns_rr *best = NULL;
+	for (size_t i = 0; i < ldns_rr_list_rr_count(rrs); i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(rrs, i);
+		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_NSEC)
+			continue;
+		const ldns_rdf *o = ldns_rr_owner(rr), *next = ldns_rr_rdf(rr, 0);
+		int c = ldns_dname_compare(o, name);
+		if (c == 0) {
+			best = rr;
+			break;
+		}
+		bool wraps = ldns_dname_compare(next, o) <= 0;
+		if (c < 0 && (wraps || ldns_dname_compare(name, next) < 0))
+			best = rr;
+	}
+	if (!best)
+		return;
+	const ldns_rr_list *auth = ldns_pkt_authority(p);
+	for (size_t i = 0; i < ldns_rr_list_rr_count(auth); i++)
+		if (ldns_rr_compare(ldns_rr_list_rr(auth, i), best) == 0)
+			return; /* already there */
+	ldns_pkt_push_rr(p, LDNS_SECTION_AUTHORITY, ldns_rr_clone(best));
+	push_sigs(p, LDNS_SECTION_AUTHORITY, rrs, ldns_rr_owner(best), LDNS_RR_TYPE_NSEC, true);
+}
+
+static bool name_exists(const ldns_rr_list *rrs, const ldns_rdf *name)
+{
+	for (size_t i = 0; i < ldns_rr_list_rr_count(rrs); i++)
+		if (under(ldns_rr_owner(ldns_rr_list_rr(rrs, i)), name))
+			return true;
+	return false;
+}
+
+/* The NSEC proof of a negative answer (RFC 4035 3.1.3): the name's NSEC, or the one covering it
+ * and the one covering the wildcard at its closest encloser. */
+static void push_denial(ldns_pkt *p, const ldns_rr_list *rrs, const ldns_rdf *name, bool nx)
+{
+	push_nsec_for(p, rrs, name);
+	if (!nx)
+		return;
+	ldns_rdf *ce = ldns_dname_left_chop(name);
+	while (ce && ldns_dname_label_count(ce) > 0 && !name_exists(rrs, ce)) {
+		ldns_rdf *up = ldns_dname_left_chop(ce);
+		ldns_rdf_deep_free(ce);
+		ce = up;
+	}
+	ldns_rdf *star = ldns_dname_new_frm_str("*");
+	if (ce && star && ldns_dname_cat(star, ce) == LDNS_STATUS_OK)
+		push_nsec_for(p, rrs, star);
+	ldns_rdf_deep_free(star);
+	ldns_rdf_deep_free(ce);
+}
+
 /* Answer like an authoritative server. */
 static ldns_pkt *authoritative(const struct fn_server *s, const ldns_pkt *q)
 {
+	bool dnssec = ldns_pkt_edns_do(q);
 	const ldns_rr_list *rrs = s->rrs;
 	ldns_rr *qr = ldns_rr_list_rr(ldns_pkt_question(q), 0);
 	const ldns_rdf *qname = ldns_rr_owner(qr);
@@ -252,6 +333,8 @@ static ldns_pkt *authoritative(const struct fn_server *s, const ldns_pkt *q)
 		if (qtype == LDNS_RR_TYPE_DS && ldns_dname_compare(o, qname) == 0)
 			continue;
 		push(p, LDNS_SECTION_AUTHORITY, rrs, o, LDNS_RR_TYPE_NS);
+		if (dnssec && !push_signed(p, LDNS_SECTION_AUTHORITY, rrs, o, LDNS_RR_TYPE_DS, true))
+			push_nsec_for(p, rrs, o); /* the proof that the delegation has no DS */
 		for (size_t j = 0; j < ldns_rr_list_rr_count(rrs); j++) {
 			ldns_rr *ns = ldns_rr_list_rr(rrs, j);
 			if (ldns_rr_get_type(ns) != LDNS_RR_TYPE_NS ||
@@ -265,7 +348,7 @@ static ldns_pkt *authoritative(const struct fn_server *s, const ldns_pkt *q)
 	ldns_pkt_set_aa(p, true);
 	const ldns_rdf *name = qname;
 	for (int hops = 0; hops < 8; hops++) {
-		if (push(p, LDNS_SECTION_ANSWER, rrs, name, qtype) > 0) {
+		if (push_signed(p, LDNS_SECTION_ANSWER, rrs, name, qtype, dnssec) > 0) {
 			/* addresses of the name servers of an NS answer, as servers add them */
 			const ldns_rr_list *an = ldns_pkt_answer(p);
 			for (size_t i = 0;
@@ -281,6 +364,8 @@ static ldns_pkt *authoritative(const struct fn_server *s, const ldns_pkt *q)
 			    ldns_dname_compare(ldns_rr_owner(rr), name) == 0 &&
 			    qtype != LDNS_RR_TYPE_CNAME) {
 				ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER, ldns_rr_clone(rr));
+				push_sigs(p, LDNS_SECTION_ANSWER, rrs, name, LDNS_RR_TYPE_CNAME,
+					  dnssec);
 				name = ldns_rr_rdf(rr, 0);
 				cname = true;
 				break;
@@ -297,7 +382,9 @@ static ldns_pkt *authoritative(const struct fn_server *s, const ldns_pkt *q)
 				exists = true;
 		if (!exists)
 			ldns_pkt_set_rcode(p, LDNS_RCODE_NXDOMAIN);
-		push(p, LDNS_SECTION_AUTHORITY, rrs, apex, LDNS_RR_TYPE_SOA);
+		push_signed(p, LDNS_SECTION_AUTHORITY, rrs, apex, LDNS_RR_TYPE_SOA, dnssec);
+		if (dnssec)
+			push_denial(p, rrs, name, !exists);
 		break;
 	}
 	ldns_rdf_deep_free(apex);
@@ -431,8 +518,11 @@ void fn_submit(struct fakenet *fn, const char *qname, uint16_t qtype, bool edns,
 	ldns_pkt *q = NULL;
 	ldns_pkt_query_new_frm_str(&q, qname, qtype, LDNS_RR_CLASS_IN, LDNS_RD);
 	ldns_pkt_set_id(q, port);
-	if (edns)
-		ldns_pkt_set_edns_udp_size(q, 1232);
+	if (edns || fn->client_do)
+		ldns_pkt_set_edns_udp_size(q, fn->client_do ? 4096 : 1232);
+	if (fn->client_do)
+		ldns_pkt_set_edns_do(q, true);
+	ldns_pkt_set_cd(q, fn->client_cd);
 	uint8_t *wire = NULL;
 	size_t len = 0;
 	ldns_pkt2wire(&wire, q, &len);

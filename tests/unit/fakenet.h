@@ -3,7 +3,8 @@
  * Each fake authoritative server has an IPv4 address, the zones it serves and their records; it
  * answers like a real authoritative server (answer, referral with glue, CNAME, NXDOMAIN or NODATA
  * with the SOA, REFUSED for zones it does not serve). Scripted faults per server: never answer,
- * truncate every UDP reply, answer with a wrong ID first. The clock only moves when the test or a
+ * truncate every UDP reply, answer with a wrong ID first. A zone signed with fakesign.h is served
+ * with its RRSIGs and NSEC proofs to queries with DO. The clock only moves when the test or a
  * timeout moves it.
  */
 #ifndef RW_FAKENET_H
@@ -80,6 +81,8 @@ struct fakenet {
 	/* Messages the resolver logged (env->log): how many, and the last. */
 	int logs;
 	char last_log[512];
+	/* Client questions set DO (with EDNS, 4096 bytes) or CD. */
+	bool client_do, client_cd;
 	/* Called after each client response (a TCP server reads the next query then). */
 	void (*after_response)(struct fakenet *fn);
 };
