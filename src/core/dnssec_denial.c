@@ -429,6 +429,10 @@ static void nsec3_prove(struct n3 *s, const ldns_rdf *qname, uint16_t qtype, boo
 		return;
 	out->cover = ce.nc_cover;
 	if (!nxdomain && qtype == LDNS_RR_TYPE_DS) {
+		ldns_rdf *encloser = ancestor(qname, ce.labels);
+
+		set_encloser(out, encloser);
+		ldns_rdf_deep_free(encloser);
 		/* No NSEC3 for the name: only an opt-out span may hide an unsigned cut (8.6). */
 		if (optout(ce.nc_cover))
 			out->kind = RW_DENIAL_INSECURE_DS;
