@@ -69,6 +69,12 @@ struct rw_cache_entry {
 	ldns_rr_list *rrs;  /* RRset (kind RRSET), TTLs as stored after the caps */
 	ldns_rr_list *sigs; /* RRSIGs covering the RRset, or NULL */
 	ldns_rr *soa;	    /* the SOA that justified a negative entry, or NULL */
+	/* Proof records, each with its own owner (NSEC, NSEC3, their RRSIGs, the SOA's RRSIG of a
+	 * negative entry; for an RRset, what proves its wildcard expansion), TTLs the entry's;
+	 * NULL when there are none. */
+	ldns_rr_list *proof;
+	bool wildcard;		/* an RRset stored with proof: a wildcard expansion */
+	int64_t sig_expires_us; /* earliest RRSIG expiration (sigs and proof), 0 when none */
 	struct rw_source *src;
 	int64_t stored_us;  /* wall clock when stored */
 	int64_t expires_us; /* wall clock when it stops being served */
@@ -81,6 +87,9 @@ void rw_cache_entry_clear(struct rw_cache_entry *e);
 struct rw_cache_opts {
 	uint32_t max_ttl, min_ttl, max_negative_ttl;
 	size_t max_bytes; /* 0: the default, 64 MiB */
+	/* DNSSEC validation is on: the fast path serves only SECURE and INSECURE entries to
+	 * clients without CD, and sets AD when all it used is SECURE. Off: vstate is ignored. */
+	bool validating;
 };
 
 struct rw_cache;
@@ -100,6 +109,12 @@ uint32_t rw_cache_cap_ttl(const struct rw_cache *c, uint32_t ttl, bool negative)
  * valid entry of higher rank was kept instead, negative on error. */
 int rw_cache_store_rrset(struct rw_cache *c, const ldns_rr_list *rrset, enum rw_rank rank,
 			 struct rw_source *src, int64_t now_us);
+/* rw_cache_store_rrset() with proof records (NULL or empty: none): the NSEC/NSEC3 records and
+ * their RRSIGs that prove the RRset's wildcard expansion; an RRset stored with proof is marked
+ * a wildcard expansion. The entry's TTL is also at most the smallest TTL of the proof. */
+int rw_cache_store_rrset_proof(struct rw_cache *c, const ldns_rr_list *rrset,
+			       const ldns_rr_list *proof, enum rw_rank rank, struct rw_source *src,
+			       int64_t now_us);
 
 /* Store the parent-side glue (A or AAAA RRset of one name server, from a referral) as an
  * RW_ENTRY_PARENT_GLUE entry. Returns 1 if stored, 0 if kept, negative on error. */
@@ -118,6 +133,21 @@ uint32_t rw_cache_negative_ttl(const struct rw_cache *c, const ldns_rr *soa);
 int rw_cache_store_negative(struct rw_cache *c, enum rw_entry_kind kind, const ldns_rdf *name,
 			    uint16_t type, uint16_t klass, const ldns_rr *soa, enum rw_rank rank,
 			    struct rw_source *src, int64_t now_us);
+/* rw_cache_store_negative() with proof records (NULL or empty: none): the SOA's RRSIG, the
+ * NSEC/NSEC3 records and their RRSIGs, served after the SOA to clients that set DO. The entry's
+ * TTL is also at most the smallest TTL of the proof, after the negative caps. */
+int rw_cache_store_negative_proof(struct rw_cache *c, enum rw_entry_kind kind, const ldns_rdf *name,
+				  uint16_t type, uint16_t klass, const ldns_rr *soa,
+				  const ldns_rr_list *proof, enum rw_rank rank,
+				  struct rw_source *src, int64_t now_us);
+
+/* Set the validation state of the valid entry at (kind, name, type, klass) (NXDOMAIN: type 0)
+ * and, when max_expires_us is non-zero and earlier than its expiry, shorten its life to it (a
+ * signature that ends sooner, the short life of a bogus result). Returns whether an entry was
+ * found. */
+bool rw_cache_set_vstate(struct rw_cache *c, enum rw_entry_kind kind, const ldns_rdf *name,
+			 uint16_t type, uint16_t klass, enum rw_vstate v, int64_t max_expires_us,
+			 int64_t now_us);
 
 /* Look up a valid entry of at least min_rank and copy it into *out (on success the caller must
  * call rw_cache_entry_clear). For kind NXDOMAIN pass type 0. Returns true when found. */
@@ -129,17 +159,28 @@ bool rw_cache_get(struct rw_cache *c, enum rw_entry_kind kind, const ldns_rdf *n
  * (at most max_chain links), writing the whole response (header, the question as the client sent
  * it, answer records with their remaining TTLs, the SOA for negative answers, OPT when the
  * client used EDNS) into out. No allocation. Returns the response length, or 0 when the cache
- * cannot answer completely or the response would not fit in cap. */
+ * cannot answer completely or the response would not fit in cap.
+ *
+ * DNSSEC: when the cache is validating and the client did not set CD, an UNCHECKED or BOGUS
+ * entry makes it return 0. A client with DO gets each RRset's RRSIGs after it, and in the
+ * authority section a negative entry's SOA and proof, and the proof of wildcard expansions.
+ * AD is set when validating, everything used is SECURE and the client set DO or AD. */
 size_t rw_cache_answer(struct rw_cache *c, const struct rw_client_query *cq, int64_t now_us,
 		       uint32_t max_chain, uint8_t *out, size_t cap);
 
 /* What the fast path used, for a trace of a cache hit: one item per RRset or negative entry, in
- * the order their records appear in the response (answer section, then the SOA). */
+ * the order their records appear in the response (answer section, then the SOA). Each item's
+ * records are n_rrs of its own (1 for a negative entry: the SOA) then n_dnssec RRSIGs or proof
+ * records (DO clients only). The proof of a wildcard expansion, in the authority section, is
+ * one more item at the end: a copy of the RRset's with n_rrs 0 and n_dnssec its proof count. */
 #define RW_CACHE_USED_MAX 16
 struct rw_cache_used_set {
 	enum rw_entry_kind kind;
 	uint16_t type, n_rrs;
+	uint16_t n_dnssec;
 	enum rw_rank rank;
+	enum rw_vstate vstate;
+	int64_t sig_expires_us; /* earliest RRSIG expiration of the entry, 0 when none */
 	uint32_t orig_ttl, ttl_left;
 	int64_t stored_us, expires_us;
 	char server[256], zone[256];
@@ -160,10 +201,12 @@ size_t rw_cache_answer_used(struct rw_cache *c, const struct rw_client_query *cq
 uint32_t rw_cache_ttl_left(const struct rw_cache_entry *e, int64_t now_us);
 
 /* Flush: entries at name (every type, negative and delegation entries included); with
- * RW_FLUSH_SUBTREE also every name below it; with RW_FLUSH_NEGATIVE only negative entries.
- * name NULL means every name. Returns the number removed. */
+ * RW_FLUSH_SUBTREE also every name below it; with RW_FLUSH_NEGATIVE only negative entries;
+ * with RW_FLUSH_BOGUS only entries whose vstate is BOGUS. name NULL means every name. Returns
+ * the number removed. */
 #define RW_FLUSH_SUBTREE  1u
 #define RW_FLUSH_NEGATIVE 2u
+#define RW_FLUSH_BOGUS	  4u
 size_t rw_cache_flush(struct rw_cache *c, const ldns_rdf *name, unsigned flags);
 size_t rw_cache_flush_name(struct rw_cache *c, const ldns_rdf *name);
 size_t rw_cache_flush_all(struct rw_cache *c);

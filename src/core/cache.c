@@ -2,7 +2,8 @@
  *
  * Each entry is one allocation: a fixed header, then the lower-cased owner name, the records'
  * rdata (each as RDLENGTH + RDATA, uncompressed), the RRSIGs likewise, the SOA of a negative
- * entry as a whole wire record, and the provenance strings. Its accounted size is the allocation
+ * entry as a whole wire record, the proof records (NSEC, NSEC3, RRSIGs: whole wire records with
+ * their own owners, see cache_dnssec.c), and the provenance strings. Its accounted size is the allocation
  * plus the allocator's overhead; bucket arrays are accounted too. A shard's lock covers its table,
  * its LRU list and its byte count; no pointer into a shard survives the lock.
  */
@@ -27,20 +28,6 @@ const char *rw_rank_name(enum rw_rank rank)
 		return "authoritative answer";
 	default:
 		return "none";
-	}
-}
-
-const char *rw_vstate_name(enum rw_vstate v)
-{
-	switch (v) {
-	case RW_VSTATE_SECURE:
-		return "secure";
-	case RW_VSTATE_INSECURE:
-		return "insecure";
-	case RW_VSTATE_BOGUS:
-		return "bogus";
-	default:
-		return "unchecked";
 	}
 }
 
@@ -403,57 +390,98 @@ static bool put_rdata(ldns_buffer *b, const ldns_rr *rr)
 	return ldns_buffer_status_ok(b);
 }
 
-/* Build a detached node. rrset/soa as given; the key fields are filled by the caller. */
-static struct node *node_build(const uint8_t *owner, size_t owner_len, const ldns_rr_list *rrset,
-			       const ldns_rr *soa, const struct rw_source *src, uint16_t *n_rrs,
-			       uint16_t *n_sigs, uint32_t *min_ttl)
+/* Copy the provenance into a node: the strings at p (slen and zlen bytes), the address. */
+static void node_put_src(struct node *n, uint8_t *p, const struct rw_source *src, size_t slen,
+			 size_t zlen)
 {
-	ldns_buffer *rrs = ldns_buffer_new(256), *sigs = ldns_buffer_new(64);
-	ldns_buffer *sb = ldns_buffer_new(128);
-	struct node *n = NULL;
-	uint32_t ttl = UINT32_MAX;
+	n->server_len = (uint8_t)slen;
+	n->zone_len = (uint8_t)zlen;
+	if (!src)
+		return;
+	memcpy(p, src->server, slen);
+	memcpy(p + slen, src->zone, zlen);
+	if (src->addr.ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)&src->addr;
+		n->src_family = 4;
+		memcpy(n->src_addr, &sin->sin_addr, 4);
+		n->src_port = ntohs(sin->sin_port);
+	} else if (src->addr.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const void *)&src->addr;
+		n->src_family = 6;
+		memcpy(n->src_addr, &sin6->sin6_addr, 16);
+		n->src_port = ntohs(sin6->sin6_port);
+	}
+}
 
-	*n_rrs = *n_sigs = 0;
-	if (!rrs || !sigs || !sb)
-		goto out;
+/* What node_build found: counts and the smallest TTLs of the RRset and of the proof. */
+struct built {
+	uint16_t n_rrs, n_sigs, n_proof;
+	uint32_t min_ttl, proof_ttl; /* UINT32_MAX when there are no such records */
+};
+
+/* Split an RRset into its records' and its RRSIGs' rdata (RDLENGTH + RDATA each). */
+static bool encode_rrset(ldns_buffer *rrs, ldns_buffer *sigs, const ldns_rr_list *rrset,
+			 struct built *o)
+{
 	for (size_t i = 0; rrset && i < ldns_rr_list_rr_count(rrset); i++) {
 		const ldns_rr *rr = ldns_rr_list_rr(rrset, i);
 		bool sig = ldns_rr_get_type(rr) == LDNS_RR_TYPE_RRSIG;
 		if (!put_rdata(sig ? sigs : rrs, rr))
-			goto out;
+			return false;
 		if (sig) {
-			(*n_sigs)++;
+			o->n_sigs++;
 			continue;
 		}
-		(*n_rrs)++;
+		o->n_rrs++;
 		uint32_t t = ldns_rr_ttl(rr);
 		if (t & 0x80000000u)
 			t = 0; /* RFC 2181 8, per record, before the smallest is taken */
-		if (t < ttl)
-			ttl = t;
+		if (t < o->min_ttl)
+			o->min_ttl = t;
 	}
+	return true;
+}
+
+/* Build a detached node: owner | rrs | sigs | soa | proof | server | zone. The key fields and
+ * TTLs are filled by the caller from *o. */
+static struct node *node_build(const uint8_t *owner, size_t owner_len, const ldns_rr_list *rrset,
+			       const ldns_rr *soa, const ldns_rr_list *proof,
+			       const struct rw_source *src, struct built *o)
+{
+	ldns_buffer *rrs = ldns_buffer_new(256), *sigs = ldns_buffer_new(64);
+	ldns_buffer *sb = ldns_buffer_new(128), *pb = ldns_buffer_new(proof ? 512 : 16);
+	struct node *n = NULL;
+
+	*o = (struct built){.min_ttl = UINT32_MAX, .proof_ttl = UINT32_MAX};
+	if (!rrs || !sigs || !sb || !pb || !encode_rrset(rrs, sigs, rrset, o))
+		goto out;
 	if (soa && ldns_rr2buffer_wire(sb, soa, LDNS_SECTION_AUTHORITY) != LDNS_STATUS_OK)
+		goto out;
+	if (!cache_proof_encode(pb, proof, &o->n_proof, &o->proof_ttl))
 		goto out;
 	size_t slen = src ? strlen(src->server) : 0, zlen = src ? strlen(src->zone) : 0;
 	if (slen > 255)
 		slen = 255;
 	if (zlen > 255)
 		zlen = 255;
+	size_t plen = ldns_buffer_position(pb);
 	size_t dlen = owner_len + ldns_buffer_position(rrs) + ldns_buffer_position(sigs) +
-		      ldns_buffer_position(sb) + slen + zlen;
+		      ldns_buffer_position(sb) + plen + slen + zlen;
 	if (ldns_buffer_position(sb) > 65535 || dlen > UINT32_MAX / 2)
 		goto out;
 	n = calloc(1, sizeof(*n) + dlen);
 	if (!n)
 		goto out;
 	n->alloc = (uint32_t)(sizeof(*n) + dlen);
-	n->size = (uint32_t)heap_size(n);
+	n->size = (uint32_t)heap_size(n); /* every region is in the one allocation */
 	n->owner_len = (uint8_t)owner_len;
 	n->rrs_len = (uint32_t)ldns_buffer_position(rrs);
 	n->sigs_len = (uint32_t)ldns_buffer_position(sigs);
 	n->soa_len = (uint16_t)ldns_buffer_position(sb);
-	n->server_len = (uint8_t)slen;
-	n->zone_len = (uint8_t)zlen;
+	n->proof_len = (uint32_t)plen;
+	n->n_rrs = o->n_rrs;
+	n->n_sigs = o->n_sigs;
+	n->n_proof = o->n_proof;
 	uint8_t *p = n->data;
 	memcpy(p, owner, owner_len);
 	p += owner_len;
@@ -463,27 +491,13 @@ static struct node *node_build(const uint8_t *owner, size_t owner_len, const ldn
 	p += n->sigs_len;
 	memcpy(p, ldns_buffer_begin(sb), n->soa_len);
 	p += n->soa_len;
-	if (src) {
-		memcpy(p, src->server, slen);
-		p += slen;
-		memcpy(p, src->zone, zlen);
-		if (src->addr.ss_family == AF_INET) {
-			const struct sockaddr_in *sin = (const void *)&src->addr;
-			n->src_family = 4;
-			memcpy(n->src_addr, &sin->sin_addr, 4);
-			n->src_port = ntohs(sin->sin_port);
-		} else if (src->addr.ss_family == AF_INET6) {
-			const struct sockaddr_in6 *sin6 = (const void *)&src->addr;
-			n->src_family = 6;
-			memcpy(n->src_addr, &sin6->sin6_addr, 16);
-			n->src_port = ntohs(sin6->sin6_port);
-		}
-	}
+	memcpy(p, ldns_buffer_begin(pb), plen);
+	node_put_src(n, p + plen, src, slen, zlen);
 out:
 	ldns_buffer_free(rrs);
 	ldns_buffer_free(sigs);
 	ldns_buffer_free(sb);
-	*min_ttl = ttl == UINT32_MAX ? 0 : ttl;
+	ldns_buffer_free(pb);
 	return n;
 }
 
@@ -529,8 +543,9 @@ static int insert(struct rw_cache *c, struct node *n, int64_t now_us)
 	return 1;
 }
 
-static int store_set(struct rw_cache *c, const ldns_rr_list *rrset, enum rw_entry_kind kind,
-		     enum rw_rank rank, struct rw_source *src, int64_t now_us)
+static int store_set(struct rw_cache *c, const ldns_rr_list *rrset, const ldns_rr_list *proof,
+		     enum rw_entry_kind kind, enum rw_rank rank, struct rw_source *src,
+		     int64_t now_us)
 {
 	const ldns_rr *first = NULL;
 	for (size_t i = 0; i < ldns_rr_list_rr_count(rrset); i++) {
@@ -545,19 +560,24 @@ static int store_set(struct rw_cache *c, const ldns_rr_list *rrset, enum rw_entr
 	size_t len = cache_owner_key(ldns_rr_owner(first), owner);
 	if (!len)
 		return -1;
-	uint16_t n_rrs, n_sigs;
-	uint32_t ttl;
-	struct node *n = node_build(owner, len, rrset, NULL, src, &n_rrs, &n_sigs, &ttl);
+	struct built b;
+	struct node *n = node_build(owner, len, rrset, NULL, proof, src, &b);
 	if (!n)
 		return -1;
 	n->type = (uint16_t)ldns_rr_get_type(first);
 	n->klass = (uint16_t)ldns_rr_get_class(first);
 	n->kind = (uint8_t)kind;
-	n->n_rrs = n_rrs;
-	n->n_sigs = n_sigs;
 	n->hash = cache_key_hash(c, owner, len, n->type, n->klass, n->kind);
-	/* The RRset's TTL is the smallest of its records' (RFC 2181 5.2), after the caps. */
-	n->orig_ttl = rw_cache_cap_ttl(c, ttl, false);
+	/* The RRset's TTL is the smallest of its records' (RFC 2181 5.2), after the caps; its
+	 * proof is served with it, so never longer than the proof's. */
+	n->orig_ttl = rw_cache_cap_ttl(c, b.min_ttl == UINT32_MAX ? 0 : b.min_ttl, false);
+	if (b.n_proof) {
+		uint32_t pt = rw_cache_cap_ttl(c, b.proof_ttl, false);
+		if (pt < n->orig_ttl)
+			n->orig_ttl = pt;
+		n->flags |= NODE_WILDCARD;
+	}
+	n->sig_expires_us = cache_sig_expiry(proof, now_us, cache_sig_expiry(rrset, now_us, 0));
 	n->stored_us = now_us;
 	n->expires_us = now_us + (int64_t)n->orig_ttl * 1000000;
 	n->rank = (uint8_t)rank;
@@ -565,16 +585,23 @@ static int store_set(struct rw_cache *c, const ldns_rr_list *rrset, enum rw_entr
 	return insert(c, n, now_us);
 }
 
+int rw_cache_store_rrset_proof(struct rw_cache *c, const ldns_rr_list *rrset,
+			       const ldns_rr_list *proof, enum rw_rank rank, struct rw_source *src,
+			       int64_t now_us)
+{
+	return store_set(c, rrset, proof, RW_ENTRY_RRSET, rank, src, now_us);
+}
+
 int rw_cache_store_rrset(struct rw_cache *c, const ldns_rr_list *rrset, enum rw_rank rank,
 			 struct rw_source *src, int64_t now_us)
 {
-	return store_set(c, rrset, RW_ENTRY_RRSET, rank, src, now_us);
+	return store_set(c, rrset, NULL, RW_ENTRY_RRSET, rank, src, now_us);
 }
 
 int rw_cache_store_parent_glue(struct rw_cache *c, const ldns_rr_list *rrset, struct rw_source *src,
 			       int64_t now_us)
 {
-	return store_set(c, rrset, RW_ENTRY_PARENT_GLUE, RW_RANK_GLUE, src, now_us);
+	return store_set(c, rrset, NULL, RW_ENTRY_PARENT_GLUE, RW_RANK_GLUE, src, now_us);
 }
 
 uint32_t rw_cache_negative_ttl(const struct rw_cache *c, const ldns_rr *soa)
@@ -586,9 +613,10 @@ uint32_t rw_cache_negative_ttl(const struct rw_cache *c, const ldns_rr *soa)
 					  : ttl; /* min-ttl stretches no guess */
 }
 
-int rw_cache_store_negative(struct rw_cache *c, enum rw_entry_kind kind, const ldns_rdf *name,
-			    uint16_t type, uint16_t klass, const ldns_rr *soa, enum rw_rank rank,
-			    struct rw_source *src, int64_t now_us)
+int rw_cache_store_negative_proof(struct rw_cache *c, enum rw_entry_kind kind, const ldns_rdf *name,
+				  uint16_t type, uint16_t klass, const ldns_rr *soa,
+				  const ldns_rr_list *proof, enum rw_rank rank,
+				  struct rw_source *src, int64_t now_us)
 {
 	if (kind == RW_ENTRY_NXDOMAIN)
 		type = 0;
@@ -600,9 +628,8 @@ int rw_cache_store_negative(struct rw_cache *c, enum rw_entry_kind kind, const l
 	size_t len = cache_owner_key(name, owner);
 	if (!len)
 		return -1;
-	uint16_t n_rrs, n_sigs;
-	uint32_t unused;
-	struct node *n = node_build(owner, len, NULL, soa, src, &n_rrs, &n_sigs, &unused);
+	struct built b;
+	struct node *n = node_build(owner, len, NULL, soa, proof, src, &b);
 	if (!n)
 		return -1;
 	n->type = type;
@@ -610,11 +637,26 @@ int rw_cache_store_negative(struct rw_cache *c, enum rw_entry_kind kind, const l
 	n->kind = (uint8_t)kind;
 	n->hash = cache_key_hash(c, owner, len, type, klass, n->kind);
 	n->orig_ttl = rw_cache_negative_ttl(c, soa);
+	if (b.n_proof) {
+		/* the proof is served with the SOA: never longer than its own TTL */
+		uint32_t pt = rw_cache_cap_ttl(c, b.proof_ttl, true);
+		if (pt < n->orig_ttl)
+			n->orig_ttl = pt;
+	}
+	n->sig_expires_us = cache_sig_expiry(proof, now_us, 0);
 	n->stored_us = now_us;
 	n->expires_us = now_us + (int64_t)n->orig_ttl * 1000000;
 	n->rank = (uint8_t)rank;
 	n->vstate = RW_VSTATE_UNCHECKED;
 	return insert(c, n, now_us);
+}
+
+int rw_cache_store_negative(struct rw_cache *c, enum rw_entry_kind kind, const ldns_rdf *name,
+			    uint16_t type, uint16_t klass, const ldns_rr *soa, enum rw_rank rank,
+			    struct rw_source *src, int64_t now_us)
+{
+	return rw_cache_store_negative_proof(c, kind, name, type, klass, soa, NULL, rank, src,
+					     now_us);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -639,6 +681,8 @@ bool cache_matches(const struct node *n, const uint8_t *name, size_t len, unsign
 {
 	if ((flags & RW_FLUSH_NEGATIVE) &&
 	    (n->kind == RW_ENTRY_RRSET || n->kind == RW_ENTRY_PARENT_GLUE))
+		return false;
+	if ((flags & RW_FLUSH_BOGUS) && n->vstate != RW_VSTATE_BOGUS)
 		return false;
 	if (!len)
 		return true;

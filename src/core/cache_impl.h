@@ -24,20 +24,25 @@ struct node {
 	struct node *lprev, *lnext; /* LRU: head is the most recently used */
 	uint64_t hash;
 	int64_t stored_us, expires_us;
+	int64_t sig_expires_us; /* earliest RRSIG expiration, 0 when none */
 	uint32_t orig_ttl;
 	uint32_t size;	/* bytes accounted */
 	uint32_t alloc; /* bytes allocated */
-	uint32_t rrs_len, sigs_len;
+	uint32_t rrs_len, sigs_len, proof_len;
 	uint16_t soa_len;
 	uint16_t type, klass;
-	uint16_t n_rrs, n_sigs;
+	uint16_t n_rrs, n_sigs, n_proof;
 	uint16_t src_port;
 	uint8_t kind, rank, vstate, owner_len;
 	uint8_t server_len, zone_len; /* string lengths, NUL not stored */
 	uint8_t src_family;
+	uint8_t flags; /* NODE_WILDCARD */
 	uint8_t src_addr[16];
-	uint8_t data[]; /* owner | rrs | sigs | soa | server | zone */
+	uint8_t data[]; /* owner | rrs | sigs | soa | proof | server | zone */
 };
+
+/* An RRset stored with proof: a wildcard expansion. */
+#define NODE_WILDCARD 1u
 
 struct shard {
 	pthread_mutex_t lock;
@@ -63,6 +68,18 @@ static inline void lower_copy(uint8_t *dst, const uint8_t *src, size_t len)
 static inline const uint8_t *node_owner(const struct node *n)
 {
 	return n->data;
+}
+
+/* The proof region: whole wire records (owner uncompressed, type, class, TTL, rdata). */
+static inline const uint8_t *node_proof(const struct node *n)
+{
+	return n->data + n->owner_len + n->rrs_len + n->sigs_len + n->soa_len;
+}
+
+/* The provenance strings: server then zone. */
+static inline const uint8_t *node_strings(const struct node *n)
+{
+	return node_proof(n) + n->proof_len;
 }
 
 static inline uint32_t node_ttl_left(const struct node *n, int64_t now_us)
@@ -93,5 +110,19 @@ size_t cache_owner_key(const ldns_rdf *name, uint8_t out[255]);
 struct node *cache_shard_get(struct shard *s, uint64_t h, const uint8_t *owner, size_t len,
 			     uint16_t type, uint16_t klass, uint8_t kind, int64_t now_us,
 			     enum rw_rank min_rank, struct node **reaped);
+
+/* cache_dnssec.c: proof records and RRSIG expirations (calls nothing in cache.c or
+ * cache_read.c). */
+
+/* Append the records of proof to b as whole wire records (owners uncompressed); count them in
+ * *n and lower *min_ttl to the smallest of their TTLs. Returns false on failure. */
+bool cache_proof_encode(ldns_buffer *b, const ldns_rr_list *proof, uint16_t *n, uint32_t *min_ttl);
+/* The earliest expiration (wall-clock microseconds, serial arithmetic around now_us, RFC 4034
+ * 3.1.5) of the RRSIGs in list, or earliest when it is earlier and non-zero; 0 when none. */
+int64_t cache_sig_expiry(const ldns_rr_list *list, int64_t now_us, int64_t earliest);
+/* The proof region of a node as a new list with TTLs ttl; NULL when empty or on failure
+ * (*failed then says which). */
+ldns_rr_list *cache_proof_decode(const uint8_t *p, uint32_t len, uint16_t count, uint32_t ttl,
+				 bool *failed);
 
 #endif

@@ -282,7 +282,9 @@ static int put_records(struct rw_sbuf *b, struct hit *x)
 	size_t off = x->off;
 	uint8_t wire[256];
 	int set = 0;
-	unsigned left_in_set = h->used->n > 0 ? h->used->set[0].n_rrs : 0;
+	/* each set's own records, then its RRSIGs or proof records (DO clients) */
+	unsigned left_in_set =
+		h->used->n > 0 ? h->used->set[0].n_rrs + h->used->set[0].n_dnssec : 0;
 
 	for (unsigned i = 0; i < x->an + x->ns && set < h->used->n; i++) {
 		const struct rw_cache_used_set *u = &h->used->set[set];
@@ -293,7 +295,7 @@ static int put_records(struct rw_sbuf *b, struct hit *x)
 		size_t rr_at = b->len;
 		if (!put_rr(b, msg, h->len, &off, &rtype))
 			return -1;
-		if (u->kind != RW_ENTRY_RRSET) {
+		if (u->kind != RW_ENTRY_RRSET && rtype == LDNS_RR_TYPE_SOA) {
 			size_t l = b->len - rr_at < sizeof(x->soa_text) ? b->len - rr_at : 0;
 			memcpy(x->soa_text, b->p + rr_at, l);
 			x->soa_text[l] = '\0';
@@ -314,7 +316,7 @@ static int put_records(struct rw_sbuf *b, struct hit *x)
 			put_provenance(b, u, h->start_us);
 		}
 		if (--left_in_set == 0 && ++set < h->used->n)
-			left_in_set = h->used->set[set].n_rrs;
+			left_in_set = h->used->set[set].n_rrs + h->used->set[set].n_dnssec;
 	}
 	x->recs_len = b->len - x->recs_at;
 	if (x->json)
