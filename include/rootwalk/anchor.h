@@ -45,8 +45,8 @@ enum rw_insecure_why {
 };
 /* Whether name is not to be validated, and the name that says so (presentation format) in
  * which when not NULL. */
-enum rw_insecure_why rw_anchors_insecure(struct rw_anchors *a, const ldns_rdf *name,
-					 int64_t now_us, char *which, size_t whichlen);
+enum rw_insecure_why rw_anchors_insecure(struct rw_anchors *a, const ldns_rdf *name, int64_t now_us,
+					 char *which, size_t whichlen);
 
 /* Negative trust anchors (RFC 7646). Add (or renew) name for ttl_s seconds from now_us; returns
  * 0 or negative. Remove returns whether it was there. */
@@ -58,6 +58,10 @@ size_t rw_anchors_nta_list(struct rw_anchors *a, int64_t now_us,
 			   void (*fn)(void *arg, const char *name, int64_t expires_us), void *arg);
 /* Move the negative trust anchors of from into to (a reload keeps them). */
 void rw_anchors_nta_move(struct rw_anchors *to, struct rw_anchors *from);
+/* A reload: to takes the anchors and domain-insecure names of from, in one step under its lock,
+ * and keeps its own negative trust anchors; from gets to's old ones (free it after). The set a
+ * worker holds never changes address, and never goes without anchors or NTAs. */
+void rw_anchors_replace(struct rw_anchors *to, struct rw_anchors *from);
 /* Number of anchors (owners) and their text, for `rootwalkd -n` and the control socket: fn gets
  * each DS record in presentation format. */
 size_t rw_anchors_each(struct rw_anchors *a, void (*fn)(void *arg, const char *rr), void *arg);

@@ -56,6 +56,16 @@ struct rw_config {
 	uint32_t control_socket_mode;	  /* permission bits, default 0600 */
 	char *control_socket_owner;	  /* "USER[:GROUP]", NULL = the daemon's own */
 
+	/* DNSSEC. */
+	bool dnssec;		   /* validate, default yes */
+	bool aggressive_nsec;	   /* RFC 8198 synthesis from cached NSEC/NSEC3, default yes */
+	uint32_t val_bogus_ttl;	   /* seconds a bogus verdict is kept, default 60 */
+	char **trust_anchor_files; /* trust-anchor-file: paths in file order, each checked
+					  * when the file is read; none: the built-in root anchor */
+	size_t n_trust_anchor_files;
+	uint8_t (*domain_insecure)[256]; /* domain-insecure: wire names, lower case, no repeats */
+	size_t n_domain_insecure;
+
 	/* Clauses and local zones, in unbound.conf's form. They are parsed and checked, but
 	 * nothing uses them yet: the issues that add forwarding, stubs and local data will. */
 	struct rw_config_zone *zones; /* forward-zone: and stub-zone: clauses, in file order */

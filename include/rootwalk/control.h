@@ -19,7 +19,15 @@
  *   lookup NAME [json]                  everything cached at NAME, and the closest cached
  *                                       delegation at or above it
  *   trace NAME [TYPE] [fresh] [json]    resolve now and return the trace of that resolution
- *   flush NAME [subtree] [negative]     remove entries at NAME (or below it); body "removed N ..."
+ *   flush NAME [subtree] [negative] [bogus]
+ *                                       remove entries at NAME (or below it); body "removed N ...";
+ *                                       bogus: only bogus entries, and the key cache's bogus
+ *                                       verdicts at and below NAME
+ *   flush bogus                         every bogus entry and bogus key cache verdict
+ *   nta-add NAME [ttl=SECONDS]          a negative trust anchor (RFC 7646) for SECONDS (default
+ *                                       3600, 1..604800); flushes the key cache at and below NAME
+ *   nta-remove NAME                     remove a negative trust anchor
+ *   nta-list [json]                     the negative trust anchors and when they expire
  *   flush-all                           remove every entry
  *   stats [json]                        counters since start
  *   dump-cache [json]                   every valid entry, one per line
@@ -50,6 +58,9 @@ enum rw_control_cmd {
 	RW_CTL_STATUS,
 	RW_CTL_RELOAD,
 	RW_CTL_HELP,
+	RW_CTL_NTA_ADD,
+	RW_CTL_NTA_REMOVE,
+	RW_CTL_NTA_LIST,
 };
 
 /* One parsed request. No pointers: it may be copied freely. */
@@ -62,7 +73,11 @@ struct rw_control_request {
 	bool json;	   /* lookup, trace, stats, dump-cache: JSON body */
 	bool subtree;	   /* flush: every name below NAME too */
 	bool negative;	   /* flush: negative entries only */
+	bool bogus;	   /* flush: bogus entries only (NAME optional) */
+	uint32_t ttl;	   /* nta-add: seconds, default RW_NTA_DEFAULT_TTL */
 };
+
+#define RW_CONTROL_NTA_MAX_TTL 604800 /* a week, as RFC 7646 advises */
 
 /* Parse one request line of len bytes (the newline may be included or not; a trailing "\r" is
  * ignored). Nothing is allocated. Returns 0 and fills *req, or a negative errno-style code with

@@ -96,6 +96,8 @@ size_t rw_resolver_pending(const struct rw_resolver *r);
 
 /* The cache (borrowed), for inspection by tests and the control socket. */
 struct rw_cache *rw_resolver_cache(struct rw_resolver *r);
+/* The shared state (borrowed): the trust anchors and key cache, for the control socket. */
+struct rw_shared *rw_resolver_shared(struct rw_resolver *r);
 
 /* Why SERVFAILs were answered: no reachable authority, network error, a limit (queries, NS
  * lookups, CNAME chain, time budget, depth), a CNAME loop, anything else. */

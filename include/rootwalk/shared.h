@@ -9,17 +9,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rootwalk/anchor.h"
 #include "rootwalk/cache.h"
 #include "rootwalk/config.h"
 #include "rootwalk/env.h"
 #include "rootwalk/hints.h"
 #include "rootwalk/infra.h"
+#include "rootwalk/keycache.h"
 
 struct rw_shared {
 	struct rw_cache *cache; /* owned */
 	struct rw_infra *infra; /* owned */
 	struct rw_hints *hints; /* owned; replaced by rw_shared_reconfigure */
+	/* Trust anchors (trust-anchor-file, else the built-in root anchor), domain-insecure names
+	 * and negative trust anchors. Owned; the same object for the daemon's life: a reload
+	 * replaces its contents (rw_anchors_replace), keeping the NTAs. */
+	struct rw_anchors *anchors;
+	struct rw_keycache
+		*keys; /* owned; the validator's verdicts per zone, flushed by a reload */
 };
+
+#define RW_SHARED_KEYCACHE_MAX 10000 /* zones in the key cache */
 
 /* Create the shared state for cfg (random hash keys from env). Returns NULL with the reason in
  * err (root hints that do not load, out of memory). */
@@ -27,9 +37,13 @@ struct rw_shared *rw_shared_new(const struct rw_env *env, const struct rw_config
 				size_t errlen);
 /* NULL does nothing. The resolvers that borrow it must be freed first. */
 void rw_shared_free(struct rw_shared *s);
-/* A reload: the cache's new limits and TTL caps, and new root hints. Returns the old hints, which
- * the caller frees once no resolver uses them (every resolver has been reconfigured), or NULL
- * with the reason in err, the shared state unchanged. */
+/* The trust anchors cfg asks for: its trust-anchor-files, else the built-in root anchor; and
+ * its domain-insecure names. NULL with the reason in err. */
+struct rw_anchors *rw_shared_anchors(const struct rw_config *cfg, char *err, size_t errlen);
+/* A reload: the cache's new limits and TTL caps, new root hints, new trust anchors (the
+ * negative trust anchors kept) and an empty key cache. Returns the old hints, which the caller
+ * frees once no resolver uses them (every resolver has been reconfigured), or NULL with the
+ * reason in err, the shared state unchanged. */
 struct rw_hints *rw_shared_reconfigure(struct rw_shared *s, const struct rw_config *cfg, char *err,
 				       size_t errlen);
 

@@ -264,7 +264,8 @@ static char *ctl_request(const char *cmd, int argc, char **argv)
 	} flags[] = {{"--fresh", "fresh"},
 		     {"--json", "json"},
 		     {"--subtree", "subtree"},
-		     {"--negative", "negative"}};
+		     {"--negative", "negative"},
+		     {"--bogus", "bogus"}};
 	struct rw_control_request req;
 	char line[RW_CONTROL_MAX_REQUEST + 1], err[256];
 	size_t n;
@@ -284,7 +285,9 @@ static char *ctl_request(const char *cmd, int argc, char **argv)
 			fprintf(stderr, "rootwalk: %s: unknown option '%s'\n", cmd, w);
 			return NULL;
 		} else if (strcmp(w, "fresh") == 0 || strcmp(w, "json") == 0 ||
-			   strcmp(w, "subtree") == 0 || strcmp(w, "negative") == 0) {
+			   strcmp(w, "subtree") == 0 || strcmp(w, "negative") == 0 ||
+			   strcmp(w, "bogus") == 0 ||
+			   (strncmp(w, "ttl=", 4) == 0 && strcmp(cmd, "nta-add") != 0)) {
 			/* The protocol's own words: a name like that needs a trailing dot. */
 			if (i == 0) {
 				fprintf(stderr,

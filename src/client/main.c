@@ -3,7 +3,7 @@
  *
  *   rootwalk [-s SOCKET] [-c FILE] [-t SECONDS] COMMAND [ARGS]
  *
- * The control commands (trace, lookup, flush, flush-all, stats, dump-cache, status, reload) go to
+ * The control commands (trace, lookup, flush, flush-all, stats, dump-cache, status, reload, nta) go to
  * rootwalkd's control socket (ctlclient.h). `query` asks one DNS question (query.h). `check-conf`
  * checks a configuration file; `version` and `help` need nothing else.
  */
@@ -40,13 +40,19 @@ static void usage(FILE *f)
 		"                          resolve NAME now and print the trace of that "
 		"resolution\n"
 		"  lookup NAME [--json]    what the cache holds at NAME, and until when\n"
-		"  flush NAME [--subtree] [--negative]\n"
+		"  flush NAME [--subtree] [--negative] [--bogus]\n"
 		"                          remove cached entries at (or below) NAME\n"
+		"  flush --bogus           remove every bogus entry and DNSSEC verdict\n"
 		"  flush-all               empty the cache\n"
 		"  stats [--json]          counters since start\n"
 		"  dump-cache [--json]     every cached entry, one per line\n"
 		"  status                  the daemon's state\n"
 		"  reload                  re-read the configuration, keeping the cache\n"
+		"  nta add NAME [--ttl SECONDS]\n"
+		"                          do not validate at and below NAME for SECONDS "
+		"(default 3600)\n"
+		"  nta remove NAME         remove that negative trust anchor\n"
+		"  nta list [--json]       the negative trust anchors and when they expire\n"
 		"other commands:\n"
 		"  query [@SERVER[#PORT]] NAME [TYPE] [+tcp] [+timeout=SEC]\n"
 		"                          ask SERVER (default 127.0.0.1#53) one question\n"
@@ -111,6 +117,52 @@ static int cmd_query(const struct rw_ctlclient_opts *o, const char *cmd, int arg
 	return rc;
 }
 
+/* nta add|remove|list: the protocol's nta-add, nta-remove and nta-list; --ttl S becomes ttl=S. */
+static int cmd_nta(const struct rw_ctlclient_opts *o, const char *cmd, int argc, char **argv)
+{
+	static const char *const subs[][2] = {
+		{"add", "nta-add"}, {"remove", "nta-remove"}, {"list", "nta-list"}};
+	char ttl[40], *words[4];
+	int n = 0;
+	size_t i;
+
+	for (i = 0; argc > 0 && i < sizeof(subs) / sizeof(subs[0]); i++)
+		if (strcmp(argv[0], subs[i][0]) == 0)
+			break;
+	if (argc == 0 || i == sizeof(subs) / sizeof(subs[0])) {
+		fprintf(stderr, "rootwalk: nta: expected add, remove or list\n");
+		usage(stderr);
+		return RW_EXIT_USAGE;
+	}
+	for (int a = 1; a < argc; a++) {
+		const char *v = NULL;
+		if (strcmp(argv[a], "--ttl") == 0 && a + 1 < argc)
+			v = argv[++a];
+		else if (strncmp(argv[a], "--ttl=", 6) == 0)
+			v = argv[a] + 6;
+		else if (strcmp(argv[a], "--ttl") == 0) {
+			fprintf(stderr, "rootwalk: nta add: --ttl needs SECONDS\n");
+			return RW_EXIT_USAGE;
+		}
+		if (v && i != 0) {
+			fprintf(stderr, "rootwalk: nta %s: unknown option '--ttl'\n", subs[i][0]);
+			return RW_EXIT_USAGE;
+		}
+		if (n == 3) {
+			fprintf(stderr, "rootwalk: nta %s: too many words\n", subs[i][0]);
+			return RW_EXIT_USAGE;
+		}
+		if (v) {
+			snprintf(ttl, sizeof(ttl), "ttl=%.30s", v);
+			words[n++] = ttl;
+		} else {
+			words[n++] = argv[a];
+		}
+	}
+	words[n] = NULL;
+	return rw_ctlclient_run(o, subs[i][1], n, words);
+}
+
 static const struct command commands[] = {
 	{"help", cmd_help},
 	{"--help", cmd_help},
@@ -126,6 +178,7 @@ static const struct command commands[] = {
 	{"dump-cache", rw_ctlclient_run},
 	{"status", rw_ctlclient_run},
 	{"reload", rw_ctlclient_run},
+	{"nta", cmd_nta},
 };
 
 /* The options before the command (rootwalk(1), OPTIONS) into *o. Returns -1 to go on with the

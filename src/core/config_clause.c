@@ -1,9 +1,11 @@
 /* Clauses and local zones in unbound.conf's form: forward-zone: and stub-zone: clauses with
  * their indented keys, and the server keys local-zone: and local-data:. They are parsed and
- * checked into struct rw_config; the resolver does not use them yet. */
+ * checked into struct rw_config; the resolver does not use them yet. Also the repeatable DNSSEC
+ * keys trust-anchor-file: (each file is read and checked here) and domain-insecure:. */
 #include <ldns/ldns.h>
 
 #include "config_impl.h"
+#include "rootwalk/anchor.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -276,8 +278,62 @@ int cfg_set_local_data(struct cfg_parser *p, const struct cfg_key *k, void *obj,
 	return 0;
 }
 
+int cfg_set_trust_anchor_file(struct cfg_parser *p, const struct cfg_key *k, void *obj,
+			      const char *val)
+{
+	struct rw_config *cfg = obj;
+	struct rw_anchors *a = rw_anchors_new();
+	char why[512], **arr, *copy;
+	int rc;
+
+	if (a == NULL)
+		return cfg_oom(p, k->info.name);
+	/* Read now, so that rootwalkd -n and a reload refuse a file that would not load. */
+	rc = rw_anchors_load_file(a, val, why, sizeof(why));
+	rw_anchors_free(a);
+	if (rc < 0)
+		return cfg_fail(p, "%s: %s", k->info.name, why);
+	for (size_t i = 0; i < cfg->n_trust_anchor_files; i++)
+		if (strcmp(cfg->trust_anchor_files[i], val) == 0)
+			return 0; /* named twice: read once */
+	arr = cfg_grow(cfg->trust_anchor_files, cfg->n_trust_anchor_files, sizeof(*arr));
+	if (arr == NULL)
+		return cfg_oom(p, k->info.name);
+	cfg->trust_anchor_files = arr;
+	copy = strdup(val);
+	if (copy == NULL)
+		return cfg_oom(p, k->info.name);
+	cfg->trust_anchor_files[cfg->n_trust_anchor_files++] = copy;
+	return 0;
+}
+
+int cfg_set_domain_insecure(struct cfg_parser *p, const struct cfg_key *k, void *obj,
+			    const char *val)
+{
+	struct rw_config *cfg = obj;
+	uint8_t name[256], (*arr)[256];
+	char buf[CFG_SHOWN];
+
+	if (cfg_parse_name(val, name) < 0)
+		return cfg_fail(p, "%s: '%s' is not a domain name", k->info.name,
+				cfg_shown(val, buf, sizeof(buf)));
+	for (size_t i = 0; i < cfg->n_domain_insecure; i++)
+		if (same_name(cfg->domain_insecure[i], name))
+			return 0;
+	arr = cfg_grow(cfg->domain_insecure, cfg->n_domain_insecure, sizeof(*arr));
+	if (arr == NULL)
+		return cfg_oom(p, k->info.name);
+	cfg->domain_insecure = arr;
+	memcpy(cfg->domain_insecure[cfg->n_domain_insecure++], name, sizeof(name));
+	return 0;
+}
+
 void cfg_free_clauses(struct rw_config *cfg)
 {
+	for (size_t i = 0; i < cfg->n_trust_anchor_files; i++)
+		free(cfg->trust_anchor_files[i]);
+	free(cfg->trust_anchor_files);
+	free(cfg->domain_insecure);
 	for (size_t i = 0; i < cfg->n_zones; i++)
 		zone_free(&cfg->zones[i]);
 	free(cfg->zones);

@@ -107,7 +107,13 @@ int cfg_set_zone_addr(struct cfg_parser *p, const struct cfg_key *k, void *obj, 
 int cfg_set_zone_host(struct cfg_parser *p, const struct cfg_key *k, void *obj, const char *val);
 int cfg_set_local_zone(struct cfg_parser *p, const struct cfg_key *k, void *obj, const char *val);
 int cfg_set_local_data(struct cfg_parser *p, const struct cfg_key *k, void *obj, const char *val);
-/* Free what the clauses and local zones of cfg own. */
+/* trust-anchor-file: (the file is read and must hold DS or DNSKEY records) and
+ * domain-insecure:, both repeatable. */
+int cfg_set_trust_anchor_file(struct cfg_parser *p, const struct cfg_key *k, void *obj,
+			      const char *val);
+int cfg_set_domain_insecure(struct cfg_parser *p, const struct cfg_key *k, void *obj,
+			    const char *val);
+/* Free what the clauses, local zones and DNSSEC lists of cfg own. */
 void cfg_free_clauses(struct rw_config *cfg);
 
 #endif

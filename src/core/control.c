@@ -15,11 +15,18 @@ static const struct {
 	enum rw_control_cmd cmd;
 	bool name; /* takes a NAME */
 } commands[] = {
-	{"lookup", RW_CTL_LOOKUP, true},  {"trace", RW_CTL_TRACE, true},
-	{"flush", RW_CTL_FLUSH, true},	  {"flush-all", RW_CTL_FLUSH_ALL, false},
-	{"stats", RW_CTL_STATS, false},	  {"dump-cache", RW_CTL_DUMP_CACHE, false},
-	{"status", RW_CTL_STATUS, false}, {"reload", RW_CTL_RELOAD, false},
+	{"lookup", RW_CTL_LOOKUP, true},
+	{"trace", RW_CTL_TRACE, true},
+	{"flush", RW_CTL_FLUSH, true},
+	{"flush-all", RW_CTL_FLUSH_ALL, false},
+	{"stats", RW_CTL_STATS, false},
+	{"dump-cache", RW_CTL_DUMP_CACHE, false},
+	{"status", RW_CTL_STATUS, false},
+	{"reload", RW_CTL_RELOAD, false},
 	{"help", RW_CTL_HELP, false},
+	{"nta-add", RW_CTL_NTA_ADD, true},
+	{"nta-remove", RW_CTL_NTA_REMOVE, true},
+	{"nta-list", RW_CTL_NTA_LIST, false},
 };
 
 /* Set one option flag; duplicates are refused so a mistyped request is never half-understood. */
@@ -40,6 +47,23 @@ static int parse_option(struct rw_control_request *req, const char *w, bool *hav
 
 	if (strcmp(w, "json") == 0 && req->cmd != RW_CTL_FLUSH)
 		return set_flag(&req->json, w, err, errlen);
+	if (strcmp(w, "bogus") == 0 && req->cmd == RW_CTL_FLUSH)
+		return set_flag(&req->bogus, w, err, errlen);
+	if (strncmp(w, "ttl=", 4) == 0 && req->cmd == RW_CTL_NTA_ADD) {
+		char *end = NULL;
+		unsigned long v = w[4] >= '0' && w[4] <= '9' ? strtoul(w + 4, &end, 10) : 0;
+		if (!end || *end || v < 1 || v > RW_CONTROL_NTA_MAX_TTL) {
+			snprintf(err, errlen, "%s: ttl must be 1..%d seconds, got '%.40s'", cmd,
+				 RW_CONTROL_NTA_MAX_TTL, w + 4);
+			return -EINVAL;
+		}
+		if (req->ttl != 0) {
+			snprintf(err, errlen, "option 'ttl=' given twice");
+			return -EINVAL;
+		}
+		req->ttl = (uint32_t)v;
+		return 0;
+	}
 	if (strcmp(w, "fresh") == 0 && req->cmd == RW_CTL_TRACE)
 		return set_flag(&req->fresh, w, err, errlen);
 	if (strcmp(w, "subtree") == 0 && req->cmd == RW_CTL_FLUSH)
@@ -122,7 +146,10 @@ int rw_control_parse(const char *line, size_t len, struct rw_control_request *re
 	}
 	req->cmd = commands[i].cmd;
 	w = 1;
-	if (commands[i].name) {
+	/* "flush bogus": every bogus entry, no NAME (a name "bogus" is written "bogus.") */
+	if (req->cmd == RW_CTL_FLUSH && n >= 2 && strcmp(words[1], "bogus") == 0) {
+		/* no NAME: the option loop below reads the word */
+	} else if (commands[i].name) {
 		ldns_rdf *name = NULL;
 
 		if (n < 2) {
@@ -148,10 +175,17 @@ int rw_control_parse(const char *line, size_t len, struct rw_control_request *re
 			return rc;
 	}
 	if (req->json && (req->cmd == RW_CTL_FLUSH_ALL || req->cmd == RW_CTL_STATUS ||
-			  req->cmd == RW_CTL_RELOAD || req->cmd == RW_CTL_HELP)) {
+			  req->cmd == RW_CTL_RELOAD || req->cmd == RW_CTL_HELP ||
+			  req->cmd == RW_CTL_NTA_ADD || req->cmd == RW_CTL_NTA_REMOVE)) {
 		snprintf(err, errlen, "%s: unexpected word 'json'", commands[i].word);
 		return -EINVAL;
 	}
+	if (req->cmd == RW_CTL_FLUSH && req->name_len == 0 && (req->subtree || req->negative)) {
+		snprintf(err, errlen, "flush bogus: 'subtree' and 'negative' need a NAME");
+		return -EINVAL;
+	}
+	if (req->cmd == RW_CTL_NTA_ADD && req->ttl == 0)
+		req->ttl = RW_NTA_DEFAULT_TTL;
 	return 0;
 }
 
@@ -265,6 +299,10 @@ static const char help_text[] =
 	"dump-cache [json]                 every cached entry, one per line\n"
 	"status                            the daemon's state\n"
 	"reload                            re-read the configuration, keeping the cache\n"
+	"flush [NAME] bogus                remove bogus entries and key cache verdicts\n"
+	"nta-add NAME [ttl=SECONDS]        do not validate at and below NAME for a while\n"
+	"nta-remove NAME                   remove a negative trust anchor\n"
+	"nta-list [json]                   the negative trust anchors\n"
 	"help                              this list\n";
 
 /* trace: the resolver calls back when the resolution is done. */
@@ -379,6 +417,11 @@ uint64_t rw_control_request(struct rw_control *ctl, const char *line, size_t len
 		break;
 	case RW_CTL_HELP:
 		control_respond(cb, arg, "ok", help_text, sizeof(help_text) - 1);
+		break;
+	case RW_CTL_NTA_ADD:
+	case RW_CTL_NTA_REMOVE:
+	case RW_CTL_NTA_LIST:
+		control_nta(ctl, &req, cb, arg);
 		break;
 	}
 	return 0;

@@ -17,6 +17,27 @@ static void src_fields(const struct rw_cache_entry *e, const char **server, cons
 		rw_present_addr((const struct sockaddr *)&e->src->addr, addr, addrlen);
 }
 
+/* The earliest signature expiration of the RRSIGs kept with the entry, in wall-clock
+ * microseconds (RFC 4034 3.1.5: serial arithmetic on 32 bits, read near now); false when it has
+ * none. */
+static bool sig_until(const struct rw_cache_entry *e, int64_t now_us, int64_t *until_us)
+{
+	int64_t now_s = now_us / 1000000;
+	bool found = false;
+
+	for (size_t i = 0; e->sigs && i < ldns_rr_list_rr_count(e->sigs); i++) {
+		const ldns_rr *sig = ldns_rr_list_rr(e->sigs, i);
+		if (ldns_rr_get_type(sig) != LDNS_RR_TYPE_RRSIG || ldns_rr_rd_count(sig) < 5)
+			continue;
+		uint32_t exp = ldns_rdf2native_int32(ldns_rr_rdf(sig, 4));
+		int64_t abs_s = now_s + (int32_t)(exp - (uint32_t)now_s);
+		if (!found || abs_s * 1000000 < *until_us)
+			*until_us = abs_s * 1000000;
+		found = true;
+	}
+	return found;
+}
+
 /* lookup: a block of lines per entry. */
 static void entry_text(struct rw_sbuf *b, const struct rw_cache_entry *e, int64_t now_us)
 {
@@ -62,7 +83,19 @@ static void entry_text(struct rw_sbuf *b, const struct rw_cache_entry *e, int64_
 		free(s);
 	}
 	rw_sbuf_printf(b, "\tttl:      %u s left of %u (stored %s)\n", left, e->orig_ttl, stored);
-	rw_sbuf_printf(b, "\texpires:  %s, local %s (in %s)\n", exp, loc, in);
+	int64_t sig_us = 0;
+	bool sigs = sig_until(e, now_us, &sig_us);
+	/* Which ends the entry's life first: its TTL, or the signatures' validity. */
+	rw_sbuf_printf(b, "\texpires:  %s, local %s (in %s)%s\n", exp, loc, in,
+		       sigs && e->expires_us <= sig_us ? "  <- first" : "");
+	if (sigs) {
+		char sexp[48], sin[32];
+		rw_present_iso_time(sig_us, sexp, sizeof(sexp));
+		rw_present_duration(sin, sizeof(sin), (sig_us - now_us + 999999) / 1000000);
+		rw_sbuf_printf(b, "\tsigs:     sig until %s (%s%s)%s\n", sexp,
+			       sig_us < now_us ? "expired" : "in ", sig_us < now_us ? "" : sin,
+			       sig_us < e->expires_us ? "  <- first" : "");
+	}
 	rw_sbuf_printf(b, "\tfrom:     %s (%s), zone %s\n", server, addr, zone);
 	rw_sbuf_printf(b, "\ttrust:    %s, validation %s\n", rw_rank_name(e->rank),
 		       rw_vstate_name(e->vstate));
@@ -153,7 +186,19 @@ static void entry_json(struct rw_sbuf *b, const struct rw_cache_entry *e, int64_
 	rw_present_json_str(b, zone);
 	rw_sbuf_puts(b, ",\"rank\":");
 	rw_present_json_str(b, rw_rank_name(e->rank));
-	rw_sbuf_printf(b, ",\"vstate\":\"%s\",\"records\":", rw_vstate_name(e->vstate));
+	rw_sbuf_printf(b, ",\"vstate\":\"%s\",", rw_vstate_name(e->vstate));
+	int64_t sig_us = 0;
+	if (sig_until(e, now_us, &sig_us)) {
+		char sexp[48];
+		rw_present_iso_time(sig_us, sexp, sizeof(sexp));
+		rw_sbuf_printf(b,
+			       "\"sig_expires\":%" PRId64
+			       ",\"sig_expires_iso\":\"%s\",\"first\":\"%s\",",
+			       sig_us / 1000000, sexp, sig_us < e->expires_us ? "sig" : "ttl");
+	} else {
+		rw_sbuf_puts(b, "\"sig_expires\":null,\"first\":\"ttl\",");
+	}
+	rw_sbuf_puts(b, "\"records\":");
 	json_rr_list(b, e->rrs, left);
 	rw_sbuf_puts(b, ",\"rrsigs\":");
 	json_rr_list(b, e->sigs, left);
@@ -407,6 +452,24 @@ void control_dump(struct rw_control *ctl, const struct rw_control_request *req,
 	control_respond_body(cb, arg, &b);
 }
 
+/* flush ... bogus: bogus cache entries (on a build whose cache marks them) and the key cache's
+ * bogus verdicts at and below name (NULL: everywhere). */
+static void flush_bogus(struct rw_control *ctl, const ldns_rdf *name, const char *nstr,
+			unsigned flags, struct rw_sbuf *b)
+{
+	size_t k = rw_keycache_flush(rw_resolver_shared(ctl->r)->keys, name, true);
+
+#ifdef RW_FLUSH_BOGUS
+	const char *where = name ? (flags & RW_FLUSH_SUBTREE ? "at and below " : "at ") : "";
+	size_t n = rw_cache_flush(rw_resolver_cache(ctl->r), name, flags | RW_FLUSH_BOGUS);
+	rw_sbuf_printf(b, "removed %zu bogus entr%s %s%s%s\n", n, n == 1 ? "y" : "ies", where,
+		       name ? nstr : "(every name)",
+		       flags & RW_FLUSH_NEGATIVE ? " (negative only)" : "");
+#endif
+	rw_sbuf_printf(b, "removed %zu bogus key cache entr%s %s%s\n", k, k == 1 ? "y" : "ies",
+		       name ? "at and below " : "", name ? nstr : "(every zone)");
+}
+
 void control_flush(struct rw_control *ctl, const struct rw_control_request *req,
 		   rw_control_done_cb cb, void *arg)
 {
@@ -416,7 +479,7 @@ void control_flush(struct rw_control *ctl, const struct rw_control_request *req,
 	size_t n;
 	char *nstr = NULL;
 
-	if (req->cmd == RW_CTL_FLUSH) {
+	if (req->cmd == RW_CTL_FLUSH && req->name_len > 0) {
 		name = ldns_dname_new_frm_data((uint16_t)req->name_len, req->name);
 		if (!name) {
 			control_respond_error(cb, arg, "out of memory");
@@ -425,6 +488,13 @@ void control_flush(struct rw_control *ctl, const struct rw_control_request *req,
 		nstr = rw_present_name(name);
 		flags = (req->subtree ? RW_FLUSH_SUBTREE : 0) |
 			(req->negative ? RW_FLUSH_NEGATIVE : 0);
+	}
+	if (req->bogus) {
+		flush_bogus(ctl, name, nstr ? nstr : "?", flags, &b);
+		free(nstr);
+		ldns_rdf_deep_free(name);
+		control_respond_body(cb, arg, &b);
+		return;
 	}
 	n = rw_cache_flush(rw_resolver_cache(ctl->r), name, flags);
 	if (name)

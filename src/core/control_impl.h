@@ -1,5 +1,6 @@
 /* Internals of the control protocol, shared by control.c (parsing, framing, dispatch, stats,
- * traces) and control_cache.c (lookup, dump-cache, flush). Not installed. */
+ * traces), control_cache.c (lookup, dump-cache, flush) and control_dnssec.c (negative trust
+ * anchors). Not installed. */
 #ifndef RW_CONTROL_IMPL_H
 #define RW_CONTROL_IMPL_H
 
@@ -13,9 +14,12 @@
 
 #include <ldns/ldns.h>
 
+#include "rootwalk/anchor.h"
 #include "rootwalk/cache.h"
 #include "rootwalk/control.h"
+#include "rootwalk/keycache.h"
 #include "rootwalk/resolver.h"
+#include "rootwalk/shared.h"
 #include "rootwalk/trace.h"
 #include "sbuf.h"
 
@@ -50,6 +54,9 @@ void control_flush(struct rw_control *ctl, const struct rw_control_request *req,
 		   rw_control_done_cb cb, void *arg);
 void control_lookup(struct rw_control *ctl, const struct rw_control_request *req,
 		    rw_control_done_cb cb, void *arg);
+/* The negative trust anchors (control_dnssec.c): nta-add, nta-remove, nta-list. */
+void control_nta(struct rw_control *ctl, const struct rw_control_request *req,
+		 rw_control_done_cb cb, void *arg);
 /* Respond `ok` with the body (or an error when building it ran out of memory), or an error. */
 /* Responses (control_reply.c). frame: the whole response as a malloc'd buffer, or NULL. */
 char *control_frame(const char *status, const char *body, size_t bodylen, size_t *outlen);

@@ -697,6 +697,11 @@ struct rw_cache *rw_resolver_cache(struct rw_resolver *r)
 	return r->shared->cache;
 }
 
+struct rw_shared *rw_resolver_shared(struct rw_resolver *r)
+{
+	return r->shared;
+}
+
 const struct rw_stats *rw_resolver_stats(const struct rw_resolver *r)
 {
 	return &r->stats;

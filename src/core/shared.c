@@ -15,6 +15,38 @@ static struct rw_cache_opts cache_opts(const struct rw_config *cfg)
 	return opts;
 }
 
+struct rw_anchors *rw_shared_anchors(const struct rw_config *cfg, char *err, size_t errlen)
+{
+	struct rw_anchors *a = rw_anchors_new();
+	int rc = a ? 0 : -1;
+
+	if (!a)
+		snprintf(err, errlen, "out of memory");
+	for (size_t i = 0; rc == 0 && i < cfg->n_trust_anchor_files; i++)
+		rc = rw_anchors_load_file(a, cfg->trust_anchor_files[i], err, errlen);
+	if (rc == 0 && cfg->n_trust_anchor_files == 0 && rw_anchors_add_builtin(a) < 0) {
+		snprintf(err, errlen, "out of memory");
+		rc = -1;
+	}
+	for (size_t i = 0; rc == 0 && i < cfg->n_domain_insecure; i++) {
+		const uint8_t *w = cfg->domain_insecure[i];
+		size_t len = 0;
+		while (w[len] != 0)
+			len += (size_t)w[len] + 1;
+		ldns_rdf *name = ldns_dname_new_frm_data((uint16_t)(len + 1), w);
+		if (!name || rw_anchors_add_insecure(a, name) < 0) {
+			snprintf(err, errlen, "out of memory");
+			rc = -1;
+		}
+		ldns_rdf_deep_free(name);
+	}
+	if (rc < 0) {
+		rw_anchors_free(a);
+		return NULL;
+	}
+	return a;
+}
+
 struct rw_shared *rw_shared_new(const struct rw_env *env, const struct rw_config *cfg, char *err,
 				size_t errlen)
 {
@@ -30,11 +62,17 @@ struct rw_shared *rw_shared_new(const struct rw_env *env, const struct rw_config
 		free(s);
 		return NULL;
 	}
+	s->anchors = rw_shared_anchors(cfg, err, errlen);
+	if (!s->anchors) {
+		rw_shared_free(s);
+		return NULL;
+	}
 	env->random_buf(env->ctx, key, sizeof(key));
 	struct rw_cache_opts opts = cache_opts(cfg);
 	s->cache = rw_cache_new(&opts, key);
 	s->infra = rw_infra_new(key, 10000, cfg->infra_ttl);
-	if (!s->cache || !s->infra) {
+	s->keys = rw_keycache_new(RW_SHARED_KEYCACHE_MAX);
+	if (!s->cache || !s->infra || !s->keys) {
 		rw_shared_free(s);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -49,6 +87,8 @@ void rw_shared_free(struct rw_shared *s)
 	rw_cache_free(s->cache);
 	rw_infra_free(s->infra);
 	rw_hints_free(s->hints);
+	rw_anchors_free(s->anchors);
+	rw_keycache_free(s->keys);
 	free(s);
 }
 
@@ -58,6 +98,16 @@ struct rw_hints *rw_shared_reconfigure(struct rw_shared *s, const struct rw_conf
 	struct rw_hints *hints = rw_hints_load(cfg->root_hints, err, errlen);
 	if (!hints)
 		return NULL;
+	struct rw_anchors *anchors = rw_shared_anchors(cfg, err, errlen);
+	if (!anchors) {
+		rw_hints_free(hints);
+		return NULL;
+	}
+	/* Nothing fails from here. The anchors object stays where the workers find it: it takes
+	 * the new anchors and insecure names and keeps its NTAs; the old contents go. */
+	rw_anchors_replace(s->anchors, anchors);
+	rw_anchors_free(anchors);
+	rw_keycache_flush(s->keys, NULL, false);
 	struct rw_cache_opts opts = cache_opts(cfg);
 	rw_cache_set_opts(s->cache, &opts);
 	struct rw_hints *old = s->hints;

@@ -237,6 +237,39 @@ def test_flush_then_the_next_query_walks_again(start_ctl):
     assert dnsq.ask(c.r.addr, VP, "A").rcode() == dns.rcode.NOERROR
 
 
+def test_nta_add_list_remove_and_flush_bogus(start_ctl, the_lab):
+    """Negative trust anchors are stored and listed with their expiry, kept across a reload and
+    removed; flush --bogus answers (nothing is bogus without a validator)."""
+    c = start_ctl()
+    assert c.ok("nta", "list") == ";; 0 negative trust anchors\n"
+    t0 = time.time()
+    out = c.ok("nta", "add", "Broken.Example.COM", "--ttl", "600")
+    m = re.match(r"negative trust anchor broken\.example\.com\. until (\S+) \(in 10m00s\)\n"
+                 r"removed 0 key cache entries at and below broken\.example\.com\.\n", out)
+    assert m, out
+    assert abs(parse_iso(m.group(1)) - (t0 + 600)) < 5
+    c.ok("nta", "add", "example.org")
+    out = c.ok("nta", "list")
+    lines = out.splitlines()
+    assert lines[-1] == ";; 2 negative trust anchors", out
+    assert re.match(r"broken\.example\.com\. \S+Z in (59\d|600)s$", lines[0]), out
+    assert re.match(r"example\.org\. \S+Z in (359\d|3600)s$", lines[1]), out
+    got = json.loads(c.ok("nta", "list", "--json"))
+    assert [e["name"] for e in got] == ["broken.example.com.", "example.org."]
+    assert 590 <= got[0]["in"] <= 600 and got[0]["expires_iso"].endswith("Z")
+    assert c.run("reload").returncode == 0
+    assert ";; 2 negative trust anchors" in c.ok("nta", "list"), "a reload dropped the NTAs"
+    assert c.ok("nta", "remove", "example.org.") == "removed negative trust anchor example.org.\n"
+    p = c.run("nta", "remove", "example.org.")
+    assert p.returncode == 1 and "example.org. is not a negative trust anchor" in p.stderr
+    assert c.run("nta", "add", "x.example", "--ttl", "0").returncode == 2
+    assert c.run("nta", "frob").returncode == 2
+    assert "removed 0 bogus key cache entries (every zone)" in c.ok("flush", "--bogus")
+    out = c.ok("flush", "example.com", "--subtree", "--bogus")
+    assert "removed 0 bogus key cache entries at and below example.com." in out
+    assert dnsq.ask(c.r.addr, VP, "A").rcode() == dns.rcode.NOERROR
+
+
 # -- stats, dump-cache, status -----------------------------------------------------------------------
 
 def test_stats_count(start_ctl):

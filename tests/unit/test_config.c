@@ -116,6 +116,11 @@ static void check_defaults(const struct rw_config *cfg)
 	CHECK(cfg->control_socket == NULL);
 	CHECK_EQ(cfg->control_socket_mode, 0600);
 	CHECK(cfg->control_socket_owner == NULL);
+	CHECK(cfg->dnssec);
+	CHECK(cfg->aggressive_nsec);
+	CHECK_EQ(cfg->val_bogus_ttl, 60);
+	CHECK_EQ(cfg->n_trust_anchor_files, 0);
+	CHECK_EQ(cfg->n_domain_insecure, 0);
 }
 
 static void test_defaults(void)
@@ -927,8 +932,57 @@ static void test_parse_addr(void)
 	CHECK_ADDR(&sa, "::ffff:192.168.100.228#53");
 }
 
+/* The DNSSEC keys: a trust-anchor-file is read when the configuration is, and a file that does
+ * not parse names the configuration's line and the file's. */
+static void test_dnssec(void)
+{
+	char good[] = "/tmp/rw-ta-good-XXXXXX", bad[] = "/tmp/rw-ta-bad-XXXXXX", text[512];
+	int fg = mkstemp(good), fb = mkstemp(bad);
+	struct rw_config *cfg;
+
+	CHECK(fg >= 0 && fb >= 0);
+	CHECK(write(fg, "; test\nexample. IN DS 1 8 2 00ff\n", 33) == 33);
+	CHECK(write(fb, "example. IN DS 1 8 2 00ff\n\nexample. IN A 192.0.2.1\n", 51) == 51);
+	close(fg);
+	close(fb);
+	snprintf(text, sizeof(text),
+		 "dnssec: no\naggressive-nsec: no\nval-bogus-ttl: 5\n"
+		 "trust-anchor-file: %s\ntrust-anchor-file: \"%s\"\n"
+		 "domain-insecure: Lan.\ndomain-insecure: lan\ndomain-insecure: corp.example\n",
+		 good, good);
+	cfg = parse(text);
+	CHECK(cfg != NULL);
+	if (cfg) {
+		CHECK(!cfg->dnssec);
+		CHECK(!cfg->aggressive_nsec);
+		CHECK_EQ(cfg->val_bogus_ttl, 5);
+		CHECK_EQ(cfg->n_trust_anchor_files, 1); /* named twice: once */
+		CHECK(strcmp(cfg->trust_anchor_files[0], good) == 0);
+		CHECK_EQ(cfg->n_domain_insecure, 2);
+		CHECK(memcmp(cfg->domain_insecure[0], "\3lan", 5) == 0);
+		CHECK(memcmp(cfg->domain_insecure[1], "\4corp\7example", 14) == 0);
+	}
+	rw_config_free(cfg);
+
+	snprintf(text, sizeof(text), "dnssec: yes\ntrust-anchor-file: %s\n", bad);
+	char want[256];
+	snprintf(want, sizeof(want), "t.conf:2: trust-anchor-file: %s:3: a A record", bad);
+	CHECK(refused_at(text, want));
+	CHECK(refused_at("\ntrust-anchor-file: /nonexistent/ta\n",
+			 "t.conf:2: trust-anchor-file: /nonexistent/ta: No such file"));
+	CHECK(refused_with("domain-insecure: a..b\n",
+			   "t.conf:1: domain-insecure: 'a..b' is not a domain name"));
+	CHECK(refused_with("val-bogus-ttl: 86401\n",
+			   "t.conf:1: val-bogus-ttl: 86401 is out of range (0..86400)"));
+	CHECK(refused_with("dnssec: maybe\n",
+			   "t.conf:1: dnssec: expected 'yes' or 'no', got 'maybe'"));
+	unlink(good);
+	unlink(bad);
+}
+
 int main(void)
 {
+	test_dnssec();
 	test_defaults();
 	test_every_key();
 	test_ip_families();

@@ -12,6 +12,7 @@
 #include "rootwalk/cache.h"
 #include "rootwalk/control.h"
 #include "rootwalk/resolver.h"
+#include "rootwalk/shared.h"
 
 static char hints_path[64];
 
@@ -386,6 +387,136 @@ static void test_trace(void)
 	world_down(&w);
 }
 
+static void test_parse_dnssec(void)
+{
+	struct rw_control_request req;
+	char err[256];
+
+	CHECK_EQ(rw_control_parse("nta-add example.com", 19, &req, err, sizeof(err)), 0);
+	CHECK_EQ(req.cmd, RW_CTL_NTA_ADD);
+	CHECK_EQ(req.ttl, 3600);
+	CHECK_EQ(req.name_len, 13);
+	CHECK_EQ(rw_control_parse("nta-add x ttl=60", 16, &req, err, sizeof(err)), 0);
+	CHECK_EQ(req.ttl, 60);
+	CHECK(parse_err("nta-add x ttl=0", 15) < 0);
+	CHECK(parse_err("nta-add x ttl=604801", 20) < 0);
+	CHECK(parse_err("nta-add x ttl=1x", 16) < 0);
+	CHECK(parse_err("nta-add x ttl=-5", 16) < 0);
+	CHECK(parse_err("nta-add x ttl=5 ttl=6", 21) < 0);
+	CHECK(parse_err("nta-add x json", 14) < 0);
+	CHECK(parse_err("nta-add", 7) < 0);
+	CHECK(parse_err("nta-remove", 10) < 0);
+	CHECK(parse_err("nta-remove x ttl=5", 18) < 0);
+	CHECK(parse_err("nta-list x", 10) < 0);
+	CHECK_EQ(rw_control_parse("nta-list json", 13, &req, err, sizeof(err)), 0);
+	CHECK(req.json && req.cmd == RW_CTL_NTA_LIST);
+	CHECK_EQ(rw_control_parse("flush bogus", 11, &req, err, sizeof(err)), 0);
+	CHECK(req.bogus && req.name_len == 0);
+	CHECK_EQ(rw_control_parse("flush bogus. bogus", 18, &req, err, sizeof(err)), 0);
+	CHECK(req.bogus && req.name_len == 7);
+	CHECK_EQ(rw_control_parse("flush x subtree bogus", 21, &req, err, sizeof(err)), 0);
+	CHECK(req.bogus && req.subtree);
+	CHECK(parse_err("flush bogus subtree", 19) < 0);
+	CHECK(parse_err("flush bogus bogus", 17) < 0);
+	CHECK(parse_err("lookup x bogus", 14) < 0);
+}
+
+/* An RRset with an RRSIG straight into the cache, for lookup. */
+static void store_signed(struct world *w, const char *a, const char *sig)
+{
+	ldns_rr_list *l = ldns_rr_list_new();
+	ldns_rr *rr = NULL;
+	struct rw_source *src = rw_source_new("ns.signed.example.", "signed.example.", NULL, 0);
+
+	CHECK_EQ(ldns_rr_new_frm_str(&rr, a, 0, NULL, NULL), LDNS_STATUS_OK);
+	ldns_rr_list_push_rr(l, rr);
+	rr = NULL;
+	CHECK_EQ(ldns_rr_new_frm_str(&rr, sig, 0, NULL, NULL), LDNS_STATUS_OK);
+	ldns_rr_list_push_rr(l, rr);
+	CHECK_EQ(rw_cache_store_rrset(rw_resolver_cache(w->fn.r), l, RW_RANK_ANSWER, src,
+				      w->fn.wall_us),
+		 1);
+	rw_source_unref(src);
+	ldns_rr_list_deep_free(l);
+}
+
+static void test_dnssec_requests(void)
+{
+	struct world w;
+	struct reply r = {0};
+	const char *s;
+	struct rw_shared *sh;
+	ldns_rdf *zone;
+	struct rw_keyentry bogus = {.state = RW_VSTATE_BOGUS, .expires_us = INT64_MAX, .ede = 6};
+
+	world_up(&w);
+	sh = rw_resolver_shared(w.fn.r);
+	s = ask(&w, &r, "nta-list");
+	CHECK(strcmp(s, "ok\n;; 0 negative trust anchors\n.\n") == 0);
+
+	/* adding an NTA forgets the key cache's verdicts at and below it */
+	zone = ldns_dname_new_frm_str("a.broken.example.");
+	CHECK_EQ(rw_keycache_put(sh->keys, zone, &bogus), 0);
+	ldns_rdf_deep_free(zone);
+	zone = ldns_dname_new_frm_str("other.example.");
+	CHECK_EQ(rw_keycache_put(sh->keys, zone, &bogus), 0);
+	s = ask(&w, &r, "nta-add Broken.Example ttl=90");
+	CHECK(strstr(s,
+		     "ok\nnegative trust anchor broken.example. until 2026-11-25T10:01:30.000Z "
+		     "(in 1m30s)\nremoved 1 key cache entry at and below broken.example.\n") == s);
+	CHECK_EQ(rw_anchors_insecure(sh->anchors, zone, w.fn.wall_us, NULL, 0), RW_INSECURE_NOT);
+	s = ask(&w, &r, "nta-add example.org");
+	w.fn.wall_us += 30 * 1000000LL;
+	s = ask(&w, &r, "nta-list");
+	CHECK(strcmp(s, "ok\nbroken.example. 2026-11-25T10:01:30.000Z in 60s\n"
+			"example.org. 2026-11-25T11:00:00.000Z in 3570s\n"
+			";; 2 negative trust anchors\n.\n") == 0);
+	s = ask(&w, &r, "nta-list json");
+	CHECK(strstr(s, "ok\n[{\"name\":\"broken.example.\",\"expires\":1795600890,"
+			"\"expires_iso\":\"2026-11-25T10:01:30.000Z\",\"in\":60},{") == s);
+	s = ask(&w, &r, "nta-remove example.org.");
+	CHECK(strcmp(s, "ok\nremoved negative trust anchor example.org.\n.\n") == 0);
+	s = ask(&w, &r, "nta-remove example.org.");
+	CHECK(strcmp(s, "error: example.org. is not a negative trust anchor\n.\n") == 0);
+	w.fn.wall_us += 60 * 1000000LL; /* broken.example. expires */
+	s = ask(&w, &r, "nta-list");
+	CHECK(strcmp(s, "ok\n;; 0 negative trust anchors\n.\n") == 0);
+
+	/* flush bogus: the key cache's bogus verdicts */
+	s = ask(&w, &r, "flush bogus");
+	CHECK(strstr(s, "removed 1 bogus key cache entry (every zone)\n") != NULL);
+	CHECK_EQ(rw_keycache_put(sh->keys, zone, &bogus), 0);
+	s = ask(&w, &r, "flush example subtree bogus");
+	CHECK(strstr(s, "removed 1 bogus key cache entry at and below example.\n") != NULL);
+	ldns_rdf_deep_free(zone);
+
+	/* lookup: the signatures' end, and which comes first */
+	store_signed(&w, "soon.signed.example. 300 IN A 192.0.2.1",
+		     "soon.signed.example. 300 IN RRSIG A 13 3 300 20261125100400 20261101000000 "
+		     "4242 signed.example. AAAA");
+	store_signed(&w, "late.signed.example. 300 IN A 192.0.2.2",
+		     "late.signed.example. 300 IN RRSIG A 13 3 300 20261217000000 20261101000000 "
+		     "4242 signed.example. AAAA");
+	s = ask(&w, &r, "lookup soon.signed.example");
+	CHECK(strstr(s, "(in 5m00s)\n\tsigs:     sig until 2026-11-25T10:04:00.000Z (in 2m30s)"
+			"  <- first\n") != NULL);
+	CHECK(strstr(s, "trust:    authoritative answer, validation unchecked") != NULL);
+	s = ask(&w, &r, "lookup late.signed.example");
+	CHECK(strstr(s, "(in 5m00s)  <- first\n\tsigs:     sig until 2026-12-17T00:00:00.000Z "
+			"(in 21d13h58m)\n") != NULL);
+	s = ask(&w, &r, "lookup soon.signed.example json");
+	CHECK(strstr(s,
+		     "\"vstate\":\"unchecked\",\"sig_expires\":1795601040,"
+		     "\"sig_expires_iso\":\"2026-11-25T10:04:00.000Z\",\"first\":\"sig\"") != NULL);
+	s = ask(&w, &r, "lookup late.signed.example json");
+	CHECK(strstr(s, "\"first\":\"ttl\"") != NULL);
+	s = ask(&w, &r, "help");
+	CHECK(strstr(s, "nta-add NAME [ttl=SECONDS]") != NULL);
+
+	free(r.text);
+	world_down(&w);
+}
+
 int main(void)
 {
 	if (fn_hints_file(hints_path, sizeof(hints_path)) < 0)
@@ -394,6 +525,8 @@ int main(void)
 	test_parse();
 	test_requests();
 	test_trace();
+	test_parse_dnssec();
+	test_dnssec_requests();
 
 	unlink(hints_path);
 	return rw_check_report("control");

@@ -3,6 +3,7 @@
  * through the shared state and then each resolver. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <ldns/ldns.h>
@@ -11,6 +12,97 @@
 #include "fakenet.h"
 #include "rootwalk/resolver.h"
 #include "rootwalk/shared.h"
+
+static ldns_rdf *dname(const char *s)
+{
+	ldns_rdf *d = ldns_dname_new_frm_str(s);
+	if (!d)
+		abort();
+	return d;
+}
+
+/* The owner of the anchor above name, "" when there is none. */
+static const char *anchor_of(struct rw_shared *s, const char *name)
+{
+	static char buf[256];
+	ldns_rdf *n = dname(name), *owner = NULL;
+	ldns_rr_list *ds = NULL;
+
+	buf[0] = '\0';
+	if (rw_anchors_find(s->anchors, n, &owner, &ds)) {
+		char *o = ldns_rdf2str(owner);
+		snprintf(buf, sizeof(buf), "%s/%zu", o ? o : "?", ldns_rr_list_rr_count(ds));
+		free(o);
+	}
+	ldns_rdf_deep_free(n);
+	ldns_rdf_deep_free(owner);
+	ldns_rr_list_deep_free(ds);
+	return buf;
+}
+
+static void add_file(struct rw_config *cfg, const char *path)
+{
+	cfg->trust_anchor_files = realloc(cfg->trust_anchor_files, sizeof(char *));
+	cfg->trust_anchor_files[0] = strdup(path);
+	cfg->n_trust_anchor_files = 1;
+}
+
+/* Trust anchors and the key cache: built from the configuration, replaced by a reload that
+ * keeps the negative trust anchors and empties the key cache; a reload with a file that does
+ * not load changes nothing. */
+static void test_trust(struct fakenet *fn, struct rw_shared *s, const char *hints)
+{
+	char ta[] = "/tmp/rw-shared-ta-XXXXXX", err[256];
+	int fd = mkstemp(ta);
+	struct rw_keyentry e = {.state = RW_VSTATE_BOGUS, .expires_us = INT64_MAX};
+	ldns_rdf *corp = dname("corp."), *nta = dname("broken.example.");
+	struct rw_config *cfg = fn_config(hints), *bad = fn_config(hints);
+
+	CHECK(fd >= 0 && write(fd, "example. DS 1 8 2 00ff\n", 23) == 23);
+	close(fd);
+	CHECK(strcmp(anchor_of(s, "www.example."), "./2") == 0); /* the built-in root anchor */
+	CHECK(s->keys != NULL);
+	CHECK_EQ(rw_keycache_put(s->keys, corp, &e), 0);
+	CHECK_EQ(rw_anchors_nta_add(s->anchors, nta, 3600, fn->wall_us), 0);
+
+	add_file(bad, "/nonexistent/ta");
+	struct rw_anchors *before = s->anchors;
+	CHECK(rw_shared_reconfigure(s, bad, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, "/nonexistent/ta") != NULL);
+	CHECK(strcmp(anchor_of(s, "www.example."), "./2") == 0);
+	CHECK_EQ(rw_keycache_walk(s->keys, fn->wall_us, NULL, NULL), 1);
+
+	add_file(cfg, ta);
+	cfg->domain_insecure = calloc(1, 256);
+	memcpy(cfg->domain_insecure[0], "\4corp", 6);
+	cfg->n_domain_insecure = 1;
+	struct rw_hints *old = rw_shared_reconfigure(s, cfg, err, sizeof(err));
+	CHECK(old != NULL);
+	rw_hints_free(old);
+	CHECK(s->anchors == before);
+	CHECK(strcmp(anchor_of(s, "www.example."), "example./1") == 0);
+	CHECK(strcmp(anchor_of(s, "org."), "") == 0);
+	CHECK_EQ(rw_anchors_insecure(s->anchors, corp, fn->wall_us, NULL, 0), RW_INSECURE_DOMAIN);
+	CHECK_EQ(rw_anchors_insecure(s->anchors, nta, fn->wall_us, NULL, 0), RW_INSECURE_NTA);
+	CHECK_EQ(rw_keycache_walk(s->keys, fn->wall_us, NULL, NULL), 0);
+
+	/* a new shared state from cfg: the file's anchor, the insecure name */
+	struct rw_shared *t = rw_shared_new(&fn->env, cfg, err, sizeof(err));
+	CHECK(t != NULL);
+	if (t) {
+		CHECK(strcmp(anchor_of(t, "a.example."), "example./1") == 0);
+		CHECK_EQ(rw_anchors_insecure(t->anchors, corp, fn->wall_us, NULL, 0),
+			 RW_INSECURE_DOMAIN);
+	}
+	rw_shared_free(t);
+	CHECK(rw_shared_new(&fn->env, bad, err, sizeof(err)) == NULL);
+
+	ldns_rdf_deep_free(corp);
+	ldns_rdf_deep_free(nta);
+	rw_config_free(cfg);
+	rw_config_free(bad);
+	unlink(ta);
+}
 
 int main(void)
 {
@@ -54,6 +146,8 @@ int main(void)
 	fn.r = one;
 	CHECK_EQ(fn_ask(&fn, "example.", LDNS_RR_TYPE_SOA, true), LDNS_RCODE_NOERROR);
 	CHECK(fn_ttl(&fn, LDNS_RR_TYPE_SOA) <= 60);
+
+	test_trust(&fn, shared, hints);
 
 	/* a resolver made alone owns its shared state and reloads it itself */
 	fn.r = NULL;
