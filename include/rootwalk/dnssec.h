@@ -14,9 +14,9 @@
 #include <ldns/ldns.h>
 
 /* Limits for one client query. */
-#define RW_DSEC_MAX_VERIFY    64  /* signature verifications (all RRsets of the query) */
-#define RW_DSEC_MAX_KEY_TRY   8	  /* keys tried for one RRSIG (colliding key tags) */
-#define RW_DSEC_MAX_SIG_TRY   8	  /* RRSIGs tried for one RRset */
+#define RW_DSEC_MAX_VERIFY     64  /* signature verifications (all RRsets of the query) */
+#define RW_DSEC_MAX_KEY_TRY    8   /* keys tried for one RRSIG (colliding key tags) */
+#define RW_DSEC_MAX_SIG_TRY    8   /* RRSIGs tried for one RRset */
 #define RW_DSEC_MAX_NSEC3_HASH 150 /* NSEC3 hash computations */
 #define RW_DSEC_MAX_NSEC3_ITER 150 /* more iterations than this: insecure (RFC 9276, EDE 27) */
 
@@ -52,24 +52,24 @@ int rw_dsec_result_ede(enum rw_dsec_result r);
 /* What a check found, for the trace and the EDE text. */
 struct rw_dsec_check {
 	enum rw_dsec_result result;
-	uint16_t key_tag;	  /* the key that verified (or the one a failing RRSIG names) */
-	uint8_t alg;		  /* its algorithm */
-	uint16_t ds_tag;	  /* DNSKEY checks: the DS that matched (or the first that did not) */
+	uint16_t key_tag; /* the key that verified (or the one a failing RRSIG names) */
+	uint8_t alg;	  /* its algorithm */
+	uint16_t ds_tag;  /* DNSKEY checks: the DS that matched (or the first that did not) */
 	uint8_t ds_alg, ds_digest;
-	int64_t inception_s;	  /* the signature's window, absolute (RFC 1982 serial time */
-	int64_t expiration_s;	  /* resolved against now) */
-	uint8_t sig_labels;	  /* the RRSIG's labels field */
-	bool wildcard;		  /* the set is a wildcard expansion (labels < the owner's) */
-	uint32_t ttl;		  /* how long the set may be kept: min(TTL, original TTL, expiry) */
-	uint32_t verifications;	  /* verify operations this check used */
-	char limit[48];		  /* RW_DSEC_LIMIT: which limit ("max 64 verifications") */
+	int64_t inception_s;	/* the signature's window, absolute (RFC 1982 serial time */
+	int64_t expiration_s;	/* resolved against now) */
+	uint8_t sig_labels;	/* the RRSIG's labels field */
+	bool wildcard;		/* the set is a wildcard expansion (labels < the owner's) */
+	uint32_t ttl;		/* how long the set may be kept: min(TTL, original TTL, expiry) */
+	uint32_t verifications; /* verify operations this check used */
+	char limit[48];		/* RW_DSEC_LIMIT: which limit ("max 64 verifications") */
 };
 
 /* Check rrset (one owner, type and class; no RRSIGs in it) with the RRSIGs in sigs that cover its
  * type and name zone as signer, against keys (the zone's trusted DNSKEY RRset), at now_s. */
-void rw_dsec_verify_rrset(const ldns_rr_list *rrset, const ldns_rr_list *sigs,
-			  const ldns_rdf *zone, const ldns_rr_list *keys, int64_t now_s,
-			  struct rw_dsec_budget *b, struct rw_dsec_check *out);
+void rw_dsec_verify_rrset(const ldns_rr_list *rrset, const ldns_rr_list *sigs, const ldns_rdf *zone,
+			  const ldns_rr_list *keys, int64_t now_s, struct rw_dsec_budget *b,
+			  struct rw_dsec_check *out);
 
 /* Check a zone's DNSKEY RRset (dnskeys, with its RRSIGs in sigs) against the DS RRset that
  * vouches for it (from the parent, or a trust anchor): some DS with a supported algorithm and
@@ -86,29 +86,29 @@ const ldns_rdf *rw_dsec_signer(const ldns_rr_list *sigs, uint16_t type);
 
 /* Denial of existence. */
 enum rw_denial {
-	RW_DENIAL_NONE = 0,	/* nothing proves it: bogus (EDE 12, NSEC missing) */
-	RW_DENIAL_NXDOMAIN,	/* the name and any wildcard that could match it do not exist */
-	RW_DENIAL_NODATA,	/* the name (or the wildcard matching it) has no such type; for DS:
+	RW_DENIAL_NONE = 0,    /* nothing proves it: bogus (EDE 12, NSEC missing) */
+	RW_DENIAL_NXDOMAIN,    /* the name and any wildcard that could match it do not exist */
+	RW_DENIAL_NODATA,      /* the name (or the wildcard matching it) has no such type; for DS:
 				 * the name is no delegation (no NS bit), or has NS and DS absent
 				 * with SOA: see ds_delegation */
-	RW_DENIAL_INSECURE_DS,	/* DS: a delegation without DS (NS bit, no DS, no SOA), or a name
+	RW_DENIAL_INSECURE_DS, /* DS: a delegation without DS (NS bit, no DS, no SOA), or a name
 				 * covered by an opt-out NSEC3: the child is insecure */
-	RW_DENIAL_OPTOUT,	/* covered only by an opt-out NSEC3: insecure, no AD */
-	RW_DENIAL_ITERATIONS,	/* NSEC3 with more than RW_DSEC_MAX_NSEC3_ITER iterations:
+	RW_DENIAL_OPTOUT,      /* covered only by an opt-out NSEC3: insecure, no AD */
+	RW_DENIAL_ITERATIONS,  /* NSEC3 with more than RW_DSEC_MAX_NSEC3_ITER iterations:
 				 * insecure (EDE 27) */
-	RW_DENIAL_LIMIT,	/* the hash budget ran out (bogus) */
-	RW_DENIAL_WILDCARD,	/* rw_denial_wildcard: the name asked does not exist (proven) */
+	RW_DENIAL_LIMIT,       /* the hash budget ran out (bogus) */
+	RW_DENIAL_WILDCARD,    /* rw_denial_wildcard: the name asked does not exist (proven) */
 };
 const char *rw_denial_name(enum rw_denial d);
 
 struct rw_denial_result {
 	enum rw_denial kind;
 	bool nsec3;
-	uint16_t iterations;	  /* NSEC3 */
-	const ldns_rr *match;	  /* borrowed from nsecs: the record matching the name (NODATA) */
-	const ldns_rr *cover;	  /* the record covering the name (or next closer) */
+	uint16_t iterations;	   /* NSEC3 */
+	const ldns_rr *match;	   /* borrowed from nsecs: the record matching the name (NODATA) */
+	const ldns_rr *cover;	   /* the record covering the name (or next closer) */
 	const ldns_rr *cover_wild; /* the record covering (or matching) the wildcard */
-	char encloser[256];	  /* the closest encloser, presentation format, or "" */
+	char encloser[256];	   /* the closest encloser, presentation format, or "" */
 };
 
 /* Prove that qname does not exist (nxdomain) or has no qtype (!nxdomain), from nsecs: NSEC or
@@ -121,7 +121,6 @@ void rw_denial_prove(const ldns_rr_list *nsecs, const ldns_rdf *zone, const ldns
  * no closer name exists (RFC 4035 5.3.4, RFC 5155 8.8). kind is RW_DENIAL_WILDCARD when proven,
  * RW_DENIAL_OPTOUT when only an opt-out covers it, else as above. */
 void rw_denial_wildcard(const ldns_rr_list *nsecs, const ldns_rdf *zone, const ldns_rdf *qname,
-			uint8_t sig_labels, struct rw_dsec_budget *b,
-			struct rw_denial_result *out);
+			uint8_t sig_labels, struct rw_dsec_budget *b, struct rw_denial_result *out);
 
 #endif

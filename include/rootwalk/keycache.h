@@ -19,13 +19,13 @@
 struct rw_keycache;
 
 struct rw_keyentry {
-	enum rw_vstate state;	/* SECURE, INSECURE or BOGUS */
-	ldns_rr_list *dnskeys;	/* SECURE: the trusted DNSKEY RRset (copy, owned) */
+	enum rw_vstate state;  /* SECURE, INSECURE or BOGUS */
+	ldns_rr_list *dnskeys; /* SECURE: the trusted DNSKEY RRset (copy, owned) */
 	int64_t stored_us, expires_us;
-	uint16_t key_tag;	/* SECURE: the key the DS matched */
+	uint16_t key_tag; /* SECURE: the key the DS matched */
 	uint8_t alg;
-	int ede;		/* BOGUS / INSECURE: RFC 8914 code, -1 for none */
-	char why[240];		/* BOGUS / INSECURE: the first broken link, for people */
+	int ede;       /* BOGUS / INSECURE: RFC 8914 code, -1 for none */
+	char why[240]; /* BOGUS / INSECURE: the first broken link, for people */
 };
 void rw_keyentry_clear(struct rw_keyentry *e);
 

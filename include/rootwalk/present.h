@@ -29,6 +29,8 @@ int rw_present_ip4(const uint8_t a[4], char *buf, size_t len);
 uint16_t rw_present_port(const struct sockaddr_storage *ss);
 /* "2026-11-25T10:00:00.112Z" (buf >= 25 bytes). */
 void rw_present_iso_time(int64_t wall_us, char *buf, size_t len);
+/* Whole seconds since the epoch as "2026-12-17T00:00:00Z" (a signature's window). */
+void rw_present_iso_secs(int64_t secs, char *buf, size_t len);
 /* Local time: ISO 8601 with the offset, or "2026-11-25 10:00:00 UTC". */
 void rw_present_local_time(int64_t wall_us, bool iso, char *buf, size_t len);
 /* Whole epoch seconds, rounded up (the first second something is no longer served). */

@@ -150,6 +150,17 @@ void rw_present_iso_time(int64_t wall_us, char *buf, size_t len)
 	*p = '\0';
 }
 
+void rw_present_iso_secs(int64_t secs, char *buf, size_t len)
+{
+	char full[32];
+	rw_present_iso_time(secs * 1000000, full, sizeof(full));
+	if (strlen(full) != 24) { /* "?" for a time out of range */
+		snprintf(buf, len, "%s", full);
+		return;
+	}
+	snprintf(buf, len, "%.19sZ", full);
+}
+
 int64_t rw_present_epoch(int64_t wall_us)
 {
 	/* rounded up: from this second on the entry is no longer served (expires_iso has the

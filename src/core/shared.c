@@ -11,6 +11,7 @@ static struct rw_cache_opts cache_opts(const struct rw_config *cfg)
 		.max_ttl = cfg->cache_max_ttl,
 		.min_ttl = cfg->cache_min_ttl,
 		.max_negative_ttl = cfg->cache_max_negative_ttl,
+		.validating = cfg->dnssec,
 	};
 	return opts;
 }

@@ -39,7 +39,7 @@ static void until(struct rw_sbuf *b, int64_t end_s, int64_t now_us)
 	char when[40], d[24];
 	if (!end_s)
 		return;
-	rw_present_iso_time(end_s * 1000000, when, sizeof(when));
+	rw_present_iso_secs(end_s, when, sizeof(when));
 	int64_t now_s = now_us / 1000000, left = end_s - now_s;
 	rw_present_duration(d, sizeof(d), left < 0 ? -left : left);
 	rw_sbuf_printf(b, ", valid until %s (%s%s%s)", when, left < 0 ? "" : "in ", d,
@@ -140,9 +140,9 @@ void rw_trace_val_json(struct rw_sbuf *b, const struct rw_trace_event *e)
 	if (e->vstep == RW_VAL_DNSKEY || e->vstep == RW_VAL_DS || e->vstep == RW_VAL_ANCHOR)
 		rw_sbuf_printf(b, ",\"ds_tag\":%u,\"digest\":%u", e->ds_tag, e->digest);
 	if (e->sig_expiration_s) {
-		rw_present_iso_time(e->sig_inception_s * 1000000, when, sizeof(when));
+		rw_present_iso_secs(e->sig_inception_s, when, sizeof(when));
 		key_str(b, "sig_inception", when);
-		rw_present_iso_time(e->sig_expiration_s * 1000000, when, sizeof(when));
+		rw_present_iso_secs(e->sig_expiration_s, when, sizeof(when));
 		key_str(b, "sig_expiration", when);
 		rw_sbuf_printf(b, ",\"sig_expiration_epoch\":%" PRId64, e->sig_expiration_s);
 	}

@@ -34,13 +34,13 @@ void val_check_text(char *buf, size_t len, const struct rw_dsec_check *c, const 
 
 	switch (c->result) {
 	case RW_DSEC_EXPIRED:
-		rw_present_iso_time(c->expiration_s * 1000000, when, sizeof(when));
+		rw_present_iso_secs(c->expiration_s, when, sizeof(when));
 		ago(rel, sizeof(rel), c->expiration_s, now_s);
 		snprintf(buf, len, "RRSIG %s of %s (key %u/%u of %s) expired %s, %s", t, o,
 			 c->key_tag, c->alg, z, when, rel);
 		break;
 	case RW_DSEC_NOT_YET_VALID:
-		rw_present_iso_time(c->inception_s * 1000000, when, sizeof(when));
+		rw_present_iso_secs(c->inception_s, when, sizeof(when));
 		ago(rel, sizeof(rel), c->inception_s, now_s);
 		snprintf(buf, len, "RRSIG %s of %s (key %u/%u of %s) is not valid before %s, %s", t,
 			 o, c->key_tag, c->alg, z, when, rel);

@@ -333,7 +333,8 @@ static ldns_pkt *authoritative(const struct fn_server *s, const ldns_pkt *q)
 		if (qtype == LDNS_RR_TYPE_DS && ldns_dname_compare(o, qname) == 0)
 			continue;
 		push(p, LDNS_SECTION_AUTHORITY, rrs, o, LDNS_RR_TYPE_NS);
-		if (dnssec && !push_signed(p, LDNS_SECTION_AUTHORITY, rrs, o, LDNS_RR_TYPE_DS, true))
+		if (dnssec &&
+		    !push_signed(p, LDNS_SECTION_AUTHORITY, rrs, o, LDNS_RR_TYPE_DS, true))
 			push_nsec_for(p, rrs, o); /* the proof that the delegation has no DS */
 		for (size_t j = 0; j < ldns_rr_list_rr_count(rrs); j++) {
 			ldns_rr *ns = ldns_rr_list_rr(rrs, j);
@@ -630,6 +631,7 @@ struct rw_config *fn_config(const char *hints_path)
 		abort();
 	cfg->do_not_query_localhost = false;
 	cfg->root_hints = strdup(hints_path);
+	cfg->dnssec = false; /* the fake worlds are unsigned; test_validate signs its own */
 	return cfg;
 }
 

@@ -83,13 +83,14 @@ static void add_nsec_chain(ldns_rr_list *all, const ldns_rdf *apex)
 	for (size_t i = 0; i < n;) {
 		const ldns_rdf *owner = ldns_rr_owner(ldns_rr_list_rr(names, i));
 		size_t j = i;
-		while (j < n && ldns_dname_compare(ldns_rr_owner(ldns_rr_list_rr(names, j)), owner) == 0)
+		while (j < n &&
+		       ldns_dname_compare(ldns_rr_owner(ldns_rr_list_rr(names, j)), owner) == 0)
 			j++;
 		const ldns_rdf *next = j < n ? ldns_rr_owner(ldns_rr_list_rr(names, j)) : apex;
 		ldns_rr_list *set = ldns_rr_list_new();
 		for (size_t k = i; k < j; k++)
 			ldns_rr_list_push_rr(set, ldns_rr_list_rr(names, k));
-		ldns_rr *nsec = ldns_create_nsec(ldns_rdf_clone(owner), ldns_rdf_clone(next), set);
+		ldns_rr *nsec = ldns_create_nsec((ldns_rdf *)owner, (ldns_rdf *)next, set);
 		ldns_rr_list_free(set);
 		if (nsec) {
 			ldns_rr_set_ttl(nsec, 300);
@@ -128,8 +129,9 @@ char *fs_sign(const char *zone, const char *records, const struct fs_key *k, int
 		ldns_rr *first = ldns_rr_list_rr(sorted, i);
 		size_t j = i;
 		ldns_rr_list *set = ldns_rr_list_new();
-		while (j < n && ldns_dname_compare(ldns_rr_owner(ldns_rr_list_rr(sorted, j)),
-						   ldns_rr_owner(first)) == 0 &&
+		while (j < n &&
+		       ldns_dname_compare(ldns_rr_owner(ldns_rr_list_rr(sorted, j)),
+					  ldns_rr_owner(first)) == 0 &&
 		       ldns_rr_get_type(ldns_rr_list_rr(sorted, j)) == ldns_rr_get_type(first))
 			ldns_rr_list_push_rr(set, ldns_rr_list_rr(sorted, j++));
 		bool deleg = ldns_rr_get_type(first) == LDNS_RR_TYPE_NS &&
@@ -145,7 +147,7 @@ char *fs_sign(const char *zone, const char *records, const struct fs_key *k, int
 	}
 	ldns_key_list_set_key_count(keys, 0);
 	ldns_key_list_free(keys);
-	ldns_rr_list_free(sorted);
+	ldns_rr_list_deep_free(sorted);
 	ldns_rr_list_deep_free(all);
 	ldns_rdf_deep_free(apex);
 

@@ -14,8 +14,8 @@
 #include "fakesign.h"
 #include "rootwalk/resolver.h"
 
-#define NOW_S	 1795600800 /* the fake clock's start: 2026-11-25T10:00:00Z */
-#define EXPIRES	 (NOW_S + 7200)
+#define NOW_S	     1795600800 /* the fake clock's start: 2026-11-25T10:00:00Z */
+#define EXPIRES	     (NOW_S + 7200)
 #define EXPIRES_TEXT "2026-11-25T12:00:00Z"
 
 static struct fs_key kroot, kex, kbroken, kother, kfuture;
@@ -89,21 +89,19 @@ static void world(struct fakenet *fn)
 		  "unsigned. 3600 IN NS ns.unsigned.\n"
 		  "ns.unsigned. 3600 IN A 192.0.2.3\n"
 		  "www.unsigned. 300 IN A 198.51.100.3\n");
-	char *broken =
-		fs_sign("broken.",
-			"broken. 3600 IN SOA ns.broken. host.broken. 1 1800 900 604800 300\n"
-			"broken. 3600 IN NS ns.broken.\n"
-			"ns.broken. 3600 IN A 192.0.2.4\n"
-			"www.broken. 300 IN A 198.51.100.4\n",
-			&kbroken, NOW_S - 86400, NOW_S + 30 * 86400);
+	char *broken = fs_sign("broken.",
+			       "broken. 3600 IN SOA ns.broken. host.broken. 1 1800 900 604800 300\n"
+			       "broken. 3600 IN NS ns.broken.\n"
+			       "ns.broken. 3600 IN A 192.0.2.4\n"
+			       "www.broken. 300 IN A 198.51.100.4\n",
+			       &kbroken, NOW_S - 86400, NOW_S + 30 * 86400);
 	fn_server(fn, "192.0.2.4", "broken.", broken);
-	char *future =
-		fs_sign("future.",
-			"future. 3600 IN SOA ns.future. host.future. 1 1800 900 604800 300\n"
-			"future. 3600 IN NS ns.future.\n"
-			"ns.future. 3600 IN A 192.0.2.5\n"
-			"www.future. 300 IN A 198.51.100.5\n",
-			&kfuture, NOW_S + 86400, NOW_S + 30 * 86400);
+	char *future = fs_sign("future.",
+			       "future. 3600 IN SOA ns.future. host.future. 1 1800 900 604800 300\n"
+			       "future. 3600 IN NS ns.future.\n"
+			       "ns.future. 3600 IN A 192.0.2.5\n"
+			       "www.future. 300 IN A 198.51.100.5\n",
+			       &kfuture, NOW_S + 86400, NOW_S + 30 * 86400);
 	fn_server(fn, "192.0.2.5", "future.", future);
 	free(ds_ex), free(ds_other), free(ds_future), free(root_recs), free(root_all);
 	free(root), free(ex), free(broken), free(future);
