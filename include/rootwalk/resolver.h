@@ -120,6 +120,9 @@ struct rw_stats {
 	uint64_t servfail;
 	uint64_t servfail_reason[RW_SERVFAIL_REASONS]; /* by rw_servfail_reason_name[] */
 	uint64_t client_badvers;		       /* BADVERS (16) answers */
+	/* walked answers by the validator's verdict (enum rw_vstate: unchecked, secure, insecure,
+	 * bogus); fast-path answers are counted as cache hits only */
+	uint64_t dnssec[4];
 	/* upstream RTTs: < 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000 ms, and longer */
 	uint64_t rtt_hist[RW_RTT_BUCKETS];
 };

@@ -213,6 +213,9 @@ static void do_stats(struct rw_control *ctl, const struct rw_control_request *re
 	stat_line(&b, json, &first, "client.malformed", st->client_malformed);
 	stat_line(&b, json, &first, "client.joined", st->joined);
 	stat_line(&b, json, &first, "client.local", st->local_answers);
+	stat_line(&b, json, &first, "dnssec.secure", st->dnssec[RW_VSTATE_SECURE]);
+	stat_line(&b, json, &first, "dnssec.insecure", st->dnssec[RW_VSTATE_INSECURE]);
+	stat_line(&b, json, &first, "dnssec.bogus", st->dnssec[RW_VSTATE_BOGUS]);
 	for (int i = 0; i < 16; i++) {
 		const char *name = rw_present_rcode(i);
 

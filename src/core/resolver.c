@@ -121,6 +121,7 @@ static void finish(struct req *q)
 		r->stats.servfail++;
 		r->stats.servfail_reason[rw_iter_fail_why(it)]++;
 	}
+	r->stats.dnssec[rw_iter_vstate(it) & 3]++;
 	if (q->sh.upstream == 0)
 		r->stats.cache_hits++;
 	else
