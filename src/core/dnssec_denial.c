@@ -117,9 +117,11 @@ static enum rw_denial nodata_kind(const ldns_rr *m, uint16_t qtype)
 	if (has_type(m, qtype) || has_type(m, LDNS_RR_TYPE_CNAME))
 		return RW_DENIAL_NONE;
 	if (qtype == LDNS_RR_TYPE_DS) {
-		/* The child's apex record says nothing of the DS held by the parent. */
+		/* The child's apex record says nothing of the DS held by the parent; the root has
+		 * no parent, and its own NSEC proves it has no DS. */
 		if (has_type(m, LDNS_RR_TYPE_SOA))
-			return RW_DENIAL_NONE;
+			return ldns_dname_label_count(ldns_rr_owner(m)) == 0 ? RW_DENIAL_NODATA
+									      : RW_DENIAL_NONE;
 		return has_type(m, LDNS_RR_TYPE_NS) ? RW_DENIAL_INSECURE_DS : RW_DENIAL_NODATA;
 	}
 	/* The parent's record at a cut proves nothing but the absence of DS (RFC 6840 4.4). */
