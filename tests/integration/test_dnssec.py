@@ -103,6 +103,9 @@ CASES = [
          why="NODATA proven by NSEC3"),
     Case("nope-tld.", "A", NXDOMAIN, True, set(), denial="NSEC",
          why="NXDOMAIN from the signed root"),
+    Case("nope.com.", "A", NXDOMAIN, False, set(), denial="NSEC3",
+         why="NXDOMAIN in com., whose NSEC3 records are opt-out: the name could be an unsigned "
+             "delegation, so the denial is insecure (RFC 5155 9.2)"),
     # Wildcards: the expansion is secure with a proof that the name itself does not exist.
     Case("anything.wild.secure-nsec.com.", "A", NOERROR, True,
          a("anything.wild.secure-nsec.com.", "192.0.2.11"), signed=True, denial="NSEC",
