@@ -238,14 +238,19 @@ class Lab:
     def start_rootwalkd(self, addr=ROOTWALKD_ADDR, trace_format="json", extra="", binary=None,
                         name=None, wait=True, root_hints=None, env=None):
         """Start rootwalkd on addr@53 with the lab root hints (or root_hints, a file that must
-        name lab addresses only) and a trace log in the temp dir. extra: more config lines;
-        env: more environment variables."""
+        name lab addresses only) and a trace log in the temp dir, and the lab's trust anchor
+        (or "dnssec: no" with root_hints: see rootwalkd_dnssec). extra: more config lines
+        (with a dnssec: or trust-anchor-file: line of its own, the lab adds none); env: more
+        environment variables."""
         d = tempfile.mkdtemp(prefix=(name or "rootwalkd") + "-", dir=self.tmp)
         trace = os.path.join(d, "trace.log")
         binary = binary or resolvers.rootwalkd_binary()
+        # The lab's DNSSEC line, unless extra sets DNSSEC keys of its own.
+        own = [l for l in extra.splitlines()
+               if l.strip().split(":", 1)[0] in ("dnssec", "trust-anchor-file")]
+        dnssec = "" if own else self.rootwalkd_dnssec(binary, root_hints)
         conf = resolvers.rootwalkd_conf(addr, root_hints or ROOT_HINTS, trace, trace_format,
-                                        self.rootwalkd_dnssec(binary, root_hints) + extra,
-                                        by="scripts/rwlab")
+                                        dnssec + extra, by="scripts/rwlab")
         r = resolvers.start_rootwalkd(d, conf, addr, binary=binary, trace_log=trace, env=env,
                                       wait=False)
         self.resolvers.append(r)
