@@ -1,8 +1,9 @@
 #!/bin/bash
 # demo.sh: the main job. Builds rootwalkd if needed, then, inside a private network namespace,
-# starts the lab internet (one NSD per server in zones/lab.conf) and rootwalkd with the lab root
-# hints, asks it four questions with dig and prints each answer with the trace rootwalkd wrote
-# for it, then runs dig +trace through it (/etc/resolv.conf, in a private mount namespace,
+# starts the lab internet (one NSD per server in zones/lab.conf, signed with DNSSEC as
+# zones/dnssec.conf says) and rootwalkd with the lab root hints and trust anchor, asks it six
+# questions with dig (the last two with +dnssec: a secure and a bogus name) and prints each answer
+# with the trace rootwalkd wrote for it, then runs dig +trace through it (/etc/resolv.conf, in a private mount namespace,
 # names rootwalkd). Everything is stopped at the end; the whole run is bounded (under a minute).
 #
 #   scripts/demo.sh             build if needed, run the demo
@@ -70,6 +71,11 @@ queries() {
 		www.video-platform.com A
 	ask "A name that does not exist: NXDOMAIN, with the zone's SOA" nope.video-platform.com A
 	ask "A reverse lookup: 203.0.113.42 -> PTR" -x 203.0.113.42
+	# The lab is signed (zones/dnssec.conf; anchor: $LAB_TRUST_ANCHOR). A validating resolver
+	# sets ad on the first and answers the second SERVFAIL with EDE 7 (Signature Expired).
+	ask "DNSSEC: a signed name (validated: the ad flag)" +dnssec +nocrypto www.secure-nsec.com A
+	ask "DNSSEC: a name whose signatures expired (bogus: SERVFAIL, EDE 7)" +dnssec +nocrypto \
+		www.sig-expired.com A
 
 	# dig +trace asks rootwalkd for ". NS", then walks itself, looking up each name server it
 	# is referred to with the system resolver: in here /etc/resolv.conf names rootwalkd.

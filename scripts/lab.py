@@ -6,8 +6,10 @@ that starts a process must already run inside a private network namespace (scrip
 makes one); the lab refuses to run anywhere else, so lab traffic can never leave the machine.
 
 Command line (inside the namespace):
-    lab.py check                       check the zone files and the table, start nothing
-    lab.py run [opts] -- CMD ARGS...   start the lab and a resolver, run CMD, stop everything
+    lab.py check                       check the zone files and the tables, start nothing
+    lab.py run [opts] -- CMD ARGS...   start the lab (signed: zones/dnssec.conf) and a resolver,
+                                       run CMD, stop everything; CMD gets RESOLVER, LAB_TMP,
+                                       LAB_TRUST_ANCHOR (the root's DS), LAB_DELV_ANCHOR...
     lab.py questions                   print the comparison questions generated from the zones
 """
 
@@ -21,6 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from rwlab import ZONES, LabError  # noqa: E402
 from rwlab.labnet import Lab  # noqa: E402
+from rwlab.signing import read_plan  # noqa: E402
 from rwlab.zonefiles import (FAULT_ZONE_FILES, checkzone, questions, read_table,  # noqa: E402
                              zone_file_name)
 
@@ -30,12 +33,16 @@ def cmd_run(args):
     try:
         lab.start()
         env = dict(os.environ, LAB_TMP=lab.tmp, LAB_ZONES=lab.zonesdir)
+        if lab.trust_anchor:
+            # The signed lab's trust anchor: the root's DS (zone-file format, for
+            # trust-anchor-file:) and a trust-anchors block for delv -a.
+            env.update(LAB_TRUST_ANCHOR=lab.trust_anchor, LAB_DELV_ANCHOR=lab.delv_anchor)
         if args.resolver in ("rootwalkd", "both"):
             r = lab.start_rootwalkd(trace_format=args.trace_format)
             env.update(RESOLVER=r.addr, ROOTWALKD_ADDR=r.addr, TRACE_LOG=r.trace_log,
                        ROOTWALKD_STDERR=r.stderr_path)
         if args.resolver in ("unbound", "both"):
-            u = lab.start_unbound()
+            u = lab.start_unbound(validate=args.validate)
             env.update(UNBOUND_ADDR=u.addr)
             env.setdefault("RESOLVER", u.addr)
         if not args.cmd:
@@ -57,6 +64,12 @@ def cmd_check(args):
     files = [(z, os.path.join(ZONES, zone_file_name(z))) for s in read_table() for z in s.zones]
     files += [(z, os.path.join(ZONES, "fault", f)) for z, f in FAULT_ZONE_FILES]
     ok = True
+    served = {z for s in read_table() for z in s.zones}
+    unserved = [z for z in read_plan() if z not in served]
+    if unserved:
+        print("zones/dnssec.conf signs zones that lab.conf does not serve: %s"
+              % " ".join(unserved))
+        ok = False
     for origin, path in files:
         r = checkzone(origin, path)
         ok = ok and r.returncode == 0
@@ -70,6 +83,8 @@ def main(argv=None):
     run = sub.add_parser("run", help="start the lab and a resolver, run a command, stop everything")
     run.add_argument("--resolver", choices=["rootwalkd", "unbound", "both", "none"],
                      default="rootwalkd")
+    run.add_argument("--validate", action="store_true",
+                     help="Unbound validates DNSSEC with the lab's trust anchor")
     run.add_argument("--trace-format", choices=["text", "json"], default="text")
     run.add_argument("--timeout", type=int, default=300, help="seconds CMD may run (default 300)")
     run.add_argument("--keep", action="store_true", help="keep the temp dir (logs, traces)")

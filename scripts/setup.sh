@@ -17,10 +17,11 @@ demo | test) ;;
 	;;
 esac
 
-# Build and lab tools; the test suite adds Unbound (the reference resolver), pytest and
+# Build and lab tools (ldnsutils: ldns-keygen and ldns-signzone, which sign the lab's zones at
+# every lab start; bind9-dnsutils: dig and delv); the test suite adds Unbound (the reference resolver), pytest and
 # clang-format. util-linux (unshare) and python3 are part of every Debian system.
 pkgs=(gcc libc6-dev pkg-config meson ninja-build libuv1-dev libldns-dev libsodium-dev scdoc
-	nsd bind9-dnsutils iproute2 python3 python3-dnspython)
+	nsd ldnsutils bind9-dnsutils iproute2 python3 python3-dnspython)
 if [ "$mode" = test ]; then
 	pkgs+=(unbound python3-pytest clang-format dnsperf)
 fi

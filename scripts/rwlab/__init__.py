@@ -7,10 +7,12 @@ Each job has one module, and each helper is written once:
     procs      starting, waiting for and stopping processes; bounded polling; /proc readers
     nsd        one NSD per server address: its configuration, its process, its counters
     zonefiles  zones/lab.conf, the zone files, nsd-checkzone and the comparison questions
+    signing    DNSSEC: zones/dnssec.conf, the keys, DS records and signatures every lab makes
+               at its start (ldns-keygen, ldns-signzone), the faults, the trust anchor files
     resolvers  rootwalkd and Unbound in the lab: configurations, start, stop, their output
     faults     tests/faultserver.py processes (the scripted servers under fault.)
-    labnet     the Lab: every server of zones/lab.conf, the resolvers and fault servers it
-               started, zone edits, a server silenced
+    labnet     the Lab: every server of zones/lab.conf (signed), the resolvers and fault
+               servers it started, zone edits (signed again), a server silenced
     dnsq       asking (UDP, TCP, from a source address, timed), raw exchanges, reading replies
     traces     reading rootwalkd's JSON and text trace logs
     control    rootwalkd's control socket and the `rootwalk` command

@@ -1,8 +1,9 @@
 """The lab internet: every server of zones/lab.conf (one NSD per address, serving a private copy
 of zones/), and the resolvers and fault servers started on it; everything it started, it stops.
 
-    lab = Lab()                 # reads zones/lab.conf
-    lab.start()                 # one NSD per server address, waits until each answers
+    lab = Lab()                 # reads zones/lab.conf (and zones/dnssec.conf)
+    lab.start()                 # signs the zones (new keys), one NSD per server address,
+                                # waits until each answers; lab.trust_anchor: the root's DS
     r = lab.start_rootwalkd()   # or lab.start_unbound(), lab.start_fault_server(...)
     ...
     lab.stop()                  # stops every process it started
@@ -21,11 +22,12 @@ import dns.zone
 from rwlab import ROOT_HINTS, ROOTWALKD_ADDR, START_TIMEOUT, UNBOUND_ADDR, ZONES, LabError
 from rwlab import faults, resolvers
 from rwlab.isolate import ensure_isolated
+from rwlab.signing import Signer
 from rwlab.zonefiles import read_table, set_soa, zone_file_name, zone_origin
 
 
 class Lab:
-    def __init__(self, table=None, tmp=None, keep=False):
+    def __init__(self, table=None, tmp=None, keep=False, sign=True):
         self.servers = read_table(table)
         self.own_tmp = tmp is None
         self.tmp = tmp or tempfile.mkdtemp(prefix="rootwalk-lab-")
@@ -34,6 +36,13 @@ class Lab:
         self.resolvers = []
         self.fault_servers = []
         self.started = False
+        # DNSSEC (see rwlab.signing): with sign, start() signs the lab's copy of the zones as
+        # zones/dnssec.conf says; the trust anchor files are then in tmp/dnssec/.
+        self.sign = sign
+        self.signer = None
+        self.trust_anchor = None       # the root's DS, zone-file format (trust-anchor-file:)
+        self.trust_anchor_key = None   # the root's DNSKEY, zone-file format
+        self.delv_anchor = None        # a trust-anchors { } block for delv -a
 
     # -- authoritative servers ---------------------------------------------------------------
 
@@ -53,11 +62,21 @@ class Lab:
         return os.path.join(self.zonesdir, zone_file_name(zone))
 
     def start(self):
-        """Copy zones/, write the NSD configs, start every server, wait until each answers."""
+        """Copy zones/, sign them (unless sign=False), write the NSD configs, start every
+        server, wait until each answers."""
         ensure_isolated()
         if os.path.exists(self.zonesdir):
             shutil.rmtree(self.zonesdir)
         shutil.copytree(ZONES, self.zonesdir)
+        if self.sign:
+            d = os.path.join(self.tmp, "dnssec")
+            if os.path.exists(d):
+                shutil.rmtree(d)
+            self.signer = Signer(self.zonesdir, d).sign_all(
+                {z for s in self.servers for z in s.zones})
+            self.trust_anchor = self.signer.anchor_ds
+            self.trust_anchor_key = self.signer.anchor_key
+            self.delv_anchor = self.signer.anchor_delv
         self.started = True
         try:
             for s in self.servers:
@@ -128,20 +147,31 @@ class Lab:
         with open(self.zone_path(zone)) as f:
             return f.read()
 
+    def signed(self, zone):
+        """True if the lab signed zone (see rwlab.signing)."""
+        return self.signer is not None and self.signer.signs(zone)
+
     def read_zone(self, zone):
-        """The lab's current copy of zone as a dns.zone.Zone (absolute names)."""
+        """The lab's current copy of zone as a dns.zone.Zone (absolute names); of a signed
+        zone, its data before signing (with its children's DS), which write_zone signs."""
         origin = zone_origin(zone)
+        if self.signed(origin):
+            return dns.zone.from_text(self.signer.unsigned_text(origin), origin=origin,
+                                      relativize=False)
         return dns.zone.from_file(self.zone_path(origin), origin=origin, relativize=False)
 
     def write_zone(self, zone, z):
-        """Replace the lab's copy of zone by the dns.zone.Zone z with its serial raised above
-        what the servers have now, and wait until they serve it (see write_zone_text).
-        Returns the new serial."""
+        """Replace the lab's copy of zone by the dns.zone.Zone z (signed again with the zone's
+        key if the lab signed it) with its serial raised above what the servers have now, and
+        wait until they serve it (see write_zone_text). Returns the new serial."""
         origin = zone_origin(zone)
         old = max([s.serial(origin) or 0 for s in self.servers_of(origin)] + [0])
         soa = z.find_rdataset(origin, dns.rdatatype.SOA)
         set_soa(z, serial=max(old, soa[0].serial) + 1)
-        return self.write_zone_text(zone, z.to_text(relativize=False))
+        text = z.to_text(relativize=False)
+        if self.signed(origin):
+            text = self.signer.sign_text(origin, text)
+        return self.write_zone_text(zone, text)
 
     def write_zone_text(self, zone, text, timeout=5.0):
         """Replace the lab's copy of zone by text (zone file format), make its servers reload
@@ -180,6 +210,7 @@ class Lab:
         the servers of the zone then serve it (new serial). The original data is put back
         after."""
         original = self.zone_text(zone)
+        unsigned = self.signer.unsigned_text(zone) if self.signed(zone) else None
 
         def change(edit):
             z = self.read_zone(zone)
@@ -189,6 +220,8 @@ class Lab:
         try:
             yield change
         finally:
+            if unsigned is not None:
+                self.signer.keep_unsigned(zone, unsigned)
             self.write_zone_text(zone, original)
 
     # -- scripted fault servers -------------------------------------------------------------------
@@ -205,12 +238,19 @@ class Lab:
     def start_rootwalkd(self, addr=ROOTWALKD_ADDR, trace_format="json", extra="", binary=None,
                         name=None, wait=True, root_hints=None, env=None):
         """Start rootwalkd on addr@53 with the lab root hints (or root_hints, a file that must
-        name lab addresses only) and a trace log in the temp dir. extra: more config lines;
-        env: more environment variables."""
+        name lab addresses only) and a trace log in the temp dir, and the lab's trust anchor
+        (or "dnssec: no" with root_hints: see rootwalkd_dnssec). extra: more config lines
+        (with a dnssec: or trust-anchor-file: line of its own, the lab adds none); env: more
+        environment variables."""
         d = tempfile.mkdtemp(prefix=(name or "rootwalkd") + "-", dir=self.tmp)
         trace = os.path.join(d, "trace.log")
+        binary = binary or resolvers.rootwalkd_binary()
+        # The lab's DNSSEC line, unless extra sets DNSSEC keys of its own.
+        own = [l for l in extra.splitlines()
+               if l.strip().split(":", 1)[0] in ("dnssec", "trust-anchor-file")]
+        dnssec = "" if own else self.rootwalkd_dnssec(binary, root_hints)
         conf = resolvers.rootwalkd_conf(addr, root_hints or ROOT_HINTS, trace, trace_format,
-                                        extra, by="scripts/rwlab")
+                                        dnssec + extra, by="scripts/rwlab")
         r = resolvers.start_rootwalkd(d, conf, addr, binary=binary, trace_log=trace, env=env,
                                       wait=False)
         self.resolvers.append(r)
@@ -218,10 +258,27 @@ class Lab:
             resolvers.wait_ready(r)
         return r
 
-    def start_unbound(self, addr=UNBOUND_ADDR, wait=True):
-        """Start Unbound (iterator only, no DNSSEC) on addr@53 with the lab root hints."""
+    def rootwalkd_dnssec(self, binary, root_hints=None):
+        """The DNSSEC lines of a lab rootwalkd.conf: with the lab's root hints (root_hints None
+        or ROOT_HINTS) and a signed lab, the lab's trust anchor; with other root hints (a test's
+        own root, which is not the signed lab root) or an unsigned lab, "dnssec: no". Only the
+        lines the binary accepts (one without the validator has neither key)."""
+        own_root = root_hints is not None and os.path.abspath(root_hints) != ROOT_HINTS
+        if self.trust_anchor and not own_root:
+            line = "trust-anchor-file: %s" % self.trust_anchor
+        else:
+            line = "dnssec: no"
+        return line + "\n" if resolvers.rootwalkd_accepts_cached(binary, [line]) else ""
+
+    def start_unbound(self, addr=UNBOUND_ADDR, wait=True, validate=False):
+        """Start Unbound on addr@53 with the lab root hints: an iterator without DNSSEC like
+        rootwalkd, or with validate a validating one with the lab's trust anchor (see
+        resolvers.unbound_conf)."""
         d = tempfile.mkdtemp(prefix="unbound-", dir=self.tmp)
-        conf = resolvers.unbound_conf(d, addr, lines=resolvers.UNBOUND_LAB_LINES)
+        if validate and not self.trust_anchor:
+            raise LabError("a validating Unbound needs a signed lab")
+        conf = resolvers.unbound_conf(d, addr, lines=resolvers.UNBOUND_LAB_LINES,
+                                      trust_anchor=self.trust_anchor if validate else None)
         r = resolvers.start_unbound(d, conf, addr, wait=None)
         self.resolvers.append(r)
         if wait:

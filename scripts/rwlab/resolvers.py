@@ -83,6 +83,21 @@ def rootwalkd_accepts(binary, lines):
         shutil.rmtree(d, ignore_errors=True)
 
 
+_accepts = {}
+
+
+def rootwalkd_accepts_cached(binary, lines):
+    """rootwalkd_accepts, asked once per binary (path, size and modification time) and lines."""
+    try:
+        st = os.stat(binary)
+    except OSError:
+        return False
+    key = (os.path.abspath(binary), st.st_size, st.st_mtime_ns, tuple(lines))
+    if key not in _accepts:
+        _accepts[key] = rootwalkd_accepts(binary, lines)
+    return _accepts[key]
+
+
 def start_rootwalkd(d, conf_text, addr=ROOTWALKD_ADDR, binary=None, trace_log=None, env=None,
                     wrapper=None, cpu=None, wait=True, timeout=START_TIMEOUT, control=None):
     """Start rootwalkd with conf_text (see rootwalkd_conf) written to d/rootwalkd.conf, its
@@ -130,10 +145,19 @@ UNBOUND_LAB_LINES = [
 
 
 def unbound_conf(d, addr=UNBOUND_ADDR, root_hints=ROOT_HINTS, lines=(), control=False,
-                 verbosity=1):
+                 verbosity=1, trust_anchor=None):
     """unbound.conf: an iterator without DNSSEC validation, like rootwalkd, one thread, in the
     foreground, its files in d; lines: more server: lines. control: a remote-control socket at
-    d/unbound.ctl (no certificates)."""
+    d/unbound.ctl (no certificates). trust_anchor: a file with the lab root's DS or DNSKEY:
+    then a validating Unbound (validator and iterator, extended DNS errors on, the reason for
+    every bogus answer in its log)."""
+    if trust_anchor:
+        dnssec = ['module-config: "validator iterator"',
+                  "trust-anchor-file: %s" % trust_anchor,
+                  "val-log-level: 2",
+                  "ede: yes"]
+    else:
+        dnssec = ['module-config: "iterator"']
     server = [
         "interface: %s" % addr,
         "port: 53",
@@ -149,9 +173,8 @@ def unbound_conf(d, addr=UNBOUND_ADDR, root_hints=ROOT_HINTS, lines=(), control=
         "logfile: %s/unbound.log" % d,
         "verbosity: %d" % verbosity,
         "num-threads: 1",
-        'module-config: "iterator"',
         "access-control: 127.0.0.0/8 allow",
-    ] + list(lines)
+    ] + dnssec + list(lines)
     rc = ["control-enable: no"]
     if control:
         rc = ["control-enable: yes", "control-interface: %s/unbound.ctl" % d,

@@ -96,8 +96,9 @@ def test_lame_delegation(zones):
 
 
 def test_questions_cover_every_zone():
+    """Every zone but those broken on purpose (DNSSEC faults: test_dnssec.py asks them)."""
     qs = zonefiles.questions()
-    zones = {z for s in SERVERS for z in s.zones}
+    zones = {z for s in SERVERS for z in s.zones} - zonefiles.broken_zones()
     for z in zones:
         assert any(dns.name.from_text(q).is_subdomain(dns.name.from_text(z)) for q, _ in qs), z
     assert len(qs) >= 40
