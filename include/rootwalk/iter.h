@@ -68,6 +68,7 @@ struct rw_iter_shared {
 	struct rw_keycache *keys;   /* the validator's conclusions per zone (NULL: none) */
 	uint64_t *rtt_hist;	    /* RW_RTT_BUCKETS counters of upstream RTTs, or NULL */
 	uint32_t upstream;	    /* upstream queries sent for this request */
+	uint32_t val_upstream;	    /* of those, sent for the validator's DS and DNSKEY lookups */
 	uint32_t cache_hits;	    /* cached answers and delegations used */
 	uint32_t subres;	    /* sub-resolutions started */
 	uint32_t timeouts;	    /* upstream queries that got no reply */

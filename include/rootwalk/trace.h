@@ -97,6 +97,7 @@ struct rw_trace_event {
 	size_t n_recs;
 	int depth;
 	uint32_t upstream, cache_hits, subres;
+	uint32_t val_upstream; /* done: of upstream, the validator's (DS, DNSKEY) */
 	int64_t elapsed_us;
 	/* RW_EV_DNSSEC */
 	enum rw_val_step vstep;

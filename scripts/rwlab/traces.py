@@ -95,6 +95,18 @@ def events(trace, ev, **match):
     return [e for e in trace if e["ev"] == ev and all(e.get(k) == v for k, v in match.items())]
 
 
+def walk_upstream(trace):
+    """Upstream queries of the walk itself: the done event's count without the validator's DS
+    and DNSKEY lookups (upstream_dnssec)."""
+    done = trace[-1]
+    return int(done["upstream"]) - int(done.get("upstream_dnssec", 0))
+
+
+def walk_events(trace, ev, **match):
+    """events() of the walk and its address lookups, without the validator's (steps v1, v2...)."""
+    return [e for e in events(trace, ev, **match) if not str(e.get("step", "")).startswith("v")]
+
+
 def brief(trace):
     """A trace in a few lines, for assertion messages."""
     keys = ("step", "zone", "source", "addr", "proto", "qname", "qtype", "edns", "kind", "reason",

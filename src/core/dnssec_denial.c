@@ -121,7 +121,7 @@ static enum rw_denial nodata_kind(const ldns_rr *m, uint16_t qtype)
 		 * no parent, and its own NSEC proves it has no DS. */
 		if (has_type(m, LDNS_RR_TYPE_SOA))
 			return ldns_dname_label_count(ldns_rr_owner(m)) == 0 ? RW_DENIAL_NODATA
-									      : RW_DENIAL_NONE;
+									     : RW_DENIAL_NONE;
 		return has_type(m, LDNS_RR_TYPE_NS) ? RW_DENIAL_INSECURE_DS : RW_DENIAL_NODATA;
 	}
 	/* The parent's record at a cut proves nothing but the absence of DS (RFC 6840 4.4). */

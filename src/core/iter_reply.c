@@ -256,12 +256,20 @@ static void take_answer(struct rw_iter *it, const ldns_pkt *p, const ldns_rr_lis
 			enum rw_rank rank, struct rw_source *src)
 {
 	if (it->qtype == LDNS_RR_TYPE_ANY) {
+		/* each record (and the RRSIGs at the name, for the validator and DO clients) */
 		int64_t now = now_us(it);
-		for (size_t i = 0; i < ldns_rr_list_rr_count(set); i++) {
-			const ldns_rr *rr = ldns_rr_list_rr(set, i);
-			uint32_t ttl = rw_cache_cap_ttl(it->sh->cache, ldns_rr_ttl(rr), false);
-			iter_add_rec(it, rr, src, now, now + (int64_t)ttl * 1000000, ttl, false);
-		}
+		ldns_rr_list *sigs = iter_rrset_of(ldns_pkt_answer(p), it->qname,
+						   LDNS_RR_TYPE_RRSIG, it->qclass);
+		const ldns_rr_list *lists[2] = {set, sigs};
+		for (int l = 0; l < 2; l++)
+			for (size_t i = 0; i < ldns_rr_list_rr_count(lists[l]); i++) {
+				const ldns_rr *rr = ldns_rr_list_rr(lists[l], i);
+				uint32_t ttl =
+					rw_cache_cap_ttl(it->sh->cache, ldns_rr_ttl(rr), false);
+				iter_add_rec(it, rr, src, now, now + (int64_t)ttl * 1000000, ttl,
+					     false);
+			}
+		ldns_rr_list_free(sigs);
 	} else {
 		take_rrset(it, p, set, rank, src, true);
 	}

@@ -110,6 +110,7 @@ void req_write_trace(struct req *q, int rcode)
 	if (e) {
 		e->elapsed_us = e->wall_us - q->start_us;
 		e->upstream = q->sh.upstream;
+		e->val_upstream = q->sh.val_upstream;
 		e->cache_hits = q->sh.cache_hits;
 		e->subres = q->sh.subres;
 		e->rcode = rcode;

@@ -54,6 +54,7 @@ struct val {
 	int ede;
 	char why[256];
 	int64_t now_us;
+	uint32_t upstream_at_begin; /* the request's upstream count when the stage began */
 };
 
 static inline int64_t val_now_s(const struct val *v)

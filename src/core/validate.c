@@ -255,6 +255,7 @@ static void check_set(struct val *v, struct vset *s)
 static void finish(struct val *v, struct rw_iter_out *out)
 {
 	out->act = RW_ACT_DONE;
+	v->sh->val_upstream = v->sh->upstream - v->upstream_at_begin;
 	if (v->n_sets == 0)
 		return;
 	rw_iter_set_security(v->bottom, v->verdict, v->ede, v->why[0] ? v->why : NULL);
@@ -299,6 +300,7 @@ static void *vbegin(struct rw_iter_shared *sh, const ldns_rdf *qname, uint16_t q
 	v->verdict = RW_VSTATE_SECURE;
 	v->ede = -1;
 	v->now_us = sh->env->now_wall_us(sh->env->ctx);
+	v->upstream_at_begin = sh->upstream;
 	rw_dsec_budget_init(&v->budget);
 	int rc = rw_iter_rcode(bottom);
 	/* the priming query and failures have nothing to check */

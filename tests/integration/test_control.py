@@ -116,7 +116,10 @@ def test_lookup_shows_remaining_ttl_expiry_and_source(zones, start_ctl):
     src = re.search(r"from: +(\S+) \((\S+)\), zone (\S+)", block)
     assert src and src.group(1) in DNSHOST and src.group(2) == DNSHOST[src.group(1)], block
     assert src.group(3) == VP
-    assert "trust:    authoritative answer, validation unchecked" in block
+    # video-platform.com is signed in the lab: the answer was validated, and its signature's
+    # end is shown beside the TTL's
+    assert "trust:    authoritative answer, validation secure" in block, block
+    assert re.search(r"sigs: +sig until \S+Z \(in ", block), block
     # The delegation: the NS set at video-platform.com. and its servers' addresses.
     assert re.search(r";; closest cached delegation: video-platform\.com\. itself", out), out
     for ns, addr in DNSHOST.items():

@@ -173,8 +173,12 @@ def test_rd_clear_answers_from_the_cache_or_refers(start_rootwalkd):
     assert not below.answer and authority_ns(below) == {"example.org.": ["ns1.example.org."]}
     assert [(rrset.name.to_text(), rr.to_text()) for rrset in below.additional for rr in rrset
             if rrset.rdtype == dns.rdatatype.A] == [("ns1.example.org.", "127.3.2.1")]
-    ds = ask(r.addr, "example.org.", "DS", rd=False)
+    # news.org. is not cached: its DS question is referred to the parent side, org.
+    ds = ask(r.addr, "news.org.", "DS", rd=False)
     assert not ds.answer and list(authority_ns(ds)) == ["org."]
+    # example.org.'s DS was fetched (and validated) for the chain of trust: the cache has it
+    ds = ask(r.addr, "example.org.", "DS", rd=False)
+    assert [rrset.rdtype for rrset in ds.answer] == [dns.rdatatype.DS], ds
     t = traces.wait_trace(r.trace_log, "nope.example.org.", "A")
     assert t, "no trace for the RD=0 query"
     norec = [e for e in t[-1] if e["ev"] == "norec"]
