@@ -386,15 +386,15 @@ static void format_text_event(struct rw_sbuf *b, const struct rw_trace *t,
 	case RW_EV_DONE:
 		rw_sbuf_printf(b,
 			       ";; done in %s ms: %s, %u upstream quer%s, %u cache hit%s, %u "
-			       "sub-resolution%s\n",
+			       "sub-resolution%s",
 			       rw_present_ms(tb, sizeof(tb), e->elapsed_us),
 			       rw_present_rcode(e->rcode), e->upstream,
 			       e->upstream == 1 ? "y" : "ies", e->cache_hits,
 			       e->cache_hits == 1 ? "" : "s", e->subres, e->subres == 1 ? "" : "s");
-		if (e->val_upstream) /* the line above keeps its form: tools read it */
-			rw_sbuf_printf(
-				b, ";;   of the upstream queries, %u checked DNSSEC (DS, DNSKEY)\n",
-				e->val_upstream);
+		if (e->val_upstream)
+			rw_sbuf_printf(b, "; %u of the queries checked DNSSEC (DS, DNSKEY)",
+				       e->val_upstream);
+		rw_sbuf_puts(b, "\n");
 		break;
 	}
 }
