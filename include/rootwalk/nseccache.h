@@ -22,6 +22,9 @@
 
 struct rw_nseccache;
 
+/* The server name of the source of what is synthesised (trace, cache provenance). */
+#define RW_NSEC_SYNTH_SOURCE "(NSEC cache, RFC 8198)"
+
 /* A synthesised negative answer: copies, the caller's (rw_nsec_hit_clear). */
 struct rw_nsec_hit {
 	int rcode;	     /* LDNS_RCODE_NXDOMAIN or LDNS_RCODE_NOERROR (NODATA) */
