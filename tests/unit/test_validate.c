@@ -12,6 +12,7 @@
 #include "check.h"
 #include "fakenet.h"
 #include "fakesign.h"
+#include "rootwalk/control.h"
 #include "rootwalk/resolver.h"
 
 #define NOW_S	     1795600800 /* the fake clock's start: 2026-11-25T10:00:00Z */
@@ -291,6 +292,16 @@ static void test_expiry(void)
 	stop(&fn, cfg, hints, anchor);
 }
 
+static int64_t ctl_now(void *ctx)
+{
+	return ((struct fakenet *)ctx)->wall_us;
+}
+
+static void ctl_reply(void *arg, const char *resp, size_t len)
+{
+	snprintf(arg, 512, "%.*s", (int)len, resp);
+}
+
 /* RFC 8198: after NXDOMAIN for nope.example. (NSEC changed.example. -> nosig.example., and
  * example. -> alias.example. for the wildcard) is validated, mango.example. in the same span is
  * answered NXDOMAIN with AD from the NSEC cache without asking; after NODATA for www.example.
@@ -341,6 +352,19 @@ static void test_aggressive(void)
 	/* a type the NSEC lists: asked (and answered) */
 	CHECK_EQ(fn_ask(&fn, "www.example.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
 	CHECK(fn_has(&fn, "203.0.113.7"));
+	/* `rootwalk flush example.` forgets the zone's NSEC records too: lemon.example. is asked */
+	struct rw_control_ops ops = {.ctx = &fn, .now_wall_us = ctl_now};
+	struct rw_control *ctl = rw_control_new(fn.r, &ops);
+	char resp[512] = "";
+	CHECK(ctl != NULL);
+	if (ctl)
+		rw_control_request(ctl, "flush example.", 14, ctl_reply, resp);
+	CHECK(strstr(resp, "NSEC records of the aggressive NSEC cache") != NULL);
+	rw_control_free(ctl);
+	sent = fn.sent_total;
+	CHECK_EQ(fn_ask(&fn, "lemon.example.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NXDOMAIN);
+	CHECK(ad(&fn));
+	CHECK(fn.sent_total > sent);
 	stop(&fn, cfg, hints, anchor);
 
 	/* aggressive-nsec: no */
