@@ -23,6 +23,7 @@
 
 struct rw_anchors;
 struct rw_keycache;
+struct rw_nseccache;
 
 /* Extended DNS Error info-codes (RFC 8914) the iterator can end with. */
 #define RW_EDE_OTHER		      0
@@ -66,6 +67,7 @@ struct rw_iter_shared {
 	struct rw_infra *infra;	    /* what we know about servers (RTT, lameness, EDNS, 0x20) */
 	struct rw_anchors *anchors; /* trust anchors, domain-insecure, NTAs (NULL: none) */
 	struct rw_keycache *keys;   /* the validator's conclusions per zone (NULL: none) */
+	struct rw_nseccache *nsec;  /* validated NSEC records per zone (NULL: none) */
 	uint64_t *rtt_hist;	    /* RW_RTT_BUCKETS counters of upstream RTTs, or NULL */
 	uint32_t upstream;	    /* upstream queries sent for this request */
 	uint32_t val_upstream;	    /* of those, sent for the validator's DS and DNSKEY lookups */

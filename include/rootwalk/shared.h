@@ -16,6 +16,7 @@
 #include "rootwalk/hints.h"
 #include "rootwalk/infra.h"
 #include "rootwalk/keycache.h"
+#include "rootwalk/nseccache.h"
 
 struct rw_shared {
 	struct rw_cache *cache; /* owned */
@@ -27,9 +28,13 @@ struct rw_shared {
 	struct rw_anchors *anchors;
 	struct rw_keycache
 		*keys; /* owned; the validator's verdicts per zone, flushed by a reload */
+	/* owned; validated NSEC records per zone for aggressive negative answers (RFC 8198),
+	 * flushed by a reload */
+	struct rw_nseccache *nsec;
 };
 
-#define RW_SHARED_KEYCACHE_MAX 10000 /* zones in the key cache */
+#define RW_SHARED_KEYCACHE_MAX	10000 /* zones in the key cache */
+#define RW_SHARED_NSECCACHE_MAX 50000 /* NSEC records in the NSEC cache */
 
 /* Create the shared state for cfg (random hash keys from env). Returns NULL with the reason in
  * err (root hints that do not load, out of memory). */
@@ -41,7 +46,7 @@ void rw_shared_free(struct rw_shared *s);
  * its domain-insecure names. NULL with the reason in err. */
 struct rw_anchors *rw_shared_anchors(const struct rw_config *cfg, char *err, size_t errlen);
 /* A reload: the cache's new limits and TTL caps, new root hints, new trust anchors (the
- * negative trust anchors kept) and an empty key cache. Returns the old hints, which the caller
+ * negative trust anchors kept), an empty key cache and NSEC cache. Returns the old hints, which the caller
  * frees once no resolver uses them (every resolver has been reconfigured), or NULL with the
  * reason in err, the shared state unchanged. */
 struct rw_hints *rw_shared_reconfigure(struct rw_shared *s, const struct rw_config *cfg, char *err,

@@ -44,6 +44,10 @@ enum rw_val_step {
 	RW_VAL_BOGUS,	 /* the first broken link: text, ede */
 	RW_VAL_RESULT,	 /* the verdict: vstate, ede, text */
 	RW_VAL_CACHED,	 /* zone's keys from the key cache: vstate, expires_us */
+	/* qname/qtype answered rcode (NXDOMAIN, or NOERROR: NODATA) from zone's cached NSEC
+	 * records, nothing asked (RFC 8198): recs the NSEC at or covering the name, then the one
+	 * covering the wildcard when another; text the wildcard denied; expires_us */
+	RW_VAL_AGGRESSIVE,
 };
 
 /* What an upstream reply meant (reply events), or which negative answer (negative events). */

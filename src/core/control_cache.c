@@ -497,6 +497,8 @@ void control_flush(struct rw_control *ctl, const struct rw_control_request *req,
 		return;
 	}
 	n = rw_cache_flush(rw_resolver_cache(ctl->r), name, flags);
+	/* the NSEC records that speak for the name (RFC 8198) go too */
+	size_t m = rw_nseccache_flush(rw_resolver_shared(ctl->r)->nsec, name);
 	if (name)
 		rw_sbuf_printf(&b, "removed %zu entr%s %s %s%s\n", n, n == 1 ? "y" : "ies",
 			       req->subtree ? "at and below" : "at", nstr ? nstr : "?",
@@ -504,6 +506,9 @@ void control_flush(struct rw_control *ctl, const struct rw_control_request *req,
 	else
 		rw_sbuf_printf(&b, "removed %zu entr%s (the whole cache)\n", n,
 			       n == 1 ? "y" : "ies");
+	if (m)
+		rw_sbuf_printf(&b, "removed %zu NSEC record%s of the aggressive NSEC cache\n", m,
+			       m == 1 ? "" : "s");
 	free(nstr);
 	ldns_rdf_deep_free(name);
 	control_respond_body(cb, arg, &b);

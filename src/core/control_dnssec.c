@@ -56,6 +56,7 @@ static void nta_add(struct rw_control *ctl, struct rw_shared *sh, const ldns_rdf
 		return;
 	}
 	k = rw_keycache_flush(sh->keys, name, false);
+	(void)rw_nseccache_flush(sh->nsec, name); /* no synthesised answers under it */
 	rw_present_iso_time(now + (int64_t)ttl * 1000000, iso, sizeof(iso));
 	rw_present_duration(in, sizeof(in), ttl);
 	rw_sbuf_printf(b, "negative trust anchor %s until %s (in %s)\n", nstr, iso, in);

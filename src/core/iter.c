@@ -2,6 +2,8 @@
  * This file: its life cycle and the start of a walk, from the cache (cached answers, CNAMEs and
  * DNAMEs) or from the closest cut. Replies, timeouts and sub-results are iter_reply.c's. */
 #include "iter_impl.h"
+#include "rootwalk/anchor.h"
+#include "rootwalk/nseccache.h"
 
 /* A cached entry's proof records (NSEC/NSEC3 and RRSIGs) into the result's proof. */
 static void add_proof(struct rw_iter *it, const struct rw_cache_entry *e)
@@ -83,6 +85,73 @@ static int dname_from_cache(struct rw_iter *it, size_t first, struct rw_iter_out
 	return rc;
 }
 
+/* Trace a negative answer synthesised from the NSEC cache: the NSEC records it rests on. */
+static void trace_synth(struct rw_iter *it, const struct rw_nsec_hit *h, struct rw_source *src)
+{
+	struct rw_trace_event *ev = iter_trace_ev(it, RW_EV_DNSSEC);
+	if (!ev)
+		return;
+	ev->vstep = RW_VAL_AGGRESSIVE;
+	ev->vstate = RW_VSTATE_SECURE;
+	ev->ede = -1;
+	ev->qname = dstr(it->qname);
+	ev->qtype = it->qtype;
+	ev->zone = dstr(h->zone);
+	ev->rcode = h->rcode;
+	ev->expires_us = h->expires_us;
+	uint32_t ttl = (uint32_t)((h->expires_us - h->stored_us) / 1000000);
+	const ldns_rr *used[2] = {h->nsec, h->wild != h->nsec ? h->wild : NULL};
+	for (int i = 0; i < 2; i++)
+		if (used[i])
+			rw_trace_add_rec(ev, used[i], ttl, ttl, h->stored_us, h->expires_us, src,
+					 true);
+	size_t n = strlen(h->encloser) + 3;
+	if (h->wild && h->encloser[0] && (ev->text = malloc(n))) /* the wildcard it denies */
+		snprintf(ev->text, n, "*.%s", strcmp(h->encloser, ".") ? h->encloser : "");
+}
+
+/* RFC 8198: a negative answer proven by validated NSEC records already cached (the NSEC
+ * cache), synthesised without asking; stored in the cache as a negative entry as well, so the
+ * fast path serves it next time. Returns true when it finished. */
+static bool nsec_from_cache(struct rw_iter *it, struct rw_iter_out *out)
+{
+	const struct rw_iter_shared *sh = it->sh;
+	struct rw_nsec_hit h;
+	int64_t now = now_us(it);
+
+	if (!sh->cfg->dnssec || !sh->cfg->aggressive_nsec || !sh->nsec || sh->no_cache_answer ||
+	    it->qclass != LDNS_RR_CLASS_IN)
+		return false;
+	if (sh->anchors && rw_anchors_insecure(sh->anchors, it->qname, now, NULL, 0))
+		return false; /* not validated here (domain-insecure, NTA): nothing to say */
+	if (!rw_nseccache_lookup(sh->nsec, it->qname, it->qtype, now, &h))
+		return false;
+	char *zone = dstr(h.zone);
+	struct rw_source *src = rw_source_new(RW_NSEC_SYNTH_SOURCE, zone, NULL, 0);
+	free(zone);
+	enum rw_entry_kind kind =
+		h.rcode == LDNS_RCODE_NXDOMAIN ? RW_ENTRY_NXDOMAIN : RW_ENTRY_NODATA;
+	uint32_t ttl = (uint32_t)((h.expires_us - h.stored_us) / 1000000);
+	iter_set_soa(it, h.soa, src, h.stored_us, h.expires_us, ttl, true);
+	it->soa.vstate = RW_VSTATE_SECURE;
+	for (size_t i = 0; i < ldns_rr_list_rr_count(h.proof); i++)
+		if (iter_add_proof(it, ldns_rr_list_rr(h.proof, i), src, h.stored_us, h.expires_us,
+				   ttl, true) == 0)
+			it->proof[it->n_proof - 1].vstate = RW_VSTATE_SECURE;
+	if (rw_cache_store_negative_proof(sh->cache, kind, it->qname, it->qtype, it->qclass, h.soa,
+					  h.proof, RW_RANK_NONAUTH_ANSWER, src, now) > 0)
+		rw_cache_set_vstate(sh->cache, kind, it->qname,
+				    kind == RW_ENTRY_NXDOMAIN ? 0 : it->qtype, it->qclass,
+				    RW_VSTATE_SECURE, h.expires_us, now);
+	it->sh->cache_hits++;
+	trace_synth(it, &h, src);
+	rw_source_unref(src);
+	int rcode = h.rcode;
+	rw_nsec_hit_clear(&h);
+	iter_finish(it, rcode, out);
+	return true;
+}
+
 /* Try to finish from the cache, following cached CNAMEs. Returns true when done (or failed). */
 static bool answer_from_cache(struct rw_iter *it, struct rw_iter_out *out)
 {
@@ -126,6 +195,8 @@ static bool answer_from_cache(struct rw_iter *it, struct rw_iter_out *out)
 		    !rw_cache_get(c, RW_ENTRY_RRSET, it->qname, LDNS_RR_TYPE_CNAME, it->qclass, now,
 				  RW_RANK_NONAUTH_ANSWER, &e)) {
 			int d = dname_from_cache(it, first, out);
+			if (d == 0 && nsec_from_cache(it, out))
+				return true;
 			if (d <= 0)
 				return d < 0;
 			continue;

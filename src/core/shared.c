@@ -73,7 +73,8 @@ struct rw_shared *rw_shared_new(const struct rw_env *env, const struct rw_config
 	s->cache = rw_cache_new(&opts, key);
 	s->infra = rw_infra_new(key, 10000, cfg->infra_ttl);
 	s->keys = rw_keycache_new(RW_SHARED_KEYCACHE_MAX);
-	if (!s->cache || !s->infra || !s->keys) {
+	s->nsec = rw_nseccache_new(RW_SHARED_NSECCACHE_MAX);
+	if (!s->cache || !s->infra || !s->keys || !s->nsec) {
 		rw_shared_free(s);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -90,6 +91,7 @@ void rw_shared_free(struct rw_shared *s)
 	rw_hints_free(s->hints);
 	rw_anchors_free(s->anchors);
 	rw_keycache_free(s->keys);
+	rw_nseccache_free(s->nsec);
 	free(s);
 }
 
@@ -109,6 +111,7 @@ struct rw_hints *rw_shared_reconfigure(struct rw_shared *s, const struct rw_conf
 	rw_anchors_replace(s->anchors, anchors);
 	rw_anchors_free(anchors);
 	rw_keycache_flush(s->keys, NULL, false);
+	rw_nseccache_flush(s->nsec, NULL);
 	struct rw_cache_opts opts = cache_opts(cfg);
 	rw_cache_set_opts(s->cache, &opts);
 	struct rw_hints *old = s->hints;

@@ -28,7 +28,7 @@ static const char *step_name(enum rw_val_step s)
 		[RW_VAL_DS] = "ds",	      [RW_VAL_RRSIG] = "rrsig",
 		[RW_VAL_DENIAL] = "denial",   [RW_VAL_INSECURE] = "insecure",
 		[RW_VAL_BOGUS] = "bogus",     [RW_VAL_RESULT] = "result",
-		[RW_VAL_CACHED] = "keycache",
+		[RW_VAL_CACHED] = "keycache", [RW_VAL_AGGRESSIVE] = "aggressive",
 	};
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) && names[s] ? names[s] : "?";
 }
@@ -44,6 +44,73 @@ static void until(struct rw_sbuf *b, int64_t end_s, int64_t now_us)
 	rw_present_duration(d, sizeof(d), left < 0 ? -left : left);
 	rw_sbuf_printf(b, ", valid until %s (%s%s%s)", when, left < 0 ? "" : "in ", d,
 		       left < 0 ? " ago" : "");
+}
+
+/* "owner -> next" of the NSEC record of rec i of e. */
+static void span(struct rw_sbuf *b, const struct rw_trace_event *e, size_t i)
+{
+	const ldns_rr *rr = i < e->n_recs ? e->recs[i].rr : NULL;
+	char *o = rr ? rw_present_name(ldns_rr_owner(rr)) : NULL;
+	char *n = rr && ldns_rr_rd_count(rr) ? rw_present_name(ldns_rr_rdf(rr, 0)) : NULL;
+	rw_sbuf_printf(b, "%s -> %s", o ? o : "?", n ? n : "?");
+	free(o);
+	free(n);
+}
+
+static const char *synth_kind(const struct rw_trace_event *e)
+{
+	return e->rcode == LDNS_RCODE_NXDOMAIN ? "NXDOMAIN" : "NODATA";
+}
+
+/* RFC 8198: "NXDOMAIN synthesised from cached NSEC a.example. -> c.example. (RFC 8198), nothing
+ * asked: b.example. A in example.; no wildcard *.example.: NSEC example. -> a.example.; until" */
+static void text_aggressive(struct rw_sbuf *b, const struct rw_trace_event *e)
+{
+	char tb[24], exp[40];
+	bool nx = e->rcode == LDNS_RCODE_NXDOMAIN;
+
+	rw_sbuf_printf(b, "%s synthesised from cached NSEC ", synth_kind(e));
+	span(b, e, 0);
+	rw_sbuf_printf(b, " (RFC 8198), nothing asked: %s %s in %s", e->qname ? e->qname : "?",
+		       rw_present_type(e->qtype, tb, sizeof(tb)), e->zone ? e->zone : "?");
+	if (e->text) {
+		rw_sbuf_printf(b, "; %s %s%s: ", nx ? "no wildcard" : "wildcard", e->text,
+			       nx ? "" : " without that type");
+		if (e->n_recs > 1)
+			span(b, e, 1);
+		else
+			rw_sbuf_puts(b, "the same NSEC");
+	}
+	rw_present_iso_time(e->expires_us, exp, sizeof(exp));
+	rw_sbuf_printf(b, "; until %s\n", exp);
+}
+
+static void json_aggressive(struct rw_sbuf *b, const struct rw_trace_event *e)
+{
+	char when[40];
+
+	rw_sbuf_printf(b, ",\"rcode\":\"%s\",\"nsec\":[", synth_kind(e));
+	for (size_t i = 0; i < e->n_recs; i++) {
+		const ldns_rr *rr = e->recs[i].rr;
+		char *o = rw_present_name(ldns_rr_owner(rr));
+		char *n = ldns_rr_rd_count(rr) ? rw_present_name(ldns_rr_rdf(rr, 0)) : NULL;
+		rw_sbuf_puts(b, i ? ",{\"owner\":" : "{\"owner\":");
+		rw_present_json_str(b, o ? o : "?");
+		rw_sbuf_puts(b, ",\"next\":");
+		rw_present_json_str(b, n ? n : "?");
+		rw_sbuf_puts(b, "}");
+		free(o);
+		free(n);
+	}
+	rw_sbuf_puts(b, "]");
+	if (e->text) {
+		rw_sbuf_puts(b, ",\"wildcard\":");
+		rw_present_json_str(b, e->text);
+	}
+	rw_present_iso_time(e->expires_us, when, sizeof(when));
+	rw_sbuf_puts(b, ",\"until\":");
+	rw_present_json_str(b, when);
+	rw_sbuf_puts(b, ",\"rfc\":8198,\"upstream\":0,\"synthesised\":true");
 }
 
 void rw_trace_val_text(struct rw_sbuf *b, const struct rw_trace_event *e, const char *ind)
@@ -105,6 +172,9 @@ void rw_trace_val_text(struct rw_sbuf *b, const struct rw_trace_event *e, const 
 	case RW_VAL_BOGUS:
 		rw_sbuf_printf(b, "BOGUS at %s: %s (EDE %d)\n", z, e->text ? e->text : "?", e->ede);
 		return;
+	case RW_VAL_AGGRESSIVE:
+		text_aggressive(b, e);
+		return;
 	case RW_VAL_RESULT:
 		if (e->vstate == RW_VSTATE_BOGUS)
 			rw_sbuf_printf(b, "the answer is BOGUS: %s (EDE %d): SERVFAIL\n",
@@ -133,8 +203,13 @@ void rw_trace_val_json(struct rw_sbuf *b, const struct rw_trace_event *e)
 		key_str(b, "zone", e->zone);
 	if (e->qname)
 		key_str(b, e->vstep == RW_VAL_DS ? "parent" : "name", e->qname);
-	if (e->vstep == RW_VAL_RRSIG || e->vstep == RW_VAL_DENIAL)
+	if (e->vstep == RW_VAL_RRSIG || e->vstep == RW_VAL_DENIAL || e->vstep == RW_VAL_AGGRESSIVE)
 		key_str(b, "type", rw_present_type(e->qtype, tb, sizeof(tb)));
+	if (e->vstep == RW_VAL_AGGRESSIVE) {
+		json_aggressive(b, e);
+		key_str(b, "state", rw_vstate_name(e->vstate));
+		return;
+	}
 	if (e->key_tag || e->alg)
 		rw_sbuf_printf(b, ",\"key_tag\":%u,\"alg\":%u", e->key_tag, e->alg);
 	if (e->vstep == RW_VAL_DNSKEY || e->vstep == RW_VAL_DS || e->vstep == RW_VAL_ANCHOR)

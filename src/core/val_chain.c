@@ -301,6 +301,9 @@ static bool no_ds(struct val *v, const struct rw_iter *child, struct rw_iter_out
 		e->nsec3 = d.nsec3;
 		e->text = strdup(rw_denial_name(d.kind));
 	}
+	if (!d.nsec3 && (d.kind == RW_DENIAL_INSECURE_DS || d.kind == RW_DENIAL_NODATA ||
+			 d.kind == RW_DENIAL_NXDOMAIN))
+		val_feed_nsec(v, v->kzone, soa ? soa->rr : NULL, proof, v->kkeys);
 	switch (d.kind) {
 	case RW_DENIAL_INSECURE_DS:
 	case RW_DENIAL_OPTOUT:

@@ -12,6 +12,7 @@
 #include "rootwalk/dnssec.h"
 #include "rootwalk/iter.h"
 #include "rootwalk/keycache.h"
+#include "rootwalk/nseccache.h"
 #include "rootwalk/trace.h"
 
 #define VAL_MAX_SETS 24 /* RRsets of one answer checked (a CNAME chain's links, the proof) */
@@ -84,6 +85,11 @@ ldns_rr_list *val_proof_list(const struct rw_iter *it);
 bool val_proof_check(struct val *v, const ldns_rr_list *proof, const ldns_rdf *zone,
 		     const ldns_rr_list *keys, ldns_rr_list **nsecs, struct rw_dsec_check *bad,
 		     const ldns_rdf **bad_owner, uint16_t *bad_type);
+/* A negative answer of zone proven secure with NSEC: when aggressive-nsec is on, check the
+ * SOA's signature with keys and put the NSEC records of proof (with their RRSIGs) and the SOA in
+ * the NSEC cache (RFC 8198). proof holds NSEC3 records: nothing is kept. */
+void val_feed_nsec(struct val *v, const ldns_rdf *zone, const ldns_rr *soa,
+		   const ldns_rr_list *proof, const ldns_rr_list *keys);
 /* Mark a cached RRset's validation state (and cap its life). */
 void val_mark(struct val *v, enum rw_entry_kind kind, const ldns_rdf *owner, uint16_t type,
 	      enum rw_vstate st, int64_t until_us);

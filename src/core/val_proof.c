@@ -112,6 +112,26 @@ bool val_proof_check(struct val *v, const ldns_rr_list *proof, const ldns_rdf *z
 	return true;
 }
 
+void val_feed_nsec(struct val *v, const ldns_rdf *zone, const ldns_rr *soa,
+		   const ldns_rr_list *proof, const ldns_rr_list *keys)
+{
+	if (!v->sh->cfg->aggressive_nsec || !v->sh->nsec || !soa || !zone || !keys)
+		return;
+	for (size_t i = 0; i < ldns_rr_list_rr_count(proof); i++)
+		if (ldns_rr_get_type(ldns_rr_list_rr(proof, i)) == LDNS_RR_TYPE_NSEC3)
+			return;
+	ldns_rr_list *set = ldns_rr_list_new();
+	struct rw_dsec_check c;
+	memset(&c, 0, sizeof(c));
+	c.result = RW_DSEC_BAD_SIG;
+	/* the SOA gives the life of what is synthesised from the records: its signature too */
+	if (set && ldns_rr_list_push_rr(set, (ldns_rr *)soa))
+		rw_dsec_verify_rrset(set, proof, zone, keys, val_now_s(v), &v->budget, &c);
+	if (c.result == RW_DSEC_SECURE)
+		(void)rw_nseccache_put(v->sh->nsec, zone, soa, proof, v->now_us);
+	ldns_rr_list_free(set);
+}
+
 void val_mark(struct val *v, enum rw_entry_kind kind, const ldns_rdf *owner, uint16_t type,
 	      enum rw_vstate st, int64_t until_us)
 {

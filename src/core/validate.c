@@ -182,6 +182,9 @@ static void check_denial(struct val *v, const struct vset *s, const ldns_rdf *ow
 		st = RW_VSTATE_SECURE;
 		ede = -1;
 		snprintf(buf, sizeof(buf), "proven by %s", d.nsec3 ? "NSEC3" : "NSEC");
+		if (!wild_labels && !d.nsec3 && ldns_rr_list_rr_count(s->rrs) == 1)
+			val_feed_nsec(v, s->zone, ldns_rr_list_rr(s->rrs, 0), proof,
+				      v->zkey.dnskeys);
 	} else if (d.kind == RW_DENIAL_OPTOUT || d.kind == RW_DENIAL_ITERATIONS) {
 		st = RW_VSTATE_INSECURE;
 		ede = d.kind == RW_DENIAL_ITERATIONS ? RW_EDE_NSEC3_ITERATIONS : -1;

@@ -12,6 +12,7 @@
 #include "check.h"
 #include "fakenet.h"
 #include "fakesign.h"
+#include "rootwalk/control.h"
 #include "rootwalk/resolver.h"
 
 #define NOW_S	     1795600800 /* the fake clock's start: 2026-11-25T10:00:00Z */
@@ -144,7 +145,17 @@ static const char *ede_text(const struct fakenet *fn, char *buf, size_t len)
 	return buf;
 }
 
+/* start() with aggressive-nsec on or off and a trace format. */
+static void start_with(struct fakenet *fn, struct rw_config **cfgp, char *hints, char *anchor,
+		       bool aggressive, enum rw_trace_format format);
+
 static void start(struct fakenet *fn, struct rw_config **cfgp, char *hints, char *anchor)
+{
+	start_with(fn, cfgp, hints, anchor, true, RW_TRACE_TEXT);
+}
+
+static void start_with(struct fakenet *fn, struct rw_config **cfgp, char *hints, char *anchor,
+		       bool aggressive, enum rw_trace_format format)
 {
 	fn_init(fn, true);
 	world(fn);
@@ -160,6 +171,8 @@ static void start(struct fakenet *fn, struct rw_config **cfgp, char *hints, char
 	cfg->trust_anchor_files = calloc(1, sizeof(char *));
 	cfg->trust_anchor_files[0] = strdup(anchor);
 	cfg->n_trust_anchor_files = 1;
+	cfg->aggressive_nsec = aggressive;
+	cfg->trace_format = format;
 	*cfgp = cfg;
 	fn_start(fn, cfg);
 	fn->client_do = true;
@@ -279,6 +292,106 @@ static void test_expiry(void)
 	stop(&fn, cfg, hints, anchor);
 }
 
+static int64_t ctl_now(void *ctx)
+{
+	return ((struct fakenet *)ctx)->wall_us;
+}
+
+static void ctl_reply(void *arg, const char *resp, size_t len)
+{
+	snprintf(arg, 512, "%.*s", (int)len, resp);
+}
+
+/* RFC 8198: after NXDOMAIN for nope.example. (NSEC changed.example. -> nosig.example., and
+ * example. -> alias.example. for the wildcard) is validated, mango.example. in the same span is
+ * answered NXDOMAIN with AD from the NSEC cache without asking; after NODATA for www.example.
+ * AAAA, www.example. TXT is NODATA the same way. With aggressive-nsec off, both are asked. */
+static void test_aggressive(void)
+{
+	struct fakenet fn;
+	struct rw_config *cfg;
+	char hints[64], anchor[64];
+	start(&fn, &cfg, hints, anchor);
+
+	CHECK_EQ(fn_ask(&fn, "nope.example.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NXDOMAIN);
+	CHECK(ad(&fn));
+	unsigned sent = fn.sent_total;
+	fn_clear_trace(&fn);
+	CHECK_EQ(fn_ask(&fn, "mango.example.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NXDOMAIN);
+	CHECK(ad(&fn));
+	CHECK(has_type(&fn, 1, LDNS_RR_TYPE_SOA));
+	CHECK(has_type(&fn, 1, LDNS_RR_TYPE_NSEC));
+	CHECK(has_type(&fn, 1, LDNS_RR_TYPE_RRSIG));
+	CHECK_EQ(fn.sent_total, sent);
+	CHECK(fn_trace_has(&fn, "dnssec: NXDOMAIN synthesised from cached NSEC changed.example. -> "
+				"nosig.example. (RFC 8198), nothing asked: mango.example. A in "
+				"example.; no wildcard *.example.: example. -> alias.example."));
+	CHECK(fn_trace_has(&fn, "0 upstream queries"));
+	/* again: the negative entry it left in the cache answers, with AD */
+	fn_clear_trace(&fn);
+	CHECK_EQ(fn_ask(&fn, "mango.example.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NXDOMAIN);
+	CHECK(ad(&fn));
+	CHECK_EQ(fn.sent_total, sent);
+	CHECK(!fn_trace_has(&fn, "synthesised"));
+	/* below a name that does not exist, and another type: the same proof */
+	CHECK_EQ(fn_ask(&fn, "x.mango.example.", LDNS_RR_TYPE_TXT, true), LDNS_RCODE_NXDOMAIN);
+	CHECK(ad(&fn));
+	CHECK_EQ(fn.sent_total, sent);
+	/* outside the span (after nosig.example.): asked */
+	CHECK_EQ(fn_ask(&fn, "nr.example.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NXDOMAIN);
+	CHECK(fn.sent_total > sent);
+	/* NODATA: the NSEC at www.example. lists A, RRSIG, NSEC only */
+	CHECK_EQ(fn_ask(&fn, "www.example.", LDNS_RR_TYPE_AAAA, true), LDNS_RCODE_NOERROR);
+	sent = fn.sent_total;
+	fn_clear_trace(&fn);
+	CHECK_EQ(fn_ask(&fn, "www.example.", LDNS_RR_TYPE_TXT, true), LDNS_RCODE_NOERROR);
+	CHECK(ad(&fn));
+	CHECK_EQ(fn_count(&fn, 0), 0);
+	CHECK_EQ(fn.sent_total, sent);
+	CHECK(fn_trace_has(&fn, "dnssec: NODATA synthesised from cached NSEC www.example."));
+	/* a type the NSEC lists: asked (and answered) */
+	CHECK_EQ(fn_ask(&fn, "www.example.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
+	CHECK(fn_has(&fn, "203.0.113.7"));
+	/* `rootwalk flush example.` forgets the zone's NSEC records too: lemon.example. is asked */
+	struct rw_control_ops ops = {.ctx = &fn, .now_wall_us = ctl_now};
+	struct rw_control *ctl = rw_control_new(fn.r, &ops);
+	char resp[512] = "";
+	CHECK(ctl != NULL);
+	if (ctl)
+		rw_control_request(ctl, "flush example.", 14, ctl_reply, resp);
+	CHECK(strstr(resp, "NSEC records of the aggressive NSEC cache") != NULL);
+	rw_control_free(ctl);
+	sent = fn.sent_total;
+	CHECK_EQ(fn_ask(&fn, "lemon.example.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NXDOMAIN);
+	CHECK(ad(&fn));
+	CHECK(fn.sent_total > sent);
+	stop(&fn, cfg, hints, anchor);
+
+	/* aggressive-nsec: no */
+	start_with(&fn, &cfg, hints, anchor, false, RW_TRACE_TEXT);
+	CHECK_EQ(fn_ask(&fn, "nope.example.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NXDOMAIN);
+	sent = fn.sent_total;
+	fn_clear_trace(&fn);
+	CHECK_EQ(fn_ask(&fn, "mango.example.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NXDOMAIN);
+	CHECK(ad(&fn));
+	CHECK(fn.sent_total > sent);
+	CHECK(!fn_trace_has(&fn, "synthesised"));
+	stop(&fn, cfg, hints, anchor);
+
+	/* the JSON trace carries the same facts */
+	start_with(&fn, &cfg, hints, anchor, true, RW_TRACE_JSON);
+	CHECK_EQ(fn_ask(&fn, "nope.example.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NXDOMAIN);
+	fn_clear_trace(&fn);
+	CHECK_EQ(fn_ask(&fn, "mango.example.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NXDOMAIN);
+	CHECK(fn_trace_has(&fn, "\"what\":\"aggressive\",\"zone\":\"example.\",\"name\":"
+				"\"mango.example.\",\"type\":\"A\",\"rcode\":\"NXDOMAIN\","
+				"\"nsec\":[{\"owner\":\"changed.example.\",\"next\":"
+				"\"nosig.example.\"},{\"owner\":\"example.\",\"next\":"
+				"\"alias.example.\"}],\"wildcard\":\"*.example.\""));
+	CHECK(fn_trace_has(&fn, "\"rfc\":8198,\"upstream\":0,\"synthesised\":true"));
+	stop(&fn, cfg, hints, anchor);
+}
+
 int main(void)
 {
 	if (fs_key_new(&kroot, ".") || fs_key_new(&kex, "example.") ||
@@ -290,6 +403,7 @@ int main(void)
 	test_secure();
 	test_bogus();
 	test_expiry();
+	test_aggressive();
 	fs_key_free(&kroot), fs_key_free(&kex), fs_key_free(&kbroken), fs_key_free(&kother);
 	fs_key_free(&kfuture);
 	return rw_check_report("validate");
