@@ -13,6 +13,8 @@
 #include "rootwalk/dnssec.h"
 
 #define HASH_B32_LEN 32 /* SHA-1, 20 bytes, in base32hex */
+#define RW_XSTR(x)   #x
+#define RW_STR(x)    RW_XSTR(x)
 
 const char *rw_denial_name(enum rw_denial d)
 {
@@ -30,7 +32,8 @@ const char *rw_denial_name(enum rw_denial d)
 	case RW_DENIAL_ITERATIONS:
 		return "too many NSEC3 iterations";
 	case RW_DENIAL_LIMIT:
-		return "NSEC3 hash limit reached";
+		return "NSEC3 hash limit reached (max " RW_STR(
+			RW_DSEC_MAX_NSEC3_HASH) " hashes per query)";
 	case RW_DENIAL_WILDCARD:
 		return "no closer name than the wildcard";
 	}

@@ -132,6 +132,24 @@ static uint16_t set_type(const struct vset *s)
 	return ldns_rr_get_type(ldns_rr_list_rr(s->rrs, 0));
 }
 
+/* The SOA of a negative answer, when it has one, against its RRSIGs in the proof. */
+static bool soa_secure(struct val *v, const struct vset *s, const ldns_rr_list *proof,
+		       struct rw_dsec_check *c)
+{
+	if (ldns_rr_list_rr_count(s->rrs) == 0)
+		return true; /* a NODATA without an SOA: the NSEC records alone prove it */
+	ldns_rr_list *sigs = ldns_rr_list_new();
+	for (size_t i = 0; sigs && i < ldns_rr_list_rr_count(proof); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(proof, i);
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_RRSIG && ldns_rr_rrsig_typecovered(rr) &&
+		    ldns_rdf2rr_type(ldns_rr_rrsig_typecovered(rr)) == LDNS_RR_TYPE_SOA)
+			ldns_rr_list_push_rr(sigs, rr);
+	}
+	rw_dsec_verify_rrset(s->rrs, sigs, s->zone, v->zkey.dnskeys, val_now_s(v), &v->budget, c);
+	ldns_rr_list_free(sigs);
+	return c->result == RW_DSEC_SECURE;
+}
+
 /* Check the proof records of the result with the zone's keys and run a denial proof over them:
  * for a negative answer (wild_labels 0) or a wildcard expansion of owner. */
 static void check_denial(struct val *v, const struct vset *s, const ldns_rdf *owner,
@@ -147,6 +165,13 @@ static void check_denial(struct val *v, const struct vset *s, const ldns_rdf *ow
 	int ede = RW_EDE_NSEC_MISSING;
 	bool nx = rw_iter_rcode(v->bottom) == LDNS_RCODE_NXDOMAIN;
 
+	if (!wild_labels && !soa_secure(v, s, proof, &bad)) {
+		/* the SOA that sets the negative TTL must be signed by the zone too */
+		val_check_text(buf, sizeof(buf), &bad, set_owner(s), LDNS_RR_TYPE_SOA, s->zone,
+			       val_now_s(v));
+		ede = rw_dsec_result_ede(bad.result);
+		goto out;
+	}
 	if (!val_proof_check(v, proof, s->zone, v->zkey.dnskeys, &nsecs, &bad, &bad_owner,
 			     &bad_type)) {
 		if (bad_owner) {
