@@ -246,6 +246,15 @@ static bool got_dnskey(struct val *v, const struct rw_iter *child, struct rw_ite
 		char buf[300];
 		val_check_text(buf, sizeof(buf), &c, v->probe, LDNS_RR_TYPE_DNSKEY, v->probe,
 			       val_now_s(v));
+		if (c.result == RW_DSEC_DS_NO_MATCH) {
+			/* name where the DS came from: the parent, or the trust anchor */
+			char *k =
+				v->kzone && v->wait == W_DNSKEY ? rw_present_name(v->kzone) : NULL;
+			snprintf(buf, sizeof(buf), "DS %u/%u %s%s matches no DNSKEY of %s",
+				 c.ds_tag, c.ds_alg, k ? "at " : "of the trust anchor", k ? k : "",
+				 p);
+			free(k);
+		}
 		bool insecure = c.result == RW_DSEC_UNSUPPORTED_ALG ||
 				c.result == RW_DSEC_UNSUPPORTED_DIGEST;
 		val_mark(v, RW_ENTRY_RRSET, v->probe, LDNS_RR_TYPE_DNSKEY,
