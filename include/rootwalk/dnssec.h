@@ -84,6 +84,9 @@ void rw_dsec_verify_dnskeys(const ldns_rr_list *dnskeys, const ldns_rr_list *sig
 /* The signer name of the first RRSIG in sigs that covers type (borrowed), or NULL. */
 const ldns_rdf *rw_dsec_signer(const ldns_rr_list *sigs, uint16_t type);
 
+/* "*." + name (the wildcard at a closest encloser), a new name; NULL when too long. */
+ldns_rdf *rw_dsec_wildcard_of(const ldns_rdf *name);
+
 /* Denial of existence. */
 enum rw_denial {
 	RW_DENIAL_NONE = 0,    /* nothing proves it: bogus (EDE 12, NSEC missing) */

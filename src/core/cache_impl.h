@@ -105,6 +105,19 @@ uint64_t cache_key_hash(const struct rw_cache *c, const uint8_t *owner, size_t l
 bool cache_matches(const struct node *n, const uint8_t *name, size_t len, unsigned flags);
 /* Lower-cased wire form of a name into out; its length, or 0 when unusable. */
 size_t cache_owner_key(const ldns_rdf *name, uint8_t out[255]);
+/* The key of an entry (kind, name, type, class): the lower-cased owner into owner, its length
+ * (0: unusable), the hash in *h; the type of an NXDOMAIN entry is 0. */
+static inline size_t cache_key_of(const struct rw_cache *c, enum rw_entry_kind kind,
+				  const ldns_rdf *name, uint16_t *type, uint16_t klass,
+				  uint8_t owner[255], uint64_t *h)
+{
+	size_t len = cache_owner_key(name, owner);
+	if (kind == RW_ENTRY_NXDOMAIN)
+		*type = 0;
+	if (len)
+		*h = cache_key_hash(c, owner, len, *type, klass, (uint8_t)kind);
+	return len;
+}
 /* A valid node of at least min_rank, touched in the LRU; an expired one is unlinked and handed
  * back in *reaped for the caller to free after the lock. The caller holds the shard's lock. */
 struct node *cache_shard_get(struct shard *s, uint64_t h, const uint8_t *owner, size_t len,

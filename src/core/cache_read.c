@@ -122,12 +122,10 @@ bool rw_cache_get(struct rw_cache *c, enum rw_entry_kind kind, const ldns_rdf *n
 		  uint16_t klass, int64_t now_us, enum rw_rank min_rank, struct rw_cache_entry *out)
 {
 	uint8_t owner[255];
-	size_t len = cache_owner_key(name, owner);
+	uint64_t h = 0;
+	size_t len = cache_key_of(c, kind, name, &type, klass, owner, &h);
 	if (!len)
 		return false;
-	if (kind == RW_ENTRY_NXDOMAIN)
-		type = 0;
-	uint64_t h = cache_key_hash(c, owner, len, type, klass, (uint8_t)kind);
 	struct shard *s = shard_of(c, h);
 	struct node *reaped = NULL, *snap = NULL;
 
@@ -477,12 +475,10 @@ bool rw_cache_set_vstate(struct rw_cache *c, enum rw_entry_kind kind, const ldns
 			 int64_t now_us)
 {
 	uint8_t owner[255];
-	size_t len = cache_owner_key(name, owner);
+	uint64_t h = 0;
+	size_t len = cache_key_of(c, kind, name, &type, klass, owner, &h);
 	if (!len)
 		return false;
-	if (kind == RW_ENTRY_NXDOMAIN)
-		type = 0;
-	uint64_t h = cache_key_hash(c, owner, len, type, klass, (uint8_t)kind);
 	struct shard *s = shard_of(c, h);
 	struct node *reaped = NULL;
 

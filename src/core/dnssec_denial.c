@@ -76,8 +76,7 @@ static int common_labels(const ldns_rdf *a, const ldns_rdf *b)
 	return k - 1;
 }
 
-/* "*." + ce, or NULL when too long. */
-static ldns_rdf *wildcard_of(const ldns_rdf *ce)
+ldns_rdf *rw_dsec_wildcard_of(const ldns_rdf *ce)
 {
 	uint8_t buf[LDNS_MAX_DOMAINLEN + 1];
 
@@ -206,7 +205,7 @@ static void nsec_prove(const ldns_rr_list *l, const ldns_rdf *zone, const ldns_r
 		return;
 	}
 	ce = ancestor(qname, nsec_ce_labels(c, qname));
-	wild = ce != NULL ? wildcard_of(ce) : NULL;
+	wild = ce != NULL ? rw_dsec_wildcard_of(ce) : NULL;
 	if (wild != NULL) {
 		set_encloser(out, ce);
 		if (nxdomain) {
@@ -387,7 +386,8 @@ static int n3_closest(struct n3 *s, const ldns_rdf *qname, struct ce_proof *ce)
 static int n3_wild(struct n3 *s, const ldns_rdf *qname, int ce_labels, bool cover,
 		   const ldns_rr **found, struct rw_denial_result *out)
 {
-	ldns_rdf *ce = ancestor(qname, ce_labels), *wild = ce != NULL ? wildcard_of(ce) : NULL;
+	ldns_rdf *ce = ancestor(qname, ce_labels),
+		 *wild = ce != NULL ? rw_dsec_wildcard_of(ce) : NULL;
 	char h[64];
 	int r = wild != NULL ? n3_hash(s, wild, h) : -1;
 

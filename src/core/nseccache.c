@@ -428,19 +428,6 @@ fail:
 
 /* ---- lookups ---- */
 
-/* "*." + name, or NULL when too long. */
-static ldns_rdf *wildcard_of(const ldns_rdf *name)
-{
-	uint8_t buf[LDNS_MAX_DOMAINLEN + 2];
-
-	if (ldns_rdf_size(name) + 2 > LDNS_MAX_DOMAINLEN)
-		return NULL;
-	buf[0] = 1;
-	buf[1] = '*';
-	memcpy(buf + 2, ldns_rdf_data(name), ldns_rdf_size(name));
-	return ldns_dname_new_frm_data((uint16_t)(ldns_rdf_size(name) + 2), buf);
-}
-
 /* The closest zone at or above name (for DS: above it) that has records. */
 static struct nc_zone *closest_zone(struct rw_nseccache *c, const ldns_rdf *qname, uint16_t qtype)
 {
@@ -486,7 +473,7 @@ static size_t candidates(const struct nc_zone *z, const ldns_rdf *qname, long *i
 
 	idx_add(idx, &n, max, rec_pred(z, qname));
 	while (a && at_or_below(a, z->zone)) {
-		ldns_rdf *w = wildcard_of(a);
+		ldns_rdf *w = rw_dsec_wildcard_of(a);
 		if (w)
 			idx_add(idx, &n, max, rec_pred(z, w));
 		ldns_rdf_deep_free(w);

@@ -11,21 +11,8 @@
 #include <strings.h>
 
 #include "check.h"
+#include "testrr.h"
 #include "rootwalk/dnssec.h"
-
-static ldns_rdf *dn(const char *s)
-{
-	return ldns_dname_new_frm_str(s);
-}
-
-static ldns_rr *rr(const char *s)
-{
-	ldns_rr *r = NULL;
-
-	if (ldns_rr_new_frm_str(&r, s, 0, NULL, NULL) != LDNS_STATUS_OK)
-		fprintf(stderr, "bad rr: %s\n", s);
-	return r;
-}
 
 static const char *const nsec_chain[] = {
 	"example. 300 IN NSEC a.example. NS SOA RRSIG NSEC DNSKEY",

@@ -4,23 +4,10 @@
 #include <string.h>
 
 #include "check.h"
+#include "testrr.h"
 #include "rootwalk/dnssec.h"
 
 #define NOW 1800000000LL
-
-static ldns_rdf *dn(const char *s)
-{
-	return ldns_dname_new_frm_str(s);
-}
-
-static ldns_rr *rr(const char *s)
-{
-	ldns_rr *r = NULL;
-
-	if (ldns_rr_new_frm_str(&r, s, 0, NULL, NULL) != LDNS_STATUS_OK)
-		fprintf(stderr, "bad rr: %s\n", s);
-	return r;
-}
 
 static ldns_rr_list *list(const char *a, const char *b)
 {
