@@ -203,10 +203,13 @@ static void test_secure(void)
 	CHECK(fn_trace_has(&fn, "the answer is secure"));
 	/* again: from the cache, with AD from the state it keeps, nothing asked */
 	unsigned sent = fn.sent_total;
+	uint64_t fast = rw_resolver_stats(fn.r)->fast_path;
 	CHECK_EQ(fn_ask(&fn, "www.example.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
 	CHECK(ad(&fn));
 	CHECK(has_type(&fn, 0, LDNS_RR_TYPE_RRSIG));
 	CHECK_EQ(fn.sent_total, sent);
+	/* on the fast path (wire data, no allocation), AD from the state the cache keeps */
+	CHECK_EQ(rw_resolver_stats(fn.r)->fast_path, fast + 1);
 	/* without DO (or AD): no RRSIG, no AD */
 	fn.client_do = false;
 	CHECK_EQ(fn_ask(&fn, "www.example.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
@@ -248,6 +251,14 @@ static void test_bogus(void)
 	unsigned sent = fn.sent_total;
 	CHECK_EQ(fn_ask(&fn, "www.broken.", LDNS_RR_TYPE_A, true), LDNS_RCODE_SERVFAIL);
 	CHECK_EQ(fn.sent_total, sent);
+	/* ... for val-bogus-ttl (60 s): then it is fetched and checked again */
+	fn_advance(&fn, 59);
+	CHECK_EQ(fn_ask(&fn, "www.broken.", LDNS_RR_TYPE_A, true), LDNS_RCODE_SERVFAIL);
+	CHECK_EQ(fn.sent_total, sent);
+	fn_advance(&fn, 2);
+	CHECK_EQ(fn_ask(&fn, "www.broken.", LDNS_RR_TYPE_A, true), LDNS_RCODE_SERVFAIL);
+	CHECK(fn.sent_total > sent);
+	CHECK_EQ(fn_ede(&fn), 9);
 	/* CD: the data, unvalidated, without AD */
 	fn.client_cd = true;
 	CHECK_EQ(fn_ask(&fn, "www.broken.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
