@@ -98,7 +98,12 @@ void control_nta(struct rw_control *ctl, const struct rw_control_request *req,
 	if (req->cmd == RW_CTL_NTA_ADD) {
 		nta_add(ctl, sh, name, nstr, req->ttl, now, &b);
 	} else if (rw_anchors_nta_remove(sh->anchors, name)) {
+		/* what was answered without validation below it is validated afresh */
+		size_t k = rw_keycache_flush(sh->keys, name, false);
+		size_t c = rw_cache_flush(rw_resolver_cache(ctl->r), name, RW_FLUSH_SUBTREE);
 		rw_sbuf_printf(&b, "removed negative trust anchor %s\n", nstr);
+		rw_sbuf_printf(&b, "removed %zu key cache and %zu cache entr%s at and below %s\n",
+			       k, c, c == 1 ? "y" : "ies", nstr);
 	} else {
 		char msg[300];
 		snprintf(msg, sizeof(msg), "%s is not a negative trust anchor", nstr);

@@ -19,6 +19,7 @@ void val_chain_clear(struct val *v)
 	v->kexp_us = 0;
 	rw_keyentry_clear(&v->zkey);
 	v->have_zkey = false;
+	v->zkey_nta = false;
 }
 
 static bool name_eq(const ldns_rdf *a, const ldns_rdf *b)
@@ -164,6 +165,7 @@ bool val_chain_begin(struct val *v, const ldns_rdf *zone, struct rw_iter_out *ou
 		v->sh->anchors
 			? rw_anchors_insecure(v->sh->anchors, zone, v->now_us, which, sizeof(which))
 			: RW_INSECURE_NOT;
+	v->zkey_nta = w == RW_INSECURE_NTA;
 	if (w != RW_INSECURE_NOT)
 		return conclude(v, RW_VSTATE_INSECURE, -1, 0, false, "%s is under %s %s", which,
 				w == RW_INSECURE_NTA ? "the negative trust anchor"

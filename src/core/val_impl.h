@@ -49,6 +49,8 @@ struct val {
 	int nsub;
 	struct rw_keyentry zkey; /* the outcome for target */
 	bool have_zkey;
+	bool zkey_nta; /* insecure only while a negative trust anchor lasts: not marked in the
+			* cache, which would serve it as insecure after the NTA is gone */
 
 	/* the verdict so far */
 	enum rw_vstate verdict;

@@ -249,7 +249,7 @@ static void check_set(struct val *v, struct vset *s)
 								       : RW_ENTRY_NODATA;
 	if (v->zkey.state != RW_VSTATE_SECURE) {
 		verdict(v, v->zkey.state, v->zkey.ede, v->zkey.why);
-		if (!s->negative && !s->synth)
+		if (!s->negative && !s->synth && !v->zkey_nta)
 			val_mark(v, kind, set_owner(s), set_type(s), v->zkey.state,
 				 v->zkey.state == RW_VSTATE_BOGUS ? bogus_until(v) : 0);
 		return;

@@ -396,3 +396,54 @@ def test_delv_sees_bogus_data(the_lab, validator):
     assert "fully validated" not in p.stdout, p.stdout + p.stderr
     assert "resolution failed" in p.stdout + p.stderr or \
         "validation failed" in p.stdout + p.stderr, p.stdout + p.stderr
+
+
+# -- insecure by choice: negative trust anchors and domain-insecure (rootwalkd) ---------------------
+
+def is_rootwalkd_only():
+    if UNDER_TEST != "rootwalkd":
+        pytest.skip("rootwalkd's control socket and configuration keys")
+
+
+def test_nta_makes_a_bogus_zone_answer_then_goes(start_ctl):
+    """RFC 7646: a negative trust anchor turns validation off at and below its name (the
+    answer is insecure: the data, no AD); removed, the zone is bogus again. flush --bogus
+    forgets the verdicts, so the next question validates afresh."""
+    is_rootwalkd_only()
+    c = start_ctl()
+    name = "www.sig-expired.com."
+    m = ask(c.r, name, "A")
+    assert m.rcode() == dns.rcode.SERVFAIL and dnssec_ede(m) == [7], describe(m)
+    c.ok("nta", "add", "sig-expired.com", "--ttl", "300")
+    m = ask(c.r, name, "A")
+    assert m.rcode() == dns.rcode.NOERROR and not m.flags & dns.flags.AD, describe(m)
+    assert ("www.sig-expired.com.", "A", "192.0.2.30") in plain_records(m), describe(m)
+    # other zones are still validated
+    m = ask(c.r, "www.secure-nsec.com.", "A")
+    assert m.flags & dns.flags.AD, describe(m)
+    c.ok("nta", "remove", "sig-expired.com")
+    out = c.ok("flush", "--bogus")
+    assert "removed" in out, out
+    m = ask(c.r, name, "A")
+    assert m.rcode() == dns.rcode.SERVFAIL and dnssec_ede(m) == [7], describe(m)
+
+
+def test_domain_insecure(start_rootwalkd):
+    """domain-insecure: NAME in the configuration, as Unbound's: no validation below it."""
+    is_rootwalkd_only()
+    r = start_rootwalkd(extra="domain-insecure: ds-mismatch.com\n")
+    m = ask(r, "www.ds-mismatch.com.", "A")
+    assert m.rcode() == dns.rcode.NOERROR and not m.flags & dns.flags.AD, describe(m)
+    m = ask(r, "www.rrsig-missing.com.", "A")
+    assert m.rcode() == dns.rcode.SERVFAIL and dnssec_ede(m) == [10], describe(m)
+
+
+def test_dnssec_no_validates_nothing(start_rootwalkd):
+    """dnssec: no: no validation, never AD; the RRSIGs still reach a client that sets DO."""
+    is_rootwalkd_only()
+    r = start_rootwalkd(extra="dnssec: no\n")
+    m = ask(r, "www.sig-expired.com.", "A")
+    assert m.rcode() == dns.rcode.NOERROR and not m.flags & dns.flags.AD, describe(m)
+    m = ask(r, "www.secure-nsec.com.", "A")
+    assert not m.flags & dns.flags.AD and ("www.secure-nsec.com.", "A") in covered(m.answer), \
+        describe(m)
