@@ -475,7 +475,8 @@ static void test_dnssec_requests(void)
 	CHECK(strstr(s, "ok\n[{\"name\":\"broken.example.\",\"expires\":1795600890,"
 			"\"expires_iso\":\"2026-11-25T10:01:30.000Z\",\"in\":60},{") == s);
 	s = ask(&w, &r, "nta-remove example.org.");
-	CHECK(strcmp(s, "ok\nremoved negative trust anchor example.org.\n.\n") == 0);
+	CHECK(strcmp(s, "ok\nremoved negative trust anchor example.org.\nremoved 0 key cache and 0 "
+			"cache entries at and below example.org.\n.\n") == 0);
 	s = ask(&w, &r, "nta-remove example.org.");
 	CHECK(strcmp(s, "error: example.org. is not a negative trust anchor\n.\n") == 0);
 	w.fn.wall_us += 60 * 1000000LL; /* broken.example. expires */
