@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "nametable.h"
 #include "rootwalk/keycache.h"
 
@@ -43,12 +41,10 @@ static void node_free(struct rw_ntab_node *t)
 	free(nd);
 }
 
-struct rw_keycache *rw_keycache_new(size_t max_entries)
+struct rw_keycache *rw_keycache_new(size_t max_entries, const uint8_t key[16])
 {
-	uint8_t key[crypto_shorthash_KEYBYTES];
 	struct rw_keycache *k = calloc(1, sizeof(*k));
 
-	randombytes_buf(key, sizeof(key));
 	if (!k || pthread_mutex_init(&k->lock, NULL) != 0) {
 		free(k);
 		return NULL;

@@ -12,8 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "nametable.h"
 #include "rootwalk/cache.h"
 #include "rootwalk/dnssec.h"
@@ -72,12 +70,10 @@ static void zone_free(struct rw_ntab_node *t)
 	free(z);
 }
 
-struct rw_nseccache *rw_nseccache_new(size_t max_records)
+struct rw_nseccache *rw_nseccache_new(size_t max_records, const uint8_t key[16])
 {
-	uint8_t key[crypto_shorthash_KEYBYTES];
 	struct rw_nseccache *c = calloc(1, sizeof(*c));
 
-	randombytes_buf(key, sizeof(key));
 	if (!c || pthread_mutex_init(&c->lock, NULL) != 0) {
 		free(c);
 		return NULL;
