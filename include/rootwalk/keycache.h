@@ -29,7 +29,9 @@ struct rw_keyentry {
 };
 void rw_keyentry_clear(struct rw_keyentry *e);
 
-struct rw_keycache *rw_keycache_new(size_t max_entries);
+/* max_entries: zones held (at least 1); key: the SipHash key of its table, drawn by the caller
+ * (rw_env's random_buf: the core draws no randomness itself). NULL when out of memory. */
+struct rw_keycache *rw_keycache_new(size_t max_entries, const uint8_t key[16]);
 void rw_keycache_free(struct rw_keycache *k);
 /* Store (replace) what is known about zone; dnskeys are copied. */
 int rw_keycache_put(struct rw_keycache *k, const ldns_rdf *zone, const struct rw_keyentry *e);

@@ -41,8 +41,10 @@ struct rw_nsec_hit {
 };
 void rw_nsec_hit_clear(struct rw_nsec_hit *h);
 
-/* max_records: NSEC records held over every zone (at least 1). NULL when out of memory. */
-struct rw_nseccache *rw_nseccache_new(size_t max_records);
+/* max_records: NSEC records held over every zone (at least 1); key: the SipHash key of its
+ * table of zones, drawn by the caller (rw_env's random_buf: the core draws no randomness
+ * itself). NULL when out of memory. */
+struct rw_nseccache *rw_nseccache_new(size_t max_records, const uint8_t key[16]);
 void rw_nseccache_free(struct rw_nseccache *c); /* NULL does nothing */
 
 /* Put the NSEC records of proof (a validated negative answer of zone: NSEC records, their

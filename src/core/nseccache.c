@@ -1,9 +1,9 @@
 /* The NSEC cache: see rootwalk/nseccache.h.
  *
- * A chained hash table (SipHash with a per-process random key) of zone -> the zone's SOA and its
- * NSEC records sorted by owner in canonical order (RFC 4034 6.1), so the record before a name is
- * found by binary search; and a list of zones in order of use, the least recently used evicted
- * first when the records are too many. One mutex; lookups copy the candidate records out and run
+ * A table of zone -> the zone's SOA and its NSEC records sorted by owner in canonical order
+ * (RFC 4034 6.1), so the record before a name is found by binary search (nametable.h: hashed
+ * under the key given, kept in order of use): the zone used least recently is evicted first when
+ * the records are too many. One mutex; lookups copy the candidate records out and run
  * the proof (rw_denial_prove) outside the lock.
  */
 #include <errno.h>
@@ -12,8 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
+#include "nametable.h"
 #include "rootwalk/cache.h"
 #include "rootwalk/dnssec.h"
 #include "rootwalk/nseccache.h"
@@ -27,10 +26,7 @@ struct nc_rec {
 };
 
 struct nc_zone {
-	struct nc_zone *hnext;	     /* bucket chain */
-	struct nc_zone *prev, *next; /* use order: head is the oldest */
-	uint64_t hash;
-	ldns_rdf *zone;		/* canonical */
+	struct rw_ntab_node t;	/* first: the zone, canonical */
 	ldns_rr *soa;		/* owned */
 	ldns_rr_list *soa_sigs; /* owned */
 	int64_t soa_expires_us;
@@ -40,10 +36,8 @@ struct nc_zone {
 
 struct rw_nseccache {
 	pthread_mutex_t lock;
-	struct nc_zone **buckets;
-	size_t n_buckets, n_zones, n_recs, max;
-	struct nc_zone *head, *tail;
-	uint8_t key[crypto_shorthash_KEYBYTES];
+	struct rw_ntab tab;
+	size_t n_recs, max;
 };
 
 void rw_nsec_hit_clear(struct rw_nsec_hit *h)
@@ -56,26 +50,6 @@ void rw_nsec_hit_clear(struct rw_nsec_hit *h)
 	memset(h, 0, sizeof(*h));
 }
 
-struct rw_nseccache *rw_nseccache_new(size_t max_records)
-{
-	struct rw_nseccache *c = calloc(1, sizeof(*c));
-
-	if (!c)
-		return NULL;
-	c->max = max_records ? max_records : 1;
-	c->n_buckets = 16;
-	while (c->n_buckets < c->max && c->n_buckets < ((size_t)1 << 16))
-		c->n_buckets *= 2;
-	c->buckets = calloc(c->n_buckets, sizeof(*c->buckets));
-	if (!c->buckets || pthread_mutex_init(&c->lock, NULL) != 0) {
-		free(c->buckets);
-		free(c);
-		return NULL;
-	}
-	randombytes_buf(c->key, sizeof(c->key));
-	return c;
-}
-
 static void rec_clear(struct nc_rec *r)
 {
 	ldns_rr_free(r->nsec);
@@ -83,87 +57,55 @@ static void rec_clear(struct nc_rec *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static void zone_free(struct nc_zone *z)
+static void zone_free(struct rw_ntab_node *t)
 {
+	struct nc_zone *z = (struct nc_zone *)t;
+
 	for (size_t i = 0; i < z->n; i++)
 		rec_clear(&z->recs[i]);
 	free(z->recs);
-	ldns_rdf_deep_free(z->zone);
+	ldns_rdf_deep_free(z->t.name);
 	ldns_rr_free(z->soa);
 	ldns_rr_list_deep_free(z->soa_sigs);
 	free(z);
+}
+
+struct rw_nseccache *rw_nseccache_new(size_t max_records, const uint8_t key[16])
+{
+	struct rw_nseccache *c = calloc(1, sizeof(*c));
+
+	if (!c || pthread_mutex_init(&c->lock, NULL) != 0) {
+		free(c);
+		return NULL;
+	}
+	c->max = max_records ? max_records : 1;
+	if (rw_ntab_init(&c->tab, c->max, (size_t)1 << 16, key, zone_free) < 0) {
+		rw_nseccache_free(c);
+		return NULL;
+	}
+	return c;
 }
 
 void rw_nseccache_free(struct rw_nseccache *c)
 {
 	if (!c)
 		return;
-	for (struct nc_zone *z = c->head, *next; z; z = next) {
-		next = z->next;
-		zone_free(z);
-	}
+	rw_ntab_fini(&c->tab);
 	pthread_mutex_destroy(&c->lock);
-	free(c->buckets);
 	free(c);
-}
-
-static uint64_t zone_hash(const struct rw_nseccache *c, const ldns_rdf *zone)
-{
-	uint8_t out[crypto_shorthash_BYTES];
-	uint64_t h;
-
-	crypto_shorthash(out, ldns_rdf_data(zone), ldns_rdf_size(zone), c->key);
-	memcpy(&h, out, sizeof(h));
-	return h;
-}
-
-static void list_unlink(struct rw_nseccache *c, struct nc_zone *z)
-{
-	if (z->prev)
-		z->prev->next = z->next;
-	else
-		c->head = z->next;
-	if (z->next)
-		z->next->prev = z->prev;
-	else
-		c->tail = z->prev;
-	z->prev = z->next = NULL;
-}
-
-static void list_append(struct rw_nseccache *c, struct nc_zone *z)
-{
-	z->prev = c->tail;
-	z->next = NULL;
-	if (c->tail)
-		c->tail->next = z;
-	else
-		c->head = z;
-	c->tail = z;
 }
 
 static void zone_remove(struct rw_nseccache *c, struct nc_zone *z)
 {
-	struct nc_zone **pp = &c->buckets[z->hash & (c->n_buckets - 1)];
-
-	while (*pp && *pp != z)
-		pp = &(*pp)->hnext;
-	if (*pp)
-		*pp = z->hnext;
-	list_unlink(c, z);
+	rw_ntab_remove(&c->tab, &z->t);
 	c->n_recs -= z->n;
-	c->n_zones--;
-	zone_free(z);
+	zone_free(&z->t);
 }
 
-/* The zone node for a canonical name, or NULL. */
+/* The zone node for a name, or NULL. */
 static struct nc_zone *zone_find(struct rw_nseccache *c, const ldns_rdf *zone)
 {
-	uint64_t h = zone_hash(c, zone);
-
-	for (struct nc_zone *z = c->buckets[h & (c->n_buckets - 1)]; z; z = z->hnext)
-		if (z->hash == h && ldns_dname_compare(z->zone, zone) == 0)
-			return z;
-	return NULL;
+	return (struct nc_zone *)rw_ntab_find(&c->tab, zone);
 }
 
 static void rec_remove(struct rw_nseccache *c, struct nc_zone *z, size_t i)
@@ -192,11 +134,6 @@ static long rec_pred(const struct nc_zone *z, const ldns_rdf *name)
 }
 
 /* ---- putting records in ---- */
-
-static bool at_or_below(const ldns_rdf *name, const ldns_rdf *zone)
-{
-	return ldns_dname_compare(name, zone) == 0 || ldns_dname_is_subdomain(name, zone);
-}
 
 /* Clones of the RRSIGs in proof at owner covering type: a new list (maybe empty), or NULL. */
 static ldns_rr_list *sigs_of(const ldns_rr_list *proof, const ldns_rdf *owner, uint16_t type)
@@ -289,20 +226,14 @@ static struct nc_zone *zone_get(struct rw_nseccache *c, ldns_rdf *zone)
 	struct nc_zone *z = zone_find(c, zone);
 
 	if (z) {
-		list_unlink(c, z);
-		list_append(c, z);
+		rw_ntab_touch(&c->tab, &z->t);
 		ldns_rdf_deep_free(zone);
 		return z;
 	}
 	z = calloc(1, sizeof(*z));
 	if (!z)
 		return NULL;
-	z->zone = zone;
-	z->hash = zone_hash(c, zone);
-	z->hnext = c->buckets[z->hash & (c->n_buckets - 1)];
-	c->buckets[z->hash & (c->n_buckets - 1)] = z;
-	list_append(c, z);
-	c->n_zones++;
+	rw_ntab_insert(&c->tab, &z->t, zone);
 	return z;
 }
 
@@ -313,8 +244,10 @@ static void make_room(struct rw_nseccache *c, struct nc_zone *z, int64_t now_us)
 	for (size_t i = z->n; i-- > 0;)
 		if (z->recs[i].expires_us <= now_us)
 			rec_remove(c, z, i);
-	while (c->n_recs > c->max && c->head && c->head != z)
-		zone_remove(c, c->head);
+	struct nc_zone *old;
+
+	while (c->n_recs > c->max && (old = (struct nc_zone *)rw_ntab_oldest(&c->tab)) && old != z)
+		zone_remove(c, old);
 	while (c->n_recs > c->max && z->n > 0) {
 		size_t first = 0;
 		for (size_t i = 1; i < z->n; i++)
@@ -334,7 +267,8 @@ static int collect(const ldns_rdf *zone, const ldns_rr_list *proof, int64_t now_
 	for (size_t i = 0; i < ldns_rr_list_rr_count(proof) && n < max; i++) {
 		const ldns_rr *rr = ldns_rr_list_rr(proof, i);
 		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_NSEC || ldns_rr_rd_count(rr) < 2 ||
-		    !at_or_below(ldns_rr_owner(rr), zone) || !at_or_below(ldns_rr_rdf(rr, 0), zone))
+		    !rw_ntab_at_or_below(ldns_rr_owner(rr), zone) ||
+		    !rw_ntab_at_or_below(ldns_rr_rdf(rr, 0), zone))
 			continue;
 		bool dup = false;
 		for (size_t k = 0; k < n && !dup; k++)
@@ -388,7 +322,6 @@ int rw_nseccache_put(struct rw_nseccache *c, const ldns_rdf *zone, const ldns_rr
 	z = ldns_rdf_clone(zone);
 	if (!soa_copy || !z)
 		goto fail;
-	ldns_dname2canonical(z);
 	pthread_mutex_lock(&c->lock);
 	struct nc_zone *node = zone_get(c, z);
 	if (!node) {
@@ -434,8 +367,6 @@ static struct nc_zone *closest_zone(struct rw_nseccache *c, const ldns_rdf *qnam
 	ldns_rdf *name = ldns_rdf_clone(qname);
 	struct nc_zone *z = NULL;
 
-	if (name)
-		ldns_dname2canonical(name);
 	if (name && qtype == LDNS_RR_TYPE_DS && ldns_rdf_size(name) > 1) {
 		ldns_rdf *up = ldns_dname_left_chop(name);
 		ldns_rdf_deep_free(name);
@@ -472,7 +403,7 @@ static size_t candidates(const struct nc_zone *z, const ldns_rdf *qname, long *i
 	ldns_rdf *a = ldns_rdf_size(qname) > 1 ? ldns_dname_left_chop(qname) : NULL;
 
 	idx_add(idx, &n, max, rec_pred(z, qname));
-	while (a && at_or_below(a, z->zone)) {
+	while (a && rw_ntab_at_or_below(a, z->t.name)) {
 		ldns_rdf *w = rw_dsec_wildcard_of(a);
 		if (w)
 			idx_add(idx, &n, max, rec_pred(z, w));
@@ -515,10 +446,9 @@ static bool copy_out(struct rw_nseccache *c, const ldns_rdf *qname, uint16_t qty
 	pthread_mutex_lock(&c->lock);
 	struct nc_zone *z = closest_zone(c, qname, qtype);
 	if (z && z->soa && z->soa_expires_us > now_us) {
-		list_unlink(c, z);
-		list_append(c, z);
+		rw_ntab_touch(&c->tab, &z->t);
 		size_t n = candidates(z, qname, idx, NC_MAX_CAND);
-		cp->zone = ldns_rdf_clone(z->zone);
+		cp->zone = ldns_rdf_clone(z->t.name);
 		cp->soa = ldns_rr_clone(z->soa);
 		cp->soa_sigs = ldns_rr_list_clone(z->soa_sigs);
 		cp->soa_expires_us = z->soa_expires_us;
@@ -646,9 +576,11 @@ size_t rw_nseccache_flush(struct rw_nseccache *c, const ldns_rdf *name)
 	size_t n = 0;
 
 	pthread_mutex_lock(&c->lock);
-	for (struct nc_zone *z = c->head, *next; z; z = next) {
-		next = z->next;
-		if (name && !at_or_below(z->zone, name) && !at_or_below(name, z->zone))
+	for (struct rw_ntab_node *t = rw_ntab_oldest(&c->tab), *next; t; t = next) {
+		struct nc_zone *z = (struct nc_zone *)t;
+		next = rw_ntab_newer(t);
+		if (name && !rw_ntab_at_or_below(z->t.name, name) &&
+		    !rw_ntab_at_or_below(name, z->t.name))
 			continue;
 		n += z->n;
 		zone_remove(c, z);
@@ -662,7 +594,7 @@ size_t rw_nseccache_count(struct rw_nseccache *c, size_t *zones)
 	pthread_mutex_lock(&c->lock);
 	size_t n = c->n_recs;
 	if (zones)
-		*zones = c->n_zones;
+		*zones = c->tab.n;
 	pthread_mutex_unlock(&c->lock);
 	return n;
 }

@@ -10,6 +10,9 @@
 #include "check.h"
 #include "rootwalk/keycache.h"
 
+/* The SipHash key of the table (shared.c draws it from rw_env). */
+static const uint8_t test_key[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+
 #define SEC 1000000LL
 
 static ldns_rdf *dname(const char *s)
@@ -66,7 +69,7 @@ static void walk_cb(void *arg, const char *zone, const struct rw_keyentry *e)
 
 static void test_basic(void)
 {
-	struct rw_keycache *k = rw_keycache_new(100);
+	struct rw_keycache *k = rw_keycache_new(100, test_key);
 	struct rw_keyentry e;
 	int64_t now = 5000 * SEC;
 	ldns_rdf *n;
@@ -117,7 +120,7 @@ static void test_basic(void)
 
 static void test_evict(void)
 {
-	struct rw_keycache *k = rw_keycache_new(3);
+	struct rw_keycache *k = rw_keycache_new(3, test_key);
 	struct rw_keyentry e;
 	int64_t now = 10 * SEC;
 
@@ -159,7 +162,7 @@ static void test_threads(void)
 {
 	pthread_t t[4];
 
-	shared_k = rw_keycache_new(64);
+	shared_k = rw_keycache_new(64, test_key);
 	for (long i = 0; i < 4; i++)
 		pthread_create(&t[i], NULL, worker, (void *)i);
 	for (int i = 0; i < 4; i++)

@@ -10,6 +10,9 @@
 #include "check.h"
 #include "rootwalk/nseccache.h"
 
+/* The SipHash key of the table (shared.c draws it from rw_env). */
+static const uint8_t test_key[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+
 #define NOW_S  1795600800LL /* 2026-11-25T10:00:00Z */
 #define NOW_US (NOW_S * 1000000)
 
@@ -127,7 +130,7 @@ static size_t count_type(const ldns_rr_list *l, uint16_t t, uint16_t covered)
 
 static void test_nxdomain(void)
 {
-	struct rw_nseccache *c = rw_nseccache_new(100);
+	struct rw_nseccache *c = rw_nseccache_new(100, test_key);
 	char o[64], w[64];
 	struct rw_nsec_hit h;
 
@@ -166,7 +169,7 @@ static void test_nxdomain(void)
 	CHECK_EQ(ask(c, "zz.example.", LDNS_RR_TYPE_A, NOW_US, o, w, NULL), LDNS_RCODE_NXDOMAIN);
 	CHECK(strcmp(o, "m.example.") == 0);
 	/* a wildcard that exists (its NSEC is cached): no NXDOMAIN under it */
-	struct rw_nseccache *c2 = rw_nseccache_new(100);
+	struct rw_nseccache *c2 = rw_nseccache_new(100, test_key);
 	p = proof_new();
 	nsec(p, "example.", "*.example.", "NS SOA RRSIG NSEC", 3600, END);
 	nsec(p, "*.example.", "c.example.", "TXT RRSIG NSEC", 3600, END);
@@ -181,7 +184,7 @@ static void test_nxdomain(void)
 
 static void test_nodata(void)
 {
-	struct rw_nseccache *c = rw_nseccache_new(100);
+	struct rw_nseccache *c = rw_nseccache_new(100, test_key);
 	char o[64], w[64];
 
 	ldns_rr_list *p = proof_new();
@@ -214,7 +217,7 @@ static void test_nodata(void)
 /* The closest enclosing zone with NSECs answers; DS is the parent's. */
 static void test_zones(void)
 {
-	struct rw_nseccache *c = rw_nseccache_new(100);
+	struct rw_nseccache *c = rw_nseccache_new(100, test_key);
 	char o[64];
 
 	ldns_rr_list *p = proof_new();
@@ -240,7 +243,7 @@ static void test_zones(void)
 
 static void test_expiry(void)
 {
-	struct rw_nseccache *c = rw_nseccache_new(100);
+	struct rw_nseccache *c = rw_nseccache_new(100, test_key);
 	struct rw_nsec_hit h;
 
 	/* NSEC TTL 3600, SOA TTL 3600 and MINIMUM 300: 300 s */
@@ -278,7 +281,7 @@ static void test_expiry(void)
 
 static void test_bounds_flush(void)
 {
-	struct rw_nseccache *c = rw_nseccache_new(3);
+	struct rw_nseccache *c = rw_nseccache_new(3, test_key);
 	size_t zones = 0;
 	ldns_rr_list *p = proof_new();
 	nsec(p, "example.", "c.example.", "NS SOA RRSIG NSEC", 3600, END);
