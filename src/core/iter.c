@@ -152,6 +152,17 @@ static bool nsec_from_cache(struct rw_iter *it, struct rw_iter_out *out)
 	return true;
 }
 
+/* A cached NODATA. One with a proof but no SOA is a DS denial a referral carried (iter_reply.c):
+ * the validator's chain of trust uses it, but a client asking DS gets the parent's own answer,
+ * with its SOA (validators such as delv refuse a NODATA without one). Clears e when unusable. */
+static bool usable_nodata(const struct rw_iter *it, struct rw_cache_entry *e)
+{
+	if (e->soa || !e->proof || it->depth > 0)
+		return true;
+	rw_cache_entry_clear(e);
+	return false;
+}
+
 /* Try to finish from the cache, following cached CNAMEs. Returns true when done (or failed). */
 static bool answer_from_cache(struct rw_iter *it, struct rw_iter_out *out)
 {
@@ -175,8 +186,9 @@ static bool answer_from_cache(struct rw_iter *it, struct rw_iter_out *out)
 		}
 		if (rw_cache_get(c, RW_ENTRY_NXDOMAIN, it->qname, 0, it->qclass, now, RW_RANK_NONE,
 				 &e) ||
-		    rw_cache_get(c, RW_ENTRY_NODATA, it->qname, it->qtype, it->qclass, now,
-				 RW_RANK_NONE, &e)) {
+		    (rw_cache_get(c, RW_ENTRY_NODATA, it->qname, it->qtype, it->qclass, now,
+				  RW_RANK_NONE, &e) &&
+		     usable_nodata(it, &e))) {
 			it->sh->cache_hits++;
 			if (e.soa) {
 				iter_set_soa(it, e.soa, e.src, e.stored_us, e.expires_us,

@@ -155,6 +155,36 @@ static bool take_glue(struct rw_iter *it, const ldns_pkt *p, const ldns_rr_list 
 	return used;
 }
 
+/* With DO a signed parent's referral carries the child's DS RRset and its RRSIGs, or the NSEC
+ * or NSEC3 records proving there is none (RFC 4035 3.1.4): cached (the proof as a NODATA for
+ * DS), so that the validator finds them without asking the parent again. The validator checks
+ * them as it would a reply to its own question. */
+static void take_referral_ds(struct rw_iter *it, const ldns_pkt *p, const ldns_rdf *zone,
+			     struct rw_source *src, int64_t now)
+{
+	const ldns_rr_list *auth = ldns_pkt_authority(p);
+	ldns_rr_list *ds = iter_rrset_of(auth, zone, LDNS_RR_TYPE_DS, it->qclass);
+	if (ds && ldns_rr_list_rr_count(ds) > 0) {
+		ldns_rr_list *sigs = iter_sigs_of(auth, zone, LDNS_RR_TYPE_DS, it->qclass);
+		ldns_rr_list *all = ldns_rr_list_clone(ds);
+		for (size_t i = 0; all && sigs && i < ldns_rr_list_rr_count(sigs); i++)
+			ldns_rr_list_push_rr(all, ldns_rr_clone(ldns_rr_list_rr(sigs, i)));
+		if (all && sigs && ldns_rr_list_rr_count(sigs) > 0)
+			rw_cache_store_rrset_proof(it->sh->cache, all, NULL, RW_RANK_AUTH_AUTHORITY,
+						   src, now);
+		ldns_rr_list_deep_free(all);
+		ldns_rr_list_free(sigs);
+	} else {
+		ldns_rr_list *proof = iter_proof_of(p, NULL);
+		if (proof && ldns_rr_list_rr_count(proof) > 0)
+			rw_cache_store_negative_proof(it->sh->cache, RW_ENTRY_NODATA, zone,
+						      LDNS_RR_TYPE_DS, it->qclass, NULL, proof,
+						      RW_RANK_AUTH_AUTHORITY, src, now);
+		ldns_rr_list_free(proof);
+	}
+	ldns_rr_list_free(ds);
+}
+
 static void do_referral(struct rw_iter *it, const ldns_pkt *p, size_t len, const ldns_rdf *to,
 			struct rw_source *src, struct rw_iter_out *out)
 {
@@ -169,6 +199,7 @@ static void do_referral(struct rw_iter *it, const ldns_pkt *p, size_t len, const
 	int64_t now = now_us(it);
 	uint32_t ttl = rw_cache_cap_ttl(it->sh->cache, iter_rrset_min_ttl(nsset), false);
 	rw_cache_store_rrset(it->sh->cache, nsset, RW_RANK_REFERRAL, src, now);
+	take_referral_ds(it, p, to, src, now);
 
 	/* The new cut: its servers, with glue for names inside the zone that referred us (the
 	 * delegated zone and its siblings). */

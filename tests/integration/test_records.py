@@ -158,6 +158,8 @@ def test_rd_clear_answers_from_the_cache_or_refers(start_rootwalkd):
     query has resolved it, the cached answer; DS is referred to the parent side of the cut. The
     trace says so."""
     r = start_rootwalkd()
+    # the root NS set must be primed first: before that there is nothing to refer to (REFUSED)
+    assert traces.wait_trace(r.trace_log, ".", "NS"), "rootwalkd did not prime the root NS set"
     cold = ask(r.addr, "www.example.org.", rd=False)
     assert cold.rcode() == dns.rcode.NOERROR and not cold.answer
     assert not (cold.flags & dns.flags.AA) and not (cold.flags & dns.flags.RD)
