@@ -1078,12 +1078,15 @@ def write_results(path, new):
     if os.path.exists(path):
         with open(path) as f:
             old = f.read()
-        # Plain and DNSSEC runs (bench.py --dnssec) are kept apart: up to four of each.
+        # Plain and DNSSEC runs (bench.py --dnssec) are kept apart: four earlier runs of the
+        # new run's kind, the latest and four earlier of the other.
         parts = re.split(r"(?m)^(?=## (?:DNSSEC run|Run) of )", old)
-        kept = {"## Run of ": 0, "## DNSSEC run of ": 0}
+        kinds = ("## Run of ", "## DNSSEC run of ")
+        limit = {k: 4 if new.startswith(k) else 5 for k in kinds}
+        kept = {k: 0 for k in kinds}
         for e in parts:
-            for k in kept:
-                if e.startswith(k) and kept[k] < 4:
+            for k in kinds:
+                if e.startswith(k) and kept[k] < limit[k]:
                     kept[k] += 1
                     earlier.append(e.rstrip() + "\n")
     with open(path, "w") as f:
