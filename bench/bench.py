@@ -30,6 +30,9 @@ import sys
 import tempfile
 import time
 
+import dns.flags
+import dns.rdatatype
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, "scripts"))
@@ -38,6 +41,7 @@ from rwlab import LabError, control, procs, resolvers  # noqa: E402
 from rwlab.dnsq import ask  # noqa: E402
 from rwlab.isolate import ensure_isolated  # noqa: E402
 from rwlab.nsd import Server  # noqa: E402
+from rwlab.signing import Signer  # noqa: E402
 
 ROOT_ADDR = "127.1.0.1"
 TLD_ADDR = "127.2.0.1"
@@ -52,6 +56,7 @@ CACHED_NAMES = 3000
 COLD_IN_FLIGHT = 20
 STEP_TIMEOUT = 120  # seconds, upper bound of any single dnsperf or helper command
 START_TIMEOUT = 60  # seconds for NSD (10,000 zones) or a resolver to come up
+SLOW_BOUND = 400  # seconds a dnsperf run on a cold rootwalkd under callgrind may take
 
 
 class BenchError(LabError):
@@ -140,10 +145,28 @@ def fill_queries(zone):
         ("ns1." + zone, "A"), ("mail." + zone, "A"), ("www." + zone, "A")]
 
 
-def generate(tmp, n):
-    """Write zones, hints and NSD configurations; return a dict of paths."""
+# --dnssec: every zone of the hierarchy is signed with one ECDSA P-256 key (a KSK that signs
+# everything) and NSEC, by rwlab.signing (ldns-keygen, ldns-signzone, in parallel).
+DNSSEC_ALGORITHM = "ECDSAP256SHA256"
+DNSSEC_DENIAL = "nsec"
+
+
+def sign_hierarchy(tmp, zdir, origins):
+    """Sign every zone in zdir (files named as rwlab.zonefiles.zone_file_name) with
+    rwlab.signing: a plan in dnssec.conf form naming every zone, each child's DS in its parent,
+    the signed text over the zone files. Returns the Signer (anchor_ds: the root's DS)."""
+    plan = os.path.join(tmp, "dnssec.conf")
+    with open(plan, "w") as f:
+        f.write("# the bench hierarchy, all signed (written by bench/bench.py)\n")
+        f.write("".join("%s %s %s\n" % (o, DNSSEC_ALGORITHM, DNSSEC_DENIAL) for o in origins))
+    return Signer(zdir, os.path.join(tmp, "dnssec"), plan_path=plan).sign_all(origins)
+
+
+def generate(tmp, n, dnssec=False):
+    """Write zones, hints and NSD configurations (signed zones with dnssec); return a dict of
+    paths."""
     zdir = os.path.join(tmp, "zones")
-    os.makedirs(os.path.join(zdir, "leaf"))
+    os.makedirs(zdir)
     leaves = leaf_zones(n)
     root = ["$ORIGIN .", "$TTL 518400",
             ". SOA a.root-servers.net. hostmaster.root-servers.net. 1 1800 900 604800 86400",
@@ -167,7 +190,7 @@ def generate(tmp, n):
         with open(os.path.join(zdir, t + ".zone"), "w") as f:
             f.write("\n".join(lines) + "\n")
     for zone, i in leaves:
-        with open(os.path.join(zdir, "leaf", zone + "zone"), "w") as f:
+        with open(os.path.join(zdir, zone + "zone"), "w") as f:
             f.write(leaf_zone_text(zone, i))
     hints = os.path.join(tmp, "root.hints")
     with open(hints, "w") as f:
@@ -176,7 +199,10 @@ def generate(tmp, n):
 
     served = {"root": [(".", "root.zone")],
               "tld": [(t + ".", t + ".zone") for t in TLDS],
-              "leaf": [(z, "leaf/%szone" % z) for z, _ in leaves]}
+              "leaf": [(z, "%szone" % z) for z, _ in leaves]}
+    signer = None
+    if dnssec:
+        signer = sign_hierarchy(tmp, zdir, [o for lv in served.values() for o, _ in lv])
     servers = []
     for level, addr in LEVELS:
         s = Server(level, addr, served[level])
@@ -202,7 +228,13 @@ def generate(tmp, n):
     # RRsets in the hierarchy: root SOA NS, a.root-servers A; per TLD SOA NS; a.gtld-servers A;
     # the delegations are the leaf zones' NS and glue (the same owner/type as the leaf's own).
     hier_rrsets = 3 + 2 * len(TLDS) + 1 + LEAF_RRSETS * n
+    if dnssec:
+        # Signed: a DNSKEY in every zone and a DS for every child (their RRSIGs are stored
+        # with the RRset they cover, in both resolvers); NSEC records are not counted.
+        hier_rrsets += (1 + len(TLDS) + n) + (len(TLDS) + n)
     return {"hints": hints, "servers": servers, "files": paths, "zones": n,
+            "dnssec": dnssec, "anchor": signer.anchor_ds if signer else None,
+            "sign_seconds": signer.seconds if signer else None,
             "files_first": leaves[0][0],
             "hier_rrsets": hier_rrsets, "cached_list": cached}
 
@@ -256,14 +288,22 @@ class Bench:
         self.seq = 0
         qm = "yes" if args.qname_minimisation else "no"
         self.rwd_extra = []
-        # The bench's generated hierarchy is unsigned and Unbound runs without its validator:
-        # rootwalkd without DNSSEC too (dnssec: no), where the binary has the key.
+        # Without --dnssec the bench's generated hierarchy is unsigned and Unbound runs without
+        # its validator: rootwalkd without DNSSEC too (dnssec: no), where the binary has the key.
         for line in ("qname-minimisation: " + qm, "use-caps-for-id: no", "dnssec: no"):
+            if args.dnssec and line.startswith("dnssec"):
+                continue
             if resolvers.rootwalkd_accepts(args.rootwalkd, [line]):
                 self.rwd_extra.append(line)
             elif line.startswith("qname-minimisation") and args.qname_minimisation:
                 raise BenchError("this rootwalkd has no qname-minimisation key; run with "
                                  "--qname-minimisation no")
+        if args.dnssec:
+            # Signed hierarchy: both validate, from the root's DS as trust anchor.
+            lines = ["dnssec: yes", "trust-anchor-file: %s" % gen["anchor"]]
+            if not resolvers.rootwalkd_accepts(args.rootwalkd, lines):
+                raise BenchError("this rootwalkd does not accept %s" % lines)
+            self.rwd_extra += lines
         self.rwd_control = resolvers.rootwalkd_accepts(
             args.rootwalkd, ["control-socket: /tmp/rw-bench-check.ctl"])
 
@@ -302,8 +342,11 @@ class Bench:
             # Only for the cold/memory runs: dump_cache counts the RRsets, extended statistics
             # give Unbound's own cache accounting (mem.cache.*). A local socket.
             lines.append("extended-statistics: yes")
+        # --dnssec: module-config "validator iterator" and the root's DS as trust anchor
+        # (resolvers.unbound_conf), no validation log.
         conf = resolvers.unbound_conf(d, UNB_ADDR, self.gen["hints"], lines, control=control,
-                                      verbosity=0)
+                                      verbosity=0, trust_anchor=self.gen["anchor"],
+                                      val_log_level=0)
         r = resolvers.start_unbound(d, conf, UNB_ADDR, cpu=self.cpu_server, wait="listening",
                                     check=True)
         started(r.proc)
@@ -317,10 +360,12 @@ class Bench:
     # -- dnsperf ---------------------------------------------------------------------------------
 
     def dnsperf(self, addr, which, clients=1, outstanding=20, limit=None, passes=None, qps=None,
-                verbose=False, timeout_s=5, threads=1):
+                verbose=False, timeout_s=5, threads=1, bound=None):
         path, count = self.gen["files"][which]
         argv = ["dnsperf", "-s", addr, "-d", path, "-c", str(clients), "-q", str(outstanding),
                 "-t", str(timeout_s)]
+        if self.args.dnssec:
+            argv += ["-D"]  # DO: RRSIGs in the answers, validated data from the cache
         if threads > 1:
             argv += ["-T", str(threads)]
         if limit:
@@ -331,9 +376,10 @@ class Bench:
             argv += ["-Q", str(qps)]
         if verbose:
             argv += ["-v"]
-        bound = (limit or 0) + timeout_s + 30 + (count * (passes or 0)) // 500
+        # bound: the most this run may take (under valgrind, a slow one: see profile()).
+        bound = bound or max(60, (limit or 0) + timeout_s + 30 + (count * (passes or 0)) // 500)
         ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        r = run(argv, timeout=max(bound, 60), cpu=self.cpu_client)
+        r = run(argv, timeout=bound, cpu=self.cpu_client)
         ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         res = parse_dnsperf(r.stdout, verbose)
         cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
@@ -342,14 +388,35 @@ class Bench:
 
     # -- workloads -------------------------------------------------------------------------------
 
-    def warm_cached(self, r):
-        """Resolve the cached workload's names, then check a second pass is all NOERROR."""
-        self.dnsperf(r.addr, "cached", outstanding=COLD_IN_FLIGHT, passes=1)
-        res = self.dnsperf(r.addr, "cached", outstanding=50, passes=1)
+    def warm_cached(self, r, slow=False):
+        """Resolve the cached workload's names, then check a second pass is all NOERROR.
+        slow: under valgrind (validating there takes minutes: longer timeouts)."""
+        kw = {"timeout_s": 20, "bound": SLOW_BOUND} if slow else {}
+        self.dnsperf(r.addr, "cached", outstanding=COLD_IN_FLIGHT, passes=1, **kw)
+        res = self.dnsperf(r.addr, "cached", outstanding=50, passes=1, **kw)
         n = self.gen["files"]["cached"][1]
         if res["completed"] != n or res["rcodes"].get("NOERROR", 0) != n:
             raise BenchError("%s: the warmed cached workload is not all NOERROR: %s"
                              % (r.kind, res))
+        if self.args.dnssec:
+            self.check_secure(r)
+
+    def check_secure(self, r):
+        """--dnssec: a cached answer asked with DO (the first cached name, asked twice) must
+        have AD set and carry RRSIGs in its answer section, or the run is not measuring what
+        it says."""
+        name, qtype = self.gen["cached_list"][0]
+        for _ in range(2):
+            m = ask(r.addr, name, qtype, want_dnssec=True, timeout=2.0)
+        sigs = [rr for rr in m.answer if rr.rdtype == dns.rdatatype.RRSIG]
+        if m.rcode() != 0 or not m.flags & dns.flags.AD or not sigs or \
+                not [rr for rr in m.answer if rr.rdtype != dns.rdatatype.RRSIG]:
+            raise BenchError("%s: the cached answer to %s %s with DO is not a validated secure "
+                             "answer with RRSIGs (AD=%s, %d RRSIG sets):\n%s" % (
+                                 r.kind, name, qtype, bool(m.flags & dns.flags.AD), len(sigs),
+                                 m.to_text()))
+        log("%s: %s %s with DO: AD set, %d RRSIG set(s) in the answer" % (
+            r.kind, name, qtype, len(sigs)))
 
     def saturate(self, r, threads):
         """dnsperf at full speed on the cached names for --duration seconds, with the
@@ -443,12 +510,15 @@ class Bench:
             time.sleep(0.3)  # rootwalkd primes at start; let both settle the same way
             rss0 = rss_kib(r)
             n = self.gen["zones"]
+            u0, s0 = procs.cpu_times(r.proc.pid)
             res = self.dnsperf(r.addr, "cold", outstanding=COLD_IN_FLIGHT, passes=1)
+            u1, s1 = procs.cpu_times(r.proc.pid)
             c1 = nsd_counts(nsds)
             up = {k: c1[k] - c0[k] for k in c0}
             out = {"cold_s": res["runtime"], "cold_ok": res["rcodes"].get("NOERROR", 0),
                    "cold_avg_ms": res["avg_s"] * 1e3,
                    "cold_lost": res["lost"], "upstream_total": sum(up.values()),
+                   "cold_cpu_s": (u1 - u0) + (s1 - s0), "cold_user_s": u1 - u0,
                    "upstream_per_res": sum(up.values()) / n}
             for k, v in up.items():
                 out["upstream_" + k] = v
@@ -477,15 +547,26 @@ class Bench:
             rrsets = sum(1 for l in d.splitlines() if l.startswith(";rrset"))
             msgs = sum(1 for l in d.splitlines() if l.startswith("msg "))
             st = run(["unbound-control", "-c", r.conf, "stats_noreset"], timeout=60).stdout
-            mem = dict(l.split("=", 1) for l in st.splitlines() if l.startswith("mem.cache."))
-            return rrsets, {"unbound_msgs": msgs,
-                            "unbound_mem_rrset": int(mem.get("mem.cache.rrset", 0)),
-                            "unbound_mem_msg": int(mem.get("mem.cache.message", 0))}
+            mem = dict(l.split("=", 1) for l in st.splitlines()
+                       if l.startswith(("mem.", "num.answer.")))
+            extra = {"unbound_msgs": msgs,
+                     "unbound_mem_rrset": int(mem.get("mem.cache.rrset", 0)),
+                     "unbound_mem_msg": int(mem.get("mem.cache.message", 0))}
+            if self.args.dnssec:
+                # Answers to clients (cold + fill) by validation result, and the key cache.
+                extra.update({"secure_answers": int(mem.get("num.answer.secure", 0)),
+                              "bogus_answers": int(mem.get("num.answer.bogus", 0)),
+                              "unbound_mem_key": int(mem.get("mem.mod.validator", 0))})
+            return rrsets, extra
         if r.control:
             st = dict(l.split(": ", 1) for l in control.request(r.control, "stats")
                       if ": " in l)
-            return int(st["cache.entries"]), {"rootwalkd_cache_bytes": int(st["cache.bytes"]),
-                                             "rootwalkd_upstream": int(st["upstream.queries"])}
+            extra = {"rootwalkd_cache_bytes": int(st["cache.bytes"]),
+                     "rootwalkd_upstream": int(st["upstream.queries"])}
+            if self.args.dnssec:
+                extra.update({"secure_answers": int(st.get("dnssec.secure", 0)),
+                              "bogus_answers": int(st.get("dnssec.bogus", 0))})
+            return int(st["cache.entries"]), extra
         # No control socket: gdb. The probe is a name already cached, so it adds no entry.
         return rootwalkd_cache_count(r, self.gen["files_first"])
 
@@ -595,21 +676,34 @@ def profile(b, tool, outdir, trace_fmt=None, workload="cached"):
     # callgrind: instructions executed in user space; the counters are zeroed after the warm-up.
     out = os.path.join(outdir, "callgrind.out")
     r = b.start_rootwalkd(wrapper=["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out],
-                          trace=trace, fmt=trace_fmt or "text")
+                          trace=trace, fmt=trace_fmt or "text", control=True)
+    st0 = st1 = None
     try:
         if workload == "cold":
             # Let it prime, then count only the cold walk of every zone.
             time.sleep(2.0)
             run(["callgrind_control", "-z", str(r.proc.pid)], timeout=60)
-            res = b.dnsperf(r.addr, "cold", outstanding=COLD_IN_FLIGHT, passes=1, timeout_s=20)
+            res = b.dnsperf(r.addr, "cold", outstanding=COLD_IN_FLIGHT, passes=1, timeout_s=20,
+                            bound=SLOW_BOUND)
             how = "dnsperf -q 20 -n 1 on the %s cold names (one per zone)" % fmt(b.gen["zones"])
         else:
-            b.warm_cached(r)
+            b.warm_cached(r, slow=True)
+            st0 = rootwalkd_stats(r)
             run(["callgrind_control", "-z", str(r.proc.pid)], timeout=60)
             res = b.dnsperf(r.addr, "cached", clients=1, outstanding=20, limit=5)
-            how = "dnsperf -c 1 -q 20 -l 5 on the cached names"
+            how = "dnsperf -c 1 -q 20 -l 5%s on the cached names" % (
+                " -D (DO set; secure data, validated when cached)" if b.args.dnssec else "")
+        # Dump the counters now, so that the profile ends with the workload (not with the
+        # shutdown, which frees the cache); the dump is out.1 (or out.PID.1).
+        run(["callgrind_control", "-d", str(r.proc.pid)], timeout=60)
+        if st0 is not None:
+            st1 = rootwalkd_stats(r)
     finally:
         stop_resolver(r)
+    dumps = sorted(f for f in os.listdir(outdir) if f.startswith("callgrind.out") and
+                   re.search(r"\.1$", f))
+    if dumps:
+        out = os.path.join(outdir, dumps[0])
     answered = max(1, res["completed"])
     excl = run(["callgrind_annotate", "--threshold=100", "--auto=no", out], timeout=120).stdout
     incl = run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", "--auto=no", out],
@@ -647,10 +741,63 @@ def profile(b, tool, outdir, trace_fmt=None, workload="cached"):
         inc = ["%5.1f%%  %6s instr/answer  %s (inclusive)" % (pc, fmt(ir / answered), fn)
                for ir, pc, fn, obj in rows(incl) if fn in keep]
     lines = ["%s answers under callgrind; %s user-space instructions per answer" % (
-        fmt(answered), fmt(total / answered)), "", "self cost, top 10:"] + top + [
-        "", "inclusive cost:"] + inc
+        fmt(answered), fmt(total / answered))]
+    # Calls into the allocator, with the instructions each took (free(NULL) returns after a
+    # few: it releases nothing).
+    allocs = alloc_calls(out)
+    incl_ir = {}
+    for ir, pc, fn, obj in rows(incl):
+        incl_ir.setdefault(fn, ir)
+    lines.append("allocator calls in the profile: %s; allocations per answer: %s" % (
+        ", ".join("%s %s (%s instr per call)" % (fn, fmt(n), fmt(incl_ir.get(fn, 0) / n, 1))
+                  for fn, n in sorted(allocs.items())) or "none",
+        fmt(sum(n for fn, n in allocs.items() if fn != "free") / answered, 3)))
+    if st0 and st1:
+        d = {k: int(st1.get(k, 0)) - int(st0.get(k, 0))
+             for k in ("cache.fast_path", "cache.hits", "cache.misses", "upstream.queries")}
+        lines.append("rootwalkd's counters over the run: cache.fast_path +%s, cache.hits +%s, "
+                     "cache.misses +%s, upstream.queries +%s (answers: %s)" % (
+                         fmt(d["cache.fast_path"]), fmt(d["cache.hits"]),
+                         fmt(d["cache.misses"]), fmt(d["upstream.queries"]), fmt(answered)))
+    lines += ["", "self cost, top 10:"] + top + ["", "inclusive cost:"] + inc
     return ("%s path, %s; valgrind --tool=callgrind, counters zeroed after the %s, then %s"
             % (workload, what, "start" if workload == "cold" else "warm-up", how), lines)
+
+
+ALLOC_FUNCTIONS = ("malloc", "calloc", "realloc", "free", "posix_memalign", "aligned_alloc",
+                   "memalign", "reallocarray", "strdup", "strndup")
+
+
+def alloc_calls(path):
+    """{function: calls} of the allocator's entry points in a callgrind output file (the calls=
+    lines after each cfn=, with callgrind's name compression "(id) name" then "(id")."""
+    names, calls, target = {}, {}, None
+    with open(path, errors="replace") as f:
+        for line in f:
+            if line.startswith(("cfn=", "cfni=")):
+                m = re.match(r"cfni?=(?:\((\d+)\))?\s*(.*)$", line.rstrip("\n"))
+                ident, name = m.group(1), m.group(2)
+                if ident and name:
+                    names[ident] = name
+                target = name or names.get(ident)
+            elif line.startswith("fn=") or line.startswith("fni="):
+                m = re.match(r"fni?=(?:\((\d+)\))?\s*(.*)$", line.rstrip("\n"))
+                if m.group(1) and m.group(2):
+                    names[m.group(1)] = m.group(2)
+                target = None
+            elif line.startswith("calls=") and target:
+                base = target.split("'")[0]
+                if base in ALLOC_FUNCTIONS:
+                    calls[base] = calls.get(base, 0) + int(line[6:].split()[0])
+                target = None
+    return calls
+
+
+def rootwalkd_stats(r):
+    """rootwalkd's `stats` (control socket) as {key: value}; {} without a control socket."""
+    if not r.control:
+        return {}
+    return dict(l.split(": ", 1) for l in control.request(r.control, "stats") if ": " in l)
 
 
 # -- reporting -----------------------------------------------------------------------------------
@@ -754,8 +901,9 @@ def build_table(R, args, gen):
             w, what, cell(a, digits), cell(b, digits), ratio(a, b),
             ("%s: %s" % (goaltext, verdict(a, b, goal))) if goal else goaltext))
 
-    dur = "%d s, %d clients, %d in flight, dnsperf -T %d" % (
-        args.duration, args.clients, args.outstanding, args.threads)
+    dur = "%d s, %d clients, %d in flight, dnsperf -T %d%s" % (
+        args.duration, args.clients, args.outstanding, args.threads,
+        ", DO set: secure answers with RRSIGs" if args.dnssec else "")
     row("1 cached", "queries/s (%s)" % dur, g(rw, "qps"), g(ub, "qps"), 0, (">=", 1.2),
         "≥ 1.2")
     row("1 cached", "mean latency at that load (ms)", g(rw, "avg_ms"), g(ub, "avg_ms"), 3)
@@ -802,6 +950,10 @@ def build_table(R, args, gen):
     row("2 cold", "time to resolve %s zones, %d in flight (s)" % (fmt(n), COLD_IN_FLIGHT),
         g(rw, "cold_s"), g(ub, "cold_s"), 3, ("<=", 1.0), "≤ 1.0")
     row("2 cold", "mean time per resolution (ms)", g(rw, "cold_avg_ms"), g(ub, "cold_avg_ms"), 3)
+    row("2 cold", "resolver CPU time during the walk (s)", g(rw, "cold_cpu_s"),
+        g(ub, "cold_cpu_s"), 3, None, "user: %s / %s s; as long as the time above: the "
+        "walk is CPU-bound" % (fmt(med(g(rw, "cold_user_s")), 3),
+                               fmt(med(g(ub, "cold_user_s")), 3)))
     row("2 cold", "upstream queries per resolution (at NSD)", g(rw, "upstream_per_res"),
         g(ub, "upstream_per_res"), 3, ("<=", 1.0), "≤ 1.0")
     rows.append("| 2 cold | … upstream queries to root / TLD / leaf servers (total, medians) | "
@@ -832,8 +984,11 @@ def build_table(R, args, gen):
     row("4 memory", "RSS at start (MiB)", [v / 1024 for v in g(rw, "rss0_kib")],
         [v / 1024 for v in g(ub, "rss0_kib")], 1)
     row("4 memory", "cached RRsets (see README)", g(rw, "rrsets"), g(ub, "rrsets"), 0, None,
-        "%s in the hierarchy" % fmt(gen["hier_rrsets"]))
-    row("4 memory", "RSS growth per cached RRset (bytes)", g(rw, "bytes_per_rrset"),
+        "%s in the hierarchy%s" % (fmt(gen["hier_rrsets"]), (
+            " (with a DNSKEY per zone and a DS per child); each RRset's RRSIGs are stored "
+            "with it and counted together with it by both" if args.dnssec else "")))
+    row("4 memory", "RSS growth per cached RRset (bytes)%s" % (
+        ", signatures included" if args.dnssec else ""), g(rw, "bytes_per_rrset"),
         g(ub, "bytes_per_rrset"), 0, ("<=", 1.0), "≤ 1.0")
     row("4 memory", "RSS per cached RRset (bytes)", g(rw, "rss_per_rrset"),
         g(ub, "rss_per_rrset"), 0)
@@ -857,7 +1012,42 @@ def render(args, gen, R, vers, command, started, elapsed, prof, load):
     if rwb:
         extra.append("rootwalkd's cache accounted %s bytes for its entries (rw_cache_bytes, "
                      "median)." % fmt(med(rwb)))
-    text = ["## Run of %s" % started.strftime("%Y-%m-%d %H:%M UTC"), "",
+    if args.dnssec and ub.get("secure_answers"):
+        rw = R["rootwalkd"]
+        extra.append(
+            "Validation in the cold + memory instance (medians): rootwalkd %s requests finished "
+            "secure, %s bogus (its `dnssec.secure`/`dnssec.bogus`: resolutions, cache hits "
+            "answered on the fast path not counted); Unbound %s answers secure, %s bogus "
+            "(`num.answer.secure`/`num.answer.bogus`), its validator module (key cache) "
+            "%s bytes (`mem.mod.validator`)." % (
+                fmt(med(rw.get("secure_answers", []))), fmt(med(rw.get("bogus_answers", []))),
+                fmt(med(ub["secure_answers"])), fmt(med(ub.get("bogus_answers", []))),
+                fmt(med(ub.get("unbound_mem_key", [])))))
+    when = started.strftime("%Y-%m-%d %H:%M UTC")
+    if args.runs == 0:
+        head = "## Profile run of %s%s" % (when, " (DNSSEC)" if args.dnssec else "")
+    else:
+        head = ("## DNSSEC run of %s" if args.dnssec else "## Run of %s") % when
+    if args.dnssec:
+        same = ("- same settings: one thread, DNSSEC validation on in both (rootwalkd "
+                "`dnssec: yes`, Unbound `module-config: \"validator iterator\"`, "
+                "`val-log-level: 0`), each with `trust-anchor-file:` the root's DS; every "
+                "query with DO (`dnsperf -D`); QNAME minimisation %s in both, 0x20 off in "
+                "both, IPv4 upstream only, caches of 1 GiB"
+                % ("on" if args.qname_minimisation else "off"))
+        signed = ("- signed: every zone (root, TLDs, leaves), one %s key each (a KSK that "
+                  "signs everything), %s, DS in the parent, by rwlab.signing (ldns-keygen, "
+                  "ldns-signzone, in parallel) in %.1f s" % (
+                      DNSSEC_ALGORITHM, DNSSEC_DENIAL.upper(), gen["sign_seconds"]))
+        if args.runs or args.profile_workload == "cached":
+            signed += ("; an AD flag and RRSIGs were checked on a cached answer from %s" % (
+                "each resolver in every cached run" if args.runs else "rootwalkd"))
+    else:
+        same = ("- same settings: one thread, no DNSSEC (Unbound `module-config: \"iterator\"`), "
+                "QNAME minimisation %s in both, 0x20 off in both, IPv4 upstream only, caches "
+                "of 1 GiB" % ("on" if args.qname_minimisation else "off"))
+        signed = None
+    text = [head, "",
             "- command: `%s`" % command,
             "- machine: %s" % machine(),
             "- versions: %s; %s; %s; %s" % (vers["rootwalkd"], vers["unbound"], vers["nsd"],
@@ -870,10 +1060,7 @@ def render(args, gen, R, vers, command, started, elapsed, prof, load):
                                 else "no CPU pinning", elapsed),
             "- load average (1 min) at start / end: %.2f / %.2f (other work on the machine "
             "competes with the benchmark)" % load,
-            "- same settings: one thread, no DNSSEC (Unbound `module-config: \"iterator\"`), "
-            "QNAME minimisation %s in both, 0x20 off in both, IPv4 upstream only, caches of "
-            "1 GiB" % ("on" if args.qname_minimisation else "off"),
-            ""]
+            same] + ([signed] if signed else []) + [""]
     if args.runs == 0:  # only a profile
         text = [l for l in text if not l.startswith("- repetitions")]
         extra = []
@@ -900,13 +1087,24 @@ def write_results(path, new):
     if os.path.exists(path):
         with open(path) as f:
             old = f.read()
-        earlier = re.split(r"(?m)^(?=## Run of )", old)
-        earlier = [e.rstrip() + "\n" for e in earlier if e.startswith("## Run of ")][:4]
+        # Plain and DNSSEC runs (bench.py --dnssec) are kept apart: four earlier runs of the
+        # new run's kind, the latest and four earlier of the other.
+        parts = re.split(r"(?m)^(?=## (?:DNSSEC run|Run) of )", old)
+        kinds = ("## Run of ", "## DNSSEC run of ")
+        limit = {k: 4 if new.startswith(k) else 5 for k in kinds}
+        kept = {k: 0 for k in kinds}
+        for e in parts:
+            for k in kinds:
+                if e.startswith(k) and kept[k] < limit[k]:
+                    kept[k] += 1
+                    earlier.append(e.rstrip() + "\n")
     with open(path, "w") as f:
         f.write("# rootwalk benchmark results\n\n"
                 "Written by `bench/run.sh` (see bench/README.md for what each figure means). The "
                 "latest run comes first; earlier runs are kept below it for before/after "
-                "comparisons.\n\n")
+                "comparisons (up to four of each kind). Runs headed \"DNSSEC run\" "
+                "(`bench/run.sh --dnssec`) measure a signed hierarchy with both resolvers "
+                "validating; the others an unsigned one without validation.\n\n")
         f.write(new)
         for e in earlier:
             f.write("\n" + e)
@@ -931,8 +1129,12 @@ def main(argv=None):
     ap.add_argument("--latency-qps", type=int, default=20000,
                     help="fixed rate of the latency-percentile run")
     ap.add_argument("--latency-duration", type=int, default=3)
-    ap.add_argument("--trace-formats", default="text,json",
-                    help="trace formats for workload 3 (comma-separated; empty: skip it)")
+    ap.add_argument("--trace-formats", default=None,
+                    help="trace formats for workload 3 (comma-separated; empty: skip it; "
+                    "default text,json, none with --dnssec)")
+    ap.add_argument("--dnssec", action="store_true",
+                    help="sign the hierarchy (ECDSA P-256, NSEC), validate in both resolvers "
+                    "from the root's DS, and query with DO (dnsperf -D)")
     ap.add_argument("--pin", action="store_true",
                     help="pin the resolver to CPU 0 and dnsperf to CPU 1")
     ap.add_argument("--qname-minimisation", default="yes", choices=["yes", "no"],
@@ -949,6 +1151,9 @@ def main(argv=None):
     ap.add_argument("--buildtype", default="release")
     ap.add_argument("--results", default=os.path.join(HERE, "RESULTS.md"))
     ap.add_argument("--no-results", action="store_true", help="print only, do not write")
+    ap.add_argument("--append-profile", action="store_true",
+                    help="with --runs 0: append the profile's section to --profiles")
+    ap.add_argument("--profiles", default=os.path.join(HERE, "PROFILES.md"))
     ap.add_argument("--command", default=None, help="the command line shown in RESULTS.md")
     ap.add_argument("--max-time", type=int, default=1500,
                     help="give up after this many seconds")
@@ -962,6 +1167,8 @@ def main(argv=None):
         ap.error("--runs must be 0..20")
     if args.runs == 0:
         args.no_results = True
+    if args.trace_formats is None:
+        args.trace_formats = "" if args.dnssec else "text,json"
     args.trace_formats = [f for f in args.trace_formats.split(",") if f]
     args.qname_minimisation = args.qname_minimisation == "yes"
     for f in args.trace_formats:
@@ -970,7 +1177,7 @@ def main(argv=None):
 
     ensure_isolated(how="start the benchmark with bench/run.sh")
     for tool in ["nsd", "nsd-checkconf", "unbound", "unbound-checkconf", "unbound-control",
-                 "dnsperf", "taskset"]:
+                 "dnsperf", "taskset"] + (["ldns-keygen", "ldns-signzone"] if args.dnssec else []):
         if not shutil.which(tool):
             raise BenchError("%s is not installed" % tool)
 
@@ -991,8 +1198,11 @@ def main(argv=None):
         log("%s (%.0f s)" % (what, time.monotonic() - t0))
 
     try:
-        check_time("generating %d zones in %s" % (args.zones, tmp))
-        gen = generate(tmp, args.zones)
+        check_time("generating %d zones in %s%s" % (args.zones, tmp,
+                                                     ", signed" if args.dnssec else ""))
+        gen = generate(tmp, args.zones, args.dnssec)
+        if args.dnssec:
+            log("signed %d zones in %.1f s" % (args.zones + 1 + len(TLDS), gen["sign_seconds"]))
         check_time("starting NSD")
         nsds = start_nsds(gen)
         b = Bench(args, tmp, gen)
@@ -1041,6 +1251,10 @@ def main(argv=None):
         if not args.no_results:
             write_results(args.results, text)
             log("wrote %s" % args.results)
+        elif args.append_profile and args.runs == 0 and prof:
+            with open(args.profiles, "a") as f:
+                f.write("\n" + text.rstrip() + "\n")
+            log("appended the profile to %s" % args.profiles)
         return 0
     finally:
         stop_all()

@@ -145,16 +145,16 @@ UNBOUND_LAB_LINES = [
 
 
 def unbound_conf(d, addr=UNBOUND_ADDR, root_hints=ROOT_HINTS, lines=(), control=False,
-                 verbosity=1, trust_anchor=None):
+                 verbosity=1, trust_anchor=None, val_log_level=2):
     """unbound.conf: an iterator without DNSSEC validation, like rootwalkd, one thread, in the
     foreground, its files in d; lines: more server: lines. control: a remote-control socket at
     d/unbound.ctl (no certificates). trust_anchor: a file with the lab root's DS or DNSKEY:
     then a validating Unbound (validator and iterator, extended DNS errors on, the reason for
-    every bogus answer in its log)."""
+    every bogus answer in its log at val_log_level 2; bench/ asks for 0)."""
     if trust_anchor:
         dnssec = ['module-config: "validator iterator"',
                   "trust-anchor-file: %s" % trust_anchor,
-                  "val-log-level: 2",
+                  "val-log-level: %d" % val_log_level,
                   "ede: yes"]
     else:
         dnssec = ['module-config: "iterator"']
