@@ -188,7 +188,8 @@ def test_trace_cold_warm_fresh_and_json(start_ctl):
     recs = re.findall(r"^;;\s+\S+ \d+ IN (?:A|CNAME) .*$", warm, re.M)
     assert len(recs) == 2 and len(set(recs)) == 2, warm
     assert re.search(r"^;; answer NOERROR for \S+  \(the records listed above\)$", warm, re.M)
-    assert "listed above" not in cold
+    # the client's answer was walked (a DS lookup of the validator may be a cache hit)
+    assert not re.search(r"^;; answer .*listed above", cold, re.M), cold
     # Fresh: cached answers ignored, cached delegations used: one step, at the zone itself.
     fresh = c.ok("trace", "www.video-platform.com", "--fresh")
     steps = re.findall(r"^;; step \S+ +zone (\S+)", fresh, re.M)
@@ -199,7 +200,7 @@ def test_trace_cold_warm_fresh_and_json(start_ctl):
     evs = [json.loads(line) for line in out.splitlines() if line.strip()]
     assert evs[0]["ev"] == "query" and evs[-1]["ev"] == "done"
     assert len({e["trace"] for e in evs}) == 1
-    sends = [e for e in evs if e["ev"] == "send"]
+    sends = [e for e in evs if e["ev"] == "send" and not e.get("step", "").startswith("v")]
     assert sends and all(e["zone"] == VP for e in sends), sends
     ans = [e for e in evs if e["ev"] == "answer"][0]
     assert any("2001:db8::1" in rec["rr"] for rec in ans["records"]), ans

@@ -258,6 +258,7 @@ def test_text_trace(start_rootwalkd):
     assert recs and len(recs) == len(set(recs)), "records listed twice:\n%s" % "\n".join(warm)
     assert any(re.match(r"^;; answer NOERROR for \S+  \(the records listed above\)$", l)
                for l in warm), warm
-    assert not any("listed above" in l for l in cold)
+    # the client's answer was walked (a DS lookup of the validator may be a cache hit)
+    assert not any(l.startswith(";; answer ") and "listed above" in l for l in cold)
     d_cold, d_warm = TEXT_DONE.match(cold[-1]), TEXT_DONE.match(warm[-1])
     assert int(d_cold.group(1)) >= 3 and int(d_warm.group(1)) == 0, (cold[-1], warm[-1])
