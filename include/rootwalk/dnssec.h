@@ -20,9 +20,12 @@
 #define RW_DSEC_MAX_NSEC3_HASH 150 /* NSEC3 hash computations */
 #define RW_DSEC_MAX_NSEC3_ITER 150 /* more iterations than this: insecure (RFC 9276, EDE 27) */
 
+struct rw_dsec_pkeys;
 struct rw_dsec_budget {
 	uint32_t verify_left; /* starts at RW_DSEC_MAX_VERIFY */
 	uint32_t hash_left;   /* starts at RW_DSEC_MAX_NSEC3_HASH */
+	/* converted public keys kept across queries (dnssec_pkey.c), or NULL (budget_init) */
+	struct rw_dsec_pkeys *pkeys;
 };
 void rw_dsec_budget_init(struct rw_dsec_budget *b);
 
@@ -86,6 +89,15 @@ const ldns_rdf *rw_dsec_signer(const ldns_rr_list *sigs, uint16_t type);
 
 /* "*." + name (the wildcard at a closest encloser), a new name; NULL when too long. */
 ldns_rdf *rw_dsec_wildcard_of(const ldns_rdf *name);
+
+/* Public keys kept converted (dnssec_pkey.c): shared by the workers, locked; key is the hash
+ * key (from rw_env's randomness). */
+struct rw_dsec_pkeys *rw_dsec_pkeys_new(const uint8_t key[16]);
+void rw_dsec_pkeys_free(struct rw_dsec_pkeys *pk); /* NULL does nothing */
+/* Verify sig over rrset with key (ECDSA only) through the kept key: 1 verified, 0 not, -1 not
+ * done here (another algorithm, no table, out of memory): verify the general way. */
+int rw_dsec_pkey_verify(struct rw_dsec_pkeys *pk, const ldns_rr_list *rrset, const ldns_rr *sig,
+			const ldns_rr *key);
 
 /* Denial of existence. */
 enum rw_denial {

@@ -23,6 +23,7 @@
 
 struct rw_anchors;
 struct rw_keycache;
+struct rw_dsec_pkeys;
 struct rw_nseccache;
 
 /* Extended DNS Error info-codes (RFC 8914) the iterator can end with. */
@@ -63,21 +64,22 @@ struct rw_iter_shared {
 	const struct rw_config *cfg;
 	struct rw_cache *cache;
 	const struct rw_hints *hints;
-	struct rw_trace *trace;	    /* NULL when tracing is off */
-	struct rw_infra *infra;	    /* what we know about servers (RTT, lameness, EDNS, 0x20) */
-	struct rw_anchors *anchors; /* trust anchors, domain-insecure, NTAs (NULL: none) */
-	struct rw_keycache *keys;   /* the validator's conclusions per zone (NULL: none) */
-	struct rw_nseccache *nsec;  /* validated NSEC records per zone (NULL: none) */
-	uint64_t *rtt_hist;	    /* RW_RTT_BUCKETS counters of upstream RTTs, or NULL */
-	uint32_t upstream;	    /* upstream queries sent for this request */
-	uint32_t val_upstream;	    /* of those, sent for the validator's DS and DNSKEY lookups */
-	uint32_t cache_hits;	    /* cached answers and delegations used */
-	uint32_t subres;	    /* sub-resolutions started */
-	uint32_t timeouts;	    /* upstream queries that got no reply */
-	bool no_cache_answer;	    /* priming: always ask, never answer from the cache */
-	uint64_t deadline_ms;	    /* monotonic time the query's budget runs out, 0 for none */
-	bool used_hints;	    /* a cut came from the root hints, not the primed NS set */
-	bool reasked;		    /* a parent was asked again for a failed cached cut (once) */
+	struct rw_trace *trace;	     /* NULL when tracing is off */
+	struct rw_infra *infra;	     /* what we know about servers (RTT, lameness, EDNS, 0x20) */
+	struct rw_anchors *anchors;  /* trust anchors, domain-insecure, NTAs (NULL: none) */
+	struct rw_keycache *keys;    /* the validator's conclusions per zone (NULL: none) */
+	struct rw_dsec_pkeys *pkeys; /* public keys kept converted (NULL: none) */
+	struct rw_nseccache *nsec;   /* validated NSEC records per zone (NULL: none) */
+	uint64_t *rtt_hist;	     /* RW_RTT_BUCKETS counters of upstream RTTs, or NULL */
+	uint32_t upstream;	     /* upstream queries sent for this request */
+	uint32_t val_upstream;	     /* of those, sent for the validator's DS and DNSKEY lookups */
+	uint32_t cache_hits;	     /* cached answers and delegations used */
+	uint32_t subres;	     /* sub-resolutions started */
+	uint32_t timeouts;	     /* upstream queries that got no reply */
+	bool no_cache_answer;	     /* priming: always ask, never answer from the cache */
+	uint64_t deadline_ms;	     /* monotonic time the query's budget runs out, 0 for none */
+	bool used_hints;	     /* a cut came from the root hints, not the primed NS set */
+	bool reasked;		     /* a parent was asked again for a failed cached cut (once) */
 };
 
 /* One record of a result, with where it came from and when it expires. */

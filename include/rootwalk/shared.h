@@ -11,6 +11,7 @@
 
 #include "rootwalk/anchor.h"
 #include "rootwalk/cache.h"
+#include "rootwalk/dnssec.h"
 #include "rootwalk/config.h"
 #include "rootwalk/env.h"
 #include "rootwalk/hints.h"
@@ -31,6 +32,8 @@ struct rw_shared {
 	/* owned; validated NSEC records per zone for aggressive negative answers (RFC 8198),
 	 * flushed by a reload */
 	struct rw_nseccache *nsec;
+	/* owned; ECDSA public keys kept converted for verification (dnssec_pkey.c) */
+	struct rw_dsec_pkeys *pkeys;
 };
 
 #define RW_SHARED_KEYCACHE_MAX	10000 /* zones in the key cache */

@@ -18,6 +18,7 @@ void rw_dsec_budget_init(struct rw_dsec_budget *b)
 {
 	b->verify_left = RW_DSEC_MAX_VERIFY;
 	b->hash_left = RW_DSEC_MAX_NSEC3_HASH;
+	b->pkeys = NULL;
 }
 
 bool rw_dsec_alg_supported(uint8_t alg)
@@ -203,8 +204,11 @@ static bool verify_one(const ldns_rr_list *rrset, const ldns_rr *sig, const ldns
 
 	b->verify_left--;
 	out->verifications++;
-	if (one != NULL && good != NULL && sig_copy != NULL &&
-	    ldns_rr_list_push_rr(one, (ldns_rr *)key))
+	int fast = rw_dsec_pkey_verify(b->pkeys, rrset, sig, key);
+	if (fast >= 0) {
+		ok = fast == 1;
+	} else if (one != NULL && good != NULL && sig_copy != NULL &&
+		   ldns_rr_list_push_rr(one, (ldns_rr *)key))
 		ok = ldns_verify_rrsig_keylist_notime(rrset, sig_copy, one, good) == LDNS_STATUS_OK;
 	ldns_rr_free(sig_copy);
 	ldns_rr_list_free(one);

@@ -211,6 +211,7 @@ struct req *req_new(struct rw_resolver *r, bool traced)
 	q->sh.infra = r->shared->infra;
 	q->sh.anchors = r->shared->anchors;
 	q->sh.keys = r->shared->keys;
+	q->sh.pkeys = r->shared->pkeys;
 	q->sh.nsec = r->shared->nsec;
 	q->sh.rtt_hist = r->stats.rtt_hist;
 	q->start_ms = r->env->now_mono_ms(r->env->ctx);

@@ -68,14 +68,15 @@ struct rw_shared *rw_shared_new(const struct rw_env *env, const struct rw_config
 		rw_shared_free(s);
 		return NULL;
 	}
-	/* One SipHash key for the four tables: the core draws randomness only from env. */
+	/* One SipHash key for the five tables: the core draws randomness only from env. */
 	env->random_buf(env->ctx, key, sizeof(key));
 	struct rw_cache_opts opts = cache_opts(cfg);
 	s->cache = rw_cache_new(&opts, key);
 	s->infra = rw_infra_new(key, 10000, cfg->infra_ttl);
 	s->keys = rw_keycache_new(RW_SHARED_KEYCACHE_MAX, key);
 	s->nsec = rw_nseccache_new(RW_SHARED_NSECCACHE_MAX, key);
-	if (!s->cache || !s->infra || !s->keys || !s->nsec) {
+	s->pkeys = rw_dsec_pkeys_new(key);
+	if (!s->cache || !s->infra || !s->keys || !s->nsec || !s->pkeys) {
 		rw_shared_free(s);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -93,6 +94,7 @@ void rw_shared_free(struct rw_shared *s)
 	rw_anchors_free(s->anchors);
 	rw_keycache_free(s->keys);
 	rw_nseccache_free(s->nsec);
+	rw_dsec_pkeys_free(s->pkeys);
 	free(s);
 }
 

@@ -330,6 +330,7 @@ static void *vbegin(struct rw_iter_shared *sh, const ldns_rdf *qname, uint16_t q
 	v->now_us = sh->env->now_wall_us(sh->env->ctx);
 	v->upstream_at_begin = sh->upstream;
 	rw_dsec_budget_init(&v->budget);
+	v->budget.pkeys = sh->pkeys;
 	int rc = rw_iter_rcode(bottom);
 	/* the priming query and failures have nothing to check */
 	if (!sh->no_cache_answer &&
