@@ -15,7 +15,9 @@
 
 #include "rootwalk/dnssec.h"
 
-#define PK_SLOTS 1024 /* power of two; a collision only converts a key again */
+#define PK_SLOTS                                                                                   \
+	64 /* power of two; a collision only converts a key again. Small: a kept key
+		     * costs OpenSSL 2 KB, and the keys in use at one moment are few */
 
 struct pk_slot {
 	uint8_t alg;
