@@ -170,8 +170,8 @@ static uint8_t *build_response(const struct rw_answerer *a, const struct rw_clie
 		ldns_pkt_set_edns_do(p, cq->do_bit); /* RFC 3225 3: DO is copied */
 		/* a failure's reason, or why an answer is insecure (EDE 1, 2, 27); a client that
 		 * set CD asked for the data, not the verdict */
-		bool cd_bogus = (cq->flags & RW_FLAG_CD) && rcode != LDNS_RCODE_SERVFAIL;
-		if (it && rw_iter_ede(it) >= 0 && !cd_bogus &&
+		bool cd_data = (cq->flags & RW_FLAG_CD) && rcode != LDNS_RCODE_SERVFAIL;
+		if (it && rw_iter_ede(it) >= 0 && !cd_data &&
 		    (rcode == LDNS_RCODE_SERVFAIL || rw_iter_vstate(it) == RW_VSTATE_INSECURE))
 			add_ede(p, rw_iter_ede(it), rw_iter_fail_reason(it));
 	}

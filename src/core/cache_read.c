@@ -444,7 +444,8 @@ size_t rw_cache_answer_used(struct rw_cache *c, const struct rw_client_query *cq
 									  : LDNS_RCODE_NOERROR;
 			}
 			pthread_mutex_unlock(&s->lock);
-			free(reaped); /* an expired entry met on the way */
+			if (reaped) /* an expired entry met on the way; none on a hit */
+				free(reaped);
 		}
 		if (refused)
 			return 0;

@@ -27,11 +27,6 @@ static bool name_eq(const ldns_rdf *a, const ldns_rdf *b)
 	return ldns_dname_compare(a, b) == 0;
 }
 
-static int64_t bogus_until(const struct val *v)
-{
-	return v->now_us + (int64_t)v->sh->cfg->val_bogus_ttl * 1000000;
-}
-
 static void keep_until(struct val *v, uint32_t ttl_s)
 {
 	int64_t t = v->now_us + (int64_t)ttl_s * 1000000;
@@ -58,8 +53,9 @@ conclude(struct val *v, enum rw_vstate st, int ede, int64_t until_us, bool store
 	v->zkey.state = st;
 	v->zkey.ede = ede;
 	v->zkey.stored_us = v->now_us;
-	v->zkey.expires_us =
-		st == RW_VSTATE_BOGUS && bogus_until(v) < until_us ? bogus_until(v) : until_us;
+	v->zkey.expires_us = st == RW_VSTATE_BOGUS && val_bogus_until(v) < until_us
+				     ? val_bogus_until(v)
+				     : until_us;
 	va_start(ap, fmt);
 	vsnprintf(v->zkey.why, sizeof(v->zkey.why), fmt, ap);
 	va_end(ap);
@@ -210,7 +206,7 @@ static bool got_dnskey(struct val *v, const struct rw_iter *child, struct rw_ite
 
 	if (!keys || ldns_rr_list_rr_count(keys) == 0) {
 		const char *why = rw_iter_fail_reason(child);
-		done = conclude(v, RW_VSTATE_BOGUS, RW_EDE_DNSKEY_MISSING, bogus_until(v), true,
+		done = conclude(v, RW_VSTATE_BOGUS, RW_EDE_DNSKEY_MISSING, val_bogus_until(v), true,
 				"no DNSKEY for %s (%s)", p,
 				why ? why : rw_present_rcode(rw_iter_rcode(child)));
 		goto out;
@@ -261,10 +257,10 @@ static bool got_dnskey(struct val *v, const struct rw_iter *child, struct rw_ite
 				c.result == RW_DSEC_UNSUPPORTED_DIGEST;
 		val_mark(v, RW_ENTRY_RRSET, v->probe, LDNS_RR_TYPE_DNSKEY,
 			 insecure ? RW_VSTATE_INSECURE : RW_VSTATE_BOGUS,
-			 insecure ? 0 : bogus_until(v));
+			 insecure ? 0 : val_bogus_until(v));
 		done = conclude(v, insecure ? RW_VSTATE_INSECURE : RW_VSTATE_BOGUS,
 				rw_dsec_result_ede(c.result),
-				insecure ? v->now_us + 3600 * 1000000LL : bogus_until(v), true,
+				insecure ? v->now_us + 3600 * 1000000LL : val_bogus_until(v), true,
 				"%s", buf);
 	}
 out:
@@ -299,7 +295,7 @@ static bool no_ds(struct val *v, const struct rw_iter *child, struct rw_iter_out
 				 k);
 		done = conclude(v, RW_VSTATE_BOGUS,
 				bad_owner ? rw_dsec_result_ede(bad.result) : RW_EDE_NSEC_MISSING,
-				bogus_until(v), true, "%s", buf);
+				val_bogus_until(v), true, "%s", buf);
 		goto out;
 	}
 	struct rw_denial_result d;
@@ -341,7 +337,7 @@ static bool no_ds(struct val *v, const struct rw_iter *child, struct rw_iter_out
 		done = conclude(
 			v, RW_VSTATE_BOGUS,
 			d.kind == RW_DENIAL_LIMIT ? RW_EDE_OTHER : RW_EDE_NSEC_MISSING,
-			bogus_until(v), true,
+			val_bogus_until(v), true,
 			"no DS for %s at %s, and its NSEC/NSEC3 records do not prove that (%s)", p,
 			k, rw_denial_name(d.kind));
 		break;
@@ -371,7 +367,7 @@ static bool got_ds(struct val *v, const struct rw_iter *child, struct rw_iter_ou
 	char *p = rw_present_name(v->probe);
 	if (rcode != LDNS_RCODE_NOERROR || ldns_rr_list_rr_count(ds) == 0) {
 		const char *why = rw_iter_fail_reason(child);
-		done = conclude(v, RW_VSTATE_BOGUS, RW_EDE_DNSSEC_BOGUS, bogus_until(v), false,
+		done = conclude(v, RW_VSTATE_BOGUS, RW_EDE_DNSSEC_BOGUS, val_bogus_until(v), false,
 				"the DS of %s could not be had: %s", p,
 				why ? why : rw_present_rcode(rcode));
 		free(p);
@@ -408,8 +404,8 @@ static bool got_ds(struct val *v, const struct rw_iter *child, struct rw_iter_ou
 		char buf[300];
 		val_check_text(buf, sizeof(buf), &c, v->probe, LDNS_RR_TYPE_DS, v->kzone,
 			       val_now_s(v));
-		done = conclude(v, RW_VSTATE_BOGUS, rw_dsec_result_ede(c.result), bogus_until(v),
-				true, "%s", buf);
+		done = conclude(v, RW_VSTATE_BOGUS, rw_dsec_result_ede(c.result),
+				val_bogus_until(v), true, "%s", buf);
 	}
 	free(p);
 	ldns_rr_list_deep_free(ds);
@@ -421,8 +417,8 @@ bool val_chain_subresult(struct val *v, const struct rw_iter *child, struct rw_i
 {
 	if (!child) {
 		char *p = rw_present_name(v->probe);
-		bool done = conclude(v, RW_VSTATE_BOGUS, RW_EDE_DNSSEC_BOGUS, bogus_until(v), false,
-				     "could not look up the %s of %s (a lookup limit)",
+		bool done = conclude(v, RW_VSTATE_BOGUS, RW_EDE_DNSSEC_BOGUS, val_bogus_until(v),
+				     false, "could not look up the %s of %s (a lookup limit)",
 				     v->wait == W_DS ? "DS" : "DNSKEY", p);
 		free(p);
 		return done;

@@ -65,6 +65,12 @@ static inline int64_t val_now_s(const struct val *v)
 	return v->now_us / 1000000;
 }
 
+/* How long a bogus verdict (and the bogus data) is kept: val-bogus-ttl from now. */
+static inline int64_t val_bogus_until(const struct val *v)
+{
+	return v->now_us + (int64_t)v->sh->cfg->val_bogus_ttl * 1000000;
+}
+
 /* Trace events and texts (val_trace.c). */
 struct rw_trace_event *val_ev(struct val *v, enum rw_val_step step, const ldns_rdf *zone);
 /* The text of a check that failed ("RRSIG A of www.example. expired 2026-11-30T00:00:00Z, 3 days

@@ -117,11 +117,6 @@ static void verdict(struct val *v, enum rw_vstate st, int ede, const char *why)
 	snprintf(v->why, sizeof(v->why), "%s", why ? why : "");
 }
 
-static int64_t bogus_until(const struct val *v)
-{
-	return v->now_us + (int64_t)v->sh->cfg->val_bogus_ttl * 1000000;
-}
-
 static const ldns_rdf *set_owner(const struct vset *s)
 {
 	return ldns_rr_owner(ldns_rr_list_rr(s->rrs, 0));
@@ -233,7 +228,7 @@ out:
 	verdict(v, st, ede, buf);
 	val_mark(v, kind, kind == RW_ENTRY_RRSET ? owner : qname,
 		 kind == RW_ENTRY_RRSET ? set_type(s) : qtype, st,
-		 st == RW_VSTATE_BOGUS ? bogus_until(v) : 0);
+		 st == RW_VSTATE_BOGUS ? val_bogus_until(v) : 0);
 	ldns_rr_list_free(nsecs);
 	ldns_rr_list_deep_free(proof);
 	free(z);
@@ -251,7 +246,7 @@ static void check_set(struct val *v, struct vset *s)
 		verdict(v, v->zkey.state, v->zkey.ede, v->zkey.why);
 		if (!s->negative && !s->synth && !v->zkey_nta)
 			val_mark(v, kind, set_owner(s), set_type(s), v->zkey.state,
-				 v->zkey.state == RW_VSTATE_BOGUS ? bogus_until(v) : 0);
+				 v->zkey.state == RW_VSTATE_BOGUS ? val_bogus_until(v) : 0);
 		return;
 	}
 	if (s->synth)
@@ -276,7 +271,7 @@ static void check_set(struct val *v, struct vset *s)
 	verdict(v, st, st == RW_VSTATE_SECURE ? -1 : rw_dsec_result_ede(c.result), buf);
 	val_mark(v, RW_ENTRY_RRSET, set_owner(s), set_type(s), st,
 		 st == RW_VSTATE_SECURE	 ? v->now_us + (int64_t)c.ttl * 1000000
-		 : st == RW_VSTATE_BOGUS ? bogus_until(v)
+		 : st == RW_VSTATE_BOGUS ? val_bogus_until(v)
 					 : 0);
 }
 
