@@ -470,6 +470,8 @@ static int daemon_reload(struct rw_daemon *d, char *msg, size_t msglen)
 		n += (size_t)snprintf(msg + n, msglen - n,
 				      "note: control-socket takes effect at the next start\n");
 	}
+	if (n < msglen)
+		n += rw_service_reload_note(old, cfg, msg + n, msglen - n);
 	if (n < msglen && str_changed(old->trace_log, cfg->trace_log))
 		snprintf(msg + n, msglen - n, "trace-log: %s\n",
 			 cfg->trace_log ? cfg->trace_log : "off");

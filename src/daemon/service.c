@@ -2,6 +2,7 @@
 #include "service.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,4 +93,22 @@ void rw_service_exit(struct rw_daemon *d)
 	free(d->root_dir);
 	d->pidfile = NULL;
 	d->root_dir = NULL;
+}
+
+static bool differ(const char *a, const char *b)
+{
+	return (a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0);
+}
+
+size_t rw_service_reload_note(const struct rw_config *old, const struct rw_config *cfg, char *msg,
+			      size_t msglen)
+{
+	int n;
+
+	if (!differ(old->username, cfg->username) && !differ(old->chroot_dir, cfg->chroot_dir) &&
+	    !differ(old->pidfile, cfg->pidfile))
+		return 0;
+	n = snprintf(msg, msglen,
+		     "note: username, chroot and pidfile take effect at the next start\n");
+	return n < 0 ? 0 : (size_t)n;
 }

@@ -30,6 +30,10 @@ void rw_service_ready(struct rw_daemon *d, const char *status);
 const char *rw_service_reloading(struct rw_daemon *d);
 /* A configuration read at reload: its paths as seen inside the chroot. */
 void rw_service_reloaded_paths(struct rw_daemon *d, struct rw_config *cfg);
+/* The reload reply's line when username, chroot or pidfile changed (they need a restart):
+ * its length, 0 when none was written. */
+size_t rw_service_reload_note(const struct rw_config *old, const struct rw_config *cfg, char *msg,
+			      size_t msglen);
 /* STOPPING=1. */
 void rw_service_stopping(struct rw_daemon *d);
 /* At exit: remove the pidfile, close the notification socket, free what the service kept. */

@@ -258,3 +258,14 @@ def test_installed_unit_verifies(rootwalkd_binary, tmp_path):
         assert all(l.startswith("#") or not l.strip() for l in f)
     p = run_check(rootwalkd_binary, conf)
     assert p.returncode == 0, p
+
+
+def test_reload_says_service_keys_need_a_restart(start_ctl, tmp_path):
+    c = start_ctl()
+    pid = tmp_path / "late.pid"
+    with open(c.r.conf, "a") as f:
+        f.write("pidfile: %s\nusername: nobody\n" % pid)
+    out = c.ok("reload")
+    assert "note: username, chroot and pidfile take effect at the next start" in out, out
+    assert not pid.exists()
+    assert "running as root" in c.r.stderr()  # still the same user
