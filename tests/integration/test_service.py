@@ -269,3 +269,14 @@ def test_reload_says_service_keys_need_a_restart(start_ctl, tmp_path):
     assert "note: username, chroot and pidfile take effect at the next start" in out, out
     assert not pid.exists()
     assert "running as root" in c.r.stderr()  # still the same user
+
+
+def test_client_default_socket(rootwalkd_binary):
+    """Without -s and without the default configuration file, rootwalk looks where the daemon
+    puts its socket by default (nothing is created: the daemon is not running there)."""
+    path = default_config(rootwalkd_binary)
+    if os.path.exists(path):
+        pytest.skip("%s exists here: its control-socket line decides" % path)
+    client = os.path.join(build_dir(rootwalkd_binary), "src", "client", "rootwalk")
+    p = subprocess.run([client, "status"], capture_output=True, text=True, timeout=10)
+    assert "/run/rootwalk/control.sock" in p.stderr, p
