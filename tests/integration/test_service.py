@@ -280,3 +280,16 @@ def test_client_default_socket(rootwalkd_binary):
     client = os.path.join(build_dir(rootwalkd_binary), "src", "client", "rootwalk")
     p = subprocess.run([client, "status"], capture_output=True, text=True, timeout=10)
     assert "/run/rootwalk/control.sock" in p.stderr, p
+
+
+def test_pidfile_symlink_not_followed(start_rootwalkd, tmp_path):
+    """The pidfile is written as root: a symbolic link planted at its path (by whoever may
+    write that directory) must not make root overwrite the file it points to."""
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n")
+    pid = tmp_path / "rootwalkd.pid"
+    pid.symlink_to(victim)
+    r = start_rootwalkd(extra="pidfile: %s\n" % pid, wait=False)
+    out = refused_start(r)
+    assert "pidfile: %s" % pid in out, out
+    assert victim.read_text() == "precious\n"
