@@ -74,7 +74,16 @@ fi
 
 flags=-rn
 [ -n "$resolv" ] && flags=-rnm
-if ! unshare "$flags" true 2>/dev/null; then
+# Real root (of the initial user namespace): a user namespace where uids 0..65535 are the host's
+# own (scripts/userns.py), so that a daemon can drop to another user inside (username:); unshare
+# -r would map uid 0 alone. Everyone else: unshare -r.
+wrap=
+if [ "$(id -u)" = 0 ] && awk '$1 == 0 && $2 == 0 && $3 == 4294967295 { f = 1 } END { exit !f }' \
+	/proc/self/uid_map && /usr/bin/python3 "$(dirname "$0")/userns.py" 65536 true 2>/dev/null; then
+	wrap="/usr/bin/python3 $(dirname "$0")/userns.py 65536"
+	flags=-${flags#-r}
+fi
+if ! $wrap unshare "$flags" true 2>/dev/null; then
 	echo "in_lab.sh: cannot create a private network namespace (unshare $flags failed);" \
 		"refusing to run the lab on the host network" >&2
 	exit 1
@@ -84,5 +93,5 @@ fi
 # host does no harm: the second stage still refuses unless lo is the only interface, and
 # replaces /etc/resolv.conf only in a mount namespace other than the one this stage runs in.
 # (unshare -m makes every mount in the new namespace private, so nothing propagates back.)
-exec unshare "$flags" env ROOTWALK_IN_LAB=1 ROOTWALK_LAB_RESOLV="$resolv" \
+exec $wrap unshare "$flags" env ROOTWALK_IN_LAB=1 ROOTWALK_LAB_RESOLV="$resolv" \
 	ROOTWALK_HOST_MNTNS="$(readlink /proc/self/ns/mnt)" "$0" "$@"

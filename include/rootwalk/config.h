@@ -18,6 +18,10 @@ enum rw_trace_format { RW_TRACE_TEXT = 0, RW_TRACE_JSON = 1 };
 
 #define RW_CONFIG_MAX_FILTERS 16
 
+/* The control socket when the file names none: rootwalkd creates its directory (0750, owned by
+ * the service user) when it is missing; rootwalk(1) looks there by default. */
+#define RW_CONFIG_DEFAULT_CONTROL_SOCKET "/run/rootwalk/control.sock"
+
 struct rw_config {
 	struct rw_sockaddr listen[RW_CONFIG_MAX_ADDRS]; /* default 127.0.0.1@53 and ::1@53 */
 	size_t n_listen;
@@ -52,9 +56,15 @@ struct rw_config {
 	bool use_caps_for_id;	 /* 0x20 case randomisation, default no (as Unbound) */
 	uint32_t max_subresolution_depth; /* nested name server lookups, default 6 */
 	uint32_t infra_ttl;		  /* seconds server facts are kept, default 900 */
-	char *control_socket;		  /* Unix socket path, NULL = no control socket */
+	char *control_socket;		  /* Unix socket path, NULL = no control socket; default
+			       * RW_CONFIG_DEFAULT_CONTROL_SOCKET */
 	uint32_t control_socket_mode;	  /* permission bits, default 0600 */
 	char *control_socket_owner;	  /* "USER[:GROUP]", NULL = the daemon's own */
+
+	/* Running as a service. */
+	char *username;	  /* user to switch to when started as root; "" = stay root */
+	char *chroot_dir; /* directory to chroot into after binding, NULL = none */
+	char *pidfile;	  /* NULL = none */
 
 	/* DNSSEC. */
 	bool dnssec;		   /* validate, default yes */

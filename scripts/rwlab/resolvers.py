@@ -60,13 +60,19 @@ def rootwalkd_conf(addr=ROOTWALKD_ADDR, root_hints=ROOT_HINTS, trace_log="off",
                    trace_format="json", extra="", by="rwlab"):
     """rootwalkd.conf for the lab: listen on addr@53, the lab's root hints (or root_hints: a
     file that must name lab addresses only), loopback servers allowed, the trace log; extra:
-    more lines."""
+    more lines (a key given again there wins: the last line of a key counts).
+
+    The lab runs as root of a user namespace: username "" keeps that user (there is no
+    rootwalk user to switch to), and the control socket is off unless extra names one, so no
+    lab daemon ever makes /run/rootwalk (the default) on the host."""
     return ("# rootwalkd in the lab (written by %s)\n"
             "listen: %s@53\n"
             "root-hints: %s\n"
             "do-not-query-localhost: no\n"
             "trace-log: %s\n"
-            "trace-format: %s\n%s" % (by, addr, root_hints, trace_log, trace_format, extra))
+            "trace-format: %s\n"
+            "username: \"\"\n"
+            "control-socket: off\n%s" % (by, addr, root_hints, trace_log, trace_format, extra))
 
 
 def rootwalkd_accepts(binary, lines):

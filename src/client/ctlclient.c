@@ -40,6 +40,9 @@ static char *ctl_socket_path(const struct rw_ctlclient_opts *o)
 	if (o->socket)
 		return strdup(o->socket);
 	rc = rw_config_load(o->config, &cfg, err, sizeof(err));
+	/* As the daemon: a missing default file means the defaults, and so the default socket. */
+	if (rc == -ENOENT && strcmp(o->config, RW_DEFAULT_CONFIG) == 0)
+		return strdup(RW_CONFIG_DEFAULT_CONTROL_SOCKET);
 	if (rc == -ENOENT) {
 		fprintf(stderr,
 			"rootwalk: %s not found, and rootwalkd without a configuration has no "
@@ -53,7 +56,8 @@ static char *ctl_socket_path(const struct rw_ctlclient_opts *o)
 	}
 	if (!cfg->control_socket) {
 		fprintf(stderr,
-			"rootwalk: %s sets no control-socket, so rootwalkd has none; set one there "
+			"rootwalk: %s sets no control-socket (off), so rootwalkd has none; set one "
+			"there "
 			"(and reload), or give it with -s SOCKET\n",
 			o->config);
 		rw_config_free(cfg);

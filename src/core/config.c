@@ -44,6 +44,9 @@ void rw_config_free(struct rw_config *cfg)
 	free(cfg->trace_log);
 	free(cfg->control_socket);
 	free(cfg->control_socket_owner);
+	free(cfg->username);
+	free(cfg->chroot_dir);
+	free(cfg->pidfile);
 	cfg_free_clauses(cfg);
 	free(cfg);
 }
@@ -239,6 +242,15 @@ static int clause_line(struct cfg_parser *p, const char *key, int clause, const 
 	return rc;
 }
 
+static bool starts_quoted(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && is_space(s[i]))
+		i++;
+	return i < n && (s[i] == '"' || s[i] == '\'');
+}
+
 /* Read the value of key k from the rest of its line and set it. */
 static int apply(struct cfg_parser *p, const struct cfg_key *k, const char *s, size_t n)
 {
@@ -254,7 +266,7 @@ static int apply(struct cfg_parser *p, const struct cfg_key *k, const char *s, s
 		rc = value_words(p, k->info.name, s, n, val);
 	else
 		rc = value_one(p, k->info.name, s, n, val);
-	if (rc == 0 && val[0] == '\0')
+	if (rc == 0 && val[0] == '\0' && !(k->empty_ok && starts_quoted(s, n)))
 		rc = cfg_fail(p, "%s: missing value", k->info.name);
 	if (rc == 0)
 		rc = k->set(p, k, obj, val);

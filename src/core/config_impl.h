@@ -54,6 +54,7 @@ struct cfg_key {
 	size_t off;		    /* of the field in obj, for the generic setters */
 	const char *const *choices; /* RW_CONFIG_CHOICE and RW_CONFIG_BOOL: NULL-terminated */
 	cfg_setter set;
+	bool empty_ok; /* a quoted "" is a value (username, chroot, pidfile) */
 };
 
 /* config_values.c */

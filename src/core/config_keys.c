@@ -196,6 +196,24 @@ static int set_control_socket(struct cfg_parser *p, const struct cfg_key *k, voi
 	return set_string(p, k, obj, val);
 }
 
+/* chroot: and pidfile: an absolute path, or "" for none. */
+static int set_optional_path(struct cfg_parser *p, const struct cfg_key *k, void *obj,
+			     const char *val)
+{
+	char **dst = (char **)((char *)obj + k->off);
+	char buf[CFG_SHOWN];
+
+	if (val[0] == '\0') {
+		free(*dst);
+		*dst = NULL;
+		return 0;
+	}
+	if (val[0] != '/')
+		return cfg_fail(p, "%s: '%s' is not an absolute path", k->info.name,
+				cfg_shown(val, buf, sizeof(buf)));
+	return set_string(p, k, obj, val);
+}
+
 static int set_mode(struct cfg_parser *p, const struct cfg_key *k, void *obj, const char *val)
 {
 	char buf[CFG_SHOWN];
@@ -321,7 +339,8 @@ static const char *const trace_only[] = {"all", "miss", "fail", NULL};
 
 #define KEY(cl, clause, name, type, lo, hi, def, doc, set, obj, field, choices)                    \
 	{                                                                                          \
-		{clause, name, type, lo, hi, def, doc}, cl, offsetof(obj, field), choices, set     \
+		{clause, name, type, lo, hi, def, doc}, cl, offsetof(obj, field), choices, set,    \
+			false                                                                      \
 	}
 #define SRV(name, type, lo, hi, def, doc, set, field, choices)                                     \
 	KEY(CFG_SERVER, "server", name, type, lo, hi, def, doc, set, struct rw_config, field,      \
@@ -332,6 +351,12 @@ static const char *const trace_only[] = {"all", "miss", "fail", NULL};
 #define STUB(name, type, def, doc, set, field, choices)                                            \
 	KEY(CFG_STUB, "stub-zone", name, type, 0, 0, def, doc, set, struct rw_config_zone, field,  \
 	    choices)
+/* A path or name that may be given as "" (quoted): none, or for username, stay root. */
+#define EMPTY_OK(name, def, doc, set, field)                                                       \
+	{                                                                                          \
+		{"server", name, RW_CONFIG_STRING, 0, 0, def, doc}, CFG_SERVER,                    \
+			offsetof(struct rw_config, field), NULL, set, true                         \
+	}
 #define BOOL(name, def, doc, field)                                                                \
 	SRV(name, RW_CONFIG_BOOL, 0, 0, def, doc, set_bool, field, yes_no)
 #define NUM(name, lo, hi, def, doc, field)                                                         \
@@ -383,8 +408,8 @@ static const struct cfg_key keys[] = {
 	NUM("max-subresolution-depth", 1, 7, "6", "nesting of name-server address lookups",
 	    max_subresolution_depth),
 	NUM("infra-ttl", 1, 86400, "900", "how long facts about servers are kept (s)", infra_ttl),
-	SRV("control-socket", RW_CONFIG_STRING, 0, 0, "off", "Unix socket for rootwalk(1)",
-	    set_control_socket, control_socket, NULL),
+	SRV("control-socket", RW_CONFIG_STRING, 0, 0, RW_CONFIG_DEFAULT_CONTROL_SOCKET,
+	    "Unix socket for rootwalk(1), or off", set_control_socket, control_socket, NULL),
 	SRV("control-socket-mode", RW_CONFIG_MODE, 0, 0, "0600", "permission bits of the socket",
 	    set_mode, control_socket_mode, NULL),
 	SRV("control-socket-owner", RW_CONFIG_STRING, 0, 0, NULL, "USER[:GROUP] of the socket",
@@ -404,6 +429,12 @@ static const struct cfg_key keys[] = {
 	    cfg_set_local_zone, lzones, NULL),
 	SRV("local-data", RW_CONFIG_RECORD, 0, 0, NULL, "a record served from a local zone",
 	    cfg_set_local_data, ldata, NULL),
+	/* Running as a service (privdrop.c, runfiles.c in the daemon). */
+	EMPTY_OK("username", "rootwalk", "user to run as after binding, \"\" to stay root",
+		 set_string, username),
+	EMPTY_OK("chroot", NULL, "directory to change root into after binding", set_optional_path,
+		 chroot_dir),
+	EMPTY_OK("pidfile", NULL, "file the process id is written to", set_optional_path, pidfile),
 	FWD("name", RW_CONFIG_NAME, NULL, "the zone forwarded", cfg_set_zone_name, name, NULL),
 	FWD("forward-addr", RW_CONFIG_ADDRESS, NULL, "a server to forward to", cfg_set_zone_addr,
 	    addrs, NULL),
@@ -533,10 +564,7 @@ static const struct {
 	{"access-control", NULL},
 	{"do-udp", NULL},
 	{"do-tcp", NULL},
-	{"username", NULL},
-	{"chroot", NULL},
 	{"directory", NULL},
-	{"pidfile", NULL},
 	{"logfile", NULL},
 	{"use-syslog", NULL},
 	{"include", NULL},

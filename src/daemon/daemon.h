@@ -55,6 +55,11 @@ struct rw_daemon {
 	uv_timer_t resolver_timer; /* env->set_timer: priming retries and waits */
 	bool resolver_timer_init;
 
+	/* Running as a service (service.c). */
+	int notify_fd;	/* connected to $NOTIFY_SOCKET, -1 without one */
+	char *root_dir; /* chroot: in effect since startup (owned), NULL if none */
+	char *pidfile;	/* pidfile: written at startup (owned), removed at exit */
+
 	uv_signal_t sig_term, sig_int, sig_hup;
 	int nsignals; /* signal handles initialised, for shutdown */
 	bool stopping;

@@ -24,6 +24,8 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "runfiles.h"
+#include "service.h"
 #include "rootwalk/control.h"
 #include "rootwalk/hints.h"
 #include "rootwalk/trace.h"
@@ -238,6 +240,7 @@ static void daemon_stop(struct rw_daemon *d)
 	if (d->stopping)
 		return;
 	d->stopping = true;
+	rw_service_stopping(d);
 	if (d->resolver) {
 		const struct rw_stats *st = rw_resolver_stats(d->resolver);
 
@@ -382,11 +385,17 @@ static int check_config(const char *path, bool explicit_path)
 		return 1;
 	}
 	int rc = rw_hints_check(cfg->root_hints, err, sizeof(err));
-	rw_config_free(cfg);
 	if (rc < 0) {
 		fprintf(stderr, "%s\n", err);
+		rw_config_free(cfg);
 		return 1;
 	}
+	/* Directories of the files the daemon will make (ok under the chroot: made before it). */
+	if (rw_runfiles_check(cfg, stderr) > 0) {
+		rw_config_free(cfg);
+		return 1;
+	}
+	rw_config_free(cfg);
 	if (found)
 		printf("%s: ok\n", path);
 	else
@@ -427,8 +436,10 @@ static int daemon_reload(struct rw_daemon *d, char *msg, size_t msglen)
 	size_t n = 0;
 	int rc;
 
-	if (load_config(d->config_path, d->config_explicit, &cfg, &found, err, sizeof(err)) < 0)
+	if (load_config(rw_service_reloading(d), d->config_explicit, &cfg, &found, err,
+			sizeof(err)) < 0)
 		goto refuse;
+	rw_service_reloaded_paths(d, cfg);
 	if (trace_sink_open(d, cfg, &t, err, sizeof(err)) < 0)
 		goto refuse;
 	if (rw_resolver_reconfigure(d->resolver, cfg, err, sizeof(err)) < 0) {
@@ -459,17 +470,21 @@ static int daemon_reload(struct rw_daemon *d, char *msg, size_t msglen)
 		n += (size_t)snprintf(msg + n, msglen - n,
 				      "note: control-socket takes effect at the next start\n");
 	}
+	if (n < msglen)
+		n += rw_service_reload_note(old, cfg, msg + n, msglen - n);
 	if (n < msglen && str_changed(old->trace_log, cfg->trace_log))
 		snprintf(msg + n, msglen - n, "trace-log: %s\n",
 			 cfg->trace_log ? cfg->trace_log : "off");
 	rw_config_free(old);
 	rw_daemon_log(RW_LOG_INFO, "reloaded %s", d->config_path);
+	rw_service_ready(d, "reloaded");
 	return 0;
 refuse:
 	rw_config_free(cfg);
 	d->reload_failures++;
 	snprintf(msg, msglen, "%s (the running configuration is kept)", err);
 	rw_daemon_log(RW_LOG_ERR, "reload refused: %s", msg);
+	rw_service_ready(d, "reload refused, the running configuration is kept");
 	return -EINVAL;
 }
 
@@ -540,11 +555,13 @@ static void usage(FILE *f)
 static int run(const char *config_path, bool explicit_path)
 {
 	struct rw_daemon d;
+	struct rw_privdrop pd;
 	char err[512];
 	bool found;
 	int rc, status = 1;
 
 	memset(&d, 0, sizeof(d));
+	d.notify_fd = -1;
 	d.config_path = config_path;
 	d.config_explicit = explicit_path;
 	d.started_us = env_now_wall_us(&d);
@@ -555,8 +572,11 @@ static int run(const char *config_path, bool explicit_path)
 	if (!found)
 		rw_daemon_log(RW_LOG_INFO, "%s not found, using built-in defaults", config_path);
 	rc = uv_loop_init(&d.loop);
-	if (rc < 0) {
-		rw_daemon_log(RW_LOG_ERR, "event loop: %s", uv_strerror(rc));
+	if (rc < 0 || rw_service_prepare(&d, &pd, err, sizeof(err)) < 0) {
+		rw_daemon_log(RW_LOG_ERR, "%s", rc < 0 ? uv_strerror(rc) : err);
+		if (rc == 0)
+			uv_loop_close(&d.loop);
+		rw_service_exit(&d);
 		rw_config_free(d.cfg);
 		return 1;
 	}
@@ -602,8 +622,16 @@ static int run(const char *config_path, bool explicit_path)
 			rw_daemon_log(RW_LOG_ERR, "out of memory");
 			goto out;
 		}
+		if (rw_service_socket_dir(&d, &pd, err, sizeof(err)) < 0) {
+			rw_daemon_log(RW_LOG_ERR, "%s", err);
+			goto out;
+		}
 		if (rw_ctlsock_listen(d.ctlsock) < 0)
 			goto out;
+	}
+	if (rw_service_start(&d, &pd, err, sizeof(err)) < 0) {
+		rw_daemon_log(RW_LOG_ERR, "%s", err);
+		goto out;
 	}
 	rc = rw_resolver_prime(d.resolver);
 	if (rc < 0)
@@ -613,6 +641,7 @@ static int run(const char *config_path, bool explicit_path)
 		      RW_VERSION, found ? config_path : "built-in defaults",
 		      d.cfg->root_hints ? d.cfg->root_hints : "built-in",
 		      d.cfg->trace_log ? d.cfg->trace_log : "off");
+	rw_service_ready(&d, "answering");
 
 	uv_run(&d.loop, UV_RUN_DEFAULT);
 	status = 0;
@@ -620,6 +649,7 @@ static int run(const char *config_path, bool explicit_path)
 out:
 	if (daemon_cleanup(&d) < 0)
 		status = 1;
+	rw_service_exit(&d);
 	rw_config_free(d.cfg);
 	return status;
 }

@@ -22,7 +22,9 @@ def own_rootwalkd(the_lab, rootwalkd_binary, tmp_path):
     def start(conf_text, wait_addr, wait_port=53):
         conf = tmp_path / ("rootwalkd-%d.conf" % len(started))
         # The lab root is signed: its trust anchor, where the binary has the key.
-        conf.write_text(conf_text + the_lab.rootwalkd_dnssec(rootwalkd_binary))
+        # As every lab daemon: stay the namespace's root, no control socket in /run.
+        conf.write_text(conf_text + 'username: ""\ncontrol-socket: off\n' +
+                        the_lab.rootwalkd_dnssec(rootwalkd_binary))
         p = procs.Proc([rootwalkd_binary, "-c", str(conf)],
                        str(tmp_path / ("stderr-%d" % len(started))), name="rootwalkd")
         started.append(p)

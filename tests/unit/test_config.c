@@ -113,8 +113,12 @@ static void check_defaults(const struct rw_config *cfg)
 	CHECK(!cfg->use_caps_for_id);
 	CHECK_EQ(cfg->max_subresolution_depth, 6);
 	CHECK_EQ(cfg->infra_ttl, 900);
-	CHECK(cfg->control_socket == NULL);
+	CHECK(cfg->control_socket != NULL &&
+	      strcmp(cfg->control_socket, "/run/rootwalk/control.sock") == 0);
 	CHECK_EQ(cfg->control_socket_mode, 0600);
+	CHECK(cfg->username != NULL && strcmp(cfg->username, "rootwalk") == 0);
+	CHECK(cfg->chroot_dir == NULL);
+	CHECK(cfg->pidfile == NULL);
 	CHECK(cfg->control_socket_owner == NULL);
 	CHECK(cfg->dnssec);
 	CHECK(cfg->aggressive_nsec);
@@ -553,6 +557,28 @@ static void test_hostile_world_keys(void)
 	CHECK(cfg != NULL && !cfg->local_zones);
 	rw_config_free(cfg);
 	CHECK(refused_at("local-zones: maybe\n", "t.conf:1: local-zones: "));
+}
+
+/* username, chroot and pidfile: "" (quoted) is a value, an empty line is not. */
+static void test_service_keys(void)
+{
+	struct rw_config *cfg;
+
+	cfg = parse("username: \"\"\nchroot: \"\"\npidfile: ''\n");
+	CHECK(cfg != NULL && cfg->username != NULL && cfg->username[0] == '\0' &&
+	      cfg->chroot_dir == NULL && cfg->pidfile == NULL);
+	rw_config_free(cfg);
+	cfg = parse("username: nobody\nchroot: /var/lib/rootwalk\npidfile: /run/rootwalkd.pid\n");
+	CHECK(cfg != NULL && strcmp(cfg->username, "nobody") == 0 &&
+	      strcmp(cfg->chroot_dir, "/var/lib/rootwalk") == 0 &&
+	      strcmp(cfg->pidfile, "/run/rootwalkd.pid") == 0);
+	rw_config_free(cfg);
+	CHECK(refused_with("username:\n", "t.conf:1: username: missing value"));
+	CHECK(refused_with("pidfile: run/x.pid\n",
+			   "t.conf:1: pidfile: 'run/x.pid' is not an absolute path"));
+	CHECK(refused_with("chroot: jail\n", "t.conf:1: chroot: 'jail' is not an absolute path"));
+	/* Only these keys take "": a quoted empty root-hints is still missing. */
+	CHECK(refused_with("root-hints: \"\"\n", "t.conf:1: root-hints: missing value"));
 }
 
 static void test_control_socket(void)
@@ -995,6 +1021,7 @@ int main(void)
 	test_cache_size();
 	test_hostile_world_keys();
 	test_control_socket();
+	test_service_keys();
 	test_trace_filters();
 	test_syntax();
 	test_messages();
