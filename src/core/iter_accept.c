@@ -208,10 +208,22 @@ bool rw_iter_reply(struct rw_iter *it, const struct sockaddr *from, socklen_t fr
 			b++;
 		it->sh->rtt_hist[b]++;
 	}
-	if (ck.rcode == RW_RCODE_BADCOOKIE && it->cur_cookie)
+	if (ck.rcode == RW_RCODE_BADCOOKIE && it->cur_cookie) {
 		badcookie(it, len, out);
-	else
-		iter_handle_reply(it, pkt, len, out);
+		return true;
+	}
+	/* The server compresses names against the question, so our random case would spread to
+	 * zone cuts, CNAME targets and owners: write the name back as asked before reading on. */
+	uint8_t name[256];
+	size_t qend = 12, slen = ldns_rdf_size(it->sname);
+	bool literal = rw_wire_read_name(pkt, len, &qend, name) > 0 && qend == 12 + slen;
+	uint8_t *copy = it->cur_0x20 && literal ? malloc(len) : NULL;
+	if (copy) {
+		memcpy(copy, pkt, len);
+		memcpy(copy + 12, ldns_rdf_data(it->sname), slen);
+	}
+	iter_handle_reply(it, copy ? copy : pkt, len, out);
+	free(copy);
 	return true;
 }
 
