@@ -37,6 +37,9 @@ Scenario (JSON object; every key optional):
                   without a COOKIE option, TC with no records (over UDP; TCP always answers)
     spoof-cookie  UDP: first a forged answer (same ID and case) whose COOKIE echoes a wrong
                   client cookie, then the real one with the cookie echoed right
+    spoof-nocookie  UDP: answers with the cookie echoed (as spoof-cookie); queries that carry
+                  a server cookie first get a forged answer (same ID and case) with no COOKIE
+                  option at all, as an attacker who strips it would send
     spoof-flood   UDP: for each query, first spoof_count forged answers (same ID, question in
                   another letter case: an attacker who won the ID and port race but not 0x20),
                   then the real one after flood_delay_ms; with flood_silent, no real UDP answer
@@ -507,6 +510,10 @@ class Server:
         q = self.received("udp", src, wire)
         if q is None or q.flags & dns.flags.QR or len(q.question) != 1:
             return
+        c = cookie_of(q)
+        if self.mode == "spoof-nocookie" and c is not None and len(c) > 8:
+            self.udp.sendto(self.forged(q).to_wire(), src)
+            time.sleep(self.sc.get("spoof_gap_ms", 30) / 1000.0)
         if self.mode in ("spoof-id", "spoof-port", "spoof-case", "spoof-cookie"):
             sock = self.other if self.mode == "spoof-port" else self.udp
             sock.sendto(self.forged(q).to_wire(), src)
@@ -515,8 +522,7 @@ class Server:
             return self.flood(q, src)
         if self.mode == "cookie-required":
             r = self.cookie_reply(q, "udp", src)
-        elif self.mode == "spoof-cookie":
-            c = cookie_of(q)
+        elif self.mode in ("spoof-cookie", "spoof-nocookie"):
             r = self.reply(q, "udp")
             if r is not None and c is not None and len(c) >= 8:
                 with_cookie(r, c[:8] + server_cookie(c[:8], src))

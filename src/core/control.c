@@ -260,6 +260,7 @@ static void do_stats(struct rw_control *ctl, const struct rw_control_request *re
 	stat_line(&b, json, &first, "upstream.no_0x20", st->upstream_no_0x20);
 	stat_line(&b, json, &first, "upstream.cookie_mismatch", st->upstream_cookie_mismatch);
 	stat_line(&b, json, &first, "upstream.badcookie", st->upstream_badcookie);
+	stat_line(&b, json, &first, "upstream.cookie_missing", st->upstream_cookie_missing);
 	if (json)
 		rw_sbuf_puts(&b, "}\n");
 	control_respond_body(cb, arg, &b);

@@ -323,8 +323,9 @@ void rw_infra_set_cookie(struct rw_infra *inf, const struct sockaddr *sa, const 
 		return;
 	pthread_mutex_lock(&inf->lock);
 	struct ientry *e = lookup(inf, sa, now_us, true);
-	if (e && (e->cookie_len != len || memcmp(e->cookie, sc, len) != 0)) {
-		memcpy(e->cookie, sc, len);
+	if (e && (e->cookie_len != len || (len && memcmp(e->cookie, sc, len) != 0))) {
+		if (len)
+			memcpy(e->cookie, sc, len);
 		e->cookie_len = (uint8_t)len;
 		touched(inf, e, now_us);
 	}

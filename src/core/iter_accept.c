@@ -93,9 +93,23 @@ static void note_case_mismatch(struct rw_iter *it)
 }
 
 /* The COOKIE option of a reply against the client cookie we sent: NULL when it matches or
- * there is none (servers without cookies keep working), else why the reply is dropped. */
+ * there is none from a server that never gave us a cookie (servers without cookies keep
+ * working), else why the reply is dropped. A server that gave us a server cookie answers with
+ * one: a UDP reply without it may be forged (as BIND does, TCP then decides); over TCP the
+ * server has stopped doing cookies, and its cookie is forgotten. */
 static const char *cookie_mismatch(struct rw_iter *it, const struct rw_cookie_seen *ck)
 {
+	if (it->cur_cookie && it->cur_sc && !ck->cookie) {
+		if (it->cur_tcp) {
+			if (it->sh->infra)
+				rw_infra_set_cookie(it->sh->infra, cur_sa(it), NULL, 0, now_us(it));
+			return NULL;
+		}
+		it->cookie_missing = true;
+		if (it->sh->stats)
+			it->sh->stats->upstream_cookie_missing++;
+		return "no COOKIE from a server that gave us one (possible spoofing)";
+	}
 	if (!it->cur_cookie || !ck->cookie)
 		return NULL;
 	if (!ck->malformed && memcmp(ck->client, it->cc, sizeof(it->cc)) == 0)
@@ -236,18 +250,21 @@ void rw_iter_timeout(struct rw_iter *it, int err, struct rw_iter_out *out)
 	const struct sockaddr *sa = (const struct sockaddr *)&a->ss;
 	/* only replies with the wrong case came, over UDP: forged, or a server that does not
 	 * preserve case; TCP tells which */
-	bool case_trouble = it->case_mismatch && err == -ETIMEDOUT && !it->cur_tcp &&
-			    it->sh->upstream < it->sh->cfg->max_upstream_queries;
+	bool case_trouble = (it->case_mismatch || it->cookie_missing) && err == -ETIMEDOUT &&
+			    !it->cur_tcp && it->sh->upstream < it->sh->cfg->max_upstream_queries;
 	struct rw_trace_event *e = iter_trace_ev(it, RW_EV_TIMEOUT);
 	if (e) {
 		e->server = dstr(it->ns[it->cur_ns].name);
 		e->addr = a->ss;
 		e->addrlen = a->len;
 		e->after_ms = (uint32_t)(now_ms(it) - it->sent_ms);
-		e->text = strdup(case_trouble ? "timeout; the only replies did not echo the 0x20 "
-						"case: asking over TCP"
-				 : err == -ETIMEDOUT ? "timeout"
-						     : strerror(-err));
+		e->text = strdup(
+			case_trouble && it->case_mismatch
+				? "timeout; the only replies did not echo the 0x20 case: "
+				  "asking over TCP"
+			: case_trouble ? "timeout; the only replies had no COOKIE: asking over TCP"
+			: err == -ETIMEDOUT ? "timeout"
+					    : strerror(-err));
 	}
 	if (it->sh->infra && err == -ETIMEDOUT)
 		rw_infra_timeout(it->sh->infra, sa, now_us(it));

@@ -78,6 +78,8 @@ struct rw_iter {
 	uint16_t stype;
 	bool cur_edns, cur_0x20, case_mismatch;
 	bool cur_cookie;		  /* a COOKIE option went with it (client cookie cc) */
+	bool cur_sc;			  /* ... with a server cookie: the server does cookies */
+	bool cookie_missing;		  /* a UDP reply without the COOKIE was dropped */
 	uint8_t cc[RW_COOKIE_CLIENT_LEN]; /* the client cookie for this server */
 	uint8_t badcookies;		  /* BADCOOKIE replies for this question */
 	bool waiting;

@@ -9,13 +9,14 @@
 static size_t cookie_option(struct rw_iter *it, const struct sockaddr *sa, uint8_t *opt)
 {
 	uint8_t sc[RW_COOKIE_SERVER_MAX];
-	it->cur_cookie = false;
+	it->cur_cookie = it->cur_sc = false;
 	if (!it->cur_edns || !it->sh->cfg->upstream_cookies || !it->sh->infra)
 		return 0;
 	size_t sclen = rw_infra_cookie(it->sh->infra, sa, now_us(it), it->cc, sc);
 	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
 		return 0;
 	it->cur_cookie = true;
+	it->cur_sc = sclen > 0;
 	return rw_cookie_opt_write(opt, it->cc, sc, sclen);
 }
 
@@ -129,7 +130,7 @@ void iter_send_query(struct rw_iter *it, bool tcp, bool fresh, struct rw_iter_ou
 		qmin = iter_choose_sname(it);
 	else
 		qmin = iter_minimised(it);
-	it->case_mismatch = false;
+	it->case_mismatch = it->cookie_missing = false;
 	it->sh->env->random_buf(it->sh->env->ctx, &it->qid, sizeof(it->qid));
 	it->qlen = build_query(it, sa, it->qbuf, sizeof(it->qbuf));
 	it->cur_tcp = tcp;

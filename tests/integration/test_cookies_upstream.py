@@ -59,6 +59,25 @@ def test_reply_with_another_client_cookie_is_dropped(fault_servers, start_ctl):
     assert dnsq.addrs(m) == ["192.0.2.1"] and FORGED not in str(m), m.answer
 
 
+def test_reply_without_cookie_from_a_cookie_server_is_dropped(fault_servers, start_ctl):
+    """Once the server gave us its cookie, a forged answer without any COOKIE option (an
+    attacker strips it) arrives 30 ms before the real one: it is dropped as possibly forged
+    (upstream.cookie_missing), and the real answer, with the cookie, is served."""
+    srv = fault_servers("127.9.3.1", "spoof.fault.", mode="spoof-nocookie")
+    ctl = start_ctl()
+    r = ctl.r
+    m = dnsq.ask(r.addr, "www.spoof.fault.", "A", timeout=SLOW)
+    assert dnsq.addrs(m) == ["192.0.2.1"], m.answer  # learns the server cookie
+    m = dnsq.ask(r.addr, "a.b.c.spoof.fault.", "A", timeout=SLOW)
+    t = nth(r.trace_log, "a.b.c.spoof.fault.", index=-1)
+    assert dnsq.addrs(m) == ["192.0.2.3"], "forged answer accepted: %s\n%s" % (m.answer, brief(t))
+    rej = events(t, "reply", kind="rejected")
+    assert rej and "no COOKIE from a server that gave us one" in rej[0]["reason"], brief(t)
+    assert not events(t, "timeout"), brief(t)
+    assert all(q["proto"] == "udp" for q in srv.queries()), srv.queries()
+    assert ctl.stats()["upstream.cookie_missing"] >= 1
+
+
 def test_cookies_off(fault_servers, start_rootwalkd):
     """upstream-cookies: no: no COOKIE option goes out; the cookie-requiring server answers such
     queries with TC, and rootwalkd gets the answer over TCP."""

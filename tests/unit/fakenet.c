@@ -462,6 +462,8 @@ static void deliver(struct fakenet *fn, struct fn_sent *s)
 		ldns_pkt_free(a);
 		a = t;
 	}
+	if (srv->spoof_nocookie && !s->tcp)
+		fn_forge_nocookie(fn, s, &from, a);
 	fn_cookie_reply(srv, s, a);
 	uint8_t *wire = NULL;
 	size_t len = 0;

@@ -14,4 +14,8 @@ void fn_cookie_reply(struct fn_server *srv, const struct fn_sent *s, ldns_pkt *a
 void fn_forge_case(struct fakenet *fn, const struct fn_sent *s, const struct sockaddr_in *from,
 		   const uint8_t *wire, size_t len);
 
+/* spoof_nocookie: deliver the reply a (not yet given its COOKIE) as a forger would. */
+void fn_forge_nocookie(struct fakenet *fn, const struct fn_sent *s, const struct sockaddr_in *from,
+		       ldns_pkt *a);
+
 #endif

@@ -166,6 +166,37 @@ static void test_badcookie_retry(void)
 	done(&fn, cfg);
 }
 
+/* Once a server gave us a cookie, a UDP reply without one is dropped (a forger strips it): the
+ * real reply is taken. If only such replies come, TCP decides: a TCP reply without a cookie
+ * means the server stopped doing cookies, and its cookie is forgotten. */
+static void test_missing_cookie(void)
+{
+	struct fakenet fn;
+	struct rw_config *cfg;
+	world(&fn, &cfg, false, true);
+	fn.servers[EX].cookies = FN_COOKIE_REQUIRE;
+	CHECK_EQ(fn_ask(&fn, "www.example.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
+	fn.servers[EX].spoof_nocookie = true;
+	CHECK_EQ(fn_ask(&fn, "key.example.", LDNS_RR_TYPE_TXT, true), LDNS_RCODE_NOERROR);
+	CHECK_EQ(fn.forged_accepted, 0);
+	CHECK_EQ(fn.servers[EX].tcp_queries, 0);
+	CHECK_EQ(rw_resolver_stats(fn.r)->upstream_cookie_missing, 1);
+	CHECK(fn_trace_has(&fn, "rejected: no COOKIE from a server that gave us one"));
+	/* the server stops doing cookies: the UDP reply is dropped, TCP is asked and believed */
+	fn.servers[EX].spoof_nocookie = false;
+	fn.servers[EX].cookies = FN_COOKIE_NONE;
+	CHECK_EQ(fn_ask(&fn, "ns.example.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
+	CHECK(fn_has(&fn, "192.0.2.2"));
+	CHECK_EQ(fn.servers[EX].tcp_queries, 1);
+	CHECK(fn_trace_has(&fn, "the only replies had no COOKIE: asking over TCP"));
+	/* its cookie is forgotten: only the client cookie goes out, UDP replies are taken */
+	CHECK_EQ(fn_ask(&fn, "a.example.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NXDOMAIN);
+	CHECK_EQ(fn.servers[EX].last_cookie_len, 8);
+	CHECK_EQ(fn.servers[EX].tcp_queries, 1);
+	CHECK_EQ(rw_resolver_stats(fn.r)->upstream_cookie_missing, 2);
+	done(&fn, cfg);
+}
+
 /* A reply whose COOKIE carries another client cookie is not ours: dropped, counted, traced, and
  * its data never served. */
 static void test_wrong_client_cookie(void)
@@ -221,6 +252,7 @@ static void test_forged_case_keeps_0x20(void)
 	CHECK_EQ(st->upstream_no_0x20, 0);
 	CHECK_EQ(fn.servers[EX].tcp_queries, 0);
 	CHECK_EQ(fn.logs, 1);
+	CHECK_EQ(fn.forged_accepted, 0);
 	done(&fn, cfg);
 }
 
@@ -261,6 +293,7 @@ int main(void)
 	test_wire();
 	test_badcookie_retry();
 	test_wrong_client_cookie();
+	test_missing_cookie();
 	test_forged_case_keeps_0x20();
 	test_case_evidence_and_expiry();
 	unlink(hints);
