@@ -12,6 +12,7 @@ import tempfile
 import time
 
 import dns.rcode
+import pytest
 
 from rwlab import dnsq, resolvers
 from rwlab.traces import brief, events, nth
@@ -84,15 +85,17 @@ def test_spoof_flood_is_dropped(fault_servers, start_ctl):
           "%d forgeries dropped" % (forged, n, genuine, st["upstream.case_mismatch"]))
 
 
-def test_spoof_flood_compared_with_unbound(the_lab, fault_tld, start_rootwalkd):
-    """The same flood (50 resolutions, 20 forgeries before each real answer) against rootwalkd
-    and against Unbound with use-caps-for-id: yes, one after the other on one fault server
-    (started here, not by fault_servers: its queries come from two resolvers). rootwalkd serves
-    no forged answer, and never more than Unbound; the numbers are printed (pytest -s)."""
-    n = 50
+@pytest.mark.parametrize("n,scenario", [
+    (50, {"spoof_count": 20, "flood_delay_ms": 50}),
+    (10, {"spoof_count": 5, "flood_silent": True})], ids=["answering", "slow"])
+def test_spoof_flood_compared_with_unbound(the_lab, fault_tld, start_rootwalkd, n, scenario):
+    """The same flood against rootwalkd and against Unbound with use-caps-for-id: yes, one after
+    the other on one fault server (started here, not by fault_servers: its queries come from two
+    resolvers): forgeries before each real answer, or before no UDP answer at all (a slow
+    server; TCP answers). rootwalkd serves no forged answer, and never more than Unbound; the
+    numbers are printed (pytest -s)."""
     fs = the_lab.start_fault_server("127.9.3.1", {"spoof.fault.": None},
-                                    {"mode": "spoof-flood", "spoof_count": 20,
-                                     "flood_delay_ms": 50})
+                                    dict(scenario, mode="spoof-flood"))
     try:
         r = start_rootwalkd()
         rw = resolve_all(r.addr, names(n, "c"))
@@ -107,8 +110,8 @@ def test_spoof_flood_compared_with_unbound(the_lab, fault_tld, start_rootwalkd):
     finally:
         fs.stop()
     assert "Traceback" not in fs.stderr(), fs.stderr()[-3000:]
-    print("\nspoof flood, %d resolutions: forged answers served / genuine / other: "
-          "rootwalkd %d/%d/%d, Unbound (use-caps-for-id) %d/%d/%d" % ((n,) + rw + ub))
+    print("\nspoof flood %s, %d resolutions: forged answers served / genuine / other: "
+          "rootwalkd %d/%d/%d, Unbound (use-caps-for-id) %d/%d/%d" % ((scenario, n) + rw + ub))
     assert rw == (0, n, 0), rw
     assert rw[0] <= ub[0]
 
