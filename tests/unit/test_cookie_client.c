@@ -154,6 +154,8 @@ static void test_badcookie_retry(void)
 	CHECK_EQ(fn.servers[EX].tcp_queries, 1);
 	CHECK(fn_trace_has(&fn, "BADCOOKIE again: asking over TCP"));
 	CHECK(fn_trace_has(&fn, "BADCOOKIE again: trying the next server"));
+	/* the TCP query carried the cookies too: client and the server's */
+	CHECK_EQ(fn.servers[EX].last_cookie_len, 24);
 	CHECK_EQ(rw_resolver_stats(fn.r)->upstream_badcookie, 3);
 	done(&fn, cfg);
 
