@@ -31,8 +31,22 @@ Scenario (JSON object; every key optional):
                   that does not echo the 0x20 case of the question
     ent-servfail  SERVFAIL for empty non-terminals (a server that breaks on the minimised
                   questions of QNAME minimisation); otherwise normal
+    cookie-required  a server that requires DNS cookies (RFC 7873 5.2.3): a query with a
+                  client cookie but no valid server cookie gets BADCOOKIE (rcode 23) with a fresh
+                  server cookie; with a valid one, the normal reply with the cookie echoed;
+                  without a COOKIE option, TC with no records (over UDP; TCP always answers)
+    spoof-cookie  UDP: first a forged answer (same ID and case) whose COOKIE echoes a wrong
+                  client cookie, then the real one with the cookie echoed right
+    spoof-nocookie  UDP: answers with the cookie echoed (as spoof-cookie); queries that carry
+                  a server cookie first get a forged answer (same ID and case) with no COOKIE
+                  option at all, as an attacker who strips it would send
+    spoof-flood   UDP: for each query, first spoof_count forged answers (same ID, question in
+                  another letter case: an attacker who won the ID and port race but not 0x20),
+                  then the real one after flood_delay_ms; with flood_silent, no real UDP answer
+                  at all (TCP answers)
   delay_ms    wait this long before answering (any mode)
   spoof_gap_ms  time between the forged and the real answer (default 30)
+  spoof_count   forged answers per query in spoof-flood (default 20)
   no_tcp      true: do not listen on TCP (connections are refused)
   add         ["name ttl IN TYPE rdata", ...]: records added to the zone that holds them
   extra       {"answer": [...], "authority": [...], "additional": [...]}: records added to
@@ -61,6 +75,7 @@ YXDOMAIN with the DNAME when the substituted name would exceed 255 octets.
 """
 
 import argparse
+import hashlib
 import json
 import os
 import signal
@@ -70,6 +85,7 @@ import sys
 import threading
 import time
 
+import dns.edns
 import dns.exception
 import dns.flags
 import dns.message
@@ -89,6 +105,29 @@ from rwlab.dnsq import frame, read_msg  # noqa: E402
 from rwlab.isolate import ensure_isolated  # noqa: E402
 
 FORGED_ADDR = "192.0.2.66"  # what forged answers claim; a resolver must never serve it
+COOKIE_OPT = 10
+COOKIE_SECRET = os.urandom(16)
+
+
+def cookie_of(q):
+    """The COOKIE option's bytes in a query, or None."""
+    for o in q.options if q.edns >= 0 else ():
+        if o.otype == COOKIE_OPT:
+            return o.data if hasattr(o, "data") else o.to_wire()
+    return None
+
+
+def server_cookie(cc, src):
+    """The server cookie for a client cookie and a client address (16 bytes, keyed)."""
+    return hashlib.blake2b(cc + src[0].encode(), key=COOKIE_SECRET, digest_size=16).digest()
+
+
+def with_cookie(r, data):
+    """r with a COOKIE option of data (and EDNS, keeping its extended rcode)."""
+    rcode = r.rcode()
+    r.use_edns(0, 0, 1232, options=[dns.edns.GenericOption(COOKIE_OPT, data)])
+    r.set_rcode(rcode)
+    return r
 MAX_CHAIN = 16
 
 
@@ -331,6 +370,9 @@ class Server:
             ev.update(id=q.id, qname=q.question[0].name.to_text() if q.question else None,
                       qtype=dns.rdatatype.to_text(q.question[0].rdtype) if q.question else None,
                       edns=q.edns >= 0, rd=bool(q.flags & dns.flags.RD))
+            c = cookie_of(q)
+            if c is not None:
+                ev["cookie"] = c.hex()
         with self.log_lock:
             self.log.write(json.dumps(ev) + "\n")
             self.log.flush()
@@ -385,6 +427,23 @@ class Server:
                 r.answer.extend(list(r.answer))
         return r
 
+    def cookie_reply(self, q, proto, src):
+        """The reply of cookie-required: BADCOOKIE, TC, or the normal one with the cookie."""
+        c = cookie_of(q)
+        if c is None or len(c) < 8:
+            if proto == "tcp" or c is not None:
+                return self.reply(q, proto)
+            r = dns.message.make_response(q, our_payload=1232)
+            r.flags |= dns.flags.TC | dns.flags.AA
+            return r
+        sc = server_cookie(c[:8], src)
+        if proto == "udp" and c[8:] != sc:
+            r = dns.message.make_response(q, our_payload=1232)
+            r.set_rcode(23)  # BADCOOKIE
+            return with_cookie(r, c[:8] + sc)
+        r = self.reply(q, proto)
+        return with_cookie(r, c[:8] + sc) if r is not None else None
+
     def fail_matches(self, q):
         m = self.sc.get("fail_match") or {}
         if "qname" in m and q.question[0].name != dns.name.from_text(m["qname"]):
@@ -399,11 +458,14 @@ class Server:
         qname = q.question[0].name
         if self.mode == "spoof-id":
             r.id = q.id ^ 0x5A5A
-        if self.mode == "spoof-case":
+        if self.mode in ("spoof-case", "spoof-flood"):
             r.question[0] = dns.rrset.RRset(swap_case(qname), dns.rdataclass.IN,
                                             q.question[0].rdtype)
             qname = swap_case(qname)
         r.answer.append(dns.rrset.from_text(qname, 3600, "IN", "A", FORGED_ADDR))
+        c = cookie_of(q)
+        if self.mode == "spoof-cookie" and c is not None and len(c) >= 8:
+            with_cookie(r, bytes(b ^ 0xff for b in c[:8]) + server_cookie(c[:8], ("x",)))
         return r
 
     @staticmethod
@@ -448,15 +510,41 @@ class Server:
         q = self.received("udp", src, wire)
         if q is None or q.flags & dns.flags.QR or len(q.question) != 1:
             return
-        if self.mode in ("spoof-id", "spoof-port", "spoof-case"):
+        c = cookie_of(q)
+        if self.mode == "spoof-nocookie" and c is not None and len(c) > 8:
+            self.udp.sendto(self.forged(q).to_wire(), src)
+            time.sleep(self.sc.get("spoof_gap_ms", 30) / 1000.0)
+        if self.mode in ("spoof-id", "spoof-port", "spoof-case", "spoof-cookie"):
             sock = self.other if self.mode == "spoof-port" else self.udp
             sock.sendto(self.forged(q).to_wire(), src)
             time.sleep(self.sc.get("spoof_gap_ms", 30) / 1000.0)
-        r = self.reply(q, "udp")
+        if self.mode == "spoof-flood":
+            return self.flood(q, src)
+        if self.mode == "cookie-required":
+            r = self.cookie_reply(q, "udp", src)
+        elif self.mode in ("spoof-cookie", "spoof-nocookie"):
+            r = self.reply(q, "udp")
+            if r is not None and c is not None and len(c) >= 8:
+                with_cookie(r, c[:8] + server_cookie(c[:8], src))
+        else:
+            r = self.reply(q, "udp")
         if r is None:
             return
         limit = max(512, q.payload) if q.edns >= 0 else 512
         self.udp.sendto(self.to_wire(r, limit), src)
+
+    def flood(self, q, src):
+        """spoof-flood: the forged answers at once, the real one after flood_delay_ms."""
+        wire = self.forged(q).to_wire()
+        for _ in range(int(self.sc.get("spoof_count", 20))):
+            self.udp.sendto(wire, src)
+        if self.sc.get("flood_silent"):
+            return
+        time.sleep(self.sc.get("flood_delay_ms", 0) / 1000.0)
+        r = self.reply(q, "udp")
+        if r is not None:
+            limit = max(512, q.payload) if q.edns >= 0 else 512
+            self.udp.sendto(self.to_wire(r, limit), src)
 
     # -- TCP ---------------------------------------------------------------------------------------
 
@@ -478,7 +566,10 @@ class Server:
                 q = self.received("tcp", src, wire)
                 if q is None:
                     continue
-                r = self.reply(q, "tcp")
+                if self.mode == "cookie-required":
+                    r = self.cookie_reply(q, "tcp", src)
+                else:
+                    r = self.reply(q, "tcp")
                 if r is None:
                     continue  # silent: keep the connection open, say nothing
                 out = self.to_wire(r, 65535)

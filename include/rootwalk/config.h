@@ -53,7 +53,7 @@ struct rw_config {
 	uint16_t upstream_port;	 /* port of authoritative servers, default 53 (tests only) */
 	bool qname_minimisation; /* RFC 9156, default yes */
 	bool local_zones;	 /* answer special-use and locally served zones, default yes */
-	bool use_caps_for_id;	 /* 0x20 case randomisation, default no (as Unbound) */
+	bool use_caps_for_id;	 /* 0x20 case randomisation, default yes (as Knot Resolver) */
 	uint32_t max_subresolution_depth; /* nested name server lookups, default 6 */
 	uint32_t infra_ttl;		  /* seconds server facts are kept, default 900 */
 	char *control_socket;		  /* Unix socket path, NULL = no control socket; default
@@ -84,6 +84,9 @@ struct rw_config {
 	size_t n_lzones;
 	struct rw_config_local_data *ldata; /* local-data: lines, in file order */
 	size_t n_ldata;
+
+	/* Upstream DNS cookies and 0x20 (issue 13). */
+	bool upstream_cookies; /* send and check DNS cookies (RFC 7873) upstream, default yes */
 };
 
 enum rw_config_zone_kind { RW_ZONE_FORWARD, RW_ZONE_STUB };

@@ -25,6 +25,7 @@ struct rw_anchors;
 struct rw_keycache;
 struct rw_dsec_pkeys;
 struct rw_nseccache;
+struct rw_stats;
 
 /* Extended DNS Error info-codes (RFC 8914) the iterator can end with. */
 #define RW_EDE_OTHER		      0
@@ -71,6 +72,7 @@ struct rw_iter_shared {
 	struct rw_dsec_pkeys *pkeys; /* public keys kept converted (NULL: none) */
 	struct rw_nseccache *nsec;   /* validated NSEC records per zone (NULL: none) */
 	uint64_t *rtt_hist;	     /* RW_RTT_BUCKETS counters of upstream RTTs, or NULL */
+	struct rw_stats *stats;	     /* the resolver's counters (cookies, 0x20), or NULL */
 	uint32_t upstream;	     /* upstream queries sent for this request */
 	uint32_t val_upstream;	     /* of those, sent for the validator's DS and DNSKEY lookups */
 	uint32_t cache_hits;	     /* cached answers and delegations used */

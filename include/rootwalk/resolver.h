@@ -125,6 +125,13 @@ struct rw_stats {
 	uint64_t dnssec[4];
 	/* upstream RTTs: < 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000 ms, and longer */
 	uint64_t rtt_hist[RW_RTT_BUCKETS];
+	/* Upstream DNS cookies and 0x20 (issue 13) */
+	uint64_t upstream_case_mismatch; /* UDP replies with the wrong 0x20 case: dropped */
+	uint64_t upstream_no_0x20; /* servers found (over TCP or by cookie) not to echo case */
+	uint64_t upstream_cookie_mismatch; /* replies whose client cookie was not ours: dropped */
+	uint64_t upstream_badcookie;	   /* BADCOOKIE replies (asked again with the new cookie) */
+	uint64_t
+		upstream_cookie_missing; /* UDP replies without the COOKIE a server gave: dropped */
 };
 extern const uint32_t rw_rtt_bucket_ms[RW_RTT_BUCKETS - 1];
 const struct rw_stats *rw_resolver_stats(const struct rw_resolver *r);

@@ -403,7 +403,7 @@ static const struct cfg_key keys[] = {
 	BOOL("qname-minimisation", "yes", "RFC 9156, with a fallback per server",
 	     qname_minimisation),
 	BOOL("local-zones", "yes", "answer the special-use and locally served zones", local_zones),
-	BOOL("use-caps-for-id", "no", "0x20 case randomisation of upstream questions",
+	BOOL("use-caps-for-id", "yes", "0x20 case randomisation of upstream questions",
 	     use_caps_for_id),
 	NUM("max-subresolution-depth", 1, 7, "6", "nesting of name-server address lookups",
 	    max_subresolution_depth),
@@ -451,6 +451,10 @@ static const struct cfg_key keys[] = {
 	     set_bool, prime, yes_no),
 	STUB("stub-first", RW_CONFIG_BOOL, "no", "resolve as usual when the stub servers fail",
 	     set_bool, first, yes_no),
+	/* Upstream DNS cookies and 0x20 (issue 13). */
+	BOOL("upstream-cookies", "yes",
+	     "send DNS cookies (RFC 7873) to authoritative servers, check the echo",
+	     upstream_cookies),
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 _Static_assert(N_KEYS <= CFG_MAX_KEYS, "CFG_MAX_KEYS is too small for the key table");

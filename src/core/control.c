@@ -255,6 +255,12 @@ static void do_stats(struct rw_control *ctl, const struct rw_control_request *re
 	}
 	stat_line(&b, json, &first, "requests.in_progress", rw_resolver_pending(ctl->r));
 	stat_line(&b, json, &first, "control.pending", ctl->n_pending);
+	/* upstream DNS cookies and 0x20 (issue 13) */
+	stat_line(&b, json, &first, "upstream.case_mismatch", st->upstream_case_mismatch);
+	stat_line(&b, json, &first, "upstream.no_0x20", st->upstream_no_0x20);
+	stat_line(&b, json, &first, "upstream.cookie_mismatch", st->upstream_cookie_mismatch);
+	stat_line(&b, json, &first, "upstream.badcookie", st->upstream_badcookie);
+	stat_line(&b, json, &first, "upstream.cookie_missing", st->upstream_cookie_missing);
 	if (json)
 		rw_sbuf_puts(&b, "}\n");
 	control_respond_body(cb, arg, &b);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sodium.h>
 
+#include "rootwalk/cookie_client.h"
 #include "rootwalk/infra.h"
 
 #define BUCKETS	   1024 /* power of two */
@@ -27,7 +28,12 @@ struct ientry {
 	uint32_t timeouts;
 	uint32_t fails;	       /* SERVFAIL/REFUSED/NOTAUTH since the last good reply */
 	int64_t fail_until_us; /* ranked lower until then */
-	bool no_edns, no_0x20;
+	bool no_edns;
+	/* 0x20 off until then: set only on evidence an off-path attacker cannot forge, never
+	 * renewed by ordinary replies (touched() leaves it alone) */
+	int64_t no_0x20_until_us;
+	uint8_t cookie_len; /* the server cookie it last gave us (RFC 7873), 0 for none */
+	uint8_t cookie[RW_COOKIE_SERVER_MAX];
 	struct lame lame[LAME_SLOTS];
 };
 
@@ -38,6 +44,9 @@ struct rw_infra {
 	struct ientry *head, *tail;
 	size_t count, max;
 	uint32_t ttl_s;
+	uint8_t ckey[RW_COOKIE_KEY_LEN]; /* client cookies' secret, derived from hkey */
+	int64_t case_logged_us;		 /* when replies with the wrong case were last logged */
+	uint64_t case_unlogged;		 /* how many came since */
 };
 
 static bool make_key(const struct sockaddr *sa, uint8_t key[19])
@@ -88,6 +97,11 @@ struct rw_infra *rw_infra_new(const uint8_t key[16], size_t max_entries, uint32_
 		return NULL;
 	pthread_mutex_init(&inf->lock, NULL);
 	memcpy(inf->hkey, key, sizeof(inf->hkey));
+	/* the client cookie secret: two SipHash outputs of the random key, so that it reveals
+	 * nothing of the table's own key */
+	static const uint8_t label[2][6] = {"cook-0", "cook-1"};
+	for (int i = 0; i < 2; i++)
+		crypto_shorthash(inf->ckey + 8 * i, label[i], sizeof(label[i]), inf->hkey);
 	inf->max = max_entries ? max_entries : 10000;
 	inf->ttl_s = ttl_s ? ttl_s : 900;
 	return inf;
@@ -220,7 +234,7 @@ void rw_infra_get(struct rw_infra *inf, const struct sockaddr *sa, int64_t now_u
 		out->rttvar_us = e->rttvar_us;
 		out->timeouts = e->timeouts;
 		out->no_edns = e->no_edns;
-		out->no_0x20 = e->no_0x20;
+		out->no_0x20 = e->no_0x20_until_us > now_us;
 		out->failing = e->fail_until_us > now_us;
 	}
 	out->rto_ms = rto_of(e, max_rto_ms);
@@ -271,15 +285,66 @@ void rw_infra_set_no_edns(struct rw_infra *inf, const struct sockaddr *sa, int64
 	pthread_mutex_unlock(&inf->lock);
 }
 
-void rw_infra_set_no_0x20(struct rw_infra *inf, const struct sockaddr *sa, int64_t now_us)
+uint32_t rw_infra_set_no_0x20(struct rw_infra *inf, const struct sockaddr *sa, int64_t now_us)
 {
+	uint32_t secs = RW_INFRA_NO0X20_S < inf->ttl_s ? RW_INFRA_NO0X20_S : inf->ttl_s;
 	pthread_mutex_lock(&inf->lock);
 	struct ientry *e = lookup(inf, sa, now_us, true);
 	if (e) {
-		e->no_0x20 = true;
+		e->no_0x20_until_us = now_us + (int64_t)secs * 1000000;
+		touched(inf, e, now_us);
+	} else {
+		secs = 0;
+	}
+	pthread_mutex_unlock(&inf->lock);
+	return secs;
+}
+
+size_t rw_infra_cookie(struct rw_infra *inf, const struct sockaddr *sa, int64_t now_us,
+		       uint8_t cc[RW_COOKIE_CLIENT_LEN], uint8_t sc[RW_COOKIE_SERVER_MAX])
+{
+	size_t n = 0;
+	if (rw_cookie_client_make(inf->ckey, sa, cc) < 0)
+		return 0;
+	pthread_mutex_lock(&inf->lock);
+	struct ientry *e = lookup(inf, sa, now_us, false);
+	if (e && e->cookie_len) {
+		n = e->cookie_len;
+		memcpy(sc, e->cookie, n);
+	}
+	pthread_mutex_unlock(&inf->lock);
+	return n;
+}
+
+void rw_infra_set_cookie(struct rw_infra *inf, const struct sockaddr *sa, const uint8_t *sc,
+			 size_t len, int64_t now_us)
+{
+	if (len > RW_COOKIE_SERVER_MAX || (len && len < RW_COOKIE_SERVER_MIN))
+		return;
+	pthread_mutex_lock(&inf->lock);
+	struct ientry *e = lookup(inf, sa, now_us, true);
+	if (e && (e->cookie_len != len || (len && memcmp(e->cookie, sc, len) != 0))) {
+		if (len)
+			memcpy(e->cookie, sc, len);
+		e->cookie_len = (uint8_t)len;
 		touched(inf, e, now_us);
 	}
 	pthread_mutex_unlock(&inf->lock);
+}
+
+uint64_t rw_infra_case_mismatch(struct rw_infra *inf, int64_t now_us)
+{
+	uint64_t n = 0;
+	pthread_mutex_lock(&inf->lock);
+	inf->case_unlogged++;
+	if (inf->case_logged_us == 0 ||
+	    now_us - inf->case_logged_us >= (int64_t)RW_INFRA_CASE_LOG_S * 1000000) {
+		n = inf->case_unlogged;
+		inf->case_unlogged = 0;
+		inf->case_logged_us = now_us;
+	}
+	pthread_mutex_unlock(&inf->lock);
+	return n;
 }
 
 /* base seconds doubled (times - 1) times, at most max and at most the entry's own ttl */

@@ -12,12 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rootwalk/cookie_client.h"
 #include "rootwalk/infra.h"
 #include "rootwalk/iter.h"
 #include "rootwalk/resolver.h"
 #include "rootwalk/wire.h"
 
-#define QBUF_MAX 300 /* header + name + question + OPT */
+#define QBUF_MAX 340 /* header + name + question + OPT with a COOKIE option */
 
 #define MAX_ATTEMPTS 2	/* per address and cut: a second try only after a timeout */
 #define MAX_MINIMISE 10 /* RFC 9156 MAX_MINIMISE_COUNT */
@@ -76,6 +77,11 @@ struct rw_iter {
 	ldns_rdf *sname;
 	uint16_t stype;
 	bool cur_edns, cur_0x20, case_mismatch;
+	bool cur_cookie;		  /* a COOKIE option went with it (client cookie cc) */
+	bool cur_sc;			  /* ... with a server cookie: the server does cookies */
+	bool cookie_missing;		  /* a UDP reply without the COOKIE was dropped */
+	uint8_t cc[RW_COOKIE_CLIENT_LEN]; /* the client cookie for this server */
+	uint8_t badcookies;		  /* BADCOOKIE replies for this question */
 	bool waiting;
 	uint16_t qid;
 	int cur_ns, cur_addr;
@@ -188,6 +194,11 @@ void iter_set_soa(struct rw_iter *it, const ldns_rr *soa, struct rw_source *src,
 void iter_set_step(struct rw_iter *it);
 struct rw_trace_event *iter_trace_ev(struct rw_iter *it, enum rw_ev type);
 void iter_walk(struct rw_iter *it, struct rw_iter_out *out);
+/* What a reply to the query in flight means, once iter_accept.c accepted it (iter_reply.c). */
+void iter_handle_reply(struct rw_iter *it, const uint8_t *pkt, size_t len, struct rw_iter_out *out);
+/* Trace a reply to the query in flight (p may be NULL); returns the event or NULL. */
+struct rw_trace_event *iter_trace_reply(struct rw_iter *it, const ldns_pkt *p, size_t len,
+					enum rw_reply_kind kind);
 
 /* Reading a reply (iter_sections.c) */
 

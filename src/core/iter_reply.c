@@ -6,58 +6,8 @@
  * Replies
  */
 
-static bool same_addr(const struct sockaddr *a, socklen_t alen, const struct sockaddr_storage *b)
-{
-	if (a->sa_family != b->ss_family)
-		return false;
-	if (a->sa_family == AF_INET && alen >= (socklen_t)sizeof(struct sockaddr_in)) {
-		const struct sockaddr_in *x = (const struct sockaddr_in *)(const void *)a;
-		const struct sockaddr_in *y = (const struct sockaddr_in *)(const void *)b;
-		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-	}
-	if (a->sa_family == AF_INET6 && alen >= (socklen_t)sizeof(struct sockaddr_in6)) {
-		const struct sockaddr_in6 *x = (const struct sockaddr_in6 *)(const void *)a;
-		const struct sockaddr_in6 *y = (const struct sockaddr_in6 *)(const void *)b;
-		return x->sin6_port == y->sin6_port &&
-		       memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
-	}
-	return false;
-}
-
-/* Header and question checks on the raw reply: is it the answer to what we sent? */
-static const char *mismatch(struct rw_iter *it, const uint8_t *pkt, size_t len)
-{
-	if (len < 12)
-		return "shorter than a DNS header";
-	if (((pkt[0] << 8) | pkt[1]) != it->qid)
-		return "wrong ID";
-	if (!(pkt[2] & 0x80))
-		return "not a response";
-	if (((pkt[2] >> 3) & 0xf) != 0)
-		return "wrong opcode";
-	if (((pkt[4] << 8) | pkt[5]) != 1)
-		return "question count is not 1";
-	size_t off = 12;
-	uint8_t name[256];
-	int n = rw_wire_read_name(pkt, len, &off, name);
-	if (n <= 0 || off + 4 > len)
-		return "malformed question";
-	const uint8_t *sent = it->qbuf + 12; /* the name as sent, 0x20 case included */
-	size_t slen = ldns_rdf_size(it->sname);
-	if (!rw_wire_name_equal(name, (size_t)n, sent, slen))
-		return "question name differs";
-	if (((pkt[off] << 8) | pkt[off + 1]) != it->stype ||
-	    ((pkt[off + 2] << 8) | pkt[off + 3]) != it->qclass)
-		return "question type or class differs";
-	if (it->cur_0x20 && memcmp(name, sent, slen) != 0) {
-		it->case_mismatch = true;
-		return "question case differs from the 0x20 case sent";
-	}
-	return NULL;
-}
-
-static struct rw_trace_event *trace_reply(struct rw_iter *it, const ldns_pkt *p, size_t len,
-					  enum rw_reply_kind kind)
+struct rw_trace_event *iter_trace_reply(struct rw_iter *it, const ldns_pkt *p, size_t len,
+					enum rw_reply_kind kind)
 {
 	struct rw_trace_event *e = iter_trace_ev(it, RW_EV_REPLY);
 	if (!e)
@@ -75,7 +25,7 @@ static struct rw_trace_event *trace_reply(struct rw_iter *it, const ldns_pkt *p,
 static void reply_problem(struct rw_iter *it, const ldns_pkt *p, size_t len,
 			  enum rw_reply_kind kind, const char *reason, struct rw_iter_out *out)
 {
-	struct rw_trace_event *e = trace_reply(it, p, len, kind);
+	struct rw_trace_event *e = iter_trace_reply(it, p, len, kind);
 	if (e)
 		e->text = strdup(reason);
 	iter_next_server(it, out);
@@ -216,7 +166,7 @@ static void do_referral(struct rw_iter *it, const ldns_pkt *p, size_t len, const
 		iter_ns_addrs_from_cache(it, &it->ns[i]);
 	iter_skip_failed(it);
 
-	struct rw_trace_event *e = trace_reply(it, p, len, RW_REPLY_REFERRAL);
+	struct rw_trace_event *e = iter_trace_reply(it, p, len, RW_REPLY_REFERRAL);
 	if (e) {
 		e->zone = dstr(zone);
 		for (size_t i = 0; i < ldns_rr_list_rr_count(nsset); i++)
@@ -240,7 +190,7 @@ static void do_negative(struct rw_iter *it, const ldns_pkt *p, size_t len, bool 
 	enum rw_entry_kind kind = nxdomain ? RW_ENTRY_NXDOMAIN : RW_ENTRY_NODATA;
 	enum rw_rank rank = ldns_pkt_aa(p) ? RW_RANK_AUTH_AUTHORITY : RW_RANK_NONAUTH_ANSWER;
 
-	trace_reply(it, p, len, nxdomain ? RW_REPLY_NXDOMAIN : RW_REPLY_NODATA);
+	iter_trace_reply(it, p, len, nxdomain ? RW_REPLY_NXDOMAIN : RW_REPLY_NODATA);
 	/* without an SOA a NODATA is kept briefly; an NXDOMAIN is not kept at all */
 	if (soa || !nxdomain) {
 		uint32_t ttl = rw_cache_negative_ttl(it->sh->cache, soa);
@@ -332,7 +282,7 @@ static bool do_answer(struct rw_iter *it, const ldns_pkt *p, size_t len, struct 
 			take_answer(it, p, set, rank, src);
 			ldns_rr_list_free(set);
 			if (!kind)
-				trace_reply(it, p, len, RW_REPLY_ANSWER);
+				iter_trace_reply(it, p, len, RW_REPLY_ANSWER);
 			iter_finish(it, LDNS_RCODE_NOERROR, out);
 			return true;
 		}
@@ -351,7 +301,8 @@ static bool do_answer(struct rw_iter *it, const ldns_pkt *p, size_t len, struct 
 				iter_add_rec(it, dn, src, now, expires, ttl, false);
 			ldns_rr_list_free(dset);
 			if (!kind) {
-				struct rw_trace_event *e = trace_reply(it, p, len, RW_REPLY_DNAME);
+				struct rw_trace_event *e =
+					iter_trace_reply(it, p, len, RW_REPLY_DNAME);
 				if (e)
 					e->text = rw_present_rr(dn);
 				kind = RW_REPLY_DNAME;
@@ -373,7 +324,7 @@ static bool do_answer(struct rw_iter *it, const ldns_pkt *p, size_t len, struct 
 			take_rrset(it, p, cn, rank, src,
 				   true); /* never cache a CNAME without a target */
 		if (!kind) {
-			struct rw_trace_event *e = trace_reply(it, p, len, RW_REPLY_CNAME);
+			struct rw_trace_event *e = iter_trace_reply(it, p, len, RW_REPLY_CNAME);
 			if (e)
 				e->text = dstr(target);
 			kind = RW_REPLY_CNAME;
@@ -474,7 +425,7 @@ static bool minimised_reply(struct rw_iter *it, const ldns_pkt *p, size_t len,
 		snprintf(reason, sizeof(reason),
 			 "%s to the minimised question: asking the full name instead",
 			 rw_present_rcode(rcode));
-		struct rw_trace_event *e = trace_reply(it, p, len, RW_REPLY_QMIN_FALLBACK);
+		struct rw_trace_event *e = iter_trace_reply(it, p, len, RW_REPLY_QMIN_FALLBACK);
 		if (e)
 			e->text = strdup(reason);
 		it->qm_off = true;
@@ -485,7 +436,7 @@ static bool minimised_reply(struct rw_iter *it, const ldns_pkt *p, size_t len,
 	}
 	/* NOERROR with data or NODATA: the name exists and is no cut; one label more */
 	char *n = dstr(it->sname);
-	struct rw_trace_event *e = trace_reply(it, p, len, RW_REPLY_NO_CUT);
+	struct rw_trace_event *e = iter_trace_reply(it, p, len, RW_REPLY_NO_CUT);
 	if (e) {
 		char reason[300];
 		snprintf(reason, sizeof(reason), "%s is inside the zone: asking one label more", n);
@@ -558,8 +509,7 @@ static void classify(struct rw_iter *it, const ldns_pkt *p, size_t len, struct r
 	lame_reply(it, p, len, "not authoritative and no referral below the zone asked", out);
 }
 
-static void handle_reply(struct rw_iter *it, const uint8_t *pkt, size_t len,
-			 struct rw_iter_out *out)
+void iter_handle_reply(struct rw_iter *it, const uint8_t *pkt, size_t len, struct rw_iter_out *out)
 {
 	ldns_pkt *p = NULL;
 
@@ -569,7 +519,7 @@ static void handle_reply(struct rw_iter *it, const uint8_t *pkt, size_t len,
 		return;
 	}
 	if (ldns_pkt_tc(p) && !it->cur_tcp) {
-		struct rw_trace_event *e = trace_reply(it, p, len, RW_REPLY_TRUNCATED);
+		struct rw_trace_event *e = iter_trace_reply(it, p, len, RW_REPLY_TRUNCATED);
 		if (e)
 			e->text = strdup("truncated over UDP: retrying over TCP");
 		ldns_pkt_free(p);
@@ -591,7 +541,7 @@ static void handle_reply(struct rw_iter *it, const uint8_t *pkt, size_t len,
 	int rcode = ldns_pkt_get_rcode(p);
 	if (rcode == LDNS_RCODE_FORMERR && it->cur_edns) {
 		/* RFC 6891 7: a server that does not know EDNS; ask again without it, remember */
-		struct rw_trace_event *e = trace_reply(it, p, len, RW_REPLY_ERROR);
+		struct rw_trace_event *e = iter_trace_reply(it, p, len, RW_REPLY_ERROR);
 		if (e)
 			e->text = strdup("FORMERR to an EDNS query: retrying without EDNS");
 		if (it->sh->infra)
@@ -635,78 +585,6 @@ static void handle_reply(struct rw_iter *it, const uint8_t *pkt, size_t len,
 	}
 	rw_source_unref(src);
 	ldns_pkt_free(p);
-}
-
-bool rw_iter_reply(struct rw_iter *it, const struct sockaddr *from, socklen_t fromlen,
-		   const uint8_t *pkt, size_t len, struct rw_iter_out *out)
-{
-	if (!it->waiting || it->done)
-		return false;
-	const struct sockaddr_storage *ss = &it->ns[it->cur_ns].addr[it->cur_addr].ss;
-	const char *why = NULL;
-	if (!from || !same_addr(from, fromlen, ss))
-		why = "from an address or port the query was not sent to";
-	else
-		why = mismatch(it, pkt, len);
-	if (why) {
-		/* dropped and counted; the query keeps waiting for the real reply */
-		struct rw_trace_event *e = trace_reply(it, NULL, len, RW_REPLY_REJECTED);
-		if (e)
-			e->text = strdup(why);
-		return false;
-	}
-	it->waiting = false;
-	uint32_t rtt_us = (uint32_t)(now_mono_us(it) - it->sent_us);
-	if (it->sh->infra)
-		rw_infra_rtt(it->sh->infra, (const struct sockaddr *)ss, rtt_us, now_us(it));
-	if (it->sh->rtt_hist) {
-		int b = 0;
-		while (b < RW_RTT_BUCKETS - 1 && rtt_us >= rw_rtt_bucket_ms[b] * 1000u)
-			b++;
-		it->sh->rtt_hist[b]++;
-	}
-	handle_reply(it, pkt, len, out);
-	return true;
-}
-
-void rw_iter_timeout(struct rw_iter *it, int err, struct rw_iter_out *out)
-{
-	if (it->done)
-		return;
-	it->waiting = false;
-	struct ns_addr *a = &it->ns[it->cur_ns].addr[it->cur_addr];
-	const struct sockaddr *sa = (const struct sockaddr *)&a->ss;
-	bool case_trouble = it->case_mismatch && err == -ETIMEDOUT;
-	struct rw_trace_event *e = iter_trace_ev(it, RW_EV_TIMEOUT);
-	if (e) {
-		e->server = dstr(it->ns[it->cur_ns].name);
-		e->addr = a->ss;
-		e->addrlen = a->len;
-		e->after_ms = (uint32_t)(now_ms(it) - it->sent_ms);
-		e->text = strdup(case_trouble ? "timeout; the only reply did not echo the 0x20 case"
-				 : err == -ETIMEDOUT ? "timeout"
-						     : strerror(-err));
-	}
-	if (it->sh->infra) {
-		if (err == -ETIMEDOUT)
-			rw_infra_timeout(it->sh->infra, sa, now_us(it));
-		if (case_trouble)
-			rw_infra_set_no_0x20(it->sh->infra, sa, now_us(it));
-	}
-	if (err != -ETIMEDOUT) {
-		a->dead = true; /* unreachable (no route, refused): do not retry this address */
-		it->net_errors++;
-	} else {
-		it->timeouts++;
-		it->sh->timeouts++;
-	}
-	if (case_trouble && it->sh->upstream < it->sh->cfg->max_upstream_queries) {
-		/* the server answers but not in our case: ask it once more without 0x20 */
-		it->cur_0x20 = false;
-		iter_send_query(it, it->cur_tcp, false, out);
-		return;
-	}
-	iter_next_server(it, out);
 }
 
 void rw_iter_subresult(struct rw_iter *it, const struct rw_iter *child, struct rw_iter_out *out)

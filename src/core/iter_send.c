@@ -4,10 +4,28 @@
 #include "iter_impl.h"
 #include "rootwalk/select.h"
 
-static size_t build_query(struct rw_iter *it, uint8_t *buf, size_t cap)
+/* The COOKIE option for the current server (RFC 7873 5.1): its client cookie, and the server
+ * cookie it gave us last. Returns the option's length (0: none is sent). */
+static size_t cookie_option(struct rw_iter *it, const struct sockaddr *sa, uint8_t *opt)
 {
+	uint8_t sc[RW_COOKIE_SERVER_MAX];
+	it->cur_cookie = it->cur_sc = false;
+	if (!it->cur_edns || !it->sh->cfg->upstream_cookies || !it->sh->infra)
+		return 0;
+	size_t sclen = rw_infra_cookie(it->sh->infra, sa, now_us(it), it->cc, sc);
+	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
+		return 0;
+	it->cur_cookie = true;
+	it->cur_sc = sclen > 0;
+	return rw_cookie_opt_write(opt, it->cc, sc, sclen);
+}
+
+static size_t build_query(struct rw_iter *it, const struct sockaddr *sa, uint8_t *buf, size_t cap)
+{
+	uint8_t opt[RW_COOKIE_OPT_MAX];
+	size_t olen = cookie_option(it, sa, opt);
 	size_t nlen = ldns_rdf_size(it->sname);
-	size_t need = 12 + nlen + 4 + (it->cur_edns ? 11 : 0);
+	size_t need = 12 + nlen + 4 + (it->cur_edns ? 11 + olen : 0);
 	if (need > cap)
 		return 0;
 	uint8_t *p = buf;
@@ -43,7 +61,9 @@ static size_t build_query(struct rw_iter *it, uint8_t *buf, size_t cap)
 		*p++ = 0, *p++ = 41;
 		*p++ = (uint8_t)(RW_EDNS_BUFSIZE >> 8), *p++ = (uint8_t)(RW_EDNS_BUFSIZE & 0xff);
 		*p++ = 0, *p++ = 0, *p++ = 0x80, *p++ = 0;
-		*p++ = 0, *p++ = 0;
+		*p++ = (uint8_t)(olen >> 8), *p++ = (uint8_t)olen;
+		memcpy(p, opt, olen);
+		p += olen;
 	}
 	return (size_t)(p - buf);
 }
@@ -102,6 +122,7 @@ void iter_send_query(struct rw_iter *it, bool tcp, bool fresh, struct rw_iter_ou
 			     &info);
 	if (fresh) {
 		a->attempts++;
+		it->badcookies = 0;
 		it->cur_edns = !info.no_edns;
 		it->cur_0x20 = it->sh->cfg->use_caps_for_id && !info.no_0x20;
 	}
@@ -109,9 +130,9 @@ void iter_send_query(struct rw_iter *it, bool tcp, bool fresh, struct rw_iter_ou
 		qmin = iter_choose_sname(it);
 	else
 		qmin = iter_minimised(it);
-	it->case_mismatch = false;
+	it->case_mismatch = it->cookie_missing = false;
 	it->sh->env->random_buf(it->sh->env->ctx, &it->qid, sizeof(it->qid));
-	it->qlen = build_query(it, it->qbuf, sizeof(it->qbuf));
+	it->qlen = build_query(it, sa, it->qbuf, sizeof(it->qbuf));
 	it->cur_tcp = tcp;
 	it->waiting = true;
 	it->sent_ms = now_ms(it);

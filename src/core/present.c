@@ -177,6 +177,8 @@ const char *rw_present_rcode(int rcode)
 		return names[rcode];
 	if (rcode == 16)
 		return "BADVERS";
+	if (rcode == 23)
+		return "BADCOOKIE"; /* RFC 7873 */
 	return "RCODE?";
 }
 

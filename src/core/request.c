@@ -214,6 +214,7 @@ struct req *req_new(struct rw_resolver *r, bool traced)
 	q->sh.pkeys = r->shared->pkeys;
 	q->sh.nsec = r->shared->nsec;
 	q->sh.rtt_hist = r->stats.rtt_hist;
+	q->sh.stats = &r->stats;
 	q->start_ms = r->env->now_mono_ms(r->env->ctx);
 	q->sh.deadline_ms = q->start_ms + r->cfg->query_budget_ms;
 	q->start_us = r->env->now_wall_us(r->env->ctx);

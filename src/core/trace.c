@@ -383,6 +383,9 @@ static void format_text_event(struct rw_sbuf *b, const struct rw_trace *t,
 	case RW_EV_DNSSEC:
 		rw_trace_val_text(b, e, ind);
 		break;
+	case RW_EV_NO_0X20:
+		rw_sbuf_printf(b, ";; %sno 0x20: %s\n", ind, e->text ? e->text : "?");
+		break;
 	case RW_EV_DONE:
 		rw_sbuf_printf(b,
 			       ";; done in %s ms: %s, %u upstream quer%s, %u cache hit%s, %u "
@@ -457,6 +460,8 @@ static const char *ev_name(enum rw_ev type)
 		return "dnssec";
 	case RW_EV_REASK:
 		return "reask";
+	case RW_EV_NO_0X20:
+		return "no_0x20";
 	}
 	return "?";
 }
@@ -670,6 +675,10 @@ static void format_json_event(struct rw_sbuf *b, const struct rw_trace *t,
 		break;
 	case RW_EV_DNSSEC:
 		rw_trace_val_json(b, e);
+		break;
+	case RW_EV_NO_0X20:
+		sb_json_key_str(b, "reason", e->text);
+		rw_sbuf_printf(b, ",\"ttl\":%u", e->ttl);
 		break;
 	case RW_EV_DONE:
 		rw_sbuf_printf(b,

@@ -19,22 +19,41 @@
 #include "rootwalk/resolver.h"
 
 #define FN_MAX_SERVERS 16
-#define FN_MAX_QUEUE   64
+
+/* Cookie behaviour of a fake server. */
+#define FN_COOKIE_NONE 0 /* ignores COOKIE options (no cookie in replies) */
+#define FN_COOKIE_REQUIRE                                                                          \
+	1		       /* echoes the client cookie with its server cookie; over UDP a
+			      * query without that server cookie gets BADCOOKIE */
+#define FN_COOKIE_WRONG	     2 /* echoes a client cookie that is not the one sent */
+#define FN_COOKIE_ALWAYS_BAD 3 /* BADCOOKIE to everything, UDP and TCP */
+#define FN_SERVER_COOKIE     "SRVCOOKIE1234567" /* the 16-byte server cookie it hands out */
+#define FN_MAX_QUEUE	     64
 
 struct fn_server {
 	char addr[32];
 	char zones[8][64];
 	int n_zones;
-	void *rrs;	   /* ldns_rr_list * */
-	bool drop;	   /* never answer: the query times out */
-	bool tc_udp;	   /* every UDP reply is truncated (TC, no records) */
-	bool tc_always;	   /* truncated even over TCP (a broken server) */
-	bool spoof_first;  /* send a reply with a wrong ID (and one from a wrong port) first */
-	bool lower_case;   /* echo the question in lower case (breaks 0x20) */
-	bool no_edns;	   /* FORMERR to any query with an OPT record */
-	bool ent_nxdomain; /* NXDOMAIN for names that exist only below (broken for RFC 9156) */
-	bool refuse;	   /* REFUSED to everything (lame) */
-	bool unreachable;  /* sending to it fails at once (no route) */
+	void *rrs;	     /* ldns_rr_list * */
+	bool drop;	     /* never answer: the query times out */
+	bool tc_udp;	     /* every UDP reply is truncated (TC, no records) */
+	bool tc_always;	     /* truncated even over TCP (a broken server) */
+	bool spoof_first;    /* send a reply with a wrong ID (and one from a wrong port) first */
+	bool lower_case;     /* echo the question in lower case (breaks 0x20) */
+	bool no_edns;	     /* FORMERR to any query with an OPT record */
+	bool ent_nxdomain;   /* NXDOMAIN for names that exist only below (broken for RFC 9156) */
+	bool refuse;	     /* REFUSED to everything (lame) */
+	bool unreachable;    /* sending to it fails at once (no route) */
+	bool udp_silent;     /* never answer over UDP (TCP answers) */
+	bool spoof_nocookie; /* over UDP, first a copy of the reply without the COOKIE option */
+	bool spoof_case;     /* over UDP, first a reply whose question is in another letter case
+			    * (an off-path forger who guessed ID and port, not the 0x20 case) */
+	/* DNS cookies (RFC 7873): FN_COOKIE_* below; what the last query carried (hex-free raw
+	 * option value: client cookie, then server cookie) and the BADCOOKIE replies sent */
+	int cookies;
+	uint8_t last_cookie[40];
+	size_t last_cookie_len;
+	unsigned badcookies_sent;
 	unsigned queries, tcp_queries;
 	unsigned rtt_ms;
 	/* Called with the query and the reply (ldns_pkt *) before the reply goes out: a test
@@ -64,8 +83,9 @@ struct fakenet {
 	int64_t wall_us;
 	uint64_t rng;
 	unsigned sent_total, cancelled;
-	unsigned unknown;  /* queries sent to addresses no fake server has */
-	unsigned rejected; /* genuine replies the resolver did not accept */
+	unsigned unknown;	  /* queries sent to addresses no fake server has */
+	unsigned rejected;	  /* genuine replies the resolver did not accept */
+	unsigned forged_accepted; /* forged copies (spoof_case, spoof_nocookie) it accepted */
 	struct rw_resolver *r;
 	char trace[65536]; /* trace text written, appended */
 	size_t trace_len;

@@ -110,7 +110,8 @@ static void check_defaults(const struct rw_config *cfg)
 	CHECK_EQ(cfg->query_budget_ms, 10000);
 	CHECK_EQ(cfg->upstream_port, 53);
 	CHECK(cfg->qname_minimisation);
-	CHECK(!cfg->use_caps_for_id);
+	CHECK(cfg->use_caps_for_id);
+	CHECK(cfg->upstream_cookies);
 	CHECK_EQ(cfg->max_subresolution_depth, 6);
 	CHECK_EQ(cfg->infra_ttl, 900);
 	CHECK(cfg->control_socket != NULL &&

@@ -482,19 +482,25 @@ static void test_0x20(void)
 	CHECK_EQ(w.fn.rejected, 0);
 	world_down(&w);
 
-	/* A server that does not echo the case: its reply is rejected, the query times out, the
-	 * server is asked again without 0x20, and that is remembered. */
+	/* A server that does not echo the case: its UDP reply is rejected (it could be forged),
+	 * the query times out and is asked over TCP, still with 0x20; the TCP reply in lower case
+	 * shows the server ignores case, which is remembered: the next question goes without. */
 	world_up(&w, true, 13, caps);
 	w.fn.servers[S_EXAMPLE].lower_case = true;
+	w.cfg->upstream_cookies = false; /* a cookie echo would prove the UDP reply genuine */
 	CHECK_EQ(fn_ask(&w.fn, "example.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
 	CHECK(fn_has(&w.fn, "203.0.113.1"));
 	CHECK_EQ(w.fn.rejected, 1);
 	CHECK(fn_trace_has(&w.fn, "rejected: question case differs from the 0x20 case sent"));
-	CHECK(fn_trace_has(&w.fn, "the only reply did not echo the 0x20 case"));
+	CHECK(fn_trace_has(&w.fn, "the only replies did not echo the 0x20 case: asking over TCP"));
+	CHECK(fn_trace_has(&w.fn, "no 0x20: the server does not echo the 0x20 case (a TCP reply)"));
 	CHECK_EQ(w.fn.servers[S_EXAMPLE].queries, 2);
+	CHECK_EQ(w.fn.servers[S_EXAMPLE].tcp_queries, 1);
+	CHECK_EQ(rw_resolver_stats(w.fn.r)->upstream_no_0x20, 1);
 	CHECK_EQ(fn_ask(&w.fn, "www.example.com.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
 	CHECK_EQ(w.fn.rejected, 1);
 	CHECK_EQ(w.fn.servers[S_EXAMPLE].queries, 3);
+	CHECK_EQ(w.fn.servers[S_EXAMPLE].tcp_queries, 1);
 	world_down(&w);
 }
 
