@@ -9,6 +9,14 @@
 
 #define RW_CONFIG_MAX_ADDRS 32
 
+/* Where rootwalkd and rootwalk look when no -c or -s is given. meson.build may set the config
+ * path for another prefix; the socket's directory is the one systemd's RuntimeDirectory=
+ * makes. */
+#ifndef RW_DEFAULT_CONFIG
+#define RW_DEFAULT_CONFIG "/etc/rootwalk/rootwalkd.conf"
+#endif
+#define RW_DEFAULT_CONTROL_SOCKET "/run/rootwalk/control.sock"
+
 struct rw_sockaddr {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -74,6 +82,14 @@ struct rw_config {
 	size_t n_lzones;
 	struct rw_config_local_data *ldata; /* local-data: lines, in file order */
 	size_t n_ldata;
+
+	/* Logging and CHAOS answers. */
+	uint32_t verbosity; /* 0 errors and warnings .. 4 algorithm-level, default 1 */
+	char *logfile;	    /* path, "stderr" (the default) or "syslog" */
+	bool log_servfail;  /* one log line per SERVFAIL with its reason, default no */
+	bool hide_version;  /* REFUSED to version.bind and version.server, default no */
+	bool hide_identity; /* REFUSED to id.server and hostname.bind, default no */
+	char *identity;	    /* the answer to id.server; NULL: the host's name (env) */
 };
 
 enum rw_config_zone_kind { RW_ZONE_FORWARD, RW_ZONE_STUB };
@@ -170,6 +186,17 @@ int rw_config_parse(const char *text, size_t len, const char *name, struct rw_co
 		    char *err, size_t errlen);
 /* Read and parse a file; as rw_config_parse. */
 int rw_config_load(const char *path, struct rw_config **out, char *err, size_t errlen);
+/* The value of the last "KEY: VALUE" line of the file at path, read without parsing the rest:
+ * other lines, right or wrong, are skipped (rootwalk finds the control socket of a file with
+ * errors this way). Quotes and comments are taken off as by the parser. Returns 1 with the value
+ * in out, 0 when no line sets key (or its value does not fit in outlen), or a negative errno
+ * code when the file cannot be read (its reason in err). */
+int rw_config_peek(const char *path, const char *key, char *out, size_t outlen, char *err,
+		   size_t errlen);
+/* The errors of rw_config_parse or _load of a file called name, one a line: each "; " that
+ * starts a message (or the "N more errors" count) becomes a newline, in place. Returns the
+ * number of lines. */
+size_t rw_config_errors_lines(char *err, const char *name);
 /* A config with every default. NULL on allocation failure. */
 struct rw_config *rw_config_default(void);
 void rw_config_free(struct rw_config *cfg);

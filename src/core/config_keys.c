@@ -108,13 +108,16 @@ static int set_port(struct cfg_parser *p, const struct cfg_key *k, void *obj, co
 	return rc;
 }
 
-/* A size in bytes with an optional k, m or g suffix (powers of 1024), as in unbound.conf. */
+/* A size in bytes with an optional k, m or g (powers of 1024) and an optional b after it, in
+ * either case, as unbound.conf's sizes: 512k, 100m, 100MB, 1g, 4096b. */
 static int set_size(struct cfg_parser *p, const struct cfg_key *k, void *obj, const char *val)
 {
 	char buf[CFG_SHOWN], num[32];
 	size_t n = strlen(val), mult = 1;
 	uint32_t v = 0;
 
+	if (n > 1 && (val[n - 1] | 0x20) == 'b')
+		n--;
 	if (n > 0 && strchr("kKmMgG", val[n - 1]) != NULL) {
 		char s = (char)(val[n - 1] | 0x20);
 		mult = s == 'k' ? 1024 : s == 'm' ? 1024 * 1024 : (size_t)1024 * 1024 * 1024;
@@ -420,6 +423,16 @@ static const struct cfg_key keys[] = {
 	     set_bool, prime, yes_no),
 	STUB("stub-first", RW_CONFIG_BOOL, "no", "resolve as usual when the stub servers fail",
 	     set_bool, first, yes_no),
+	/* Logging and CHAOS answers (issue 13). */
+	NUM("verbosity", 0, 4, "1", "0 errors, 1 operational, 2 detailed, 3 queries, 4 algorithm",
+	    verbosity),
+	SRV("logfile", RW_CONFIG_STRING, 0, 0, "stderr", "log file, 'stderr' or 'syslog'",
+	    set_string, logfile, NULL),
+	BOOL("log-servfail", "no", "log one line per SERVFAIL with its reason", log_servfail),
+	BOOL("hide-version", "no", "refuse version.bind and version.server", hide_version),
+	BOOL("hide-identity", "no", "refuse id.server and hostname.bind", hide_identity),
+	SRV("identity", RW_CONFIG_STRING, 0, 0, NULL, "answer to id.server (default: host name)",
+	    set_string, identity, NULL),
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 _Static_assert(N_KEYS <= CFG_MAX_KEYS, "CFG_MAX_KEYS is too small for the key table");
@@ -528,7 +541,6 @@ static const struct {
 	{"infra-host-ttl", "infra-ttl"},
 	{"max-query-restarts", "max-cname-chain"},
 	{"control-interface", "control-socket"},
-	{"verbosity", NULL},
 	{"num-threads", NULL},
 	{"access-control", NULL},
 	{"do-udp", NULL},
@@ -537,14 +549,11 @@ static const struct {
 	{"chroot", NULL},
 	{"directory", NULL},
 	{"pidfile", NULL},
-	{"logfile", NULL},
 	{"use-syslog", NULL},
 	{"include", NULL},
 	{"module-config", NULL},
 	{"auto-trust-anchor-file", NULL},
 	{"prefetch", NULL},
-	{"hide-identity", NULL},
-	{"hide-version", NULL},
 };
 #define N_UNBOUND (sizeof(unbound_keys) / sizeof(unbound_keys[0]))
 
@@ -562,8 +571,12 @@ static const char *suggest(const char *name, enum cfg_clause clause)
 			words[n++] = unbound_keys[i].unbound;
 	words[n] = NULL;
 	w = cfg_nearest(name, words);
-	for (size_t i = 0; w != NULL && i < N_UNBOUND; i++)
-		if (w == unbound_keys[i].unbound)
+	/* Our own key by that name first: the compiler may merge equal string literals, so an
+	 * unbound.conf entry's pointer can be our key's. */
+	if (w == NULL || cfg_key_find(w, clause) != NULL)
+		return w;
+	for (size_t i = 0; i < N_UNBOUND; i++)
+		if (strcmp(w, unbound_keys[i].unbound) == 0)
 			return unbound_keys[i].ours;
 	return w;
 }
