@@ -27,6 +27,7 @@
 #include "rootwalk/zonecut.h"
 #include "resolver_impl.h"
 #include "sbuf.h"
+#include "servfail_log.h"
 
 _Static_assert(RW_SERVFAIL_REASONS == RW_FAIL_REASONS, "one SERVFAIL counter per reason");
 const char *const rw_servfail_reason_name[RW_SERVFAIL_REASONS] = {
@@ -120,6 +121,8 @@ static void finish(struct req *q)
 	if (rcode == LDNS_RCODE_SERVFAIL) {
 		r->stats.servfail++;
 		r->stats.servfail_reason[rw_iter_fail_why(it)]++;
+		if (r->cfg->log_servfail && r->env->log)
+			rw_servfail_log(r->env, &q->cq, it);
 	}
 	r->stats.dnssec[rw_iter_vstate(it) & 3]++;
 	if (q->sh.upstream == 0)
