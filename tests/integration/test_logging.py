@@ -4,6 +4,7 @@ verbosity, logfile: with its reopening on SIGHUP and reload, and log-servfail's 
 Each test starts its own rootwalkd in the lab. Every wait is bounded."""
 
 import os
+import socket
 import re
 import signal
 import stat
@@ -218,3 +219,60 @@ def test_no_servfail_lines_by_default(start_rootwalkd):
     assert m.rcode() == dns.rcode.SERVFAIL
     r.stop()
     assert not servfail_lines(r.stderr()), r.stderr()
+
+
+DEVLOG = """#!/bin/sh
+# Run rootwalkd in a private mount namespace whose /dev/log is the test's socket; the rest of
+# /dev is bound from the real one.
+exec unshare -m sh -c '
+set -eu
+old=$(mktemp -d)
+mount --rbind /dev "$old"
+mount -t tmpfs tmpfs /dev
+for n in null zero urandom random; do touch /dev/$n; mount --bind "$old/$n" /dev/$n; done
+ln -s /proc/self/fd /dev/fd
+touch /dev/log
+mount --bind "$0" /dev/log
+exec "$@"' %s %s "$@"
+"""
+
+
+def test_syslog(the_lab, tmp_path):
+    """logfile: syslog: the lines go to syslog(3) (here /dev/log is a socket of the test's, in
+    a mount namespace of the daemon's own), facility daemon, each with its priority; nothing
+    on stderr."""
+    sock_path = str(tmp_path / "log.sock")
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.bind(sock_path)
+    s.settimeout(0.2)
+    w = tmp_path / "with-dev-log"
+    w.write_text(DEVLOG % (sock_path, resolvers.rootwalkd_binary()))
+    w.chmod(w.stat().st_mode | stat.S_IXUSR)
+    got = []
+
+    def received(text):
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not any(text in g for g in got):
+            try:
+                got.append(s.recv(4096).decode(errors="replace"))
+            except socket.timeout:
+                pass
+        return [g for g in got if text in g]
+
+    r = the_lab.start_rootwalkd(addr="127.0.0.242", binary=str(w), name="syslog",
+                                extra="logfile: syslog\n")
+    try:
+        pid = r.proc.pid
+        # LOG_DAEMON (3 << 3) + LOG_INFO (6) = 30
+        line = received("listening on 127.0.0.242@53")
+        assert line and re.match(r"^<30>.*rootwalkd\[%d\]: listening on " % pid, line[0]), got
+        with open(r.conf, "a") as f:
+            f.write("cache-max-ttl: banana\n")
+        r.proc.send_signal(signal.SIGHUP)
+        # LOG_DAEMON + LOG_ERR (3) = 27
+        line = received("reload refused")
+        assert line and line[0].startswith("<27>"), got
+    finally:
+        r.stop()
+        s.close()
+    assert not log_lines(r.stderr()), r.stderr()
