@@ -138,6 +138,26 @@ def test_verbosity_1_and_2(start_rootwalkd, tmp_path):
         r.stop()
 
 
+def test_verbosity_3_logs_each_resolution(start_rootwalkd):
+    """verbosity 3: a query-level line (debug priority) for each resolution: the rcode, the
+    question, the answer records, the upstream queries and the time; none at 2."""
+    r2 = start_rootwalkd(extra="verbosity: 2\n")
+    r3 = start_rootwalkd(extra="verbosity: 3\n")
+    for r in (r2, r3):
+        assert dnsq.ask(r.addr, "video-platform.com.", "A", timeout=SLOW).rcode() == 0
+        assert dnsq.ask(r.addr, "c12-1.example.org.", "A", timeout=SLOW).rcode() == 2
+    ok = wait_for(lambda: [l for l in log_lines(r3.stderr())
+                           if "NOERROR video-platform.com. A IN" in l], what="the NOERROR line")
+    assert re.search(r"debug: NOERROR video-platform\.com\. A IN: [1-9][0-9]* answer records? "
+                     r"\(\d+ upstream quer(y|ies), \d+ ms\)$", ok[0]), ok
+    fail = wait_for(lambda: [l for l in log_lines(r3.stderr()) if "SERVFAIL c12-1" in l],
+                    what="the SERVFAIL line")
+    assert re.search(r"debug: SERVFAIL c12-1\.example\.org\. A IN: limit: limit "
+                     r"max-cname-chain \(11\)", fail[0]), fail
+    r2.stop()
+    assert not [l for l in log_lines(r2.stderr()) if " IN: " in l], r2.stderr()
+
+
 def start_ctl_logging(start_ctl, log):
     """start_ctl with logfile: log; the daemon says it listens on its socket in the file."""
     c = start_ctl(extra="logfile: %s\n" % log, wait=False)
