@@ -193,6 +193,8 @@ int rw_config_load(const char *path, struct rw_config **out, char *err, size_t e
  * code when the file cannot be read (its reason in err). */
 int rw_config_peek(const char *path, const char *key, char *out, size_t outlen, char *err,
 		   size_t errlen);
+/* The same on text in memory: 1 (value in out) or 0. */
+int rw_config_peek_text(const char *text, size_t len, const char *key, char *out, size_t outlen);
 /* The errors of rw_config_parse or _load of a file called name, one a line: each "; " that
  * starts a message (or the "N more errors" count) becomes a newline, in place. Returns the
  * number of lines. */

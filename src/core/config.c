@@ -419,15 +419,15 @@ int rw_config_load(const char *path, struct rw_config **out, char *err, size_t e
 	return rc;
 }
 
-/* The value of the last line "key: value" of the text, read as the parser reads it, every other
- * line ignored whatever is wrong with it. */
-static int peek_text(const char *text, size_t len, const char *key, char *out, size_t outlen)
+int rw_config_peek_text(const char *text, size_t len, const char *key, char *out, size_t outlen)
 {
 	struct cfg_parser quiet = {.name = "peek"}; /* no err: messages are not kept */
 	size_t klen = strlen(key), pos = 0;
 	char val[CFG_MAX_VALUE];
 	int found = 0;
 
+	if ((text == NULL && len > 0) || key == NULL || out == NULL || outlen == 0)
+		return 0;
 	while (pos < len) {
 		const char *s = text + pos, *nl = memchr(s, '\n', len - pos);
 		size_t n = nl != NULL ? (size_t)(nl - s) : len - pos, i = 0;
@@ -460,7 +460,7 @@ int rw_config_peek(const char *path, const char *key, char *out, size_t outlen, 
 	rc = read_file(path, &text, &len, err, errlen);
 	if (rc < 0)
 		return rc;
-	rc = peek_text(text, len, key, out, outlen);
+	rc = rw_config_peek_text(text, len, key, out, outlen);
 	free(text);
 	return rc;
 }
