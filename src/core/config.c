@@ -465,6 +465,14 @@ int rw_config_peek(const char *path, const char *key, char *out, size_t outlen, 
 	return rc;
 }
 
+/* Is s "N more error(s)" and nothing after? */
+static bool more_errors(const char *s)
+{
+	size_t d = strspn(s, "0123456789");
+
+	return d > 0 && (strcmp(s + d, " more error") == 0 || strcmp(s + d, " more errors") == 0);
+}
+
 size_t rw_config_errors_lines(char *err, const char *name)
 {
 	size_t nlen = strlen(name), n = 1, o = 0;
@@ -475,7 +483,7 @@ size_t rw_config_errors_lines(char *err, const char *name)
 		/* "; NAME:" starts the next message; "; N more errors" is the last. */
 		if (err[i] == ';' && err[i + 1] == ' ' &&
 		    ((strncmp(err + i + 2, name, nlen) == 0 && err[i + 2 + nlen] == ':') ||
-		     (err[i + 2] >= '0' && err[i + 2] <= '9' && strstr(err + i, " more error")))) {
+		     more_errors(err + i + 2))) {
 			err[o++] = '\n';
 			i++;
 			n++;

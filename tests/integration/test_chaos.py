@@ -61,6 +61,13 @@ def test_identity_option(start_rootwalkd):
         assert txt(ask(r.addr, name)) == [(name, "CH", 0, "resolver 7 in rack 2")]
 
 
+def test_long_identity_is_one_string(start_rootwalkd):
+    """An identity longer than a TXT string can hold is cut to 255 bytes, over UDP and TCP."""
+    r = start_rootwalkd(extra="identity: %s\n" % ("x" * 300))
+    for tcp in (False, True):
+        assert txt(ask(r.addr, "id.server.", tcp=tcp)) == [("id.server.", "CH", 0, "x" * 255)]
+
+
 def test_other_chaos_questions_are_refused(start_rootwalkd):
     r = start_rootwalkd()
     for name, qtype in (("version.bind.", "A"), ("authors.bind.", "TXT"),

@@ -107,6 +107,10 @@ static void test_lines_with_count(void)
 	CHECK(n >= 2 && last != NULL && strstr(last + 1, " more error") != NULL);
 	CHECK(strstr(small, "; ") == NULL);
 	CHECK_EQ(rw_config_errors_lines(NULL, "t.conf"), 0);
+	/* "; " inside a message (a quoted value) is not a new line. */
+	char joined[] = "t.conf:1: x: 'a; 3 more errors b'; t.conf:2: y; 3 more errors";
+	CHECK_EQ(rw_config_errors_lines(joined, "t.conf"), 3);
+	CHECK(same(joined, "t.conf:1: x: 'a; 3 more errors b'\nt.conf:2: y\n3 more errors"));
 }
 
 static char *write_tmp(const char *text)
