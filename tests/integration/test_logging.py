@@ -296,3 +296,19 @@ def test_syslog(the_lab, tmp_path):
         r.stop()
         s.close()
     assert not log_lines(r.stderr()), r.stderr()
+
+
+def test_control_characters_cannot_forge_lines(start_rootwalkd, tmp_path):
+    """A value quoted in a log line (here a control-socket-owner with an escape sequence and a
+    carriage return, from the file) is written with '?' for each control character: no
+    terminal escape, no forged line."""
+    sock = tmp_path / "ctl.sock"
+    r = start_rootwalkd(extra="control-socket: %s\ncontrol-socket-owner: \"no\x1b[2Jbody\r"
+                        "[2026-01-01T00:00:00.000Z] rootwalkd[1]: info: forged\"\n" % sock,
+                        wait=False)
+    assert r.proc.wait(timeout=10) != 0
+    r.stop()
+    err = r.stderr()
+    assert "\x1b" not in err and "\r" not in err, repr(err)
+    assert "no?[2Jbody?[2026-01-01" in err, err
+    assert all(STAMPED.match(l) for l in log_lines(err)), err
