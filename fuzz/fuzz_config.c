@@ -52,13 +52,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			REQUIRE(cfg->listen[i].len > 0);
 		REQUIRE(cfg->trace_log == NULL || cfg->trace_log[0] != '\0');
 		REQUIRE(cfg->root_hints == NULL || cfg->root_hints[0] != '\0');
+		REQUIRE(cfg->verbosity <= 4 && cfg->logfile != NULL && cfg->logfile[0] != '\0');
+		REQUIRE(cfg->identity == NULL || cfg->identity[0] != '\0');
 	} else {
 		/* Errors name the file and a line, and are printable. */
 		REQUIRE(rc < 0 && cfg == NULL);
 		REQUIRE(strncmp(err, "f.conf:", 7) == 0);
 		for (const char *p = err; *p != '\0'; p++)
 			REQUIRE(*p >= 0x20 && *p < 0x7f);
+		/* One a line: as many lines as messages, each but a count naming the file. */
+		size_t lines = rw_config_errors_lines(err, "f.conf");
+		REQUIRE(lines >= 1 && strlen(err) < sizeof(err));
 	}
+	/* The tolerant reading of one key, whatever the rest of the text: a value that fits,
+	 * never empty. */
+	char val[64];
+	int found =
+		rw_config_peek_text((const char *)data, size, "control-socket", val, sizeof(val));
+	REQUIRE(found == 0 || (found == 1 && val[0] != '\0' && strlen(val) < sizeof(val)));
+	if (rc == 0 && found == 1 && cfg->control_socket != NULL)
+		REQUIRE(strcmp(val, cfg->control_socket) == 0);
 	rw_config_free(cfg);
 
 	/* The same text with an error buffer too small for any message: truncated, terminated. */

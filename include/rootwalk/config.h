@@ -9,6 +9,16 @@
 
 #define RW_CONFIG_MAX_ADDRS 32
 
+/* Where rootwalkd and rootwalk look when no -c or -s is given. meson.build may set the config
+ * path for another prefix; the socket's directory is the one systemd's RuntimeDirectory=
+ * makes. */
+#ifndef RW_DEFAULT_CONFIG
+#define RW_DEFAULT_CONFIG "/etc/rootwalk/rootwalkd.conf"
+#endif
+/* The control socket when the file names none: rootwalkd creates its directory (0750, owned by
+ * the service user) when it is missing; rootwalk(1) looks there by default. */
+#define RW_DEFAULT_CONTROL_SOCKET "/run/rootwalk/control.sock"
+
 struct rw_sockaddr {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -17,10 +27,6 @@ struct rw_sockaddr {
 enum rw_trace_format { RW_TRACE_TEXT = 0, RW_TRACE_JSON = 1 };
 
 #define RW_CONFIG_MAX_FILTERS 16
-
-/* The control socket when the file names none: rootwalkd creates its directory (0750, owned by
- * the service user) when it is missing; rootwalk(1) looks there by default. */
-#define RW_CONFIG_DEFAULT_CONTROL_SOCKET "/run/rootwalk/control.sock"
 
 struct rw_config {
 	struct rw_sockaddr listen[RW_CONFIG_MAX_ADDRS]; /* default 127.0.0.1@53 and ::1@53 */
@@ -57,7 +63,7 @@ struct rw_config {
 	uint32_t max_subresolution_depth; /* nested name server lookups, default 6 */
 	uint32_t infra_ttl;		  /* seconds server facts are kept, default 900 */
 	char *control_socket;		  /* Unix socket path, NULL = no control socket; default
-			       * RW_CONFIG_DEFAULT_CONTROL_SOCKET */
+			       * RW_DEFAULT_CONTROL_SOCKET */
 	uint32_t control_socket_mode;	  /* permission bits, default 0600 */
 	char *control_socket_owner;	  /* "USER[:GROUP]", NULL = the daemon's own */
 
@@ -87,6 +93,13 @@ struct rw_config {
 
 	/* Upstream DNS cookies and 0x20 (issue 13). */
 	bool upstream_cookies; /* send and check DNS cookies (RFC 7873) upstream, default yes */
+	/* Logging and CHAOS answers. */
+	uint32_t verbosity; /* 0 errors and warnings .. 4 algorithm-level, default 1 */
+	char *logfile;	    /* path, "stderr" (the default) or "syslog" */
+	bool log_servfail;  /* one log line per SERVFAIL with its reason, default no */
+	bool hide_version;  /* REFUSED to version.bind and version.server, default no */
+	bool hide_identity; /* REFUSED to id.server and hostname.bind, default no */
+	char *identity;	    /* the answer to id.server; NULL: the host's name (env) */
 };
 
 enum rw_config_zone_kind { RW_ZONE_FORWARD, RW_ZONE_STUB };
@@ -183,6 +196,19 @@ int rw_config_parse(const char *text, size_t len, const char *name, struct rw_co
 		    char *err, size_t errlen);
 /* Read and parse a file; as rw_config_parse. */
 int rw_config_load(const char *path, struct rw_config **out, char *err, size_t errlen);
+/* The value of the last "KEY: VALUE" line of the file at path, read without parsing the rest:
+ * other lines, right or wrong, are skipped (rootwalk finds the control socket of a file with
+ * errors this way). Quotes and comments are taken off as by the parser. Returns 1 with the value
+ * in out, 0 when no line sets key (or its value does not fit in outlen), or a negative errno
+ * code when the file cannot be read (its reason in err). */
+int rw_config_peek(const char *path, const char *key, char *out, size_t outlen, char *err,
+		   size_t errlen);
+/* The same on text in memory: 1 (value in out) or 0. */
+int rw_config_peek_text(const char *text, size_t len, const char *key, char *out, size_t outlen);
+/* The errors of rw_config_parse or _load of a file called name, one a line: each "; " that
+ * starts a message (or the "N more errors" count) becomes a newline, in place. Returns the
+ * number of lines. */
+size_t rw_config_errors_lines(char *err, const char *name);
 /* A config with every default. NULL on allocation failure. */
 struct rw_config *rw_config_default(void);
 void rw_config_free(struct rw_config *cfg);

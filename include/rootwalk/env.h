@@ -48,9 +48,13 @@ struct rw_env {
 	 * before. Optional (NULL: failed primings are not retried on a timer, and questions do not
 	 * wait for a priming under way). */
 	void (*set_timer)(void *ctx, uint32_t ms);
-	/* A message for the operator's log (level as syslog: 3 error, 4 warning, 6 info).
-	 * Optional. */
+	/* A message for the operator's log (level as syslog: 3 error, 4 warning, 5 notice, 6 info,
+	 * 7 debug; 8 query-level and 9 algorithm-level debug). The edge skips levels above the
+	 * verbosity: 0 shows levels up to 4, 1 up to 6, 2 up to 7, 3 up to 8, 4 all. Optional. */
 	void (*log)(void *ctx, int level, const char *text);
+	/* This host's name, for the CHAOS id.server answer when identity: is not set. Optional
+	 * (NULL or "": such questions are refused). */
+	const char *hostname;
 
 	/* Append formatted trace text (already a complete record, newline-terminated) to the trace
 	 * sink. NULL means tracing is off and no events are recorded at all. */

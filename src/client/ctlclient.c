@@ -29,43 +29,33 @@ struct reply {
 	bool done;    /* the "." line that ends the response was read */
 };
 
-/* The control socket: -s, else control-socket from the daemon's configuration file. Returns
+/* The control socket: -s, else the control-socket line of the daemon's configuration file,
+ * else RW_DEFAULT_CONTROL_SOCKET. Only that line is read: after a bad edit the rest of the file
+ * may not parse, and `rootwalk reload` must still reach the daemon to hear its verdict. Returns
  * NULL after printing why. */
 static char *ctl_socket_path(const struct rw_ctlclient_opts *o)
 {
-	struct rw_config *cfg = NULL;
-	char err[512], *path;
+	char err[512], path[4096];
 	int rc;
 
 	if (o->socket)
 		return strdup(o->socket);
-	rc = rw_config_load(o->config, &cfg, err, sizeof(err));
-	/* As the daemon: a missing default file means the defaults, and so the default socket. */
-	if (rc == -ENOENT && strcmp(o->config, RW_DEFAULT_CONFIG) == 0)
-		return strdup(RW_CONFIG_DEFAULT_CONTROL_SOCKET);
-	if (rc == -ENOENT) {
-		fprintf(stderr,
-			"rootwalk: %s not found, and rootwalkd without a configuration has no "
-			"control socket; give one with -s SOCKET\n",
-			o->config);
-		return NULL;
-	}
-	if (rc < 0) {
+	rc = rw_config_peek(o->config, "control-socket", path, sizeof(path), err, sizeof(err));
+	if (rc < 0 && rc != -ENOENT) {
 		fprintf(stderr, "rootwalk: %s (give the socket with -s SOCKET)\n", err);
 		return NULL;
 	}
-	if (!cfg->control_socket) {
+	if (rc <= 0)
+		return strdup(RW_DEFAULT_CONTROL_SOCKET);
+	if (strcmp(path, "off") == 0) {
 		fprintf(stderr,
-			"rootwalk: %s sets no control-socket (off), so rootwalkd has none; set one "
+			"rootwalk: %s sets control-socket: off, so rootwalkd has none; set one "
 			"there "
-			"(and reload), or give it with -s SOCKET\n",
+			"(and restart), or give it with -s SOCKET\n",
 			o->config);
-		rw_config_free(cfg);
 		return NULL;
 	}
-	path = strdup(cfg->control_socket);
-	rw_config_free(cfg);
-	return path;
+	return strdup(path);
 }
 
 /* Connect to the control socket. Returns the fd, or -RW_EXIT_* after printing a one-line reason. */

@@ -19,7 +19,7 @@
 #include "exitcode.h"
 #include "query.h"
 
-/* RW_VERSION and RW_DEFAULT_CONFIG come from meson.build. */
+/* RW_VERSION and RW_DEFAULT_CONFIG come from meson.build (the latter, else from config.h). */
 
 #define DEFAULT_CTL_TIMEOUT_MS 30000
 #define MAX_CTL_TIMEOUT_MS     86400000
@@ -60,7 +60,8 @@ static void usage(FILE *f)
 		"  version                 print the version\n"
 		"  --help                  this help\n"
 		"options:\n"
-		"  -s SOCKET   the control socket (default: control-socket in the configuration)\n"
+		"  -s SOCKET   the control socket (default: the configuration's control-socket\n"
+		"              line, else " RW_DEFAULT_CONTROL_SOCKET ")\n"
 		"  -c FILE     rootwalkd's configuration file (default %s)\n"
 		"  -t SECONDS  how long to wait for the daemon's answer (default %d)\n",
 		RW_DEFAULT_CONFIG, DEFAULT_CTL_TIMEOUT_MS / 1000);
@@ -87,7 +88,7 @@ static int cmd_check_conf(const struct rw_ctlclient_opts *o, const char *cmd, in
 {
 	struct rw_config *cfg = NULL;
 	const char *path;
-	char err[512];
+	char err[16384];
 
 	if (argc != 1) {
 		usage(stderr);
@@ -95,6 +96,8 @@ static int cmd_check_conf(const struct rw_ctlclient_opts *o, const char *cmd, in
 	}
 	path = argv[0];
 	if (rw_config_load(path, &cfg, err, sizeof(err)) < 0) {
+		/* every error of the file, one a line */
+		rw_config_errors_lines(err, path);
 		fprintf(stderr, "%s\n", err);
 		return RW_EXIT_REFUSED;
 	}

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "answer.h"
+#include "chaos.h"
 #include "rootwalk/localzone.h"
 #include "rootwalk/norec.h"
 #include "rootwalk/trace.h"
@@ -384,6 +385,8 @@ bool rw_answer_refusal(struct rw_answerer *a, const uint8_t *pkt, size_t len,
 	bool meta = rw_answer_meta_type(cq->qtype);
 	if (!rw_answer_is_refusal(st, cq))
 		return false;
+	if (cq->qclass == LDNS_RR_CLASS_CH)
+		return rw_chaos_answer(a, pkt, len, cq, to);
 	int rcode = cq->qclass != LDNS_RR_CLASS_IN ? LDNS_RCODE_NOTIMPL
 		    : meta			   ? LDNS_RCODE_FORMERR
 						   : LDNS_RCODE_REFUSED;

@@ -47,6 +47,8 @@ void rw_config_free(struct rw_config *cfg)
 	free(cfg->username);
 	free(cfg->chroot_dir);
 	free(cfg->pidfile);
+	free(cfg->logfile);
+	free(cfg->identity);
 	cfg_free_clauses(cfg);
 	free(cfg);
 }
@@ -360,16 +362,14 @@ int rw_config_parse(const char *text, size_t len, const char *name, struct rw_co
 	return 0;
 }
 
-int rw_config_load(const char *path, struct rw_config **out, char *err, size_t errlen)
+/* The whole file at path into a buffer of the caller's (free), at most RW_CONFIG_MAX_FILE
+ * bytes. Returns 0 or a negative errno code with the message in err. */
+static int read_file(const char *path, char **out, size_t *outlen, char *err, size_t errlen)
 {
 	char *text;
 	size_t len = 0;
 	int fd, rc;
 
-	if (out != NULL)
-		*out = NULL;
-	if (path == NULL || out == NULL)
-		return -EINVAL;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		rc = -errno;
@@ -408,7 +408,101 @@ int rw_config_load(const char *path, struct rw_config **out, char *err, size_t e
 		free(text);
 		return -EFBIG;
 	}
+	*out = text;
+	*outlen = len;
+	return 0;
+}
+
+int rw_config_load(const char *path, struct rw_config **out, char *err, size_t errlen)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (out != NULL)
+		*out = NULL;
+	if (path == NULL || out == NULL)
+		return -EINVAL;
+	rc = read_file(path, &text, &len, err, errlen);
+	if (rc < 0)
+		return rc;
 	rc = rw_config_parse(text, len, path, out, err, errlen);
 	free(text);
 	return rc;
+}
+
+int rw_config_peek_text(const char *text, size_t len, const char *key, char *out, size_t outlen)
+{
+	struct cfg_parser quiet = {.name = "peek"}; /* no err: messages are not kept */
+	size_t klen = strlen(key), pos = 0;
+	char val[CFG_MAX_VALUE];
+	int found = 0;
+
+	if ((text == NULL && len > 0) || key == NULL || out == NULL || outlen == 0)
+		return 0;
+	while (pos < len) {
+		const char *s = text + pos, *nl = memchr(s, '\n', len - pos);
+		size_t n = nl != NULL ? (size_t)(nl - s) : len - pos, i = 0;
+
+		pos += n + 1;
+		while (i < n && is_space(s[i]))
+			i++;
+		if (n - i <= klen || memcmp(s + i, key, klen) != 0 || s[i + klen] != ':' ||
+		    memchr(s, '\0', n) != NULL)
+			continue;
+		i += klen + 1;
+		if (value_one(&quiet, key, s + i, n - i, val) < 0 || val[0] == '\0' ||
+		    strlen(val) >= outlen)
+			continue;
+		memcpy(out, val, strlen(val) + 1);
+		found = 1;
+	}
+	return found;
+}
+
+int rw_config_peek(const char *path, const char *key, char *out, size_t outlen, char *err,
+		   size_t errlen)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (path == NULL || key == NULL || out == NULL || outlen == 0)
+		return -EINVAL;
+	rc = read_file(path, &text, &len, err, errlen);
+	if (rc < 0)
+		return rc;
+	rc = rw_config_peek_text(text, len, key, out, outlen);
+	free(text);
+	return rc;
+}
+
+/* Is s "N more error(s)" and nothing after? */
+static bool more_errors(const char *s)
+{
+	size_t d = strspn(s, "0123456789");
+
+	return d > 0 && (strcmp(s + d, " more error") == 0 || strcmp(s + d, " more errors") == 0);
+}
+
+size_t rw_config_errors_lines(char *err, const char *name)
+{
+	size_t nlen = strlen(name), n = 1, o = 0;
+
+	if (err == NULL || err[0] == '\0')
+		return 0;
+	for (size_t i = 0; err[i] != '\0'; i++) {
+		/* "; NAME:" starts the next message; "; N more errors" is the last. */
+		if (err[i] == ';' && err[i + 1] == ' ' &&
+		    ((strncmp(err + i + 2, name, nlen) == 0 && err[i + 2 + nlen] == ':') ||
+		     more_errors(err + i + 2))) {
+			err[o++] = '\n';
+			i++;
+			n++;
+			continue;
+		}
+		err[o++] = err[i];
+	}
+	err[o] = '\0';
+	return n;
 }

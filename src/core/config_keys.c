@@ -108,13 +108,16 @@ static int set_port(struct cfg_parser *p, const struct cfg_key *k, void *obj, co
 	return rc;
 }
 
-/* A size in bytes with an optional k, m or g suffix (powers of 1024), as in unbound.conf. */
+/* A size in bytes with an optional k, m or g (powers of 1024) and an optional b after it, in
+ * either case, as unbound.conf's sizes: 512k, 100m, 100MB, 1g, 4096b. */
 static int set_size(struct cfg_parser *p, const struct cfg_key *k, void *obj, const char *val)
 {
 	char buf[CFG_SHOWN], num[32];
 	size_t n = strlen(val), mult = 1;
 	uint32_t v = 0;
 
+	if (n > 1 && (val[n - 1] | 0x20) == 'b')
+		n--;
 	if (n > 0 && strchr("kKmMgG", val[n - 1]) != NULL) {
 		char s = (char)(val[n - 1] | 0x20);
 		mult = s == 'k' ? 1024 : s == 'm' ? 1024 * 1024 : (size_t)1024 * 1024 * 1024;
@@ -408,7 +411,7 @@ static const struct cfg_key keys[] = {
 	NUM("max-subresolution-depth", 1, 7, "6", "nesting of name-server address lookups",
 	    max_subresolution_depth),
 	NUM("infra-ttl", 1, 86400, "900", "how long facts about servers are kept (s)", infra_ttl),
-	SRV("control-socket", RW_CONFIG_STRING, 0, 0, RW_CONFIG_DEFAULT_CONTROL_SOCKET,
+	SRV("control-socket", RW_CONFIG_STRING, 0, 0, RW_DEFAULT_CONTROL_SOCKET,
 	    "Unix socket for rootwalk(1), or off", set_control_socket, control_socket, NULL),
 	SRV("control-socket-mode", RW_CONFIG_MODE, 0, 0, "0600", "permission bits of the socket",
 	    set_mode, control_socket_mode, NULL),
@@ -455,6 +458,16 @@ static const struct cfg_key keys[] = {
 	BOOL("upstream-cookies", "yes",
 	     "send DNS cookies (RFC 7873) to authoritative servers, check the echo",
 	     upstream_cookies),
+	/* Logging and CHAOS answers (issue 13). */
+	NUM("verbosity", 0, 4, "1", "0 errors, 1 operational, 2 detailed, 3 queries, 4 algorithm",
+	    verbosity),
+	SRV("logfile", RW_CONFIG_STRING, 0, 0, "stderr", "log file, 'stderr' or 'syslog'",
+	    set_string, logfile, NULL),
+	BOOL("log-servfail", "no", "log one line per SERVFAIL with its reason", log_servfail),
+	BOOL("hide-version", "no", "refuse version.bind and version.server", hide_version),
+	BOOL("hide-identity", "no", "refuse id.server and hostname.bind", hide_identity),
+	SRV("identity", RW_CONFIG_STRING, 0, 0, NULL, "answer to id.server (default: host name)",
+	    set_string, identity, NULL),
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 _Static_assert(N_KEYS <= CFG_MAX_KEYS, "CFG_MAX_KEYS is too small for the key table");
@@ -563,20 +576,16 @@ static const struct {
 	{"infra-host-ttl", "infra-ttl"},
 	{"max-query-restarts", "max-cname-chain"},
 	{"control-interface", "control-socket"},
-	{"verbosity", NULL},
 	{"num-threads", NULL},
 	{"access-control", NULL},
 	{"do-udp", NULL},
 	{"do-tcp", NULL},
 	{"directory", NULL},
-	{"logfile", NULL},
 	{"use-syslog", NULL},
 	{"include", NULL},
 	{"module-config", NULL},
 	{"auto-trust-anchor-file", NULL},
 	{"prefetch", NULL},
-	{"hide-identity", NULL},
-	{"hide-version", NULL},
 };
 #define N_UNBOUND (sizeof(unbound_keys) / sizeof(unbound_keys[0]))
 
@@ -594,8 +603,12 @@ static const char *suggest(const char *name, enum cfg_clause clause)
 			words[n++] = unbound_keys[i].unbound;
 	words[n] = NULL;
 	w = cfg_nearest(name, words);
-	for (size_t i = 0; w != NULL && i < N_UNBOUND; i++)
-		if (w == unbound_keys[i].unbound)
+	/* Our own key by that name first: the compiler may merge equal string literals, so an
+	 * unbound.conf entry's pointer can be our key's. */
+	if (w == NULL || cfg_key_find(w, clause) != NULL)
+		return w;
+	for (size_t i = 0; i < N_UNBOUND; i++)
+		if (strcmp(w, unbound_keys[i].unbound) == 0)
 			return unbound_keys[i].ours;
 	return w;
 }

@@ -27,6 +27,7 @@
 #include "rootwalk/zonecut.h"
 #include "resolver_impl.h"
 #include "sbuf.h"
+#include "querylog.h"
 
 _Static_assert(RW_SERVFAIL_REASONS == RW_FAIL_REASONS, "one SERVFAIL counter per reason");
 const char *const rw_servfail_reason_name[RW_SERVFAIL_REASONS] = {
@@ -121,6 +122,9 @@ static void finish(struct req *q)
 		r->stats.servfail++;
 		r->stats.servfail_reason[rw_iter_fail_why(it)]++;
 	}
+	if (r->env->log && rw_querylog_wanted(r->cfg, rcode))
+		rw_querylog_finish(r->env, r->cfg, &q->cq, it, rcode, q->sh.upstream,
+				   r->env->now_mono_ms(r->env->ctx) - q->start_ms);
 	r->stats.dnssec[rw_iter_vstate(it) & 3]++;
 	if (q->sh.upstream == 0)
 		r->stats.cache_hits++;

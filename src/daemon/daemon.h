@@ -36,6 +36,7 @@ struct rw_daemon {
 	bool config_explicit;	      /* given with -c: it must exist (also at reload) */
 	struct rw_config *cfg;	      /* owned; replaced by a reload */
 	struct rw_env env;	      /* env.ctx points back to this struct */
+	char hostname[256];	      /* env.hostname */
 	struct rw_resolver *resolver; /* owned; NULL once freed at shutdown */
 	struct rw_server *server;     /* owned */
 	struct rw_upstream *upstream; /* owned */

@@ -33,9 +33,6 @@
 #ifndef RW_VERSION
 #define RW_VERSION "unknown"
 #endif
-#ifndef RW_DEFAULT_CONFIG
-#define RW_DEFAULT_CONFIG "/etc/rootwalk/rootwalkd.conf"
-#endif
 
 /* The environment handed to the core. */
 
@@ -136,7 +133,11 @@ static void daemon_env_init(struct rw_daemon *d)
 		.cancel = env_cancel,
 		.set_timer = env_set_timer,
 		.log = env_log,
+		.hostname = d->hostname,
 	};
+	/* For the CHAOS id.server answer: the core makes no system calls. */
+	if (gethostname(d->hostname, sizeof(d->hostname) - 1) < 0)
+		d->hostname[0] = '\0';
 	uv_timer_init(&d->loop, &d->resolver_timer);
 	d->resolver_timer.data = d;
 	d->resolver_timer_init = true;
@@ -475,6 +476,8 @@ static int daemon_reload(struct rw_daemon *d, char *msg, size_t msglen)
 	if (n < msglen && str_changed(old->trace_log, cfg->trace_log))
 		snprintf(msg + n, msglen - n, "trace-log: %s\n",
 			 cfg->trace_log ? cfg->trace_log : "off");
+	if (rw_log_open(cfg->logfile, cfg->verbosity, err, sizeof(err)) < 0 && n < msglen)
+		snprintf(msg + n, msglen - n, "warning: %s (the old log is kept)\n", err);
 	rw_config_free(old);
 	rw_daemon_log(RW_LOG_INFO, "reloaded %s", d->config_path);
 	rw_service_ready(d, "reloaded");
@@ -496,8 +499,10 @@ static void daemon_sighup(struct rw_daemon *d)
 	if (d->stopping)
 		return;
 	rw_daemon_log(RW_LOG_INFO, "received SIGHUP: reloading %s", d->config_path);
-	if (daemon_reload(d, msg, sizeof(msg)) < 0)
+	if (daemon_reload(d, msg, sizeof(msg)) < 0) {
 		trace_reopen(d);
+		rw_log_reopen();
+	}
 }
 
 /* The control handler's view of the daemon. */
@@ -567,6 +572,11 @@ static int run(const char *config_path, bool explicit_path)
 	d.started_us = env_now_wall_us(&d);
 	if (load_config(config_path, explicit_path, &d.cfg, &found, err, sizeof(err)) < 0) {
 		rw_daemon_log(RW_LOG_ERR, "%s", err);
+		return 1;
+	}
+	if (rw_log_open(d.cfg->logfile, d.cfg->verbosity, err, sizeof(err)) < 0) {
+		rw_daemon_log(RW_LOG_ERR, "%s", err);
+		rw_config_free(d.cfg);
 		return 1;
 	}
 	if (!found)
@@ -651,6 +661,7 @@ out:
 		status = 1;
 	rw_service_exit(&d);
 	rw_config_free(d.cfg);
+	rw_log_close();
 	return status;
 }
 

@@ -86,3 +86,74 @@ def test_daemon_refuses_bad_config_at_start(rootwalkd_binary, tmp_path):
                        timeout=10, stdin=subprocess.DEVNULL)
     assert r.returncode != 0
     assert "%s:2" % path in r.stdout + r.stderr
+
+
+def run_cli(*args):
+    from rwlab import control
+    return subprocess.run([control.cli_path()] + list(args), capture_output=True, text=True,
+                          timeout=control.CLI_TIMEOUT, stdin=subprocess.DEVNULL)
+
+
+MANY = ("server:\n  verbosty: 2\n  cache-size: 100MB\n  log-servfail: maybe\n"
+        "  listen: 127.0.0.1\n  hide_identity: yes\n")
+MANY_LINES = [(2, "unknown key 'verbosty' (did you mean 'verbosity'?)"),
+              (4, "log-servfail: expected 'yes' or 'no', got 'maybe'"),
+              (6, "unknown key 'hide_identity' (did you mean 'hide-identity'?)")]
+
+
+def test_check_conf_and_n_print_every_error(rootwalkd_binary, tmp_path):
+    """`rootwalkd -n` and `rootwalk check-conf` print the same errors, every one, one a line,
+    with its line and a suggestion; 100MB is a size."""
+    path = tmp_path / "many.conf"
+    path.write_text(MANY)
+    want = ["%s:%d: %s" % (path, n, msg) for n, msg in MANY_LINES]
+    r = run_check(rootwalkd_binary, path)
+    assert r.returncode == 1 and r.stderr.splitlines() == want, r.stderr
+    c = run_cli("check-conf", str(path))
+    assert c.returncode == 1 and c.stderr.splitlines() == want, c.stderr
+
+
+def test_unbound_size_suffixes(rootwalkd_binary, tmp_path):
+    for size in ("100MB", "100mb", "512kb", "512K", "1g", "1GB", "65536b"):
+        path = tmp_path / "size.conf"
+        path.write_text("cache-size: %s\n" % size)
+        r = run_check(rootwalkd_binary, path)
+        assert r.returncode == 0, (size, r.stderr)
+    path.write_text("cache-size: 100MiB\n")
+    r = run_check(rootwalkd_binary, path)
+    assert r.returncode == 1 and "%s:1: cache-size: '100MiB' is not a size" % path in r.stderr
+
+
+def chaos_identity(addr):
+    import dns.message
+    import dns.query
+    q = dns.message.make_query("id.server.", "TXT", "CH")
+    m = dns.query.udp(q, addr, timeout=3)
+    return [b"".join(rr.strings).decode() for rrset in m.answer for rr in rrset]
+
+
+def test_reload_with_a_broken_config(start_ctl):
+    """After a bad edit, `rootwalk -c FILE reload` still finds the socket (from the
+    control-socket line alone), prints the daemon's refusal with every error and its line, and
+    exits 1; the daemon keeps the running configuration. Once the file is fixed, reload
+    succeeds."""
+    c = start_ctl(extra="identity: old\n")
+    assert chaos_identity(c.r.addr) == ["old"]
+    with open(c.r.conf) as f:
+        good = f.read()
+    n = good.count("\n")
+    broken = good.replace("identity: old", "identity: new") + "verbosty: 2\nlisten 127.0.0.1\n"
+    with open(c.r.conf, "w") as f:
+        f.write(broken)
+    p = run_cli("-c", c.r.conf, "reload")
+    assert p.returncode == 1 and p.stdout == "", p
+    assert ("%s:%d: unknown key 'verbosty' (did you mean 'verbosity'?)" % (c.r.conf, n + 1)
+            in p.stderr), p.stderr
+    assert "%s:%d: expected 'key: value'" % (c.r.conf, n + 2) in p.stderr, p.stderr
+    assert "the running configuration is kept" in p.stderr
+    assert chaos_identity(c.r.addr) == ["old"]
+    with open(c.r.conf, "w") as f:
+        f.write(good.replace("identity: old", "identity: new"))
+    p = run_cli("-c", c.r.conf, "reload")
+    assert p.returncode == 0 and p.stdout.startswith("reloaded %s" % c.r.conf), p
+    assert chaos_identity(c.r.addr) == ["new"]

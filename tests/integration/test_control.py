@@ -594,11 +594,16 @@ def test_exit_codes_when_the_daemon_is_not_there(the_lab, start_ctl):
     assert p.returncode == 3 and "not running" in p.stderr, p
     conf = os.path.join(d, "no-control.conf")
     with open(conf, "w") as f:
+        f.write("listen: 127.0.0.1@53\n")
+    # No control-socket line, or no file: the default socket (issue 13), not running here.
+    p = run("-c", conf, "status")
+    assert p.returncode == 3 and "/run/rootwalk/control.sock" in p.stderr, p
+    p = run("-c", os.path.join(d, "absent.conf"), "status")
+    assert p.returncode == 3 and "/run/rootwalk/control.sock" in p.stderr, p
+    with open(conf, "w") as f:
         f.write("listen: 127.0.0.1@53\ncontrol-socket: off\n")
     p = run("-c", conf, "status")
-    assert p.returncode == 2 and "sets no control-socket" in p.stderr, p
-    p = run("-c", os.path.join(d, "absent.conf"), "status")
-    assert p.returncode == 2 and "not found" in p.stderr, p
+    assert p.returncode == 2 and "control-socket: off" in p.stderr, p
     # Usage errors are caught before connecting.
     for args in (["lookup"], ["trace", "x", "AXFR"], ["flush", "x", "--json"],
                  ["lookup", "a b"], ["stats", "--bogus"], ["frobnicate"]):

@@ -500,6 +500,14 @@ static void test_cache_size(void)
 		{"cache-size: 64g\n", (size_t)64 << 30}, /* the largest */
 		{"cache-size: 4194304K\n", (size_t)4 << 30},
 		{"cache-size: 100000000\n", 100000000},
+		/* unbound.conf's forms: a b after the suffix, in either case */
+		{"cache-size: 1mb\n", (size_t)1 << 20},
+		{"cache-size: 100MB\n", (size_t)100 << 20},
+		{"cache-size: 512kb\n", (size_t)512 << 10},
+		{"cache-size: 512Kb\n", (size_t)512 << 10},
+		{"cache-size: 1gB\n", (size_t)1 << 30},
+		{"cache-size: 1g\n", (size_t)1 << 30},
+		{"cache-size: 65536b\n", 65536},
 	};
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
@@ -514,7 +522,12 @@ static void test_cache_size(void)
 	CHECK(refused_at("cache-size: -1m\n", "t.conf:1: cache-size: '-1m' is not a size"));
 	CHECK(refused_at("cache-size: 1.5m\n", "t.conf:1: cache-size: "));
 	CHECK(refused_at("cache-size: 1 m\n", "t.conf:1: cache-size: "));
-	CHECK(refused_at("cache-size: 1mb\n", "t.conf:1: cache-size: "));
+	CHECK(refused_at("cache-size: 1mbb\n", "t.conf:1: cache-size: '1mbb' is not a size"));
+	CHECK(refused_at("cache-size: 1bm\n", "t.conf:1: cache-size: '1bm' is not a size"));
+	CHECK(refused_at("cache-size: mb\n", "t.conf:1: cache-size: 'mb' is not a size"));
+	CHECK(refused_at("cache-size: b\n", "t.conf:1: cache-size: 'b' is not a size"));
+	CHECK(refused_at("cache-size: 1 mb\n", "t.conf:1: cache-size: "));
+	CHECK(refused_at("cache-size: 63kb\n", "t.conf:1: cache-size: 63kb is out of range"));
 	CHECK(refused_at("cache-size: 65535\n", "t.conf:1: cache-size: 65535 is out of range"));
 	CHECK(refused_at("cache-size: 63k\n", "t.conf:1: cache-size: 63k is out of range"));
 	CHECK(refused_at("cache-size: 65g\n", "t.conf:1: cache-size: 65g is out of range"));

@@ -288,8 +288,8 @@ static const struct text_case suggestions[] = {
 	{"max-query-restarts: 11\n",
 	 "t.conf:1: unknown key 'max-query-restarts' (did you mean 'max-cname-chain'?)"},
 	{"interfase: ::1\n", "t.conf:1: unknown key 'interfase' (did you mean 'listen'?)"},
-	{"verbosity: 1\n",
-	 "t.conf:1: unknown key 'verbosity' (an unbound.conf key that rootwalkd does not "
+	{"num-threads: 1\n",
+	 "t.conf:1: unknown key 'num-threads' (an unbound.conf key that rootwalkd does not "
 	 "have)"},
 	/* do-not-query-localhost is the same key in both. */
 	{"do-not-query-localhost: no\n", ""},
