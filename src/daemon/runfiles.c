@@ -136,6 +136,9 @@ int rw_runfiles_check(const struct rw_config *cfg, FILE *out)
 	if (cfg->trace_log && strcmp(cfg->trace_log, "stderr") != 0)
 		n += check_dir(out, "trace-log", cfg->trace_log);
 	n += check_dir(out, "pidfile", cfg->pidfile);
+	if (cfg->logfile && strcmp(cfg->logfile, "stderr") != 0 &&
+	    strcmp(cfg->logfile, "syslog") != 0)
+		n += check_dir(out, "logfile", cfg->logfile);
 	if (cfg->chroot_dir && !is_dir(cfg->chroot_dir)) {
 		fprintf(out, "chroot: %s: not a directory\n", cfg->chroot_dir);
 		n++;

@@ -156,23 +156,26 @@ def test_check_reports_missing_directories(rootwalkd_binary, tmp_path):
     conf = tmp_path / "c.conf"
     missing = tmp_path / "missing"
     conf.write_text('username: ""\ncontrol-socket: %s/a/b/ctl.sock\ntrace-log: %s/trace.log\n'
-                    'pidfile: %s/x/rootwalkd.pid\nchroot: %s/jail\n'
-                    % (missing, missing, missing, missing))
+                    'pidfile: %s/x/rootwalkd.pid\nchroot: %s/jail\nlogfile: %s/log/rw.log\n'
+                    % (missing, missing, missing, missing, missing))
     p = run_check(rootwalkd_binary, conf)
     assert p.returncode == 1, p
     lines = p.stderr.splitlines()
-    assert len(lines) == 4, p.stderr
+    assert len(lines) == 5, p.stderr
     assert lines[0].startswith("control-socket: %s/a/b/ctl.sock: directory %s/a/b does not "
                                "exist" % (missing, missing)), lines
     assert lines[1] == "trace-log: %s/trace.log: directory %s does not exist" % (
         missing, missing), lines
     assert lines[2] == "pidfile: %s/x/rootwalkd.pid: directory %s/x does not exist" % (
         missing, missing), lines
-    assert lines[3] == "chroot: %s/jail: not a directory" % missing, lines
+    assert lines[3] == "logfile: %s/log/rw.log: directory %s/log does not exist" % (
+        missing, missing), lines
+    assert lines[4] == "chroot: %s/jail: not a directory" % missing, lines
     # The same paths with their directories there (the control socket's made at start).
     (missing / "a").mkdir(parents=True)
     (missing / "x").mkdir()
     (missing / "jail").mkdir()
+    (missing / "log").mkdir()
     p = run_check(rootwalkd_binary, conf)
     assert p.returncode == 0 and p.stdout == "%s: ok\n" % conf and not p.stderr, p
     assert not (missing / "a" / "b").exists(), "-n must not create anything"
