@@ -125,6 +125,13 @@ struct rw_stats {
 	uint64_t dnssec[4];
 	/* upstream RTTs: < 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000 ms, and longer */
 	uint64_t rtt_hist[RW_RTT_BUCKETS];
+	/* The client gate (gate.c): queries refused (REFUSED: by access-control, or RD=0 from a
+	 * client allowed recursion only) and dropped by access-control (deny); over
+	 * ip-ratelimit, dropped or answered TC=1; COOKIE options by enum rw_cookie_state
+	 * (none is not counted, client only, valid, invalid). */
+	uint64_t acl_refused, acl_denied;
+	uint64_t ratelimit_dropped, ratelimit_slipped;
+	uint64_t cookies[4];
 };
 extern const uint32_t rw_rtt_bucket_ms[RW_RTT_BUCKETS - 1];
 const struct rw_stats *rw_resolver_stats(const struct rw_resolver *r);

@@ -31,6 +31,7 @@ enum rw_ev {
 	RW_EV_LOCAL,	  /* answered from a special-use zone: zone, text (the RFC), rcode */
 	RW_EV_REASK,	  /* every server of a cached cut failed: zone, qname (the parent), text */
 	RW_EV_DNSSEC,	  /* a validation step: vstep and its fields (trace_val.c) */
+	RW_EV_ACCESS,	  /* access control or rate limit acted: text, rcode (-1: no answer) */
 };
 
 /* What a DNSSEC event says (RW_EV_DNSSEC). */

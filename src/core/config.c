@@ -45,6 +45,7 @@ void rw_config_free(struct rw_config *cfg)
 	free(cfg->control_socket);
 	free(cfg->control_socket_owner);
 	cfg_free_clauses(cfg);
+	free(cfg->acl);
 	free(cfg);
 }
 

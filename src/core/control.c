@@ -255,6 +255,14 @@ static void do_stats(struct rw_control *ctl, const struct rw_control_request *re
 	}
 	stat_line(&b, json, &first, "requests.in_progress", rw_resolver_pending(ctl->r));
 	stat_line(&b, json, &first, "control.pending", ctl->n_pending);
+	/* the client gate (gate.c): access control, rate limit, cookies */
+	stat_line(&b, json, &first, "client.acl.refused", st->acl_refused);
+	stat_line(&b, json, &first, "client.acl.denied", st->acl_denied);
+	stat_line(&b, json, &first, "client.ratelimit.dropped", st->ratelimit_dropped);
+	stat_line(&b, json, &first, "client.ratelimit.slipped", st->ratelimit_slipped);
+	stat_line(&b, json, &first, "client.cookies.client_only", st->cookies[1]);
+	stat_line(&b, json, &first, "client.cookies.valid", st->cookies[2]);
+	stat_line(&b, json, &first, "client.cookies.invalid", st->cookies[3]);
 	if (json)
 		rw_sbuf_puts(&b, "}\n");
 	control_respond_body(cb, arg, &b);

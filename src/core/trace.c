@@ -383,6 +383,10 @@ static void format_text_event(struct rw_sbuf *b, const struct rw_trace *t,
 	case RW_EV_DNSSEC:
 		rw_trace_val_text(b, e, ind);
 		break;
+	case RW_EV_ACCESS:
+		rw_sbuf_printf(b, ";; %sgate: %s: %s\n", ind, e->text ? e->text : "?",
+			       e->rcode < 0 ? "no answer" : rw_present_rcode(e->rcode));
+		break;
 	case RW_EV_DONE:
 		rw_sbuf_printf(b,
 			       ";; done in %s ms: %s, %u upstream quer%s, %u cache hit%s, %u "
@@ -457,6 +461,8 @@ static const char *ev_name(enum rw_ev type)
 		return "dnssec";
 	case RW_EV_REASK:
 		return "reask";
+	case RW_EV_ACCESS:
+		return "access";
 	}
 	return "?";
 }
@@ -670,6 +676,10 @@ static void format_json_event(struct rw_sbuf *b, const struct rw_trace *t,
 		break;
 	case RW_EV_DNSSEC:
 		rw_trace_val_json(b, e);
+		break;
+	case RW_EV_ACCESS:
+		sb_json_key_str(b, "reason", e->text);
+		sb_json_key_str(b, "rcode", e->rcode < 0 ? "none" : rw_present_rcode(e->rcode));
 		break;
 	case RW_EV_DONE:
 		rw_sbuf_printf(b,
