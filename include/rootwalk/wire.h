@@ -85,12 +85,13 @@ struct rw_client_query {
 	uint8_t edns_version;
 	int do_bit;
 	size_t question_end; /* offset just past the question section */
-	/* The COOKIE option (RFC 7873) as received: 0 (none), 8 (a client cookie) or 16..40
-	 * bytes (with a server cookie). A COOKIE option of any other length is FORMERR. */
+	/* The COOKIE option (RFC 7873) as received: cookie_len 0 (none), 8 (a client cookie) or
+	 * 16..40 bytes (with a server cookie); a COOKIE option of any other length is FORMERR.
+	 * cookie_answer, set by the resolver: every answer carries cookie_reply as its COOKIE
+	 * option (cookie.h). The arrays come last: the parser clears what is before them. */
 	uint8_t cookie_len;
-	uint8_t cookie[40];
-	/* Set by the resolver: every answer carries this COOKIE option content (cookie.h). */
 	bool cookie_answer;
+	uint8_t cookie[40];
 	uint8_t cookie_reply[24];
 };
 

@@ -8,22 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct acl4 {
-	uint32_t net, mask;
-	unsigned prefix;
-	enum rw_acl_action action;
-};
-
-struct acl6 {
+struct rw_acl6 {
 	uint64_t net[2], mask[2];
 	unsigned prefix;
 	enum rw_acl_action action;
-};
-
-struct rw_acl {
-	struct acl4 *v4;
-	struct acl6 *v6;
-	size_t n4, n6;
 };
 
 static uint32_t mask4(unsigned prefix)
@@ -59,7 +47,7 @@ static void put4(struct rw_acl *acl, uint32_t addr, unsigned prefix, enum rw_acl
 			acl->v4[i].action = a;
 			return;
 		}
-	acl->v4[acl->n4++] = (struct acl4){addr & m, m, prefix, a};
+	acl->v4[acl->n4++] = (struct rw_acl4){addr & m, m, prefix, a};
 }
 
 static void put6(struct rw_acl *acl, const uint8_t addr[16], unsigned prefix, enum rw_acl_action a)
@@ -71,7 +59,7 @@ static void put6(struct rw_acl *acl, const uint8_t addr[16], unsigned prefix, en
 		put4(acl, v4, prefix - 96, a);
 		return;
 	}
-	struct acl6 e = {.prefix = prefix, .action = a};
+	struct rw_acl6 e = {.prefix = prefix, .action = a};
 	e.mask[0] = mask64(prefix);
 	e.mask[1] = mask64(prefix > 64 ? prefix - 64 : 0);
 	e.net[0] = load64(addr) & e.mask[0];
@@ -87,13 +75,13 @@ static void put6(struct rw_acl *acl, const uint8_t addr[16], unsigned prefix, en
 
 static int by_prefix4(const void *a, const void *b)
 {
-	const struct acl4 *x = a, *y = b;
+	const struct rw_acl4 *x = a, *y = b;
 	return (int)y->prefix - (int)x->prefix;
 }
 
 static int by_prefix6(const void *a, const void *b)
 {
-	const struct acl6 *x = a, *y = b;
+	const struct rw_acl6 *x = a, *y = b;
 	return (int)y->prefix - (int)x->prefix;
 }
 
@@ -145,13 +133,10 @@ static int find4(const struct rw_acl *acl, uint32_t a)
 	return -1;
 }
 
-enum rw_acl_action rw_acl_lookup(const struct rw_acl *acl, const struct sockaddr *client)
+enum rw_acl_action rw_acl_lookup6(const struct rw_acl *acl, const struct sockaddr *client)
 {
-	if (client->sa_family == AF_INET) {
-		const struct sockaddr_in *sin = (const struct sockaddr_in *)(const void *)client;
-		int a = find4(acl, ntohl(sin->sin_addr.s_addr));
-		return a < 0 ? RW_ACL_REFUSE : (enum rw_acl_action)a;
-	}
+	if (client->sa_family == AF_INET)
+		return rw_acl_lookup(acl, client);
 	if (client->sa_family != AF_INET6)
 		return RW_ACL_REFUSE;
 	const uint8_t *b = ((const struct sockaddr_in6 *)(const void *)client)->sin6_addr.s6_addr;

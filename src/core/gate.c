@@ -96,17 +96,12 @@ static void trace_gate(const struct rw_answerer *a, const struct rw_client_query
 	rw_trace_free(t);
 }
 
-bool rw_gate_access(struct rw_gate *g, struct rw_answerer *a, const uint8_t *pkt, size_t len,
-		    const struct rw_answer_client *to, enum rw_acl_action *action)
+void rw_gate_turn_away(struct rw_answerer *a, const uint8_t *pkt, size_t len,
+		       const struct rw_answer_client *to, enum rw_acl_action action)
 {
 	struct rw_client_query cq;
 	char why[96];
-
-	/* no address: a query of our own (tests), never refused */
-	*action = to->addr ? rw_acl_lookup(g->acl, to->addr) : RW_ACL_ALLOW_SNOOP;
-	if (*action >= RW_ACL_ALLOW)
-		return false;
-	bool deny = *action == RW_ACL_DENY;
+	bool deny = action == RW_ACL_DENY;
 	snprintf(why, sizeof(why), "%s by access-control", deny ? "dropped" : "refused");
 	if (deny) {
 		a->stats->acl_denied++;
@@ -115,7 +110,7 @@ bool rw_gate_access(struct rw_gate *g, struct rw_answerer *a, const uint8_t *pkt
 		if (a->env->trace_write && a->cfg->n_trace_clients &&
 		    rw_wire_parse_query(pkt, len, &cq) == RW_QUERY_OK && traced(a, &cq, to))
 			trace_gate(a, &cq, to, why, -1);
-		return true;
+		return;
 	}
 	a->stats->acl_refused++;
 	enum rw_query_status st = rw_wire_parse_query(pkt, len, &cq);
@@ -127,7 +122,6 @@ bool rw_gate_access(struct rw_gate *g, struct rw_answerer *a, const uint8_t *pkt
 	to->cb(to->arg, a->buf, n);
 	if (st == RW_QUERY_OK && traced(a, &cq, to))
 		trace_gate(a, &cq, to, why, n ? LDNS_RCODE_REFUSED : -1);
-	return true;
 }
 
 /* The client's cookie: counted, and the answer's cookie chosen. */
@@ -150,7 +144,7 @@ static enum rw_cookie_state check_cookie(struct rw_gate *g, struct rw_answerer *
 	return st;
 }
 
-bool rw_gate_limit(struct rw_gate *g, struct rw_answerer *a, const uint8_t *pkt, size_t len,
+bool rw_gate_check(struct rw_gate *g, struct rw_answerer *a, const uint8_t *pkt, size_t len,
 		   struct rw_client_query *cq, const struct rw_answer_client *to)
 {
 	enum rw_cookie_state cs = check_cookie(g, a, cq, to);

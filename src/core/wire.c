@@ -233,7 +233,8 @@ enum rw_query_status rw_wire_parse_query(const uint8_t *pkt, size_t len, struct 
 
 	if (q == NULL)
 		return RW_QUERY_DROP;
-	memset(q, 0, sizeof(*q));
+	/* the cookie arrays are read only as far as cookie_len and cookie_answer say */
+	memset(q, 0, offsetof(struct rw_client_query, cookie));
 	q->edns_bufsize = 512;
 	if (pkt == NULL || len < RW_DNS_HEADER_LEN)
 		return RW_QUERY_DROP;

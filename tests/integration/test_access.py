@@ -218,3 +218,22 @@ def test_udp_answers_fit_the_client(start_rootwalkd, payload, use_edns, limit):
             assert tc, "the big TXT set fit in %d bytes?" % size
     m = ask(r.addr, "big.video-platform.com.", "TXT", tcp=True)
     assert not m.flags & dns.flags.TC and len(m.answer[0]) >= 8
+
+
+def test_ratelimit_trace_is_sampled(start_rootwalkd):
+    """With trace-clients naming the client, queries over the limit are traced at most once
+    per block per second (a flood writes no flood of traces); a client not named, never."""
+    r = start_rootwalkd(extra="ip-ratelimit: 2\nip-ratelimit-slip: 0\n"
+                              "trace-clients: 127.0.0.1\n")
+    ask(r.addr)
+    time.sleep(1.05)
+    t0 = time.monotonic()
+    got = burst(r.addr, 30, source="127.0.0.1", wait=0.5)
+    burst(r.addr, 30, source="127.0.0.2", qname="www.example.org.", wait=0.3)
+    elapsed = time.monotonic() - t0
+    assert len(got) <= 4
+    time.sleep(0.3)
+    acc = [e for t in traces.traces_for(r.trace_log, VP, "A") for e in t if e["ev"] == "access"]
+    assert 1 <= len(acc) <= int(elapsed) + 2, acc
+    assert "ip-ratelimit" in acc[0]["reason"] and acc[0]["rcode"] == "none"
+    assert not traces.traces_for(r.trace_log, "www.example.org.", "A")
