@@ -176,6 +176,11 @@ def test_ratelimit_drops_slips_and_exempts_cookies_and_tcp(start_ctl):
     assert len(got) == 30 and all(m.answer and not m.flags & dns.flags.TC for m in got)
     assert c.stats()["client.ratelimit.dropped"] == before
     assert c.stats()["client.cookies.valid"] >= 30
+    # a server cookie that does not check (another client cookie) exempts nothing
+    time.sleep(1.05)
+    got = burst(c.r.addr, 30, cookie=b"\x09" * 8 + opt[0].data[8:])
+    assert len([m for m in got if not m.flags & dns.flags.TC]) <= 10
+    assert c.stats()["client.ratelimit.dropped"] > before
 
 
 def test_ratelimit_slip_answers_carry_a_fresh_cookie(start_rootwalkd):

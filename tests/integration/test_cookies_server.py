@@ -110,3 +110,13 @@ def test_dig_cookie_is_good(start_ctl):
     assert "status: NOERROR" in out2
     st = c.stats()
     assert st["client.cookies.valid"] == 1 and st["client.cookies.client_only"] == 1, st
+
+
+def test_server_secret_survives_a_reload(start_ctl):
+    """The server secret is drawn once, at the first cookie, and kept across reloads: a server
+    cookie handed out before rootwalk reload is still valid after it."""
+    c = start_ctl()
+    ck = cookie_of(ask(c.r.addr))
+    c.ok("reload")
+    assert cookie_of(ask(c.r.addr, cookie=ck)) == ck
+    assert c.stats()["client.cookies.valid"] == 1
