@@ -410,7 +410,8 @@ bool rw_answer_refusal(struct rw_answerer *a, const uint8_t *pkt, size_t len,
 	int rcode = cq->qclass != LDNS_RR_CLASS_IN ? LDNS_RCODE_NOTIMPL
 		    : meta			   ? LDNS_RCODE_FORMERR
 						   : LDNS_RCODE_REFUSED;
-	n = rw_wire_error_response(pkt, len, cq, rcode, buf, sizeof(buf));
+	n = rw_wire_error_response(pkt, len, cq, rcode, buf, sizeof(buf) - cookie_room(cq));
+	n = with_cookie(buf, n, sizeof(buf), cq);
 	a->stats->client_rcode[rcode]++;
 	to->cb(to->arg, buf, n);
 	return true;

@@ -549,9 +549,11 @@ int rw_resolver_query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
 	if (rw_gate_access(&r->gate, &r->ans, pkt, len, &to, &acl))
 		return 0;
 	enum rw_query_status st = rw_wire_parse_query(pkt, len, &cq);
-	if (rw_answer_is_refusal(st, &cq) && rw_answer_refusal(&r->ans, pkt, len, &cq, st, &to))
+	if (st != RW_QUERY_OK && rw_answer_refusal(&r->ans, pkt, len, &cq, st, &to))
 		return 0;
 	if (rw_gate_limit(&r->gate, &r->ans, pkt, len, &cq, &to))
+		return 0;
+	if (rw_answer_is_refusal(st, &cq) && rw_answer_refusal(&r->ans, pkt, len, &cq, st, &to))
 		return 0;
 	to.traced = r->env->trace_write &&
 		    rw_config_trace_wanted(r->cfg, cq.qname, cq.qname_len, client);

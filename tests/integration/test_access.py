@@ -56,6 +56,11 @@ def test_default_refuses_every_client_but_loopback(start_ctl):
     assert st["client.acl.refused"] == 2, st
     assert st["client.acl.denied"] == 0
     assert st["client.rcode.REFUSED"] == 2 and st["client.rcode.NOERROR"] == 2, st
+    # IPv6 too: 2001:db8::53 (on lo, from in_lab.sh) is not loopback
+    c6 = start_ctl(extra="listen: 2001:db8::53@53\n")
+    assert ask("2001:db8::53").rcode() == dns.rcode.REFUSED
+    assert ask("2001:db8::53", source="::1").rcode() == dns.rcode.NOERROR
+    assert c6.stats()["client.acl.refused"] == 1
 
 
 def test_allow_line_and_rd0_like_unbound(start_rootwalkd):

@@ -39,7 +39,8 @@ def test_every_answer_path_returns_a_server_cookie(start_ctl):
     seen = []
     for kw in ({}, {}, {"qname": "localhost."}, {"rd": False}, {"qname": "example.org.",
                                                                    "rd": False},
-               {"qname": "video-platform.com.", "qtype": "NS"}, {"tcp": True}):
+               {"qname": "video-platform.com.", "qtype": "NS"}, {"tcp": True},
+               {"qname": "video-platform.com.", "qtype": "AXFR"}):
         m = ask(c.r.addr, **kw)
         assert m.rcode() in (dns.rcode.NOERROR, dns.rcode.REFUSED), dnsq.show(m)
         ck = cookie_of(m)
