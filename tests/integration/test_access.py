@@ -213,6 +213,15 @@ def udp_size_cases(addr, payload, use_edns=True):
             assert wire, "no answer to %s %s" % (qname, qtype)
             m = dns.message.from_wire(wire)
             out.append((qname, qtype, len(wire), bool(m.flags & dns.flags.TC)))
+    # RD=0 (allow_snoop): a referral to the closest cached cut, and a local zone
+    for qname, qtype in (("nope.example.org.", "A"), ("localhost.", "ANY")):
+        q = dnsq.make_query(qname, qtype, rd=False, payload=payload, use_edns=use_edns)
+        wire = dnsq.udp_exchange(addr, q.to_wire(), wait=2.0)
+        assert wire, "no answer to %s %s with RD=0" % (qname, qtype)
+        m = dns.message.from_wire(wire)
+        assert m.rcode() == dns.rcode.NOERROR and (m.answer or m.authority or m.flags &
+                                                   dns.flags.TC), dnsq.show(m)
+        out.append((qname, qtype, len(wire), bool(m.flags & dns.flags.TC)))
     return out
 
 
@@ -220,8 +229,11 @@ def udp_size_cases(addr, payload, use_edns=True):
                                                    (600, True, 600), (512, False, 512)])
 def test_udp_answers_fit_the_client(start_rootwalkd, payload, use_edns, limit):
     """Over UDP no answer is larger than the client's EDNS size, 1232 when it offers more, 512
-    without EDNS (DNS flag day 2020); the big TXT set is truncated (TC) and whole over TCP."""
-    r = start_rootwalkd()
+    without EDNS (DNS flag day 2020), on every path: walked, from the cache, NS with the
+    servers' addresses, an RD=0 referral, a local zone; the big TXT set is truncated (TC) and
+    whole over TCP."""
+    r = start_rootwalkd(extra="access-control: 127.0.0.0/8 allow_snoop\n")
+    ask(r.addr, "www.example.org.")  # a cut to refer RD=0 questions to
     for qname, qtype, size, tc in udp_size_cases(r.addr, payload, use_edns):
         assert size <= limit, (qname, qtype, size, limit)
         if qtype == "TXT":
