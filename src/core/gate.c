@@ -102,26 +102,29 @@ void rw_gate_turn_away(struct rw_answerer *a, const uint8_t *pkt, size_t len,
 	struct rw_client_query cq;
 	char why[96];
 	bool deny = action == RW_ACL_DENY;
-	snprintf(why, sizeof(why), "%s by access-control", deny ? "dropped" : "refused");
+	size_t n = 0;
+
 	if (deny) {
 		a->stats->acl_denied++;
-		to->cb(to->arg, NULL, 0);
-		/* parsed only when the trace could want it */
-		if (a->env->trace_write && a->cfg->n_trace_clients &&
-		    rw_wire_parse_query(pkt, len, &cq) == RW_QUERY_OK && traced(a, &cq, to))
-			trace_gate(a, &cq, to, why, -1);
-		return;
-	}
-	a->stats->acl_refused++;
-	enum rw_query_status st = rw_wire_parse_query(pkt, len, &cq);
-	size_t n = st == RW_QUERY_DROP ? 0
-				       : rw_wire_error_response(pkt, len, &cq, LDNS_RCODE_REFUSED,
-								a->buf, a->cap);
-	if (n)
+	} else if (len >= RW_DNS_HEADER_LEN && !(pkt[2] & (RW_FLAG_QR >> 8))) {
+		/* As Unbound answers: the header alone (ID, opcode, RD, CD kept), no question, no
+		 * OPT, so that nothing of the query is parsed. A response is never answered. */
+		uint16_t flags = rw_get16(pkt + 2) & (RW_OPCODE_MASK | RW_FLAG_RD | RW_FLAG_CD);
+		memset(a->buf, 0, RW_DNS_HEADER_LEN);
+		memcpy(a->buf, pkt, 2);
+		rw_put16(a->buf + 2, (uint16_t)(RW_FLAG_QR | flags | LDNS_RCODE_REFUSED));
+		n = RW_DNS_HEADER_LEN;
 		a->stats->client_rcode[LDNS_RCODE_REFUSED]++;
+	}
+	if (!deny)
+		a->stats->acl_refused++;
 	to->cb(to->arg, a->buf, n);
-	if (st == RW_QUERY_OK && traced(a, &cq, to))
+	/* parsed only when the trace could want it */
+	if (a->env->trace_write && a->cfg->n_trace_clients &&
+	    rw_wire_parse_query(pkt, len, &cq) == RW_QUERY_OK && traced(a, &cq, to)) {
+		snprintf(why, sizeof(why), "%s by access-control", deny ? "dropped" : "refused");
 		trace_gate(a, &cq, to, why, n ? LDNS_RCODE_REFUSED : -1);
+	}
 }
 
 /* The client's cookie: counted, and the answer's cookie chosen. */

@@ -37,8 +37,8 @@ void rw_gate_use_config(struct rw_gate *g, const struct rw_env *env, const struc
 			const uint8_t key[16]);
 void rw_gate_deinit(struct rw_gate *g);
 
-/* Refuse (REFUSED) or drop (deny) a query that access control turned away: counted, traced
- * when wanted. */
+/* Refuse (REFUSED: the header alone, as Unbound answers) or drop (deny) a query that access
+ * control turned away, without parsing it: counted, traced when wanted. */
 void rw_gate_turn_away(struct rw_answerer *a, const uint8_t *pkt, size_t len,
 		       const struct rw_answer_client *to, enum rw_acl_action action);
 /* The cookie and the rate limit (rw_gate_limit) once the quick test has passed. */
