@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <netinet/in.h>
+
+#include "rootwalk/cookie.h"
 #include "rootwalk/localzone.h"
 #include "rootwalk/norec.h"
 #include "rootwalk/wire.h"
@@ -140,6 +143,29 @@ static void check_local(const uint8_t *data, size_t size, const struct rw_client
 	ldns_pkt_free(p);
 }
 
+/* A COOKIE option as parsed: checked, answered, and added to an answer within its room. */
+static void check_cookie(const uint8_t *data, size_t size, const struct rw_client_query *q)
+{
+	static const uint8_t secret[RW_COOKIE_SECRET_LEN] = {7};
+	struct sockaddr_in6 client = {.sin6_family = AF_INET6};
+	uint8_t reply[RW_COOKIE_REPLY_LEN], out[600];
+
+	REQUIRE(q->cookie_len == 8 || (q->cookie_len >= 16 && q->cookie_len <= 40));
+	enum rw_cookie_state st = rw_cookie_check(secret, q->cookie, q->cookie_len,
+						  (const struct sockaddr *)&client, 1700000000);
+	REQUIRE(st != RW_COOKIE_NONE);
+	rw_cookie_reply(secret, q->cookie, q->cookie_len, st, (const struct sockaddr *)&client,
+			1700000000, reply);
+	REQUIRE(memcmp(reply, q->cookie, RW_COOKIE_CLIENT_LEN) == 0);
+	size_t n = rw_wire_error_response(data, size, q, 0, out, 512);
+	out[512] = 0xa5;
+	size_t m = rw_cookie_append(out, n, 512, reply);
+	REQUIRE(out[512] == 0xa5 && m <= 512 && (m == n || m == n + RW_COOKIE_OPT_LEN));
+	REQUIRE(m == n ||
+		rw_cookie_check(secret, out + m - RW_COOKIE_REPLY_LEN, RW_COOKIE_REPLY_LEN,
+				(const struct sockaddr *)&client, 1700000000) == RW_COOKIE_VALID);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const int rcodes[] = {1, 2, 4, 5, 16};
@@ -156,6 +182,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		REQUIRE(rw_wire_name_equal(q.qname, q.qname_len, q.qname, q.qname_len));
 		REQUIRE(q.edns_bufsize >= 512);
 		REQUIRE(!q.edns || q.edns_version == 0);
+		if (q.cookie_len)
+			check_cookie(data, size, &q);
 	}
 	if (st == RW_QUERY_DROP) {
 		/* Dropped queries (too short, or responses) get no answer of any kind. */

@@ -100,6 +100,26 @@ struct rw_config {
 	bool hide_version;  /* REFUSED to version.bind and version.server, default no */
 	bool hide_identity; /* REFUSED to id.server and hostname.bind, default no */
 	char *identity;	    /* the answer to id.server; NULL: the host's name (env) */
+	/* Access control, rate limits (acl.c, ratelimit.c). */
+	struct rw_config_acl *acl; /* access-control: lines, in file order; owned */
+	size_t n_acl;
+	uint32_t ip_ratelimit;	    /* queries per second per /24 or /56 over UDP, 0: off */
+	uint32_t ip_ratelimit_slip; /* every Nth query over the limit gets TC=1, default 2 */
+};
+
+/* What access-control: says about a netblock, as in unbound.conf. */
+enum rw_acl_action {
+	RW_ACL_DENY,	    /* drop the query, say nothing */
+	RW_ACL_REFUSE,	    /* answer REFUSED */
+	RW_ACL_ALLOW,	    /* recursion; RD=0 questions are REFUSED (local zones still answered) */
+	RW_ACL_ALLOW_SNOOP, /* recursion and RD=0 questions (answered from the cache) */
+};
+
+/* "access-control: NETBLOCK ACTION": host bits cleared. */
+struct rw_config_acl {
+	struct rw_netblock nb;
+	enum rw_acl_action action;
+	size_t line;
 };
 
 enum rw_config_zone_kind { RW_ZONE_FORWARD, RW_ZONE_STUB };

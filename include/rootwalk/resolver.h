@@ -132,6 +132,13 @@ struct rw_stats {
 	uint64_t upstream_badcookie;	   /* BADCOOKIE replies (asked again with the new cookie) */
 	uint64_t
 		upstream_cookie_missing; /* UDP replies without the COOKIE a server gave: dropped */
+	/* The client gate (gate.c): queries refused (REFUSED: by access-control, or RD=0 from a
+	 * client allowed recursion only) and dropped by access-control (deny); over
+	 * ip-ratelimit, dropped or answered TC=1; COOKIE options by enum rw_cookie_state
+	 * (none is not counted, client only, valid, invalid). */
+	uint64_t acl_refused, acl_denied;
+	uint64_t ratelimit_dropped, ratelimit_slipped;
+	uint64_t cookies[4];
 };
 extern const uint32_t rw_rtt_bucket_ms[RW_RTT_BUCKETS - 1];
 const struct rw_stats *rw_resolver_stats(const struct rw_resolver *r);

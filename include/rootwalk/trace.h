@@ -32,6 +32,7 @@ enum rw_ev {
 	RW_EV_REASK,	  /* every server of a cached cut failed: zone, qname (the parent), text */
 	RW_EV_DNSSEC,	  /* a validation step: vstep and its fields (trace_val.c) */
 	RW_EV_NO_0X20,	  /* a server shown not to echo the 0x20 case: addr, text, ttl */
+	RW_EV_ACCESS,	  /* access control or rate limit acted: text, rcode (-1: no answer) */
 };
 
 /* What a DNSSEC event says (RW_EV_DNSSEC). */

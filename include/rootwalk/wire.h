@@ -22,6 +22,7 @@
 #define RW_OPCODE_MASK 0x7800u
 #define RW_EDNS_DO     0x8000u
 #define RW_TYPE_OPT    41
+#define RW_OPT_COOKIE  10 /* EDNS option code of DNS Cookies (RFC 7873) */
 /* Fixed part of a resource record after its owner name: type, class, TTL, rdlength. */
 #define RW_RR_FIXED 10
 /* An OPT record with root owner and no options. */
@@ -84,6 +85,14 @@ struct rw_client_query {
 	uint8_t edns_version;
 	int do_bit;
 	size_t question_end; /* offset just past the question section */
+	/* The COOKIE option (RFC 7873) as received: cookie_len 0 (none), 8 (a client cookie) or
+	 * 16..40 bytes (with a server cookie); a COOKIE option of any other length is FORMERR.
+	 * cookie_answer, set by the resolver: every answer carries cookie_reply as its COOKIE
+	 * option (cookie.h). The arrays come last: the parser clears what is before them. */
+	uint8_t cookie_len;
+	bool cookie_answer;
+	uint8_t cookie[40];
+	uint8_t cookie_reply[24];
 };
 
 /* Result of rw_wire_parse_query(). */

@@ -18,6 +18,18 @@ static size_t room(const struct rw_answerer *a, const struct rw_client_query *cq
 	return to->proto == RW_PROTO_UDP ? rw_answer_udp_limit(cq) : a->cap;
 }
 
+/* The bytes to keep free for the COOKIE option of the answer. */
+static size_t cookie_room(const struct rw_client_query *cq)
+{
+	return cq->cookie_answer ? RW_COOKIE_OPT_LEN : 0;
+}
+
+/* The answer msg/n (room for cap bytes) with the client's COOKIE option added. */
+static size_t with_cookie(uint8_t *msg, size_t n, size_t cap, const struct rw_client_query *cq)
+{
+	return n && cq->cookie_answer ? rw_cookie_append(msg, n, cap, cq->cookie_reply) : n;
+}
+
 static uint32_t ttl_left(int64_t expires_us, uint32_t orig, int64_t now)
 {
 	int64_t left = (expires_us - now + 999999) / 1000000;
@@ -195,10 +207,18 @@ void rw_answer_final(const struct rw_answerer *a, const struct rw_client_query *
 	a->stats->client_rcode[rcode & 15]++;
 	/* too big for the client's UDP: drop the additional section first (RFC 2181 9), then TC */
 	for (enum shape sh = NO_ADDITIONAL;
-	     wire && proto == RW_PROTO_UDP && len > rw_answer_udp_limit(cq) && sh <= TRUNCATED;
+	     wire && proto == RW_PROTO_UDP && len + cookie_room(cq) > rw_answer_udp_limit(cq) &&
+	     sh <= TRUNCATED;
 	     sh++) {
 		free(wire);
 		wire = build_response(a, cq, it, rcode, sh, &len);
+	}
+	if (wire && cq->cookie_answer) {
+		uint8_t *big = realloc(wire, len + RW_COOKIE_OPT_LEN);
+		if (big) {
+			wire = big;
+			len = with_cookie(wire, len, len + RW_COOKIE_OPT_LEN, cq);
+		}
 	}
 	/* out of memory: send nothing, the client retries */
 	cb(arg, wire, wire ? len : 0);
@@ -307,12 +327,13 @@ void rw_answer_local(struct rw_answerer *a, int zone, const uint8_t *pkt, size_t
 	int64_t now = a->env->now_wall_us(a->env->ctx);
 	size_t cap = room(a, cq, to);
 	int rcode = LDNS_RCODE_NOERROR;
-	size_t n = rw_localzone_answer(zone, pkt, len, cq, a->buf, cap, &rcode);
+	size_t n = rw_localzone_answer(zone, pkt, len, cq, a->buf, cap - cookie_room(cq), &rcode);
 
 	if (n == 0) {
 		rcode = LDNS_RCODE_SERVFAIL;
-		n = rw_wire_error_response(pkt, len, cq, rcode, a->buf, cap);
+		n = rw_wire_error_response(pkt, len, cq, rcode, a->buf, cap - cookie_room(cq));
 	}
+	n = with_cookie(a->buf, n, cap, cq);
 	a->stats->local_answers++;
 	a->stats->client_rcode[rcode]++;
 	to->cb(to->arg, a->buf, n);
@@ -343,11 +364,13 @@ void rw_answer_norec(struct rw_answerer *a, const uint8_t *pkt, size_t len,
 	bool found = rw_norec_find_cut(a->cache, cq, now, &cut);
 
 	if (found)
-		n = rw_norec_referral(a->cache, pkt, len, cq, &cut, now, a->buf, cap);
+		n = rw_norec_referral(a->cache, pkt, len, cq, &cut, now, a->buf,
+				      cap - cookie_room(cq));
 	if (n == 0) {
 		rcode = LDNS_RCODE_REFUSED;
-		n = rw_wire_error_response(pkt, len, cq, rcode, a->buf, cap);
+		n = rw_wire_error_response(pkt, len, cq, rcode, a->buf, cap - cookie_room(cq));
 	}
+	n = with_cookie(a->buf, n, cap, cq);
 	if (found)
 		a->stats->cache_hits++;
 	else
@@ -390,7 +413,8 @@ bool rw_answer_refusal(struct rw_answerer *a, const uint8_t *pkt, size_t len,
 	int rcode = cq->qclass != LDNS_RR_CLASS_IN ? LDNS_RCODE_NOTIMPL
 		    : meta			   ? LDNS_RCODE_FORMERR
 						   : LDNS_RCODE_REFUSED;
-	n = rw_wire_error_response(pkt, len, cq, rcode, buf, sizeof(buf));
+	n = rw_wire_error_response(pkt, len, cq, rcode, buf, sizeof(buf) - cookie_room(cq));
+	n = with_cookie(buf, n, sizeof(buf), cq);
 	a->stats->client_rcode[rcode]++;
 	to->cb(to->arg, buf, n);
 	return true;

@@ -10,6 +10,7 @@
 
 #include "rootwalk/cache.h"
 #include "rootwalk/config.h"
+#include "rootwalk/cookie.h"
 #include "rootwalk/env.h"
 #include "rootwalk/iter.h"
 #include "rootwalk/resolver.h"
@@ -38,7 +39,8 @@ struct rw_answer_client {
 	void *arg;
 };
 
-/* The largest UDP answer for this client: its EDNS size (at most ours), 512 without EDNS. */
+/* The largest UDP answer for this client: its EDNS size (at most ours, 1232: DNS flag day
+ * 2020, RFC 9715), 512 without EDNS. */
 static inline size_t rw_answer_udp_limit(const struct rw_client_query *cq)
 {
 	if (!cq->edns)
@@ -85,13 +87,17 @@ static inline bool rw_answer_from_cache(struct rw_answerer *a, const struct rw_c
 					const struct rw_answer_client *to)
 {
 	size_t cap = to->proto == RW_PROTO_UDP ? rw_answer_udp_limit(cq) : a->cap;
+	/* room for the COOKIE option, added after (no allocation either) */
+	size_t extra = cq->cookie_answer ? RW_COOKIE_OPT_LEN : 0;
 	int64_t now = a->env->now_wall_us(a->env->ctx);
 	struct rw_cache_used *used =
 		to->traced && a->cfg->trace_only == RW_TRACE_ALL ? &a->used : NULL;
-	size_t n =
-		rw_cache_answer_used(a->cache, cq, now, a->cfg->max_cname_chain, a->buf, cap, used);
+	size_t n = rw_cache_answer_used(a->cache, cq, now, a->cfg->max_cname_chain, a->buf,
+					cap - extra, used);
 	if (!n)
 		return false;
+	if (extra)
+		n = rw_cookie_append(a->buf, n, cap, cq->cookie_reply);
 	a->stats->cache_hits++;
 	a->stats->fast_path++;
 	a->stats->client_rcode[a->buf[3] & 15]++;

@@ -50,6 +50,7 @@ void rw_config_free(struct rw_config *cfg)
 	free(cfg->logfile);
 	free(cfg->identity);
 	cfg_free_clauses(cfg);
+	free(cfg->acl);
 	free(cfg);
 }
 

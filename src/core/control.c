@@ -261,6 +261,14 @@ static void do_stats(struct rw_control *ctl, const struct rw_control_request *re
 	stat_line(&b, json, &first, "upstream.cookie_mismatch", st->upstream_cookie_mismatch);
 	stat_line(&b, json, &first, "upstream.badcookie", st->upstream_badcookie);
 	stat_line(&b, json, &first, "upstream.cookie_missing", st->upstream_cookie_missing);
+	/* the client gate (gate.c): access control, rate limit, cookies */
+	stat_line(&b, json, &first, "client.acl.refused", st->acl_refused);
+	stat_line(&b, json, &first, "client.acl.denied", st->acl_denied);
+	stat_line(&b, json, &first, "client.ratelimit.dropped", st->ratelimit_dropped);
+	stat_line(&b, json, &first, "client.ratelimit.slipped", st->ratelimit_slipped);
+	stat_line(&b, json, &first, "client.cookies.client_only", st->cookies[1]);
+	stat_line(&b, json, &first, "client.cookies.valid", st->cookies[2]);
+	stat_line(&b, json, &first, "client.cookies.invalid", st->cookies[3]);
 	if (json)
 		rw_sbuf_puts(&b, "}\n");
 	control_respond_body(cb, arg, &b);

@@ -389,6 +389,12 @@ struct rw_resolver *rw_resolver_new_shared(const struct rw_env *env, const struc
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	if (rw_gate_init(&r->gate, env, cfg, r->qkey) < 0) {
+		rw_sendshare_free(r->share);
+		free(r);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
 	r->ans = (struct rw_answerer){.env = env,
 				      .cfg = cfg,
 				      .cache = shared->cache,
@@ -419,6 +425,7 @@ void rw_resolver_free(struct rw_resolver *r)
 	while (r->reqs)
 		req_free(r->reqs);
 	rw_sendshare_free(r->share);
+	rw_gate_deinit(&r->gate);
 	if (r->owns_shared)
 		rw_shared_free(r->shared);
 	free(r->ans.tbuf.p);
@@ -527,6 +534,7 @@ void rw_resolver_use_config(struct rw_resolver *r, const struct rw_config *cfg)
 	}
 	r->cfg = cfg;
 	r->ans.cfg = cfg;
+	rw_gate_use_config(&r->gate, r->env, cfg, r->qkey);
 	/* requests under way keep their stages; new ones get the new configuration's */
 	if (r->layers == default_layers)
 		r->n_layers = default_layer_count(cfg);
@@ -537,10 +545,18 @@ int rw_resolver_query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
 		      rw_response_cb cb, void *arg)
 {
 	struct rw_client_query cq;
-	enum rw_query_status st = rw_wire_parse_query(pkt, len, &cq);
+	struct rw_answer_client to = {client, client ? clientlen : 0, proto, false, cb, arg};
+	enum rw_acl_action acl;
 
 	r->stats.client_queries[proto == RW_PROTO_TCP ? 1 : 0]++;
-	struct rw_answer_client to = {client, client ? clientlen : 0, proto, false, cb, arg};
+	/* who may ask is settled first, before the query is parsed */
+	if (rw_gate_access(&r->gate, &r->ans, pkt, len, &to, &acl))
+		return 0;
+	enum rw_query_status st = rw_wire_parse_query(pkt, len, &cq);
+	if (st != RW_QUERY_OK && rw_answer_refusal(&r->ans, pkt, len, &cq, st, &to))
+		return 0;
+	if (rw_gate_limit(&r->gate, &r->ans, pkt, len, &cq, &to))
+		return 0;
 	if (rw_answer_is_refusal(st, &cq) && rw_answer_refusal(&r->ans, pkt, len, &cq, st, &to))
 		return 0;
 	to.traced = r->env->trace_write &&
@@ -552,6 +568,11 @@ int rw_resolver_query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
 			rw_answer_local(&r->ans, zone, pkt, len, &cq, &to);
 			return 0;
 		}
+	}
+	/* RD clear from a client allowed recursion only: REFUSED, cached or not (Unbound) */
+	if (!(cq.flags & RW_FLAG_RD) && acl != RW_ACL_ALLOW_SNOOP) {
+		rw_gate_refuse_norec(&r->ans, pkt, len, &cq, &to);
+		return 0;
 	}
 	if (rw_answer_from_cache(&r->ans, &cq, &to))
 		return 0;

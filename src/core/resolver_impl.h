@@ -5,6 +5,7 @@
 #define RW_RESOLVER_IMPL_H
 
 #include "answer.h"
+#include "gate.h"
 #include "prime.h"
 #include "rootwalk/iter.h"
 #include "rootwalk/layer.h"
@@ -83,6 +84,7 @@ struct rw_resolver {
 	struct req *parked;	    /* client questions waiting for the priming under way */
 	struct rw_stats stats;
 	struct rw_answerer ans; /* answers: its buffer, the fast path's trace */
+	struct rw_gate gate;	/* access control, cookies, rate limit (gate.c) */
 	uint8_t buf[65535];	/* answers built without a walk (ans.buf) */
 };
 

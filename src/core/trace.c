@@ -386,6 +386,10 @@ static void format_text_event(struct rw_sbuf *b, const struct rw_trace *t,
 	case RW_EV_NO_0X20:
 		rw_sbuf_printf(b, ";; %sno 0x20: %s\n", ind, e->text ? e->text : "?");
 		break;
+	case RW_EV_ACCESS:
+		rw_sbuf_printf(b, ";; %sgate: %s: %s\n", ind, e->text ? e->text : "?",
+			       e->rcode < 0 ? "no answer" : rw_present_rcode(e->rcode));
+		break;
 	case RW_EV_DONE:
 		rw_sbuf_printf(b,
 			       ";; done in %s ms: %s, %u upstream quer%s, %u cache hit%s, %u "
@@ -462,6 +466,8 @@ static const char *ev_name(enum rw_ev type)
 		return "reask";
 	case RW_EV_NO_0X20:
 		return "no_0x20";
+	case RW_EV_ACCESS:
+		return "access";
 	}
 	return "?";
 }
@@ -679,6 +685,10 @@ static void format_json_event(struct rw_sbuf *b, const struct rw_trace *t,
 	case RW_EV_NO_0X20:
 		sb_json_key_str(b, "reason", e->text);
 		rw_sbuf_printf(b, ",\"ttl\":%u", e->ttl);
+		break;
+	case RW_EV_ACCESS:
+		sb_json_key_str(b, "reason", e->text);
+		sb_json_key_str(b, "rcode", e->rcode < 0 ? "none" : rw_present_rcode(e->rcode));
 		break;
 	case RW_EV_DONE:
 		rw_sbuf_printf(b,

@@ -176,9 +176,18 @@ static int parse_opt(const uint8_t *pkt, size_t len, size_t *off, struct rw_clie
 		if (end - p < 4)
 			return -1;
 		olen = rw_get16(pkt + p + 2);
+		bool cookie = rw_get16(pkt + p) == RW_OPT_COOKIE;
 		p += 4;
 		if (end - p < olen)
 			return -1;
+		/* RFC 7873 5.2.2: a client cookie alone (8 bytes), or with a server cookie of 8 to
+		 * 32 bytes; any other length, or a second COOKIE option, is malformed */
+		if (cookie && (q->cookie_len || (olen != 8 && (olen < 16 || olen > 40))))
+			return -2;
+		if (cookie) {
+			memcpy(q->cookie, pkt + p, olen);
+			q->cookie_len = (uint8_t)olen;
+		}
 		p += olen;
 	}
 	q->edns = 1;
@@ -224,7 +233,8 @@ enum rw_query_status rw_wire_parse_query(const uint8_t *pkt, size_t len, struct 
 
 	if (q == NULL)
 		return RW_QUERY_DROP;
-	memset(q, 0, sizeof(*q));
+	/* the cookie arrays are read only as far as cookie_len and cookie_answer say */
+	memset(q, 0, offsetof(struct rw_client_query, cookie));
 	q->edns_bufsize = 512;
 	if (pkt == NULL || len < RW_DNS_HEADER_LEN)
 		return RW_QUERY_DROP;
@@ -250,10 +260,25 @@ enum rw_query_status rw_wire_parse_query(const uint8_t *pkt, size_t len, struct 
 	}
 	if (an != 0 || ns != 0 || ar > 1)
 		return RW_QUERY_FORMERR;
-	if (ar == 1 && parse_opt(pkt, len, &off, q) < 0) {
-		q->edns = 0;
-		q->edns_bufsize = 512;
-		return RW_QUERY_FORMERR;
+	if (ar == 1) {
+		int rc = parse_opt(pkt, len, &off, q);
+		if (rc == -2) {
+			/* a bad COOKIE option: FORMERR, but with an OPT record (RFC 7873 5.2.2) */
+			uint8_t root[RW_NAME_MAX + 1];
+			size_t at = q->question_end;
+			q->cookie_len = 0;
+			if (rw_wire_read_name(pkt, len, &at, root) == 1 && len - at >= 8) {
+				q->edns = 1;
+				q->edns_version = pkt[at + 5];
+				q->do_bit = (rw_get16(pkt + at + 6) & RW_EDNS_DO) != 0;
+			}
+			return RW_QUERY_FORMERR;
+		}
+		if (rc < 0) {
+			q->edns = 0;
+			q->edns_bufsize = 512;
+			return RW_QUERY_FORMERR;
+		}
 	}
 	if (off != len)
 		return RW_QUERY_FORMERR;

@@ -63,8 +63,10 @@ def test_default_listen_and_loopback_guard(own_rootwalkd, tmp_path):
 
 
 def test_ipv6_and_port(own_rootwalkd):
+    # the client is 2001:db8::53 too: not loopback, refused unless allowed
     own_rootwalkd("listen: 2001:db8::53\nlisten: 127.0.0.61@5353\nroot-hints: %s\n"
-                  "do-not-query-localhost: no\n" % HINTS, "2001:db8::53")
+                  "do-not-query-localhost: no\naccess-control: 2001:db8::53 allow\n" % HINTS,
+                  "2001:db8::53")
     assert procs.wait_listening("127.0.0.61", 5353, timeout=2) is None
     for tcp in (False, True):
         r = dnsq.ask("2001:db8::53", "video-platform.com.", "AAAA", tcp=tcp)

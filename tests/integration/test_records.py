@@ -156,8 +156,9 @@ def test_rd_clear_answers_from_the_cache_or_refers(start_rootwalkd):
     """RD=0 (RFC 1034 4.3.1): what the cache holds, never a resolution. A name not cached gets a
     referral to the closest cached cut (its NS set, the servers' cached addresses); once an RD=1
     query has resolved it, the cached answer; DS is referred to the parent side of the cut. The
-    trace says so."""
-    r = start_rootwalkd()
+    trace says so. (access-control allow_snoop: loopback's default, allow, refuses RD=0 as
+    Unbound does; test_access.py checks that.)"""
+    r = start_rootwalkd(extra="access-control: 127.0.0.0/8 allow_snoop\n")
     # the root NS set must be primed first: before that there is nothing to refer to (REFUSED)
     assert traces.wait_trace(r.trace_log, ".", "NS"), "rootwalkd did not prime the root NS set"
     cold = ask(r.addr, "www.example.org.", rd=False)

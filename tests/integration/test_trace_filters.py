@@ -108,6 +108,7 @@ def test_trace_clients_netblocks(the_lab, start_rootwalkd):
     2001:db8::53 are traced; from 127.0.0.1, 127.0.0.95 and 127.0.0.100 not. The daemon's
     priming has no client and is not traced."""
     r = start_rootwalkd(extra="listen: 2001:db8::53@53\n"
+                              "access-control: 2001:db8::53 allow\n"
                               "trace-clients: 127.0.0.96/30, 2001:db8::53/128\n")
     asked = [
         ("127.0.0.99", "video-platform.com.", True),
