@@ -31,6 +31,10 @@ Scenario (JSON object; every key optional):
                   that does not echo the 0x20 case of the question
     ent-servfail  SERVFAIL for empty non-terminals (a server that breaks on the minimised
                   questions of QNAME minimisation); otherwise normal
+    junk-flood    UDP: before the answer to the first query, a flood of junk datagrams from the
+                  server's own address and port to the asker (the query's header with another
+                  ID and QR set): junk_count of them (default 20000) within junk_max_ms
+                  (default 300), whichever ends first; then normal (see junk_flood below)
   delay_ms    wait this long before answering (any mode)
   spoof_gap_ms  time between the forged and the real answer (default 30)
   no_tcp      true: do not listen on TCP (connections are refused)
@@ -448,6 +452,8 @@ class Server:
         q = self.received("udp", src, wire)
         if q is None or q.flags & dns.flags.QR or len(q.question) != 1:
             return
+        if self.mode == "junk-flood":
+            junk_flood(self, wire, src)
         if self.mode in ("spoof-id", "spoof-port", "spoof-case"):
             sock = self.other if self.mode == "spoof-port" else self.udp
             sock.sendto(self.forged(q).to_wire(), src)
@@ -536,6 +542,29 @@ def load_zones(specs, steps):
 
 def steps_of(scenario):
     return [(scenario.get("add", []), scenario.get("remove", []))]
+
+
+def junk_flood(server, wire, src):
+    """Scenario junk-flood: the first query of the server is preceded by a bounded flood of junk
+    replies (a tracing resolver must not grow a query's trace for each one). Later queries are
+    answered normally."""
+    with server.fail_lock:
+        if getattr(server, "flooded", False):
+            return
+        server.flooded = True
+    junk = bytearray(wire[:12])
+    junk[0] ^= 0x5A
+    junk[2] |= 0x80  # QR
+    count = int(server.sc.get("junk_count", 20000))
+    end = time.monotonic() + server.sc.get("junk_max_ms", 300) / 1000.0
+    sent = 0
+    while sent < count and time.monotonic() < end:
+        try:
+            server.udp.sendto(bytes(junk), src)
+        except OSError:
+            pass  # the asker's buffer is full: the flood goes on regardless
+        sent += 1
+    print("junk sent %d" % sent, file=sys.stderr, flush=True)
 
 
 def next_scenario(scenario):

@@ -57,11 +57,23 @@ void rw_trace_free(struct rw_trace *t)
 	free(t);
 }
 
+/* Events that end a resolution: recorded past RW_TRACE_MAX_EVENTS, so that a long trace still
+ * says how it ended. */
+static bool ev_ends(enum rw_ev type)
+{
+	return type == RW_EV_ANSWER || type == RW_EV_FAIL || type == RW_EV_DONE;
+}
+
 struct rw_trace_event *rw_trace_add(struct rw_trace *t, enum rw_ev type, const char *step,
 				    int64_t wall_us)
 {
 	if (!t)
 		return NULL;
+	if (t->n >= RW_TRACE_MAX_EVENTS &&
+	    (!ev_ends(type) || t->n >= RW_TRACE_MAX_EVENTS + RW_TRACE_MAX_ENDING)) {
+		t->events_dropped++;
+		return NULL;
+	}
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 16;
 		struct rw_trace_event *ev = realloc(t->ev, cap * sizeof(*ev));
@@ -76,6 +88,19 @@ struct rw_trace_event *rw_trace_add(struct rw_trace *t, enum rw_ev type, const c
 	e->wall_us = wall_us;
 	snprintf(e->step, sizeof(e->step), "%s", step ? step : "");
 	return e;
+}
+
+bool rw_trace_keep_rejected(struct rw_trace *t)
+{
+	if (!t)
+		return false;
+	if (t->rejected >= RW_TRACE_MAX_REJECTED || t->n >= RW_TRACE_MAX_EVENTS) {
+		t->rejected_more++;
+		return false;
+	}
+	t->rejected++;
+	t->last_rejected = t->n; /* the index its event gets */
+	return true;
 }
 
 int rw_trace_add_rec(struct rw_trace_event *e, const ldns_rr *rr, uint32_t ttl_left,
@@ -307,6 +332,31 @@ static void text_joined(struct rw_sbuf *b, const struct rw_trace *t, const struc
 		       when, addr, rw_present_port(&e->addr), e->tcp ? "tcp" : "udp");
 }
 
+/* After the last rejected reply listed: how many more came. */
+static bool rejected_summary_after(const struct rw_trace *t, const struct rw_trace_event *e)
+{
+	return t->rejected_more && t->rejected && (size_t)(e - t->ev) == t->last_rejected;
+}
+
+static void text_done(struct rw_sbuf *b, const struct rw_trace *t, const struct rw_trace_event *e)
+{
+	char tb[24];
+
+	rw_sbuf_printf(b,
+		       ";; done in %s ms: %s, %u upstream quer%s, %u cache hit%s, %u "
+		       "sub-resolution%s",
+		       rw_present_ms(tb, sizeof(tb), e->elapsed_us), rw_present_rcode(e->rcode),
+		       e->upstream, e->upstream == 1 ? "y" : "ies", e->cache_hits,
+		       e->cache_hits == 1 ? "" : "s", e->subres, e->subres == 1 ? "" : "s");
+	if (e->val_upstream)
+		rw_sbuf_printf(b, "; %u of the queries checked DNSSEC (DS, DNSKEY)",
+			       e->val_upstream);
+	if (t->events_dropped)
+		rw_sbuf_printf(b, "; %" PRIu64 " more events not recorded (a trace keeps %d)",
+			       t->events_dropped, RW_TRACE_MAX_EVENTS);
+	rw_sbuf_puts(b, "\n");
+}
+
 static void format_text_event(struct rw_sbuf *b, const struct rw_trace *t,
 			      const struct rw_trace_event *e)
 {
@@ -331,6 +381,12 @@ static void format_text_event(struct rw_sbuf *b, const struct rw_trace *t,
 		break;
 	case RW_EV_REPLY:
 		text_reply(b, e, ind);
+		if (rejected_summary_after(t, e))
+			rw_sbuf_printf(b,
+				       ";; %s        <- and %" PRIu64
+				       " more rejected replies, not listed (a trace lists the "
+				       "first %d)\n",
+				       ind, t->rejected_more, RW_TRACE_MAX_REJECTED);
 		break;
 	case RW_EV_TIMEOUT:
 		rw_present_addr((const struct sockaddr *)&e->addr, addr, sizeof(addr));
@@ -384,17 +440,7 @@ static void format_text_event(struct rw_sbuf *b, const struct rw_trace *t,
 		rw_trace_val_text(b, e, ind);
 		break;
 	case RW_EV_DONE:
-		rw_sbuf_printf(b,
-			       ";; done in %s ms: %s, %u upstream quer%s, %u cache hit%s, %u "
-			       "sub-resolution%s",
-			       rw_present_ms(tb, sizeof(tb), e->elapsed_us),
-			       rw_present_rcode(e->rcode), e->upstream,
-			       e->upstream == 1 ? "y" : "ies", e->cache_hits,
-			       e->cache_hits == 1 ? "" : "s", e->subres, e->subres == 1 ? "" : "s");
-		if (e->val_upstream)
-			rw_sbuf_printf(b, "; %u of the queries checked DNSSEC (DS, DNSKEY)",
-				       e->val_upstream);
-		rw_sbuf_puts(b, "\n");
+		text_done(b, t, e);
 		break;
 	}
 }
@@ -621,6 +667,8 @@ static void format_json_event(struct rw_sbuf *b, const struct rw_trace *t,
 		break;
 	case RW_EV_REPLY:
 		json_reply(b, e);
+		if (rejected_summary_after(t, e))
+			rw_sbuf_printf(b, ",\"rejected_not_listed\":%" PRIu64, t->rejected_more);
 		break;
 	case RW_EV_TIMEOUT:
 		rw_present_addr((const struct sockaddr *)&e->addr, addr, sizeof(addr));
@@ -678,6 +726,8 @@ static void format_json_event(struct rw_sbuf *b, const struct rw_trace *t,
 			       e->elapsed_us, e->upstream, e->cache_hits, e->subres);
 		if (e->val_upstream)
 			rw_sbuf_printf(b, ",\"upstream_dnssec\":%u", e->val_upstream);
+		if (t->events_dropped)
+			rw_sbuf_printf(b, ",\"events_not_recorded\":%" PRIu64, t->events_dropped);
 		sb_json_key_str(b, "rcode", rw_present_rcode(e->rcode));
 		break;
 	}
