@@ -105,6 +105,9 @@ int rw_ctlsock_listen(struct rw_ctlsock *cs);
  * another socket (that needs a restart), or negative with the reason in err. */
 int rw_ctlsock_reconfigure(struct rw_ctlsock *cs, const struct rw_config *cfg, char *err,
 			   size_t errlen);
+/* For rw_control_ops.part: a part of a long answer (dump-cache) for the connection arg; the next
+ * part is asked for once this one is written. */
+void rw_ctlsock_part(void *arg, const char *data, size_t len);
 const char *rw_ctlsock_path(const struct rw_ctlsock *cs);
 size_t rw_ctlsock_connections(const struct rw_ctlsock *cs);
 /* Close the listener and every connection (pending requests are cancelled) and remove the
