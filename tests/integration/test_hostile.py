@@ -309,6 +309,9 @@ def test_fifo_trace_log_without_a_reader(own_rootwalkd, the_lab):
             time.sleep(0.15)
             got += read_some(fd)
         assert b'"qname":"mail.video-platform.com."' in got, got[-500:]
+        err = c.r.stderr()
+        assert err.count("a FIFO without a reader; dropping traces") == 1, err[-2000:]
+        assert "trace log %s: writing again; " % fifo in err, err[-2000:]
     finally:
         os.close(fd)
     dropped = int(status(c)["trace-log-dropped"])
@@ -317,6 +320,7 @@ def test_fifo_trace_log_without_a_reader(own_rootwalkd, the_lab):
         time.sleep(0.05)
     procs.wait_for(lambda: int(status(c)["trace-log-dropped"]) > dropped, timeout=5,
                    proc=c.r.proc, what="traces counted as dropped after the reader left")
+    assert "trace log %s: the reader left" % fifo in c.r.stderr(), c.r.stderr()[-2000:]
     out = c.ok("reload")
     assert "reloaded" in out, out
     c.r.proc.send_signal(signal.SIGHUP)
