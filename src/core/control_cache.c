@@ -426,6 +426,7 @@ void control_lookup(struct rw_control *ctl, const struct rw_control_request *req
  */
 
 #define DUMP_PART_ENTRIES 128
+#define DUMP_PART_BYTES	  (64 * 1024)
 
 struct dump {
 	struct dump *next, **pprev;
@@ -467,8 +468,12 @@ static bool dump_part(struct rw_control *ctl, struct dump *d, struct rw_sbuf *ou
 	d->started = true;
 	d->out = out;
 	d->now_us = ctl->ops.now_wall_us(ctl->ops.ctx);
-	rw_cache_walk_part(rw_resolver_cache(ctl->r), &d->cur, DUMP_PART_ENTRIES, d->now_us,
-			   dump_entry_cb, d);
+	/* A few entries at a time, so that a part also stays near DUMP_PART_BYTES when entries
+	 * are big (an RRset may take kilobytes). */
+	size_t entries = 0, start = out->len;
+	while (!d->cur.done && entries < DUMP_PART_ENTRIES && out->len - start < DUMP_PART_BYTES)
+		entries += rw_cache_walk_part(rw_resolver_cache(ctl->r), &d->cur, 16, d->now_us,
+					      dump_entry_cb, d);
 	d->out = NULL;
 	if (!d->cur.done)
 		return false;

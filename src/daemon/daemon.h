@@ -82,8 +82,9 @@ void rw_upstream_close(struct rw_upstream *up);
 void rw_upstream_free(struct rw_upstream *up);
 
 /* The trace log file (tracesink.c). Writes never block the loop: they are queued (at most 4 MiB)
- * and written on the thread pool; when the file falls behind, whole traces are dropped and
- * counted. rw_tracesink_open returns NULL with the reason in err. */
+ * and written on the thread pool; when the file falls behind, a write fails or a FIFO has no
+ * reader, whole traces are dropped and counted. rw_tracesink_open returns NULL with the reason
+ * in err (a FIFO without a reader is not an error). */
 struct rw_tracesink *rw_tracesink_open(uv_loop_t *loop, const char *path, char *err, size_t errlen);
 /* Queue one complete trace (copied). */
 void rw_tracesink_write(struct rw_tracesink *t, const char *text, size_t len);

@@ -547,6 +547,7 @@ static void on_part(void *arg, const char *data, size_t len)
 	struct parts *p = arg;
 
 	CHECK(len > 0);
+	CHECK(len < 80 * 1024); /* a part stays near 64 KB */
 	CHECK(!(len >= 3 && memcmp(data + len - 3, "\n.\n", 3) == 0)); /* not the end */
 	p->parts++;
 	parts_add(p, data, len);
