@@ -114,14 +114,17 @@ static void ts_finish(struct rw_tracesink *t)
 static int ts_continue(struct rw_tracesink *t);
 
 static void ts_done(struct rw_tracesink *t);
+static void ts_count_lost(struct rw_tracesink *t);
 
 static void ts_retry_cb(uv_timer_t *timer)
 {
 	struct rw_tracesink *t = timer->data;
 
 	t->retrying = false;
-	if (ts_continue(t) < 0)
+	if (ts_continue(t) < 0) {
+		ts_count_lost(t);
 		ts_done(t); /* this batch is given up */
+	}
 }
 
 static void ts_done(struct rw_tracesink *t)
