@@ -547,8 +547,9 @@ static void on_part(void *arg, const char *data, size_t len)
 	struct parts *p = arg;
 
 	CHECK(len > 0);
-	CHECK(len < 80 * 1024); /* a part stays near 64 KB */
-	CHECK(!(len >= 3 && memcmp(data + len - 3, "\n.\n", 3) == 0)); /* not the end */
+	/* a part stays near 64 KB, and only the last one (to cb) ends the response */
+	CHECK(len < 80 * 1024);
+	CHECK(!(len >= 3 && memcmp(data + len - 3, "\n.\n", 3) == 0));
 	p->parts++;
 	parts_add(p, data, len);
 }
