@@ -44,6 +44,10 @@ Scenario (JSON object; every key optional):
                   another letter case: an attacker who won the ID and port race but not 0x20),
                   then the real one after flood_delay_ms; with flood_silent, no real UDP answer
                   at all (TCP answers)
+    junk-flood    UDP: before the answer to the first query, a flood of junk datagrams from the
+                  server's own address and port to the asker (the query's header with another
+                  ID and QR set): junk_count of them (default 20000) within junk_max_ms
+                  (default 300), whichever ends first; then normal (see junk_flood below)
   delay_ms    wait this long before answering (any mode)
   spoof_gap_ms  time between the forged and the real answer (default 30)
   spoof_count   forged answers per query in spoof-flood (default 20)
@@ -514,6 +518,8 @@ class Server:
         if self.mode == "spoof-nocookie" and c is not None and len(c) > 8:
             self.udp.sendto(self.forged(q).to_wire(), src)
             time.sleep(self.sc.get("spoof_gap_ms", 30) / 1000.0)
+        if self.mode == "junk-flood":
+            junk_flood(self, wire, src)
         if self.mode in ("spoof-id", "spoof-port", "spoof-case", "spoof-cookie"):
             sock = self.other if self.mode == "spoof-port" else self.udp
             sock.sendto(self.forged(q).to_wire(), src)
@@ -627,6 +633,29 @@ def load_zones(specs, steps):
 
 def steps_of(scenario):
     return [(scenario.get("add", []), scenario.get("remove", []))]
+
+
+def junk_flood(server, wire, src):
+    """Scenario junk-flood: the first query of the server is preceded by a bounded flood of junk
+    replies (a tracing resolver must not grow a query's trace for each one). Later queries are
+    answered normally."""
+    with server.fail_lock:
+        if getattr(server, "flooded", False):
+            return
+        server.flooded = True
+    junk = bytearray(wire[:12])
+    junk[0] ^= 0x5A
+    junk[2] |= 0x80  # QR
+    count = int(server.sc.get("junk_count", 20000))
+    end = time.monotonic() + server.sc.get("junk_max_ms", 300) / 1000.0
+    sent = 0
+    while sent < count and time.monotonic() < end:
+        try:
+            server.udp.sendto(bytes(junk), src)
+        except OSError:
+            pass  # the asker's buffer is full: the flood goes on regardless
+        sent += 1
+    print("junk sent %d" % sent, file=sys.stderr, flush=True)
 
 
 def next_scenario(scenario):

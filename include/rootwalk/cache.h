@@ -216,6 +216,24 @@ size_t rw_cache_flush_all(struct rw_cache *c);
 size_t rw_cache_walk(struct rw_cache *c, const ldns_rdf *name, unsigned flags, int64_t now_us,
 		     void (*fn)(void *arg, const struct rw_cache_entry *e), void *arg);
 
+/* A walk of the whole cache in parts (dump-cache), so that no part holds a shard's lock, or its
+ * caller, for long. The walk is not a snapshot: an entry held during the whole walk is visited
+ * at least once (twice only when its shard was emptied, e.g. by flush-all, and refilled
+ * meanwhile); entries stored or removed between parts may be visited or not. It follows each
+ * shard's buckets in reverse-binary order of their index (the order Redis's SCAN uses), which a
+ * table that doubled meanwhile keeps. Start from a zeroed cursor. */
+struct rw_cache_cursor {
+	unsigned shard;
+	uint64_t bucket; /* reverse-binary cursor within the shard's table */
+	bool done;
+};
+/* Call fn for a copy (valid during the call) of each valid entry of the next buckets, stopping
+ * after the bucket in which about max entries were reached or a bounded number of buckets was
+ * looked at; sets cur->done after the last bucket. Returns the number of entries visited. */
+size_t rw_cache_walk_part(struct rw_cache *c, struct rw_cache_cursor *cur, size_t max,
+			  int64_t now_us, void (*fn)(void *arg, const struct rw_cache_entry *e),
+			  void *arg);
+
 /* Number of entries held (valid or not yet reaped), and bytes accounted for them. */
 size_t rw_cache_count(const struct rw_cache *c);
 size_t rw_cache_bytes(const struct rw_cache *c);

@@ -30,7 +30,8 @@
  *   nta-list [json]                     the negative trust anchors and when they expire
  *   flush-all                           remove every entry
  *   stats [json]                        counters since start
- *   dump-cache [json]                   every valid entry, one per line
+ *   dump-cache [json]                   every valid entry, one per line, in the cache's order
+ *                                       (not sorted; not a snapshot: see rw_cache_walk_part)
  *   status                              the daemon's state, "key: value" lines
  *   reload                              re-read the configuration file, keeping the cache
  *   help                                the list of requests
@@ -98,6 +99,14 @@ struct rw_control_ops {
 	 * with a short report in msg (one or more lines), or negative with the reason in msg
 	 * ("FILE:LINE: reason"), the old configuration kept. */
 	int (*reload)(void *ctx, char *msg, size_t msglen);
+	/* Set by a caller that paces long answers: dump-cache is then answered in parts of about a
+	 * hundred entries, each made only when asked for, so that a big cache never builds its
+	 * whole text at once nor holds the caller for long. The first part (with the status line)
+	 * comes during rw_control_request, which returns a handle; each next part comes during
+	 * rw_control_continue(handle). Every part but the last goes to part(arg, data, len), with
+	 * the request's arg (data borrowed for the call); the last, with the end marker, to the
+	 * request's cb as usual. NULL: the parts are joined into one response. */
+	void (*part)(void *arg, const char *data, size_t len);
 };
 
 struct rw_control;
@@ -118,6 +127,9 @@ typedef void (*rw_control_done_cb)(void *arg, const char *resp, size_t len);
  * when the answer comes later (trace); pass it to rw_control_cancel() if the asker goes away. */
 uint64_t rw_control_request(struct rw_control *ctl, const char *line, size_t len,
 			    rw_control_done_cb cb, void *arg);
+/* Make the next part of an answer in parts (see ops.part): it goes to ops.part or, when it is the
+ * last, to the request's cb. Unknown handles are ignored. */
+void rw_control_continue(struct rw_control *ctl, uint64_t handle);
 /* The asker of a pending request went away: cb will not be called. Unknown handles are
  * ignored. */
 void rw_control_cancel(struct rw_control *ctl, uint64_t handle);

@@ -115,20 +115,36 @@ struct rw_trace_event {
 	int64_t sig_inception_s, sig_expiration_s; /* 0 when not known */
 };
 
+/* A trace's memory is bounded whatever upstream servers send: it lists at most
+ * RW_TRACE_MAX_REJECTED rejected replies (junk from a server's address while a query waits), then
+ * only counts them; and it holds at most RW_TRACE_MAX_EVENTS events, then only the ones that end
+ * a resolution (answer, fail, done), RW_TRACE_MAX_ENDING more at most; the others are counted. */
+#define RW_TRACE_MAX_REJECTED 16
+#define RW_TRACE_MAX_EVENTS   4096
+#define RW_TRACE_MAX_ENDING   64
+
 struct rw_trace {
 	char id[17];
 	enum rw_trace_format format;
 	struct rw_trace_event *ev;
 	size_t n, cap;
+	size_t rejected;	 /* rejected replies listed */
+	size_t last_rejected;	 /* index of the last one listed */
+	uint64_t rejected_more;	 /* rejected replies not listed */
+	uint64_t events_dropped; /* events not recorded (over RW_TRACE_MAX_EVENTS) */
 };
 
 /* Returns a new empty trace, or NULL. */
 struct rw_trace *rw_trace_new(uint64_t id, enum rw_trace_format format);
 void rw_trace_free(struct rw_trace *t);
-/* Append a zeroed event of the given type. Returns NULL when t is NULL (tracing off) or on
- * allocation failure; callers fill the returned event only if non-NULL. */
+/* Append a zeroed event of the given type. Returns NULL when t is NULL (tracing off), on
+ * allocation failure, or when the trace is full (RW_TRACE_MAX_EVENTS: the event is counted);
+ * callers fill the returned event only if non-NULL. */
 struct rw_trace_event *rw_trace_add(struct rw_trace *t, enum rw_ev type, const char *step,
 				    int64_t wall_us);
+/* A rejected reply arrived: whether to record it (add its reply event), or only count it (the
+ * trace lists RW_TRACE_MAX_REJECTED already). False when t is NULL. */
+bool rw_trace_keep_rejected(struct rw_trace *t);
 /* Add a record to an event (clones rr, references src). Returns 0 or negative. */
 int rw_trace_add_rec(struct rw_trace_event *e, const ldns_rr *rr, uint32_t ttl_left,
 		     uint32_t orig_ttl, int64_t stored_us, int64_t expires_us,

@@ -95,6 +95,9 @@ static inline struct shard *shard_of(struct rw_cache *c, uint64_t h)
 	return &c->shards[h >> (64 - SHARD_BITS)];
 }
 
+/* Decode a copy of a node (taken under its shard's lock) into a caller-owned entry; false when
+ * it cannot be decoded (cache_read.c). */
+bool node_decode(const struct node *n, struct rw_cache_entry *out);
 /* The keyed SipHash of a lower-cased owner name, and an entry's key hash derived from it. */
 uint64_t cache_owner_hash(const struct rw_cache *c, const uint8_t *owner, size_t len);
 uint64_t cache_key_mix(uint64_t owner_hash, uint16_t type, uint16_t klass, uint8_t kind);

@@ -64,8 +64,8 @@ static socklen_t node_src_addr(const struct node *n, struct sockaddr_storage *ss
 	return 0;
 }
 
-/* Decode a snapshot of a node into a caller-owned entry. */
-static bool node_decode(const struct node *n, struct rw_cache_entry *out)
+/* Decode a snapshot of a node into a caller-owned entry (cache_impl.h). */
+bool node_decode(const struct node *n, struct rw_cache_entry *out)
 {
 	memset(out, 0, sizeof(*out));
 	const uint8_t *p = n->data + n->owner_len;

@@ -424,8 +424,7 @@ uint64_t rw_control_request(struct rw_control *ctl, const char *line, size_t len
 		do_stats(ctl, &req, cb, arg);
 		break;
 	case RW_CTL_DUMP_CACHE:
-		control_dump(ctl, &req, cb, arg);
-		break;
+		return control_dump(ctl, &req, cb, arg);
 	case RW_CTL_STATUS:
 		do_status(ctl, cb, arg);
 		break;
@@ -444,8 +443,15 @@ uint64_t rw_control_request(struct rw_control *ctl, const char *line, size_t len
 	return 0;
 }
 
+void rw_control_continue(struct rw_control *ctl, uint64_t handle)
+{
+	(void)control_dump_continue(ctl, handle);
+}
+
 void rw_control_cancel(struct rw_control *ctl, uint64_t handle)
 {
+	if (control_dump_cancel(ctl, handle))
+		return;
 	for (struct pending *p = ctl->pending; p; p = p->next) {
 		if (p->handle != handle)
 			continue;
@@ -482,5 +488,6 @@ void rw_control_free(struct rw_control *ctl)
 		return;
 	while (ctl->pending)
 		rw_control_cancel(ctl, ctl->pending->handle);
+	control_dump_free_all(ctl);
 	free(ctl);
 }

@@ -214,9 +214,8 @@ static void entry_json(struct rw_sbuf *b, const struct rw_cache_entry *e, int64_
 	free(owner);
 }
 
-/* Collected entries, sorted before output (the cache walks in hash order). */
+/* Collected entries of a lookup, sorted before output (the cache walks in hash order). */
 struct item {
-	ldns_rdf *owner; /* dump-cache only */
 	uint16_t type;
 	int kind;
 	struct rw_sbuf text;
@@ -225,7 +224,7 @@ struct item {
 struct collect {
 	struct item *v;
 	size_t n, cap;
-	bool oom, json, lines, with_owner;
+	bool oom, json;
 	int64_t now_us;
 };
 
@@ -250,27 +249,19 @@ static void collect_cb(void *arg, const struct rw_cache_entry *e)
 	memset(it, 0, sizeof(*it));
 	it->type = e->type;
 	it->kind = (int)e->kind;
-	if (c->with_owner)
-		it->owner = ldns_rdf_clone(e->owner);
 	if (c->json)
 		entry_json(&it->text, e, c->now_us);
-	else if (c->lines)
-		entry_line(&it->text, e, c->now_us);
 	else
 		entry_text(&it->text, e, c->now_us);
-	if (it->text.oom || (c->with_owner && !it->owner))
+	if (it->text.oom)
 		c->oom = true;
 }
 
 static int item_cmp(const void *pa, const void *pb)
 {
 	const struct item *a = pa, *b = pb;
-	int d = 0;
+	int d = (int)a->type - (int)b->type;
 
-	if (a->owner && b->owner)
-		d = ldns_dname_compare(a->owner, b->owner);
-	if (d == 0)
-		d = (int)a->type - (int)b->type;
 	if (d == 0)
 		d = a->kind - b->kind;
 	return d;
@@ -278,10 +269,8 @@ static int item_cmp(const void *pa, const void *pb)
 
 static void collect_free(struct collect *c)
 {
-	for (size_t i = 0; i < c->n; i++) {
-		ldns_rdf_deep_free(c->v[i].owner);
+	for (size_t i = 0; i < c->n; i++)
 		free(c->v[i].text.p);
-	}
 	free(c->v);
 }
 
@@ -429,27 +418,167 @@ void control_lookup(struct rw_control *ctl, const struct rw_control_request *req
 	control_respond_body(cb, arg, &b);
 }
 
-void control_dump(struct rw_control *ctl, const struct rw_control_request *req,
-		  rw_control_done_cb cb, void *arg)
-{
-	struct collect c = {.json = req->json, .lines = true, .with_owner = true};
-	struct rw_sbuf b = {0};
+/* ---------------------------------------------------------------------------------------------
+ * dump-cache: made in parts of about DUMP_PART_ENTRIES entries by a cache cursor (not a
+ * snapshot: see rw_cache_walk_part), in the cache's order. With ops.part the caller paces the
+ * parts (rw_control_continue), so a big cache never builds its whole text at once nor holds the
+ * caller for long; without it, the parts are joined into one response.
+ */
 
-	c.now_us = ctl->ops.now_wall_us(ctl->ops.ctx);
-	rw_cache_walk(rw_resolver_cache(ctl->r), NULL, 0, c.now_us, collect_cb, &c);
-	if (c.n > 1)
-		qsort(c.v, c.n, sizeof(*c.v), item_cmp);
-	for (size_t i = 0; i < c.n && !c.oom; i++) {
-		rw_sbuf_add(&b, c.v[i].text.p ? c.v[i].text.p : "", c.v[i].text.len);
-		if (req->json)
-			rw_sbuf_puts(&b, "\n");
+#define DUMP_PART_ENTRIES 128
+#define DUMP_PART_BYTES	  (64 * 1024)
+
+struct dump {
+	struct dump *next, **pprev;
+	uint64_t handle;
+	rw_control_done_cb cb;
+	void *arg;
+	struct rw_cache_cursor cur;
+	bool json, started;
+	size_t count;
+	int64_t now_us;
+	struct rw_sbuf *out; /* the part being made */
+};
+
+static void dump_entry_cb(void *arg, const struct rw_cache_entry *e)
+{
+	struct dump *d = arg;
+	struct rw_sbuf line = {0};
+
+	if (d->json) {
+		entry_json(&line, e, d->now_us);
+		rw_sbuf_puts(&line, "\n");
+	} else {
+		entry_line(&line, e, d->now_us);
 	}
-	if (!req->json)
-		rw_sbuf_printf(&b, ";; %zu entries\n", c.n);
-	if (c.oom)
-		b.oom = true;
-	collect_free(&c);
-	control_respond_body(cb, arg, &b);
+	if (line.oom)
+		d->out->oom = true;
+	else
+		control_stuff(d->out, line.p, line.len);
+	free(line.p);
+	d->count++;
+}
+
+/* Append the next part to out: the status line first, the end marker last. Returns true when
+ * the dump is complete. */
+static bool dump_part(struct rw_control *ctl, struct dump *d, struct rw_sbuf *out)
+{
+	if (!d->started)
+		rw_sbuf_puts(out, "ok\n");
+	d->started = true;
+	d->out = out;
+	d->now_us = ctl->ops.now_wall_us(ctl->ops.ctx);
+	/* A few entries at a time, so that a part also stays near DUMP_PART_BYTES when entries
+	 * are big (an RRset may take kilobytes). */
+	size_t entries = 0, start = out->len;
+	while (!d->cur.done && entries < DUMP_PART_ENTRIES && out->len - start < DUMP_PART_BYTES)
+		entries += rw_cache_walk_part(rw_resolver_cache(ctl->r), &d->cur, 16, d->now_us,
+					      dump_entry_cb, d);
+	d->out = NULL;
+	if (!d->cur.done)
+		return false;
+	if (!d->json)
+		rw_sbuf_printf(out, ";; %zu entries\n", d->count);
+	rw_sbuf_puts(out, ".\n");
+	return true;
+}
+
+static void dump_unlink(struct rw_control *ctl, struct dump *d)
+{
+	if (d->pprev) {
+		*d->pprev = d->next;
+		if (d->next)
+			d->next->pprev = d->pprev;
+	}
+	free(d);
+	(void)ctl;
+}
+
+/* Make and deliver the next part: to ops.part, or the last one to cb (d is freed then). */
+static void dump_deliver(struct rw_control *ctl, struct dump *d)
+{
+	static const char oom[] = "error: out of memory\n.\n";
+	static const char oom_late[] = ";; error: out of memory, the dump stops here\n.\n";
+	struct rw_sbuf out = {0};
+	bool first = !d->started;
+	bool last = dump_part(ctl, d, &out);
+
+	while (!last && !ctl->ops.part && !out.oom)
+		last = dump_part(ctl, d, &out);
+	if (out.oom) {
+		d->cb(d->arg, first ? oom : oom_late,
+		      first ? sizeof(oom) - 1 : sizeof(oom_late) - 1);
+		dump_unlink(ctl, d);
+	} else if (last) {
+		rw_control_done_cb cb = d->cb;
+		void *arg = d->arg;
+
+		dump_unlink(ctl, d);
+		cb(arg, out.p, out.len);
+	} else {
+		ctl->ops.part(d->arg, out.p, out.len);
+	}
+	free(out.p);
+}
+
+uint64_t control_dump(struct rw_control *ctl, const struct rw_control_request *req,
+		      rw_control_done_cb cb, void *arg)
+{
+	struct dump *d = calloc(1, sizeof(*d));
+
+	if (!d) {
+		control_respond_error(cb, arg, "out of memory");
+		return 0;
+	}
+	d->cb = cb;
+	d->arg = arg;
+	d->json = req->json;
+	d->handle = ++ctl->next_handle;
+	d->next = ctl->dumps;
+	if (d->next)
+		d->next->pprev = &d->next;
+	ctl->dumps = d;
+	d->pprev = &ctl->dumps;
+	uint64_t h = d->handle;
+	dump_deliver(ctl, d);
+	for (struct dump *x = ctl->dumps; x; x = x->next)
+		if (x->handle == h)
+			return h; /* more to come */
+	return 0;
+}
+
+static struct dump *dump_find(struct rw_control *ctl, uint64_t handle)
+{
+	for (struct dump *d = ctl->dumps; d; d = d->next)
+		if (d->handle == handle)
+			return d;
+	return NULL;
+}
+
+bool control_dump_continue(struct rw_control *ctl, uint64_t handle)
+{
+	struct dump *d = dump_find(ctl, handle);
+
+	if (!d)
+		return false;
+	dump_deliver(ctl, d);
+	return true;
+}
+
+void control_dump_free_all(struct rw_control *ctl)
+{
+	while (ctl->dumps)
+		dump_unlink(ctl, ctl->dumps);
+}
+
+bool control_dump_cancel(struct rw_control *ctl, uint64_t handle)
+{
+	struct dump *d = dump_find(ctl, handle);
+
+	if (!d)
+		return false;
+	dump_unlink(ctl, d);
+	return true;
 }
 
 /* flush ... bogus: bogus cache entries (on a build whose cache marks them) and the key cache's

@@ -39,17 +39,26 @@ struct pending {
 	size_t resplen;
 };
 
+struct dump;
+
 struct rw_control {
 	struct rw_resolver *r;
 	struct rw_control_ops ops;
 	struct pending *pending;
 	size_t n_pending;
 	uint64_t next_handle;
+	struct dump *dumps; /* dump-cache answers in parts (control_cache.c) */
 };
 
-/* The cache commands (control_cache.c): each answers through cb exactly once. */
-void control_dump(struct rw_control *ctl, const struct rw_control_request *req,
-		  rw_control_done_cb cb, void *arg);
+/* The cache commands (control_cache.c): each answers through cb exactly once. dump-cache with
+ * ops.part answers in parts: control_dump returns its handle (0 when it is done already), and
+ * control_dump_continue makes the next part; both return false for a handle not theirs. */
+uint64_t control_dump(struct rw_control *ctl, const struct rw_control_request *req,
+		      rw_control_done_cb cb, void *arg);
+bool control_dump_continue(struct rw_control *ctl, uint64_t handle);
+bool control_dump_cancel(struct rw_control *ctl, uint64_t handle);
+/* Drop every dump in progress, without callbacks. */
+void control_dump_free_all(struct rw_control *ctl);
 void control_flush(struct rw_control *ctl, const struct rw_control_request *req,
 		   rw_control_done_cb cb, void *arg);
 void control_lookup(struct rw_control *ctl, const struct rw_control_request *req,
@@ -60,6 +69,8 @@ void control_nta(struct rw_control *ctl, const struct rw_control_request *req,
 /* Respond `ok` with the body (or an error when building it ran out of memory), or an error. */
 /* Responses (control_reply.c). frame: the whole response as a malloc'd buffer, or NULL. */
 char *control_frame(const char *status, const char *body, size_t bodylen, size_t *outlen);
+/* Append body lines to out with dot-stuffing (a missing last newline is added). */
+void control_stuff(struct rw_sbuf *out, const char *body, size_t bodylen);
 void control_respond(rw_control_done_cb cb, void *arg, const char *status, const char *body,
 		     size_t bodylen);
 void control_respond_body(rw_control_done_cb cb, void *arg, struct rw_sbuf *b);

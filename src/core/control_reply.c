@@ -2,12 +2,27 @@
  * "." (rootwalk(1), PROTOCOL). Used by control.c and control_cache.c; calls neither. */
 #include "control_impl.h"
 
+void control_stuff(struct rw_sbuf *out, const char *body, size_t bodylen)
+{
+	size_t i = 0;
+
+	while (i < bodylen) {
+		const char *nl = memchr(body + i, '\n', bodylen - i);
+		size_t n = nl ? (size_t)(nl - (body + i)) : bodylen - i;
+
+		if (body[i] == '.')
+			rw_sbuf_add(out, ".", 1);
+		rw_sbuf_add(out, body + i, n);
+		rw_sbuf_add(out, "\n", 1);
+		i += n + (nl ? 1 : 0);
+	}
+}
+
 /* Frame a response: status line, body with dot-stuffing, end marker. Returns a malloc'd buffer or
  * NULL on allocation failure. */
 char *control_frame(const char *status, const char *body, size_t bodylen, size_t *outlen)
 {
 	struct rw_sbuf out = {0};
-	size_t i = 0;
 
 	/* The status line is one line whatever the reason contains. */
 	for (const char *s = status; *s; s++) {
@@ -17,16 +32,7 @@ char *control_frame(const char *status, const char *body, size_t bodylen, size_t
 		rw_sbuf_add(&out, &c, 1);
 	}
 	rw_sbuf_add(&out, "\n", 1);
-	while (i < bodylen) {
-		const char *nl = memchr(body + i, '\n', bodylen - i);
-		size_t n = nl ? (size_t)(nl - (body + i)) : bodylen - i;
-
-		if (body[i] == '.')
-			rw_sbuf_add(&out, ".", 1);
-		rw_sbuf_add(&out, body + i, n);
-		rw_sbuf_add(&out, "\n", 1);
-		i += n + (nl ? 1 : 0);
-	}
+	control_stuff(&out, body, bodylen);
 	rw_sbuf_add(&out, ".\n", 2);
 	if (out.oom) {
 		free(out.p);

@@ -202,8 +202,12 @@ bool rw_iter_reply(struct rw_iter *it, const struct sockaddr *from, socklen_t fr
 	if (!why && case_wrong)
 		why = case_differs(it, &ck);
 	if (why) {
-		/* dropped and counted; the query keeps waiting for the real reply */
-		struct rw_trace_event *e = iter_trace_reply(it, NULL, len, RW_REPLY_REJECTED);
+		/* dropped and counted; the query keeps waiting for the real reply. The trace lists
+		 * the first few and counts the rest (a flood of junk must not grow it). */
+		struct rw_trace_event *e =
+			rw_trace_keep_rejected(it->sh->trace)
+				? iter_trace_reply(it, NULL, len, RW_REPLY_REJECTED)
+				: NULL;
 		if (e)
 			e->text = strdup(why);
 		return false;

@@ -1,4 +1,5 @@
-/* Per-query trace: events are typed records; text and JSON exist only here, at the sink. */
+/* Per-query trace, formatting: events are typed records (trace_record.c); text and JSON exist
+ * only here, at the sink. */
 #include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -16,106 +17,6 @@ static void sb_json_key_str(struct rw_sbuf *b, const char *key, const char *val)
 {
 	rw_sbuf_printf(b, ",\"%s\":", key);
 	rw_present_json_str(b, val);
-}
-
-/* ---- trace objects ---- */
-
-struct rw_trace *rw_trace_new(uint64_t id, enum rw_trace_format format)
-{
-	struct rw_trace *t = calloc(1, sizeof(*t));
-
-	if (!t)
-		return NULL;
-	snprintf(t->id, sizeof(t->id), "%016" PRIx64, id);
-	t->format = format;
-	return t;
-}
-
-static void event_clear(struct rw_trace_event *e)
-{
-	free(e->qname);
-	free(e->zone);
-	free(e->server);
-	free(e->text);
-	for (size_t i = 0; i < e->n_ns; i++)
-		free(e->ns[i]);
-	free(e->ns);
-	for (size_t i = 0; i < e->n_recs; i++) {
-		ldns_rr_free(e->recs[i].rr);
-		rw_source_unref(e->recs[i].src);
-	}
-	free(e->recs);
-}
-
-void rw_trace_free(struct rw_trace *t)
-{
-	if (!t)
-		return;
-	for (size_t i = 0; i < t->n; i++)
-		event_clear(&t->ev[i]);
-	free(t->ev);
-	free(t);
-}
-
-struct rw_trace_event *rw_trace_add(struct rw_trace *t, enum rw_ev type, const char *step,
-				    int64_t wall_us)
-{
-	if (!t)
-		return NULL;
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 16;
-		struct rw_trace_event *ev = realloc(t->ev, cap * sizeof(*ev));
-		if (!ev)
-			return NULL;
-		t->ev = ev;
-		t->cap = cap;
-	}
-	struct rw_trace_event *e = &t->ev[t->n++];
-	memset(e, 0, sizeof(*e));
-	e->type = type;
-	e->wall_us = wall_us;
-	snprintf(e->step, sizeof(e->step), "%s", step ? step : "");
-	return e;
-}
-
-int rw_trace_add_rec(struct rw_trace_event *e, const ldns_rr *rr, uint32_t ttl_left,
-		     uint32_t orig_ttl, int64_t stored_us, int64_t expires_us,
-		     struct rw_source *src, bool from_cache)
-{
-	if (!e)
-		return 0;
-	struct rw_trace_rec *recs = realloc(e->recs, (e->n_recs + 1) * sizeof(*recs));
-	if (!recs)
-		return -1;
-	e->recs = recs;
-	struct rw_trace_rec *r = &recs[e->n_recs];
-	r->rr = ldns_rr_clone(rr);
-	if (!r->rr)
-		return -1;
-	ldns_rr_set_ttl(r->rr, ttl_left);
-	r->ttl_left = ttl_left;
-	r->orig_ttl = orig_ttl;
-	r->stored_us = stored_us;
-	r->expires_us = expires_us;
-	r->src = rw_source_ref(src);
-	r->from_cache = from_cache;
-	e->n_recs++;
-	return 0;
-}
-
-int rw_trace_add_ns(struct rw_trace_event *e, const ldns_rdf *name)
-{
-	if (!e || !name)
-		return 0;
-	char **ns = realloc(e->ns, (e->n_ns + 1) * sizeof(*ns));
-	if (!ns)
-		return -1;
-	e->ns = ns;
-	ns[e->n_ns] = rw_present_name(name);
-	if (!ns[e->n_ns])
-		return -1;
-	e->n_ns++;
-	return 0;
 }
 
 /* ---- formatting ---- */
@@ -307,6 +208,31 @@ static void text_joined(struct rw_sbuf *b, const struct rw_trace *t, const struc
 		       when, addr, rw_present_port(&e->addr), e->tcp ? "tcp" : "udp");
 }
 
+/* After the last rejected reply listed: how many more came. */
+static bool rejected_summary_after(const struct rw_trace *t, const struct rw_trace_event *e)
+{
+	return t->rejected_more && t->rejected && (size_t)(e - t->ev) == t->last_rejected;
+}
+
+static void text_done(struct rw_sbuf *b, const struct rw_trace *t, const struct rw_trace_event *e)
+{
+	char tb[24];
+
+	rw_sbuf_printf(b,
+		       ";; done in %s ms: %s, %u upstream quer%s, %u cache hit%s, %u "
+		       "sub-resolution%s",
+		       rw_present_ms(tb, sizeof(tb), e->elapsed_us), rw_present_rcode(e->rcode),
+		       e->upstream, e->upstream == 1 ? "y" : "ies", e->cache_hits,
+		       e->cache_hits == 1 ? "" : "s", e->subres, e->subres == 1 ? "" : "s");
+	if (e->val_upstream)
+		rw_sbuf_printf(b, "; %u of the queries checked DNSSEC (DS, DNSKEY)",
+			       e->val_upstream);
+	if (t->events_dropped)
+		rw_sbuf_printf(b, "; %" PRIu64 " more events not recorded (a trace keeps %d)",
+			       t->events_dropped, RW_TRACE_MAX_EVENTS);
+	rw_sbuf_puts(b, "\n");
+}
+
 static void format_text_event(struct rw_sbuf *b, const struct rw_trace *t,
 			      const struct rw_trace_event *e)
 {
@@ -331,6 +257,12 @@ static void format_text_event(struct rw_sbuf *b, const struct rw_trace *t,
 		break;
 	case RW_EV_REPLY:
 		text_reply(b, e, ind);
+		if (rejected_summary_after(t, e))
+			rw_sbuf_printf(b,
+				       ";; %s        <- and %" PRIu64
+				       " more rejected replies, not listed (a trace lists the "
+				       "first %d)\n",
+				       ind, t->rejected_more, RW_TRACE_MAX_REJECTED);
 		break;
 	case RW_EV_TIMEOUT:
 		rw_present_addr((const struct sockaddr *)&e->addr, addr, sizeof(addr));
@@ -391,17 +323,7 @@ static void format_text_event(struct rw_sbuf *b, const struct rw_trace *t,
 			       e->rcode < 0 ? "no answer" : rw_present_rcode(e->rcode));
 		break;
 	case RW_EV_DONE:
-		rw_sbuf_printf(b,
-			       ";; done in %s ms: %s, %u upstream quer%s, %u cache hit%s, %u "
-			       "sub-resolution%s",
-			       rw_present_ms(tb, sizeof(tb), e->elapsed_us),
-			       rw_present_rcode(e->rcode), e->upstream,
-			       e->upstream == 1 ? "y" : "ies", e->cache_hits,
-			       e->cache_hits == 1 ? "" : "s", e->subres, e->subres == 1 ? "" : "s");
-		if (e->val_upstream)
-			rw_sbuf_printf(b, "; %u of the queries checked DNSSEC (DS, DNSKEY)",
-				       e->val_upstream);
-		rw_sbuf_puts(b, "\n");
+		text_done(b, t, e);
 		break;
 	}
 }
@@ -632,6 +554,8 @@ static void format_json_event(struct rw_sbuf *b, const struct rw_trace *t,
 		break;
 	case RW_EV_REPLY:
 		json_reply(b, e);
+		if (rejected_summary_after(t, e))
+			rw_sbuf_printf(b, ",\"rejected_not_listed\":%" PRIu64, t->rejected_more);
 		break;
 	case RW_EV_TIMEOUT:
 		rw_present_addr((const struct sockaddr *)&e->addr, addr, sizeof(addr));
@@ -697,6 +621,8 @@ static void format_json_event(struct rw_sbuf *b, const struct rw_trace *t,
 			       e->elapsed_us, e->upstream, e->cache_hits, e->subres);
 		if (e->val_upstream)
 			rw_sbuf_printf(b, ",\"upstream_dnssec\":%u", e->val_upstream);
+		if (t->events_dropped)
+			rw_sbuf_printf(b, ",\"events_not_recorded\":%" PRIu64, t->events_dropped);
 		sb_json_key_str(b, "rcode", rw_present_rcode(e->rcode));
 		break;
 	}

@@ -5,10 +5,20 @@
  * is replaced; a live one (another daemon answers on it) or a file that is not a socket is never
  * touched. Requests are lines of at most RW_CONTROL_MAX_REQUEST bytes: a longer one gets an
  * error and the connection is closed. Each connection handles one request at a time; reading
- * pauses while a request is being answered or while the client has not read its replies. At
- * most CTL_MAX_CONNS connections are open; idle ones are closed after CTL_IDLE_MS.
+ * pauses while a request is being answered or while the client has not read its replies.
+ *
+ * Slow clients cannot hold the administrator out: bytes alone are not activity (a request must
+ * be complete within CTL_REQUEST_MS of its first byte, or the connection is closed), idle
+ * connections are closed after CTL_IDLE_MS, and when CTL_MAX_CONNS are open a new connection
+ * closes the one that completed a request (or connected) longest ago and is not being answered.
+ *
+ * Reload sets the socket file's mode and owner again, through a file descriptor opened on the
+ * path without following symbolic links (O_PATH | O_NOFOLLOW) and checked to be the socket we
+ * bound (device and inode): whoever can write the socket's directory cannot swap in a link and
+ * have the daemon change another file's mode or owner.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdlib.h>
@@ -28,6 +38,7 @@
 
 #define CTL_MAX_CONNS	16
 #define CTL_IDLE_MS	60000
+#define CTL_REQUEST_MS	5000 /* from the first byte of a request to its newline */
 #define CTL_BACKLOG	16
 #define CTL_INITIAL_BUF 1024
 /* Reply bytes a client may leave unread before we stop reading its next request. */
@@ -38,6 +49,8 @@ struct ctl_conn {
 	struct rw_ctlsock *cs;
 	uint64_t pending; /* control handle of a request being answered later, 0 if none */
 	bool answering;	  /* a request was handed to the control handler and not yet answered */
+	bool partial;	  /* part of a request is buffered: its deadline runs */
+	bool streaming;	  /* a part of a long answer is being written; the next comes after it */
 };
 
 struct rw_ctlsock {
@@ -64,21 +77,35 @@ static void ctl_closing(struct rw_stream *st)
 
 static void ctl_written(struct rw_stream *st)
 {
+	struct ctl_conn *c = (struct ctl_conn *)st;
+
+	if (c->streaming) {
+		/* A long answer goes one part at a time, each once the previous one is out: a
+		 * client that reads slowly (or not at all) holds one part of memory, no more. */
+		if (rw_stream_wqueue(st) == 0 && c->pending && c->cs->d->control) {
+			c->streaming = false;
+			rw_control_continue(c->cs->d->control, c->pending);
+		}
+		return;
+	}
 	if (rw_stream_wqueue(st) <= CTL_WQUEUE_PAUSE)
 		conn_process((struct ctl_conn *)st); /* the client caught up: its next request */
 }
 
-/* Bytes arrived (they restart the idle timer) or the client half-closed: answer what was asked,
- * then close. */
+/* Bytes arrived (they do not restart the idle timer: a request completed does) or the client
+ * half-closed: answer what was asked, then close. */
 static void ctl_input(struct rw_stream *st)
 {
 	conn_process((struct ctl_conn *)st);
 }
 
-/* A trace in progress is bounded by the resolver's query budget, not by the idle timer. */
+/* A trace in progress is bounded by the resolver's query budget, not by the idle timer; a long
+ * answer whose client takes no part for CTL_IDLE_MS is not busy but stuck. */
 static bool ctl_busy(struct rw_stream *st)
 {
-	return ((struct ctl_conn *)st)->answering;
+	struct ctl_conn *c = (struct ctl_conn *)st;
+
+	return c->answering && !c->streaming;
 }
 
 static const struct rw_stream_ops ctl_stream_ops = {
@@ -87,7 +114,7 @@ static const struct rw_stream_ops ctl_stream_ops = {
 	.input = ctl_input,
 	.in_initial = CTL_INITIAL_BUF,
 	.in_max = RW_CONTROL_MAX_REQUEST,
-	.touch_on_bytes = true,
+	.touch_on_bytes = false,
 	.idle_ms = CTL_IDLE_MS,
 	.busy = ctl_busy,
 };
@@ -109,11 +136,22 @@ static void conn_done(void *arg, const char *resp, size_t len)
 
 	c->pending = 0;
 	c->answering = false;
+	c->streaming = false;
 	conn_write(c, resp, len);
 	if (!c->st.closing)
 		rw_stream_touch(&c->st);
 	if (!c->st.processing)
 		conn_process(c);
+}
+
+void rw_ctlsock_part(void *arg, const char *data, size_t len)
+{
+	struct ctl_conn *c = arg;
+
+	c->streaming = true;
+	conn_write(c, data, len);
+	if (!c->st.closing)
+		rw_stream_touch(&c->st); /* progress: the idle timer starts again */
 }
 
 static void conn_request(struct ctl_conn *c, const char *line, size_t len)
@@ -126,6 +164,8 @@ static void conn_request(struct ctl_conn *c, const char *line, size_t len)
 		conn_write(c, unavailable, sizeof(unavailable) - 1);
 		return;
 	}
+	c->partial = false;
+	rw_stream_touch(&c->st); /* a complete request is activity */
 	c->answering = true;
 	h = rw_control_request(ctl, line, len, conn_done, c);
 	if (h && c->answering)
@@ -177,6 +217,11 @@ static void conn_process(struct ctl_conn *c)
 		if (!c->answering && rw_inbuf_size(&c->st.in) == 0)
 			rw_stream_shutdown(&c->st);
 		return;
+	}
+	if (!c->answering && rw_inbuf_size(&c->st.in) > 0 && !c->partial) {
+		/* The first bytes of a request: the whole line is due within CTL_REQUEST_MS. */
+		c->partial = true;
+		rw_stream_deadline(&c->st, CTL_REQUEST_MS);
 	}
 	conn_want_read(c, !c->answering && conn_wqueue(c) <= CTL_WQUEUE_PAUSE &&
 				  rw_inbuf_size(&c->st.in) < c->st.in.max);
@@ -258,27 +303,63 @@ static int parse_owner(const char *owner, uid_t *uid, gid_t *gid, char *err, siz
 	return 0;
 }
 
-/* Mode and owner of the socket file from the configuration. */
+/* The socket file at cs->path, opened without following a symbolic link, if it is still the
+ * socket we bound. Returns the O_PATH descriptor, or negative with the reason in err. */
+static int open_own_socket(struct rw_ctlsock *cs, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd = open(cs->path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0) {
+		int rc = -errno;
+		snprintf(err, errlen, "control socket %s: %s", cs->path, strerror(errno));
+		return rc;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode) || st.st_dev != cs->dev ||
+	    st.st_ino != cs->ino) {
+		snprintf(err, errlen,
+			 "control socket %s: the path is no longer the socket the daemon made "
+			 "(replaced by %s): its mode and owner are left alone",
+			 cs->path, S_ISLNK(st.st_mode) ? "a symbolic link" : "another file");
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
+}
+
+/* Mode and owner of the socket file from the configuration, set through a descriptor of the
+ * socket file itself: chmod and chown on the path would follow a link swapped in meanwhile. */
 static int apply_perms(struct rw_ctlsock *cs, const struct rw_config *cfg, char *err, size_t errlen)
 {
 	uid_t uid;
 	gid_t gid;
+	char proc[64];
 	int rc = parse_owner(cfg->control_socket_owner, &uid, &gid, err, errlen);
+	int fd;
 
 	if (rc < 0)
 		return rc;
-	if ((uid != (uid_t)-1 || gid != (gid_t)-1) && chown(cs->path, uid, gid) < 0) {
+	fd = open_own_socket(cs, err, errlen);
+	if (fd < 0)
+		return fd;
+	if ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
+	    fchownat(fd, "", uid, gid, AT_EMPTY_PATH) < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "control socket %s: chown to %s: %s", cs->path,
 			 cfg->control_socket_owner, strerror(errno));
+		close(fd);
 		return rc;
 	}
-	if (chmod(cs->path, (mode_t)cfg->control_socket_mode) < 0) {
+	/* fchmod does not take an O_PATH descriptor; its /proc name reaches the same inode. */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (chmod(proc, (mode_t)cfg->control_socket_mode) < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "control socket %s: chmod %04o: %s", cs->path,
 			 cfg->control_socket_mode, strerror(errno));
+		close(fd);
 		return rc;
 	}
+	close(fd);
 	return 0;
 }
 
@@ -399,6 +480,7 @@ struct rw_ctlsock *rw_ctlsock_new(struct rw_daemon *d)
 	cs->conns.name = "control";
 	/* Over the cap: say why, then close. */
 	cs->conns.reject = "error: too many control connections\n.\n";
+	cs->conns.evict = true;
 	return cs;
 }
 
@@ -433,7 +515,10 @@ int rw_ctlsock_reconfigure(struct rw_ctlsock *cs, const struct rw_config *cfg, c
 {
 	if (!cs || !cfg->control_socket || strcmp(cfg->control_socket, cs->path) != 0)
 		return 1; /* a different socket: needs a restart */
-	return apply_perms(cs, cfg, err, errlen);
+	int rc = apply_perms(cs, cfg, err, errlen);
+	if (rc < 0)
+		rw_daemon_log(RW_LOG_WARNING, "%s", err);
+	return rc;
 }
 
 void rw_ctlsock_close(struct rw_ctlsock *cs)

@@ -88,8 +88,9 @@ void rw_upstream_close(struct rw_upstream *up);
 void rw_upstream_free(struct rw_upstream *up);
 
 /* The trace log file (tracesink.c). Writes never block the loop: they are queued (at most 4 MiB)
- * and written on the thread pool; when the file falls behind, whole traces are dropped and
- * counted. rw_tracesink_open returns NULL with the reason in err. */
+ * and written on the thread pool; when the file falls behind, a write fails or a FIFO has no
+ * reader, whole traces are dropped and counted. rw_tracesink_open returns NULL with the reason
+ * in err (a FIFO without a reader is not an error). */
 struct rw_tracesink *rw_tracesink_open(uv_loop_t *loop, const char *path, char *err, size_t errlen);
 /* Queue one complete trace (copied). */
 void rw_tracesink_write(struct rw_tracesink *t, const char *text, size_t len);
@@ -111,6 +112,9 @@ int rw_ctlsock_listen(struct rw_ctlsock *cs);
  * another socket (that needs a restart), or negative with the reason in err. */
 int rw_ctlsock_reconfigure(struct rw_ctlsock *cs, const struct rw_config *cfg, char *err,
 			   size_t errlen);
+/* For rw_control_ops.part: a part of a long answer (dump-cache) for the connection arg; the next
+ * part is asked for once this one is written. */
+void rw_ctlsock_part(void *arg, const char *data, size_t len);
 const char *rw_ctlsock_path(const struct rw_ctlsock *cs);
 size_t rw_ctlsock_connections(const struct rw_ctlsock *cs);
 /* Close the listener and every connection (pending requests are cancelled) and remove the

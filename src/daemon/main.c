@@ -624,7 +624,8 @@ static int run(const char *config_path, bool explicit_path)
 		struct rw_control_ops ops = {.ctx = &d,
 					     .now_wall_us = ctl_now,
 					     .status = ctl_status,
-					     .reload = ctl_reload};
+					     .reload = ctl_reload,
+					     .part = rw_ctlsock_part};
 
 		d.control = rw_control_new(d.resolver, &ops);
 		d.ctlsock = d.control ? rw_ctlsock_new(&d) : NULL;

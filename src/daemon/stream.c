@@ -250,8 +250,16 @@ static void stream_idle_cb(uv_timer_t *timer)
 
 void rw_stream_touch(struct rw_stream *s)
 {
+	if (s->closing)
+		return;
+	s->active_ms = uv_now(s->timer.loop);
+	uv_timer_start(&s->timer, stream_idle_cb, s->ops->idle_ms, s->ops->idle_ms);
+}
+
+void rw_stream_deadline(struct rw_stream *s, uint64_t ms)
+{
 	if (!s->closing)
-		uv_timer_again(&s->timer);
+		uv_timer_start(&s->timer, stream_idle_cb, ms, s->ops->idle_ms);
 }
 
 /* Listeners. */
@@ -288,12 +296,40 @@ static void stream_reject(uv_stream_t *listener, const char *msg)
 	uv_close(&h->handle, reject_close_cb);
 }
 
+/* The connection of a full set touched longest ago and not busy, or NULL. */
+static struct rw_stream *stream_stalest(struct rw_stream_set *set)
+{
+	struct rw_stream *best = NULL;
+
+	for (struct rw_dlink *l = set->head; l; l = l->next) {
+		struct rw_stream *s = rw_dlink_entry(l, struct rw_stream, link);
+
+		if (s->ops->busy && s->ops->busy(s))
+			continue;
+		/* newest first in the list: on a tie the older one goes */
+		if (!best || s->active_ms <= best->active_ms)
+			best = s;
+	}
+	return best;
+}
+
 struct rw_stream *rw_stream_accept(struct rw_stream_set *set, uv_stream_t *listener, size_t size,
 				   const struct rw_stream_ops *ops)
 {
 	struct rw_stream *s;
 	int rc;
 
+	if (set->n >= set->max && set->evict && (s = stream_stalest(set))) {
+		if (!set->cap_logged) {
+			set->cap_logged = true;
+			rw_daemon_log(RW_LOG_WARNING,
+				      "%d %s connections open: closing the one idle longest for "
+				      "each new one",
+				      (int)set->max, set->name);
+		}
+		rw_stream_close(s);
+		set->cap_logged = true; /* closing it cleared the flag */
+	}
 	if (set->n >= set->max) {
 		if (!set->cap_logged) {
 			set->cap_logged = true;
@@ -325,6 +361,7 @@ struct rw_stream *rw_stream_accept(struct rw_stream_set *set, uv_stream_t *liste
 		rw_stream_close(s);
 		return NULL;
 	}
+	s->active_ms = uv_now(listener->loop);
 	uv_timer_start(&s->timer, stream_idle_cb, ops->idle_ms, ops->idle_ms);
 	return s;
 }

@@ -85,6 +85,7 @@ struct rw_stream {
 	struct rw_dlink link;	   /* in set until closing starts */
 	unsigned refs;
 	int open_handles;
+	uint64_t active_ms; /* uv_now at accept and at each rw_stream_touch */
 	bool closing, shutting, reading, eof, processing;
 };
 
@@ -97,6 +98,9 @@ struct rw_stream_set {
 	const char *name;
 	const char *reject;
 	bool cap_logged; /* the cap was logged; again only once it has been left */
+	/* When full, a new connection closes the one touched longest ago that is not busy (so
+	 * that slow or silent clients cannot lock others out), instead of being refused. */
+	bool evict;
 };
 
 /* Accept a connection from listener (TCP or Unix) into a new, zeroed owner's struct of size
@@ -124,7 +128,10 @@ void rw_stream_write(struct rw_stream *s, const void *prefix, size_t plen, const
 void rw_stream_want_read(struct rw_stream *s, bool want);
 /* Bytes queued for writing and not yet taken by the kernel. */
 size_t rw_stream_wqueue(struct rw_stream *s);
-/* Restart the idle timer. */
+/* Restart the idle timer (and note the stream as active now, see rw_stream_set.evict). */
 void rw_stream_touch(struct rw_stream *s);
+/* Let the timer fire ms from now (ops->busy is asked then, as for idleness), without counting
+ * as activity; rw_stream_touch puts the idle timeout back. */
+void rw_stream_deadline(struct rw_stream *s, uint64_t ms);
 
 #endif

@@ -11,12 +11,22 @@
  * The file is opened non-blocking: for a regular file that changes nothing, but a FIFO or a
  * terminal that stops reading makes a write return EAGAIN instead of holding a thread-pool
  * thread (and the daemon's exit) for ever; the rest of the batch is retried after TS_RETRY_MS.
+ *
+ * A FIFO without a reader cannot be opened for writing without blocking (ENXIO), and a reader
+ * that leaves turns writes into EPIPE. Neither stops the daemon, a reload or a reopen: the sink
+ * then has no file (fd -1), drops and counts every trace, and tries to open the FIFO again at
+ * most every TS_REOPEN_MS while traces come, so a reader that comes later gets the traces from
+ * then on. A write that fails otherwise (ENOSPC, EIO) gives its batch up: every trace of it not
+ * written in full is counted as dropped. Both troubles are logged once when they start and once
+ * when they end, with the number of traces lost meanwhile.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <sys/stat.h>
 
 #include <uv.h>
 
@@ -29,10 +39,15 @@
  * a batch, whichever comes first. One write per trace cost more than formatting it. */
 #define TS_BATCH    (64u * 1024)
 #define TS_FLUSH_MS 20
+/* A FIFO without a reader is tried again at most this often (while traces come). */
+#define TS_REOPEN_MS 100
 
+/* Traces in a buffer: their bytes, and where each ends (to count the ones a failed write lost). */
 struct tbuf {
 	char *p;
 	size_t len, cap;
+	size_t *ends;
+	size_t n, ncap;
 };
 
 struct rw_tracesink {
@@ -49,7 +64,10 @@ struct rw_tracesink {
 	bool closing, timer_closed;
 	bool failing; /* the last write failed (logged once until one succeeds) */
 	bool dropping;
+	bool no_reader;	   /* fd is -1: a FIFO nobody reads (logged once until one does) */
+	uint64_t last_try; /* uv_now of the last attempt to open a FIFO without a reader */
 	uint64_t dropped, dropped_now;
+	uint64_t lost_now; /* dropped since failing or no_reader started */
 };
 
 static void ts_start(struct rw_tracesink *t);
@@ -58,6 +76,8 @@ static void ts_free(struct rw_tracesink *t)
 {
 	free(t->pending.p);
 	free(t->writing.p);
+	free(t->pending.ends);
+	free(t->writing.ends);
 	free(t->path);
 	free(t);
 }
@@ -76,7 +96,7 @@ static void ts_finish(struct rw_tracesink *t)
 {
 	size_t off = 0;
 
-	while (off < t->pending.len) {
+	while (t->fd >= 0 && off < t->pending.len) {
 		ssize_t n = write(t->fd, t->pending.p + off, t->pending.len - off);
 
 		if (n < 0 && errno == EINTR)
@@ -85,7 +105,8 @@ static void ts_finish(struct rw_tracesink *t)
 			break;
 		off += (size_t)n;
 	}
-	close(t->fd);
+	if (t->fd >= 0)
+		close(t->fd);
 	uv_close((uv_handle_t *)&t->retry, ts_timer_close_cb);
 }
 
@@ -93,20 +114,24 @@ static void ts_finish(struct rw_tracesink *t)
 static int ts_continue(struct rw_tracesink *t);
 
 static void ts_done(struct rw_tracesink *t);
+static void ts_count_lost(struct rw_tracesink *t);
 
 static void ts_retry_cb(uv_timer_t *timer)
 {
 	struct rw_tracesink *t = timer->data;
 
 	t->retrying = false;
-	if (ts_continue(t) < 0)
+	if (ts_continue(t) < 0) {
+		ts_count_lost(t);
 		ts_done(t); /* this batch is given up */
+	}
 }
 
 static void ts_done(struct rw_tracesink *t)
 {
 	t->inflight = false;
 	t->writing.len = 0;
+	t->writing.n = 0;
 	if (t->inflight_fd != t->fd)
 		close(t->inflight_fd); /* reopened meanwhile: the old file is done */
 	if (t->closing) {
@@ -114,6 +139,54 @@ static void ts_done(struct rw_tracesink *t)
 		return;
 	}
 	ts_start(t);
+}
+
+/* Traces of the batch in flight that were not written in full: lost. */
+static void ts_count_lost(struct rw_tracesink *t)
+{
+	size_t lost = 0;
+
+	for (size_t i = 0; i < t->writing.n; i++)
+		if (t->writing.ends[i] > t->inflight_off)
+			lost++;
+	t->dropped += lost;
+	t->lost_now += lost;
+}
+
+/* A write failed (not EAGAIN): the batch is given up and its unwritten traces counted. A FIFO
+ * whose reader left (EPIPE) is closed; later traces are dropped until a reader opens it. */
+static void ts_write_failed(struct rw_tracesink *t, int err)
+{
+	ts_count_lost(t);
+	if (t->inflight_fd != t->fd)
+		return; /* the file was reopened meanwhile: the new one may work */
+	if (err == UV_EPIPE) {
+		if (!t->no_reader && !t->failing)
+			rw_daemon_log(RW_LOG_WARNING,
+				      "trace log %s: the reader left; dropping traces until one "
+				      "opens it",
+				      t->path);
+		t->no_reader = true;
+		close(t->fd);
+		t->fd = -1;
+		t->inflight_fd = -1;
+	} else if (!t->failing && !t->no_reader) {
+		rw_daemon_log(RW_LOG_ERR, "writing trace log %s: %s; dropping traces", t->path,
+			      uv_strerror(err));
+		t->failing = true;
+	}
+}
+
+/* Traces are written again after a failure or a time without a reader: say how many were lost. */
+static void ts_recovered(struct rw_tracesink *t)
+{
+	if (!t->failing && !t->no_reader)
+		return;
+	rw_daemon_log(RW_LOG_WARNING, "trace log %s: writing again; %llu traces were dropped",
+		      t->path, (unsigned long long)t->lost_now);
+	t->failing = false;
+	t->no_reader = false;
+	t->lost_now = 0;
 }
 
 static void ts_write_cb(uv_fs_t *req)
@@ -134,14 +207,12 @@ static void ts_write_cb(uv_fs_t *req)
 		return;
 	}
 	if (n < 0) {
-		if (!t->failing)
-			rw_daemon_log(RW_LOG_ERR, "writing trace log %s: %s", t->path,
-				      uv_strerror((int)n));
-		t->failing = true;
+		ts_write_failed(t, (int)n);
 		ts_done(t); /* this batch is given up */
 		return;
 	}
-	t->failing = false;
+	if (n > 0 && t->inflight_fd == t->fd)
+		ts_recovered(t);
 	t->inflight_off += (size_t)n;
 	if (t->inflight_off < t->writing.len && n > 0 && ts_continue(t) == 0)
 		return; /* a short write: the rest is under way */
@@ -180,54 +251,16 @@ static void ts_start(struct rw_tracesink *t)
 	t->writing = t->pending;
 	t->pending = tmp;
 	t->pending.len = 0;
+	t->pending.n = 0;
 	t->inflight_fd = t->fd;
 	t->inflight_off = 0;
-	if (ts_continue(t) < 0) {
-		t->writing.len = 0; /* nothing we can do for this batch */
+	if (t->fd < 0 || ts_continue(t) < 0) {
+		ts_count_lost(t); /* nothing we can do for this batch */
+		t->writing.len = 0;
+		t->writing.n = 0;
 		return;
 	}
 	t->inflight = true;
-}
-
-void rw_tracesink_write(struct rw_tracesink *t, const char *text, size_t len)
-{
-	struct tbuf *b = &t->pending;
-
-	if (t->closing || len == 0)
-		return;
-	if (b->len + len > TS_MAX_PENDING) {
-		if (!t->dropping)
-			rw_daemon_log(
-				RW_LOG_WARNING,
-				"trace log %s falls behind (%u bytes waiting): dropping traces",
-				t->path, (unsigned)b->len);
-		t->dropping = true;
-		t->dropped++;
-		t->dropped_now++;
-		return;
-	}
-	if (b->len + len > b->cap) {
-		size_t cap = b->cap ? b->cap : 65536;
-		char *p;
-
-		while (cap < b->len + len)
-			cap *= 2;
-		p = realloc(b->p, cap);
-		if (!p) {
-			t->dropped++;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, text, len);
-	b->len += len;
-	if (t->inflight)
-		return; /* its completion starts the next write */
-	if (b->len >= TS_BATCH)
-		ts_start(t);
-	else if (!uv_is_active((uv_handle_t *)&t->retry))
-		uv_timer_start(&t->retry, ts_flush_cb, TS_FLUSH_MS, 0);
 }
 
 static int ts_open_fd(const char *path, char *err, size_t errlen)
@@ -237,6 +270,115 @@ static int ts_open_fd(const char *path, char *err, size_t errlen)
 	if (fd < 0)
 		snprintf(err, errlen, "cannot open trace log %s: %s", path, strerror(errno));
 	return fd;
+}
+
+/* Open the path; a FIFO without a reader (ENXIO) is not an error: *fd is -1 then. Returns 0, or
+ * -1 with the reason in err. */
+static int ts_open_path(const char *path, int *fd, char *err, size_t errlen)
+{
+	struct stat st;
+
+	*fd = ts_open_fd(path, err, errlen);
+	if (*fd >= 0)
+		return 0;
+	if (errno == ENXIO && stat(path, &st) == 0 && S_ISFIFO(st.st_mode))
+		return 0;
+	return -1;
+}
+
+/* Without a reader: try the FIFO again, at most every TS_REOPEN_MS. */
+static void ts_try_reader(struct rw_tracesink *t)
+{
+	char err[256];
+	uint64_t now = uv_now(t->loop);
+
+	if (t->last_try && now - t->last_try < TS_REOPEN_MS)
+		return;
+	t->last_try = now;
+	if (ts_open_path(t->path, &t->fd, err, sizeof(err)) < 0 || t->fd < 0)
+		return;
+	ts_recovered(t);
+}
+
+static void ts_no_reader_log(struct rw_tracesink *t)
+{
+	rw_daemon_log(RW_LOG_WARNING,
+		      "trace log %s: a FIFO without a reader; dropping traces until one opens it",
+		      t->path);
+}
+
+/* Room for len more bytes and one more trace in b. Returns 0 or -1. */
+static int tbuf_reserve(struct tbuf *b, size_t len)
+{
+	if (b->len + len > b->cap) {
+		size_t cap = b->cap ? b->cap : 65536;
+		char *p;
+
+		while (cap < b->len + len)
+			cap *= 2;
+		p = realloc(b->p, cap);
+		if (!p)
+			return -1;
+		b->p = p;
+		b->cap = cap;
+	}
+	if (b->n == b->ncap) {
+		size_t ncap = b->ncap ? b->ncap * 2 : 256;
+		size_t *ends = realloc(b->ends, ncap * sizeof(*ends));
+
+		if (!ends)
+			return -1;
+		b->ends = ends;
+		b->ncap = ncap;
+	}
+	return 0;
+}
+
+void rw_tracesink_write(struct rw_tracesink *t, const char *text, size_t len)
+{
+	struct tbuf *b = &t->pending;
+
+	if (t->closing || len == 0)
+		return;
+	if (t->fd < 0 && !t->inflight)
+		ts_try_reader(t);
+	if (t->fd < 0) {
+		t->dropped++; /* nobody reads the FIFO: nothing to queue for */
+		t->lost_now++;
+		return;
+	}
+	if (len > TS_MAX_PENDING) {
+		rw_daemon_log(RW_LOG_WARNING,
+			      "trace log %s: dropping a trace of %zu bytes, more than the %u bytes "
+			      "it may queue",
+			      t->path, len, TS_MAX_PENDING);
+		t->dropped++;
+		return;
+	}
+	if (b->len + len > TS_MAX_PENDING) {
+		if (!t->dropping)
+			rw_daemon_log(
+				RW_LOG_WARNING,
+				"trace log %s falls behind (%zu bytes waiting): dropping traces",
+				t->path, b->len);
+		t->dropping = true;
+		t->dropped++;
+		t->dropped_now++;
+		return;
+	}
+	if (tbuf_reserve(b, len) < 0) {
+		t->dropped++;
+		return;
+	}
+	memcpy(b->p + b->len, text, len);
+	b->len += len;
+	b->ends[b->n++] = b->len;
+	if (t->inflight)
+		return; /* its completion starts the next write */
+	if (b->len >= TS_BATCH)
+		ts_start(t);
+	else if (!uv_is_active((uv_handle_t *)&t->retry))
+		uv_timer_start(&t->retry, ts_flush_cb, TS_FLUSH_MS, 0);
 }
 
 struct rw_tracesink *rw_tracesink_open(uv_loop_t *loop, const char *path, char *err, size_t errlen)
@@ -249,10 +391,14 @@ struct rw_tracesink *rw_tracesink_open(uv_loop_t *loop, const char *path, char *
 		return NULL;
 	}
 	t->loop = loop;
-	t->fd = ts_open_fd(path, err, errlen);
-	if (t->fd < 0) {
+	if (ts_open_path(path, &t->fd, err, errlen) < 0) {
 		ts_free(t);
 		return NULL;
+	}
+	if (t->fd < 0) {
+		t->no_reader = true;
+		t->last_try = uv_now(loop);
+		ts_no_reader_log(t);
 	}
 	uv_timer_init(loop, &t->retry);
 	t->retry.data = t;
@@ -261,14 +407,21 @@ struct rw_tracesink *rw_tracesink_open(uv_loop_t *loop, const char *path, char *
 
 int rw_tracesink_reopen(struct rw_tracesink *t, char *err, size_t errlen)
 {
-	int fd = ts_open_fd(t->path, err, errlen);
+	int fd;
 
-	if (fd < 0)
+	if (ts_open_path(t->path, &fd, err, errlen) < 0)
 		return -1;
 	/* A write in flight keeps the old fd until it completes (ts_write_cb closes it). */
-	if (!t->inflight || t->inflight_fd != t->fd)
+	if (t->fd >= 0 && (!t->inflight || t->inflight_fd != t->fd))
 		close(t->fd);
 	t->fd = fd;
+	if (fd < 0 && !t->no_reader) {
+		t->no_reader = true;
+		ts_no_reader_log(t);
+	} else if (fd >= 0) {
+		ts_recovered(t);
+	}
+	t->last_try = uv_now(t->loop);
 	return 0;
 }
 

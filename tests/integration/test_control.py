@@ -319,7 +319,8 @@ def test_dump_cache_and_status(start_ctl):
     assert f["server"] in DNSHOST and f["addr"] == DNSHOST[f["server"]]
     assert f["zone"] == VP and f["rank"] == "authoritative-answer"
     assert int(f["ttl"]) <= int(f["orig_ttl"]) == 300
-    assert out[0].startswith(". NS rrset "), out[0]  # canonical order: the root first
+    # in the cache's order (made in parts, not sorted): the root is there
+    assert any(x.startswith(". NS rrset ") for x in out), out[:5]
     js = [json.loads(x) for x in c.ok("dump-cache", "--json").splitlines()]
     assert len(js) == n
     assert {"owner", "type", "kind", "ttl", "orig_ttl", "stored", "expires", "expires_iso",
@@ -527,15 +528,19 @@ def test_connection_limit_and_abandoned_requests(the_lab, start_ctl):
             s.connect(c.sock)
             held.append(s)
         time.sleep(0.2)
+        # At the cap, a new connection closes the one idle longest (the first) and is served.
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
             s.settimeout(3)
             s.connect(c.sock)
-            data = dnsq.read_until_closed(s, 3)
-        assert data == b"error: too many control connections\n.\n", data
-        # The held connections still work.
-        held[0].sendall(b"status\n")
-        held[0].shutdown(socket.SHUT_WR)
-        assert control.responses(dnsq.read_until_closed(held[0], 3))[0][0] == "ok"
+            s.sendall(b"status\n")
+            s.shutdown(socket.SHUT_WR)
+            assert control.responses(dnsq.read_until_closed(s, 3))[0][0] == "ok"
+        held[0].settimeout(3)
+        assert held[0].recv(100) == b"", "the idlest one was not closed"  # EOF, no timeout
+        # The other held connections still work.
+        held[1].sendall(b"status\n")
+        held[1].shutdown(socket.SHUT_WR)
+        assert control.responses(dnsq.read_until_closed(held[1], 3))[0][0] == "ok"
     finally:
         for s in held:
             s.close()
