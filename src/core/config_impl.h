@@ -13,7 +13,7 @@
 
 #include "rootwalk/config.h"
 
-#define CFG_MAX_KEYS  64 /* entries of the key table, checked where it is defined */
+#define CFG_MAX_KEYS  96 /* entries of the key table, checked where it is defined */
 #define CFG_MAX_VALUE 4096
 #define CFG_SHOWN     80 /* a quoted value in a message is cut to this */
 

@@ -18,7 +18,11 @@
 #include "server.h"
 #include "rootwalk/wire.h"
 
-#define SRV_UDP_RCVBUF (4 * 1024 * 1024)
+/* The socket's receive buffer: a few hundred queries (each small datagram costs the kernel
+ * about 1 KB of buffer), a few milliseconds of work. A deeper queue absorbs no overload: under a
+ * flood it only stays full, and every answer, cache hits too, waits behind it (4 MiB made every
+ * answer wait about a second). */
+#define SRV_UDP_RCVBUF (256 * 1024)
 
 /* UDP queries are read SRV_UDP_READ at a time with recvmmsg(), up to SRV_UDP_READS_PER_WAKE per
  * wakeup so that TCP, timers and upstream replies get their turn under a flood. A query longer
@@ -347,8 +351,8 @@ int rw_server_udp_open(struct rw_server *s, const struct rw_sockaddr *addr)
 		free(u);
 		return rc;
 	}
-	/* Bursts of queries queue in the kernel while the loop is busy; the default buffer holds
-	 * only a few hundred datagrams. Best effort: the kernel caps this at net.core.rmem_max. */
+	/* Bursts of queries queue in the kernel while the loop is busy, up to SRV_UDP_RCVBUF.
+	 * Best effort: the kernel caps this at net.core.rmem_max. */
 	(void)setsockopt(u->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	rc = uv_poll_init_socket(&s->d->loop, &u->poll, u->fd);
 	if (rc < 0) {

@@ -2,7 +2,9 @@
  *
  * Every UDP query gets its own socket on a random source port, connected to the server, so the
  * kernel drops datagrams from other addresses and reports ICMP errors at once. TCP queries open
- * one connection each and read one framed reply. Each query has a timer for q->timeout_ms.
+ * one connection each and read one framed reply. Each query has a timer for q->timeout_ms. At
+ * most outgoing-range queries (so sockets) are in flight: beyond, a send fails at once with
+ * -EBUSY, which the iterator takes as a network error for that server.
  *
  * A query ends in exactly one of three ways: accepted reply, timeout/network error (reported to
  * the resolver), or cancel (silent). It is taken out of the id table before anything is reported,
@@ -426,6 +428,10 @@ int rw_upstream_send(struct rw_upstream *up, const struct rw_upstream_query *q)
 		return -EINVAL;
 	if (uq_find(up, q->id))
 		return -EEXIST;
+	/* outgoing-range: each query in the table holds one socket (a finished one's is closed
+	 * at once by uv_close, only its memory waits for the callback) */
+	if (up->pending >= up->d->cfg->outgoing_range)
+		return -EBUSY;
 
 	uq = uq_new(up, q);
 	if (!uq)
