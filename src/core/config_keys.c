@@ -411,6 +411,8 @@ static const struct cfg_key keys[] = {
 	    "when full, a query older than this (ms) makes room for a new one", jostle_timeout_ms),
 	NUM("outgoing-range", 16, 60000, "4096", "upstream queries (sockets) in flight at once",
 	    outgoing_range),
+	NUM("outgoing-num-tcp", 1, 60000, "64", "upstream TCP queries in flight at once",
+	    outgoing_num_tcp),
 	NUM("incoming-num-tcp", 1, 60000, "256", "client TCP connections open at once",
 	    incoming_num_tcp),
 	NUM("tcp-connections-per-client", 1, 60000, "32",

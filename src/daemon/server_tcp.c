@@ -214,6 +214,12 @@ static uint64_t idle_timeout_ms(size_t n, size_t max)
 	return ms < SRV_TCP_IDLE_MIN_MS ? SRV_TCP_IDLE_MIN_MS : ms;
 }
 
+static void count_load(struct rw_server *s, enum rw_load_event ev)
+{
+	if (s->d->resolver) /* NULL during shutdown */
+		rw_resolver_count_load(s->d->resolver, ev);
+}
+
 /* A new connection c is in: enforce the caps. Returns false when c itself was closed. Closing
  * a connection drops the answers of its queries under way (they are released when answered). */
 static bool conn_admit(struct rw_server *s, struct srv_conn *c)
@@ -242,12 +248,12 @@ static bool conn_admit(struct rw_server *s, struct srv_conn *c)
 			oldest = o;
 	}
 	if (same >= cfg->tcp_connections_per_client) {
-		rw_resolver_count_load(s->d->resolver, RW_LOAD_TCP_PER_CLIENT);
+		count_load(s, RW_LOAD_TCP_PER_CLIENT);
 		conn_close(c);
 		return false;
 	}
 	if (s->conns.n > max && (idlest || oldest)) {
-		rw_resolver_count_load(s->d->resolver, RW_LOAD_TCP_EVICTED);
+		count_load(s, RW_LOAD_TCP_EVICTED);
 		conn_close(idlest ? idlest : oldest);
 	}
 	return true;
@@ -260,7 +266,7 @@ static void tcp_connection_cb(uv_stream_t *server, int status)
 	struct srv_conn *c;
 	int len, rc;
 
-	if (status < 0 || s->closed || !s->d->resolver)
+	if (status < 0 || s->closed)
 		return;
 	/* The set's own cap is one above incoming-num-tcp: the connection one too many is taken,
 	 * and conn_admit closes another to make room. */
