@@ -16,6 +16,7 @@ import string
 import time
 
 import dns.exception
+import dns.flags
 import dns.message
 import dns.rcode
 import pytest
@@ -242,4 +243,57 @@ def test_tcp_idle_timeout_shrinks_as_table_fills(start_ctl, silent_zone):
         assert ctl.stats()["tcp.evicted"] == 0
     finally:
         for s in idle:
+            s.close()
+
+
+def tcp_conns_to(addr):
+    """TCP connections being made or established (SYN_SENT, ESTABLISHED: not those closed and
+    waiting in the kernel) to addr:53, from /proc/net/tcp."""
+    a = socket.inet_aton(addr)[::-1].hex().upper() + ":0035"
+    n = 0
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            if fields[2] == a and fields[3] in ("01", "02"):
+                n += 1
+    return n
+
+
+def test_outgoing_num_tcp_caps_upstream_tcp(start_ctl, fault_tld):
+    """outgoing-num-tcp: 4. allsilent.fault.'s first server answers every UDP query truncated
+    and never accepts TCP (its backlog fills, later SYNs are dropped): each of 40 slow names
+    wants a TCP query, at most 4 are open at once, the others fail at once and are counted."""
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.bind((SILENT[0], 53))
+    u.settimeout(0.2)
+    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    t.bind((SILENT[0], 53))
+    t.listen(1)
+    silent2 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    silent2.bind((SILENT[1], 53))
+    try:
+        ctl = start_ctl(extra="outgoing-num-tcp: 4\ntrace-log: off\n")
+        addr = ctl.r.addr
+        assert cached_answers(addr, 1) == 1
+        flood_udp(addr, 40)
+        peak = 0
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline:  # answer TC to what comes, for 2 s at most
+            try:
+                wire, peer = u.recvfrom(4096)
+            except socket.timeout:
+                wire = None
+            if wire:
+                q = dns.message.from_wire(wire)
+                r = dns.message.make_response(q)
+                r.flags |= dns.flags.TC
+                u.sendto(r.to_wire(), peer)
+            peak = max(peak, tcp_conns_to(SILENT[0]))
+        st = ctl.stats()
+        assert st["upstream.tcp_retries"] > 4, st
+        assert st["upstream.range_full"] > 0, st
+        assert 0 < peak <= 4, "%d TCP connections to %s at once" % (peak, SILENT[0])
+    finally:
+        for s in (u, t, silent2):
             s.close()
