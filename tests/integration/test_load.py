@@ -173,6 +173,7 @@ def test_tcp_flood_of_slow_queries_legit_client_answered(start_ctl, silent_zone)
         time.sleep(0.3)
         m = tcp_ask(addr, "127.0.7.1")
         assert m is not None and m.rcode() == dns.rcode.NOERROR and m.answer
+        assert cached_answers(addr, 5) == 5  # UDP unaffected
         st = ctl.stats()
         assert st["tcp.evicted"] >= 300 - 256, st
         assert st["tcp.per_client_refused"] == 0, st
@@ -297,3 +298,15 @@ def test_outgoing_num_tcp_caps_upstream_tcp(start_ctl, fault_tld):
     finally:
         for s in (u, t, silent2):
             s.close()
+
+
+def test_descriptor_limit_raised(start_rootwalkd):
+    """At start the soft descriptor limit is raised to what outgoing-range (4096) and
+    incoming-num-tcp (256) need, with room beside them, as far as the hard limit allows."""
+    r = start_rootwalkd(extra="trace-log: off\n")
+    with open("/proc/%d/limits" % r.proc.pid) as f:
+        line = [l for l in f if l.startswith("Max open files")][0]
+    soft, hard = line.split()[3:5]
+    need = 4096 + 256 + 100
+    assert soft == "unlimited" or int(soft) >= min(need, int(hard) if hard != "unlimited"
+                                                   else need), line
