@@ -1060,7 +1060,7 @@ def render(args, gen, R, vers, command, started, elapsed, prof, load):
     else:
         head = ("## DNSSEC run of %s" if args.dnssec else "## Run of %s") % when
         if args.only_flood:
-            head += " (workload 6, the flood, alone: `--only-flood`)"
+            head = "## Flood run of %s (workload 6 alone: `--only-flood`)" % when
     if args.dnssec:
         same = ("- same settings: one thread, DNSSEC validation on in both (rootwalkd "
                 "`dnssec: yes`, Unbound `module-config: \"validator iterator\"`, "
@@ -1122,8 +1122,8 @@ def write_results(path, new):
             old = f.read()
         # Plain and DNSSEC runs (bench.py --dnssec) are kept apart: four earlier runs of the
         # new run's kind, the latest and four earlier of the other.
-        parts = re.split(r"(?m)^(?=## (?:DNSSEC run|Run) of )", old)
-        kinds = ("## Run of ", "## DNSSEC run of ")
+        parts = re.split(r"(?m)^(?=## (?:DNSSEC run|Run|Flood run) of )", old)
+        kinds = ("## Run of ", "## DNSSEC run of ", "## Flood run of ")
         limit = {k: 4 if new.startswith(k) else 5 for k in kinds}
         kept = {k: 0 for k in kinds}
         for e in parts:
@@ -1137,7 +1137,8 @@ def write_results(path, new):
                 "latest run comes first; earlier runs are kept below it for before/after "
                 "comparisons (up to four of each kind). Runs headed \"DNSSEC run\" "
                 "(`bench/run.sh --dnssec`) measure a signed hierarchy with both resolvers "
-                "validating; the others an unsigned one without validation.\n\n")
+                "validating; the others an unsigned one without validation; \"Flood run\" "
+                "(`bench/run.sh --only-flood`) workload 6 alone.\n\n")
         f.write(new)
         for e in earlier:
             f.write("\n" + e)
