@@ -15,6 +15,22 @@
 
 #define S_EXAMPLE 1
 
+static int nested_left;
+
+/* A client whose answer makes the server read its next query at once (a TCP connection): it
+ * comes from inside the resolver's callback, where nothing may be dropped to make room. */
+static void ask_again(struct fakenet *fn)
+{
+	if (nested_left > 0) {
+		nested_left--;
+		fn_submit(fn,
+			  nested_left == 2   ? "x.example."
+			  : nested_left == 1 ? "y.example."
+					     : "z.example.",
+			  LDNS_RR_TYPE_A, false, (uint16_t)(3000 + nested_left));
+	}
+}
+
 static void advance_ms(struct fakenet *fn, uint64_t ms)
 {
 	fn->mono_ms += ms;
@@ -104,9 +120,17 @@ int main(void)
 	CHECK_EQ(st->joined, 1 + 24);
 	CHECK_EQ(st->dropped, 2 + 6);
 
-	/* The questions left time out and are answered (SERVFAIL): the table empties. */
+	/* The questions left time out and are answered (SERVFAIL): the table empties. The first
+	 * answers bring three new questions from inside the callback, while the table is full and
+	 * e. is old enough to drop: they are dropped instead (e. is being answered). */
 	before = fn.responses;
+	nested_left = 3;
+	fn.after_response = ask_again;
+	advance_ms(&fn, 300);
 	fn_run(&fn, 500);
+	CHECK_EQ(nested_left, 0);
+	CHECK_EQ(st->jostled, 4);
+	CHECK_EQ(st->dropped, 8 + 3);
 	CHECK_EQ(rw_resolver_pending(fn.r), 0);
 	CHECK_EQ(fn.responses, before + 3 + 24);
 
