@@ -132,12 +132,20 @@ struct rw_stats {
 	/* Load (issue 13): client queries dropped without an answer, none of them SERVFAILed. */
 	uint64_t jostled; /* under way longer than jostle-timeout, dropped to make room */
 	uint64_t dropped; /* new, num-queries-per-thread full and nothing old enough to drop */
+	uint64_t stale;	  /* new, full, and they had waited too long in the socket's queue */
 	uint64_t upstream_range_full; /* sends refused: outgoing-range upstream queries in flight */
 	uint64_t tcp_evicted;	      /* client TCP connections closed to make room for a new one */
 	uint64_t tcp_per_client;      /* TCP connections refused: tcp-connections-per-client */
 };
 extern const uint32_t rw_rtt_bucket_ms[RW_RTT_BUCKETS - 1];
 const struct rw_stats *rw_resolver_stats(const struct rw_resolver *r);
+
+/* The next queries handed to rw_resolver_query() waited too long in the socket's queue (stale
+ * true): while every num-queries-per-thread request is taken, they are dropped (-EBUSY,
+ * stats.stale) rather than take the place of one under way; cache hits and clients joining a
+ * question under way are answered as always. Draining a deep queue so costs little, and the
+ * cache hits behind it wait less. */
+void rw_resolver_set_stale(struct rw_resolver *r, bool stale);
 
 /* What the edge did under load, counted in the resolver's stats. */
 enum rw_load_event {

@@ -72,6 +72,10 @@ bool req_admit(struct rw_resolver *r)
 	/* Never from inside a callback of the resolver (busy): a caller up the stack may hold
 	 * the request that would be freed. A few tries: the callbacks of one drop may take the
 	 * room it made. */
+	if (r->stale && r->n_client >= r->cfg->num_queries_per_thread) {
+		r->stats.stale++;
+		return false;
+	}
 	for (int tries = 0; r->n_client >= r->cfg->num_queries_per_thread; tries++) {
 		struct req *v = NULL;
 		if (!r->busy && tries < 4)
@@ -83,6 +87,11 @@ bool req_admit(struct rw_resolver *r)
 		jostle(v);
 	}
 	return true;
+}
+
+void rw_resolver_set_stale(struct rw_resolver *r, bool stale)
+{
+	r->stale = stale;
 }
 
 void rw_resolver_count_load(struct rw_resolver *r, enum rw_load_event ev)

@@ -51,6 +51,7 @@ struct srv_requests {
 	size_t n_spare;
 	bool closed;
 	bool cap_logged;
+	bool stale; /* the query now handed in waited long in its socket (rw_resolver_set_stale) */
 };
 
 struct srv_udp;

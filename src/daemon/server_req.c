@@ -105,9 +105,12 @@ void rw_server_query(struct srv_requests *rq, struct srv_origin *o, const uint8_
 	req = req_new(rq, o, client);
 	if (!req)
 		rc = -ENOMEM;
-	else
+	else {
+		rw_resolver_set_stale(r, rq->stale);
 		rc = rw_resolver_query(r, pkt, len, client, rw_daemon_addr_len(client),
 				       o->ops->proto, srv_respond, req);
+		rw_resolver_set_stale(r, false);
+	}
 	if (rc == 0)
 		return;
 	if (rc == -EBUSY) {

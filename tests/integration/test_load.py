@@ -79,9 +79,10 @@ def cached_answers(addr, n):
 
 def test_requests_cap_drops_new_then_jostles_old(start_ctl, silent_zone):
     """num-queries-per-thread: 50. A burst of 200 slow names: 50 are taken and 150 dropped (none
-    of the 50 has run 200 ms). After 400 ms, 60 more: 50 take the place of the 50 old ones
-    (jostled, unanswered), 10 are dropped. The cached name answers all along, and no query was
-    answered SERVFAIL for the load."""
+    of the 50 has run 200 ms; those that waited over 10 ms in the socket are counted as stale).
+    After 400 ms, 60 more, 10 at a time: 50 take the place of the 50 old ones (jostled,
+    unanswered), 10 are dropped. The cached name answers all along, and no query was answered
+    SERVFAIL for the load."""
     ctl = start_ctl(extra="num-queries-per-thread: 50\njostle-timeout: 200\n"
                           "trace-log: off\n")
     addr = ctl.r.addr
@@ -89,15 +90,17 @@ def test_requests_cap_drops_new_then_jostles_old(start_ctl, silent_zone):
     flood_udp(addr, 200)
     time.sleep(0.2)
     st = ctl.stats()
-    assert st["requests.dropped"] == 150, st
+    assert st["requests.dropped"] + st["requests.stale"] == 150, st
     assert st["requests.jostled"] == 0, st
     assert cached_answers(addr, 10) == 10
     time.sleep(0.4)
-    flood_udp(addr, 60)
+    for _ in range(6):  # 10 at a time: fresh, not stale in the socket's queue
+        flood_udp(addr, 10)
+        time.sleep(0.03)
     time.sleep(0.2)
     st = ctl.stats()
     assert st["requests.jostled"] == 50, st
-    assert st["requests.dropped"] == 160, st
+    assert st["requests.dropped"] + st["requests.stale"] == 160, st
     assert st["requests.in_progress"] <= 50, st
     assert cached_answers(addr, 10) == 10
     assert st["client.servfail"] == 0, st
@@ -310,3 +313,32 @@ def test_descriptor_limit_raised(start_rootwalkd):
     need = 4096 + 256 + 100
     assert soft == "unlimited" or int(soft) >= min(need, int(hard) if hard != "unlimited"
                                                    else need), line
+
+
+def test_stale_queries_dropped_not_jostled(start_ctl, silent_zone):
+    """num-queries-per-thread: 50, jostle-timeout: 0 (any request could be replaced). The daemon
+    is stopped while 100 slow names and a cached name queue in its socket; once it runs again,
+    the first 50 are taken, the other 50 waited too long in the queue (over 10 ms) to take the
+    place of those: they are dropped (requests.stale), none is jostled, and the cached name is
+    answered."""
+    import signal
+    ctl = start_ctl(extra="num-queries-per-thread: 50\njostle-timeout: 0\ntrace-log: off\n")
+    addr = ctl.r.addr
+    assert cached_answers(addr, 1) == 1
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.settimeout(3)
+        os.kill(ctl.r.proc.pid, signal.SIGSTOP)
+        try:
+            flood_udp(addr, 100)
+            q = make_query(CACHED)
+            probe.sendto(q.to_wire(), (addr, 53))
+            time.sleep(0.1)
+        finally:
+            os.kill(ctl.r.proc.pid, signal.SIGCONT)
+        m = dns.message.from_wire(probe.recv(65535))
+    assert m.id == q.id and m.rcode() == dns.rcode.NOERROR and m.answer
+    time.sleep(0.1)
+    st = ctl.stats()
+    assert st["requests.stale"] == 50, st
+    assert st["requests.jostled"] == 0, st
+    assert st["requests.in_progress"] <= 50, st
