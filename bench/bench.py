@@ -9,7 +9,8 @@ What it does (see bench/README.md for the meaning of every figure):
   1. generates a hierarchy into a temporary directory: the root, three TLDs and N second-level
      zones, served by three NSD processes (root, TLDs, leaves) on 127.1.0.1, 127.2.0.1, 127.3.0.1;
   2. for each repetition, runs rootwalkd (127.0.0.53) and Unbound (127.0.0.54) one after the other
-     through the workloads: cached, cold, tracing, memory (threads is skipped with a note);
+     through the workloads: cached, cold, tracing, memory, flood (bench/flood.py; threads is
+     skipped with a note);
   3. writes the medians and ratios as a markdown table into bench/RESULTS.md.
 
 Every process started here is stopped here (and the PID namespace kills anything left when this
@@ -42,6 +43,8 @@ from rwlab.dnsq import ask  # noqa: E402
 from rwlab.isolate import ensure_isolated  # noqa: E402
 from rwlab.nsd import Server  # noqa: E402
 from rwlab.signing import Signer  # noqa: E402
+
+import flood  # noqa: E402  (bench/flood.py: workload 6)
 
 ROOT_ADDR = "127.1.0.1"
 TLD_ADDR = "127.2.0.1"
@@ -162,7 +165,7 @@ def sign_hierarchy(tmp, zdir, origins):
     return Signer(zdir, os.path.join(tmp, "dnssec"), plan_path=plan).sign_all(origins)
 
 
-def generate(tmp, n, dnssec=False):
+def generate(tmp, n, dnssec=False, flood_names=0):
     """Write zones, hints and NSD configurations (signed zones with dnssec); return a dict of
     paths."""
     zdir = os.path.join(tmp, "zones")
@@ -184,6 +187,8 @@ def generate(tmp, n, dnssec=False):
         if t == "net":
             lines += ["a.gtld-servers.net. A %s" % TLD_ADDR,
                       "a.root-servers.net. A %s" % ROOT_ADDR]
+        if t == "com":
+            lines += flood.delegation_lines()  # workload 6's slow zone
         for zone, i in leaves:
             if zone.endswith("." + t + "."):
                 lines += ["%s NS ns1.%s" % (zone, zone), "ns1.%s A %s" % (zone, LEAF_ADDR)]
@@ -218,7 +223,8 @@ def generate(tmp, n, dnssec=False):
     cached = rnd.sample(cands, min(CACHED_NAMES, len(cands)))
     files = {"cached": cached,
              "cold": [(zone, "A") for zone, _ in leaves],
-             "fill": [q for zone, _ in leaves for q in fill_queries(zone)]}
+             "fill": [q for zone, _ in leaves for q in fill_queries(zone)],
+             "flood": flood.flood_names(flood_names)}
     paths = {}
     for name, qs in files.items():
         p = os.path.join(tmp, name + ".txt")
@@ -992,8 +998,33 @@ def build_table(R, args, gen):
         g(ub, "bytes_per_rrset"), 0, ("<=", 1.0), "≤ 1.0")
     row("4 memory", "RSS per cached RRset (bytes)", g(rw, "rss_per_rrset"),
         g(ub, "rss_per_rrset"), 0)
+    if g(rw, "flood_sent"):
+        fl6 = "%d s of never-cached names in a silent zone at %s q/s" % (
+            args.flood_duration, fmt(args.flood_qps))
+        row("6 flood", "peak RSS (MiB), %s" % fl6, [v / 1024 for v in g(rw, "flood_peak_rss_kib")],
+            [v / 1024 for v in g(ub, "flood_peak_rss_kib")], 1, None, "before the flood: %s / %s"
+            % (fmt(med([v / 1024 for v in g(rw, "flood_rss0_kib")]), 1),
+               fmt(med([v / 1024 for v in g(ub, "flood_rss0_kib")]), 1)))
+        row("6 flood", "peak descriptors", g(rw, "flood_peak_fds"), g(ub, "flood_peak_fds"), 0,
+            None, "before the flood: %s / %s" % (fmt(med(g(rw, "flood_fds0"))),
+                                                 fmt(med(g(ub, "flood_fds0")))))
+        row("6 flood", "a cached name asked every %d ms: answers lost (of %s / %s asked)" % (
+            int(flood.PROBE_INTERVAL * 1000), fmt(med(g(rw, "flood_probe_asked"))),
+            fmt(med(g(ub, "flood_probe_asked")))), g(rw, "flood_probe_lost"),
+            g(ub, "flood_probe_lost"), 0, None, "not NOERROR with data: %s / %s" % (
+                fmt(med(g(rw, "flood_probe_bad"))), fmt(med(g(ub, "flood_probe_bad")))))
+        row("6 flood", "that cached name's latency p50 (ms)", g(rw, "flood_probe_p50_ms"),
+            g(ub, "flood_probe_p50_ms"), 3)
+        row("6 flood", "that cached name's latency p99 (ms)", g(rw, "flood_probe_p99_ms"),
+            g(ub, "flood_probe_p99_ms"), 3, None, "goal: a few ms")
+        row("6 flood", "flood queries sent / unanswered by dnsperf (2 s timeout)",
+            g(rw, "flood_sent"), g(ub, "flood_sent"), 0, None, "unanswered: %s / %s; SERVFAIL: "
+            "%s / %s" % (fmt(med(g(rw, "flood_lost"))), fmt(med(g(ub, "flood_lost"))),
+                         fmt(med(g(rw, "flood_servfail"))), fmt(med(g(ub, "flood_servfail")))))
     rows.append("| 5 threads | queries/s at 1 and 2 worker threads | skipped | — | — | "
                 "rootwalkd is single-threaded for now |")
+    if args.only_flood:
+        rows = [r for r in rows if r.startswith("| 6 flood")]
     head = ["| workload | figure | rootwalkd | Unbound | rootwalkd/Unbound | goal / note |",
             "|---|---|---|---|---|---|"]
     return "\n".join(head + rows)
@@ -1028,6 +1059,8 @@ def render(args, gen, R, vers, command, started, elapsed, prof, load):
         head = "## Profile run of %s%s" % (when, " (DNSSEC)" if args.dnssec else "")
     else:
         head = ("## DNSSEC run of %s" if args.dnssec else "## Run of %s") % when
+        if args.only_flood:
+            head = "## Flood run of %s (workload 6 alone: `--only-flood`)" % when
     if args.dnssec:
         same = ("- same settings: one thread, DNSSEC validation on in both (rootwalkd "
                 "`dnssec: yes`, Unbound `module-config: \"validator iterator\"`, "
@@ -1089,8 +1122,8 @@ def write_results(path, new):
             old = f.read()
         # Plain and DNSSEC runs (bench.py --dnssec) are kept apart: four earlier runs of the
         # new run's kind, the latest and four earlier of the other.
-        parts = re.split(r"(?m)^(?=## (?:DNSSEC run|Run) of )", old)
-        kinds = ("## Run of ", "## DNSSEC run of ")
+        parts = re.split(r"(?m)^(?=## (?:DNSSEC run|Run|Flood run) of )", old)
+        kinds = ("## Run of ", "## DNSSEC run of ", "## Flood run of ")
         limit = {k: 4 if new.startswith(k) else 5 for k in kinds}
         kept = {k: 0 for k in kinds}
         for e in parts:
@@ -1104,7 +1137,8 @@ def write_results(path, new):
                 "latest run comes first; earlier runs are kept below it for before/after "
                 "comparisons (up to four of each kind). Runs headed \"DNSSEC run\" "
                 "(`bench/run.sh --dnssec`) measure a signed hierarchy with both resolvers "
-                "validating; the others an unsigned one without validation.\n\n")
+                "validating; the others an unsigned one without validation; \"Flood run\" "
+                "(`bench/run.sh --only-flood`) workload 6 alone.\n\n")
         f.write(new)
         for e in earlier:
             f.write("\n" + e)
@@ -1135,6 +1169,15 @@ def main(argv=None):
     ap.add_argument("--dnssec", action="store_true",
                     help="sign the hierarchy (ECDSA P-256, NSEC), validate in both resolvers "
                     "from the root's DS, and query with DO (dnsperf -D)")
+    ap.add_argument("--flood-duration", type=int, default=None,
+                    help="seconds of workload 6, the flood (default 60, 10 with --quick; 0: "
+                    "skip it)")
+    ap.add_argument("--only-flood", action="store_true",
+                    help="workload 6 alone (no cached, cold, tracing, memory, floor, profile)")
+    ap.add_argument("--flood-qps", type=int, default=5000,
+                    help="queries/s of never-cached names in the flood")
+    ap.add_argument("--flood-outstanding", type=int, default=10000,
+                    help="dnsperf queries in flight during the flood")
     ap.add_argument("--pin", action="store_true",
                     help="pin the resolver to CPU 0 and dnsperf to CPU 1")
     ap.add_argument("--qname-minimisation", default="yes", choices=["yes", "no"],
@@ -1163,6 +1206,8 @@ def main(argv=None):
         ap.error("--zones must be 1..10000")
     if args.runs is None:
         args.runs = 1 if args.quick else 3
+    if args.flood_duration is None:
+        args.flood_duration = 10 if args.quick else 60
     if args.runs < 0 or args.runs > 20:
         ap.error("--runs must be 0..20")
     if args.runs == 0:
@@ -1200,7 +1245,8 @@ def main(argv=None):
     try:
         check_time("generating %d zones in %s%s" % (args.zones, tmp,
                                                      ", signed" if args.dnssec else ""))
-        gen = generate(tmp, args.zones, args.dnssec)
+        gen = generate(tmp, args.zones, args.dnssec,
+                       args.flood_qps * args.flood_duration if args.flood_duration else 0)
         if args.dnssec:
             log("signed %d zones in %.1f s" % (args.zones + 1 + len(TLDS), gen["sign_seconds"]))
         check_time("starting NSD")
@@ -1214,16 +1260,19 @@ def main(argv=None):
 
         for rep in range(args.runs):
             order = ["rootwalkd", "unbound"] if rep % 2 == 0 else ["unbound", "rootwalkd"]
-            for kind in order:
+            for kind in order if not args.only_flood else []:
                 check_time("run %d/%d: %s cold + memory" % (rep + 1, args.runs, kind))
                 add(kind, b.cold_and_memory(kind, nsds))
-            for kind in order:
+            for kind in order if not args.only_flood else []:
                 check_time("run %d/%d: %s cached" % (rep + 1, args.runs, kind))
                 add(kind, b.cached(kind))
-            if args.floor:
+            for kind in order if args.flood_duration else []:
+                check_time("run %d/%d: %s flood" % (rep + 1, args.runs, kind))
+                add(kind, flood.flood(b, kind, stop_resolver))
+            if args.floor and not args.only_flood:
                 check_time("run %d/%d: floor cached" % (rep + 1, args.runs))
                 add("floor", b.floor())
-            for f in args.trace_formats:
+            for f in args.trace_formats if not args.only_flood else []:
                 check_time("run %d/%d: rootwalkd cached, tracing %s" % (rep + 1, args.runs, f))
                 res = b.tracing(f)
                 add("rootwalkd", {"qps_trace_" + f: res["qps"],
@@ -1233,7 +1282,7 @@ def main(argv=None):
                                   "usr_trace_" + f: res["user_us_per_q"],
                                   "sys_trace_" + f: res["sys_us_per_q"]})
         prof = None
-        if args.profile != "none":
+        if args.profile != "none" and not args.only_flood:
             check_time("profiling rootwalkd's %s path (%s)" % (args.profile_workload, args.profile))
             pdir = os.path.join(tmp, "profile")
             os.makedirs(pdir)

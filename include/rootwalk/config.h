@@ -71,6 +71,14 @@ struct rw_config {
 	char *username;	  /* user to switch to when started as root; "" = stay root */
 	char *chroot_dir; /* directory to chroot into after binding, NULL = none */
 	char *pidfile;	  /* NULL = none */
+	/* Load: every table bounded (issue 13). */
+	uint32_t num_queries_per_thread;     /* client requests being resolved at once, 1024 */
+	uint32_t jostle_timeout_ms;	     /* a request older than this may be dropped, 200 */
+	uint32_t outgoing_range;	     /* upstream queries (sockets) in flight, 4096 */
+	uint32_t outgoing_num_tcp;	     /* of which over TCP, 64 */
+	uint32_t incoming_num_tcp;	     /* client TCP connections open at once, 256 */
+	uint32_t tcp_connections_per_client; /* of one /32 (IPv4) or /64 (IPv6), 32 */
+	uint32_t infra_cache_numhosts;	     /* servers the infra cache remembers, 10000 */
 
 	/* DNSSEC. */
 	bool dnssec;		   /* validate, default yes */

@@ -38,7 +38,8 @@ struct rw_env {
 	/* Send an upstream query. Returns 0 when the query is under way: the edge will later call
 	 * rw_resolver_on_reply() (possibly several times, until one is accepted) or
 	 * rw_resolver_on_timeout() with q->id exactly once. Returns a negative errno-style code when
-	 * the query could not be sent at all; then no callback follows. */
+	 * the query could not be sent at all; then no callback follows. -EBUSY: the edge's cap
+	 * on upstream queries in flight (outgoing-range) is reached, counted by the core. */
 	int (*send)(void *ctx, const struct rw_upstream_query *q);
 	/* The core no longer wants an answer for this id (request finished or aborted). The edge
 	 * releases the socket and timer and must not call back for this id. */

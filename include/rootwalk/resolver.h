@@ -54,7 +54,11 @@ int rw_resolver_prime(struct rw_resolver *r);
 void rw_resolver_on_timer(struct rw_resolver *r);
 
 /* Handle one client packet. client is the client's address (borrowed). Returns 0 when cb was or
- * will be called exactly once, negative on internal failure (cb not called). */
+ * will be called exactly once, negative on internal failure (cb not called). -EBUSY: dropped
+ * under load (num-queries-per-thread requests under way, none older than jostle-timeout), not
+ * to be answered at all, counted in stats.dropped. Cache hits are answered before the load is
+ * looked at. A request dropped later to make room for a new one gets cb with len 0 (nothing to
+ * send), counted in stats.jostled. */
 int rw_resolver_query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
 		      const struct sockaddr *client, socklen_t clientlen, enum rw_proto proto,
 		      rw_response_cb cb, void *arg);
@@ -139,8 +143,29 @@ struct rw_stats {
 	uint64_t acl_refused, acl_denied;
 	uint64_t ratelimit_dropped, ratelimit_slipped;
 	uint64_t cookies[4];
+	/* Load (issue 13): client queries dropped without an answer, none of them SERVFAILed. */
+	uint64_t jostled; /* under way longer than jostle-timeout, dropped to make room */
+	uint64_t dropped; /* new, num-queries-per-thread full and nothing old enough to drop */
+	uint64_t stale;	  /* new, full, and they had waited too long in the socket's queue */
+	uint64_t upstream_range_full; /* sends refused: outgoing-range upstream queries in flight */
+	uint64_t tcp_evicted;	      /* client TCP connections closed to make room for a new one */
+	uint64_t tcp_per_client;      /* TCP connections refused: tcp-connections-per-client */
 };
 extern const uint32_t rw_rtt_bucket_ms[RW_RTT_BUCKETS - 1];
 const struct rw_stats *rw_resolver_stats(const struct rw_resolver *r);
+
+/* The next queries handed to rw_resolver_query() waited too long in the socket's queue (stale
+ * true): while every num-queries-per-thread request is taken, they are dropped (-EBUSY,
+ * stats.stale) rather than take the place of one under way; cache hits and clients joining a
+ * question under way are answered as always. Draining a deep queue so costs little, and the
+ * cache hits behind it wait less. */
+void rw_resolver_set_stale(struct rw_resolver *r, bool stale);
+
+/* What the edge did under load, counted in the resolver's stats. */
+enum rw_load_event {
+	RW_LOAD_TCP_EVICTED,	/* a client TCP connection closed to make room */
+	RW_LOAD_TCP_PER_CLIENT, /* a TCP connection refused: too many from that client */
+};
+void rw_resolver_count_load(struct rw_resolver *r, enum rw_load_event ev);
 
 #endif

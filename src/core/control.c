@@ -269,6 +269,13 @@ static void do_stats(struct rw_control *ctl, const struct rw_control_request *re
 	stat_line(&b, json, &first, "client.cookies.client_only", st->cookies[1]);
 	stat_line(&b, json, &first, "client.cookies.valid", st->cookies[2]);
 	stat_line(&b, json, &first, "client.cookies.invalid", st->cookies[3]);
+	/* Load (issue 13). */
+	stat_line(&b, json, &first, "requests.jostled", st->jostled);
+	stat_line(&b, json, &first, "requests.dropped", st->dropped);
+	stat_line(&b, json, &first, "requests.stale", st->stale);
+	stat_line(&b, json, &first, "upstream.range_full", st->upstream_range_full);
+	stat_line(&b, json, &first, "tcp.evicted", st->tcp_evicted);
+	stat_line(&b, json, &first, "tcp.per_client_refused", st->tcp_per_client);
 	if (json)
 		rw_sbuf_puts(&b, "}\n");
 	control_respond_body(cb, arg, &b);

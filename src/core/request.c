@@ -81,7 +81,10 @@ void req_free(struct req *q)
 		struct waiter *w = q->waiters;
 		q->waiters = w->next;
 		free(w);
+		r->n_waiters--;
 	}
+	if (q->client)
+		r->n_client--;
 	rw_trace_free(q->sh.trace);
 	if (q->prev)
 		q->prev->next = q->next;
@@ -89,6 +92,8 @@ void req_free(struct req *q)
 		r->reqs = q->next;
 	if (q->next)
 		q->next->prev = q->prev;
+	else
+		r->reqs_tail = q->prev;
 	r->n_reqs--;
 	free(q);
 }
@@ -226,6 +231,8 @@ struct req *req_new(struct rw_resolver *r, bool traced)
 	q->next = r->reqs;
 	if (r->reqs)
 		r->reqs->prev = q;
+	else
+		r->reqs_tail = q;
 	r->reqs = q;
 	r->n_reqs++;
 	return q;

@@ -220,6 +220,8 @@ static bool send_query(struct req *q, struct rw_iter_out *out)
 		r->stats.upstream_tcp_retries++;
 	req_id_add(q, uq.id);
 	int rc = r->env->send(r->env->ctx, &uq);
+	if (rc == -EBUSY)
+		r->stats.upstream_range_full++;
 	if (rc == 0) {
 		q->share = rw_sendshare_add(r->share, q, uq.addr, uq.addrlen, out->tcp, out->wire,
 					    out->len);
@@ -451,7 +453,9 @@ int rw_resolver_prime(struct rw_resolver *r)
 		e->text = strdup("priming the root NS set, RFC 8109");
 	}
 	ldns_rdf *root = ldns_dname_new_frm_str(".");
+	r->busy++; /* a priming that fails at once answers the parked questions */
 	int rc = root ? req_start(q, root, LDNS_RR_TYPE_NS, LDNS_RR_CLASS_IN) : -ENOMEM;
+	r->busy--;
 	ldns_rdf_deep_free(root);
 	if (rc < 0) {
 		req_free(q);
@@ -463,9 +467,11 @@ int rw_resolver_prime(struct rw_resolver *r)
 
 void rw_resolver_on_timer(struct rw_resolver *r)
 {
+	r->busy++;
 	if (rw_prime_due(&r->prime, r->env->now_mono_ms(r->env->ctx)))
 		rw_resolver_prime(r);
 	unpark(r, false); /* and set the timer for what is left */
+	r->busy--;
 }
 
 uint64_t rw_resolver_trace(struct rw_resolver *r, const char *qname, uint16_t qtype, bool fresh,
@@ -585,9 +591,12 @@ int rw_resolver_query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
 	struct req *q = req_in_flight(r, &cq, qh);
 	if (q) {
 		/* the same question is being resolved: wait for that answer */
+		if (!req_admit_join(r))
+			return -EBUSY;
 		struct waiter *w = calloc(1, sizeof(*w));
 		if (!w)
 			return -ENOMEM;
+		r->n_waiters++;
 		w->cb = cb;
 		w->arg = arg;
 		w->cq = cq;
@@ -604,9 +613,13 @@ int rw_resolver_query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
 		}
 		return 0;
 	}
+	if (!req_admit(r))
+		return -EBUSY;
 	q = req_new(r, to.traced);
 	if (!q)
 		return -ENOMEM;
+	q->client = true;
+	r->n_client++;
 	q->cb = cb;
 	q->arg = arg;
 	q->cq = cq;
@@ -693,9 +706,11 @@ bool rw_resolver_on_reply(struct rw_resolver *r, uint64_t id, const struct socka
 		r->stats.replies_rejected++;
 		return false;
 	}
+	r->busy++;
 	struct req *f = query_done(r, q);
 	drive(q, &out);
 	answer_followers(r, f, from, fromlen, pkt, len, 0);
+	r->busy--;
 	return true;
 }
 
@@ -704,6 +719,7 @@ void rw_resolver_on_timeout(struct rw_resolver *r, uint64_t id, int err)
 	struct req *q = req_id_find(r, id);
 	if (!q)
 		return;
+	r->busy++;
 	struct req *f = query_done(r, q);
 	r->stats.upstream_timeouts++;
 	struct rw_iter_out out;
@@ -711,6 +727,7 @@ void rw_resolver_on_timeout(struct rw_resolver *r, uint64_t id, int err)
 	ev_timeout(q, err, &out);
 	drive(q, &out);
 	answer_followers(r, f, NULL, 0, NULL, 0, err);
+	r->busy--;
 }
 
 size_t rw_resolver_pending(const struct rw_resolver *r)

@@ -44,6 +44,7 @@ struct req {
 	const uint8_t *fwire;
 	size_t fwlen;
 	bool prime;
+	bool client;	      /* a client's question: counts against num-queries-per-thread */
 	bool parked;	      /* waiting for the priming under way before it starts */
 	struct req *pnext;    /* the parked list */
 	uint64_t park_until;  /* monotonic ms: starts then at the latest */
@@ -72,8 +73,12 @@ struct rw_resolver {
 	const struct rw_layer *const *layers; /* the stages of a resolution (layer.h) */
 	int n_layers;
 	bool owns_shared;
-	struct req *reqs;
+	struct req *reqs, *reqs_tail; /* newest first: the tail is the oldest */
 	size_t n_reqs;
+	size_t n_client;  /* requests with client set (admit.c) */
+	size_t n_waiters; /* clients that joined a request under way */
+	unsigned busy;	  /* calls into the resolver under way (re-entered from callbacks) */
+	bool stale;	  /* rw_resolver_set_stale: the queries now handed in waited long */
 	struct req *ids[ID_BUCKETS];
 	struct req *questions[ID_BUCKETS]; /* client requests by question, to join identical ones */
 	uint8_t qkey[16];		   /* SipHash key of that table */
@@ -87,6 +92,15 @@ struct rw_resolver {
 	struct rw_gate gate;	/* access control, cookies, rate limit (gate.c) */
 	uint8_t buf[65535];	/* answers built without a walk (ans.buf) */
 };
+
+/* Admission under load (admit.c). Room for a new client request, made by dropping the oldest
+ * slow one if need be; returns false when the new one is to be dropped (counted). */
+bool req_admit(struct rw_resolver *r);
+/* Whether a client may join a request under way (bounded apart); counted when not. */
+bool req_admit_join(struct rw_resolver *r);
+/* The request to drop to make room (the oldest client request under way longer than
+ * jostle-timeout, with no other request waiting on its upstream query), or NULL. */
+struct req *req_admit_victim(const struct rw_resolver *r, uint64_t now_ms);
 
 /* The table of upstream queries in flight: id -> request. */
 void req_id_add(struct req *q, uint64_t id);

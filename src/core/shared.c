@@ -72,7 +72,7 @@ struct rw_shared *rw_shared_new(const struct rw_env *env, const struct rw_config
 	env->random_buf(env->ctx, key, sizeof(key));
 	struct rw_cache_opts opts = cache_opts(cfg);
 	s->cache = rw_cache_new(&opts, key);
-	s->infra = rw_infra_new(key, 10000, cfg->infra_ttl);
+	s->infra = rw_infra_new(key, cfg->infra_cache_numhosts, cfg->infra_ttl);
 	s->keys = rw_keycache_new(RW_SHARED_KEYCACHE_MAX, key);
 	s->nsec = rw_nseccache_new(RW_SHARED_NSECCACHE_MAX, key);
 	s->pkeys = rw_dsec_pkeys_new(key);

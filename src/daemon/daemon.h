@@ -75,6 +75,10 @@ void rw_server_close(struct rw_server *s);
 /* Free the server once the loop has run every close callback. NULL does nothing. */
 void rw_server_free(struct rw_server *s);
 
+/* fdlimit.c: raise the soft RLIMIT_NOFILE to what outgoing-range and incoming-num-tcp need
+ * (and the hard limit if need be and allowed); logs a warning when that fails. */
+void rw_daemon_raise_fd_limit(const struct rw_config *cfg);
+
 /* The upstream transport. Returns NULL on allocation failure. */
 struct rw_upstream *rw_upstream_new(struct rw_daemon *d);
 /* env->send and env->cancel: see rootwalk/env.h. */

@@ -581,6 +581,7 @@ static int run(const char *config_path, bool explicit_path)
 	}
 	if (!found)
 		rw_daemon_log(RW_LOG_INFO, "%s not found, using built-in defaults", config_path);
+	rw_daemon_raise_fd_limit(d.cfg); /* before any descriptor is opened */
 	rc = uv_loop_init(&d.loop);
 	if (rc < 0 || rw_service_prepare(&d, &pd, err, sizeof(err)) < 0) {
 		rw_daemon_log(RW_LOG_ERR, "%s", rc < 0 ? uv_strerror(rc) : err);

@@ -51,6 +51,7 @@ struct srv_requests {
 	size_t n_spare;
 	bool closed;
 	bool cap_logged;
+	bool stale; /* the query now handed in waited long in its socket (rw_resolver_set_stale) */
 };
 
 struct srv_udp;
@@ -69,9 +70,10 @@ struct rw_server {
 /* server_req.c */
 
 /* Hand one client packet (len bytes from client, which must be AF_INET or AF_INET6) to the
- * resolver. The answer goes back through o, now or later; when the resolver cannot take the query
- * (too many in progress, an internal failure) o gets SERVFAIL at once. Nothing happens once the
- * requests are closed. pkt is borrowed for the call. */
+ * resolver. The answer goes back through o, now or later; a query the resolver drops under load
+ * (num-queries-per-thread) gets no answer, as in Unbound; after an internal failure o gets
+ * SERVFAIL at once. Nothing happens once the requests are closed. pkt is borrowed for the
+ * call. */
 void rw_server_query(struct srv_requests *rq, struct srv_origin *o, const uint8_t *pkt, size_t len,
 		     const struct sockaddr *client);
 /* An error answer with rcode to a query the resolver will not see: whatever of it parses is

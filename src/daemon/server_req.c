@@ -6,6 +6,7 @@
  * until its last request has been answered; the answer is then dropped. At shutdown the resolver
  * is freed first and never calls back; rw_server_requests_close() releases what is left.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,8 +14,6 @@
 #include "server.h"
 #include "rootwalk/wire.h"
 
-/* Client requests being resolved at once, over all sockets. */
-#define SRV_MAX_REQUESTS   10000
 #define SRV_SPARE_REQUESTS 1024 /* finished requests kept for reuse */
 #define RCODE_SERVFAIL	   2
 
@@ -56,7 +55,7 @@ static void req_unlink(struct srv_req *req)
 	struct srv_requests *rq = req->rq;
 
 	rw_dlink_remove(&req->link);
-	if (--rq->n_reqs < SRV_MAX_REQUESTS / 2)
+	if (--rq->n_reqs == 0)
 		rq->cap_logged = false;
 	if (rq->n_spare < SRV_SPARE_REQUESTS) {
 		req->next_spare = rq->spare;
@@ -97,19 +96,36 @@ void rw_server_query(struct srv_requests *rq, struct srv_origin *o, const uint8_
 	uint8_t err[RW_DNS_HEADER_LEN + 256 + 4 + RW_OPT_LEN];
 	size_t n;
 
+	int rc;
+
 	if (!r || rq->closed)
 		return;
-	if (rq->n_reqs < SRV_MAX_REQUESTS)
-		req = req_new(rq, o, client);
-	if (req && rw_resolver_query(r, pkt, len, client, rw_daemon_addr_len(client), o->ops->proto,
-				     srv_respond, req) == 0)
-		return;
-	/* Overloaded or an internal failure (the resolver will not call back): SERVFAIL. */
-	if (!req && !rq->cap_logged) {
-		rq->cap_logged = true;
-		rw_daemon_log(RW_LOG_WARNING, "%d client queries in progress: answering SERVFAIL",
-			      SRV_MAX_REQUESTS);
+	/* The resolver bounds the requests (num-queries-per-thread, and the clients joining
+	 * them), after answering cache hits: no cap here, which would come before the cache. */
+	req = req_new(rq, o, client);
+	if (!req)
+		rc = -ENOMEM;
+	else {
+		rw_resolver_set_stale(r, rq->stale);
+		rc = rw_resolver_query(r, pkt, len, client, rw_daemon_addr_len(client),
+				       o->ops->proto, srv_respond, req);
+		rw_resolver_set_stale(r, false);
 	}
+	if (rc == 0)
+		return;
+	if (rc == -EBUSY) {
+		/* Dropped under load, as Unbound does (counted by the resolver): no answer. */
+		if (!rq->cap_logged) {
+			rq->cap_logged = true;
+			rw_daemon_log(RW_LOG_WARNING,
+				      "num-queries-per-thread (%u) client queries in progress: "
+				      "dropping new ones",
+				      rq->d->cfg->num_queries_per_thread);
+		}
+		srv_respond(req, NULL, 0);
+		return;
+	}
+	/* An internal failure (the resolver will not call back): SERVFAIL. */
 	n = rw_server_error(pkt, len, RCODE_SERVFAIL, err, sizeof(err));
 	if (req)
 		srv_respond(req, err, n);

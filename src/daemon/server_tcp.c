@@ -1,12 +1,17 @@
 /* TCP listeners and connections of rootwalkd's server, following RFC 7766: several queries may
  * be pipelined on one connection and are answered as they complete, each reply with its two-byte
  * length prefix. Reading pauses while a connection has SRV_TCP_MAX_INFLIGHT queries outstanding.
- * Connections idle for SRV_TCP_IDLE_MS are closed, and at most SRV_TCP_MAX_CONNS are open at
- * once (over all listeners).
+ *
+ * Under a connection flood: at most incoming-num-tcp connections are open at
+ * once over all listeners, and at most tcp-connections-per-client from one /32 or /64. A new
+ * connection over the global cap is taken, and the one idle longest (else the oldest) closed to
+ * make room: refusing new ones would let a flood lock every later client out. Connections idle
+ * for SRV_TCP_IDLE_MS are closed, sooner as the table fills (RFC 7766 6.2.3).
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -16,12 +21,14 @@
 #include "stream.h"
 #include "rootwalk/wire.h"
 
-#define SRV_TCP_MAX_CONNS    256
 #define SRV_TCP_MAX_INFLIGHT 32
 #define SRV_TCP_IDLE_MS	     10000
-#define SRV_TCP_BACKLOG	     128
-#define SRV_TCP_INITIAL_BUF  1024
-#define SRV_TCP_MAX_BUF	     (2 + RW_MAX_MSG)
+/* The shortest idle timeout, when the table is full (Unbound's TCP_QUERY_TIMEOUT_MINIMUM is the
+ * same 200 ms). */
+#define SRV_TCP_IDLE_MIN_MS 200
+#define SRV_TCP_BACKLOG	    128
+#define SRV_TCP_INITIAL_BUF 1024
+#define SRV_TCP_MAX_BUF	    (2 + RW_MAX_MSG)
 /* Reply bytes queued for a client that does not read them; beyond this it is cut off. */
 #define SRV_TCP_MAX_WQUEUE (256 * 1024)
 
@@ -38,6 +45,7 @@ struct srv_conn {
 	unsigned inflight;
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
+	uint64_t opened_ms, active_ms; /* loop time: accepted, last query or reply */
 };
 
 static void conn_process(struct srv_conn *c);
@@ -45,6 +53,7 @@ static void conn_process(struct srv_conn *c);
 /* A reply went out: the client is alive. */
 static void srv_conn_written(struct rw_stream *st)
 {
+	((struct srv_conn *)st)->active_ms = uv_now(st->h.handle.loop);
 	rw_stream_touch(st);
 }
 
@@ -158,6 +167,7 @@ static void conn_process(struct srv_conn *c)
 			break;
 		}
 		rw_inbuf_consume(&c->st.in, used);
+		c->active_ms = uv_now(c->st.h.handle.loop);
 		rw_stream_touch(&c->st);
 		/* msg stays valid: the buffer is not moved until the loop ends. */
 		rw_server_query(c->rq, &c->origin, msg, msglen, (const struct sockaddr *)&c->peer);
@@ -174,6 +184,81 @@ static void conn_process(struct srv_conn *c)
 	rw_stream_want_read(&c->st, c->inflight < SRV_TCP_MAX_INFLIGHT);
 }
 
+/* The same client for tcp-connections-per-client: the same IPv4 address, or the same IPv6 /64
+ * (one host's share of a subnet). */
+static bool same_client(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return memcmp(&((const struct sockaddr_in *)a)->sin_addr,
+			      &((const struct sockaddr_in *)b)->sin_addr, 4) == 0;
+	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		      &((const struct sockaddr_in6 *)b)->sin6_addr, 8) == 0;
+}
+
+static struct srv_conn *link_conn(struct rw_dlink *l)
+{
+	return (struct srv_conn *)rw_dlink_entry(l, struct rw_stream, link);
+}
+
+/* RFC 7766 6.2.3: the idle timeout shrinks as the table fills. Up to half full it is the full
+ * SRV_TCP_IDLE_MS; then it falls in proportion to the room left, to SRV_TCP_IDLE_MIN_MS. */
+static uint64_t idle_timeout_ms(size_t n, size_t max)
+{
+	uint64_t ms;
+
+	if (n * 2 <= max)
+		return SRV_TCP_IDLE_MS;
+	ms = n >= max ? 0 : (uint64_t)SRV_TCP_IDLE_MS * (max - n) * 2 / max;
+	return ms < SRV_TCP_IDLE_MIN_MS ? SRV_TCP_IDLE_MIN_MS : ms;
+}
+
+static void count_load(struct rw_server *s, enum rw_load_event ev)
+{
+	if (s->d->resolver) /* NULL during shutdown */
+		rw_resolver_count_load(s->d->resolver, ev);
+}
+
+/* A new connection c is in: enforce the caps. Returns false when c itself was closed. Closing
+ * a connection drops the answers of its queries under way (they are released when answered). */
+static bool conn_admit(struct rw_server *s, struct srv_conn *c)
+{
+	const struct rw_config *cfg = s->d->cfg;
+	size_t max = cfg->incoming_num_tcp, same = 0;
+	uint64_t now = uv_now(&s->d->loop), idle_ms = idle_timeout_ms(s->conns.n, max);
+	struct srv_conn *idlest = NULL, *oldest = NULL;
+	struct rw_dlink *l, *next;
+
+	for (l = s->conns.head; l; l = next) {
+		struct srv_conn *o = link_conn(l);
+
+		next = l->next; /* closing o takes it out of the list */
+		if (o == c)
+			continue;
+		if (same_client(&o->peer, &c->peer))
+			same++;
+		if (o->inflight == 0 && now - o->active_ms >= idle_ms) {
+			conn_close(o); /* idle too long for a table this full */
+			continue;
+		}
+		if (o->inflight == 0 && (!idlest || o->active_ms < idlest->active_ms))
+			idlest = o;
+		if (!oldest || o->opened_ms < oldest->opened_ms)
+			oldest = o;
+	}
+	if (same >= cfg->tcp_connections_per_client) {
+		count_load(s, RW_LOAD_TCP_PER_CLIENT);
+		conn_close(c);
+		return false;
+	}
+	if (s->conns.n > max && (idlest || oldest)) {
+		count_load(s, RW_LOAD_TCP_EVICTED);
+		conn_close(idlest ? idlest : oldest);
+	}
+	return true;
+}
+
 static void tcp_connection_cb(uv_stream_t *server, int status)
 {
 	struct srv_listener *l = server->data;
@@ -183,12 +268,15 @@ static void tcp_connection_cb(uv_stream_t *server, int status)
 
 	if (status < 0 || s->closed)
 		return;
-	/* Over the cap: accepted and closed at once. */
+	/* The set's own cap is one above incoming-num-tcp: the connection one too many is taken,
+	 * and conn_admit closes another to make room. */
+	s->conns.max = (size_t)s->d->cfg->incoming_num_tcp + 1;
 	c = (struct srv_conn *)rw_stream_accept(&s->conns, server, sizeof(*c), &srv_stream_ops);
 	if (!c)
 		return;
 	c->origin.ops = &tcp_origin_ops;
 	c->rq = &s->rq;
+	c->opened_ms = c->active_ms = uv_now(&s->d->loop);
 	len = sizeof(c->peer);
 	rc = uv_tcp_getpeername(&c->st.h.tcp, (struct sockaddr *)&c->peer, &len);
 	if (rc == 0 && c->peer.ss_family != AF_INET && c->peer.ss_family != AF_INET6)
@@ -198,6 +286,8 @@ static void tcp_connection_cb(uv_stream_t *server, int status)
 		return;
 	}
 	c->peerlen = (socklen_t)len;
+	if (!conn_admit(s, c))
+		return;
 	rw_stream_want_read(&c->st, true);
 	if (c->st.closing)
 		return;
@@ -217,8 +307,9 @@ int rw_server_tcp_open(struct rw_server *s, const struct rw_sockaddr *addr)
 
 	if (!l)
 		return UV_ENOMEM;
-	/* Every listener of s shares one cap on connections. */
-	s->conns.max = SRV_TCP_MAX_CONNS;
+	/* Every listener of s shares one cap on connections (set again at each accept: a reload
+	 * may change it). */
+	s->conns.max = (size_t)s->d->cfg->incoming_num_tcp + 1;
 	s->conns.name = "TCP";
 	rc = uv_tcp_init_ex(&s->d->loop, &l->handle, sa->sa_family);
 	if (rc < 0) {

@@ -2,7 +2,10 @@
  *
  * Every UDP query gets its own socket on a random source port, connected to the server, so the
  * kernel drops datagrams from other addresses and reports ICMP errors at once. TCP queries open
- * one connection each and read one framed reply. Each query has a timer for q->timeout_ms.
+ * one connection each and read one framed reply. Each query has a timer for q->timeout_ms. At
+ * most outgoing-range queries (so sockets) are in flight, outgoing-num-tcp of them over TCP:
+ * beyond, a send fails at once with -EBUSY, which the iterator takes as a network error for that
+ * server.
  *
  * A query ends in exactly one of three ways: accepted reply, timeout/network error (reported to
  * the resolver), or cancel (silent). It is taken out of the id table before anything is reported,
@@ -60,6 +63,7 @@ struct rw_upstream {
 	struct rw_daemon *d;
 	struct rw_dlink *table[UQ_BUCKETS]; /* struct rw_uquery */
 	size_t pending;
+	size_t pending_tcp; /* of which TCP, each with a reply buffer of up to 64 KiB */
 	bool closing;
 	bool rbuf_busy;
 	/* One receive buffer for every UDP query: libuv hands each datagram to alloc_cb and recv_cb
@@ -76,12 +80,15 @@ static void uq_insert(struct rw_upstream *up, struct rw_uquery *uq)
 {
 	rw_dlink_push(&up->table[uq_bucket(uq->id)], &uq->link);
 	up->pending++;
+	up->pending_tcp += uq->tcp;
 }
 
 static void uq_remove(struct rw_uquery *uq)
 {
-	if (rw_dlink_remove(&uq->link))
+	if (rw_dlink_remove(&uq->link)) {
 		uq->up->pending--;
+		uq->up->pending_tcp -= uq->tcp;
+	}
 }
 
 static struct rw_uquery *uq_find(struct rw_upstream *up, uint64_t id)
@@ -426,6 +433,11 @@ int rw_upstream_send(struct rw_upstream *up, const struct rw_upstream_query *q)
 		return -EINVAL;
 	if (uq_find(up, q->id))
 		return -EEXIST;
+	/* outgoing-range: each query in the table holds one socket (a finished one's is closed
+	 * at once by uv_close, only its memory waits for the callback) */
+	if (up->pending >= up->d->cfg->outgoing_range ||
+	    (q->tcp && up->pending_tcp >= up->d->cfg->outgoing_num_tcp))
+		return -EBUSY;
 
 	uq = uq_new(up, q);
 	if (!uq)
