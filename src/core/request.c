@@ -203,6 +203,37 @@ void req_mark_shared(struct rw_trace *t)
 	}
 }
 
+void req_trace_client(struct rw_trace_event *e, const struct rw_answer_client *to)
+{
+	e->tcp = to->proto == RW_PROTO_TCP;
+	if (to->addr && to->addrlen <= sizeof(e->addr)) {
+		memcpy(&e->addr, to->addr, to->addrlen);
+		e->addrlen = to->addrlen;
+	}
+}
+
+int req_join(struct req *q, const struct rw_client_query *cq, const struct rw_answer_client *to)
+{
+	struct rw_resolver *r = q->r;
+	struct waiter *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return -ENOMEM;
+	r->n_waiters++;
+	w->cb = to->cb;
+	w->arg = to->arg;
+	w->cq = *cq;
+	w->proto = to->proto;
+	w->next = q->waiters;
+	q->waiters = w;
+	r->stats.joined++;
+	struct rw_trace_event *e =
+		rw_trace_add(q->sh.trace, RW_EV_JOINED, "", r->env->now_wall_us(r->env->ctx));
+	if (e)
+		req_trace_client(e, to);
+	return 0;
+}
+
 struct req *req_new(struct rw_resolver *r, bool traced)
 {
 	struct req *q = calloc(1, sizeof(*q));

@@ -589,30 +589,8 @@ int rw_resolver_query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
 	}
 	uint64_t qh = req_question_hash(r, &cq);
 	struct req *q = req_in_flight(r, &cq, qh);
-	if (q) {
-		/* the same question is being resolved: wait for that answer */
-		if (!req_admit_join(r))
-			return -EBUSY;
-		struct waiter *w = calloc(1, sizeof(*w));
-		if (!w)
-			return -ENOMEM;
-		r->n_waiters++;
-		w->cb = cb;
-		w->arg = arg;
-		w->cq = cq;
-		w->proto = proto;
-		w->next = q->waiters;
-		q->waiters = w;
-		r->stats.joined++;
-		struct rw_trace_event *e = rw_trace_add(q->sh.trace, RW_EV_JOINED, "",
-							r->env->now_wall_us(r->env->ctx));
-		if (e && client && clientlen <= sizeof(e->addr)) {
-			memcpy(&e->addr, client, clientlen);
-			e->addrlen = clientlen;
-			e->tcp = proto == RW_PROTO_TCP;
-		}
-		return 0;
-	}
+	if (q) /* the same question is being resolved: wait for that answer */
+		return req_admit_join(r) ? req_join(q, &cq, &to) : -EBUSY;
 	if (!req_admit(r))
 		return -EBUSY;
 	q = req_new(r, to.traced);
@@ -634,11 +612,7 @@ int rw_resolver_query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
 	if (e) {
 		e->qname = rw_present_name(qname);
 		e->qtype = cq.qtype;
-		e->tcp = proto == RW_PROTO_TCP;
-		if (client && clientlen <= sizeof(e->addr)) {
-			memcpy(&e->addr, client, clientlen);
-			e->addrlen = clientlen;
-		}
+		req_trace_client(e, &to);
 	}
 	if (r->prime.phase == RW_PRIME_PENDING && r->env->set_timer) {
 		/* the root NS set is being primed: wait for it (bounded) rather than walk from

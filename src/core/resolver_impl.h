@@ -114,6 +114,10 @@ void req_question_remove(struct req *q);
 struct req *req_in_flight(struct rw_resolver *r, const struct rw_client_query *cq, uint64_t h);
 /* A new request (traced: with a trace object), or NULL; freeing drops its upstream queries,
  * its iterators and stages, its waiters and its trace. */
+/* The client (address, transport) of to into a trace event. */
+void req_trace_client(struct rw_trace_event *e, const struct rw_answer_client *to);
+/* A client asking the question q resolves waits for its answer (a waiter). 0 or -ENOMEM. */
+int req_join(struct req *q, const struct rw_client_query *cq, const struct rw_answer_client *to);
 struct req *req_new(struct rw_resolver *r, bool traced);
 void req_free(struct req *q);
 /* Whether (name, type) is being resolved on the request's stack already (a loop). */
