@@ -522,6 +522,19 @@ static void json_joined(struct rw_sbuf *b, const struct rw_trace_event *e)
 	sb_json_key_str(b, "proto", e->tcp ? "tcp" : "udp");
 }
 
+static void json_done(struct rw_sbuf *b, const struct rw_trace *t, const struct rw_trace_event *e)
+{
+	rw_sbuf_printf(b,
+		       ",\"elapsed_us\":%" PRId64
+		       ",\"upstream\":%u,\"cache_hits\":%u,\"subresolutions\":%u",
+		       e->elapsed_us, e->upstream, e->cache_hits, e->subres);
+	if (e->val_upstream)
+		rw_sbuf_printf(b, ",\"upstream_dnssec\":%u", e->val_upstream);
+	if (t->events_dropped)
+		rw_sbuf_printf(b, ",\"events_not_recorded\":%" PRIu64, t->events_dropped);
+	sb_json_key_str(b, "rcode", rw_present_rcode(e->rcode));
+}
+
 static void format_json_event(struct rw_sbuf *b, const struct rw_trace *t,
 			      const struct rw_trace_event *e)
 {
@@ -615,15 +628,7 @@ static void format_json_event(struct rw_sbuf *b, const struct rw_trace *t,
 		sb_json_key_str(b, "rcode", e->rcode < 0 ? "none" : rw_present_rcode(e->rcode));
 		break;
 	case RW_EV_DONE:
-		rw_sbuf_printf(b,
-			       ",\"elapsed_us\":%" PRId64
-			       ",\"upstream\":%u,\"cache_hits\":%u,\"subresolutions\":%u",
-			       e->elapsed_us, e->upstream, e->cache_hits, e->subres);
-		if (e->val_upstream)
-			rw_sbuf_printf(b, ",\"upstream_dnssec\":%u", e->val_upstream);
-		if (t->events_dropped)
-			rw_sbuf_printf(b, ",\"events_not_recorded\":%" PRIu64, t->events_dropped);
-		sb_json_key_str(b, "rcode", rw_present_rcode(e->rcode));
+		json_done(b, t, e);
 		break;
 	}
 	rw_sbuf_puts(b, "}\n");

@@ -557,6 +557,29 @@ static void usage(FILE *f)
 		RW_DEFAULT_CONFIG);
 }
 
+/* The control socket, its directory made if need be (before the privileges are dropped). */
+static int control_open(struct rw_daemon *d, struct rw_privdrop *pd)
+{
+	char err[512];
+	struct rw_control_ops ops = {.ctx = d,
+				     .now_wall_us = ctl_now,
+				     .status = ctl_status,
+				     .reload = ctl_reload,
+				     .part = rw_ctlsock_part};
+
+	d->control = rw_control_new(d->resolver, &ops);
+	d->ctlsock = d->control ? rw_ctlsock_new(d) : NULL;
+	if (!d->ctlsock) {
+		rw_daemon_log(RW_LOG_ERR, "out of memory");
+		return -1;
+	}
+	if (rw_service_socket_dir(d, pd, err, sizeof(err)) < 0) {
+		rw_daemon_log(RW_LOG_ERR, "%s", err);
+		return -1;
+	}
+	return rw_ctlsock_listen(d->ctlsock) < 0 ? -1 : 0;
+}
+
 static int run(const char *config_path, bool explicit_path)
 {
 	struct rw_daemon d;
@@ -621,26 +644,8 @@ static int run(const char *config_path, bool explicit_path)
 	d.server = rw_server_new(&d);
 	if (!d.server)
 		goto out;
-	if (d.cfg->control_socket) {
-		struct rw_control_ops ops = {.ctx = &d,
-					     .now_wall_us = ctl_now,
-					     .status = ctl_status,
-					     .reload = ctl_reload,
-					     .part = rw_ctlsock_part};
-
-		d.control = rw_control_new(d.resolver, &ops);
-		d.ctlsock = d.control ? rw_ctlsock_new(&d) : NULL;
-		if (!d.ctlsock) {
-			rw_daemon_log(RW_LOG_ERR, "out of memory");
-			goto out;
-		}
-		if (rw_service_socket_dir(&d, &pd, err, sizeof(err)) < 0) {
-			rw_daemon_log(RW_LOG_ERR, "%s", err);
-			goto out;
-		}
-		if (rw_ctlsock_listen(d.ctlsock) < 0)
-			goto out;
-	}
+	if (d.cfg->control_socket && control_open(&d, &pd) < 0)
+		goto out;
 	if (rw_service_start(&d, &pd, err, sizeof(err)) < 0) {
 		rw_daemon_log(RW_LOG_ERR, "%s", err);
 		goto out;
