@@ -155,6 +155,9 @@ int rw_trace_add_ns(struct rw_trace_event *e, const ldns_rdf *name);
 /* Format the whole trace. Returns a malloc'd NUL-terminated buffer (caller frees) and its length
  * in *len, or NULL on allocation failure. */
 char *rw_trace_format(const struct rw_trace *t, size_t *len);
+struct rw_env;
+/* Format the trace, hand it to env->trace_write and free it (t too). */
+void rw_trace_flush(struct rw_trace *t, const struct rw_env *env);
 
 /* A cache hit answered by the fast path, for its trace. All pointers borrowed. */
 struct rw_trace_hit {

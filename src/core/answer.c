@@ -288,12 +288,7 @@ static void trace_end_short(const struct rw_answerer *a, struct rw_trace *t, uin
 		e->cache_hits = cache_hits;
 		e->rcode = rcode;
 	}
-	size_t len = 0;
-	char *text = rw_trace_format(t, &len);
-	if (text)
-		env->trace_write(env->ctx, text, len);
-	free(text);
-	rw_trace_free(t);
+	rw_trace_flush(t, env);
 }
 
 /* The trace of a query with RD clear that the cache could not answer: the referral it got. */

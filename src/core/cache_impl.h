@@ -98,6 +98,10 @@ static inline struct shard *shard_of(struct rw_cache *c, uint64_t h)
 /* Decode a copy of a node (taken under its shard's lock) into a caller-owned entry; false when
  * it cannot be decoded (cache_read.c). */
 bool node_decode(const struct node *n, struct rw_cache_entry *out);
+/* Decode each copied node of the list snaps (chained by hnext), call fn with it, free it.
+ * Returns how many were decoded. */
+size_t cache_snaps_visit(struct node *snaps, void (*fn)(void *arg, const struct rw_cache_entry *e),
+			 void *arg);
 /* The keyed SipHash of a lower-cased owner name, and an entry's key hash derived from it. */
 uint64_t cache_owner_hash(const struct rw_cache *c, const uint8_t *owner, size_t len);
 uint64_t cache_key_mix(uint64_t owner_hash, uint16_t type, uint16_t klass, uint8_t kind);

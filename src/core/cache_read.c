@@ -519,17 +519,26 @@ size_t rw_cache_walk(struct rw_cache *c, const ldns_rdf *name, unsigned flags, i
 			snaps = snap;
 		}
 		pthread_mutex_unlock(&s->lock);
-		while (snaps) {
-			struct node *next = snaps->hnext;
-			struct rw_cache_entry e;
-			if (node_decode(snaps, &e)) {
-				fn(arg, &e);
-				rw_cache_entry_clear(&e);
-				visited++;
-			}
-			free(snaps);
-			snaps = next;
+		visited += cache_snaps_visit(snaps, fn, arg);
+	}
+	return visited;
+}
+
+size_t cache_snaps_visit(struct node *snaps, void (*fn)(void *arg, const struct rw_cache_entry *e),
+			 void *arg)
+{
+	size_t visited = 0;
+
+	while (snaps) {
+		struct node *next = snaps->hnext;
+		struct rw_cache_entry e;
+		if (node_decode(snaps, &e)) {
+			fn(arg, &e);
+			rw_cache_entry_clear(&e);
+			visited++;
 		}
+		free(snaps);
+		snaps = next;
 	}
 	return visited;
 }

@@ -36,7 +36,7 @@ size_t rw_cache_walk_part(struct rw_cache *c, struct rw_cache_cursor *cur, size_
 			  void *arg)
 {
 	struct node *snaps = NULL;
-	size_t taken = 0, buckets = 0, visited = 0;
+	size_t taken = 0, buckets = 0;
 
 	while (!cur->done && taken < max && buckets < WALK_MAX_BUCKETS) {
 		struct shard *s = &c->shards[cur->shard];
@@ -66,17 +66,5 @@ size_t rw_cache_walk_part(struct rw_cache *c, struct rw_cache_cursor *cur, size_
 		if (cur->bucket == 0 && ++cur->shard == SHARDS)
 			cur->done = true;
 	}
-	while (snaps) {
-		struct node *next = snaps->hnext;
-		struct rw_cache_entry e;
-
-		if (node_decode(snaps, &e)) {
-			fn(arg, &e);
-			rw_cache_entry_clear(&e);
-			visited++;
-		}
-		free(snaps);
-		snaps = next;
-	}
-	return visited;
+	return cache_snaps_visit(snaps, fn, arg);
 }

@@ -88,12 +88,7 @@ static void trace_gate(const struct rw_answerer *a, const struct rw_client_query
 		e->text = strdup(text);
 		e->rcode = rcode;
 	}
-	size_t len = 0;
-	char *out = rw_trace_format(t, &len);
-	if (out)
-		env->trace_write(env->ctx, out, len);
-	free(out);
-	rw_trace_free(t);
+	rw_trace_flush(t, env);
 }
 
 void rw_gate_turn_away(struct rw_answerer *a, const uint8_t *pkt, size_t len,

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "rootwalk/env.h"
 #include "rootwalk/trace.h"
 #include "rootwalk/wire.h"
 #include "sbuf.h"
@@ -652,4 +653,15 @@ char *rw_trace_format(const struct rw_trace *t, size_t *len)
 	}
 	*len = b.len;
 	return b.p;
+}
+
+void rw_trace_flush(struct rw_trace *t, const struct rw_env *env)
+{
+	size_t len = 0;
+	char *text = rw_trace_format(t, &len);
+
+	if (text && env->trace_write)
+		env->trace_write(env->ctx, text, len);
+	free(text);
+	rw_trace_free(t);
 }
