@@ -6,21 +6,9 @@
 #include <string.h>
 
 #include "check.h"
+#include "testaddr.h"
 #include "rootwalk/acl.h"
 #include "rootwalk/config.h"
-
-static struct sockaddr_storage addr(const char *s)
-{
-	struct sockaddr_storage ss;
-	memset(&ss, 0, sizeof(ss));
-	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-	if (inet_pton(AF_INET, s, &sin->sin_addr) == 1)
-		sin->sin_family = AF_INET;
-	else if (inet_pton(AF_INET6, s, &sin6->sin6_addr) == 1)
-		sin6->sin6_family = AF_INET6;
-	return ss;
-}
 
 static enum rw_acl_action look(const struct rw_acl *acl, const char *s)
 {

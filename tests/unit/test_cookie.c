@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "testaddr.h"
 #include "rootwalk/cookie.h"
 #include "rootwalk/wire.h"
 
@@ -17,19 +18,6 @@ static void unhex(const char *s, uint8_t *out)
 		sscanf(s + 2 * i, "%2x", &v);
 		out[i] = (uint8_t)v;
 	}
-}
-
-static struct sockaddr_storage addr(const char *s)
-{
-	struct sockaddr_storage ss;
-	memset(&ss, 0, sizeof(ss));
-	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-	if (inet_pton(AF_INET, s, &sin->sin_addr) == 1)
-		sin->sin_family = AF_INET;
-	else if (inet_pton(AF_INET6, s, &sin6->sin6_addr) == 1)
-		sin6->sin6_family = AF_INET6;
-	return ss;
 }
 
 static bool made(const char *secret, const char *cc, const char *ip, uint32_t ts, const char *want)

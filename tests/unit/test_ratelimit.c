@@ -5,22 +5,10 @@
 #include <string.h>
 
 #include "check.h"
+#include "testaddr.h"
 #include "rootwalk/ratelimit.h"
 
 static const uint8_t key[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
-
-static struct sockaddr_storage addr(const char *s)
-{
-	struct sockaddr_storage ss;
-	memset(&ss, 0, sizeof(ss));
-	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-	if (inet_pton(AF_INET, s, &sin->sin_addr) == 1)
-		sin->sin_family = AF_INET;
-	else if (inet_pton(AF_INET6, s, &sin6->sin6_addr) == 1)
-		sin6->sin6_family = AF_INET6;
-	return ss;
-}
 
 static enum rw_rl_verdict ask(struct rw_ratelimit *rl, const char *s, uint64_t now, uint32_t qps,
 			      uint32_t slip, bool *sample)
