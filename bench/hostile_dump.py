@@ -22,16 +22,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "scripts"))
 
-from rwlab import control, dnsq, isolate  # noqa: E402
+from rwlab import control, dnsq, isolate, procs  # noqa: E402
 from rwlab.labnet import Lab  # noqa: E402
-
-
-def rss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def fill(addr, n, batch=100, limit_s=900):
@@ -55,28 +47,10 @@ def fill(addr, n, batch=100, limit_s=900):
     return got
 
 
-def probe(addr, stop, out, limit_s=120):
-    """Ask a cached name every 2 ms until stop; out gets the answer times (s)."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.settimeout(5)
-    wire = dnsq.make_query("video-platform.com.", "A").to_wire()
-    end = time.monotonic() + limit_s
-    while not stop.is_set() and time.monotonic() < end:
-        t0 = time.monotonic()
-        s.sendto(wire, (addr, 53))
-        try:
-            s.recv(4096)
-            out.append(time.monotonic() - t0)
-        except socket.timeout:
-            out.append(5.0)
-        time.sleep(0.002)
-    s.close()
-
-
 def sample_rss(pid, stop, out, limit_s=120):
     end = time.monotonic() + limit_s
     while not stop.is_set() and time.monotonic() < end:
-        out.append(rss_kb(pid))
+        out.append(procs.rss_kib(pid))
         time.sleep(0.01)
 
 
@@ -110,13 +84,13 @@ def main():
         st = dict(x.split(": ", 1) for x in c.ok("status").splitlines() if ": " in x)
         print("filled %d entries in %.0f s: cache-entries %s, cache-bytes %s, RSS %d kB"
               % (got, time.monotonic() - t0, st.get("cache-entries"), st.get("cache-bytes"),
-                 rss_kb(r.proc.pid)))
+                 procs.rss_kib(r.proc.pid)))
         # (1) one reading client, a probe, RSS sampled
         stop = threading.Event()
         times, rss = [], []
-        threads = [threading.Thread(target=probe, args=(r.addr, stop, times)),
+        threads = [threading.Thread(target=dnsq.probe_cached, args=(r.addr, stop, times, 120)),
                    threading.Thread(target=sample_rss, args=(r.proc.pid, stop, rss))]
-        before = rss_kb(r.proc.pid)
+        before = procs.rss_kib(r.proc.pid)
         for t in threads:
             t.start()
         time.sleep(0.2)
@@ -135,7 +109,7 @@ def main():
               % (len(data), data.count(b"\n"), dt, len(during), max(during) * 1000,
                  max(base or [0]) * 1000, before, max(rss or [0])))
         # (2) 16 clients that read nothing
-        before = rss_kb(r.proc.pid)
+        before = procs.rss_kib(r.proc.pid)
         socks = []
         for _ in range(16):
             s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -145,7 +119,7 @@ def main():
         peak = before
         end = time.monotonic() + 3
         while time.monotonic() < end:
-            peak = max(peak, rss_kb(r.proc.pid))
+            peak = max(peak, procs.rss_kib(r.proc.pid))
             time.sleep(0.05)
         m, dt = dnsq.ask_timed(r.addr, "video-platform.com.", "A", timeout=5,
                                none_on_timeout=True)

@@ -13,7 +13,6 @@ bounded in count and time; every process is stopped at the end."""
 import argparse
 import json
 import os
-import socket
 import sys
 import threading
 import time
@@ -21,33 +20,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "scripts"))
 
-from rwlab import dnsq, isolate, traces  # noqa: E402
+from rwlab import dnsq, isolate, procs, traces  # noqa: E402
 from rwlab.labnet import Lab  # noqa: E402
-
-
-def rss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-def probe(addr, stop, out, limit_s=60):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.settimeout(5)
-    wire = dnsq.make_query("video-platform.com.", "A").to_wire()
-    end = time.monotonic() + limit_s
-    while not stop.is_set() and time.monotonic() < end:
-        t0 = time.monotonic()
-        s.sendto(wire, (addr, 53))
-        try:
-            s.recv(4096)
-            out.append(time.monotonic() - t0)
-        except socket.timeout:
-            out.append(5.0)
-        time.sleep(0.002)
-    s.close()
 
 
 def main():
@@ -66,10 +40,10 @@ def main():
                                       "junk_max_ms": args.ms})
         r = lab.start_rootwalkd(extra="dnssec: no\n")
         dnsq.ask(r.addr, "video-platform.com.", "A")
-        before = rss_kb(r.proc.pid)
+        before = procs.rss_kib(r.proc.pid)
         stop = threading.Event()
         times = []
-        t = threading.Thread(target=probe, args=(r.addr, stop, times))
+        t = threading.Thread(target=dnsq.probe_cached, args=(r.addr, stop, times, 60))
         t.start()
         t0 = time.monotonic()
         m = dnsq.ask(r.addr, "www.spoof.fault.", "A", timeout=args.ms / 1000 + 10)
@@ -77,7 +51,7 @@ def main():
         time.sleep(max(0.5, args.ms / 1000 - dt + 0.5))  # the flood's end, for its count
         stop.set()
         t.join(timeout=10)
-        after = rss_kb(r.proc.pid)
+        after = procs.rss_kib(r.proc.pid)
         found = traces.traces_for(r.trace_log, "www.spoof.fault.", "A")
         tr = found[-1] if found else []
         if not found:

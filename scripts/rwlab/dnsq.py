@@ -255,3 +255,22 @@ def show(m):
     return "%s answer=[%s] authority=[%s]" % (
         rcode_text(m), "; ".join(" ".join(x) for x in records(m)),
         "; ".join(x.to_text() for x in m.authority))
+
+
+def probe_cached(addr, stop, out, limit_s=60, name="video-platform.com."):
+    """Ask addr@53 for name (A) over UDP every 2 ms until the event stop is set, at most
+    limit_s seconds; out gets each answer's time in seconds (5.0 for no answer in 5 s)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(5)
+    wire = make_query(name, "A").to_wire()
+    end = time.monotonic() + limit_s
+    while not stop.is_set() and time.monotonic() < end:
+        t0 = time.monotonic()
+        s.sendto(wire, (addr, 53))
+        try:
+            s.recv(4096)
+            out.append(time.monotonic() - t0)
+        except socket.timeout:
+            out.append(5.0)
+        time.sleep(0.002)
+    s.close()

@@ -22,11 +22,9 @@ VP = "video-platform.com."
 
 
 def rss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS for %d" % pid)
+    kib = procs.rss_kib(pid)
+    assert kib is not None, "no VmRSS for %d" % pid
+    return kib
 
 
 def status(c):
