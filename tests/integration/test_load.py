@@ -77,6 +77,21 @@ def cached_answers(addr, n):
     return good
 
 
+def closed_count(conns, timeout):
+    """How many of the TCP sockets conns the server has closed (EOF or reset); each waits
+    timeout() seconds at most."""
+    closed = 0
+    for s in conns:
+        s.settimeout(timeout())
+        try:
+            closed += s.recv(10) == b""
+        except ConnectionResetError:
+            closed += 1
+        except socket.timeout:
+            pass
+    return closed
+
+
 def test_requests_cap_drops_new_then_jostles_old(start_ctl, silent_zone):
     """num-queries-per-thread: 50. A burst of 200 slow names: 50 are taken and 150 dropped (none
     of the 50 has run 200 ms; those that waited over 10 ms in the socket are counted as stale).
@@ -197,15 +212,7 @@ def test_tcp_connections_per_client(start_ctl, silent_zone):
         for _ in range(20):
             conns.append(tcp_hold_slow_query(addr, "127.0.8.1"))
         time.sleep(0.3)
-        closed = 0
-        for s in conns:
-            s.settimeout(0.05)
-            try:
-                closed += s.recv(10) == b""
-            except ConnectionResetError:
-                closed += 1
-            except socket.timeout:
-                pass
+        closed = closed_count(conns, lambda: 0.05)
         assert closed == 12, "%d of 20 connections closed" % closed
         assert ctl.stats()["tcp.per_client_refused"] == 12
         m = tcp_ask(addr, "127.0.8.2")
@@ -234,15 +241,7 @@ def test_tcp_idle_timeout_shrinks_as_table_fills(start_ctl, silent_zone):
         t0 = time.monotonic()
         m = tcp_ask(addr, "127.0.10.1")
         assert m is not None and m.rcode() == dns.rcode.NOERROR
-        closed = 0
-        for s in idle:
-            s.settimeout(max(0.01, 1.0 - (time.monotonic() - t0)))
-            try:
-                closed += s.recv(10) == b""
-            except ConnectionResetError:
-                closed += 1
-            except socket.timeout:
-                pass
+        closed = closed_count(idle, lambda: max(0.01, 1.0 - (time.monotonic() - t0)))
         assert closed == 39, "%d of 39 idle connections closed within 1 s" % closed
         assert ctl.stats()["tcp.evicted"] == 0
     finally:
