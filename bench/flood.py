@@ -19,6 +19,7 @@ import time
 
 import dns.message
 
+from rwlab import faults
 from rwlab.dnsq import make_query
 
 SILENT_ZONE = "silent.com."
@@ -43,26 +44,6 @@ def flood_names(n, seed=13):
     while len(seen) < n:
         seen.add("".join(rnd.choice(string.ascii_lowercase) for _ in range(12)))
     return [("%s.%s" % (label, SILENT_ZONE), "A") for label in sorted(seen)]
-
-
-class SilentServers:
-    """The silent zone's servers: bound, never read. A context manager: closed on exit."""
-
-    def __enter__(self):
-        self.socks = []
-        for addr in SILENT_ADDRS:
-            u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            u.bind((addr, 53))
-            t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            t.bind((addr, 53))
-            t.listen(1)
-            self.socks += [u, t]
-        return self
-
-    def __exit__(self, *exc):
-        for s in self.socks:
-            s.close()
 
 
 def fd_count(pid):
@@ -149,7 +130,7 @@ def flood(b, kind, stop_resolver):
         if p.lost or p.bad:
             raise RuntimeError("%s: the cached name %s %s did not answer" % (kind, name, qtype))
         fds0, rss0 = fd_count(r.proc.pid), vm_hwm_kib(r.proc.pid)
-        with SilentServers():
+        with faults.SilentServers(SILENT_ADDRS):
             p = Prober(r.addr, name, qtype, r.proc.pid,
                        int((a.flood_duration + 10) / PROBE_INTERVAL))
             p.start()

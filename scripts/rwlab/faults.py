@@ -4,6 +4,7 @@ per address, its behaviour chosen by a JSON scenario, every query it receives lo
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -84,3 +85,27 @@ def start(tmp, addr, zones=None, scenario=None, timeout=START_TIMEOUT):
         raise LabError("fault server %s did not start: %s" % (addr, fs.stderr()[-2000:]))
     return fs
 
+
+
+class SilentServers:
+    """Servers that never answer: a UDP socket and a TCP listener bound on port 53 of each of
+    addrs, never read and never accepted. A context manager: closed on exit."""
+
+    def __init__(self, addrs):
+        self.addrs = addrs
+        self.socks = []
+
+    def __enter__(self):
+        for addr in self.addrs:
+            u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            u.bind((addr, 53))
+            t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            t.bind((addr, 53))
+            t.listen(1)
+            self.socks += [u, t]
+        return self
+
+    def __exit__(self, *exc):
+        for s in self.socks:
+            s.close()

@@ -21,7 +21,7 @@ import dns.message
 import dns.rcode
 import pytest
 
-from rwlab import dnsq
+from rwlab import dnsq, faults
 from rwlab.dnsq import frame, make_query, read_msg
 
 SILENT = ("127.9.2.1", "127.9.2.2")
@@ -32,18 +32,8 @@ CACHED = "video-platform.com."
 def silent_zone(fault_tld):
     """allsilent.fault.'s servers: a UDP socket and a TCP listener on each address, never read
     and never accepted."""
-    socks = []
-    for addr in SILENT:
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        u.bind((addr, 53))
-        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        t.bind((addr, 53))
-        t.listen(1)
-        socks += [u, t]
-    yield
-    for s in socks:
-        s.close()
+    with faults.SilentServers(SILENT):
+        yield
 
 
 def slow_name():
