@@ -428,6 +428,16 @@ static bool str_changed(const char *a, const char *b)
 	return (a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0);
 }
 
+/* Whether a reload must touch the control socket: another path (a restart is needed, said in
+ * the reply), mode or owner. Unchanged, the socket file is left alone: after the switch to
+ * username the daemon may not even reach it (systemd's RuntimeDirectory belongs to root). */
+static bool ctl_perms_changed(const struct rw_config *a, const struct rw_config *b)
+{
+	return str_changed(a->control_socket, b->control_socket) ||
+	       a->control_socket_mode != b->control_socket_mode ||
+	       str_changed(a->control_socket_owner, b->control_socket_owner);
+}
+
 static int daemon_reload(struct rw_daemon *d, char *msg, size_t msglen)
 {
 	struct rw_config *cfg = NULL, *old = d->cfg;
@@ -459,7 +469,7 @@ static int daemon_reload(struct rw_daemon *d, char *msg, size_t msglen)
 			msg + n, msglen - n,
 			"note: listen addresses changed: they take effect at the next "
 			"start\n");
-	if (n < msglen && d->ctlsock) {
+	if (n < msglen && d->ctlsock && ctl_perms_changed(old, cfg)) {
 		rc = rw_ctlsock_reconfigure(d->ctlsock, cfg, err, sizeof(err));
 		if (rc > 0)
 			n += (size_t)snprintf(msg + n, msglen - n,
@@ -467,7 +477,7 @@ static int daemon_reload(struct rw_daemon *d, char *msg, size_t msglen)
 					      "the next start\n");
 		else if (rc < 0)
 			n += (size_t)snprintf(msg + n, msglen - n, "warning: %s\n", err);
-	} else if (n < msglen && cfg->control_socket) {
+	} else if (n < msglen && !d->ctlsock && cfg->control_socket) {
 		n += (size_t)snprintf(msg + n, msglen - n,
 				      "note: control-socket takes effect at the next start\n");
 	}

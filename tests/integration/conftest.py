@@ -145,8 +145,11 @@ def start_rootwalkd(the_lab):
     started = []
 
     def start(trace_format="json", extra="", wait=True, root_hints=None, env=None):
-        addr = "127.0.0.%d" % _next_addr[0]
+        n = _next_addr[0]
         _next_addr[0] += 1
+        # 127.0.0.60-254, then 127.0.100-109.1-254 (no lab server or test client uses those)
+        addr = "127.0.0.%d" % n if n <= 254 else "127.0.%d.%d" % (100 + (n - 255) // 254,
+                                                                  1 + (n - 255) % 254)
         r = the_lab.start_rootwalkd(addr=addr, trace_format=trace_format, extra=extra,
                                     name="rootwalkd-%d" % len(started), wait=wait,
                                     root_hints=root_hints, env=env)

@@ -48,6 +48,16 @@ def test_socket_mode_owner_and_removal(start_ctl):
                    "control-socket-owner: %d:%d\n" % (os.getuid(), os.getgid()))
     assert stat.S_IMODE(os.lstat(c2.sock).st_mode) == 0o660
     c2.ok("status")
+    # A reload sets a new mode; one that changes neither mode nor owner leaves the file alone.
+    with open(c2.r.conf) as f:
+        conf = f.read()
+    with open(c2.r.conf, "w") as f:
+        f.write(conf.replace("control-socket-mode: 0660", "control-socket-mode: 0640"))
+    out = c2.ok("reload")
+    assert "warning" not in out and stat.S_IMODE(os.lstat(c2.sock).st_mode) == 0o640, out
+    os.chmod(c2.sock, 0o600)
+    out = c2.ok("reload")
+    assert "warning" not in out and stat.S_IMODE(os.lstat(c2.sock).st_mode) == 0o600, out
 
 
 def test_stale_live_and_foreign_socket_files(the_lab, start_rootwalkd):

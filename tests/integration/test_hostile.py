@@ -196,6 +196,12 @@ def test_reload_does_not_follow_a_link_swapped_in_for_the_socket(start_ctl):
     os.chmod(victim, 0o600)
     os.rename(c.sock, c.sock + ".moved")
     os.symlink(victim, c.sock)
+    # the reload asks for another mode (an unchanged one leaves the socket file alone)
+    with open(c.r.conf) as f:
+        conf = f.read()
+    assert "control-socket-mode: 0666" in conf, conf
+    with open(c.r.conf, "w") as f:
+        f.write(conf.replace("control-socket-mode: 0666", "control-socket-mode: 0660"))
     try:
         c.r.proc.send_signal(signal.SIGHUP)
         procs.wait_for(lambda: "reloaded " in c.r.stderr(), timeout=5, proc=c.r.proc,
