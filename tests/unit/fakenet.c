@@ -393,6 +393,14 @@ static ldns_pkt *authoritative(const struct fn_server *s, const ldns_pkt *q)
 	return p;
 }
 
+/* The query s is not answered: the clock moves on by its timeout, and the timeout comes. */
+static void time_out(struct fakenet *fn, const struct fn_sent *s)
+{
+	fn->mono_ms += s->timeout_ms;
+	fn->wall_us += (int64_t)s->timeout_ms * 1000;
+	rw_resolver_on_timeout(fn->r, s->id, -ETIMEDOUT);
+}
+
 static void deliver(struct fakenet *fn, struct fn_sent *s)
 {
 	struct sockaddr_in from;
@@ -409,9 +417,7 @@ static void deliver(struct fakenet *fn, struct fn_sent *s)
 			srv->tcp_queries++;
 	}
 	if (!srv || srv->drop) {
-		fn->mono_ms += s->timeout_ms;
-		fn->wall_us += (int64_t)s->timeout_ms * 1000;
-		rw_resolver_on_timeout(fn->r, s->id, -ETIMEDOUT);
+		time_out(fn, s);
 		return;
 	}
 	fn->mono_ms += srv->rtt_ms;
@@ -471,9 +477,7 @@ static void deliver(struct fakenet *fn, struct fn_sent *s)
 	if (srv->spoof_case && !s->tcp)
 		fn_forge_case(fn, s, &from, wire, len);
 	if (srv->udp_silent && !s->tcp) {
-		fn->mono_ms += s->timeout_ms;
-		fn->wall_us += (int64_t)s->timeout_ms * 1000;
-		rw_resolver_on_timeout(fn->r, s->id, -ETIMEDOUT);
+		time_out(fn, s);
 		free(wire);
 		ldns_pkt_free(a);
 		ldns_pkt_free(q);
@@ -497,9 +501,7 @@ static void deliver(struct fakenet *fn, struct fn_sent *s)
 	if (rc != 1) {
 		/* rejected (0x20 case, say): the resolver waits on until its timeout */
 		fn->rejected++;
-		fn->mono_ms += s->timeout_ms;
-		fn->wall_us += (int64_t)s->timeout_ms * 1000;
-		rw_resolver_on_timeout(fn->r, s->id, -ETIMEDOUT);
+		time_out(fn, s);
 	}
 	free(wire);
 	ldns_pkt_free(a);
