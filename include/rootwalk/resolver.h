@@ -160,6 +160,9 @@ const struct rw_stats *rw_resolver_stats(const struct rw_resolver *r);
  * question under way are answered as always. Draining a deep queue so costs little, and the
  * cache hits behind it wait less. */
 void rw_resolver_set_stale(struct rw_resolver *r, bool stale);
+/* Whether every num-queries-per-thread request is taken: only then does it matter whether a
+ * query is stale, so the edge looks at its receive time only then. */
+bool rw_resolver_full(const struct rw_resolver *r);
 
 /* What the edge did under load, counted in the resolver's stats. */
 enum rw_load_event {

@@ -94,6 +94,11 @@ void rw_resolver_set_stale(struct rw_resolver *r, bool stale)
 	r->stale = stale;
 }
 
+bool rw_resolver_full(const struct rw_resolver *r)
+{
+	return r->n_client >= r->cfg->num_queries_per_thread;
+}
+
 void rw_resolver_count_load(struct rw_resolver *r, enum rw_load_event ev)
 {
 	if (ev == RW_LOAD_TCP_EVICTED)

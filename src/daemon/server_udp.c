@@ -268,7 +268,8 @@ static bool udp_stale(const struct msghdr *h, const struct timespec *now)
 static void udp_read(struct srv_udp *u)
 {
 	unsigned total = 0;
-	struct timespec now;
+	struct timespec now = {0, 0};
+	struct rw_resolver *r = u->rq->d->resolver;
 
 	u->reading = true;
 	while (!u->closing && total < SRV_UDP_READS_PER_WAKE) {
@@ -287,8 +288,8 @@ static void udp_read(struct srv_udp *u)
 		}
 		n = recvmmsg(u->fd, u->rmsg, SRV_UDP_READ, MSG_DONTWAIT, NULL);
 		if (n <= 0)
-			break; /* EAGAIN: all read; other errors concern no one query */
-		clock_gettime(CLOCK_REALTIME, &now);
+			break;	/* EAGAIN: all read; other errors concern no one query */
+		now.tv_sec = 0; /* read below only when the resolver is full */
 		for (int i = 0; i < n && !u->closing; i++) {
 			const struct msghdr *h = &u->rmsg[i].msg_hdr;
 			const struct sockaddr *from = (const struct sockaddr *)&u->rfrom[i];
@@ -299,7 +300,12 @@ static void udp_read(struct srv_udp *u)
 			if (h->msg_flags & MSG_TRUNC)
 				udp_too_long(u, u->rbuf[i], SRV_UDP_QUERY_MAX, from);
 			else {
-				u->rq->stale = udp_stale(h, &now);
+				/* the receive time matters only when every request is taken */
+				if (r && rw_resolver_full(r)) {
+					if (now.tv_sec == 0)
+						clock_gettime(CLOCK_REALTIME, &now);
+					u->rq->stale = udp_stale(h, &now);
+				}
 				rw_server_query(u->rq, &u->origin, u->rbuf[i], u->rmsg[i].msg_len,
 						from);
 				u->rq->stale = false;
