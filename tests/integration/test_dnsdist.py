@@ -7,6 +7,8 @@ which rootwalkd answers itself, every second; see scripts/rwlab/dnsdist.py). Whi
 resolved a name is read from each rootwalkd's trace log: a backend that was asked a name has a
 trace of that question, the other has none."""
 
+import os
+import re
 import signal
 
 import dns.exception
@@ -14,7 +16,7 @@ import dns.rcode
 import dns.rdatatype
 import pytest
 
-from rwlab import dnsdist, dnsq, procs, traces, zonefiles
+from rwlab import REPO, dnsdist, dnsq, procs, traces, zonefiles
 
 DNSDIST_ADDR = "127.0.0.52"
 # Names with A records in the lab's ordinary zones, none of them a name server's: resolving one
@@ -177,3 +179,23 @@ def test_all_backends_refusing_is_all_down(the_lab, start_rootwalkd):
         assert client_traces(r, "example.org.") == []
     finally:
         d.stop()
+
+
+def test_recipe_example_config_is_valid():
+    """dist/dnsdist.conf.example, the README recipe's configuration, passes dnsdist
+    --check-config and keeps the lab's choices: chashed, health checks on localhost. A that
+    must resolve, no security polling."""
+    if not dnsdist.available():
+        pytest.fail("dnsdist is not installed (scripts/setup.sh test installs it)")
+    path = os.path.join(REPO, "dist", "dnsdist.conf.example")
+    dnsdist.check(path)
+    with open(path) as f:
+        lua = "\n".join(l for l in f.read().splitlines() if not l.lstrip().startswith("--"))
+    assert "setServerPolicy(chashed)" in lua
+    assert 'setSecurityPollSuffix("")' in lua
+    servers = re.findall(r"newServer\(\{(.*?)\}\)", lua, re.S)
+    assert len(servers) == 2, servers
+    for s in servers:
+        for want in ('checkName="localhost."', 'checkType="A"', "mustResolve=true",
+                     "checkInterval=", "maxCheckFailures=", "weight=100"):
+            assert want in s, (want, s)
