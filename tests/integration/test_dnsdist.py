@@ -30,6 +30,12 @@ NAMES = ["example.org.", "www.example.org.", "mx.example.org.", "webhost.com.",
 ASKED = 3  # times each name is asked through dnsdist
 
 
+def need_dnsdist():
+    """Fail (not skip: scripts/setup.sh test installs it) without dnsdist."""
+    if not dnsdist.available():
+        pytest.fail("dnsdist is not installed (scripts/setup.sh test installs it)")
+
+
 @pytest.fixture(scope="module")
 def expected():
     """{name: sorted A addresses} from the lab's zone files."""
@@ -46,8 +52,7 @@ def expected():
 def pair(the_lab, start_rootwalkd):
     """Two rootwalkd (cold caches, JSON trace logs) and dnsdist in front of them, both backends
     up. Yields (dnsdist, {backend name: rootwalkd})."""
-    if not dnsdist.available():
-        pytest.fail("dnsdist is not installed (scripts/setup.sh test installs it)")
+    need_dnsdist()
     rws = {"rw1": start_rootwalkd(), "rw2": start_rootwalkd()}
     d = the_lab.start_dnsdist(DNSDIST_ADDR, [(n, r.addr) for n, r in rws.items()])
     try:
@@ -168,8 +173,7 @@ def test_all_backends_refusing_is_all_down(the_lab, start_rootwalkd):
     """The health check needs a real answer (mustResolve): a backend whose access-control
     refuses dnsdist's address answers REFUSED, and dnsdist marks it down instead of sending it
     clients to refuse."""
-    if not dnsdist.available():
-        pytest.fail("dnsdist is not installed (scripts/setup.sh test installs it)")
+    need_dnsdist()
     r = start_rootwalkd(extra="access-control: 127.0.0.0/8 refuse\n")
     d = the_lab.start_dnsdist(DNSDIST_ADDR, [("rw1", r.addr)])
     try:
@@ -185,8 +189,7 @@ def test_recipe_example_config_is_valid():
     """dist/dnsdist.conf.example, the README recipe's configuration, passes dnsdist
     --check-config and keeps the lab's choices: chashed, health checks on localhost. A that
     must resolve, no security polling."""
-    if not dnsdist.available():
-        pytest.fail("dnsdist is not installed (scripts/setup.sh test installs it)")
+    need_dnsdist()
     path = os.path.join(REPO, "dist", "dnsdist.conf.example")
     dnsdist.check(path)
     with open(path) as f:
