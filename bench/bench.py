@@ -44,6 +44,7 @@ from rwlab.isolate import ensure_isolated  # noqa: E402
 from rwlab.nsd import Server  # noqa: E402
 from rwlab.signing import Signer  # noqa: E402
 
+import dnsdist_row  # noqa: E402  (bench/dnsdist_row.py: workload 1b)
 import flood  # noqa: E402  (bench/flood.py: workload 6)
 
 ROOT_ADDR = "127.1.0.1"
@@ -319,16 +320,16 @@ class Bench:
         os.makedirs(d)
         return d
 
-    def start_rootwalkd(self, trace=None, fmt="text", wrapper=None, control=False):
+    def start_rootwalkd(self, trace=None, fmt="text", wrapper=None, control=False, addr=RWD_ADDR):
         d = self.newdir("rootwalkd")
         extra = ["do-ip6: no", "cache-size: 1g"] + self.rwd_extra
         ctl = None
         if control and self.rwd_control:
             ctl = os.path.join(d, "control.sock")
             extra.append("control-socket: %s" % ctl)
-        conf = resolvers.rootwalkd_conf(RWD_ADDR, self.gen["hints"], trace or "off", fmt,
+        conf = resolvers.rootwalkd_conf(addr, self.gen["hints"], trace or "off", fmt,
                                         "".join(l + "\n" for l in extra), by="bench/bench.py")
-        r = resolvers.start_rootwalkd(d, conf, RWD_ADDR, binary=self.args.rootwalkd,
+        r = resolvers.start_rootwalkd(d, conf, addr, binary=self.args.rootwalkd,
                                       trace_log=trace, wrapper=wrapper, cpu=self.cpu_server,
                                       timeout=START_TIMEOUT * (3 if wrapper else 1), control=ctl)
         started(r.proc)
@@ -953,6 +954,7 @@ def build_table(R, args, gen):
     row("1 cached", "latency p50 (µs) %s" % lq, g(rw, "p50_us"), g(ub, "p50_us"), 0)
     row("1 cached", "latency p99 (µs) %s" % lq, g(rw, "p99_us"), g(ub, "p99_us"), 0)
     row("1 cached", "latency p99.9 (µs) %s" % lq, g(rw, "p999_us"), g(ub, "p999_us"), 0)
+    dnsdist_row.rows(rw, ub, row, fmt, med, ratio, args)
     row("2 cold", "time to resolve %s zones, %d in flight (s)" % (fmt(n), COLD_IN_FLIGHT),
         g(rw, "cold_s"), g(ub, "cold_s"), 3, ("<=", 1.0), "≤ 1.0")
     row("2 cold", "mean time per resolution (ms)", g(rw, "cold_avg_ms"), g(ub, "cold_avg_ms"), 3)
@@ -1178,6 +1180,9 @@ def main(argv=None):
                     help="queries/s of never-cached names in the flood")
     ap.add_argument("--flood-outstanding", type=int, default=10000,
                     help="dnsperf queries in flight during the flood")
+    ap.add_argument("--dnsdist", default="yes", choices=["yes", "no"],
+                    help="workload 1b: cached answers through dnsdist in front of two rootwalkd "
+                    "(skipped if dnsdist is not installed)")
     ap.add_argument("--pin", action="store_true",
                     help="pin the resolver to CPU 0 and dnsperf to CPU 1")
     ap.add_argument("--qname-minimisation", default="yes", choices=["yes", "no"],
@@ -1266,6 +1271,9 @@ def main(argv=None):
             for kind in order if not args.only_flood else []:
                 check_time("run %d/%d: %s cached" % (rep + 1, args.runs, kind))
                 add(kind, b.cached(kind))
+            if args.dnsdist == "yes" and dnsdist_row.available() and not args.only_flood:
+                check_time("run %d/%d: dnsdist + 2 rootwalkd cached" % (rep + 1, args.runs))
+                add("rootwalkd", dnsdist_row.cached(b, PROCS.append, stop_resolver))
             for kind in order if args.flood_duration else []:
                 check_time("run %d/%d: %s flood" % (rep + 1, args.runs, kind))
                 add(kind, flood.flood(b, kind, stop_resolver))

@@ -16,6 +16,8 @@ Each job has one module, and each helper is written once:
     dnsq       asking (UDP, TCP, from a source address, timed), raw exchanges, reading replies
     traces     reading rootwalkd's JSON and text trace logs
     control    rootwalkd's control socket and the `rootwalk` command
+    dnsdist    dnsdist in front of rootwalkd backends (the README's recipe): its configuration,
+               its process, the backends' health as its log tells it
 
 scripts/lab.py is the command line over this package; tests/integration/conftest.py holds the
 pytest fixtures built on it; bench/bench.py uses it for its processes, NSD and DNS.

@@ -20,7 +20,7 @@ import dns.rdatatype
 import dns.zone
 
 from rwlab import ROOT_HINTS, ROOTWALKD_ADDR, START_TIMEOUT, UNBOUND_ADDR, ZONES, LabError
-from rwlab import faults, resolvers
+from rwlab import dnsdist, faults, resolvers
 from rwlab.isolate import ensure_isolated
 from rwlab.signing import Signer
 from rwlab.zonefiles import read_table, set_soa, zone_file_name, zone_origin
@@ -283,6 +283,13 @@ class Lab:
         self.resolvers.append(r)
         if wait:
             resolvers.wait_ready(r, "answers")
+        return r
+
+    def start_dnsdist(self, addr, backends, **kw):
+        """Start dnsdist on addr@53 in front of backends, [(name, address)] (see rwlab.dnsdist:
+        chashed, health checks; kw: its conf() options); stopped by stop() or its own stop()."""
+        r = dnsdist.start(tempfile.mkdtemp(prefix="dnsdist-", dir=self.tmp), addr, backends, **kw)
+        self.resolvers.append(r)
         return r
 
     # -- teardown ------------------------------------------------------------------------------
