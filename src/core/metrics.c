@@ -178,8 +178,9 @@ enum rw_metrics_req rw_metrics_parse_request(const char *buf, size_t len)
 {
 	size_t end = header_end(buf, len), m = 0, t, tlen = 0, line = 0;
 
-	/* bytes no request line or header may hold, refused even before the end arrives */
-	for (size_t i = 0; i < len; i++) {
+	/* bytes no request line or header may hold, refused even before the end arrives (what
+	 * follows the blank line is a body, not ours to judge) */
+	for (size_t i = 0; i < (end ? end : len); i++) {
 		unsigned char c = (unsigned char)buf[i];
 
 		if ((c < 0x20 && c != '\r' && c != '\n' && c != '\t') || c == 0x7f)

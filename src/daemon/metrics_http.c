@@ -28,6 +28,7 @@ struct mh_conn {
 	struct rw_stream st; /* first: the handles' data point at it */
 	struct rw_metrics_http *mh;
 	bool answered;
+	bool refused; /* access-control says refuse: 403 once the request is read */
 };
 
 struct rw_metrics_http {
@@ -96,6 +97,14 @@ static void mh_input(struct rw_stream *st)
 		rw_stream_close(st); /* the client left before the request ended */
 		return;
 	}
+	if (rq == RW_METRICS_NEED_MORE)
+		return;
+	/* Read before answering: closing with the request unread would reset the connection,
+	 * and the client might never see why. */
+	if (c->refused) {
+		respond(c, "403 Forbidden", "", "text/plain", NULL, 0);
+		return;
+	}
 	switch (rq) {
 	case RW_METRICS_NEED_MORE:
 		return;
@@ -150,8 +159,8 @@ static void mh_connection_cb(uv_stream_t *server, int status)
 		rw_stream_close(&c->st);
 		return;
 	case RW_ACL_REFUSE:
-		respond(c, "403 Forbidden", "", "text/plain", NULL, 0);
-		return;
+		c->refused = true;
+		/* fall through */
 	default:
 		rw_stream_want_read(&c->st, true);
 	}

@@ -291,6 +291,8 @@ static void test_parse(void)
 	CHECK_EQ(parse("\x16\x03\x01\x02\x00"), RW_METRICS_BAD_REQUEST); /* TLS, before any LF */
 	CHECK_EQ(rw_metrics_parse_request("GET /metrics\0 HTTP/1.1\r\n\r\n", 27),
 		 RW_METRICS_BAD_REQUEST);
+	/* bytes after the blank line are a body: not judged */
+	CHECK_EQ(rw_metrics_parse_request("GET /metrics HTTP/1.1\r\n\r\n\x01", 26), RW_METRICS_GET);
 	/* a long header is only ever "need more": the daemon bounds the size */
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
