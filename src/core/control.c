@@ -45,6 +45,11 @@ static int parse_option(struct rw_control_request *req, const char *w, bool *hav
 {
 	const char *cmd = commands[req->cmd].word;
 
+	if ((strcmp(w, "json") == 0 && req->prometheus) ||
+	    (strcmp(w, "prometheus") == 0 && req->json)) {
+		snprintf(err, errlen, "stats: 'json' and 'prometheus' exclude each other");
+		return -EINVAL;
+	}
 	if (strcmp(w, "json") == 0 && req->cmd != RW_CTL_FLUSH)
 		return set_flag(&req->json, w, err, errlen);
 	if (strcmp(w, "prometheus") == 0 && req->cmd == RW_CTL_STATS)
@@ -180,10 +185,6 @@ int rw_control_parse(const char *line, size_t len, struct rw_control_request *re
 			  req->cmd == RW_CTL_RELOAD || req->cmd == RW_CTL_HELP ||
 			  req->cmd == RW_CTL_NTA_ADD || req->cmd == RW_CTL_NTA_REMOVE)) {
 		snprintf(err, errlen, "%s: unexpected word 'json'", commands[i].word);
-		return -EINVAL;
-	}
-	if (req->json && req->prometheus) {
-		snprintf(err, errlen, "stats: 'json' and 'prometheus' exclude each other");
 		return -EINVAL;
 	}
 	if (req->cmd == RW_CTL_FLUSH && req->name_len == 0 && (req->subtree || req->negative)) {

@@ -247,6 +247,8 @@ static void test_control(void)
 	CHECK(r.text && value(r.text + 3, "rootwalk_trace_dropped_total") == 3);
 	free(text);
 	CHECK(rw_control_parse("stats json prometheus", 21, &req, err, sizeof(err)) < 0);
+	CHECK(rw_control_parse("stats prometheus json", 21, &req, err, sizeof(err)) < 0);
+	CHECK(strstr(err, "exclude") != NULL);
 	CHECK(rw_control_parse("stats prometheus prometheus", 27, &req, err, sizeof(err)) < 0);
 	CHECK(rw_control_parse("lookup x. prometheus", 20, &req, err, sizeof(err)) < 0);
 	CHECK_EQ(rw_control_parse("stats prometheus", 16, &req, err, sizeof(err)), 0);
