@@ -6,20 +6,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct rw_resolver;
+struct rw_cache;
+struct rw_stats;
 
-/* What only the edge knows. */
+/* What the counters do not hold. */
 struct rw_metrics_edge {
 	uint64_t trace_dropped; /* whole traces the trace sink dropped since start */
+	uint64_t in_progress;	/* client requests being resolved (rw_resolver_pending) */
 };
 
 /* The Content-Type of the text. */
 #define RW_METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
-/* Every metric family: # HELP and # TYPE lines, then the samples. r is borrowed; edge may be
- * NULL (its counters are then 0). Returns the text, malloc'd and NUL-terminated (the caller
- * frees it), its length in *len; NULL when memory ran out. */
-char *rw_metrics_text(struct rw_resolver *r, const struct rw_metrics_edge *edge, size_t *len);
+/* Every metric family: # HELP and # TYPE lines, then the samples, from st (one resolver's
+ * counters, or the sums over workers), the cache and edge, all borrowed. Returns the text,
+ * malloc'd and NUL-terminated (the caller frees it), its length in *len; NULL when memory ran
+ * out. */
+char *rw_metrics_text(const struct rw_stats *st, const struct rw_cache *cache,
+		      const struct rw_metrics_edge *edge, size_t *len);
 
 /* What an HTTP request asks, as far as the endpoint cares. */
 enum rw_metrics_req {

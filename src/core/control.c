@@ -215,7 +215,8 @@ static void do_prometheus(struct rw_control *ctl, rw_control_done_cb cb, void *a
 
 	if (ctl->ops.trace_dropped)
 		edge.trace_dropped = ctl->ops.trace_dropped(ctl->ops.ctx);
-	text = rw_metrics_text(ctl->r, &edge, &len);
+	edge.in_progress = rw_resolver_pending(ctl->r);
+	text = rw_metrics_text(rw_resolver_stats(ctl->r), rw_resolver_cache(ctl->r), &edge, &len);
 	if (!text) {
 		control_respond_error(cb, arg, "out of memory");
 		return;

@@ -132,10 +132,9 @@ static void upstream(struct rw_sbuf *b, const struct rw_stats *st)
 			 st->servfail_reason[i]);
 }
 
-char *rw_metrics_text(struct rw_resolver *r, const struct rw_metrics_edge *edge, size_t *len)
+char *rw_metrics_text(const struct rw_stats *st, const struct rw_cache *cache,
+		      const struct rw_metrics_edge *edge, size_t *len)
 {
-	const struct rw_stats *st = rw_resolver_stats(r);
-	struct rw_cache *cache = rw_resolver_cache(r);
 	struct rw_sbuf b = {0};
 
 	client(&b, st);
@@ -147,10 +146,10 @@ char *rw_metrics_text(struct rw_resolver *r, const struct rw_metrics_edge *edge,
 	one(&b, "cache_evictions_total", "counter",
 	    "Cache entries evicted to make room (least recently used).", rw_cache_evictions(cache));
 	one(&b, "requests_in_progress", "gauge", "Client requests being resolved.",
-	    rw_resolver_pending(r));
+	    edge->in_progress);
 	one(&b, "trace_dropped_total", "counter",
 	    "Whole traces the trace log dropped because its file fell behind.",
-	    edge ? edge->trace_dropped : 0);
+	    edge->trace_dropped);
 	if (b.oom) {
 		free(b.p);
 		return NULL;

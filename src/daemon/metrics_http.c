@@ -67,10 +67,15 @@ static void respond(struct mh_conn *c, const char *status, const char *extra, co
 static void serve(struct mh_conn *c)
 {
 	struct rw_daemon *d = c->mh->d;
-	struct rw_metrics_edge edge = {rw_metrics_trace_dropped(d)};
+	struct rw_metrics_edge edge = {.trace_dropped = rw_metrics_trace_dropped(d)};
 	size_t len = 0;
-	char *text = d->resolver ? rw_metrics_text(d->resolver, &edge, &len) : NULL;
+	char *text = NULL;
 
+	if (d->resolver) {
+		edge.in_progress = rw_resolver_pending(d->resolver);
+		text = rw_metrics_text(rw_resolver_stats(d->resolver),
+				       rw_resolver_cache(d->resolver), &edge, &len);
+	}
 	if (!text) {
 		respond(c, "503 Service Unavailable", "", "text/plain", NULL, 0);
 		return;

@@ -10,6 +10,7 @@
 
 #include "check.h"
 #include "fakenet.h"
+#include "rootwalk/cache.h"
 #include "rootwalk/control.h"
 #include "rootwalk/metrics.h"
 #include "rootwalk/resolver.h"
@@ -129,9 +130,11 @@ static int check_format(const char *text)
 
 static char *metrics(struct fakenet *fn)
 {
-	struct rw_metrics_edge edge = {.trace_dropped = 7};
+	struct rw_metrics_edge edge = {.trace_dropped = 7,
+				       .in_progress = rw_resolver_pending(fn->r)};
 	size_t len = 0;
-	char *text = rw_metrics_text(fn->r, &edge, &len);
+	char *text =
+		rw_metrics_text(rw_resolver_stats(fn->r), rw_resolver_cache(fn->r), &edge, &len);
 
 	CHECK(text != NULL);
 	if (!text)
@@ -241,7 +244,7 @@ static void test_control(void)
 	CHECK(r.text && strncmp(r.text, "ok\n", 3) == 0);
 	struct rw_metrics_edge edge = {.trace_dropped = 3};
 	size_t len;
-	char *text = rw_metrics_text(fn.r, &edge, &len);
+	char *text = rw_metrics_text(rw_resolver_stats(fn.r), rw_resolver_cache(fn.r), &edge, &len);
 	CHECK(r.text && text && strlen(r.text) == 3 + len + 2 &&
 	      memcmp(r.text + 3, text, len) == 0 && strcmp(r.text + 3 + len, ".\n") == 0);
 	CHECK(r.text && value(r.text + 3, "rootwalk_trace_dropped_total") == 3);
