@@ -19,13 +19,14 @@ esac
 
 # Build and lab tools (ldnsutils: ldns-keygen and ldns-signzone, which sign the lab's zones at
 # every lab start; bind9-dnsutils: dig and delv); the test suite adds Unbound (the reference resolver), pytest,
-# clang-format, dns-root-data (the root's DS, which the built-in trust anchor must equal) and dnsdist
-# (the load balancer of test_dnsdist.py; the lab runs its own inside a namespace, never the service).
+# clang-format, dns-root-data (the root's DS, which the built-in trust anchor must equal), dnsdist
+# (the load balancer of test_dnsdist.py; the lab runs its own inside a namespace, never the service)
+# and prometheus (promtool checks the /metrics text; a real server in the lab scrapes it).
 # util-linux (unshare) and python3 are part of every Debian system.
 pkgs=(gcc libc6-dev pkg-config meson ninja-build libuv1-dev libldns-dev libsodium-dev libssl-dev scdoc
 	nsd ldnsutils bind9-dnsutils iproute2 python3 python3-dnspython)
 if [ "$mode" = test ]; then
-	pkgs+=(unbound python3-pytest clang-format dnsperf dns-root-data dnsdist)
+	pkgs+=(unbound python3-pytest clang-format dnsperf dns-root-data dnsdist prometheus)
 fi
 
 missing=()

@@ -113,6 +113,8 @@ struct rw_config {
 	size_t n_acl;
 	uint32_t ip_ratelimit;	    /* queries per second per /24 or /56 over UDP, 0: off */
 	uint32_t ip_ratelimit_slip; /* every Nth query over the limit gets TC=1, default 2 */
+	/* Metrics (issue 14). */
+	struct rw_sockaddr metrics_listen; /* HTTP /metrics address; len 0: off (the default) */
 };
 
 /* What access-control: says about a netblock, as in unbound.conf. */

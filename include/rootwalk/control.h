@@ -76,6 +76,7 @@ struct rw_control_request {
 	bool negative;	   /* flush: negative entries only */
 	bool bogus;	   /* flush: bogus entries only (NAME optional) */
 	uint32_t ttl;	   /* nta-add: seconds, default RW_NTA_DEFAULT_TTL */
+	bool prometheus;   /* stats: the Prometheus text (rootwalk/metrics.h) */
 };
 
 #define RW_CONTROL_NTA_MAX_TTL 604800 /* a week, as RFC 7646 advises */
@@ -107,6 +108,8 @@ struct rw_control_ops {
 	 * the request's arg (data borrowed for the call); the last, with the end marker, to the
 	 * request's cb as usual. NULL: the parts are joined into one response. */
 	void (*part)(void *arg, const char *data, size_t len);
+	/* `stats prometheus`: traces the trace log dropped since start. NULL: 0. */
+	uint64_t (*trace_dropped)(void *ctx);
 };
 
 struct rw_control;

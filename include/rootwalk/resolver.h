@@ -110,6 +110,13 @@ extern const char *const rw_servfail_reason_name[RW_SERVFAIL_REASONS];
 
 /* Counters since start. */
 #define RW_RTT_BUCKETS 12
+/* A, NS, CNAME, SOA, PTR, MX, TXT, AAAA, SRV, NAPTR, DS, DNSKEY, SVCB, HTTPS, ANY, other */
+#define RW_STATS_QTYPES 16
+extern const char *const rw_stats_qtype_name[RW_STATS_QTYPES];
+/* The index of qtype in client_qtype (RW_STATS_QTYPES - 1: other). */
+int rw_stats_qtype_index(uint16_t qtype);
+#define RW_LATENCY_BUCKETS 13
+extern const uint32_t rw_stats_latency_us[RW_LATENCY_BUCKETS - 1];
 struct rw_stats {
 	uint64_t client_queries[2]; /* by enum rw_proto */
 	uint64_t client_rcode[16];
@@ -150,9 +157,19 @@ struct rw_stats {
 	uint64_t upstream_range_full; /* sends refused: outgoing-range upstream queries in flight */
 	uint64_t tcp_evicted;	      /* client TCP connections closed to make room for a new one */
 	uint64_t tcp_per_client;      /* TCP connections refused: tcp-connections-per-client */
+	/* Metrics (issue 14): parsed client questions by type (index rw_stats_qtype_index(),
+	 * names rw_stats_qtype_name[]), and the latency of every client answer, cache hits and
+	 * resolutions alike, from rw_resolver_query() to the answer (rw_stats_latency_us[]
+	 * upper bounds, the last bucket unbounded; not cumulative). */
+	uint64_t client_qtype[RW_STATS_QTYPES];
+	uint64_t answer_latency[RW_LATENCY_BUCKETS];
+	uint64_t answer_latency_sum_us;
 };
 extern const uint32_t rw_rtt_bucket_ms[RW_RTT_BUCKETS - 1];
 const struct rw_stats *rw_resolver_stats(const struct rw_resolver *r);
+
+/* What access-control says about client (borrowed), for listeners beside DNS (metrics). */
+enum rw_acl_action rw_resolver_acl(const struct rw_resolver *r, const struct sockaddr *client);
 
 /* The next queries handed to rw_resolver_query() waited too long in the socket's queue (stale
  * true): while every num-queries-per-thread request is taken, they are dropped (-EBUSY,

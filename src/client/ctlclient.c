@@ -255,11 +255,9 @@ static char *ctl_request(const char *cmd, int argc, char **argv)
 {
 	static const struct {
 		const char *opt, *word;
-	} flags[] = {{"--fresh", "fresh"},
-		     {"--json", "json"},
-		     {"--subtree", "subtree"},
-		     {"--negative", "negative"},
-		     {"--bogus", "bogus"}};
+	} flags[] = {{"--fresh", "fresh"},     {"--json", "json"},
+		     {"--subtree", "subtree"}, {"--negative", "negative"},
+		     {"--bogus", "bogus"},     {"--prometheus", "prometheus"}};
 	struct rw_control_request req;
 	char line[RW_CONTROL_MAX_REQUEST + 1], err[256];
 	size_t n;

@@ -44,7 +44,7 @@ static void usage(FILE *f)
 		"                          remove cached entries at (or below) NAME\n"
 		"  flush --bogus           remove every bogus entry and DNSSEC verdict\n"
 		"  flush-all               empty the cache\n"
-		"  stats [--json]          counters since start\n"
+		"  stats [--json | --prometheus]  counters since start (or as Prometheus text)\n"
 		"  dump-cache [--json]     every cached entry, one per line\n"
 		"  status                  the daemon's state\n"
 		"  reload                  re-read the configuration, keeping the cache\n"

@@ -168,6 +168,23 @@ static int add_outgoing(struct cfg_parser *p, const struct cfg_key *k, void *obj
 	return add_addr(p, k, val, 0, cfg->outgoing, &cfg->n_outgoing);
 }
 
+/* metrics-listen: ADDR@PORT, or off. The port is required: there is no standard one. */
+static int set_metrics_listen(struct cfg_parser *p, const struct cfg_key *k, void *obj,
+			      const char *val)
+{
+	struct rw_config *cfg = obj;
+	char buf[CFG_SHOWN];
+
+	if (strcmp(val, "off") == 0) {
+		memset(&cfg->metrics_listen, 0, sizeof(cfg->metrics_listen));
+		return 0;
+	}
+	if (strchr(val, '@') == NULL)
+		return cfg_fail(p, "%s: '%s' needs a port (ADDR@PORT)", k->info.name,
+				cfg_shown(val, buf, sizeof(buf)));
+	return cfg_parse_addr(p, k->info.name, val, 1, &cfg->metrics_listen);
+}
+
 static int set_trace_log(struct cfg_parser *p, const struct cfg_key *k, void *obj, const char *val)
 {
 	struct rw_config *cfg = obj;
@@ -513,6 +530,10 @@ static const struct cfg_key keys[] = {
 	    "client TCP connections from one /32 (IPv4) or /64 (IPv6)", tcp_connections_per_client),
 	NUM("infra-cache-numhosts", 16, 10000000, "10000", "servers the infra cache remembers",
 	    infra_cache_numhosts),
+	/* Metrics (issue 14): the Prometheus endpoint (metrics.c, metrics_http.c). */
+	SRV("metrics-listen", RW_CONFIG_ADDRESS, 0, 0, "off",
+	    "ADDR@PORT serving /metrics (Prometheus text) over HTTP, or off", set_metrics_listen,
+	    metrics_listen, NULL),
 	FWD("name", RW_CONFIG_NAME, NULL, "the zone forwarded", cfg_set_zone_name, name, NULL),
 	FWD("forward-addr", RW_CONFIG_ADDRESS, NULL, "a server to forward to", cfg_set_zone_addr,
 	    addrs, NULL),

@@ -45,8 +45,15 @@ static int parse_option(struct rw_control_request *req, const char *w, bool *hav
 {
 	const char *cmd = commands[req->cmd].word;
 
+	if ((strcmp(w, "json") == 0 && req->prometheus) ||
+	    (strcmp(w, "prometheus") == 0 && req->json)) {
+		snprintf(err, errlen, "stats: 'json' and 'prometheus' exclude each other");
+		return -EINVAL;
+	}
 	if (strcmp(w, "json") == 0 && req->cmd != RW_CTL_FLUSH)
 		return set_flag(&req->json, w, err, errlen);
+	if (strcmp(w, "prometheus") == 0 && req->cmd == RW_CTL_STATS)
+		return set_flag(&req->prometheus, w, err, errlen);
 	if (strcmp(w, "bogus") == 0 && req->cmd == RW_CTL_FLUSH)
 		return set_flag(&req->bogus, w, err, errlen);
 	if (strncmp(w, "ttl=", 4) == 0 && req->cmd == RW_CTL_NTA_ADD) {
@@ -199,6 +206,25 @@ static void stat_line(struct rw_sbuf *b, bool json, bool *first, const char *key
 	}
 }
 
+/* stats prometheus: the text of the metrics endpoint (metrics.c). */
+static void do_prometheus(struct rw_control *ctl, rw_control_done_cb cb, void *arg)
+{
+	struct rw_metrics_edge edge = {0};
+	size_t len = 0;
+	char *text;
+
+	if (ctl->ops.trace_dropped)
+		edge.trace_dropped = ctl->ops.trace_dropped(ctl->ops.ctx);
+	edge.in_progress = rw_resolver_pending(ctl->r);
+	text = rw_metrics_text(rw_resolver_stats(ctl->r), rw_resolver_cache(ctl->r), &edge, &len);
+	if (!text) {
+		control_respond_error(cb, arg, "out of memory");
+		return;
+	}
+	control_respond(cb, arg, "ok", text, len);
+	free(text);
+}
+
 static void do_stats(struct rw_control *ctl, const struct rw_control_request *req,
 		     rw_control_done_cb cb, void *arg)
 {
@@ -207,6 +233,11 @@ static void do_stats(struct rw_control *ctl, const struct rw_control_request *re
 	struct rw_sbuf b = {0};
 	bool json = req->json, first = true;
 	char key[64];
+
+	if (req->prometheus) {
+		do_prometheus(ctl, cb, arg);
+		return;
+	}
 
 	stat_line(&b, json, &first, "client.queries.udp", st->client_queries[RW_PROTO_UDP]);
 	stat_line(&b, json, &first, "client.queries.tcp", st->client_queries[RW_PROTO_TCP]);
@@ -319,7 +350,7 @@ static const char help_text[] =
 	"trace NAME [TYPE] [fresh] [json]  resolve NAME now and show the trace\n"
 	"flush NAME [subtree] [negative]   remove cached entries at (or below) NAME\n"
 	"flush-all                         remove every cached entry\n"
-	"stats [json]                      counters since start\n"
+	"stats [json | prometheus]         counters since start\n"
 	"dump-cache [json]                 every cached entry, one per line\n"
 	"status                            the daemon's state\n"
 	"reload                            re-read the configuration, keeping the cache\n"

@@ -18,6 +18,7 @@
 #include "rootwalk/cache.h"
 #include "rootwalk/control.h"
 #include "rootwalk/keycache.h"
+#include "rootwalk/metrics.h"
 #include "rootwalk/resolver.h"
 #include "rootwalk/shared.h"
 #include "rootwalk/trace.h"

@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "resolver_impl.h"
+#include "stats.h"
 
 static struct req **req_id_slot(struct rw_resolver *r, uint64_t id)
 {
@@ -224,6 +225,7 @@ int req_join(struct req *q, const struct rw_client_query *cq, const struct rw_an
 	w->arg = to->arg;
 	w->cq = *cq;
 	w->proto = to->proto;
+	w->mono_us = rw_stats_now_us(r->env);
 	w->next = q->waiters;
 	q->waiters = w;
 	r->stats.joined++;
@@ -254,6 +256,7 @@ struct req *req_new(struct rw_resolver *r, bool traced)
 	q->start_ms = r->env->now_mono_ms(r->env->ctx);
 	q->sh.deadline_ms = q->start_ms + r->cfg->query_budget_ms;
 	q->start_us = r->env->now_wall_us(r->env->ctx);
+	q->mono_us = rw_stats_now_us(r->env);
 	if (traced && r->env->trace_write) {
 		uint64_t tid;
 		r->env->random_buf(r->env->ctx, &tid, sizeof(tid));

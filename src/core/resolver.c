@@ -28,6 +28,7 @@
 #include "resolver_impl.h"
 #include "sbuf.h"
 #include "querylog.h"
+#include "stats.h"
 
 _Static_assert(RW_SERVFAIL_REASONS == RW_FAIL_REASONS, "one SERVFAIL counter per reason");
 const char *const rw_servfail_reason_name[RW_SERVFAIL_REASONS] = {
@@ -135,10 +136,15 @@ static void finish(struct req *q)
 	 * that asked the same question, it must not join this request, whose waiters are being
 	 * answered now: it would never be answered. */
 	q->finishing = true;
-	if (q->cb)
+	uint64_t now_us = rw_stats_now_us(r->env);
+	if (q->cb) {
 		rw_answer_final(&r->ans, &q->cq, q->proto, it, rcode, q->cb, q->arg);
-	for (struct waiter *w = q->waiters; w; w = w->next)
+		rw_stats_answered(&r->stats, now_us - q->mono_us);
+	}
+	for (struct waiter *w = q->waiters; w; w = w->next) {
 		rw_answer_final(&r->ans, &w->cq, w->proto, it, rcode, w->cb, w->arg);
+		rw_stats_answered(&r->stats, now_us - w->mono_us);
+	}
 	bool was_prime = q->prime;
 	if (was_prime)
 		prime_finished(r, it, rcode);
@@ -546,9 +552,9 @@ void rw_resolver_use_config(struct rw_resolver *r, const struct rw_config *cfg)
 		r->n_layers = default_layer_count(cfg);
 }
 
-int rw_resolver_query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
-		      const struct sockaddr *client, socklen_t clientlen, enum rw_proto proto,
-		      rw_response_cb cb, void *arg)
+static int query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
+		 const struct sockaddr *client, socklen_t clientlen, enum rw_proto proto,
+		 rw_response_cb cb, void *arg)
 {
 	struct rw_client_query cq;
 	struct rw_answer_client to = {client, client ? clientlen : 0, proto, false, cb, arg};
@@ -559,6 +565,8 @@ int rw_resolver_query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
 	if (rw_gate_access(&r->gate, &r->ans, pkt, len, &to, &acl))
 		return 0;
 	enum rw_query_status st = rw_wire_parse_query(pkt, len, &cq);
+	if (st == RW_QUERY_OK)
+		r->stats.client_qtype[rw_stats_qtype_index(cq.qtype)]++;
 	if (st != RW_QUERY_OK && rw_answer_refusal(&r->ans, pkt, len, &cq, st, &to))
 		return 0;
 	if (rw_gate_limit(&r->gate, &r->ans, pkt, len, &cq, &to))
@@ -632,6 +640,20 @@ int rw_resolver_query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
 		return rc;
 	}
 	return 0;
+}
+
+/* The answers given during the call (cache hits, local, refusals) go into the latency
+ * histogram here; resolutions in finish(). */
+int rw_resolver_query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
+		      const struct sockaddr *client, socklen_t clientlen, enum rw_proto proto,
+		      rw_response_cb cb, void *arg)
+{
+	uint64_t t0 = rw_stats_now_us(r->env), n0 = rw_stats_answers(&r->stats);
+	int rc = query(r, pkt, len, client, clientlen, proto, cb, arg);
+
+	if (rw_stats_answers(&r->stats) != n0)
+		rw_stats_answered(&r->stats, rw_stats_now_us(r->env) - t0);
+	return rc;
 }
 
 /* The query q sent is over: it no longer takes others, and those that joined it are handed

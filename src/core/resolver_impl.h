@@ -24,6 +24,7 @@ struct waiter {
 	void *arg;
 	struct rw_client_query cq;
 	enum rw_proto proto;
+	uint64_t mono_us; /* monotonic time it joined, for the latency histogram */
 };
 
 struct req {
@@ -64,6 +65,7 @@ struct req {
 	void *stages[RW_MAX_STAGES];
 	uint64_t start_ms;
 	int64_t start_us;
+	uint64_t mono_us; /* monotonic start, for the latency histogram */
 };
 
 struct rw_resolver {

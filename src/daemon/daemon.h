@@ -64,6 +64,9 @@ struct rw_daemon {
 	uv_signal_t sig_term, sig_int, sig_hup;
 	int nsignals; /* signal handles initialised, for shutdown */
 	bool stopping;
+
+	/* The metrics endpoint (metrics_http.c): owned; NULL without metrics-listen. */
+	struct rw_metrics_http *metrics;
 };
 
 /* Open a UDP socket and a TCP listener on every cfg->listen address. Returns NULL after logging

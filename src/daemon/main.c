@@ -24,6 +24,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "metrics_http.h"
 #include "runfiles.h"
 #include "service.h"
 #include "rootwalk/control.h"
@@ -256,6 +257,7 @@ static void daemon_stop(struct rw_daemon *d)
 	 * exists. Then the resolver: it drops its requests silently and cancels upstream queries,
 	 * so nothing calls back into the server or the upstream transport after this. */
 	rw_ctlsock_close(d->ctlsock);
+	rw_metrics_http_close(d->metrics);
 	rw_control_free(d->control);
 	d->control = NULL;
 	rw_resolver_free(d->resolver);
@@ -323,6 +325,8 @@ static int daemon_cleanup(struct rw_daemon *d)
 	d->server = NULL;
 	rw_ctlsock_free(d->ctlsock);
 	d->ctlsock = NULL;
+	rw_metrics_http_free(d->metrics);
+	d->metrics = NULL;
 	rw_upstream_free(d->upstream);
 	d->upstream = NULL;
 	trace_close(d);
@@ -412,7 +416,8 @@ static bool listen_changed(const struct rw_config *a, const struct rw_config *b)
 {
 	char x[INET6_ADDRSTRLEN + 16], y[INET6_ADDRSTRLEN + 16];
 
-	if (a->n_listen != b->n_listen)
+	if (a->n_listen != b->n_listen || a->metrics_listen.len != b->metrics_listen.len ||
+	    memcmp(&a->metrics_listen.ss, &b->metrics_listen.ss, a->metrics_listen.len) != 0)
 		return true;
 	for (size_t i = 0; i < a->n_listen && i < RW_CONFIG_MAX_ADDRS; i++) {
 		rw_daemon_addr_str((const struct sockaddr *)&a->listen[i].ss, x, sizeof(x));
@@ -556,6 +561,11 @@ static char *ctl_status(void *ctx)
 	return strdup(buf);
 }
 
+static uint64_t ctl_trace_dropped(void *ctx)
+{
+	return rw_metrics_trace_dropped(ctx);
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -575,7 +585,8 @@ static int control_open(struct rw_daemon *d, struct rw_privdrop *pd)
 				     .now_wall_us = ctl_now,
 				     .status = ctl_status,
 				     .reload = ctl_reload,
-				     .part = rw_ctlsock_part};
+				     .part = rw_ctlsock_part,
+				     .trace_dropped = ctl_trace_dropped};
 
 	d->control = rw_control_new(d->resolver, &ops);
 	d->ctlsock = d->control ? rw_ctlsock_new(d) : NULL;
@@ -655,6 +666,8 @@ static int run(const char *config_path, bool explicit_path)
 	if (!d.server)
 		goto out;
 	if (d.cfg->control_socket && control_open(&d, &pd) < 0)
+		goto out;
+	if (d.cfg->metrics_listen.len && !rw_metrics_http_ok(d.metrics = rw_metrics_http_open(&d)))
 		goto out;
 	if (rw_service_start(&d, &pd, err, sizeof(err)) < 0) {
 		rw_daemon_log(RW_LOG_ERR, "%s", err);
