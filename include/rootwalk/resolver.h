@@ -120,6 +120,7 @@ extern const uint32_t rw_stats_latency_us[RW_LATENCY_BUCKETS - 1];
 struct rw_stats {
 	uint64_t client_queries[2]; /* by enum rw_proto */
 	uint64_t client_rcode[16];
+	uint64_t client_answers; /* every answer sent: the rcodes' sum, BADVERS included */
 	uint64_t client_malformed;
 	uint64_t cache_hits, cache_misses;
 	uint64_t fast_path;	/* cache hits answered from wire data without allocation */

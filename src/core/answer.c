@@ -204,7 +204,7 @@ void rw_answer_final(const struct rw_answerer *a, const struct rw_client_query *
 		rcode = rw_iter_raw_rcode(it);
 	uint8_t *wire = build_response(a, cq, it, rcode, FULL, &len);
 
-	a->stats->client_rcode[rcode & 15]++;
+	rw_stats_rcode(a->stats, rcode);
 	/* too big for the client's UDP: drop the additional section first (RFC 2181 9), then TC */
 	for (enum shape sh = NO_ADDITIONAL;
 	     wire && proto == RW_PROTO_UDP && len + cookie_room(cq) > rw_answer_udp_limit(cq) &&
@@ -330,7 +330,7 @@ void rw_answer_local(struct rw_answerer *a, int zone, const uint8_t *pkt, size_t
 	}
 	n = with_cookie(a->buf, n, cap, cq);
 	a->stats->local_answers++;
-	a->stats->client_rcode[rcode]++;
+	rw_stats_rcode(a->stats, rcode);
 	to->cb(to->arg, a->buf, n);
 	if (!to->traced || a->cfg->trace_only != RW_TRACE_ALL)
 		return;
@@ -370,7 +370,7 @@ void rw_answer_norec(struct rw_answerer *a, const uint8_t *pkt, size_t len,
 		a->stats->cache_hits++;
 	else
 		a->stats->cache_misses++;
-	a->stats->client_rcode[rcode]++;
+	rw_stats_rcode(a->stats, rcode);
 	to->cb(to->arg, a->buf, n);
 	if (to->traced && a->cfg->trace_only == RW_TRACE_ALL)
 		trace_norec(a, cq, to, found ? &cut : NULL, rcode, now);
@@ -392,10 +392,12 @@ bool rw_answer_refusal(struct rw_answerer *a, const uint8_t *pkt, size_t len,
 		a->stats->client_malformed++;
 		if (st != RW_QUERY_DROP) {
 			n = rw_wire_error_response(pkt, len, cq, rcode, buf, sizeof(buf));
-			if (rcode > 15)
+			if (rcode > 15) {
 				a->stats->client_badvers++;
-			else
-				a->stats->client_rcode[rcode]++;
+				a->stats->client_answers++;
+			} else {
+				rw_stats_rcode(a->stats, (unsigned)rcode);
+			}
 		}
 		to->cb(to->arg, buf, n);
 		return true;
@@ -410,7 +412,7 @@ bool rw_answer_refusal(struct rw_answerer *a, const uint8_t *pkt, size_t len,
 						   : LDNS_RCODE_REFUSED;
 	n = rw_wire_error_response(pkt, len, cq, rcode, buf, sizeof(buf) - cookie_room(cq));
 	n = with_cookie(buf, n, sizeof(buf), cq);
-	a->stats->client_rcode[rcode]++;
+	rw_stats_rcode(a->stats, rcode);
 	to->cb(to->arg, buf, n);
 	return true;
 }

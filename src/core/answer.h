@@ -16,6 +16,7 @@
 #include "rootwalk/resolver.h"
 #include "rootwalk/wire.h"
 #include "sbuf.h"
+#include "stats.h"
 
 /* What answering needs, borrowed from the resolver (cfg is updated by a reload). */
 struct rw_answerer {
@@ -100,7 +101,7 @@ static inline bool rw_answer_from_cache(struct rw_answerer *a, const struct rw_c
 		n = rw_cookie_append(a->buf, n, cap, cq->cookie_reply);
 	a->stats->cache_hits++;
 	a->stats->fast_path++;
-	a->stats->client_rcode[a->buf[3] & 15]++;
+	rw_stats_rcode(a->stats, a->buf[3]);
 	to->cb(to->arg, a->buf, n);
 	if (used)
 		rw_answer_trace_fast_hit(a, to, n, now);

@@ -7,6 +7,7 @@
 #include <ldns/ldns.h>
 
 #include "chaos.h"
+#include "stats.h"
 
 #ifndef RW_VERSION
 #define RW_VERSION "unknown"
@@ -111,7 +112,7 @@ bool rw_chaos_answer(struct rw_answerer *a, const uint8_t *pkt, size_t len,
 		rcode = LDNS_RCODE_REFUSED;
 		n = rw_wire_error_response(pkt, len, cq, rcode, buf, sizeof(buf));
 	}
-	a->stats->client_rcode[rcode]++;
+	rw_stats_rcode(a->stats, rcode);
 	to->cb(to->arg, buf, n);
 	return true;
 }

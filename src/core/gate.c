@@ -109,7 +109,7 @@ void rw_gate_turn_away(struct rw_answerer *a, const uint8_t *pkt, size_t len,
 		memcpy(a->buf, pkt, 2);
 		rw_put16(a->buf + 2, (uint16_t)(RW_FLAG_QR | flags | LDNS_RCODE_REFUSED));
 		n = RW_DNS_HEADER_LEN;
-		a->stats->client_rcode[LDNS_RCODE_REFUSED]++;
+		rw_stats_rcode(a->stats, LDNS_RCODE_REFUSED);
 	}
 	if (!deny)
 		a->stats->acl_refused++;
@@ -191,7 +191,7 @@ void rw_gate_refuse_norec(struct rw_answerer *a, const uint8_t *pkt, size_t len,
 	if (n && cq->cookie_answer)
 		n = rw_cookie_append(a->buf, n, cap, cq->cookie_reply);
 	a->stats->acl_refused++;
-	a->stats->client_rcode[LDNS_RCODE_REFUSED]++;
+	rw_stats_rcode(a->stats, LDNS_RCODE_REFUSED);
 	to->cb(to->arg, a->buf, n);
 	if (traced(a, cq, to))
 		trace_gate(a, cq, to,
