@@ -113,6 +113,11 @@ struct rw_config {
 	size_t n_acl;
 	uint32_t ip_ratelimit;	    /* queries per second per /24 or /56 over UDP, 0: off */
 	uint32_t ip_ratelimit_slip; /* every Nth query over the limit gets TC=1, default 2 */
+	/* Serve-stale and prefetch (RFC 8767; stale.c). */
+	bool serve_expired;			  /* default no */
+	uint32_t serve_expired_ttl;		  /* seconds past expiry, default 86400 */
+	uint32_t serve_expired_client_timeout_ms; /* default 1800; 0: stale at once */
+	bool prefetch;				  /* default no */
 };
 
 /* What access-control: says about a netblock, as in unbound.conf. */
