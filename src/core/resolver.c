@@ -117,7 +117,8 @@ static void finish(struct req *q)
 	struct rw_resolver *r = q->r;
 	const struct rw_iter *it = q->stack[0];
 	int rcode = rw_iter_rcode(it);
-	bool stale = rw_stale_finish(q, it, rcode); /* serve-expired: clients answered stale */
+	/* serve-expired: clients answered stale (now or before): the SERVFAIL is nobody's */
+	bool stale = rw_stale_finish(q, it, rcode) || q->stale_served || q->background;
 
 	if (rcode == LDNS_RCODE_SERVFAIL && !stale) {
 		r->stats.servfail++;

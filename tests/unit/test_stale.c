@@ -124,6 +124,8 @@ static void test_client_timeout(void)
 	CHECK(fn_trace_has(
 		&w.fn, "served stale: expired 101 s ago; refresh still under way after 1800 ms"));
 	CHECK(fn_trace_has(&w.fn, "refresh failed because"));
+	CHECK_EQ(rw_resolver_stats(w.fn.r)->stale_answers, 2);
+	CHECK_EQ(rw_resolver_stats(w.fn.r)->servfail, 0); /* nobody got it */
 	world_down(&w);
 }
 
