@@ -95,3 +95,34 @@ def test_client_timeout_zero_answers_at_once(the_lab, start_rootwalkd):
         m, secs = dnsq.ask_timed(r.addr, "shop.com.", "A", timeout=SLOW)
         assert dnsq.answer_ttl(m, "shop.com.") == 30 and (3, "") in dnsq.ede(m), dnsq.show(m)
         assert secs < 1.0, secs
+
+
+def test_prefetch_refreshes_in_the_background(the_lab, start_ctl):
+    """prefetch: yes; cache-max-ttl: 11 makes the last 10% of the TTL its last second: a hit
+    then is answered from the cache (TTL 1) and starts one refresh; the next answer has the
+    whole TTL again without a resolution of its own."""
+    c = start_ctl(extra="prefetch: yes\ncache-max-ttl: 11\n")
+    r = c.r
+    m = dnsq.ask(r.addr, "shop.com.", "A", timeout=SLOW)
+    assert dnsq.answer_ttl(m, "shop.com.") == 11, dnsq.show(m)
+    time.sleep(5)
+    m = dnsq.ask(r.addr, "shop.com.", "A", timeout=SLOW)  # half the TTL left: no prefetch
+    assert c.stats()["prefetch.started"] == 0
+    time.sleep(5.3)
+    st0 = c.stats()
+    m = dnsq.ask(r.addr, "shop.com.", "A", timeout=SLOW)
+    assert m.rcode() == dns.rcode.NOERROR and dnsq.answer_ttl(m, "shop.com.") == 1, \
+        dnsq.show(m)
+    st = c.stats()
+    assert st["prefetch.started"] == 1, st
+    assert st["cache.hits"] == st0["cache.hits"] + 1
+    ts = traces.wait_trace(r.trace_log, "shop.com.", "A", count=4, timeout=SLOW)
+    texts = [e.get("text", "") for t in ts for e in t if e["ev"] == "prefetch"]
+    assert "prefetch started: 1 s of 11 s left" in texts, texts
+    assert any(t.startswith("prefetch: refreshing in the background") for t in texts), texts
+    time.sleep(0.5)  # the refresh ends (the lab answers in a few ms)
+    m = dnsq.ask(r.addr, "shop.com.", "A", timeout=SLOW)
+    assert dnsq.answer_ttl(m, "shop.com.") >= 10, dnsq.show(m)
+    st2 = c.stats()
+    assert st2["cache.misses"] == st["cache.misses"], (st, st2)
+    assert st2["prefetch.started"] == 1
