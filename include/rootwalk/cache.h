@@ -211,7 +211,7 @@ struct rw_cache_read {
 	uint32_t short_left, short_orig;
 };
 /* rw_cache_answer_used() with the options and findings of rd (used, stale_ttl in; the rest
- * out, set only when it answers). Returns the response length, or 0. No allocation. */
+ * out). Returns the response length, or 0. No allocation. */
 size_t rw_cache_answer_read(struct rw_cache *c, const struct rw_client_query *cq, int64_t now_us,
 			    uint32_t max_chain, uint8_t *out, size_t cap, struct rw_cache_read *rd);
 

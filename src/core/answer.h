@@ -100,9 +100,7 @@ static inline bool rw_answer_from_cache(struct rw_answerer *a, const struct rw_c
 	int64_t now = a->env->now_wall_us(a->env->ctx);
 	struct rw_cache_used *used =
 		to->traced && a->cfg->trace_only == RW_TRACE_ALL ? &a->used : NULL;
-	struct rw_cache_read rd; /* the findings are set by the read: no clearing here */
-	rd.used = used;
-	rd.stale_ttl = 0;
+	struct rw_cache_read rd = {.used = used};
 	size_t n = rw_cache_answer_read(a->cache, cq, now, a->cfg->max_cname_chain, a->buf,
 					cap - extra, &rd);
 	if (!n)

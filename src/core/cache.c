@@ -262,15 +262,13 @@ struct node *cache_shard_get(struct shard *s, uint64_t h, const uint8_t *owner, 
 	struct node *n = shard_find(s, h, owner, len, type, klass, kind);
 	if (!n)
 		return NULL;
-	if (n->expires_us <= now_us) {
-		if (!stale || n->expires_us + s->keep_us <= now_us) {
-			if (n->expires_us + s->keep_us > now_us)
-				return NULL; /* kept for serve-expired, not served */
-			shard_remove(s, n);
-			*reaped = n;
-			return NULL;
-		}
+	if (n->expires_us <= now_us && n->expires_us + s->keep_us <= now_us) {
+		shard_remove(s, n);
+		*reaped = n;
+		return NULL;
 	}
+	if (n->expires_us <= now_us && !stale) /* kept for serve-expired, not served */
+		return NULL;
 	if (n->rank < min_rank)
 		return NULL;
 	lru_touch(s, n);

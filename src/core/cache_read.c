@@ -266,8 +266,7 @@ struct fast {
 	uint16_t wild_n[RW_CACHE_USED_MAX];
 	struct rw_cache_used *used;
 	uint32_t stale_ttl; /* non-zero: expired entries still kept are used, with this TTL */
-	uint32_t short_left, short_orig; /* struct rw_cache_read's findings, copied at the end */
-	int64_t expired_us;
+	struct rw_cache_read *rd;
 };
 
 /* Stage the proof of a wildcard expansion after what is staged already. */
@@ -297,11 +296,12 @@ static bool put_node(struct fast *f, const struct node *n, bool cname, uint16_t 
 	uint32_t ttl = node_ttl_left(n, now_us);
 	if (n->expires_us <= now_us) { /* only with stale_ttl: RFC 8767 4 */
 		ttl = f->stale_ttl;
-		if (now_us - n->expires_us > f->expired_us)
-			f->expired_us = now_us - n->expires_us;
-	} else if ((uint64_t)ttl * 10 < n->orig_ttl && (!f->short_orig || ttl < f->short_left)) {
-		f->short_left = ttl; /* in the last 10% of its TTL: prefetch */
-		f->short_orig = n->orig_ttl;
+		if (now_us - n->expires_us > f->rd->expired_us)
+			f->rd->expired_us = now_us - n->expires_us;
+	} else if ((uint64_t)ttl * 10 < n->orig_ttl &&
+		   (!f->rd->short_orig || ttl < f->rd->short_left)) {
+		f->rd->short_left = ttl; /* in the last 10% of its TTL: prefetch */
+		f->rd->short_orig = n->orig_ttl;
 	}
 	const uint8_t *p = n->data + n->owner_len;
 	int dnssec = 0; /* RRSIGs or proof records written right after the entry's own */
@@ -407,6 +407,8 @@ size_t rw_cache_answer_read(struct rw_cache *c, const struct rw_client_query *cq
 	struct rw_cache_used *used = rd->used;
 	if (used)
 		used->n = 0;
+	rd->expired_us = 0;
+	rd->short_left = rd->short_orig = 0;
 	bool validating = c->opts.validating;
 	struct fast f; /* field by field: the wildcard arrays need no clearing */
 	f.w = (struct wbuf){out, 0, cap, false};
@@ -417,8 +419,7 @@ size_t rw_cache_answer_read(struct rw_cache *c, const struct rw_client_query *cq
 	f.secure = true;
 	f.used = used;
 	f.stale_ttl = rd->stale_ttl;
-	f.short_left = f.short_orig = 0;
-	f.expired_us = 0;
+	f.rd = rd;
 	uint8_t cur[256];
 	size_t curlen = cq->qname_len;
 	uint16_t ptr = 12;
@@ -486,9 +487,6 @@ size_t rw_cache_answer_read(struct rw_cache *c, const struct rw_client_query *cq
 	}
 	if (rcode < 0 || f.w.full)
 		return 0;
-	rd->expired_us = f.expired_us;
-	rd->short_left = f.short_left;
-	rd->short_orig = f.short_orig;
 	return finish(&f, cq, rcode, validating);
 }
 
