@@ -90,6 +90,9 @@ struct rw_cache_opts {
 	/* DNSSEC validation is on: the fast path serves only SECURE and INSECURE entries to
 	 * clients without CD, and sets AD when all it used is SECURE. Off: vstate is ignored. */
 	bool validating;
+	/* serve-expired: expired entries are kept (not served by the ordinary reads) this many
+	 * seconds past expiry, for rw_cache_answer_read() with stale_ttl; 0: reaped at once. */
+	uint32_t stale_keep;
 };
 
 struct rw_cache;
@@ -195,6 +198,22 @@ struct rw_cache_used {
 size_t rw_cache_answer_used(struct rw_cache *c, const struct rw_client_query *cq, int64_t now_us,
 			    uint32_t max_chain, uint8_t *out, size_t cap,
 			    struct rw_cache_used *used);
+
+/* One read of the fast path with its options and findings (rw_cache_answer_read). */
+struct rw_cache_read {
+	struct rw_cache_used *used; /* in: filled with what was used, or NULL */
+	/* in: non-zero: entries expired less than stale_keep seconds ago are used too, with this
+	 * TTL (RFC 8767: 30); 0: only valid entries */
+	uint32_t stale_ttl;
+	int64_t expired_us; /* out: how long ago the longest-expired entry used expired; 0: none */
+	/* out: the entry used nearest its end among those in the last 10% of their original TTL
+	 * (for prefetch): its seconds left and original TTL; short_orig 0: none */
+	uint32_t short_left, short_orig;
+};
+/* rw_cache_answer_used() with the options and findings of rd (used, stale_ttl in; the rest
+ * out). Returns the response length, or 0. No allocation. */
+size_t rw_cache_answer_read(struct rw_cache *c, const struct rw_client_query *cq, int64_t now_us,
+			    uint32_t max_chain, uint8_t *out, size_t cap, struct rw_cache_read *rd);
 
 /* Remaining whole seconds of an entry at now_us (rounded up; 0 when expired; never above the
  * original TTL). */

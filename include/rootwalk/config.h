@@ -115,6 +115,11 @@ struct rw_config {
 	uint32_t ip_ratelimit_slip; /* every Nth query over the limit gets TC=1, default 2 */
 	/* Metrics (issue 14). */
 	struct rw_sockaddr metrics_listen; /* HTTP /metrics address; len 0: off (the default) */
+	/* Serve-stale and prefetch (RFC 8767; stale.c). */
+	bool serve_expired;			  /* default no */
+	uint32_t serve_expired_ttl;		  /* seconds past expiry, default 86400 */
+	uint32_t serve_expired_client_timeout_ms; /* default 1800; 0: stale at once */
+	bool prefetch;				  /* default no */
 };
 
 /* What access-control: says about a netblock, as in unbound.conf. */

@@ -29,6 +29,7 @@ struct rw_stats;
 
 /* Extended DNS Error info-codes (RFC 8914) the iterator can end with. */
 #define RW_EDE_OTHER		      0
+#define RW_EDE_STALE_ANSWER	      3 /* serve-stale (RFC 8767) */
 #define RW_EDE_UNSUPPORTED_DNSKEY_ALG 1
 #define RW_EDE_UNSUPPORTED_DS_DIGEST  2
 #define RW_EDE_DNSSEC_INDETERMINATE   5

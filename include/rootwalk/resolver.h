@@ -165,6 +165,9 @@ struct rw_stats {
 	uint64_t client_qtype[RW_STATS_QTYPES];
 	uint64_t answer_latency[RW_LATENCY_BUCKETS];
 	uint64_t answer_latency_sum_us;
+	/* Serve-stale and prefetch (issue 14, stale.c). */
+	uint64_t stale_answers; /* clients answered with expired records (RFC 8767) */
+	uint64_t prefetches;	/* background refreshes started by prefetch */
 };
 extern const uint32_t rw_rtt_bucket_ms[RW_RTT_BUCKETS - 1];
 const struct rw_stats *rw_resolver_stats(const struct rw_resolver *r);

@@ -33,6 +33,8 @@ enum rw_ev {
 	RW_EV_DNSSEC,	  /* a validation step: vstep and its fields (trace_val.c) */
 	RW_EV_NO_0X20,	  /* a server shown not to echo the 0x20 case: addr, text, ttl */
 	RW_EV_ACCESS,	  /* access control or rate limit acted: text, rcode (-1: no answer) */
+	RW_EV_STALE,	  /* serve-stale (RFC 8767): text ("served stale: expired 12 s ago; ...") */
+	RW_EV_PREFETCH,	  /* a prefetch (background refresh) started or ran: text */
 };
 
 /* What a DNSSEC event says (RW_EV_DNSSEC). */
@@ -170,6 +172,9 @@ struct rw_trace_hit {
 	const uint8_t *resp; /* the response sent */
 	size_t len;
 	const struct rw_cache_used *used; /* what the cache used, in record order */
+	/* prefetch: a background refresh started, the entry had prefetch_left of prefetch_orig
+	 * seconds left (prefetch_orig 0: none started) */
+	uint32_t prefetch_left, prefetch_orig;
 };
 struct rw_sbuf;
 /* Append the trace of a fast-path cache hit to b: the same text or JSON the general formatter

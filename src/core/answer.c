@@ -240,6 +240,8 @@ void rw_answer_trace_fast_hit(struct rw_answerer *a, const struct rw_answer_clie
 		.resp = a->buf,
 		.len = len,
 		.used = &a->used,
+		.prefetch_left = a->pf_left,
+		.prefetch_orig = a->pf_orig,
 	};
 	env->random_buf(env->ctx, &h.id, sizeof(h.id));
 	a->tbuf.len = 0; /* the buffer is kept: no allocation once it has grown */
@@ -415,4 +417,59 @@ bool rw_answer_refusal(struct rw_answerer *a, const uint8_t *pkt, size_t len,
 	rw_stats_rcode(a->stats, rcode);
 	to->cb(to->arg, buf, n);
 	return true;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Serve-stale (RFC 8767)
+ */
+
+#define EDE_STALE_LEN 6 /* OPTION-CODE, OPTION-LENGTH, INFO-CODE: no EXTRA-TEXT */
+
+/* Add EDE 3 "Stale Answer" (RFC 8914 4.4) to the fast path's OPT, the last record, with no
+ * options yet; msg has room for EDE_STALE_LEN more bytes. Returns the new length. */
+static size_t put_ede_stale(uint8_t *msg, size_t n)
+{
+	size_t opt = n - RW_OPT_LEN;
+	if (n < RW_DNS_HEADER_LEN + RW_OPT_LEN || rw_get16(msg + 10) != 1 || msg[opt] != 0 ||
+	    rw_get16(msg + opt + 1) != RW_TYPE_OPT || rw_get16(msg + opt + 9) != 0)
+		return n;
+	rw_put16(msg + opt + 9, EDE_STALE_LEN);
+	rw_put16(msg + n, 15); /* Extended DNS Error */
+	rw_put16(msg + n + 2, 2);
+	rw_put16(msg + n + 4, RW_EDE_STALE_ANSWER);
+	return n + EDE_STALE_LEN;
+}
+
+bool rw_answer_stale(struct rw_answerer *a, const struct rw_client_query *cq, enum rw_proto proto,
+		     rw_response_cb cb, void *arg, int64_t *expired_us)
+{
+	size_t cap = proto == RW_PROTO_UDP ? rw_answer_udp_limit(cq) : a->cap;
+	size_t extra = cookie_room(cq) + (cq->edns ? EDE_STALE_LEN : 0);
+	int64_t now = a->env->now_wall_us(a->env->ctx);
+	struct rw_cache_read rd = {.stale_ttl = RW_STALE_TTL};
+	size_t n = rw_cache_answer_read(a->cache, cq, now, a->cfg->max_cname_chain, a->buf,
+					cap - extra, &rd);
+	if (!n)
+		return false;
+	if (cq->edns)
+		n = put_ede_stale(a->buf, n);
+	n = with_cookie(a->buf, n, cap, cq);
+	a->stats->stale_answers++;
+	rw_stats_rcode(a->stats, a->buf[3]);
+	*expired_us = rd.expired_us;
+	cb(arg, a->buf, n);
+	return true;
+}
+
+void rw_answer_trace_stale(const struct rw_answerer *a, const struct rw_client_query *cq,
+			   const struct rw_answer_client *to, const char *text, int64_t t0)
+{
+	struct rw_trace *t = trace_start_short(a, cq, to, t0);
+	struct rw_trace_event *e;
+
+	if (!t)
+		return;
+	if ((e = rw_trace_add(t, RW_EV_STALE, "", t0)))
+		e->text = strdup(text);
+	trace_end_short(a, t, 1, a->buf[3] & 15, t0);
 }

@@ -18,6 +18,8 @@
 #include "sbuf.h"
 #include "stats.h"
 
+struct rw_answer_client;
+
 /* What answering needs, borrowed from the resolver (cfg is updated by a reload). */
 struct rw_answerer {
 	const struct rw_env *env;
@@ -28,6 +30,12 @@ struct rw_answerer {
 	size_t cap;
 	struct rw_cache_used used; /* what the fast path used, for its trace */
 	struct rw_sbuf tbuf;	   /* the fast path's trace text, reused */
+	/* prefetch: yes (set by the resolver): start a background refresh of the question of a
+	 * cache hit whose entry had left of orig seconds; true when one started. */
+	bool (*prefetch)(void *ctx, const struct rw_client_query *cq,
+			 const struct rw_answer_client *to, uint32_t left, uint32_t orig);
+	void *prefetch_ctx;
+	uint32_t pf_left, pf_orig; /* the last fast-path answer started a prefetch (orig > 0) */
 };
 
 /* The client asking. */
@@ -93,8 +101,9 @@ static inline bool rw_answer_from_cache(struct rw_answerer *a, const struct rw_c
 	int64_t now = a->env->now_wall_us(a->env->ctx);
 	struct rw_cache_used *used =
 		to->traced && a->cfg->trace_only == RW_TRACE_ALL ? &a->used : NULL;
-	size_t n = rw_cache_answer_used(a->cache, cq, now, a->cfg->max_cname_chain, a->buf,
-					cap - extra, used);
+	struct rw_cache_read rd = {.used = used};
+	size_t n = rw_cache_answer_read(a->cache, cq, now, a->cfg->max_cname_chain, a->buf,
+					cap - extra, &rd);
 	if (!n)
 		return false;
 	if (extra)
@@ -103,6 +112,14 @@ static inline bool rw_answer_from_cache(struct rw_answerer *a, const struct rw_c
 	a->stats->fast_path++;
 	rw_stats_rcode(a->stats, a->buf[3]);
 	to->cb(to->arg, a->buf, n);
+	a->pf_orig = 0;
+	/* in the last 10% of its TTL: refresh it in the background (once: while one runs, the
+	 * question is in flight and none starts) */
+	if (rd.short_orig && a->prefetch &&
+	    a->prefetch(a->prefetch_ctx, cq, to, rd.short_left, rd.short_orig)) {
+		a->pf_left = rd.short_left;
+		a->pf_orig = rd.short_orig;
+	}
 	if (used)
 		rw_answer_trace_fast_hit(a, to, n, now);
 	return true;
@@ -113,5 +130,18 @@ static inline bool rw_answer_from_cache(struct rw_answerer *a, const struct rw_c
 void rw_answer_final(const struct rw_answerer *a, const struct rw_client_query *cq,
 		     enum rw_proto proto, const struct rw_iter *it, int rcode, rw_response_cb cb,
 		     void *arg);
+
+/* The TTL of records served stale (RFC 8767 4: 30 seconds). */
+#define RW_STALE_TTL 30
+/* Serve-stale: the answer from the cache, expired records included (those kept for
+ * serve-expired-ttl) with TTL RW_STALE_TTL, and EDE 3 "Stale Answer" (RFC 8914) when the
+ * client used EDNS; counted in stats.stale_answers. Returns true when it answered (the answer
+ * is in a->buf until the next answer), with *expired_us how long ago the longest-expired record
+ * used expired (0: none was); false when the cache holds nothing to answer with. */
+bool rw_answer_stale(struct rw_answerer *a, const struct rw_client_query *cq, enum rw_proto proto,
+		     rw_response_cb cb, void *arg, int64_t *expired_us);
+/* The trace of a stale answer given without a resolution (text: why), answer in a->buf. */
+void rw_answer_trace_stale(const struct rw_answerer *a, const struct rw_client_query *cq,
+			   const struct rw_answer_client *to, const char *text, int64_t t0);
 
 #endif

@@ -253,19 +253,22 @@ static void shard_grow(struct shard *s)
 	s->n_buckets = nb;
 }
 
-/* Find a valid node; reaps it when expired (never served after expiry). */
+/* Find a valid node (or with stale, one expired less than the shard's keep_us ago); reaps it
+ * when expired past keep_us (never served after expiry, except stale by serve-expired). */
 struct node *cache_shard_get(struct shard *s, uint64_t h, const uint8_t *owner, size_t len,
 			     uint16_t type, uint16_t klass, uint8_t kind, int64_t now_us,
-			     enum rw_rank min_rank, struct node **reaped)
+			     enum rw_rank min_rank, struct node **reaped, bool stale)
 {
 	struct node *n = shard_find(s, h, owner, len, type, klass, kind);
 	if (!n)
 		return NULL;
-	if (n->expires_us <= now_us) {
+	if (n->expires_us <= now_us && n->expires_us + s->keep_us <= now_us) {
 		shard_remove(s, n);
 		*reaped = n;
 		return NULL;
 	}
+	if (n->expires_us <= now_us && !stale) /* kept for serve-expired, not served */
+		return NULL;
 	if (n->rank < min_rank)
 		return NULL;
 	lru_touch(s, n);
@@ -297,6 +300,7 @@ struct rw_cache *rw_cache_new(const struct rw_cache_opts *opts, const uint8_t ke
 		/* the cache's own struct is charged to the shards too */
 		s->bytes = heap_size(s->buckets) + heap_size(c) / SHARDS;
 		s->max_bytes = c->opts.max_bytes / SHARDS;
+		s->keep_us = (int64_t)c->opts.stale_keep * 1000000;
 	}
 	return c;
 }
@@ -330,6 +334,7 @@ void rw_cache_set_opts(struct rw_cache *c, const struct rw_cache_opts *opts)
 				c->opts.max_bytes = DEFAULT_MAX_BYTES;
 		}
 		s->max_bytes = c->opts.max_bytes / SHARDS;
+		s->keep_us = (int64_t)c->opts.stale_keep * 1000000;
 		pthread_mutex_unlock(&s->lock);
 	}
 }

@@ -50,6 +50,7 @@ struct shard {
 	size_t n_buckets;
 	struct node *lru_head, *lru_tail;
 	size_t count, bytes, max_bytes;
+	int64_t keep_us; /* expired entries are kept this long (serve-expired), 0: reaped */
 	uint64_t evictions;
 };
 
@@ -126,10 +127,11 @@ static inline size_t cache_key_of(const struct rw_cache *c, enum rw_entry_kind k
 	return len;
 }
 /* A valid node of at least min_rank, touched in the LRU; an expired one is unlinked and handed
- * back in *reaped for the caller to free after the lock. The caller holds the shard's lock. */
+ * back in *reaped for the caller to free after the lock, unless expired less than keep_us ago:
+ * then it is kept, and returned when stale is true. The caller holds the shard's lock. */
 struct node *cache_shard_get(struct shard *s, uint64_t h, const uint8_t *owner, size_t len,
 			     uint16_t type, uint16_t klass, uint8_t kind, int64_t now_us,
-			     enum rw_rank min_rank, struct node **reaped);
+			     enum rw_rank min_rank, struct node **reaped, bool stale);
 
 /* cache_dnssec.c: proof records and RRSIG expirations (calls nothing in cache.c or
  * cache_read.c). */

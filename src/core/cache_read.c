@@ -131,7 +131,7 @@ bool rw_cache_get(struct rw_cache *c, enum rw_entry_kind kind, const ldns_rdf *n
 
 	pthread_mutex_lock(&s->lock);
 	struct node *n = cache_shard_get(s, h, owner, len, type, klass, (uint8_t)kind, now_us,
-					 min_rank, &reaped);
+					 min_rank, &reaped, false);
 	if (n) {
 		snap = malloc(n->alloc);
 		if (snap)
@@ -265,6 +265,8 @@ struct fast {
 	int8_t wild_item[RW_CACHE_USED_MAX];
 	uint16_t wild_n[RW_CACHE_USED_MAX];
 	struct rw_cache_used *used;
+	uint32_t stale_ttl; /* non-zero: expired entries still kept are used, with this TTL */
+	struct rw_cache_read *rd;
 };
 
 /* Stage the proof of a wildcard expansion after what is staged already. */
@@ -292,6 +294,15 @@ static bool put_node(struct fast *f, const struct node *n, bool cname, uint16_t 
 		return false;
 	f->secure = f->secure && n->vstate == RW_VSTATE_SECURE;
 	uint32_t ttl = node_ttl_left(n, now_us);
+	if (n->expires_us <= now_us) { /* only with stale_ttl: RFC 8767 4 */
+		ttl = f->stale_ttl;
+		if (now_us - n->expires_us > f->rd->expired_us)
+			f->rd->expired_us = now_us - n->expires_us;
+	} else if ((uint64_t)ttl * 10 < n->orig_ttl &&
+		   (!f->rd->short_orig || ttl < f->rd->short_left)) {
+		f->rd->short_left = ttl; /* in the last 10% of its TTL: prefetch */
+		f->rd->short_orig = n->orig_ttl;
+	}
 	const uint8_t *p = n->data + n->owner_len;
 	int dnssec = 0; /* RRSIGs or proof records written right after the entry's own */
 	bool wild = false;
@@ -386,8 +397,18 @@ size_t rw_cache_answer_used(struct rw_cache *c, const struct rw_client_query *cq
 			    uint32_t max_chain, uint8_t *out, size_t cap,
 			    struct rw_cache_used *used)
 {
+	struct rw_cache_read rd = {.used = used};
+	return rw_cache_answer_read(c, cq, now_us, max_chain, out, cap, &rd);
+}
+
+size_t rw_cache_answer_read(struct rw_cache *c, const struct rw_client_query *cq, int64_t now_us,
+			    uint32_t max_chain, uint8_t *out, size_t cap, struct rw_cache_read *rd)
+{
+	struct rw_cache_used *used = rd->used;
 	if (used)
 		used->n = 0;
+	rd->expired_us = 0;
+	rd->short_left = rd->short_orig = 0;
 	bool validating = c->opts.validating;
 	struct fast f; /* field by field: the wildcard arrays need no clearing */
 	f.w = (struct wbuf){out, 0, cap, false};
@@ -397,6 +418,8 @@ size_t rw_cache_answer_used(struct rw_cache *c, const struct rw_client_query *cq
 	f.gate = validating && !(cq->flags & RW_FLAG_CD);
 	f.secure = true;
 	f.used = used;
+	f.stale_ttl = rd->stale_ttl;
+	f.rd = rd;
 	uint8_t cur[256];
 	size_t curlen = cq->qname_len;
 	uint16_t ptr = 12;
@@ -434,7 +457,7 @@ size_t rw_cache_answer_used(struct rw_cache *c, const struct rw_client_query *cq
 			struct node *reaped = NULL;
 			pthread_mutex_lock(&s->lock);
 			struct node *n = cache_shard_get(s, h, cur, curlen, type, cq->qclass, kind,
-							 now_us, min, &reaped);
+							 now_us, min, &reaped, f.stale_ttl != 0);
 			if (n && (!steps[k].cname || n->n_rrs == 1)) {
 				found = true;
 				refused = !put_node(&f, n, steps[k].cname, ptr, cur, curlen, now_us,
@@ -485,7 +508,7 @@ bool rw_cache_set_vstate(struct rw_cache *c, enum rw_entry_kind kind, const ldns
 
 	pthread_mutex_lock(&s->lock);
 	struct node *n = cache_shard_get(s, h, owner, len, type, klass, (uint8_t)kind, now_us,
-					 RW_RANK_NONE, &reaped);
+					 RW_RANK_NONE, &reaped, false);
 	if (n) {
 		n->vstate = (uint8_t)v;
 		if (max_expires_us && max_expires_us < n->expires_us)

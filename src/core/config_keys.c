@@ -564,6 +564,13 @@ static const struct cfg_key keys[] = {
 	BOOL("hide-identity", "no", "refuse id.server and hostname.bind", hide_identity),
 	SRV("identity", RW_CONFIG_STRING, 0, 0, NULL, "answer to id.server (default: host name)",
 	    set_string, identity, NULL),
+	/* Serve-stale and prefetch (issue 14, RFC 8767). */
+	BOOL("serve-expired", "no", "serve expired records when authorities fail", serve_expired),
+	NUM("serve-expired-ttl", 1, 604800, "86400", "seconds past expiry served",
+	    serve_expired_ttl),
+	NUM("serve-expired-client-timeout", 0, 60000, "1800", "ms before a stale answer",
+	    serve_expired_client_timeout_ms),
+	BOOL("prefetch", "no", "refresh a record asked for in the last 10% of its TTL", prefetch),
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 _Static_assert(N_KEYS <= CFG_MAX_KEYS, "CFG_MAX_KEYS is too small for the key table");
@@ -680,7 +687,6 @@ static const struct {
 	{"include", NULL},
 	{"module-config", NULL},
 	{"auto-trust-anchor-file", NULL},
-	{"prefetch", NULL},
 };
 #define N_UNBOUND (sizeof(unbound_keys) / sizeof(unbound_keys[0]))
 

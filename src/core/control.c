@@ -307,6 +307,9 @@ static void do_stats(struct rw_control *ctl, const struct rw_control_request *re
 	stat_line(&b, json, &first, "upstream.range_full", st->upstream_range_full);
 	stat_line(&b, json, &first, "tcp.evicted", st->tcp_evicted);
 	stat_line(&b, json, &first, "tcp.per_client_refused", st->tcp_per_client);
+	/* Serve-stale and prefetch (issue 14). */
+	stat_line(&b, json, &first, "answers.stale", st->stale_answers);
+	stat_line(&b, json, &first, "prefetch.started", st->prefetches);
 	if (json)
 		rw_sbuf_puts(&b, "}\n");
 	control_respond_body(cb, arg, &b);

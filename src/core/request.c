@@ -57,6 +57,7 @@ void req_free(struct req *q)
 			*pp = q->pnext;
 	}
 	req_question_remove(q);
+	req_stale_unlink(q);
 	rw_sendshare_remove(r->share, q->share);
 	if (q->leader) {
 		struct req **pp = &q->leader->followers;
@@ -270,4 +271,34 @@ struct req *req_new(struct rw_resolver *r, bool traced)
 	r->reqs = q;
 	r->n_reqs++;
 	return q;
+}
+
+void req_stale_link(struct req *q, uint64_t stale_at)
+{
+	struct rw_resolver *r = q->r;
+	q->stale_at = stale_at ? stale_at : 1;
+	q->snext = NULL;
+	q->sprev = r->stale_tail;
+	if (r->stale_tail)
+		r->stale_tail->snext = q;
+	else
+		r->stale_head = q;
+	r->stale_tail = q;
+}
+
+void req_stale_unlink(struct req *q)
+{
+	struct rw_resolver *r = q->r;
+	if (!q->stale_at)
+		return;
+	if (q->sprev)
+		q->sprev->snext = q->snext;
+	else
+		r->stale_head = q->snext;
+	if (q->snext)
+		q->snext->sprev = q->sprev;
+	else
+		r->stale_tail = q->sprev;
+	q->snext = q->sprev = NULL;
+	q->stale_at = 0;
 }

@@ -43,8 +43,6 @@ const char *const rw_servfail_reason_name[RW_SERVFAIL_REASONS] = {
 const uint32_t rw_rtt_bucket_ms[RW_RTT_BUCKETS - 1] = {1,   2,	 5,   10,   20,	 50,
 						       100, 200, 500, 1000, 2000};
 
-static int req_start(struct req *q, const ldns_rdf *qname, uint16_t qtype, uint16_t qclass);
-
 /* Ask the edge for one timer: the next priming retry or the end of the oldest wait. */
 static void arm_timer(struct rw_resolver *r)
 {
@@ -57,6 +55,8 @@ static void arm_timer(struct rw_resolver *r)
 	for (struct req *q = r->parked; q; q = q->pnext)
 		if (q->park_until < at)
 			at = q->park_until;
+	if (r->stale_head && r->stale_head->stale_at < at)
+		at = r->stale_head->stale_at; /* serve-expired-client-timeout */
 	if (at != UINT64_MAX)
 		env->set_timer(env->ctx, at > now ? (uint32_t)(at - now) : 0);
 }
@@ -118,8 +118,10 @@ static void finish(struct req *q)
 	struct rw_resolver *r = q->r;
 	const struct rw_iter *it = q->stack[0];
 	int rcode = rw_iter_rcode(it);
+	/* serve-expired: clients answered stale (now or before): the SERVFAIL is nobody's */
+	bool stale = rw_stale_finish(q, it, rcode) || q->stale_served || q->background;
 
-	if (rcode == LDNS_RCODE_SERVFAIL) {
+	if (rcode == LDNS_RCODE_SERVFAIL && !stale) {
 		r->stats.servfail++;
 		r->stats.servfail_reason[rw_iter_fail_why(it)]++;
 	}
@@ -127,7 +129,9 @@ static void finish(struct req *q)
 		rw_querylog_finish(r->env, r->cfg, &q->cq, it, rcode, q->sh.upstream,
 				   r->env->now_mono_ms(r->env->ctx) - q->start_ms);
 	r->stats.dnssec[rw_iter_vstate(it) & 3]++;
-	if (q->sh.upstream == 0)
+	if (q->background)
+		; /* a refresh: no client asked */
+	else if (q->sh.upstream == 0)
 		r->stats.cache_hits++;
 	else
 		r->stats.cache_misses++;
@@ -339,8 +343,7 @@ static void drive(struct req *q, struct rw_iter_out *out)
 	}
 }
 
-/* Begin the first stage for (qname, qtype) and run it. */
-static int req_start(struct req *q, const ldns_rdf *qname, uint16_t qtype, uint16_t qclass)
+int req_start(struct req *q, const ldns_rdf *qname, uint16_t qtype, uint16_t qclass)
 {
 	const struct rw_layer *first = q->r->layers[0];
 	struct rw_iter_out out;
@@ -358,87 +361,6 @@ static int req_start(struct req *q, const ldns_rdf *qname, uint16_t qtype, uint1
 /* ---------------------------------------------------------------------------------------------
  * Public interface
  */
-
-/* The stages of a resolution: the iterator, then (dnssec: yes) the validator. */
-static const struct rw_layer *const default_layers[] = {&rw_layer_iterator, &rw_layer_validator};
-
-static int default_layer_count(const struct rw_config *cfg)
-{
-	return cfg->dnssec ? 2 : 1;
-}
-
-int rw_resolver_set_layers(struct rw_resolver *r, const struct rw_layer *const *layers, int n)
-{
-	if (n < 1 || n > RW_MAX_STAGES || layers[0] != &rw_layer_iterator || r->n_reqs)
-		return -EINVAL;
-	r->layers = layers;
-	r->n_layers = n;
-	return 0;
-}
-
-struct rw_resolver *rw_resolver_new_shared(const struct rw_env *env, const struct rw_config *cfg,
-					   struct rw_shared *shared, char *err, size_t errlen)
-{
-	struct rw_resolver *r = calloc(1, sizeof(*r));
-	if (!r) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	r->env = env;
-	r->cfg = cfg;
-	r->shared = shared;
-	r->layers = default_layers;
-	r->n_layers = default_layer_count(cfg);
-	rw_prime_init(&r->prime);
-	env->random_buf(env->ctx, r->qkey, sizeof(r->qkey));
-	r->share = rw_sendshare_new(r->qkey);
-	if (!r->share) {
-		free(r);
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	if (rw_gate_init(&r->gate, env, cfg, r->qkey) < 0) {
-		rw_sendshare_free(r->share);
-		free(r);
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	r->ans = (struct rw_answerer){.env = env,
-				      .cfg = cfg,
-				      .cache = shared->cache,
-				      .stats = &r->stats,
-				      .buf = r->buf,
-				      .cap = sizeof(r->buf)};
-	return r;
-}
-
-struct rw_resolver *rw_resolver_new(const struct rw_env *env, const struct rw_config *cfg,
-				    char *err, size_t errlen)
-{
-	struct rw_shared *shared = rw_shared_new(env, cfg, err, errlen);
-	struct rw_resolver *r =
-		shared ? rw_resolver_new_shared(env, cfg, shared, err, errlen) : NULL;
-	if (!r) {
-		rw_shared_free(shared);
-		return NULL;
-	}
-	r->owns_shared = true;
-	return r;
-}
-
-void rw_resolver_free(struct rw_resolver *r)
-{
-	if (!r)
-		return;
-	while (r->reqs)
-		req_free(r->reqs);
-	rw_sendshare_free(r->share);
-	rw_gate_deinit(&r->gate);
-	if (r->owns_shared)
-		rw_shared_free(r->shared);
-	free(r->ans.tbuf.p);
-	free(r);
-}
 
 int rw_resolver_prime(struct rw_resolver *r)
 {
@@ -476,6 +398,7 @@ void rw_resolver_on_timer(struct rw_resolver *r)
 	r->busy++;
 	if (rw_prime_due(&r->prime, r->env->now_mono_ms(r->env->ctx)))
 		rw_resolver_prime(r);
+	rw_stale_due(r);
 	unpark(r, false); /* and set the timer for what is left */
 	r->busy--;
 }
@@ -523,33 +446,52 @@ void rw_resolver_trace_cancel(struct rw_resolver *r, uint64_t handle)
 			q->trace_cb = NULL;
 }
 
-int rw_resolver_reconfigure(struct rw_resolver *r, const struct rw_config *cfg, char *err,
-			    size_t errlen)
+/* A refresh nobody waits for (prefetch, serve-stale): the question resolved again, the cached
+ * answer ignored, its result stored in the cache. Not started when the requests are at
+ * num-queries-per-thread. Returns whether it started. */
+static bool start_background(struct rw_resolver *r, const struct rw_client_query *cq, uint64_t qh,
+			     bool traced, const char *why)
 {
-	if (r->owns_shared) {
-		struct rw_hints *old = rw_shared_reconfigure(r->shared, cfg, err, errlen);
-		if (!old)
-			return -EINVAL;
-		rw_resolver_use_config(r, cfg);
-		rw_hints_free(old);
-		return 0;
+	if (r->n_reqs >= r->cfg->num_queries_per_thread)
+		return false;
+	struct req *q = req_new(r, traced);
+	if (!q)
+		return false;
+	q->background = true;
+	q->cq = *cq;
+	q->sh.no_cache_answer = true;
+	req_question_add(q, qh);
+	ldns_rdf *qname = ldns_dname_new_frm_data((uint16_t)cq->qname_len, cq->qname);
+	struct rw_trace_event *e = rw_trace_add(q->sh.trace, RW_EV_QUERY, "", q->start_us);
+	if (e && qname) {
+		e->qname = rw_present_name(qname);
+		e->qtype = cq->qtype;
 	}
-	rw_resolver_use_config(r, cfg);
-	return 0;
+	if ((e = rw_trace_add(q->sh.trace, RW_EV_PREFETCH, "", q->start_us)))
+		e->text = strdup(why);
+	int rc = qname ? req_start(q, qname, cq->qtype, cq->qclass) : -ENOMEM;
+	ldns_rdf_deep_free(qname);
+	if (rc < 0)
+		req_free(q);
+	return rc == 0;
 }
 
-void rw_resolver_use_config(struct rw_resolver *r, const struct rw_config *cfg)
+bool rw_resolver_prefetch(void *ctx, const struct rw_client_query *cq,
+			  const struct rw_answer_client *to, uint32_t left, uint32_t orig)
 {
-	for (struct req *q = r->reqs; q; q = q->next) {
-		q->sh.cfg = cfg;
-		q->sh.hints = r->shared->hints;
-	}
-	r->cfg = cfg;
-	r->ans.cfg = cfg;
-	rw_gate_use_config(&r->gate, r->env, cfg, r->qkey);
-	/* requests under way keep their stages; new ones get the new configuration's */
-	if (r->layers == default_layers)
-		r->n_layers = default_layer_count(cfg);
+	struct rw_resolver *r = ctx;
+	if (!r->cfg->prefetch || !(cq->flags & RW_FLAG_RD))
+		return false;
+	uint64_t qh = req_question_hash(r, cq);
+	if (req_in_flight(r, cq, qh)) /* once per entry while its refresh runs */
+		return false;
+	char why[120];
+	snprintf(why, sizeof(why), "prefetch: refreshing in the background, %u s of %u s left",
+		 left, orig);
+	if (!start_background(r, cq, qh, to->traced, why))
+		return false;
+	r->stats.prefetches++;
+	return true;
 }
 
 static int query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
@@ -597,6 +539,14 @@ static int query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
 	}
 	uint64_t qh = req_question_hash(r, &cq);
 	struct req *q = req_in_flight(r, &cq, qh);
+	bool refresh = false;
+	if (r->cfg->serve_expired && rw_stale_early(r, &cq, &to, qh, q, &refresh)) {
+		if (refresh)
+			start_background(r, &cq, qh, to.traced,
+					 "serve-stale: refreshing in the "
+					 "background after a stale answer");
+		return 0;
+	}
 	if (q) /* the same question is being resolved: wait for that answer */
 		return req_admit_join(r) ? req_join(q, &cq, &to) : -EBUSY;
 	if (!req_admit(r))
@@ -611,6 +561,11 @@ static int query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
 	q->cq = cq;
 	q->proto = proto;
 	req_question_add(q, qh);
+	if (r->cfg->serve_expired) { /* the client timer (RFC 8767 5) */
+		req_stale_link(q, q->start_ms + r->cfg->serve_expired_client_timeout_ms);
+		if (r->stale_head == q)
+			arm_timer(r);
+	}
 	ldns_rdf *qname = ldns_dname_new_frm_data((uint16_t)cq.qname_len, cq.qname);
 	if (!qname) {
 		req_free(q);

@@ -13,6 +13,7 @@
 #include "rootwalk/shared.h"
 #include "rootwalk/trace.h"
 #include "sendshare.h"
+#include "stale.h"
 
 #define MAX_DEPTH  8	/* nested sub-resolutions per request */
 #define ID_BUCKETS 4096 /* power of two */
@@ -66,6 +67,13 @@ struct req {
 	uint64_t start_ms;
 	int64_t start_us;
 	uint64_t mono_us; /* monotonic start, for the latency histogram */
+	/* Serve-stale (stale.c): when its clients get the expired records (monotonic ms; 0: not
+	 * on the list), the list of such requests in that order, and whether they got them (the
+	 * resolution goes on as a refresh). */
+	uint64_t stale_at;
+	struct req *snext, *sprev;
+	bool stale_served;
+	bool background; /* a refresh nobody asked for (prefetch, serve-stale): no client stats */
 };
 
 struct rw_resolver {
@@ -90,9 +98,11 @@ struct rw_resolver {
 	struct rw_prime prime;	    /* when to prime the root NS set */
 	struct req *parked;	    /* client questions waiting for the priming under way */
 	struct rw_stats stats;
-	struct rw_answerer ans; /* answers: its buffer, the fast path's trace */
-	struct rw_gate gate;	/* access control, cookies, rate limit (gate.c) */
-	uint8_t buf[65535];	/* answers built without a walk (ans.buf) */
+	struct rw_answerer ans;		     /* answers: its buffer, the fast path's trace */
+	struct rw_gate gate;		     /* access control, cookies, rate limit (gate.c) */
+	struct req *stale_head, *stale_tail; /* requests with a client timer, soonest first */
+	struct rw_stale_fail fails[RW_STALE_FAILS]; /* failed refreshes, by question hash */
+	uint8_t buf[65535];			    /* answers built without a walk (ans.buf) */
 };
 
 /* Admission under load (admit.c). Room for a new client request, made by dropping the oldest
@@ -121,6 +131,18 @@ void req_trace_client(struct rw_trace_event *e, const struct rw_answer_client *t
 /* A client asking the question q resolves waits for its answer (a waiter). 0 or -ENOMEM. */
 int req_join(struct req *q, const struct rw_client_query *cq, const struct rw_answer_client *to);
 struct req *req_new(struct rw_resolver *r, bool traced);
+/* The list of requests with a client timer (stale.c): append at stale_at (later than those on
+ * it), and take off (nothing when not on it). */
+void req_stale_link(struct req *q, uint64_t stale_at);
+void req_stale_unlink(struct req *q);
+/* Begin the first stage for (qname, qtype) and run it (resolver.c). 0 or -ENOMEM. */
+int req_start(struct req *q, const ldns_rdf *qname, uint16_t qtype, uint16_t qclass);
+/* The prefetch hook of the answerer (resolver.c, struct rw_answerer.prefetch). */
+bool rw_resolver_prefetch(void *ctx, const struct rw_client_query *cq,
+			  const struct rw_answer_client *to, uint32_t left, uint32_t orig);
+/* The stages of a resolution by default (resolver_life.c) and how many a config uses. */
+extern const struct rw_layer *const rw_default_layers[2];
+int rw_default_layer_count(const struct rw_config *cfg);
 void req_free(struct req *q);
 /* Whether (name, type) is being resolved on the request's stack already (a loop). */
 bool req_on_stack(const struct req *q, const ldns_rdf *name, uint16_t type);

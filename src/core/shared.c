@@ -12,6 +12,7 @@ static struct rw_cache_opts cache_opts(const struct rw_config *cfg)
 		.min_ttl = cfg->cache_min_ttl,
 		.max_negative_ttl = cfg->cache_max_negative_ttl,
 		.validating = cfg->dnssec,
+		.stale_keep = cfg->serve_expired ? cfg->serve_expired_ttl : 0,
 	};
 	return opts;
 }

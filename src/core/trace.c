@@ -323,6 +323,10 @@ static void format_text_event(struct rw_sbuf *b, const struct rw_trace *t,
 		rw_sbuf_printf(b, ";; %sgate: %s: %s\n", ind, e->text ? e->text : "?",
 			       e->rcode < 0 ? "no answer" : rw_present_rcode(e->rcode));
 		break;
+	case RW_EV_STALE:
+	case RW_EV_PREFETCH:
+		rw_sbuf_printf(b, ";; %s%s\n", ind, e->text ? e->text : "?");
+		break;
 	case RW_EV_DONE:
 		text_done(b, t, e);
 		break;
@@ -391,6 +395,10 @@ static const char *ev_name(enum rw_ev type)
 		return "no_0x20";
 	case RW_EV_ACCESS:
 		return "access";
+	case RW_EV_STALE:
+		return "stale";
+	case RW_EV_PREFETCH:
+		return "prefetch";
 	}
 	return "?";
 }
@@ -627,6 +635,10 @@ static void format_json_event(struct rw_sbuf *b, const struct rw_trace *t,
 	case RW_EV_ACCESS:
 		sb_json_key_str(b, "reason", e->text);
 		sb_json_key_str(b, "rcode", e->rcode < 0 ? "none" : rw_present_rcode(e->rcode));
+		break;
+	case RW_EV_STALE:
+	case RW_EV_PREFETCH:
+		sb_json_key_str(b, "text", e->text);
 		break;
 	case RW_EV_DONE:
 		json_done(b, t, e);

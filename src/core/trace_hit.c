@@ -377,6 +377,23 @@ static void put_negative(struct rw_sbuf *b, struct hit *x)
 }
 
 /* The answer (in JSON the same records again, as the client got them) and the done line. */
+/* The answer started a prefetch (a background refresh of an entry near its end). */
+static void put_prefetch(struct rw_sbuf *b, struct hit *x)
+{
+	const struct rw_trace_hit *h = x->h;
+	if (x->json) {
+		json_event(b, x, "prefetch");
+		rw_sbuf_puts(b, ",\"text\":\"");
+	} else {
+		rw_sbuf_puts(b, ";; ");
+	}
+	rw_sbuf_puts(b, "prefetch started: ");
+	rw_sbuf_uint(b, h->prefetch_left);
+	rw_sbuf_puts(b, " s of ");
+	rw_sbuf_uint(b, h->prefetch_orig);
+	rw_sbuf_puts(b, x->json ? " s left\"}\n" : " s left\n");
+}
+
 static void put_answer_done(struct rw_sbuf *b, struct hit *x)
 {
 	const struct rw_trace_hit *h = x->h;
@@ -463,6 +480,8 @@ int rw_trace_hit_format(struct rw_sbuf *b, const struct rw_trace_hit *h)
 		return -1;
 	if (x.neg)
 		put_negative(b, &x);
+	if (h->prefetch_orig)
+		put_prefetch(b, &x);
 	put_answer_done(b, &x);
 	return b->oom ? -1 : 0;
 }
