@@ -20,11 +20,13 @@ esac
 # Build and lab tools (ldnsutils: ldns-keygen and ldns-signzone, which sign the lab's zones at
 # every lab start; bind9-dnsutils: dig and delv); the test suite adds Unbound (the reference resolver), pytest,
 # clang-format and dns-root-data (the root's DS, which the built-in trust anchor must equal).
+# dnstap (src/daemon/dnstap.c) needs libfstrm, protobuf-c and protoc-c; its test reads back with dnstap-ldns.
 # util-linux (unshare) and python3 are part of every Debian system.
 pkgs=(gcc libc6-dev pkg-config meson ninja-build libuv1-dev libldns-dev libsodium-dev libssl-dev scdoc
+	libfstrm-dev libprotobuf-c-dev protobuf-c-compiler
 	nsd ldnsutils bind9-dnsutils iproute2 python3 python3-dnspython)
 if [ "$mode" = test ]; then
-	pkgs+=(unbound python3-pytest clang-format dnsperf dns-root-data)
+	pkgs+=(unbound python3-pytest clang-format dnsperf dns-root-data dnstap-ldns)
 fi
 
 missing=()

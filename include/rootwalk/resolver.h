@@ -150,6 +150,9 @@ struct rw_stats {
 	uint64_t upstream_range_full; /* sends refused: outgoing-range upstream queries in flight */
 	uint64_t tcp_evicted;	      /* client TCP connections closed to make room for a new one */
 	uint64_t tcp_per_client;      /* TCP connections refused: tcp-connections-per-client */
+	/* dnstap (issue 14): messages handed to env->dnstap and queued, or dropped (no reader
+	 * connected, or its queue full) */
+	uint64_t dnstap_sent, dnstap_dropped;
 };
 extern const uint32_t rw_rtt_bucket_ms[RW_RTT_BUCKETS - 1];
 const struct rw_stats *rw_resolver_stats(const struct rw_resolver *r);

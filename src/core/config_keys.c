@@ -543,6 +543,24 @@ static const struct cfg_key keys[] = {
 	BOOL("hide-identity", "no", "refuse id.server and hostname.bind", hide_identity),
 	SRV("identity", RW_CONFIG_STRING, 0, 0, NULL, "answer to id.server (default: host name)",
 	    set_string, identity, NULL),
+	/* dnstap (issue 14): Unbound's names; the output is opened at startup. */
+	BOOL("dnstap", "no", "log DNS messages in dnstap format", dnstap),
+	SRV("dnstap-socket-path", RW_CONFIG_STRING, 0, 0, NULL, "Frame Streams socket of a reader",
+	    set_string, dnstap_socket_path, NULL),
+	SRV("dnstap-file", RW_CONFIG_STRING, 0, 0, NULL, "or a file to write the frames to",
+	    set_string, dnstap_file, NULL),
+	SRV("dnstap-identity", RW_CONFIG_STRING, 0, 0, NULL, "identity put in every message",
+	    set_string, dnstap_identity, NULL),
+	SRV("dnstap-version", RW_CONFIG_STRING, 0, 0, NULL, "version put in every message",
+	    set_string, dnstap_version, NULL),
+	BOOL("dnstap-log-client-query-messages", "no", "log queries from clients",
+	     dnstap_client_query),
+	BOOL("dnstap-log-client-response-messages", "no", "log responses to clients",
+	     dnstap_client_response),
+	BOOL("dnstap-log-resolver-query-messages", "no", "log queries to authoritative servers",
+	     dnstap_resolver_query),
+	BOOL("dnstap-log-resolver-response-messages", "no",
+	     "log replies from authoritative servers", dnstap_resolver_response),
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 _Static_assert(N_KEYS <= CFG_MAX_KEYS, "CFG_MAX_KEYS is too small for the key table");

@@ -276,6 +276,8 @@ static void do_stats(struct rw_control *ctl, const struct rw_control_request *re
 	stat_line(&b, json, &first, "upstream.range_full", st->upstream_range_full);
 	stat_line(&b, json, &first, "tcp.evicted", st->tcp_evicted);
 	stat_line(&b, json, &first, "tcp.per_client_refused", st->tcp_per_client);
+	stat_line(&b, json, &first, "dnstap.sent", st->dnstap_sent);
+	stat_line(&b, json, &first, "dnstap.dropped", st->dnstap_dropped);
 	if (json)
 		rw_sbuf_puts(&b, "}\n");
 	control_respond_body(cb, arg, &b);

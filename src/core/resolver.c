@@ -223,6 +223,9 @@ static bool send_query(struct req *q, struct rw_iter_out *out)
 	if (rc == -EBUSY)
 		r->stats.upstream_range_full++;
 	if (rc == 0) {
+		if (r->env->dnstap) /* dnstap (tap.c) */
+			rw_tap_upstream_query(&r->taps, r->cfg, &uq, out->zone, out->zone_len,
+					      &q->tap);
 		q->share = rw_sendshare_add(r->share, q, uq.addr, uq.addrlen, out->tcp, out->wire,
 					    out->len);
 		return true;
@@ -381,6 +384,7 @@ struct rw_resolver *rw_resolver_new_shared(const struct rw_env *env, const struc
 	r->env = env;
 	r->cfg = cfg;
 	r->shared = shared;
+	rw_tap_init(&r->taps, env, &r->stats);
 	r->layers = default_layers;
 	r->n_layers = default_layer_count(cfg);
 	rw_prime_init(&r->prime);
@@ -428,6 +432,7 @@ void rw_resolver_free(struct rw_resolver *r)
 		req_free(r->reqs);
 	rw_sendshare_free(r->share);
 	rw_gate_deinit(&r->gate);
+	rw_tap_deinit(&r->taps);
 	if (r->owns_shared)
 		rw_shared_free(r->shared);
 	free(r->ans.tbuf.p);
@@ -546,9 +551,9 @@ void rw_resolver_use_config(struct rw_resolver *r, const struct rw_config *cfg)
 		r->n_layers = default_layer_count(cfg);
 }
 
-int rw_resolver_query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
-		      const struct sockaddr *client, socklen_t clientlen, enum rw_proto proto,
-		      rw_response_cb cb, void *arg)
+static int query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
+		 const struct sockaddr *client, socklen_t clientlen, enum rw_proto proto,
+		 rw_response_cb cb, void *arg)
 {
 	struct rw_client_query cq;
 	struct rw_answer_client to = {client, client ? clientlen : 0, proto, false, cb, arg};
@@ -634,6 +639,20 @@ int rw_resolver_query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
 	return 0;
 }
 
+int rw_resolver_query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
+		      const struct sockaddr *client, socklen_t clientlen, enum rw_proto proto,
+		      rw_response_cb cb, void *arg)
+{
+	struct rw_tap_wrap *w = NULL;
+	if (r->env->dnstap) /* dnstap (tap.c): the query, and a wrapper to tap the response */
+		w = rw_tap_client_query(&r->taps, r->cfg, pkt, len, client, clientlen, proto, &cb,
+					&arg);
+	int rc = query(r, pkt, len, client, clientlen, proto, cb, arg);
+	if (rc < 0 && w)
+		rw_tap_unwrap(&r->taps, w);
+	return rc;
+}
+
 /* The query q sent is over: it no longer takes others, and those that joined it are handed
  * back to be answered with its reply (or its timeout). */
 static struct req *query_done(struct rw_resolver *r, struct req *q)
@@ -680,6 +699,8 @@ bool rw_resolver_on_reply(struct rw_resolver *r, uint64_t id, const struct socka
 		r->stats.replies_rejected++;
 		return false;
 	}
+	if (r->env->dnstap) /* dnstap (tap.c) */
+		rw_tap_upstream_reply(&r->taps, r->cfg, &q->tap, from, fromlen, pkt, len);
 	r->busy++;
 	struct req *f = query_done(r, q);
 	drive(q, &out);

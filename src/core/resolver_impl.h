@@ -13,6 +13,7 @@
 #include "rootwalk/shared.h"
 #include "rootwalk/trace.h"
 #include "sendshare.h"
+#include "tap.h"
 
 #define MAX_DEPTH  8	/* nested sub-resolutions per request */
 #define ID_BUCKETS 4096 /* power of two */
@@ -64,6 +65,7 @@ struct req {
 	void *stages[RW_MAX_STAGES];
 	uint64_t start_ms;
 	int64_t start_us;
+	struct rw_tap_sent tap; /* dnstap: the upstream query in flight (tap.h) */
 };
 
 struct rw_resolver {
@@ -91,6 +93,7 @@ struct rw_resolver {
 	struct rw_answerer ans; /* answers: its buffer, the fast path's trace */
 	struct rw_gate gate;	/* access control, cookies, rate limit (gate.c) */
 	uint8_t buf[65535];	/* answers built without a walk (ans.buf) */
+	struct rw_taps taps;	/* dnstap (tap.h) */
 };
 
 /* Admission under load (admit.c). Room for a new client request, made by dropping the oldest

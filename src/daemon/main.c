@@ -23,6 +23,7 @@
 #include <uv.h>
 
 #include "daemon.h"
+#include "dnstap.h"
 #include "log.h"
 #include "runfiles.h"
 #include "service.h"
@@ -326,6 +327,8 @@ static int daemon_cleanup(struct rw_daemon *d)
 	rw_upstream_free(d->upstream);
 	d->upstream = NULL;
 	trace_close(d);
+	rw_dnstap_close(d->dnstap); /* after the resolver: nothing submits any more */
+	d->dnstap = NULL;
 	rc = uv_loop_close(&d->loop);
 	if (rc < 0) {
 		uv_walk(&d->loop, walk_cb, NULL);
@@ -633,6 +636,11 @@ static int run(const char *config_path, bool explicit_path)
 			goto out;
 		}
 		trace_use(&d, &t);
+	}
+	/* dnstap: its I/O thread starts now, before privileges are dropped */
+	if (rw_dnstap_start(&d, err, sizeof(err)) < 0) {
+		rw_daemon_log(RW_LOG_ERR, "%s", err);
+		goto out;
 	}
 
 	rc = daemon_signals(&d);
