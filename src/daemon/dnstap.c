@@ -36,6 +36,7 @@ struct rw_dnstap {
 	bool is_socket;
 	atomic_bool connected; /* the socket has a reader (always true for a file) */
 	int fd;		       /* the socket, in the I/O thread only */
+	int phase;	       /* of the handshake (I/O thread): 1 connected, 2 ACCEPT read */
 	ProtobufCBinaryData identity, version;
 	bool has_identity, has_version;
 };
@@ -61,9 +62,9 @@ static fstrm_res socket_open(void *obj)
 		t->fd = -1;
 		return fstrm_res_failure;
 	}
-	/* connected, not yet accepted: the writer's handshake follows; a frame submitted now
-	 * waits in the queue behind it */
-	atomic_store(&t->connected, true);
+	/* not yet `connected`: fstrm's writer first sends READY, reads ACCEPT and sends START
+	 * (socket_read, socket_write); what is queued before it has opened is discarded */
+	t->phase = 1;
 	return fstrm_res_success;
 }
 
@@ -72,6 +73,7 @@ static fstrm_res socket_close(void *obj)
 	struct rw_dnstap *t = obj;
 
 	atomic_store(&t->connected, false);
+	t->phase = 0;
 	if (t->fd >= 0)
 		close(t->fd);
 	t->fd = -1;
@@ -94,6 +96,8 @@ static fstrm_res socket_read(void *obj, void *data, size_t count)
 		p += n;
 		count -= (size_t)n;
 	}
+	if (t->phase == 1)
+		t->phase = 2; /* the reader's ACCEPT */
 	return fstrm_res_success;
 }
 
@@ -123,6 +127,8 @@ static fstrm_res socket_write(void *obj, const struct iovec *iov, int iovcnt)
 		}
 		done += left;
 	}
+	if (t->phase == 2 && !atomic_load(&t->connected))
+		atomic_store(&t->connected, true); /* START is out: the writer is open */
 	return fstrm_res_success;
 }
 

@@ -164,6 +164,14 @@ def read_frame(s):
     return None, struct.unpack(">I", body[:4])[0]
 
 
+def handshake(s):
+    payload, ctype = read_frame(s)
+    assert ctype == READY
+    s.sendall(control_frame(ACCEPT))
+    payload, ctype = read_frame(s)
+    assert ctype == START
+
+
 def serve_one(listener, frames, done):
     listener.settimeout(15)
     try:
@@ -172,11 +180,7 @@ def serve_one(listener, frames, done):
         return
     s.settimeout(15)
     try:
-        payload, ctype = read_frame(s)
-        assert ctype == READY
-        s.sendall(control_frame(ACCEPT))
-        payload, ctype = read_frame(s)
-        assert ctype == START
+        handshake(s)
         while True:
             payload, ctype = read_frame(s)
             if ctype == STOP:
@@ -230,3 +234,56 @@ def test_dnstap_without_an_output_refuses_to_start(the_lab, start_rootwalkd):
     r.returncode = r.proc.returncode  # an expected exit, not a death
     assert r.returncode == 1
     assert "dnstap: yes needs one of dnstap-socket-path and dnstap-file" in r.stderr()
+
+
+def tcp_burst(addr, qname, n, batch=50, timeout=60):
+    """n questions over one TCP connection, batch at a time; the replies' rcodes."""
+    rcodes = []
+    deadline = time.monotonic() + timeout
+    with socket.create_connection((addr, 53), timeout=timeout) as s:
+        for start in range(0, n, batch):
+            k = min(batch, n - start)
+            s.sendall(b"".join(dnsq.frame(dnsq.make_query(qname, "A").to_wire())
+                               for _ in range(k)))
+            for _ in range(k):
+                assert time.monotonic() < deadline, "burst took longer than %d s" % timeout
+                reply = dnsq.read_msg(s)
+                assert reply is not None, "the server closed the connection"
+                rcodes.append(reply[3] & 0x0f)
+    return rcodes
+
+
+def test_a_reader_that_stops_reading_never_stops_answers(the_lab, start_ctl):
+    """The reader takes the handshake, then reads nothing: the socket buffer fills, then
+    fstrm's queue; every query is still answered, and the messages beyond are dropped and
+    counted (every message is either sent or dropped)."""
+    d = tempfile.mkdtemp(prefix="dnstap-", dir=the_lab.tmp)
+    sock = os.path.join(d, "stuck.sock")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(sock)
+    listener.listen(4)
+    listener.settimeout(15)
+    conns = []
+    try:
+        c = start_ctl(extra="dnstap: yes\ndnstap-socket-path: %s\n"
+                      "dnstap-log-client-query-messages: yes\n"
+                      "dnstap-log-client-response-messages: yes\n" % sock)
+        s, _ = listener.accept()
+        conns.append(s)
+        s.settimeout(15)
+        handshake(s)  # and from now on, nothing is read
+        assert dnsq.ask(c.r.addr, VP, "A").rcode() == dns.rcode.NOERROR
+        n = 6000
+        t0 = time.monotonic()
+        rcodes = tcp_burst(c.r.addr, VP, n)
+        elapsed = time.monotonic() - t0
+        assert rcodes == [0] * n
+        st = c.stats()
+        assert st["dnstap.dropped"] > 0, st
+        assert st["dnstap.sent"] + st["dnstap.dropped"] == 2 * (n + 1), st
+        print("%d cached queries in %.2f s with a stuck dnstap reader: %d messages queued, "
+              "%d dropped" % (n, elapsed, st["dnstap.sent"], st["dnstap.dropped"]))
+    finally:
+        for s in conns:
+            s.close()
+        listener.close()
