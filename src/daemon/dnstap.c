@@ -307,9 +307,87 @@ static void set_time(uint64_t *sec, uint32_t *nsec, protobuf_c_boolean *has_sec,
 	*has_sec = *has_nsec = true;
 }
 
+/* Protobuf's varint: 7 bits a byte, low first. Returns the bytes written (at most 5 here). */
+static size_t put_varint(uint8_t *p, uint64_t v)
+{
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		p[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (uint8_t)v;
+	return n;
+}
+
+static size_t varint_len(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+static size_t put_bytes(uint8_t *p, uint8_t tag, const ProtobufCBinaryData *b)
+{
+	size_t n = 0;
+
+	p[n++] = tag;
+	n += put_varint(p + n, b->len);
+	memcpy(p + n, b->data, b->len);
+	return n + b->len;
+}
+
+static void free_frame(void *data, void *base)
+{
+	(void)data;
+	free(base);
+}
+
+/* The frame: the Dnstap envelope around dm. protobuf-c packs dm, once; the envelope (identity
+ * = 1, version = 2, message = 14, type = 15, as dnstap.proto numbers them) is written here:
+ * packing the envelope with protobuf-c sized the message twice (get_packed_size for the
+ * frame, then again for the nested message), 20% of the loop's time with every message on.
+ * dm is packed at a fixed offset and the envelope's head written just before it, so the frame
+ * starts inside the allocation (freed through free_frame). var: the message's and zone's bytes,
+ * for the bound of dm's size: at most 69 bytes more (type, family, protocol, a 16-byte address,
+ * a port, two times, two length prefixes). */
+static int submit_frame(struct rw_dnstap *t, struct fstrm_iothr_queue *q, const Dnstap__Message *dm,
+			size_t var)
+{
+	size_t head = (t->has_identity ? 6 + t->identity.len : 0) +
+		      (t->has_version ? 6 + t->version.len : 0) + 6;
+	uint8_t *base = malloc(head + var + 128 + 2), *p = base + head;
+	if (!base)
+		return -ENOMEM;
+	size_t n = dnstap__message__pack(dm, p);
+	p[n] = 15 << 3 | 0; /* type: MESSAGE */
+	p[n + 1] = DNSTAP__DNSTAP__TYPE__MESSAGE;
+	size_t hn = 1 + varint_len(n);
+	if (t->has_identity)
+		hn += 1 + varint_len(t->identity.len) + t->identity.len;
+	if (t->has_version)
+		hn += 1 + varint_len(t->version.len) + t->version.len;
+	uint8_t *start = p - hn, *w = start; /* hn <= head: start is inside the allocation */
+	if (t->has_identity)
+		w += put_bytes(w, 1 << 3 | 2, &t->identity);
+	if (t->has_version)
+		w += put_bytes(w, 2 << 3 | 2, &t->version);
+	*w++ = 14 << 3 | 2; /* message, length-delimited */
+	put_varint(w, n);
+	fstrm_res res = fstrm_iothr_submit(t->iothr, q, start, hn + n + 2, free_frame, base);
+	if (res != fstrm_res_success) {
+		free(base); /* not taken: still ours */
+		return -EAGAIN;
+	}
+	return 0;
+}
+
 int rw_dnstap_submit(struct rw_dnstap *t, struct rw_dnstap_queue *q, const struct rw_tap_msg *m)
 {
-	Dnstap__Dnstap d = DNSTAP__DNSTAP__INIT;
 	Dnstap__Message dm = DNSTAP__MESSAGE__INIT;
 	ProtobufCBinaryData wire = {m->len, (uint8_t *)m->wire};
 	bool response = m->type == RW_TAP_CLIENT_RESPONSE || m->type == RW_TAP_RESOLVER_RESPONSE;
@@ -335,25 +413,7 @@ int rw_dnstap_submit(struct rw_dnstap *t, struct rw_dnstap_queue *q, const struc
 		dm.has_query_zone = true;
 		dm.query_zone = (ProtobufCBinaryData){m->zone_len, (uint8_t *)m->zone};
 	}
-	d.type = DNSTAP__DNSTAP__TYPE__MESSAGE;
-	d.message = &dm;
-	d.has_identity = t->has_identity;
-	d.identity = t->identity;
-	d.has_version = t->has_version;
-	d.version = t->version;
-
-	size_t len = dnstap__dnstap__get_packed_size(&d);
-	uint8_t *buf = malloc(len);
-	if (!buf)
-		return -ENOMEM;
-	dnstap__dnstap__pack(&d, buf);
-	fstrm_res res = fstrm_iothr_submit(t->iothr, (struct fstrm_iothr_queue *)q, buf, len,
-					   fstrm_free_wrapper, NULL);
-	if (res != fstrm_res_success) {
-		free(buf); /* not taken: still ours */
-		return -EAGAIN;
-	}
-	return 0;
+	return submit_frame(t, (struct fstrm_iothr_queue *)q, &dm, m->len + m->zone_len);
 }
 
 static int env_dnstap(void *ctx, const struct rw_tap_msg *m)

@@ -47,8 +47,9 @@ def stopped(c):
 def test_file_read_back_by_dnstap_ldns(the_lab, start_ctl):
     d = tempfile.mkdtemp(prefix="dnstap-", dir=the_lab.tmp)
     path = os.path.join(d, "rootwalkd.dnstap")
-    c = start_ctl(extra="dnstap: yes\ndnstap-file: %s\ndnstap-identity: lab-resolver\n%s"
-                  % (path, ALL))
+    ident = "lab-resolver-" + "x" * 200  # longer than 127: a two-byte length in the envelope
+    c = start_ctl(extra="dnstap: yes\ndnstap-file: %s\ndnstap-identity: %s\n"
+                  "dnstap-version: rootwalkd-lab\n%s" % (path, ident, ALL))
     assert dnsq.ask(c.r.addr, VP, "A").rcode() == dns.rcode.NOERROR
     assert dnsq.ask(c.r.addr, VP, "A", tcp=True).rcode() == dns.rcode.NOERROR  # a cache hit
     st = c.stats()
@@ -81,7 +82,8 @@ def test_file_read_back_by_dnstap_ldns(the_lab, start_ctl):
 
     # The YAML form: the identity, the zone asked (bailiwick) and the messages themselves.
     yaml = read_back(path, "-y")
-    assert yaml.count('identity: "lab-resolver"') == len(quiet)
+    assert yaml.count('identity: "%s"' % ident) == len(quiet)
+    assert yaml.count('version: "rootwalkd-lab"') == len(quiet)
     zones = {z.lower() for z in re.findall(r'query_zone: "([^"]*)"', yaml)}
     assert {".", "com.", "video-platform.com."} <= zones, zones
     assert 'query_address: "127.0.0.1"' in yaml and 'response_address: "127.1.0.' in yaml
