@@ -533,7 +533,7 @@ static int ctl_reload(void *ctx, char *msg, size_t msglen)
 static char *ctl_status(void *ctx)
 {
 	struct rw_daemon *d = ctx;
-	char started[48], reloaded[48] = "never", buf[2048], addr[INET6_ADDRSTRLEN + 16];
+	char started[48], reloaded[48] = "never", buf[2048], addr[INET6_ADDRSTRLEN + 16], tap[200];
 	int64_t up = (env_now_wall_us(d) - d->started_us) / 1000000;
 	size_t n;
 
@@ -544,13 +544,14 @@ static char *ctl_status(void *ctx)
 		buf, sizeof(buf),
 		"version: %s\npid: %ld\nstarted: %s\nuptime: %lld s\nconfig: %s\n"
 		"reloads: %u (last %s), refused: %u\nroot-hints: %s\ntrace-log: %s\n"
-		"trace-log-dropped: %llu\ncontrol-socket: %s\ncontrol-connections: "
+		"trace-log-dropped: %llu\ndnstap: %s\ncontrol-socket: %s\ncontrol-connections: "
 		"%zu\nlisten:",
 		RW_VERSION, (long)getpid(), started, (long long)up, d->config_path, d->reloads,
 		reloaded, d->reload_failures, d->cfg->root_hints ? d->cfg->root_hints : "built-in",
 		d->trace_path ? d->trace_path : "off",
 		(unsigned long long)(d->trace_dropped + rw_tracesink_dropped(d->tsink)),
-		rw_ctlsock_path(d->ctlsock), rw_ctlsock_connections(d->ctlsock));
+		rw_dnstap_describe(d->dnstap, tap, sizeof(tap)), rw_ctlsock_path(d->ctlsock),
+		rw_ctlsock_connections(d->ctlsock));
 	for (size_t i = 0; i < d->cfg->n_listen && n < sizeof(buf); i++)
 		n += (size_t)snprintf(
 			buf + n, sizeof(buf) - n, " %s",

@@ -53,6 +53,7 @@ def test_file_read_back_by_dnstap_ldns(the_lab, start_ctl):
     assert dnsq.ask(c.r.addr, VP, "A").rcode() == dns.rcode.NOERROR
     assert dnsq.ask(c.r.addr, VP, "A", tcp=True).rcode() == dns.rcode.NOERROR  # a cache hit
     st = c.stats()
+    assert "dnstap: file %s\n" % path in c.ok("status")
     stopped(c)
 
     quiet = read_back(path, "-q").splitlines()
@@ -127,6 +128,7 @@ def test_socket_without_reader_drops_and_counts(the_lab, start_ctl):
     for i in range(n):
         assert dnsq.ask(c.r.addr, VP, "A", tcp=i % 2 == 1).rcode() == dns.rcode.NOERROR
     st = c.stats()
+    assert "dnstap: socket %s (no reader)\n" % sock in c.ok("status")
     assert st["dnstap.sent"] == 0, st
     # every message was dropped at submission: two per client query, two per upstream query
     assert st["dnstap.dropped"] == 2 * n + 2 * st["upstream.queries"], st
@@ -214,6 +216,7 @@ def test_socket_reader_receives_messages(the_lab, start_ctl):
             dnsq.ask(c.r.addr, "localhost.", "A")
             time.sleep(0.05)
         st0 = c.stats()
+        assert "dnstap: socket %s (connected)\n" % sock in c.ok("status")
         for _ in range(20):
             dnsq.ask(c.r.addr, "mail." + VP, "A")
         st = c.stats()
