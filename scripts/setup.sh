@@ -21,12 +21,15 @@ esac
 # every lab start; bind9-dnsutils: dig and delv); the test suite adds Unbound (the reference resolver), pytest,
 # clang-format, dns-root-data (the root's DS, which the built-in trust anchor must equal), dnsdist
 # (the load balancer of test_dnsdist.py; the lab runs its own inside a namespace, never the service)
-# and prometheus (promtool checks the /metrics text; a real server in the lab scrapes it).
+# prometheus (promtool checks the /metrics text; a real server in the lab scrapes it) and
+# dnstap-ldns (reads back what dnstap wrote). dnstap (src/daemon/dnstap.c) needs libfstrm,
+# protobuf-c and protoc-c.
 # util-linux (unshare) and python3 are part of every Debian system.
 pkgs=(gcc libc6-dev pkg-config meson ninja-build libuv1-dev libldns-dev libsodium-dev libssl-dev scdoc
+	libfstrm-dev libprotobuf-c-dev protobuf-c-compiler
 	nsd ldnsutils bind9-dnsutils iproute2 python3 python3-dnspython)
 if [ "$mode" = test ]; then
-	pkgs+=(unbound python3-pytest clang-format dnsperf dns-root-data dnsdist prometheus)
+	pkgs+=(unbound python3-pytest clang-format dnsperf dns-root-data dnsdist prometheus dnstap-ldns)
 fi
 
 missing=()

@@ -120,6 +120,18 @@ struct rw_config {
 	uint32_t serve_expired_ttl;		  /* seconds past expiry, default 86400 */
 	uint32_t serve_expired_client_timeout_ms; /* default 1800; 0: stale at once */
 	bool prefetch;				  /* default no */
+
+	/* dnstap (issue 14; the daemon's dnstap.c writes, the core chooses what). The output is
+	 * opened at startup: a reload changes which messages are logged, not where. */
+	bool dnstap;		       /* default no */
+	char *dnstap_socket_path;      /* Frame Streams Unix socket of a reader, or NULL */
+	char *dnstap_file;	       /* or a file, written directly; NULL */
+	char *dnstap_identity;	       /* sent in every message when set */
+	char *dnstap_version;	       /* likewise */
+	bool dnstap_client_query;      /* dnstap-log-client-query-messages, default no */
+	bool dnstap_client_response;   /* dnstap-log-client-response-messages, default no */
+	bool dnstap_resolver_query;    /* dnstap-log-resolver-query-messages, default no */
+	bool dnstap_resolver_response; /* dnstap-log-resolver-response-messages, default no */
 };
 
 /* What access-control: says about a netblock, as in unbound.conf. */

@@ -23,6 +23,28 @@ struct rw_upstream_query {
 	uint32_t timeout_ms; /* deliver a timeout if no accepted reply within this */
 };
 
+/* dnstap (dnstap.info): one DNS message at one of the four points of a resolution, handed to
+ * env->dnstap. Every pointer is borrowed for the duration of the call: the edge encodes and
+ * copies what it keeps. */
+enum rw_tap_type {
+	RW_TAP_CLIENT_QUERY,	  /* received from a client */
+	RW_TAP_CLIENT_RESPONSE,	  /* sent to that client */
+	RW_TAP_RESOLVER_QUERY,	  /* sent to an authoritative server */
+	RW_TAP_RESOLVER_RESPONSE, /* accepted from it */
+};
+struct rw_tap_msg {
+	enum rw_tap_type type;
+	int tcp;		     /* 1: TCP, 0: UDP */
+	const struct sockaddr *peer; /* the client, or the authoritative server (port included) */
+	socklen_t peerlen;
+	const uint8_t *wire; /* the message, verbatim */
+	size_t len;
+	const uint8_t *zone; /* resolver messages: the zone asked (wire-format name), else NULL */
+	size_t zone_len;
+	int64_t query_us;    /* wall clock (µs since the epoch): the query was received or sent */
+	int64_t response_us; /* responses: the response was sent or received; 0 for queries */
+};
+
 struct rw_env {
 	void *ctx; /* passed to every callback */
 
@@ -60,6 +82,12 @@ struct rw_env {
 	/* Append formatted trace text (already a complete record, newline-terminated) to the trace
 	 * sink. NULL means tracing is off and no events are recorded at all. */
 	void (*trace_write)(void *ctx, const char *text, size_t len);
+
+	/* dnstap: log one message (which ones: the dnstap-log-* keys, checked by the core). Never
+	 * blocks: returns 0 when the message was queued, negative when it was dropped (no reader,
+	 * or the queue is full); the core counts both in its stats. NULL means dnstap is off and
+	 * costs nothing. */
+	int (*dnstap)(void *ctx, const struct rw_tap_msg *m);
 };
 
 #endif

@@ -111,6 +111,8 @@ struct rw_iter_out {
 	const uint8_t *wire;
 	size_t len;
 	uint32_t timeout_ms;
+	const uint8_t *zone; /* the zone asked (wire-format name, borrowed likewise), for dnstap */
+	size_t zone_len;
 	/* RW_ACT_SUBRESOLVE: borrowed from the iterator. */
 	const ldns_rdf *sub_qname;
 	uint16_t sub_qtype;

@@ -168,6 +168,9 @@ struct rw_stats {
 	/* Serve-stale and prefetch (issue 14, stale.c). */
 	uint64_t stale_answers; /* clients answered with expired records (RFC 8767) */
 	uint64_t prefetches;	/* background refreshes started by prefetch */
+	/* dnstap (issue 14): messages handed to env->dnstap and queued, or dropped (no reader
+	 * connected, or its queue full) */
+	uint64_t dnstap_sent, dnstap_dropped;
 };
 extern const uint32_t rw_rtt_bucket_ms[RW_RTT_BUCKETS - 1];
 const struct rw_stats *rw_resolver_stats(const struct rw_resolver *r);

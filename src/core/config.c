@@ -49,6 +49,10 @@ void rw_config_free(struct rw_config *cfg)
 	free(cfg->pidfile);
 	free(cfg->logfile);
 	free(cfg->identity);
+	free(cfg->dnstap_socket_path);
+	free(cfg->dnstap_file);
+	free(cfg->dnstap_identity);
+	free(cfg->dnstap_version);
 	cfg_free_clauses(cfg);
 	free(cfg->acl);
 	free(cfg);
@@ -281,6 +285,15 @@ static int apply(struct cfg_parser *p, const struct cfg_key *k, const char *s, s
 	return rc;
 }
 
+static bool has_value(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && is_space(s[i]))
+		i++;
+	return i < n && s[i] != '#';
+}
+
 /* Split one line (without its newline, NUL-free) into key and value and apply it. */
 static int parse_line(struct cfg_parser *p, const char *s, size_t n)
 {
@@ -307,6 +320,9 @@ static int parse_line(struct cfg_parser *p, const char *s, size_t n)
 	key[i - start] = '\0';
 	i++;
 	clause = cfg_clause_of(key);
+	/* "dnstap: yes" is a server key, "dnstap:" alone unbound.conf's clause */
+	if (clause >= 0 && has_value(s + i, n - i) && cfg_key_find(key, p->clause))
+		clause = -1;
 	if (clause >= 0)
 		return clause_line(p, key, clause, s + i, n - i);
 	k = cfg_key_find(key, p->clause);

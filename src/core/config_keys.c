@@ -571,6 +571,24 @@ static const struct cfg_key keys[] = {
 	NUM("serve-expired-client-timeout", 0, 60000, "1800", "ms before a stale answer",
 	    serve_expired_client_timeout_ms),
 	BOOL("prefetch", "no", "refresh a record asked for in the last 10% of its TTL", prefetch),
+	/* dnstap (issue 14): Unbound's names; the output is opened at startup. */
+	BOOL("dnstap", "no", "log DNS messages in dnstap format", dnstap),
+	SRV("dnstap-socket-path", RW_CONFIG_STRING, 0, 0, NULL, "Frame Streams socket of a reader",
+	    set_string, dnstap_socket_path, NULL),
+	SRV("dnstap-file", RW_CONFIG_STRING, 0, 0, NULL, "or a file to write the frames to",
+	    set_string, dnstap_file, NULL),
+	SRV("dnstap-identity", RW_CONFIG_STRING, 0, 0, NULL, "identity put in every message",
+	    set_string, dnstap_identity, NULL),
+	SRV("dnstap-version", RW_CONFIG_STRING, 0, 0, NULL, "version put in every message",
+	    set_string, dnstap_version, NULL),
+	BOOL("dnstap-log-client-query-messages", "no", "log queries from clients",
+	     dnstap_client_query),
+	BOOL("dnstap-log-client-response-messages", "no", "log responses to clients",
+	     dnstap_client_response),
+	BOOL("dnstap-log-resolver-query-messages", "no", "log queries to authoritative servers",
+	     dnstap_resolver_query),
+	BOOL("dnstap-log-resolver-response-messages", "no",
+	     "log replies from authoritative servers", dnstap_resolver_response),
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 _Static_assert(N_KEYS <= CFG_MAX_KEYS, "CFG_MAX_KEYS is too small for the key table");

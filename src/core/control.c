@@ -310,6 +310,8 @@ static void do_stats(struct rw_control *ctl, const struct rw_control_request *re
 	/* Serve-stale and prefetch (issue 14). */
 	stat_line(&b, json, &first, "answers.stale", st->stale_answers);
 	stat_line(&b, json, &first, "prefetch.started", st->prefetches);
+	stat_line(&b, json, &first, "dnstap.sent", st->dnstap_sent);
+	stat_line(&b, json, &first, "dnstap.dropped", st->dnstap_dropped);
 	if (json)
 		rw_sbuf_puts(&b, "}\n");
 	control_respond_body(cb, arg, &b);

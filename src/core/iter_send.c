@@ -147,6 +147,8 @@ void iter_send_query(struct rw_iter *it, bool tcp, bool fresh, struct rw_iter_ou
 	out->wire = it->qbuf;
 	out->len = it->qlen;
 	out->timeout_ms = info.rto_ms;
+	out->zone = it->zone ? ldns_rdf_data(it->zone) : NULL;
+	out->zone_len = it->zone ? ldns_rdf_size(it->zone) : 0;
 	if (it->sh->deadline_ms) {
 		/* never wait past the query's budget */
 		uint64_t left = it->sh->deadline_ms - now_ms(it);

@@ -233,6 +233,9 @@ static bool send_query(struct req *q, struct rw_iter_out *out)
 	if (rc == -EBUSY)
 		r->stats.upstream_range_full++;
 	if (rc == 0) {
+		if (r->env->dnstap) /* dnstap (tap.c) */
+			rw_tap_upstream_query(&r->taps, r->cfg, &uq, out->zone, out->zone_len,
+					      &q->tap);
 		q->share = rw_sendshare_add(r->share, q, uq.addr, uq.addrlen, out->tcp, out->wire,
 					    out->len);
 		return true;
@@ -604,8 +607,13 @@ int rw_resolver_query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
 		      rw_response_cb cb, void *arg)
 {
 	uint64_t t0 = rw_stats_now_us(r->env), n0 = rw_stats_answers(&r->stats);
+	struct rw_tap_wrap *w = NULL;
+	if (r->env->dnstap) /* dnstap (tap.c): the query, and a wrapper to tap the response */
+		w = rw_tap_client_query(&r->taps, r->cfg, pkt, len, client, clientlen, proto, &cb,
+					&arg);
 	int rc = query(r, pkt, len, client, clientlen, proto, cb, arg);
-
+	if (rc < 0 && w)
+		rw_tap_unwrap(&r->taps, w);
 	if (rw_stats_answers(&r->stats) != n0)
 		rw_stats_answered(&r->stats, rw_stats_now_us(r->env) - t0);
 	return rc;
@@ -657,6 +665,8 @@ bool rw_resolver_on_reply(struct rw_resolver *r, uint64_t id, const struct socka
 		r->stats.replies_rejected++;
 		return false;
 	}
+	if (r->env->dnstap) /* dnstap (tap.c) */
+		rw_tap_upstream_reply(&r->taps, r->cfg, &q->tap, from, fromlen, pkt, len);
 	r->busy++;
 	struct req *f = query_done(r, q);
 	drive(q, &out);

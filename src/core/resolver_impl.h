@@ -14,6 +14,7 @@
 #include "rootwalk/trace.h"
 #include "sendshare.h"
 #include "stale.h"
+#include "tap.h"
 
 #define MAX_DEPTH  8	/* nested sub-resolutions per request */
 #define ID_BUCKETS 4096 /* power of two */
@@ -74,6 +75,7 @@ struct req {
 	struct req *snext, *sprev;
 	bool stale_served;
 	bool background; /* a refresh nobody asked for (prefetch, serve-stale): no client stats */
+	struct rw_tap_sent tap; /* dnstap: the upstream query in flight (tap.h) */
 };
 
 struct rw_resolver {
@@ -103,6 +105,7 @@ struct rw_resolver {
 	struct req *stale_head, *stale_tail; /* requests with a client timer, soonest first */
 	struct rw_stale_fail fails[RW_STALE_FAILS]; /* failed refreshes, by question hash */
 	uint8_t buf[65535];			    /* answers built without a walk (ans.buf) */
+	struct rw_taps taps;			    /* dnstap (tap.h) */
 };
 
 /* Admission under load (admit.c). Room for a new client request, made by dropping the oldest

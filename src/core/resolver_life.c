@@ -39,6 +39,7 @@ struct rw_resolver *rw_resolver_new_shared(const struct rw_env *env, const struc
 	r->env = env;
 	r->cfg = cfg;
 	r->shared = shared;
+	rw_tap_init(&r->taps, env, &r->stats);
 	r->layers = rw_default_layers;
 	r->n_layers = rw_default_layer_count(cfg);
 	rw_prime_init(&r->prime);
@@ -88,6 +89,7 @@ void rw_resolver_free(struct rw_resolver *r)
 		req_free(r->reqs);
 	rw_sendshare_free(r->share);
 	rw_gate_deinit(&r->gate);
+	rw_tap_deinit(&r->taps);
 	if (r->owns_shared)
 		rw_shared_free(r->shared);
 	free(r->ans.tbuf.p);

@@ -29,6 +29,8 @@ struct rw_upstream;
 struct rw_control;
 struct rw_ctlsock;
 struct rw_tracesink;
+struct rw_dnstap;
+struct rw_dnstap_queue;
 
 struct rw_daemon {
 	uv_loop_t loop;
@@ -52,6 +54,9 @@ struct rw_daemon {
 	char *trace_path;	    /* trace-log as configured (owned), NULL when off */
 	bool trace_failed;	    /* a write to stderr failed (logged once) */
 	uint64_t trace_dropped;	    /* traces dropped by sinks closed since start */
+
+	struct rw_dnstap *dnstap;	  /* owned; NULL unless dnstap: yes (dnstap.c) */
+	struct rw_dnstap_queue *dnstap_q; /* the loop thread's input queue */
 
 	uv_timer_t resolver_timer; /* env->set_timer: priming retries and waits */
 	bool resolver_timer_init;

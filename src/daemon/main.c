@@ -23,6 +23,7 @@
 #include <uv.h>
 
 #include "daemon.h"
+#include "dnstap.h"
 #include "log.h"
 #include "metrics_http.h"
 #include "runfiles.h"
@@ -330,6 +331,8 @@ static int daemon_cleanup(struct rw_daemon *d)
 	rw_upstream_free(d->upstream);
 	d->upstream = NULL;
 	trace_close(d);
+	rw_dnstap_close(d->dnstap); /* after the resolver: nothing submits any more */
+	d->dnstap = NULL;
 	rc = uv_loop_close(&d->loop);
 	if (rc < 0) {
 		uv_walk(&d->loop, walk_cb, NULL);
@@ -535,7 +538,7 @@ static int ctl_reload(void *ctx, char *msg, size_t msglen)
 static char *ctl_status(void *ctx)
 {
 	struct rw_daemon *d = ctx;
-	char started[48], reloaded[48] = "never", buf[2048], addr[INET6_ADDRSTRLEN + 16];
+	char started[48], reloaded[48] = "never", buf[2048], addr[INET6_ADDRSTRLEN + 16], tap[200];
 	int64_t up = (env_now_wall_us(d) - d->started_us) / 1000000;
 	size_t n;
 
@@ -546,13 +549,14 @@ static char *ctl_status(void *ctx)
 		buf, sizeof(buf),
 		"version: %s\npid: %ld\nstarted: %s\nuptime: %lld s\nconfig: %s\n"
 		"reloads: %u (last %s), refused: %u\nroot-hints: %s\ntrace-log: %s\n"
-		"trace-log-dropped: %llu\ncontrol-socket: %s\ncontrol-connections: "
+		"trace-log-dropped: %llu\ndnstap: %s\ncontrol-socket: %s\ncontrol-connections: "
 		"%zu\nlisten:",
 		RW_VERSION, (long)getpid(), started, (long long)up, d->config_path, d->reloads,
 		reloaded, d->reload_failures, d->cfg->root_hints ? d->cfg->root_hints : "built-in",
 		d->trace_path ? d->trace_path : "off",
 		(unsigned long long)(d->trace_dropped + rw_tracesink_dropped(d->tsink)),
-		rw_ctlsock_path(d->ctlsock), rw_ctlsock_connections(d->ctlsock));
+		rw_dnstap_describe(d->dnstap, tap, sizeof(tap)), rw_ctlsock_path(d->ctlsock),
+		rw_ctlsock_connections(d->ctlsock));
 	for (size_t i = 0; i < d->cfg->n_listen && n < sizeof(buf); i++)
 		n += (size_t)snprintf(
 			buf + n, sizeof(buf) - n, " %s",
@@ -644,6 +648,11 @@ static int run(const char *config_path, bool explicit_path)
 			goto out;
 		}
 		trace_use(&d, &t);
+	}
+	/* dnstap: its I/O thread starts now, before privileges are dropped */
+	if (rw_dnstap_start(&d, err, sizeof(err)) < 0) {
+		rw_daemon_log(RW_LOG_ERR, "%s", err);
+		goto out;
 	}
 
 	rc = daemon_signals(&d);
