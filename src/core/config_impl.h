@@ -107,6 +107,12 @@ int cfg_set_zone_name(struct cfg_parser *p, const struct cfg_key *k, void *obj, 
 int cfg_set_zone_addr(struct cfg_parser *p, const struct cfg_key *k, void *obj, const char *val);
 int cfg_set_zone_host(struct cfg_parser *p, const struct cfg_key *k, void *obj, const char *val);
 int cfg_set_local_zone(struct cfg_parser *p, const struct cfg_key *k, void *obj, const char *val);
+/* The list-valued server keys (config_lists.c). */
+int cfg_set_trace_names(struct cfg_parser *p, const struct cfg_key *k, void *obj, const char *val);
+int cfg_set_trace_clients(struct cfg_parser *p, const struct cfg_key *k, void *obj,
+			  const char *val);
+int cfg_set_access_control(struct cfg_parser *p, const struct cfg_key *k, void *obj,
+			   const char *val);
 int cfg_set_local_data(struct cfg_parser *p, const struct cfg_key *k, void *obj, const char *val);
 /* trust-anchor-file: (the file is read and must hold DS or DNSKEY records) and
  * domain-insecure:, both repeatable. */
