@@ -87,6 +87,12 @@ void rw_server_free(struct rw_server *s);
  * (and the hard limit if need be and allowed); logs a warning when that fails. */
 void rw_daemon_raise_fd_limit(const struct rw_config *cfg);
 
+/* env.c: the environment handed to the core (d->env; main.c sets trace_write to
+ * rw_daemon_env_trace_write when a trace sink is open), and its timer. */
+void rw_daemon_env_init(struct rw_daemon *d);
+void rw_daemon_env_trace_write(void *ctx, const char *text, size_t len);
+int64_t rw_daemon_now_wall_us(void *ctx);
+
 /* The upstream transport. Returns NULL on allocation failure. */
 struct rw_upstream *rw_upstream_new(struct rw_daemon *d);
 /* env->send and env->cancel: see rootwalk/env.h. */

@@ -1,5 +1,6 @@
 /* rootwalkd: the daemon's entry point. Owns the loop, the configuration, the environment given
- * to the core, the trace sink and the signal handling; server.c and upstream.c do the I/O.
+ * to the core (made in env.c), the trace sink and the signal handling; server.c and upstream.c
+ * do the I/O.
  *
  * Startup: configuration, environment, upstream transport, resolver (loads the root hints),
  * listeners, priming. Shutdown (SIGTERM/SIGINT): the resolver is freed first, which drops every
@@ -35,115 +36,6 @@
 #ifndef RW_VERSION
 #define RW_VERSION "unknown"
 #endif
-
-/* The environment handed to the core. */
-
-static uint64_t env_now_mono_ms(void *ctx)
-{
-	(void)ctx;
-	return uv_hrtime() / 1000000u;
-}
-
-static uint64_t env_now_mono_us(void *ctx)
-{
-	(void)ctx;
-	return uv_hrtime() / 1000u;
-}
-
-static int64_t env_now_wall_us(void *ctx)
-{
-	struct timespec ts;
-
-	(void)ctx;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static void env_random_buf(void *ctx, void *buf, size_t len)
-{
-	(void)ctx;
-	randombytes_buf(buf, len);
-}
-
-static int env_send(void *ctx, const struct rw_upstream_query *q)
-{
-	struct rw_daemon *d = ctx;
-
-	return rw_upstream_send(d->upstream, q);
-}
-
-static void env_cancel(void *ctx, uint64_t id)
-{
-	struct rw_daemon *d = ctx;
-
-	rw_upstream_cancel(d->upstream, id);
-}
-
-static void resolver_timer_cb(uv_timer_t *t)
-{
-	struct rw_daemon *d = t->data;
-
-	if (d->resolver)
-		rw_resolver_on_timer(d->resolver);
-}
-
-static void env_set_timer(void *ctx, uint32_t ms)
-{
-	struct rw_daemon *d = ctx;
-
-	if (d->resolver_timer_init && !d->stopping)
-		uv_timer_start(&d->resolver_timer, resolver_timer_cb, ms, 0);
-}
-
-static void env_log(void *ctx, int level, const char *text)
-{
-	(void)ctx;
-	rw_daemon_log(level, "%s", text);
-}
-
-static void env_trace_write(void *ctx, const char *text, size_t len)
-{
-	struct rw_daemon *d = ctx;
-
-	if (d->tsink) {
-		rw_tracesink_write(d->tsink, text, len);
-		return;
-	}
-	if (!d->trace_stderr)
-		return;
-	/* Standard error stays synchronous: it is shared with the log lines, which must not
-	 * land in the middle of a trace, and it is meant for debugging, not for load. */
-	if (fwrite(text, 1, len, stderr) != len || fflush(stderr) != 0) {
-		if (!d->trace_failed) {
-			d->trace_failed = true; /* once, not once per query */
-			rw_daemon_log(RW_LOG_ERR, "writing traces to stderr: %s", strerror(errno));
-		}
-		clearerr(stderr);
-	}
-}
-
-/* The environment handed to the core (trace_use sets trace_write), and its timer. */
-static void daemon_env_init(struct rw_daemon *d)
-{
-	d->env = (struct rw_env){
-		.ctx = d,
-		.now_mono_ms = env_now_mono_ms,
-		.now_mono_us = env_now_mono_us,
-		.now_wall_us = env_now_wall_us,
-		.random_buf = env_random_buf,
-		.send = env_send,
-		.cancel = env_cancel,
-		.set_timer = env_set_timer,
-		.log = env_log,
-		.hostname = d->hostname,
-	};
-	/* For the CHAOS id.server answer: the core makes no system calls. */
-	if (gethostname(d->hostname, sizeof(d->hostname) - 1) < 0)
-		d->hostname[0] = '\0';
-	uv_timer_init(&d->loop, &d->resolver_timer);
-	d->resolver_timer.data = d;
-	d->resolver_timer_init = true;
-}
 
 /* The trace sink. */
 
@@ -203,7 +95,7 @@ static void trace_use(struct rw_daemon *d, struct trace_sink *t)
 	d->trace_stderr = t->to_stderr;
 	d->trace_path = t->path;
 	d->trace_failed = false;
-	d->env.trace_write = d->tsink || d->trace_stderr ? env_trace_write : NULL;
+	d->env.trace_write = d->tsink || d->trace_stderr ? rw_daemon_env_trace_write : NULL;
 }
 
 /* Reopen the trace file at the same path (after log rotation). On failure the old file is kept. */
@@ -469,7 +361,7 @@ static int daemon_reload(struct rw_daemon *d, char *msg, size_t msglen)
 	d->cfg = cfg;
 	trace_use(d, &t);
 	d->reloads++;
-	d->reloaded_us = env_now_wall_us(d);
+	d->reloaded_us = rw_daemon_now_wall_us(d);
 	n += (size_t)snprintf(msg, msglen, "reloaded %s%s\n", d->config_path,
 			      found ? "" : " (not found: built-in defaults)");
 	if (n < msglen && listen_changed(old, cfg))
@@ -527,7 +419,7 @@ static void daemon_sighup(struct rw_daemon *d)
 
 static int64_t ctl_now(void *ctx)
 {
-	return env_now_wall_us(ctx);
+	return rw_daemon_now_wall_us(ctx);
 }
 
 static int ctl_reload(void *ctx, char *msg, size_t msglen)
@@ -539,7 +431,7 @@ static char *ctl_status(void *ctx)
 {
 	struct rw_daemon *d = ctx;
 	char started[48], reloaded[48] = "never", buf[2048], addr[INET6_ADDRSTRLEN + 16], tap[200];
-	int64_t up = (env_now_wall_us(d) - d->started_us) / 1000000;
+	int64_t up = (rw_daemon_now_wall_us(d) - d->started_us) / 1000000;
 	size_t n;
 
 	rw_present_iso_time(d->started_us, started, sizeof(started));
@@ -617,7 +509,7 @@ static int run(const char *config_path, bool explicit_path)
 	d.notify_fd = -1;
 	d.config_path = config_path;
 	d.config_explicit = explicit_path;
-	d.started_us = env_now_wall_us(&d);
+	d.started_us = rw_daemon_now_wall_us(&d);
 	if (load_config(config_path, explicit_path, &d.cfg, &found, err, sizeof(err)) < 0) {
 		rw_daemon_log(RW_LOG_ERR, "%s", err);
 		return 1;
@@ -639,7 +531,7 @@ static int run(const char *config_path, bool explicit_path)
 		rw_config_free(d.cfg);
 		return 1;
 	}
-	daemon_env_init(&d);
+	rw_daemon_env_init(&d);
 	{
 		struct trace_sink t;
 
