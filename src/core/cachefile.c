@@ -136,6 +136,39 @@ static ldns_rr *rr_of_rdata(uint16_t type, uint32_t ttl, const char *item, size_
 	return rr;
 }
 
+/* Types whose presentation ldns reads back as written when it holds only letters, digits and
+ * ". - _ + / = : *" (names without escapes, numbers, base64, hex, type lists): no check needed,
+ * which keeps a dump of a big cache fast. Others (strings, escapes, the generic form) are read
+ * back to check. */
+static bool plain(const ldns_rr *rr, const char *text)
+{
+	switch (ldns_rr_get_type(rr)) {
+	case LDNS_RR_TYPE_A:
+	case LDNS_RR_TYPE_AAAA:
+	case LDNS_RR_TYPE_NS:
+	case LDNS_RR_TYPE_CNAME:
+	case LDNS_RR_TYPE_DNAME:
+	case LDNS_RR_TYPE_PTR:
+	case LDNS_RR_TYPE_MX:
+	case LDNS_RR_TYPE_SOA:
+	case LDNS_RR_TYPE_SRV:
+	case LDNS_RR_TYPE_DS:
+	case LDNS_RR_TYPE_DNSKEY:
+	case LDNS_RR_TYPE_RRSIG:
+	case LDNS_RR_TYPE_NSEC:
+	case LDNS_RR_TYPE_NSEC3:
+	case LDNS_RR_TYPE_NSEC3PARAM:
+		break;
+	default:
+		return false;
+	}
+	for (const char *c = text; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || strchr(" .-_+/=:*", *c)))
+			return false;
+	return *text != '\0';
+}
+
 /* The rdata of rr as one item: its presentation when that reads back to the same wire data, else
  * "\# LEN HEX" (RFC 3597 5). */
 static void put_rdata(struct rw_sbuf *b, const ldns_rr *rr, struct wbuf *w)
@@ -145,7 +178,9 @@ static void put_rdata(struct rw_sbuf *b, const ldns_rr *rr, struct wbuf *w)
 
 	for (size_t n = s ? strlen(s) : 0; n > 0 && s[n - 1] == ' '; n--)
 		s[n - 1] = '\0'; /* ldns ends an NSEC type list with a space */
-	if (s && one_item(s)) {
+	if (s && plain(rr, s) && one_item(s)) {
+		same = true;
+	} else if (s && one_item(s)) {
 		ldns_rr *back = rr_of_rdata((uint16_t)ldns_rr_get_type(rr), 0, s, strlen(s));
 		same = back && rdata_wire(w->a, rr) && rdata_wire(w->b, back) &&
 		       ldns_buffer_position(w->a) == ldns_buffer_position(w->b) &&

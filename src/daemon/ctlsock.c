@@ -5,7 +5,10 @@
  * is replaced; a live one (another daemon answers on it) or a file that is not a socket is never
  * touched. Requests are lines of at most RW_CONTROL_MAX_REQUEST bytes: a longer one gets an
  * error and the connection is closed. Each connection handles one request at a time; reading
- * pauses while a request is being answered or while the client has not read its replies.
+ * pauses while a request is being answered or while the client has not read its replies. After
+ * load-cache, the lines that follow (each at most RW_CONTROL_MAX_LOAD_LINE bytes, each due
+ * within CTL_REQUEST_MS of its first byte like a request) go to the control handler up to its
+ * "." line; the connection reads requests again after its answer.
  *
  * Slow clients cannot hold the administrator out: bytes alone are not activity (a request must
  * be complete within CTL_REQUEST_MS of its first byte, or the connection is closed), idle
@@ -217,7 +220,7 @@ static void conn_process(struct ctl_conn *c)
 
 		if (!nl && inlen >= c->st.in.max) {
 			/* No newline within the limit: not a request (or load line) we can frame. */
-			if (c->loading)
+			if (c->loading && c->cs->d->control)
 				rw_control_cancel(c->cs->d->control, c->loading);
 			snprintf(toolong, sizeof(toolong), "error: %s longer than %zu bytes\n.\n",
 				 c->loading ? "load-cache: a line" : "request", c->st.in.max);
