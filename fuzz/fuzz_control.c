@@ -5,6 +5,8 @@
  * that never answers (nothing is ever sent anywhere): their upstream queries time out until the
  * trace comes back. The resolver and the handler are freed at the end with requests pending.
  *
+ * The lines after a load-cache request are its cache file lines, up to a "." line.
+ *
  * Checked: a parsed request has a well-formed name and a valid command; a refusal has a
  * printable one-line reason; every response is framed as control.h says (a status line "ok" or
  * "error: REASON", body lines with leading dots doubled, a final "." line) and holds no control
@@ -170,7 +172,7 @@ static void check_parse(const char *line, size_t len)
 
 	memset(err, 0x5a, sizeof(err));
 	if (rw_control_parse(line, len, &req, err, sizeof(err)) == 0) {
-		REQUIRE(req.cmd <= RW_CTL_HELP);
+		REQUIRE(req.cmd <= RW_CTL_LOAD_CACHE); /* the last command */
 		REQUIRE(req.name_len <= sizeof(req.name));
 		if (req.name_len > 0)
 			REQUIRE(rw_wire_name_equal(req.name, req.name_len, req.name, req.name_len));
@@ -242,6 +244,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[256];
 	size_t pos = 0;
 	int lines = 0;
+	uint64_t load = 0; /* a load-cache taking the lines that follow it */
 
 	REQUIRE(cfg != NULL);
 	memset(&fn, 0, sizeof(fn));
@@ -268,11 +271,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const char *nl = memchr(line, '\n', size - pos);
 		size_t len = nl != NULL ? (size_t)(nl - line) + 1 : size - pos;
 
+		pos += len;
+		if (load) {
+			int rc = rw_control_load_line(ctl, load, line, len);
+			REQUIRE(rc == 0 || rc == 1);
+			if (rc == 0)
+				load = 0;
+			continue;
+		}
 		check_parse(line, len);
 		askers[lines].verbose = fn.verbose;
-		(void)rw_control_request(ctl, line, len, on_done, &askers[lines]);
+		uint64_t h = rw_control_request(ctl, line, len, on_done, &askers[lines]);
+		if (h && rw_control_takes_lines(ctl, h))
+			load = h;
 		lines++;
-		pos += len;
 		/* Let time pass, and let every upstream query the request started time out. */
 		for (int step = 0; step < 64 && fn.n > 0; step++) {
 			uint64_t id = fn.pending[--fn.n];

@@ -359,6 +359,51 @@ def control():
     s["long-line"] = "lookup " + "x" * 5000 + "\n" + "stats\n"
     s["many-words"] = "trace " + " ".join(["example."] * 40) + "\n"
     s["no-newline"] = "status"
+    s["load-cache"] = ("load-cache\n" + cachefile()["rrset-signed"].decode() +
+                       "..\n" + "junk line\n" + cachefile()["negative"].decode() + ".\n"
+                       "lookup a.example.\nload-cache json\nload-cache\nx\n")
+    return {k: v.encode("latin-1") for k, v in s.items()}
+
+
+def cachefile():
+    """Lines as dump-cache writes them (every kind, hostile data), and broken ones."""
+    t = ("stored=2026-11-25T10:00:00.123Z expires=2026-11-25T10:05:00.123Z "
+         "local=2026-11-25T10:05:00+0000 ")
+    src = "server=ns1.example. addr=192.0.2.30 zone=example. "
+    s = {}
+    s["rrset-signed"] = ("a.example. A rrset ttl=190 orig_ttl=300 " + t + src +
+                         "rank=authoritative-answer vstate=secure rrsigs=1 data: 192.0.2.1 | "
+                         "192.0.2.2 sigs: A 8 2 300 20261225000000 20261125000000 12345 example. "
+                         "AAECAwQ=\n")
+    s["txt-hostile"] = ("t.example. TXT rrset ttl=591 orig_ttl=600 " + t +
+                        "server=ns\\032x.example. addr=198.51.100.7@5353 zone=? "
+                        "rank=non-authoritative-answer vstate=unchecked data: \"x | y\" "
+                        "\"data: z\" \"q\\\"r\" | \"\\255\\000;\" \"sigs:\" | \"(\" \"\"\n")
+    s["generic-and-names"] = ("u.example. TYPE65400 rrset ttl=51 orig_ttl=60 " + t + src +
+                              "rank=authoritative-answer vstate=unchecked data: \\# 3 7c2020\n"
+                              "q\\034\\059\\124\\032x.example. MX rrset ttl=51 orig_ttl=60 " + t +
+                              src + "rank=authoritative-answer vstate=bogus data: 10 m|.example.\n"
+                              "n.example. NULL rrset ttl=1 orig_ttl=60 " + t + src +
+                              "rank=glue vstate=insecure data: \\# 0\n")
+    s["negative"] = ("nope.example. - nxdomain ttl=91 orig_ttl=100 " + t + src +
+                     "rank=authoritative-authority vstate=unchecked soa: example. 100 IN SOA "
+                     "ns1.example. host.example. 1 2 3 4 100 proof: m.example. 100 IN NSEC "
+                     "p.example. A RRSIG NSEC\n"
+                     "d.example. MX nodata ttl=5 orig_ttl=5 " + t +
+                     "server=? addr=? zone=? rank=authoritative-answer vstate=unchecked\n"
+                     ";; 2 entries\n\n")
+    s["wildcard-glue"] = ("w.wild.example. A rrset ttl=111 orig_ttl=120 " + t + src +
+                          "rank=authoritative-answer vstate=secure data: 192.0.2.9 proof: "
+                          "v.wild.example. 120 IN NSEC x.wild.example. A RRSIG NSEC | "
+                          "v.wild.example. 120 IN RRSIG NSEC 8 3 120 20261225000000 "
+                          "20261125000000 12345 example. AAECAwQ=\n"
+                          "ns1.example. A parent-glue ttl=3591 orig_ttl=3600 " + t + src +
+                          "rank=glue vstate=unchecked data: 192.0.2.30\n")
+    s["broken"] = ("garbage\nx.example. A frob stored=\nx.example. A rrset " + t +
+                   "data: 192.0.2.1 |\nx.example. A rrset " + t + "orig_ttl=1 data: \"open\n"
+                   "x.example. A rrset stored=2026-02-30T10:00:00.000Z\n"
+                   "x.example. A rrset " + t + "orig_ttl=9 data: 1.2.3.4 data: 1.2.3.5\n"
+                   "x.example. A rrset " + t + "orig_ttl=9 addr=::1@99999 data: 1.2.3.4\n")
     return {k: v.encode("latin-1") for k, v in s.items()}
 
 
@@ -535,7 +580,8 @@ def config():
 def main():
     for target, seeds in (("client_query", client_query()), ("tcp_frame", tcp_frame()),
                           ("config", config()), ("upstream_reply", upstream_reply()),
-                          ("control", control()), ("present", present())):
+                          ("control", control()), ("present", present()),
+                          ("cachefile", cachefile())):
         d = os.path.join(HERE, "corpus", target)
         os.makedirs(d, exist_ok=True)
         for k, v in seeds.items():

@@ -15,6 +15,10 @@
  * A connection may carry several requests, one after another; each is answered in full before
  * the next is read.
  *
+ * load-cache is the one request with lines after it: cache file lines (rootwalk/cachefile.h, as
+ * dump-cache writes them), each at most RW_CONTROL_MAX_LOAD_LINE bytes and dot-stuffed as a
+ * response body is, ended by a line holding a single ".". It is answered after that line.
+ *
  * Requests:
  *   lookup NAME [json]                  everything cached at NAME, and the closest cached
  *                                       delegation at or above it
@@ -32,6 +36,9 @@
  *   stats [json]                        counters since start
  *   dump-cache [json]                   every valid entry, one per line, in the cache's order
  *                                       (not sorted; not a snapshot: see rw_cache_walk_part)
+ *   load-cache                          then cache file lines, then "."; stores each entry that
+ *                                       has not expired and is not cached already; body
+ *                                       "key: value" counts, then "line N: reason" lines
  *   status                              the daemon's state, "key: value" lines
  *   reload                              re-read the configuration file, keeping the cache
  *   help                                the list of requests
@@ -48,6 +55,8 @@ struct rw_resolver;
 
 /* The longest request line, newline included. */
 #define RW_CONTROL_MAX_REQUEST 4096
+/* The longest line after load-cache, newline included (RW_CACHEFILE_MAX_LINE). */
+#define RW_CONTROL_MAX_LOAD_LINE (1024 * 1024)
 
 enum rw_control_cmd {
 	RW_CTL_LOOKUP = 0,
@@ -62,6 +71,7 @@ enum rw_control_cmd {
 	RW_CTL_NTA_ADD,
 	RW_CTL_NTA_REMOVE,
 	RW_CTL_NTA_LIST,
+	RW_CTL_LOAD_CACHE,
 };
 
 /* One parsed request. No pointers: it may be copied freely. */
@@ -127,7 +137,8 @@ typedef void (*rw_control_done_cb)(void *arg, const char *resp, size_t len);
 
 /* Handle one request line (as rw_control_parse). cb is called exactly once with the response,
  * unless the request is cancelled first. Returns 0 when cb has already run, or a handle (> 0)
- * when the answer comes later (trace); pass it to rw_control_cancel() if the asker goes away. */
+ * when the answer comes later (trace, dump-cache in parts, load-cache after its lines); pass it
+ * to rw_control_cancel() if the asker goes away. */
 uint64_t rw_control_request(struct rw_control *ctl, const char *line, size_t len,
 			    rw_control_done_cb cb, void *arg);
 /* Make the next part of an answer in parts (see ops.part): it goes to ops.part or, when it is the
@@ -136,6 +147,14 @@ void rw_control_continue(struct rw_control *ctl, uint64_t handle);
 /* The asker of a pending request went away: cb will not be called. Unknown handles are
  * ignored. */
 void rw_control_cancel(struct rw_control *ctl, uint64_t handle);
+/* Does the request of handle take lines (load-cache)? Then the caller hands it each line that
+ * follows with rw_control_load_line, and reads the next request only after the answer. */
+bool rw_control_takes_lines(const struct rw_control *ctl, uint64_t handle);
+/* One line (len bytes, the newline may be included) for the load-cache request of handle; line
+ * NULL: the input ended without the "." line (the answer is then an error). Returns 1 when more
+ * lines are wanted, 0 when the request was answered (its cb has run; the handle is gone), or
+ * -ENOENT for a handle that takes no lines. */
+int rw_control_load_line(struct rw_control *ctl, uint64_t handle, const char *line, size_t len);
 /* Number of requests waiting for an answer. */
 size_t rw_control_pending(const struct rw_control *ctl);
 

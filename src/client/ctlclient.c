@@ -211,31 +211,29 @@ static int reply_verdict(const char *status, const char *path)
 	return RW_EXIT_PROTOCOL;
 }
 
-/* Send one request and print the response body. Returns the exit status. */
-static int ctl_exchange(const struct rw_ctlclient_opts *o, const char *request)
+int rw_ctlclient_open(const struct rw_ctlclient_opts *o, char **path)
 {
-	int64_t deadline = rw_deadline_now_ms() + o->timeout_ms;
-	char *path = ctl_socket_path(o);
-	struct reply r = {0};
-	int fd, rc = RW_EXIT_PROTOCOL;
+	int fd;
 
-	if (!path)
-		return RW_EXIT_USAGE;
-	fd = ctl_connect(path);
+	*path = ctl_socket_path(o);
+	if (!*path)
+		return -RW_EXIT_USAGE;
+	fd = ctl_connect(*path);
 	if (fd < 0) {
-		free(path);
-		return -fd;
+		free(*path);
+		*path = NULL;
 	}
-	/* One request per connection: half-close, and the daemon closes after answering. */
-	if (rw_deadline_write_full(fd, (const uint8_t *)request, strlen(request), deadline) <= 0 ||
-	    shutdown(fd, SHUT_WR) < 0) {
-		fprintf(stderr, "rootwalk: sending to %s: %s\n", path,
-			errno ? strerror(errno) : "timed out");
-		goto out;
-	}
+	return fd;
+}
+
+int rw_ctlclient_reply(int fd, const char *path, int64_t deadline, int timeout_ms)
+{
+	struct reply r = {0};
+	int rc = RW_EXIT_PROTOCOL;
+
 	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	while (!r.done) {
-		int got = reply_read(&r, fd, path, deadline, o->timeout_ms);
+		int got = reply_read(&r, fd, path, deadline, timeout_ms);
 
 		if (got < 0 || (got > 0 && reply_take_lines(&r) < 0))
 			goto out;
@@ -244,6 +242,25 @@ static int ctl_exchange(const struct rw_ctlclient_opts *o, const char *request)
 out:
 	free(r.status);
 	free(r.buf);
+	return rc;
+}
+
+/* Send one request and print the response body. Returns the exit status. */
+static int ctl_exchange(const struct rw_ctlclient_opts *o, const char *request)
+{
+	int64_t deadline = rw_deadline_now_ms() + o->timeout_ms;
+	char *path;
+	int fd = rw_ctlclient_open(o, &path), rc = RW_EXIT_PROTOCOL;
+
+	if (fd < 0)
+		return -fd;
+	/* One request per connection: half-close, and the daemon closes after answering. */
+	if (rw_deadline_write_full(fd, (const uint8_t *)request, strlen(request), deadline) <= 0 ||
+	    shutdown(fd, SHUT_WR) < 0)
+		fprintf(stderr, "rootwalk: sending to %s: %s\n", path,
+			errno ? strerror(errno) : "timed out");
+	else
+		rc = rw_ctlclient_reply(fd, path, deadline, o->timeout_ms);
 	free(path);
 	close(fd);
 	return rc;

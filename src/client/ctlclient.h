@@ -9,6 +9,8 @@
 #ifndef RW_CLIENT_CTLCLIENT_H
 #define RW_CLIENT_CTLCLIENT_H
 
+#include <stdint.h>
+
 struct rw_ctlclient_opts {
 	const char *socket; /* -s, or NULL: the config file's control-socket (borrowed) */
 	const char *config; /* -c: rootwalkd's configuration file (borrowed) */
@@ -22,5 +24,14 @@ struct rw_ctlclient_opts {
  * answered "error:"), RW_EXIT_USAGE (a bad word, or no control socket configured),
  * RW_EXIT_NOT_RUNNING, RW_EXIT_NO_ACCESS or RW_EXIT_PROTOCOL. */
 int rw_ctlclient_run(const struct rw_ctlclient_opts *o, const char *cmd, int argc, char **argv);
+
+/* For commands that write more than a request line (load-cache, loadcache.c). */
+
+/* Connect to the control socket (as rw_ctlclient_run finds it); its path goes to *path (malloc'd,
+ * the caller frees it). Returns the fd, or -RW_EXIT_* after printing why (*path is NULL then). */
+int rw_ctlclient_open(const struct rw_ctlclient_opts *o, char **path);
+/* Read one response from fd by deadline (monotonic ms; timeout_ms is for the message), printing
+ * its body on standard output. Makes fd non-blocking. Returns the exit status. */
+int rw_ctlclient_reply(int fd, const char *path, int64_t deadline, int timeout_ms);
 
 #endif

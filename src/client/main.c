@@ -3,8 +3,8 @@
  *
  *   rootwalk [-s SOCKET] [-c FILE] [-t SECONDS] COMMAND [ARGS]
  *
- * The control commands (trace, lookup, flush, flush-all, stats, dump-cache, status, reload, nta) go to
- * rootwalkd's control socket (ctlclient.h). `query` asks one DNS question (query.h). `check-conf`
+ * The control commands (trace, lookup, flush, flush-all, stats, dump-cache, load-cache, status,
+ * reload, nta) go to rootwalkd's control socket (ctlclient.h; load-cache: loadcache.h). `query` asks one DNS question (query.h). `check-conf`
  * checks a configuration file; `version` and `help` need nothing else.
  */
 #include <stdio.h>
@@ -17,6 +17,7 @@
 #include "ctlclient.h"
 #include "deadline.h"
 #include "exitcode.h"
+#include "loadcache.h"
 #include "query.h"
 
 /* RW_VERSION and RW_DEFAULT_CONFIG come from meson.build (the latter, else from config.h). */
@@ -46,6 +47,8 @@ static void usage(FILE *f)
 		"  flush-all               empty the cache\n"
 		"  stats [--json | --prometheus]  counters since start (or as Prometheus text)\n"
 		"  dump-cache [--json]     every cached entry, one per line\n"
+		"  load-cache < FILE       cache again the entries of a dump-cache FILE that\n"
+		"                          have not expired (after a restart)\n"
 		"  status                  the daemon's state\n"
 		"  reload                  re-read the configuration, keeping the cache\n"
 		"  nta add NAME [--ttl SECONDS]\n"
@@ -179,6 +182,7 @@ static const struct command commands[] = {
 	{"flush-all", rw_ctlclient_run},
 	{"stats", rw_ctlclient_run},
 	{"dump-cache", rw_ctlclient_run},
+	{"load-cache", rw_loadcache_run},
 	{"status", rw_ctlclient_run},
 	{"reload", rw_ctlclient_run},
 	{"nta", cmd_nta},

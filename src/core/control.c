@@ -27,6 +27,7 @@ static const struct {
 	{"nta-add", RW_CTL_NTA_ADD, true},
 	{"nta-remove", RW_CTL_NTA_REMOVE, true},
 	{"nta-list", RW_CTL_NTA_LIST, false},
+	{"load-cache", RW_CTL_LOAD_CACHE, false},
 };
 
 /* Set one option flag; duplicates are refused so a mistyped request is never half-understood. */
@@ -50,7 +51,7 @@ static int parse_option(struct rw_control_request *req, const char *w, bool *hav
 		snprintf(err, errlen, "stats: 'json' and 'prometheus' exclude each other");
 		return -EINVAL;
 	}
-	if (strcmp(w, "json") == 0 && req->cmd != RW_CTL_FLUSH)
+	if (strcmp(w, "json") == 0 && req->cmd != RW_CTL_FLUSH && req->cmd != RW_CTL_LOAD_CACHE)
 		return set_flag(&req->json, w, err, errlen);
 	if (strcmp(w, "prometheus") == 0 && req->cmd == RW_CTL_STATS)
 		return set_flag(&req->prometheus, w, err, errlen);
@@ -357,6 +358,7 @@ static const char help_text[] =
 	"flush-all                         remove every cached entry\n"
 	"stats [json | prometheus]         counters since start\n"
 	"dump-cache [json]                 every cached entry, one per line\n"
+	"load-cache                        then dump-cache lines, then \".\": cache them again\n"
 	"status                            the daemon's state\n"
 	"reload                            re-read the configuration, keeping the cache\n"
 	"flush [NAME] bogus                remove bogus entries and key cache verdicts\n"
@@ -468,6 +470,8 @@ uint64_t rw_control_request(struct rw_control *ctl, const char *line, size_t len
 		break;
 	case RW_CTL_DUMP_CACHE:
 		return control_dump(ctl, &req, cb, arg);
+	case RW_CTL_LOAD_CACHE:
+		return control_load(ctl, &req, cb, arg);
 	case RW_CTL_STATUS:
 		do_status(ctl, cb, arg);
 		break;
@@ -493,7 +497,7 @@ void rw_control_continue(struct rw_control *ctl, uint64_t handle)
 
 void rw_control_cancel(struct rw_control *ctl, uint64_t handle)
 {
-	if (control_dump_cancel(ctl, handle))
+	if (control_dump_cancel(ctl, handle) || control_load_cancel(ctl, handle))
 		return;
 	for (struct pending *p = ctl->pending; p; p = p->next) {
 		if (p->handle != handle)
@@ -532,5 +536,6 @@ void rw_control_free(struct rw_control *ctl)
 	while (ctl->pending)
 		rw_control_cancel(ctl, ctl->pending->handle);
 	control_dump_free_all(ctl);
+	control_load_free_all(ctl);
 	free(ctl);
 }

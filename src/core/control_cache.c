@@ -1,10 +1,12 @@
 /* The control protocol, cache side: lookup (everything at a name and the closest delegation
  * above it), dump-cache and flush. See control.c and rootwalk/control.h. */
 #include "control_impl.h"
+#include "rootwalk/cachefile.h"
 #include "rootwalk/zonecut.h"
 
 /* ---------------------------------------------------------------------------------------------
- * Cache entries: one formatting for lookup, dump-cache and their JSON forms
+ * Cache entries: the formatting of lookup and of the JSON forms (the dump-cache text line is
+ * the cache file's, cachefile.c, which load-cache reads back)
  */
 
 static void src_fields(const struct rw_cache_entry *e, const char **server, const char **zone,
@@ -99,49 +101,6 @@ static void entry_text(struct rw_sbuf *b, const struct rw_cache_entry *e, int64_
 	rw_sbuf_printf(b, "\tfrom:     %s (%s), zone %s\n", server, addr, zone);
 	rw_sbuf_printf(b, "\ttrust:    %s, validation %s\n", rw_rank_name(e->rank),
 		       rw_vstate_name(e->vstate));
-	free(owner);
-}
-
-static void words_no_spaces(struct rw_sbuf *b, const char *s)
-{
-	for (; *s; s++)
-		rw_sbuf_add(b, *s == ' ' ? "-" : s, 1);
-}
-
-/* dump-cache: one line per entry, "key=value" fields then the data. */
-static void entry_line(struct rw_sbuf *b, const struct rw_cache_entry *e, int64_t now_us)
-{
-	char *owner = rw_present_name(e->owner);
-	char tbuf[32], exp[48], loc[64], stored[48], addr[64];
-	const char *server, *zone;
-	size_t n = e->rrs ? ldns_rr_list_rr_count(e->rrs) : 0;
-
-	src_fields(e, &server, &zone, addr, sizeof(addr));
-	rw_present_iso_time(e->expires_us, exp, sizeof(exp));
-	rw_present_iso_time(e->stored_us, stored, sizeof(stored));
-	rw_present_local_time(e->expires_us, true, loc, sizeof(loc));
-	rw_sbuf_printf(
-		b,
-		"%s %s %s ttl=%u orig_ttl=%u stored=%s expires=%s local=%s server=%s addr=%s "
-		"zone=%s rank=",
-		owner ? owner : "?", rw_present_type_or_dash(e->type, tbuf, sizeof(tbuf)),
-		rw_entry_kind_name(e->kind), rw_cache_ttl_left(e, now_us), e->orig_ttl, stored, exp,
-		loc, server, addr, zone);
-	words_no_spaces(b, rw_rank_name(e->rank));
-	rw_sbuf_printf(b, " vstate=%s", rw_vstate_name(e->vstate));
-	if (e->sigs && ldns_rr_list_rr_count(e->sigs))
-		rw_sbuf_printf(b, " rrsigs=%zu", ldns_rr_list_rr_count(e->sigs));
-	if (e->soa) {
-		char *s = rw_present_rr_ttl(e->soa, ldns_rr_ttl(e->soa));
-		rw_sbuf_printf(b, " soa: %s", s ? s : "?");
-		free(s);
-	}
-	for (size_t i = 0; i < n; i++) {
-		char *s = rw_present_rdata(ldns_rr_list_rr(e->rrs, i));
-		rw_sbuf_printf(b, "%s%s", i ? " | " : " data: ", s ? s : "?");
-		free(s);
-	}
-	rw_sbuf_puts(b, "\n");
 	free(owner);
 }
 
@@ -449,7 +408,7 @@ static void dump_entry_cb(void *arg, const struct rw_cache_entry *e)
 		entry_json(&line, e, d->now_us);
 		rw_sbuf_puts(&line, "\n");
 	} else {
-		entry_line(&line, e, d->now_us);
+		rw_cachefile_format(&line, e, d->now_us);
 	}
 	if (line.oom)
 		d->out->oom = true;

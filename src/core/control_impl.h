@@ -1,5 +1,5 @@
 /* Internals of the control protocol, shared by control.c (parsing, framing, dispatch, stats,
- * traces), control_cache.c (lookup, dump-cache, flush) and control_dnssec.c (negative trust
+ * traces), control_cache.c (lookup, dump-cache, flush), control_load.c (load-cache) and control_dnssec.c (negative trust
  * anchors). Not installed. */
 #ifndef RW_CONTROL_IMPL_H
 #define RW_CONTROL_IMPL_H
@@ -41,6 +41,7 @@ struct pending {
 };
 
 struct dump;
+struct load;
 
 struct rw_control {
 	struct rw_resolver *r;
@@ -49,6 +50,7 @@ struct rw_control {
 	size_t n_pending;
 	uint64_t next_handle;
 	struct dump *dumps; /* dump-cache answers in parts (control_cache.c) */
+	struct load *loads; /* load-cache requests reading their lines (control_load.c) */
 };
 
 /* The cache commands (control_cache.c): each answers through cb exactly once. dump-cache with
@@ -60,6 +62,13 @@ bool control_dump_continue(struct rw_control *ctl, uint64_t handle);
 bool control_dump_cancel(struct rw_control *ctl, uint64_t handle);
 /* Drop every dump in progress, without callbacks. */
 void control_dump_free_all(struct rw_control *ctl);
+/* load-cache (control_load.c): control_load returns the handle whose lines
+ * rw_control_load_line takes (0 after answering an error); cancel returns false for a handle not
+ * its own. */
+uint64_t control_load(struct rw_control *ctl, const struct rw_control_request *req,
+		      rw_control_done_cb cb, void *arg);
+bool control_load_cancel(struct rw_control *ctl, uint64_t handle);
+void control_load_free_all(struct rw_control *ctl);
 void control_flush(struct rw_control *ctl, const struct rw_control_request *req,
 		   rw_control_done_cb cb, void *arg);
 void control_lookup(struct rw_control *ctl, const struct rw_control_request *req,

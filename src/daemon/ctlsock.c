@@ -5,7 +5,10 @@
  * is replaced; a live one (another daemon answers on it) or a file that is not a socket is never
  * touched. Requests are lines of at most RW_CONTROL_MAX_REQUEST bytes: a longer one gets an
  * error and the connection is closed. Each connection handles one request at a time; reading
- * pauses while a request is being answered or while the client has not read its replies.
+ * pauses while a request is being answered or while the client has not read its replies. After
+ * load-cache, the lines that follow (each at most RW_CONTROL_MAX_LOAD_LINE bytes, each due
+ * within CTL_REQUEST_MS of its first byte like a request) go to the control handler up to its
+ * "." line; the connection reads requests again after its answer.
  *
  * Slow clients cannot hold the administrator out: bytes alone are not activity (a request must
  * be complete within CTL_REQUEST_MS of its first byte, or the connection is closed), idle
@@ -51,6 +54,7 @@ struct ctl_conn {
 	bool answering;	  /* a request was handed to the control handler and not yet answered */
 	bool partial;	  /* part of a request is buffered: its deadline runs */
 	bool streaming;	  /* a part of a long answer is being written; the next comes after it */
+	uint64_t loading; /* load-cache: the lines that follow go to this handle (0: none) */
 };
 
 struct rw_ctlsock {
@@ -72,7 +76,10 @@ static void ctl_closing(struct rw_stream *st)
 
 	if (c->pending && c->cs->d->control)
 		rw_control_cancel(c->cs->d->control, c->pending);
+	if (c->loading && c->cs->d->control)
+		rw_control_cancel(c->cs->d->control, c->loading); /* stored lines stay */
 	c->pending = 0;
+	c->loading = 0;
 }
 
 static void ctl_written(struct rw_stream *st)
@@ -168,8 +175,29 @@ static void conn_request(struct ctl_conn *c, const char *line, size_t len)
 	rw_stream_touch(&c->st); /* a complete request is activity */
 	c->answering = true;
 	h = rw_control_request(ctl, line, len, conn_done, c);
-	if (h && c->answering)
+	if (h && c->answering && rw_control_takes_lines(ctl, h)) {
+		/* load-cache: read its lines (longer than requests), each due within
+		 * CTL_REQUEST_MS of its first byte like a request */
+		c->loading = h;
+		c->answering = false;
+		c->st.in.max = RW_CONTROL_MAX_LOAD_LINE;
+	} else if (h && c->answering) {
 		c->pending = h;
+	}
+}
+
+/* A line for the load-cache request in progress (line NULL: the input ended first). */
+static void conn_load_line(struct ctl_conn *c, const char *line, size_t len)
+{
+	struct rw_control *ctl = c->cs->d->control;
+	uint64_t h = c->loading;
+
+	c->partial = false;
+	rw_stream_touch(&c->st);
+	if (!ctl || rw_control_load_line(ctl, h, line, len) != 1) {
+		c->loading = 0; /* answered: requests again */
+		c->st.in.max = RW_CONTROL_MAX_REQUEST;
+	}
 }
 
 static void conn_want_read(struct ctl_conn *c, bool want)
@@ -180,7 +208,7 @@ static void conn_want_read(struct ctl_conn *c, bool want)
 /* Answer buffered requests while the connection has room; manage reading. */
 static void conn_process(struct ctl_conn *c)
 {
-	char toolong[64];
+	char toolong[96];
 
 	if (c->st.closing || c->st.processing)
 		return;
@@ -190,22 +218,31 @@ static void conn_process(struct ctl_conn *c)
 		size_t inlen = rw_inbuf_size(&c->st.in), used;
 		const char *nl = inlen ? memchr(in, '\n', inlen) : NULL;
 
-		if (!nl && inlen == c->st.in.max) {
-			/* No newline within the limit: not a request we can frame. */
-			snprintf(toolong, sizeof(toolong),
-				 "error: request longer than %d bytes\n.\n",
-				 RW_CONTROL_MAX_REQUEST);
+		if (!nl && inlen >= c->st.in.max) {
+			/* No newline within the limit: not a request (or load line) we can frame. */
+			if (c->loading && c->cs->d->control)
+				rw_control_cancel(c->cs->d->control, c->loading);
+			snprintf(toolong, sizeof(toolong), "error: %s longer than %zu bytes\n.\n",
+				 c->loading ? "load-cache: a line" : "request", c->st.in.max);
+			c->loading = 0;
 			conn_write(c, toolong, strlen(toolong));
 			rw_inbuf_consume(&c->st.in, inlen);
 			rw_inbuf_compact(&c->st.in);
 			c->st.eof = true;
 			break;
 		}
+		if (!nl && c->st.eof && inlen == 0 && c->loading) {
+			conn_load_line(c, NULL, 0); /* the input ended before the "." line */
+			continue;
+		}
 		if (!nl && !(c->st.eof && inlen > 0))
 			break;
 		/* At the end of input, a last line without a newline is a request too. */
 		used = nl ? (size_t)(nl - in) + 1 : inlen;
-		conn_request(c, in, used);
+		if (c->loading)
+			conn_load_line(c, in, used);
+		else
+			conn_request(c, in, used);
 		rw_inbuf_consume(&c->st.in, used);
 		rw_inbuf_compact(&c->st.in);
 	}
