@@ -497,6 +497,17 @@ bool rw_resolver_prefetch(void *ctx, const struct rw_client_query *cq,
 	return true;
 }
 
+/* The root NS set is being primed: q waits for it (bounded) rather than walk from the hints
+ * beside it. */
+static void park(struct rw_resolver *r, struct req *q)
+{
+	q->parked = true;
+	q->park_until = q->start_ms + RW_PRIME_WAIT_MS;
+	q->pnext = r->parked;
+	r->parked = q;
+	arm_timer(r);
+}
+
 static int query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
 		 const struct sockaddr *client, socklen_t clientlen, enum rw_proto proto,
 		 rw_response_cb cb, void *arg)
@@ -581,14 +592,8 @@ static int query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
 		req_trace_client(e, &to);
 	}
 	if (r->prime.phase == RW_PRIME_PENDING && r->env->set_timer) {
-		/* the root NS set is being primed: wait for it (bounded) rather than walk from
-		 * the hints beside it */
 		ldns_rdf_deep_free(qname);
-		q->parked = true;
-		q->park_until = q->start_ms + RW_PRIME_WAIT_MS;
-		q->pnext = r->parked;
-		r->parked = q;
-		arm_timer(r);
+		park(r, q);
 		return 0;
 	}
 	int rc = req_start(q, qname, cq.qtype, cq.qclass);

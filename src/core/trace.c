@@ -544,10 +544,21 @@ static void json_done(struct rw_sbuf *b, const struct rw_trace *t, const struct 
 	sb_json_key_str(b, "rcode", rw_present_rcode(e->rcode));
 }
 
+static void json_timeout(struct rw_sbuf *b, const struct rw_trace_event *e)
+{
+	char addr[64];
+
+	rw_present_addr((const struct sockaddr *)&e->addr, addr, sizeof(addr));
+	sb_json_key_str(b, "server", e->server);
+	sb_json_key_str(b, "addr", addr);
+	rw_sbuf_printf(b, ",\"after_ms\":%u", e->after_ms);
+	sb_json_key_str(b, "reason", e->text ? e->text : "timeout");
+}
+
 static void format_json_event(struct rw_sbuf *b, const struct rw_trace *t,
 			      const struct rw_trace_event *e)
 {
-	char tb[24], addr[64];
+	char tb[24];
 
 	rw_sbuf_printf(b, "{\"trace\":\"%s\",\"ev\":\"%s\"", t->id, ev_name(e->type));
 	if (e->step[0])
@@ -580,11 +591,7 @@ static void format_json_event(struct rw_sbuf *b, const struct rw_trace *t,
 			rw_sbuf_printf(b, ",\"rejected_not_listed\":%" PRIu64, t->rejected_more);
 		break;
 	case RW_EV_TIMEOUT:
-		rw_present_addr((const struct sockaddr *)&e->addr, addr, sizeof(addr));
-		sb_json_key_str(b, "server", e->server);
-		sb_json_key_str(b, "addr", addr);
-		rw_sbuf_printf(b, ",\"after_ms\":%u", e->after_ms);
-		sb_json_key_str(b, "reason", e->text ? e->text : "timeout");
+		json_timeout(b, e);
 		break;
 	case RW_EV_SUBRESOLVE:
 		sb_json_key_str(b, "qname", e->qname);
