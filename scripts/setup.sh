@@ -20,7 +20,7 @@ esac
 # Build and lab tools (ldnsutils: ldns-keygen and ldns-signzone, which sign the lab's zones at
 # every lab start; bind9-dnsutils: dig and delv); the test suite adds Unbound (the reference resolver), pytest,
 # clang-format, dns-root-data (the root's DS, which the built-in trust anchor must equal), dnsdist
-# (the load balancer of test_dnsdist.py; the lab runs its own inside a namespace, never the service)
+# (the load balancer of test_dnsdist.py; the lab runs its own inside a namespace, never the service),
 # prometheus (promtool checks the /metrics text; a real server in the lab scrapes it) and
 # dnstap-ldns (reads back what dnstap wrote). dnstap (src/daemon/dnstap.c) needs libfstrm,
 # protobuf-c and protoc-c.
