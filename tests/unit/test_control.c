@@ -8,6 +8,7 @@
 #include <ldns/ldns.h>
 
 #include "check.h"
+#include "testreply.h"
 #include "fakenet.h"
 #include "rootwalk/cache.h"
 #include "rootwalk/control.h"
@@ -42,25 +43,6 @@ struct world {
 	struct rw_control *ctl;
 	int reload_rc;
 };
-
-/* Responses collected by the callback. */
-struct reply {
-	char *text;
-	int calls;
-};
-
-static void on_reply(void *arg, const char *resp, size_t len)
-{
-	struct reply *r = arg;
-
-	r->calls++;
-	free(r->text);
-	r->text = malloc(len + 1);
-	if (!r->text)
-		abort();
-	memcpy(r->text, resp, len);
-	r->text[len] = '\0';
-}
 
 static int64_t w_now(void *ctx)
 {

@@ -11,6 +11,7 @@
 #include <ldns/ldns.h>
 
 #include "check.h"
+#include "testreply.h"
 #include "fakenet.h"
 #include "rootwalk/cache.h"
 #include "rootwalk/control.h"
@@ -23,22 +24,6 @@ struct world {
 	struct rw_config *cfg;
 	struct rw_control *ctl;
 };
-
-struct reply {
-	char *text;
-	int calls;
-};
-
-static void on_reply(void *arg, const char *resp, size_t len)
-{
-	struct reply *r = arg;
-
-	r->calls++;
-	free(r->text);
-	r->text = strndup(resp, len);
-	if (!r->text)
-		abort();
-}
 
 static int64_t w_now(void *ctx)
 {

@@ -9,6 +9,7 @@
 #include <ldns/ldns.h>
 
 #include "check.h"
+#include "testreply.h"
 #include "fakenet.h"
 #include "rootwalk/cache.h"
 #include "rootwalk/control.h"
@@ -196,20 +197,6 @@ static void test_text(void)
 	free(text);
 	fn_free(&fn);
 	rw_config_free(cfg);
-}
-
-struct reply {
-	char *text;
-	int calls;
-};
-
-static void on_reply(void *arg, const char *resp, size_t len)
-{
-	struct reply *r = arg;
-
-	r->calls++;
-	free(r->text);
-	r->text = strndup(resp, len);
 }
 
 static int64_t w_now(void *ctx)
