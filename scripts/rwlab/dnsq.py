@@ -274,3 +274,21 @@ def probe_cached(addr, stop, out, limit_s=60, name="video-platform.com."):
             out.append(5.0)
         time.sleep(0.002)
     s.close()
+
+
+def tcp_burst(addr, qname, qtype, n, batch=50, timeout=20):
+    """Ask addr@53 n questions over one TCP connection, batch at a time; returns the replies'
+    rcodes. Fails (AssertionError) past timeout seconds or if the server closes."""
+    rcodes = []
+    deadline = time.monotonic() + timeout
+    with socket.create_connection((addr, 53), timeout=timeout) as s:
+        for start in range(0, n, batch):
+            k = min(batch, n - start)
+            s.sendall(b"".join(frame(make_query(qname, qtype).to_wire())
+                               for _ in range(k)))
+            for _ in range(k):
+                assert time.monotonic() < deadline, "burst took longer than %d s" % timeout
+                reply = read_msg(s)
+                assert reply is not None, "the server closed the connection"
+                rcodes.append(reply[3] & 0x0f)
+    return rcodes

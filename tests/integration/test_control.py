@@ -399,23 +399,6 @@ def test_sighup_reopens_the_trace_log(start_ctl):
     assert not traces.traces_for(c.r.trace_log + ".1", "mail." + VP, "A")
 
 
-def tcp_burst(addr, qname, qtype, n, batch=50, timeout=20):
-    """Ask n questions over one TCP connection, batch at a time; returns the replies' rcodes."""
-    rcodes = []
-    deadline = time.monotonic() + timeout
-    with socket.create_connection((addr, 53), timeout=timeout) as s:
-        for start in range(0, n, batch):
-            k = min(batch, n - start)
-            s.sendall(b"".join(dnsq.frame(dnsq.make_query(qname, qtype).to_wire())
-                               for _ in range(k)))
-            for _ in range(k):
-                assert time.monotonic() < deadline, "burst took longer than %d s" % timeout
-                reply = dnsq.read_msg(s)
-                assert reply is not None, "the server closed the connection"
-                rcodes.append(reply[3] & 0x0f)
-    return rcodes
-
-
 def test_a_trace_log_that_falls_behind_drops_whole_traces(the_lab, start_ctl):
     """The trace log is a FIFO whose reader stops reading: rootwalkd keeps answering at full
     speed, drops (and counts) whole traces beyond its bound, and what it did write is whole."""
@@ -428,7 +411,7 @@ def test_a_trace_log_that_falls_behind_drops_whole_traces(the_lab, start_ctl):
         name, n = "big." + VP, 2000
         assert dnsq.ask(c.r.addr, name, "TXT", tcp=True).rcode() == dns.rcode.NOERROR
         t0 = time.monotonic()
-        rcodes = tcp_burst(c.r.addr, name, "TXT", n)
+        rcodes = dnsq.tcp_burst(c.r.addr, name, "TXT", n)
         elapsed = time.monotonic() - t0
         assert rcodes == [0] * n
         st = dict(x.split(": ", 1) for x in c.ok("status").splitlines())

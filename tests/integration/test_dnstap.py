@@ -149,12 +149,9 @@ def control_frame(ctype, content_type=True):
 
 
 def read_exact(s, n):
-    data = b""
-    while len(data) < n:
-        chunk = s.recv(n - len(data))
-        if not chunk:
-            raise EOFError
-        data += chunk
+    data = dnsq.read_exact(s, n)
+    if data is None:
+        raise EOFError
     return data
 
 
@@ -241,23 +238,6 @@ def test_dnstap_without_an_output_refuses_to_start(the_lab, start_rootwalkd):
     assert "dnstap: yes needs one of dnstap-socket-path and dnstap-file" in r.stderr()
 
 
-def tcp_burst(addr, qname, n, batch=50, timeout=60):
-    """n questions over one TCP connection, batch at a time; the replies' rcodes."""
-    rcodes = []
-    deadline = time.monotonic() + timeout
-    with socket.create_connection((addr, 53), timeout=timeout) as s:
-        for start in range(0, n, batch):
-            k = min(batch, n - start)
-            s.sendall(b"".join(dnsq.frame(dnsq.make_query(qname, "A").to_wire())
-                               for _ in range(k)))
-            for _ in range(k):
-                assert time.monotonic() < deadline, "burst took longer than %d s" % timeout
-                reply = dnsq.read_msg(s)
-                assert reply is not None, "the server closed the connection"
-                rcodes.append(reply[3] & 0x0f)
-    return rcodes
-
-
 def test_a_reader_that_stops_reading_never_stops_answers(the_lab, start_ctl):
     """The reader takes the handshake, then reads nothing: the socket buffer fills, then
     fstrm's queue; every query is still answered, and the messages beyond are dropped and
@@ -280,7 +260,7 @@ def test_a_reader_that_stops_reading_never_stops_answers(the_lab, start_ctl):
         assert dnsq.ask(c.r.addr, VP, "A").rcode() == dns.rcode.NOERROR
         n = 6000
         t0 = time.monotonic()
-        rcodes = tcp_burst(c.r.addr, VP, n)
+        rcodes = dnsq.tcp_burst(c.r.addr, VP, "A", n, timeout=60)
         elapsed = time.monotonic() - t0
         assert rcodes == [0] * n
         st = c.stats()
