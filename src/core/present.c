@@ -320,8 +320,15 @@ static char *put_num(char *p, char *end, uint64_t v, int min_digits)
 char *rw_present_ms(char *buf, size_t len, int64_t us)
 {
 	uint64_t hundredths = us > 0 ? ((uint64_t)us + 5) / 10 : 0;
-	snprintf(buf, len, "%llu.%02u", (unsigned long long)(hundredths / 100),
-		 (unsigned)(hundredths % 100));
+	if (len < 24) { /* without printf when it fits: every traced answer says its time */
+		snprintf(buf, len, "%llu.%02u", (unsigned long long)(hundredths / 100),
+			 (unsigned)(hundredths % 100));
+		return buf;
+	}
+	char *p = put_num(buf, buf + len - 1, hundredths / 100, 1);
+	*p++ = '.';
+	p = put_num(p, buf + len - 1, hundredths % 100, 2);
+	*p = '\0';
 	return buf;
 }
 
@@ -362,17 +369,23 @@ void rw_present_duration(char *buf, size_t len, int64_t secs)
 void rw_present_json_str(struct rw_sbuf *b, const char *s)
 {
 	rw_sbuf_puts(b, "\"");
+	/* runs of plain characters in one copy: every record of a JSON trace comes through here */
+	const char *run = s;
 	for (; s && *s; s++) {
 		unsigned char c = (unsigned char)*s;
+		if (c != '"' && c != '\\' && c >= 0x20 && c != 0x7f)
+			continue;
+		rw_sbuf_add(b, run, (size_t)(s - run));
+		run = s + 1;
 		if (c == '"' || c == '\\') {
 			char esc[2] = {'\\', (char)c};
 			rw_sbuf_add(b, esc, 2);
-		} else if (c < 0x20 || c == 0x7f) {
-			rw_sbuf_printf(b, "\\u%04x", c);
 		} else {
-			rw_sbuf_add(b, (const char *)&c, 1);
+			rw_sbuf_printf(b, "\\u%04x", c);
 		}
 	}
+	if (s)
+		rw_sbuf_add(b, run, (size_t)(s - run));
 	rw_sbuf_puts(b, "\"");
 }
 

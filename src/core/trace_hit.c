@@ -463,7 +463,7 @@ int rw_trace_hit_format(struct rw_sbuf *b, const struct rw_trace_hit *h)
 		x.id[i] = hex[(h->id >> (60 - 4 * i)) & 0xf];
 	x.id[16] = '\0';
 	rw_present_iso_time(h->start_us, x.when, sizeof(x.when));
-	snprintf(x.a, sizeof(x.a), "?");
+	memcpy(x.a, "?", 2);
 	if (h->clientlen)
 		rw_present_addr(h->client, x.a, sizeof(x.a));
 	struct sockaddr_storage ss;
