@@ -320,8 +320,15 @@ static char *put_num(char *p, char *end, uint64_t v, int min_digits)
 char *rw_present_ms(char *buf, size_t len, int64_t us)
 {
 	uint64_t hundredths = us > 0 ? ((uint64_t)us + 5) / 10 : 0;
-	snprintf(buf, len, "%llu.%02u", (unsigned long long)(hundredths / 100),
-		 (unsigned)(hundredths % 100));
+	if (len < 24) { /* without printf when it fits: every traced answer says its time */
+		snprintf(buf, len, "%llu.%02u", (unsigned long long)(hundredths / 100),
+			 (unsigned)(hundredths % 100));
+		return buf;
+	}
+	char *p = put_num(buf, buf + len - 1, hundredths / 100, 1);
+	*p++ = '.';
+	p = put_num(p, buf + len - 1, hundredths % 100, 2);
+	*p = '\0';
 	return buf;
 }
 
@@ -362,15 +369,28 @@ void rw_present_duration(char *buf, size_t len, int64_t secs)
 void rw_present_json_str(struct rw_sbuf *b, const char *s)
 {
 	rw_sbuf_puts(b, "\"");
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	/* runs of plain characters in one copy: every record of a JSON trace comes through here;
+	 * 1 for a character that needs escaping, and for the NUL that ends the string */
+	static const unsigned char special[256] = {
+		[0x00] = 1, [0x01] = 1, [0x02] = 1, [0x03] = 1, [0x04] = 1, [0x05] = 1, [0x06] = 1,
+		[0x07] = 1, [0x08] = 1, [0x09] = 1, [0x0a] = 1, [0x0b] = 1, [0x0c] = 1, [0x0d] = 1,
+		[0x0e] = 1, [0x0f] = 1, [0x10] = 1, [0x11] = 1, [0x12] = 1, [0x13] = 1, [0x14] = 1,
+		[0x15] = 1, [0x16] = 1, [0x17] = 1, [0x18] = 1, [0x19] = 1, [0x1a] = 1, [0x1b] = 1,
+		[0x1c] = 1, [0x1d] = 1, [0x1e] = 1, [0x1f] = 1, ['"'] = 1,  ['\\'] = 1, [0x7f] = 1};
+	const char *run = s ? s : "";
+	for (const char *p = run;; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (!special[c])
+			continue;
+		rw_sbuf_add(b, run, (size_t)(p - run));
+		if (c == '\0')
+			break;
+		run = p + 1;
 		if (c == '"' || c == '\\') {
 			char esc[2] = {'\\', (char)c};
 			rw_sbuf_add(b, esc, 2);
-		} else if (c < 0x20 || c == 0x7f) {
-			rw_sbuf_printf(b, "\\u%04x", c);
 		} else {
-			rw_sbuf_add(b, (const char *)&c, 1);
+			rw_sbuf_printf(b, "\\u%04x", c);
 		}
 	}
 	rw_sbuf_puts(b, "\"");

@@ -24,6 +24,12 @@ static bool put_name(struct rw_sbuf *b, const uint8_t *msg, size_t len, size_t *
 	return true;
 }
 
+/* True if the name at off is a pointer to the question's name (most owners are). */
+static bool is_qname_ptr(const uint8_t *msg, size_t len, size_t off)
+{
+	return off + 2 <= len && msg[off] == 0xc0 && msg[off + 1] == RW_DNS_HEADER_LEN;
+}
+
 /* The rdata of the common types as ldns prints it; false for anything else. */
 static bool put_rdata(struct rw_sbuf *b, uint16_t type, const uint8_t *msg, size_t len, size_t off,
 		      uint16_t rdlen)
@@ -80,12 +86,18 @@ static bool put_rdata(struct rw_sbuf *b, uint16_t type, const uint8_t *msg, size
 
 /* One record at *off as one line of text ("owner ttl IN TYPE rdata"); moves *off past it. */
 static bool put_rr(struct rw_sbuf *b, const uint8_t *msg, size_t len, size_t *off,
-		   uint16_t *type_out)
+		   const char *qname, uint16_t *type_out)
 {
 	size_t start = *off, mark = b->len;
 	char tb[24];
 
-	if (!put_name(b, msg, len, off) || *off + 10 > len)
+	if (is_qname_ptr(msg, len, *off)) { /* already in text: no second decoding */
+		rw_sbuf_puts(b, qname);
+		*off += 2;
+	} else if (!put_name(b, msg, len, off)) {
+		return false;
+	}
+	if (*off + 10 > len)
 		return false;
 	uint16_t type = rw_get16(msg + *off), klass = rw_get16(msg + *off + 2);
 	uint32_t ttl = rw_get32(msg + *off + 4);
@@ -261,12 +273,16 @@ static int json_record_at(struct rw_sbuf *b, struct hit *x, size_t at, size_t rr
 	rr[rrlen] = '\0';
 	b->len = line_start;
 	size_t o2 = at;
-	int n = rw_wire_read_name(x->h->resp, x->h->len, &o2, wire);
-	bool ok = n > 0 && rw_wire_name_text(wire, (size_t)n, owner, sizeof(owner)) >= 0;
+	bool ok = true;
+	if (!is_qname_ptr(x->h->resp, x->h->len, at)) {
+		int n = rw_wire_read_name(x->h->resp, x->h->len, &o2, wire);
+		ok = n > 0 && rw_wire_name_text(wire, (size_t)n, owner, sizeof(owner)) >= 0;
+	}
 	if (ok) {
 		if (!first)
 			rw_sbuf_puts(b, ",");
-		put_json_record(b, rr, owner, rtype, u);
+		put_json_record(b, rr, is_qname_ptr(x->h->resp, x->h->len, at) ? x->qname : owner,
+				rtype, u);
 	}
 	if (rr != small)
 		free(rr);
@@ -293,7 +309,7 @@ static int put_records(struct rw_sbuf *b, struct hit *x)
 		if (!x->json)
 			rw_sbuf_puts(b, ";;   ");
 		size_t rr_at = b->len;
-		if (!put_rr(b, msg, h->len, &off, &rtype))
+		if (!put_rr(b, msg, h->len, &off, x->qname, &rtype))
 			return -1;
 		if (u->kind != RW_ENTRY_RRSET && rtype == LDNS_RR_TYPE_SOA) {
 			size_t l = b->len - rr_at < sizeof(x->soa_text) ? b->len - rr_at : 0;
@@ -463,7 +479,7 @@ int rw_trace_hit_format(struct rw_sbuf *b, const struct rw_trace_hit *h)
 		x.id[i] = hex[(h->id >> (60 - 4 * i)) & 0xf];
 	x.id[16] = '\0';
 	rw_present_iso_time(h->start_us, x.when, sizeof(x.when));
-	snprintf(x.a, sizeof(x.a), "?");
+	memcpy(x.a, "?", 2);
 	if (h->clientlen)
 		rw_present_addr(h->client, x.a, sizeof(x.a));
 	struct sockaddr_storage ss;

@@ -8,6 +8,7 @@
 #include "check.h"
 #include "rootwalk/trace.h"
 #include "rootwalk/wire.h"
+#include "../../src/core/sbuf.h"
 
 /* ldns_rr2str() with tabs as single spaces and no newline: the reference. */
 static char *reference(const ldns_rr *rr)
@@ -131,8 +132,51 @@ static void test_durations(void)
 	}
 }
 
+/* Milliseconds with two decimals, rounded; a short buffer still gets printf's truncation. */
+static void test_ms(void)
+{
+	char buf[32], small[4];
+	CHECK(strcmp(rw_present_ms(buf, sizeof(buf), 0), "0.00") == 0);
+	CHECK(strcmp(rw_present_ms(buf, sizeof(buf), -7), "0.00") == 0);
+	CHECK(strcmp(rw_present_ms(buf, sizeof(buf), 4), "0.00") == 0);
+	CHECK(strcmp(rw_present_ms(buf, sizeof(buf), 5), "0.01") == 0);
+	CHECK(strcmp(rw_present_ms(buf, sizeof(buf), 1234), "1.23") == 0);
+	CHECK(strcmp(rw_present_ms(buf, sizeof(buf), 90995), "91.00") == 0);
+	CHECK(strcmp(rw_present_ms(buf, sizeof(buf), 12345678901), "12345678.90") == 0);
+	CHECK(strcmp(rw_present_ms(buf, sizeof(buf), INT64_MAX), "9223372036854775.81") == 0);
+	CHECK(strcmp(rw_present_ms(small, sizeof(small), 1234), "1.2") == 0);
+}
+
+/* JSON strings: quotes, backslashes and control characters escaped, the rest copied. */
+static void test_json_str(void)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {{"", "\"\""},
+		     {"plain.example. 300 IN A 192.0.2.1", "\"plain.example. 300 IN A 192.0.2.1\""},
+		     {"a\"b", "\"a\\\"b\""},
+		     {"\\", "\"\\\\\""},
+		     {"x\ty\n", "\"x\\u0009y\\u000a\""},
+		     {"\x7f\x01z", "\"\\u007f\\u0001z\""},
+		     {"\"\"", "\"\\\"\\\"\""}};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct rw_sbuf b = {0};
+		rw_present_json_str(&b, cases[i].in);
+		CHECK(!b.oom && strcmp(b.p, cases[i].out) == 0);
+		if (b.p && strcmp(b.p, cases[i].out) != 0)
+			fprintf(stderr, "json %zu: %s, want %s\n", i, b.p, cases[i].out);
+		free(b.p);
+	}
+	struct rw_sbuf b = {0};
+	rw_present_json_str(&b, NULL);
+	CHECK(strcmp(b.p, "\"\"") == 0);
+	free(b.p);
+}
+
 int main(void)
 {
+	test_ms();
+	test_json_str();
 	test_durations();
 	test_ip4();
 	test_records();
