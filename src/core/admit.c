@@ -106,9 +106,3 @@ void rw_resolver_count_load(struct rw_resolver *r, enum rw_load_event ev)
 	else if (ev == RW_LOAD_TCP_PER_CLIENT)
 		r->stats.tcp_per_client++;
 }
-
-/* Access control for the listeners beside DNS (the metrics endpoint): the same compiled lines. */
-enum rw_acl_action rw_resolver_acl(const struct rw_resolver *r, const struct sockaddr *client)
-{
-	return rw_acl_lookup(r->gate.acl, client);
-}

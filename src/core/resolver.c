@@ -715,3 +715,9 @@ const struct rw_stats *rw_resolver_stats(const struct rw_resolver *r)
 {
 	return &r->stats;
 }
+
+/* Access control for the listeners beside DNS (the metrics endpoint): the same compiled lines. */
+enum rw_acl_action rw_resolver_acl(const struct rw_resolver *r, const struct sockaddr *client)
+{
+	return rw_acl_lookup(r->gate.acl, client);
+}
