@@ -105,10 +105,11 @@ void rw_upstream_close(struct rw_upstream *up);
 /* Free once the loop has run every close callback. NULL does nothing. */
 void rw_upstream_free(struct rw_upstream *up);
 
-/* The trace log file (tracesink.c). Writes never block the loop: they are queued (at most 4 MiB)
- * and written on the thread pool; when the file falls behind, a write fails or a FIFO has no
- * reader, whole traces are dropped and counted. rw_tracesink_open returns NULL with the reason
- * in err (a FIFO without a reader is not an error). */
+/* The trace log file (tracesink.c). rw_tracesink_write may be called from any thread and never
+ * blocks on the file: traces are queued (at most 4 MiB) and written in batches by the sink's own
+ * thread; when the file falls behind, a write fails or a FIFO has no reader, whole traces are
+ * dropped and counted. Open, reopen and close are the loop thread's. rw_tracesink_open returns
+ * NULL with the reason in err (a FIFO without a reader is not an error). */
 struct rw_tracesink *rw_tracesink_open(uv_loop_t *loop, const char *path, char *err, size_t errlen);
 /* Queue one complete trace (copied). */
 void rw_tracesink_write(struct rw_tracesink *t, const char *text, size_t len);
@@ -117,8 +118,8 @@ void rw_tracesink_write(struct rw_tracesink *t, const char *text, size_t len);
 int rw_tracesink_reopen(struct rw_tracesink *t, char *err, size_t errlen);
 /* Traces dropped since the sink was opened. */
 uint64_t rw_tracesink_dropped(const struct rw_tracesink *t);
-/* Write what is queued and close (once a write in flight is done; the loop must run). NULL does
- * nothing. */
+/* Write what is queued, stop the writer thread and close the file (no write may come after it;
+ * the loop must run once more to free the sink). NULL does nothing. */
 void rw_tracesink_close(struct rw_tracesink *t);
 
 /* The control socket (control-socket: PATH). rw_ctlsock_new returns NULL on allocation failure;
