@@ -789,7 +789,8 @@ def profile(b, tool, outdir, trace_fmt=None, workload="cached"):
     else:
         keep = ("udp_recv_cb", "srv_query", "rw_resolver_query", "rw_cache_answer_used",
                 "rw_wire_parse_query", "srv_respond", "crypto_shorthash", "calloc", "malloc",
-                "free", "trace_fast_hit")
+                "free", "rw_answer_trace_fast_hit", "rw_trace_hit_pack", "ts_thread",
+                "rw_trace_formatter_hit")
         inc = ["%5.1f%%  %6s instr/answer  %s (inclusive)" % (pc, fmt(ir / answered), fn)
                for ir, pc, fn, obj in rows(incl) if fn in keep]
     lines = ["%s answers under callgrind; %s user-space instructions per answer" % (

@@ -182,4 +182,19 @@ struct rw_sbuf;
  * Returns 0, or negative (b may hold part of it: the caller drops it). */
 int rw_trace_hit_format(struct rw_sbuf *b, const struct rw_trace_hit *h);
 
+/* A fast-path cache hit as a packed record (trace_pack.c), for a trace sink that formats on a
+ * thread of its own (env->trace_write_hit): the answering thread only copies. Append h's record
+ * to b (the response and the used sets copied). Returns 0, or negative (b may hold part of it). */
+int rw_trace_hit_pack(struct rw_sbuf *b, const struct rw_trace_hit *h);
+/* Turns packed records back into trace text, keeping its buffers between records (one per
+ * thread). _new returns NULL when out of memory; _free(NULL) does nothing. */
+struct rw_trace_formatter;
+struct rw_trace_formatter *rw_trace_formatter_new(void);
+void rw_trace_formatter_free(struct rw_trace_formatter *f);
+/* The text or JSON of the record of len bytes at rec: what rw_trace_hit_format gives for the hit
+ * it was packed from. Returns the text (its length in *text_len; valid until the next call), or
+ * NULL when the record is not a whole, well-formed one or out of memory. */
+const char *rw_trace_formatter_hit(struct rw_trace_formatter *f, const void *rec, size_t len,
+				   size_t *text_len);
+
 #endif

@@ -91,6 +91,8 @@ void rw_daemon_raise_fd_limit(const struct rw_config *cfg);
  * rw_daemon_env_trace_write when a trace sink is open), and its timer. */
 void rw_daemon_env_init(struct rw_daemon *d);
 void rw_daemon_env_trace_write(void *ctx, const char *text, size_t len);
+/* env->trace_write_hit when the trace log is a file: the record to the sink, formatted there. */
+void rw_daemon_env_trace_write_hit(void *ctx, const void *rec, size_t len);
 int64_t rw_daemon_now_wall_us(void *ctx);
 
 /* The upstream transport. Returns NULL on allocation failure. */
@@ -113,6 +115,8 @@ void rw_upstream_free(struct rw_upstream *up);
 struct rw_tracesink *rw_tracesink_open(uv_loop_t *loop, const char *path, char *err, size_t errlen);
 /* Queue one complete trace (copied). */
 void rw_tracesink_write(struct rw_tracesink *t, const char *text, size_t len);
+/* Queue a cache hit's packed record (rw_trace_hit_pack; copied): the sink's thread formats it. */
+void rw_tracesink_write_hit(struct rw_tracesink *t, const void *rec, size_t len);
 /* Open the path again (log rotation). Returns 0, or -1 with the reason in err (the old file is
  * kept). */
 int rw_tracesink_reopen(struct rw_tracesink *t, char *err, size_t errlen);

@@ -96,6 +96,14 @@ void rw_daemon_env_trace_write(void *ctx, const char *text, size_t len)
 	}
 }
 
+void rw_daemon_env_trace_write_hit(void *ctx, const void *rec, size_t len)
+{
+	struct rw_daemon *d = ctx;
+
+	if (d->tsink)
+		rw_tracesink_write_hit(d->tsink, rec, len);
+}
+
 /* The environment handed to the core (trace_use sets trace_write), and its timer. */
 void rw_daemon_env_init(struct rw_daemon *d)
 {

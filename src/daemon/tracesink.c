@@ -7,6 +7,8 @@
  * more, unless TS_BATCH bytes are pending first; while it writes, traces collect for the next
  * batch. The pending buffer is bounded (TS_MAX_PENDING): when the file falls that far behind,
  * whole traces are dropped and counted, never queued without bound and never cut in the middle.
+ * A cache hit's trace may come as a packed record (rw_tracesink_write_hit): the writer turns it
+ * into text (rw_trace_formatter_hit), so that formatting is not the answering thread's work.
  *
  * Reopening (log rotation) opens the path on the caller's thread, so that it can fail with a
  * reason, and hands the new descriptor to the writer, which takes it for its next batch and
@@ -47,6 +49,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "rootwalk/trace.h"
 
 #define TS_MAX_PENDING (4u * 1024 * 1024)
 #define TS_RETRY_MS    20
@@ -60,13 +63,16 @@
 #define TS_MSGS	   8
 #define TS_MSG_LEN 320
 
-/* Traces in a buffer: their bytes, and where each ends (to count the ones a failed write lost). */
+/* Traces in a buffer: their bytes, and where each ends (to count the ones a failed write lost),
+ * TS_REC marking the ends of packed cache-hit records (rw_trace_hit_pack), nrec of them. */
 struct tbuf {
 	char *p;
 	size_t len, cap;
 	size_t *ends;
-	size_t n, ncap;
+	size_t n, ncap, nrec;
 };
+#define TS_REC	  ((size_t)1 << (sizeof(size_t) * 8 - 1))
+#define TS_END(e) ((e) & ~TS_REC)
 
 /* What the writer is waiting for: what a writing thread must wake it for. */
 enum ts_wait {
@@ -105,6 +111,8 @@ struct rw_tracesink {
 
 	/* the writer's */
 	struct tbuf writing;
+	struct tbuf out;		/* writing with its records formatted */
+	struct rw_trace_formatter *fmt; /* formats them */
 
 	_Atomic uint64_t dropped; /* every trace dropped since open: read without the mutex */
 };
@@ -165,6 +173,9 @@ static void ts_free(struct rw_tracesink *t)
 	free(t->writing.p);
 	free(t->pending.ends);
 	free(t->writing.ends);
+	free(t->out.p);
+	free(t->out.ends);
+	rw_trace_formatter_free(t->fmt);
 	free(t->path);
 	pthread_cond_destroy(&t->cond);
 	pthread_mutex_destroy(&t->mu);
@@ -258,13 +269,13 @@ static int tbuf_reserve(struct tbuf *b, size_t len)
 	return 0;
 }
 
-/* Traces of the batch not written in full when the write stopped at off: lost (under mu). */
-static void ts_count_lost(struct rw_tracesink *t, size_t off)
+/* Traces of the batch b not written in full when the write stopped at off: lost (under mu). */
+static void ts_count_lost(struct rw_tracesink *t, const struct tbuf *b, size_t off)
 {
 	uint64_t lost = 0;
 
-	for (size_t i = 0; i < t->writing.n; i++)
-		if (t->writing.ends[i] > off)
+	for (size_t i = 0; i < b->n; i++)
+		if (TS_END(b->ends[i]) > off)
 			lost++;
 	ts_drop(t, lost);
 	t->lost_now += lost;
@@ -309,15 +320,15 @@ static void ts_sleep(struct rw_tracesink *t, enum ts_wait why, uint64_t ms)
 	t->wait = TS_BUSY;
 }
 
-/* Write the batch in t->writing to fd, with mu released. Returns how far it got; *err is 0, or
- * the errno of a failed write (EAGAIN only once closing: before, the rest is retried). */
-static size_t ts_write_batch(struct rw_tracesink *t, int fd, int *err)
+/* Write the batch b to fd, with mu released. Returns how far it got; *err is 0, or the errno of
+ * a failed write (EAGAIN only once closing: before, the rest is retried). */
+static size_t ts_write_batch(struct rw_tracesink *t, int fd, const struct tbuf *b, int *err)
 {
 	size_t off = 0;
 
 	*err = 0;
-	while (off < t->writing.len) {
-		ssize_t n = write(fd, t->writing.p + off, t->writing.len - off);
+	while (off < b->len) {
+		ssize_t n = write(fd, b->p + off, b->len - off);
 
 		if (n > 0) {
 			off += (size_t)n;
@@ -357,6 +368,7 @@ static int ts_take_batch(struct rw_tracesink *t)
 	t->pending = tmp;
 	t->pending.len = 0;
 	t->pending.n = 0;
+	t->pending.nrec = 0;
 	if (t->wfd != t->fd) {
 		if (t->wfd >= 0)
 			close(t->wfd); /* reopened, or the reader left: the old file is done */
@@ -365,25 +377,60 @@ static int ts_take_batch(struct rw_tracesink *t)
 	return t->wfd;
 }
 
+/* The batch with its packed records formatted (mu released): writing itself when it has none.
+ * A record that does not format (out of memory) is dropped and counted. */
+static const struct tbuf *ts_render(struct rw_tracesink *t)
+{
+	const struct tbuf *w = &t->writing;
+	struct tbuf *o = &t->out;
+	size_t start = 0, tlen;
+	uint64_t bad = 0;
+
+	if (w->nrec == 0)
+		return w;
+	o->len = 0;
+	o->n = 0;
+	for (size_t i = 0; i < w->n; start = TS_END(w->ends[i]), i++) {
+		size_t end = TS_END(w->ends[i]);
+		const char *text = w->p + start;
+
+		tlen = end - start;
+		if (w->ends[i] & TS_REC)
+			text = rw_trace_formatter_hit(t->fmt, text, tlen, &tlen);
+		if (!text || tbuf_reserve(o, tlen) < 0) {
+			bad++;
+			continue;
+		}
+		memcpy(o->p + o->len, text, tlen);
+		o->len += tlen;
+		o->ends[o->n++] = o->len;
+	}
+	ts_drop(t, bad);
+	return o;
+}
+
 /* Write one batch (called and returning under mu). */
 static void ts_write_one(struct rw_tracesink *t)
 {
-	int fd = ts_take_batch(t), err;
+	int fd = ts_take_batch(t), err = 0;
+	const struct tbuf *b = &t->writing;
 	size_t off = 0;
 
 	if (fd >= 0) {
 		pthread_mutex_unlock(&t->mu);
-		off = ts_write_batch(t, fd, &err);
+		b = ts_render(t);
+		off = ts_write_batch(t, fd, b, &err);
 		pthread_mutex_lock(&t->mu);
 		if (err && err != EAGAIN)
 			ts_write_failed(t, err);
 		else if (off > 0 && t->wfd == t->fd)
 			ts_recovered(t);
 	}
-	if (off < t->writing.len)
-		ts_count_lost(t, off);
+	if (off < b->len)
+		ts_count_lost(t, b, off);
 	t->writing.len = 0;
 	t->writing.n = 0;
+	t->writing.nrec = 0;
 }
 
 /* Wait for work (under mu): a whole batch, or what came in TS_FLUSH_MS. Returns false when
@@ -445,8 +492,9 @@ static void *ts_thread(void *arg)
 	return NULL;
 }
 
-/* Queue one trace (under mu). Returns true when the writer must be woken. */
-static bool ts_queue(struct rw_tracesink *t, const char *text, size_t len)
+/* Queue one trace, or one packed record (rec) (under mu). Returns true when the writer must be
+ * woken. */
+static bool ts_queue(struct rw_tracesink *t, const char *text, size_t len, bool rec)
 {
 	struct tbuf *b = &t->pending;
 
@@ -482,11 +530,12 @@ static bool ts_queue(struct rw_tracesink *t, const char *text, size_t len)
 	}
 	memcpy(b->p + b->len, text, len);
 	b->len += len;
-	b->ends[b->n++] = b->len;
+	b->ends[b->n++] = b->len | (rec ? TS_REC : 0);
+	b->nrec += rec;
 	return t->wait == TS_IDLE || (t->wait == TS_BATCH_WAIT && b->len >= TS_BATCH);
 }
 
-void rw_tracesink_write(struct rw_tracesink *t, const char *text, size_t len)
+static void ts_write(struct rw_tracesink *t, const char *text, size_t len, bool rec)
 {
 	bool wake, post;
 
@@ -497,7 +546,7 @@ void rw_tracesink_write(struct rw_tracesink *t, const char *text, size_t len)
 		pthread_mutex_unlock(&t->mu);
 		return;
 	}
-	wake = ts_queue(t, text, len);
+	wake = ts_queue(t, text, len, rec);
 	if (wake) {
 		t->wait = TS_BUSY; /* one wake-up is enough */
 		pthread_cond_signal(&t->cond);
@@ -506,6 +555,16 @@ void rw_tracesink_write(struct rw_tracesink *t, const char *text, size_t len)
 	pthread_mutex_unlock(&t->mu);
 	if (post)
 		uv_async_send(&t->async);
+}
+
+void rw_tracesink_write(struct rw_tracesink *t, const char *text, size_t len)
+{
+	ts_write(t, text, len, false);
+}
+
+void rw_tracesink_write_hit(struct rw_tracesink *t, const void *rec, size_t len)
+{
+	ts_write(t, rec, len, true);
 }
 
 static void ts_no_reader_log(struct rw_tracesink *t)
@@ -553,9 +612,12 @@ struct rw_tracesink *rw_tracesink_open(uv_loop_t *loop, const char *path, char *
 	struct rw_tracesink *t = calloc(1, sizeof(*t));
 	int fd;
 
-	if (!t || !(t->path = strdup(path)) || ts_init_sync(t) < 0) {
-		if (t)
+	if (!t || !(t->path = strdup(path)) || !(t->fmt = rw_trace_formatter_new()) ||
+	    ts_init_sync(t) < 0) {
+		if (t) {
 			free(t->path);
+			rw_trace_formatter_free(t->fmt);
+		}
 		free(t);
 		snprintf(err, errlen, "out of memory");
 		return NULL;

@@ -1,5 +1,6 @@
 /* The trace sink (src/daemon/tracesink.c) called from several threads at once: every trace
- * lands in the file whole (its lines together) and exactly once, also when the file is reopened
+ * lands in the file whole (its lines together) and exactly once, packed cache-hit records
+ * formatted by the sink exactly as rw_trace_hit_format formats them at once, also when the file is reopened
  * (rotated) meanwhile; closing writes what is still queued; a FIFO without a reader drops and
  * counts traces, and a reader that comes later gets them. Run under ASan (and TSan, where
  * built): the sink's shared state is all under its mutex or atomic. */
@@ -16,8 +17,12 @@
 
 #include <uv.h>
 
+#include <arpa/inet.h>
+
+#include "../../src/core/sbuf.h"
 #include "../../src/daemon/daemon.h"
 #include "check.h"
+#include "rootwalk/trace.h"
 
 #define THREADS	   4
 #define PER_THREAD 2000 /* ~250 bytes each: 2 MB in all, under the sink's 4 MiB bound */
@@ -27,6 +32,58 @@ struct writer {
 	int id;
 	int count;
 };
+
+/* "a.example. A" answered with 192.0.2.1 from the cache, for the packed records. */
+static const uint8_t hit_resp[] = {0x12, 0x34, 0x81, 0x80, 0,	1,    0,   1,	0,   0,	  0,
+				   0,	 1,    'a',  7,	   'e', 'x',  'a', 'm', 'p', 'l', 'e',
+				   0,	 0,    1,    0,	   1,	0xc0, 12,  0,	1,   0,	  1,
+				   0,	 0,    1,    44,   0,	4,    192, 0,	2,   1};
+
+/* Hit i (odd i of the last thread): its id says which. */
+static void make_hit(struct rw_trace_hit *h, struct rw_cache_used *used, struct sockaddr_in *sin,
+		     int i)
+{
+	memset(used, 0, sizeof(*used));
+	used->n = 1;
+	used->set[0] = (struct rw_cache_used_set){.kind = RW_ENTRY_RRSET,
+						  .type = 1,
+						  .n_rrs = 1,
+						  .orig_ttl = 300,
+						  .ttl_left = 300,
+						  .stored_us = 1795600800LL * 1000000,
+						  .expires_us = 1795601100LL * 1000000};
+	strcpy(used->set[0].server, "ns1.example.");
+	strcpy(used->set[0].zone, "example.");
+	*sin = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons(53)};
+	inet_pton(AF_INET, "127.0.0.1", &sin->sin_addr);
+	*h = (struct rw_trace_hit){.id = 0xabc00000u + (uint64_t)i,
+				   .format = i % 4 == 1 ? RW_TRACE_TEXT : RW_TRACE_JSON,
+				   .start_us = 1795600900LL * 1000000,
+				   .end_us = 1795600900LL * 1000000 + 12,
+				   .client = (const struct sockaddr *)sin,
+				   .clientlen = sizeof(*sin),
+				   .resp = hit_resp,
+				   .len = sizeof(hit_resp),
+				   .used = used};
+}
+
+/* The text of hit i, formatted at once. */
+static size_t hit_text(char *buf, size_t cap, int i)
+{
+	struct rw_trace_hit h;
+	struct rw_cache_used used;
+	struct sockaddr_in sin;
+	struct rw_sbuf b = {0};
+	size_t len = 0;
+
+	make_hit(&h, &used, &sin, i);
+	if (rw_trace_hit_format(&b, &h) == 0 && b.len < cap) {
+		memcpy(buf, b.p, b.len);
+		len = b.len;
+	}
+	free(b.p);
+	return len;
+}
 
 /* Trace i of thread id: a first line, 0..6 lines between, a last line. */
 static size_t make_trace(char *buf, size_t cap, int id, int i)
@@ -44,9 +101,23 @@ static void *writer_main(void *arg)
 {
 	struct writer *w = arg;
 	char buf[512];
+	struct rw_sbuf rec = {0};
 
-	for (int i = 0; i < w->count; i++)
+	for (int i = 0; i < w->count; i++) {
+		if (w->id == THREADS - 1 && i % 2) { /* the last thread packs every other one */
+			struct rw_trace_hit h;
+			struct rw_cache_used used;
+			struct sockaddr_in sin;
+
+			make_hit(&h, &used, &sin, i);
+			rec.len = 0;
+			if (rw_trace_hit_pack(&rec, &h) == 0)
+				rw_tracesink_write_hit(w->ts, rec.p, rec.len);
+			continue;
+		}
 		rw_tracesink_write(w->ts, buf, make_trace(buf, sizeof(buf), w->id, i));
+	}
+	free(rec.p);
 	return NULL;
 }
 
@@ -75,10 +146,26 @@ static char *slurp(const char *path, size_t *len)
 /* Check that text is whole traces of THREADS threads, each seen[] once. Returns how many. */
 static int check_traces(const char *text, unsigned char *seen, int per)
 {
-	char want[512];
+	char want[2048];
 	int n = 0, id, i;
+	unsigned long long hid;
 
 	while (*text) {
+		if (sscanf(text, ";; trace %llx ", &hid) == 1 ||
+		    sscanf(text, "{\"trace\":\"%llx\"", &hid) == 1) {
+			id = THREADS - 1;
+			i = (int)(hid - 0xabc00000u);
+			size_t len = i >= 0 && i < per ? hit_text(want, sizeof(want), i) : 0;
+			if (len == 0 || strncmp(text, want, len) != 0) {
+				CHECK(!"a packed hit not formatted as at once, or cut");
+				return n;
+			}
+			CHECK(seen[id * per + i] == 0);
+			seen[id * per + i] = 1;
+			text += len;
+			n++;
+			continue;
+		}
 		if (sscanf(text, "trace %d.%d begin\n", &id, &i) != 2 || id < 0 || id >= THREADS ||
 		    i < 0 || i >= per) {
 			CHECK(!"a trace that does not start where the last one ended");
