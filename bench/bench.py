@@ -494,15 +494,21 @@ class Bench:
 
     def tracing(self, fmt):
         trace = os.path.join(self.tmp, "trace-%d.log" % self.seq)
-        r = self.start_rootwalkd(trace=trace, fmt=fmt)
+        r = self.start_rootwalkd(trace=trace, fmt=fmt, control=True)
         try:
             self.warm_cached(r)
+            drop0 = trace_dropped(r)
             size0 = os.path.getsize(trace)
             t0 = thread_times(r.proc.pid)
             res = self.measure_cached(r, latency=False)
             t1 = thread_times(r.proc.pid)
             size1 = os.path.getsize(trace)
             res["trace_bytes_per_query"] = (size1 - size0) / max(1, res["sent"] - res["lost"])
+            # Traces the sink dropped (its queue full: the file, or the thread writing it,
+            # behind): the bytes per query above are short by as many.
+            drop1 = trace_dropped(r)
+            res["trace_dropped_pct"] = (100.0 * (drop1 - drop0) / max(1, res["sent"] - res["lost"])
+                                        if drop0 is not None and drop1 is not None else None)
             # Where the CPU time goes: the loop thread (the process's first) and the others
             # (the trace sink's writer), µs per answer.
             n = max(1, res["sent"] - res["lost"])
@@ -771,7 +777,9 @@ def profile(b, tool, outdir, trace_fmt=None, workload="cached"):
     # show the whole total as their own: leave them out of the self-cost list.
     top = []
     for ir, pc, fn, obj in rows(excl):
-        if pc >= 99.0 or fn in ("main", "run", "(below main)"):
+        # and the thread starts (the trace sink's writer thread: clone, start_thread)
+        if pc >= 99.0 or fn in ("main", "run", "(below main)", "clone", "start_thread") or \
+                fn.startswith("__libc_start_main") or fn.startswith("0x"):
             continue
         top.append("%5.1f%%  %6s instr/answer  %s (%s)" % (pc, fmt(ir / answered), fn, obj))
         if len(top) == 10:
@@ -895,6 +903,16 @@ def machine():
         pass
     return "%d CPUs (nproc), %s, %s, Linux %s" % (os.cpu_count() or 0, model, mem,
                                                   os.uname().release)
+
+
+def trace_dropped(r):
+    """The daemon's trace-log-dropped (control socket `status`), or None."""
+    if not r.control:
+        return None
+    for line in control.request(r.control, "status"):
+        if line.startswith("trace-log-dropped: "):
+            return int(line.split(": ", 1)[1])
+    return None
 
 
 def thread_times(pid):
@@ -1043,7 +1061,9 @@ def build_table(R, args, gen):
             [], 0, None, "%s of tracing off (goal ≥ 0.90: %s)" % (
                 ratio(g(rw, "qcpu_trace_" + f), g(rw, "q_per_cpu_s")),
                 verdict(g(rw, "qcpu_trace_" + f), g(rw, "q_per_cpu_s"), (">=", 0.9))))
-        row("3 tracing", "trace bytes per query (%s)" % f, g(rw, "trace_bpq_" + f), [], 0)
+        row("3 tracing", "trace bytes per query (%s)" % f, g(rw, "trace_bpq_" + f), [], 0, None,
+            "traces dropped by the sink: %s%% of answers" % fmt(med(
+                [v for v in g(rw, "trace_drop_" + f) if v is not None]), 2))
         row("3 tracing", "user + system CPU µs per answer, traced (%s)" % f,
             [u + k for u, k in zip(g(rw, "usr_trace_" + f), g(rw, "sys_trace_" + f))], [], 2,
             None, "%s user + %s system (untraced: %s + %s)" % (
@@ -1377,7 +1397,8 @@ def main(argv=None):
                                   "loop_sys_trace_" + f: res["loop_sys_us"],
                                   "others_usr_trace_" + f: res["others_usr_us"],
                                   "others_sys_trace_" + f: res["others_sys_us"],
-                                  "sleeps_trace_" + f: res["sleeps_per_kq"]})
+                                  "sleeps_trace_" + f: res["sleeps_per_kq"],
+                                  "trace_drop_" + f: res["trace_dropped_pct"]})
         prof = None
         if args.profile != "none" and not args.only_flood:
             check_time("profiling rootwalkd's %s path (%s)" % (args.profile_workload, args.profile))

@@ -158,6 +158,18 @@ int rw_trace_add_ns(struct rw_trace_event *e, const ldns_rdf *name);
  * in *len, or NULL on allocation failure. */
 char *rw_trace_format(const struct rw_trace *t, size_t *len);
 struct rw_env;
+/* Trace ids without a system call each (env->random_buf may make one per call: libsodium reads
+ * getrandom(2) every time): SipHash-2-4 of a counter under a key drawn once from
+ * env->random_buf, as unpredictable to others as a random number and never repeated by one
+ * generator. Zeroed to start; one per thread (not shared). */
+struct rw_trace_ids {
+	uint8_t key[16];
+	uint64_t n;
+	bool keyed;
+};
+/* The next id of g. */
+uint64_t rw_trace_id_next(struct rw_trace_ids *g, const struct rw_env *env);
+
 /* Format the trace, hand it to env->trace_write and free it (t too). */
 void rw_trace_flush(struct rw_trace *t, const struct rw_env *env);
 

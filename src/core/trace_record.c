@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
+#include "rootwalk/env.h"
 #include "rootwalk/trace.h"
 
 struct rw_trace *rw_trace_new(uint64_t id, enum rw_trace_format format)
@@ -128,4 +131,21 @@ int rw_trace_add_ns(struct rw_trace_event *e, const ldns_rdf *name)
 		return -1;
 	e->n_ns++;
 	return 0;
+}
+
+uint64_t rw_trace_id_next(struct rw_trace_ids *g, const struct rw_env *env)
+{
+	uint8_t n[8], out[crypto_shorthash_BYTES];
+	uint64_t id;
+
+	_Static_assert(sizeof(g->key) == crypto_shorthash_KEYBYTES, "a SipHash key");
+	if (!g->keyed) {
+		env->random_buf(env->ctx, g->key, sizeof(g->key));
+		g->keyed = true;
+	}
+	memcpy(n, &g->n, sizeof(n));
+	g->n++;
+	crypto_shorthash(out, n, sizeof(n), g->key);
+	memcpy(&id, out, sizeof(id));
+	return id;
 }
