@@ -159,12 +159,12 @@ int rw_trace_add_ns(struct rw_trace_event *e, const ldns_rdf *name);
 char *rw_trace_format(const struct rw_trace *t, size_t *len);
 struct rw_env;
 /* Trace ids without a system call each (env->random_buf may make one per call: libsodium reads
- * getrandom(2) every time): SipHash-2-4 of a counter under a key drawn once from
- * env->random_buf, as unpredictable to others as a random number and never repeated by one
- * generator. Zeroed to start; one per thread (not shared). */
+ * getrandom(2) every time): a counter from a random start drawn once from env->random_buf, mixed
+ * by a bijection. Ids must be unique and look unrelated, not be secret (they are written to the
+ * operator's trace log): none repeats within one generator, and two generators start at random
+ * places. Zeroed to start; one per thread (not shared). */
 struct rw_trace_ids {
-	uint8_t key[16];
-	uint64_t n;
+	uint64_t key, n;
 	bool keyed;
 };
 /* The next id of g. */
