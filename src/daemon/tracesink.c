@@ -57,6 +57,8 @@
  * a batch, whichever comes first. */
 #define TS_BATCH    (64u * 1024)
 #define TS_FLUSH_MS 50
+/* The text of packed records is made and written this much at a time. */
+#define TS_RENDER (256u * 1024)
 /* A FIFO without a reader is tried again at most this often (while traces come). */
 #define TS_REOPEN_MS 100
 /* Log lines the writer (or a writing thread) queues for the loop; more are left out. */
@@ -269,18 +271,6 @@ static int tbuf_reserve(struct tbuf *b, size_t len)
 	return 0;
 }
 
-/* Traces of the batch b not written in full when the write stopped at off: lost (under mu). */
-static void ts_count_lost(struct rw_tracesink *t, const struct tbuf *b, size_t off)
-{
-	uint64_t lost = 0;
-
-	for (size_t i = 0; i < b->n; i++)
-		if (TS_END(b->ends[i]) > off)
-			lost++;
-	ts_drop(t, lost);
-	t->lost_now += lost;
-}
-
 /* A write failed (not EAGAIN; under mu): the batch is given up by the caller. A FIFO whose
  * reader left (EPIPE) is closed; later traces are dropped until a reader opens it. */
 static void ts_write_failed(struct rw_tracesink *t, int err)
@@ -348,6 +338,7 @@ static size_t ts_write_batch(struct rw_tracesink *t, int fd, const struct tbuf *
 		pthread_mutex_unlock(&t->mu);
 		if (closing)
 			break;
+		*err = 0; /* retried: not a failure (yet) */
 	}
 	return off;
 }
@@ -377,25 +368,40 @@ static int ts_take_batch(struct rw_tracesink *t)
 	return t->wfd;
 }
 
-/* The batch with its packed records formatted (mu released): writing itself when it has none.
- * A record that does not format (out of memory) is dropped and counted. */
-static const struct tbuf *ts_render(struct rw_tracesink *t)
+/* Traces of b not written in full when the write stopped at off. */
+static uint64_t ts_lost_in(const struct tbuf *b, size_t off)
+{
+	uint64_t lost = 0;
+
+	for (size_t i = 0; i < b->n; i++)
+		if (TS_END(b->ends[i]) > off)
+			lost++;
+	return lost;
+}
+
+/* The next part of the batch to write, from its trace *i on, with packed records formatted (mu
+ * released): the whole batch when it has none, else at most about TS_RENDER bytes of text, so
+ * that the text of 4 MiB of records never sits in memory at once. Moves *i past what it took. A
+ * record that does not format (out of memory) is dropped and counted. */
+static const struct tbuf *ts_render(struct rw_tracesink *t, size_t *i)
 {
 	const struct tbuf *w = &t->writing;
 	struct tbuf *o = &t->out;
-	size_t start = 0, tlen;
+	size_t start = *i ? TS_END(w->ends[*i - 1]) : 0, tlen;
 	uint64_t bad = 0;
 
-	if (w->nrec == 0)
+	if (w->nrec == 0) {
+		*i = w->n;
 		return w;
+	}
 	o->len = 0;
 	o->n = 0;
-	for (size_t i = 0; i < w->n; start = TS_END(w->ends[i]), i++) {
-		size_t end = TS_END(w->ends[i]);
+	for (; *i < w->n && o->len < TS_RENDER; start = TS_END(w->ends[*i]), ++*i) {
+		size_t end = TS_END(w->ends[*i]);
 		const char *text = w->p + start;
 
 		tlen = end - start;
-		if (w->ends[i] & TS_REC)
+		if (w->ends[*i] & TS_REC)
 			text = rw_trace_formatter_hit(t->fmt, text, tlen, &tlen);
 		if (!text || tbuf_reserve(o, tlen) < 0) {
 			bad++;
@@ -409,25 +415,29 @@ static const struct tbuf *ts_render(struct rw_tracesink *t)
 	return o;
 }
 
-/* Write one batch (called and returning under mu). */
+/* Write one batch (called and returning under mu), a part at a time. */
 static void ts_write_one(struct rw_tracesink *t)
 {
 	int fd = ts_take_batch(t), err = 0;
-	const struct tbuf *b = &t->writing;
-	size_t off = 0;
+	size_t i = 0, off, wrote = 0;
+	uint64_t lost = 0;
 
-	if (fd >= 0) {
-		pthread_mutex_unlock(&t->mu);
-		b = ts_render(t);
+	pthread_mutex_unlock(&t->mu);
+	while (fd >= 0 && i < t->writing.n && !err) {
+		const struct tbuf *b = ts_render(t, &i);
+
 		off = ts_write_batch(t, fd, b, &err);
-		pthread_mutex_lock(&t->mu);
-		if (err && err != EAGAIN)
-			ts_write_failed(t, err);
-		else if (off > 0 && t->wfd == t->fd)
-			ts_recovered(t);
+		wrote += off;
+		lost += ts_lost_in(b, off);
 	}
-	if (off < b->len)
-		ts_count_lost(t, b, off);
+	lost += t->writing.n - i; /* not even tried: no file, or the write failed */
+	pthread_mutex_lock(&t->mu);
+	if (err && err != EAGAIN)
+		ts_write_failed(t, err);
+	else if (wrote > 0 && t->wfd == t->fd)
+		ts_recovered(t);
+	ts_drop(t, lost);
+	t->lost_now += lost;
 	t->writing.len = 0;
 	t->writing.n = 0;
 	t->writing.nrec = 0;
