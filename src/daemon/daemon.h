@@ -52,7 +52,7 @@ struct rw_daemon {
 	struct rw_tracesink *tsink; /* owned; NULL unless trace-log is a file */
 	bool trace_stderr;	    /* trace-log: stderr */
 	char *trace_path;	    /* trace-log as configured (owned), NULL when off */
-	bool trace_failed;	    /* a write to stderr failed (logged once) */
+	_Atomic bool trace_failed;  /* a write to stderr failed (logged once; any thread) */
 	uint64_t trace_dropped;	    /* traces dropped by sinks closed since start */
 
 	struct rw_dnstap *dnstap;	  /* owned; NULL unless dnstap: yes (dnstap.c) */
