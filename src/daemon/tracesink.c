@@ -80,7 +80,7 @@ struct tbuf {
 enum ts_wait {
 	TS_BUSY,       /* not waiting (writing, or about to look at the queue) */
 	TS_IDLE,       /* nothing queued: the first trace wakes it */
-	TS_BATCH_WAIT, /* the flush delay: only a full batch, closing or a reopen wakes it */
+	TS_BATCH_WAIT, /* the flush delay (or a FIFO retry): only a full batch or closing wakes it */
 };
 
 struct ts_msg {
