@@ -494,13 +494,27 @@ class Bench:
 
     def tracing(self, fmt):
         trace = os.path.join(self.tmp, "trace-%d.log" % self.seq)
-        r = self.start_rootwalkd(trace=trace, fmt=fmt)
+        r = self.start_rootwalkd(trace=trace, fmt=fmt, control=True)
         try:
             self.warm_cached(r)
+            drop0 = trace_dropped(r)
             size0 = os.path.getsize(trace)
+            t0 = thread_times(r.proc.pid)
             res = self.measure_cached(r, latency=False)
+            t1 = thread_times(r.proc.pid)
             size1 = os.path.getsize(trace)
             res["trace_bytes_per_query"] = (size1 - size0) / max(1, res["sent"] - res["lost"])
+            # Traces the sink dropped (its queue full: the file, or the thread writing it,
+            # behind): the bytes per query above are short by as many.
+            drop1 = trace_dropped(r)
+            res["trace_dropped_pct"] = (100.0 * (drop1 - drop0) / max(1, res["sent"] - res["lost"])
+                                        if drop0 is not None and drop1 is not None else None)
+            # Where the CPU time goes: the loop thread (the process's first) and the others
+            # (the trace sink's writer), µs per answer.
+            n = max(1, res["sent"] - res["lost"])
+            for k, (a, b) in {"loop": (t0[0], t1[0]), "others": (t0[1], t1[1])}.items():
+                res["%s_usr_us" % k] = 1e6 * (b[0] - a[0]) / n
+                res["%s_sys_us" % k] = 1e6 * (b[1] - a[1]) / n
             return res
         finally:
             stop_resolver(r)
@@ -650,6 +664,41 @@ def parse_dnsperf(text, verbose=False):
 
 # -- profile -------------------------------------------------------------------------------------
 
+def profile_strace(b, outdir, trace, trace_fmt, what):
+    """System calls per answer, every thread of rootwalkd counted (strace -f -c): strace slows
+    every call down, so only the counts mean something, not the times."""
+    r = b.start_rootwalkd(trace=trace, fmt=trace_fmt or "text")
+    out = os.path.join(outdir, "strace.txt")
+    try:
+        b.warm_cached(r)
+        rec = start_proc("strace", ["strace", "-f", "-c", "-o", out, "-p", str(r.proc.pid)],
+                         os.path.join(outdir, "strace.log"))
+        time.sleep(1.0)
+        res = b.dnsperf(r.addr, "cached", clients=b.args.clients,
+                        outstanding=b.args.outstanding, limit=5)
+        rec.send_signal(signal.SIGINT)
+        try:
+            rec.wait(timeout=60)
+        finally:
+            stop_proc(rec)
+    finally:
+        stop_resolver(r)
+    answered = max(1, res["completed"])
+    rows = []
+    for line in open(out):
+        f = line.split()
+        if len(f) >= 5 and f[0][0].isdigit() and f[-1] != "total":
+            calls = int(f[3])
+            errors = int(f[4]) if len(f) == 6 else 0
+            rows.append((calls, f[-1], errors))
+    rows.sort(reverse=True)
+    top = ["%8.4f calls/answer  %s%s" % (c / answered, name,
+                                         " (%.4f failed)" % (e / answered) if e else "")
+           for c, name, e in rows[:10]]
+    return ("%s; strace -f -c during 5 s of the cached workload (%s answers); system calls "
+            "per answer, all threads" % (what, fmt(res["completed"])), top)
+
+
 def profile(b, tool, outdir, trace_fmt=None, workload="cached"):
     """Profile rootwalkd's cached path once: warm the cached names, then a short dnsperf run
     under callgrind (instructions, exact) or perf (user-space cpu-clock samples). Returns
@@ -680,6 +729,8 @@ def profile(b, tool, outdir, trace_fmt=None, workload="cached"):
         return ("%s; perf record -e cpu-clock during 5 s of the cached workload (%s answers; "
                 "user space only: perf_event_paranoid=2 hides the kernel)"
                 % (what, fmt(res["completed"])), top[:10])
+    if tool == "strace":
+        return profile_strace(b, outdir, trace, trace_fmt, what)
     # callgrind: instructions executed in user space; the counters are zeroed after the warm-up.
     out = os.path.join(outdir, "callgrind.out")
     r = b.start_rootwalkd(wrapper=["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out],
@@ -726,7 +777,9 @@ def profile(b, tool, outdir, trace_fmt=None, workload="cached"):
     # show the whole total as their own: leave them out of the self-cost list.
     top = []
     for ir, pc, fn, obj in rows(excl):
-        if pc >= 99.0 or fn in ("main", "run", "(below main)"):
+        # and the thread starts (the trace sink's writer thread: clone, start_thread)
+        if pc >= 99.0 or fn in ("main", "run", "(below main)", "clone", "start_thread") or \
+                fn.startswith("__libc_start_main") or fn.startswith("0x"):
             continue
         top.append("%5.1f%%  %6s instr/answer  %s (%s)" % (pc, fmt(ir / answered), fn, obj))
         if len(top) == 10:
@@ -744,7 +797,8 @@ def profile(b, tool, outdir, trace_fmt=None, workload="cached"):
     else:
         keep = ("udp_recv_cb", "srv_query", "rw_resolver_query", "rw_cache_answer_used",
                 "rw_wire_parse_query", "srv_respond", "crypto_shorthash", "calloc", "malloc",
-                "free", "trace_fast_hit")
+                "free", "rw_answer_trace_fast_hit", "rw_trace_hit_pack", "ts_thread",
+                "rw_trace_formatter_hit")
         inc = ["%5.1f%%  %6s instr/answer  %s (inclusive)" % (pc, fmt(ir / answered), fn)
                for ir, pc, fn, obj in rows(incl) if fn in keep]
     lines = ["%s answers under callgrind; %s user-space instructions per answer" % (
@@ -849,6 +903,32 @@ def machine():
         pass
     return "%d CPUs (nproc), %s, %s, Linux %s" % (os.cpu_count() or 0, model, mem,
                                                   os.uname().release)
+
+
+def trace_dropped(r):
+    """The daemon's trace-log-dropped (control socket `status`), or None."""
+    if not r.control:
+        return None
+    for line in control.request(r.control, "status"):
+        if line.startswith("trace-log-dropped: "):
+            return int(line.split(": ", 1)[1])
+    return None
+
+
+def thread_times(pid):
+    """((user, system) of the first thread, (user, system) of the others) in CPU seconds."""
+    tck = os.sysconf("SC_CLK_TCK")
+    loop, others = [0.0, 0.0], [0.0, 0.0]
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the thread ended meanwhile
+        acc = loop if int(tid) == pid else others
+        acc[0] += int(fields[11]) / tck
+        acc[1] += int(fields[12]) / tck
+    return tuple(loop), tuple(others)
 
 
 def med(vals):
@@ -981,12 +1061,23 @@ def build_table(R, args, gen):
             [], 0, None, "%s of tracing off (goal ≥ 0.90: %s)" % (
                 ratio(g(rw, "qcpu_trace_" + f), g(rw, "q_per_cpu_s")),
                 verdict(g(rw, "qcpu_trace_" + f), g(rw, "q_per_cpu_s"), (">=", 0.9))))
-        row("3 tracing", "trace bytes per query (%s)" % f, g(rw, "trace_bpq_" + f), [], 0)
+        row("3 tracing", "trace bytes per query (%s)" % f, g(rw, "trace_bpq_" + f), [], 0, None,
+            "traces dropped by the sink: %s%% of answers" % fmt(med(
+                [v for v in g(rw, "trace_drop_" + f) if v is not None]), 2))
         row("3 tracing", "user + system CPU µs per answer, traced (%s)" % f,
             [u + k for u, k in zip(g(rw, "usr_trace_" + f), g(rw, "sys_trace_" + f))], [], 2,
             None, "%s user + %s system (untraced: %s + %s)" % (
                 fmt(med(g(rw, "usr_trace_" + f)), 2), fmt(med(g(rw, "sys_trace_" + f)), 2),
                 fmt(med(g(rw, "user_us_per_q")), 2), fmt(med(g(rw, "sys_us_per_q")), 2)))
+        row("3 tracing", "… of which the loop thread, user + system µs (%s)" % f,
+            [u + k for u, k in zip(g(rw, "loop_usr_trace_" + f), g(rw, "loop_sys_trace_" + f))],
+            [], 2, None, "%s + %s; other threads (trace writes): %s + %s; sleeps per 1,000 "
+            "answers: %s" % (
+                fmt(med(g(rw, "loop_usr_trace_" + f)), 2),
+                fmt(med(g(rw, "loop_sys_trace_" + f)), 2),
+                fmt(med(g(rw, "others_usr_trace_" + f)), 2),
+                fmt(med(g(rw, "others_sys_trace_" + f)), 2),
+                fmt(med(g(rw, "sleeps_trace_" + f)), 1)))
     row("4 memory", "RSS after caching the hierarchy (MiB)",
         [v / 1024 for v in g(rw, "rss_kib")], [v / 1024 for v in g(ub, "rss_kib")], 1)
     row("4 memory", "RSS at start (MiB)", [v / 1024 for v in g(rw, "rss0_kib")],
@@ -1027,6 +1118,8 @@ def build_table(R, args, gen):
                 "rootwalkd is single-threaded for now |")
     if args.only_flood:
         rows = [r for r in rows if r.startswith("| 6 flood")]
+    if args.only_tracing:
+        rows = [r for r in rows if r.startswith("| 3 tracing") or r.startswith("| 1 cached")]
     head = ["| workload | figure | rootwalkd | Unbound | rootwalkd/Unbound | goal / note |",
             "|---|---|---|---|---|---|"]
     return "\n".join(head + rows)
@@ -1063,6 +1156,8 @@ def render(args, gen, R, vers, command, started, elapsed, prof, load):
         head = ("## DNSSEC run of %s" if args.dnssec else "## Run of %s") % when
         if args.only_flood:
             head = "## Flood run of %s (workload 6 alone: `--only-flood`)" % when
+        if args.only_tracing:
+            head = "## Tracing run of %s (workload 3 alone: `--only-tracing`)" % when
     if args.dnssec:
         same = ("- same settings: one thread, DNSSEC validation on in both (rootwalkd "
                 "`dnssec: yes`, Unbound `module-config: \"validator iterator\"`, "
@@ -1176,6 +1271,9 @@ def main(argv=None):
                     "skip it)")
     ap.add_argument("--only-flood", action="store_true",
                     help="workload 6 alone (no cached, cold, tracing, memory, floor, profile)")
+    ap.add_argument("--only-tracing", action="store_true",
+                    help="workload 3 alone: rootwalkd's cached workload untraced, then traced "
+                    "in each --trace-formats (no Unbound, cold, memory, floor, flood, dnsdist)")
     ap.add_argument("--flood-qps", type=int, default=5000,
                     help="queries/s of never-cached names in the flood")
     ap.add_argument("--flood-outstanding", type=int, default=10000,
@@ -1187,7 +1285,8 @@ def main(argv=None):
                     help="pin the resolver to CPU 0 and dnsperf to CPU 1")
     ap.add_argument("--qname-minimisation", default="yes", choices=["yes", "no"],
                     help="QNAME minimisation in both resolvers")
-    ap.add_argument("--profile", choices=["callgrind", "perf", "none"], default="callgrind",
+    ap.add_argument("--profile", choices=["callgrind", "perf", "strace", "none"],
+                    default="callgrind",
                     help="profile rootwalkd's cached path once (default callgrind)")
     ap.add_argument("--profile-workload", choices=["cached", "cold"], default="cached",
                     help="the path to profile (cold: callgrind only)")
@@ -1265,19 +1364,24 @@ def main(argv=None):
 
         for rep in range(args.runs):
             order = ["rootwalkd", "unbound"] if rep % 2 == 0 else ["unbound", "rootwalkd"]
+            if args.only_tracing:
+                check_time("run %d/%d: rootwalkd cached, tracing off" % (rep + 1, args.runs))
+                add("rootwalkd", b.cached("rootwalkd"))
+                order = []
             for kind in order if not args.only_flood else []:
                 check_time("run %d/%d: %s cold + memory" % (rep + 1, args.runs, kind))
                 add(kind, b.cold_and_memory(kind, nsds))
             for kind in order if not args.only_flood else []:
                 check_time("run %d/%d: %s cached" % (rep + 1, args.runs, kind))
                 add(kind, b.cached(kind))
-            if args.dnsdist == "yes" and dnsdist_row.available() and not args.only_flood:
+            if args.dnsdist == "yes" and dnsdist_row.available() and not args.only_flood \
+                    and not args.only_tracing:
                 check_time("run %d/%d: dnsdist + 2 rootwalkd cached" % (rep + 1, args.runs))
                 add("rootwalkd", dnsdist_row.cached(b, PROCS.append, stop_resolver))
             for kind in order if args.flood_duration else []:
                 check_time("run %d/%d: %s flood" % (rep + 1, args.runs, kind))
                 add(kind, flood.flood(b, kind, stop_resolver))
-            if args.floor and not args.only_flood:
+            if args.floor and not args.only_flood and not args.only_tracing:
                 check_time("run %d/%d: floor cached" % (rep + 1, args.runs))
                 add("floor", b.floor())
             for f in args.trace_formats if not args.only_flood else []:
@@ -1288,7 +1392,13 @@ def main(argv=None):
                                   "qcpu_trace_" + f: res["q_per_cpu_s"],
                                   "trace_bpq_" + f: res["trace_bytes_per_query"],
                                   "usr_trace_" + f: res["user_us_per_q"],
-                                  "sys_trace_" + f: res["sys_us_per_q"]})
+                                  "sys_trace_" + f: res["sys_us_per_q"],
+                                  "loop_usr_trace_" + f: res["loop_usr_us"],
+                                  "loop_sys_trace_" + f: res["loop_sys_us"],
+                                  "others_usr_trace_" + f: res["others_usr_us"],
+                                  "others_sys_trace_" + f: res["others_sys_us"],
+                                  "sleeps_trace_" + f: res["sleeps_per_kq"],
+                                  "trace_drop_" + f: res["trace_dropped_pct"]})
         prof = None
         if args.profile != "none" and not args.only_flood:
             check_time("profiling rootwalkd's %s path (%s)" % (args.profile_workload, args.profile))

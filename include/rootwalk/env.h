@@ -82,6 +82,10 @@ struct rw_env {
 	/* Append formatted trace text (already a complete record, newline-terminated) to the trace
 	 * sink. NULL means tracing is off and no events are recorded at all. */
 	void (*trace_write)(void *ctx, const char *text, size_t len);
+	/* Optional, with trace_write: a fast-path cache hit's trace as a packed record
+	 * (rw_trace_hit_pack, len bytes, copied), for a sink that turns it into text on its own
+	 * thread (rw_trace_formatter_hit). NULL: the core formats it and calls trace_write. */
+	void (*trace_write_hit)(void *ctx, const void *rec, size_t len);
 
 	/* dnstap: log one message (which ones: the dnstap-log-* keys, checked by the core). Never
 	 * blocks: returns 0 when the message was queued, negative when it was dropped (no reader,

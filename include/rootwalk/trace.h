@@ -158,6 +158,18 @@ int rw_trace_add_ns(struct rw_trace_event *e, const ldns_rdf *name);
  * in *len, or NULL on allocation failure. */
 char *rw_trace_format(const struct rw_trace *t, size_t *len);
 struct rw_env;
+/* Trace ids without a system call each (env->random_buf may make one per call: libsodium reads
+ * getrandom(2) every time): a counter from a random start drawn once from env->random_buf, mixed
+ * by a bijection. Ids must be unique and look unrelated, not be secret (they are written to the
+ * operator's trace log): none repeats within one generator, and two generators start at random
+ * places. Zeroed to start; one per thread (not shared). */
+struct rw_trace_ids {
+	uint64_t key, n;
+	bool keyed;
+};
+/* The next id of g. */
+uint64_t rw_trace_id_next(struct rw_trace_ids *g, const struct rw_env *env);
+
 /* Format the trace, hand it to env->trace_write and free it (t too). */
 void rw_trace_flush(struct rw_trace *t, const struct rw_env *env);
 
@@ -181,5 +193,20 @@ struct rw_sbuf;
  * gives for its events (query, cache_hit, answer, done), built straight from the response.
  * Returns 0, or negative (b may hold part of it: the caller drops it). */
 int rw_trace_hit_format(struct rw_sbuf *b, const struct rw_trace_hit *h);
+
+/* A fast-path cache hit as a packed record (trace_pack.c), for a trace sink that formats on a
+ * thread of its own (env->trace_write_hit): the answering thread only copies. Append h's record
+ * to b (the response and the used sets copied). Returns 0, or negative (b may hold part of it). */
+int rw_trace_hit_pack(struct rw_sbuf *b, const struct rw_trace_hit *h);
+/* Turns packed records back into trace text, keeping its buffers between records (one per
+ * thread). _new returns NULL when out of memory; _free(NULL) does nothing. */
+struct rw_trace_formatter;
+struct rw_trace_formatter *rw_trace_formatter_new(void);
+void rw_trace_formatter_free(struct rw_trace_formatter *f);
+/* The text or JSON of the record of len bytes at rec: what rw_trace_hit_format gives for the hit
+ * it was packed from. Returns the text (its length in *text_len; valid until the next call), or
+ * NULL when the record is not a whole, well-formed one or out of memory. */
+const char *rw_trace_formatter_hit(struct rw_trace_formatter *f, const void *rec, size_t len,
+				   size_t *text_len);
 
 #endif

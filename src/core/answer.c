@@ -243,11 +243,15 @@ void rw_answer_trace_fast_hit(struct rw_answerer *a, const struct rw_answer_clie
 		.prefetch_left = a->pf_left,
 		.prefetch_orig = a->pf_orig,
 	};
-	env->random_buf(env->ctx, &h.id, sizeof(h.id));
+	h.id = rw_trace_id_next(&a->ids, env); /* no system call per trace */
 	a->tbuf.len = 0; /* the buffer is kept: no allocation once it has grown */
 	a->tbuf.oom = false;
-	if (rw_trace_hit_format(&a->tbuf, &h) == 0)
+	if (env->trace_write_hit) { /* formatted by the sink's thread */
+		if (rw_trace_hit_pack(&a->tbuf, &h) == 0)
+			env->trace_write_hit(env->ctx, a->tbuf.p, a->tbuf.len);
+	} else if (rw_trace_hit_format(&a->tbuf, &h) == 0) {
 		env->trace_write(env->ctx, a->tbuf.p, a->tbuf.len);
+	}
 }
 
 /* A trace for a query answered without a walk, holding its query event; NULL if that fails. */

@@ -14,6 +14,7 @@
 #include "rootwalk/env.h"
 #include "rootwalk/iter.h"
 #include "rootwalk/resolver.h"
+#include "rootwalk/trace.h"
 #include "rootwalk/wire.h"
 #include "sbuf.h"
 #include "stats.h"
@@ -30,6 +31,7 @@ struct rw_answerer {
 	size_t cap;
 	struct rw_cache_used used; /* what the fast path used, for its trace */
 	struct rw_sbuf tbuf;	   /* the fast path's trace text, reused */
+	struct rw_trace_ids ids;   /* the fast path's trace ids */
 	/* prefetch: yes (set by the resolver): start a background refresh of the question of a
 	 * cache hit whose entry had left of orig seconds; true when one started. */
 	bool (*prefetch)(void *ctx, const struct rw_client_query *cq,

@@ -24,10 +24,17 @@ static bool put_name(struct rw_sbuf *b, const uint8_t *msg, size_t len, size_t *
 	return true;
 }
 
+/* True if the name at off is a pointer to the name at target. */
+static bool is_ptr_to(const uint8_t *msg, size_t len, size_t off, size_t target)
+{
+	return target < 0x4000 && off + 2 <= len && msg[off] == (0xc0 | (target >> 8)) &&
+	       msg[off + 1] == (target & 0xff);
+}
+
 /* True if the name at off is a pointer to the question's name (most owners are). */
 static bool is_qname_ptr(const uint8_t *msg, size_t len, size_t off)
 {
-	return off + 2 <= len && msg[off] == 0xc0 && msg[off + 1] == RW_DNS_HEADER_LEN;
+	return is_ptr_to(msg, len, off, RW_DNS_HEADER_LEN);
 }
 
 /* The rdata of the common types as ldns prints it; false for anything else. */
@@ -84,15 +91,23 @@ static bool put_rdata(struct rw_sbuf *b, uint16_t type, const uint8_t *msg, size
 	}
 }
 
-/* One record at *off as one line of text ("owner ttl IN TYPE rdata"); moves *off past it. */
+/* What put_rr says of the record it wrote. */
+struct rr_out {
+	uint16_t type;
+	size_t rdata_off; /* where its rdata starts in the message */
+	size_t text_at;	  /* where its rdata's text starts in b; SIZE_MAX: ldns wrote the record */
+};
+
+/* One record at *off as one line of text ("owner ttl IN TYPE rdata"); moves *off past it. owner:
+ * its owner's text when already known (the name at *off is a pointer to it), or NULL. */
 static bool put_rr(struct rw_sbuf *b, const uint8_t *msg, size_t len, size_t *off,
-		   const char *qname, uint16_t *type_out)
+		   const char *owner, struct rr_out *out)
 {
 	size_t start = *off, mark = b->len;
 	char tb[24];
 
-	if (is_qname_ptr(msg, len, *off)) { /* already in text: no second decoding */
-		rw_sbuf_puts(b, qname);
+	if (owner) { /* already in text: no second decoding */
+		rw_sbuf_puts(b, owner);
 		*off += 2;
 	} else if (!put_name(b, msg, len, off)) {
 		return false;
@@ -106,17 +121,20 @@ static bool put_rr(struct rw_sbuf *b, const uint8_t *msg, size_t len, size_t *of
 	if (rdata + rdlen > len)
 		return false;
 	*off = rdata + rdlen;
-	*type_out = type;
+	out->type = type;
+	out->rdata_off = rdata;
 	if (klass == LDNS_RR_CLASS_IN) {
 		rw_sbuf_puts(b, " ");
 		rw_sbuf_uint(b, ttl);
 		rw_sbuf_puts(b, " IN ");
 		rw_sbuf_puts(b, rw_present_type(type, tb, sizeof(tb)));
 		rw_sbuf_puts(b, " ");
+		out->text_at = b->len;
 		if (put_rdata(b, type, msg, len, rdata, rdlen))
 			return true;
 	}
 	/* anything else: let ldns say it */
+	out->text_at = SIZE_MAX;
 	b->len = mark;
 	ldns_rr *rr = NULL;
 	size_t pos = start;
@@ -206,6 +224,7 @@ struct hit {
 	size_t off;			     /* the first record in the response */
 	size_t recs_at, recs_len;	     /* the records' text in the buffer */
 	char cur[1024], soa_text[1024];	     /* the name answered for, along CNAMEs; the SOA */
+	size_t cur_off;			     /* where cur is in the response */
 	const struct rw_cache_used_set *neg; /* the negative entry met, if any */
 };
 
@@ -261,7 +280,7 @@ static void put_head(struct rw_sbuf *b, struct hit *x)
 /* In JSON, the record text just written at rr_at becomes a record object at line_start. */
 static int json_record_at(struct rw_sbuf *b, struct hit *x, size_t at, size_t rr_at,
 			  size_t line_start, uint16_t rtype, const struct rw_cache_used_set *u,
-			  bool first)
+			  bool first, const char *known)
 {
 	uint8_t wire[256];
 	char owner[1024];
@@ -274,15 +293,14 @@ static int json_record_at(struct rw_sbuf *b, struct hit *x, size_t at, size_t rr
 	b->len = line_start;
 	size_t o2 = at;
 	bool ok = true;
-	if (!is_qname_ptr(x->h->resp, x->h->len, at)) {
+	if (!known) {
 		int n = rw_wire_read_name(x->h->resp, x->h->len, &o2, wire);
 		ok = n > 0 && rw_wire_name_text(wire, (size_t)n, owner, sizeof(owner)) >= 0;
 	}
 	if (ok) {
 		if (!first)
 			rw_sbuf_puts(b, ",");
-		put_json_record(b, rr, is_qname_ptr(x->h->resp, x->h->len, at) ? x->qname : owner,
-				rtype, u);
+		put_json_record(b, rr, known ? known : owner, rtype, u);
 	}
 	if (rr != small)
 		free(rr);
@@ -305,28 +323,46 @@ static int put_records(struct rw_sbuf *b, struct hit *x)
 	for (unsigned i = 0; i < x->an + x->ns && set < h->used->n; i++) {
 		const struct rw_cache_used_set *u = &h->used->set[set];
 		size_t at = off, line_start = b->len;
-		uint16_t rtype = 0;
+		struct rr_out rr = {0};
+		/* an owner that points at the question or at the last CNAME's target (all of them,
+		 * in a cache hit's response) is known as text already */
+		const char *known = NULL;
+		char own[1024];
+		if (is_qname_ptr(msg, h->len, at)) {
+			known = x->qname;
+		} else if (x->cur_off != RW_DNS_HEADER_LEN &&
+			   is_ptr_to(msg, h->len, at, x->cur_off)) {
+			memcpy(own, x->cur, strlen(x->cur) + 1);
+			known = own;
+		}
 		if (!x->json)
 			rw_sbuf_puts(b, ";;   ");
 		size_t rr_at = b->len;
-		if (!put_rr(b, msg, h->len, &off, x->qname, &rtype))
+		if (!put_rr(b, msg, h->len, &off, known, &rr))
 			return -1;
+		uint16_t rtype = rr.type;
 		if (u->kind != RW_ENTRY_RRSET && rtype == LDNS_RR_TYPE_SOA) {
 			size_t l = b->len - rr_at < sizeof(x->soa_text) ? b->len - rr_at : 0;
 			memcpy(x->soa_text, b->p + rr_at, l);
 			x->soa_text[l] = '\0';
 			x->neg = u;
 		} else if (rtype == LDNS_RR_TYPE_CNAME) {
-			size_t o3 = at;
-			if (rw_wire_read_name(msg, h->len, &o3, wire) > 0 && o3 + 10 <= h->len) {
-				o3 += 10;
+			size_t tl = b->len - rr.text_at; /* the target, just written */
+			if (rr.text_at != SIZE_MAX && tl < sizeof(x->cur)) {
+				memcpy(x->cur, b->p + rr.text_at, tl);
+				x->cur[tl] = '\0';
+				x->cur_off = rr.rdata_off;
+			} else {
+				size_t o3 = rr.rdata_off;
 				int n = rw_wire_read_name(msg, h->len, &o3, wire);
-				if (n > 0)
-					rw_wire_name_text(wire, (size_t)n, x->cur, sizeof(x->cur));
+				if (n > 0 &&
+				    rw_wire_name_text(wire, (size_t)n, x->cur, sizeof(x->cur)) >= 0)
+					x->cur_off = rr.rdata_off;
 			}
 		}
 		if (x->json) {
-			if (json_record_at(b, x, at, rr_at, line_start, rtype, u, i == 0) < 0)
+			if (json_record_at(b, x, at, rr_at, line_start, rtype, u, i == 0, known) <
+			    0)
 				return -1;
 		} else {
 			put_provenance(b, u, h->start_us);
@@ -490,6 +526,7 @@ int rw_trace_hit_format(struct rw_sbuf *b, const struct rw_trace_hit *h)
 	x.type = rw_present_type(qtype, x.tb, sizeof(x.tb));
 	x.proto = h->tcp ? "tcp" : "udp";
 	memcpy(x.cur, x.qname, strlen(x.qname) + 1);
+	x.cur_off = RW_DNS_HEADER_LEN;
 
 	put_head(b, &x);
 	if (put_records(b, &x) < 0)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rootwalk/env.h"
 #include "rootwalk/trace.h"
 
 struct rw_trace *rw_trace_new(uint64_t id, enum rw_trace_format format)
@@ -128,4 +129,23 @@ int rw_trace_add_ns(struct rw_trace_event *e, const ldns_rdf *name)
 		return -1;
 	e->n_ns++;
 	return 0;
+}
+
+uint64_t rw_trace_id_next(struct rw_trace_ids *g, const struct rw_env *env)
+{
+	uint64_t x;
+
+	if (!g->keyed) {
+		env->random_buf(env->ctx, &g->key, sizeof(g->key));
+		g->keyed = true;
+	}
+	/* xorshifts and odd multipliers: a bijection of 64 bits, so no id repeats before the
+	 * counter wraps; the random start makes two generators' ids unrelated */
+	x = g->key + g->n++;
+	x ^= x >> 31;
+	x *= 0x9e3779b97f4a7c15u;
+	x ^= x >> 29;
+	x *= 0xbf58476d1ce4e5b9u;
+	x ^= x >> 32;
+	return x;
 }

@@ -52,7 +52,7 @@ struct rw_daemon {
 	struct rw_tracesink *tsink; /* owned; NULL unless trace-log is a file */
 	bool trace_stderr;	    /* trace-log: stderr */
 	char *trace_path;	    /* trace-log as configured (owned), NULL when off */
-	bool trace_failed;	    /* a write to stderr failed (logged once) */
+	_Atomic bool trace_failed;  /* a write to stderr failed (logged once; any thread) */
 	uint64_t trace_dropped;	    /* traces dropped by sinks closed since start */
 
 	struct rw_dnstap *dnstap;	  /* owned; NULL unless dnstap: yes (dnstap.c) */
@@ -91,6 +91,8 @@ void rw_daemon_raise_fd_limit(const struct rw_config *cfg);
  * rw_daemon_env_trace_write when a trace sink is open), and its timer. */
 void rw_daemon_env_init(struct rw_daemon *d);
 void rw_daemon_env_trace_write(void *ctx, const char *text, size_t len);
+/* env->trace_write_hit when the trace log is a file: the record to the sink, formatted there. */
+void rw_daemon_env_trace_write_hit(void *ctx, const void *rec, size_t len);
 int64_t rw_daemon_now_wall_us(void *ctx);
 
 /* The upstream transport. Returns NULL on allocation failure. */
@@ -105,20 +107,23 @@ void rw_upstream_close(struct rw_upstream *up);
 /* Free once the loop has run every close callback. NULL does nothing. */
 void rw_upstream_free(struct rw_upstream *up);
 
-/* The trace log file (tracesink.c). Writes never block the loop: they are queued (at most 4 MiB)
- * and written on the thread pool; when the file falls behind, a write fails or a FIFO has no
- * reader, whole traces are dropped and counted. rw_tracesink_open returns NULL with the reason
- * in err (a FIFO without a reader is not an error). */
+/* The trace log file (tracesink.c). rw_tracesink_write may be called from any thread and never
+ * blocks on the file: traces are queued (at most 4 MiB) and written in batches by the sink's own
+ * thread; when the file falls behind, a write fails or a FIFO has no reader, whole traces are
+ * dropped and counted. Open, reopen and close are the loop thread's. rw_tracesink_open returns
+ * NULL with the reason in err (a FIFO without a reader is not an error). */
 struct rw_tracesink *rw_tracesink_open(uv_loop_t *loop, const char *path, char *err, size_t errlen);
 /* Queue one complete trace (copied). */
 void rw_tracesink_write(struct rw_tracesink *t, const char *text, size_t len);
+/* Queue a cache hit's packed record (rw_trace_hit_pack; copied): the sink's thread formats it. */
+void rw_tracesink_write_hit(struct rw_tracesink *t, const void *rec, size_t len);
 /* Open the path again (log rotation). Returns 0, or -1 with the reason in err (the old file is
  * kept). */
 int rw_tracesink_reopen(struct rw_tracesink *t, char *err, size_t errlen);
 /* Traces dropped since the sink was opened. */
 uint64_t rw_tracesink_dropped(const struct rw_tracesink *t);
-/* Write what is queued and close (once a write in flight is done; the loop must run). NULL does
- * nothing. */
+/* Write what is queued, stop the writer thread and close the file (no write may come after it;
+ * the loop must run once more to free the sink). NULL does nothing. */
 void rw_tracesink_close(struct rw_tracesink *t);
 
 /* The control socket (control-socket: PATH). rw_ctlsock_new returns NULL on allocation failure;

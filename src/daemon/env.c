@@ -1,6 +1,7 @@
 /* The environment rootwalkd hands to the core (rootwalk/env.h): clocks, randomness, upstream
  * sends and cancels, the resolver's timer, the log and the trace sink. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -88,12 +89,19 @@ void rw_daemon_env_trace_write(void *ctx, const char *text, size_t len)
 	/* Standard error stays synchronous: it is shared with the log lines, which must not
 	 * land in the middle of a trace, and it is meant for debugging, not for load. */
 	if (fwrite(text, 1, len, stderr) != len || fflush(stderr) != 0) {
-		if (!d->trace_failed) {
-			d->trace_failed = true; /* once, not once per query */
+		if (!atomic_exchange(&d->trace_failed, true)) { /* once, not once per query */
 			rw_daemon_log(RW_LOG_ERR, "writing traces to stderr: %s", strerror(errno));
 		}
 		clearerr(stderr);
 	}
+}
+
+void rw_daemon_env_trace_write_hit(void *ctx, const void *rec, size_t len)
+{
+	struct rw_daemon *d = ctx;
+
+	if (d->tsink)
+		rw_tracesink_write_hit(d->tsink, rec, len);
 }
 
 /* The environment handed to the core (trace_use sets trace_write), and its timer. */

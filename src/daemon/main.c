@@ -96,6 +96,8 @@ static void trace_use(struct rw_daemon *d, struct trace_sink *t)
 	d->trace_path = t->path;
 	d->trace_failed = false;
 	d->env.trace_write = d->tsink || d->trace_stderr ? rw_daemon_env_trace_write : NULL;
+	/* a file: cache hits are formatted on the sink's thread */
+	d->env.trace_write_hit = d->tsink ? rw_daemon_env_trace_write_hit : NULL;
 }
 
 /* Reopen the trace file at the same path (after log rotation). On failure the old file is kept. */

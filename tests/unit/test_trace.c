@@ -6,6 +6,7 @@
 #include <ldns/ldns.h>
 
 #include "check.h"
+#include "rootwalk/env.h"
 #include "rootwalk/trace.h"
 #include "rootwalk/wire.h"
 #include "../../src/core/sbuf.h"
@@ -173,8 +174,49 @@ static void test_json_str(void)
 	free(b.p);
 }
 
+static int random_calls;
+
+static void counting_random(void *ctx, void *buf, size_t len)
+{
+	static uint8_t next = 1;
+
+	(void)ctx;
+	random_calls++;
+	for (size_t i = 0; i < len; i++)
+		((uint8_t *)buf)[i] = next++;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Trace ids: one draw from the random source for a generator's whole life, none repeated, and
+ * two generators (keys) give different ones. */
+static void test_ids(void)
+{
+	struct rw_env env = {.random_buf = counting_random};
+	struct rw_trace_ids g = {0}, g2 = {0};
+	enum { N = 10000 };
+	uint64_t *ids = malloc(sizeof(*ids) * (N + 1));
+
+	for (int i = 0; i < N; i++)
+		ids[i] = rw_trace_id_next(&g, &env);
+	CHECK_EQ(random_calls, 1);
+	ids[N] = rw_trace_id_next(&g2, &env);
+	CHECK_EQ(random_calls, 2);
+	qsort(ids, N + 1, sizeof(*ids), cmp_u64);
+	int repeated = 0;
+	for (int i = 1; i <= N; i++)
+		repeated += ids[i] == ids[i - 1];
+	CHECK_EQ(repeated, 0);
+	free(ids);
+}
+
 int main(void)
 {
+	test_ids();
 	test_ms();
 	test_json_str();
 	test_durations();

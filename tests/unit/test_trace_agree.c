@@ -71,6 +71,30 @@ static char *general(struct rw_cache *c, const char *qname, uint16_t qtype,
 	return text;
 }
 
+/* The hit packed (rw_trace_hit_pack) and formatted from the record gives the same bytes as
+ * formatting it at once; a record cut short, or one byte too long, gives nothing. */
+static void packed_agrees(const struct rw_trace_hit *h, const struct rw_sbuf *fast)
+{
+	struct rw_sbuf rec = {0};
+	struct rw_trace_formatter *f = rw_trace_formatter_new();
+	size_t len = 0;
+	CHECK(f != NULL);
+	CHECK(rw_trace_hit_pack(&rec, h) == 0);
+	CHECK(rec.len > h->len && rec.len < h->len + 600);
+	const char *text = rw_trace_formatter_hit(f, rec.p, rec.len, &len);
+	bool same = text && len == fast->len && memcmp(text, fast->p, len) == 0;
+	if (!same)
+		fprintf(stderr, "packed: the formatters differ\n--- packed:\n%s--- at once:\n%s",
+			text ? text : "(none)", fast->p);
+	CHECK(same);
+	for (size_t cut = 0; cut < rec.len; cut += 7)
+		CHECK(rw_trace_formatter_hit(f, rec.p, cut, &len) == NULL);
+	rw_sbuf_add(&rec, "x", 1);
+	CHECK(rw_trace_formatter_hit(f, rec.p, rec.len, &len) == NULL);
+	rw_trace_formatter_free(f);
+	free(rec.p);
+}
+
 static void agree(const char *const *records, size_t n, const char *qname, uint16_t qtype)
 {
 	struct sockaddr_in ns = {.sin_family = AF_INET, .sin_port = htons(53)};
@@ -111,6 +135,13 @@ static void agree(const char *const *records, size_t n, const char *qname, uint1
 				qname, f ? "json" : "text", fast.p ? fast.p : "(none)",
 				gen ? gen : "(none)");
 		CHECK(same);
+		packed_agrees(&h, &fast);
+		h.prefetch_left = 29; /* and with the prefetch line */
+		h.prefetch_orig = 300;
+		h.tcp = true;
+		fast.len = 0;
+		CHECK(rw_trace_hit_format(&fast, &h) == 0);
+		packed_agrees(&h, &fast);
 		free(gen);
 		free(fast.p);
 	}
