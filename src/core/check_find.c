@@ -371,10 +371,12 @@ static void find_cache(struct rw_check *ck, const char *name)
 	char until[40];
 	ck_hms(rw_present_epoch(ck->cache.expires_us), rw_present_epoch(ck->start_wall_us), until,
 	       sizeof(until));
+	char tb[32];
 	ck_finding(ck, CK_WARNING, "cache-differs", NULL,
-		   "this resolver holds %s for %s that differs from what the servers say now: it "
+		   "this resolver holds %s for %s %s that %s not what the servers say now: it "
 		   "serves the old value until %s; `rootwalk flush %s` to refresh now",
-		   neg ? "a negative answer" : "records", name, until, name);
+		   neg ? "a negative answer" : "records", name,
+		   rw_present_type(ck->qtype, tb, sizeof(tb)), neg ? "is" : "are", until, name);
 }
 
 void ck_find(struct rw_check *ck)
