@@ -33,7 +33,7 @@ struct rw_resolver;
 #define RW_CHECK_JSON 1u /* the report as one JSON object, else text */
 /* Only the SOA serials of the servers of the closest cached cut at or above the name, for
  * `rootwalk trace --fresh`: no walk (the trace has just cached the delegation), one SOA
- * question over UDP to each cached address (asked twice at most). The report is empty when
+ * question over UDP to each cached address (once: 1 s at most). The report is empty when
  * they agree (or fewer than two answered), else one line: a ";; " text line, or with
  * RW_CHECK_JSON a trace event object {"ev":"serials",...} without its "trace" key. */
 #define RW_CHECK_SERIALS 2u

@@ -238,7 +238,7 @@ void ck_probe_reply(struct rw_check *ck, struct ck_probe *p, ldns_pkt *pkt, int6
 void ck_probe_timeout(struct rw_check *ck, struct ck_probe *p)
 {
 	struct ck_server *s = &ck->servers[p->server];
-	if (!p->tcp && p->tries == 0 && !ck->over_budget &&
+	if (!p->tcp && p->tries == 0 && !ck->over_budget && !ck->serials &&
 	    ck_send(ck, p->purpose, p->server, -1, p->qname, p->qtype, &p->addr, false, 1) == 0)
 		return;
 	if (p->purpose == CK_P_SOA && s->state == CK_ST_PENDING) {

@@ -376,13 +376,14 @@ static void trace_done(void *arg, int rcode, const char *trace, size_t len)
 {
 	struct pending *p = arg;
 
-	(void)rcode; /* the trace's last lines carry it */
 	if (p->starting) {
 		p->finished = true;
 		p->resp = control_frame("ok", trace, len, &p->resplen);
 		return;
 	}
-	if (p->fresh && control_trace_serials(p, trace, len))
+	/* a resolution that failed (SERVFAIL) does not wait for servers that did not answer */
+	if (p->fresh && (rcode == LDNS_RCODE_NOERROR || rcode == LDNS_RCODE_NXDOMAIN) &&
+	    control_trace_serials(p, trace, len))
 		return; /* answered once the servers' SOA serials are in */
 	control_pending_unlink(p);
 	control_respond(p->cb, p->arg, "ok", trace, len);
