@@ -33,7 +33,13 @@ static void send_failed(struct ck_server *s, int rc)
 	if (s->state != CK_ST_PENDING)
 		return;
 	s->state = CK_ST_ERROR;
-	snprintf(s->detail, sizeof(s->detail), "the query could not be sent: %s", strerror(-rc));
+	if (rc == -EPERM)
+		snprintf(
+			s->detail, sizeof(s->detail),
+			"not asked: do-not-query-localhost, do-ip4 or do-ip6 rule its address out");
+	else
+		snprintf(s->detail, sizeof(s->detail), "the query could not be sent: %s",
+			 strerror(-rc));
 }
 
 void ck_probe_server(struct rw_check *ck, int i)

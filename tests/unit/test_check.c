@@ -472,6 +472,25 @@ static void test_delegation(void)
 	world_down(&w);
 }
 
+/* do-not-query-localhost: a loopback address learned from DNS is not asked, as in a resolution. */
+static void test_localhost(void)
+{
+	struct world w;
+	struct result res;
+	world_up(&w, "");
+	w.cfg->do_not_query_localhost = true;
+	char com[2048];
+	snprintf(com, sizeof(com), "%s", COM_DATA);
+	char *p = strstr(com, "ns2.example.com. 172800 IN A 192.0.2.31");
+	memcpy(p + strlen("ns2.example.com. 172800 IN A "), "127.0.0.31", 10);
+	fn_server_records(&w.fn, w.com, com);
+	snprintf(w.fn.servers[w.ns2].addr, sizeof(w.fn.servers[0].addr), "127.0.0.31");
+	do_check(&w, "www.example.com.", LDNS_RR_TYPE_A, false, &res);
+	CHECK(has(&res, "ns2.example.com. (127.0.0.31) not asked: do-not-query-localhost"));
+	CHECK_EQ(w.fn.servers[w.ns2].queries, 0);
+	world_down(&w);
+}
+
 static void test_records(void)
 {
 	struct world w;
@@ -699,6 +718,7 @@ int main(void)
 	test_serial_and_answers();
 	test_delegation();
 	test_records();
+	test_localhost();
 	test_cache_differs();
 	test_control();
 	test_trace_serials();
