@@ -559,6 +559,20 @@ static void test_records(void)
 	CHECK(!strstr(res.text, "alias.example.com. has no address"));
 	world_down(&w);
 
+	/* an in-zone NS name that the zone makes a CNAME */
+	world_up(&w, "");
+	char buf[4096];
+	snprintf(buf, sizeof(buf), EXAMPLE_FMT, 2026120301u, "");
+	char *ns2 = strstr(buf, "ns2.example.com. 3600 IN A 192.0.2.31\n");
+	const char *alias = "ns2.example.com. 3600 IN CNAME ns1.example.com.\n";
+	memmove(ns2 + strlen(alias), ns2 + 38, strlen(ns2 + 38) + 1);
+	memcpy(ns2, alias, strlen(alias));
+	fn_server_records(&w.fn, w.ns1, buf);
+	fn_server_records(&w.fn, w.ns2, buf);
+	do_check(&w, "www.example.com.", LDNS_RR_TYPE_A, false, &res);
+	CHECK(has(&res, "[ns-target-cname] the NS target ns2.example.com. is a CNAME"));
+	world_down(&w);
+
 	/* a CNAME at the apex; TTLs out of the usual range */
 	world_up(&w, "example.com. 300 IN CNAME www.example.com.\n"
 		     "long.example.com. 604800 IN A 192.0.2.77\n"
