@@ -203,6 +203,8 @@ static void json_cache(const struct rw_check *ck, struct rw_sbuf *b)
 		rw_present_addr((const struct sockaddr *)&e->src->addr, a, sizeof(a));
 	rw_sbuf_puts(b, ",\"from\":");
 	rw_present_json_str(b, a);
+	rw_sbuf_puts(b, ",\"from_server\":");
+	rw_present_json_str(b, e->src && e->src->server ? e->src->server : "");
 	rw_present_iso_secs(rw_present_epoch(e->expires_us), t, sizeof(t));
 	rw_sbuf_printf(b, ",\"ttl_left\":%u,\"expires\":\"%s\",\"differs\":%s}",
 		       rw_cache_ttl_left(e, ck->start_wall_us), t,
@@ -381,10 +383,13 @@ static void text_servers(const struct rw_check *ck, struct rw_sbuf *b)
 					 rw_present_rcode(s->ans.rcode),
 					 s->ans.aa ? "" : ", no AA");
 			for (size_t k = 0; k < nr && k < 4; k++) {
-				char *rd = rw_present_rdata(ldns_rr_list_rr(s->ans.rrs, k));
+				const ldns_rr *rr = ldns_rr_list_rr(s->ans.rrs, k);
+				char *rd = rw_present_rdata(rr), tb[32];
 				size_t l = strlen(brief);
-				snprintf(brief + l, sizeof(brief) - l, "%s%s", k ? " " : "",
-					 rd ? rd : "?");
+				uint16_t t = ldns_rr_get_type(rr);
+				snprintf(brief + l, sizeof(brief) - l, "%s%s%s%s", k ? " " : "",
+					 t != ck->qtype ? rw_present_type(t, tb, sizeof(tb)) : "",
+					 t != ck->qtype ? " " : "", rd ? rd : "?");
 				free(rd);
 			}
 			if (nr > 4) {
@@ -460,8 +465,9 @@ static void text_cache(const struct rw_check *ck, struct rw_sbuf *b)
 	if (e->src)
 		rw_present_addr((const struct sockaddr *)&e->src->addr, a, sizeof(a));
 	ck_hms(rw_present_epoch(e->expires_us), rw_present_epoch(ck->start_wall_us), t, sizeof(t));
-	rw_sbuf_printf(b, "%s from %s, %u s left (until %s)%s\n", rw_entry_kind_name(e->kind),
-		       a[0] ? a : "?", rw_cache_ttl_left(e, ck->start_wall_us), t,
+	rw_sbuf_printf(b, "%s from %s (%s), %u s left (until %s)%s\n", rw_entry_kind_name(e->kind),
+		       e->src && e->src->server[0] ? e->src->server : "?", a[0] ? a : "?",
+		       rw_cache_ttl_left(e, ck->start_wall_us), t,
 		       ck->cache_differs ? ", DIFFERS from the servers now" : "");
 	for (size_t i = 0; e->kind == RW_ENTRY_RRSET && i < ldns_rr_list_rr_count(e->rrs); i++) {
 		char *r = rw_present_rr_ttl(ldns_rr_list_rr(e->rrs, i),
