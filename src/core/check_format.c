@@ -361,13 +361,26 @@ static void text_delegation(const struct rw_check *ck, struct rw_sbuf *b)
 	rw_sbuf_puts(b, "\n");
 }
 
+/* Where an address came from: "glue", "glue+child", "resolved". */
+static const char *source_text(unsigned src, char *buf, size_t len)
+{
+	static const char *const names[] = {"glue", "child", "resolved"};
+	buf[0] = '\0';
+	for (int k = 0; k < 3; k++)
+		if (src & (1u << k)) {
+			size_t l = strlen(buf);
+			snprintf(buf + l, len - l, "%s%s", l ? "+" : "", names[k]);
+		}
+	return buf[0] ? buf : "-";
+}
+
 static void text_servers(const struct rw_check *ck, struct rw_sbuf *b)
 {
-	char a[64], ms[24], ser[16], brief[160];
+	char a[64], ms[24], ser[16], brief[160], src[32];
 	if (ck->n_servers == 0)
 		return;
-	rw_sbuf_printf(b, "\n  %-26s %-16s %-17s %8s %-11s %-4s %s\n", "server", "address", "state",
-		       "rtt ms", "serial", "tcp", "answer");
+	rw_sbuf_printf(b, "\n  %-26s %-16s %-10s %-17s %8s %-11s %-4s %s\n", "server", "address",
+		       "from", "state", "rtt ms", "serial", "tcp", "answer");
 	for (int i = 0; i < ck->n_servers; i++) {
 		const struct ck_server *s = &ck->servers[i];
 		char *n = name_or(s->nsname);
@@ -399,11 +412,12 @@ static void text_servers(const struct rw_check *ck, struct rw_sbuf *b)
 		} else {
 			snprintf(brief, sizeof(brief), "-");
 		}
-		rw_sbuf_printf(
-			b, "  %-26s %-16s %-17s %8s %-11s %-4s %s\n", n, a, ck_state_name[s->state],
-			s->have_rtt ? rw_present_ms(ms, sizeof(ms), s->rtt_us) : "-", ser,
-			s->tcp == CK_TCP_OK ? "ok" : (s->tcp == CK_TCP_FAILED ? "FAIL" : "-"),
-			brief);
+		rw_sbuf_printf(b, "  %-26s %-16s %-10s %-17s %8s %-11s %-4s %s\n", n, a,
+			       source_text(s->src, src, sizeof(src)), ck_state_name[s->state],
+			       s->have_rtt ? rw_present_ms(ms, sizeof(ms), s->rtt_us) : "-", ser,
+			       s->tcp == CK_TCP_OK ? "ok"
+						   : (s->tcp == CK_TCP_FAILED ? "FAIL" : "-"),
+			       brief);
 		free(n);
 	}
 }
