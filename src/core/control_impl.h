@@ -38,10 +38,19 @@ struct pending {
 	bool finished; /* the trace arrived while starting */
 	char *resp;    /* its framed response (NULL: out of memory) */
 	size_t resplen;
+	/* trace fresh: the SOA serials of the zone's servers asked after the trace
+	 * (control_check.c): the name, the check under way and the trace waiting for it */
+	bool fresh;
+	uint8_t name[255];
+	size_t name_len;
+	uint64_t chandle;
+	char *trace;
+	size_t tracelen;
 };
 
 struct dump;
 struct load;
+struct ccheck;
 
 struct rw_control {
 	struct rw_resolver *r;
@@ -49,8 +58,9 @@ struct rw_control {
 	struct pending *pending;
 	size_t n_pending;
 	uint64_t next_handle;
-	struct dump *dumps; /* dump-cache answers in parts (control_cache.c) */
-	struct load *loads; /* load-cache requests reading their lines (control_load.c) */
+	struct dump *dumps;    /* dump-cache answers in parts (control_cache.c) */
+	struct load *loads;    /* load-cache requests reading their lines (control_load.c) */
+	struct ccheck *checks; /* checks under way (control_check.c) */
 };
 
 /* The cache commands (control_cache.c): each answers through cb exactly once. dump-cache with
@@ -76,6 +86,20 @@ void control_lookup(struct rw_control *ctl, const struct rw_control_request *req
 /* The negative trust anchors (control_dnssec.c): nta-add, nta-remove, nta-list. */
 void control_nta(struct rw_control *ctl, const struct rw_control_request *req,
 		 rw_control_done_cb cb, void *arg);
+/* check (control_check.c): returns the handle of the check under way (0 after answering an
+ * error); cancel returns false for a handle not its own. */
+uint64_t control_check(struct rw_control *ctl, const struct rw_control_request *req,
+		       rw_control_done_cb cb, void *arg);
+bool control_check_cancel(struct rw_control *ctl, uint64_t handle);
+/* A pending trace off the list (control.c's, shared with control_check.c). */
+void control_pending_unlink(struct pending *p);
+/* trace fresh: ask the servers of the zone for their SOA serials before answering with the
+ * trace (copied) and, when they disagree, a line saying so. Returns false when that could not
+ * start (the caller answers with the trace alone). */
+bool control_trace_serials(struct pending *p, const char *trace, size_t len);
+/* The asker of p went away: the serials check, if any, is cancelled. */
+void control_trace_serials_cancel(struct pending *p);
+void control_check_free_all(struct rw_control *ctl);
 /* Respond `ok` with the body (or an error when building it ran out of memory), or an error. */
 /* Responses (control_reply.c). frame: the whole response as a malloc'd buffer, or NULL. */
 char *control_frame(const char *status, const char *body, size_t bodylen, size_t *outlen);
