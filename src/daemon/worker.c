@@ -49,7 +49,7 @@ unsigned rw_workers_wanted(const struct rw_config *cfg)
 /* One worker, on any loop. */
 
 int rw_worker_open(struct rw_worker *w, struct rw_daemon *d, uv_loop_t *loop, unsigned index,
-		   bool listen, bool reuseport)
+		   unsigned listen)
 {
 	char err[512];
 
@@ -72,7 +72,7 @@ int rw_worker_open(struct rw_worker *w, struct rw_daemon *d, uv_loop_t *loop, un
 		return -1;
 	}
 	if (listen) {
-		w->server = rw_server_new(w, reuseport);
+		w->server = rw_server_new(w, listen);
 		if (!w->server)
 			return -1;
 	}
@@ -217,7 +217,7 @@ struct rw_workers *rw_workers_new(struct rw_daemon *d, unsigned n)
 		t->async_init = true;
 		t->async.data = t;
 		t->w.threaded = true;
-		if (rw_worker_open(&t->w, d, &t->loop, i, true, true) < 0)
+		if (rw_worker_open(&t->w, d, &t->loop, i, n) < 0)
 			goto fail;
 	}
 	return ws;

@@ -283,3 +283,27 @@ def test_identical_questions_joined_per_worker(fault_servers, start_ctl, n):
     assert got == 200
     assert 1 <= sent <= n, sent
     assert c.stats()["client.joined"] >= 200 - n
+
+
+def test_metrics_have_a_worker_label(start_ctl):
+    """The Prometheus text keeps its families summed and adds each worker's part with a worker
+    label; promtool accepts it."""
+    from test_metrics import promtool_check
+    c = start_ctl(extra="num-threads: 2\n")
+    ask_many(c.r.addr, VP, 40)
+    ask_many(c.r.addr, VP, 10, tcp=True)
+    text = c.ok("stats", "--prometheus")
+    promtool_check(text)
+    samples = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            k, v = line.rsplit(" ", 1)
+            samples[k] = float(v)
+    for proto, n in (("udp", 40), ("tcp", 10)):
+        assert samples['rootwalk_client_queries_total{protocol="%s"}' % proto] == n
+        parts = [samples['rootwalk_worker_client_queries_total{worker="%s",protocol="%s"}' % (
+            w, proto)] for w in ("0", "1", "main")]
+        assert sum(parts) == n and parts[0] > 0 and parts[1] > 0 and parts[2] == 0, parts
+    answers = [samples['rootwalk_worker_client_answers_total{worker="%s"}' % w]
+               for w in ("0", "1", "main")]
+    assert sum(answers) == 50, answers
