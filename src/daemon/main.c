@@ -389,6 +389,10 @@ static int daemon_reload(struct rw_daemon *d, char *msg, size_t msglen)
 			msg + n, msglen - n,
 			"note: listen addresses changed: they take effect at the next "
 			"start\n");
+	if (n < msglen && rw_workers_wanted(old) != rw_workers_wanted(cfg))
+		n += (size_t)snprintf(
+			msg + n, msglen - n,
+			"note: num-threads changed: it takes effect at the next start\n");
 	if (n < msglen && d->ctlsock && ctl_perms_changed(old, cfg)) {
 		rc = rw_ctlsock_reconfigure(d->ctlsock, cfg, err, sizeof(err));
 		if (rc > 0)

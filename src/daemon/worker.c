@@ -179,7 +179,12 @@ static void call_all(struct rw_workers *ws, void (*call)(struct wthread *, void 
 static void *thread_main(void *arg)
 {
 	struct wthread *t = arg;
-	int rc = rw_resolver_prime(t->w.resolver);
+	char name[16];
+	int rc;
+
+	snprintf(name, sizeof(name), "rw-worker-%u", t->w.index);
+	(void)pthread_setname_np(pthread_self(), name); /* for top -H and gdb; best effort */
+	rc = rw_resolver_prime(t->w.resolver);
 
 	if (rc < 0)
 		rw_daemon_log(RW_LOG_WARNING,

@@ -213,11 +213,18 @@ def test_reload_under_load(start_ctl):
     assert not results["bad"] and results["ok"] > 20, results
     status = c.ok("status")
     assert re.search(r"^reloads: 5 \(last ", status, re.M), status
+    assert "threads: 2\n" in status
     # the new cache-max-ttl (104) caps what every worker stores from now on
     c.ok("flush-all")
     ask_many(c.r.addr, VP, 1)
     for m in ask_many(c.r.addr, VP, 32):
         assert dnsq.answer_ttl(m, VP) <= 104, dnsq.show(m)
+    # a changed num-threads is for the next start, and the reply says so
+    with open(c.r.conf, "w") as f:
+        f.write(conf.replace("num-threads: 2", "num-threads: 3"))
+    out = c.ok("reload")
+    assert "note: num-threads changed: it takes effect at the next start" in out, out
+    assert "threads: 2\n" in c.ok("status")
 
 
 @pytest.mark.parametrize("n", [2, 4])
