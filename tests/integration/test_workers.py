@@ -314,3 +314,24 @@ def test_metrics_have_a_worker_label(start_ctl):
     answers = [samples['rootwalk_worker_client_answers_total{worker="%s"}' % w]
                for w in ("0", "1", "main")]
     assert sum(answers) == 50, answers
+
+
+@pytest.mark.parametrize("second", [1, 2])
+def test_second_daemon_on_the_same_address_is_refused(the_lab, start_rootwalkd, second):
+    """The workers bind with SO_REUSEPORT, which alone would let a second rootwalkd of the same
+    user join their sockets and take part of the clients in silence: it gets "address in use"
+    instead, whatever its num-threads, and the first keeps every client."""
+    r = start_rootwalkd(extra="num-threads: 2\n")
+    r2 = the_lab.start_rootwalkd(addr=r.addr, extra="num-threads: %d\n" % second,
+                                 name="second", wait=False)
+    try:
+        deadline = time.monotonic() + 10
+        while r2.proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert r2.proc.poll() == 1, r2.stderr()[-2000:]
+        assert re.search(r"cannot listen on %s@53 \((udp|tcp)\): address already in use" %
+                         re.escape(r.addr), r2.stderr()), r2.stderr()[-2000:]
+    finally:
+        r2.stop()
+    for m in ask_many(r.addr, VP, 32):
+        assert dnsq.records(m) == [(VP, "A", "203.0.113.42")], dnsq.show(m)
