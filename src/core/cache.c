@@ -100,15 +100,16 @@ uint32_t rw_soa_negative_ttl(const ldns_rr *soa)
 
 uint32_t rw_cache_cap_ttl(const struct rw_cache *c, uint32_t ttl, bool negative)
 {
+	uint32_t max = atomic_load_explicit(&c->max_ttl, memory_order_relaxed);
+	uint32_t neg = atomic_load_explicit(&c->max_negative_ttl, memory_order_relaxed);
+	uint32_t min = atomic_load_explicit(&c->min_ttl, memory_order_relaxed);
 	if (ttl & 0x80000000u)
 		ttl = 0;
-	if (ttl > c->opts.max_ttl)
-		ttl = c->opts.max_ttl;
-	if (negative && ttl > c->opts.max_negative_ttl)
-		ttl = c->opts.max_negative_ttl;
-	if (ttl < c->opts.min_ttl)
-		ttl = c->opts.min_ttl;
-	return ttl;
+	if (negative && neg < max)
+		max = neg;
+	if (ttl > max)
+		ttl = max;
+	return ttl < min ? min : ttl;
 }
 
 /* What an allocation really costs: its usable size plus the allocator's chunk header. */
@@ -284,9 +285,6 @@ struct rw_cache *rw_cache_new(const struct rw_cache_opts *opts, const uint8_t ke
 	struct rw_cache *c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
-	c->opts = *opts;
-	if (!c->opts.max_bytes)
-		c->opts.max_bytes = DEFAULT_MAX_BYTES;
 	memcpy(c->key, key, sizeof(c->key));
 	for (int i = 0; i < SHARDS; i++) {
 		struct shard *s = &c->shards[i];
@@ -299,9 +297,8 @@ struct rw_cache *rw_cache_new(const struct rw_cache_opts *opts, const uint8_t ke
 		}
 		/* the cache's own struct is charged to the shards too */
 		s->bytes = heap_size(s->buckets) + heap_size(c) / SHARDS;
-		s->max_bytes = c->opts.max_bytes / SHARDS;
-		s->keep_us = (int64_t)c->opts.stale_keep * 1000000;
 	}
+	rw_cache_set_opts(c, opts);
 	return c;
 }
 
@@ -332,6 +329,12 @@ void rw_cache_set_opts(struct rw_cache *c, const struct rw_cache_opts *opts)
 			c->opts = *opts;
 			if (!c->opts.max_bytes)
 				c->opts.max_bytes = DEFAULT_MAX_BYTES;
+			atomic_store_explicit(&c->max_ttl, opts->max_ttl, memory_order_relaxed);
+			atomic_store_explicit(&c->min_ttl, opts->min_ttl, memory_order_relaxed);
+			atomic_store_explicit(&c->max_negative_ttl, opts->max_negative_ttl,
+					      memory_order_relaxed);
+			atomic_store_explicit(&c->validating, opts->validating,
+					      memory_order_relaxed);
 		}
 		s->max_bytes = c->opts.max_bytes / SHARDS;
 		s->keep_us = (int64_t)c->opts.stale_keep * 1000000;

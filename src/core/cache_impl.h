@@ -5,6 +5,7 @@
 
 #include <malloc.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -55,7 +56,12 @@ struct shard {
 };
 
 struct rw_cache {
-	struct rw_cache_opts opts;
+	struct rw_cache_opts opts; /* written under shards[0].lock, read only there */
+	/* What stores and reads look at outside any lock: copies of opts's TTL caps and
+	 * validating, which a reload (rw_cache_set_opts) changes while worker threads read
+	 * them; relaxed atomics, plain moves on x86. */
+	_Atomic uint32_t max_ttl, min_ttl, max_negative_ttl;
+	atomic_bool validating;
 	uint8_t key[crypto_shorthash_KEYBYTES];
 	struct shard shards[SHARDS];
 };

@@ -12,6 +12,7 @@
 #ifndef RW_DAEMON_H
 #define RW_DAEMON_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -32,20 +33,44 @@ struct rw_tracesink;
 struct rw_dnstap;
 struct rw_dnstap_queue;
 
+struct rw_daemon;
+struct rw_workers;
+struct rw_shared;
+
+/* One resolver and the I/O around it, on one loop: the whole daemon with num-threads: 1 (on the
+ * main loop), else one per worker thread (worker.c) plus the main loop's own, which serves the
+ * control socket's traces and lookups and has no listeners. Every field is touched only on the
+ * worker's loop thread, once the thread runs. */
+struct rw_worker {
+	struct rw_daemon *d;		  /* borrowed: the daemon */
+	uv_loop_t *loop;		  /* &d->loop, or the worker thread's own loop */
+	unsigned index;			  /* 0..num-threads-1 for the listening workers */
+	const struct rw_config *cfg;	  /* borrowed: the configuration this worker runs */
+	struct rw_env env;		  /* env.ctx points back to this struct */
+	struct rw_resolver *resolver;	  /* owned; NULL once freed at shutdown */
+	struct rw_server *server;	  /* owned; NULL for the main loop's control resolver */
+	struct rw_upstream *upstream;	  /* owned */
+	struct rw_dnstap_queue *dnstap_q; /* this thread's input queue, NULL without dnstap */
+	uv_timer_t resolver_timer;	  /* env->set_timer: priming retries and waits */
+	bool resolver_timer_init;
+	bool stopping;
+	bool threaded; /* runs on a worker thread */
+};
+
 struct rw_daemon {
 	uv_loop_t loop;
 	const char *config_path;
-	bool config_explicit;	      /* given with -c: it must exist (also at reload) */
-	struct rw_config *cfg;	      /* owned; replaced by a reload */
-	struct rw_env env;	      /* env.ctx points back to this struct */
-	char hostname[256];	      /* env.hostname */
-	struct rw_resolver *resolver; /* owned; NULL once freed at shutdown */
-	struct rw_server *server;     /* owned */
-	struct rw_upstream *upstream; /* owned */
-	struct rw_control *control;   /* owned; NULL without a control socket */
-	struct rw_ctlsock *ctlsock;   /* owned; NULL without a control socket */
-	int64_t started_us;	      /* wall clock at startup, for `status` */
-	int64_t reloaded_us;	      /* wall clock of the last successful reload, 0 if none */
+	bool config_explicit;	  /* given with -c: it must exist (also at reload) */
+	struct rw_config *cfg;	  /* owned; replaced by a reload */
+	char hostname[256];	  /* env.hostname of every worker */
+	struct rw_shared *shared; /* owned: the cache, infra cache and hints of every resolver */
+	/* The main loop's resolver: the only one with num-threads: 1; else the control socket's. */
+	struct rw_worker main;
+	struct rw_workers *workers; /* owned (worker.c); NULL with num-threads: 1 */
+	struct rw_control *control; /* owned; NULL without a control socket */
+	struct rw_ctlsock *ctlsock; /* owned; NULL without a control socket */
+	int64_t started_us;	    /* wall clock at startup, for `status` */
+	int64_t reloaded_us;	    /* wall clock of the last successful reload, 0 if none */
 	unsigned reloads, reload_failures;
 
 	/* The trace sink: a file written off the loop (tsink), or stderr, or nothing. */
@@ -54,12 +79,11 @@ struct rw_daemon {
 	char *trace_path;	    /* trace-log as configured (owned), NULL when off */
 	_Atomic bool trace_failed;  /* a write to stderr failed (logged once; any thread) */
 	uint64_t trace_dropped;	    /* traces dropped by sinks closed since start */
+	/* d->tsink and d->trace_stderr change (main loop) only under the write lock; every thread
+	 * that writes a trace holds the read lock meanwhile (env.c) */
+	pthread_rwlock_t trace_lock;
 
-	struct rw_dnstap *dnstap;	  /* owned; NULL unless dnstap: yes (dnstap.c) */
-	struct rw_dnstap_queue *dnstap_q; /* the loop thread's input queue */
-
-	uv_timer_t resolver_timer; /* env->set_timer: priming retries and waits */
-	bool resolver_timer_init;
+	struct rw_dnstap *dnstap; /* owned; NULL unless dnstap: yes (dnstap.c) */
 
 	/* Running as a service (service.c). */
 	int notify_fd;	/* connected to $NOTIFY_SOCKET, -1 without one */
@@ -74,29 +98,36 @@ struct rw_daemon {
 	struct rw_metrics_http *metrics;
 };
 
-/* Open a UDP socket and a TCP listener on every cfg->listen address. Returns NULL after logging
+/* Open a UDP socket and a TCP listener on every w->cfg->listen address, on w's loop. With
+ * nworkers > 1, with SO_REUSEPORT, so that every worker binds the same addresses and the kernel
+ * spreads the clients, and each takes its share of incoming-num-tcp. Returns NULL after logging
  * the reason when any address cannot be bound. */
-struct rw_server *rw_server_new(struct rw_daemon *d);
+struct rw_server *rw_server_new(struct rw_worker *w, unsigned nworkers);
 /* Close every listener and connection. Must be called after the resolver is freed: client
  * requests still outstanding are released here, as the resolver will never answer them. */
 void rw_server_close(struct rw_server *s);
 /* Free the server once the loop has run every close callback. NULL does nothing. */
 void rw_server_free(struct rw_server *s);
 
-/* fdlimit.c: raise the soft RLIMIT_NOFILE to what outgoing-range and incoming-num-tcp need
- * (and the hard limit if need be and allowed); logs a warning when that fails. */
-void rw_daemon_raise_fd_limit(const struct rw_config *cfg);
+/* fdlimit.c: raise the soft RLIMIT_NOFILE to what outgoing-range (per thread, of nthreads)
+ * and incoming-num-tcp need (and the hard limit if need be and allowed); logs a warning when
+ * that fails. */
+void rw_daemon_raise_fd_limit(const struct rw_config *cfg, unsigned nthreads);
 
-/* env.c: the environment handed to the core (d->env; main.c sets trace_write to
- * rw_daemon_env_trace_write when a trace sink is open), and its timer. */
-void rw_daemon_env_init(struct rw_daemon *d);
-void rw_daemon_env_trace_write(void *ctx, const char *text, size_t len);
-/* env->trace_write_hit when the trace log is a file: the record to the sink, formatted there. */
-void rw_daemon_env_trace_write_hit(void *ctx, const void *rec, size_t len);
+/* env.c: the environment handed to w's resolver (w->env), and its timer on w's loop. Tracing is
+ * set by rw_daemon_env_tracing. */
+void rw_daemon_env_init(struct rw_worker *w);
+/* Switch w's tracing on or off; to_file: the trace log is a file, so cache hits go to the sink as
+ * packed records and are formatted on its thread (env->trace_write_hit). */
+void rw_daemon_env_tracing(struct rw_worker *w, bool on, bool to_file);
+/* Write one trace to the daemon's sink (file or stderr). Any thread: d->trace_lock. */
+void rw_daemon_trace_write(struct rw_daemon *d, const char *text, size_t len);
 int64_t rw_daemon_now_wall_us(void *ctx);
+/* env->random_buf: libsodium's CSPRNG (any thread). */
+void rw_daemon_random_buf(void *ctx, void *buf, size_t len);
 
-/* The upstream transport. Returns NULL on allocation failure. */
-struct rw_upstream *rw_upstream_new(struct rw_daemon *d);
+/* The upstream transport of w's resolver, on w's loop. Returns NULL on allocation failure. */
+struct rw_upstream *rw_upstream_new(struct rw_worker *w);
 /* env->send and env->cancel: see rootwalk/env.h. */
 int rw_upstream_send(struct rw_upstream *up, const struct rw_upstream_query *q);
 void rw_upstream_cancel(struct rw_upstream *up, uint64_t id);

@@ -1,6 +1,7 @@
 /* The environment rootwalkd hands to the core (rootwalk/env.h): clocks, randomness, upstream
  * sends and cancels, the resolver's timer, the log and the trace sink. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -34,7 +35,7 @@ int64_t rw_daemon_now_wall_us(void *ctx)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static void env_random_buf(void *ctx, void *buf, size_t len)
+void rw_daemon_random_buf(void *ctx, void *buf, size_t len)
 {
 	(void)ctx;
 	randombytes_buf(buf, len);
@@ -42,32 +43,32 @@ static void env_random_buf(void *ctx, void *buf, size_t len)
 
 static int env_send(void *ctx, const struct rw_upstream_query *q)
 {
-	struct rw_daemon *d = ctx;
+	struct rw_worker *w = ctx;
 
-	return rw_upstream_send(d->upstream, q);
+	return rw_upstream_send(w->upstream, q);
 }
 
 static void env_cancel(void *ctx, uint64_t id)
 {
-	struct rw_daemon *d = ctx;
+	struct rw_worker *w = ctx;
 
-	rw_upstream_cancel(d->upstream, id);
+	rw_upstream_cancel(w->upstream, id);
 }
 
 static void resolver_timer_cb(uv_timer_t *t)
 {
-	struct rw_daemon *d = t->data;
+	struct rw_worker *w = t->data;
 
-	if (d->resolver)
-		rw_resolver_on_timer(d->resolver);
+	if (w->resolver)
+		rw_resolver_on_timer(w->resolver);
 }
 
 static void env_set_timer(void *ctx, uint32_t ms)
 {
-	struct rw_daemon *d = ctx;
+	struct rw_worker *w = ctx;
 
-	if (d->resolver_timer_init && !d->stopping)
-		uv_timer_start(&d->resolver_timer, resolver_timer_cb, ms, 0);
+	if (w->resolver_timer_init && !w->stopping)
+		uv_timer_start(&w->resolver_timer, resolver_timer_cb, ms, 0);
 }
 
 static void env_log(void *ctx, int level, const char *text)
@@ -76,53 +77,71 @@ static void env_log(void *ctx, int level, const char *text)
 	rw_daemon_log(level, "%s", text);
 }
 
-void rw_daemon_env_trace_write(void *ctx, const char *text, size_t len)
+/* Any thread. The sink is swapped (trace_use in main.c) only under the write lock, so a reader
+ * holding the read lock writes to a sink that stays open until it lets go. */
+void rw_daemon_trace_write(struct rw_daemon *d, const char *text, size_t len)
 {
-	struct rw_daemon *d = ctx;
-
+	pthread_rwlock_rdlock(&d->trace_lock);
 	if (d->tsink) {
 		rw_tracesink_write(d->tsink, text, len);
-		return;
-	}
-	if (!d->trace_stderr)
-		return;
-	/* Standard error stays synchronous: it is shared with the log lines, which must not
-	 * land in the middle of a trace, and it is meant for debugging, not for load. */
-	if (fwrite(text, 1, len, stderr) != len || fflush(stderr) != 0) {
-		if (!atomic_exchange(&d->trace_failed, true)) { /* once, not once per query */
-			rw_daemon_log(RW_LOG_ERR, "writing traces to stderr: %s", strerror(errno));
+	} else if (d->trace_stderr) {
+		/* Standard error stays synchronous: it is shared with the log lines, which must not
+		 * land in the middle of a trace (stdio locks the stream for the whole fwrite), and
+		 * it is meant for debugging, not for load. */
+		if (fwrite(text, 1, len, stderr) != len || fflush(stderr) != 0) {
+			if (!atomic_exchange(&d->trace_failed, true)) /* once, not once per query */
+				rw_daemon_log(RW_LOG_ERR, "writing traces to stderr: %s",
+					      strerror(errno));
+			clearerr(stderr);
 		}
-		clearerr(stderr);
 	}
+	pthread_rwlock_unlock(&d->trace_lock);
 }
 
-void rw_daemon_env_trace_write_hit(void *ctx, const void *rec, size_t len)
+static void env_trace_write(void *ctx, const char *text, size_t len)
 {
-	struct rw_daemon *d = ctx;
+	struct rw_worker *w = ctx;
 
+	rw_daemon_trace_write(w->d, text, len);
+}
+
+/* A cache hit's packed record, formatted on the sink's own thread. Set only while the trace log
+ * is a file; a hit that meets no file sink (a reload switching the trace log to stderr, before
+ * this thread has switched) is dropped. */
+static void env_trace_write_hit(void *ctx, const void *rec, size_t len)
+{
+	struct rw_daemon *d = ((struct rw_worker *)ctx)->d;
+
+	pthread_rwlock_rdlock(&d->trace_lock);
 	if (d->tsink)
 		rw_tracesink_write_hit(d->tsink, rec, len);
+	pthread_rwlock_unlock(&d->trace_lock);
 }
 
-/* The environment handed to the core (trace_use sets trace_write), and its timer. */
-void rw_daemon_env_init(struct rw_daemon *d)
+void rw_daemon_env_tracing(struct rw_worker *w, bool on, bool to_file)
 {
-	d->env = (struct rw_env){
-		.ctx = d,
+	w->env.trace_write = on ? env_trace_write : NULL;
+	w->env.trace_write_hit = on && to_file ? env_trace_write_hit : NULL;
+}
+
+/* The environment handed to the core (tracing set by rw_daemon_env_tracing), and its timer. */
+void rw_daemon_env_init(struct rw_worker *w)
+{
+	struct rw_daemon *d = w->d;
+
+	w->env = (struct rw_env){
+		.ctx = w,
 		.now_mono_ms = env_now_mono_ms,
 		.now_mono_us = env_now_mono_us,
 		.now_wall_us = rw_daemon_now_wall_us,
-		.random_buf = env_random_buf,
+		.random_buf = rw_daemon_random_buf,
 		.send = env_send,
 		.cancel = env_cancel,
 		.set_timer = env_set_timer,
 		.log = env_log,
 		.hostname = d->hostname,
 	};
-	/* For the CHAOS id.server answer: the core makes no system calls. */
-	if (gethostname(d->hostname, sizeof(d->hostname) - 1) < 0)
-		d->hostname[0] = '\0';
-	uv_timer_init(&d->loop, &d->resolver_timer);
-	d->resolver_timer.data = d;
-	d->resolver_timer_init = true;
+	uv_timer_init(w->loop, &w->resolver_timer);
+	w->resolver_timer.data = w;
+	w->resolver_timer_init = true;
 }

@@ -18,6 +18,7 @@
 #include "metrics_http.h"
 #include "rootwalk/metrics.h"
 #include "stream.h"
+#include "worker.h"
 
 #define MH_MAX_REQUEST 4096
 #define MH_REQUEST_MS  5000
@@ -71,10 +72,25 @@ static void serve(struct mh_conn *c)
 	size_t len = 0;
 	char *text = NULL;
 
-	if (d->resolver) {
-		edge.in_progress = rw_resolver_pending(d->resolver);
-		text = rw_metrics_text(rw_resolver_stats(d->resolver),
-				       rw_resolver_cache(d->resolver), &edge, &len);
+	if (d->main.resolver) {
+		struct rw_metrics_thread *threads = NULL;
+		struct rw_stats st;
+		size_t pending;
+		int n = rw_daemon_stats(d, -1, &st, &pending, NULL, 0);
+
+		edge.in_progress = pending;
+		/* each thread's part, when there are worker threads */
+		if (n > 1 && (threads = calloc((size_t)n, sizeof(*threads)))) {
+			for (int i = 0; i < n; i++) {
+				rw_daemon_stats(d, i, &threads[i].st, &pending, threads[i].name,
+						sizeof(threads[i].name));
+				threads[i].in_progress = pending;
+			}
+			edge.threads = threads;
+			edge.n_threads = (size_t)n;
+		}
+		text = rw_metrics_text(&st, rw_resolver_cache(d->main.resolver), &edge, &len);
+		free(threads);
 	}
 	if (!text) {
 		respond(c, "503 Service Unavailable", "", "text/plain", NULL, 0);
@@ -142,10 +158,10 @@ static enum rw_acl_action peer_acl(struct mh_conn *c)
 	struct sockaddr_storage ss;
 	int sslen = sizeof(ss);
 
-	if (!c->mh->d->resolver ||
+	if (!c->mh->d->main.resolver ||
 	    uv_tcp_getpeername(&c->st.h.tcp, (struct sockaddr *)&ss, &sslen) < 0)
 		return RW_ACL_DENY;
-	return rw_resolver_acl(c->mh->d->resolver, (const struct sockaddr *)&ss);
+	return rw_resolver_acl(c->mh->d->main.resolver, (const struct sockaddr *)&ss);
 }
 
 static void mh_connection_cb(uv_stream_t *server, int status)
