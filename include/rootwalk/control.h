@@ -39,6 +39,9 @@
  *   load-cache                          then cache file lines, then "."; stores each entry that
  *                                       has not expired and is not cached already; body
  *                                       "key: value" counts, then "line N: reason" lines
+ *   check NAME [TYPE] [json]            ask every server of NAME's zone now and report what is
+ *                                       wrong (rootwalk/check.h); the report's first line (text)
+ *                                       or its "status" key (JSON) is ok, warnings or errors
  *   status                              the daemon's state, "key: value" lines
  *   reload                              re-read the configuration file, keeping the cache
  *   help                                the list of requests
@@ -72,6 +75,7 @@ enum rw_control_cmd {
 	RW_CTL_NTA_REMOVE,
 	RW_CTL_NTA_LIST,
 	RW_CTL_LOAD_CACHE,
+	RW_CTL_CHECK,
 };
 
 /* One parsed request. No pointers: it may be copied freely. */
@@ -79,7 +83,7 @@ struct rw_control_request {
 	enum rw_control_cmd cmd;
 	uint8_t name[255]; /* NAME in (uncompressed) wire form, for lookup, trace and flush */
 	size_t name_len;   /* 0 when the request has no NAME */
-	uint16_t qtype;	   /* trace: TYPE, default A */
+	uint16_t qtype;	   /* trace, check: TYPE, default A */
 	bool fresh;	   /* trace: ignore cached answers (cached delegations are still used) */
 	bool json;	   /* lookup, trace, stats, dump-cache: JSON body */
 	bool subtree;	   /* flush: every name below NAME too */

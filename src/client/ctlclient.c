@@ -27,6 +27,8 @@ struct reply {
 	size_t len, cap;
 	char *status; /* the status line, NULL until it is complete */
 	bool done;    /* the "." line that ends the response was read */
+	void (*line_cb)(void *arg, const char *line, size_t len); /* each body line, or NULL */
+	void *line_arg;
 };
 
 /* The control socket: -s, else the control-socket line of the daemon's configuration file,
@@ -107,8 +109,8 @@ static int ctl_connect(const char *path)
 	}
 }
 
-/* Print one body line (dot-stuffing undone). */
-static void ctl_body_line(const char *line, size_t len)
+/* Print one body line (dot-stuffing undone), and hand it to the reader's line_cb. */
+static void ctl_body_line(const struct reply *r, const char *line, size_t len)
 {
 	if (len > 0 && line[0] == '.') {
 		line++;
@@ -116,6 +118,8 @@ static void ctl_body_line(const char *line, size_t len)
 	}
 	fwrite(line, 1, len, stdout);
 	fputc('\n', stdout);
+	if (r->line_cb)
+		r->line_cb(r->line_arg, line, len);
 }
 
 /* Hand out the complete lines in r->buf: the status line, then the body lines up to the "."
@@ -141,7 +145,7 @@ static int reply_take_lines(struct reply *r)
 			r->done = true;
 			break;
 		} else if (strncmp(r->status, "ok", 2) == 0) {
-			ctl_body_line(r->buf + start, l);
+			ctl_body_line(r, r->buf + start, l);
 		}
 		start += l + 1;
 	}
@@ -228,7 +232,13 @@ int rw_ctlclient_open(const struct rw_ctlclient_opts *o, char **path)
 
 int rw_ctlclient_reply(int fd, const char *path, int64_t deadline, int timeout_ms)
 {
-	struct reply r = {0};
+	return rw_ctlclient_reply_lines(fd, path, deadline, timeout_ms, NULL, NULL);
+}
+
+int rw_ctlclient_reply_lines(int fd, const char *path, int64_t deadline, int timeout_ms,
+			     void (*line_cb)(void *arg, const char *line, size_t len), void *arg)
+{
+	struct reply r = {.line_cb = line_cb, .line_arg = arg};
 	int rc = RW_EXIT_PROTOCOL;
 
 	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
@@ -245,8 +255,10 @@ out:
 	return rc;
 }
 
-/* Send one request and print the response body. Returns the exit status. */
-static int ctl_exchange(const struct rw_ctlclient_opts *o, const char *request)
+/* Send one request and print the response body (each line also to line_cb, when not NULL).
+ * Returns the exit status. */
+static int ctl_exchange(const struct rw_ctlclient_opts *o, const char *request,
+			void (*line_cb)(void *arg, const char *line, size_t len), void *arg)
 {
 	int64_t deadline = rw_deadline_now_ms() + o->timeout_ms;
 	char *path;
@@ -260,7 +272,7 @@ static int ctl_exchange(const struct rw_ctlclient_opts *o, const char *request)
 		fprintf(stderr, "rootwalk: sending to %s: %s\n", path,
 			errno ? strerror(errno) : "timed out");
 	else
-		rc = rw_ctlclient_reply(fd, path, deadline, o->timeout_ms);
+		rc = rw_ctlclient_reply_lines(fd, path, deadline, o->timeout_ms, line_cb, arg);
 	free(path);
 	close(fd);
 	return rc;
@@ -334,13 +346,20 @@ static char *ctl_request(const char *cmd, int argc, char **argv)
 
 int rw_ctlclient_run(const struct rw_ctlclient_opts *o, const char *cmd, int argc, char **argv)
 {
+	return rw_ctlclient_run_lines(o, cmd, argc, argv, NULL, NULL);
+}
+
+int rw_ctlclient_run_lines(const struct rw_ctlclient_opts *o, const char *cmd, int argc,
+			   char **argv, void (*line_cb)(void *arg, const char *line, size_t len),
+			   void *arg)
+{
 	char *req = ctl_request(cmd, argc, argv);
 	int rc;
 
 	if (!req)
 		return RW_EXIT_USAGE;
 	signal(SIGPIPE, SIG_IGN);
-	rc = ctl_exchange(o, req);
+	rc = ctl_exchange(o, req, line_cb, arg);
 	free(req);
 	return rc;
 }

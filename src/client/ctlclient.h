@@ -9,6 +9,7 @@
 #ifndef RW_CLIENT_CTLCLIENT_H
 #define RW_CLIENT_CTLCLIENT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct rw_ctlclient_opts {
@@ -25,6 +26,13 @@ struct rw_ctlclient_opts {
  * RW_EXIT_NOT_RUNNING, RW_EXIT_NO_ACCESS or RW_EXIT_PROTOCOL. */
 int rw_ctlclient_run(const struct rw_ctlclient_opts *o, const char *cmd, int argc, char **argv);
 
+/* rw_ctlclient_run that also hands each body line (dot-stuffing undone, no newline, borrowed
+ * for the call) to line_cb after printing it: for commands whose exit status depends on the
+ * answer (check). */
+int rw_ctlclient_run_lines(const struct rw_ctlclient_opts *o, const char *cmd, int argc,
+			   char **argv, void (*line_cb)(void *arg, const char *line, size_t len),
+			   void *arg);
+
 /* For commands that write more than a request line (load-cache, loadcache.c). */
 
 /* Connect to the control socket (as rw_ctlclient_run finds it); its path goes to *path (malloc'd,
@@ -33,5 +41,8 @@ int rw_ctlclient_open(const struct rw_ctlclient_opts *o, char **path);
 /* Read one response from fd by deadline (monotonic ms; timeout_ms is for the message), printing
  * its body on standard output. Makes fd non-blocking. Returns the exit status. */
 int rw_ctlclient_reply(int fd, const char *path, int64_t deadline, int timeout_ms);
+/* rw_ctlclient_reply with each body line to line_cb (NULL: none), as rw_ctlclient_run_lines. */
+int rw_ctlclient_reply_lines(int fd, const char *path, int64_t deadline, int timeout_ms,
+			     void (*line_cb)(void *arg, const char *line, size_t len), void *arg);
 
 #endif

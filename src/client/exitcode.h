@@ -9,5 +9,7 @@
 #define RW_EXIT_NOT_RUNNING 3 /* no socket, or nobody listening on it */
 #define RW_EXIT_NO_ACCESS   4 /* the socket exists but we may not connect */
 #define RW_EXIT_PROTOCOL    5 /* the connection failed or timed out mid-way */
+#define RW_EXIT_WARNINGS    6 /* check: the worst finding is a warning */
+#define RW_EXIT_ERRORS	    7 /* check: the worst finding is an error */
 
 #endif

@@ -4,7 +4,8 @@
  *   rootwalk [-s SOCKET] [-c FILE] [-t SECONDS] COMMAND [ARGS]
  *
  * The control commands (trace, lookup, flush, flush-all, stats, dump-cache, load-cache, status,
- * reload, nta) go to rootwalkd's control socket (ctlclient.h; load-cache: loadcache.h). `query` asks one DNS question (query.h). `check-conf`
+ * reload, nta, check) go to rootwalkd's control socket (ctlclient.h; load-cache: loadcache.h;
+ * check: check.h). `query` asks one DNS question (query.h). `check-conf`
  * checks a configuration file; `version` and `help` need nothing else.
  */
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include "rootwalk/config.h"
 #include "rootwalk/hints.h"
 
+#include "check.h"
 #include "ctlclient.h"
 #include "deadline.h"
 #include "exitcode.h"
@@ -56,6 +58,10 @@ static void usage(FILE *f)
 		"(default 3600)\n"
 		"  nta remove NAME         remove that negative trust anchor\n"
 		"  nta list [--json]       the negative trust anchors and when they expire\n"
+		"  check NAME [TYPE] [--json]\n"
+		"                          ask every server of NAME's zone now: delegation, lame\n"
+		"                          servers, serials, answers, TTLs (exit 6 warnings, 7 "
+		"errors)\n"
 		"other commands:\n"
 		"  query [@SERVER[#PORT]] NAME [TYPE] [+tcp] [+timeout=SEC]\n"
 		"                          ask SERVER (default 127.0.0.1#53) one question\n"
@@ -186,6 +192,7 @@ static const struct command commands[] = {
 	{"status", rw_ctlclient_run},
 	{"reload", rw_ctlclient_run},
 	{"nta", cmd_nta},
+	{"check", rw_check_run},
 };
 
 /* The options before the command (rootwalk(1), OPTIONS) into *o. Returns -1 to go on with the

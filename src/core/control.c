@@ -28,6 +28,7 @@ static const struct {
 	{"nta-remove", RW_CTL_NTA_REMOVE, true},
 	{"nta-list", RW_CTL_NTA_LIST, false},
 	{"load-cache", RW_CTL_LOAD_CACHE, false},
+	{"check", RW_CTL_CHECK, true},
 };
 
 /* Set one option flag; duplicates are refused so a mistyped request is never half-understood. */
@@ -78,17 +79,18 @@ static int parse_option(struct rw_control_request *req, const char *w, bool *hav
 		return set_flag(&req->subtree, w, err, errlen);
 	if (strcmp(w, "negative") == 0 && req->cmd == RW_CTL_FLUSH)
 		return set_flag(&req->negative, w, err, errlen);
-	if (req->cmd == RW_CTL_TRACE && !*have_type) {
+	if ((req->cmd == RW_CTL_TRACE || req->cmd == RW_CTL_CHECK) && !*have_type) {
 		ldns_rr_type t = ldns_get_rr_type_by_name(w);
 
 		if (t == 0) {
-			snprintf(err, errlen, "trace: unknown type or option '%.40s'", w);
+			snprintf(err, errlen, "%s: unknown type or option '%.40s'", cmd, w);
 			return -EINVAL;
 		}
 		/* OPT and the query meta-types (RFC 6895 3.1: 128-255, AXFR, ANY...) are not
 		 * questions a resolver walks for. */
 		if (t == LDNS_RR_TYPE_OPT || (t >= 128 && t <= 255)) {
-			snprintf(err, errlen, "trace: type '%.40s' cannot be traced", w);
+			snprintf(err, errlen, "%s: type '%.40s' cannot be %s", cmd, w,
+				 req->cmd == RW_CTL_TRACE ? "traced" : "checked");
 			return -EINVAL;
 		}
 		req->qtype = (uint16_t)t;
@@ -365,6 +367,7 @@ static const char help_text[] =
 	"nta-add NAME [ttl=SECONDS]        do not validate at and below NAME for a while\n"
 	"nta-remove NAME                   remove a negative trust anchor\n"
 	"nta-list [json]                   the negative trust anchors\n"
+	"check NAME [TYPE] [json]          ask every server of NAME's zone now: what is wrong\n"
 	"help                              this list\n";
 
 /* trace: the resolver calls back when the resolution is done. */
@@ -472,6 +475,8 @@ uint64_t rw_control_request(struct rw_control *ctl, const char *line, size_t len
 		return control_dump(ctl, &req, cb, arg);
 	case RW_CTL_LOAD_CACHE:
 		return control_load(ctl, &req, cb, arg);
+	case RW_CTL_CHECK:
+		return control_check(ctl, &req, cb, arg);
 	case RW_CTL_STATUS:
 		do_status(ctl, cb, arg);
 		break;
@@ -497,7 +502,8 @@ void rw_control_continue(struct rw_control *ctl, uint64_t handle)
 
 void rw_control_cancel(struct rw_control *ctl, uint64_t handle)
 {
-	if (control_dump_cancel(ctl, handle) || control_load_cancel(ctl, handle))
+	if (control_dump_cancel(ctl, handle) || control_load_cancel(ctl, handle) ||
+	    control_check_cancel(ctl, handle))
 		return;
 	for (struct pending *p = ctl->pending; p; p = p->next) {
 		if (p->handle != handle)
@@ -537,5 +543,6 @@ void rw_control_free(struct rw_control *ctl)
 		rw_control_cancel(ctl, ctl->pending->handle);
 	control_dump_free_all(ctl);
 	control_load_free_all(ctl);
+	control_check_free_all(ctl);
 	free(ctl);
 }

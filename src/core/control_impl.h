@@ -42,6 +42,7 @@ struct pending {
 
 struct dump;
 struct load;
+struct ccheck;
 
 struct rw_control {
 	struct rw_resolver *r;
@@ -49,8 +50,9 @@ struct rw_control {
 	struct pending *pending;
 	size_t n_pending;
 	uint64_t next_handle;
-	struct dump *dumps; /* dump-cache answers in parts (control_cache.c) */
-	struct load *loads; /* load-cache requests reading their lines (control_load.c) */
+	struct dump *dumps;    /* dump-cache answers in parts (control_cache.c) */
+	struct load *loads;    /* load-cache requests reading their lines (control_load.c) */
+	struct ccheck *checks; /* checks under way (control_check.c) */
 };
 
 /* The cache commands (control_cache.c): each answers through cb exactly once. dump-cache with
@@ -76,6 +78,12 @@ void control_lookup(struct rw_control *ctl, const struct rw_control_request *req
 /* The negative trust anchors (control_dnssec.c): nta-add, nta-remove, nta-list. */
 void control_nta(struct rw_control *ctl, const struct rw_control_request *req,
 		 rw_control_done_cb cb, void *arg);
+/* check (control_check.c): returns the handle of the check under way (0 after answering an
+ * error); cancel returns false for a handle not its own. */
+uint64_t control_check(struct rw_control *ctl, const struct rw_control_request *req,
+		       rw_control_done_cb cb, void *arg);
+bool control_check_cancel(struct rw_control *ctl, uint64_t handle);
+void control_check_free_all(struct rw_control *ctl);
 /* Respond `ok` with the body (or an error when building it ran out of memory), or an error. */
 /* Responses (control_reply.c). frame: the whole response as a malloc'd buffer, or NULL. */
 char *control_frame(const char *status, const char *body, size_t bodylen, size_t *outlen);

@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "rootwalk/cache.h"
+#include "rootwalk/check.h"
 #include "rootwalk/config.h"
 #include "rootwalk/hints.h"
 #include "rootwalk/infra.h"
@@ -43,7 +44,8 @@ const char *const rw_servfail_reason_name[RW_SERVFAIL_REASONS] = {
 const uint32_t rw_rtt_bucket_ms[RW_RTT_BUCKETS - 1] = {1,   2,	 5,   10,   20,	 50,
 						       100, 200, 500, 1000, 2000};
 
-/* Ask the edge for one timer: the next priming retry or the end of the oldest wait. */
+/* Ask the edge for one timer: the next priming retry, the end of the oldest wait, or the end of
+ * a check's budget. */
 static void arm_timer(struct rw_resolver *r)
 {
 	const struct rw_env *env = r->env;
@@ -57,6 +59,8 @@ static void arm_timer(struct rw_resolver *r)
 			at = q->park_until;
 	if (r->stale_head && r->stale_head->stale_at < at)
 		at = r->stale_head->stale_at; /* serve-expired-client-timeout */
+	if (rw_check_deadline(r) < at)
+		at = rw_check_deadline(r);
 	if (at != UINT64_MAX)
 		env->set_timer(env->ctx, at > now ? (uint32_t)(at - now) : 0);
 }
@@ -402,6 +406,7 @@ void rw_resolver_on_timer(struct rw_resolver *r)
 	if (rw_prime_due(&r->prime, r->env->now_mono_ms(r->env->ctx)))
 		rw_resolver_prime(r);
 	rw_stale_due(r);
+	rw_check_on_timer(r);
 	unpark(r, false); /* and set the timer for what is left */
 	r->busy--;
 }
@@ -440,6 +445,14 @@ uint64_t rw_resolver_trace(struct rw_resolver *r, const char *qname, uint16_t qt
 		return 0;
 	}
 	return handle; /* the request may already be done (cache hit): cb ran */
+}
+
+uint64_t rw_resolver_check(struct rw_resolver *r, const uint8_t *name, size_t name_len,
+			   uint16_t qtype, bool json, rw_check_cb cb, void *arg)
+{
+	uint64_t h = rw_check_start(r, name, name_len, qtype, json, cb, arg);
+	arm_timer(r); /* the check's budget */
+	return h;
 }
 
 void rw_resolver_trace_cancel(struct rw_resolver *r, uint64_t handle)
@@ -662,8 +675,8 @@ bool rw_resolver_on_reply(struct rw_resolver *r, uint64_t id, const struct socka
 			  socklen_t fromlen, const uint8_t *pkt, size_t len)
 {
 	struct req *q = req_id_find(r, id);
-	if (!q)
-		return true;
+	if (!q) /* one of a check's queries, or an id no longer known */
+		return rw_check_on_reply(r, id, from, fromlen, pkt, len);
 	struct rw_iter_out out;
 	memset(&out, 0, sizeof(out));
 	if (!ev_reply(q, from, fromlen, pkt, len, &out)) {
@@ -683,8 +696,10 @@ bool rw_resolver_on_reply(struct rw_resolver *r, uint64_t id, const struct socka
 void rw_resolver_on_timeout(struct rw_resolver *r, uint64_t id, int err)
 {
 	struct req *q = req_id_find(r, id);
-	if (!q)
+	if (!q) {
+		rw_check_on_timeout(r, id, err);
 		return;
+	}
 	r->busy++;
 	struct req *f = query_done(r, q);
 	r->stats.upstream_timeouts++;

@@ -106,6 +106,7 @@ struct rw_resolver {
 	struct rw_stale_fail fails[RW_STALE_FAILS]; /* failed refreshes, by question hash */
 	uint8_t buf[65535];			    /* answers built without a walk (ans.buf) */
 	struct rw_taps taps;			    /* dnstap (tap.h) */
+	struct rw_check *checks;		    /* `rootwalk check`s under way (check.c) */
 };
 
 /* Admission under load (admit.c). Room for a new client request, made by dropping the oldest

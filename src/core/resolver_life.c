@@ -9,6 +9,7 @@
 #include "rootwalk/layer.h"
 #include "rootwalk/resolver.h"
 #include "rootwalk/shared.h"
+#include "rootwalk/check.h"
 #include "resolver_impl.h"
 
 /* The stages of a resolution: the iterator, then (dnssec: yes) the validator. */
@@ -87,6 +88,7 @@ void rw_resolver_free(struct rw_resolver *r)
 		return;
 	while (r->reqs)
 		req_free(r->reqs);
+	rw_check_free_all(r);
 	rw_sendshare_free(r->share);
 	rw_gate_deinit(&r->gate);
 	rw_tap_deinit(&r->taps);
