@@ -49,7 +49,7 @@ uint64_t rw_check_start(struct rw_resolver *r, const uint8_t *name, size_t name_
  * are ignored. */
 void rw_check_cancel(struct rw_resolver *r, uint64_t handle);
 /* Number of checks under way. */
-size_t rw_check_count(const struct rw_resolver *r);
+size_t rw_check_running(const struct rw_resolver *r);
 
 /* The resolver's hooks (resolver.c, resolver_life.c). on_reply returns as
  * rw_resolver_on_reply does: true when the reply was taken or the id is unknown, false when it

@@ -246,7 +246,7 @@ uint64_t rw_check_deadline(const struct rw_resolver *r)
 	return at;
 }
 
-size_t rw_check_count(const struct rw_resolver *r)
+size_t rw_check_running(const struct rw_resolver *r)
 {
 	size_t n = 0;
 	for (const struct rw_check *ck = r->checks; ck; ck = ck->next)

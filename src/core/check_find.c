@@ -346,6 +346,8 @@ static void find_cache(struct rw_check *ck, const char *name)
 	int64_t now = ck->r->env->now_wall_us(ck->r->env->ctx);
 	ck->cached = rw_cache_get(c, RW_ENTRY_RRSET, ck->name, ck->qtype, LDNS_RR_CLASS_IN, now,
 				  RW_RANK_NONAUTH_ANSWER, &ck->cache) ||
+		     rw_cache_get(c, RW_ENTRY_RRSET, ck->name, LDNS_RR_TYPE_CNAME, LDNS_RR_CLASS_IN,
+				  now, RW_RANK_NONAUTH_ANSWER, &ck->cache) ||
 		     rw_cache_get(c, RW_ENTRY_NODATA, ck->name, ck->qtype, LDNS_RR_CLASS_IN, now,
 				  RW_RANK_NONE, &ck->cache) ||
 		     rw_cache_get(c, RW_ENTRY_NXDOMAIN, ck->name, 0, LDNS_RR_CLASS_IN, now,
@@ -353,16 +355,21 @@ static void find_cache(struct rw_check *ck, const char *name)
 	if (!ck->cached || ck->ref < 0 || !ck->servers[ck->ref].ans.got)
 		return;
 	const struct ck_answer *a = &ck->servers[ck->ref].ans;
+	bool neg = ck->cache.kind != RW_ENTRY_RRSET;
 	ldns_rr_list *now_rrs = ldns_rr_list_new();
+	/* the servers' records at NAME of the cached type (TYPE, or the CNAME held instead);
+	 * for a negative entry, any record of TYPE or CNAME */
 	for (size_t i = 0; i < ldns_rr_list_rr_count(a->rrs); i++) {
 		ldns_rr *rr = ldns_rr_list_rr(a->rrs, i);
-		if (ldns_rr_get_type(rr) == ck->qtype &&
-		    ldns_dname_compare(ldns_rr_owner(rr), ck->name) == 0)
+		uint16_t t = ldns_rr_get_type(rr);
+		bool want = neg ? (t == ck->qtype || t == LDNS_RR_TYPE_CNAME) : t == ck->cache.type;
+		if (want && ldns_dname_compare(ldns_rr_owner(rr), ck->name) == 0)
 			ldns_rr_list_push_rr(now_rrs, rr);
 	}
-	bool neg = ck->cache.kind != RW_ENTRY_RRSET;
 	if (neg)
-		ck->cache_differs = ldns_rr_list_rr_count(now_rrs) > 0;
+		ck->cache_differs =
+			ldns_rr_list_rr_count(now_rrs) > 0 ||
+			(ck->cache.kind == RW_ENTRY_NXDOMAIN) != (a->rcode == LDNS_RCODE_NXDOMAIN);
 	else
 		ck->cache_differs = !ck_same_rrset(ck->cache.rrs, now_rrs);
 	ldns_rr_list_free(now_rrs);
@@ -371,10 +378,12 @@ static void find_cache(struct rw_check *ck, const char *name)
 	char until[40];
 	ck_hms(rw_present_epoch(ck->cache.expires_us), rw_present_epoch(ck->start_wall_us), until,
 	       sizeof(until));
+	char tb[32];
 	ck_finding(ck, CK_WARNING, "cache-differs", NULL,
-		   "this resolver holds %s for %s that differs from what the servers say now: it "
+		   "this resolver holds %s for %s %s that %s not what the servers say now: it "
 		   "serves the old value until %s; `rootwalk flush %s` to refresh now",
-		   neg ? "a negative answer" : "records", name, until, name);
+		   neg ? "a negative answer" : "records", name,
+		   rw_present_type(ck->qtype, tb, sizeof(tb)), neg ? "is" : "are", until, name);
 }
 
 void ck_find(struct rw_check *ck)

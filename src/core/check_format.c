@@ -230,7 +230,17 @@ void ck_format_json(const struct rw_check *ck, struct rw_sbuf *b)
 	rw_sbuf_printf(b, ",\"status\":\"%s\",\"checked_at\":\"%s\",\"parent\":",
 		       status_name[ck_status(ck)], t);
 	json_parent(ck, b);
-	rw_sbuf_puts(b, ",\"child_ns\":");
+	const struct ck_walk *w = &ck->walks[0];
+	rw_sbuf_printf(b, ",\"walk\":{\"complete\":%s", w->final ? "true" : "false");
+	if (!w->final) {
+		char *at = name_or(w->cut);
+		rw_sbuf_puts(b, ",\"stopped_at\":");
+		rw_present_json_str(b, at);
+		free(at);
+		rw_sbuf_puts(b, ",\"why\":");
+		rw_present_json_str(b, w->why);
+	}
+	rw_sbuf_puts(b, "},\"child_ns\":");
 	json_names(b, ck->child_ns);
 	if (ck->child_ns)
 		rw_sbuf_printf(b, ",\"child_ns_ttl\":%u", ck->child_ns_ttl);
@@ -425,6 +435,12 @@ void ck_format_text(const struct rw_check *ck, struct rw_sbuf *b)
 	free(name);
 	free(zone);
 	free(parent);
+	const struct ck_walk *w = &ck->walks[0];
+	if (!w->final) {
+		char *at = name_or(w->cut);
+		rw_sbuf_printf(b, "  the walk down to the name stopped at %s: %s\n", at, w->why);
+		free(at);
+	}
 	text_delegation(ck, b);
 	text_servers(ck, b);
 	text_findings(ck, b);

@@ -158,25 +158,27 @@ static void ask_common_types(struct rw_check *ck, const struct ck_probe *p)
 static void types_reply(struct rw_check *ck, const struct ck_probe *p, const ldns_pkt *pkt)
 {
 	const ldns_rr_list *an = ldns_pkt_answer(pkt);
+	uint16_t found[32];
 	size_t n = 0;
-	for (size_t i = 0; i < ldns_rr_list_rr_count(an); i++) {
+	for (size_t i = 0; i < ldns_rr_list_rr_count(an) && n < 32; i++) {
 		const ldns_rr *rr = ldns_rr_list_rr(an, i);
 		if (ldns_dname_compare(ldns_rr_owner(rr), ck->name) != 0)
 			continue;
 		if (p->qtype != LDNS_RR_TYPE_ANY && ldns_rr_get_type(rr) != p->qtype)
 			continue; /* a CNAME followed, say */
-		n++;
-		add_type(ck, ldns_rr_get_type(rr));
+		found[n++] = ldns_rr_get_type(rr);
 	}
-	if (p->qtype != LDNS_RR_TYPE_ANY)
-		return;
-	bool rfc8482 = n == 1 && ldns_rr_get_type(ldns_rr_list_rr(an, 0)) == LDNS_RR_TYPE_HINFO;
-	if (ldns_pkt_get_rcode(pkt) != LDNS_RCODE_NOERROR || n == 0 || rfc8482) {
-		ck->n_types = 0;
+	bool refused = p->qtype == LDNS_RR_TYPE_ANY &&
+		       (ldns_pkt_get_rcode(pkt) != LDNS_RCODE_NOERROR || n == 0 ||
+			(n == 1 && found[0] == LDNS_RR_TYPE_HINFO)); /* RFC 8482 */
+	if (refused) {
 		ask_common_types(ck, p);
-	} else {
-		ck->any_done = true;
+		return;
 	}
+	for (size_t i = 0; i < n; i++)
+		add_type(ck, found[i]);
+	if (p->qtype == LDNS_RR_TYPE_ANY)
+		ck->any_done = true;
 }
 
 void ck_probe_reply(struct rw_check *ck, struct ck_probe *p, ldns_pkt *pkt, int64_t rtt_us)
@@ -475,8 +477,11 @@ void ck_detail_start(struct rw_check *ck)
 		return;
 	bool cname = find_rr(a->rrs, ck->name, LDNS_RR_TYPE_CNAME) != NULL;
 	bool data = find_rr(a->rrs, ck->name, ck->qtype) != NULL;
+	struct ck_probe any = {.server = ck->ref, .addr = rs->addr};
 	if (!data || cname)
 		ck_send(ck, CK_P_TYPES, ck->ref, -1, ck->name, LDNS_RR_TYPE_ANY, &rs->addr, false,
 			0);
+	if (cname) /* some servers follow the CNAME for ANY too: ask type by type as well */
+		ask_common_types(ck, &any);
 	detail_targets(ck, a);
 }

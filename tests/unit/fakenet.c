@@ -65,6 +65,7 @@ static int fn_send(void *ctx, const struct rw_upstream_query *q)
 	memcpy(s->wire, q->wire, q->len);
 	s->len = q->len;
 	s->timeout_ms = q->timeout_ms;
+	s->sent_ms = fn->mono_ms;
 	ldns_pkt *p = NULL;
 	if (ldns_wire2pkt(&p, q->wire, q->len) == LDNS_STATUS_OK && ldns_pkt_question(p) &&
 	    ldns_rr_list_rr_count(ldns_pkt_question(p)) == 1) {
@@ -396,8 +397,13 @@ static ldns_pkt *authoritative(const struct fn_server *s, const ldns_pkt *q)
 /* The query s is not answered: the clock moves on by its timeout, and the timeout comes. */
 static void time_out(struct fakenet *fn, const struct fn_sent *s)
 {
-	fn->mono_ms += s->timeout_ms;
-	fn->wall_us += (int64_t)s->timeout_ms * 1000;
+	uint64_t wait = s->timeout_ms;
+	if (fn->concurrent) /* waited meanwhile for the queries before it */
+		wait = s->sent_ms + s->timeout_ms > fn->mono_ms
+			       ? s->sent_ms + s->timeout_ms - fn->mono_ms
+			       : 0;
+	fn->mono_ms += wait;
+	fn->wall_us += (int64_t)wait * 1000;
 	rw_resolver_on_timeout(fn->r, s->id, -ETIMEDOUT);
 }
 
@@ -493,8 +499,10 @@ static void deliver(struct fakenet *fn, struct fn_sent *s)
 		other.sin_port = htons(5353);
 		int rc2 = rw_resolver_on_reply(fn->r, s->id, (struct sockaddr *)&other,
 					       sizeof(other), wire, len);
-		if (rc1 != 0 || rc2 != 0)
+		if (rc1 != 0 || rc2 != 0) {
 			fprintf(stderr, "fakenet: a spoofed reply was accepted\n");
+			fn->forged_accepted++;
+		}
 	}
 	int rc = rw_resolver_on_reply(fn->r, s->id, (struct sockaddr *)&from, sizeof(from), wire,
 				      len);

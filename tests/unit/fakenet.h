@@ -71,6 +71,7 @@ struct fn_sent {
 	uint32_t timeout_ms;
 	char qname[256];
 	uint16_t qtype;
+	uint64_t sent_ms; /* the clock when it was sent */
 };
 
 struct fakenet {
@@ -105,6 +106,10 @@ struct fakenet {
 	bool client_do, client_cd;
 	/* Called after each client response (a TCP server reads the next query then). */
 	void (*after_response)(struct fakenet *fn);
+	/* Queries in flight wait at the same time: a timeout moves the clock to the time it was
+	 * sent plus its timeout (not that much further), as for `rootwalk check`'s parallel
+	 * queries. Off: each timeout adds its whole wait (queries one after another). */
+	bool concurrent;
 };
 
 /* Set up the env with a fake clock (2026-11-25T10:00:00Z) and a deterministic "random" stream. */
