@@ -180,7 +180,8 @@ class Lab:
         the serial in text. NSD takes a lower serial from a file too, so this also puts an
         original back. servers (names or addresses): only these reload; the others keep
         serving what they loaded before, like secondaries that missed the change (until their
-        next reload). Returns the serial."""
+        next reload). A server that serves the zone from a file of its own (lab.conf
+        zone=file) is left alone. Returns the serial."""
         origin = zone_origin(zone)
         z = dns.zone.from_text(text, origin=origin, relativize=False)
         serial = z.find_rdataset(origin, dns.rdatatype.SOA)[0].serial
@@ -188,7 +189,10 @@ class Lab:
         with open(path + ".new", "w") as f:
             f.write(text)
         os.replace(path + ".new", path)
-        targets = self.servers_of(origin) if servers is None else [self.server(n) for n in servers]
+        # A server with its own file for the zone (lab.conf zone=file) does not read this one.
+        own = zone_file_name(origin)
+        targets = [s for s in self.servers_of(origin) if dict(s.files)[origin] == own] \
+            if servers is None else [self.server(n) for n in servers]
         for s in targets:
             # A SIGHUP that arrives while NSD is still busy with an earlier reload (or with its
             # start) can be lost: send it again until the new serial is served.
