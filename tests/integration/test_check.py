@@ -19,6 +19,7 @@ import pytest
 
 from conftest import _stop_and_check, need_rootwalkd
 from rwlab import control, dnsq
+from rwlab.faults import SilentServers
 from rwlab.movestory import (BEHIND_ADDR, NEW_A, NEW_ADDRS, NEW_NS, OLD_A, OLD_NS, VP,
                              MoveStory)
 
@@ -167,6 +168,30 @@ def test_silent_server_bounded_and_named(ctl):
     assert rc == EXIT_ERRORS
 
 
+def test_at_most_32_addresses_probed_and_bounded(ctl):
+    """manyns.com has 40 name servers with glue; 39 addresses are silent: the check probes at
+    most 32 of them and still answers within the bound."""
+    silent = ["127.3.8.%d" % i for i in range(102, 141)]
+    with SilentServers(silent):
+        rc, j, took = check(ctl, "www.manyns.com")
+    assert len(j["parent"]["ns"]) == 40, j["parent"]["ns"]
+    probed = [s["address"] for s in j["servers"]]
+    assert 0 < len(probed) <= 32 and len(set(probed)) == len(probed), probed
+    assert took < CHECK_BOUND, "check took %.2f s" % took
+    assert rc == EXIT_ERRORS and findings(j, "server-timeout"), show(j)
+    timeouts = {s["address"] for s in j["servers"] if s["state"] == "timeout"}
+    assert timeouts and timeouts <= set(silent), timeouts
+
+
+def test_glue_left_out_of_a_udp_referral_is_no_mismatch(ctl):
+    """com.'s referral for manyns.com holds 40 NS and 40 glue addresses: 1,443 bytes. Over UDP
+    (EDNS 1232) NSD sends 26 of the glue records and drops the rest without setting TC; over
+    TCP all 40 come. The parent does have glue for ns27-ns40 and it equals the zone's own
+    addresses: no glue-mismatch."""
+    _, j, _ = check(ctl, "www.manyns.com")
+    assert not findings(j, "glue-mismatch"), [f["text"] for f in findings(j, "glue-mismatch")]
+
+
 def test_propagation_zone_serials_and_answers_side_by_side(ctl):
     rc, j, _ = check(ctl, "www.propagation.com")
     serials = {s["address"]: s["soa_serial"] for s in j["servers"]}
@@ -205,14 +230,14 @@ def test_findings_name_what_differs(ctl):
 
 # -- the cache: used, never changed ----------------------------------------------------------------
 
-def cache_entries(c):
-    """The cache as {(owner, type, kind): (stored, records)}, entries that will not expire
-    within a minute (short-TTL ones may be dropped or stored again meanwhile)."""
-    now = time.time()
+def cache_entries(c, until):
+    """The cache as {(owner, type, kind): (stored, records)}, the entries that expire after
+    until (short-TTL ones may be dropped or stored again while the test runs; one until for
+    every dump, so that both hold the same entries)."""
     out = {}
     for line in c.ok("dump-cache", "--json").splitlines():
         e = json.loads(line)
-        if e["expires"] > now + 60:
+        if e["expires"] > until:
             out[(e["owner"].lower(), e["type"], e["kind"])] = (e["stored"],
                                                                sorted(e.get("records", [])))
     return out
@@ -222,11 +247,12 @@ def test_check_leaves_the_cache_unchanged(start_ctl):
     c = start_ctl()
     assert dnsq.addrs(dnsq.ask(c.r.addr, "www.healthy.com.", "A")) == ["192.0.2.10"]
     dnsq.ask(c.r.addr, "www.nodata.com.", "MX")
-    before, stats0 = cache_entries(c), c.stats()
+    until = time.time() + 60
+    before, stats0 = cache_entries(c, until), c.stats()
     for name in ("www.healthy.com", "www.propagation.com", "www.nodata.com", "www.halflame.com",
                  "apexcname.com", "www.gluediff.com"):
         c.run("check", name, "--json")
-    after, stats1 = cache_entries(c), c.stats()
+    after, stats1 = cache_entries(c, until), c.stats()
     assert after == before, "the check changed the cache:\nadded %s\nremoved %s" % (
         sorted(set(after) - set(before)), sorted(set(before) - set(after)))
     assert stats1["cache.entries"] == stats0["cache.entries"]
