@@ -29,6 +29,15 @@ struct rw_resolver;
 #define RW_CHECK_TCP_MS	     1500 /* one TCP query */
 #define RW_CHECK_MAX_STEPS   16	  /* referrals followed by one walk */
 
+/* How a check runs (flags of rw_resolver_check). */
+#define RW_CHECK_JSON 1u /* the report as one JSON object, else text */
+/* Only the SOA serials of the servers of the closest cached cut at or above the name, for
+ * `rootwalk trace --fresh`: no walk (the trace has just cached the delegation), one SOA
+ * question over UDP to each cached address (once: 1 s at most). The report is empty when
+ * they agree (or fewer than two answered), else one line: a ";; " text line, or with
+ * RW_CHECK_JSON a trace event object {"ev":"serials",...} without its "trace" key. */
+#define RW_CHECK_SERIALS 2u
+
 /* The worst finding of a check: the client's exit status follows it. */
 enum rw_check_status { RW_CHECK_OK = 0, RW_CHECK_WARNINGS, RW_CHECK_ERRORS };
 
@@ -36,15 +45,16 @@ enum rw_check_status { RW_CHECK_OK = 0, RW_CHECK_WARNINGS, RW_CHECK_ERRORS };
  * status. text NULL: out of memory. */
 typedef void (*rw_check_cb)(void *arg, enum rw_check_status status, const char *text, size_t len);
 
-/* Start checking name (uncompressed wire form, borrowed) and qtype. cb runs exactly once when
- * the check ends, never during this call, unless it is cancelled first. Returns a handle (> 0),
- * or 0 when the check could not start (out of memory; cb not called). rw_resolver_check
+/* Start checking name (uncompressed wire form, borrowed) and qtype (flags: RW_CHECK_*). cb
+ * runs exactly once when the check ends, never during this call, unless it is cancelled first.
+ * Returns a handle (> 0), or 0 when the check could not start (out of memory; cb not called).
+ * The text is "" when there is nothing to say (RW_CHECK_SERIALS). rw_resolver_check
  * (resolver.c) is the one to call: it starts the check and sets the resolver's timer to its
  * budget; rw_check_start leaves the timer alone. */
 uint64_t rw_resolver_check(struct rw_resolver *r, const uint8_t *name, size_t name_len,
-			   uint16_t qtype, bool json, rw_check_cb cb, void *arg);
+			   uint16_t qtype, unsigned flags, rw_check_cb cb, void *arg);
 uint64_t rw_check_start(struct rw_resolver *r, const uint8_t *name, size_t name_len, uint16_t qtype,
-			bool json, rw_check_cb cb, void *arg);
+			unsigned flags, rw_check_cb cb, void *arg);
 /* The asker went away: the check's queries are cancelled and cb is not called. Unknown handles
  * are ignored. */
 void rw_check_cancel(struct rw_resolver *r, uint64_t handle);

@@ -73,17 +73,21 @@ static void finish(struct rw_check *ck)
 {
 	struct rw_sbuf b = {0};
 	ck->phase = CK_PH_DONE;
-	ck_find(ck);
-	if (ck->json)
-		ck_format_json(ck, &b);
-	else
-		ck_format_text(ck, &b);
+	if (ck->serials) {
+		ck_format_serials(ck, &b);
+	} else {
+		ck_find(ck);
+		if (ck->json)
+			ck_format_json(ck, &b);
+		else
+			ck_format_text(ck, &b);
+	}
 	unlink_check(ck);
 	rw_check_cb cb = ck->cb;
 	void *arg = ck->arg;
 	enum rw_check_status st = ck_status(ck);
 	check_free(ck); /* cancels what is still in flight */
-	cb(arg, st, b.oom ? NULL : b.p, b.oom ? 0 : b.len);
+	cb(arg, st, b.oom ? NULL : (b.p ? b.p : ""), b.oom ? 0 : b.len);
 	free(b.p);
 }
 
@@ -103,6 +107,10 @@ static void advance(struct rw_check *ck)
 				ck_probe_server(ck, i);
 			break;
 		case CK_PH_PROBE:
+			if (ck->serials) {
+				finish(ck);
+				return;
+			}
 			ck->phase = CK_PH_DETAIL;
 			ck_detail_start(ck);
 			break;
@@ -274,7 +282,7 @@ void rw_check_cancel(struct rw_resolver *r, uint64_t handle)
 }
 
 uint64_t rw_check_start(struct rw_resolver *r, const uint8_t *name, size_t name_len, uint16_t qtype,
-			bool json, rw_check_cb cb, void *arg)
+			unsigned flags, rw_check_cb cb, void *arg)
 {
 	struct rw_check *ck = calloc(1, sizeof(*ck));
 	if (!ck)
@@ -287,7 +295,8 @@ uint64_t rw_check_start(struct rw_resolver *r, const uint8_t *name, size_t name_
 	}
 	ldns_dname2canonical(ck->name);
 	ck->qtype = qtype;
-	ck->json = json;
+	ck->json = flags & RW_CHECK_JSON;
+	ck->serials = flags & RW_CHECK_SERIALS;
 	ck->cb = cb;
 	ck->arg = arg;
 	ck->ref = -1;
@@ -303,9 +312,12 @@ uint64_t rw_check_start(struct rw_resolver *r, const uint8_t *name, size_t name_
 		check_free(ck);
 		return 0;
 	}
-	/* Nothing is answered during this call: a walk that could not send anything goes on from
-	 * the timer, due at once. */
-	ck_walk_start(ck, w);
+	/* Nothing is answered during this call: a check that could not send anything goes on
+	 * from the timer, due at once. */
+	if (ck->serials)
+		ck_serials_start(ck);
+	else
+		ck_walk_start(ck, w);
 	ck->kick = ck->inflight == 0;
 	return ck->handle; /* the caller arms the resolver's timer (rw_resolver_check) */
 }

@@ -6,6 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include "rootwalk/config.h"
 #include "rootwalk/present.h"
 #include "rootwalk/wire.h"
 #include "check_impl.h"
@@ -122,12 +126,34 @@ static uint8_t *build(struct rw_check *ck, const ldns_rdf *qname, uint16_t qtype
 	return wire;
 }
 
+/* The addresses the resolver would ask (iter_cut.c): do-ip4, do-ip6, and no loopback address
+ * under do-not-query-localhost unless it comes from the root hints. */
+static bool addr_allowed(const struct rw_check *ck, const struct ck_addr *a, bool hints)
+{
+	const struct rw_config *cfg = ck->r->cfg;
+	bool no_local = cfg->do_not_query_localhost && !hints;
+	if (a->ss.ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const struct sockaddr_in *)(const void *)&a->ss;
+		return cfg->do_ip4 && s->sin_addr.s_addr != 0 &&
+		       !(no_local && (ntohl(s->sin_addr.s_addr) >> 24) == 127);
+	}
+	if (a->ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)(const void *)&a->ss;
+		return cfg->do_ip6 && !IN6_IS_ADDR_UNSPECIFIED(&s->sin6_addr) &&
+		       !(no_local && IN6_IS_ADDR_LOOPBACK(&s->sin6_addr));
+	}
+	return false;
+}
+
 int ck_send(struct rw_check *ck, enum ck_purpose purpose, int server, int walk,
 	    const ldns_rdf *qname, uint16_t qtype, const struct ck_addr *a, bool tcp, int tries)
 {
 	struct rw_resolver *r = ck->r;
 	if (ck->sent >= CK_MAX_PROBES || ck->over_budget)
 		return -ENOSPC;
+	bool hints = walk >= 0 && ck->walks[walk].from_hints && ck->walks[walk].referrals == 0;
+	if (!addr_allowed(ck, a, hints))
+		return -EPERM;
 	struct ck_probe *p = calloc(1, sizeof(*p));
 	size_t len = 0;
 	uint8_t *wire = p ? build(ck, qname, qtype, &p->qid, &len) : NULL;

@@ -278,6 +278,51 @@ void ck_format_json(const struct rw_check *ck, struct rw_sbuf *b)
 }
 
 /* ---------------------------------------------------------------------------------------------
+ * The SOA serials after `rootwalk trace --fresh`
+ */
+
+void ck_format_serials(const struct rw_check *ck, struct rw_sbuf *b)
+{
+	uint32_t top = 0;
+	int n = 0;
+	bool differ = false;
+	char a[64];
+	for (int i = 0; i < ck->n_servers; i++) {
+		const struct ck_server *s = &ck->servers[i];
+		if (!s->have_serial || s->state != CK_ST_OK)
+			continue;
+		differ = differ || (n > 0 && s->serial != top);
+		if (n++ == 0 || (int32_t)(s->serial - top) > 0) /* RFC 1982: the newest */
+			top = s->serial;
+	}
+	if (!differ)
+		return;
+	char *z = name_or(ck->zone);
+	if (ck->json) {
+		rw_sbuf_puts(b, "{\"ev\":\"serials\",\"zone\":");
+		rw_present_json_str(b, z);
+		rw_sbuf_puts(b, ",\"agree\":false,\"servers\":[");
+	} else {
+		rw_sbuf_printf(b, ";; servers of %s disagree on the SOA serial: ", z);
+	}
+	for (int i = 0, k = 0; i < ck->n_servers; i++) {
+		const struct ck_server *s = &ck->servers[i];
+		if (!s->have_serial || s->state != CK_ST_OK)
+			continue;
+		ck_addr_text(&s->addr, a, sizeof(a));
+		if (ck->json)
+			rw_sbuf_printf(b, "%s{\"addr\":\"%s\",\"serial\":%u,\"behind\":%s}",
+				       k++ ? "," : "", a, s->serial,
+				       s->serial != top ? "true" : "false");
+		else
+			rw_sbuf_printf(b, "%s%s %u%s", k++ ? ", " : "", a, s->serial,
+				       s->serial != top ? " (behind)" : "");
+	}
+	rw_sbuf_puts(b, ck->json ? "]}\n" : "\n");
+	free(z);
+}
+
+/* ---------------------------------------------------------------------------------------------
  * Text
  */
 

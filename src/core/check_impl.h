@@ -152,6 +152,7 @@ struct rw_check {
 	ldns_rdf *name;
 	uint16_t qtype;
 	bool json;
+	bool serials; /* RW_CHECK_SERIALS */
 	rw_check_cb cb;
 	void *arg;
 	uint64_t start_ms, deadline_ms;
@@ -224,6 +225,8 @@ void ck_probe_timeout(struct rw_check *ck, struct ck_probe *p);
 void ck_servers_from_parent(struct rw_check *ck);
 /* After the probes: the child's NS set, its own addresses, the types at NAME, the targets. */
 void ck_detail_start(struct rw_check *ck);
+/* RW_CHECK_SERIALS: the servers of the closest cached cut, their SOA questions sent. */
+void ck_serials_start(struct rw_check *ck);
 /* The child's own addresses of its in-zone name servers join the servers (source child). */
 void ck_servers_from_child(struct rw_check *ck);
 /* Hand on the ends of address and target walks not reported yet. */
@@ -242,5 +245,7 @@ bool ck_same_rrset(const ldns_rr_list *a, const ldns_rr_list *b);
 void ck_hms(int64_t secs, int64_t now_s, char *buf, size_t len);
 void ck_format_text(const struct rw_check *ck, struct rw_sbuf *b);
 void ck_format_json(const struct rw_check *ck, struct rw_sbuf *b);
+/* RW_CHECK_SERIALS: nothing when the servers agree, else the line. */
+void ck_format_serials(const struct rw_check *ck, struct rw_sbuf *b);
 
 #endif

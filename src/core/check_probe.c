@@ -33,7 +33,13 @@ static void send_failed(struct ck_server *s, int rc)
 	if (s->state != CK_ST_PENDING)
 		return;
 	s->state = CK_ST_ERROR;
-	snprintf(s->detail, sizeof(s->detail), "the query could not be sent: %s", strerror(-rc));
+	if (rc == -EPERM)
+		snprintf(
+			s->detail, sizeof(s->detail),
+			"not asked: do-not-query-localhost, do-ip4 or do-ip6 rule its address out");
+	else
+		snprintf(s->detail, sizeof(s->detail), "the query could not be sent: %s",
+			 strerror(-rc));
 }
 
 void ck_probe_server(struct rw_check *ck, int i)
@@ -47,6 +53,8 @@ void ck_probe_server(struct rw_check *ck, int i)
 		send_failed(s, rc);
 		return;
 	}
+	if (ck->serials)
+		return;
 	ck_send(ck, CK_P_NS, i, -1, ck->zone, LDNS_RR_TYPE_NS, &s->addr, false, 0);
 	ck_send(ck, CK_P_QUERY, i, -1, ck->name, ck->qtype, &s->addr, false, 0);
 	if (ck_send(ck, CK_P_SOA_TCP, i, -1, ck->zone, LDNS_RR_TYPE_SOA, &s->addr, true, 0) < 0)
@@ -236,7 +244,7 @@ void ck_probe_reply(struct rw_check *ck, struct ck_probe *p, ldns_pkt *pkt, int6
 void ck_probe_timeout(struct rw_check *ck, struct ck_probe *p)
 {
 	struct ck_server *s = &ck->servers[p->server];
-	if (!p->tcp && p->tries == 0 && !ck->over_budget &&
+	if (!p->tcp && p->tries == 0 && !ck->over_budget && !ck->serials &&
 	    ck_send(ck, p->purpose, p->server, -1, p->qname, p->qtype, &p->addr, false, 1) == 0)
 		return;
 	if (p->purpose == CK_P_SOA && s->state == CK_ST_PENDING) {
@@ -310,6 +318,25 @@ static void servers_for(struct rw_check *ck, const ldns_rdf *nsname, const ldns_
 			 false, cached_server, &cs);
 	if (cs.added == 0)
 		start_target(ck, nsname, LDNS_RR_TYPE_NS, CK_W_NSADDR);
+}
+
+void ck_serials_start(struct rw_check *ck)
+{
+	struct rw_cache_entry ns;
+	int64_t now = ck->r->env->now_wall_us(ck->r->env->ctx);
+	ck->phase = CK_PH_PROBE;
+	if (!rw_zonecut_find(ck->r->shared->cache, ck->name, false, now, NULL, NULL, &ns))
+		return;
+	ck->zone = ldns_rdf_clone(ns.owner);
+	for (size_t i = 0; ns.rrs && i < ldns_rr_list_rr_count(ns.rrs); i++) {
+		const ldns_rdf *n = ldns_rr_rdf(ldns_rr_list_rr(ns.rrs, i), 0);
+		struct cached_sink cs = {ck, n, 0};
+		if (n && ldns_rr_get_type(ldns_rr_list_rr(ns.rrs, i)) == LDNS_RR_TYPE_NS)
+			rw_zonecut_addrs(ck->r->shared->cache, n, now, true, cached_server, &cs);
+	}
+	rw_cache_entry_clear(&ns);
+	for (int i = 0; i < ck->n_servers; i++)
+		ck_probe_server(ck, i);
 }
 
 void ck_servers_from_parent(struct rw_check *ck)

@@ -372,28 +372,20 @@ static const char help_text[] =
 
 /* trace: the resolver calls back when the resolution is done. */
 
-static void pending_unlink(struct pending *p)
-{
-	if (!p->pprev)
-		return;
-	*p->pprev = p->next;
-	if (p->next)
-		p->next->pprev = p->pprev;
-	p->pprev = NULL;
-	p->ctl->n_pending--;
-}
-
 static void trace_done(void *arg, int rcode, const char *trace, size_t len)
 {
 	struct pending *p = arg;
 
-	(void)rcode; /* the trace's last lines carry it */
 	if (p->starting) {
 		p->finished = true;
 		p->resp = control_frame("ok", trace, len, &p->resplen);
 		return;
 	}
-	pending_unlink(p);
+	/* a resolution that failed (SERVFAIL) does not wait for servers that did not answer */
+	if (p->fresh && (rcode == LDNS_RCODE_NOERROR || rcode == LDNS_RCODE_NXDOMAIN) &&
+	    control_trace_serials(p, trace, len))
+		return; /* answered once the servers' SOA serials are in */
+	control_pending_unlink(p);
 	control_respond(p->cb, p->arg, "ok", trace, len);
 	free(p);
 }
@@ -417,6 +409,10 @@ static uint64_t do_trace(struct rw_control *ctl, const struct rw_control_request
 	p->cb = cb;
 	p->arg = arg;
 	p->starting = true;
+	p->fresh = req->fresh;
+	p->json = req->json;
+	memcpy(p->name, req->name, req->name_len);
+	p->name_len = req->name_len;
 	rh = rw_resolver_trace(ctl->r, nstr, req->qtype, req->fresh,
 			       req->json ? RW_TRACE_JSON : RW_TRACE_TEXT, trace_done, p);
 	free(nstr);
@@ -509,7 +505,8 @@ void rw_control_cancel(struct rw_control *ctl, uint64_t handle)
 		if (p->handle != handle)
 			continue;
 		rw_resolver_trace_cancel(ctl->r, p->rhandle);
-		pending_unlink(p);
+		control_trace_serials_cancel(p);
+		control_pending_unlink(p);
 		free(p);
 		return;
 	}

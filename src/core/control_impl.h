@@ -38,6 +38,14 @@ struct pending {
 	bool finished; /* the trace arrived while starting */
 	char *resp;    /* its framed response (NULL: out of memory) */
 	size_t resplen;
+	/* trace fresh: the SOA serials of the zone's servers asked after the trace
+	 * (control_check.c): the name, the check under way and the trace waiting for it */
+	bool fresh;
+	uint8_t name[255];
+	size_t name_len;
+	uint64_t chandle;
+	char *trace;
+	size_t tracelen;
 };
 
 struct dump;
@@ -83,6 +91,14 @@ void control_nta(struct rw_control *ctl, const struct rw_control_request *req,
 uint64_t control_check(struct rw_control *ctl, const struct rw_control_request *req,
 		       rw_control_done_cb cb, void *arg);
 bool control_check_cancel(struct rw_control *ctl, uint64_t handle);
+/* A pending trace off the list (control.c's, shared with control_check.c). */
+void control_pending_unlink(struct pending *p);
+/* trace fresh: ask the servers of the zone for their SOA serials before answering with the
+ * trace (copied) and, when they disagree, a line saying so. Returns false when that could not
+ * start (the caller answers with the trace alone). */
+bool control_trace_serials(struct pending *p, const char *trace, size_t len);
+/* The asker of p went away: the serials check, if any, is cancelled. */
+void control_trace_serials_cancel(struct pending *p);
 void control_check_free_all(struct rw_control *ctl);
 /* Respond `ok` with the body (or an error when building it ran out of memory), or an error. */
 /* Responses (control_reply.c). frame: the whole response as a malloc'd buffer, or NULL. */

@@ -448,9 +448,9 @@ uint64_t rw_resolver_trace(struct rw_resolver *r, const char *qname, uint16_t qt
 }
 
 uint64_t rw_resolver_check(struct rw_resolver *r, const uint8_t *name, size_t name_len,
-			   uint16_t qtype, bool json, rw_check_cb cb, void *arg)
+			   uint16_t qtype, unsigned flags, rw_check_cb cb, void *arg)
 {
-	uint64_t h = rw_check_start(r, name, name_len, qtype, json, cb, arg);
+	uint64_t h = rw_check_start(r, name, name_len, qtype, flags, cb, arg);
 	arm_timer(r); /* the check's budget */
 	return h;
 }

@@ -151,8 +151,8 @@ static void do_check(struct world *w, const char *name, uint16_t qtype, bool jso
 	ldns_rdf *n = ldns_dname_new_frm_str(name);
 	memset(res, 0, sizeof(*res));
 	res->fn = &w->fn;
-	uint64_t h = rw_resolver_check(w->fn.r, ldns_rdf_data(n), ldns_rdf_size(n), qtype, json,
-				       on_check, res);
+	uint64_t h = rw_resolver_check(w->fn.r, ldns_rdf_data(n), ldns_rdf_size(n), qtype,
+				       json ? RW_CHECK_JSON : 0, on_check, res);
 	ldns_rdf_deep_free(n);
 	CHECK(h > 0);
 	CHECK(!res->done); /* never during the call */
@@ -472,6 +472,25 @@ static void test_delegation(void)
 	world_down(&w);
 }
 
+/* do-not-query-localhost: a loopback address learned from DNS is not asked, as in a resolution. */
+static void test_localhost(void)
+{
+	struct world w;
+	struct result res;
+	world_up(&w, "");
+	w.cfg->do_not_query_localhost = true;
+	char com[2048];
+	snprintf(com, sizeof(com), "%s", COM_DATA);
+	char *p = strstr(com, "ns2.example.com. 172800 IN A 192.0.2.31");
+	memcpy(p + strlen("ns2.example.com. 172800 IN A "), "127.0.0.31", 10);
+	fn_server_records(&w.fn, w.com, com);
+	snprintf(w.fn.servers[w.ns2].addr, sizeof(w.fn.servers[0].addr), "127.0.0.31");
+	do_check(&w, "www.example.com.", LDNS_RR_TYPE_A, false, &res);
+	CHECK(has(&res, "ns2.example.com. (127.0.0.31) not asked: do-not-query-localhost"));
+	CHECK_EQ(w.fn.servers[w.ns2].queries, 0);
+	world_down(&w);
+}
+
 static void test_records(void)
 {
 	struct world w;
@@ -624,6 +643,70 @@ static void test_control(void)
 	CHECK_EQ(ctl_out.calls, 0);
 }
 
+/* trace fresh: a line when the zone's servers disagree on the SOA serial, none when they
+ * agree. */
+static void test_trace_serials(void)
+{
+	struct world w;
+	world_up(&w, "");
+	struct rw_control_ops ops = {.ctx = &w.fn, .now_wall_us = ctl_now};
+	struct rw_control *ctl = rw_control_new(w.fn.r, &ops);
+	const char *line = "trace www.example.com. fresh\n";
+	memset(&ctl_out, 0, sizeof(ctl_out));
+	CHECK(rw_control_request(ctl, line, strlen(line), ctl_done, NULL) > 0);
+	run(&w.fn, 2000);
+	CHECK_EQ(ctl_out.calls, 1);
+	CHECK(strstr(ctl_out.resp, ";; done in") != NULL);
+	CHECK(strstr(ctl_out.resp, "disagree") == NULL);
+
+	zone_records(&w, w.ns1, 2026120302u, "");
+	unsigned before = w.fn.servers[w.ns2].queries;
+	memset(&ctl_out, 0, sizeof(ctl_out));
+	CHECK(rw_control_request(ctl, line, strlen(line), ctl_done, NULL) > 0);
+	run(&w.fn, 2000);
+	CHECK_EQ(ctl_out.calls, 1);
+	const char *want = ";; servers of example.com. disagree on the SOA serial: 192.0.2.30 "
+			   "2026120302, 192.0.2.31 2026120301 (behind)\n.\n";
+	size_t rl = strlen(ctl_out.resp), wl = strlen(want);
+	CHECK(rl > wl && strcmp(ctl_out.resp + rl - wl, want) == 0);
+	CHECK(w.fn.servers[w.ns2].queries > before);
+	CHECK_EQ(rw_check_running(w.fn.r), 0);
+
+	const char *jline = "trace www.example.com. fresh json\n";
+	memset(&ctl_out, 0, sizeof(ctl_out));
+	CHECK(rw_control_request(ctl, jline, strlen(jline), ctl_done, NULL) > 0);
+	run(&w.fn, 2000);
+	char *ev = strstr(ctl_out.resp, "\"ev\":\"serials\"");
+	CHECK(ev != NULL);
+	if (ev) {
+		char *start = ev;
+		while (start > ctl_out.resp && start[-1] != '\n')
+			start--;
+		CHECK(strncmp(start, "{\"trace\":\"", 10) == 0);
+		char *nl = strchr(ev, '\n');
+		if (nl)
+			*nl = '\0';
+		CHECK(json_ok(start));
+		CHECK(strstr(ev,
+			     "\"zone\":\"example.com.\",\"agree\":false,\"servers\":[{\"addr\":"
+			     "\"192.0.2.30\",\"serial\":2026120302,\"behind\":false},{\"addr\":"
+			     "\"192.0.2.31\",\"serial\":2026120301,\"behind\":true}]}") != NULL);
+	}
+
+	/* the asker goes away while the serials are asked */
+	memset(&ctl_out, 0, sizeof(ctl_out));
+	uint64_t h = rw_control_request(ctl, line, strlen(line), ctl_done, NULL);
+	for (int i = 0; i < 50 && rw_check_running(w.fn.r) == 0 && w.fn.n_queue > 0; i++)
+		fn_run(&w.fn, 1);
+	CHECK_EQ(rw_check_running(w.fn.r), 1);
+	rw_control_cancel(ctl, h);
+	CHECK_EQ(rw_check_running(w.fn.r), 0);
+	run(&w.fn, 100);
+	CHECK_EQ(ctl_out.calls, 0);
+	rw_control_free(ctl);
+	world_down(&w);
+}
+
 int main(void)
 {
 	if (fn_hints_file(hints_path, sizeof(hints_path)) < 0)
@@ -635,8 +718,10 @@ int main(void)
 	test_serial_and_answers();
 	test_delegation();
 	test_records();
+	test_localhost();
 	test_cache_differs();
 	test_control();
+	test_trace_serials();
 	unlink(hints_path);
 	return rw_check_report("check");
 }
