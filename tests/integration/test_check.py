@@ -31,7 +31,7 @@ CASES = {
     "halflame": ("www.halflame.com.", "A", EXIT_ERRORS, {"lame-refused": ["127.3.6.2"]}),
     "nsdiff": ("www.nsdiff.com.", "A", EXIT_WARNINGS, {"ns-parent-only": [],
                                                         "ns-child-only": []}),
-    "gluediff": ("www.gluediff.com.", "A", EXIT_ERRORS, {"glue-mismatch": []}),
+    "gluediff": ("www.gluediff.com.", "A", EXIT_ERRORS, {"glue-mismatch": ["127.3.6.1"]}),
     "apexcname": ("apexcname.com.", "A", EXIT_ERRORS, {"cname-at-apex": []}),
     "nodata": ("www.nodata.com.", "A", EXIT_WARNINGS, {"nodata": []}),
     "propagation": ("www.propagation.com.", "A", EXIT_ERRORS,
