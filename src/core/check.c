@@ -49,6 +49,7 @@ static void check_free(struct rw_check *ck)
 		ldns_rdf_deep_free(ck->targets[i].name);
 	for (int i = 0; i < ck->n_findings; i++)
 		free(ck->findings[i].text);
+	ck_dnssec_free(ck);
 	ldns_rdf_deep_free(ck->name);
 	ldns_rdf_deep_free(ck->zone);
 	ldns_rdf_deep_free(ck->parent);

@@ -2,6 +2,7 @@
  * resolver's ids, RD clear), server addresses and the server table, the check's status, the
  * time of day for people. Calls nothing else of the check. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,6 +121,9 @@ static uint8_t *build(struct rw_check *ck, const ldns_rdf *qname, uint16_t qtype
 	ldns_pkt_set_id(p, *qid);
 	ldns_pkt_set_rd(p, false);
 	ldns_pkt_set_edns_udp_size(p, RW_EDNS_BUFSIZE);
+	/* DO for the keys: the DNSKEY set's RRSIGs (RFC 3225) */
+	if (qtype == LDNS_RR_TYPE_DNSKEY || qtype == LDNS_RR_TYPE_DS)
+		ldns_pkt_set_edns_do(p, true);
 	if (ldns_pkt2wire(&wire, p, len) != LDNS_STATUS_OK)
 		wire = NULL;
 	ldns_pkt_free(p);
@@ -247,4 +251,24 @@ void ck_hms(int64_t secs, int64_t now_s, char *buf, size_t len)
 		snprintf(buf, len, "%.8s UTC", full + 11);
 	else
 		snprintf(buf, len, "%.10s %.8s UTC", full, full + 11);
+}
+
+void ck_finding(struct rw_check *ck, enum ck_severity sev, const char *code, const char *servers,
+		const char *fmt, ...)
+{
+	if (ck->n_findings == CK_MAX_FINDINGS)
+		return;
+	struct ck_finding *f = &ck->findings[ck->n_findings];
+	char text[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	f->text = strdup(text);
+	if (!f->text)
+		return;
+	f->sev = sev;
+	f->code = code;
+	snprintf(f->servers, sizeof(f->servers), "%s", servers ? servers : "");
+	ck->n_findings++;
 }

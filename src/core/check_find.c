@@ -10,26 +10,6 @@
 #include "check_impl.h"
 #include "resolver_impl.h"
 
-void ck_finding(struct rw_check *ck, enum ck_severity sev, const char *code, const char *servers,
-		const char *fmt, ...)
-{
-	if (ck->n_findings == CK_MAX_FINDINGS)
-		return;
-	struct ck_finding *f = &ck->findings[ck->n_findings];
-	char text[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	f->text = strdup(text);
-	if (!f->text)
-		return;
-	f->sev = sev;
-	f->code = code;
-	snprintf(f->servers, sizeof(f->servers), "%s", servers ? servers : "");
-	ck->n_findings++;
-}
-
 static void addr_of(const struct ck_server *s, char *buf, size_t len)
 {
 	ck_addr_text(&s->addr, buf, len);
@@ -404,6 +384,7 @@ void ck_find(struct rw_check *ck)
 	find_targets(ck);
 	find_ttls(ck);
 	find_cache(ck, name ? name : "?");
+	ck_dnssec_find(ck);
 	if (ck->over_budget)
 		ck_finding(ck, CK_WARNING, "check-incomplete", NULL,
 			   "the check's time budget (%u ms) ran out: what had not answered by then "

@@ -274,7 +274,9 @@ void ck_format_json(const struct rw_check *ck, struct rw_sbuf *b)
 	json_ttl(ck, b);
 	rw_sbuf_puts(b, ",\"cache\":");
 	json_cache(ck, b);
-	rw_sbuf_puts(b, ",\"dnssec\":\"not checked\"}\n");
+	rw_sbuf_puts(b, ",\"dnssec\":");
+	ck_dnssec_json(ck, b);
+	rw_sbuf_puts(b, "}\n");
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -491,5 +493,9 @@ void ck_format_text(const struct rw_check *ck, struct rw_sbuf *b)
 	text_findings(ck, b);
 	text_advice(ck, b);
 	text_cache(ck, b);
-	rw_sbuf_puts(b, "DNSSEC: not checked by this version\n");
+	if (!ck->dnssec_result)
+		rw_sbuf_puts(b, "DNSSEC: not checked (no DS or DNSKEY answer)\n");
+	else
+		rw_sbuf_printf(b, "DNSSEC: the parent's DS against the zone's DNSKEY set: %s\n",
+			       ck->dnssec_result);
 }

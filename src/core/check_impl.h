@@ -79,6 +79,8 @@ enum ck_purpose {
 	CK_P_NSADDR,   /* the child's own A/AAAA of an in-zone NS name */
 	CK_P_TYPES,    /* what types NAME has (ANY, or one common type) */
 	CK_P_APEX,     /* CNAME at the apex */
+	CK_P_DS,       /* the zone's DS set, asked of a server of the parent */
+	CK_P_DNSKEY,   /* the zone's DNSKEY set and its RRSIGs */
 };
 
 struct ck_probe {
@@ -187,6 +189,10 @@ struct rw_check {
 	bool cached;
 	struct rw_cache_entry cache;
 	bool cache_differs;
+	/* DNSSEC (check_dnssec.c): the parent's DS set, the zone's DNSKEY set and its RRSIGs */
+	bool ds_got, dnskey_got;
+	ldns_rr_list *ds, *dnskeys, *dnskey_sigs;
+	const char *dnssec_result; /* NULL: not checked; "unsigned", "secure", or what failed */
 	struct ck_target targets[CK_MAX_TARGETS];
 	int n_targets;
 	struct ck_finding findings[CK_MAX_FINDINGS];
@@ -231,6 +237,13 @@ void ck_serials_start(struct rw_check *ck);
 void ck_servers_from_child(struct rw_check *ck);
 /* Hand on the ends of address and target walks not reported yet. */
 void ck_walks_report(struct rw_check *ck);
+
+/* check_dnssec.c: DS against DNSKEY, asked in the details phase. */
+void ck_dnssec_start(struct rw_check *ck);
+void ck_dnssec_reply(struct rw_check *ck, const struct ck_probe *p, const ldns_pkt *pkt);
+void ck_dnssec_find(struct rw_check *ck);
+void ck_dnssec_json(const struct rw_check *ck, struct rw_sbuf *b);
+void ck_dnssec_free(struct rw_check *ck);
 
 /* check_find.c */
 void ck_find(struct rw_check *ck);

@@ -236,6 +236,10 @@ void ck_probe_reply(struct rw_check *ck, struct ck_probe *p, ldns_pkt *pkt, int6
 		if (find_rr(ldns_pkt_answer(pkt), ck->zone, LDNS_RR_TYPE_CNAME))
 			ck->apex_cname = true;
 		break;
+	case CK_P_DS:
+	case CK_P_DNSKEY:
+		ck_dnssec_reply(ck, p, pkt);
+		break;
 	case CK_P_WALK:
 		break;
 	}
@@ -499,6 +503,7 @@ void ck_detail_start(struct rw_check *ck)
 	ck->child_addrs = ldns_rr_list_new();
 	detail_ns(ck, rs);
 	ck_send(ck, CK_P_APEX, ck->ref, -1, ck->zone, LDNS_RR_TYPE_CNAME, &rs->addr, false, 0);
+	ck_dnssec_start(ck);
 	const struct ck_answer *a = &rs->ans;
 	if (!a->got || a->rcode != LDNS_RCODE_NOERROR)
 		return;

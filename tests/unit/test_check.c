@@ -11,6 +11,7 @@
 
 #include "check.h"
 #include "fakenet.h"
+#include "fakesign.h"
 #include "rootwalk/cache.h"
 #include "rootwalk/check.h"
 #include "rootwalk/control.h"
@@ -472,6 +473,43 @@ static void test_delegation(void)
 	world_down(&w);
 }
 
+/* DNSSEC: the parent's DS against the zone's DNSKEY set (secure, then a DS of another key). */
+static void test_dnssec(void)
+{
+	const int64_t now_s = 1795600800; /* fn_init's clock */
+	struct fs_key kex, kother;
+	CHECK(fs_key_new(&kex, "example.com.") == 0 && fs_key_new(&kother, "example.com.") == 0);
+	char zone[4096];
+	snprintf(zone, sizeof(zone), EXAMPLE_FMT, 2026120301u, "");
+	char *signed_zone = fs_sign("example.com.", zone, &kex, now_s - 86400, now_s + 30 * 86400);
+	for (int k = 0; k < 2; k++) {
+		struct world w;
+		struct result res;
+		world_up(&w, "");
+		fn_server_records(&w.fn, w.ns1, signed_zone);
+		fn_server_records(&w.fn, w.ns2, signed_zone);
+		char *ds = fs_ds_line(k == 0 ? &kex : &kother), com[4096];
+		snprintf(com, sizeof(com), "%s%s", COM_DATA, ds);
+		fn_server_records(&w.fn, w.com, com);
+		do_check(&w, "www.example.com.", LDNS_RR_TYPE_A, true, &res);
+		CHECK(json_ok(res.text));
+		if (k == 0) {
+			CHECK(has(&res, "\"dnssec\":{\"checked\":true,\"result\":\"secure\""));
+			CHECK_EQ(res.st, RW_CHECK_OK);
+		} else {
+			CHECK(has(&res,
+				  "\"code\":\"dnssec-ds-mismatch\",\"text\":\"the parent's DS "
+				  "for example.com. (key tag"));
+			CHECK_EQ(res.st, RW_CHECK_ERRORS);
+		}
+		free(ds);
+		world_down(&w);
+	}
+	free(signed_zone);
+	fs_key_free(&kex);
+	fs_key_free(&kother);
+}
+
 /* do-not-query-localhost: a loopback address learned from DNS is not asked, as in a resolution. */
 static void test_localhost(void)
 {
@@ -719,6 +757,7 @@ int main(void)
 	test_delegation();
 	test_records();
 	test_localhost();
+	test_dnssec();
 	test_cache_differs();
 	test_control();
 	test_trace_serials();
