@@ -38,11 +38,13 @@ CASES = {
                     {"serial-mismatch": ["127.3.7.3"], "answer-mismatch": ["127.3.7.3"]}),
     "longttl": ("www.longttl.com.", "A", EXIT_WARNINGS, {"ttl-long": []}),
     "silent": ("www.silent.net.", "A", EXIT_ERRORS, {"server-timeout": ["127.3.8.1"]}),
+    # the DNSSEC zones of zones/dnssec.conf: the parent's DS digests a key the zone lacks
+    "ds-mismatch": ("www.ds-mismatch.com.", "A", EXIT_ERRORS, {"dnssec-ds-mismatch": []}),
 }
 SEVERITY = {"lame-refused": "error", "ns-parent-only": "warning", "ns-child-only": "warning",
             "glue-mismatch": "error", "cname-at-apex": "error", "nodata": "warning",
             "serial-mismatch": "error", "answer-mismatch": "error", "ttl-long": "warning",
-            "server-timeout": "error", "cache-differs": "warning"}
+            "server-timeout": "error", "cache-differs": "warning", "dnssec-ds-mismatch": "error"}
 
 
 @pytest.fixture(scope="module")
@@ -137,6 +139,14 @@ def test_healthy_zone_is_ok_and_the_json_has_the_contract_keys(ctl):
     until = time.mktime(time.strptime(t["serve_until"], "%Y-%m-%dT%H:%M:%SZ"))
     # 300 s from when the answers came, which is within the check's time from checked_at
     assert 300 <= until - checked <= 300 + CHECK_BOUND, (j["checked_at"], t["serve_until"])
+
+
+@pytest.mark.parametrize("name", ["www.secure-nsec.com", "www.video-platform.com"])
+def test_signed_healthy_zones_are_ok(ctl, name):
+    """Signed zones whose DS matches (zones/dnssec.conf): nothing to say about DNSSEC."""
+    rc, j, _ = check(ctl, name)
+    bad = [f for f in j["findings"] if f["severity"] != "info"]
+    assert not bad and rc == EXIT_OK, show(j)
 
 
 def test_text_output_has_the_key_lines(ctl):
