@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "rootwalk/present.h"
+#include "rootwalk/trace.h"
 #include "rootwalk/wire.h"
 #include "check_impl.h"
 #include "resolver_impl.h"
@@ -50,6 +51,7 @@ static void check_free(struct rw_check *ck)
 	for (int i = 0; i < ck->n_findings; i++)
 		free(ck->findings[i].text);
 	ck_dnssec_free(ck);
+	rw_trace_free(ck->trace);
 	ldns_rdf_deep_free(ck->name);
 	ldns_rdf_deep_free(ck->zone);
 	ldns_rdf_deep_free(ck->parent);
@@ -87,6 +89,7 @@ static void finish(struct rw_check *ck)
 	rw_check_cb cb = ck->cb;
 	void *arg = ck->arg;
 	enum rw_check_status st = ck_status(ck);
+	ck_trace_end(ck, st);
 	check_free(ck); /* cancels what is still in flight */
 	cb(arg, st, b.oom ? NULL : (b.p ? b.p : ""), b.oom ? 0 : b.len);
 	free(b.p);
@@ -139,6 +142,8 @@ static void over_budget(struct rw_check *ck)
 		ck->probes = p->next;
 		ck->inflight--;
 		ck->r->env->cancel(ck->r->env->ctx, p->id);
+		ck_trace_timeout(ck, p, p->server >= 0 ? ck->servers[p->server].nsname : NULL,
+				 "the check's time budget ran out");
 		if (p->walk < 0)
 			ck_probe_timeout(ck, p);
 		probe_free(p);
@@ -196,6 +201,7 @@ bool rw_check_on_reply(struct rw_resolver *r, uint64_t id, const struct sockaddr
 	*pp = p->next;
 	ck->inflight--;
 	int64_t rtt = ck_now_us(ck) - (int64_t)p->sent_us;
+	ck_trace_reply(ck, p, reply, rtt, len);
 	if (p->walk >= 0)
 		ck_walk_reply(ck, p, reply);
 	else
@@ -211,7 +217,6 @@ bool rw_check_on_reply(struct rw_resolver *r, uint64_t id, const struct sockaddr
 
 void rw_check_on_timeout(struct rw_resolver *r, uint64_t id, int err)
 {
-	(void)err;
 	struct ck_probe **pp = NULL;
 	struct rw_check *ck = find_probe(r, id, &pp);
 	if (!ck)
@@ -219,6 +224,8 @@ void rw_check_on_timeout(struct rw_resolver *r, uint64_t id, int err)
 	struct ck_probe *p = *pp;
 	*pp = p->next;
 	ck->inflight--;
+	ck_trace_timeout(ck, p, p->server >= 0 ? ck->servers[p->server].nsname : NULL,
+			 err == -ETIMEDOUT ? "timeout" : strerror(-err));
 	if (p->walk >= 0)
 		ck_walk_timeout(ck, p);
 	else
@@ -305,6 +312,7 @@ uint64_t rw_check_start(struct rw_resolver *r, const uint8_t *name, size_t name_
 	ck->deadline_ms = ck->start_ms + RW_CHECK_BUDGET_MS;
 	ck->start_wall_us = r->env->now_wall_us(r->env->ctx);
 	ck->handle = ++r->next_handle;
+	ck_trace_begin(ck);
 	ck->next = r->checks;
 	r->checks = ck;
 	int w = ck_walk_new(ck, CK_W_MAIN, ck->name, qtype, -1);

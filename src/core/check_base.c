@@ -191,6 +191,8 @@ int ck_send(struct rw_check *ck, enum ck_purpose purpose, int server, int walk,
 		free(p);
 		return rc;
 	}
+	ck_trace_send(ck, p, walk >= 0 ? ck->walks[walk].cut : ck->zone,
+		      server >= 0 ? ck->servers[server].nsname : NULL, uq.timeout_ms);
 	p->next = ck->probes;
 	ck->probes = p;
 	ck->inflight++;

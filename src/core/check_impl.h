@@ -154,7 +154,8 @@ struct rw_check {
 	ldns_rdf *name;
 	uint16_t qtype;
 	bool json;
-	bool serials; /* RW_CHECK_SERIALS */
+	bool serials;		/* RW_CHECK_SERIALS */
+	struct rw_trace *trace; /* for the trace log (check_trace.c), or NULL */
 	rw_check_cb cb;
 	void *arg;
 	uint64_t start_ms, deadline_ms;
@@ -237,6 +238,18 @@ void ck_serials_start(struct rw_check *ck);
 void ck_servers_from_child(struct rw_check *ck);
 /* Hand on the ends of address and target walks not reported yet. */
 void ck_walks_report(struct rw_check *ck);
+
+/* check_trace.c: the check's queries in the trace log (when it is on and the filters let the
+ * name through); server NULL: not known by name (a walk's). */
+void ck_trace_begin(struct rw_check *ck);
+void ck_trace_send(struct rw_check *ck, const struct ck_probe *p, const ldns_rdf *zone,
+		   const ldns_rdf *server, uint32_t timeout_ms);
+void ck_trace_reply(struct rw_check *ck, const struct ck_probe *p, const ldns_pkt *pkt,
+		    int64_t rtt_us, size_t bytes);
+void ck_trace_timeout(struct rw_check *ck, const struct ck_probe *p, const ldns_rdf *server,
+		      const char *why);
+/* Write the trace (trace-only fail: only when the check found errors) and drop it. */
+void ck_trace_end(struct rw_check *ck, int status);
 
 /* check_dnssec.c: DS against DNSKEY, asked in the details phase. */
 void ck_dnssec_start(struct rw_check *ck);

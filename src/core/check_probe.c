@@ -189,6 +189,26 @@ static void types_reply(struct rw_check *ck, const struct ck_probe *p, const ldn
 		ck->any_done = true;
 }
 
+/* An in-zone NS name that the zone makes a CNAME (RFC 2181 10.3): a target, looked up no
+ * further. */
+static void cname_ns(struct rw_check *ck, const ldns_rdf *name)
+{
+	for (int i = 0; i < ck->n_targets; i++)
+		if (ldns_dname_compare(ck->targets[i].name, name) == 0 &&
+		    ck->targets[i].from_type == LDNS_RR_TYPE_NS) {
+			ck->targets[i].cname = true;
+			return;
+		}
+	if (ck->n_targets == CK_MAX_TARGETS)
+		return;
+	struct ck_target *t = &ck->targets[ck->n_targets++];
+	memset(t, 0, sizeof(*t));
+	t->name = ldns_rdf_clone(name);
+	t->from_type = LDNS_RR_TYPE_NS;
+	t->cname = true;
+	t->resolved = true; /* not looked up: its addresses are not the question here */
+}
+
 void ck_probe_reply(struct rw_check *ck, struct ck_probe *p, ldns_pkt *pkt, int64_t rtt_us)
 {
 	struct ck_server *s = &ck->servers[p->server];
@@ -222,6 +242,8 @@ void ck_probe_reply(struct rw_check *ck, struct ck_probe *p, ldns_pkt *pkt, int6
 		s->tcp = CK_TCP_OK;
 		break;
 	case CK_P_NSADDR:
+		if (find_rr(ldns_pkt_answer(pkt), p->qname, LDNS_RR_TYPE_CNAME))
+			cname_ns(ck, p->qname);
 		for (size_t i = 0; i < ldns_rr_list_rr_count(ldns_pkt_answer(pkt)); i++) {
 			const ldns_rr *rr = ldns_rr_list_rr(ldns_pkt_answer(pkt), i);
 			if (ldns_rr_get_type(rr) == p->qtype &&
@@ -509,11 +531,13 @@ void ck_detail_start(struct rw_check *ck)
 		return;
 	bool cname = find_rr(a->rrs, ck->name, LDNS_RR_TYPE_CNAME) != NULL;
 	bool data = find_rr(a->rrs, ck->name, ck->qtype) != NULL;
+	/* The types at NAME: ANY, and type by type too, since servers may answer ANY with one
+	 * RRset (RFC 8482; NSD over UDP) or follow a CNAME for it. */
 	struct ck_probe any = {.server = ck->ref, .addr = rs->addr};
-	if (!data || cname)
+	if (!data || cname) {
 		ck_send(ck, CK_P_TYPES, ck->ref, -1, ck->name, LDNS_RR_TYPE_ANY, &rs->addr, false,
 			0);
-	if (cname) /* some servers follow the CNAME for ANY too: ask type by type as well */
 		ask_common_types(ck, &any);
+	}
 	detail_targets(ck, a);
 }

@@ -473,6 +473,37 @@ static void test_delegation(void)
 	world_down(&w);
 }
 
+/* With the trace log on, every query of a check is in it, as a resolution's are. */
+static void test_trace_log(void)
+{
+	struct world w;
+	struct result res;
+	memset(&w, 0, sizeof(w));
+	fn_init(&w.fn, true);
+	char buf[4096];
+	snprintf(buf, sizeof(buf), EXAMPLE_FMT, 2026120301u, "");
+	w.root = fn_server(&w.fn, "192.0.2.1", ".", ROOT_DATA);
+	w.com = fn_server(&w.fn, "192.0.2.10", "com.", COM_DATA);
+	w.ns1 = fn_server(&w.fn, "192.0.2.30", "example.com.", buf);
+	w.ns2 = fn_server(&w.fn, "192.0.2.31", "example.com.", buf);
+	w.fn.servers[w.ns2].drop = true;
+	w.cfg = fn_config(hints_path);
+	fn_start(&w.fn, w.cfg);
+	w.fn.concurrent = true;
+	do_check(&w, "www.example.com.", LDNS_RR_TYPE_A, false, &res);
+	CHECK(fn_trace_has(&w.fn, "www.example.com. A  (rootwalk check: the cache is read, never "
+				  "changed)"));
+	CHECK(fn_trace_has(&w.fn, "zone example.com.  ask ns1.example.com. (192.0.2.30) tcp  "
+				  "\"example.com. SOA\""));
+	CHECK(fn_trace_has(&w.fn, "<- no reply from ns2.example.com. (192.0.2.31) after 1000 ms: "
+				  "timeout"));
+	unsigned asks = 0;
+	for (const char *p = w.fn.trace; (p = strstr(p, "  ask ")); p++)
+		asks++;
+	CHECK_EQ(asks, w.fn.sent_total);
+	world_down(&w);
+}
+
 /* DNSSEC: the parent's DS against the zone's DNSKEY set (secure, then a DS of another key). */
 static void test_dnssec(void)
 {
@@ -557,6 +588,20 @@ static void test_records(void)
 	CHECK(has(&res, "\"code\":\"target-unresolvable\",\"text\":\"the MX target "
 			"gone.example.com. has no address"));
 	CHECK(!strstr(res.text, "alias.example.com. has no address"));
+	world_down(&w);
+
+	/* an in-zone NS name that the zone makes a CNAME */
+	world_up(&w, "");
+	char buf[4096];
+	snprintf(buf, sizeof(buf), EXAMPLE_FMT, 2026120301u, "");
+	char *ns2 = strstr(buf, "ns2.example.com. 3600 IN A 192.0.2.31\n");
+	const char *alias = "ns2.example.com. 3600 IN CNAME ns1.example.com.\n";
+	memmove(ns2 + strlen(alias), ns2 + 38, strlen(ns2 + 38) + 1);
+	memcpy(ns2, alias, strlen(alias));
+	fn_server_records(&w.fn, w.ns1, buf);
+	fn_server_records(&w.fn, w.ns2, buf);
+	do_check(&w, "www.example.com.", LDNS_RR_TYPE_A, false, &res);
+	CHECK(has(&res, "[ns-target-cname] the NS target ns2.example.com. is a CNAME"));
 	world_down(&w);
 
 	/* a CNAME at the apex; TTLs out of the usual range */
@@ -758,6 +803,7 @@ int main(void)
 	test_records();
 	test_localhost();
 	test_dnssec();
+	test_trace_log();
 	test_cache_differs();
 	test_control();
 	test_trace_serials();

@@ -1,0 +1,282 @@
+/* Fuzz target: what authoritative servers send to `rootwalk check` (src/core/check*.c). A
+ * resolver runs against a fake network (no sockets, a fake clock, nothing is ever sent): a check
+ * starts, and the fuzzer plays every server it asks, with whatever replies it likes; then every
+ * query still out times out and the resolver's timer fires until the check ends.
+ *
+ * Input: a flags byte (0x40 tracing on, 0x20 JSON traces, 0x01 JSON report, 0x02 the SOA-serials
+ * mode of trace --fresh), a byte choosing the name (low 3 bits) and type (the next bits), then
+ * chunks [u16 length][u8 which][body] as fuzz_upstream_reply.c reads them: "which" picks one of
+ * the outstanding queries (from the newest); length 0 times it out; else the body's first 10
+ * bytes are the header after the ID, the query's own ID and question are filled in, and the rest
+ * follows the question.
+ *
+ * Checked: no crash, leak or sanitizer report; the check ends exactly once, within its budget
+ * on the fake clock, with a report of printable lines (JSON: one object); trace records are
+ * whole printable lines; every query the check sent is answered, timed out or cancelled. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ldns/ldns.h>
+
+#include "rootwalk/check.h"
+#include "rootwalk/config.h"
+#include "rootwalk/env.h"
+#include "rootwalk/resolver.h"
+#include "rootwalk/wire.h"
+#include "fuzz.h"
+
+#define REQUIRE(cond)                                                                              \
+	do {                                                                                       \
+		if (!(cond))                                                                       \
+			abort();                                                                   \
+	} while (0)
+
+#define MAX_PENDING 64
+#define MAX_STEPS   96
+
+struct pending {
+	uint64_t id;
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	uint8_t wire[512];
+	size_t len, qend;
+};
+
+struct fakenet {
+	struct rw_env env;
+	struct pending p[MAX_PENDING];
+	int n;
+	uint64_t mono_ms;
+	int64_t wall_us;
+	uint64_t rng;
+	bool json_trace, json_report;
+	int done;
+	uint64_t timer_at;
+	bool timer_set;
+	bool verbose;
+};
+
+static uint64_t fn_mono_ms(void *ctx)
+{
+	return ((struct fakenet *)ctx)->mono_ms;
+}
+
+static int64_t fn_wall_us(void *ctx)
+{
+	return ((struct fakenet *)ctx)->wall_us;
+}
+
+static void fn_random(void *ctx, void *buf, size_t len)
+{
+	struct fakenet *fn = ctx;
+	uint8_t *b = buf;
+
+	for (size_t i = 0; i < len; i++) {
+		fn->rng = fn->rng * 6364136223846793005ull + 1442695040888963407ull;
+		b[i] = (uint8_t)(fn->rng >> 56);
+	}
+}
+
+static int fn_send(void *ctx, const struct rw_upstream_query *q)
+{
+	struct fakenet *fn = ctx;
+	uint8_t name[256];
+	size_t off = RW_DNS_HEADER_LEN;
+
+	REQUIRE(q != NULL && q->wire != NULL && q->addr != NULL);
+	REQUIRE(q->addrlen > 0 && q->addrlen <= sizeof(fn->p[0].addr));
+	REQUIRE(q->len >= RW_DNS_HEADER_LEN && q->len <= sizeof(fn->p[0].wire));
+	REQUIRE(q->timeout_ms > 0 && q->timeout_ms <= 1500); /* the contract's bound */
+	REQUIRE((q->wire[2] & 0x01) == 0);		     /* RD clear */
+	for (int i = 0; i < fn->n; i++)
+		REQUIRE(fn->p[i].id != q->id);
+	if (fn->n == MAX_PENDING)
+		return -ENOBUFS;
+	REQUIRE(rw_wire_read_name(q->wire, q->len, &off, name) > 0 && off + 4 <= q->len);
+	struct pending *p = &fn->p[fn->n++];
+	p->id = q->id;
+	memcpy(&p->addr, q->addr, q->addrlen);
+	p->addrlen = q->addrlen;
+	memcpy(p->wire, q->wire, q->len);
+	p->len = q->len;
+	p->qend = off + 4;
+	return 0;
+}
+
+static void fn_forget(struct fakenet *fn, uint64_t id)
+{
+	for (int i = 0; i < fn->n; i++)
+		if (fn->p[i].id == id) {
+			fn->p[i] = fn->p[--fn->n];
+			return;
+		}
+}
+
+static void fn_cancel(void *ctx, uint64_t id)
+{
+	fn_forget(ctx, id);
+}
+
+static void fn_set_timer(void *ctx, uint32_t ms)
+{
+	struct fakenet *fn = ctx;
+	fn->timer_set = true;
+	fn->timer_at = fn->mono_ms + ms;
+}
+
+static void printable(const char *text, size_t len, bool json)
+{
+	REQUIRE(len == 0 || text[len - 1] == '\n');
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+		REQUIRE(c == '\n' || (c >= 0x20 && c != 0x7f));
+		if (json && (i == 0 || text[i - 1] == '\n'))
+			REQUIRE(c == '{');
+		if (json && c == '\n')
+			REQUIRE(i > 0 && text[i - 1] == '}');
+	}
+}
+
+static void fn_trace(void *ctx, const char *text, size_t len)
+{
+	struct fakenet *fn = ctx;
+	REQUIRE(text != NULL && len > 0);
+	if (fn->verbose)
+		fwrite(text, 1, len, stderr);
+	printable(text, len, fn->json_trace);
+}
+
+static void on_check(void *arg, enum rw_check_status st, const char *text, size_t len)
+{
+	struct fakenet *fn = arg;
+	fn->done++;
+	REQUIRE(st == RW_CHECK_OK || st == RW_CHECK_WARNINGS || st == RW_CHECK_ERRORS);
+	REQUIRE(text != NULL);
+	if (fn->verbose)
+		fwrite(text, 1, len, stderr);
+	printable(text, len, fn->json_report);
+}
+
+static void reply(struct rw_resolver *r, struct fakenet *fn, struct pending *p, const uint8_t *body,
+		  size_t blen)
+{
+	static uint8_t pkt[RW_MAX_MSG];
+	size_t head = blen < 10 ? blen : 10, n;
+	uint64_t id = p->id;
+	struct sockaddr_storage from = p->addr;
+	socklen_t fromlen = p->addrlen;
+
+	if (p->qend + (blen - head) > sizeof(pkt))
+		return;
+	memcpy(pkt, p->wire, 2);
+	memset(pkt + 2, 0, 10);
+	memcpy(pkt + 2, body, head);
+	n = RW_DNS_HEADER_LEN;
+	memcpy(pkt + n, p->wire + n, p->qend - n);
+	n = p->qend;
+	memcpy(pkt + n, body + head, blen - head);
+	n += blen - head;
+	if (rw_resolver_on_reply(r, id, (struct sockaddr *)&from, fromlen, pkt, n))
+		fn_forget(fn, id);
+}
+
+static const char *const names[] = {"www.video-platform.com.",
+				    "video-platform.com.",
+				    ".",
+				    "com.",
+				    "nope.example.org.",
+				    "a.b.c.d.",
+				    "xn--bcher-kva.example.",
+				    "mail.example.net."};
+static const uint16_t types[] = {1, 28, 2, 15, 16, 5, 6, 12, 33, 257, 65280, 43, 99};
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct fakenet fn;
+	char err[256];
+	size_t pos = 2;
+
+	if (size < 2)
+		return 0;
+	memset(&fn, 0, sizeof(fn));
+	fn.env = (struct rw_env){.ctx = &fn,
+				 .now_mono_ms = fn_mono_ms,
+				 .now_wall_us = fn_wall_us,
+				 .random_buf = fn_random,
+				 .send = fn_send,
+				 .cancel = fn_cancel,
+				 .set_timer = fn_set_timer};
+	fn.mono_ms = 1000;
+	fn.wall_us = 1795600000LL * 1000000;
+	fn.rng = 0x636865636b696e67ull;
+	fn.verbose = getenv("RW_FUZZ_VERBOSE") != NULL;
+	fn.json_report = (data[0] & 0x01) != 0;
+	/* The built-in hints are only addresses here: nothing is ever sent anywhere. */
+	struct rw_config *cfg = rw_config_default();
+	REQUIRE(cfg != NULL);
+	if ((data[0] & 0x40) != 0) {
+		fn.env.trace_write = fn_trace;
+		fn.json_trace = (data[0] & 0x20) != 0;
+		cfg->trace_format = fn.json_trace ? RW_TRACE_JSON : RW_TRACE_TEXT;
+	}
+	struct rw_resolver *r = rw_resolver_new(&fn.env, cfg, err, sizeof(err));
+	REQUIRE(r != NULL);
+	ldns_rdf *name = ldns_dname_new_frm_str(names[data[1] % 8]);
+	REQUIRE(name != NULL);
+	unsigned flags =
+		(fn.json_report ? RW_CHECK_JSON : 0) | ((data[0] & 0x02) ? RW_CHECK_SERIALS : 0);
+	uint64_t start = fn.mono_ms;
+	uint64_t h = rw_resolver_check(r, ldns_rdf_data(name), ldns_rdf_size(name),
+				       types[(data[1] >> 3) % 13], flags, on_check, &fn);
+	ldns_rdf_deep_free(name);
+	REQUIRE(h > 0 && fn.done == 0);
+	for (int step = 0; step < MAX_STEPS && size - pos >= 3 && !fn.done; step++) {
+		size_t len = ((size_t)data[pos] << 8) | data[pos + 1];
+		uint8_t which = data[pos + 2];
+		pos += 3;
+		fn.mono_ms += 10;
+		fn.wall_us += 10000;
+		if (len > size - pos)
+			len = size - pos;
+		if (fn.n > 0) {
+			struct pending *p = &fn.p[fn.n - 1 - which % fn.n];
+			if (len == 0) {
+				uint64_t id = p->id;
+				fn_forget(&fn, id);
+				rw_resolver_on_timeout(r, id, -ETIMEDOUT);
+			} else {
+				reply(r, &fn, p, data + pos, len);
+			}
+		} else if (fn.timer_set) {
+			fn.timer_set = false;
+			rw_resolver_on_timer(r);
+		}
+		pos += len;
+	}
+	/* The rest is silence: the check ends by its budget at the latest. */
+	for (int i = 0; i < 4000 && !fn.done; i++) {
+		if (fn.timer_set && (fn.n == 0 || fn.timer_at <= fn.mono_ms + 1000)) {
+			if (fn.timer_at > fn.mono_ms)
+				fn.mono_ms = fn.timer_at;
+			fn.timer_set = false;
+			rw_resolver_on_timer(r);
+		} else if (fn.n > 0) {
+			uint64_t id = fn.p[fn.n - 1].id;
+			fn.mono_ms += 1000;
+			fn_forget(&fn, id);
+			rw_resolver_on_timeout(r, id, -ETIMEDOUT);
+		} else {
+			break;
+		}
+	}
+	REQUIRE(fn.done == 1);
+	REQUIRE(fn.mono_ms - start <= RW_CHECK_BUDGET_MS + 1000);
+	rw_resolver_free(r);
+	REQUIRE(fn.n == 0);
+	rw_config_free(cfg);
+	return 0;
+}
