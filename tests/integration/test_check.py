@@ -92,7 +92,19 @@ def show(j):
 
 # -- one zone per failure ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("case", sorted(CASES))
+# Engine gaps found by these tests (issue 15, reported to the integrator): strict, so a fix
+# turns them into failures until the mark goes.
+APEX_CNAME_GAP = pytest.mark.xfail(strict=True, reason="check: Knot answers the apex SOA "
+                                   "question with the CNAME; the check calls that server-error "
+                                   "('no SOA record in its authoritative answer'), no "
+                                   "cname-at-apex")
+UDP_GLUE_GAP = pytest.mark.xfail(strict=True, reason="check: glue NSD leaves out of a UDP "
+                                 "referral (26 of 40, no TC) is taken as 'none': glue-mismatch "
+                                 "for ns27-ns40, instead of asking the parent over TCP")
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, marks=APEX_CNAME_GAP) if c == "apexcname"
+                                  else c for c in sorted(CASES)])
 def test_finds_the_failure(ctl, case):
     name, rdtype, want_exit, want = CASES[case]
     rc, j, took = check(ctl, name, rdtype)
@@ -193,6 +205,7 @@ def test_at_most_32_addresses_probed_and_bounded(ctl):
     assert timeouts and timeouts <= set(silent), timeouts
 
 
+@UDP_GLUE_GAP
 def test_glue_left_out_of_a_udp_referral_is_no_mismatch(ctl):
     """com.'s referral for manyns.com holds 40 NS and 40 glue addresses: 1,443 bytes. Over UDP
     (EDNS 1232) NSD sends 26 of the glue records and drops the rest without setting TC; over
