@@ -337,6 +337,33 @@ def upstream_reply():
     return {k: v for k, v in s.items()}
 
 
+def check():
+    """Seeds for fuzz_check: the replies a `rootwalk check` gets (flags byte: 0x40 tracing,
+    0x20 JSON traces, 0x01 JSON report, 0x02 serials mode; then the name/type byte and chunks as
+    for upstream_reply)."""
+    QR, AA, TC = 0x8000, 0x0400, 0x0200
+    s = {}
+    answer = body(QR | AA, an=[rr(QNAME, 1, a("192.0.2.1"))])
+    soa_answer = body(QR | AA, an=[rr(QNAME, 6, b"\0\0" + struct.pack("!IIIII", 2026120301, 1, 2,
+                                                                        3, 4))])
+    # a referral to the question's own name, NS ns.<qname>, with glue (owner: a pointer to the
+    # NS record's rdata, which follows the 40 bytes of header and question of
+    # "www.video-platform.com. A" and the 12 of the NS record before its rdata)
+    referral = body(QR, ns=[rr(QNAME, 2, b"\x02ns" + QNAME)],
+                    ar=[rr(struct.pack("!H", 0xc000 | (40 + 12)), 1, a("192.0.2.53"))])
+    s["silence"] = b"\x00\x00"
+    s["timeouts-json"] = b"\x01\x00" + TIMEOUT * 10
+    s["answer-aa"] = b"\x40\x00" + chunk(answer)
+    s["referral-then-answers"] = (b"\x61\x00" + chunk(referral) +
+                                  b"".join(chunk(soa_answer, w) for w in range(8)))
+    s["refused"] = b"\x41\x08" + b"".join(chunk(body(QR | 5), w) for w in range(6))
+    s["truncated"] = b"\x00\x00" + chunk(body(QR | AA | TC)) + chunk(answer)
+    s["serials"] = b"\x43\x00" + chunk(soa_answer)
+    s["lame-and-nxdomain"] = (b"\x01\x10" + chunk(referral) + chunk(body(QR)) +
+                              chunk(body(QR | AA | 3, ns=[soa("video-platform.com.")]), 1))
+    return s
+
+
 def control():
     s = {}
     s["lookup"] = "lookup example.\nlookup example. json\nlookup nope.example.\nlookup .\n"
@@ -581,7 +608,7 @@ def main():
     for target, seeds in (("client_query", client_query()), ("tcp_frame", tcp_frame()),
                           ("config", config()), ("upstream_reply", upstream_reply()),
                           ("control", control()), ("present", present()),
-                          ("cachefile", cachefile())):
+                          ("cachefile", cachefile()), ("check", check())):
         d = os.path.join(HERE, "corpus", target)
         os.makedirs(d, exist_ok=True)
         for k, v in seeds.items():

@@ -57,7 +57,7 @@ int rw_check_run(const struct rw_ctlclient_opts *o, const char *cmd, int argc, c
 	int rc;
 
 	(void)cmd;
-	if (argc < 1) {
+	if (argc < 1 || argv[0][0] == '-') { /* "check --json" would check the name "json." */
 		fprintf(stderr, "rootwalk: check needs a NAME (rootwalk check NAME [TYPE] "
 				"[--json])\n");
 		return RW_EXIT_USAGE;

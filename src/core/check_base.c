@@ -110,8 +110,8 @@ int ck_server_add(struct rw_check *ck, const ldns_rdf *nsname, const struct ck_a
 }
 
 /* A question on the wire: RD clear, EDNS with our buffer size, no DO. */
-static uint8_t *build(struct rw_check *ck, const ldns_rdf *qname, uint16_t qtype, uint16_t *qid,
-		      size_t *len)
+static uint8_t *build(struct rw_check *ck, const ldns_rdf *qname, uint16_t qtype, bool do_bit,
+		      uint16_t *qid, size_t *len)
 {
 	ldns_pkt *p = ldns_pkt_query_new(ldns_rdf_clone(qname), qtype, LDNS_RR_CLASS_IN, 0);
 	uint8_t *wire = NULL;
@@ -121,8 +121,8 @@ static uint8_t *build(struct rw_check *ck, const ldns_rdf *qname, uint16_t qtype
 	ldns_pkt_set_id(p, *qid);
 	ldns_pkt_set_rd(p, false);
 	ldns_pkt_set_edns_udp_size(p, RW_EDNS_BUFSIZE);
-	/* DO for the keys: the DNSKEY set's RRSIGs (RFC 3225) */
-	if (qtype == LDNS_RR_TYPE_DNSKEY || qtype == LDNS_RR_TYPE_DS)
+	/* DO for the DNSSEC questions: the RRSIGs (RFC 3225) */
+	if (do_bit)
 		ldns_pkt_set_edns_do(p, true);
 	if (ldns_pkt2wire(&wire, p, len) != LDNS_STATUS_OK)
 		wire = NULL;
@@ -160,7 +160,11 @@ int ck_send(struct rw_check *ck, enum ck_purpose purpose, int server, int walk,
 		return -EPERM;
 	struct ck_probe *p = calloc(1, sizeof(*p));
 	size_t len = 0;
-	uint8_t *wire = p ? build(ck, qname, qtype, &p->qid, &len) : NULL;
+	uint8_t *wire =
+		p ? build(ck, qname, qtype,
+			  purpose == CK_P_DS || purpose == CK_P_DNSKEY || purpose == CK_P_SIGS,
+			  &p->qid, &len)
+		  : NULL;
 	if (!wire) {
 		free(p);
 		return -ENOMEM;

@@ -1,7 +1,7 @@
 /* `rootwalk check`: DNSSEC where it is cheap: the parent's DS set (asked of a server of the
  * parent) against the zone's DNSKEY set and its RRSIGs (asked of the details' server), checked
- * as the validator checks a DNSKEY set (dnssec_verify.c). Signatures of NAME/TYPE are not
- * checked here. */
+ * as the validator checks a DNSKEY set (dnssec_verify.c); in a zone so found secure, the RRSIGs
+ * of NAME/TYPE (asked with DO) against its keys, and when they end. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,17 +19,19 @@ void ck_dnssec_start(struct rw_check *ck)
 		0);
 	ck_send(ck, CK_P_DNSKEY, ck->ref, -1, ck->zone, LDNS_RR_TYPE_DNSKEY,
 		&ck->servers[ck->ref].addr, false, 0);
+	ck_send(ck, CK_P_SIGS, ck->ref, -1, ck->name, ck->qtype, &ck->servers[ck->ref].addr, false,
+		0);
 }
 
-/* The records of type at the zone's apex in the answer (RRSIG: those covering covered). */
-static ldns_rr_list *apex_records(const struct rw_check *ck, const ldns_pkt *pkt, uint16_t type,
-				  uint16_t covered)
+/* The records of type at owner in the answer (RRSIG: those covering covered). */
+static ldns_rr_list *records_at(const ldns_rdf *owner, const ldns_pkt *pkt, uint16_t type,
+				uint16_t covered)
 {
 	ldns_rr_list *out = ldns_rr_list_new();
 	const ldns_rr_list *an = ldns_pkt_answer(pkt);
 	for (size_t i = 0; out && i < ldns_rr_list_rr_count(an); i++) {
 		const ldns_rr *rr = ldns_rr_list_rr(an, i);
-		if (ldns_rr_get_type(rr) != type || ldns_dname_compare(ldns_rr_owner(rr), ck->zone))
+		if (ldns_rr_get_type(rr) != type || ldns_dname_compare(ldns_rr_owner(rr), owner))
 			continue;
 		if (type == LDNS_RR_TYPE_RRSIG &&
 		    (!ldns_rr_rrsig_typecovered(rr) ||
@@ -46,12 +48,54 @@ void ck_dnssec_reply(struct rw_check *ck, const struct ck_probe *p, const ldns_p
 		return;
 	if (p->purpose == CK_P_DS && !ck->ds_got) {
 		ck->ds_got = true;
-		ck->ds = apex_records(ck, pkt, LDNS_RR_TYPE_DS, 0);
+		ck->ds = records_at(ck->zone, pkt, LDNS_RR_TYPE_DS, 0);
 	} else if (p->purpose == CK_P_DNSKEY && !ck->dnskey_got && ldns_pkt_aa(pkt)) {
 		ck->dnskey_got = true;
-		ck->dnskeys = apex_records(ck, pkt, LDNS_RR_TYPE_DNSKEY, 0);
-		ck->dnskey_sigs = apex_records(ck, pkt, LDNS_RR_TYPE_RRSIG, LDNS_RR_TYPE_DNSKEY);
+		ck->dnskeys = records_at(ck->zone, pkt, LDNS_RR_TYPE_DNSKEY, 0);
+		ck->dnskey_sigs =
+			records_at(ck->zone, pkt, LDNS_RR_TYPE_RRSIG, LDNS_RR_TYPE_DNSKEY);
+	} else if (p->purpose == CK_P_SIGS && !ck->rrset && ldns_pkt_aa(pkt)) {
+		ck->rrset = records_at(ck->name, pkt, ck->qtype, 0);
+		ck->rrset_sigs = records_at(ck->name, pkt, LDNS_RR_TYPE_RRSIG, ck->qtype);
 	}
+}
+
+/* The RRSIGs of NAME/TYPE against the zone's keys (a secure zone): expired, not yet valid, bad,
+ * or ending before the TTL does (RFC 4035 5.3.3: a resolver keeps it no longer than that). */
+static void find_sigs(struct rw_check *ck, const char *zone)
+{
+	if (!ck->rrset || ldns_rr_list_rr_count(ck->rrset) == 0)
+		return;
+	struct rw_dsec_budget budget;
+	struct rw_dsec_check out;
+	int64_t now_s = rw_present_epoch(ck->start_wall_us);
+	rw_dsec_budget_init(&budget);
+	memset(&out, 0, sizeof(out));
+	rw_dsec_verify_rrset(ck->rrset, ck->rrset_sigs, ck->zone, ck->dnskeys, now_s, &budget,
+			     &out);
+	char *name = rw_present_name(ck->name), tb[32], when[40];
+	const char *type = rw_present_type(ck->qtype, tb, sizeof(tb));
+	uint32_t ttl = ldns_rr_ttl(ldns_rr_list_rr(ck->rrset, 0));
+	rw_present_iso_secs(out.expiration_s, when, sizeof(when));
+	if (out.result == RW_DSEC_SECURE && out.expiration_s < now_s + (int64_t)ttl)
+		ck_finding(ck, CK_WARNING, "dnssec-sig-expires-before-ttl", NULL,
+			   "the signature of %s %s ends at %s, %lld s from now, before its TTL of "
+			   "%u s: resolvers keep it only until then (RFC 4035 5.3.3); re-sign %s",
+			   name ? name : "?", type, when, (long long)(out.expiration_s - now_s),
+			   ttl, zone);
+	else if (out.result == RW_DSEC_EXPIRED || out.result == RW_DSEC_NOT_YET_VALID)
+		ck_finding(ck, CK_ERROR,
+			   out.result == RW_DSEC_EXPIRED ? "dnssec-sig-expired"
+							 : "dnssec-sig-not-yet-valid",
+			   NULL,
+			   "the signature of %s %s is %s (valid until %s): validating resolvers "
+			   "answer SERVFAIL",
+			   name ? name : "?", type, rw_dsec_result_name(out.result), when);
+	else if (out.result != RW_DSEC_SECURE)
+		ck_finding(ck, CK_ERROR, "dnssec-sig-bogus", NULL,
+			   "%s %s does not validate with the keys of %s: %s", name ? name : "?",
+			   type, zone, rw_dsec_result_name(out.result));
+	free(name);
 }
 
 void ck_dnssec_find(struct rw_check *ck)
@@ -74,6 +118,7 @@ void ck_dnssec_find(struct rw_check *ck)
 	char *z = rw_present_name(ck->zone);
 	switch (out.result) {
 	case RW_DSEC_SECURE:
+		find_sigs(ck, z ? z : "?");
 		break;
 	case RW_DSEC_DS_NO_MATCH:
 	case RW_DSEC_NO_DNSKEY:
@@ -90,6 +135,17 @@ void ck_dnssec_find(struct rw_check *ck)
 			   "%s is signed with an algorithm or DS digest this resolver does not "
 			   "validate (%s): treated as unsigned",
 			   z ? z : "?", rw_dsec_result_name(out.result));
+		break;
+	case RW_DSEC_EXPIRED:
+	case RW_DSEC_NOT_YET_VALID:
+		ck_finding(ck, CK_ERROR,
+			   out.result == RW_DSEC_EXPIRED ? "dnssec-sig-expired"
+							 : "dnssec-sig-not-yet-valid",
+			   NULL,
+			   "the signatures of the DNSKEY set of %s are %s: validating resolvers "
+			   "answer SERVFAIL for every name in it",
+			   z ? z : "?",
+			   out.result == RW_DSEC_EXPIRED ? "expired" : "not valid yet");
 		break;
 	default:
 		ck_finding(ck, CK_ERROR, "dnssec-dnskey-bogus", NULL,
@@ -126,4 +182,6 @@ void ck_dnssec_free(struct rw_check *ck)
 	ldns_rr_list_deep_free(ck->ds);
 	ldns_rr_list_deep_free(ck->dnskeys);
 	ldns_rr_list_deep_free(ck->dnskey_sigs);
+	ldns_rr_list_deep_free(ck->rrset);
+	ldns_rr_list_deep_free(ck->rrset_sigs);
 }

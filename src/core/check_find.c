@@ -186,13 +186,21 @@ static void find_serials(struct rw_check *ck)
 	free(z);
 }
 
-/* The records of an answer as short text: "192.0.2.1 192.0.2.2", or the rcode. */
-static void answer_brief(const struct ck_answer *a, char *buf, size_t len)
+/* The records of an answer as short text: "192.0.2.1 192.0.2.2" (other types named: "CNAME
+ * example.com. 192.0.2.1"), or the rcode. */
+static void answer_brief(const struct ck_answer *a, uint16_t qtype, char *buf, size_t len)
 {
 	buf[0] = '\0';
 	for (size_t i = 0; i < ldns_rr_list_rr_count(a->rrs); i++) {
-		char *rd = rw_present_rdata(ldns_rr_list_rr(a->rrs, i));
-		append(buf, len, " ", rd ? rd : "?");
+		const ldns_rr *rr = ldns_rr_list_rr(a->rrs, i);
+		char *rd = rw_present_rdata(rr), tb[32], one[300];
+		if (ldns_rr_get_type(rr) != qtype)
+			snprintf(one, sizeof(one), "%s %s",
+				 rw_present_type(ldns_rr_get_type(rr), tb, sizeof(tb)),
+				 rd ? rd : "?");
+		else
+			snprintf(one, sizeof(one), "%s", rd ? rd : "?");
+		append(buf, len, " ", one);
 		free(rd);
 	}
 	if (!buf[0])
@@ -219,7 +227,7 @@ static void find_answers(struct rw_check *ck)
 		if (s->state != CK_ST_OK || !s->ans.got)
 			continue;
 		addr_of(s, a, sizeof(a));
-		answer_brief(&s->ans, brief, sizeof(brief));
+		answer_brief(&s->ans, ck->qtype, brief, sizeof(brief));
 		snprintf(one, sizeof(one), "%s says %s", a, brief);
 		append(text, sizeof(text), "; ", one);
 		append(addrs, sizeof(addrs), " ", a);

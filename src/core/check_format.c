@@ -203,6 +203,8 @@ static void json_cache(const struct rw_check *ck, struct rw_sbuf *b)
 		rw_present_addr((const struct sockaddr *)&e->src->addr, a, sizeof(a));
 	rw_sbuf_puts(b, ",\"from\":");
 	rw_present_json_str(b, a);
+	rw_sbuf_puts(b, ",\"from_server\":");
+	rw_present_json_str(b, e->src && e->src->server ? e->src->server : "");
 	rw_present_iso_secs(rw_present_epoch(e->expires_us), t, sizeof(t));
 	rw_sbuf_printf(b, ",\"ttl_left\":%u,\"expires\":\"%s\",\"differs\":%s}",
 		       rw_cache_ttl_left(e, ck->start_wall_us), t,
@@ -359,13 +361,26 @@ static void text_delegation(const struct rw_check *ck, struct rw_sbuf *b)
 	rw_sbuf_puts(b, "\n");
 }
 
+/* Where an address came from: "glue", "glue+child", "resolved". */
+static const char *source_text(unsigned src, char *buf, size_t len)
+{
+	static const char *const names[] = {"glue", "child", "resolved"};
+	buf[0] = '\0';
+	for (int k = 0; k < 3; k++)
+		if (src & (1u << k)) {
+			size_t l = strlen(buf);
+			snprintf(buf + l, len - l, "%s%s", l ? "+" : "", names[k]);
+		}
+	return buf[0] ? buf : "-";
+}
+
 static void text_servers(const struct rw_check *ck, struct rw_sbuf *b)
 {
-	char a[64], ms[24], ser[16], brief[160];
+	char a[64], ms[24], ser[16], brief[160], src[32];
 	if (ck->n_servers == 0)
 		return;
-	rw_sbuf_printf(b, "\n  %-26s %-16s %-17s %8s %-11s %-4s %s\n", "server", "address", "state",
-		       "rtt ms", "serial", "tcp", "answer");
+	rw_sbuf_printf(b, "\n  %-26s %-16s %-10s %-17s %8s %-11s %-4s %s\n", "server", "address",
+		       "from", "state", "rtt ms", "serial", "tcp", "answer");
 	for (int i = 0; i < ck->n_servers; i++) {
 		const struct ck_server *s = &ck->servers[i];
 		char *n = name_or(s->nsname);
@@ -381,10 +396,13 @@ static void text_servers(const struct rw_check *ck, struct rw_sbuf *b)
 					 rw_present_rcode(s->ans.rcode),
 					 s->ans.aa ? "" : ", no AA");
 			for (size_t k = 0; k < nr && k < 4; k++) {
-				char *rd = rw_present_rdata(ldns_rr_list_rr(s->ans.rrs, k));
+				const ldns_rr *rr = ldns_rr_list_rr(s->ans.rrs, k);
+				char *rd = rw_present_rdata(rr), tb[32];
 				size_t l = strlen(brief);
-				snprintf(brief + l, sizeof(brief) - l, "%s%s", k ? " " : "",
-					 rd ? rd : "?");
+				uint16_t t = ldns_rr_get_type(rr);
+				snprintf(brief + l, sizeof(brief) - l, "%s%s%s%s", k ? " " : "",
+					 t != ck->qtype ? rw_present_type(t, tb, sizeof(tb)) : "",
+					 t != ck->qtype ? " " : "", rd ? rd : "?");
 				free(rd);
 			}
 			if (nr > 4) {
@@ -394,11 +412,12 @@ static void text_servers(const struct rw_check *ck, struct rw_sbuf *b)
 		} else {
 			snprintf(brief, sizeof(brief), "-");
 		}
-		rw_sbuf_printf(
-			b, "  %-26s %-16s %-17s %8s %-11s %-4s %s\n", n, a, ck_state_name[s->state],
-			s->have_rtt ? rw_present_ms(ms, sizeof(ms), s->rtt_us) : "-", ser,
-			s->tcp == CK_TCP_OK ? "ok" : (s->tcp == CK_TCP_FAILED ? "FAIL" : "-"),
-			brief);
+		rw_sbuf_printf(b, "  %-26s %-16s %-10s %-17s %8s %-11s %-4s %s\n", n, a,
+			       source_text(s->src, src, sizeof(src)), ck_state_name[s->state],
+			       s->have_rtt ? rw_present_ms(ms, sizeof(ms), s->rtt_us) : "-", ser,
+			       s->tcp == CK_TCP_OK ? "ok"
+						   : (s->tcp == CK_TCP_FAILED ? "FAIL" : "-"),
+			       brief);
 		free(n);
 	}
 }
@@ -460,8 +479,9 @@ static void text_cache(const struct rw_check *ck, struct rw_sbuf *b)
 	if (e->src)
 		rw_present_addr((const struct sockaddr *)&e->src->addr, a, sizeof(a));
 	ck_hms(rw_present_epoch(e->expires_us), rw_present_epoch(ck->start_wall_us), t, sizeof(t));
-	rw_sbuf_printf(b, "%s from %s, %u s left (until %s)%s\n", rw_entry_kind_name(e->kind),
-		       a[0] ? a : "?", rw_cache_ttl_left(e, ck->start_wall_us), t,
+	rw_sbuf_printf(b, "%s from %s (%s), %u s left (until %s)%s\n", rw_entry_kind_name(e->kind),
+		       e->src && e->src->server[0] ? e->src->server : "?", a[0] ? a : "?",
+		       rw_cache_ttl_left(e, ck->start_wall_us), t,
 		       ck->cache_differs ? ", DIFFERS from the servers now" : "");
 	for (size_t i = 0; e->kind == RW_ENTRY_RRSET && i < ldns_rr_list_rr_count(e->rrs); i++) {
 		char *r = rw_present_rr_ttl(ldns_rr_list_rr(e->rrs, i),

@@ -81,6 +81,7 @@ enum ck_purpose {
 	CK_P_APEX,     /* CNAME at the apex */
 	CK_P_DS,       /* the zone's DS set, asked of a server of the parent */
 	CK_P_DNSKEY,   /* the zone's DNSKEY set and its RRSIGs */
+	CK_P_SIGS,     /* NAME/TYPE with DO: its RRSIGs */
 };
 
 struct ck_probe {
@@ -193,6 +194,7 @@ struct rw_check {
 	/* DNSSEC (check_dnssec.c): the parent's DS set, the zone's DNSKEY set and its RRSIGs */
 	bool ds_got, dnskey_got;
 	ldns_rr_list *ds, *dnskeys, *dnskey_sigs;
+	ldns_rr_list *rrset, *rrset_sigs; /* NAME/TYPE and its RRSIGs, asked with DO */
 	const char *dnssec_result; /* NULL: not checked; "unsigned", "secure", or what failed */
 	struct ck_target targets[CK_MAX_TARGETS];
 	int n_targets;

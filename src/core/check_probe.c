@@ -260,6 +260,7 @@ void ck_probe_reply(struct rw_check *ck, struct ck_probe *p, ldns_pkt *pkt, int6
 		break;
 	case CK_P_DS:
 	case CK_P_DNSKEY:
+	case CK_P_SIGS:
 		ck_dnssec_reply(ck, p, pkt);
 		break;
 	case CK_P_WALK:

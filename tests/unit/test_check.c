@@ -513,13 +513,15 @@ static void test_dnssec(void)
 	char zone[4096];
 	snprintf(zone, sizeof(zone), EXAMPLE_FMT, 2026120301u, "");
 	char *signed_zone = fs_sign("example.com.", zone, &kex, now_s - 86400, now_s + 30 * 86400);
-	for (int k = 0; k < 2; k++) {
+	/* signatures that end in 100 s, before the 300 s TTL of www */
+	char *ending = fs_sign("example.com.", zone, &kex, now_s - 86400, now_s + 100);
+	for (int k = 0; k < 3; k++) {
 		struct world w;
 		struct result res;
 		world_up(&w, "");
-		fn_server_records(&w.fn, w.ns1, signed_zone);
-		fn_server_records(&w.fn, w.ns2, signed_zone);
-		char *ds = fs_ds_line(k == 0 ? &kex : &kother), com[4096];
+		fn_server_records(&w.fn, w.ns1, k == 2 ? ending : signed_zone);
+		fn_server_records(&w.fn, w.ns2, k == 2 ? ending : signed_zone);
+		char *ds = fs_ds_line(k == 1 ? &kother : &kex), com[4096];
 		snprintf(com, sizeof(com), "%s%s", COM_DATA, ds);
 		fn_server_records(&w.fn, w.com, com);
 		do_check(&w, "www.example.com.", LDNS_RR_TYPE_A, true, &res);
@@ -527,6 +529,13 @@ static void test_dnssec(void)
 		if (k == 0) {
 			CHECK(has(&res, "\"dnssec\":{\"checked\":true,\"result\":\"secure\""));
 			CHECK_EQ(res.st, RW_CHECK_OK);
+		} else if (k == 2) {
+			CHECK(has(
+				&res,
+				"\"code\":\"dnssec-sig-expires-before-ttl\",\"text\":\"the "
+				"signature of www.example.com. A ends at 2026-11-25T10:01:40Z, 100 "
+				"s from now, before its TTL of 300 s"));
+			CHECK_EQ(res.st, RW_CHECK_WARNINGS);
 		} else {
 			CHECK(has(&res,
 				  "\"code\":\"dnssec-ds-mismatch\",\"text\":\"the parent's DS "
@@ -537,6 +546,7 @@ static void test_dnssec(void)
 		world_down(&w);
 	}
 	free(signed_zone);
+	free(ending);
 	fs_key_free(&kex);
 	fs_key_free(&kother);
 }
