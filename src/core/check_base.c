@@ -109,9 +109,10 @@ int ck_server_add(struct rw_check *ck, const ldns_rdf *nsname, const struct ck_a
 	return ck->n_servers++;
 }
 
-/* A question on the wire: RD clear, EDNS with our buffer size, no DO. */
+/* A question on the wire: RD clear, EDNS with our buffer size (none for a server that answers
+ * FORMERR to it), DO for the DNSSEC questions. */
 static uint8_t *build(struct rw_check *ck, const ldns_rdf *qname, uint16_t qtype, bool do_bit,
-		      uint16_t *qid, size_t *len)
+		      bool no_edns, uint16_t *qid, size_t *len)
 {
 	ldns_pkt *p = ldns_pkt_query_new(ldns_rdf_clone(qname), qtype, LDNS_RR_CLASS_IN, 0);
 	uint8_t *wire = NULL;
@@ -120,9 +121,10 @@ static uint8_t *build(struct rw_check *ck, const ldns_rdf *qname, uint16_t qtype
 	ck->r->env->random_buf(ck->r->env->ctx, qid, sizeof(*qid));
 	ldns_pkt_set_id(p, *qid);
 	ldns_pkt_set_rd(p, false);
-	ldns_pkt_set_edns_udp_size(p, RW_EDNS_BUFSIZE);
+	if (!no_edns)
+		ldns_pkt_set_edns_udp_size(p, RW_EDNS_BUFSIZE);
 	/* DO for the DNSSEC questions: the RRSIGs (RFC 3225) */
-	if (do_bit)
+	if (do_bit && !no_edns)
 		ldns_pkt_set_edns_do(p, true);
 	if (ldns_pkt2wire(&wire, p, len) != LDNS_STATUS_OK)
 		wire = NULL;
@@ -149,8 +151,9 @@ static bool addr_allowed(const struct rw_check *ck, const struct ck_addr *a, boo
 	return false;
 }
 
-int ck_send(struct rw_check *ck, enum ck_purpose purpose, int server, int walk,
-	    const ldns_rdf *qname, uint16_t qtype, const struct ck_addr *a, bool tcp, int tries)
+static int send_full(struct rw_check *ck, enum ck_purpose purpose, int server, int walk,
+		     const ldns_rdf *qname, uint16_t qtype, const struct ck_addr *a, bool tcp,
+		     int tries, bool no_edns)
 {
 	struct rw_resolver *r = ck->r;
 	if (ck->sent >= CK_MAX_PROBES || ck->over_budget)
@@ -163,7 +166,7 @@ int ck_send(struct rw_check *ck, enum ck_purpose purpose, int server, int walk,
 	uint8_t *wire =
 		p ? build(ck, qname, qtype,
 			  purpose == CK_P_DS || purpose == CK_P_DNSKEY || purpose == CK_P_SIGS,
-			  &p->qid, &len)
+			  no_edns, &p->qid, &len)
 		  : NULL;
 	if (!wire) {
 		free(p);
@@ -177,6 +180,7 @@ int ck_send(struct rw_check *ck, enum ck_purpose purpose, int server, int walk,
 	p->qtype = qtype;
 	p->tcp = tcp;
 	p->tries = tries;
+	p->no_edns = no_edns;
 	p->addr = *a;
 	p->sent_us = ck_now_us(ck);
 	struct rw_upstream_query uq = {
@@ -202,6 +206,18 @@ int ck_send(struct rw_check *ck, enum ck_purpose purpose, int server, int walk,
 	ck->inflight++;
 	ck->sent++;
 	return 0;
+}
+
+int ck_send(struct rw_check *ck, enum ck_purpose purpose, int server, int walk,
+	    const ldns_rdf *qname, uint16_t qtype, const struct ck_addr *a, bool tcp, int tries)
+{
+	return send_full(ck, purpose, server, walk, qname, qtype, a, tcp, tries, false);
+}
+
+int ck_resend(struct rw_check *ck, const struct ck_probe *p, bool tcp, int tries, bool no_edns)
+{
+	return send_full(ck, p->purpose, p->server, p->walk, p->qname, p->qtype, &p->addr, tcp,
+			 tries, no_edns);
 }
 
 enum rw_check_status ck_status(const struct rw_check *ck)

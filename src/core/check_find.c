@@ -70,6 +70,30 @@ static bool has_ns(const ldns_rr_list *set, const ldns_rdf *n)
 	return false;
 }
 
+/* Servers that answer FORMERR to EDNS and only then answer (RFC 6891 7). */
+static void find_no_edns(struct rw_check *ck)
+{
+	char addrs[256] = "", text[700] = "", a[64];
+	int n = 0;
+	for (int i = 0; i < ck->n_servers; i++) {
+		const struct ck_server *s = &ck->servers[i];
+		if (!s->no_edns)
+			continue;
+		n++;
+		char *nm = rw_present_name(s->nsname), one[320];
+		addr_of(s, a, sizeof(a));
+		append(addrs, sizeof(addrs), " ", a);
+		snprintf(one, sizeof(one), "%s (%s)", nm ? nm : "?", a);
+		append(text, sizeof(text), ", ", one);
+		free(nm);
+	}
+	if (addrs[0])
+		ck_finding(ck, CK_WARNING, "server-no-edns", addrs,
+			   "%s answer%s FORMERR to questions with EDNS (RFC 6891) and answer%s "
+			   "only without it: no large UDP answers, no DNSSEC records",
+			   text, n == 1 ? "s" : "", n == 1 ? "s" : "");
+}
+
 /* NS names in one set and not the other. */
 static void find_ns_sets(struct rw_check *ck)
 {
@@ -384,6 +408,7 @@ void ck_find(struct rw_check *ck)
 			   "the zone of %s could not be checked: %s", name ? name : "?",
 			   w->why[0] ? w->why : "no server of it was found");
 	find_servers(ck);
+	find_no_edns(ck);
 	find_ns_sets(ck);
 	find_glue(ck);
 	find_serials(ck);

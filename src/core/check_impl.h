@@ -64,6 +64,7 @@ struct ck_server {
 	ldns_rr *soa; /* its SOA record (owned), or NULL */
 	enum ck_tcp tcp;
 	bool probed;
+	bool no_edns; /* answered FORMERR to EDNS, and then without it */
 	struct ck_answer ans;
 	ldns_rr_list *ns; /* its NS set at the apex (owned), or NULL */
 	uint32_t ns_ttl;
@@ -94,6 +95,7 @@ struct ck_probe {
 	uint16_t qtype;
 	bool tcp;
 	int tries;
+	bool no_edns; /* asked again without EDNS after a FORMERR */
 	uint16_t qid;
 	struct ck_addr addr;
 	uint64_t sent_us;
@@ -208,6 +210,8 @@ int64_t ck_now_us(const struct rw_check *ck);
  * nothing follows). */
 int ck_send(struct rw_check *ck, enum ck_purpose purpose, int server, int walk,
 	    const ldns_rdf *qname, uint16_t qtype, const struct ck_addr *a, bool tcp, int tries);
+/* p's question again, to the same server (over TCP, asked tries times before, without EDNS). */
+int ck_resend(struct rw_check *ck, const struct ck_probe *p, bool tcp, int tries, bool no_edns);
 bool ck_addr_equal(const struct ck_addr *a, const struct ck_addr *b);
 void ck_addr_text(const struct ck_addr *a, char *buf, size_t len);
 /* Add a server (nsname borrowed) unless that pair is known; sources are merged. Returns its

@@ -212,9 +212,15 @@ static void cname_ns(struct rw_check *ck, const ldns_rdf *name)
 void ck_probe_reply(struct rw_check *ck, struct ck_probe *p, ldns_pkt *pkt, int64_t rtt_us)
 {
 	struct ck_server *s = &ck->servers[p->server];
-	if (ldns_pkt_tc(pkt) && !p->tcp &&
-	    ck_send(ck, p->purpose, p->server, -1, p->qname, p->qtype, &p->addr, true, 1) == 0)
+	if (ldns_pkt_tc(pkt) && !p->tcp && ck_resend(ck, p, true, 1, p->no_edns) == 0)
 		return;
+	/* FORMERR to EDNS (RFC 6891 7): asked again without it, as resolvers do */
+	if (ldns_pkt_get_rcode(pkt) == LDNS_RCODE_FORMERR && !p->no_edns &&
+	    ck_resend(ck, p, p->tcp, p->tries, true) == 0)
+		return;
+	if (p->no_edns && ldns_pkt_get_rcode(pkt) != LDNS_RCODE_FORMERR &&
+	    ck_addr_equal(&p->addr, &s->addr)) /* not the parent's server asked for the DS */
+		s->no_edns = true;
 	switch (p->purpose) {
 	case CK_P_SOA:
 		s->have_rtt = true;
@@ -272,7 +278,7 @@ void ck_probe_timeout(struct rw_check *ck, struct ck_probe *p)
 {
 	struct ck_server *s = &ck->servers[p->server];
 	if (!p->tcp && p->tries == 0 && !ck->over_budget && !ck->serials &&
-	    ck_send(ck, p->purpose, p->server, -1, p->qname, p->qtype, &p->addr, false, 1) == 0)
+	    ck_resend(ck, p, false, 1, p->no_edns) == 0)
 		return;
 	if (p->purpose == CK_P_SOA && s->state == CK_ST_PENDING) {
 		s->state = CK_ST_TIMEOUT;

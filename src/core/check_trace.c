@@ -48,6 +48,7 @@ void ck_trace_send(struct rw_check *ck, const struct ck_probe *p, const ldns_rdf
 	e->qname = rw_present_name(p->qname);
 	e->qtype = p->qtype;
 	e->tcp = p->tcp;
+	e->no_edns = p->no_edns;
 	memcpy(&e->addr, &p->addr.ss, sizeof(e->addr));
 	e->addrlen = p->addr.len;
 	e->after_ms = timeout_ms;

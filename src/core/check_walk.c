@@ -284,9 +284,10 @@ void ck_walk_reply(struct rw_check *ck, struct ck_probe *p, ldns_pkt *pkt)
 	if (w->done)
 		return;
 	int rcode = ldns_pkt_get_rcode(pkt);
-	if (ldns_pkt_tc(pkt) && !p->tcp &&
-	    ck_send(ck, CK_P_WALK, -1, wi, w->qname, w->qtype, &p->addr, true, 0) == 0)
+	if (ldns_pkt_tc(pkt) && !p->tcp && ck_resend(ck, p, true, 0, p->no_edns) == 0)
 		return;
+	if (rcode == LDNS_RCODE_FORMERR && !p->no_edns && ck_resend(ck, p, p->tcp, 0, true) == 0)
+		return; /* without EDNS (RFC 6891 7) */
 	if (ldns_pkt_aa(pkt) && (rcode == LDNS_RCODE_NOERROR || rcode == LDNS_RCODE_NXDOMAIN)) {
 		w->final = ldns_pkt_clone(pkt);
 		w->final_from = p->addr;

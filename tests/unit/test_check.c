@@ -369,6 +369,26 @@ static void test_forged(void)
 	world_down(&w);
 }
 
+/* Servers that answer FORMERR to EDNS are asked again without it, as resolvers do (RFC 6891
+ * 7): the walk goes on, and the zone's server is ok with a warning. */
+static void test_no_edns(void)
+{
+	struct world w;
+	struct result res;
+	world_up(&w, "");
+	w.fn.servers[w.com].no_edns = true;
+	w.fn.servers[w.ns2].no_edns = true;
+	do_check(&w, "www.example.com.", LDNS_RR_TYPE_A, true, &res);
+	CHECK(json_ok(res.text));
+	CHECK(has(&res, "\"address\":\"192.0.2.31\",\"source\":[\"glue\",\"child\"],\"state\":"
+			"\"ok\""));
+	CHECK(has(&res, "{\"severity\":\"warning\",\"code\":\"server-no-edns\",\"text\":"
+			"\"ns2.example.com. (192.0.2.31) answers FORMERR to questions with EDNS"));
+	CHECK(!strstr(res.text, "server-error"));
+	CHECK_EQ(res.st, RW_CHECK_WARNINGS);
+	world_down(&w);
+}
+
 /* Silent servers: the check still ends within its budget on the fake clock, saying so. */
 static void test_silent(void)
 {
@@ -807,6 +827,7 @@ int main(void)
 	test_healthy();
 	test_lame();
 	test_forged();
+	test_no_edns();
 	test_silent();
 	test_serial_and_answers();
 	test_delegation();
