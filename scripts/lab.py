@@ -24,8 +24,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from rwlab import ZONES, LabError  # noqa: E402
 from rwlab.labnet import Lab  # noqa: E402
 from rwlab.signing import read_plan  # noqa: E402
-from rwlab.zonefiles import (FAULT_ZONE_FILES, checkzone, questions, read_table,  # noqa: E402
-                             zone_file_name)
+from rwlab.zonefiles import (FAULT_ZONE_FILES, INVALID_ON_PURPOSE, checkzone,  # noqa: E402
+                             questions, read_table)
 
 
 def cmd_run(args):
@@ -61,7 +61,8 @@ def cmd_run(args):
 
 
 def cmd_check(args):
-    files = [(z, os.path.join(ZONES, zone_file_name(z))) for s in read_table() for z in s.zones]
+    files = [(z, os.path.join(ZONES, f)) for s in read_table() for z, f in s.files
+             if (z, f) not in INVALID_ON_PURPOSE]
     files += [(z, os.path.join(ZONES, "fault", f)) for z, f in FAULT_ZONE_FILES]
     ok = True
     served = {z for s in read_table() for z in s.zones}

@@ -6,11 +6,13 @@ Each job has one module, and each helper is written once:
                per-command /etc/resolv.conf for dig +trace
     procs      starting, waiting for and stopping processes; bounded polling; /proc readers
     nsd        one NSD per server address: its configuration, its process, its counters
+    knot       Knot DNS for the lab zones NSD refuses (a CNAME at an apex): same interface
     zonefiles  zones/lab.conf, the zone files, nsd-checkzone and the comparison questions
     signing    DNSSEC: zones/dnssec.conf, the keys, DS records and signatures every lab makes
                at its start (ldns-keygen, ldns-signzone), the faults, the trust anchor files
     resolvers  rootwalkd and Unbound in the lab: configurations, start, stop, their output
-    faults     tests/faultserver.py processes (the scripted servers under fault.)
+    faults     tests/faultserver.py processes (the scripted servers under fault.), and silent
+               servers (lab.conf "silent": an address where nothing answers)
     labnet     the Lab: every server of zones/lab.conf (signed), the resolvers and fault
                servers it started, zone edits (signed again), a server silenced
     dnsq       asking (UDP, TCP, from a source address, timed), raw exchanges, reading replies

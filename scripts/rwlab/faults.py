@@ -109,3 +109,46 @@ class SilentServers:
     def __exit__(self, *exc):
         for s in self.socks:
             s.close()
+
+
+class SilentServer(SilentServers):
+    """A lab server (lab.conf "silent") at which nothing answers: its address takes UDP packets
+    and TCP connections on port 53 and never replies, so queries time out. (An address with
+    nothing bound answers UDP with ICMP port unreachable, which a client sees at once as
+    ECONNREFUSED: not a silent server.) The interface of nsd.Server: it serves no zone."""
+
+    def __init__(self, name, addr):
+        super().__init__([addr])
+        self.name = name
+        self.addr = addr
+        self.files = []
+        self.zones = []
+
+    def __repr__(self):
+        return "SilentServer(%s %s)" % (self.name, self.addr)
+
+    def configure(self, d, zonesdir):
+        return None
+
+    def start(self):
+        ensure_isolated()
+        self.__enter__()
+        return self
+
+    def wait(self, timeout=START_TIMEOUT):
+        return None
+
+    def running(self):
+        return bool(self.socks)
+
+    def stop(self):
+        self.__exit__(None, None, None)
+        self.socks = []
+        return 0
+
+    def hup(self):
+        return None
+
+    def serial(self, zone):
+        return None
+

@@ -160,10 +160,11 @@ class Lab:
                                       relativize=False)
         return dns.zone.from_file(self.zone_path(origin), origin=origin, relativize=False)
 
-    def write_zone(self, zone, z):
+    def write_zone(self, zone, z, servers=None):
         """Replace the lab's copy of zone by the dns.zone.Zone z (signed again with the zone's
         key if the lab signed it) with its serial raised above what the servers have now, and
-        wait until they serve it (see write_zone_text). Returns the new serial."""
+        wait until they serve it (see write_zone_text; servers: only these reload). Returns the
+        new serial."""
         origin = zone_origin(zone)
         old = max([s.serial(origin) or 0 for s in self.servers_of(origin)] + [0])
         soa = z.find_rdataset(origin, dns.rdatatype.SOA)
@@ -171,13 +172,16 @@ class Lab:
         text = z.to_text(relativize=False)
         if self.signed(origin):
             text = self.signer.sign_text(origin, text)
-        return self.write_zone_text(zone, text)
+        return self.write_zone_text(zone, text, servers=servers)
 
-    def write_zone_text(self, zone, text, timeout=5.0):
+    def write_zone_text(self, zone, text, timeout=5.0, servers=None):
         """Replace the lab's copy of zone by text (zone file format), make its servers reload
         (SIGHUP; a restart if that did not take) and wait until every server of the zone serves
         the serial in text. NSD takes a lower serial from a file too, so this also puts an
-        original back. Returns the serial."""
+        original back. servers (names or addresses): only these reload; the others keep
+        serving what they loaded before, like secondaries that missed the change (until their
+        next reload). A server that serves the zone from a file of its own (lab.conf
+        zone=file) is left alone. Returns the serial."""
         origin = zone_origin(zone)
         z = dns.zone.from_text(text, origin=origin, relativize=False)
         serial = z.find_rdataset(origin, dns.rdatatype.SOA)[0].serial
@@ -185,7 +189,11 @@ class Lab:
         with open(path + ".new", "w") as f:
             f.write(text)
         os.replace(path + ".new", path)
-        for s in self.servers_of(origin):
+        # A server with its own file for the zone (lab.conf zone=file) does not read this one.
+        own = zone_file_name(origin)
+        targets = [s for s in self.servers_of(origin) if dict(s.files)[origin] == own] \
+            if servers is None else [self.server(n) for n in servers]
+        for s in targets:
             # A SIGHUP that arrives while NSD is still busy with an earlier reload (or with its
             # start) can be lost: send it again until the new serial is served.
             deadline = time.monotonic() + timeout / 2

@@ -26,7 +26,8 @@ def signed(tmp_path_factory):
     shutil.copytree(rwlab.ZONES, zonesdir)
     signer = signing.Signer(zonesdir, str(d / "dnssec")).sign_all(SERVED)
     zones = {o: dns.zone.from_file(os.path.join(zonesdir, zonefiles.zone_file_name(o)),
-                                   origin=o, relativize=False) for o in SERVED}
+                                   origin=o, relativize=False)
+             for o in SERVED - zonefiles.CHECK_FAULT_ZONES}
     return signer, zones
 
 
@@ -85,7 +86,8 @@ def test_unsigned_zones_have_no_ds(signed):
     for origin in SERVED - set(PLAN):
         parent = signing.parent_of(origin, SERVED)
         assert not rds(zones[parent], origin, "DS"), origin
-        assert not rds(zones[origin], origin, "DNSKEY"), origin
+        if origin in zones:  # not a CHECK_FAULT_ZONES one dnspython cannot load (apexcname.com)
+            assert not rds(zones[origin], origin, "DNSKEY"), origin
 
 
 def test_signatures_verify(signed):
