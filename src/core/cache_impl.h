@@ -5,6 +5,7 @@
 
 #include <malloc.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -55,7 +56,13 @@ struct shard {
 };
 
 struct rw_cache {
+	/* A reload (rw_cache_set_opts) changes the options while workers store and answer:
+	 * opts_lock covers opts, whose TTL caps a store reads together (never one configuration's
+	 * maximum with the other's minimum); validating is opts.validating for the fast path, which
+	 * reads it without a lock (a relaxed load: a plain load on x86). */
+	pthread_mutex_t opts_lock;
 	struct rw_cache_opts opts;
+	atomic_bool validating;
 	uint8_t key[crypto_shorthash_KEYBYTES];
 	struct shard shards[SHARDS];
 };

@@ -409,7 +409,7 @@ size_t rw_cache_answer_read(struct rw_cache *c, const struct rw_client_query *cq
 		used->n = 0;
 	rd->expired_us = 0;
 	rd->short_left = rd->short_orig = 0;
-	bool validating = c->opts.validating;
+	bool validating = atomic_load_explicit(&c->validating, memory_order_relaxed);
 	struct fast f; /* field by field: the wildcard arrays need no clearing */
 	f.w = (struct wbuf){out, 0, cap, false};
 	f.cap = cap;
