@@ -132,6 +132,10 @@ struct rw_config {
 	bool dnstap_client_response;   /* dnstap-log-client-response-messages, default no */
 	bool dnstap_resolver_query;    /* dnstap-log-resolver-query-messages, default no */
 	bool dnstap_resolver_response; /* dnstap-log-resolver-response-messages, default no */
+
+	/* Worker threads (issue 14): 1..64; 0 when not set, meaning the online CPUs, at most 8
+	 * (the daemon counts them: rw_daemon_num_threads). */
+	uint32_t num_threads;
 };
 
 /* What access-control: says about a netblock, as in unbound.conf. */

@@ -33,7 +33,8 @@
  *   nta-remove NAME                     remove a negative trust anchor
  *   nta-list [json]                     the negative trust anchors and when they expire
  *   flush-all                           remove every entry
- *   stats [json]                        counters since start
+ *   stats [json] [per-thread]           counters since start (per-thread: each thread's,
+ *                                       keys "thread.N.KEY")
  *   dump-cache [json]                   every valid entry, one per line, in the cache's order
  *                                       (not sorted; not a snapshot: see rw_cache_walk_part)
  *   load-cache                          then cache file lines, then "."; stores each entry that
@@ -52,6 +53,7 @@
 #include <stdint.h>
 
 struct rw_resolver;
+struct rw_stats;
 
 /* The longest request line, newline included. */
 #define RW_CONTROL_MAX_REQUEST 4096
@@ -87,6 +89,7 @@ struct rw_control_request {
 	bool bogus;	   /* flush: bogus entries only (NAME optional) */
 	uint32_t ttl;	   /* nta-add: seconds, default RW_NTA_DEFAULT_TTL */
 	bool prometheus;   /* stats: the Prometheus text (rootwalk/metrics.h) */
+	bool per_thread;   /* stats: each worker thread's counters, "thread.N." before each key */
 };
 
 #define RW_CONTROL_NTA_MAX_TTL 604800 /* a week, as RFC 7646 advises */
@@ -120,6 +123,12 @@ struct rw_control_ops {
 	void (*part)(void *arg, const char *data, size_t len);
 	/* `stats prometheus`: traces the trace log dropped since start. NULL: 0. */
 	uint64_t (*trace_dropped)(void *ctx);
+	/* `stats`: the counters of the daemon's threads summed (thread -1) or of thread 0, 1, ...
+	 * into out, the requests under way into pending, the thread's name ("0", "main") into name
+	 * when not NULL. Returns the number of threads, or negative (out zeroed) when there is no
+	 * such thread. NULL: the resolver's own counters, as one thread. */
+	int (*stats)(void *ctx, int thread, struct rw_stats *out, size_t *pending, char *name,
+		     size_t namelen);
 };
 
 struct rw_control;

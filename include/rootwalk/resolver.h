@@ -174,6 +174,8 @@ struct rw_stats {
 };
 extern const uint32_t rw_rtt_bucket_ms[RW_RTT_BUCKETS - 1];
 const struct rw_stats *rw_resolver_stats(const struct rw_resolver *r);
+/* Add every counter of st to sum (the daemon sums its worker threads' counters). */
+void rw_stats_add(struct rw_stats *sum, const struct rw_stats *st);
 
 /* What access-control says about client (borrowed), for listeners beside DNS (metrics). */
 enum rw_acl_action rw_resolver_acl(const struct rw_resolver *r, const struct sockaddr *client);

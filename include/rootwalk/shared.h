@@ -7,17 +7,21 @@
 #define RW_SHARED_H
 
 #include <stddef.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "rootwalk/anchor.h"
 #include "rootwalk/cache.h"
 #include "rootwalk/dnssec.h"
 #include "rootwalk/config.h"
+#include "rootwalk/cookie.h"
 #include "rootwalk/env.h"
 #include "rootwalk/hints.h"
 #include "rootwalk/infra.h"
 #include "rootwalk/keycache.h"
 #include "rootwalk/nseccache.h"
+#include "rootwalk/ratelimit.h"
 
 struct rw_shared {
 	struct rw_cache *cache; /* owned */
@@ -34,6 +38,19 @@ struct rw_shared {
 	struct rw_nseccache *nsec;
 	/* owned; ECDSA public keys kept converted for verification (dnssec_pkey.c) */
 	struct rw_dsec_pkeys *pkeys;
+
+	/* The client gate's state, one for every resolver (worker thread) of the daemon, so that a
+	 * server cookie made by one worker is valid at another, and ip-ratelimit counts all of a
+	 * client's queries. Reached through rw_shared_cookie_secret and rw_shared_ratelimit. */
+	pthread_mutex_t gate_lock;
+	uint8_t key[16]; /* the tables' SipHash key */
+	/* The server cookie secret, for the daemon's life: drawn from env when the first cookie
+	 * arrives, so that the random numbers of a resolver that sees none stay as they were (the
+	 * golden traces of the unit tests replay them). Written once under gate_lock, then
+	 * have_secret set (release); read without the lock once have_secret is seen (acquire). */
+	uint8_t cookie_secret[RW_COOKIE_SECRET_LEN];
+	atomic_bool have_secret;
+	struct rw_ratelimit *rl; /* under gate_lock; made at the first limited query */
 };
 
 #define RW_SHARED_KEYCACHE_MAX	10000 /* zones in the key cache */
@@ -54,5 +71,13 @@ struct rw_anchors *rw_shared_anchors(const struct rw_config *cfg, char *err, siz
  * reason in err, the shared state unchanged. */
 struct rw_hints *rw_shared_reconfigure(struct rw_shared *s, const struct rw_config *cfg, char *err,
 				       size_t errlen);
+
+/* The server cookie secret (RW_COOKIE_SECRET_LEN bytes), drawn from env the first time. Any
+ * thread. */
+const uint8_t *rw_shared_cookie_secret(struct rw_shared *s, const struct rw_env *env);
+/* rw_ratelimit_check on the one table of the daemon, under its lock (the table made at the first
+ * call; without memory every query passes). Any thread. */
+enum rw_rl_verdict rw_shared_ratelimit(struct rw_shared *s, const struct sockaddr *client,
+				       uint64_t now_ms, uint32_t qps, uint32_t slip, bool *sample);
 
 #endif

@@ -272,9 +272,10 @@ static char *ctl_request(const char *cmd, int argc, char **argv)
 {
 	static const struct {
 		const char *opt, *word;
-	} flags[] = {{"--fresh", "fresh"},     {"--json", "json"},
-		     {"--subtree", "subtree"}, {"--negative", "negative"},
-		     {"--bogus", "bogus"},     {"--prometheus", "prometheus"}};
+	} flags[] = {{"--fresh", "fresh"},	    {"--json", "json"},
+		     {"--subtree", "subtree"},	    {"--negative", "negative"},
+		     {"--bogus", "bogus"},	    {"--prometheus", "prometheus"},
+		     {"--per-thread", "per-thread"}};
 	struct rw_control_request req;
 	char line[RW_CONTROL_MAX_REQUEST + 1], err[256];
 	size_t n;

@@ -46,6 +46,7 @@ static void usage(FILE *f)
 		"  flush --bogus           remove every bogus entry and DNSSEC verdict\n"
 		"  flush-all               empty the cache\n"
 		"  stats [--json | --prometheus]  counters since start (or as Prometheus text)\n"
+		"  stats --per-thread [--json]    each worker thread's counters\n"
 		"  dump-cache [--json]     every cached entry, one per line\n"
 		"  load-cache < FILE       cache again the entries of a dump-cache FILE that\n"
 		"                          have not expired (after a restart)\n"

@@ -440,6 +440,9 @@ static const struct cfg_key keys[] = {
 	     dnstap_resolver_query),
 	BOOL("dnstap-log-resolver-response-messages", "no",
 	     "log replies from authoritative servers", dnstap_resolver_response),
+	/* Worker threads (issue 14, src/daemon/worker.c): unset (0), the online CPUs, at most 8. */
+	NUM("num-threads", 1, 64, NULL,
+	    "worker threads answering clients (default: the CPUs, <= 8)", num_threads),
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 _Static_assert(N_KEYS <= CFG_MAX_KEYS, "CFG_MAX_KEYS is too small for the key table");
@@ -548,7 +551,6 @@ static const struct {
 	{"infra-host-ttl", "infra-ttl"},
 	{"max-query-restarts", "max-cname-chain"},
 	{"control-interface", "control-socket"},
-	{"num-threads", NULL},
 	{"do-udp", NULL},
 	{"do-tcp", NULL},
 	{"directory", NULL},

@@ -55,6 +55,8 @@ static int parse_option(struct rw_control_request *req, const char *w, bool *hav
 		return set_flag(&req->json, w, err, errlen);
 	if (strcmp(w, "prometheus") == 0 && req->cmd == RW_CTL_STATS)
 		return set_flag(&req->prometheus, w, err, errlen);
+	if (strcmp(w, "per-thread") == 0 && req->cmd == RW_CTL_STATS && !req->prometheus)
+		return set_flag(&req->per_thread, w, err, errlen);
 	if (strcmp(w, "bogus") == 0 && req->cmd == RW_CTL_FLUSH)
 		return set_flag(&req->bogus, w, err, errlen);
 	if (strncmp(w, "ttl=", 4) == 0 && req->cmd == RW_CTL_NTA_ADD) {
@@ -197,27 +199,55 @@ int rw_control_parse(const char *line, size_t len, struct rw_control_request *re
 	return 0;
 }
 
-static void stat_line(struct rw_sbuf *b, bool json, bool *first, const char *key, uint64_t v)
+/* Where the stats lines go: text "key: value" lines or one flat JSON object, each key after
+ * prefix ("" or "thread.N."). */
+struct stat_out {
+	struct rw_sbuf *b;
+	bool json, first;
+	const char *prefix;
+};
+
+static void stat_line(struct stat_out *o, const char *key, uint64_t v)
 {
-	if (json) {
-		rw_sbuf_printf(b, "%s\"%s\":%" PRIu64, *first ? "{" : ",", key, v);
-		*first = false;
+	if (o->json) {
+		rw_sbuf_printf(o->b, "%s\"%s%s\":%" PRIu64, o->first ? "{" : ",", o->prefix, key,
+			       v);
+		o->first = false;
 	} else {
-		rw_sbuf_printf(b, "%s: %" PRIu64 "\n", key, v);
+		rw_sbuf_printf(o->b, "%s%s: %" PRIu64 "\n", o->prefix, key, v);
 	}
+}
+
+/* The counters of all threads summed (thread -1), or of one: from the daemon when it has
+ * threads, else the resolver's. Returns the number of threads, negative when thread is not
+ * one. */
+static int get_stats(struct rw_control *ctl, int thread, struct rw_stats *st, size_t *pending,
+		     char *name, size_t namelen)
+{
+	if (ctl->ops.stats)
+		return ctl->ops.stats(ctl->ops.ctx, thread, st, pending, name, namelen);
+	if (thread > 0)
+		return -1;
+	*st = *rw_resolver_stats(ctl->r);
+	*pending = rw_resolver_pending(ctl->r);
+	if (name && namelen)
+		snprintf(name, namelen, "0");
+	return 1;
 }
 
 /* stats prometheus: the text of the metrics endpoint (metrics.c). */
 static void do_prometheus(struct rw_control *ctl, rw_control_done_cb cb, void *arg)
 {
 	struct rw_metrics_edge edge = {0};
-	size_t len = 0;
+	struct rw_stats st;
+	size_t len = 0, pending;
 	char *text;
 
 	if (ctl->ops.trace_dropped)
 		edge.trace_dropped = ctl->ops.trace_dropped(ctl->ops.ctx);
-	edge.in_progress = rw_resolver_pending(ctl->r);
-	text = rw_metrics_text(rw_resolver_stats(ctl->r), rw_resolver_cache(ctl->r), &edge, &len);
+	get_stats(ctl, -1, &st, &pending, NULL, 0);
+	edge.in_progress = pending;
+	text = rw_metrics_text(&st, rw_resolver_cache(ctl->r), &edge, &len);
 	if (!text) {
 		control_respond_error(cb, arg, "out of memory");
 		return;
@@ -226,28 +256,21 @@ static void do_prometheus(struct rw_control *ctl, rw_control_done_cb cb, void *a
 	free(text);
 }
 
-static void do_stats(struct rw_control *ctl, const struct rw_control_request *req,
-		     rw_control_done_cb cb, void *arg)
+/* The counters of one thread, or of all (then with the shared cache's and the control
+ * socket's). */
+static void stats_lines(struct rw_control *ctl, struct stat_out *o, const struct rw_stats *st,
+			size_t pending, bool all)
 {
-	const struct rw_stats *st = rw_resolver_stats(ctl->r);
-	struct rw_cache *cache = rw_resolver_cache(ctl->r);
-	struct rw_sbuf b = {0};
-	bool json = req->json, first = true;
 	char key[64];
 
-	if (req->prometheus) {
-		do_prometheus(ctl, cb, arg);
-		return;
-	}
-
-	stat_line(&b, json, &first, "client.queries.udp", st->client_queries[RW_PROTO_UDP]);
-	stat_line(&b, json, &first, "client.queries.tcp", st->client_queries[RW_PROTO_TCP]);
-	stat_line(&b, json, &first, "client.malformed", st->client_malformed);
-	stat_line(&b, json, &first, "client.joined", st->joined);
-	stat_line(&b, json, &first, "client.local", st->local_answers);
-	stat_line(&b, json, &first, "dnssec.secure", st->dnssec[RW_VSTATE_SECURE]);
-	stat_line(&b, json, &first, "dnssec.insecure", st->dnssec[RW_VSTATE_INSECURE]);
-	stat_line(&b, json, &first, "dnssec.bogus", st->dnssec[RW_VSTATE_BOGUS]);
+	stat_line(o, "client.queries.udp", st->client_queries[RW_PROTO_UDP]);
+	stat_line(o, "client.queries.tcp", st->client_queries[RW_PROTO_TCP]);
+	stat_line(o, "client.malformed", st->client_malformed);
+	stat_line(o, "client.joined", st->joined);
+	stat_line(o, "client.local", st->local_answers);
+	stat_line(o, "dnssec.secure", st->dnssec[RW_VSTATE_SECURE]);
+	stat_line(o, "dnssec.insecure", st->dnssec[RW_VSTATE_INSECURE]);
+	stat_line(o, "dnssec.bogus", st->dnssec[RW_VSTATE_BOGUS]);
 	for (int i = 0; i < 16; i++) {
 		const char *name = rw_present_rcode(i);
 
@@ -255,25 +278,29 @@ static void do_stats(struct rw_control *ctl, const struct rw_control_request *re
 			snprintf(key, sizeof(key), "client.rcode.RCODE%d", i);
 		else
 			snprintf(key, sizeof(key), "client.rcode.%s", name);
-		stat_line(&b, json, &first, key, st->client_rcode[i]);
+		stat_line(o, key, st->client_rcode[i]);
 	}
-	stat_line(&b, json, &first, "client.rcode.BADVERS", st->client_badvers);
-	stat_line(&b, json, &first, "client.servfail", st->servfail);
+	stat_line(o, "client.rcode.BADVERS", st->client_badvers);
+	stat_line(o, "client.servfail", st->servfail);
 	for (int i = 0; i < RW_SERVFAIL_REASONS; i++) {
 		snprintf(key, sizeof(key), "client.servfail.%s", rw_servfail_reason_name[i]);
-		stat_line(&b, json, &first, key, st->servfail_reason[i]);
+		stat_line(o, key, st->servfail_reason[i]);
 	}
-	stat_line(&b, json, &first, "cache.hits", st->cache_hits);
-	stat_line(&b, json, &first, "cache.misses", st->cache_misses);
-	stat_line(&b, json, &first, "cache.fast_path", st->fast_path);
-	stat_line(&b, json, &first, "cache.entries", rw_cache_count(cache));
-	stat_line(&b, json, &first, "cache.bytes", rw_cache_bytes(cache));
-	stat_line(&b, json, &first, "cache.evictions", rw_cache_evictions(cache));
-	stat_line(&b, json, &first, "upstream.queries", st->upstream_queries);
-	stat_line(&b, json, &first, "upstream.timeouts", st->upstream_timeouts);
-	stat_line(&b, json, &first, "upstream.tcp_retries", st->upstream_tcp_retries);
-	stat_line(&b, json, &first, "upstream.shared", st->upstream_shared);
-	stat_line(&b, json, &first, "upstream.replies_rejected", st->replies_rejected);
+	stat_line(o, "cache.hits", st->cache_hits);
+	stat_line(o, "cache.misses", st->cache_misses);
+	stat_line(o, "cache.fast_path", st->fast_path);
+	if (all) {
+		struct rw_cache *cache = rw_resolver_cache(ctl->r);
+
+		stat_line(o, "cache.entries", rw_cache_count(cache));
+		stat_line(o, "cache.bytes", rw_cache_bytes(cache));
+		stat_line(o, "cache.evictions", rw_cache_evictions(cache));
+	}
+	stat_line(o, "upstream.queries", st->upstream_queries);
+	stat_line(o, "upstream.timeouts", st->upstream_timeouts);
+	stat_line(o, "upstream.tcp_retries", st->upstream_tcp_retries);
+	stat_line(o, "upstream.shared", st->upstream_shared);
+	stat_line(o, "upstream.replies_rejected", st->replies_rejected);
 	for (int i = 0; i < RW_RTT_BUCKETS; i++) {
 		if (i == 0)
 			snprintf(key, sizeof(key), "upstream.rtt.0-%ums", rw_rtt_bucket_ms[0]);
@@ -283,38 +310,69 @@ static void do_stats(struct rw_control *ctl, const struct rw_control_request *re
 		else
 			snprintf(key, sizeof(key), "upstream.rtt.%u-%ums", rw_rtt_bucket_ms[i - 1],
 				 rw_rtt_bucket_ms[i]);
-		stat_line(&b, json, &first, key, st->rtt_hist[i]);
+		stat_line(o, key, st->rtt_hist[i]);
 	}
-	stat_line(&b, json, &first, "requests.in_progress", rw_resolver_pending(ctl->r));
-	stat_line(&b, json, &first, "control.pending", ctl->n_pending);
+	stat_line(o, "requests.in_progress", pending);
+	if (all)
+		stat_line(o, "control.pending", ctl->n_pending);
 	/* upstream DNS cookies and 0x20 (issue 13) */
-	stat_line(&b, json, &first, "upstream.case_mismatch", st->upstream_case_mismatch);
-	stat_line(&b, json, &first, "upstream.no_0x20", st->upstream_no_0x20);
-	stat_line(&b, json, &first, "upstream.cookie_mismatch", st->upstream_cookie_mismatch);
-	stat_line(&b, json, &first, "upstream.badcookie", st->upstream_badcookie);
-	stat_line(&b, json, &first, "upstream.cookie_missing", st->upstream_cookie_missing);
+	stat_line(o, "upstream.case_mismatch", st->upstream_case_mismatch);
+	stat_line(o, "upstream.no_0x20", st->upstream_no_0x20);
+	stat_line(o, "upstream.cookie_mismatch", st->upstream_cookie_mismatch);
+	stat_line(o, "upstream.badcookie", st->upstream_badcookie);
+	stat_line(o, "upstream.cookie_missing", st->upstream_cookie_missing);
 	/* the client gate (gate.c): access control, rate limit, cookies */
-	stat_line(&b, json, &first, "client.acl.refused", st->acl_refused);
-	stat_line(&b, json, &first, "client.acl.denied", st->acl_denied);
-	stat_line(&b, json, &first, "client.ratelimit.dropped", st->ratelimit_dropped);
-	stat_line(&b, json, &first, "client.ratelimit.slipped", st->ratelimit_slipped);
-	stat_line(&b, json, &first, "client.cookies.client_only", st->cookies[1]);
-	stat_line(&b, json, &first, "client.cookies.valid", st->cookies[2]);
-	stat_line(&b, json, &first, "client.cookies.invalid", st->cookies[3]);
+	stat_line(o, "client.acl.refused", st->acl_refused);
+	stat_line(o, "client.acl.denied", st->acl_denied);
+	stat_line(o, "client.ratelimit.dropped", st->ratelimit_dropped);
+	stat_line(o, "client.ratelimit.slipped", st->ratelimit_slipped);
+	stat_line(o, "client.cookies.client_only", st->cookies[1]);
+	stat_line(o, "client.cookies.valid", st->cookies[2]);
+	stat_line(o, "client.cookies.invalid", st->cookies[3]);
 	/* Load (issue 13). */
-	stat_line(&b, json, &first, "requests.jostled", st->jostled);
-	stat_line(&b, json, &first, "requests.dropped", st->dropped);
-	stat_line(&b, json, &first, "requests.stale", st->stale);
-	stat_line(&b, json, &first, "upstream.range_full", st->upstream_range_full);
-	stat_line(&b, json, &first, "tcp.evicted", st->tcp_evicted);
-	stat_line(&b, json, &first, "tcp.per_client_refused", st->tcp_per_client);
+	stat_line(o, "requests.jostled", st->jostled);
+	stat_line(o, "requests.dropped", st->dropped);
+	stat_line(o, "requests.stale", st->stale);
+	stat_line(o, "upstream.range_full", st->upstream_range_full);
+	stat_line(o, "tcp.evicted", st->tcp_evicted);
+	stat_line(o, "tcp.per_client_refused", st->tcp_per_client);
 	/* Serve-stale and prefetch (issue 14). */
-	stat_line(&b, json, &first, "answers.stale", st->stale_answers);
-	stat_line(&b, json, &first, "prefetch.started", st->prefetches);
-	stat_line(&b, json, &first, "dnstap.sent", st->dnstap_sent);
-	stat_line(&b, json, &first, "dnstap.dropped", st->dnstap_dropped);
-	if (json)
-		rw_sbuf_puts(&b, "}\n");
+	stat_line(o, "answers.stale", st->stale_answers);
+	stat_line(o, "prefetch.started", st->prefetches);
+	stat_line(o, "dnstap.sent", st->dnstap_sent);
+	stat_line(o, "dnstap.dropped", st->dnstap_dropped);
+}
+
+static void do_stats(struct rw_control *ctl, const struct rw_control_request *req,
+		     rw_control_done_cb cb, void *arg)
+{
+	struct rw_sbuf b = {0};
+	struct stat_out o = {.b = &b, .json = req->json, .first = true, .prefix = ""};
+	struct rw_stats st;
+	size_t pending;
+	char name[32], prefix[48];
+
+	if (req->prometheus) {
+		do_prometheus(ctl, cb, arg);
+		return;
+	}
+	if (!req->per_thread) {
+		get_stats(ctl, -1, &st, &pending, NULL, 0);
+		stats_lines(ctl, &o, &st, pending, true);
+	} else {
+		int n = 1;
+
+		for (int i = 0; i < n; i++) {
+			n = get_stats(ctl, i, &st, &pending, name, sizeof(name));
+			if (n < 0)
+				break;
+			snprintf(prefix, sizeof(prefix), "thread.%s.", name);
+			o.prefix = prefix;
+			stats_lines(ctl, &o, &st, pending, false);
+		}
+	}
+	if (req->json)
+		rw_sbuf_puts(&b, o.first ? "{}\n" : "}\n");
 	control_respond_body(cb, arg, &b);
 }
 
@@ -357,6 +415,7 @@ static const char help_text[] =
 	"flush NAME [subtree] [negative]   remove cached entries at (or below) NAME\n"
 	"flush-all                         remove every cached entry\n"
 	"stats [json | prometheus]         counters since start\n"
+	"stats per-thread [json]           each worker thread's counters\n"
 	"dump-cache [json]                 every cached entry, one per line\n"
 	"load-cache                        then dump-cache lines, then \".\": cache them again\n"
 	"status                            the daemon's state\n"

@@ -14,7 +14,7 @@
 #include "rootwalk/trace.h"
 
 int rw_gate_init(struct rw_gate *g, const struct rw_env *env, const struct rw_config *cfg,
-		 const uint8_t key[16])
+		 struct rw_shared *shared)
 {
 	(void)env;
 	memset(g, 0, sizeof(*g));
@@ -22,15 +22,11 @@ int rw_gate_init(struct rw_gate *g, const struct rw_env *env, const struct rw_co
 	if (!g->acl)
 		return -ENOMEM;
 	g->acl_cfg = cfg;
-	if (cfg->ip_ratelimit && !(g->rl = rw_ratelimit_new(key, RW_RATELIMIT_SLOTS))) {
-		rw_acl_free(g->acl);
-		return -ENOMEM;
-	}
+	g->shared = shared;
 	return 0;
 }
 
-void rw_gate_use_config(struct rw_gate *g, const struct rw_env *env, const struct rw_config *cfg,
-			const uint8_t key[16])
+void rw_gate_use_config(struct rw_gate *g, const struct rw_env *env, const struct rw_config *cfg)
 {
 	struct rw_acl *acl = rw_acl_new(cfg->acl, cfg->n_acl);
 	if (acl) {
@@ -42,15 +38,11 @@ void rw_gate_use_config(struct rw_gate *g, const struct rw_env *env, const struc
 			 "out of memory: the access-control lines before the reload "
 			 "still apply");
 	}
-	if (cfg->ip_ratelimit && !g->rl)
-		g->rl = rw_ratelimit_new(key, RW_RATELIMIT_SLOTS);
 }
 
 void rw_gate_deinit(struct rw_gate *g)
 {
 	rw_acl_free(g->acl);
-	rw_ratelimit_free(g->rl);
-	sodium_memzero(g->secret, sizeof(g->secret));
 }
 
 /* Whether the gate's events for this client are wanted in the trace log. */
@@ -130,14 +122,11 @@ static enum rw_cookie_state check_cookie(struct rw_gate *g, struct rw_answerer *
 	if (!cq->cookie_len || !to->addr)
 		return RW_COOKIE_NONE;
 	uint32_t now = (uint32_t)(a->env->now_wall_us(a->env->ctx) / 1000000);
-	if (!g->have_secret) {
-		a->env->random_buf(a->env->ctx, g->secret, sizeof(g->secret));
-		g->have_secret = true;
-	}
+	const uint8_t *secret = rw_shared_cookie_secret(g->shared, a->env);
 	enum rw_cookie_state st =
-		rw_cookie_check(g->secret, cq->cookie, cq->cookie_len, to->addr, now);
+		rw_cookie_check(secret, cq->cookie, cq->cookie_len, to->addr, now);
 	a->stats->cookies[st]++;
-	rw_cookie_reply(g->secret, cq->cookie, cq->cookie_len, st, to->addr, now, cq->cookie_reply);
+	rw_cookie_reply(secret, cq->cookie, cq->cookie_len, st, to->addr, now, cq->cookie_reply);
 	cq->cookie_answer = true;
 	return st;
 }
@@ -149,12 +138,12 @@ bool rw_gate_check(struct rw_gate *g, struct rw_answerer *a, const uint8_t *pkt,
 	uint32_t qps = a->cfg->ip_ratelimit;
 
 	/* TCP proves the address; a valid server cookie does too (RFC 7873 5.2.4) */
-	if (!qps || !g->rl || !to->addr || to->proto != RW_PROTO_UDP || cs == RW_COOKIE_VALID)
+	if (!qps || !to->addr || to->proto != RW_PROTO_UDP || cs == RW_COOKIE_VALID)
 		return false;
 	bool sample = false;
 	uint64_t now = a->env->now_mono_ms(a->env->ctx);
-	enum rw_rl_verdict v =
-		rw_ratelimit_check(g->rl, to->addr, now, qps, a->cfg->ip_ratelimit_slip, &sample);
+	enum rw_rl_verdict v = rw_shared_ratelimit(g->shared, to->addr, now, qps,
+						   a->cfg->ip_ratelimit_slip, &sample);
 	if (v == RW_RL_PASS)
 		return false;
 	size_t n = 0;

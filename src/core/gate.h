@@ -12,6 +12,7 @@
 #include "rootwalk/acl.h"
 #include "rootwalk/cookie.h"
 #include "rootwalk/ratelimit.h"
+#include "rootwalk/shared.h"
 
 struct rw_resolver;
 
@@ -19,22 +20,18 @@ struct rw_resolver;
 struct rw_gate {
 	struct rw_acl *acl;		 /* compiled from acl_cfg */
 	const struct rw_config *acl_cfg; /* the configuration acl was compiled from */
-	struct rw_ratelimit *rl;	 /* made when the first limit is configured */
-	/* The server cookie secret, for the daemon's life: drawn from env when the first cookie
-	 * arrives, so that the random numbers of a resolver that sees none stay as they were
-	 * (the golden traces of the unit tests replay them). */
-	uint8_t secret[RW_COOKIE_SECRET_LEN];
-	bool have_secret;
+	/* borrowed: the server cookie secret and the rate limit's table, one for every resolver
+	 * of the daemon (rw_shared_cookie_secret, rw_shared_ratelimit), so that a cookie made by
+	 * one worker is valid at another and the limit counts a client's queries at all */
+	struct rw_shared *shared;
 };
 
-/* Set up for cfg: the ACL, the rate limit's table when one is configured. Returns 0 or
- * -ENOMEM. */
+/* Set up for cfg: the ACL. Returns 0 or -ENOMEM. */
 int rw_gate_init(struct rw_gate *g, const struct rw_env *env, const struct rw_config *cfg,
-		 const uint8_t key[16]);
+		 struct rw_shared *shared);
 /* A new configuration (a reload): the ACL is compiled anew (on failure the old one stays and
  * the log says so); the secret and the rate limit's counts are kept. */
-void rw_gate_use_config(struct rw_gate *g, const struct rw_env *env, const struct rw_config *cfg,
-			const uint8_t key[16]);
+void rw_gate_use_config(struct rw_gate *g, const struct rw_env *env, const struct rw_config *cfg);
 void rw_gate_deinit(struct rw_gate *g);
 
 /* Refuse (REFUSED: the header alone, as Unbound answers) or drop (deny) a query that access

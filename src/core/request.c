@@ -246,7 +246,7 @@ struct req *req_new(struct rw_resolver *r, bool traced)
 	q->sh.env = r->env;
 	q->sh.cfg = r->cfg;
 	q->sh.cache = r->shared->cache;
-	q->sh.hints = r->shared->hints;
+	q->sh.hints = r->hints;
 	q->sh.infra = r->shared->infra;
 	q->sh.anchors = r->shared->anchors;
 	q->sh.keys = r->shared->keys;

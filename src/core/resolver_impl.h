@@ -82,6 +82,10 @@ struct rw_resolver {
 	const struct rw_env *env;
 	const struct rw_config *cfg;
 	struct rw_shared *shared; /* cache, infra cache, root hints: borrowed, or owned */
+	/* shared->hints when this resolver last took its configuration: the owner of the shared
+	 * state swaps shared->hints at a reload while the resolvers of other threads run, so
+	 * each reads it only in rw_resolver_use_config (on its own thread). */
+	const struct rw_hints *hints;
 	const struct rw_layer *const *layers; /* the stages of a resolution (layer.h) */
 	int n_layers;
 	bool owns_shared;

@@ -39,6 +39,7 @@ struct rw_resolver *rw_resolver_new_shared(const struct rw_env *env, const struc
 	r->env = env;
 	r->cfg = cfg;
 	r->shared = shared;
+	r->hints = shared->hints;
 	rw_tap_init(&r->taps, env, &r->stats);
 	r->layers = rw_default_layers;
 	r->n_layers = rw_default_layer_count(cfg);
@@ -50,7 +51,7 @@ struct rw_resolver *rw_resolver_new_shared(const struct rw_env *env, const struc
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (rw_gate_init(&r->gate, env, cfg, r->qkey) < 0) {
+	if (rw_gate_init(&r->gate, env, cfg, shared) < 0) {
 		rw_sendshare_free(r->share);
 		free(r);
 		snprintf(err, errlen, "out of memory");
@@ -117,9 +118,10 @@ void rw_resolver_use_config(struct rw_resolver *r, const struct rw_config *cfg)
 		q->sh.cfg = cfg;
 		q->sh.hints = r->shared->hints;
 	}
+	r->hints = r->shared->hints;
 	r->cfg = cfg;
 	r->ans.cfg = cfg;
-	rw_gate_use_config(&r->gate, r->env, cfg, r->qkey);
+	rw_gate_use_config(&r->gate, r->env, cfg);
 	/* requests under way keep their stages; new ones get the new configuration's */
 	if (r->layers == rw_default_layers)
 		r->n_layers = rw_default_layer_count(cfg);

@@ -2,6 +2,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <sodium.h>
+
 #include "rootwalk/shared.h"
 
 static struct rw_cache_opts cache_opts(const struct rw_config *cfg)
@@ -53,12 +55,14 @@ struct rw_shared *rw_shared_new(const struct rw_env *env, const struct rw_config
 				size_t errlen)
 {
 	struct rw_shared *s = calloc(1, sizeof(*s));
-	uint8_t key[16];
+	uint8_t *key;
 
-	if (!s) {
+	if (!s || pthread_mutex_init(&s->gate_lock, NULL) != 0) {
+		free(s);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	key = s->key;
 	s->hints = rw_hints_load(cfg->root_hints, err, errlen);
 	if (!s->hints) {
 		free(s);
@@ -70,7 +74,7 @@ struct rw_shared *rw_shared_new(const struct rw_env *env, const struct rw_config
 		return NULL;
 	}
 	/* One SipHash key for the five tables: the core draws randomness only from env. */
-	env->random_buf(env->ctx, key, sizeof(key));
+	env->random_buf(env->ctx, key, sizeof(s->key));
 	struct rw_cache_opts opts = cache_opts(cfg);
 	s->cache = rw_cache_new(&opts, key);
 	s->infra = rw_infra_new(key, cfg->infra_cache_numhosts, cfg->infra_ttl);
@@ -96,6 +100,9 @@ void rw_shared_free(struct rw_shared *s)
 	rw_keycache_free(s->keys);
 	rw_nseccache_free(s->nsec);
 	rw_dsec_pkeys_free(s->pkeys);
+	rw_ratelimit_free(s->rl);
+	sodium_memzero(s->cookie_secret, sizeof(s->cookie_secret));
+	pthread_mutex_destroy(&s->gate_lock);
 	free(s);
 }
 
@@ -121,4 +128,32 @@ struct rw_hints *rw_shared_reconfigure(struct rw_shared *s, const struct rw_conf
 	struct rw_hints *old = s->hints;
 	s->hints = hints;
 	return old;
+}
+
+const uint8_t *rw_shared_cookie_secret(struct rw_shared *s, const struct rw_env *env)
+{
+	if (!atomic_load_explicit(&s->have_secret, memory_order_acquire)) {
+		pthread_mutex_lock(&s->gate_lock);
+		if (!atomic_load_explicit(&s->have_secret, memory_order_relaxed)) {
+			env->random_buf(env->ctx, s->cookie_secret, sizeof(s->cookie_secret));
+			atomic_store_explicit(&s->have_secret, true, memory_order_release);
+		}
+		pthread_mutex_unlock(&s->gate_lock);
+	}
+	return s->cookie_secret;
+}
+
+enum rw_rl_verdict rw_shared_ratelimit(struct rw_shared *s, const struct sockaddr *client,
+				       uint64_t now_ms, uint32_t qps, uint32_t slip, bool *sample)
+{
+	enum rw_rl_verdict v = RW_RL_PASS;
+
+	*sample = false;
+	pthread_mutex_lock(&s->gate_lock);
+	if (!s->rl)
+		s->rl = rw_ratelimit_new(s->key, RW_RATELIMIT_SLOTS);
+	if (s->rl)
+		v = rw_ratelimit_check(s->rl, client, now_ms, qps, slip, sample);
+	pthread_mutex_unlock(&s->gate_lock);
+	return v;
 }

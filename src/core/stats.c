@@ -41,3 +41,15 @@ void rw_stats_answered(struct rw_stats *st, uint64_t us)
 	st->answer_latency[b]++;
 	st->answer_latency_sum_us += us;
 }
+
+/* Every field of struct rw_stats is a uint64_t counter, so the struct is summed as an array. */
+_Static_assert(sizeof(struct rw_stats) % sizeof(uint64_t) == 0, "rw_stats holds uint64_t only");
+
+void rw_stats_add(struct rw_stats *sum, const struct rw_stats *st)
+{
+	uint64_t *a = (uint64_t *)(void *)sum;
+	const uint64_t *b = (const uint64_t *)(const void *)st;
+
+	for (size_t i = 0; i < sizeof(*sum) / sizeof(uint64_t); i++)
+		a[i] += b[i];
+}

@@ -32,20 +32,45 @@ struct rw_tracesink;
 struct rw_dnstap;
 struct rw_dnstap_queue;
 
+struct rw_daemon;
+struct rw_workers;
+struct rw_relay;
+struct rw_shared;
+
+/* One resolver and the I/O around it, on one loop: the whole daemon with num-threads: 1 (on the
+ * main loop), else one per worker thread (worker.c) plus the main loop's own, which serves the
+ * control socket's traces and lookups and has no listeners. Every field is touched only on the
+ * worker's loop thread, once the thread runs. */
+struct rw_worker {
+	struct rw_daemon *d;		  /* borrowed: the daemon */
+	uv_loop_t *loop;		  /* &d->loop, or the worker thread's own loop */
+	unsigned index;			  /* 0..num-threads-1 for the listening workers */
+	const struct rw_config *cfg;	  /* borrowed: the configuration this worker runs */
+	struct rw_env env;		  /* env.ctx points back to this struct */
+	struct rw_resolver *resolver;	  /* owned; NULL once freed at shutdown */
+	struct rw_server *server;	  /* owned; NULL for the main loop's control resolver */
+	struct rw_upstream *upstream;	  /* owned */
+	struct rw_dnstap_queue *dnstap_q; /* this thread's input queue, NULL without dnstap */
+	uv_timer_t resolver_timer;	  /* env->set_timer: priming retries and waits */
+	bool resolver_timer_init;
+	bool stopping;
+	bool threaded; /* runs on a worker thread: traces go through d->relay */
+};
+
 struct rw_daemon {
 	uv_loop_t loop;
 	const char *config_path;
-	bool config_explicit;	      /* given with -c: it must exist (also at reload) */
-	struct rw_config *cfg;	      /* owned; replaced by a reload */
-	struct rw_env env;	      /* env.ctx points back to this struct */
-	char hostname[256];	      /* env.hostname */
-	struct rw_resolver *resolver; /* owned; NULL once freed at shutdown */
-	struct rw_server *server;     /* owned */
-	struct rw_upstream *upstream; /* owned */
-	struct rw_control *control;   /* owned; NULL without a control socket */
-	struct rw_ctlsock *ctlsock;   /* owned; NULL without a control socket */
-	int64_t started_us;	      /* wall clock at startup, for `status` */
-	int64_t reloaded_us;	      /* wall clock of the last successful reload, 0 if none */
+	bool config_explicit;	  /* given with -c: it must exist (also at reload) */
+	struct rw_config *cfg;	  /* owned; replaced by a reload */
+	char hostname[256];	  /* env.hostname of every worker */
+	struct rw_shared *shared; /* owned: the cache, infra cache and hints of every resolver */
+	/* The main loop's resolver: the only one with num-threads: 1; else the control socket's. */
+	struct rw_worker main;
+	struct rw_workers *workers; /* owned (worker.c); NULL with num-threads: 1 */
+	struct rw_control *control; /* owned; NULL without a control socket */
+	struct rw_ctlsock *ctlsock; /* owned; NULL without a control socket */
+	int64_t started_us;	    /* wall clock at startup, for `status` */
+	int64_t reloaded_us;	    /* wall clock of the last successful reload, 0 if none */
 	unsigned reloads, reload_failures;
 
 	/* The trace sink: a file written off the loop (tsink), or stderr, or nothing. */
@@ -54,12 +79,9 @@ struct rw_daemon {
 	char *trace_path;	    /* trace-log as configured (owned), NULL when off */
 	bool trace_failed;	    /* a write to stderr failed (logged once) */
 	uint64_t trace_dropped;	    /* traces dropped by sinks closed since start */
+	struct rw_relay *relay;	    /* owned: the worker threads' traces to the main loop */
 
-	struct rw_dnstap *dnstap;	  /* owned; NULL unless dnstap: yes (dnstap.c) */
-	struct rw_dnstap_queue *dnstap_q; /* the loop thread's input queue */
-
-	uv_timer_t resolver_timer; /* env->set_timer: priming retries and waits */
-	bool resolver_timer_init;
+	struct rw_dnstap *dnstap; /* owned; NULL unless dnstap: yes (dnstap.c) */
 
 	/* Running as a service (service.c). */
 	int notify_fd;	/* connected to $NOTIFY_SOCKET, -1 without one */
@@ -74,9 +96,10 @@ struct rw_daemon {
 	struct rw_metrics_http *metrics;
 };
 
-/* Open a UDP socket and a TCP listener on every cfg->listen address. Returns NULL after logging
- * the reason when any address cannot be bound. */
-struct rw_server *rw_server_new(struct rw_daemon *d);
+/* Open a UDP socket and a TCP listener on every w->cfg->listen address, on w's loop (reuseport:
+ * SO_REUSEPORT, so that every worker binds the same addresses and the kernel spreads the
+ * clients). Returns NULL after logging the reason when any address cannot be bound. */
+struct rw_server *rw_server_new(struct rw_worker *w, bool reuseport);
 /* Close every listener and connection. Must be called after the resolver is freed: client
  * requests still outstanding are released here, as the resolver will never answer them. */
 void rw_server_close(struct rw_server *s);
@@ -87,14 +110,20 @@ void rw_server_free(struct rw_server *s);
  * (and the hard limit if need be and allowed); logs a warning when that fails. */
 void rw_daemon_raise_fd_limit(const struct rw_config *cfg);
 
-/* env.c: the environment handed to the core (d->env; main.c sets trace_write to
- * rw_daemon_env_trace_write when a trace sink is open), and its timer. */
-void rw_daemon_env_init(struct rw_daemon *d);
-void rw_daemon_env_trace_write(void *ctx, const char *text, size_t len);
+/* env.c: the environment handed to w's resolver (w->env), and its timer on w's loop. Tracing is
+ * set by rw_daemon_env_tracing. */
+void rw_daemon_env_init(struct rw_worker *w);
+/* Switch w's tracing on or off: on the main loop, traces go to d's sink
+ * (rw_daemon_trace_write); on a worker thread, through d->relay to the main loop. */
+void rw_daemon_env_tracing(struct rw_worker *w, bool on);
+/* Write one trace to the daemon's sink (file or stderr). Main loop only. */
+void rw_daemon_trace_write(struct rw_daemon *d, const char *text, size_t len);
 int64_t rw_daemon_now_wall_us(void *ctx);
+/* env->random_buf: libsodium's CSPRNG (any thread). */
+void rw_daemon_random_buf(void *ctx, void *buf, size_t len);
 
-/* The upstream transport. Returns NULL on allocation failure. */
-struct rw_upstream *rw_upstream_new(struct rw_daemon *d);
+/* The upstream transport of w's resolver, on w's loop. Returns NULL on allocation failure. */
+struct rw_upstream *rw_upstream_new(struct rw_worker *w);
 /* env->send and env->cancel: see rootwalk/env.h. */
 int rw_upstream_send(struct rw_upstream *up, const struct rw_upstream_query *q);
 void rw_upstream_cancel(struct rw_upstream *up, uint64_t id);

@@ -418,19 +418,27 @@ int rw_dnstap_submit(struct rw_dnstap *t, struct rw_dnstap_queue *q, const struc
 
 static int env_dnstap(void *ctx, const struct rw_tap_msg *m)
 {
-	struct rw_daemon *d = ctx;
+	struct rw_worker *w = ctx;
 
-	return rw_dnstap_submit(d->dnstap, d->dnstap_q, m);
+	return rw_dnstap_submit(w->d->dnstap, w->dnstap_q, m);
 }
 
-int rw_dnstap_start(struct rw_daemon *d, char *err, size_t errlen)
+int rw_dnstap_start(struct rw_daemon *d, unsigned nqueues, char *err, size_t errlen)
 {
-	d->dnstap = rw_dnstap_open(d->cfg, 1, err, errlen);
+	err[0] = '\0';
+	d->dnstap = rw_dnstap_open(d->cfg, nqueues, err, errlen);
 	if (!d->dnstap)
 		return err[0] ? -1 : 0;
-	d->dnstap_q = rw_dnstap_queue(d->dnstap);
-	d->env.dnstap = env_dnstap;
 	return 0;
+}
+
+void rw_dnstap_attach(struct rw_dnstap *t, struct rw_worker *w)
+{
+	if (!t)
+		return;
+	w->dnstap_q = rw_dnstap_queue(t);
+	if (w->dnstap_q)
+		w->env.dnstap = env_dnstap;
 }
 
 const char *rw_dnstap_describe(const struct rw_dnstap *t, char *buf, size_t len)

@@ -30,9 +30,13 @@ struct rw_dnstap_queue *rw_dnstap_queue(struct rw_dnstap *t);
  * -EAGAIN (queue full) or -ENOMEM when it was dropped. */
 int rw_dnstap_submit(struct rw_dnstap *t, struct rw_dnstap_queue *q, const struct rw_tap_msg *m);
 struct rw_daemon;
-/* Open d->cfg's output with one queue, for d's loop, and set d->env.dnstap. Returns 0 (also when
- * dnstap is off), or -1 with the reason in err. */
-int rw_dnstap_start(struct rw_daemon *d, char *err, size_t errlen);
+struct rw_worker;
+/* Open d->cfg's output as d->dnstap with nqueues queues (one per thread with a resolver).
+ * Returns 0 (also when dnstap is off), or -1 with the reason in err. */
+int rw_dnstap_start(struct rw_daemon *d, unsigned nqueues, char *err, size_t errlen);
+/* Give w a queue of t and set w->env.dnstap (nothing when t is NULL). On w's thread from then
+ * on. */
+void rw_dnstap_attach(struct rw_dnstap *t, struct rw_worker *w);
 
 /* What the output is, for `status`: "file PATH" or "socket PATH (connected|no reader)". */
 const char *rw_dnstap_describe(const struct rw_dnstap *t, char *buf, size_t len);

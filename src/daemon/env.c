@@ -11,6 +11,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "relay.h"
 
 static uint64_t env_now_mono_ms(void *ctx)
 {
@@ -33,7 +34,7 @@ int64_t rw_daemon_now_wall_us(void *ctx)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static void env_random_buf(void *ctx, void *buf, size_t len)
+void rw_daemon_random_buf(void *ctx, void *buf, size_t len)
 {
 	(void)ctx;
 	randombytes_buf(buf, len);
@@ -41,32 +42,32 @@ static void env_random_buf(void *ctx, void *buf, size_t len)
 
 static int env_send(void *ctx, const struct rw_upstream_query *q)
 {
-	struct rw_daemon *d = ctx;
+	struct rw_worker *w = ctx;
 
-	return rw_upstream_send(d->upstream, q);
+	return rw_upstream_send(w->upstream, q);
 }
 
 static void env_cancel(void *ctx, uint64_t id)
 {
-	struct rw_daemon *d = ctx;
+	struct rw_worker *w = ctx;
 
-	rw_upstream_cancel(d->upstream, id);
+	rw_upstream_cancel(w->upstream, id);
 }
 
 static void resolver_timer_cb(uv_timer_t *t)
 {
-	struct rw_daemon *d = t->data;
+	struct rw_worker *w = t->data;
 
-	if (d->resolver)
-		rw_resolver_on_timer(d->resolver);
+	if (w->resolver)
+		rw_resolver_on_timer(w->resolver);
 }
 
 static void env_set_timer(void *ctx, uint32_t ms)
 {
-	struct rw_daemon *d = ctx;
+	struct rw_worker *w = ctx;
 
-	if (d->resolver_timer_init && !d->stopping)
-		uv_timer_start(&d->resolver_timer, resolver_timer_cb, ms, 0);
+	if (w->resolver_timer_init && !w->stopping)
+		uv_timer_start(&w->resolver_timer, resolver_timer_cb, ms, 0);
 }
 
 static void env_log(void *ctx, int level, const char *text)
@@ -75,10 +76,8 @@ static void env_log(void *ctx, int level, const char *text)
 	rw_daemon_log(level, "%s", text);
 }
 
-void rw_daemon_env_trace_write(void *ctx, const char *text, size_t len)
+void rw_daemon_trace_write(struct rw_daemon *d, const char *text, size_t len)
 {
-	struct rw_daemon *d = ctx;
-
 	if (d->tsink) {
 		rw_tracesink_write(d->tsink, text, len);
 		return;
@@ -96,25 +95,44 @@ void rw_daemon_env_trace_write(void *ctx, const char *text, size_t len)
 	}
 }
 
-/* The environment handed to the core (trace_use sets trace_write), and its timer. */
-void rw_daemon_env_init(struct rw_daemon *d)
+static void env_trace_write(void *ctx, const char *text, size_t len)
 {
-	d->env = (struct rw_env){
-		.ctx = d,
+	struct rw_worker *w = ctx;
+
+	rw_daemon_trace_write(w->d, text, len);
+}
+
+/* Until tracesink is thread-safe, a worker thread's traces cross to the main loop (relay.c). */
+static void env_trace_relay(void *ctx, const char *text, size_t len)
+{
+	struct rw_worker *w = ctx;
+
+	rw_relay_write(w->d->relay, text, len);
+}
+
+void rw_daemon_env_tracing(struct rw_worker *w, bool on)
+{
+	w->env.trace_write = !on ? NULL : w->threaded ? env_trace_relay : env_trace_write;
+}
+
+/* The environment handed to the core (tracing set by rw_daemon_env_tracing), and its timer. */
+void rw_daemon_env_init(struct rw_worker *w)
+{
+	struct rw_daemon *d = w->d;
+
+	w->env = (struct rw_env){
+		.ctx = w,
 		.now_mono_ms = env_now_mono_ms,
 		.now_mono_us = env_now_mono_us,
 		.now_wall_us = rw_daemon_now_wall_us,
-		.random_buf = env_random_buf,
+		.random_buf = rw_daemon_random_buf,
 		.send = env_send,
 		.cancel = env_cancel,
 		.set_timer = env_set_timer,
 		.log = env_log,
 		.hostname = d->hostname,
 	};
-	/* For the CHAOS id.server answer: the core makes no system calls. */
-	if (gethostname(d->hostname, sizeof(d->hostname) - 1) < 0)
-		d->hostname[0] = '\0';
-	uv_timer_init(&d->loop, &d->resolver_timer);
-	d->resolver_timer.data = d;
-	d->resolver_timer_init = true;
+	uv_timer_init(w->loop, &w->resolver_timer);
+	w->resolver_timer.data = w;
+	w->resolver_timer_init = true;
 }

@@ -1,12 +1,17 @@
-/* rootwalkd: the daemon's entry point. Owns the loop, the configuration, the environment given
- * to the core (made in env.c), the trace sink and the signal handling; server.c and upstream.c
- * do the I/O.
+/* rootwalkd: the daemon's entry point. Owns the main loop, the configuration, the shared state
+ * of the resolvers, the trace sink and the signal handling; worker.c sets up each resolver with
+ * its environment (env.c), listeners (server.c) and upstream transport (upstream.c), and runs the
+ * worker threads.
  *
- * Startup: configuration, environment, upstream transport, resolver (loads the root hints),
- * listeners, priming. Shutdown (SIGTERM/SIGINT): the resolver is freed first, which drops every
- * outstanding request without callbacks and cancels its upstream queries; then the listeners,
- * client connections and remaining upstream sockets are closed, and the loop runs until the last
- * close callback so that uv_loop_close() succeeds and nothing leaks.
+ * Startup: configuration, shared state (loads the root hints), then with num-threads: 1 one
+ * worker on the main loop (environment, upstream transport, resolver, listeners), else the worker
+ * threads' (bound now, before privileges are dropped, started after) and the main loop's own
+ * resolver for the control socket; priming. Shutdown (SIGTERM/SIGINT): the control socket goes
+ * first; then each worker frees its resolver, which drops every outstanding request without
+ * callbacks and cancels its upstream queries, closes its listeners, client connections and
+ * upstream sockets, and runs its loop until the last close callback; the threads are joined;
+ * then the main loop's worker likewise, and the main loop runs until uv_loop_close() succeeds
+ * and nothing leaks.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,9 +33,12 @@
 #include "log.h"
 #include "metrics_http.h"
 #include "runfiles.h"
+#include "relay.h"
 #include "service.h"
+#include "worker.h"
 #include "rootwalk/control.h"
 #include "rootwalk/hints.h"
+#include "rootwalk/shared.h"
 #include "rootwalk/trace.h"
 
 #ifndef RW_VERSION
@@ -95,7 +103,13 @@ static void trace_use(struct rw_daemon *d, struct trace_sink *t)
 	d->trace_stderr = t->to_stderr;
 	d->trace_path = t->path;
 	d->trace_failed = false;
-	d->env.trace_write = d->tsink || d->trace_stderr ? rw_daemon_env_trace_write : NULL;
+	rw_worker_use_config(&d->main, d->main.cfg, d->tsink || d->trace_stderr);
+}
+
+/* The worker threads' traces, relayed to the main loop (relay.h). */
+static void relay_sink(void *ctx, const char *text, size_t len)
+{
+	rw_daemon_trace_write(ctx, text, len);
 }
 
 /* Reopen the trace file at the same path (after log rotation). On failure the old file is kept. */
@@ -136,34 +150,35 @@ static void daemon_stop(struct rw_daemon *d)
 		return;
 	d->stopping = true;
 	rw_service_stopping(d);
-	if (d->resolver) {
-		const struct rw_stats *st = rw_resolver_stats(d->resolver);
+	if (d->main.resolver) {
+		struct rw_stats st;
+		size_t pending;
 
+		rw_daemon_stats(d, -1, &st, &pending, NULL, 0);
 		rw_daemon_log(
 			RW_LOG_INFO,
 			"stopping: %llu udp and %llu tcp queries, %llu upstream, %zu in progress",
-			(unsigned long long)st->client_queries[RW_PROTO_UDP],
-			(unsigned long long)st->client_queries[RW_PROTO_TCP],
-			(unsigned long long)st->upstream_queries, rw_resolver_pending(d->resolver));
+			(unsigned long long)st.client_queries[RW_PROTO_UDP],
+			(unsigned long long)st.client_queries[RW_PROTO_TCP],
+			(unsigned long long)st.upstream_queries, pending);
 	}
 	/* The control socket goes first: its pending traces are cancelled while the resolver still
-	 * exists. Then the resolver: it drops its requests silently and cancels upstream queries,
-	 * so nothing calls back into the server or the upstream transport after this. */
+	 * exists. Then the workers (each stops, drains its loop, and its thread is joined), and the
+	 * main loop's resolver: it drops its requests silently and cancels upstream queries, so
+	 * nothing calls back into the server or the upstream transport after this. */
 	rw_ctlsock_close(d->ctlsock);
 	rw_metrics_http_close(d->metrics);
 	rw_control_free(d->control);
 	d->control = NULL;
-	rw_resolver_free(d->resolver);
-	d->resolver = NULL;
-	if (d->server)
-		rw_server_close(d->server);
-	if (d->upstream)
-		rw_upstream_close(d->upstream);
-	/* No traces after the resolver: the sink finishes its last write while the loop drains. */
+	rw_workers_free(d->workers);
+	d->workers = NULL;
+	rw_worker_stop(&d->main);
+	/* No traces after the resolvers: what the relay holds goes to the sink, which finishes
+	 * its last write while the loop drains. */
+	rw_relay_close(d->relay);
+	d->relay = NULL;
 	trace_close(d);
 	daemon_close_signals(d);
-	if (d->resolver_timer_init)
-		uv_close((uv_handle_t *)&d->resolver_timer, NULL);
 }
 
 static void daemon_sighup(struct rw_daemon *d);
@@ -214,15 +229,14 @@ static int daemon_cleanup(struct rw_daemon *d)
 
 	daemon_stop(d);
 	uv_run(&d->loop, UV_RUN_DEFAULT);
-	rw_server_free(d->server);
-	d->server = NULL;
+	rw_worker_free(&d->main);
 	rw_ctlsock_free(d->ctlsock);
 	d->ctlsock = NULL;
 	rw_metrics_http_free(d->metrics);
 	d->metrics = NULL;
-	rw_upstream_free(d->upstream);
-	d->upstream = NULL;
 	trace_close(d);
+	rw_shared_free(d->shared); /* after every resolver */
+	d->shared = NULL;
 	rw_dnstap_close(d->dnstap); /* after the resolver: nothing submits any more */
 	d->dnstap = NULL;
 	rc = uv_loop_close(&d->loop);
@@ -341,6 +355,7 @@ static bool ctl_perms_changed(const struct rw_config *a, const struct rw_config 
 static int daemon_reload(struct rw_daemon *d, char *msg, size_t msglen)
 {
 	struct rw_config *cfg = NULL, *old = d->cfg;
+	struct rw_hints *old_hints;
 	struct trace_sink t;
 	char err[512];
 	bool found;
@@ -353,13 +368,18 @@ static int daemon_reload(struct rw_daemon *d, char *msg, size_t msglen)
 	rw_service_reloaded_paths(d, cfg);
 	if (trace_sink_open(d, cfg, &t, err, sizeof(err)) < 0)
 		goto refuse;
-	if (rw_resolver_reconfigure(d->resolver, cfg, err, sizeof(err)) < 0) {
+	old_hints = rw_shared_reconfigure(d->shared, cfg, err, sizeof(err));
+	if (!old_hints) {
 		trace_sink_discard(&t);
 		goto refuse;
 	}
-	/* Committed: the resolver uses cfg now. */
+	/* Committed: every resolver uses cfg once the workers have switched, which
+	 * rw_workers_use_config waits for; then the old configuration and hints can go. */
 	d->cfg = cfg;
+	d->main.cfg = cfg;
 	trace_use(d, &t);
+	rw_workers_use_config(d->workers, cfg, d->tsink || d->trace_stderr);
+	rw_hints_free(old_hints);
 	d->reloads++;
 	d->reloaded_us = rw_daemon_now_wall_us(d);
 	n += (size_t)snprintf(msg, msglen, "reloaded %s%s\n", d->config_path,
@@ -442,13 +462,13 @@ static char *ctl_status(void *ctx)
 		"version: %s\npid: %ld\nstarted: %s\nuptime: %lld s\nconfig: %s\n"
 		"reloads: %u (last %s), refused: %u\nroot-hints: %s\ntrace-log: %s\n"
 		"trace-log-dropped: %llu\ndnstap: %s\ncontrol-socket: %s\ncontrol-connections: "
-		"%zu\nlisten:",
+		"%zu\nthreads: %u\nlisten:",
 		RW_VERSION, (long)getpid(), started, (long long)up, d->config_path, d->reloads,
 		reloaded, d->reload_failures, d->cfg->root_hints ? d->cfg->root_hints : "built-in",
 		d->trace_path ? d->trace_path : "off",
-		(unsigned long long)(d->trace_dropped + rw_tracesink_dropped(d->tsink)),
+		(unsigned long long)rw_metrics_trace_dropped(d),
 		rw_dnstap_describe(d->dnstap, tap, sizeof(tap)), rw_ctlsock_path(d->ctlsock),
-		rw_ctlsock_connections(d->ctlsock));
+		rw_ctlsock_connections(d->ctlsock), d->workers ? rw_workers_count(d->workers) : 1);
 	for (size_t i = 0; i < d->cfg->n_listen && n < sizeof(buf); i++)
 		n += (size_t)snprintf(
 			buf + n, sizeof(buf) - n, " %s",
@@ -460,6 +480,12 @@ static char *ctl_status(void *ctx)
 static uint64_t ctl_trace_dropped(void *ctx)
 {
 	return rw_metrics_trace_dropped(ctx);
+}
+
+static int ctl_stats(void *ctx, int thread, struct rw_stats *out, size_t *pending, char *name,
+		     size_t namelen)
+{
+	return rw_daemon_stats(ctx, thread, out, pending, name, namelen);
 }
 
 static void usage(FILE *f)
@@ -482,9 +508,10 @@ static int control_open(struct rw_daemon *d, struct rw_privdrop *pd)
 				     .status = ctl_status,
 				     .reload = ctl_reload,
 				     .part = rw_ctlsock_part,
-				     .trace_dropped = ctl_trace_dropped};
+				     .trace_dropped = ctl_trace_dropped,
+				     .stats = ctl_stats};
 
-	d->control = rw_control_new(d->resolver, &ops);
+	d->control = rw_control_new(d->main.resolver, &ops);
 	d->ctlsock = d->control ? rw_ctlsock_new(d) : NULL;
 	if (!d->ctlsock) {
 		rw_daemon_log(RW_LOG_ERR, "out of memory");
@@ -504,6 +531,7 @@ static int run(const char *config_path, bool explicit_path)
 	char err[512];
 	bool found;
 	int rc, status = 1;
+	unsigned nthreads;
 
 	memset(&d, 0, sizeof(d));
 	d.notify_fd = -1;
@@ -531,7 +559,10 @@ static int run(const char *config_path, bool explicit_path)
 		rw_config_free(d.cfg);
 		return 1;
 	}
-	rw_daemon_env_init(&d);
+	/* For the CHAOS id.server answer: the core makes no system calls. */
+	if (gethostname(d.hostname, sizeof(d.hostname) - 1) < 0)
+		d.hostname[0] = '\0';
+	nthreads = rw_workers_wanted(d.cfg);
 	{
 		struct trace_sink t;
 
@@ -541,8 +572,14 @@ static int run(const char *config_path, bool explicit_path)
 		}
 		trace_use(&d, &t);
 	}
-	/* dnstap: its I/O thread starts now, before privileges are dropped */
-	if (rw_dnstap_start(&d, err, sizeof(err)) < 0) {
+	d.relay = rw_relay_new(&d.loop, relay_sink, &d);
+	if (!d.relay) {
+		rw_daemon_log(RW_LOG_ERR, "out of memory");
+		goto out;
+	}
+	/* dnstap: its I/O thread starts now, before privileges are dropped; a queue for each
+	 * thread with a resolver */
+	if (rw_dnstap_start(&d, nthreads > 1 ? nthreads + 1 : 1, err, sizeof(err)) < 0) {
 		rw_daemon_log(RW_LOG_ERR, "%s", err);
 		goto out;
 	}
@@ -552,19 +589,18 @@ static int run(const char *config_path, bool explicit_path)
 		rw_daemon_log(RW_LOG_ERR, "signal handlers: %s", uv_strerror(rc));
 		goto out;
 	}
-	/* The transport exists before the resolver, so env->send works from the start. */
-	d.upstream = rw_upstream_new(&d);
-	if (!d.upstream) {
-		rw_daemon_log(RW_LOG_ERR, "out of memory");
-		goto out;
-	}
-	d.resolver = rw_resolver_new(&d.env, d.cfg, err, sizeof(err));
-	if (!d.resolver) {
+	d.shared = rw_shared_new(&(struct rw_env){.random_buf = rw_daemon_random_buf}, d.cfg, err,
+				 sizeof(err));
+	if (!d.shared) {
 		rw_daemon_log(RW_LOG_ERR, "%s", err);
 		goto out;
 	}
-	d.server = rw_server_new(&d);
-	if (!d.server)
+	/* With one thread the main loop answers clients; else the workers do, bound here, before
+	 * privileges are dropped, and the main loop's resolver serves the control socket. */
+	if (rw_worker_open(&d.main, &d, &d.loop, nthreads > 1 ? nthreads : 0, nthreads == 1,
+			   false) < 0)
+		goto out;
+	if (nthreads > 1 && !(d.workers = rw_workers_new(&d, nthreads)))
 		goto out;
 	if (d.cfg->control_socket && control_open(&d, &pd) < 0)
 		goto out;
@@ -574,14 +610,18 @@ static int run(const char *config_path, bool explicit_path)
 		rw_daemon_log(RW_LOG_ERR, "%s", err);
 		goto out;
 	}
-	rc = rw_resolver_prime(d.resolver);
+	if (d.workers && rw_workers_start(d.workers) < 0)
+		goto out;
+	rc = rw_resolver_prime(d.main.resolver);
 	if (rc < 0)
 		rw_daemon_log(RW_LOG_WARNING, "priming the root NS set failed to start: %s",
 			      strerror(-rc));
-	rw_daemon_log(RW_LOG_INFO, "rootwalkd %s started (config %s, root hints %s, trace %s)",
+	rw_daemon_log(RW_LOG_INFO,
+		      "rootwalkd %s started (config %s, root hints %s, trace %s, %u thread%s)",
 		      RW_VERSION, found ? config_path : "built-in defaults",
 		      d.cfg->root_hints ? d.cfg->root_hints : "built-in",
-		      d.cfg->trace_log ? d.cfg->trace_log : "off");
+		      d.cfg->trace_log ? d.cfg->trace_log : "off", nthreads,
+		      nthreads == 1 ? "" : "s");
 	rw_service_ready(&d, "answering");
 
 	uv_run(&d.loop, UV_RUN_DEFAULT);

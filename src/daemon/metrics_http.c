@@ -16,8 +16,10 @@
 #include "daemon.h"
 #include "log.h"
 #include "metrics_http.h"
+#include "relay.h"
 #include "rootwalk/metrics.h"
 #include "stream.h"
+#include "worker.h"
 
 #define MH_MAX_REQUEST 4096
 #define MH_REQUEST_MS  5000
@@ -40,7 +42,7 @@ struct rw_metrics_http {
 
 uint64_t rw_metrics_trace_dropped(const struct rw_daemon *d)
 {
-	return d->trace_dropped + rw_tracesink_dropped(d->tsink);
+	return d->trace_dropped + rw_tracesink_dropped(d->tsink) + rw_relay_dropped(d->relay);
 }
 
 /* Answer with the head and body (NULL: the status line as text), then close once it is out. */
@@ -71,10 +73,13 @@ static void serve(struct mh_conn *c)
 	size_t len = 0;
 	char *text = NULL;
 
-	if (d->resolver) {
-		edge.in_progress = rw_resolver_pending(d->resolver);
-		text = rw_metrics_text(rw_resolver_stats(d->resolver),
-				       rw_resolver_cache(d->resolver), &edge, &len);
+	if (d->main.resolver) {
+		struct rw_stats st;
+		size_t pending;
+
+		rw_daemon_stats(d, -1, &st, &pending, NULL, 0);
+		edge.in_progress = pending;
+		text = rw_metrics_text(&st, rw_resolver_cache(d->main.resolver), &edge, &len);
 	}
 	if (!text) {
 		respond(c, "503 Service Unavailable", "", "text/plain", NULL, 0);
@@ -142,10 +147,10 @@ static enum rw_acl_action peer_acl(struct mh_conn *c)
 	struct sockaddr_storage ss;
 	int sslen = sizeof(ss);
 
-	if (!c->mh->d->resolver ||
+	if (!c->mh->d->main.resolver ||
 	    uv_tcp_getpeername(&c->st.h.tcp, (struct sockaddr *)&ss, &sslen) < 0)
 		return RW_ACL_DENY;
-	return rw_resolver_acl(c->mh->d->resolver, (const struct sockaddr *)&ss);
+	return rw_resolver_acl(c->mh->d->main.resolver, (const struct sockaddr *)&ss);
 }
 
 static void mh_connection_cb(uv_stream_t *server, int status)

@@ -23,9 +23,9 @@ static void close_listeners(struct rw_server *s)
 	s->n_tcp = 0;
 }
 
-struct rw_server *rw_server_new(struct rw_daemon *d)
+struct rw_server *rw_server_new(struct rw_worker *w, bool reuseport)
 {
-	const struct rw_config *cfg = d->cfg;
+	const struct rw_config *cfg = w->cfg;
 	struct rw_server *s = calloc(1, sizeof(*s));
 	char name[INET6_ADDRSTRLEN + 16];
 	size_t i;
@@ -35,8 +35,9 @@ struct rw_server *rw_server_new(struct rw_daemon *d)
 		rw_daemon_log(RW_LOG_ERR, "out of memory");
 		return NULL;
 	}
-	s->d = d;
-	s->rq.d = d;
+	s->w = w;
+	s->reuseport = reuseport;
+	s->rq.w = w;
 	for (i = 0; i < cfg->n_listen && i < RW_CONFIG_MAX_ADDRS; i++) {
 		const struct rw_sockaddr *a = &cfg->listen[i];
 		const char *proto = "udp";
@@ -55,7 +56,8 @@ struct rw_server *rw_server_new(struct rw_daemon *d)
 			free(s);
 			return NULL;
 		}
-		rw_daemon_log(RW_LOG_INFO, "listening on %s (udp, tcp)", name);
+		if (w->index == 0)
+			rw_daemon_log(RW_LOG_INFO, "listening on %s (udp, tcp)", name);
 	}
 	return s;
 }

@@ -43,7 +43,7 @@ struct srv_req;
 
 /* The client requests being resolved. */
 struct srv_requests {
-	struct rw_daemon *d;   /* borrowed: its resolver answers them */
+	struct rw_worker *w;   /* borrowed: its resolver answers them */
 	struct rw_dlink *reqs; /* struct srv_req */
 	size_t n_reqs;
 	/* Finished requests kept for reuse, so that a cache hit allocates nothing. */
@@ -58,7 +58,8 @@ struct srv_udp;
 struct srv_listener;
 
 struct rw_server {
-	struct rw_daemon *d;
+	struct rw_worker *w;
+	bool reuseport; /* SO_REUSEPORT: every worker binds the same addresses */
 	struct srv_udp *udp[RW_CONFIG_MAX_ADDRS];
 	struct srv_listener *tcp[RW_CONFIG_MAX_ADDRS];
 	size_t n_udp, n_tcp;

@@ -91,7 +91,7 @@ size_t rw_server_error(const uint8_t *pkt, size_t len, int rcode, uint8_t *out, 
 void rw_server_query(struct srv_requests *rq, struct srv_origin *o, const uint8_t *pkt, size_t len,
 		     const struct sockaddr *client)
 {
-	struct rw_resolver *r = rq->d->resolver;
+	struct rw_resolver *r = rq->w->resolver;
 	struct srv_req *req = NULL;
 	uint8_t err[RW_DNS_HEADER_LEN + 256 + 4 + RW_OPT_LEN];
 	size_t n;
@@ -120,7 +120,7 @@ void rw_server_query(struct srv_requests *rq, struct srv_origin *o, const uint8_
 			rw_daemon_log(RW_LOG_WARNING,
 				      "num-queries-per-thread (%u) client queries in progress: "
 				      "dropping new ones",
-				      rq->d->cfg->num_queries_per_thread);
+				      rq->w->cfg->num_queries_per_thread);
 		}
 		srv_respond(req, NULL, 0);
 		return;

@@ -8,6 +8,7 @@
  * make room: refusing new ones would let a flood lock every later client out. Connections idle
  * for SRV_TCP_IDLE_MS are closed, sooner as the table fills (RFC 7766 6.2.3).
  */
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -216,17 +217,17 @@ static uint64_t idle_timeout_ms(size_t n, size_t max)
 
 static void count_load(struct rw_server *s, enum rw_load_event ev)
 {
-	if (s->d->resolver) /* NULL during shutdown */
-		rw_resolver_count_load(s->d->resolver, ev);
+	if (s->w->resolver) /* NULL during shutdown */
+		rw_resolver_count_load(s->w->resolver, ev);
 }
 
 /* A new connection c is in: enforce the caps. Returns false when c itself was closed. Closing
  * a connection drops the answers of its queries under way (they are released when answered). */
 static bool conn_admit(struct rw_server *s, struct srv_conn *c)
 {
-	const struct rw_config *cfg = s->d->cfg;
+	const struct rw_config *cfg = s->w->cfg;
 	size_t max = cfg->incoming_num_tcp, same = 0;
-	uint64_t now = uv_now(&s->d->loop), idle_ms = idle_timeout_ms(s->conns.n, max);
+	uint64_t now = uv_now(s->w->loop), idle_ms = idle_timeout_ms(s->conns.n, max);
 	struct srv_conn *idlest = NULL, *oldest = NULL;
 	struct rw_dlink *l, *next;
 
@@ -270,13 +271,13 @@ static void tcp_connection_cb(uv_stream_t *server, int status)
 		return;
 	/* The set's own cap is one above incoming-num-tcp: the connection one too many is taken,
 	 * and conn_admit closes another to make room. */
-	s->conns.max = (size_t)s->d->cfg->incoming_num_tcp + 1;
+	s->conns.max = (size_t)s->w->cfg->incoming_num_tcp + 1;
 	c = (struct srv_conn *)rw_stream_accept(&s->conns, server, sizeof(*c), &srv_stream_ops);
 	if (!c)
 		return;
 	c->origin.ops = &tcp_origin_ops;
 	c->rq = &s->rq;
-	c->opened_ms = c->active_ms = uv_now(&s->d->loop);
+	c->opened_ms = c->active_ms = uv_now(s->w->loop);
 	len = sizeof(c->peer);
 	rc = uv_tcp_getpeername(&c->st.h.tcp, (struct sockaddr *)&c->peer, &len);
 	if (rc == 0 && c->peer.ss_family != AF_INET && c->peer.ss_family != AF_INET6)
@@ -309,9 +310,9 @@ int rw_server_tcp_open(struct rw_server *s, const struct rw_sockaddr *addr)
 		return UV_ENOMEM;
 	/* Every listener of s shares one cap on connections (set again at each accept: a reload
 	 * may change it). */
-	s->conns.max = (size_t)s->d->cfg->incoming_num_tcp + 1;
+	s->conns.max = (size_t)s->w->cfg->incoming_num_tcp + 1;
 	s->conns.name = "TCP";
-	rc = uv_tcp_init_ex(&s->d->loop, &l->handle, sa->sa_family);
+	rc = uv_tcp_init_ex(s->w->loop, &l->handle, sa->sa_family);
 	if (rc < 0) {
 		free(l);
 		return rc;
@@ -322,6 +323,16 @@ int rw_server_tcp_open(struct rw_server *s, const struct rw_sockaddr *addr)
 	s->tcp[s->n_tcp++] = l;
 	/* libuv sets SO_REUSEADDR on TCP sockets itself, so a restart does not wait for
 	 * TIME_WAIT connections to expire. */
+	if (s->reuseport) {
+		uv_os_fd_t fd;
+		int on = 1;
+
+		rc = uv_fileno((uv_handle_t *)&l->handle, &fd);
+		if (rc == 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) < 0)
+			rc = -errno;
+		if (rc < 0)
+			return rc;
+	}
 	rc = uv_tcp_bind(&l->handle, sa, sa->sa_family == AF_INET6 ? UV_TCP_IPV6ONLY : 0);
 	if (rc == 0) /* libuv may report a bind error only here */
 		rc = uv_listen((uv_stream_t *)&l->handle, SRV_TCP_BACKLOG, tcp_connection_cb);

@@ -269,7 +269,7 @@ static void udp_read(struct srv_udp *u)
 {
 	unsigned total = 0;
 	struct timespec now = {0, 0};
-	struct rw_resolver *r = u->rq->d->resolver;
+	struct rw_resolver *r = u->rq->w->resolver;
 
 	u->reading = true;
 	while (!u->closing && total < SRV_UDP_READS_PER_WAKE) {
@@ -385,9 +385,13 @@ int rw_server_udp_open(struct rw_server *s, const struct rw_sockaddr *addr)
 		return rc;
 	}
 	/* No SO_REUSEADDR for UDP: on Linux it would let a second daemon bind the same address
-	 * and silently share its queries, where a bind error is what the operator needs. */
+	 * and silently share its queries, where a bind error is what the operator needs.
+	 * SO_REUSEPORT only with worker threads, each binding the address: the kernel spreads
+	 * the clients by their address and port (a second daemon can join only as the same
+	 * user). */
 	if ((sa->sa_family == AF_INET6 &&
 	     setsockopt(u->fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) < 0) ||
+	    (s->reuseport && setsockopt(u->fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) < 0) ||
 	    bind(u->fd, sa, rw_daemon_addr_len(sa)) < 0) {
 		rc = -errno;
 		close(u->fd);
@@ -398,7 +402,7 @@ int rw_server_udp_open(struct rw_server *s, const struct rw_sockaddr *addr)
 	 * Best effort: the kernel caps this at net.core.rmem_max. */
 	(void)setsockopt(u->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	(void)setsockopt(u->fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on)); /* udp_stale() */
-	rc = uv_poll_init_socket(&s->d->loop, &u->poll, u->fd);
+	rc = uv_poll_init_socket(s->w->loop, &u->poll, u->fd);
 	if (rc < 0) {
 		close(u->fd);
 		free(u);

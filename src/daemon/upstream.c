@@ -60,7 +60,7 @@ struct rw_uquery {
 };
 
 struct rw_upstream {
-	struct rw_daemon *d;
+	struct rw_worker *w;
 	struct rw_dlink *table[UQ_BUCKETS]; /* struct rw_uquery */
 	size_t pending;
 	size_t pending_tcp; /* of which TCP, each with a reply buffer of up to 64 KiB */
@@ -141,7 +141,7 @@ static void uq_fail(struct rw_uquery *uq, int err)
 	 * by the close that follows rw_upstream_free). */
 	if (uq->finished)
 		return;
-	r = uq->up->d->resolver;
+	r = uq->up->w->resolver;
 	uq_finish(uq);
 	if (r && !uq->up->closing)
 		rw_resolver_on_timeout(r, id, err);
@@ -151,7 +151,7 @@ static void uq_fail(struct rw_uquery *uq, int err)
 static void uq_deliver(struct rw_uquery *uq, const struct sockaddr *from, socklen_t fromlen,
 		       const uint8_t *pkt, size_t len)
 {
-	struct rw_resolver *r = uq->up->d->resolver;
+	struct rw_resolver *r = uq->up->w->resolver;
 
 	if (!r || uq->up->closing) {
 		uq_finish(uq);
@@ -171,7 +171,7 @@ static void uq_timer_cb(uv_timer_t *timer)
  */
 static void uq_local_addr(struct rw_upstream *up, int family, struct sockaddr_storage *ss)
 {
-	const struct rw_config *cfg = up->d->cfg;
+	const struct rw_config *cfg = up->w->cfg;
 	const struct rw_sockaddr *cand[RW_CONFIG_MAX_ADDRS];
 	uint32_t n = 0;
 	size_t i;
@@ -270,7 +270,7 @@ static struct rw_uquery *uq_new(struct rw_upstream *up, const struct rw_upstream
 	rw_inbuf_init(&uq->in, UQ_TCP_INITIAL_BUF, 2 + RW_MAX_MSG);
 	memcpy(&uq->addr, q->addr, q->addrlen);
 	uq->addrlen = q->addrlen;
-	uv_timer_init(&up->d->loop, &uq->timer);
+	uv_timer_init(up->w->loop, &uq->timer);
 	uq->timer.data = uq;
 	uq->open_handles = 1;
 	return uq;
@@ -292,7 +292,7 @@ static int udp_start(struct rw_upstream *up, struct rw_uquery *uq)
 	int family = uq->addr.ss_family;
 	int i, rc;
 
-	rc = uv_udp_init_ex(&up->d->loop, &uq->h.udp, (unsigned)family);
+	rc = uv_udp_init_ex(up->w->loop, &uq->h.udp, (unsigned)family);
 	if (rc < 0)
 		return rc;
 	uq->h.udp.data = uq;
@@ -400,13 +400,13 @@ static int tcp_start(struct rw_upstream *up, struct rw_uquery *uq)
 	int family = uq->addr.ss_family;
 	int rc;
 
-	rc = uv_tcp_init_ex(&up->d->loop, &uq->h.tcp, (unsigned)family);
+	rc = uv_tcp_init_ex(up->w->loop, &uq->h.tcp, (unsigned)family);
 	if (rc < 0)
 		return rc;
 	uq->h.tcp.data = uq;
 	uq->open_handles++;
 	uq_local_addr(up, family, &local);
-	if (up->d->cfg->n_outgoing > 0) {
+	if (up->w->cfg->n_outgoing > 0) {
 		/* Only an explicit outgoing address is bound; the kernel picks the port. */
 		rc = uv_tcp_bind(&uq->h.tcp, (const struct sockaddr *)&local, 0);
 		if (rc < 0)
@@ -435,8 +435,8 @@ int rw_upstream_send(struct rw_upstream *up, const struct rw_upstream_query *q)
 		return -EEXIST;
 	/* outgoing-range: each query in the table holds one socket (a finished one's is closed
 	 * at once by uv_close, only its memory waits for the callback) */
-	if (up->pending >= up->d->cfg->outgoing_range ||
-	    (q->tcp && up->pending_tcp >= up->d->cfg->outgoing_num_tcp))
+	if (up->pending >= up->w->cfg->outgoing_range ||
+	    (q->tcp && up->pending_tcp >= up->w->cfg->outgoing_num_tcp))
 		return -EBUSY;
 
 	uq = uq_new(up, q);
@@ -468,12 +468,12 @@ size_t rw_upstream_pending(const struct rw_upstream *up)
 	return up ? up->pending : 0;
 }
 
-struct rw_upstream *rw_upstream_new(struct rw_daemon *d)
+struct rw_upstream *rw_upstream_new(struct rw_worker *w)
 {
 	struct rw_upstream *up = calloc(1, sizeof(*up));
 
 	if (up)
-		up->d = d;
+		up->w = w;
 	return up;
 }
 

@@ -288,9 +288,11 @@ static const struct text_case suggestions[] = {
 	{"max-query-restarts: 11\n",
 	 "t.conf:1: unknown key 'max-query-restarts' (did you mean 'max-cname-chain'?)"},
 	{"interfase: ::1\n", "t.conf:1: unknown key 'interfase' (did you mean 'listen'?)"},
-	{"num-threads: 1\n",
-	 "t.conf:1: unknown key 'num-threads' (an unbound.conf key that rootwalkd does not "
+	{"do-udp: yes\n",
+	 "t.conf:1: unknown key 'do-udp' (an unbound.conf key that rootwalkd does not "
 	 "have)"},
+	{"num-threads: 2\n", ""},
+	{"num-threads: 0\n", "t.conf:1: num-threads: 0 is out of range (1..64)"},
 	/* do-not-query-localhost is the same key in both. */
 	{"do-not-query-localhost: no\n", ""},
 
