@@ -6,20 +6,32 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rootwalk/resolver.h"
+
 struct rw_cache;
-struct rw_stats;
+
+/* One thread's counters, for the families with a worker label. */
+struct rw_metrics_thread {
+	char name[16]; /* "0", "1", ... or "main" (the control socket's resolver) */
+	struct rw_stats st;
+	uint64_t in_progress;
+};
 
 /* What the counters do not hold. */
 struct rw_metrics_edge {
 	uint64_t trace_dropped; /* whole traces the trace sink dropped since start */
 	uint64_t in_progress;	/* client requests being resolved (rw_resolver_pending) */
+	/* Each thread's counters (borrowed; n_threads 0: no families with a worker label). */
+	const struct rw_metrics_thread *threads;
+	size_t n_threads;
 };
 
 /* The Content-Type of the text. */
 #define RW_METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
 /* Every metric family: # HELP and # TYPE lines, then the samples, from st (one resolver's
- * counters, or the sums over workers), the cache and edge, all borrowed. Returns the text,
+ * counters, or the sums over workers), the cache and edge, all borrowed; then, per thread of
+ * edge->threads, the rootwalk_worker_* families with a worker label. Returns the text,
  * malloc'd and NUL-terminated (the caller frees it), its length in *len; NULL when memory ran
  * out. */
 char *rw_metrics_text(const struct rw_stats *st, const struct rw_cache *cache,

@@ -243,11 +243,27 @@ static void do_prometheus(struct rw_control *ctl, rw_control_done_cb cb, void *a
 	size_t len = 0, pending;
 	char *text;
 
+	struct rw_metrics_thread *threads = NULL;
+	int n = get_stats(ctl, -1, &st, &pending, NULL, 0);
+
 	if (ctl->ops.trace_dropped)
 		edge.trace_dropped = ctl->ops.trace_dropped(ctl->ops.ctx);
-	get_stats(ctl, -1, &st, &pending, NULL, 0);
 	edge.in_progress = pending;
+	/* each thread's part, when the daemon has more than one */
+	if (n > 1 && (threads = calloc((size_t)n, sizeof(*threads)))) {
+		for (int i = 0; i < n; i++) {
+			size_t p = 0;
+
+			if (get_stats(ctl, i, &threads[i].st, &p, threads[i].name,
+				      sizeof(threads[i].name)) < 0)
+				break;
+			threads[i].in_progress = p;
+			edge.n_threads = (size_t)i + 1;
+		}
+		edge.threads = threads;
+	}
 	text = rw_metrics_text(&st, rw_resolver_cache(ctl->r), &edge, &len);
+	free(threads);
 	if (!text) {
 		control_respond_error(cb, arg, "out of memory");
 		return;

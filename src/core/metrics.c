@@ -2,8 +2,9 @@
  *
  * Names follow Prometheus's conventions: a rootwalk_ prefix, counters end in _total, times in
  * seconds. Label values come from fixed tables (types, rcodes, reasons), never from the wire, so
- * the text needs no escaping and the number of series is bounded. There is one worker (one
- * resolver) today, so no worker label: when there are more, these are the sums.
+ * the text needs no escaping and the number of series is bounded. With worker threads the
+ * families are the sums over them, and the rootwalk_worker_* families give each thread's part
+ * (label worker="0", "1", ..., or "main" for the control socket's resolver).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -132,6 +133,45 @@ static void upstream(struct rw_sbuf *b, const struct rw_stats *st)
 			 st->servfail_reason[i]);
 }
 
+/* Each thread's share of the client traffic, with a worker label. */
+static void workers(struct rw_sbuf *b, const struct rw_metrics_edge *edge)
+{
+	static const char *const names[] = {
+		"worker_client_queries_total", "worker_client_answers_total",
+		"worker_cache_hits_total", "worker_upstream_queries_total",
+		"worker_requests_in_progress"};
+	static const char *const help[] = {
+		"Client queries received by each worker thread, by protocol.",
+		"Client answers sent by each worker thread.",
+		"Client queries each worker thread answered from the cache.",
+		"Queries each worker thread sent to authoritative servers.",
+		"Client requests each worker thread is resolving."};
+	char label[64];
+
+	for (size_t f = 0; f < sizeof(names) / sizeof(names[0]); f++) {
+		family(b, names[f], f == 4 ? "gauge" : "counter", help[f]);
+		for (size_t i = 0; i < edge->n_threads; i++) {
+			const struct rw_metrics_thread *t = &edge->threads[i];
+
+			if (f == 0) {
+				for (int p = RW_PROTO_UDP; p <= RW_PROTO_TCP; p++) {
+					snprintf(label, sizeof(label),
+						 "worker=\"%s\",protocol=\"%s\"", t->name,
+						 p == RW_PROTO_UDP ? "udp" : "tcp");
+					sample(b, names[f], label, t->st.client_queries[p]);
+				}
+				continue;
+			}
+			snprintf(label, sizeof(label), "worker=\"%s\"", t->name);
+			sample(b, names[f], label,
+			       f == 1	? t->st.client_answers
+			       : f == 2 ? t->st.cache_hits
+			       : f == 3 ? t->st.upstream_queries
+					: t->in_progress);
+		}
+	}
+}
+
 char *rw_metrics_text(const struct rw_stats *st, const struct rw_cache *cache,
 		      const struct rw_metrics_edge *edge, size_t *len)
 {
@@ -150,6 +190,8 @@ char *rw_metrics_text(const struct rw_stats *st, const struct rw_cache *cache,
 	one(&b, "trace_dropped_total", "counter",
 	    "Whole traces the trace log dropped because its file fell behind.",
 	    edge->trace_dropped);
+	if (edge->n_threads)
+		workers(&b, edge);
 	if (b.oom) {
 		free(b.p);
 		return NULL;

@@ -96,19 +96,21 @@ struct rw_daemon {
 	struct rw_metrics_http *metrics;
 };
 
-/* Open a UDP socket and a TCP listener on every w->cfg->listen address, on w's loop (reuseport:
- * SO_REUSEPORT, so that every worker binds the same addresses and the kernel spreads the
- * clients). Returns NULL after logging the reason when any address cannot be bound. */
-struct rw_server *rw_server_new(struct rw_worker *w, bool reuseport);
+/* Open a UDP socket and a TCP listener on every w->cfg->listen address, on w's loop. With
+ * nworkers > 1, with SO_REUSEPORT, so that every worker binds the same addresses and the kernel
+ * spreads the clients, and each takes its share of incoming-num-tcp. Returns NULL after logging
+ * the reason when any address cannot be bound. */
+struct rw_server *rw_server_new(struct rw_worker *w, unsigned nworkers);
 /* Close every listener and connection. Must be called after the resolver is freed: client
  * requests still outstanding are released here, as the resolver will never answer them. */
 void rw_server_close(struct rw_server *s);
 /* Free the server once the loop has run every close callback. NULL does nothing. */
 void rw_server_free(struct rw_server *s);
 
-/* fdlimit.c: raise the soft RLIMIT_NOFILE to what outgoing-range and incoming-num-tcp need
- * (and the hard limit if need be and allowed); logs a warning when that fails. */
-void rw_daemon_raise_fd_limit(const struct rw_config *cfg);
+/* fdlimit.c: raise the soft RLIMIT_NOFILE to what outgoing-range (per thread, of nthreads)
+ * and incoming-num-tcp need (and the hard limit if need be and allowed); logs a warning when
+ * that fails. */
+void rw_daemon_raise_fd_limit(const struct rw_config *cfg, unsigned nthreads);
 
 /* env.c: the environment handed to w's resolver (w->env), and its timer on w's loop. Tracing is
  * set by rw_daemon_env_tracing. */

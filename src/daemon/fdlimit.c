@@ -12,18 +12,25 @@
 #include "log.h"
 
 /* Descriptors beside the caps: two per listen address, the control socket's 16 connections,
- * the trace file, the loop's own, and room for the unexpected. */
-#define FD_MARGIN (2 * RW_CONFIG_MAX_ADDRS + 16 + 64)
+ * the trace file, the loop's own, and room for the unexpected; with worker threads, a loop,
+ * a mailbox and two per listen address more for each. */
+#define FD_MARGIN     (2 * RW_CONFIG_MAX_ADDRS + 16 + 64)
+#define FD_PER_THREAD (2 * RW_CONFIG_MAX_ADDRS + 4)
 
-static rlim_t fd_need(const struct rw_config *cfg)
+/* Each thread has its own outgoing-range (the main loop's resolver too, with threads); the
+ * workers share incoming-num-tcp. */
+static rlim_t fd_need(const struct rw_config *cfg, unsigned nthreads)
 {
-	return (rlim_t)cfg->outgoing_range + cfg->incoming_num_tcp + 1 + FD_MARGIN;
+	rlim_t loops = nthreads > 1 ? nthreads + 1 : 1;
+
+	return loops * cfg->outgoing_range + cfg->incoming_num_tcp + 1 + FD_MARGIN +
+	       (loops - 1) * FD_PER_THREAD;
 }
 
-void rw_daemon_raise_fd_limit(const struct rw_config *cfg)
+void rw_daemon_raise_fd_limit(const struct rw_config *cfg, unsigned nthreads)
 {
 	struct rlimit rl;
-	rlim_t need = fd_need(cfg);
+	rlim_t need = fd_need(cfg, nthreads);
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= need)
 		return;

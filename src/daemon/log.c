@@ -1,10 +1,14 @@
 /* Logging and address helpers of rootwalkd (log.h).
  *
  * The log's destination is one per process and every daemon file logs without a handle to pass
- * around, so its state is this file's alone (the one exception to "no globals outside main.c"). */
+ * around, so its state is this file's alone (the one exception to "no globals outside main.c").
+ * Worker threads log too: the destination is read and changed under a mutex (a reload may
+ * reopen it while they write), the verbosity is an atomic, read relaxed before any formatting. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,11 +30,12 @@ enum log_to { TO_STDERR, TO_FILE, TO_SYSLOG };
 
 static struct {
 	enum log_to to;
-	int fd;	       /* TO_FILE: the file; otherwise -1 */
-	char *path;    /* TO_FILE: its path, for reopening */
-	int verbosity; /* 0..4 */
-	int journal;   /* stderr is journald's stream: 1 yes, 0 no, -1 not looked at yet */
+	int fd;		      /* TO_FILE: the file; otherwise -1 */
+	char *path;	      /* TO_FILE: its path, for reopening */
+	atomic_int verbosity; /* 0..4 */
+	int journal;	      /* stderr is journald's stream: 1 yes, 0 no, -1 not looked at yet */
 } log_state = {TO_STDERR, -1, NULL, 1, -1};
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER; /* every field but verbosity */
 
 /* systemd sets JOURNAL_STREAM to "DEVICE:INODE" of the stream it connected to standard error
  * (systemd.exec(5)); standard error is still journald's only when the two match (a redirected
@@ -60,7 +65,8 @@ static int needed_verbosity(int prio)
 
 bool rw_log_wanted(int prio)
 {
-	return needed_verbosity(prio) <= log_state.verbosity;
+	return needed_verbosity(prio) <=
+	       atomic_load_explicit(&log_state.verbosity, memory_order_relaxed);
 }
 
 static const char *level_name(int prio)
@@ -109,13 +115,20 @@ void rw_daemon_log(int prio, const char *fmt, ...)
 	int sys = prio > 7 ? 7 : prio;
 	va_list ap;
 
+	enum log_to to;
+	int journal;
+
 	if (!rw_log_wanted(prio))
 		return;
+	pthread_mutex_lock(&log_lock);
 	if (log_state.journal < 0)
 		log_state.journal = stderr_is_journal();
-	if (log_state.to == TO_STDERR && log_state.journal)
+	to = log_state.to;
+	journal = log_state.journal;
+	pthread_mutex_unlock(&log_lock);
+	if (to == TO_STDERR && journal)
 		n = (size_t)snprintf(line, sizeof(line), "<%d>", sys);
-	else if (log_state.to != TO_SYSLOG)
+	else if (to != TO_SYSLOG)
 		n = stamp(line, sizeof(line), prio);
 	va_start(ap, fmt);
 	vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
@@ -124,13 +137,19 @@ void rw_daemon_log(int prio, const char *fmt, ...)
 	for (m = n; line[m] != '\0'; m++)
 		if ((unsigned char)line[m] < 0x20 || line[m] == 0x7f)
 			line[m] = '?';
-	if (log_state.to == TO_SYSLOG) {
+	if (to == TO_SYSLOG) {
 		syslog(sys, "%s", line);
 		return;
 	}
 	line[m++] = '\n';
+	/* under the lock: a reload may close the file meanwhile (a destination changed between
+	 * the formatting and here gets the line in its own format, which is harmless) */
+	pthread_mutex_lock(&log_lock);
 	write_line(log_state.to == TO_FILE ? log_state.fd : STDERR_FILENO, line, m);
+	pthread_mutex_unlock(&log_lock);
 }
+
+static void close_locked(void);
 
 static int open_file(const char *path, char *err, size_t errlen)
 {
@@ -167,15 +186,18 @@ int rw_log_open(const char *logfile, uint32_t verbosity, char *err, size_t errle
 			return fd;
 		}
 	}
-	rw_log_close();
+	pthread_mutex_lock(&log_lock);
+	close_locked();
 	if (to == TO_SYSLOG)
 		openlog("rootwalkd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 	log_state.to = to;
 	log_state.fd = fd;
 	log_state.path = path;
-	log_state.verbosity = verbosity > 4 ? 4 : (int)verbosity;
-	rw_daemon_log(RW_LOG_DEBUG, "log to %s at verbosity %d", logfile ? logfile : "stderr",
-		      log_state.verbosity);
+	pthread_mutex_unlock(&log_lock);
+	atomic_store_explicit(&log_state.verbosity, verbosity > 4 ? 4 : (int)verbosity,
+			      memory_order_relaxed);
+	rw_daemon_log(RW_LOG_DEBUG, "log to %s at verbosity %u", logfile ? logfile : "stderr",
+		      verbosity > 4 ? 4 : verbosity);
 	return 0;
 }
 
@@ -184,6 +206,7 @@ int rw_log_reopen(void)
 	char err[512];
 	int fd;
 
+	/* path and to change only on the main thread, which is this one */
 	if (log_state.to != TO_FILE)
 		return 0;
 	fd = open_file(log_state.path, err, sizeof(err));
@@ -191,13 +214,22 @@ int rw_log_reopen(void)
 		rw_daemon_log(RW_LOG_ERR, "%s (keeping the old one)", err);
 		return fd;
 	}
+	pthread_mutex_lock(&log_lock);
 	close(log_state.fd);
 	log_state.fd = fd;
+	pthread_mutex_unlock(&log_lock);
 	rw_daemon_log(RW_LOG_DEBUG, "reopened logfile %s", log_state.path);
 	return 0;
 }
 
 void rw_log_close(void)
+{
+	pthread_mutex_lock(&log_lock);
+	close_locked();
+	pthread_mutex_unlock(&log_lock);
+}
+
+static void close_locked(void)
 {
 	if (log_state.to == TO_FILE)
 		close(log_state.fd);

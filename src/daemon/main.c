@@ -389,6 +389,10 @@ static int daemon_reload(struct rw_daemon *d, char *msg, size_t msglen)
 			msg + n, msglen - n,
 			"note: listen addresses changed: they take effect at the next "
 			"start\n");
+	if (n < msglen && rw_workers_wanted(old) != rw_workers_wanted(cfg))
+		n += (size_t)snprintf(
+			msg + n, msglen - n,
+			"note: num-threads changed: it takes effect at the next start\n");
 	if (n < msglen && d->ctlsock && ctl_perms_changed(old, cfg)) {
 		rc = rw_ctlsock_reconfigure(d->ctlsock, cfg, err, sizeof(err));
 		if (rc > 0)
@@ -549,7 +553,8 @@ static int run(const char *config_path, bool explicit_path)
 	}
 	if (!found)
 		rw_daemon_log(RW_LOG_INFO, "%s not found, using built-in defaults", config_path);
-	rw_daemon_raise_fd_limit(d.cfg); /* before any descriptor is opened */
+	nthreads = rw_workers_wanted(d.cfg);
+	rw_daemon_raise_fd_limit(d.cfg, nthreads); /* before any descriptor is opened */
 	rc = uv_loop_init(&d.loop);
 	if (rc < 0 || rw_service_prepare(&d, &pd, err, sizeof(err)) < 0) {
 		rw_daemon_log(RW_LOG_ERR, "%s", rc < 0 ? uv_strerror(rc) : err);
@@ -562,7 +567,6 @@ static int run(const char *config_path, bool explicit_path)
 	/* For the CHAOS id.server answer: the core makes no system calls. */
 	if (gethostname(d.hostname, sizeof(d.hostname) - 1) < 0)
 		d.hostname[0] = '\0';
-	nthreads = rw_workers_wanted(d.cfg);
 	{
 		struct trace_sink t;
 
@@ -597,8 +601,8 @@ static int run(const char *config_path, bool explicit_path)
 	}
 	/* With one thread the main loop answers clients; else the workers do, bound here, before
 	 * privileges are dropped, and the main loop's resolver serves the control socket. */
-	if (rw_worker_open(&d.main, &d, &d.loop, nthreads > 1 ? nthreads : 0, nthreads == 1,
-			   false) < 0)
+	if (rw_worker_open(&d.main, &d, &d.loop, nthreads > 1 ? nthreads : 0,
+			   nthreads == 1 ? 1 : 0) < 0)
 		goto out;
 	if (nthreads > 1 && !(d.workers = rw_workers_new(&d, nthreads)))
 		goto out;

@@ -74,12 +74,24 @@ static void serve(struct mh_conn *c)
 	char *text = NULL;
 
 	if (d->main.resolver) {
+		struct rw_metrics_thread *threads = NULL;
 		struct rw_stats st;
 		size_t pending;
+		int n = rw_daemon_stats(d, -1, &st, &pending, NULL, 0);
 
-		rw_daemon_stats(d, -1, &st, &pending, NULL, 0);
 		edge.in_progress = pending;
+		/* each thread's part, when there are worker threads */
+		if (n > 1 && (threads = calloc((size_t)n, sizeof(*threads)))) {
+			for (int i = 0; i < n; i++) {
+				rw_daemon_stats(d, i, &threads[i].st, &pending, threads[i].name,
+						sizeof(threads[i].name));
+				threads[i].in_progress = pending;
+			}
+			edge.threads = threads;
+			edge.n_threads = (size_t)n;
+		}
 		text = rw_metrics_text(&st, rw_resolver_cache(d->main.resolver), &edge, &len);
+		free(threads);
 	}
 	if (!text) {
 		respond(c, "503 Service Unavailable", "", "text/plain", NULL, 0);

@@ -23,7 +23,7 @@ static void close_listeners(struct rw_server *s)
 	s->n_tcp = 0;
 }
 
-struct rw_server *rw_server_new(struct rw_worker *w, bool reuseport)
+struct rw_server *rw_server_new(struct rw_worker *w, unsigned nworkers)
 {
 	const struct rw_config *cfg = w->cfg;
 	struct rw_server *s = calloc(1, sizeof(*s));
@@ -36,7 +36,8 @@ struct rw_server *rw_server_new(struct rw_worker *w, bool reuseport)
 		return NULL;
 	}
 	s->w = w;
-	s->reuseport = reuseport;
+	s->nworkers = nworkers ? nworkers : 1;
+	s->reuseport = nworkers > 1;
 	s->rq.w = w;
 	for (i = 0; i < cfg->n_listen && i < RW_CONFIG_MAX_ADDRS; i++) {
 		const struct rw_sockaddr *a = &cfg->listen[i];

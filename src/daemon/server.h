@@ -59,7 +59,8 @@ struct srv_listener;
 
 struct rw_server {
 	struct rw_worker *w;
-	bool reuseport; /* SO_REUSEPORT: every worker binds the same addresses */
+	bool reuseport;	   /* SO_REUSEPORT: every worker binds the same addresses */
+	unsigned nworkers; /* workers listening on them, each with its share of the caps */
 	struct srv_udp *udp[RW_CONFIG_MAX_ADDRS];
 	struct srv_listener *tcp[RW_CONFIG_MAX_ADDRS];
 	size_t n_udp, n_tcp;

@@ -215,6 +215,12 @@ static uint64_t idle_timeout_ms(size_t n, size_t max)
 	return ms < SRV_TCP_IDLE_MIN_MS ? SRV_TCP_IDLE_MIN_MS : ms;
 }
 
+/* incoming-num-tcp is for the whole daemon: each of n workers takes its share (rounded up). */
+static size_t conn_cap(const struct rw_server *s)
+{
+	return ((size_t)s->w->cfg->incoming_num_tcp + s->nworkers - 1) / s->nworkers;
+}
+
 static void count_load(struct rw_server *s, enum rw_load_event ev)
 {
 	if (s->w->resolver) /* NULL during shutdown */
@@ -226,7 +232,7 @@ static void count_load(struct rw_server *s, enum rw_load_event ev)
 static bool conn_admit(struct rw_server *s, struct srv_conn *c)
 {
 	const struct rw_config *cfg = s->w->cfg;
-	size_t max = cfg->incoming_num_tcp, same = 0;
+	size_t max = conn_cap(s), same = 0;
 	uint64_t now = uv_now(s->w->loop), idle_ms = idle_timeout_ms(s->conns.n, max);
 	struct srv_conn *idlest = NULL, *oldest = NULL;
 	struct rw_dlink *l, *next;
@@ -271,7 +277,7 @@ static void tcp_connection_cb(uv_stream_t *server, int status)
 		return;
 	/* The set's own cap is one above incoming-num-tcp: the connection one too many is taken,
 	 * and conn_admit closes another to make room. */
-	s->conns.max = (size_t)s->w->cfg->incoming_num_tcp + 1;
+	s->conns.max = conn_cap(s) + 1;
 	c = (struct srv_conn *)rw_stream_accept(&s->conns, server, sizeof(*c), &srv_stream_ops);
 	if (!c)
 		return;
@@ -310,7 +316,7 @@ int rw_server_tcp_open(struct rw_server *s, const struct rw_sockaddr *addr)
 		return UV_ENOMEM;
 	/* Every listener of s shares one cap on connections (set again at each accept: a reload
 	 * may change it). */
-	s->conns.max = (size_t)s->w->cfg->incoming_num_tcp + 1;
+	s->conns.max = conn_cap(s) + 1;
 	s->conns.name = "TCP";
 	rc = uv_tcp_init_ex(s->w->loop, &l->handle, sa->sa_family);
 	if (rc < 0) {

@@ -49,7 +49,7 @@ unsigned rw_workers_wanted(const struct rw_config *cfg)
 /* One worker, on any loop. */
 
 int rw_worker_open(struct rw_worker *w, struct rw_daemon *d, uv_loop_t *loop, unsigned index,
-		   bool listen, bool reuseport)
+		   unsigned listen)
 {
 	char err[512];
 
@@ -72,7 +72,7 @@ int rw_worker_open(struct rw_worker *w, struct rw_daemon *d, uv_loop_t *loop, un
 		return -1;
 	}
 	if (listen) {
-		w->server = rw_server_new(w, reuseport);
+		w->server = rw_server_new(w, listen);
 		if (!w->server)
 			return -1;
 	}
@@ -179,7 +179,12 @@ static void call_all(struct rw_workers *ws, void (*call)(struct wthread *, void 
 static void *thread_main(void *arg)
 {
 	struct wthread *t = arg;
-	int rc = rw_resolver_prime(t->w.resolver);
+	char name[16];
+	int rc;
+
+	snprintf(name, sizeof(name), "rw-worker-%u", t->w.index);
+	(void)pthread_setname_np(pthread_self(), name); /* for top -H and gdb; best effort */
+	rc = rw_resolver_prime(t->w.resolver);
 
 	if (rc < 0)
 		rw_daemon_log(RW_LOG_WARNING,
@@ -217,7 +222,7 @@ struct rw_workers *rw_workers_new(struct rw_daemon *d, unsigned n)
 		t->async_init = true;
 		t->async.data = t;
 		t->w.threaded = true;
-		if (rw_worker_open(&t->w, d, &t->loop, i, true, true) < 0)
+		if (rw_worker_open(&t->w, d, &t->loop, i, n) < 0)
 			goto fail;
 	}
 	return ws;

@@ -28,11 +28,12 @@ struct rw_workers;
 #define RW_WORKERS_MAX	       64 /* num-threads' upper bound */
 unsigned rw_workers_wanted(const struct rw_config *cfg);
 
-/* Set w up on loop: its environment, upstream transport, resolver over d->shared, and with
- * listen its listeners (reuseport: SO_REUSEPORT). Returns 0, or -1 after logging the reason;
- * what was made is undone by rw_worker_stop and the loop's close callbacks. */
+/* Set w up on loop: its environment, upstream transport, resolver over d->shared, and unless
+ * listen is 0 its listeners, as one of listen workers (rw_server_new). Returns 0, or -1 after
+ * logging the reason; what was made is undone by rw_worker_stop and the loop's close
+ * callbacks. */
 int rw_worker_open(struct rw_worker *w, struct rw_daemon *d, uv_loop_t *loop, unsigned index,
-		   bool listen, bool reuseport);
+		   unsigned listen);
 /* Free the resolver, close the listeners, upstream sockets and timer of w (on its thread); the
  * loop then runs the close callbacks. */
 void rw_worker_stop(struct rw_worker *w);

@@ -48,7 +48,9 @@ def test_file_read_back_by_dnstap_ldns(the_lab, start_ctl):
     d = tempfile.mkdtemp(prefix="dnstap-", dir=the_lab.tmp)
     path = os.path.join(d, "rootwalkd.dnstap")
     ident = "lab-resolver-" + "x" * 200  # longer than 127: a two-byte length in the envelope
-    c = start_ctl(extra="dnstap: yes\ndnstap-file: %s\ndnstap-identity: %s\n"
+    # One worker thread: the order of the file is asserted, and with several threads libfstrm
+    # writes each thread's queue in turn (the messages' own times keep the real order).
+    c = start_ctl(extra="num-threads: 1\ndnstap: yes\ndnstap-file: %s\ndnstap-identity: %s\n"
                   "dnstap-version: rootwalkd-lab\n%s" % (path, ident, ALL))
     assert dnsq.ask(c.r.addr, VP, "A").rcode() == dns.rcode.NOERROR
     assert dnsq.ask(c.r.addr, VP, "A", tcp=True).rcode() == dns.rcode.NOERROR  # a cache hit
@@ -97,8 +99,9 @@ def test_which_messages_and_reload(the_lab, start_ctl):
     dnstap: no stops the logging."""
     d = tempfile.mkdtemp(prefix="dnstap-", dir=the_lab.tmp)
     path = os.path.join(d, "tap")
-    c = start_ctl(extra="dnstap: yes\ndnstap-file: %s\ndnstap-log-resolver-query-messages: yes\n"
-                  % path)
+    # one worker thread: the file's order is asserted (see test_file_read_back_by_dnstap_ldns)
+    c = start_ctl(extra="num-threads: 1\ndnstap: yes\ndnstap-file: %s\n"
+                  "dnstap-log-resolver-query-messages: yes\n" % path)
     assert dnsq.ask(c.r.addr, "www." + VP, "A").rcode() == dns.rcode.NOERROR
     with open(c.r.conf) as f:
         conf = f.read()

@@ -632,9 +632,10 @@ def test_failing_family_does_not_stall(dual_servers, start_rootwalkd):
 
 def test_identical_questions_resolved_once(fault_servers, start_rootwalkd):
     """Five clients ask the same question while the (slow) server has not answered yet: one
-    upstream query; every client gets the answer; the trace lists the clients that joined."""
+    upstream query; every client gets the answer; the trace lists the clients that joined.
+    One worker thread: identical questions are joined per worker (test_workers.py)."""
     slow = fault_servers("127.9.4.1", "slow.fault.", delay_ms=300)
-    r = start_rootwalkd()
+    r = start_rootwalkd(extra="num-threads: 1\n")
     wire = dnsq.make_query("www.slow.fault.", "A").to_wire()
     socks = []
     try:

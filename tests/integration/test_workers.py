@@ -213,11 +213,18 @@ def test_reload_under_load(start_ctl):
     assert not results["bad"] and results["ok"] > 20, results
     status = c.ok("status")
     assert re.search(r"^reloads: 5 \(last ", status, re.M), status
+    assert "threads: 2\n" in status
     # the new cache-max-ttl (104) caps what every worker stores from now on
     c.ok("flush-all")
     ask_many(c.r.addr, VP, 1)
     for m in ask_many(c.r.addr, VP, 32):
         assert dnsq.answer_ttl(m, VP) <= 104, dnsq.show(m)
+    # a changed num-threads is for the next start, and the reply says so
+    with open(c.r.conf, "w") as f:
+        f.write(conf.replace("num-threads: 2", "num-threads: 3"))
+    out = c.ok("reload")
+    assert "note: num-threads changed: it takes effect at the next start" in out, out
+    assert "threads: 2\n" in c.ok("status")
 
 
 @pytest.mark.parametrize("n", [2, 4])
@@ -283,3 +290,27 @@ def test_identical_questions_joined_per_worker(fault_servers, start_ctl, n):
     assert got == 200
     assert 1 <= sent <= n, sent
     assert c.stats()["client.joined"] >= 200 - n
+
+
+def test_metrics_have_a_worker_label(start_ctl):
+    """The Prometheus text keeps its families summed and adds each worker's part with a worker
+    label; promtool accepts it."""
+    from test_metrics import promtool_check
+    c = start_ctl(extra="num-threads: 2\n")
+    ask_many(c.r.addr, VP, 40)
+    ask_many(c.r.addr, VP, 10, tcp=True)
+    text = c.ok("stats", "--prometheus")
+    promtool_check(text)
+    samples = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            k, v = line.rsplit(" ", 1)
+            samples[k] = float(v)
+    for proto, n in (("udp", 40), ("tcp", 10)):
+        assert samples['rootwalk_client_queries_total{protocol="%s"}' % proto] == n
+        parts = [samples['rootwalk_worker_client_queries_total{worker="%s",protocol="%s"}' % (
+            w, proto)] for w in ("0", "1", "main")]
+        assert sum(parts) == n and parts[0] > 0 and parts[1] > 0 and parts[2] == 0, parts
+    answers = [samples['rootwalk_worker_client_answers_total{worker="%s"}' % w]
+               for w in ("0", "1", "main")]
+    assert sum(answers) == 50, answers

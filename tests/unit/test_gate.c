@@ -276,6 +276,67 @@ static void test_cookie_at_the_edge(const char *hints)
 	free(g);
 }
 
+/* Two resolvers over one rw_shared, as two worker threads have: a server cookie made by one
+ * is valid at the other, and the rate limit counts a client's queries at both together. */
+static void test_two_resolvers_share_the_gate(const char *hints)
+{
+	struct fakenet fn;
+	struct got *g = calloc(1, sizeof(*g));
+	uint8_t q[600], cc[8] = {7, 7, 7, 7, 1, 2, 3, 4}, full_cookie[24];
+	struct sockaddr_in a = v4("127.0.0.1");
+	char err[256];
+	fn_init(&fn, false);
+	fn_example_world(&fn);
+	struct rw_config *cfg = fn_config(hints);
+	cfg->ip_ratelimit = 3;
+	cfg->ip_ratelimit_slip = 0;
+	fn_start(&fn, cfg);
+	struct rw_resolver *r1 = fn.r;
+	struct rw_resolver *r2 =
+		rw_resolver_new_shared(&fn.env, cfg, rw_resolver_shared(r1), err, sizeof(err));
+	CHECK(r2 != NULL);
+	if (!r2)
+		return;
+	fn_advance(&fn, 1);
+	/* the first resolver makes the server cookie... */
+	size_t n = query(q, "localhost.", LDNS_RR_TYPE_A, true, 1232, cc, 8);
+	ask(&fn, g, "127.0.0.1", q, n, RW_PROTO_UDP);
+	const uint8_t *ck = cookie_in(g);
+	CHECK(ck != NULL);
+	if (!ck)
+		return;
+	memcpy(full_cookie, ck, 24);
+	/* ...which the second finds valid */
+	n = query(q, "localhost.", LDNS_RR_TYPE_A, true, 1232, full_cookie, 24);
+	g->calls = 0;
+	CHECK_EQ(rw_resolver_query(r2, q, n, (struct sockaddr *)&a, sizeof(a), RW_PROTO_UDP,
+				   on_resp, g),
+		 0);
+	CHECK_EQ(g->calls, 1);
+	CHECK_EQ(rw_resolver_stats(r2)->cookies[RW_COOKIE_VALID], 1);
+	CHECK_EQ(rw_resolver_stats(r2)->cookies[RW_COOKIE_INVALID], 0);
+	/* 3 a second for the client's block: two more at the first resolver, then the second
+	 * resolver's first query is the fourth of the second */
+	n = query(q, "localhost.", LDNS_RR_TYPE_A, true, 1232, NULL, 0);
+	ask(&fn, g, "127.0.0.1", q, n, RW_PROTO_UDP);
+	CHECK(g->len > 0);
+	ask(&fn, g, "127.0.0.1", q, n, RW_PROTO_UDP);
+	CHECK(g->len > 0);
+	g->calls = 0;
+	CHECK_EQ(rw_resolver_query(r2, q, n, (struct sockaddr *)&a, sizeof(a), RW_PROTO_UDP,
+				   on_resp, g),
+		 0);
+	CHECK_EQ(g->calls, 1);
+	CHECK_EQ(g->len, 0);
+	CHECK_EQ(rw_resolver_stats(r2)->ratelimit_dropped, 1);
+	rw_resolver_free(r2);
+	rw_resolver_free(fn.r);
+	fn.r = NULL;
+	rw_config_free(cfg);
+	fn_free(&fn);
+	free(g);
+}
+
 int main(void)
 {
 	char hints[64];
@@ -284,6 +345,7 @@ int main(void)
 	test_access(hints);
 	test_ratelimit(hints);
 	test_cookie_at_the_edge(hints);
+	test_two_resolvers_share_the_gate(hints);
 	unlink(hints);
 	return rw_check_report("test_gate");
 }

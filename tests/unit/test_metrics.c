@@ -199,6 +199,57 @@ static void test_text(void)
 	rw_config_free(cfg);
 }
 
+/* Two threads' counters: rw_stats_add sums them, and the text gives each one's part with a
+ * worker label beside the sums. */
+static void test_workers(void)
+{
+	struct rw_config *cfg = fn_config(hints_path);
+	struct rw_metrics_thread th[2] = {{.name = "0"}, {.name = "main"}};
+	struct rw_stats sum = {0};
+	struct fakenet fn;
+	size_t len = 0;
+
+	fn_init(&fn, false);
+	fn_example_world(&fn);
+	fn_start(&fn, cfg);
+	CHECK_EQ(fn_ask(&fn, "www.example.", LDNS_RR_TYPE_A, false), LDNS_RCODE_NOERROR);
+	CHECK_EQ(fn_ask(&fn, "www.example.", LDNS_RR_TYPE_A, false), LDNS_RCODE_NOERROR);
+	th[0].st = *rw_resolver_stats(fn.r);
+	th[0].in_progress = 2;
+	th[1].st.client_queries[RW_PROTO_TCP] = 5;
+	th[1].st.upstream_queries = 1;
+	rw_stats_add(&sum, &th[0].st);
+	rw_stats_add(&sum, &th[1].st);
+	CHECK_EQ(sum.client_queries[RW_PROTO_UDP], 2);
+	CHECK_EQ(sum.client_queries[RW_PROTO_TCP], 5);
+	CHECK_EQ(sum.upstream_queries, th[0].st.upstream_queries + 1);
+	CHECK_EQ(sum.cache_hits, 1);
+	CHECK_EQ(sum.answer_latency_sum_us, th[0].st.answer_latency_sum_us);
+	struct rw_metrics_edge edge = {.threads = th, .n_threads = 2};
+	char *text = rw_metrics_text(&sum, rw_resolver_cache(fn.r), &edge, &len);
+	CHECK(text != NULL);
+	if (!text)
+		abort();
+	CHECK(check_format(text) >= 19);
+	CHECK_EQ(value(text, "rootwalk_client_queries_total{protocol=\"tcp\"}"), 5);
+	CHECK_EQ(value(text, "rootwalk_worker_client_queries_total{worker=\"0\",protocol=\"udp\"}"),
+		 2);
+	CHECK_EQ(value(text,
+		       "rootwalk_worker_client_queries_total{worker=\"main\",protocol=\"tcp\"}"),
+		 5);
+	CHECK_EQ(value(text, "rootwalk_worker_cache_hits_total{worker=\"0\"}"), 1);
+	CHECK_EQ(value(text, "rootwalk_worker_upstream_queries_total{worker=\"main\"}"), 1);
+	CHECK_EQ(value(text, "rootwalk_worker_requests_in_progress{worker=\"0\"}"), 2);
+	free(text);
+	/* without threads, no worker families */
+	edge.n_threads = 0;
+	text = rw_metrics_text(&sum, rw_resolver_cache(fn.r), &edge, &len);
+	CHECK(text && !strstr(text, "rootwalk_worker_"));
+	free(text);
+	fn_free(&fn);
+	rw_config_free(cfg);
+}
+
 static int64_t w_now(void *ctx)
 {
 	return ((struct fakenet *)ctx)->wall_us;
@@ -297,6 +348,7 @@ int main(void)
 	if (fn_hints_file(hints_path, sizeof(hints_path)) < 0)
 		return 1;
 	test_text();
+	test_workers();
 	test_control();
 	test_parse();
 	remove(hints_path);
