@@ -350,11 +350,98 @@ static void test_reload(void)
 	rw_cache_free(c);
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * dump-cache's walk in parts while the others store (the tables double under the cursor) and
+ * flush: an entry held during the whole walk is visited at least once (cache.h). The walker
+ * checks it for 400 entries under p.example. that nobody removes, walk after walk.
+ */
+
+#define PART_KEEP 400
+#define PART_N	  3000
+
+struct part_ctx {
+	struct rw_cache *c;
+	atomic_int storing;
+};
+
+struct part_seen {
+	bool seen[PART_KEEP];
+	long wrong;
+};
+
+static void part_fn(void *arg, const struct rw_cache_entry *e)
+{
+	struct part_seen *ps = arg;
+	char *owner = ldns_rdf2str(e->owner);
+	int i = -1, t = -1;
+
+	if (!entry_ok(e))
+		ps->wrong++;
+	else if (owner && strstr(owner, ".p.example.") && sscanf(owner, "h%d.t%d.", &i, &t) == 2 &&
+		 i >= 0 && i < PART_KEEP)
+		ps->seen[i] = true;
+	free(owner);
+}
+
+static void *part_main(void *p)
+{
+	struct tt_arg *a = p;
+	struct part_ctx *pc = a->ctx;
+	struct rw_cache *c = pc->c;
+
+	if (a->id == TT_THREADS - 1) {
+		/* whole walks, 50 entries a part, until the others are done (at most 200 walks) */
+		for (int w = 0; w < 200 && (w < 2 || atomic_load(&pc->storing) > 0); w++) {
+			struct rw_cache_cursor cur = {0};
+			struct part_seen ps = {0};
+			for (int parts = 0; !cur.done && parts < 100000; parts++)
+				rw_cache_walk_part(c, &cur, 50, T0 + SEC, part_fn, &ps);
+			int missed = 0;
+			for (int i = 0; i < PART_KEEP; i++)
+				missed += !ps.seen[i];
+			a->errors += missed + (int)ps.wrong + !cur.done;
+			a->count++;
+		}
+		return NULL;
+	}
+	ldns_rdf *sub = ldns_dname_new_frm_str("a.example.");
+	for (int i = 0; i < PART_N; i++) {
+		if (a->id < 2 && store(c, a->id, i, "a.example.", 3600) != 1)
+			a->errors++;
+		if (a->id == 2 && i % 50 == 49)
+			rw_cache_flush(c, sub, RW_FLUSH_SUBTREE);
+	}
+	ldns_rdf_deep_free(sub);
+	atomic_fetch_sub(&pc->storing, 1);
+	return NULL;
+}
+
+static void test_walk_part(void)
+{
+	struct rw_cache *c = cache_new(16 << 20, 86400, 0);
+	struct tt_arg args[TT_THREADS];
+	struct part_ctx pc = {.c = c};
+	int stored = 0;
+
+	for (int i = 0; i < PART_KEEP; i++)
+		stored += store(c, 9, i, "p.example.", 3600) == 1;
+	CHECK_EQ(stored, PART_KEEP);
+	atomic_init(&pc.storing, TT_THREADS - 1);
+	CHECK_EQ(tt_run(part_main, &pc, args), 0);
+	CHECK(args[TT_THREADS - 1].count >= 2);
+	printf("walk_part: %ld whole walks beside the stores and flushes\n",
+	       args[TT_THREADS - 1].count);
+	struct walk_check w = {0};
+	CHECK_EQ(walk(c, "p.example.", T0 + SEC, &w), PART_KEEP);
+	rw_cache_free(c);
+}
+
 int main(void)
 {
 	test_private_entries();
 	test_evict();
 	test_flush();
 	test_reload();
+	test_walk_part();
 	return rw_check_report("threads_cache");
 }
