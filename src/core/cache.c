@@ -106,13 +106,11 @@ uint32_t rw_cache_cap_ttl(const struct rw_cache *c, uint32_t ttl, bool negative)
 	pthread_mutex_unlock(&m->opts_lock);
 	if (ttl & 0x80000000u)
 		ttl = 0;
+	if (negative && max_neg < max)
+		max = max_neg;
 	if (ttl > max)
 		ttl = max;
-	if (negative && ttl > max_neg)
-		ttl = max_neg;
-	if (ttl < min)
-		ttl = min;
-	return ttl;
+	return ttl < min ? min : ttl;
 }
 
 /* What an allocation really costs: its usable size plus the allocator's chunk header. */
@@ -289,10 +287,6 @@ struct rw_cache *rw_cache_new(const struct rw_cache_opts *opts, const uint8_t ke
 	if (!c)
 		return NULL;
 	pthread_mutex_init(&c->opts_lock, NULL);
-	c->opts = *opts;
-	if (!c->opts.max_bytes)
-		c->opts.max_bytes = DEFAULT_MAX_BYTES;
-	atomic_init(&c->validating, c->opts.validating);
 	memcpy(c->key, key, sizeof(c->key));
 	for (int i = 0; i < SHARDS; i++) {
 		struct shard *s = &c->shards[i];
@@ -305,9 +299,8 @@ struct rw_cache *rw_cache_new(const struct rw_cache_opts *opts, const uint8_t ke
 		}
 		/* the cache's own struct is charged to the shards too */
 		s->bytes = heap_size(s->buckets) + heap_size(c) / SHARDS;
-		s->max_bytes = c->opts.max_bytes / SHARDS;
-		s->keep_us = (int64_t)c->opts.stale_keep * 1000000;
 	}
+	rw_cache_set_opts(c, opts);
 	return c;
 }
 

@@ -404,7 +404,10 @@ static void do_status(struct rw_control *ctl, rw_control_done_cb cb, void *arg)
 			rw_sbuf_puts(&b, "\n");
 		free(extra);
 	}
-	rw_sbuf_printf(&b, "requests-in-progress: %zu\n", rw_resolver_pending(ctl->r));
+	struct rw_stats st;
+	size_t pending = 0;
+	get_stats(ctl, -1, &st, &pending, NULL, 0); /* every thread's */
+	rw_sbuf_printf(&b, "requests-in-progress: %zu\n", pending);
 	rw_sbuf_printf(&b, "cache-entries: %zu\n", rw_cache_count(cache));
 	rw_sbuf_printf(&b, "cache-bytes: %zu\n", rw_cache_bytes(cache));
 	control_respond_body(cb, arg, &b);

@@ -180,16 +180,12 @@ static void *thread_main(void *arg)
 {
 	struct wthread *t = arg;
 	char name[16];
-	int rc;
 
 	snprintf(name, sizeof(name), "rw-worker-%u", t->w.index);
 	(void)pthread_setname_np(pthread_self(), name); /* for top -H and gdb; best effort */
-	rc = rw_resolver_prime(t->w.resolver);
-
-	if (rc < 0)
-		rw_daemon_log(RW_LOG_WARNING,
-			      "worker %u: priming the root NS set failed to start: %s", t->w.index,
-			      strerror(-rc));
+	/* No priming here: the main loop's resolver primes the root NS set into the one cache
+	 * (and retries a failed priming on its timer), so the root servers get one priming
+	 * query, not one per thread. */
 	uv_run(&t->loop, UV_RUN_DEFAULT);
 	return NULL;
 }
@@ -306,8 +302,9 @@ void rw_workers_stats(struct rw_workers *ws, unsigned i, struct rw_stats *out, s
 	*pending = 0;
 	if (post(t, call_stats, &s))
 		await(t);
-	else if (t->w.resolver) /* never started: nothing runs on it */
+	else if (!t->started) /* never started: nothing runs on it but this thread */
 		call_stats(t, &s);
+	/* else stopped: its counters are gone with its resolver */
 }
 
 static void call_stop(struct wthread *t, void *arg)

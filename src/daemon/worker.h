@@ -45,7 +45,7 @@ void rw_worker_use_config(struct rw_worker *w, const struct rw_config *cfg, bool
 /* n worker threads with listeners, made and bound now, started by rw_workers_start. NULL after
  * logging the reason (everything made is freed). */
 struct rw_workers *rw_workers_new(struct rw_daemon *d, unsigned n);
-/* Start the threads; each primes its resolver, then runs its loop. Returns 0, or -1 after
+/* Start the threads; each runs its loop (the main loop's resolver primes the shared cache). Returns 0, or -1 after
  * logging (the threads started are stopped by rw_workers_free). */
 int rw_workers_start(struct rw_workers *ws);
 unsigned rw_workers_count(const struct rw_workers *ws);

@@ -16,7 +16,7 @@ import dns.query
 import dns.rcode
 import pytest
 
-from rwlab import dnsq
+from rwlab import dnsq, faults
 
 from conftest import stops_cleanly
 
@@ -314,3 +314,53 @@ def test_metrics_have_a_worker_label(start_ctl):
     answers = [samples['rootwalk_worker_client_answers_total{worker="%s"}' % w]
                for w in ("0", "1", "main")]
     assert sum(answers) == 50, answers
+
+
+@pytest.mark.parametrize("second", [1, 2])
+def test_second_daemon_on_the_same_address_is_refused(the_lab, start_rootwalkd, second):
+    """The workers bind with SO_REUSEPORT, which alone would let a second rootwalkd of the same
+    user join their sockets and take part of the clients in silence: it gets "address in use"
+    instead, whatever its num-threads, and the first keeps every client."""
+    r = start_rootwalkd(extra="num-threads: 2\n")
+    r2 = the_lab.start_rootwalkd(addr=r.addr, extra="num-threads: %d\n" % second,
+                                 name="second", wait=False)
+    try:
+        deadline = time.monotonic() + 10
+        while r2.proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert r2.proc.poll() == 1, r2.stderr()[-2000:]
+        assert re.search(r"cannot listen on %s@53 \((udp|tcp)\): address already in use" %
+                         re.escape(r.addr), r2.stderr()), r2.stderr()[-2000:]
+    finally:
+        r2.stop()
+    for m in ask_many(r.addr, VP, 32):
+        assert dnsq.records(m) == [(VP, "A", "203.0.113.42")], dnsq.show(m)
+
+
+def test_requests_in_progress_counted_at_every_worker(fault_tld, start_ctl):
+    """Questions under way at both workers (allsilent.fault's servers never answer): `status`
+    and `stats` count them all, and each worker's share adds up."""
+    with faults.SilentServers(("127.9.2.1", "127.9.2.2")):
+        in_progress_at_every_worker(start_ctl)
+
+
+def in_progress_at_every_worker(start_ctl):
+    c = start_ctl(extra="num-threads: 2\nquery-budget: 4000\n")
+    wait_quiet(c)
+    socks = []
+    try:
+        for i in range(24):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            socks.append(s)
+            s.sendto(dnsq.make_query("q%d.allsilent.fault." % i).to_wire(), (c.r.addr, 53))
+        deadline = time.monotonic() + 3
+        while c.stats()["requests.in_progress"] < 24 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        status = c.ok("status")
+        threads = workers_of(per_thread(c))
+    finally:
+        for s in socks:
+            s.close()
+    assert "requests-in-progress: 24\n" in status, status
+    assert sum(t["requests.in_progress"] for t in threads.values()) == 24, threads
+    assert all(t["requests.in_progress"] > 0 for t in threads.values()), threads
