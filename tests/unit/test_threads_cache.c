@@ -436,6 +436,126 @@ static void test_walk_part(void)
 	rw_cache_free(c);
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * Serve-expired, validation states and negative entries at once: two threads store short-lived
+ * RRsets and NXDOMAIN entries, a third marks RRsets SECURE and reads them 20 s later as stale
+ * answers (TTL 30), the fourth flushes the negative entries again and again. Every stale answer
+ * has its own address; no RRset is lost; every negative entry is flushed or still there.
+ */
+
+#define STALE_N 1500
+
+static int store_nxdomain(struct rw_cache *c, int t, int i)
+{
+	char name[128];
+	ldns_rr *soa = NULL;
+
+	snprintf(name, sizeof(name), "n%d.t%d.example.", i, t);
+	ldns_rdf *d = ldns_dname_new_frm_str(name);
+	if (!d ||
+	    ldns_rr_new_frm_str(&soa, "example. 300 IN SOA ns.example. h.example. 1 2 3 4 300", 0,
+				NULL, NULL) != LDNS_STATUS_OK) {
+		ldns_rdf_deep_free(d);
+		return -1;
+	}
+	int rc = rw_cache_store_negative(c, RW_ENTRY_NXDOMAIN, d, 0, LDNS_RR_CLASS_IN, soa,
+					 RW_RANK_ANSWER, NULL, T0);
+	ldns_rr_free(soa);
+	ldns_rdf_deep_free(d);
+	return rc;
+}
+
+/* A stale answer for entry i of thread t at T0 + 20 s: 1 right (its address, TTL 30, expired
+ * 10 s ago), 0 none, -1 wrong. */
+static int stale_answer(struct rw_cache *c, int t, int i)
+{
+	char name[128];
+	struct rw_client_query q = {.qtype = LDNS_RR_TYPE_A, .qclass = LDNS_RR_CLASS_IN};
+	struct rw_cache_read rd = {.stale_ttl = 30};
+	uint8_t out[512];
+
+	entry_name(name, sizeof(name), t, i, "example.");
+	ldns_rdf *d = ldns_dname_new_frm_str(name);
+	if (!d)
+		return -1;
+	memcpy(q.qname, ldns_rdf_data(d), ldns_rdf_size(d));
+	q.qname_len = ldns_rdf_size(d);
+	ldns_rdf_deep_free(d);
+	size_t n = rw_cache_answer_read(c, &q, T0 + 20 * SEC, 11, out, sizeof(out), &rd);
+	if (n == 0)
+		return 0;
+	const uint8_t want[4] = {10, (uint8_t)t, (uint8_t)(i >> 8), (uint8_t)i};
+	const uint8_t ttl30[4] = {0, 0, 0, 30};
+	return n > 16 && memcmp(out + n - 4, want, 4) == 0 && memcmp(out + n - 10, ttl30, 4) == 0 &&
+			       rd.expired_us == 10 * SEC
+		       ? 1
+		       : -1;
+}
+
+static void *stale_main(void *p)
+{
+	struct tt_arg *a = p;
+	struct rw_cache *c = a->ctx;
+
+	for (int i = 0; i < STALE_N; i++) {
+		if (a->id < 2) {
+			if (store(c, a->id, i, "example.", 10) != 1 ||
+			    store_nxdomain(c, a->id, i) != 1)
+				a->errors++;
+		} else if (a->id == 2) {
+			int t = i % 2, k = i / 2;
+			char name[128];
+			entry_name(name, sizeof(name), t, k, "example.");
+			ldns_rdf *d = ldns_dname_new_frm_str(name);
+			a->count += rw_cache_set_vstate(c, RW_ENTRY_RRSET, d, LDNS_RR_TYPE_A,
+							LDNS_RR_CLASS_IN, RW_VSTATE_SECURE, 0,
+							T0 + SEC);
+			ldns_rdf_deep_free(d);
+			if (stale_answer(c, t, k) < 0)
+				a->errors++;
+		} else if (i % 20 == 19) {
+			a->count += (long)rw_cache_flush(c, NULL, RW_FLUSH_NEGATIVE);
+		}
+	}
+	return NULL;
+}
+
+struct kinds {
+	long rrsets, negative, secure;
+};
+
+static void kinds_fn(void *arg, const struct rw_cache_entry *e)
+{
+	struct kinds *k = arg;
+	k->rrsets += e->kind == RW_ENTRY_RRSET;
+	k->negative += e->kind == RW_ENTRY_NXDOMAIN;
+	k->secure += e->kind == RW_ENTRY_RRSET && e->vstate == RW_VSTATE_SECURE;
+}
+
+static void test_stale_vstate(void)
+{
+	struct rw_cache_opts o = {.max_ttl = 86400,
+				  .max_negative_ttl = 3600,
+				  .max_bytes = 16 << 20,
+				  .stale_keep = 3600};
+	struct rw_cache *c = rw_cache_new(&o, test_key);
+	struct tt_arg args[TT_THREADS];
+	struct kinds k = {0};
+
+	CHECK_EQ(tt_run(stale_main, c, args), 0);
+	rw_cache_walk(c, NULL, 0, T0 + SEC, kinds_fn, &k);
+	CHECK_EQ(k.rrsets, 2 * STALE_N);
+	CHECK_EQ(k.negative + args[3].count, 2 * STALE_N);
+	CHECK(k.secure >= args[2].count && args[2].count > 0);
+	/* after the threads: every RRset a stale answer with its own address */
+	int right = 0;
+	for (int t = 0; t < 2; t++)
+		for (int i = 0; i < STALE_N; i++)
+			right += stale_answer(c, t, i) == 1;
+	CHECK_EQ(right, 2 * STALE_N);
+	rw_cache_free(c);
+}
+
 int main(void)
 {
 	test_private_entries();
@@ -443,5 +563,6 @@ int main(void)
 	test_flush();
 	test_reload();
 	test_walk_part();
+	test_stale_vstate();
 	return rw_check_report("threads_cache");
 }
