@@ -528,6 +528,27 @@ static int control_open(struct rw_daemon *d, struct rw_privdrop *pd)
 	return rw_ctlsock_listen(d->ctlsock) < 0 ? -1 : 0;
 }
 
+/* The shared state and the resolvers: with one thread the main loop's answers clients; else the
+ * workers do, bound here (before privileges are dropped), and the main loop's resolver serves
+ * the control socket. Returns 0, or -1 after logging the reason. */
+static int resolvers_open(struct rw_daemon *d, unsigned nthreads)
+{
+	char err[512];
+
+	d->shared = rw_shared_new(&(struct rw_env){.random_buf = rw_daemon_random_buf}, d->cfg, err,
+				  sizeof(err));
+	if (!d->shared) {
+		rw_daemon_log(RW_LOG_ERR, "%s", err);
+		return -1;
+	}
+	if (rw_worker_open(&d->main, d, &d->loop, nthreads > 1 ? nthreads : 0,
+			   nthreads == 1 ? 1 : 0) < 0)
+		return -1;
+	if (nthreads > 1 && !(d->workers = rw_workers_new(d, nthreads)))
+		return -1;
+	return 0;
+}
+
 static int run(const char *config_path, bool explicit_path)
 {
 	struct rw_daemon d;
@@ -593,18 +614,7 @@ static int run(const char *config_path, bool explicit_path)
 		rw_daemon_log(RW_LOG_ERR, "signal handlers: %s", uv_strerror(rc));
 		goto out;
 	}
-	d.shared = rw_shared_new(&(struct rw_env){.random_buf = rw_daemon_random_buf}, d.cfg, err,
-				 sizeof(err));
-	if (!d.shared) {
-		rw_daemon_log(RW_LOG_ERR, "%s", err);
-		goto out;
-	}
-	/* With one thread the main loop answers clients; else the workers do, bound here, before
-	 * privileges are dropped, and the main loop's resolver serves the control socket. */
-	if (rw_worker_open(&d.main, &d, &d.loop, nthreads > 1 ? nthreads : 0,
-			   nthreads == 1 ? 1 : 0) < 0)
-		goto out;
-	if (nthreads > 1 && !(d.workers = rw_workers_new(&d, nthreads)))
+	if (resolvers_open(&d, nthreads) < 0)
 		goto out;
 	if (d.cfg->control_socket && control_open(&d, &pd) < 0)
 		goto out;

@@ -148,6 +148,11 @@ def test_stats_sum_the_threads(start_ctl):
             continue
         assert sum(t[key] for t in threads.values()) == value, key
     assert total["client.queries.udp"] == 50 and total["client.queries.tcp"] == 20, total
+    # the text form: the same keys and values, one "thread.N.KEY: VALUE" line each
+    text = c.ok("stats", "--per-thread")
+    for name, t in threads.items():
+        for key, value in t.items():
+            assert "thread.%s.%s: %d\n" % (name, key, value) in text, (name, key)
 
 
 def test_ratelimit_counts_a_client_across_workers(start_ctl):
