@@ -9,8 +9,8 @@ What it does (see bench/README.md for the meaning of every figure):
   1. generates a hierarchy into a temporary directory: the root, three TLDs and N second-level
      zones, served by three NSD processes (root, TLDs, leaves) on 127.1.0.1, 127.2.0.1, 127.3.0.1;
   2. for each repetition, runs rootwalkd (127.0.0.53) and Unbound (127.0.0.54) one after the other
-     through the workloads: cached, cold, tracing, memory, flood (bench/flood.py; threads is
-     skipped with a note);
+     through the workloads: cached, cold, tracing, memory, flood (bench/flood.py), threads
+     (bench/threads_row.py: 1 and 2 workers, Unbound with 2 threads);
   3. writes the medians and ratios as a markdown table into bench/RESULTS.md.
 
 Every process started here is stopped here (and the PID namespace kills anything left when this
@@ -46,6 +46,7 @@ from rwlab.signing import Signer  # noqa: E402
 
 import dnsdist_row  # noqa: E402  (bench/dnsdist_row.py: workload 1b)
 import flood  # noqa: E402  (bench/flood.py: workload 6)
+import threads_row  # noqa: E402  (bench/threads_row.py: workload 5)
 
 ROOT_ADDR = "127.1.0.1"
 TLD_ADDR = "127.2.0.1"
@@ -320,9 +321,10 @@ class Bench:
         os.makedirs(d)
         return d
 
-    def start_rootwalkd(self, trace=None, fmt="text", wrapper=None, control=False, addr=RWD_ADDR):
+    def start_rootwalkd(self, trace=None, fmt="text", wrapper=None, control=False, addr=RWD_ADDR,
+                        extra_lines=()):
         d = self.newdir("rootwalkd")
-        extra = ["do-ip6: no", "cache-size: 1g"] + self.rwd_extra
+        extra = ["do-ip6: no", "cache-size: 1g"] + self.rwd_extra + list(extra_lines)
         ctl = None
         if control and self.rwd_control:
             ctl = os.path.join(d, "control.sock")
@@ -335,9 +337,10 @@ class Bench:
         started(r.proc)
         return r
 
-    def start_unbound(self, control=False):
+    def start_unbound(self, control=False, lines=()):
+        """lines: more server: lines (a key given again wins: num-threads: 2)."""
         d = self.newdir("unbound")
-        lines = [
+        base = [
             # The same as rootwalkd (--qname-minimisation, default yes).
             "qname-minimisation: %s" % ("yes" if self.args.qname_minimisation else "no"),
             "use-caps-for-id: no",
@@ -348,7 +351,8 @@ class Bench:
         if control:
             # Only for the cold/memory runs: dump_cache counts the RRsets, extended statistics
             # give Unbound's own cache accounting (mem.cache.*). A local socket.
-            lines.append("extended-statistics: yes")
+            base.append("extended-statistics: yes")
+        lines = base + list(lines)
         # --dnssec: module-config "validator iterator" and the root's DS as trust anchor
         # (resolvers.unbound_conf), no validation log.
         conf = resolvers.unbound_conf(d, UNB_ADDR, self.gen["hints"], lines, control=control,
@@ -1114,12 +1118,13 @@ def build_table(R, args, gen):
             g(rw, "flood_sent"), g(ub, "flood_sent"), 0, None, "unanswered: %s / %s; SERVFAIL: "
             "%s / %s" % (fmt(med(g(rw, "flood_lost"))), fmt(med(g(ub, "flood_lost"))),
                          fmt(med(g(rw, "flood_servfail"))), fmt(med(g(ub, "flood_servfail")))))
-    rows.append("| 5 threads | queries/s at 1 and 2 worker threads | skipped | — | — | "
-                "rootwalkd is single-threaded for now |")
+    threads_row.rows(rw, ub, row, fmt, med, ratio, args)
     if args.only_flood:
         rows = [r for r in rows if r.startswith("| 6 flood")]
     if args.only_tracing:
         rows = [r for r in rows if r.startswith("| 3 tracing") or r.startswith("| 1 cached")]
+    if args.only_threads:
+        rows = [r for r in rows if r.startswith("| 5 threads")]
     head = ["| workload | figure | rootwalkd | Unbound | rootwalkd/Unbound | goal / note |",
             "|---|---|---|---|---|---|"]
     return "\n".join(head + rows)
@@ -1158,6 +1163,8 @@ def render(args, gen, R, vers, command, started, elapsed, prof, load):
             head = "## Flood run of %s (workload 6 alone: `--only-flood`)" % when
         if args.only_tracing:
             head = "## Tracing run of %s (workload 3 alone: `--only-tracing`)" % when
+        if args.only_threads:
+            head = "## Threads run of %s (workload 5 alone: `--only-threads`)" % when
     if args.dnssec:
         same = ("- same settings: one thread, DNSSEC validation on in both (rootwalkd "
                 "`dnssec: yes`, Unbound `module-config: \"validator iterator\"`, "
@@ -1177,6 +1184,10 @@ def render(args, gen, R, vers, command, started, elapsed, prof, load):
                 "QNAME minimisation %s in both, 0x20 off in both, IPv4 upstream only, caches "
                 "of 1 GiB" % ("on" if args.qname_minimisation else "off"))
         signed = None
+    if args.threads_row == "yes" and R["rootwalkd"].get(threads_row.PREFIX2 + "qps"):
+        same = same.replace("- same settings: one thread", "- same settings: one thread "
+                            "(workload 5: rootwalkd `num-threads: 1` and `2`, Unbound "
+                            "`num-threads: 2`)")
     text = [head, "",
             "- command: `%s`" % command,
             "- machine: %s" % machine(),
@@ -1219,8 +1230,8 @@ def write_results(path, new):
             old = f.read()
         # Plain and DNSSEC runs (bench.py --dnssec) are kept apart: four earlier runs of the
         # new run's kind, the latest and four earlier of the other.
-        parts = re.split(r"(?m)^(?=## (?:DNSSEC run|Run|Flood run) of )", old)
-        kinds = ("## Run of ", "## DNSSEC run of ", "## Flood run of ")
+        parts = re.split(r"(?m)^(?=## (?:DNSSEC run|Run|Flood run|Threads run) of )", old)
+        kinds = ("## Run of ", "## DNSSEC run of ", "## Flood run of ", "## Threads run of ")
         limit = {k: 4 if new.startswith(k) else 5 for k in kinds}
         kept = {k: 0 for k in kinds}
         for e in parts:
@@ -1235,7 +1246,8 @@ def write_results(path, new):
                 "comparisons (up to four of each kind). Runs headed \"DNSSEC run\" "
                 "(`bench/run.sh --dnssec`) measure a signed hierarchy with both resolvers "
                 "validating; the others an unsigned one without validation; \"Flood run\" "
-                "(`bench/run.sh --only-flood`) workload 6 alone.\n\n")
+                "(`bench/run.sh --only-flood`) workload 6 alone; \"Threads run\" "
+                "(`bench/run.sh --only-threads`) workload 5 alone.\n\n")
         f.write(new)
         for e in earlier:
             f.write("\n" + e)
@@ -1278,6 +1290,11 @@ def main(argv=None):
                     help="queries/s of never-cached names in the flood")
     ap.add_argument("--flood-outstanding", type=int, default=10000,
                     help="dnsperf queries in flight during the flood")
+    ap.add_argument("--threads-row", default="yes", choices=["yes", "no"],
+                    help="workload 5: rootwalkd with 1 and 2 worker threads and Unbound with "
+                         "num-threads: 2 (default yes, when the binary has num-threads)")
+    ap.add_argument("--only-threads", action="store_true",
+                    help="run workload 5 alone (no cold, cached, tracing, flood or profile)")
     ap.add_argument("--dnsdist", default="yes", choices=["yes", "no"],
                     help="workload 1b: cached answers through dnsdist in front of two rootwalkd "
                     "(skipped if dnsdist is not installed)")
@@ -1310,6 +1327,11 @@ def main(argv=None):
         ap.error("--zones must be 1..10000")
     if args.runs is None:
         args.runs = 1 if args.quick else 3
+    if args.only_threads:
+        if args.only_flood:
+            ap.error("--only-threads and --only-flood exclude each other")
+        args.flood_duration, args.trace_formats, args.dnsdist = 0, "", "no"
+        args.floor, args.profile, args.threads_row = None, "none", "yes"
     if args.flood_duration is None:
         args.flood_duration = 10 if args.quick else 60
     if args.runs < 0 or args.runs > 20:
@@ -1356,6 +1378,9 @@ def main(argv=None):
         check_time("starting NSD")
         nsds = start_nsds(gen)
         b = Bench(args, tmp, gen)
+        threads_ok = threads_row.available(args.rootwalkd)
+        if args.only_threads and not threads_ok:
+            raise BenchError("--only-threads: this rootwalkd has no num-threads")
         R = {"rootwalkd": {}, "unbound": {}, "floor": {}}
 
         def add(kind, res, rename=None):
@@ -1364,18 +1389,26 @@ def main(argv=None):
 
         for rep in range(args.runs):
             order = ["rootwalkd", "unbound"] if rep % 2 == 0 else ["unbound", "rootwalkd"]
+            alone = args.only_flood or args.only_threads
             if args.only_tracing:
                 check_time("run %d/%d: rootwalkd cached, tracing off" % (rep + 1, args.runs))
                 add("rootwalkd", b.cached("rootwalkd"))
                 order = []
-            for kind in order if not args.only_flood else []:
+            for kind in order if not alone else []:
                 check_time("run %d/%d: %s cold + memory" % (rep + 1, args.runs, kind))
                 add(kind, b.cold_and_memory(kind, nsds))
-            for kind in order if not args.only_flood else []:
+            for kind in order if not alone else []:
                 check_time("run %d/%d: %s cached" % (rep + 1, args.runs, kind))
                 add(kind, b.cached(kind))
-            if args.dnsdist == "yes" and dnsdist_row.available() and not args.only_flood \
+            if args.threads_row == "yes" and threads_ok and not args.only_flood \
                     and not args.only_tracing:
+                check_time("run %d/%d: threads (rootwalkd 1 and 2 workers, Unbound 2)"
+                           % (rep + 1, args.runs))
+                rw5, ub5 = threads_row.cached(b, order, stop_resolver)
+                add("rootwalkd", rw5)
+                add("unbound", ub5)
+            if args.dnsdist == "yes" and dnsdist_row.available() and not args.only_flood \
+                    and not args.only_tracing and not args.only_threads:
                 check_time("run %d/%d: dnsdist + 2 rootwalkd cached" % (rep + 1, args.runs))
                 add("rootwalkd", dnsdist_row.cached(b, PROCS.append, stop_resolver))
             for kind in order if args.flood_duration else []:

@@ -11,9 +11,13 @@ import time
 from rwlab import START_TIMEOUT, STOP_TIMEOUT, LabError
 
 # Sanitizer and crash signatures in a daemon's output.
+# ThreadSanitizer (the TSan build of tests/run_all.sh) warns and goes on (halt_on_error=0): its
+# "WARNING: ThreadSanitizer:" lines are failures all the same.
 SANITIZER_RE = re.compile(r"(ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|"
-                          r"SUMMARY: (Address|Undefined|Leak)Sanitizer|"
-                          r"AddressSanitizer:DEADLYSIGNAL|Sanitizer has encountered a fatal error)")
+                          r"SUMMARY: (Address|Undefined|Leak|Thread)Sanitizer|"
+                          r"WARNING: ThreadSanitizer|ERROR: ThreadSanitizer|"
+                          r"(Address|Thread)Sanitizer:DEADLYSIGNAL|"
+                          r"Sanitizer has encountered a fatal error)")
 
 
 def sanitizer_lines(text):

@@ -100,13 +100,14 @@ uint32_t rw_soa_negative_ttl(const ldns_rr *soa)
 
 uint32_t rw_cache_cap_ttl(const struct rw_cache *c, uint32_t ttl, bool negative)
 {
-	uint32_t max = atomic_load_explicit(&c->max_ttl, memory_order_relaxed);
-	uint32_t neg = atomic_load_explicit(&c->max_negative_ttl, memory_order_relaxed);
-	uint32_t min = atomic_load_explicit(&c->min_ttl, memory_order_relaxed);
+	struct rw_cache *m = (struct rw_cache *)c; /* the lock only */
+	pthread_mutex_lock(&m->opts_lock);
+	uint32_t max = c->opts.max_ttl, max_neg = c->opts.max_negative_ttl, min = c->opts.min_ttl;
+	pthread_mutex_unlock(&m->opts_lock);
 	if (ttl & 0x80000000u)
 		ttl = 0;
-	if (negative && neg < max)
-		max = neg;
+	if (negative && max_neg < max)
+		max = max_neg;
 	if (ttl > max)
 		ttl = max;
 	return ttl < min ? min : ttl;
@@ -285,6 +286,7 @@ struct rw_cache *rw_cache_new(const struct rw_cache_opts *opts, const uint8_t ke
 	struct rw_cache *c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
+	pthread_mutex_init(&c->opts_lock, NULL);
 	memcpy(c->key, key, sizeof(c->key));
 	for (int i = 0; i < SHARDS; i++) {
 		struct shard *s = &c->shards[i];
@@ -317,27 +319,24 @@ void rw_cache_free(struct rw_cache *c)
 		free(s->buckets);
 		pthread_mutex_destroy(&s->lock);
 	}
+	pthread_mutex_destroy(&c->opts_lock);
 	free(c);
 }
 
 void rw_cache_set_opts(struct rw_cache *c, const struct rw_cache_opts *opts)
 {
+	size_t max_bytes = opts->max_bytes ? opts->max_bytes : DEFAULT_MAX_BYTES;
+
+	pthread_mutex_lock(&c->opts_lock);
+	c->opts = *opts;
+	c->opts.max_bytes = max_bytes;
+	atomic_store_explicit(&c->validating, opts->validating, memory_order_relaxed);
+	pthread_mutex_unlock(&c->opts_lock);
 	for (int i = 0; i < SHARDS; i++) {
 		struct shard *s = &c->shards[i];
 		pthread_mutex_lock(&s->lock);
-		if (i == 0) {
-			c->opts = *opts;
-			if (!c->opts.max_bytes)
-				c->opts.max_bytes = DEFAULT_MAX_BYTES;
-			atomic_store_explicit(&c->max_ttl, opts->max_ttl, memory_order_relaxed);
-			atomic_store_explicit(&c->min_ttl, opts->min_ttl, memory_order_relaxed);
-			atomic_store_explicit(&c->max_negative_ttl, opts->max_negative_ttl,
-					      memory_order_relaxed);
-			atomic_store_explicit(&c->validating, opts->validating,
-					      memory_order_relaxed);
-		}
-		s->max_bytes = c->opts.max_bytes / SHARDS;
-		s->keep_us = (int64_t)c->opts.stale_keep * 1000000;
+		s->max_bytes = max_bytes / SHARDS;
+		s->keep_us = (int64_t)opts->stale_keep * 1000000;
 		pthread_mutex_unlock(&s->lock);
 	}
 }

@@ -56,11 +56,12 @@ struct shard {
 };
 
 struct rw_cache {
-	struct rw_cache_opts opts; /* written under shards[0].lock, read only there */
-	/* What stores and reads look at outside any lock: copies of opts's TTL caps and
-	 * validating, which a reload (rw_cache_set_opts) changes while worker threads read
-	 * them; relaxed atomics, plain moves on x86. */
-	_Atomic uint32_t max_ttl, min_ttl, max_negative_ttl;
+	/* A reload (rw_cache_set_opts) changes the options while workers store and answer:
+	 * opts_lock covers opts, whose TTL caps a store reads together (never one configuration's
+	 * maximum with the other's minimum); validating is opts.validating for the fast path, which
+	 * reads it without a lock (a relaxed load: a plain load on x86). */
+	pthread_mutex_t opts_lock;
+	struct rw_cache_opts opts;
 	atomic_bool validating;
 	uint8_t key[crypto_shorthash_KEYBYTES];
 	struct shard shards[SHARDS];

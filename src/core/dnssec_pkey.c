@@ -66,7 +66,7 @@ static struct pk_slot *slot_of(struct rw_dsec_pkeys *pk, uint8_t alg, const uint
 	return &pk->slot[(h ^ alg) & (PK_SLOTS - 1)];
 }
 
-/* The key as an EVP_PKEY with a reference for the caller (EVP_PKEY_free it), or NULL. */
+/* The key as an EVP_PKEY with a reference for the caller (put_pkey it), or NULL. */
 static EVP_PKEY *get_pkey(struct rw_dsec_pkeys *pk, uint8_t alg, const ldns_rdf *pub)
 {
 	const uint8_t *d = ldns_rdf_data(pub);
@@ -95,11 +95,23 @@ static EVP_PKEY *get_pkey(struct rw_dsec_pkeys *pk, uint8_t alg, const ldns_rdf 
 	s->alg = alg;
 	s->len = (uint16_t)n;
 	s->data = copy;
-	s->pkey = p; /* the table's reference; the caller has the other */
+	s->pkey = p;	    /* the table's reference; the caller has the other */
+	EVP_PKEY_free(old); /* under the lock: see put_pkey */
 	pthread_mutex_unlock(&pk->lock);
 	free(old_data);
-	EVP_PKEY_free(old);
 	return p;
+}
+
+/* Drop a reference taken by get_pkey. Under the table's lock, as the table drops its own when a
+ * slot takes another key: OpenSSL counts references with atomics, which ThreadSanitizer does not
+ * see in an uninstrumented libcrypto, so without the lock it cannot tell that every use of a
+ * replaced key ends before the last reference frees it. Dropping a reference that is not the
+ * last costs one atomic decrement. */
+static void put_pkey(struct rw_dsec_pkeys *pk, EVP_PKEY *p)
+{
+	pthread_mutex_lock(&pk->lock);
+	EVP_PKEY_free(p);
+	pthread_mutex_unlock(&pk->lock);
 }
 
 /* The owner a signature covers: the RRset's, or "*." and its last labels for a wildcard. */
@@ -171,6 +183,6 @@ int rw_dsec_pkey_verify(struct rw_dsec_pkeys *pk, const ldns_rr_list *rrset, con
 						   : EVP_sha384()) == LDNS_STATUS_OK;
 	ldns_buffer_free(data);
 	ldns_buffer_free(asn);
-	EVP_PKEY_free(p);
+	put_pkey(pk, p);
 	return rc;
 }
