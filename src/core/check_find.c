@@ -173,7 +173,10 @@ static void find_glue(struct rw_check *ck)
 				"the parent gives no glue for %s%s, the zone itself says %s: "
 				"glue for a name inside the delegated zone is required (RFC 9471), "
 				"without it resolvers cannot reach that server",
-				t ? t : "?", ck->glue_tcp ? " (asked over TCP too)" : "", ct);
+				t ? t : "?",
+				ck->glue_tcp ? " (asked over TCP too)"
+					     : " (over UDP; asking again over TCP failed)",
+				ct);
 		else
 			ck_finding(ck, CK_ERROR, "glue-mismatch", gt,
 				   "the parent's glue for %s is %s, the zone itself says %s",

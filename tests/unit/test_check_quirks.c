@@ -43,7 +43,8 @@ struct world {
 	struct fakenet fn;
 	struct rw_config *cfg;
 	int ns1, ns2, com;
-	int refusing; /* a server whose every query comes back ECONNREFUSED, or -1 */
+	int refusing;	  /* a server whose every query comes back ECONNREFUSED, or -1 */
+	int tcp_refusing; /* one whose TCP queries do, or -1 */
 };
 
 struct result {
@@ -64,7 +65,7 @@ static void world_up(struct world *w, const char *more)
 	snprintf(buf, sizeof(buf), "%s%s", EXAMPLE_DATA, more);
 	w->ns1 = fn_server(&w->fn, "192.0.2.30", "example.com.", buf);
 	w->ns2 = fn_server(&w->fn, "192.0.2.31", "example.com.", buf);
-	w->refusing = -1;
+	w->refusing = w->tcp_refusing = -1;
 	w->cfg = fn_config(hints_path);
 	fn_start(&w->fn, w->cfg);
 	w->fn.concurrent = true;
@@ -115,7 +116,8 @@ static void run(struct world *w, int max)
 		if (pick < 0)
 			return;
 		struct fn_sent s = fn->queue[pick];
-		if (s.server >= 0 && s.server == w->refusing) {
+		if (s.server >= 0 &&
+		    (s.server == w->refusing || (s.tcp && s.server == w->tcp_refusing))) {
 			memmove(&fn->queue[pick], &fn->queue[pick + 1],
 				(size_t)(fn->n_queue - pick - 1) * sizeof(s));
 			fn->n_queue--;
@@ -269,6 +271,19 @@ static void test_udp_glue(void)
 	CHECK_EQ(res.st, RW_CHECK_ERRORS);
 	/* once over TCP per referral, not more */
 	CHECK(w.fn.servers[w.com].tcp_queries >= 1 && w.fn.servers[w.com].tcp_queries <= 3);
+	world_down(&w);
+
+	/* TCP refused: the UDP referral stands, the walk goes on, the finding says why */
+	world_up(&w, "");
+	w.fn.servers[w.com].mangle = drop_glue_udp;
+	w.tcp_refusing = w.com;
+	do_check(&w, "www.example.com.", LDNS_RR_TYPE_A, &res);
+	CHECK(has(&res, "\"walk\":{\"complete\":true}"));
+	CHECK(has(&res, "the parent gives no glue for ns2.example.com. (over UDP; asking again "
+			"over TCP failed), the zone itself says 192.0.2.31"));
+	CHECK(has(&res, "\"address\":\"192.0.2.31\",\"source\":[\"child\",\"resolved\"],"
+			"\"state\":\"ok\""));
+	CHECK(!strstr(res.text, "none"));
 	world_down(&w);
 }
 
