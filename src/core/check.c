@@ -145,7 +145,7 @@ static void over_budget(struct rw_check *ck)
 		ck_trace_timeout(ck, p, p->server >= 0 ? ck->servers[p->server].nsname : NULL,
 				 "the check's time budget ran out");
 		if (p->walk < 0)
-			ck_probe_timeout(ck, p);
+			ck_probe_timeout(ck, p, -ETIMEDOUT);
 		probe_free(p);
 	}
 	for (int i = 0; i < ck->n_walks; i++) {
@@ -229,7 +229,7 @@ void rw_check_on_timeout(struct rw_resolver *r, uint64_t id, int err)
 	if (p->walk >= 0)
 		ck_walk_timeout(ck, p);
 	else
-		ck_probe_timeout(ck, p);
+		ck_probe_timeout(ck, p, err);
 	probe_free(p);
 	if (now_ms(ck) >= ck->deadline_ms)
 		over_budget(ck);

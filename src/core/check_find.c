@@ -167,9 +167,20 @@ static void find_glue(struct rw_check *ck)
 		char *t = rw_present_name(n);
 		addrs_text(g, ng, gt, sizeof(gt));
 		addrs_text(c, nc, ct, sizeof(ct));
-		ck_finding(ck, CK_ERROR, "glue-mismatch", gt,
-			   "the parent's glue for %s is %s, the zone itself says %s", t ? t : "?",
-			   gt, ct);
+		if (ng == 0)
+			ck_finding(
+				ck, CK_ERROR, "glue-mismatch", NULL,
+				"the parent gives no glue for %s%s, the zone itself says %s: "
+				"glue for a name inside the delegated zone is required (RFC 9471), "
+				"without it resolvers cannot reach that server",
+				t ? t : "?",
+				ck->glue_tcp ? " (asked over TCP too)"
+					     : " (over UDP; asking again over TCP failed)",
+				ct);
+		else
+			ck_finding(ck, CK_ERROR, "glue-mismatch", gt,
+				   "the parent's glue for %s is %s, the zone itself says %s",
+				   t ? t : "?", gt, ct);
 		free(t);
 	}
 }
@@ -271,6 +282,22 @@ static const ldns_rr *first_of(const ldns_rr_list *rrs, const ldns_rdf *owner, u
 	return NULL;
 }
 
+/* A CNAME at the apex, seen in any authoritative answer (to SOA, NS, NAME/TYPE, CNAME). */
+static void find_apex(struct rw_check *ck)
+{
+	const struct ck_answer *a = ck->ref >= 0 ? &ck->servers[ck->ref].ans : NULL;
+	if (!ck->zone ||
+	    !(ck->apex_cname || (a && a->got && first_of(a->rrs, ck->zone, LDNS_RR_TYPE_CNAME))))
+		return;
+	char *z = rw_present_name(ck->zone);
+	ck_finding(ck, CK_ERROR, "cname-at-apex", NULL,
+		   "the apex of %s has a CNAME record: a CNAME may not stand beside the zone's SOA "
+		   "and NS records (RFC 1034 3.6.2), so resolvers and servers disagree on what it "
+		   "means",
+		   z ? z : "?");
+	free(z);
+}
+
 /* NXDOMAIN, NODATA (with the types the name has), CNAMEs where they may not be. */
 static void find_records(struct rw_check *ck, const char *name, const char *type)
 {
@@ -279,12 +306,6 @@ static void find_records(struct rw_check *ck, const char *name, const char *type
 	const struct ck_answer *a = &ck->servers[ck->ref].ans;
 	bool cname = first_of(a->rrs, ck->name, LDNS_RR_TYPE_CNAME) != NULL;
 	char *z = rw_present_name(ck->zone);
-	if (ck->apex_cname || (cname && ldns_dname_compare(ck->name, ck->zone) == 0))
-		ck_finding(ck, CK_ERROR, "cname-at-apex", NULL,
-			   "the apex of %s has a CNAME record: a CNAME may not stand beside the "
-			   "zone's SOA and NS records (RFC 1034 3.6.2), so resolvers and servers "
-			   "disagree on what it means",
-			   z ? z : "?");
 	if (a->rcode == LDNS_RCODE_NXDOMAIN)
 		ck_finding(ck, CK_ERROR, "nxdomain", NULL,
 			   "%s does not exist (NXDOMAIN) in the zone %s", name, z ? z : "?");
@@ -413,6 +434,7 @@ void ck_find(struct rw_check *ck)
 	find_glue(ck);
 	find_serials(ck);
 	find_answers(ck);
+	find_apex(ck);
 	find_records(ck, name ? name : "?", type);
 	find_targets(ck);
 	find_ttls(ck);

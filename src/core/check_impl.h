@@ -125,6 +125,10 @@ struct ck_walk {
 	/* the last referral: the parent zone, its NS set and glue, and its servers */
 	ldns_rdf *ref_parent;
 	ldns_rr_list *ref_ns, *ref_glue;
+	bool ref_tcp; /* that referral came over TCP */
+	/* a UDP referral without glue for some in-domain NS names (owned), kept while the same
+	 * server is asked again over TCP: taken when TCP fails */
+	ldns_pkt *udp_ref;
 	struct ck_addr ref_servers[CK_MAX_ADDRS];
 	int n_ref_servers;
 	char why[320]; /* why it failed */
@@ -175,6 +179,7 @@ struct rw_check {
 	bool have_parent;
 	ldns_rdf *parent;
 	ldns_rr_list *parent_ns, *glue;
+	bool glue_tcp; /* the parent's referral came over TCP (all its glue) */
 	uint32_t parent_ns_ttl;
 	struct ck_addr parent_servers[CK_MAX_ADDRS];
 	int n_parent_servers;
@@ -232,7 +237,8 @@ void ck_walk_free(struct ck_walk *w);
 /* check_probe.c */
 void ck_probe_server(struct rw_check *ck, int i);
 void ck_probe_reply(struct rw_check *ck, struct ck_probe *p, ldns_pkt *pkt, int64_t rtt_us);
-void ck_probe_timeout(struct rw_check *ck, struct ck_probe *p);
+/* err: -ETIMEDOUT, or what the edge reported (-ECONNREFUSED: ICMP port unreachable). */
+void ck_probe_timeout(struct rw_check *ck, struct ck_probe *p, int err);
 /* After the walk: the servers of the zone from the parent's NS set (address walks started for
  * names without any). */
 void ck_servers_from_parent(struct rw_check *ck);

@@ -101,6 +101,15 @@ static void classify(struct rw_check *ck, struct ck_server *s, const ldns_pkt *p
 		if (s->state == CK_ST_NOTAUTH)
 			snprintf(s->detail, sizeof(s->detail),
 				 "answers the zone's SOA without the AA bit (from a cache?)");
+	} else if (ldns_pkt_aa(pkt) &&
+		   find_rr(ldns_pkt_answer(pkt), ck->zone, LDNS_RR_TYPE_CNAME)) {
+		/* it serves the zone, whose apex is a CNAME (cname-at-apex): not the server's
+		 * fault (Knot answers so) */
+		s->state = CK_ST_OK;
+		ck->apex_cname = true;
+		snprintf(s->detail, sizeof(s->detail),
+			 "answers the zone's SOA question with the CNAME at its apex (no SOA "
+			 "record)");
 	} else if (!ldns_pkt_aa(pkt) && ns) {
 		s->state = CK_ST_WRONGZONE;
 		name_text(ldns_rr_owner(ns), other, sizeof(other));
@@ -221,6 +230,10 @@ void ck_probe_reply(struct rw_check *ck, struct ck_probe *p, ldns_pkt *pkt, int6
 	if (p->no_edns && ldns_pkt_get_rcode(pkt) != LDNS_RCODE_FORMERR &&
 	    ck_addr_equal(&p->addr, &s->addr)) /* not the parent's server asked for the DS */
 		s->no_edns = true;
+	/* an authoritative CNAME owned by the apex, whatever the question (RFC 1034 3.6.2) */
+	if (ldns_pkt_aa(pkt) && (p->purpose == CK_P_NS || p->purpose == CK_P_QUERY) &&
+	    find_rr(ldns_pkt_answer(pkt), ck->zone, LDNS_RR_TYPE_CNAME))
+		ck->apex_cname = true;
 	switch (p->purpose) {
 	case CK_P_SOA:
 		s->have_rtt = true;
@@ -274,13 +287,20 @@ void ck_probe_reply(struct rw_check *ck, struct ck_probe *p, ldns_pkt *pkt, int6
 	}
 }
 
-void ck_probe_timeout(struct rw_check *ck, struct ck_probe *p)
+void ck_probe_timeout(struct rw_check *ck, struct ck_probe *p, int err)
 {
 	struct ck_server *s = &ck->servers[p->server];
-	if (!p->tcp && p->tries == 0 && !ck->over_budget && !ck->serials &&
+	/* ICMP port unreachable (the edge's connected UDP socket, or a refused TCP connection):
+	 * an answer of sorts, not asked again */
+	bool unreachable = err == -ECONNREFUSED;
+	if (!unreachable && !p->tcp && p->tries == 0 && !ck->over_budget && !ck->serials &&
 	    ck_resend(ck, p, false, 1, p->no_edns) == 0)
 		return;
-	if (p->purpose == CK_P_SOA && s->state == CK_ST_PENDING) {
+	if (p->purpose == CK_P_SOA && s->state == CK_ST_PENDING && unreachable) {
+		s->state = CK_ST_ERROR;
+		snprintf(s->detail, sizeof(s->detail),
+			 "port unreachable: nothing listens for DNS at this address (ICMP)");
+	} else if (p->purpose == CK_P_SOA && s->state == CK_ST_PENDING) {
 		s->state = CK_ST_TIMEOUT;
 		snprintf(s->detail, sizeof(s->detail), "no answer to the zone's SOA question%s",
 			 ck->over_budget ? " within the check's time budget" : " (asked twice)");
@@ -383,6 +403,7 @@ void ck_servers_from_parent(struct rw_check *ck)
 		ck->parent = ldns_rdf_clone(w->ref_parent);
 		ck->parent_ns = ldns_rr_list_clone(w->ref_ns);
 		ck->glue = ldns_rr_list_clone(w->ref_glue);
+		ck->glue_tcp = w->ref_tcp;
 		if (ldns_rr_list_rr_count(ck->parent_ns) > 0)
 			ck->parent_ns_ttl = ldns_rr_ttl(ldns_rr_list_rr(ck->parent_ns, 0));
 		memcpy(ck->parent_servers, w->ref_servers, sizeof(w->ref_servers));

@@ -40,6 +40,7 @@ void ck_walk_free(struct ck_walk *w)
 	ldns_rdf_deep_free(w->ref_parent);
 	ldns_rr_list_deep_free(w->ref_ns);
 	ldns_rr_list_deep_free(w->ref_glue);
+	ldns_pkt_free(w->udp_ref);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -218,7 +219,8 @@ static int referral_addrs(struct rw_check *ck, int wi)
 }
 
 /* A referral down towards qname: the new cut, and the last referral remembered. */
-static bool take_referral(struct rw_check *ck, int wi, const ldns_pkt *pkt, const ldns_rdf *o)
+static bool take_referral(struct rw_check *ck, int wi, const ldns_pkt *pkt, const ldns_rdf *o,
+			  bool tcp)
 {
 	struct ck_walk *w = &ck->walks[wi];
 	ldns_rr_list *ns = ldns_rr_list_new(), *glue = ldns_rr_list_new();
@@ -247,6 +249,7 @@ static bool take_referral(struct rw_check *ck, int wi, const ldns_pkt *pkt, cons
 	w->ref_parent = w->cut;
 	w->ref_ns = ns;
 	w->ref_glue = glue;
+	w->ref_tcp = tcp;
 	memcpy(w->ref_servers, w->addrs, sizeof(w->addrs));
 	w->n_ref_servers = w->n_addrs;
 	w->cut = ldns_rdf_clone(o);
@@ -277,6 +280,46 @@ static const ldns_rdf *referral_owner(const struct ck_walk *w, const ldns_pkt *p
 	return NULL;
 }
 
+/* Whether a referral to o leaves out the glue of an NS name inside o. Servers may drop glue
+ * from a UDP referral that does not fit without setting TC (NSD does; RFC 9471 says in-domain
+ * glue must come or TC be set): such a referral is asked again over TCP. */
+static bool glue_left_out(const ldns_pkt *pkt, const ldns_rdf *o)
+{
+	const ldns_rr_list *auth = ldns_pkt_authority(pkt), *add = ldns_pkt_additional(pkt);
+	for (size_t i = 0; i < ldns_rr_list_rr_count(auth); i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(auth, i);
+		const ldns_rdf *n = ldns_rr_rdf(rr, 0);
+		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_NS || !n ||
+		    ldns_dname_compare(ldns_rr_owner(rr), o) != 0 || !ldns_dname_is_subdomain(n, o))
+			continue;
+		bool found = false;
+		for (size_t k = 0; k < ldns_rr_list_rr_count(add) && !found; k++) {
+			const ldns_rr *g = ldns_rr_list_rr(add, k);
+			uint16_t t = ldns_rr_get_type(g);
+			found = (t == LDNS_RR_TYPE_A || t == LDNS_RR_TYPE_AAAA) &&
+				ldns_dname_compare(ldns_rr_owner(g), n) == 0;
+		}
+		if (!found)
+			return true;
+	}
+	return false;
+}
+
+/* The UDP referral kept while TCP was tried (the TCP answer, when not a referral to the same
+ * zone, or no answer at all): taken as it is. Returns whether there was one. */
+static bool take_udp_referral(struct rw_check *ck, int wi)
+{
+	struct ck_walk *w = &ck->walks[wi];
+	ldns_pkt *pkt = w->udp_ref;
+	if (!pkt)
+		return false;
+	w->udp_ref = NULL;
+	const ldns_rdf *o = referral_owner(w, pkt);
+	bool taken = o && take_referral(ck, wi, pkt, o, false);
+	ldns_pkt_free(pkt);
+	return taken;
+}
+
 void ck_walk_reply(struct rw_check *ck, struct ck_probe *p, ldns_pkt *pkt)
 {
 	int wi = p->walk;
@@ -295,7 +338,21 @@ void ck_walk_reply(struct rw_check *ck, struct ck_probe *p, ldns_pkt *pkt)
 		return;
 	}
 	const ldns_rdf *o = rcode == LDNS_RCODE_NOERROR ? referral_owner(w, pkt) : NULL;
-	if (o && w->steps < RW_CHECK_MAX_STEPS && take_referral(ck, wi, pkt, o))
+	if (o && w->steps < RW_CHECK_MAX_STEPS && !p->tcp && glue_left_out(pkt, o) &&
+	    ck_resend(ck, p, true, 0, p->no_edns) == 0) {
+		ldns_pkt_free(w->udp_ref);
+		w->udp_ref = ldns_pkt_clone(pkt); /* once: the TCP answer is taken as it is */
+		return;
+	}
+	const ldns_rdf *udp_o = w->udp_ref ? referral_owner(w, w->udp_ref) : NULL;
+	if (o && udp_o && ldns_dname_compare(o, udp_o) != 0)
+		o = NULL; /* over TCP, not the referral UDP gave: that one stands */
+	if (o && w->steps < RW_CHECK_MAX_STEPS && take_referral(ck, wi, pkt, o, p->tcp)) {
+		ldns_pkt_free(w->udp_ref);
+		w->udp_ref = NULL;
+		return;
+	}
+	if (p->tcp && take_udp_referral(ck, wi))
 		return;
 	walk_next(ck, wi);
 }
@@ -305,6 +362,8 @@ void ck_walk_timeout(struct rw_check *ck, struct ck_probe *p)
 	struct ck_walk *w = &ck->walks[p->walk];
 	if (w->done)
 		return;
+	if (p->tcp && take_udp_referral(ck, p->walk))
+		return; /* TCP failed: the UDP referral, glue left out as it is */
 	w->timeouts++;
 	walk_next(ck, p->walk);
 }

@@ -92,19 +92,7 @@ def show(j):
 
 # -- one zone per failure ------------------------------------------------------------------------
 
-# Engine gaps found by these tests (issue 15, reported to the integrator): strict, so a fix
-# turns them into failures until the mark goes.
-APEX_CNAME_GAP = pytest.mark.xfail(strict=True, reason="check: Knot answers the apex SOA "
-                                   "question with the CNAME; the check calls that server-error "
-                                   "('no SOA record in its authoritative answer'), no "
-                                   "cname-at-apex")
-UDP_GLUE_GAP = pytest.mark.xfail(strict=True, reason="check: glue NSD leaves out of a UDP "
-                                 "referral (26 of 40, no TC) is taken as 'none': glue-mismatch "
-                                 "for ns27-ns40, instead of asking the parent over TCP")
-
-
-@pytest.mark.parametrize("case", [pytest.param(c, marks=APEX_CNAME_GAP) if c == "apexcname"
-                                  else c for c in sorted(CASES)])
+@pytest.mark.parametrize("case", sorted(CASES))
 def test_finds_the_failure(ctl, case):
     name, rdtype, want_exit, want = CASES[case]
     rc, j, took = check(ctl, name, rdtype)
@@ -205,7 +193,6 @@ def test_at_most_32_addresses_probed_and_bounded(ctl):
     assert timeouts and timeouts <= set(silent), timeouts
 
 
-@UDP_GLUE_GAP
 def test_glue_left_out_of_a_udp_referral_is_no_mismatch(ctl):
     """com.'s referral for manyns.com holds 40 NS and 40 glue addresses: 1,443 bytes. Over UDP
     (EDNS 1232) NSD sends 26 of the glue records and drops the rest without setting TC; over
@@ -213,6 +200,20 @@ def test_glue_left_out_of_a_udp_referral_is_no_mismatch(ctl):
     addresses: no glue-mismatch."""
     _, j, _ = check(ctl, "www.manyns.com")
     assert not findings(j, "glue-mismatch"), [f["text"] for f in findings(j, "glue-mismatch")]
+    assert len(j["parent"]["glue"]) == 40, sorted(j["parent"]["glue"])
+    # nothing listens at 127.3.8.102-140: ICMP port unreachable, told apart from silence
+    dead = [s for s in j["servers"] if s["address"] != "127.3.6.1"]
+    assert dead and all(s["state"] == "error" and "port unreachable" in s["detail"]
+                        for s in dead), show(j)
+
+
+def test_apex_cname_server_is_not_called_broken(ctl):
+    """Knot answers the SOA and NS questions at the apex with the CNAME (aa): the server
+    answered for the zone, the finding is the CNAME."""
+    _, j, _ = check(ctl, "apexcname.com")
+    s = server(j, "127.3.6.4")
+    assert s["state"] == "ok" and "CNAME" in s["detail"], s
+    assert not findings(j, "server-error"), show(j)
 
 
 def test_propagation_zone_serials_and_answers_side_by_side(ctl):
