@@ -1,7 +1,6 @@
 /* `rootwalk check` (src/core/check*.c) on the scripted network with a fake clock: a healthy zone,
  * lame, silent and out-of-date servers, glue and NS set mismatches, NODATA and CNAME problems,
- * MX targets, what the cache holds (and that a check never changes it), the JSON report, the
- * control request and its cancellation. */
+ * MX targets, what the cache holds (and that a check never changes it), the JSON report (the control request: test_check_control.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,93 +9,13 @@
 #include <ldns/ldns.h>
 
 #include "check.h"
+#include "checkworld.h"
 #include "fakenet.h"
 #include "fakesign.h"
 #include "rootwalk/cache.h"
 #include "rootwalk/check.h"
 #include "rootwalk/control.h"
 #include "rootwalk/resolver.h"
-
-static char hints_path[64];
-
-static const char *ROOT_DATA =
-	". 86400 IN SOA a.root-servers.net. host.root-servers.net. 1 1800 900 604800 300\n"
-	". 518400 IN NS a.root-servers.net.\n"
-	"a.root-servers.net. 518400 IN A 192.0.2.1\n"
-	"com. 172800 IN NS a.gtld-servers.com.\n"
-	"a.gtld-servers.com. 172800 IN A 192.0.2.10\n";
-
-static const char *COM_DATA =
-	"com. 900 IN SOA a.gtld-servers.com. host.gtld-servers.com. 1 1800 900 604800 300\n"
-	"com. 172800 IN NS a.gtld-servers.com.\n"
-	"example.com. 172800 IN NS ns1.example.com.\n"
-	"example.com. 172800 IN NS ns2.example.com.\n"
-	"ns1.example.com. 172800 IN A 192.0.2.30\n"
-	"ns2.example.com. 172800 IN A 192.0.2.31\n";
-
-/* The zone as both its servers hold it; %u is the SOA serial, %s more records. */
-#define EXAMPLE_FMT                                                                                \
-	"example.com. 3600 IN SOA ns1.example.com. host.example.com. %u 1800 900 604800 600\n"     \
-	"example.com. 3600 IN NS ns1.example.com.\n"                                               \
-	"example.com. 3600 IN NS ns2.example.com.\n"                                               \
-	"ns1.example.com. 3600 IN A 192.0.2.30\n"                                                  \
-	"ns2.example.com. 3600 IN A 192.0.2.31\n"                                                  \
-	"www.example.com. 300 IN A 203.0.113.7\n"                                                  \
-	"www.example.com. 300 IN TXT \"hello\"\n"                                                  \
-	"%s"
-
-struct world {
-	struct fakenet fn;
-	struct rw_config *cfg;
-	int ns1, ns2, com, root;
-};
-
-struct result {
-	bool done;
-	int calls;
-	enum rw_check_status st;
-	char text[65536];
-	uint64_t at_ms; /* the fake clock when it ended */
-	struct fakenet *fn;
-};
-
-static void zone_records(struct world *w, int server, unsigned serial, const char *more)
-{
-	char buf[4096];
-	snprintf(buf, sizeof(buf), EXAMPLE_FMT, serial, more);
-	fn_server_records(&w->fn, server, buf);
-}
-
-static void world_up(struct world *w, const char *more)
-{
-	char buf[4096];
-	memset(w, 0, sizeof(*w));
-	fn_init(&w->fn, false);
-	w->root = fn_server(&w->fn, "192.0.2.1", ".", ROOT_DATA);
-	w->com = fn_server(&w->fn, "192.0.2.10", "com.", COM_DATA);
-	snprintf(buf, sizeof(buf), EXAMPLE_FMT, 2026120301u, more ? more : "");
-	w->ns1 = fn_server(&w->fn, "192.0.2.30", "example.com.", buf);
-	w->ns2 = fn_server(&w->fn, "192.0.2.31", "example.com.", buf);
-	w->cfg = fn_config(hints_path);
-	fn_start(&w->fn, w->cfg);
-	w->fn.concurrent = true;
-}
-
-static void world_down(struct world *w)
-{
-	fn_free(&w->fn);
-	rw_config_free(w->cfg);
-}
-
-static void on_check(void *arg, enum rw_check_status st, const char *text, size_t len)
-{
-	struct result *res = arg;
-	res->calls++;
-	res->done = true;
-	res->st = st;
-	res->at_ms = res->fn->mono_ms;
-	snprintf(res->text, sizeof(res->text), "%.*s", (int)len, text ? text : "(null)");
-}
 
 /* A reply whose question is not the one asked. */
 static void answer_other_question(struct fn_server *s, const void *query, void *reply)
@@ -107,151 +26,6 @@ static void answer_other_question(struct fn_server *s, const void *query, void *
 	ldns_rdf *other = ldns_dname_new_frm_str("elsewhere.example.");
 	ldns_rdf_deep_free(ldns_rr_owner(q));
 	ldns_rr_set_owner(q, other);
-}
-
-/* Deliver what is due first, the queries in flight waiting side by side: the earliest reply (an
- * answering server, now) or timeout (a silent one, when sent plus its wait), or the resolver's
- * timer when that comes sooner. */
-static void run(struct fakenet *fn, int max)
-{
-	for (int i = 0; i < max; i++) {
-		uint64_t due = UINT64_MAX;
-		int pick = -1;
-		for (int k = 0; k < fn->n_queue; k++) {
-			const struct fn_sent *s = &fn->queue[k];
-			const struct fn_server *srv =
-				s->server >= 0 ? &fn->servers[s->server] : NULL;
-			bool silent = !srv || srv->drop || (srv->udp_silent && !s->tcp);
-			uint64_t d = silent ? s->sent_ms + s->timeout_ms : fn->mono_ms;
-			if (d < due) {
-				due = d;
-				pick = k;
-			}
-		}
-		if (fn->timer_set && fn->timer_at <= due) {
-			fn->timer_set = false;
-			if (fn->timer_at > fn->mono_ms) {
-				fn->wall_us += (int64_t)(fn->timer_at - fn->mono_ms) * 1000;
-				fn->mono_ms = fn->timer_at;
-			}
-			rw_resolver_on_timer(fn->r);
-			continue;
-		}
-		if (pick < 0)
-			return;
-		struct fn_sent s = fn->queue[pick];
-		memmove(&fn->queue[1], &fn->queue[0], (size_t)pick * sizeof(s));
-		fn->queue[0] = s;
-		fn_run(fn, 1);
-	}
-}
-
-static void do_check(struct world *w, const char *name, uint16_t qtype, bool json,
-		     struct result *res)
-{
-	ldns_rdf *n = ldns_dname_new_frm_str(name);
-	memset(res, 0, sizeof(*res));
-	res->fn = &w->fn;
-	uint64_t h = rw_resolver_check(w->fn.r, ldns_rdf_data(n), ldns_rdf_size(n), qtype,
-				       json ? RW_CHECK_JSON : 0, on_check, res);
-	ldns_rdf_deep_free(n);
-	CHECK(h > 0);
-	CHECK(!res->done); /* never during the call */
-	run(&w->fn, 2000);
-	CHECK_EQ(res->calls, 1);
-	if (getenv("RW_TEST_VERBOSE"))
-		fprintf(stderr, "---\n%s\n", res->text);
-}
-
-static bool has(const struct result *res, const char *s)
-{
-	bool found = strstr(res->text, s) != NULL;
-	if (!found)
-		fprintf(stderr, "--- report without \"%s\":\n%s\n", s, res->text);
-	return found;
-}
-
-/* ---------------------------------------------------------------------------------------------
- * A small JSON reader: is the text one well-formed value?
- */
-
-static const char *json_value(const char *p, int depth);
-
-static const char *ws(const char *p)
-{
-	while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
-		p++;
-	return p;
-}
-
-static const char *json_string(const char *p)
-{
-	if (*p++ != '"')
-		return NULL;
-	while (*p && *p != '"') {
-		if ((unsigned char)*p < 0x20)
-			return NULL;
-		if (*p == '\\') {
-			p++;
-			if (!strchr("\"\\/bfnrtu", *p) || !*p)
-				return NULL;
-		}
-		p++;
-	}
-	return *p == '"' ? p + 1 : NULL;
-}
-
-static const char *json_list(const char *p, int depth, char close, bool keys)
-{
-	p = ws(p + 1);
-	if (*p == close)
-		return p + 1;
-	for (;;) {
-		if (keys) {
-			p = json_string(ws(p));
-			if (!p || *(p = ws(p)) != ':')
-				return NULL;
-			p++;
-		}
-		p = json_value(p, depth + 1);
-		if (!p)
-			return NULL;
-		p = ws(p);
-		if (*p == close)
-			return p + 1;
-		if (*p != ',')
-			return NULL;
-		p++;
-	}
-}
-
-static const char *json_value(const char *p, int depth)
-{
-	p = ws(p);
-	if (depth > 32)
-		return NULL;
-	if (*p == '{')
-		return json_list(p, depth, '}', true);
-	if (*p == '[')
-		return json_list(p, depth, ']', false);
-	if (*p == '"')
-		return json_string(p);
-	if (strncmp(p, "true", 4) == 0 || strncmp(p, "null", 4) == 0)
-		return p + 4;
-	if (strncmp(p, "false", 5) == 0)
-		return p + 5;
-	const char *s = p;
-	if (*p == '-')
-		p++;
-	while ((*p >= '0' && *p <= '9') || *p == '.' || *p == 'e' || *p == 'E' || *p == '+')
-		p++;
-	return p > s ? p : NULL;
-}
-
-static bool json_ok(const char *text)
-{
-	const char *end = json_value(text, 0);
-	return end && *ws(end) == '\0';
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -272,7 +46,7 @@ static void test_healthy(void)
 	unsigned root_queries = w.fn.servers[w.root].queries;
 	uint64_t upstream = rw_resolver_stats(w.fn.r)->upstream_queries;
 
-	do_check(&w, "www.example.com.", LDNS_RR_TYPE_A, true, &res);
+	CHECK(cw_check(&w, "www.example.com.", LDNS_RR_TYPE_A, true, &res));
 	CHECK_EQ(res.st, RW_CHECK_OK);
 	CHECK(json_ok(res.text));
 	CHECK(has(&res, "{\"name\":\"www.example.com.\",\"type\":\"A\",\"zone\":\"example.com.\","
@@ -309,7 +83,7 @@ static void test_healthy(void)
 	CHECK_EQ(rw_check_running(w.fn.r), 0);
 
 	/* the text report: header with the status, the table, the advice */
-	do_check(&w, "www.example.com.", LDNS_RR_TYPE_A, false, &res);
+	CHECK(cw_check(&w, "www.example.com.", LDNS_RR_TYPE_A, false, &res));
 	CHECK(has(&res, "check www.example.com. A: zone example.com., parent com.: status: ok\n"));
 	CHECK(has(&res, "no problems found"));
 	CHECK(has(&res, "may serve it until 10:05:0"));
@@ -324,7 +98,7 @@ static void test_lame(void)
 	struct result res;
 	world_up(&w, "");
 	w.fn.servers[w.ns2].refuse = true;
-	do_check(&w, "www.example.com.", LDNS_RR_TYPE_A, true, &res);
+	CHECK(cw_check(&w, "www.example.com.", LDNS_RR_TYPE_A, true, &res));
 	CHECK(json_ok(res.text));
 	CHECK_EQ(res.st, RW_CHECK_ERRORS);
 	CHECK(has(&res, "\"status\":\"errors\""));
@@ -338,9 +112,9 @@ static void test_lame(void)
 
 	/* a server that answers for its parent zone (a referral back up): wrong zone */
 	world_up(&w, "");
-	fn_server_records(&w.fn, w.ns2, COM_DATA);
+	fn_server_records(&w.fn, w.ns2, CW_COM_DATA);
 	snprintf(w.fn.servers[w.ns2].zones[0], sizeof(w.fn.servers[0].zones[0]), "com.");
-	do_check(&w, "www.example.com.", LDNS_RR_TYPE_A, true, &res);
+	CHECK(cw_check(&w, "www.example.com.", LDNS_RR_TYPE_A, true, &res));
 	CHECK(has(&res, "\"code\":\"lame-wrong-zone\""));
 	CHECK(has(&res, "answers with a referral to example.com."));
 	world_down(&w);
@@ -354,7 +128,7 @@ static void test_forged(void)
 	world_up(&w, "");
 	w.fn.servers[w.ns1].spoof_first = true;
 	w.fn.servers[w.com].spoof_first = true;
-	do_check(&w, "www.example.com.", LDNS_RR_TYPE_A, true, &res);
+	CHECK(cw_check(&w, "www.example.com.", LDNS_RR_TYPE_A, true, &res));
 	CHECK_EQ(w.fn.forged_accepted, 0);
 	CHECK_EQ(res.st, RW_CHECK_OK);
 	world_down(&w);
@@ -362,7 +136,7 @@ static void test_forged(void)
 	/* a server that answers another question (its own name, upper case aside) */
 	world_up(&w, "");
 	w.fn.servers[w.ns2].mangle = answer_other_question;
-	do_check(&w, "www.example.com.", LDNS_RR_TYPE_A, true, &res);
+	CHECK(cw_check(&w, "www.example.com.", LDNS_RR_TYPE_A, true, &res));
 	CHECK(w.fn.rejected > 0);
 	CHECK(has(&res, "\"address\":\"192.0.2.31\",\"source\":[\"glue\",\"child\"],"
 			"\"state\":\"timeout\""));
@@ -378,7 +152,7 @@ static void test_no_edns(void)
 	world_up(&w, "");
 	w.fn.servers[w.com].no_edns = true;
 	w.fn.servers[w.ns2].no_edns = true;
-	do_check(&w, "www.example.com.", LDNS_RR_TYPE_A, true, &res);
+	CHECK(cw_check(&w, "www.example.com.", LDNS_RR_TYPE_A, true, &res));
 	CHECK(json_ok(res.text));
 	CHECK(has(&res, "\"address\":\"192.0.2.31\",\"source\":[\"glue\",\"child\"],\"state\":"
 			"\"ok\""));
@@ -397,7 +171,7 @@ static void test_silent(void)
 	world_up(&w, "");
 	w.fn.servers[w.ns2].drop = true;
 	uint64_t t0 = w.fn.mono_ms;
-	do_check(&w, "www.example.com.", LDNS_RR_TYPE_A, true, &res);
+	CHECK(cw_check(&w, "www.example.com.", LDNS_RR_TYPE_A, true, &res));
 	CHECK(res.at_ms - t0 <= RW_CHECK_BUDGET_MS);
 	CHECK(has(&res, "\"state\":\"timeout\""));
 	CHECK(has(&res, "\"code\":\"server-timeout\""));
@@ -411,7 +185,7 @@ static void test_silent(void)
 	world_up(&w, "");
 	w.fn.servers[w.ns1].drop = w.fn.servers[w.ns2].drop = true;
 	t0 = w.fn.mono_ms;
-	do_check(&w, "www.example.com.", LDNS_RR_TYPE_A, false, &res);
+	CHECK(cw_check(&w, "www.example.com.", LDNS_RR_TYPE_A, false, &res));
 	CHECK(res.at_ms - t0 <= RW_CHECK_BUDGET_MS);
 	CHECK(has(&res, "[server-timeout] 2 of 2 servers of example.com. do not answer"));
 	CHECK(w.fn.n_queue == 0); /* nothing left in flight */
@@ -421,7 +195,7 @@ static void test_silent(void)
 	world_up(&w, "");
 	w.fn.servers[w.com].drop = true;
 	t0 = w.fn.mono_ms;
-	do_check(&w, "www.example.com.", LDNS_RR_TYPE_A, true, &res);
+	CHECK(cw_check(&w, "www.example.com.", LDNS_RR_TYPE_A, true, &res));
 	CHECK(json_ok(res.text));
 	CHECK(res.at_ms - t0 <= RW_CHECK_BUDGET_MS);
 	CHECK(has(&res, "\"code\":\"server-timeout\""));
@@ -438,7 +212,7 @@ static void test_serial_and_answers(void)
 	struct result res;
 	world_up(&w, "");
 	zone_records(&w, w.ns1, 2026120302u, "");
-	do_check(&w, "www.example.com.", LDNS_RR_TYPE_A, true, &res);
+	CHECK(cw_check(&w, "www.example.com.", LDNS_RR_TYPE_A, true, &res));
 	CHECK(json_ok(res.text));
 	CHECK(has(&res, "\"code\":\"serial-mismatch\",\"text\":\"servers of example.com. "
 			"disagree on the SOA serial: 192.0.2.30 2026120302, 192.0.2.31 2026120301 "
@@ -456,7 +230,7 @@ static void test_serial_and_answers(void)
 			  "ns1.example.com. 3600 IN A 192.0.2.30\n"
 			  "ns2.example.com. 3600 IN A 192.0.2.31\n"
 			  "www.example.com. 300 IN A 203.0.113.8\n");
-	do_check(&w, "www.example.com.", LDNS_RR_TYPE_A, false, &res);
+	CHECK(cw_check(&w, "www.example.com.", LDNS_RR_TYPE_A, false, &res));
 	CHECK(has(&res, "[answer-mismatch] the servers give different answers: 192.0.2.30 says "
 			"203.0.113.7; 192.0.2.31 says 203.0.113.8"));
 	CHECK_EQ(res.st, RW_CHECK_ERRORS);
@@ -479,7 +253,7 @@ static void test_delegation(void)
 	fn_server_records(&w.fn, w.ns1, buf);
 	fn_server_records(&w.fn, w.ns2, buf);
 	int ns3 = fn_server(&w.fn, "192.0.2.32", "example.com.", buf);
-	do_check(&w, "www.example.com.", LDNS_RR_TYPE_A, true, &res);
+	CHECK(cw_check(&w, "www.example.com.", LDNS_RR_TYPE_A, true, &res));
 	CHECK(json_ok(res.text));
 	CHECK(has(&res, "\"code\":\"glue-mismatch\",\"text\":\"the parent's glue for "
 			"ns2.example.com. is 192.0.2.31, the zone itself says 192.0.2.33\""));
@@ -499,18 +273,19 @@ static void test_trace_log(void)
 	struct world w;
 	struct result res;
 	memset(&w, 0, sizeof(w));
+	w.refusing = w.tcp_refusing = -1;
 	fn_init(&w.fn, true);
 	char buf[4096];
 	snprintf(buf, sizeof(buf), EXAMPLE_FMT, 2026120301u, "");
-	w.root = fn_server(&w.fn, "192.0.2.1", ".", ROOT_DATA);
-	w.com = fn_server(&w.fn, "192.0.2.10", "com.", COM_DATA);
+	w.root = fn_server(&w.fn, "192.0.2.1", ".", CW_ROOT_DATA);
+	w.com = fn_server(&w.fn, "192.0.2.10", "com.", CW_COM_DATA);
 	w.ns1 = fn_server(&w.fn, "192.0.2.30", "example.com.", buf);
 	w.ns2 = fn_server(&w.fn, "192.0.2.31", "example.com.", buf);
 	w.fn.servers[w.ns2].drop = true;
-	w.cfg = fn_config(hints_path);
+	w.cfg = fn_config(cw_hints_path);
 	fn_start(&w.fn, w.cfg);
 	w.fn.concurrent = true;
-	do_check(&w, "www.example.com.", LDNS_RR_TYPE_A, false, &res);
+	CHECK(cw_check(&w, "www.example.com.", LDNS_RR_TYPE_A, false, &res));
 	CHECK(fn_trace_has(&w.fn, "www.example.com. A  (rootwalk check: the cache is read, never "
 				  "changed)"));
 	CHECK(fn_trace_has(&w.fn, "zone example.com.  ask ns1.example.com. (192.0.2.30) tcp  "
@@ -542,9 +317,9 @@ static void test_dnssec(void)
 		fn_server_records(&w.fn, w.ns1, k == 2 ? ending : signed_zone);
 		fn_server_records(&w.fn, w.ns2, k == 2 ? ending : signed_zone);
 		char *ds = fs_ds_line(k == 1 ? &kother : &kex), com[4096];
-		snprintf(com, sizeof(com), "%s%s", COM_DATA, ds);
+		snprintf(com, sizeof(com), "%s%s", CW_COM_DATA, ds);
 		fn_server_records(&w.fn, w.com, com);
-		do_check(&w, "www.example.com.", LDNS_RR_TYPE_A, true, &res);
+		CHECK(cw_check(&w, "www.example.com.", LDNS_RR_TYPE_A, true, &res));
 		CHECK(json_ok(res.text));
 		if (k == 0) {
 			CHECK(has(&res, "\"dnssec\":{\"checked\":true,\"result\":\"secure\""));
@@ -579,12 +354,12 @@ static void test_localhost(void)
 	world_up(&w, "");
 	w.cfg->do_not_query_localhost = true;
 	char com[2048];
-	snprintf(com, sizeof(com), "%s", COM_DATA);
+	snprintf(com, sizeof(com), "%s", CW_COM_DATA);
 	char *p = strstr(com, "ns2.example.com. 172800 IN A 192.0.2.31");
 	memcpy(p + strlen("ns2.example.com. 172800 IN A "), "127.0.0.31", 10);
 	fn_server_records(&w.fn, w.com, com);
 	snprintf(w.fn.servers[w.ns2].addr, sizeof(w.fn.servers[0].addr), "127.0.0.31");
-	do_check(&w, "www.example.com.", LDNS_RR_TYPE_A, false, &res);
+	CHECK(cw_check(&w, "www.example.com.", LDNS_RR_TYPE_A, false, &res));
 	CHECK(has(&res, "ns2.example.com. (127.0.0.31) not asked: do-not-query-localhost"));
 	CHECK_EQ(w.fn.servers[w.ns2].queries, 0);
 	world_down(&w);
@@ -596,10 +371,10 @@ static void test_records(void)
 	struct result res;
 	/* NODATA: the types the name has instead */
 	world_up(&w, "");
-	do_check(&w, "www.example.com.", LDNS_RR_TYPE_MX, false, &res);
+	CHECK(cw_check(&w, "www.example.com.", LDNS_RR_TYPE_MX, false, &res));
 	CHECK(has(&res, "[nodata] www.example.com. has no MX record (NODATA); it has: A, TXT"));
 	CHECK_EQ(res.st, RW_CHECK_WARNINGS);
-	do_check(&w, "nothere.example.com.", LDNS_RR_TYPE_A, false, &res);
+	CHECK(cw_check(&w, "nothere.example.com.", LDNS_RR_TYPE_A, false, &res));
 	CHECK(has(&res, "[nxdomain] nothere.example.com. does not exist (NXDOMAIN)"));
 	world_down(&w);
 
@@ -608,10 +383,10 @@ static void test_records(void)
 		     "alias.example.com. 300 IN TXT \"not allowed\"\n"
 		     "example.com. 300 IN MX 10 alias.example.com.\n"
 		     "example.com. 300 IN MX 20 gone.example.com.\n");
-	do_check(&w, "alias.example.com.", LDNS_RR_TYPE_A, false, &res);
+	CHECK(cw_check(&w, "alias.example.com.", LDNS_RR_TYPE_A, false, &res));
 	CHECK(has(&res, "[cname-and-other-data] alias.example.com. has a CNAME record and other "
 			"data (CNAME, TXT)"));
-	do_check(&w, "example.com.", LDNS_RR_TYPE_MX, true, &res);
+	CHECK(cw_check(&w, "example.com.", LDNS_RR_TYPE_MX, true, &res));
 	CHECK(json_ok(res.text));
 	CHECK(has(&res, "\"code\":\"mx-target-cname\",\"text\":\"the MX target alias.example.com. "
 			"is a CNAME"));
@@ -630,7 +405,7 @@ static void test_records(void)
 	memcpy(ns2, alias, strlen(alias));
 	fn_server_records(&w.fn, w.ns1, buf);
 	fn_server_records(&w.fn, w.ns2, buf);
-	do_check(&w, "www.example.com.", LDNS_RR_TYPE_A, false, &res);
+	CHECK(cw_check(&w, "www.example.com.", LDNS_RR_TYPE_A, false, &res));
 	CHECK(has(&res, "[ns-target-cname] the NS target ns2.example.com. is a CNAME"));
 	world_down(&w);
 
@@ -638,11 +413,11 @@ static void test_records(void)
 	world_up(&w, "example.com. 300 IN CNAME www.example.com.\n"
 		     "long.example.com. 604800 IN A 192.0.2.77\n"
 		     "short.example.com. 5 IN A 192.0.2.78\n");
-	do_check(&w, "example.com.", LDNS_RR_TYPE_A, false, &res);
+	CHECK(cw_check(&w, "example.com.", LDNS_RR_TYPE_A, false, &res));
 	CHECK(has(&res, "[cname-at-apex] the apex of example.com. has a CNAME record"));
-	do_check(&w, "long.example.com.", LDNS_RR_TYPE_A, false, &res);
+	CHECK(cw_check(&w, "long.example.com.", LDNS_RR_TYPE_A, false, &res));
 	CHECK(has(&res, "[ttl-long] the answer's TTL is 604800 s"));
-	do_check(&w, "short.example.com.", LDNS_RR_TYPE_A, false, &res);
+	CHECK(cw_check(&w, "short.example.com.", LDNS_RR_TYPE_A, false, &res));
 	CHECK(has(&res, "[ttl-short] the answer's TTL is 5 s"));
 	world_down(&w);
 }
@@ -662,7 +437,7 @@ static void test_cache_differs(void)
 	fn_server_records(&w.fn, w.ns1, buf);
 	fn_server_records(&w.fn, w.ns2, buf);
 	size_t entries = rw_cache_count(rw_resolver_cache(w.fn.r));
-	do_check(&w, "www.example.com.", LDNS_RR_TYPE_A, true, &res);
+	CHECK(cw_check(&w, "www.example.com.", LDNS_RR_TYPE_A, true, &res));
 	CHECK(json_ok(res.text));
 	CHECK(has(&res, "\"code\":\"cache-differs\",\"text\":\"this resolver holds records for "
 			"www.example.com. A that are not what the servers say now: it serves the "
@@ -680,149 +455,9 @@ static void test_cache_differs(void)
 	world_down(&w);
 }
 
-static struct {
-	int calls;
-	char resp[65536];
-} ctl_out;
-
-static void ctl_done(void *arg, const char *resp, size_t len)
-{
-	(void)arg;
-	ctl_out.calls++;
-	snprintf(ctl_out.resp, sizeof(ctl_out.resp), "%.*s", (int)len, resp);
-}
-
-static int64_t ctl_now(void *ctx)
-{
-	return ((struct fakenet *)ctx)->wall_us;
-}
-
-/* The control request: words, errors, the answer, and a check whose asker went away. */
-static void test_control(void)
-{
-	struct rw_control_request req;
-	char err[256];
-	CHECK(rw_control_parse("check www.example.com. MX json", 30, &req, err, sizeof(err)) == 0);
-	CHECK_EQ(req.cmd, RW_CTL_CHECK);
-	CHECK_EQ(req.qtype, LDNS_RR_TYPE_MX);
-	CHECK(req.json);
-	CHECK(rw_control_parse("check", 5, &req, err, sizeof(err)) < 0);
-	CHECK(strstr(err, "check needs a NAME") != NULL);
-	CHECK(rw_control_parse("check www.example.com. BOGUS", 28, &req, err, sizeof(err)) < 0);
-	CHECK(strstr(err, "check: unknown type or option 'BOGUS'") != NULL);
-	CHECK(rw_control_parse("check www.example.com. ANY", 26, &req, err, sizeof(err)) < 0);
-	CHECK(strstr(err, "check: type 'ANY' cannot be checked") != NULL);
-	CHECK(rw_control_parse("check a..b", 10, &req, err, sizeof(err)) < 0);
-	CHECK(strstr(err, "is not a domain name") != NULL);
-
-	struct world w;
-	world_up(&w, "");
-	struct rw_control_ops ops = {.ctx = &w.fn, .now_wall_us = ctl_now};
-	struct rw_control *ctl = rw_control_new(w.fn.r, &ops);
-	memset(&ctl_out, 0, sizeof(ctl_out));
-	const char *line = "check www.example.com.\n";
-	uint64_t h = rw_control_request(ctl, line, strlen(line), ctl_done, NULL);
-	CHECK(h > 0);
-	CHECK_EQ(rw_control_pending(ctl), 1);
-	run(&w.fn, 2000);
-	CHECK_EQ(ctl_out.calls, 1);
-	const char *head = "ok\ncheck www.example.com. A: zone example.com., parent com.: "
-			   "status: ok\n";
-	CHECK(strncmp(ctl_out.resp, head, strlen(head)) == 0);
-	CHECK_EQ(rw_control_pending(ctl), 0);
-
-	/* the connection closes while the check runs: its queries are cancelled, no answer */
-	memset(&ctl_out, 0, sizeof(ctl_out));
-	h = rw_control_request(ctl, line, strlen(line), ctl_done, NULL);
-	CHECK(h > 0 && w.fn.n_queue > 0);
-	unsigned cancelled = w.fn.cancelled;
-	rw_control_cancel(ctl, h);
-	CHECK(w.fn.cancelled > cancelled);
-	CHECK_EQ(w.fn.n_queue, 0);
-	CHECK_EQ(rw_check_running(w.fn.r), 0);
-	CHECK_EQ(rw_control_pending(ctl), 0);
-	run(&w.fn, 100);
-	CHECK_EQ(ctl_out.calls, 0);
-
-	/* the daemon stops with a check under way: freed without a callback */
-	h = rw_control_request(ctl, line, strlen(line), ctl_done, NULL);
-	CHECK(h > 0);
-	rw_control_free(ctl);
-	CHECK_EQ(rw_check_running(w.fn.r), 0);
-	h = rw_resolver_check(w.fn.r, (const uint8_t *)"\3www\7example\3com", 17, LDNS_RR_TYPE_A,
-			      false, on_check, NULL);
-	CHECK(h > 0);
-	world_down(&w); /* the resolver frees it */
-	CHECK_EQ(ctl_out.calls, 0);
-}
-
-/* trace fresh: a line when the zone's servers disagree on the SOA serial, none when they
- * agree. */
-static void test_trace_serials(void)
-{
-	struct world w;
-	world_up(&w, "");
-	struct rw_control_ops ops = {.ctx = &w.fn, .now_wall_us = ctl_now};
-	struct rw_control *ctl = rw_control_new(w.fn.r, &ops);
-	const char *line = "trace www.example.com. fresh\n";
-	memset(&ctl_out, 0, sizeof(ctl_out));
-	CHECK(rw_control_request(ctl, line, strlen(line), ctl_done, NULL) > 0);
-	run(&w.fn, 2000);
-	CHECK_EQ(ctl_out.calls, 1);
-	CHECK(strstr(ctl_out.resp, ";; done in") != NULL);
-	CHECK(strstr(ctl_out.resp, "disagree") == NULL);
-
-	zone_records(&w, w.ns1, 2026120302u, "");
-	unsigned before = w.fn.servers[w.ns2].queries;
-	memset(&ctl_out, 0, sizeof(ctl_out));
-	CHECK(rw_control_request(ctl, line, strlen(line), ctl_done, NULL) > 0);
-	run(&w.fn, 2000);
-	CHECK_EQ(ctl_out.calls, 1);
-	const char *want = ";; servers of example.com. disagree on the SOA serial: 192.0.2.30 "
-			   "2026120302, 192.0.2.31 2026120301 (behind)\n.\n";
-	size_t rl = strlen(ctl_out.resp), wl = strlen(want);
-	CHECK(rl > wl && strcmp(ctl_out.resp + rl - wl, want) == 0);
-	CHECK(w.fn.servers[w.ns2].queries > before);
-	CHECK_EQ(rw_check_running(w.fn.r), 0);
-
-	const char *jline = "trace www.example.com. fresh json\n";
-	memset(&ctl_out, 0, sizeof(ctl_out));
-	CHECK(rw_control_request(ctl, jline, strlen(jline), ctl_done, NULL) > 0);
-	run(&w.fn, 2000);
-	char *ev = strstr(ctl_out.resp, "\"ev\":\"serials\"");
-	CHECK(ev != NULL);
-	if (ev) {
-		char *start = ev;
-		while (start > ctl_out.resp && start[-1] != '\n')
-			start--;
-		CHECK(strncmp(start, "{\"trace\":\"", 10) == 0);
-		char *nl = strchr(ev, '\n');
-		if (nl)
-			*nl = '\0';
-		CHECK(json_ok(start));
-		CHECK(strstr(ev,
-			     "\"zone\":\"example.com.\",\"agree\":false,\"servers\":[{\"addr\":"
-			     "\"192.0.2.30\",\"serial\":2026120302,\"behind\":false},{\"addr\":"
-			     "\"192.0.2.31\",\"serial\":2026120301,\"behind\":true}]}") != NULL);
-	}
-
-	/* the asker goes away while the serials are asked */
-	memset(&ctl_out, 0, sizeof(ctl_out));
-	uint64_t h = rw_control_request(ctl, line, strlen(line), ctl_done, NULL);
-	for (int i = 0; i < 50 && rw_check_running(w.fn.r) == 0 && w.fn.n_queue > 0; i++)
-		fn_run(&w.fn, 1);
-	CHECK_EQ(rw_check_running(w.fn.r), 1);
-	rw_control_cancel(ctl, h);
-	CHECK_EQ(rw_check_running(w.fn.r), 0);
-	run(&w.fn, 100);
-	CHECK_EQ(ctl_out.calls, 0);
-	rw_control_free(ctl);
-	world_down(&w);
-}
-
 int main(void)
 {
-	if (fn_hints_file(hints_path, sizeof(hints_path)) < 0)
+	if (fn_hints_file(cw_hints_path, sizeof(cw_hints_path)) < 0)
 		return 1;
 	test_healthy();
 	test_lame();
@@ -836,8 +471,6 @@ int main(void)
 	test_dnssec();
 	test_trace_log();
 	test_cache_differs();
-	test_control();
-	test_trace_serials();
-	unlink(hints_path);
+	unlink(cw_hints_path);
 	return rw_check_report("check");
 }

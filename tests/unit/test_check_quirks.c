@@ -10,149 +10,10 @@
 #include <ldns/ldns.h>
 
 #include "check.h"
+#include "checkworld.h"
 #include "fakenet.h"
 #include "rootwalk/check.h"
 #include "rootwalk/resolver.h"
-
-static char hints_path[64];
-
-static const char *ROOT_DATA =
-	". 86400 IN SOA a.root-servers.net. host.root-servers.net. 1 1800 900 604800 300\n"
-	". 518400 IN NS a.root-servers.net.\n"
-	"a.root-servers.net. 518400 IN A 192.0.2.1\n"
-	"com. 172800 IN NS a.gtld-servers.com.\n"
-	"a.gtld-servers.com. 172800 IN A 192.0.2.10\n";
-
-static const char *COM_DATA =
-	"com. 900 IN SOA a.gtld-servers.com. host.gtld-servers.com. 1 1800 900 604800 300\n"
-	"com. 172800 IN NS a.gtld-servers.com.\n"
-	"example.com. 172800 IN NS ns1.example.com.\n"
-	"example.com. 172800 IN NS ns2.example.com.\n"
-	"ns1.example.com. 172800 IN A 192.0.2.30\n"
-	"ns2.example.com. 172800 IN A 192.0.2.31\n";
-
-static const char *EXAMPLE_DATA =
-	"example.com. 3600 IN SOA ns1.example.com. host.example.com. 7 1800 900 604800 600\n"
-	"example.com. 3600 IN NS ns1.example.com.\n"
-	"example.com. 3600 IN NS ns2.example.com.\n"
-	"ns1.example.com. 3600 IN A 192.0.2.30\n"
-	"ns2.example.com. 3600 IN A 192.0.2.31\n"
-	"www.example.com. 300 IN A 203.0.113.7\n";
-
-struct world {
-	struct fakenet fn;
-	struct rw_config *cfg;
-	int ns1, ns2, com;
-	int refusing;	  /* a server whose every query comes back ECONNREFUSED, or -1 */
-	int tcp_refusing; /* one whose TCP queries do, or -1 */
-};
-
-struct result {
-	int calls;
-	enum rw_check_status st;
-	char text[65536];
-	uint64_t at_ms;
-	struct fakenet *fn;
-};
-
-static void world_up(struct world *w, const char *more)
-{
-	char buf[4096];
-	memset(w, 0, sizeof(*w));
-	fn_init(&w->fn, false);
-	fn_server(&w->fn, "192.0.2.1", ".", ROOT_DATA);
-	w->com = fn_server(&w->fn, "192.0.2.10", "com.", COM_DATA);
-	snprintf(buf, sizeof(buf), "%s%s", EXAMPLE_DATA, more);
-	w->ns1 = fn_server(&w->fn, "192.0.2.30", "example.com.", buf);
-	w->ns2 = fn_server(&w->fn, "192.0.2.31", "example.com.", buf);
-	w->refusing = w->tcp_refusing = -1;
-	w->cfg = fn_config(hints_path);
-	fn_start(&w->fn, w->cfg);
-	w->fn.concurrent = true;
-}
-
-static void world_down(struct world *w)
-{
-	fn_free(&w->fn);
-	rw_config_free(w->cfg);
-}
-
-static void on_check(void *arg, enum rw_check_status st, const char *text, size_t len)
-{
-	struct result *res = arg;
-	res->calls++;
-	res->st = st;
-	res->at_ms = res->fn->mono_ms;
-	snprintf(res->text, sizeof(res->text), "%.*s", (int)len, text ? text : "(null)");
-}
-
-/* What is due first: an answer now, a timeout when sent plus its wait, the resolver's timer;
- * a query to the refusing server fails now with ECONNREFUSED, as the edge reports ICMP port
- * unreachable. */
-static void run(struct world *w, int max)
-{
-	struct fakenet *fn = &w->fn;
-	for (int i = 0; i < max; i++) {
-		uint64_t due = UINT64_MAX;
-		int pick = -1;
-		for (int k = 0; k < fn->n_queue; k++) {
-			const struct fn_sent *s = &fn->queue[k];
-			bool silent = s->server < 0 || fn->servers[s->server].drop;
-			uint64_t d = silent ? s->sent_ms + s->timeout_ms : fn->mono_ms;
-			if (d < due) {
-				due = d;
-				pick = k;
-			}
-		}
-		if (fn->timer_set && fn->timer_at <= due) {
-			fn->timer_set = false;
-			if (fn->timer_at > fn->mono_ms) {
-				fn->wall_us += (int64_t)(fn->timer_at - fn->mono_ms) * 1000;
-				fn->mono_ms = fn->timer_at;
-			}
-			rw_resolver_on_timer(fn->r);
-			continue;
-		}
-		if (pick < 0)
-			return;
-		struct fn_sent s = fn->queue[pick];
-		if (s.server >= 0 &&
-		    (s.server == w->refusing || (s.tcp && s.server == w->tcp_refusing))) {
-			memmove(&fn->queue[pick], &fn->queue[pick + 1],
-				(size_t)(fn->n_queue - pick - 1) * sizeof(s));
-			fn->n_queue--;
-			fn->servers[s.server].queries++;
-			rw_resolver_on_timeout(fn->r, s.id, -ECONNREFUSED);
-			continue;
-		}
-		memmove(&fn->queue[1], &fn->queue[0], (size_t)pick * sizeof(s));
-		fn->queue[0] = s;
-		fn_run(fn, 1);
-	}
-}
-
-static void do_check(struct world *w, const char *name, uint16_t qtype, struct result *res)
-{
-	ldns_rdf *n = ldns_dname_new_frm_str(name);
-	memset(res, 0, sizeof(*res));
-	res->fn = &w->fn;
-	uint64_t h = rw_resolver_check(w->fn.r, ldns_rdf_data(n), ldns_rdf_size(n), qtype,
-				       RW_CHECK_JSON, on_check, res);
-	ldns_rdf_deep_free(n);
-	CHECK(h > 0);
-	run(w, 2000);
-	CHECK_EQ(res->calls, 1);
-	if (getenv("RW_TEST_VERBOSE"))
-		fprintf(stderr, "---\n%s\n", res->text);
-}
-
-static bool has(const struct result *res, const char *s)
-{
-	bool found = strstr(res->text, s) != NULL;
-	if (!found)
-		fprintf(stderr, "--- report without \"%s\":\n%s\n", s, res->text);
-	return found;
-}
 
 /* Knot with a CNAME at the apex: every question at the apex but DNSKEY gets the CNAME,
  * authoritative, and nothing else. */
@@ -189,7 +50,7 @@ static void test_apex_cname(void)
 	struct result res;
 	world_up(&w, "");
 	w.fn.servers[w.ns1].mangle = w.fn.servers[w.ns2].mangle = apex_cname_for_all;
-	do_check(&w, "example.com.", LDNS_RR_TYPE_A, &res);
+	CHECK(cw_check(&w, "example.com.", LDNS_RR_TYPE_A, true, &res));
 	CHECK(has(&res, "\"code\":\"cname-at-apex\",\"text\":\"the apex of example.com. has a "
 			"CNAME record"));
 	/* the servers answered authoritatively: not broken for it */
@@ -200,7 +61,7 @@ static void test_apex_cname(void)
 	CHECK(has(&res, "with the CNAME at its apex"));
 	CHECK_EQ(res.st, RW_CHECK_ERRORS);
 	/* seen in the answer to NAME/TYPE elsewhere in the zone too: the SOA question only */
-	do_check(&w, "www.example.com.", LDNS_RR_TYPE_A, &res);
+	CHECK(cw_check(&w, "www.example.com.", LDNS_RR_TYPE_A, true, &res));
 	CHECK(has(&res, "\"code\":\"cname-at-apex\""));
 	CHECK(!strstr(res.text, "server-error"));
 	CHECK(has(&res, "\"records\":[\"www.example.com. 300 IN A 203.0.113.7\"]"));
@@ -249,7 +110,7 @@ static void test_udp_glue(void)
 	struct result res;
 	world_up(&w, "");
 	w.fn.servers[w.com].mangle = drop_glue_udp;
-	do_check(&w, "www.example.com.", LDNS_RR_TYPE_A, &res);
+	CHECK(cw_check(&w, "www.example.com.", LDNS_RR_TYPE_A, true, &res));
 	CHECK(!strstr(res.text, "glue-mismatch"));
 	CHECK(!strstr(res.text, "none"));
 	CHECK(has(&res, "\"glue\":{\"ns1.example.com.\":[\"192.0.2.30\"],\"ns2.example.com.\":"
@@ -263,7 +124,7 @@ static void test_udp_glue(void)
 	/* the glue is missing over TCP too: a finding that says so, no address "none" */
 	world_up(&w, "");
 	w.fn.servers[w.com].mangle = drop_glue_always;
-	do_check(&w, "www.example.com.", LDNS_RR_TYPE_A, &res);
+	CHECK(cw_check(&w, "www.example.com.", LDNS_RR_TYPE_A, true, &res));
 	CHECK(has(&res, "\"code\":\"glue-mismatch\",\"text\":\"the parent gives no glue for "
 			"ns2.example.com. (asked over TCP too), the zone itself says 192.0.2.31"));
 	CHECK(!strstr(res.text, "none"));
@@ -277,7 +138,7 @@ static void test_udp_glue(void)
 	world_up(&w, "");
 	w.fn.servers[w.com].mangle = drop_glue_udp;
 	w.tcp_refusing = w.com;
-	do_check(&w, "www.example.com.", LDNS_RR_TYPE_A, &res);
+	CHECK(cw_check(&w, "www.example.com.", LDNS_RR_TYPE_A, true, &res));
 	CHECK(has(&res, "\"walk\":{\"complete\":true}"));
 	CHECK(has(&res, "the parent gives no glue for ns2.example.com. (over UDP; asking again "
 			"over TCP failed), the zone itself says 192.0.2.31"));
@@ -294,7 +155,7 @@ static void test_port_unreachable(void)
 	world_up(&w, "");
 	w.refusing = w.ns2;
 	uint64_t t0 = w.fn.mono_ms;
-	do_check(&w, "www.example.com.", LDNS_RR_TYPE_A, &res);
+	CHECK(cw_check(&w, "www.example.com.", LDNS_RR_TYPE_A, true, &res));
 	CHECK(has(&res, "\"address\":\"192.0.2.31\",\"source\":[\"glue\",\"child\"],"
 			"\"state\":\"error\""));
 	CHECK(has(&res, "port unreachable"));
@@ -307,11 +168,11 @@ static void test_port_unreachable(void)
 
 int main(void)
 {
-	if (fn_hints_file(hints_path, sizeof(hints_path)) < 0)
+	if (fn_hints_file(cw_hints_path, sizeof(cw_hints_path)) < 0)
 		return 1;
 	test_apex_cname();
 	test_udp_glue();
 	test_port_unreachable();
-	unlink(hints_path);
+	unlink(cw_hints_path);
 	return rw_check_report("check_quirks");
 }
