@@ -77,6 +77,8 @@ static void find_sigs(struct rw_check *ck, const char *zone)
 	const char *type = rw_present_type(ck->qtype, tb, sizeof(tb));
 	uint32_t ttl = ldns_rr_ttl(ldns_rr_list_rr(ck->rrset, 0));
 	rw_present_iso_secs(out.expiration_s, when, sizeof(when));
+	if (out.result == RW_DSEC_SECURE && out.expiration_s < ck->sig_earliest_s)
+		ck->sig_earliest_s = out.expiration_s;
 	if (out.result == RW_DSEC_SECURE && out.expiration_s < now_s + (int64_t)ttl)
 		ck_finding(ck, CK_WARNING, "dnssec-sig-expires-before-ttl", NULL,
 			   "the signature of %s %s ends at %s, %lld s from now, before its TTL of "
@@ -118,6 +120,7 @@ void ck_dnssec_find(struct rw_check *ck)
 	char *z = rw_present_name(ck->zone);
 	switch (out.result) {
 	case RW_DSEC_SECURE:
+		ck->sig_earliest_s = out.expiration_s;
 		find_sigs(ck, z ? z : "?");
 		break;
 	case RW_DSEC_DS_NO_MATCH:
@@ -162,6 +165,11 @@ void ck_dnssec_json(const struct rw_check *ck, struct rw_sbuf *b)
 	if (ck->dnssec_result) {
 		rw_sbuf_puts(b, ",\"result\":");
 		rw_present_json_str(b, ck->dnssec_result);
+	}
+	if (ck->sig_earliest_s > 0) {
+		char when[40];
+		rw_present_iso_secs(ck->sig_earliest_s, when, sizeof(when));
+		rw_sbuf_printf(b, ",\"earliest_rrsig_expiry\":\"%s\"", when);
 	}
 	rw_sbuf_puts(b, ",\"ds\":[");
 	for (size_t i = 0; ck->ds && i < ldns_rr_list_rr_count(ck->ds); i++) {

@@ -518,4 +518,11 @@ void ck_format_text(const struct rw_check *ck, struct rw_sbuf *b)
 	else
 		rw_sbuf_printf(b, "DNSSEC: the parent's DS against the zone's DNSKEY set: %s\n",
 			       ck->dnssec_result);
+	if (ck->sig_earliest_s > 0) {
+		char when[40];
+		rw_present_iso_secs(ck->sig_earliest_s, when, sizeof(when));
+		rw_sbuf_printf(b,
+			       "DNSSEC: the first signature to end (DNSKEY set and answer): %s\n",
+			       when);
+	}
 }

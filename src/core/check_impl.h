@@ -203,6 +203,9 @@ struct rw_check {
 	ldns_rr_list *ds, *dnskeys, *dnskey_sigs;
 	ldns_rr_list *rrset, *rrset_sigs; /* NAME/TYPE and its RRSIGs, asked with DO */
 	const char *dnssec_result; /* NULL: not checked; "unsigned", "secure", or what failed */
+	/* secure: when the first of the signatures that verified (DNSKEY set, NAME/TYPE) ends,
+	 * seconds since the epoch; 0 if none verified */
+	int64_t sig_earliest_s;
 	struct ck_target targets[CK_MAX_TARGETS];
 	int n_targets;
 	struct ck_finding findings[CK_MAX_FINDINGS];

@@ -9,6 +9,7 @@ new servers (scripts/rwlab/movestory.py).
 A module rootwalkd with a control socket answers the read-only cases; tests that look at or
 change the cache, or change zones, start their own (start_ctl)."""
 
+import calendar
 import json
 import os
 import re
@@ -86,6 +87,11 @@ def server(j, addr):
     return got[0]
 
 
+def iso_seconds(text):
+    """Seconds since the epoch of an ISO 8601 UTC time as the check writes it."""
+    return calendar.timegm(time.strptime(text, "%Y-%m-%dT%H:%M:%SZ"))
+
+
 def show(j):
     return json.dumps(j, indent=1)[-6000:]
 
@@ -147,6 +153,12 @@ def test_signed_healthy_zones_are_ok(ctl, name):
     rc, j, _ = check(ctl, name)
     bad = [f for f in j["findings"] if f["severity"] != "info"]
     assert not bad and rc == EXIT_OK, show(j)
+    # the first signature to end, DNSKEY set or answer: after the check, within the signer's
+    # validity (the lab signs for at most a year)
+    assert j["dnssec"]["result"] == "secure", show(j)
+    end = iso_seconds(j["dnssec"]["earliest_rrsig_expiry"])
+    checked = iso_seconds(j["checked_at"])
+    assert checked < end <= checked + 366 * 86400, show(j)
 
 
 def test_text_output_has_the_key_lines(ctl):

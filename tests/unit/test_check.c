@@ -323,6 +323,8 @@ static void test_dnssec(void)
 		CHECK(json_ok(res.text));
 		if (k == 0) {
 			CHECK(has(&res, "\"dnssec\":{\"checked\":true,\"result\":\"secure\""));
+			/* signed for 30 days from the fake clock's 2026-11-25T10:00:00Z */
+			CHECK(has(&res, "\"earliest_rrsig_expiry\":\"2026-12-25T10:00:00Z\""));
 			CHECK_EQ(res.st, RW_CHECK_OK);
 		} else if (k == 2) {
 			CHECK(has(
@@ -330,6 +332,7 @@ static void test_dnssec(void)
 				"\"code\":\"dnssec-sig-expires-before-ttl\",\"text\":\"the "
 				"signature of www.example.com. A ends at 2026-11-25T10:01:40Z, 100 "
 				"s from now, before its TTL of 300 s"));
+			CHECK(has(&res, "\"earliest_rrsig_expiry\":\"2026-11-25T10:01:40Z\""));
 			CHECK_EQ(res.st, RW_CHECK_WARNINGS);
 		} else {
 			CHECK(has(&res,
