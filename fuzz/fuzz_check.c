@@ -22,6 +22,7 @@
 
 #include <ldns/ldns.h>
 
+#include "fuzzclock.h"
 #include "rootwalk/check.h"
 #include "rootwalk/config.h"
 #include "rootwalk/env.h"
@@ -47,39 +48,16 @@ struct pending {
 };
 
 struct fakenet {
+	struct fz_clock clk; /* first: the env callbacks of fuzzclock.c see it at ctx */
 	struct rw_env env;
 	struct pending p[MAX_PENDING];
 	int n;
-	uint64_t mono_ms;
-	int64_t wall_us;
-	uint64_t rng;
 	bool json_trace, json_report;
 	int done;
 	uint64_t timer_at;
 	bool timer_set;
 	bool verbose;
 };
-
-static uint64_t fn_mono_ms(void *ctx)
-{
-	return ((struct fakenet *)ctx)->mono_ms;
-}
-
-static int64_t fn_wall_us(void *ctx)
-{
-	return ((struct fakenet *)ctx)->wall_us;
-}
-
-static void fn_random(void *ctx, void *buf, size_t len)
-{
-	struct fakenet *fn = ctx;
-	uint8_t *b = buf;
-
-	for (size_t i = 0; i < len; i++) {
-		fn->rng = fn->rng * 6364136223846793005ull + 1442695040888963407ull;
-		b[i] = (uint8_t)(fn->rng >> 56);
-	}
-}
 
 static int fn_send(void *ctx, const struct rw_upstream_query *q)
 {
@@ -125,7 +103,7 @@ static void fn_set_timer(void *ctx, uint32_t ms)
 {
 	struct fakenet *fn = ctx;
 	fn->timer_set = true;
-	fn->timer_at = fn->mono_ms + ms;
+	fn->timer_at = fn->clk.mono_ms + ms;
 }
 
 static void printable(const char *text, size_t len, bool json)
@@ -204,15 +182,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memset(&fn, 0, sizeof(fn));
 	fn.env = (struct rw_env){.ctx = &fn,
-				 .now_mono_ms = fn_mono_ms,
-				 .now_wall_us = fn_wall_us,
-				 .random_buf = fn_random,
+				 .now_mono_ms = fz_mono_ms,
+				 .now_wall_us = fz_wall_us,
+				 .random_buf = fz_random,
 				 .send = fn_send,
 				 .cancel = fn_cancel,
 				 .set_timer = fn_set_timer};
-	fn.mono_ms = 1000;
-	fn.wall_us = 1795600000LL * 1000000;
-	fn.rng = 0x636865636b696e67ull;
+	fn.clk.mono_ms = 1000;
+	fn.clk.wall_us = 1795600000LL * 1000000;
+	fn.clk.rng = 0x636865636b696e67ull;
 	fn.verbose = getenv("RW_FUZZ_VERBOSE") != NULL;
 	fn.json_report = (data[0] & 0x01) != 0;
 	/* The built-in hints are only addresses here: nothing is ever sent anywhere. */
@@ -229,7 +207,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	REQUIRE(name != NULL);
 	unsigned flags =
 		(fn.json_report ? RW_CHECK_JSON : 0) | ((data[0] & 0x02) ? RW_CHECK_SERIALS : 0);
-	uint64_t start = fn.mono_ms;
+	uint64_t start = fn.clk.mono_ms;
 	uint64_t h = rw_resolver_check(r, ldns_rdf_data(name), ldns_rdf_size(name),
 				       types[(data[1] >> 3) % 13], flags, on_check, &fn);
 	ldns_rdf_deep_free(name);
@@ -238,8 +216,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t len = ((size_t)data[pos] << 8) | data[pos + 1];
 		uint8_t which = data[pos + 2];
 		pos += 3;
-		fn.mono_ms += 10;
-		fn.wall_us += 10000;
+		fn.clk.mono_ms += 10;
+		fn.clk.wall_us += 10000;
 		if (len > size - pos)
 			len = size - pos;
 		if (fn.n > 0) {
@@ -259,14 +237,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	/* The rest is silence: the check ends by its budget at the latest. */
 	for (int i = 0; i < 4000 && !fn.done; i++) {
-		if (fn.timer_set && (fn.n == 0 || fn.timer_at <= fn.mono_ms + 1000)) {
-			if (fn.timer_at > fn.mono_ms)
-				fn.mono_ms = fn.timer_at;
+		if (fn.timer_set && (fn.n == 0 || fn.timer_at <= fn.clk.mono_ms + 1000)) {
+			if (fn.timer_at > fn.clk.mono_ms)
+				fn.clk.mono_ms = fn.timer_at;
 			fn.timer_set = false;
 			rw_resolver_on_timer(r);
 		} else if (fn.n > 0) {
 			uint64_t id = fn.p[fn.n - 1].id;
-			fn.mono_ms += 1000;
+			fn.clk.mono_ms += 1000;
 			fn_forget(&fn, id);
 			rw_resolver_on_timeout(r, id, -ETIMEDOUT);
 		} else {
@@ -274,7 +252,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	REQUIRE(fn.done == 1);
-	REQUIRE(fn.mono_ms - start <= RW_CHECK_BUDGET_MS + 1000);
+	REQUIRE(fn.clk.mono_ms - start <= RW_CHECK_BUDGET_MS + 1000);
 	rw_resolver_free(r);
 	REQUIRE(fn.n == 0);
 	rw_config_free(cfg);

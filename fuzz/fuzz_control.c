@@ -21,6 +21,7 @@
 
 #include <ldns/ldns.h>
 
+#include "fuzzclock.h"
 #include "rootwalk/cache.h"
 #include "rootwalk/config.h"
 #include "rootwalk/control.h"
@@ -39,12 +40,10 @@
 #define MAX_PENDING 64
 
 struct fakenet {
+	struct fz_clock clk; /* first: the env callbacks of fuzzclock.c see it at ctx */
 	struct rw_env env;
 	uint64_t pending[MAX_PENDING];
 	int n;
-	uint64_t mono_ms;
-	int64_t wall_us;
-	uint64_t rng;
 	bool verbose;
 };
 
@@ -52,27 +51,6 @@ struct asker {
 	int calls;
 	bool verbose;
 };
-
-static uint64_t fn_mono_ms(void *ctx)
-{
-	return ((struct fakenet *)ctx)->mono_ms;
-}
-
-static int64_t fn_wall_us(void *ctx)
-{
-	return ((struct fakenet *)ctx)->wall_us;
-}
-
-static void fn_random(void *ctx, void *buf, size_t len)
-{
-	struct fakenet *fn = ctx;
-	uint8_t *b = buf;
-
-	for (size_t i = 0; i < len; i++) {
-		fn->rng = fn->rng * 6364136223846793005ull + 1442695040888963407ull;
-		b[i] = (uint8_t)(fn->rng >> 56);
-	}
-}
 
 static int fn_send(void *ctx, const struct rw_upstream_query *q)
 {
@@ -105,7 +83,7 @@ static void fn_trace(void *ctx, const char *text, size_t len)
 
 static int64_t ops_now(void *ctx)
 {
-	return ((struct fakenet *)ctx)->wall_us;
+	return ((struct fakenet *)ctx)->clk.wall_us;
 }
 
 static char *ops_status(void *ctx)
@@ -249,20 +227,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	REQUIRE(cfg != NULL);
 	memset(&fn, 0, sizeof(fn));
 	fn.env = (struct rw_env){.ctx = &fn,
-				 .now_mono_ms = fn_mono_ms,
-				 .now_wall_us = fn_wall_us,
-				 .random_buf = fn_random,
+				 .now_mono_ms = fz_mono_ms,
+				 .now_wall_us = fz_wall_us,
+				 .random_buf = fz_random,
 				 .send = fn_send,
 				 .cancel = fn_cancel,
 				 .trace_write = fn_trace};
-	fn.mono_ms = 1000;
-	fn.wall_us = 1795600000LL * 1000000;
-	fn.rng = 0x636f6e74726f6cull;
+	fn.clk.mono_ms = 1000;
+	fn.clk.wall_us = 1795600000LL * 1000000;
+	fn.clk.rng = 0x636f6e74726f6cull;
 	fn.verbose = getenv("RW_FUZZ_VERBOSE") != NULL;
 	cfg->upstream_timeout_ms = 100;
 	r = rw_resolver_new(&fn.env, cfg, err, sizeof(err));
 	REQUIRE(r != NULL);
-	fill_cache(rw_resolver_cache(r), fn.wall_us);
+	fill_cache(rw_resolver_cache(r), fn.clk.wall_us);
 	ctl = rw_control_new(r, &ops);
 	REQUIRE(ctl != NULL);
 	memset(askers, 0, sizeof(askers));
@@ -289,8 +267,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (int step = 0; step < 64 && fn.n > 0; step++) {
 			uint64_t id = fn.pending[--fn.n];
 
-			fn.mono_ms += 100;
-			fn.wall_us += 100000;
+			fn.clk.mono_ms += 100;
+			fn.clk.wall_us += 100000;
 			rw_resolver_on_timeout(r, id, -ETIMEDOUT);
 		}
 	}

@@ -25,6 +25,7 @@
 
 #include <ldns/ldns.h>
 
+#include "fuzzclock.h"
 #include "rootwalk/config.h"
 #include "rootwalk/env.h"
 #include "rootwalk/resolver.h"
@@ -49,12 +50,10 @@ struct pending {
 };
 
 struct fakenet {
+	struct fz_clock clk; /* first: the env callbacks of fuzzclock.c see it at ctx */
 	struct rw_env env;
 	struct pending p[MAX_PENDING];
 	int n;
-	uint64_t mono_ms;
-	int64_t wall_us;
-	uint64_t rng;
 	int json;
 	int responses;
 	/* Client questions still waiting for their response (the resolver may join equal ones). */
@@ -66,28 +65,6 @@ struct fakenet {
 	int n_asked;
 	bool verbose; /* RW_FUZZ_VERBOSE set: print traces and responses, to triage an input */
 };
-
-static uint64_t fn_mono_ms(void *ctx)
-{
-	return ((struct fakenet *)ctx)->mono_ms;
-}
-
-static int64_t fn_wall_us(void *ctx)
-{
-	return ((struct fakenet *)ctx)->wall_us;
-}
-
-/* Deterministic, so that a saved input reproduces. */
-static void fn_random(void *ctx, void *buf, size_t len)
-{
-	struct fakenet *fn = ctx;
-	uint8_t *b = buf;
-
-	for (size_t i = 0; i < len; i++) {
-		fn->rng = fn->rng * 6364136223846793005ull + 1442695040888963407ull;
-		b[i] = (uint8_t)(fn->rng >> 56);
-	}
-}
 
 static int fn_send(void *ctx, const struct rw_upstream_query *q)
 {
@@ -279,14 +256,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memset(&fn, 0, sizeof(fn));
 	fn.env = (struct rw_env){.ctx = &fn,
-				 .now_mono_ms = fn_mono_ms,
-				 .now_wall_us = fn_wall_us,
-				 .random_buf = fn_random,
+				 .now_mono_ms = fz_mono_ms,
+				 .now_wall_us = fz_wall_us,
+				 .random_buf = fz_random,
 				 .send = fn_send,
 				 .cancel = fn_cancel};
-	fn.mono_ms = 1000;
-	fn.wall_us = 1795600000LL * 1000000; /* 2026-11-25T09:46:40Z */
-	fn.rng = 0x726f6f7477616c6bull;
+	fn.clk.mono_ms = 1000;
+	fn.clk.wall_us = 1795600000LL * 1000000; /* 2026-11-25T09:46:40Z */
+	fn.clk.rng = 0x726f6f7477616c6bull;
 	fn.verbose = getenv("RW_FUZZ_VERBOSE") != NULL;
 	/* The built-in hints are only addresses here: nothing is ever sent anywhere. */
 	cfg = rw_config_default();
@@ -307,8 +284,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t which = data[pos + 2];
 
 		pos += 3;
-		fn.mono_ms += 10;
-		fn.wall_us += 10000;
+		fn.clk.mono_ms += 10;
+		fn.clk.wall_us += 10000;
 		if (len == 0xffff) {
 			ask(&fn, r, which);
 			continue;
