@@ -668,15 +668,15 @@ def parse_dnsperf(text, verbose=False):
 
 # -- profile -------------------------------------------------------------------------------------
 
-def profile_strace(b, outdir, trace, trace_fmt, what):
-    """System calls per answer, every thread of rootwalkd counted (strace -f -c): strace slows
-    every call down, so only the counts mean something, not the times."""
+def recorded_run(b, trace, trace_fmt, name, argv, outdir):
+    """Start rootwalkd (tracing to trace when set), warm the cached names, attach the recorder
+    argv (its last word "-p": rootwalkd's pid is added) and run 5 s of the cached workload under
+    it; the recorder is stopped with SIGINT so that it writes its report. Returns dnsperf's
+    result."""
     r = b.start_rootwalkd(trace=trace, fmt=trace_fmt or "text")
-    out = os.path.join(outdir, "strace.txt")
     try:
         b.warm_cached(r)
-        rec = start_proc("strace", ["strace", "-f", "-c", "-o", out, "-p", str(r.proc.pid)],
-                         os.path.join(outdir, "strace.log"))
+        rec = start_proc(name, argv + [str(r.proc.pid)], os.path.join(outdir, name + ".log"))
         time.sleep(1.0)
         res = b.dnsperf(r.addr, "cached", clients=b.args.clients,
                         outstanding=b.args.outstanding, limit=5)
@@ -687,6 +687,15 @@ def profile_strace(b, outdir, trace, trace_fmt, what):
             stop_proc(rec)
     finally:
         stop_resolver(r)
+    return res
+
+
+def profile_strace(b, outdir, trace, trace_fmt, what):
+    """System calls per answer, every thread of rootwalkd counted (strace -f -c): strace slows
+    every call down, so only the counts mean something, not the times."""
+    out = os.path.join(outdir, "strace.txt")
+    res = recorded_run(b, trace, trace_fmt, "strace", ["strace", "-f", "-c", "-o", out, "-p"],
+                       outdir)
     answered = max(1, res["completed"])
     rows = []
     for line in open(out):
@@ -710,23 +719,10 @@ def profile(b, tool, outdir, trace_fmt=None, workload="cached"):
     trace = os.path.join(outdir, "trace.log") if trace_fmt else None
     what = "tracing %s to a file" % trace_fmt if trace_fmt else "tracing off"
     if tool == "perf":
-        r = b.start_rootwalkd(trace=trace, fmt=trace_fmt or "text")
-        try:
-            b.warm_cached(r)
-            data = os.path.join(outdir, "perf.data")
-            rec = start_proc("perf", ["perf", "record", "-e", "cpu-clock", "-F", "4999", "-o",
-                                      data, "-p", str(r.proc.pid)],
-                             os.path.join(outdir, "perf.log"))
-            time.sleep(1.0)
-            res = b.dnsperf(r.addr, "cached", clients=b.args.clients,
-                            outstanding=b.args.outstanding, limit=5)
-            rec.send_signal(signal.SIGINT)
-            try:
-                rec.wait(timeout=60)
-            finally:
-                stop_proc(rec)
-        finally:
-            stop_resolver(r)
+        data = os.path.join(outdir, "perf.data")
+        res = recorded_run(b, trace, trace_fmt, "perf",
+                           ["perf", "record", "-e", "cpu-clock", "-F", "4999", "-o", data, "-p"],
+                           outdir)
         rep = run(["perf", "report", "-i", data, "--stdio", "--sort", "symbol,dso",
                    "--percent-limit", "0.5"], timeout=120).stdout
         top = [l.rstrip() for l in rep.splitlines() if l.strip() and not l.startswith("#")]
