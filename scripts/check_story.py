@@ -16,7 +16,6 @@ name the binaries (default build/src/daemon/rootwalkd and build/src/client/rootw
 import os
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from rwlab import control  # noqa: E402
@@ -42,10 +41,7 @@ def main():
     lab = Lab()
     lab.start()
     try:
-        sock = os.path.join(tempfile.mkdtemp(prefix="ctl-", dir=lab.tmp), "control.sock")
-        r = lab.start_rootwalkd(trace_format="text", extra="control-socket: %s\n" % sock,
-                                binary=os.environ.get("ROOTWALKD"))
-        control.wait_socket(r, sock)
+        r, sock = control.start_with_socket(lab)
         ctl = [rootwalk, "-s", sock]
         dig = ["dig", "@" + r.addr, "+time=2", "+tries=1", "+noall", "+answer"]
 

@@ -149,10 +149,7 @@ def main():
     lab.start()
     rows = []
     try:
-        sock = os.path.join(tempfile.mkdtemp(prefix="ctl-", dir=lab.tmp), "control.sock")
-        r = lab.start_rootwalkd(trace_format="text", extra="control-socket: %s\n" % sock,
-                                binary=os.environ.get("ROOTWALKD"))
-        control.wait_socket(r, sock)
+        r, sock = control.start_with_socket(lab)
         ctl = control.Control(r, sock)
         for failure, zone, name, rdtype in cases:
             print("# %s: %s %s" % (failure, name, rdtype), file=sys.stderr, flush=True)

@@ -16,7 +16,6 @@ build/src/client/rootwalk).
 import os
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -49,10 +48,7 @@ def main():
     the_lab = Lab()
     the_lab.start()
     try:
-        sock = os.path.join(tempfile.mkdtemp(prefix="ctl-", dir=the_lab.tmp), "control.sock")
-        r = the_lab.start_rootwalkd(trace_format="text", extra="control-socket: %s\n" % sock,
-                                    binary=os.environ.get("ROOTWALKD"))
-        control.wait_socket(r, sock)
+        r, sock = control.start_with_socket(the_lab)
         ctl = [rootwalk, "-s", sock]
         dig = ["dig", "@" + r.addr, "+time=2", "+tries=1", "+noall", "+answer"]
 

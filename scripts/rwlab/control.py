@@ -5,6 +5,7 @@ import json
 import os
 import socket
 import subprocess
+import tempfile
 
 from rwlab import REPO, LabError
 from rwlab.dnsq import read_until_closed, send_all_or_closed
@@ -31,6 +32,17 @@ def wait_socket(r, path, timeout=5.0):
     listens, so that line (not the file) says a client can connect."""
     wait_for(lambda: "control socket %s (" % path in r.stderr(), timeout=timeout, proc=r.proc,
              what="control socket %s listening" % path)
+
+
+def start_with_socket(lab):
+    """A lab rootwalkd (ROOTWALKD when set) tracing in text to its trace log, with a control
+    socket in the lab's temporary folder; returns (resolver, socket path) once it listens. The
+    lab stops it with the rest."""
+    sock = os.path.join(tempfile.mkdtemp(prefix="ctl-", dir=lab.tmp), "control.sock")
+    r = lab.start_rootwalkd(trace_format="text", extra="control-socket: %s\n" % sock,
+                            binary=os.environ.get("ROOTWALKD"))
+    wait_socket(r, sock)
+    return r, sock
 
 
 def responses(data):
