@@ -15,12 +15,6 @@
 #include "../src/core/sbuf.h"
 #include "fuzz.h"
 
-#define REQUIRE(cond)                                                                              \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			abort();                                                                   \
-	} while (0)
-
 #define NOW	  (1795600800LL * 1000000) /* 2026-11-25T10:00:00Z */
 #define MAX_LINES 64
 

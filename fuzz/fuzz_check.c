@@ -22,7 +22,7 @@
 
 #include <ldns/ldns.h>
 
-#include "fuzzclock.h"
+#include "fuzznet.h"
 #include "rootwalk/check.h"
 #include "rootwalk/config.h"
 #include "rootwalk/env.h"
@@ -30,73 +30,31 @@
 #include "rootwalk/wire.h"
 #include "fuzz.h"
 
-#define REQUIRE(cond)                                                                              \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			abort();                                                                   \
-	} while (0)
-
-#define MAX_PENDING 64
-#define MAX_STEPS   96
-
-struct pending {
-	uint64_t id;
-	struct sockaddr_storage addr;
-	socklen_t addrlen;
-	uint8_t wire[512];
-	size_t len, qend;
-};
+#define MAX_STEPS 96
 
 struct fakenet {
 	struct fz_clock clk; /* first: the env callbacks of fuzzclock.c see it at ctx */
 	struct rw_env env;
-	struct pending p[MAX_PENDING];
-	int n;
+	struct fz_net net;
 	bool json_trace, json_report;
 	int done;
 	uint64_t timer_at;
 	bool timer_set;
-	bool verbose;
 };
 
 static int fn_send(void *ctx, const struct rw_upstream_query *q)
 {
 	struct fakenet *fn = ctx;
-	uint8_t name[256];
-	size_t off = RW_DNS_HEADER_LEN;
 
-	REQUIRE(q != NULL && q->wire != NULL && q->addr != NULL);
-	REQUIRE(q->addrlen > 0 && q->addrlen <= sizeof(fn->p[0].addr));
-	REQUIRE(q->len >= RW_DNS_HEADER_LEN && q->len <= sizeof(fn->p[0].wire));
-	REQUIRE(q->timeout_ms > 0 && q->timeout_ms <= 1500); /* the contract's bound */
-	REQUIRE((q->wire[2] & 0x01) == 0);		     /* RD clear */
-	for (int i = 0; i < fn->n; i++)
-		REQUIRE(fn->p[i].id != q->id);
-	if (fn->n == MAX_PENDING)
-		return -ENOBUFS;
-	REQUIRE(rw_wire_read_name(q->wire, q->len, &off, name) > 0 && off + 4 <= q->len);
-	struct pending *p = &fn->p[fn->n++];
-	p->id = q->id;
-	memcpy(&p->addr, q->addr, q->addrlen);
-	p->addrlen = q->addrlen;
-	memcpy(p->wire, q->wire, q->len);
-	p->len = q->len;
-	p->qend = off + 4;
-	return 0;
-}
-
-static void fn_forget(struct fakenet *fn, uint64_t id)
-{
-	for (int i = 0; i < fn->n; i++)
-		if (fn->p[i].id == id) {
-			fn->p[i] = fn->p[--fn->n];
-			return;
-		}
+	REQUIRE(q != NULL && q->wire != NULL);
+	REQUIRE(q->timeout_ms > 0 && q->timeout_ms <= 1500);		  /* the contract's bound */
+	REQUIRE(q->len >= RW_DNS_HEADER_LEN && (q->wire[2] & 0x01) == 0); /* RD clear */
+	return fz_net_keep(&fn->net, q);
 }
 
 static void fn_cancel(void *ctx, uint64_t id)
 {
-	fn_forget(ctx, id);
+	fz_net_forget(&((struct fakenet *)ctx)->net, id);
 }
 
 static void fn_set_timer(void *ctx, uint32_t ms)
@@ -123,7 +81,7 @@ static void fn_trace(void *ctx, const char *text, size_t len)
 {
 	struct fakenet *fn = ctx;
 	REQUIRE(text != NULL && len > 0);
-	if (fn->verbose)
+	if (fn->net.verbose)
 		fwrite(text, 1, len, stderr);
 	printable(text, len, fn->json_trace);
 }
@@ -134,32 +92,9 @@ static void on_check(void *arg, enum rw_check_status st, const char *text, size_
 	fn->done++;
 	REQUIRE(st == RW_CHECK_OK || st == RW_CHECK_WARNINGS || st == RW_CHECK_ERRORS);
 	REQUIRE(text != NULL);
-	if (fn->verbose)
+	if (fn->net.verbose)
 		fwrite(text, 1, len, stderr);
 	printable(text, len, fn->json_report);
-}
-
-static void reply(struct rw_resolver *r, struct fakenet *fn, struct pending *p, const uint8_t *body,
-		  size_t blen)
-{
-	static uint8_t pkt[RW_MAX_MSG];
-	size_t head = blen < 10 ? blen : 10, n;
-	uint64_t id = p->id;
-	struct sockaddr_storage from = p->addr;
-	socklen_t fromlen = p->addrlen;
-
-	if (p->qend + (blen - head) > sizeof(pkt))
-		return;
-	memcpy(pkt, p->wire, 2);
-	memset(pkt + 2, 0, 10);
-	memcpy(pkt + 2, body, head);
-	n = RW_DNS_HEADER_LEN;
-	memcpy(pkt + n, p->wire + n, p->qend - n);
-	n = p->qend;
-	memcpy(pkt + n, body + head, blen - head);
-	n += blen - head;
-	if (rw_resolver_on_reply(r, id, (struct sockaddr *)&from, fromlen, pkt, n))
-		fn_forget(fn, id);
 }
 
 static const char *const names[] = {"www.video-platform.com.",
@@ -191,7 +126,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fn.clk.mono_ms = 1000;
 	fn.clk.wall_us = 1795600000LL * 1000000;
 	fn.clk.rng = 0x636865636b696e67ull;
-	fn.verbose = getenv("RW_FUZZ_VERBOSE") != NULL;
+	fn.net.verbose = getenv("RW_FUZZ_VERBOSE") != NULL;
 	fn.json_report = (data[0] & 0x01) != 0;
 	/* The built-in hints are only addresses here: nothing is ever sent anywhere. */
 	struct rw_config *cfg = rw_config_default();
@@ -220,14 +155,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fn.clk.wall_us += 10000;
 		if (len > size - pos)
 			len = size - pos;
-		if (fn.n > 0) {
-			struct pending *p = &fn.p[fn.n - 1 - which % fn.n];
+		if (fn.net.n > 0) {
+			struct fz_pending *p = &fn.net.p[fn.net.n - 1 - which % fn.net.n];
 			if (len == 0) {
 				uint64_t id = p->id;
-				fn_forget(&fn, id);
+				fz_net_forget(&fn.net, id);
 				rw_resolver_on_timeout(r, id, -ETIMEDOUT);
 			} else {
-				reply(r, &fn, p, data + pos, len);
+				fz_net_reply(&fn.net, r, p, data + pos, len);
 			}
 		} else if (fn.timer_set) {
 			fn.timer_set = false;
@@ -237,15 +172,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	/* The rest is silence: the check ends by its budget at the latest. */
 	for (int i = 0; i < 4000 && !fn.done; i++) {
-		if (fn.timer_set && (fn.n == 0 || fn.timer_at <= fn.clk.mono_ms + 1000)) {
+		if (fn.timer_set && (fn.net.n == 0 || fn.timer_at <= fn.clk.mono_ms + 1000)) {
 			if (fn.timer_at > fn.clk.mono_ms)
 				fn.clk.mono_ms = fn.timer_at;
 			fn.timer_set = false;
 			rw_resolver_on_timer(r);
-		} else if (fn.n > 0) {
-			uint64_t id = fn.p[fn.n - 1].id;
+		} else if (fn.net.n > 0) {
+			uint64_t id = fn.net.p[fn.net.n - 1].id;
 			fn.clk.mono_ms += 1000;
-			fn_forget(&fn, id);
+			fz_net_forget(&fn.net, id);
 			rw_resolver_on_timeout(r, id, -ETIMEDOUT);
 		} else {
 			break;
@@ -254,7 +189,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	REQUIRE(fn.done == 1);
 	REQUIRE(fn.clk.mono_ms - start <= RW_CHECK_BUDGET_MS + 1000);
 	rw_resolver_free(r);
-	REQUIRE(fn.n == 0);
+	REQUIRE(fn.net.n == 0);
 	rw_config_free(cfg);
 	return 0;
 }

@@ -7,12 +7,6 @@
 #include "rootwalk/config.h"
 #include "fuzz.h"
 
-#define REQUIRE(cond)                                                                              \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			abort();                                                                   \
-	} while (0)
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct rw_config *cfg = NULL;

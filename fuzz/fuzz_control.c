@@ -21,7 +21,7 @@
 
 #include <ldns/ldns.h>
 
-#include "fuzzclock.h"
+#include "fuzznet.h"
 #include "rootwalk/cache.h"
 #include "rootwalk/config.h"
 #include "rootwalk/control.h"
@@ -29,12 +29,6 @@
 #include "rootwalk/resolver.h"
 #include "rootwalk/wire.h"
 #include "fuzz.h"
-
-#define REQUIRE(cond)                                                                              \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			abort();                                                                   \
-	} while (0)
 
 #define MAX_LINES   32
 #define MAX_PENDING 64

@@ -15,12 +15,6 @@
 #include "rootwalk/dnssec.h"
 #include "fuzz.h"
 
-#define REQUIRE(cond)                                                                              \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			abort();                                                                   \
-	} while (0)
-
 #define NOW 1800000000LL /* 2027-01-15T08:00:00Z */
 
 static bool in_list(const ldns_rr_list *l, const ldns_rr *r)

@@ -15,12 +15,6 @@
 #include "rootwalk/wire.h"
 #include "fuzz.h"
 
-#define REQUIRE(cond)                                                                              \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			abort();                                                                   \
-	} while (0)
-
 /* Length of the well-formed uncompressed name at the start of p, or 0. */
 static size_t name_len(const uint8_t *p, size_t len)
 {

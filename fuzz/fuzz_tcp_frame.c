@@ -10,12 +10,6 @@
 #include "rootwalk/wire.h"
 #include "fuzz.h"
 
-#define REQUIRE(cond)                                                                              \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			abort();                                                                   \
-	} while (0)
-
 #define MAX_FRAMES 4096
 
 struct frame {

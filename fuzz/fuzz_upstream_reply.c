@@ -25,35 +25,19 @@
 
 #include <ldns/ldns.h>
 
-#include "fuzzclock.h"
+#include "fuzznet.h"
 #include "rootwalk/config.h"
 #include "rootwalk/env.h"
 #include "rootwalk/resolver.h"
 #include "rootwalk/wire.h"
 #include "fuzz.h"
 
-#define REQUIRE(cond)                                                                              \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			abort();                                                                   \
-	} while (0)
-
-#define MAX_PENDING 64
-#define MAX_STEPS   64
-
-struct pending {
-	uint64_t id;
-	struct sockaddr_storage addr;
-	socklen_t addrlen;
-	uint8_t wire[512];
-	size_t len, qend; /* qend: offset just past the question */
-};
+#define MAX_STEPS 64
 
 struct fakenet {
 	struct fz_clock clk; /* first: the env callbacks of fuzzclock.c see it at ctx */
 	struct rw_env env;
-	struct pending p[MAX_PENDING];
-	int n;
+	struct fz_net net;
 	int json;
 	int responses;
 	/* Client questions still waiting for their response (the resolver may join equal ones). */
@@ -63,54 +47,16 @@ struct fakenet {
 		size_t qlen;
 	} asked[MAX_STEPS + 1];
 	int n_asked;
-	bool verbose; /* RW_FUZZ_VERBOSE set: print traces and responses, to triage an input */
 };
 
 static int fn_send(void *ctx, const struct rw_upstream_query *q)
 {
-	struct fakenet *fn = ctx;
-	struct pending *p;
-	uint8_t name[256];
-	size_t off = RW_DNS_HEADER_LEN;
-
-	if (fn->verbose)
-		fprintf(stderr, "-> send id %llu: %zu bytes, addrlen %u, %s\n",
-			(unsigned long long)q->id, q->len, (unsigned)q->addrlen,
-			q->tcp ? "tcp" : "udp");
-	REQUIRE(q != NULL && q->wire != NULL && q->addr != NULL);
-	REQUIRE(q->addrlen > 0 && q->addrlen <= sizeof(p->addr));
-	REQUIRE(q->len >= RW_DNS_HEADER_LEN && q->len <= sizeof(p->wire));
-	for (int i = 0; i < fn->n; i++)
-		REQUIRE(fn->p[i].id != q->id); /* ids are unique while outstanding */
-	if (fn->n == MAX_PENDING)
-		return -ENOBUFS;
-	p = &fn->p[fn->n];
-	/* A query we send is a well-formed message with one question. */
-	REQUIRE(rw_wire_read_name(q->wire, q->len, &off, name) > 0 && off + 4 <= q->len);
-	REQUIRE(q->wire[4] == 0 && q->wire[5] == 1);
-	p->id = q->id;
-	memcpy(&p->addr, q->addr, q->addrlen);
-	p->addrlen = q->addrlen;
-	memcpy(p->wire, q->wire, q->len);
-	p->len = q->len;
-	p->qend = off + 4;
-	fn->n++;
-	return 0;
-}
-
-static void fn_forget(struct fakenet *fn, uint64_t id)
-{
-	for (int i = 0; i < fn->n; i++) {
-		if (fn->p[i].id == id) {
-			fn->p[i] = fn->p[--fn->n];
-			return;
-		}
-	}
+	return fz_net_keep(&((struct fakenet *)ctx)->net, q);
 }
 
 static void fn_cancel(void *ctx, uint64_t id)
 {
-	fn_forget(ctx, id);
+	fz_net_forget(&((struct fakenet *)ctx)->net, id);
 }
 
 static void fn_trace(void *ctx, const char *text, size_t len)
@@ -118,7 +64,7 @@ static void fn_trace(void *ctx, const char *text, size_t len)
 	struct fakenet *fn = ctx;
 
 	REQUIRE(text != NULL && len > 0 && text[len - 1] == '\n');
-	if (fn->verbose)
+	if (fn->net.verbose)
 		fwrite(text, 1, len, stderr);
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)text[i];
@@ -144,7 +90,7 @@ static void on_response(void *arg, const uint8_t *resp, size_t len)
 	REQUIRE(resp[2] & 0x80);
 	REQUIRE(ldns_wire2pkt(&pkt, resp, len) == LDNS_STATUS_OK);
 	REQUIRE(ldns_pkt_qdcount(pkt) == 1);
-	if (fn->verbose)
+	if (fn->net.verbose)
 		ldns_pkt_print(stderr, pkt);
 	ldns_pkt_free(pkt);
 	/* It answers one of the questions asked, with its ID and its question as sent. */
@@ -209,41 +155,6 @@ static void ask(struct fakenet *fn, struct rw_resolver *r, uint8_t choice)
 	}
 }
 
-/* Send body as the reply to p. */
-static void reply(struct fakenet *fn, struct rw_resolver *r, struct pending *p, const uint8_t *body,
-		  size_t blen)
-{
-	static uint8_t pkt[RW_MAX_MSG];
-	size_t n = 0, head = blen < 10 ? blen : 10;
-	uint64_t id = p->id;
-	struct sockaddr_storage from = p->addr;
-	socklen_t fromlen = p->addrlen;
-
-	if (p->qend + (blen - head) > sizeof(pkt))
-		return;
-	memcpy(pkt, p->wire, 2);
-	memset(pkt + 2, 0, 10);
-	memcpy(pkt + 2, body, head);
-	n = RW_DNS_HEADER_LEN;
-	memcpy(pkt + n, p->wire + n, p->qend - n);
-	n = p->qend;
-	memcpy(pkt + n, body + head, blen - head);
-	n += blen - head;
-	if (fn->verbose) {
-		ldns_pkt *v = NULL;
-
-		fprintf(stderr, "<- reply to id %llu, %zu bytes:\n", (unsigned long long)id, n);
-		if (ldns_wire2pkt(&v, pkt, n) == LDNS_STATUS_OK)
-			ldns_pkt_print(stderr, v);
-		else
-			fprintf(stderr, "(does not parse)\n");
-		ldns_pkt_free(v);
-	}
-	/* p may move once the resolver answers: it sends and cancels from inside this call. */
-	if (rw_resolver_on_reply(r, id, (struct sockaddr *)&from, fromlen, pkt, n))
-		fn_forget(fn, id);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct fakenet fn;
@@ -264,7 +175,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fn.clk.mono_ms = 1000;
 	fn.clk.wall_us = 1795600000LL * 1000000; /* 2026-11-25T09:46:40Z */
 	fn.clk.rng = 0x726f6f7477616c6bull;
-	fn.verbose = getenv("RW_FUZZ_VERBOSE") != NULL;
+	fn.net.verbose = getenv("RW_FUZZ_VERBOSE") != NULL;
 	/* The built-in hints are only addresses here: nothing is ever sent anywhere. */
 	cfg = rw_config_default();
 	REQUIRE(cfg != NULL);
@@ -292,23 +203,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if (len > size - pos)
 			len = size - pos;
-		if (fn.n > 0) {
-			struct pending *p = &fn.p[fn.n - 1 - which % fn.n];
+		if (fn.net.n > 0) {
+			struct fz_pending *p = &fn.net.p[fn.net.n - 1 - which % fn.net.n];
 
 			if (len == 0) {
 				uint64_t id = p->id;
 
-				fn_forget(&fn, id);
+				fz_net_forget(&fn.net, id);
 				rw_resolver_on_timeout(r, id, -ETIMEDOUT);
 			} else {
-				reply(&fn, r, p, data + pos, len);
+				fz_net_reply(&fn.net, r, p, data + pos, len);
 			}
 		}
 		pos += len;
 	}
 	rw_resolver_free(r);
 	/* Freed with queries outstanding: each was cancelled. */
-	REQUIRE(fn.n == 0);
+	REQUIRE(fn.net.n == 0);
 	rw_config_free(cfg);
 	return 0;
 }
