@@ -116,16 +116,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 2)
 		return 0;
 	memset(&fn, 0, sizeof(fn));
-	fn.env = (struct rw_env){.ctx = &fn,
-				 .now_mono_ms = fz_mono_ms,
-				 .now_wall_us = fz_wall_us,
-				 .random_buf = fz_random,
-				 .send = fn_send,
-				 .cancel = fn_cancel,
-				 .set_timer = fn_set_timer};
-	fn.clk.mono_ms = 1000;
-	fn.clk.wall_us = 1795600000LL * 1000000;
-	fn.clk.rng = 0x636865636b696e67ull;
+	fz_env_init(&fn.env, &fn, &fn.clk, 0x636865636b696e67ull);
+	fn.env.send = fn_send;
+	fn.env.cancel = fn_cancel;
+	fn.env.set_timer = fn_set_timer;
 	fn.net.verbose = getenv("RW_FUZZ_VERBOSE") != NULL;
 	fn.json_report = (data[0] & 0x01) != 0;
 	/* The built-in hints are only addresses here: nothing is ever sent anywhere. */

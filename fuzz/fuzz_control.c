@@ -220,16 +220,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	REQUIRE(cfg != NULL);
 	memset(&fn, 0, sizeof(fn));
-	fn.env = (struct rw_env){.ctx = &fn,
-				 .now_mono_ms = fz_mono_ms,
-				 .now_wall_us = fz_wall_us,
-				 .random_buf = fz_random,
-				 .send = fn_send,
-				 .cancel = fn_cancel,
-				 .trace_write = fn_trace};
-	fn.clk.mono_ms = 1000;
-	fn.clk.wall_us = 1795600000LL * 1000000;
-	fn.clk.rng = 0x636f6e74726f6cull;
+	fz_env_init(&fn.env, &fn, &fn.clk, 0x636f6e74726f6cull);
+	fn.env.send = fn_send;
+	fn.env.cancel = fn_cancel;
+	fn.env.trace_write = fn_trace;
 	fn.verbose = getenv("RW_FUZZ_VERBOSE") != NULL;
 	cfg->upstream_timeout_ms = 100;
 	r = rw_resolver_new(&fn.env, cfg, err, sizeof(err));

@@ -166,15 +166,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 2)
 		return 0;
 	memset(&fn, 0, sizeof(fn));
-	fn.env = (struct rw_env){.ctx = &fn,
-				 .now_mono_ms = fz_mono_ms,
-				 .now_wall_us = fz_wall_us,
-				 .random_buf = fz_random,
-				 .send = fn_send,
-				 .cancel = fn_cancel};
-	fn.clk.mono_ms = 1000;
-	fn.clk.wall_us = 1795600000LL * 1000000; /* 2026-11-25T09:46:40Z */
-	fn.clk.rng = 0x726f6f7477616c6bull;
+	fz_env_init(&fn.env, &fn, &fn.clk, 0x726f6f7477616c6bull);
+	fn.env.send = fn_send;
+	fn.env.cancel = fn_cancel;
 	fn.net.verbose = getenv("RW_FUZZ_VERBOSE") != NULL;
 	/* The built-in hints are only addresses here: nothing is ever sent anywhere. */
 	cfg = rw_config_default();

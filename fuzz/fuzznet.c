@@ -31,6 +31,17 @@ void fz_random(void *ctx, void *buf, size_t len)
 	}
 }
 
+void fz_env_init(struct rw_env *env, void *ctx, struct fz_clock *clk, uint64_t seed)
+{
+	*env = (struct rw_env){.ctx = ctx,
+			       .now_mono_ms = fz_mono_ms,
+			       .now_wall_us = fz_wall_us,
+			       .random_buf = fz_random};
+	clk->mono_ms = 1000;
+	clk->wall_us = 1795600000LL * 1000000; /* 2026-11-25T09:46:40Z */
+	clk->rng = seed;
+}
+
 int fz_net_keep(struct fz_net *net, const struct rw_upstream_query *q)
 {
 	uint8_t name[256];

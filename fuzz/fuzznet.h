@@ -23,6 +23,10 @@ struct fz_clock {
 uint64_t fz_mono_ms(void *ctx);
 int64_t fz_wall_us(void *ctx);
 void fz_random(void *ctx, void *buf, size_t len);
+/* A fresh env with ctx (which must point at clk: the target's first member) and these three
+ * callbacks; the clock at 1,000 ms monotonic and 2026-11-25T09:46:40Z, the random bytes seeded
+ * with seed. The target adds its own send, cancel, timer and trace callbacks. */
+void fz_env_init(struct rw_env *env, void *ctx, struct fz_clock *clk, uint64_t seed);
 
 #define FZ_MAX_PENDING 64
 
