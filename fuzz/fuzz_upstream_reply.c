@@ -197,18 +197,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if (len > size - pos)
 			len = size - pos;
-		if (fn.net.n > 0) {
-			struct fz_pending *p = &fn.net.p[fn.net.n - 1 - which % fn.net.n];
-
-			if (len == 0) {
-				uint64_t id = p->id;
-
-				fz_net_forget(&fn.net, id);
-				rw_resolver_on_timeout(r, id, -ETIMEDOUT);
-			} else {
-				fz_net_reply(&fn.net, r, p, data + pos, len);
-			}
-		}
+		fz_net_play(&fn.net, r, which, data + pos, len);
 		pos += len;
 	}
 	rw_resolver_free(r);

@@ -114,3 +114,19 @@ void fz_net_reply(struct fz_net *net, struct rw_resolver *r, struct fz_pending *
 	if (rw_resolver_on_reply(r, id, (struct sockaddr *)&from, fromlen, pkt, n))
 		fz_net_forget(net, id);
 }
+
+bool fz_net_play(struct fz_net *net, struct rw_resolver *r, uint8_t which, const uint8_t *body,
+		 size_t len)
+{
+	if (net->n == 0)
+		return false;
+	struct fz_pending *p = &net->p[net->n - 1 - which % net->n];
+	if (len == 0) {
+		uint64_t id = p->id;
+		fz_net_forget(net, id);
+		rw_resolver_on_timeout(r, id, -ETIMEDOUT);
+	} else {
+		fz_net_reply(net, r, p, body, len);
+	}
+	return true;
+}

@@ -57,4 +57,9 @@ void fz_net_forget(struct fz_net *net, uint64_t id);
 void fz_net_reply(struct fz_net *net, struct rw_resolver *r, struct fz_pending *p,
 		  const uint8_t *body, size_t blen);
 
+/* One chunk of the input: which picks an outstanding query (counted from the newest); len 0
+ * makes it time out, else body is its reply (fz_net_reply). False when none is outstanding. */
+bool fz_net_play(struct fz_net *net, struct rw_resolver *r, uint8_t which, const uint8_t *body,
+		 size_t len);
+
 #endif
