@@ -1,0 +1,35 @@
+"""Worker threads over a daemon's life: the root NS set primed again when it expires (RFC 8109 4),
+reloads that switch the trace log under load, SIGTERM while reloads and control requests are
+under way. Every traffic loop is bounded in count and time."""
+
+import time
+
+import pytest
+
+from rwlab import dnsq, traces
+from rwlab.traces import brief
+
+
+VP = "video-platform.com."
+
+
+def primings(r):
+    return [t for t in traces.traces_for(r.trace_log, ".", "NS")
+            if t[0].get("proto") == "internal"]
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_root_primed_again_when_it_expires(start_rootwalkd, n):
+    """RFC 8109 4: once the primed root NS set has expired (cache-max-ttl: 2), a walk from the
+    root hints primes it again, with worker threads as with one (only the main loop's resolver
+    primes at startup; a worker that falls back to the hints must still get the set primed)."""
+    r = start_rootwalkd(extra="num-threads: %d\ncache-max-ttl: 2\n" % n)
+    traces.wait_trace(r.trace_log, ".", "NS")
+    assert dnsq.ask(r.addr, VP).rcode() == 0
+    time.sleep(3)
+    assert len(primings(r)) == 1, [brief(t) for t in primings(r)]
+    for i in range(4 * n):  # a client of every worker
+        dnsq.ask(r.addr, "www.%s" % VP, timeout=3)
+    traces.wait_trace(r.trace_log, ".", "NS", count=2, timeout=5)
+    got = primings(r)
+    assert len(got) == 2, "%d primings: %s" % (len(got), [brief(t) for t in got])
