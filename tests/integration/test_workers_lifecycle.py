@@ -2,6 +2,8 @@
 reloads that switch the trace log under load, SIGTERM while reloads and control requests are
 under way. Every traffic loop is bounded in count and time."""
 
+import os
+import signal
 import time
 
 import pytest
@@ -33,3 +35,31 @@ def test_root_primed_again_when_it_expires(start_rootwalkd, n):
     traces.wait_trace(r.trace_log, ".", "NS", count=2, timeout=5)
     got = primings(r)
     assert len(got) == 2, "%d primings: %s" % (len(got), [brief(t) for t in got])
+
+
+def blocked_signals(pid, tid):
+    with open("/proc/%d/task/%d/status" % (pid, tid)) as f:
+        for line in f:
+            if line.startswith("SigBlk:"):
+                return int(line.split()[1], 16)
+    return 0
+
+
+@pytest.mark.parametrize("n", [2, 4])
+def test_signals_are_the_main_threads(start_rootwalkd, n):
+    """Every worker thread blocks SIGTERM, SIGINT and SIGHUP (they are the main loop's, as the
+    trace sink's thread has them blocked), and the main thread does not."""
+    r = start_rootwalkd(extra="num-threads: %d\n" % n)
+    assert dnsq.ask(r.addr, VP).rcode() == 0  # the threads run
+    pid = r.proc.pid
+    want = (1 << (signal.SIGTERM - 1)) | (1 << (signal.SIGINT - 1)) | (1 << (signal.SIGHUP - 1))
+    workers = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+            name = f.read().strip()
+        if name.startswith("rw-worker-"):
+            workers[name] = blocked_signals(pid, int(tid))
+    assert len(workers) == n, workers
+    assert all(m & want == want for m in workers.values()), \
+        {k: "%x" % v for k, v in workers.items()}
+    assert blocked_signals(pid, pid) & want == 0
