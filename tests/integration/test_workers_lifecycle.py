@@ -4,12 +4,15 @@ under way. Every traffic loop is bounded in count and time."""
 
 import os
 import signal
+import threading
 import time
 
 import pytest
 
 from rwlab import dnsq, traces
 from rwlab.traces import brief
+
+from conftest import stops_cleanly
 
 
 VP = "video-platform.com."
@@ -63,3 +66,76 @@ def test_signals_are_the_main_threads(start_rootwalkd, n):
     assert all(m & want == want for m in workers.values()), \
         {k: "%x" % v for k, v in workers.items()}
     assert blocked_signals(pid, pid) & want == 0
+
+
+def load(addr, stop, results, limit_s=20, limit_n=4000):
+    deadline = time.monotonic() + limit_s
+    n = 0
+    while not stop.is_set() and time.monotonic() < deadline and n < limit_n:
+        n += 1
+        try:
+            m = dnsq.ask(addr, VP if n % 3 else "www." + VP, timeout=2)
+            if m.rcode() == 0:
+                results["ok"] += 1
+            else:
+                results["bad"].append(dnsq.show(m))
+        except Exception as e:  # noqa: BLE001 - reported by the caller
+            results["bad"].append(repr(e))
+
+
+@pytest.mark.parametrize("n", [2, 4])
+def test_reload_switches_trace_log_under_load(start_ctl, tmp_path, n):
+    """Reloads that switch trace-log between two files, stderr and off while every worker
+    traces cache hits and walks: every reload succeeds, nothing is lost, the daemon stops
+    cleanly (no sanitizer report)."""
+    c = start_ctl(extra="num-threads: %d\n" % n)
+    dnsq.ask(c.r.addr, VP)
+    with open(c.r.conf) as f:
+        conf = f.read()
+    stop = threading.Event()
+    results = {"ok": 0, "bad": []}
+    threads = [threading.Thread(target=load, args=(c.r.addr, stop, results))
+               for _ in range(4)]
+    for t in threads:
+        t.start()
+    logs = [str(tmp_path / "a.log"), "stderr", "off", str(tmp_path / "b.log")]
+    try:
+        for i in range(12):
+            with open(c.r.conf, "w") as f:
+                f.write(conf + "trace-log: %s\n" % logs[i % len(logs)])
+            out = c.ok("reload")
+            assert out.startswith("reloaded"), out
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(30)
+    assert not results["bad"] and results["ok"] > 20, results
+    assert os.path.getsize(str(tmp_path / "a.log")) > 0
+    stops_cleanly(c.r)
+
+
+@pytest.mark.parametrize("n", [2, 4])
+def test_sigterm_during_reloads_and_stats(start_ctl, n):
+    """SIGHUPs, stats and reloads under way when SIGTERM comes: a clean, quick exit."""
+    c = start_ctl(extra="num-threads: %d\n" % n)
+    dnsq.ask(c.r.addr, VP)
+    stop = threading.Event()
+    results = {"ok": 0, "bad": []}
+    threads = [threading.Thread(target=load, args=(c.r.addr, stop, results, 10, 1000))
+               for _ in range(2)]
+    for t in threads:
+        t.start()
+    try:
+        for _ in range(5):
+            c.r.proc.send_signal(signal.SIGHUP)
+            c.run("stats", "--per-thread")
+        for _ in range(3):
+            c.r.proc.send_signal(signal.SIGHUP)
+        t0 = time.monotonic()
+        stops_cleanly(c.r)
+        assert time.monotonic() - t0 < 5.0
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(30)
