@@ -82,6 +82,8 @@ struct rw_hints *rw_shared_reconfigure(struct rw_shared *s, const struct rw_conf
 /* The server cookie secret (RW_COOKIE_SECRET_LEN bytes), drawn from env the first time. Any
  * thread. */
 const uint8_t *rw_shared_cookie_secret(struct rw_shared *s, const struct rw_env *env);
+/* Whether some priming of the root NS set succeeded (any resolver of the daemon). Any thread. */
+bool rw_shared_primed(struct rw_shared *s);
 /* A walk of a resolver fell back to the root hints: true when it is to prime the root NS set
  * again (a priming succeeded before and no other resolver is priming again), and then it holds
  * the claim until it calls rw_shared_prime_finished with claimed true. Any thread. */

@@ -165,10 +165,10 @@ static void finish(struct req *q)
 	bool was_prime = q->prime;
 	if (was_prime)
 		prime_finished(r, it, rcode);
-	/* RFC 8109 4: when the primed root NS set has expired, prime again (but a priming that
-	 * failed waits for its timer) */
-	bool reprime = q->sh.used_hints && !q->prime && rw_prime_after_hints(&r->prime) &&
-		       rw_shared_reprime_claim(r->shared);
+	/* RFC 8109 4: when the primed root NS set has expired, prime again, one resolver of the
+	 * daemon at a time (but a priming that failed waits for its timer) */
+	bool reprime = q->sh.used_hints && q->primed_before && !q->prime &&
+		       rw_prime_after_hints(&r->prime) && rw_shared_reprime_claim(r->shared);
 	req_free(q);
 	if (was_prime)
 		unpark(r, true);

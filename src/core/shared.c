@@ -143,9 +143,14 @@ const uint8_t *rw_shared_cookie_secret(struct rw_shared *s, const struct rw_env 
 	return s->cookie_secret;
 }
 
+bool rw_shared_primed(struct rw_shared *s)
+{
+	return atomic_load_explicit(&s->primed, memory_order_relaxed);
+}
+
 bool rw_shared_reprime_claim(struct rw_shared *s)
 {
-	return atomic_load_explicit(&s->primed, memory_order_relaxed) &&
+	return rw_shared_primed(s) &&
 	       !atomic_exchange_explicit(&s->repriming, true, memory_order_relaxed);
 }
 
