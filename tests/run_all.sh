@@ -185,8 +185,9 @@ fi
 # -- ThreadSanitizer -----------------------------------------------------------------------------
 # The worker threads share one cache, infra cache, key cache and NSEC cache (struct rw_shared).
 # A second build with -Db_sanitize=thread runs the unit tests (test_threads_* hammer the shared
-# tables from four threads) and the stress test with 2 and 4 workers against the TSan rootwalkd
-# (tests/integration/test_stress.py -k workers).
+# tables from four threads), the stress test with 2 and 4 workers and the workers' lifecycle tests
+# against the TSan rootwalkd (tests/integration/test_stress.py -k workers,
+# tests/integration/test_workers_lifecycle.py).
 TSAN_BUILD=${TSAN_BUILD_DIR:-build-tsan}
 if [ "${TSAN:-yes}" = no ]; then
 	section "ThreadSanitizer: left out (TSAN=no)"
@@ -223,7 +224,8 @@ else
 		rm -f "$tjunit"
 		# TSAN_ALL=yes: the whole lab suite under TSan instead (1,056 tests passed in 266 s
 		# on 2 shared cores, 2 workers each: too long to run every time).
-		tsel=(-k workers tests/integration/test_stress.py)
+		tsel=(-k workers tests/integration/test_stress.py
+			tests/integration/test_workers_lifecycle.py)
 		[ "${TSAN_ALL:-no}" = yes ] && tsel=(tests/integration)
 		ROOTWALKD="$(cd "$TSAN_BUILD" && pwd)/src/daemon/rootwalkd" \
 			timeout -k 10 900 "$REPO/scripts/in_lab.sh" "$PY" -m pytest -p no:cacheprovider \

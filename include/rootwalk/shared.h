@@ -51,6 +51,13 @@ struct rw_shared {
 	uint8_t cookie_secret[RW_COOKIE_SECRET_LEN];
 	atomic_bool have_secret;
 	struct rw_ratelimit *rl; /* under gate_lock; made at the first limited query */
+
+	/* RFC 8109 4 with several resolvers: only one primes at startup (the daemon's main loop),
+	 * so a worker whose walk fell back to the hints has no priming of its own to go by. The
+	 * root NS set is primed again by the resolver that claims repriming, once some priming
+	 * succeeded (primed), one resolver at a time (rw_shared_reprime_claim). */
+	atomic_bool primed;
+	atomic_bool repriming;
 };
 
 #define RW_SHARED_KEYCACHE_MAX	10000 /* zones in the key cache */
@@ -75,6 +82,15 @@ struct rw_hints *rw_shared_reconfigure(struct rw_shared *s, const struct rw_conf
 /* The server cookie secret (RW_COOKIE_SECRET_LEN bytes), drawn from env the first time. Any
  * thread. */
 const uint8_t *rw_shared_cookie_secret(struct rw_shared *s, const struct rw_env *env);
+/* Whether some priming of the root NS set succeeded (any resolver of the daemon). Any thread. */
+bool rw_shared_primed(struct rw_shared *s);
+/* A walk of a resolver fell back to the root hints: true when it is to prime the root NS set
+ * again (a priming succeeded before and no other resolver is priming again), and then it holds
+ * the claim until it calls rw_shared_prime_finished with claimed true. Any thread. */
+bool rw_shared_reprime_claim(struct rw_shared *s);
+/* A priming ended (ok: the root NS set came); claimed: the resolver held the claim, now
+ * released. Any thread. */
+void rw_shared_prime_finished(struct rw_shared *s, bool ok, bool claimed);
 /* rw_ratelimit_check on the one table of the daemon, under its lock (the table made at the first
  * call; without memory every query passes). Any thread. */
 enum rw_rl_verdict rw_shared_ratelimit(struct rw_shared *s, const struct sockaddr *client,

@@ -32,7 +32,7 @@ uint32_t rw_prime_finished(struct rw_prime *p, bool ok, uint64_t now_ms)
 
 bool rw_prime_after_hints(const struct rw_prime *p)
 {
-	return p->phase == RW_PRIME_DONE;
+	return p->phase == RW_PRIME_DONE || p->phase == RW_PRIME_NEVER;
 }
 
 bool rw_prime_due(const struct rw_prime *p, uint64_t now_ms)

@@ -25,6 +25,7 @@ struct rw_prime {
 	uint32_t backoff_ms; /* the wait after the next failure */
 	uint64_t retry_at_ms;
 	uint32_t failures; /* in a row */
+	bool claimed;	   /* the priming under way holds the shared reprime claim */
 };
 
 void rw_prime_init(struct rw_prime *p);
@@ -33,8 +34,10 @@ void rw_prime_started(struct rw_prime *p);
 /* The priming query ended; ok when it got the root NS set. Returns the milliseconds until the
  * next try (0 after a success). */
 uint32_t rw_prime_finished(struct rw_prime *p, bool ok, uint64_t now_ms);
-/* A client answer walked from the root hints (the primed NS set had expired): prime again? Only
- * after a success; a failed priming waits for its timer. */
+/* A client answer walked from the root hints (the primed NS set had expired): may this resolver
+ * prime again? After its own success, or when it never primed (a worker thread: the daemon's
+ * main loop primed; rw_shared_reprime_claim then decides); a failed priming waits for its
+ * timer. */
 bool rw_prime_after_hints(const struct rw_prime *p);
 /* The retry timer fired at now_ms: prime now? */
 bool rw_prime_due(const struct rw_prime *p, uint64_t now_ms);

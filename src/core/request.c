@@ -258,6 +258,7 @@ struct req *req_new(struct rw_resolver *r, bool traced)
 	q->sh.deadline_ms = q->start_ms + r->cfg->query_budget_ms;
 	q->start_us = r->env->now_wall_us(r->env->ctx);
 	q->mono_us = rw_stats_now_us(r->env);
+	q->primed_before = rw_shared_primed(r->shared);
 	if (traced && r->env->trace_write) {
 		uint64_t tid;
 		r->env->random_buf(r->env->ctx, &tid, sizeof(tid));

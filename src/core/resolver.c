@@ -97,12 +97,21 @@ static void unpark(struct rw_resolver *r, bool all)
 	arm_timer(r);
 }
 
+/* A priming of r ended: the daemon's resolvers learn whether it worked, and the claim to prime
+ * again (rw_shared_reprime_claim) goes back if r held it. */
+static void prime_release(struct rw_resolver *r, bool ok)
+{
+	rw_shared_prime_finished(r->shared, ok, r->prime.claimed);
+	r->prime.claimed = false;
+}
+
 /* The priming query ended: on failure, log it and retry on the timer, with backoff. */
 static void prime_finished(struct rw_resolver *r, const struct rw_iter *it, int rcode)
 {
 	size_t n = 0;
 	rw_iter_answer(it, &n);
 	bool ok = rcode == LDNS_RCODE_NOERROR && n > 0;
+	prime_release(r, ok);
 	uint32_t wait = rw_prime_finished(&r->prime, ok, r->env->now_mono_ms(r->env->ctx));
 	if (!ok && r->env->log) {
 		char msg[400];
@@ -156,14 +165,16 @@ static void finish(struct req *q)
 	bool was_prime = q->prime;
 	if (was_prime)
 		prime_finished(r, it, rcode);
-	/* RFC 8109 4: when the primed root NS set has expired, prime again (but a priming that
-	 * failed waits for its timer) */
-	bool reprime = q->sh.used_hints && !q->prime && rw_prime_after_hints(&r->prime);
+	/* RFC 8109 4: when the primed root NS set has expired, prime again, one resolver of the
+	 * daemon at a time (but a priming that failed waits for its timer) */
+	bool reprime = q->sh.used_hints && q->primed_before && !q->prime &&
+		       rw_prime_after_hints(&r->prime) && rw_shared_reprime_claim(r->shared);
 	req_free(q);
 	if (was_prime)
 		unpark(r, true);
-	if (reprime)
-		rw_resolver_prime(r);
+	r->prime.claimed |= reprime;
+	if (reprime && rw_resolver_prime(r) < 0)
+		prime_release(r, false);
 }
 
 /* An event for the request goes to the top of its stack: the iterator of a sub-resolution, or

@@ -47,6 +47,7 @@ struct req {
 	const uint8_t *fwire;
 	size_t fwlen;
 	bool prime;
+	bool primed_before;   /* some priming had succeeded when it began: hints mean it expired */
 	bool client;	      /* a client's question: counts against num-queries-per-thread */
 	bool parked;	      /* waiting for the priming under way before it starts */
 	struct req *pnext;    /* the parked list */

@@ -89,6 +89,7 @@ void rw_resolver_free(struct rw_resolver *r)
 		return;
 	while (r->reqs)
 		req_free(r->reqs);
+	rw_shared_prime_finished(r->shared, false, r->prime.claimed); /* a priming dropped */
 	rw_check_free_all(r);
 	rw_sendshare_free(r->share);
 	rw_gate_deinit(&r->gate);

@@ -143,6 +143,25 @@ const uint8_t *rw_shared_cookie_secret(struct rw_shared *s, const struct rw_env 
 	return s->cookie_secret;
 }
 
+bool rw_shared_primed(struct rw_shared *s)
+{
+	return atomic_load_explicit(&s->primed, memory_order_relaxed);
+}
+
+bool rw_shared_reprime_claim(struct rw_shared *s)
+{
+	return rw_shared_primed(s) &&
+	       !atomic_exchange_explicit(&s->repriming, true, memory_order_relaxed);
+}
+
+void rw_shared_prime_finished(struct rw_shared *s, bool ok, bool claimed)
+{
+	if (ok)
+		atomic_store_explicit(&s->primed, true, memory_order_relaxed);
+	if (claimed)
+		atomic_store_explicit(&s->repriming, false, memory_order_relaxed);
+}
+
 enum rw_rl_verdict rw_shared_ratelimit(struct rw_shared *s, const struct sockaddr *client,
 				       uint64_t now_ms, uint32_t qps, uint32_t slip, bool *sample)
 {

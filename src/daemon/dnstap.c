@@ -9,6 +9,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -186,7 +188,12 @@ static int start_thread(struct rw_dnstap *t, unsigned nqueues, char *err, size_t
 	struct fstrm_iothr_options *io = fstrm_iothr_options_init();
 	if (io)
 		fstrm_iothr_options_set_num_input_queues(io, nqueues ? nqueues : 1);
+	/* fstrm's I/O thread inherits the mask: signals are the main loop's */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	t->iothr = io ? fstrm_iothr_init(io, &w) : NULL;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	fstrm_iothr_options_destroy(&io);
 	if (!t->iothr) {
 		fstrm_writer_destroy(&w);

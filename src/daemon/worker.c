@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,11 +233,19 @@ fail:
 
 int rw_workers_start(struct rw_workers *ws)
 {
+	sigset_t all, old;
+
+	/* Every signal blocked in the workers (they inherit the mask): signals are the main
+	 * loop's, so SIGTERM, SIGHUP and SIGINT always interrupt the main thread and never a
+	 * worker in the middle of a write, as the trace sink's and Unbound's threads do. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	for (unsigned i = 0; i < ws->n; i++) {
 		struct wthread *t = &ws->t[i];
 		int rc = pthread_create(&t->tid, NULL, thread_main, t);
 
 		if (rc != 0) {
+			pthread_sigmask(SIG_SETMASK, &old, NULL);
 			rw_daemon_log(RW_LOG_ERR, "worker %u: cannot start its thread: %s", i,
 				      strerror(rc));
 			return -1;
@@ -245,6 +254,7 @@ int rw_workers_start(struct rw_workers *ws)
 		t->started = true;
 		pthread_mutex_unlock(&t->lock);
 	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return 0;
 }
 

@@ -104,6 +104,39 @@ static void test_trust(struct fakenet *fn, struct rw_shared *s, const char *hint
 	unlink(ta);
 }
 
+/* Whether the root NS set is cached as an answer (a priming's), now. */
+static bool root_primed(struct fakenet *fn, struct rw_shared *s)
+{
+	ldns_rdf *root = dname(".");
+	struct rw_cache_entry e;
+	bool ok = rw_cache_get(s->cache, RW_ENTRY_RRSET, root, LDNS_RR_TYPE_NS, LDNS_RR_CLASS_IN,
+			       fn->wall_us, RW_RANK_ANSWER, &e);
+
+	if (ok)
+		rw_cache_entry_clear(&e);
+	ldns_rdf_deep_free(root);
+	return ok;
+}
+
+/* RFC 8109 4 under two resolvers, as with worker threads: only the first primes (the daemon's
+ * main loop); once the primed root NS set has expired, the second, whose walk falls back to the
+ * root hints, primes it again. */
+static void test_reprime(struct fakenet *fn, struct rw_shared *s, struct rw_resolver *one,
+			 struct rw_resolver *two)
+{
+	fn->r = one;
+	CHECK_EQ(rw_resolver_prime(one), 0);
+	fn_run(fn, 20);
+	CHECK(root_primed(fn, s));
+	fn_advance(fn, 86401); /* cache-max-ttl: the primed set has expired */
+	CHECK(!root_primed(fn, s));
+	fn->r = two;
+	CHECK_EQ(fn_ask(fn, "www.example.", LDNS_RR_TYPE_A, true), LDNS_RCODE_NOERROR);
+	fn_run(fn, 20);
+	CHECK(root_primed(fn, s));
+	CHECK_EQ(rw_resolver_pending(two), 0);
+}
+
 int main(void)
 {
 	char hints[64], err[256];
@@ -131,6 +164,7 @@ int main(void)
 	CHECK_EQ(fn.sent_total, sent);
 	CHECK(rw_resolver_cache(one) == rw_resolver_cache(two));
 	CHECK_EQ(rw_resolver_stats(two)->fast_path, 1);
+	test_reprime(&fn, shared, one, two);
 
 	/* a reload: bad hints change nothing; good ones reach both resolvers */
 	struct rw_config *bad = fn_config("/nonexistent/hints");
