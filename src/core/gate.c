@@ -21,7 +21,6 @@ int rw_gate_init(struct rw_gate *g, const struct rw_env *env, const struct rw_co
 	g->acl = rw_acl_new(cfg->acl, cfg->n_acl);
 	if (!g->acl)
 		return -ENOMEM;
-	g->acl_cfg = cfg;
 	g->shared = shared;
 	return 0;
 }
@@ -32,7 +31,6 @@ void rw_gate_use_config(struct rw_gate *g, const struct rw_env *env, const struc
 	if (acl) {
 		rw_acl_free(g->acl);
 		g->acl = acl;
-		g->acl_cfg = cfg;
 	} else if (env->log) {
 		env->log(env->ctx, 3,
 			 "out of memory: the access-control lines before the reload "

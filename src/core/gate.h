@@ -18,8 +18,7 @@ struct rw_resolver;
 
 /* The gate's state, in the resolver. */
 struct rw_gate {
-	struct rw_acl *acl;		 /* compiled from acl_cfg */
-	const struct rw_config *acl_cfg; /* the configuration acl was compiled from */
+	struct rw_acl *acl; /* compiled from the configuration in use */
 	/* borrowed: the server cookie secret and the rate limit's table, one for every resolver
 	 * of the daemon (rw_shared_cookie_secret, rw_shared_ratelimit), so that a cookie made by
 	 * one worker is valid at another and the limit counts a client's queries at all */

@@ -120,6 +120,9 @@ void rw_daemon_env_init(struct rw_worker *w);
 /* Switch w's tracing on or off; to_file: the trace log is a file, so cache hits go to the sink as
  * packed records and are formatted on its thread (env->trace_write_hit). */
 void rw_daemon_env_tracing(struct rw_worker *w, bool on, bool to_file);
+/* d->trace_lock, preferring writers: a reload's swap of the sink is not held off by a stream of
+ * traces (no thread takes the read lock twice). */
+void rw_daemon_trace_lock_init(struct rw_daemon *d);
 /* Write one trace to the daemon's sink (file or stderr). Any thread: d->trace_lock. */
 void rw_daemon_trace_write(struct rw_daemon *d, const char *text, size_t len);
 int64_t rw_daemon_now_wall_us(void *ctx);

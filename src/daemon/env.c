@@ -77,6 +77,16 @@ static void env_log(void *ctx, int level, const char *text)
 	rw_daemon_log(level, "%s", text);
 }
 
+void rw_daemon_trace_lock_init(struct rw_daemon *d)
+{
+	pthread_rwlockattr_t a;
+
+	pthread_rwlockattr_init(&a);
+	pthread_rwlockattr_setkind_np(&a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&d->trace_lock, &a); /* nothing to destroy on Linux */
+	pthread_rwlockattr_destroy(&a);
+}
+
 /* Any thread. The sink is swapped (trace_use in main.c) only under the write lock, so a reader
  * holding the read lock writes to a sink that stays open until it lets go. */
 void rw_daemon_trace_write(struct rw_daemon *d, const char *text, size_t len)

@@ -559,7 +559,7 @@ static int run(const char *config_path, bool explicit_path)
 	unsigned nthreads;
 
 	memset(&d, 0, sizeof(d));
-	pthread_rwlock_init(&d.trace_lock, NULL); /* nothing to destroy on Linux */
+	rw_daemon_trace_lock_init(&d);
 	d.notify_fd = -1;
 	d.config_path = config_path;
 	d.config_explicit = explicit_path;
