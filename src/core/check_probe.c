@@ -411,7 +411,7 @@ void ck_servers_from_parent(struct rw_check *ck)
 	}
 	const ldns_rr_list *names = ck->have_parent ? ck->parent_ns : w->cut_ns;
 	const ldns_rr_list *glue =
-		ck->have_parent ? ck->glue : (w->from_hints ? ck->r->shared->hints->addrs : NULL);
+		ck->have_parent ? ck->glue : (w->from_hints ? ck->r->hints->addrs : NULL);
 	for (size_t i = 0; names && i < ldns_rr_list_rr_count(names); i++) {
 		const ldns_rdf *n = ldns_rr_rdf(ldns_rr_list_rr(names, i), 0);
 		if (n && ldns_rr_get_type(ldns_rr_list_rr(names, i)) == LDNS_RR_TYPE_NS)

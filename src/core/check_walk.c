@@ -101,7 +101,7 @@ static void cut_from_cache(struct rw_check *ck, struct ck_walk *w, const ldns_rd
 		if (w->n_addrs > 0 && w->cut)
 			return;
 	}
-	const struct rw_hints *h = ck->r->shared->hints;
+	const struct rw_hints *h = ck->r->hints;
 	ldns_rdf_deep_free(w->cut);
 	ldns_rr_list_deep_free(w->cut_ns);
 	w->cut = ldns_dname_new_frm_str(".");
