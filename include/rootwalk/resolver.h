@@ -186,6 +186,13 @@ enum rw_acl_action rw_resolver_acl(const struct rw_resolver *r, const struct soc
  * question under way are answered as always. Draining a deep queue so costs little, and the
  * cache hits behind it wait less. */
 void rw_resolver_set_stale(struct rw_resolver *r, bool stale);
+/* The next queries handed to rw_resolver_query() were read from their socket, in one batch, at
+ * wall_us (env's wall clock) and mono_us (env's monotonic microseconds); 0, 0: unknown, the
+ * resolver reads the clocks itself. The latency histogram then counts a query answered during
+ * the call from mono_us (the time it waited behind the batch's earlier queries included), and
+ * the fast path counts TTLs down to wall_us: one read of each clock per batch instead of three
+ * per answer. The caller sets them back to 0 once the batch is handed in. */
+void rw_resolver_set_received(struct rw_resolver *r, int64_t wall_us, uint64_t mono_us);
 /* Whether every num-queries-per-thread request is taken: only then does it matter whether a
  * query is stale, so the edge looks at its receive time only then. */
 bool rw_resolver_full(const struct rw_resolver *r);

@@ -94,6 +94,12 @@ void rw_resolver_set_stale(struct rw_resolver *r, bool stale)
 	r->stale = stale;
 }
 
+void rw_resolver_set_received(struct rw_resolver *r, int64_t wall_us, uint64_t mono_us)
+{
+	r->ans.recv_wall_us = wall_us;
+	r->recv_mono_us = mono_us;
+}
+
 bool rw_resolver_full(const struct rw_resolver *r)
 {
 	return r->n_client >= r->cfg->num_queries_per_thread;

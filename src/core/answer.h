@@ -38,6 +38,9 @@ struct rw_answerer {
 			 const struct rw_answer_client *to, uint32_t left, uint32_t orig);
 	void *prefetch_ctx;
 	uint32_t pf_left, pf_orig; /* the last fast-path answer started a prefetch (orig > 0) */
+	/* rw_resolver_set_received: the wall clock when the queries now handed in were read from
+	 * their socket, in one batch; 0: unknown (read the clock). */
+	int64_t recv_wall_us;
 };
 
 /* The client asking. */
@@ -100,7 +103,10 @@ static inline bool rw_answer_from_cache(struct rw_answerer *a, const struct rw_c
 	size_t cap = to->proto == RW_PROTO_UDP ? rw_answer_udp_limit(cq) : a->cap;
 	/* room for the COOKIE option, added after (no allocation either) */
 	size_t extra = cq->cookie_answer ? RW_COOKIE_OPT_LEN : 0;
-	int64_t now = a->env->now_wall_us(a->env->ctx);
+	/* The batch's receipt time, as Unbound counts TTLs from its event's time: older than the
+	 * clock by the time the batch's earlier queries took (microseconds to a few ms), which
+	 * moves no TTL shown (whole seconds, rounded up) but the last moment an entry is served. */
+	int64_t now = a->recv_wall_us ? a->recv_wall_us : a->env->now_wall_us(a->env->ctx);
 	struct rw_cache_used *used =
 		to->traced && a->cfg->trace_only == RW_TRACE_ALL ? &a->used : NULL;
 	struct rw_cache_read rd = {.used = used};

@@ -283,9 +283,12 @@ struct node *cache_shard_get(struct shard *s, uint64_t h, const uint8_t *owner, 
 
 struct rw_cache *rw_cache_new(const struct rw_cache_opts *opts, const uint8_t key[16])
 {
-	struct rw_cache *c = calloc(1, sizeof(*c));
+	/* aligned as its shards are: calloc gives 16 bytes at most */
+	size_t size = (sizeof(struct rw_cache) + SHARD_ALIGN - 1) / SHARD_ALIGN * SHARD_ALIGN;
+	struct rw_cache *c = aligned_alloc(SHARD_ALIGN, size);
 	if (!c)
 		return NULL;
+	memset(c, 0, size);
 	pthread_mutex_init(&c->opts_lock, NULL);
 	memcpy(c->key, key, sizeof(c->key));
 	for (int i = 0; i < SHARDS; i++) {

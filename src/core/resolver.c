@@ -630,12 +630,14 @@ static int query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
 }
 
 /* The answers given during the call (cache hits, local, refusals) go into the latency
- * histogram here; resolutions in finish(). */
+ * histogram here, from the batch's receipt when the caller gave it (rw_resolver_set_received);
+ * resolutions in finish(). */
 int rw_resolver_query(struct rw_resolver *r, const uint8_t *pkt, size_t len,
 		      const struct sockaddr *client, socklen_t clientlen, enum rw_proto proto,
 		      rw_response_cb cb, void *arg)
 {
-	uint64_t t0 = rw_stats_now_us(r->env), n0 = rw_stats_answers(&r->stats);
+	uint64_t t0 = r->recv_mono_us ? r->recv_mono_us : rw_stats_now_us(r->env);
+	uint64_t n0 = rw_stats_answers(&r->stats);
 	struct rw_tap_wrap *w = NULL;
 	if (r->env->dnstap) /* dnstap (tap.c): the query, and a wrapper to tap the response */
 		w = rw_tap_client_query(&r->taps, r->cfg, pkt, len, client, clientlen, proto, &cb,

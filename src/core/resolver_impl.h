@@ -96,6 +96,8 @@ struct rw_resolver {
 	size_t n_waiters; /* clients that joined a request under way */
 	unsigned busy;	  /* calls into the resolver under way (re-entered from callbacks) */
 	bool stale;	  /* rw_resolver_set_stale: the queries now handed in waited long */
+	/* rw_resolver_set_received: the queries now handed in were read then; 0: unknown */
+	uint64_t recv_mono_us;
 	struct req *ids[ID_BUCKETS];
 	struct req *questions[ID_BUCKETS]; /* client requests by question, to join identical ones */
 	uint8_t qkey[16];		   /* SipHash key of that table */

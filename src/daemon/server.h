@@ -52,6 +52,9 @@ struct srv_requests {
 	bool closed;
 	bool cap_logged;
 	bool stale; /* the query now handed in waited long in its socket (rw_resolver_set_stale) */
+	/* the batch of queries now handed in was read then (rw_resolver_set_received); 0: unknown */
+	int64_t recv_wall_us;
+	uint64_t recv_mono_us;
 };
 
 struct srv_udp;

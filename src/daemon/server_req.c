@@ -107,8 +107,10 @@ void rw_server_query(struct srv_requests *rq, struct srv_origin *o, const uint8_
 		rc = -ENOMEM;
 	else {
 		rw_resolver_set_stale(r, rq->stale);
+		rw_resolver_set_received(r, rq->recv_wall_us, rq->recv_mono_us);
 		rc = rw_resolver_query(r, pkt, len, client, rw_daemon_addr_len(client),
 				       o->ops->proto, srv_respond, req);
+		rw_resolver_set_received(r, 0, 0);
 		rw_resolver_set_stale(r, false);
 	}
 	if (rc == 0)

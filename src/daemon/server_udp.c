@@ -288,8 +288,12 @@ static void udp_read(struct srv_udp *u)
 		}
 		n = recvmmsg(u->fd, u->rmsg, SRV_UDP_READ, MSG_DONTWAIT, NULL);
 		if (n <= 0)
-			break;	/* EAGAIN: all read; other errors concern no one query */
-		now.tv_sec = 0; /* read below only when the resolver is full */
+			break; /* EAGAIN: all read; other errors concern no one query */
+		/* One read of each clock for the batch (rw_resolver_set_received), not three per
+		 * answer: the wall clock also serves the staleness test below. */
+		clock_gettime(CLOCK_REALTIME, &now);
+		u->rq->recv_wall_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+		u->rq->recv_mono_us = uv_hrtime() / 1000u;
 		for (int i = 0; i < n && !u->closing; i++) {
 			const struct msghdr *h = &u->rmsg[i].msg_hdr;
 			const struct sockaddr *from = (const struct sockaddr *)&u->rfrom[i];
@@ -301,11 +305,8 @@ static void udp_read(struct srv_udp *u)
 				udp_too_long(u, u->rbuf[i], SRV_UDP_QUERY_MAX, from);
 			else {
 				/* the receive time matters only when every request is taken */
-				if (r && rw_resolver_full(r)) {
-					if (now.tv_sec == 0)
-						clock_gettime(CLOCK_REALTIME, &now);
+				if (r && rw_resolver_full(r))
 					u->rq->stale = udp_stale(h, &now);
-				}
 				rw_server_query(u->rq, &u->origin, u->rbuf[i], u->rmsg[i].msg_len,
 						from);
 				u->rq->stale = false;
@@ -316,6 +317,8 @@ static void udp_read(struct srv_udp *u)
 			break; /* the socket is empty: no need to ask again */
 	}
 	u->reading = false;
+	u->rq->recv_wall_us = 0;
+	u->rq->recv_mono_us = 0;
 	udp_flush(u);
 }
 

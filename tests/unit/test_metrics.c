@@ -199,6 +199,45 @@ static void test_text(void)
 	rw_config_free(cfg);
 }
 
+/* A batch's receipt time (rw_resolver_set_received): a cache hit counts its TTL down to the
+ * batch's wall clock and its latency from the batch's monotonic time, not from the clocks read
+ * during the call; 0, 0 goes back to reading them. */
+static void test_received(void)
+{
+	struct rw_config *cfg = fn_config(hints_path);
+	struct fakenet fn;
+
+	fn_init(&fn, false);
+	fn_example_world(&fn);
+	fn_start(&fn, cfg);
+	CHECK_EQ(fn_ask(&fn, "www.example.", LDNS_RR_TYPE_A, false), LDNS_RCODE_NOERROR);
+	CHECK_EQ(fn_ask(&fn, "www.example.", LDNS_RR_TYPE_A, false), LDNS_RCODE_NOERROR);
+	CHECK_EQ(fn_ttl(&fn, LDNS_RR_TYPE_A), 300);
+	struct rw_stats st0 = *rw_resolver_stats(fn.r);
+	/* read 3 ms ago by the monotonic clock; the wall clock then 100 s ahead of the env's */
+	rw_resolver_set_received(fn.r, fn.wall_us + 100 * 1000000LL, fn.mono_ms * 1000 - 3000);
+	CHECK_EQ(fn_ask(&fn, "www.example.", LDNS_RR_TYPE_A, false), LDNS_RCODE_NOERROR);
+	CHECK_EQ(fn_ttl(&fn, LDNS_RR_TYPE_A), 200);
+	const struct rw_stats *st = rw_resolver_stats(fn.r);
+	CHECK_EQ(st->cache_hits, st0.cache_hits + 1);
+	CHECK_EQ(st->answer_latency_sum_us, st0.answer_latency_sum_us + 3000);
+	/* 3 ms: the bucket up to 5 ms (100, 250, 500, 1000, 2500, 5000 µs) */
+	CHECK_EQ(st->answer_latency[5], st0.answer_latency[5] + 1);
+	/* past the entry's expiry by the batch's wall clock: not from the cache (a walk) */
+	uint64_t hits = st->cache_hits;
+	rw_resolver_set_received(fn.r, fn.wall_us + 301 * 1000000LL, fn.mono_ms * 1000);
+	CHECK_EQ(fn_ask(&fn, "www.example.", LDNS_RR_TYPE_A, false), LDNS_RCODE_NOERROR);
+	CHECK_EQ(rw_resolver_stats(fn.r)->cache_hits, hits);
+	rw_resolver_set_received(fn.r, 0, 0);
+	st0 = *rw_resolver_stats(fn.r);
+	CHECK_EQ(fn_ask(&fn, "www.example.", LDNS_RR_TYPE_A, false), LDNS_RCODE_NOERROR);
+	CHECK_EQ(fn_ttl(&fn, LDNS_RR_TYPE_A), 300);
+	CHECK_EQ(rw_resolver_stats(fn.r)->cache_hits, st0.cache_hits + 1);
+	CHECK_EQ(rw_resolver_stats(fn.r)->answer_latency_sum_us, st0.answer_latency_sum_us);
+	fn_free(&fn);
+	rw_config_free(cfg);
+}
+
 /* Two threads' counters: rw_stats_add sums them, and the text gives each one's part with a
  * worker label beside the sums. */
 static void test_workers(void)
@@ -349,6 +388,7 @@ int main(void)
 		return 1;
 	test_text();
 	test_workers();
+	test_received();
 	test_control();
 	test_parse();
 	remove(hints_path);
