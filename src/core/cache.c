@@ -344,40 +344,34 @@ void rw_cache_set_opts(struct rw_cache *c, const struct rw_cache_opts *opts)
 	}
 }
 
-size_t rw_cache_count(const struct rw_cache *c)
-{
-	size_t n = 0;
-	for (int i = 0; i < SHARDS; i++) {
-		struct shard *s = (struct shard *)&c->shards[i];
-		pthread_mutex_lock(&s->lock);
-		n += s->count;
-		pthread_mutex_unlock(&s->lock);
-	}
-	return n;
-}
+enum shard_total { TOTAL_COUNT, TOTAL_BYTES, TOTAL_EVICTIONS };
 
-size_t rw_cache_bytes(const struct rw_cache *c)
-{
-	size_t n = 0;
-	for (int i = 0; i < SHARDS; i++) {
-		struct shard *s = (struct shard *)&c->shards[i];
-		pthread_mutex_lock(&s->lock);
-		n += s->bytes;
-		pthread_mutex_unlock(&s->lock);
-	}
-	return n;
-}
-
-uint64_t rw_cache_evictions(const struct rw_cache *c)
+/* One of the shards' counters summed, each read under its shard's lock. */
+static uint64_t shards_total(const struct rw_cache *c, enum shard_total what)
 {
 	uint64_t n = 0;
 	for (int i = 0; i < SHARDS; i++) {
 		struct shard *s = (struct shard *)&c->shards[i];
 		pthread_mutex_lock(&s->lock);
-		n += s->evictions;
+		n += what == TOTAL_COUNT ? s->count : what == TOTAL_BYTES ? s->bytes : s->evictions;
 		pthread_mutex_unlock(&s->lock);
 	}
 	return n;
+}
+
+size_t rw_cache_count(const struct rw_cache *c)
+{
+	return (size_t)shards_total(c, TOTAL_COUNT);
+}
+
+size_t rw_cache_bytes(const struct rw_cache *c)
+{
+	return (size_t)shards_total(c, TOTAL_BYTES);
+}
+
+uint64_t rw_cache_evictions(const struct rw_cache *c)
+{
+	return shards_total(c, TOTAL_EVICTIONS);
 }
 
 /* ---------------------------------------------------------------------------------------------

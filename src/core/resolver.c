@@ -723,29 +723,3 @@ void rw_resolver_on_timeout(struct rw_resolver *r, uint64_t id, int err)
 	answer_followers(r, f, NULL, 0, NULL, 0, err);
 	r->busy--;
 }
-
-size_t rw_resolver_pending(const struct rw_resolver *r)
-{
-	return r->n_reqs;
-}
-
-struct rw_cache *rw_resolver_cache(struct rw_resolver *r)
-{
-	return r->shared->cache;
-}
-
-struct rw_shared *rw_resolver_shared(struct rw_resolver *r)
-{
-	return r->shared;
-}
-
-const struct rw_stats *rw_resolver_stats(const struct rw_resolver *r)
-{
-	return &r->stats;
-}
-
-/* Access control for the listeners beside DNS (the metrics endpoint): the same compiled lines. */
-enum rw_acl_action rw_resolver_acl(const struct rw_resolver *r, const struct sockaddr *client)
-{
-	return rw_acl_lookup(r->gate.acl, client);
-}

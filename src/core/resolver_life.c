@@ -1,5 +1,5 @@
-/* A resolver's life: creating it (alone or on a shared cache), its stages, a reload, freeing it.
- * Requests run in resolver.c. */
+/* A resolver's life: creating it (alone or on a shared cache), its stages, a reload, freeing it,
+ * and what the edge may read of it. Requests run in resolver.c. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,4 +128,30 @@ void rw_resolver_use_config(struct rw_resolver *r, const struct rw_config *cfg)
 	/* requests under way keep their stages; new ones get the new configuration's */
 	if (r->layers == rw_default_layers)
 		r->n_layers = rw_default_layer_count(cfg);
+}
+
+size_t rw_resolver_pending(const struct rw_resolver *r)
+{
+	return r->n_reqs;
+}
+
+struct rw_cache *rw_resolver_cache(struct rw_resolver *r)
+{
+	return r->shared->cache;
+}
+
+struct rw_shared *rw_resolver_shared(struct rw_resolver *r)
+{
+	return r->shared;
+}
+
+const struct rw_stats *rw_resolver_stats(const struct rw_resolver *r)
+{
+	return &r->stats;
+}
+
+/* Access control for the listeners beside DNS (the metrics endpoint): the same compiled lines. */
+enum rw_acl_action rw_resolver_acl(const struct rw_resolver *r, const struct sockaddr *client)
+{
+	return rw_acl_lookup(r->gate.acl, client);
 }
