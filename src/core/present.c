@@ -44,6 +44,57 @@ int rw_present_ip4(const uint8_t a[4], char *buf, size_t len)
 	return (int)o - 1;
 }
 
+int rw_present_ip6(const uint8_t a[16], char *buf, size_t len)
+{
+	/* inet_ntop()'s text (RFC 5952: the longest run of two or more zero words, the first of
+	 * equals, as "::"; "::ffff:" and "::" before an embedded IPv4 address), without its
+	 * sprintf per word: this runs for every AAAA record a trace shows */
+	static const char hex[] = "0123456789abcdef";
+	unsigned w[8];
+	int best = -1, best_len = 0;
+	for (int i = 0, run = 0; i < 8; i++) {
+		w[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
+		run = w[i] ? 0 : run + 1;
+		if (run > best_len) {
+			best_len = run;
+			best = i - run + 1;
+		}
+	}
+	if (best_len < 2)
+		best = -1;
+	char tmp[48], *p = tmp;
+	for (int i = 0; i < 8; i++) {
+		if (i == best) {
+			*p++ = ':';
+			i += best_len - 1;
+			if (i == 7)
+				*p++ = ':';
+			continue;
+		}
+		if (i)
+			*p++ = ':';
+		if (i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && w[5] == 0xffff))) {
+			int n = rw_present_ip4(a + 12, p, 16);
+			p += n;
+			break;
+		}
+		unsigned v = w[i];
+		if (v >= 0x1000)
+			*p++ = hex[v >> 12];
+		if (v >= 0x100)
+			*p++ = hex[v >> 8 & 0xf];
+		if (v >= 0x10)
+			*p++ = hex[v >> 4 & 0xf];
+		*p++ = hex[v & 0xf];
+	}
+	*p = '\0';
+	size_t n = (size_t)(p - tmp);
+	if (n + 1 > len)
+		return -1;
+	memcpy(buf, tmp, n + 1);
+	return (int)n;
+}
+
 void rw_present_addr(const struct sockaddr *sa, char *buf, size_t len)
 {
 	if (!sa || len == 0) {
@@ -57,8 +108,10 @@ void rw_present_addr(const struct sockaddr *sa, char *buf, size_t len)
 				   buf, len) < 0)
 			snprintf(buf, len, "?");
 	} else if (sa->sa_family == AF_INET6) {
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
-			  buf, (socklen_t)len);
+		if (rw_present_ip6(
+			    ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr.s6_addr, buf,
+			    len) < 0)
+			snprintf(buf, len, "?");
 	} else {
 		snprintf(buf, len, "?");
 	}
@@ -254,9 +307,7 @@ static bool rr_text_fast(const ldns_rr *rr, char *buf, size_t cap)
 			n = len == 4 ? rw_present_ip4(p, buf + o, cap - o) : -1;
 			break;
 		case LDNS_RDF_TYPE_AAAA:
-			n = len == 16 && inet_ntop(AF_INET6, p, buf + o, (socklen_t)(cap - o))
-				    ? (int)strlen(buf + o)
-				    : -1;
+			n = len == 16 ? rw_present_ip6(p, buf + o, cap - o) : -1;
 			break;
 		case LDNS_RDF_TYPE_INT8:
 			n = len == 1 ? snprintf(buf + o, cap - o, "%u", p[0]) : -1;

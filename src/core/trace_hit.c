@@ -51,7 +51,7 @@ static bool put_rdata(struct rw_sbuf *b, uint16_t type, const uint8_t *msg, size
 		rw_sbuf_puts(b, a);
 		return true;
 	case LDNS_RR_TYPE_AAAA:
-		if (rdlen != 16 || !inet_ntop(AF_INET6, msg + off, a, sizeof(a)))
+		if (rdlen != 16 || rw_present_ip6(msg + off, a, sizeof(a)) < 0)
 			return false;
 		rw_sbuf_puts(b, a);
 		return true;

@@ -1,4 +1,5 @@
 /* Trace formatting helpers: names and records as text, timestamps. */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 
 #include "check.h"
 #include "rootwalk/env.h"
+#include "rootwalk/present.h"
 #include "rootwalk/trace.h"
 #include "rootwalk/wire.h"
 #include "../../src/core/sbuf.h"
@@ -105,6 +107,41 @@ static void test_ip4(void)
 		CHECK(strcmp(buf, want[i]) == 0);
 	}
 	CHECK_EQ(rw_present_ip4(a[2], buf, 15), -1);
+}
+
+/* rw_present_ip6 gives inet_ntop's text: every pattern of zero and non-zero words (runs of
+ * zeros of every length and place, ties, embedded IPv4), and random addresses. */
+static void test_ip6(void)
+{
+	char want[INET6_ADDRSTRLEN], got[INET6_ADDRSTRLEN];
+	uint8_t a[16];
+	uint32_t seed = 12345;
+	for (unsigned i = 0; i < 256 + 4000; i++) {
+		for (int w = 0; w < 8; w++) {
+			seed = seed * 1103515245u + 12345u;
+			unsigned v = seed >> 16;
+			if (i < 256 && !(i >> w & 1))
+				v = 0; /* the 256 zero patterns, with words of 1 to 4 digits */
+			else if (i < 256)
+				v >>= (unsigned)(w * 4 % 16);
+			else if (i % 3 == 0 && (seed >> 8 & 1))
+				v = 0; /* random ones, with zeros often */
+			a[2 * w] = (uint8_t)(v >> 8);
+			a[2 * w + 1] = (uint8_t)v;
+		}
+		if (i % 7 == 0) { /* ::ffff:a.b.c.d and ::a.b.c.d and near misses */
+			memset(a, 0, 10);
+			a[10] = a[11] = (i % 2) ? 0xff : 0;
+		}
+		CHECK(inet_ntop(AF_INET6, a, want, sizeof(want)) != NULL);
+		int n = rw_present_ip6(a, got, sizeof(got));
+		if (n < 0 || strcmp(got, want) != 0)
+			fprintf(stderr, "ip6: got %s, want %s\n", n < 0 ? "(none)" : got, want);
+		CHECK(n == (int)strlen(want) && strcmp(got, want) == 0);
+	}
+	memset(a, 0x11, sizeof(a));
+	CHECK_EQ(rw_present_ip6(a, got, 39), -1); /* 39 characters need 40 bytes */
+	CHECK_EQ(rw_present_ip6(a, got, 40), 39);
 }
 
 static void test_durations(void)
@@ -221,6 +258,7 @@ int main(void)
 	test_json_str();
 	test_durations();
 	test_ip4();
+	test_ip6();
 	test_records();
 	test_names();
 	test_time();
