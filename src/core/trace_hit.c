@@ -18,9 +18,10 @@ static bool put_name(struct rw_sbuf *b, const uint8_t *msg, size_t len, size_t *
 	uint8_t wire[256];
 	char text[1024];
 	int n = rw_wire_read_name(msg, len, off, wire);
-	if (n <= 0 || rw_wire_name_text(wire, (size_t)n, text, sizeof(text)) < 0)
+	int tl = n > 0 ? rw_wire_name_text(wire, (size_t)n, text, sizeof(text)) : -1;
+	if (tl < 0)
 		return false;
-	rw_sbuf_puts(b, text);
+	rw_sbuf_add(b, text, (size_t)tl);
 	return true;
 }
 
@@ -43,17 +44,20 @@ static bool put_rdata(struct rw_sbuf *b, uint16_t type, const uint8_t *msg, size
 {
 	char a[INET6_ADDRSTRLEN];
 	size_t end = off + rdlen;
+	int n;
 
 	switch (type) {
 	case LDNS_RR_TYPE_A:
-		if (rdlen != 4 || rw_present_ip4(msg + off, a, sizeof(a)) < 0)
+		n = rdlen == 4 ? rw_present_ip4(msg + off, a, sizeof(a)) : -1;
+		if (n < 0)
 			return false;
-		rw_sbuf_puts(b, a);
+		rw_sbuf_add(b, a, (size_t)n);
 		return true;
 	case LDNS_RR_TYPE_AAAA:
-		if (rdlen != 16 || rw_present_ip6(msg + off, a, sizeof(a)) < 0)
+		n = rdlen == 16 ? rw_present_ip6(msg + off, a, sizeof(a)) : -1;
+		if (n < 0)
 			return false;
-		rw_sbuf_puts(b, a);
+		rw_sbuf_add(b, a, (size_t)n);
 		return true;
 	case LDNS_RR_TYPE_NS:
 	case LDNS_RR_TYPE_CNAME:
@@ -101,13 +105,13 @@ struct rr_out {
 /* One record at *off as one line of text ("owner ttl IN TYPE rdata"); moves *off past it. owner:
  * its owner's text when already known (the name at *off is a pointer to it), or NULL. */
 static bool put_rr(struct rw_sbuf *b, const uint8_t *msg, size_t len, size_t *off,
-		   const char *owner, struct rr_out *out)
+		   const char *owner, size_t owner_len, struct rr_out *out)
 {
 	size_t start = *off, mark = b->len;
 	char tb[24];
 
 	if (owner) { /* already in text: no second decoding */
-		rw_sbuf_puts(b, owner);
+		rw_sbuf_add(b, owner, owner_len);
 		*off += 2;
 	} else if (!put_name(b, msg, len, off)) {
 		return false;
@@ -147,6 +151,14 @@ static bool put_rr(struct rw_sbuf *b, const uint8_t *msg, size_t len, size_t *of
 	return true;
 }
 
+/* A time as rw_present_iso_time writes it: 24 characters, or "?" out of range. */
+static void put_iso(struct rw_sbuf *b, int64_t us)
+{
+	char t[40];
+	rw_present_iso_time(us, t, sizeof(t));
+	rw_sbuf_add(b, t, t[1] ? 24 : 1);
+}
+
 static void put_addr(struct rw_sbuf *b, const struct sockaddr_storage *ss, socklen_t len)
 {
 	char a[INET6_ADDRSTRLEN] = "?";
@@ -160,8 +172,7 @@ static void put_provenance(struct rw_sbuf *b, const struct rw_cache_used_set *u,
 {
 	char t[40];
 	rw_sbuf_puts(b, "   ; cached, stored ");
-	rw_present_iso_time(u->stored_us, t, sizeof(t));
-	rw_sbuf_puts(b, t);
+	put_iso(b, u->stored_us);
 	rw_sbuf_puts(b, " from ");
 	rw_sbuf_puts(b, u->server[0] ? u->server : "?");
 	rw_sbuf_puts(b, " (");
@@ -171,8 +182,7 @@ static void put_provenance(struct rw_sbuf *b, const struct rw_cache_used_set *u,
 	rw_sbuf_puts(b, ", original ttl ");
 	rw_sbuf_uint(b, u->orig_ttl);
 	rw_sbuf_puts(b, ", expires ");
-	rw_present_iso_time(u->expires_us, t, sizeof(t));
-	rw_sbuf_puts(b, t);
+	put_iso(b, u->expires_us);
 	rw_sbuf_puts(b, " (in ");
 	rw_present_duration(t, sizeof(t), (u->expires_us - now_us + 999999) / 1000000);
 	rw_sbuf_puts(b, t);
@@ -182,7 +192,7 @@ static void put_provenance(struct rw_sbuf *b, const struct rw_cache_used_set *u,
 static void put_json_record(struct rw_sbuf *b, const char *rr, const char *owner, uint16_t type,
 			    const struct rw_cache_used_set *u)
 {
-	char t[40], tb[24], a[INET6_ADDRSTRLEN] = "?";
+	char tb[24], a[INET6_ADDRSTRLEN] = "?";
 	rw_sbuf_puts(b, "{\"rr\":");
 	rw_present_json_str(b, rr);
 	rw_sbuf_puts(b, ",\"name\":");
@@ -198,9 +208,8 @@ static void put_json_record(struct rw_sbuf *b, const char *rr, const char *owner
 	rw_sbuf_puts(b, ",\"expires\":");
 	rw_sbuf_uint(b,
 		     (uint64_t)((u->expires_us + 999999) / 1000000)); /* as trace.c: rounded up */
-	rw_present_iso_time(u->expires_us, t, sizeof(t));
 	rw_sbuf_puts(b, ",\"expires_iso\":\"");
-	rw_sbuf_puts(b, t);
+	put_iso(b, u->expires_us);
 	rw_sbuf_puts(b, "\",\"server\":");
 	rw_present_json_str(b, u->server);
 	if (u->addrlen)
@@ -218,13 +227,14 @@ struct hit {
 	bool json;
 	char id[17], when[40], qname[1024], tb[24], a[INET6_ADDRSTRLEN];
 	const char *type, *proto;
+	size_t when_len, a_len, qname_len, type_len; /* of when, a, qname and type */
 	uint16_t port;
 	int rcode;
 	unsigned an, ns;
 	size_t off;			     /* the first record in the response */
 	size_t recs_at, recs_len;	     /* the records' text in the buffer */
 	char cur[1024], soa_text[1024];	     /* the name answered for, along CNAMEs; the SOA */
-	size_t cur_off;			     /* where cur is in the response */
+	size_t cur_off, cur_len;	     /* where cur is in the response; its length */
 	const struct rw_cache_used_set *neg; /* the negative entry met, if any */
 };
 
@@ -233,45 +243,45 @@ static void put_head(struct rw_sbuf *b, struct hit *x)
 {
 	if (x->json) {
 		rw_sbuf_puts(b, "{\"trace\":\"");
-		rw_sbuf_puts(b, x->id);
+		rw_sbuf_add(b, x->id, 16);
 		rw_sbuf_puts(b, "\",\"ev\":\"query\",\"time\":\"");
-		rw_sbuf_puts(b, x->when);
+		rw_sbuf_add(b, x->when, x->when_len);
 		rw_sbuf_puts(b, "\",\"client\":\"");
-		rw_sbuf_puts(b, x->a);
+		rw_sbuf_add(b, x->a, x->a_len);
 		rw_sbuf_puts(b, "#");
 		rw_sbuf_uint(b, x->port);
 		rw_sbuf_puts(b, "\",\"qname\":");
 		rw_present_json_str(b, x->qname);
 		rw_sbuf_puts(b, ",\"qtype\":\"");
-		rw_sbuf_puts(b, x->type);
+		rw_sbuf_add(b, x->type, x->type_len);
 		rw_sbuf_puts(b, "\",\"proto\":\"");
-		rw_sbuf_puts(b, x->proto);
+		rw_sbuf_add(b, x->proto, 3);
 		rw_sbuf_puts(b, "\"}\n{\"trace\":\"");
-		rw_sbuf_puts(b, x->id);
+		rw_sbuf_add(b, x->id, 16);
 		rw_sbuf_puts(b, "\",\"ev\":\"cache_hit\",\"depth\":0,\"qname\":");
 		rw_present_json_str(b, x->qname);
 		rw_sbuf_puts(b, ",\"qtype\":\"");
-		rw_sbuf_puts(b, x->type);
+		rw_sbuf_add(b, x->type, x->type_len);
 		rw_sbuf_puts(b, "\",\"records\":[");
 	} else {
 		rw_sbuf_puts(b, ";; trace ");
-		rw_sbuf_puts(b, x->id);
+		rw_sbuf_add(b, x->id, 16);
 		rw_sbuf_puts(b, "  ");
-		rw_sbuf_puts(b, x->when);
+		rw_sbuf_add(b, x->when, x->when_len);
 		rw_sbuf_puts(b, "  client ");
-		rw_sbuf_puts(b, x->a);
+		rw_sbuf_add(b, x->a, x->a_len);
 		rw_sbuf_puts(b, "#");
 		rw_sbuf_uint(b, x->port);
 		rw_sbuf_puts(b, "  ");
-		rw_sbuf_puts(b, x->qname);
+		rw_sbuf_add(b, x->qname, x->qname_len);
 		rw_sbuf_puts(b, " ");
-		rw_sbuf_puts(b, x->type);
+		rw_sbuf_add(b, x->type, x->type_len);
 		rw_sbuf_puts(b, "  (");
-		rw_sbuf_puts(b, x->proto);
+		rw_sbuf_add(b, x->proto, 3);
 		rw_sbuf_puts(b, ")\n;; cache hit: ");
-		rw_sbuf_puts(b, x->qname);
+		rw_sbuf_add(b, x->qname, x->qname_len);
 		rw_sbuf_puts(b, " ");
-		rw_sbuf_puts(b, x->type);
+		rw_sbuf_add(b, x->type, x->type_len);
 		rw_sbuf_puts(b, " served from cache without asking anyone\n");
 	}
 	x->recs_at = b->len;
@@ -327,18 +337,21 @@ static int put_records(struct rw_sbuf *b, struct hit *x)
 		/* an owner that points at the question or at the last CNAME's target (all of them,
 		 * in a cache hit's response) is known as text already */
 		const char *known = NULL;
+		size_t known_len = 0;
 		char own[1024];
 		if (is_qname_ptr(msg, h->len, at)) {
 			known = x->qname;
+			known_len = x->qname_len;
 		} else if (x->cur_off != RW_DNS_HEADER_LEN &&
 			   is_ptr_to(msg, h->len, at, x->cur_off)) {
-			memcpy(own, x->cur, strlen(x->cur) + 1);
+			memcpy(own, x->cur, x->cur_len + 1);
 			known = own;
+			known_len = x->cur_len;
 		}
 		if (!x->json)
 			rw_sbuf_puts(b, ";;   ");
 		size_t rr_at = b->len;
-		if (!put_rr(b, msg, h->len, &off, known, &rr))
+		if (!put_rr(b, msg, h->len, &off, known, known_len, &rr))
 			return -1;
 		uint16_t rtype = rr.type;
 		if (u->kind != RW_ENTRY_RRSET && rtype == LDNS_RR_TYPE_SOA) {
@@ -351,13 +364,19 @@ static int put_records(struct rw_sbuf *b, struct hit *x)
 			if (rr.text_at != SIZE_MAX && tl < sizeof(x->cur)) {
 				memcpy(x->cur, b->p + rr.text_at, tl);
 				x->cur[tl] = '\0';
+				x->cur_len = tl;
 				x->cur_off = rr.rdata_off;
 			} else {
 				size_t o3 = rr.rdata_off;
 				int n = rw_wire_read_name(msg, h->len, &o3, wire);
-				if (n > 0 &&
-				    rw_wire_name_text(wire, (size_t)n, x->cur, sizeof(x->cur)) >= 0)
+				char t[sizeof(x->cur)];
+				int cl = n > 0 ? rw_wire_name_text(wire, (size_t)n, t, sizeof(t))
+					       : -1;
+				if (cl >= 0) {
+					memcpy(x->cur, t, (size_t)cl + 1);
+					x->cur_len = (size_t)cl;
 					x->cur_off = rr.rdata_off;
+				}
 			}
 		}
 		if (x->json) {
@@ -380,7 +399,7 @@ static int put_records(struct rw_sbuf *b, struct hit *x)
 static void json_event(struct rw_sbuf *b, const struct hit *x, const char *ev)
 {
 	rw_sbuf_puts(b, "{\"trace\":\"");
-	rw_sbuf_puts(b, x->id);
+	rw_sbuf_add(b, x->id, 16);
 	rw_sbuf_puts(b, "\",\"ev\":\"");
 	rw_sbuf_puts(b, ev);
 	rw_sbuf_puts(b, "\",\"depth\":0");
@@ -401,7 +420,7 @@ static void put_negative(struct rw_sbuf *b, struct hit *x)
 		rw_sbuf_puts(b, "\",\"qname\":");
 		rw_present_json_str(b, x->cur);
 		rw_sbuf_puts(b, ",\"qtype\":\"");
-		rw_sbuf_puts(b, x->type);
+		rw_sbuf_add(b, x->type, x->type_len);
 		rw_sbuf_puts(b, "\",\"soa\":");
 		rw_present_json_str(b, x->soa_text);
 		rw_sbuf_puts(b, ",\"ttl\":");
@@ -416,9 +435,9 @@ static void put_negative(struct rw_sbuf *b, struct hit *x)
 	rw_sbuf_puts(b, ";; negative ");
 	rw_sbuf_puts(b, kind);
 	rw_sbuf_puts(b, " for ");
-	rw_sbuf_puts(b, x->cur);
+	rw_sbuf_add(b, x->cur, x->cur_len);
 	rw_sbuf_puts(b, " ");
-	rw_sbuf_puts(b, x->type);
+	rw_sbuf_add(b, x->type, x->type_len);
 	rw_sbuf_puts(b, " (cached): SOA ");
 	rw_sbuf_puts(b, x->soa_text);
 	rw_sbuf_puts(b, " set ttl ");
@@ -461,7 +480,7 @@ static void put_answer_done(struct rw_sbuf *b, struct hit *x)
 		rw_sbuf_puts(b, ",\"records\":[");
 		rw_sbuf_repeat(b, x->recs_at, x->recs_len);
 		rw_sbuf_puts(b, "]}\n{\"trace\":\"");
-		rw_sbuf_puts(b, x->id);
+		rw_sbuf_add(b, x->id, 16);
 		rw_sbuf_puts(b, "\",\"ev\":\"done\",\"elapsed_us\":");
 		rw_sbuf_uint(b, (uint64_t)(elapsed > 0 ? elapsed : 0));
 		rw_sbuf_puts(b, ",\"upstream\":0,\"cache_hits\":");
@@ -476,7 +495,7 @@ static void put_answer_done(struct rw_sbuf *b, struct hit *x)
 	rw_sbuf_puts(b, ";; answer ");
 	rw_sbuf_puts(b, rcode);
 	rw_sbuf_puts(b, " for ");
-	rw_sbuf_puts(b, x->qname);
+	rw_sbuf_add(b, x->qname, x->qname_len);
 	rw_sbuf_puts(b, x->recs_len ? "  (the records listed above)\n" : "\n");
 	rw_sbuf_puts(b, ";; done in ");
 	rw_sbuf_puts(b, rw_present_ms(ms, sizeof(ms), elapsed));
@@ -503,9 +522,10 @@ int rw_trace_hit_format(struct rw_sbuf *b, const struct rw_trace_hit *h)
 	if (h->len < 12 || rw_get16(msg + 4) != 1)
 		return -1;
 	int n = rw_wire_read_name(msg, h->len, &x.off, wire);
-	if (n <= 0 || x.off + 4 > h->len ||
-	    rw_wire_name_text(wire, (size_t)n, x.qname, sizeof(x.qname)) < 0)
+	int ql = n > 0 ? rw_wire_name_text(wire, (size_t)n, x.qname, sizeof(x.qname)) : -1;
+	if (ql < 0 || x.off + 4 > h->len)
 		return -1;
+	x.qname_len = (size_t)ql;
 	uint16_t qtype = rw_get16(msg + x.off);
 	x.off += 4;
 	x.rcode = msg[3] & 0xf;
@@ -515,17 +535,21 @@ int rw_trace_hit_format(struct rw_sbuf *b, const struct rw_trace_hit *h)
 		x.id[i] = hex[(h->id >> (60 - 4 * i)) & 0xf];
 	x.id[16] = '\0';
 	rw_present_iso_time(h->start_us, x.when, sizeof(x.when));
+	x.when_len = x.when[1] ? 24 : 1;
 	memcpy(x.a, "?", 2);
 	if (h->clientlen)
 		rw_present_addr(h->client, x.a, sizeof(x.a));
+	x.a_len = strlen(x.a);
 	struct sockaddr_storage ss;
 	memset(&ss, 0, sizeof(ss));
 	if (h->client && h->clientlen <= sizeof(ss))
 		memcpy(&ss, h->client, h->clientlen);
 	x.port = rw_present_port(&ss);
 	x.type = rw_present_type(qtype, x.tb, sizeof(x.tb));
+	x.type_len = strlen(x.type);
 	x.proto = h->tcp ? "tcp" : "udp";
-	memcpy(x.cur, x.qname, strlen(x.qname) + 1);
+	memcpy(x.cur, x.qname, x.qname_len + 1);
+	x.cur_len = x.qname_len;
 	x.cur_off = RW_DNS_HEADER_LEN;
 
 	put_head(b, &x);
