@@ -49,5 +49,7 @@ const char *rw_present_type(uint16_t type, char *buf, size_t len);
 const char *rw_present_type_or_dash(uint16_t type, char *buf, size_t len);
 /* A JSON string literal, quotes included; control characters escaped, UTF-8 passed through. */
 void rw_present_json_str(struct rw_sbuf *b, const char *s);
+/* The same for the n characters at s. */
+void rw_present_json_strn(struct rw_sbuf *b, const char *s, size_t n);
 
 #endif

@@ -36,25 +36,25 @@ void rw_sbuf_repeat(struct rw_sbuf *b, size_t off, size_t len)
 	b->p[b->len] = '\0';
 }
 
+const char rw_digit_pairs[201] = "00010203040506070809101112131415161718192021222324252627282930"
+				 "31323334353637383940414243444546474849505152535455565758596061"
+				 "62636465666768697071727374757677787980818283848586878889909192"
+				 "93949596979899";
+
 void rw_sbuf_uint(struct rw_sbuf *b, uint64_t v)
 {
 	/* two digits per division: a trace of a cache hit writes five to ten numbers */
-	static const char pairs[201] =
-		"00010203040506070809101112131415161718192021222324252627282930"
-		"31323334353637383940414243444546474849505152535455565758596061"
-		"62636465666768697071727374757677787980818283848586878889909192"
-		"93949596979899";
 	char tmp[24];
 	int i = sizeof(tmp);
 	while (v >= 100) {
 		unsigned d = (unsigned)(v % 100);
 		v /= 100;
 		i -= 2;
-		memcpy(tmp + i, pairs + 2 * d, 2);
+		memcpy(tmp + i, rw_digit_pairs + 2 * d, 2);
 	}
 	if (v >= 10) {
 		i -= 2;
-		memcpy(tmp + i, pairs + 2 * v, 2);
+		memcpy(tmp + i, rw_digit_pairs + 2 * v, 2);
 	} else {
 		tmp[--i] = (char)('0' + v);
 	}

@@ -189,14 +189,25 @@ static void put_provenance(struct rw_sbuf *b, const struct rw_cache_used_set *u,
 	rw_sbuf_puts(b, ")\n");
 }
 
-static void put_json_record(struct rw_sbuf *b, const char *rr, const char *owner, uint16_t type,
+/* A name's text, and where the same text is already in the buffer as a JSON string (json_len
+ * 0: nowhere yet). */
+struct name_text {
+	const char *s;
+	size_t len, json_at, json_len;
+};
+
+static void put_json_record(struct rw_sbuf *b, const char *rr, size_t rrlen,
+			    const struct name_text *owner, uint16_t type,
 			    const struct rw_cache_used_set *u)
 {
 	char tb[24], a[INET6_ADDRSTRLEN] = "?";
 	rw_sbuf_puts(b, "{\"rr\":");
-	rw_present_json_str(b, rr);
+	rw_present_json_strn(b, rr, rrlen);
 	rw_sbuf_puts(b, ",\"name\":");
-	rw_present_json_str(b, owner);
+	if (owner->json_len)
+		rw_sbuf_repeat(b, owner->json_at, owner->json_len);
+	else
+		rw_present_json_strn(b, owner->s, owner->len);
 	rw_sbuf_puts(b, ",\"type\":\"");
 	rw_sbuf_puts(b, rw_present_type(type, tb, sizeof(tb)));
 	rw_sbuf_puts(b, "\",\"ttl\":");
@@ -228,6 +239,7 @@ struct hit {
 	char id[17], when[40], qname[1024], tb[24], a[INET6_ADDRSTRLEN];
 	const char *type, *proto;
 	size_t when_len, a_len, qname_len, type_len; /* of when, a, qname and type */
+	size_t qname_json_at, qname_json_len;	     /* qname as a JSON string in the buffer */
 	uint16_t port;
 	int rcode;
 	unsigned an, ns;
@@ -251,7 +263,9 @@ static void put_head(struct rw_sbuf *b, struct hit *x)
 		rw_sbuf_puts(b, "#");
 		rw_sbuf_uint(b, x->port);
 		rw_sbuf_puts(b, "\",\"qname\":");
-		rw_present_json_str(b, x->qname);
+		x->qname_json_at = b->len;
+		rw_present_json_strn(b, x->qname, x->qname_len);
+		x->qname_json_len = b->len - x->qname_json_at;
 		rw_sbuf_puts(b, ",\"qtype\":\"");
 		rw_sbuf_add(b, x->type, x->type_len);
 		rw_sbuf_puts(b, "\",\"proto\":\"");
@@ -259,7 +273,7 @@ static void put_head(struct rw_sbuf *b, struct hit *x)
 		rw_sbuf_puts(b, "\"}\n{\"trace\":\"");
 		rw_sbuf_add(b, x->id, 16);
 		rw_sbuf_puts(b, "\",\"ev\":\"cache_hit\",\"depth\":0,\"qname\":");
-		rw_present_json_str(b, x->qname);
+		rw_sbuf_repeat(b, x->qname_json_at, x->qname_json_len);
 		rw_sbuf_puts(b, ",\"qtype\":\"");
 		rw_sbuf_add(b, x->type, x->type_len);
 		rw_sbuf_puts(b, "\",\"records\":[");
@@ -290,7 +304,7 @@ static void put_head(struct rw_sbuf *b, struct hit *x)
 /* In JSON, the record text just written at rr_at becomes a record object at line_start. */
 static int json_record_at(struct rw_sbuf *b, struct hit *x, size_t at, size_t rr_at,
 			  size_t line_start, uint16_t rtype, const struct rw_cache_used_set *u,
-			  bool first, const char *known)
+			  bool first, const char *known, size_t known_len)
 {
 	uint8_t wire[256];
 	char owner[1024];
@@ -303,14 +317,21 @@ static int json_record_at(struct rw_sbuf *b, struct hit *x, size_t at, size_t rr
 	b->len = line_start;
 	size_t o2 = at;
 	bool ok = true;
-	if (!known) {
+	struct name_text own = {known, known_len, 0, 0};
+	if (known == x->qname) { /* escaped once, in the query event */
+		own.json_at = x->qname_json_at;
+		own.json_len = x->qname_json_len;
+	} else if (!known) {
 		int n = rw_wire_read_name(x->h->resp, x->h->len, &o2, wire);
-		ok = n > 0 && rw_wire_name_text(wire, (size_t)n, owner, sizeof(owner)) >= 0;
+		int ol = n > 0 ? rw_wire_name_text(wire, (size_t)n, owner, sizeof(owner)) : -1;
+		ok = ol >= 0;
+		own.s = owner;
+		own.len = ok ? (size_t)ol : 0;
 	}
 	if (ok) {
 		if (!first)
 			rw_sbuf_puts(b, ",");
-		put_json_record(b, rr, known ? known : owner, rtype, u);
+		put_json_record(b, rr, rrlen, &own, rtype, u);
 	}
 	if (rr != small)
 		free(rr);
@@ -380,8 +401,8 @@ static int put_records(struct rw_sbuf *b, struct hit *x)
 			}
 		}
 		if (x->json) {
-			if (json_record_at(b, x, at, rr_at, line_start, rtype, u, i == 0, known) <
-			    0)
+			if (json_record_at(b, x, at, rr_at, line_start, rtype, u, i == 0, known,
+					   known_len) < 0)
 				return -1;
 		} else {
 			put_provenance(b, u, h->start_us);
@@ -476,7 +497,7 @@ static void put_answer_done(struct rw_sbuf *b, struct hit *x)
 		rw_sbuf_puts(b, ",\"rcode\":\"");
 		rw_sbuf_puts(b, rcode);
 		rw_sbuf_puts(b, "\",\"qname\":");
-		rw_present_json_str(b, x->qname);
+		rw_sbuf_repeat(b, x->qname_json_at, x->qname_json_len);
 		rw_sbuf_puts(b, ",\"records\":[");
 		rw_sbuf_repeat(b, x->recs_at, x->recs_len);
 		rw_sbuf_puts(b, "]}\n{\"trace\":\"");

@@ -144,6 +144,45 @@ static void test_ip6(void)
 	CHECK_EQ(rw_present_ip6(a, got, 40), 39);
 }
 
+/* Every byte value at every place of strings of 1 to 24 characters (words of eight are checked
+ * at once): escaped as a byte by byte reference escapes it. */
+static void test_json_str_bytes(void)
+{
+	char in[25], want[200];
+	for (unsigned c = 1; c < 256; c++) {
+		for (size_t len = 1; len <= 24; len++) {
+			for (size_t at = 0; at < len; at++) {
+				memset(in, c == 'x' ? 'y' : 'x', len);
+				in[at] = (char)c;
+				in[len] = '\0';
+				char *w = want;
+				*w++ = '"';
+				for (size_t i = 0; i < len; i++) {
+					unsigned char ch = (unsigned char)in[i];
+					if (ch == '"' || ch == '\\') {
+						*w++ = '\\';
+						*w++ = (char)ch;
+					} else if (ch < 0x20 || ch == 0x7f) {
+						w += sprintf(w, "\\u%04x", ch);
+					} else {
+						*w++ = (char)ch;
+					}
+				}
+				*w++ = '"';
+				*w = '\0';
+				struct rw_sbuf b = {0};
+				rw_present_json_str(&b, in);
+				bool same = b.p && strcmp(b.p, want) == 0;
+				if (!same)
+					fprintf(stderr, "json byte %u at %zu of %zu: %s, want %s\n",
+						c, at, len, b.p ? b.p : "(none)", want);
+				CHECK(same);
+				free(b.p);
+			}
+		}
+	}
+}
+
 static void test_durations(void)
 {
 	char buf[32];
@@ -256,6 +295,7 @@ int main(void)
 	test_ids();
 	test_ms();
 	test_json_str();
+	test_json_str_bytes();
 	test_durations();
 	test_ip4();
 	test_ip6();
