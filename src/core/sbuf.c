@@ -43,22 +43,36 @@ const char rw_digit_pairs[201] = "0001020304050607080910111213141516171819202122
 
 void rw_sbuf_uint(struct rw_sbuf *b, uint64_t v)
 {
-	/* two digits per division: a trace of a cache hit writes five to ten numbers */
-	char tmp[24];
-	int i = sizeof(tmp);
-	while (v >= 100) {
+	/* two digits per division, in 32 bits when the number fits, and copied as one block of
+	 * fixed size: a trace of a cache hit writes five to fifteen numbers */
+	char tmp[48] = {0}; /* what follows the digits is copied too: defined bytes */
+	int i = 24;
+	if (b->len + 25 > b->cap && !rw_sbuf_grow(b, 24))
+		return;
+	while (v > UINT32_MAX) {
 		unsigned d = (unsigned)(v % 100);
 		v /= 100;
 		i -= 2;
 		memcpy(tmp + i, rw_digit_pairs + 2 * d, 2);
 	}
-	if (v >= 10) {
+	uint32_t w = (uint32_t)v;
+	while (w >= 100) {
+		unsigned d = w % 100;
+		w /= 100;
 		i -= 2;
-		memcpy(tmp + i, rw_digit_pairs + 2 * v, 2);
-	} else {
-		tmp[--i] = (char)('0' + v);
+		memcpy(tmp + i, rw_digit_pairs + 2 * d, 2);
 	}
-	rw_sbuf_add(b, tmp + i, sizeof(tmp) - (size_t)i);
+	if (w >= 10) {
+		i -= 2;
+		memcpy(tmp + i, rw_digit_pairs + 2 * w, 2);
+	} else {
+		tmp[--i] = (char)('0' + w);
+	}
+	/* 24 bytes from the first digit: the digits and what follows them in tmp, which the
+	 * next write overwrites (the buffer has room for them) */
+	memcpy(b->p + b->len, tmp + i, 24);
+	b->len += (size_t)(24 - i);
+	b->p[b->len] = '\0';
 }
 
 void rw_sbuf_printf(struct rw_sbuf *b, const char *fmt, ...)

@@ -183,6 +183,28 @@ static void test_json_str_bytes(void)
 	}
 }
 
+/* rw_sbuf_uint writes what printf's %llu does: around every power of ten, both sides of 2^32,
+ * the largest number; appended after what is there, the buffer's end moved just past it. */
+static void test_uint(void)
+{
+	char want[64];
+	uint64_t p = 1;
+	for (int k = 0; k < 20; k++, p *= 10) {
+		const uint64_t vs[] = {p - 1,	  p,	      p + 1,
+				       p * 2 + 3, UINT32_MAX, (uint64_t)UINT32_MAX + 1,
+				       UINT64_MAX};
+		for (size_t i = 0; i < sizeof(vs) / sizeof(vs[0]); i++) {
+			struct rw_sbuf b = {0};
+			rw_sbuf_add(&b, "x=", 2);
+			rw_sbuf_uint(&b, vs[i]);
+			rw_sbuf_add(&b, ";", 1);
+			snprintf(want, sizeof(want), "x=%llu;", (unsigned long long)vs[i]);
+			CHECK(b.p && strcmp(b.p, want) == 0 && b.len == strlen(want));
+			free(b.p);
+		}
+	}
+}
+
 static void test_durations(void)
 {
 	char buf[32];
@@ -299,6 +321,7 @@ int main(void)
 	test_durations();
 	test_ip4();
 	test_ip6();
+	test_uint();
 	test_records();
 	test_names();
 	test_time();
