@@ -205,6 +205,76 @@ static void test_uint(void)
 	}
 }
 
+/* rw_wire_name_text as it was written byte by byte, before plain labels were copied whole. */
+static int name_text_ref(const uint8_t *name, size_t len, char *out, size_t cap)
+{
+	size_t off = 0, o = 0;
+	if (len == 0 || cap < 2)
+		return -1;
+	if (name[0] == 0) {
+		out[0] = '.';
+		out[1] = '\0';
+		return 1;
+	}
+	while (off < len && name[off] != 0) {
+		size_t l = name[off++];
+		if (l > 63 || off + l > len)
+			return -1;
+		for (size_t i = 0; i < l; i++) {
+			uint8_t c = name[off + i];
+			if (o + 5 >= cap)
+				return -1;
+			if (c == '.' || c == ';' || c == '(' || c == ')' || c == '\\') {
+				out[o++] = '\\';
+				out[o++] = (char)c;
+			} else if (c <= 0x20 || c >= 0x7f) {
+				o += (size_t)sprintf(out + o, "\\%03u", c);
+			} else {
+				out[o++] = (char)c;
+			}
+		}
+		off += l;
+		if (o + 2 >= cap)
+			return -1;
+		out[o++] = '.';
+	}
+	if (off >= len)
+		return -1;
+	out[o] = '\0';
+	return (int)o;
+}
+
+/* Names with every byte value in a label, and every buffer size: the same text, or the same
+ * refusal, as the byte by byte reference. */
+static void test_name_text(void)
+{
+	uint8_t name[64];
+	char got[300], want[300];
+	for (unsigned c = 0; c < 256; c++) {
+		/* "ab<c>d" "mail" "" and the plain "www" "example" "" */
+		size_t n = 0;
+		const char *const labels[] = {c & 1 ? "www" : "ab?d", "mail", "example"};
+		for (int i = 0; i < 3; i++) {
+			size_t l = strlen(labels[i]);
+			name[n++] = (uint8_t)l;
+			memcpy(name + n, labels[i], l);
+			for (size_t k = 0; k < l; k++)
+				if (name[n + k] == '?')
+					name[n + k] = (uint8_t)c;
+			n += l;
+		}
+		name[n++] = 0;
+		for (size_t cap = 0; cap < 40; cap++) {
+			memset(got, 0, sizeof(got));
+			memset(want, 0, sizeof(want));
+			int g = rw_wire_name_text(name, n, got, cap);
+			int w = name_text_ref(name, n, want, cap);
+			CHECK(g == w && (g < 0 || strcmp(got, want) == 0));
+		}
+		CHECK(rw_wire_name_text(name, n - 1, got, sizeof(got)) == -1); /* no root label */
+	}
+}
+
 static void test_durations(void)
 {
 	char buf[32];
@@ -322,6 +392,7 @@ int main(void)
 	test_ip4();
 	test_ip6();
 	test_uint();
+	test_name_text();
 	test_records();
 	test_names();
 	test_time();
