@@ -41,14 +41,12 @@ const char rw_digit_pairs[201] = "0001020304050607080910111213141516171819202122
 				 "62636465666768697071727374757677787980818283848586878889909192"
 				 "93949596979899";
 
-void rw_sbuf_uint(struct rw_sbuf *b, uint64_t v)
+char *rw_put_uint(char *p, uint64_t v)
 {
 	/* two digits per division, in 32 bits when the number fits, and copied as one block of
-	 * fixed size: a trace of a cache hit writes five to fifteen numbers */
+	 * fixed size (p has room for 24): a trace of a cache hit writes five to fifteen numbers */
 	char tmp[48] = {0}; /* what follows the digits is copied too: defined bytes */
 	int i = 24;
-	if (b->len + 25 > b->cap && !rw_sbuf_grow(b, 24))
-		return;
 	while (v > UINT32_MAX) {
 		unsigned d = (unsigned)(v % 100);
 		v /= 100;
@@ -68,10 +66,15 @@ void rw_sbuf_uint(struct rw_sbuf *b, uint64_t v)
 	} else {
 		tmp[--i] = (char)('0' + w);
 	}
-	/* 24 bytes from the first digit: the digits and what follows them in tmp, which the
-	 * next write overwrites (the buffer has room for them) */
-	memcpy(b->p + b->len, tmp + i, 24);
-	b->len += (size_t)(24 - i);
+	memcpy(p, tmp + i, 24);
+	return p + (24 - i);
+}
+
+void rw_sbuf_uint(struct rw_sbuf *b, uint64_t v)
+{
+	if (b->len + 25 > b->cap && !rw_sbuf_grow(b, 24))
+		return;
+	b->len = (size_t)(rw_put_uint(b->p + b->len, v) - b->p);
 	b->p[b->len] = '\0';
 }
 

@@ -151,44 +151,69 @@ static bool put_rr(struct rw_sbuf *b, const uint8_t *msg, size_t len, size_t *of
 	return true;
 }
 
-/* A time as rw_present_iso_time writes it: 24 characters, or "?" out of range. */
-static void put_iso(struct rw_sbuf *b, int64_t us)
+/* Writing at a cursor into room made beforehand, without a check per piece: room() makes
+ * room for n more bytes and gives where to write (NULL: out of memory), wrote() ends there. */
+static char *room(struct rw_sbuf *b, size_t n)
 {
-	char t[40];
-	rw_present_iso_time(us, t, sizeof(t));
-	rw_sbuf_add(b, t, t[1] ? 24 : 1);
+	return rw_sbuf_grow(b, n) ? b->p + b->len : NULL;
 }
 
-static void put_addr(struct rw_sbuf *b, const struct sockaddr_storage *ss, socklen_t len)
+static void wrote(struct rw_sbuf *b, char *p)
 {
-	char a[INET6_ADDRSTRLEN] = "?";
+	b->len = (size_t)(p - b->p);
+	b->p[b->len] = '\0';
+}
+
+#define LIT(p, s) (memcpy((p), (s), sizeof(s) - 1), (p) += sizeof(s) - 1)
+
+static char *cpy(char *p, const char *s, size_t n)
+{
+	memcpy(p, s, n);
+	return p + n;
+}
+
+/* A time as rw_present_iso_time writes it (24 characters, or "?"), at p (room for 25). */
+static char *put_iso_at(char *p, int64_t us)
+{
+	rw_present_iso_time(us, p, 25);
+	return p + (p[1] ? 24 : 1);
+}
+
+/* An address's text (INET6_ADDRSTRLEN room at p), "?" without one. */
+static char *put_addr_at(char *p, const struct sockaddr_storage *ss, socklen_t len)
+{
+	memcpy(p, "?", 2);
 	if (len)
-		rw_present_addr((const struct sockaddr *)ss, a, sizeof(a));
-	rw_sbuf_puts(b, a);
+		rw_present_addr((const struct sockaddr *)ss, p, INET6_ADDRSTRLEN);
+	return p + strlen(p);
 }
 
 /* Where a set came from and when it runs out, after its record in the text form. */
 static void put_provenance(struct rw_sbuf *b, const struct rw_cache_used_set *u, int64_t now_us)
 {
-	char t[40];
-	rw_sbuf_puts(b, "   ; cached, stored ");
-	put_iso(b, u->stored_us);
-	rw_sbuf_puts(b, " from ");
-	rw_sbuf_puts(b, u->server[0] ? u->server : "?");
-	rw_sbuf_puts(b, " (");
-	put_addr(b, &u->addr, u->addrlen);
-	rw_sbuf_puts(b, ") zone ");
-	rw_sbuf_puts(b, u->zone[0] ? u->zone : "?");
-	rw_sbuf_puts(b, ", original ttl ");
-	rw_sbuf_uint(b, u->orig_ttl);
-	rw_sbuf_puts(b, ", expires ");
-	put_iso(b, u->expires_us);
-	rw_sbuf_puts(b, " (in ");
-	rw_present_duration(t, sizeof(t), (u->expires_us - now_us + 999999) / 1000000);
-	rw_sbuf_puts(b, t);
-	rw_sbuf_puts(b, ")\n");
+	/* at most 2 * 255 for the server and zone, 2 * 24 for times, 46 for the address, 20 for
+	 * the ttl, 24 for the duration and 100 of words */
+	char *p = room(b, 1024);
+	if (!p)
+		return;
+	LIT(p, "   ; cached, stored ");
+	p = put_iso_at(p, u->stored_us);
+	LIT(p, " from ");
+	p = u->server[0] ? cpy(p, u->server, strnlen(u->server, 255)) : cpy(p, "?", 1);
+	LIT(p, " (");
+	p = put_addr_at(p, &u->addr, u->addrlen);
+	LIT(p, ") zone ");
+	p = u->zone[0] ? cpy(p, u->zone, strnlen(u->zone, 255)) : cpy(p, "?", 1);
+	LIT(p, ", original ttl ");
+	p = rw_put_uint(p, u->orig_ttl);
+	LIT(p, ", expires ");
+	p = put_iso_at(p, u->expires_us);
+	LIT(p, " (in ");
+	rw_present_duration(p, 24, (u->expires_us - now_us + 999999) / 1000000);
+	p += strlen(p);
+	LIT(p, ")\n");
+	wrote(b, p);
 }
-
 /* A name's text, and where the same text is already in the buffer as a JSON string (json_len
  * 0: nowhere yet). */
 struct name_text {
@@ -208,20 +233,24 @@ static void put_json_record(struct rw_sbuf *b, const char *rr, size_t rrlen,
 		rw_sbuf_repeat(b, owner->json_at, owner->json_len);
 	else
 		rw_present_json_strn(b, owner->s, owner->len);
-	rw_sbuf_puts(b, ",\"type\":\"");
-	rw_sbuf_puts(b, rw_present_type(type, tb, sizeof(tb)));
-	rw_sbuf_puts(b, "\",\"ttl\":");
-	rw_sbuf_uint(b, u->ttl_left);
-	rw_sbuf_puts(b, ",\"orig_ttl\":");
-	rw_sbuf_uint(b, u->orig_ttl);
-	rw_sbuf_puts(b, ",\"stored\":");
-	rw_sbuf_uint(b, (uint64_t)(u->stored_us / 1000000));
-	rw_sbuf_puts(b, ",\"expires\":");
-	rw_sbuf_uint(b,
-		     (uint64_t)((u->expires_us + 999999) / 1000000)); /* as trace.c: rounded up */
-	rw_sbuf_puts(b, ",\"expires_iso\":\"");
-	put_iso(b, u->expires_us);
-	rw_sbuf_puts(b, "\",\"server\":");
+	const char *tn = rw_present_type(type, tb, sizeof(tb));
+	char *p = room(b, 256); /* a type name, four numbers of 20 digits, a time, words */
+	if (!p)
+		return;
+	LIT(p, ",\"type\":\"");
+	p = cpy(p, tn, strnlen(tn, 24));
+	LIT(p, "\",\"ttl\":");
+	p = rw_put_uint(p, u->ttl_left);
+	LIT(p, ",\"orig_ttl\":");
+	p = rw_put_uint(p, u->orig_ttl);
+	LIT(p, ",\"stored\":");
+	p = rw_put_uint(p, (uint64_t)(u->stored_us / 1000000));
+	LIT(p, ",\"expires\":");
+	p = rw_put_uint(p, (uint64_t)((u->expires_us + 999999) / 1000000)); /* as trace.c */
+	LIT(p, ",\"expires_iso\":\"");
+	p = put_iso_at(p, u->expires_us);
+	LIT(p, "\",\"server\":");
+	wrote(b, p);
 	rw_present_json_str(b, u->server);
 	if (u->addrlen)
 		rw_present_addr((const struct sockaddr *)&u->addr, a, sizeof(a));
@@ -278,25 +307,30 @@ static void put_head(struct rw_sbuf *b, struct hit *x)
 		rw_sbuf_add(b, x->type, x->type_len);
 		rw_sbuf_puts(b, "\",\"records\":[");
 	} else {
-		rw_sbuf_puts(b, ";; trace ");
-		rw_sbuf_add(b, x->id, 16);
-		rw_sbuf_puts(b, "  ");
-		rw_sbuf_add(b, x->when, x->when_len);
-		rw_sbuf_puts(b, "  client ");
-		rw_sbuf_add(b, x->a, x->a_len);
-		rw_sbuf_puts(b, "#");
-		rw_sbuf_uint(b, x->port);
-		rw_sbuf_puts(b, "  ");
-		rw_sbuf_add(b, x->qname, x->qname_len);
-		rw_sbuf_puts(b, " ");
-		rw_sbuf_add(b, x->type, x->type_len);
-		rw_sbuf_puts(b, "  (");
-		rw_sbuf_add(b, x->proto, 3);
-		rw_sbuf_puts(b, ")\n;; cache hit: ");
-		rw_sbuf_add(b, x->qname, x->qname_len);
-		rw_sbuf_puts(b, " ");
-		rw_sbuf_add(b, x->type, x->type_len);
-		rw_sbuf_puts(b, " served from cache without asking anyone\n");
+		/* the qname twice (at most 1,023 each), the rest below 400 */
+		char *p = room(b, 2 * sizeof(x->qname) + 512);
+		if (!p)
+			return;
+		LIT(p, ";; trace ");
+		p = cpy(p, x->id, 16);
+		LIT(p, "  ");
+		p = cpy(p, x->when, x->when_len);
+		LIT(p, "  client ");
+		p = cpy(p, x->a, x->a_len);
+		LIT(p, "#");
+		p = rw_put_uint(p, x->port);
+		LIT(p, "  ");
+		p = cpy(p, x->qname, x->qname_len);
+		LIT(p, " ");
+		p = cpy(p, x->type, x->type_len);
+		LIT(p, "  (");
+		p = cpy(p, x->proto, 3);
+		LIT(p, ")\n;; cache hit: ");
+		p = cpy(p, x->qname, x->qname_len);
+		LIT(p, " ");
+		p = cpy(p, x->type, x->type_len);
+		LIT(p, " served from cache without asking anyone\n");
+		wrote(b, p);
 	}
 	x->recs_at = b->len;
 }
@@ -513,19 +547,30 @@ static void put_answer_done(struct rw_sbuf *b, struct hit *x)
 	}
 	/* the text form lists the records once, under "cache hit" */
 	char ms[24];
-	rw_sbuf_puts(b, ";; answer ");
-	rw_sbuf_puts(b, rcode);
-	rw_sbuf_puts(b, " for ");
-	rw_sbuf_add(b, x->qname, x->qname_len);
-	rw_sbuf_puts(b, x->recs_len ? "  (the records listed above)\n" : "\n");
-	rw_sbuf_puts(b, ";; done in ");
-	rw_sbuf_puts(b, rw_present_ms(ms, sizeof(ms), elapsed));
-	rw_sbuf_puts(b, " ms: ");
-	rw_sbuf_puts(b, rcode);
-	rw_sbuf_puts(b, ", 0 upstream queries, ");
-	rw_sbuf_uint(b, (uint64_t)h->used->n);
-	rw_sbuf_puts(b, h->used->n == 1 ? " cache hit, 0 sub-resolutions\n\n"
-					: " cache hits, 0 sub-resolutions\n\n");
+	size_t rl = strlen(rcode);
+	rw_present_ms(ms, sizeof(ms), elapsed);
+	char *p = room(b, sizeof(x->qname) + 256); /* the qname, and below 200 more */
+	if (!p)
+		return;
+	LIT(p, ";; answer ");
+	p = cpy(p, rcode, rl);
+	LIT(p, " for ");
+	p = cpy(p, x->qname, x->qname_len);
+	if (x->recs_len)
+		LIT(p, "  (the records listed above)\n");
+	else
+		LIT(p, "\n");
+	LIT(p, ";; done in ");
+	p = cpy(p, ms, strlen(ms));
+	LIT(p, " ms: ");
+	p = cpy(p, rcode, rl);
+	LIT(p, ", 0 upstream queries, ");
+	p = rw_put_uint(p, (uint64_t)h->used->n);
+	if (h->used->n == 1)
+		LIT(p, " cache hit, 0 sub-resolutions\n\n");
+	else
+		LIT(p, " cache hits, 0 sub-resolutions\n\n");
+	wrote(b, p);
 }
 
 int rw_trace_hit_format(struct rw_sbuf *b, const struct rw_trace_hit *h)
