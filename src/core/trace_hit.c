@@ -12,6 +12,27 @@
 #include "rootwalk/wire.h"
 #include "sbuf.h"
 
+/* Writing at a cursor into room made beforehand, without a check per piece: room() makes
+ * room for n more bytes and gives where to write (NULL: out of memory), wrote() ends there. */
+static char *room(struct rw_sbuf *b, size_t n)
+{
+	return rw_sbuf_grow(b, n) ? b->p + b->len : NULL;
+}
+
+static void wrote(struct rw_sbuf *b, char *p)
+{
+	b->len = (size_t)(p - b->p);
+	b->p[b->len] = '\0';
+}
+
+#define LIT(p, s) (memcpy((p), (s), sizeof(s) - 1), (p) += sizeof(s) - 1)
+
+static char *cpy(char *p, const char *s, size_t n)
+{
+	memcpy(p, s, n);
+	return p + n;
+}
+
 /* A name at *off in the message (compression allowed), as text. */
 static bool put_name(struct rw_sbuf *b, const uint8_t *msg, size_t len, size_t *off)
 {
@@ -128,11 +149,16 @@ static bool put_rr(struct rw_sbuf *b, const uint8_t *msg, size_t len, size_t *of
 	out->type = type;
 	out->rdata_off = rdata;
 	if (klass == LDNS_RR_CLASS_IN) {
-		rw_sbuf_puts(b, " ");
-		rw_sbuf_uint(b, ttl);
-		rw_sbuf_puts(b, " IN ");
-		rw_sbuf_puts(b, rw_present_type(type, tb, sizeof(tb)));
-		rw_sbuf_puts(b, " ");
+		const char *tn = rw_present_type(type, tb, sizeof(tb));
+		char *p = room(b, 64); /* 20 digits, a type name of at most 24, words */
+		if (!p)
+			return false;
+		LIT(p, " ");
+		p = rw_put_uint(p, ttl);
+		LIT(p, " IN ");
+		p = cpy(p, tn, strnlen(tn, 24));
+		LIT(p, " ");
+		wrote(b, p);
 		out->text_at = b->len;
 		if (put_rdata(b, type, msg, len, rdata, rdlen))
 			return true;
@@ -149,27 +175,6 @@ static bool put_rr(struct rw_sbuf *b, const uint8_t *msg, size_t len, size_t *of
 	free(s);
 	ldns_rr_free(rr);
 	return true;
-}
-
-/* Writing at a cursor into room made beforehand, without a check per piece: room() makes
- * room for n more bytes and gives where to write (NULL: out of memory), wrote() ends there. */
-static char *room(struct rw_sbuf *b, size_t n)
-{
-	return rw_sbuf_grow(b, n) ? b->p + b->len : NULL;
-}
-
-static void wrote(struct rw_sbuf *b, char *p)
-{
-	b->len = (size_t)(p - b->p);
-	b->p[b->len] = '\0';
-}
-
-#define LIT(p, s) (memcpy((p), (s), sizeof(s) - 1), (p) += sizeof(s) - 1)
-
-static char *cpy(char *p, const char *s, size_t n)
-{
-	memcpy(p, s, n);
-	return p + n;
 }
 
 /* A time as rw_present_iso_time writes it (24 characters, or "?"), at p (room for 25). */
@@ -283,29 +288,36 @@ struct hit {
 static void put_head(struct rw_sbuf *b, struct hit *x)
 {
 	if (x->json) {
-		rw_sbuf_puts(b, "{\"trace\":\"");
-		rw_sbuf_add(b, x->id, 16);
-		rw_sbuf_puts(b, "\",\"ev\":\"query\",\"time\":\"");
-		rw_sbuf_add(b, x->when, x->when_len);
-		rw_sbuf_puts(b, "\",\"client\":\"");
-		rw_sbuf_add(b, x->a, x->a_len);
-		rw_sbuf_puts(b, "#");
-		rw_sbuf_uint(b, x->port);
-		rw_sbuf_puts(b, "\",\"qname\":");
+		char *p = room(b, 256); /* id, time, address, port, words */
+		if (!p)
+			return;
+		LIT(p, "{\"trace\":\"");
+		p = cpy(p, x->id, 16);
+		LIT(p, "\",\"ev\":\"query\",\"time\":\"");
+		p = cpy(p, x->when, x->when_len);
+		LIT(p, "\",\"client\":\"");
+		p = cpy(p, x->a, x->a_len);
+		LIT(p, "#");
+		p = rw_put_uint(p, x->port);
+		LIT(p, "\",\"qname\":");
+		wrote(b, p);
 		x->qname_json_at = b->len;
 		rw_present_json_strn(b, x->qname, x->qname_len);
 		x->qname_json_len = b->len - x->qname_json_at;
-		rw_sbuf_puts(b, ",\"qtype\":\"");
-		rw_sbuf_add(b, x->type, x->type_len);
-		rw_sbuf_puts(b, "\",\"proto\":\"");
-		rw_sbuf_add(b, x->proto, 3);
-		rw_sbuf_puts(b, "\"}\n{\"trace\":\"");
-		rw_sbuf_add(b, x->id, 16);
-		rw_sbuf_puts(b, "\",\"ev\":\"cache_hit\",\"depth\":0,\"qname\":");
-		rw_sbuf_repeat(b, x->qname_json_at, x->qname_json_len);
-		rw_sbuf_puts(b, ",\"qtype\":\"");
-		rw_sbuf_add(b, x->type, x->type_len);
-		rw_sbuf_puts(b, "\",\"records\":[");
+		if (!(p = room(b, x->qname_json_len + 256))) /* the qname again, type, id, words */
+			return;
+		LIT(p, ",\"qtype\":\"");
+		p = cpy(p, x->type, x->type_len);
+		LIT(p, "\",\"proto\":\"");
+		p = cpy(p, x->proto, 3);
+		LIT(p, "\"}\n{\"trace\":\"");
+		p = cpy(p, x->id, 16);
+		LIT(p, "\",\"ev\":\"cache_hit\",\"depth\":0,\"qname\":");
+		p = cpy(p, b->p + x->qname_json_at, x->qname_json_len);
+		LIT(p, ",\"qtype\":\"");
+		p = cpy(p, x->type, x->type_len);
+		LIT(p, "\",\"records\":[");
+		wrote(b, p);
 	} else {
 		/* the qname twice (at most 1,023 each), the rest below 400 */
 		char *p = room(b, 2 * sizeof(x->qname) + 512);
@@ -527,22 +539,29 @@ static void put_answer_done(struct rw_sbuf *b, struct hit *x)
 	const char *rcode = rw_present_rcode(x->rcode);
 
 	if (x->json) {
-		json_event(b, x, "answer");
-		rw_sbuf_puts(b, ",\"rcode\":\"");
-		rw_sbuf_puts(b, rcode);
-		rw_sbuf_puts(b, "\",\"qname\":");
-		rw_sbuf_repeat(b, x->qname_json_at, x->qname_json_len);
-		rw_sbuf_puts(b, ",\"records\":[");
-		rw_sbuf_repeat(b, x->recs_at, x->recs_len);
-		rw_sbuf_puts(b, "]}\n{\"trace\":\"");
-		rw_sbuf_add(b, x->id, 16);
-		rw_sbuf_puts(b, "\",\"ev\":\"done\",\"elapsed_us\":");
-		rw_sbuf_uint(b, (uint64_t)(elapsed > 0 ? elapsed : 0));
-		rw_sbuf_puts(b, ",\"upstream\":0,\"cache_hits\":");
-		rw_sbuf_uint(b, (uint64_t)h->used->n);
-		rw_sbuf_puts(b, ",\"subresolutions\":0,\"rcode\":\"");
-		rw_sbuf_puts(b, rcode);
-		rw_sbuf_puts(b, "\"}\n");
+		size_t rl = strlen(rcode);
+		/* the qname and the records again, and below 300 more */
+		char *p = room(b, x->qname_json_len + x->recs_len + 512);
+		if (!p)
+			return;
+		LIT(p, "{\"trace\":\"");
+		p = cpy(p, x->id, 16);
+		LIT(p, "\",\"ev\":\"answer\",\"depth\":0,\"rcode\":\"");
+		p = cpy(p, rcode, rl);
+		LIT(p, "\",\"qname\":");
+		p = cpy(p, b->p + x->qname_json_at, x->qname_json_len);
+		LIT(p, ",\"records\":[");
+		p = cpy(p, b->p + x->recs_at, x->recs_len);
+		LIT(p, "]}\n{\"trace\":\"");
+		p = cpy(p, x->id, 16);
+		LIT(p, "\",\"ev\":\"done\",\"elapsed_us\":");
+		p = rw_put_uint(p, (uint64_t)(elapsed > 0 ? elapsed : 0));
+		LIT(p, ",\"upstream\":0,\"cache_hits\":");
+		p = rw_put_uint(p, (uint64_t)h->used->n);
+		LIT(p, ",\"subresolutions\":0,\"rcode\":\"");
+		p = cpy(p, rcode, rl);
+		LIT(p, "\"}\n");
+		wrote(b, p);
 		return;
 	}
 	/* the text form lists the records once, under "cache hit" */
