@@ -163,8 +163,7 @@ void rw_present_iso_time(int64_t wall_us, char *buf, size_t len)
 	static _Thread_local struct {
 		int64_t secs;
 		char text[20];
-	} seen[4] = {{INT64_MIN, ""}, {INT64_MIN, ""}, {INT64_MIN, ""}, {INT64_MIN, ""}};
-	static _Thread_local unsigned next;
+	} seen[16]; /* by a hash of the second: one look; 0 is empty (second 0 is never kept) */
 
 	if (wall_us > ((int64_t)1 << 62) || wall_us < -((int64_t)1 << 62) || len < 25) {
 		snprintf(buf, len, "?");
@@ -172,10 +171,9 @@ void rw_present_iso_time(int64_t wall_us, char *buf, size_t len)
 	}
 	int64_t secs = wall_us >= 0 ? wall_us / 1000000 : (wall_us - 999999) / 1000000;
 	unsigned ms = (unsigned)((wall_us - secs * 1000000) / 1000);
-	const char *text = NULL;
-	for (unsigned i = 0; i < 4 && !text; i++)
-		if (seen[i].secs == secs)
-			text = seen[i].text;
+	/* mixed, not the low bits: a ttl of 86400 or 3600 would put stored and expires together */
+	unsigned slot = (unsigned)(((uint64_t)secs * 0x9e3779b97f4a7c15ULL) >> 60);
+	const char *text = seen[slot].secs == secs && secs != 0 ? seen[slot].text : NULL;
 	if (!text) {
 		int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
 		unsigned sod = (unsigned)(secs - days * 86400);
@@ -186,7 +184,7 @@ void rw_present_iso_time(int64_t wall_us, char *buf, size_t len)
 			snprintf(buf, len, "?");
 			return;
 		}
-		char *t = seen[next].text, *p = put_digits(t, (unsigned)y, 4);
+		char *t = seen[slot].text, *p = put_digits(t, (unsigned)y, 4);
 		*p++ = '-';
 		p = put_digits(p, mo, 2);
 		*p++ = '-';
@@ -198,9 +196,8 @@ void rw_present_iso_time(int64_t wall_us, char *buf, size_t len)
 		*p++ = ':';
 		p = put_digits(p, sod % 60, 2);
 		*p = '\0';
-		seen[next].secs = secs;
+		seen[slot].secs = secs;
 		text = t;
-		next = (next + 1) % 4;
 	}
 	memcpy(buf, text, 19);
 	char *p = buf + 19;

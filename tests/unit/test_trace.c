@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <ldns/ldns.h>
 
@@ -94,6 +95,19 @@ static void test_time(void)
 	CHECK(strcmp(buf, "1970-01-01T00:00:00.000Z") == 0);
 	rw_present_iso_time(1795600800LL * 1000000, buf, 10);
 	CHECK(strcmp(buf, "?") == 0);
+	/* the seconds it remembers (a trace's now, stored and expires, day-long ttls among them)
+	 * give the same text as gmtime and strftime, however they share its slots */
+	char want[40];
+	for (int i = 0; i < 3000; i++) {
+		int64_t secs = 1795600800LL + (i % 3) * 86400LL + (i / 3) * (i % 2 ? 3600 : 7);
+		time_t t = (time_t)secs;
+		struct tm tm;
+		CHECK(gmtime_r(&t, &tm) != NULL);
+		strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(want + 19, sizeof(want) - 19, ".%03dZ", i % 1000);
+		rw_present_iso_time(secs * 1000000 + (i % 1000) * 1000, buf, sizeof(buf));
+		CHECK(strcmp(buf, want) == 0);
+	}
 }
 
 static void test_ip4(void)
