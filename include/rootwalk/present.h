@@ -25,6 +25,8 @@ char *rw_present_rdata(const ldns_rr *rr);
 void rw_present_addr(const struct sockaddr *sa, char *buf, size_t len);
 /* Dotted-quad text of an IPv4 address; returns its length, or -1 if len is too small. */
 int rw_present_ip4(const uint8_t a[4], char *buf, size_t len);
+/* The same text as inet_ntop(AF_INET6) gives; its length, or -1 if len is too small. */
+int rw_present_ip6(const uint8_t a[16], char *buf, size_t len);
 /* The port of an IPv4 or IPv6 address, 0 otherwise. */
 uint16_t rw_present_port(const struct sockaddr_storage *ss);
 /* "2026-11-25T10:00:00.112Z" (buf >= 25 bytes). */
@@ -47,5 +49,7 @@ const char *rw_present_type(uint16_t type, char *buf, size_t len);
 const char *rw_present_type_or_dash(uint16_t type, char *buf, size_t len);
 /* A JSON string literal, quotes included; control characters escaped, UTF-8 passed through. */
 void rw_present_json_str(struct rw_sbuf *b, const char *s);
+/* The same for the n characters at s. */
+void rw_present_json_strn(struct rw_sbuf *b, const char *s, size_t n);
 
 #endif

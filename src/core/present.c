@@ -27,21 +27,79 @@ char *rw_present_name(const ldns_rdf *name)
 int rw_present_ip4(const uint8_t a[4], char *buf, size_t len)
 {
 	/* inet_ntop() prints through sprintf: this runs for every A record a trace shows */
-	char tmp[16];
-	size_t o = 0;
+	char tmp[16], *p = tmp;
 	for (int i = 0; i < 4; i++) {
 		unsigned v = a[i];
-		if (v >= 100)
-			tmp[o++] = (char)('0' + v / 100);
-		if (v >= 10)
-			tmp[o++] = (char)('0' + v / 10 % 10);
-		tmp[o++] = (char)('0' + v % 10);
-		tmp[o++] = i < 3 ? '.' : '\0';
+		if (v >= 100) {
+			*p++ = (char)('0' + v / 100);
+			v %= 100;
+			memcpy(p, rw_digit_pairs + 2 * v, 2);
+			p += 2;
+		} else if (v >= 10) {
+			memcpy(p, rw_digit_pairs + 2 * v, 2);
+			p += 2;
+		} else {
+			*p++ = (char)('0' + v);
+		}
+		*p++ = '.';
 	}
+	size_t o = (size_t)(p - tmp); /* the last '.' becomes the NUL */
 	if (o > len)
 		return -1;
+	tmp[o - 1] = '\0';
 	memcpy(buf, tmp, o);
 	return (int)o - 1;
+}
+
+int rw_present_ip6(const uint8_t a[16], char *buf, size_t len)
+{
+	/* inet_ntop()'s text (RFC 5952: the longest run of two or more zero words, the first of
+	 * equals, as "::"; "::ffff:" and "::" before an embedded IPv4 address), without its
+	 * sprintf per word: this runs for every AAAA record a trace shows */
+	static const char hex[] = "0123456789abcdef";
+	unsigned w[8];
+	int best = -1, best_len = 0;
+	for (int i = 0, run = 0; i < 8; i++) {
+		w[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
+		run = w[i] ? 0 : run + 1;
+		if (run > best_len) {
+			best_len = run;
+			best = i - run + 1;
+		}
+	}
+	if (best_len < 2)
+		best = -1;
+	char tmp[48], *p = tmp;
+	for (int i = 0; i < 8; i++) {
+		if (i == best) {
+			*p++ = ':';
+			i += best_len - 1;
+			if (i == 7)
+				*p++ = ':';
+			continue;
+		}
+		if (i)
+			*p++ = ':';
+		if (i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && w[5] == 0xffff))) {
+			int n = rw_present_ip4(a + 12, p, 16);
+			p += n;
+			break;
+		}
+		unsigned v = w[i];
+		if (v >= 0x1000)
+			*p++ = hex[v >> 12];
+		if (v >= 0x100)
+			*p++ = hex[v >> 8 & 0xf];
+		if (v >= 0x10)
+			*p++ = hex[v >> 4 & 0xf];
+		*p++ = hex[v & 0xf];
+	}
+	*p = '\0';
+	size_t n = (size_t)(p - tmp);
+	if (n + 1 > len)
+		return -1;
+	memcpy(buf, tmp, n + 1);
+	return (int)n;
 }
 
 void rw_present_addr(const struct sockaddr *sa, char *buf, size_t len)
@@ -57,8 +115,10 @@ void rw_present_addr(const struct sockaddr *sa, char *buf, size_t len)
 				   buf, len) < 0)
 			snprintf(buf, len, "?");
 	} else if (sa->sa_family == AF_INET6) {
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
-			  buf, (socklen_t)len);
+		if (rw_present_ip6(
+			    ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr.s6_addr, buf,
+			    len) < 0)
+			snprintf(buf, len, "?");
 	} else {
 		snprintf(buf, len, "?");
 	}
@@ -103,8 +163,7 @@ void rw_present_iso_time(int64_t wall_us, char *buf, size_t len)
 	static _Thread_local struct {
 		int64_t secs;
 		char text[20];
-	} seen[4] = {{INT64_MIN, ""}, {INT64_MIN, ""}, {INT64_MIN, ""}, {INT64_MIN, ""}};
-	static _Thread_local unsigned next;
+	} seen[16]; /* by a hash of the second: one look; 0 is empty (second 0 is never kept) */
 
 	if (wall_us > ((int64_t)1 << 62) || wall_us < -((int64_t)1 << 62) || len < 25) {
 		snprintf(buf, len, "?");
@@ -112,10 +171,9 @@ void rw_present_iso_time(int64_t wall_us, char *buf, size_t len)
 	}
 	int64_t secs = wall_us >= 0 ? wall_us / 1000000 : (wall_us - 999999) / 1000000;
 	unsigned ms = (unsigned)((wall_us - secs * 1000000) / 1000);
-	const char *text = NULL;
-	for (unsigned i = 0; i < 4 && !text; i++)
-		if (seen[i].secs == secs)
-			text = seen[i].text;
+	/* mixed, not the low bits: a ttl of 86400 or 3600 would put stored and expires together */
+	unsigned slot = (unsigned)(((uint64_t)secs * 0x9e3779b97f4a7c15ULL) >> 60);
+	const char *text = seen[slot].secs == secs && secs != 0 ? seen[slot].text : NULL;
 	if (!text) {
 		int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
 		unsigned sod = (unsigned)(secs - days * 86400);
@@ -126,7 +184,7 @@ void rw_present_iso_time(int64_t wall_us, char *buf, size_t len)
 			snprintf(buf, len, "?");
 			return;
 		}
-		char *t = seen[next].text, *p = put_digits(t, (unsigned)y, 4);
+		char *t = seen[slot].text, *p = put_digits(t, (unsigned)y, 4);
 		*p++ = '-';
 		p = put_digits(p, mo, 2);
 		*p++ = '-';
@@ -138,9 +196,8 @@ void rw_present_iso_time(int64_t wall_us, char *buf, size_t len)
 		*p++ = ':';
 		p = put_digits(p, sod % 60, 2);
 		*p = '\0';
-		seen[next].secs = secs;
+		seen[slot].secs = secs;
 		text = t;
-		next = (next + 1) % 4;
 	}
 	memcpy(buf, text, 19);
 	char *p = buf + 19;
@@ -254,9 +311,7 @@ static bool rr_text_fast(const ldns_rr *rr, char *buf, size_t cap)
 			n = len == 4 ? rw_present_ip4(p, buf + o, cap - o) : -1;
 			break;
 		case LDNS_RDF_TYPE_AAAA:
-			n = len == 16 && inet_ntop(AF_INET6, p, buf + o, (socklen_t)(cap - o))
-				    ? (int)strlen(buf + o)
-				    : -1;
+			n = len == 16 ? rw_present_ip6(p, buf + o, cap - o) : -1;
 			break;
 		case LDNS_RDF_TYPE_INT8:
 			n = len == 1 ? snprintf(buf + o, cap - o, "%u", p[0]) : -1;
@@ -317,6 +372,13 @@ static char *put_num(char *p, char *end, uint64_t v, int min_digits)
 	return p;
 }
 
+/* Two digits of v (below 100). */
+static char *put2(char *p, uint64_t v)
+{
+	memcpy(p, rw_digit_pairs + 2 * v, 2);
+	return p + 2;
+}
+
 char *rw_present_ms(char *buf, size_t len, int64_t us)
 {
 	uint64_t hundredths = us > 0 ? ((uint64_t)us + 5) / 10 : 0;
@@ -327,7 +389,7 @@ char *rw_present_ms(char *buf, size_t len, int64_t us)
 	}
 	char *p = put_num(buf, buf + len - 1, hundredths / 100, 1);
 	*p++ = '.';
-	p = put_num(p, buf + len - 1, hundredths % 100, 2);
+	p = put2(p, hundredths % 100);
 	*p = '\0';
 	return buf;
 }
@@ -343,21 +405,21 @@ void rw_present_duration(char *buf, size_t len, int64_t secs)
 	if (s >= 86400) {
 		p = put_num(p, end, s / 86400, 1);
 		*p++ = 'd';
-		p = put_num(p, end, s % 86400 / 3600, 2);
+		p = put2(p, s % 86400 / 3600);
 		*p++ = 'h';
-		p = put_num(p, end, s % 3600 / 60, 2);
+		p = put2(p, s % 3600 / 60);
 		*p++ = 'm';
 	} else if (s >= 3600) {
 		p = put_num(p, end, s / 3600, 1);
 		*p++ = 'h';
-		p = put_num(p, end, s % 3600 / 60, 2);
+		p = put2(p, s % 3600 / 60);
 		*p++ = 'm';
-		p = put_num(p, end, s % 60, 2);
+		p = put2(p, s % 60);
 		*p++ = 's';
 	} else if (s >= 60) {
 		p = put_num(p, end, s / 60, 1);
 		*p++ = 'm';
-		p = put_num(p, end, s % 60, 2);
+		p = put2(p, s % 60);
 		*p++ = 's';
 	} else {
 		p = put_num(p, end, s, 1);
@@ -366,26 +428,47 @@ void rw_present_duration(char *buf, size_t len, int64_t secs)
 	*p = '\0';
 }
 
-void rw_present_json_str(struct rw_sbuf *b, const char *s)
+/* 1 for a character a JSON string must escape (RFC 8259: '"', '\\', controls; and DEL) */
+static const unsigned char json_special[256] = {
+	[0x00] = 1, [0x01] = 1, [0x02] = 1, [0x03] = 1, [0x04] = 1, [0x05] = 1, [0x06] = 1,
+	[0x07] = 1, [0x08] = 1, [0x09] = 1, [0x0a] = 1, [0x0b] = 1, [0x0c] = 1, [0x0d] = 1,
+	[0x0e] = 1, [0x0f] = 1, [0x10] = 1, [0x11] = 1, [0x12] = 1, [0x13] = 1, [0x14] = 1,
+	[0x15] = 1, [0x16] = 1, [0x17] = 1, [0x18] = 1, [0x19] = 1, [0x1a] = 1, [0x1b] = 1,
+	[0x1c] = 1, [0x1d] = 1, [0x1e] = 1, [0x1f] = 1, ['"'] = 1,  ['\\'] = 1, [0x7f] = 1};
+
+/* How many of the n characters at s need no escaping, eight at a time while none does: a
+ * byte below 0x20, or equal to '"', '\\' or 0x7f, makes a word fall back to the table. */
+static size_t json_plain_run(const char *s, size_t n)
 {
-	rw_sbuf_puts(b, "\"");
-	/* runs of plain characters in one copy: every record of a JSON trace comes through here;
-	 * 1 for a character that needs escaping, and for the NUL that ends the string */
-	static const unsigned char special[256] = {
-		[0x00] = 1, [0x01] = 1, [0x02] = 1, [0x03] = 1, [0x04] = 1, [0x05] = 1, [0x06] = 1,
-		[0x07] = 1, [0x08] = 1, [0x09] = 1, [0x0a] = 1, [0x0b] = 1, [0x0c] = 1, [0x0d] = 1,
-		[0x0e] = 1, [0x0f] = 1, [0x10] = 1, [0x11] = 1, [0x12] = 1, [0x13] = 1, [0x14] = 1,
-		[0x15] = 1, [0x16] = 1, [0x17] = 1, [0x18] = 1, [0x19] = 1, [0x1a] = 1, [0x1b] = 1,
-		[0x1c] = 1, [0x1d] = 1, [0x1e] = 1, [0x1f] = 1, ['"'] = 1,  ['\\'] = 1, [0x7f] = 1};
-	const char *run = s ? s : "";
-	for (const char *p = run;; p++) {
-		unsigned char c = (unsigned char)*p;
-		if (!special[c])
-			continue;
-		rw_sbuf_add(b, run, (size_t)(p - run));
-		if (c == '\0')
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	size_t i = 0;
+	for (; n - i >= 8; i += 8) {
+		uint64_t x, q, bs, del;
+		memcpy(&x, s + i, 8);
+		q = x ^ (ones * '"');
+		bs = x ^ (ones * '\\');
+		del = x ^ (ones * 0x7f);
+		uint64_t hit = ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((bs - ones) & ~bs) |
+			       ((del - ones) & ~del);
+		if (hit & highs)
 			break;
-		run = p + 1;
+	}
+	while (i < n && !json_special[(unsigned char)s[i]])
+		i++;
+	return i;
+}
+
+void rw_present_json_strn(struct rw_sbuf *b, const char *s, size_t n)
+{
+	/* runs of plain characters in one copy: every record of a JSON trace comes through here */
+	rw_sbuf_add(b, "\"", 1);
+	for (size_t i = 0;;) {
+		size_t k = json_plain_run(s + i, n - i);
+		rw_sbuf_add(b, s + i, k);
+		i += k;
+		if (i >= n)
+			break;
+		unsigned char c = (unsigned char)s[i++];
 		if (c == '"' || c == '\\') {
 			char esc[2] = {'\\', (char)c};
 			rw_sbuf_add(b, esc, 2);
@@ -393,7 +476,13 @@ void rw_present_json_str(struct rw_sbuf *b, const char *s)
 			rw_sbuf_printf(b, "\\u%04x", c);
 		}
 	}
-	rw_sbuf_puts(b, "\"");
+	rw_sbuf_add(b, "\"", 1);
+}
+
+void rw_present_json_str(struct rw_sbuf *b, const char *s)
+{
+	s = s ? s : "";
+	rw_present_json_strn(b, s, strlen(s));
 }
 
 char *rw_present_rr_ttl(const ldns_rr *rr, uint32_t ttl)

@@ -36,15 +36,46 @@ void rw_sbuf_repeat(struct rw_sbuf *b, size_t off, size_t len)
 	b->p[b->len] = '\0';
 }
 
+const char rw_digit_pairs[201] = "00010203040506070809101112131415161718192021222324252627282930"
+				 "31323334353637383940414243444546474849505152535455565758596061"
+				 "62636465666768697071727374757677787980818283848586878889909192"
+				 "93949596979899";
+
+char *rw_put_uint(char *p, uint64_t v)
+{
+	/* two digits per division, in 32 bits when the number fits, and copied as one block of
+	 * fixed size (p has room for 24): a trace of a cache hit writes five to fifteen numbers */
+	char tmp[48] = {0}; /* what follows the digits is copied too: defined bytes */
+	int i = 24;
+	while (v > UINT32_MAX) {
+		unsigned d = (unsigned)(v % 100);
+		v /= 100;
+		i -= 2;
+		memcpy(tmp + i, rw_digit_pairs + 2 * d, 2);
+	}
+	uint32_t w = (uint32_t)v;
+	while (w >= 100) {
+		unsigned d = w % 100;
+		w /= 100;
+		i -= 2;
+		memcpy(tmp + i, rw_digit_pairs + 2 * d, 2);
+	}
+	if (w >= 10) {
+		i -= 2;
+		memcpy(tmp + i, rw_digit_pairs + 2 * w, 2);
+	} else {
+		tmp[--i] = (char)('0' + w);
+	}
+	memcpy(p, tmp + i, 24);
+	return p + (24 - i);
+}
+
 void rw_sbuf_uint(struct rw_sbuf *b, uint64_t v)
 {
-	char tmp[24];
-	int i = sizeof(tmp);
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	rw_sbuf_add(b, tmp + i, sizeof(tmp) - (size_t)i);
+	if (b->len + 25 > b->cap && !rw_sbuf_grow(b, 24))
+		return;
+	b->len = (size_t)(rw_put_uint(b->p + b->len, v) - b->p);
+	b->p[b->len] = '\0';
 }
 
 void rw_sbuf_printf(struct rw_sbuf *b, const char *fmt, ...)

@@ -32,6 +32,11 @@ static inline void rw_sbuf_puts(struct rw_sbuf *b, const char *s)
 }
 /* Append a copy of the len bytes at offset off of the buffer itself. */
 void rw_sbuf_repeat(struct rw_sbuf *b, size_t off, size_t len);
+/* "00" to "99": the two decimal digits of every number below 100, at twice the number. */
+extern const char rw_digit_pairs[201];
+/* The decimal digits of v at p, which has room for 24 bytes (what follows the digits there is
+ * overwritten); returns the end of the digits. */
+char *rw_put_uint(char *p, uint64_t v);
 /* Decimal digits of v, without printf. */
 void rw_sbuf_uint(struct rw_sbuf *b, uint64_t v);
 void rw_sbuf_printf(struct rw_sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

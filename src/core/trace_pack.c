@@ -118,7 +118,8 @@ static int unpack_sets(const uint8_t *rec, size_t len, size_t *off, unsigned n,
 		if (!p)
 			return -1;
 		memcpy(&s, p, sizeof(s));
-		memset(u, 0, sizeof(*u));
+		/* not memset: the set is 800 bytes, most of them the text buffers; every field is
+		 * set below and the strings are ended by hand */
 		u->sig_expires_us = s.sig_expires_us;
 		u->stored_us = s.stored_us;
 		u->expires_us = s.expires_us;
@@ -132,14 +133,17 @@ static int unpack_sets(const uint8_t *rec, size_t len, size_t *off, unsigned n,
 		u->vstate = (enum rw_vstate)s.vstate;
 		if (s.addrlen > sizeof(u->addr) || !(p = take(rec, len, off, s.addrlen)))
 			return -1;
+		u->addr.ss_family = AF_UNSPEC;
 		memcpy(&u->addr, p, s.addrlen);
 		u->addrlen = s.addrlen;
 		if (!(p = take(rec, len, off, s.server_len)))
 			return -1;
-		memcpy(u->server, p, s.server_len); /* NUL-terminated by the memset */
+		memcpy(u->server, p, s.server_len);
+		u->server[s.server_len] = '\0';
 		if (!(p = take(rec, len, off, s.zone_len)))
 			return -1;
 		memcpy(u->zone, p, s.zone_len);
+		u->zone[s.zone_len] = '\0';
 	}
 	return 0;
 }

@@ -381,10 +381,34 @@ int rw_wire_name_text(const uint8_t *name, size_t len, char *out, size_t cap)
 		out[1] = '\0';
 		return 1;
 	}
+	/* 0: the byte as it is; 1: after a backslash; 2: as \DDD */
+	static const uint8_t esc[256] = {
+		2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+		2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2,
+		2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+		2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+		2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+		2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+		2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2};
+
 	while (off < len && name[off] != 0) {
 		size_t l = name[off++];
 		if (l > 63 || off + l > len)
 			return -1;
+		/* a label with nothing to escape (most of them) in one copy */
+		size_t plain = 0;
+		while (plain < l && !esc[name[off + plain]])
+			plain++;
+		if (plain == l && o + l + 4 < cap) { /* where the loop below would stop too */
+			memcpy(out + o, name + off, l);
+			o += l;
+			off += l;
+			out[o++] = '.';
+			continue;
+		}
 		for (size_t i = 0; i < l; i++) {
 			uint8_t c = name[off + i];
 			if (o + 5 >= cap)

@@ -1,12 +1,15 @@
 /* Trace formatting helpers: names and records as text, timestamps. */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <ldns/ldns.h>
 
 #include "check.h"
 #include "rootwalk/env.h"
+#include "rootwalk/present.h"
 #include "rootwalk/trace.h"
 #include "rootwalk/wire.h"
 #include "../../src/core/sbuf.h"
@@ -92,6 +95,19 @@ static void test_time(void)
 	CHECK(strcmp(buf, "1970-01-01T00:00:00.000Z") == 0);
 	rw_present_iso_time(1795600800LL * 1000000, buf, 10);
 	CHECK(strcmp(buf, "?") == 0);
+	/* the seconds it remembers (a trace's now, stored and expires, day-long ttls among them)
+	 * give the same text as gmtime and strftime, however they share its slots */
+	char want[40];
+	for (int i = 0; i < 3000; i++) {
+		int64_t secs = 1795600800LL + (i % 3) * 86400LL + (i / 3) * (i % 2 ? 3600 : 7);
+		time_t t = (time_t)secs;
+		struct tm tm;
+		CHECK(gmtime_r(&t, &tm) != NULL);
+		strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(want + 19, sizeof(want) - 19, ".%03dZ", i % 1000);
+		rw_present_iso_time(secs * 1000000 + (i % 1000) * 1000, buf, sizeof(buf));
+		CHECK(strcmp(buf, want) == 0);
+	}
 }
 
 static void test_ip4(void)
@@ -105,6 +121,172 @@ static void test_ip4(void)
 		CHECK(strcmp(buf, want[i]) == 0);
 	}
 	CHECK_EQ(rw_present_ip4(a[2], buf, 15), -1);
+}
+
+/* rw_present_ip6 gives inet_ntop's text: every pattern of zero and non-zero words (runs of
+ * zeros of every length and place, ties, embedded IPv4), and random addresses. */
+static void test_ip6(void)
+{
+	char want[INET6_ADDRSTRLEN], got[INET6_ADDRSTRLEN];
+	uint8_t a[16];
+	uint32_t seed = 12345;
+	for (unsigned i = 0; i < 256 + 4000; i++) {
+		for (int w = 0; w < 8; w++) {
+			seed = seed * 1103515245u + 12345u;
+			unsigned v = seed >> 16;
+			if (i < 256 && !(i >> w & 1))
+				v = 0; /* the 256 zero patterns, with words of 1 to 4 digits */
+			else if (i < 256)
+				v >>= (unsigned)(w * 4 % 16);
+			else if (i % 3 == 0 && (seed >> 8 & 1))
+				v = 0; /* random ones, with zeros often */
+			a[2 * w] = (uint8_t)(v >> 8);
+			a[2 * w + 1] = (uint8_t)v;
+		}
+		if (i % 7 == 0) { /* ::ffff:a.b.c.d and ::a.b.c.d and near misses */
+			memset(a, 0, 10);
+			a[10] = a[11] = (i % 2) ? 0xff : 0;
+		}
+		CHECK(inet_ntop(AF_INET6, a, want, sizeof(want)) != NULL);
+		int n = rw_present_ip6(a, got, sizeof(got));
+		if (n < 0 || strcmp(got, want) != 0)
+			fprintf(stderr, "ip6: got %s, want %s\n", n < 0 ? "(none)" : got, want);
+		CHECK(n == (int)strlen(want) && strcmp(got, want) == 0);
+	}
+	memset(a, 0x11, sizeof(a));
+	CHECK_EQ(rw_present_ip6(a, got, 39), -1); /* 39 characters need 40 bytes */
+	CHECK_EQ(rw_present_ip6(a, got, 40), 39);
+}
+
+/* Every byte value at every place of strings of 1 to 24 characters (words of eight are checked
+ * at once): escaped as a byte by byte reference escapes it. */
+static void test_json_str_bytes(void)
+{
+	char in[25], want[200];
+	for (unsigned c = 1; c < 256; c++) {
+		for (size_t len = 1; len <= 24; len++) {
+			for (size_t at = 0; at < len; at++) {
+				memset(in, c == 'x' ? 'y' : 'x', len);
+				in[at] = (char)c;
+				in[len] = '\0';
+				char *w = want;
+				*w++ = '"';
+				for (size_t i = 0; i < len; i++) {
+					unsigned char ch = (unsigned char)in[i];
+					if (ch == '"' || ch == '\\') {
+						*w++ = '\\';
+						*w++ = (char)ch;
+					} else if (ch < 0x20 || ch == 0x7f) {
+						w += sprintf(w, "\\u%04x", ch);
+					} else {
+						*w++ = (char)ch;
+					}
+				}
+				*w++ = '"';
+				*w = '\0';
+				struct rw_sbuf b = {0};
+				rw_present_json_str(&b, in);
+				bool same = b.p && strcmp(b.p, want) == 0;
+				if (!same)
+					fprintf(stderr, "json byte %u at %zu of %zu: %s, want %s\n",
+						c, at, len, b.p ? b.p : "(none)", want);
+				CHECK(same);
+				free(b.p);
+			}
+		}
+	}
+}
+
+/* rw_sbuf_uint writes what printf's %llu does: around every power of ten, both sides of 2^32,
+ * the largest number; appended after what is there, the buffer's end moved just past it. */
+static void test_uint(void)
+{
+	char want[64];
+	uint64_t p = 1;
+	for (int k = 0; k < 20; k++, p *= 10) {
+		const uint64_t vs[] = {p - 1,	  p,	      p + 1,
+				       p * 2 + 3, UINT32_MAX, (uint64_t)UINT32_MAX + 1,
+				       UINT64_MAX};
+		for (size_t i = 0; i < sizeof(vs) / sizeof(vs[0]); i++) {
+			struct rw_sbuf b = {0};
+			rw_sbuf_add(&b, "x=", 2);
+			rw_sbuf_uint(&b, vs[i]);
+			rw_sbuf_add(&b, ";", 1);
+			snprintf(want, sizeof(want), "x=%llu;", (unsigned long long)vs[i]);
+			CHECK(b.p && strcmp(b.p, want) == 0 && b.len == strlen(want));
+			free(b.p);
+		}
+	}
+}
+
+/* rw_wire_name_text as it was written byte by byte, before plain labels were copied whole. */
+static int name_text_ref(const uint8_t *name, size_t len, char *out, size_t cap)
+{
+	size_t off = 0, o = 0;
+	if (len == 0 || cap < 2)
+		return -1;
+	if (name[0] == 0) {
+		out[0] = '.';
+		out[1] = '\0';
+		return 1;
+	}
+	while (off < len && name[off] != 0) {
+		size_t l = name[off++];
+		if (l > 63 || off + l > len)
+			return -1;
+		for (size_t i = 0; i < l; i++) {
+			uint8_t c = name[off + i];
+			if (o + 5 >= cap)
+				return -1;
+			if (c == '.' || c == ';' || c == '(' || c == ')' || c == '\\') {
+				out[o++] = '\\';
+				out[o++] = (char)c;
+			} else if (c <= 0x20 || c >= 0x7f) {
+				o += (size_t)sprintf(out + o, "\\%03u", c);
+			} else {
+				out[o++] = (char)c;
+			}
+		}
+		off += l;
+		if (o + 2 >= cap)
+			return -1;
+		out[o++] = '.';
+	}
+	if (off >= len)
+		return -1;
+	out[o] = '\0';
+	return (int)o;
+}
+
+/* Names with every byte value in a label, and every buffer size: the same text, or the same
+ * refusal, as the byte by byte reference. */
+static void test_name_text(void)
+{
+	uint8_t name[64];
+	char got[300], want[300];
+	for (unsigned c = 0; c < 256; c++) {
+		/* "ab<c>d" "mail" "" and the plain "www" "example" "" */
+		size_t n = 0;
+		const char *const labels[] = {c & 1 ? "www" : "ab?d", "mail", "example"};
+		for (int i = 0; i < 3; i++) {
+			size_t l = strlen(labels[i]);
+			name[n++] = (uint8_t)l;
+			memcpy(name + n, labels[i], l);
+			for (size_t k = 0; k < l; k++)
+				if (name[n + k] == '?')
+					name[n + k] = (uint8_t)c;
+			n += l;
+		}
+		name[n++] = 0;
+		for (size_t cap = 0; cap < 40; cap++) {
+			memset(got, 0, sizeof(got));
+			memset(want, 0, sizeof(want));
+			int g = rw_wire_name_text(name, n, got, cap);
+			int w = name_text_ref(name, n, want, cap);
+			CHECK(g == w && (g < 0 || strcmp(got, want) == 0));
+		}
+		CHECK(rw_wire_name_text(name, n - 1, got, sizeof(got)) == -1); /* no root label */
+	}
 }
 
 static void test_durations(void)
@@ -219,8 +401,12 @@ int main(void)
 	test_ids();
 	test_ms();
 	test_json_str();
+	test_json_str_bytes();
 	test_durations();
 	test_ip4();
+	test_ip6();
+	test_uint();
+	test_name_text();
 	test_records();
 	test_names();
 	test_time();
