@@ -513,8 +513,8 @@ class Bench:
             drop1 = trace_dropped(r)
             res["trace_dropped_pct"] = (100.0 * (drop1 - drop0) / max(1, res["sent"] - res["lost"])
                                         if drop0 is not None and drop1 is not None else None)
-            # Where the CPU time goes: the loop thread (the process's first) and the others
-            # (the trace sink's writer), µs per answer.
+            # Where the CPU time goes: the answering threads (main loop and workers) and the
+            # others (the trace sink's writer), µs per answer.
             n = max(1, res["sent"] - res["lost"])
             for k, (a, b) in {"loop": (t0[0], t1[0]), "others": (t0[1], t1[1])}.items():
                 res["%s_usr_us" % k] = 1e6 * (b[0] - a[0]) / n
@@ -916,16 +916,20 @@ def trace_dropped(r):
 
 
 def thread_times(pid):
-    """((user, system) of the first thread, (user, system) of the others) in CPU seconds."""
+    """((user, system) of the answering threads: the first (the main loop) and the workers,
+    named rw-worker-N; (user, system) of the others: the trace sink's writer, dnstap) in CPU
+    seconds."""
     tck = os.sysconf("SC_CLK_TCK")
     loop, others = [0.0, 0.0], [0.0, 0.0]
     for tid in os.listdir("/proc/%d/task" % pid):
         try:
             with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
                 fields = f.read().rsplit(")", 1)[1].split()
+            with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+                comm = f.read().strip()
         except OSError:
             continue  # the thread ended meanwhile
-        acc = loop if int(tid) == pid else others
+        acc = loop if int(tid) == pid or comm.startswith("rw-worker-") else others
         acc[0] += int(fields[11]) / tck
         acc[1] += int(fields[12]) / tck
     return tuple(loop), tuple(others)
@@ -1069,7 +1073,7 @@ def build_table(R, args, gen):
             None, "%s user + %s system (untraced: %s + %s)" % (
                 fmt(med(g(rw, "usr_trace_" + f)), 2), fmt(med(g(rw, "sys_trace_" + f)), 2),
                 fmt(med(g(rw, "user_us_per_q")), 2), fmt(med(g(rw, "sys_us_per_q")), 2)))
-        row("3 tracing", "… of which the loop thread, user + system µs (%s)" % f,
+        row("3 tracing", "… of which the answering threads (main loop, workers), user + system µs (%s)" % f,
             [u + k for u, k in zip(g(rw, "loop_usr_trace_" + f), g(rw, "loop_sys_trace_" + f))],
             [], 2, None, "%s + %s; other threads (trace writes): %s + %s; sleeps per 1,000 "
             "answers: %s" % (
