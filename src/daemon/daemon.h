@@ -117,9 +117,9 @@ void rw_daemon_raise_fd_limit(const struct rw_config *cfg, unsigned nthreads);
 /* env.c: the environment handed to w's resolver (w->env), and its timer on w's loop. Tracing is
  * set by rw_daemon_env_tracing. */
 void rw_daemon_env_init(struct rw_worker *w);
-/* Switch w's tracing on or off; to_file: the trace log is a file, so cache hits go to the sink as
- * packed records and are formatted on its thread (env->trace_write_hit). */
-void rw_daemon_env_tracing(struct rw_worker *w, bool on, bool to_file);
+/* Switch w's tracing as cfg says (off for NULL); a trace log that is a file gets cache hits as
+ * packed records, formatted on the sink's thread (env->trace_write_hit). */
+void rw_daemon_env_tracing(struct rw_worker *w, const struct rw_config *cfg);
 /* d->trace_lock, preferring writers: a reload's swap of the sink is not held off by a stream of
  * traces (no thread takes the read lock twice). */
 void rw_daemon_trace_lock_init(struct rw_daemon *d);

@@ -128,8 +128,12 @@ static void env_trace_write_hit(void *ctx, const void *rec, size_t len)
 	pthread_rwlock_unlock(&d->trace_lock);
 }
 
-void rw_daemon_env_tracing(struct rw_worker *w, bool on, bool to_file)
+void rw_daemon_env_tracing(struct rw_worker *w, const struct rw_config *cfg)
 {
+	/* cfg's trace sink is open whenever cfg is in use (main.c trace_sink_open) */
+	bool on = cfg && cfg->trace_log;
+	bool to_file = on && strcmp(cfg->trace_log, "stderr") != 0;
+
 	w->env.trace_write = on ? env_trace_write : NULL;
 	w->env.trace_write_hit = on && to_file ? env_trace_write_hit : NULL;
 }

@@ -112,7 +112,7 @@ static void trace_close(struct rw_daemon *d)
 static void trace_use(struct rw_daemon *d, struct trace_sink *t)
 {
 	trace_swap(d, t->ts, t->to_stderr, t->path);
-	rw_worker_use_config(&d->main, d->main.cfg, d->tsink || d->trace_stderr);
+	rw_worker_use_config(&d->main, d->main.cfg);
 }
 
 /* Reopen the trace file at the same path (after log rotation). On failure the old file is kept. */
@@ -378,7 +378,7 @@ static int daemon_reload(struct rw_daemon *d, char *msg, size_t msglen)
 	d->cfg = cfg;
 	d->main.cfg = cfg;
 	trace_use(d, &t);
-	rw_workers_use_config(d->workers, cfg, d->tsink || d->trace_stderr);
+	rw_workers_use_config(d->workers, cfg);
 	rw_hints_free(old_hints);
 	d->reloads++;
 	d->reloaded_us = rw_daemon_now_wall_us(d);

@@ -59,7 +59,7 @@ int rw_worker_open(struct rw_worker *w, struct rw_daemon *d, uv_loop_t *loop, un
 	w->index = index;
 	w->cfg = d->cfg;
 	rw_daemon_env_init(w);
-	rw_daemon_env_tracing(w, d->tsink || d->trace_stderr, d->tsink != NULL);
+	rw_daemon_env_tracing(w, w->cfg);
 	rw_dnstap_attach(d->dnstap, w);
 	/* The transport exists before the resolver, so env->send works from the start. */
 	w->upstream = rw_upstream_new(w);
@@ -107,15 +107,12 @@ void rw_worker_free(struct rw_worker *w)
 	w->upstream = NULL;
 }
 
-void rw_worker_use_config(struct rw_worker *w, const struct rw_config *cfg, bool tracing)
+void rw_worker_use_config(struct rw_worker *w, const struct rw_config *cfg)
 {
 	w->cfg = cfg;
 	if (w->resolver)
 		rw_resolver_use_config(w->resolver, cfg);
-	/* tracing with a trace-log that is not stderr: the sink is a file (main.c trace_sink_open) */
-	rw_daemon_env_tracing(w, tracing,
-			      tracing && cfg && cfg->trace_log &&
-				      strcmp(cfg->trace_log, "stderr") != 0);
+	rw_daemon_env_tracing(w, cfg);
 }
 
 /* The mailbox. */
@@ -265,19 +262,18 @@ unsigned rw_workers_count(const struct rw_workers *ws)
 
 struct use_config {
 	const struct rw_config *cfg;
-	bool tracing;
 };
 
 static void call_use_config(struct wthread *t, void *arg)
 {
 	struct use_config *u = arg;
 
-	rw_worker_use_config(&t->w, u->cfg, u->tracing);
+	rw_worker_use_config(&t->w, u->cfg);
 }
 
-void rw_workers_use_config(struct rw_workers *ws, const struct rw_config *cfg, bool tracing)
+void rw_workers_use_config(struct rw_workers *ws, const struct rw_config *cfg)
 {
-	struct use_config u = {cfg, tracing};
+	struct use_config u = {cfg};
 	void *args[RW_WORKERS_MAX];
 
 	if (!ws)
@@ -288,7 +284,7 @@ void rw_workers_use_config(struct rw_workers *ws, const struct rw_config *cfg, b
 	/* A worker not started (startup failed) runs nothing: it takes cfg here. */
 	for (unsigned i = 0; i < ws->n; i++)
 		if (!ws->t[i].started)
-			rw_worker_use_config(&ws->t[i].w, cfg, tracing);
+			rw_worker_use_config(&ws->t[i].w, cfg);
 }
 
 struct snapshot {

@@ -39,8 +39,8 @@ int rw_worker_open(struct rw_worker *w, struct rw_daemon *d, uv_loop_t *loop, un
 void rw_worker_stop(struct rw_worker *w);
 /* After the loop ran the close callbacks: free the server and the upstream transport. */
 void rw_worker_free(struct rw_worker *w);
-/* Switch w to cfg (borrowed: it must outlive w or the next switch) and tracing on or off. */
-void rw_worker_use_config(struct rw_worker *w, const struct rw_config *cfg, bool tracing);
+/* Switch w to cfg (borrowed: it must outlive w or the next switch), tracing as cfg says. */
+void rw_worker_use_config(struct rw_worker *w, const struct rw_config *cfg);
 
 /* n worker threads with listeners, made and bound now, started by rw_workers_start. NULL after
  * logging the reason (everything made is freed). */
@@ -49,9 +49,9 @@ struct rw_workers *rw_workers_new(struct rw_daemon *d, unsigned n);
  * logging (the threads started are stopped by rw_workers_free). */
 int rw_workers_start(struct rw_workers *ws);
 unsigned rw_workers_count(const struct rw_workers *ws);
-/* Every worker switches to cfg and tracing (rw_worker_use_config); returns once all have, so that
+/* Every worker switches to cfg (rw_worker_use_config); returns once all have, so that
  * the caller may free the old configuration and hints. */
-void rw_workers_use_config(struct rw_workers *ws, const struct rw_config *cfg, bool tracing);
+void rw_workers_use_config(struct rw_workers *ws, const struct rw_config *cfg);
 /* A copy of worker i's counters and the requests it has under way, taken on its thread. */
 void rw_workers_stats(struct rw_workers *ws, unsigned i, struct rw_stats *out, size_t *pending);
 /* The counters of thread i (0..n-1: the workers; n: the main loop's resolver, which serves the
