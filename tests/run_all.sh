@@ -48,17 +48,21 @@ finish() {
 
 section() { echo; echo "== $*"; }
 
+# configure_build DIR OPTION...: set up DIR with the options (or reconfigure it) and build it.
+configure_build() {
+	local dir=$1
+	shift
+	if [ -f "$dir/build.ninja" ]; then
+		meson configure "$dir" "$@" >/dev/null || return 1
+	else
+		meson setup "$dir" "$@" >/dev/null || return 1
+	fi
+	ninja -C "$dir"
+}
+
 # -- build ---------------------------------------------------------------------------------------
 section "configure and build $BUILD (ASan + UBSan, -Werror)"
-opts=(-Db_sanitize=address,undefined -Dwerror=true -Db_lundef=false)
-if [ -f "$BUILD/build.ninja" ]; then
-	meson configure "$BUILD" "${opts[@]}" >/dev/null
-	rc=$?
-else
-	meson setup "$BUILD" "${opts[@]}" >/dev/null
-	rc=$?
-fi
-if [ $rc -ne 0 ] || ! ninja -C "$BUILD"; then
+if ! configure_build "$BUILD" -Db_sanitize=address,undefined -Dwerror=true -Db_lundef=false; then
 	echo "run_all: the build failed; no test suite can run"
 	count build 0 1
 	finish
@@ -195,15 +199,7 @@ if [ "${TSAN:-yes}" = no ]; then
 else
 	section "configure and build $TSAN_BUILD (ThreadSanitizer, -Werror)"
 	t_tsan=$SECONDS
-	topts=(-Db_sanitize=thread -Dwerror=true -Db_lundef=false)
-	if [ -f "$TSAN_BUILD/build.ninja" ]; then
-		meson configure "$TSAN_BUILD" "${topts[@]}" >/dev/null
-		rc=$?
-	else
-		meson setup "$TSAN_BUILD" "${topts[@]}" >/dev/null
-		rc=$?
-	fi
-	if [ $rc -ne 0 ] || ! ninja -C "$TSAN_BUILD"; then
+	if ! configure_build "$TSAN_BUILD" -Db_sanitize=thread -Dwerror=true -Db_lundef=false; then
 		echo "run_all: the TSan build failed"
 		count tsan-build 0 1
 	else
