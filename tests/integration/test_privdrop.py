@@ -59,6 +59,10 @@ def dropped(the_lab):
     r = resolvers.start_rootwalkd(d, conf, ADDR)
     r.tmp = d
     try:
+        # start_rootwalkd returns once the sockets listen, which is before the drop (they are
+        # bound as root); the "started" line comes after it, and after the workers start
+        procs.wait_for(lambda: " started (config " in r.stderr(), 10, proc=r.proc,
+                       what="rootwalkd's started line")
         yield r
     finally:
         r.stop()
